@@ -1,0 +1,42 @@
+//! # pagelab-core
+//!
+//! xv6's memory management as a library: the paging schemes of xv6-public
+//! (32-bit x86) and xv6-riscv (Sv39), plus Sv32; the `kalloc` free list;
+//! the functions of `vm.c` (`walkpgdir`, `mappages`, `allocuvm`, …); the
+//! process operations that use them (`userinit`, `fork`, `exec`, `sbrk`,
+//! `exit`, `wait`); shared memory; address translation with faults; and a
+//! trace of every step.
+//!
+//! The crate is `no_std` with `alloc`. Physical memory is reached through
+//! [`mem::PhysMem`], so the same code runs over simulated RAM (in the
+//! browser and in tests) and over real RAM (in `pagelab-kernel`).
+#![no_std]
+#![cfg_attr(not(test), warn(missing_docs))]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod addr;
+pub mod kalloc;
+pub mod mem;
+pub mod scheme;
+pub mod trace;
+pub mod walk;
+
+use alloc::string::String;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// xv6 would call `panic()` here: the message it would print.
+///
+/// In the lab's own code paths this means a broken invariant (a bug); in
+/// the note's shared-memory code it is one of the defects being shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Panic(pub String);
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "panic: {}", self.0)
+    }
+}

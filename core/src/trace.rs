@@ -1,0 +1,648 @@
+//! The event trace: what happened inside an operation, in order, and in
+//! which xv6 function.
+//!
+//! Every function of the core that does something a learner should see
+//! reports it here: kalloc and kfree of which frame and for whom, each
+//! page-table entry written (old → new), bytes copied out to a user page,
+//! page-table switches and TLB flushes, and xv6's own messages. Long runs of
+//! similar entry writes (setupkvm maps 57,344 pages) are folded into one event
+//! with a count.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+use crate::addr::{PhysAddr, VirtAddr};
+
+/// Who owns an allocated frame, and what for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Owner {
+    /// A user page (text, data, stack, guard, heap) of a process.
+    User {
+        /// The process.
+        pid: u32,
+    },
+    /// A page-table page (not the root) of a process.
+    PageTable {
+        /// The process.
+        pid: u32,
+    },
+    /// The root of a process's page table (x86: page directory).
+    PageDir {
+        /// The process.
+        pid: u32,
+    },
+    /// A process's kernel stack (x86 allocates it in `allocproc`).
+    KernelStack {
+        /// The process.
+        pid: u32,
+    },
+    /// A process's trapframe page (RISC-V).
+    Trapframe {
+        /// The process.
+        pid: u32,
+    },
+    /// A temporary copy of one `exec` argument (RISC-V `sys_exec`).
+    ArgCopy {
+        /// The process.
+        pid: u32,
+    },
+    /// A shared-memory page.
+    Shared {
+        /// The shared page's id.
+        id: i32,
+    },
+    /// The kernel's own page table (the root and its tables), built at boot.
+    KernelPageTable,
+    /// A kernel stack made at boot: another CPU's boot stack (x86) or a process slot's stack (RISC-V).
+    BootStack {
+        /// The CPU or process slot it belongs to.
+        slot: u32,
+    },
+}
+
+impl Owner {
+    /// The process this frame belongs to, if any.
+    #[must_use]
+    pub fn pid(self) -> Option<u32> {
+        match self {
+            Owner::User { pid }
+            | Owner::PageTable { pid }
+            | Owner::PageDir { pid }
+            | Owner::KernelStack { pid }
+            | Owner::Trapframe { pid }
+            | Owner::ArgCopy { pid } => Some(pid),
+            Owner::Shared { .. } | Owner::KernelPageTable | Owner::BootStack { .. } => None,
+        }
+    }
+
+    /// Which count this frame falls in.
+    #[must_use]
+    pub fn class(self) -> PageClass {
+        match self {
+            Owner::User { .. } | Owner::Shared { .. } => PageClass::User,
+            Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => {
+                PageClass::PageTable
+            }
+            Owner::KernelStack { .. } | Owner::BootStack { .. } => PageClass::KernelStack,
+            Owner::Trapframe { .. } | Owner::ArgCopy { .. } => PageClass::Other,
+        }
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::User { pid } => write!(f, "user page of pid {pid}"),
+            Owner::PageTable { pid } => write!(f, "page-table page of pid {pid}"),
+            Owner::PageDir { pid } => write!(f, "page directory (root) of pid {pid}"),
+            Owner::KernelStack { pid } => write!(f, "kernel stack of pid {pid}"),
+            Owner::Trapframe { pid } => write!(f, "trapframe of pid {pid}"),
+            Owner::ArgCopy { pid } => write!(f, "exec argument copy for pid {pid}"),
+            Owner::Shared { id } => write!(f, "shared page {id}"),
+            Owner::KernelPageTable => f.write_str("kernel page table"),
+            Owner::BootStack { slot } => write!(f, "boot-time kernel stack {slot}"),
+        }
+    }
+}
+
+/// The classes pages are counted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageClass {
+    /// User pages (including shared pages).
+    User,
+    /// Page-table pages (including roots).
+    PageTable,
+    /// Kernel stacks.
+    KernelStack,
+    /// Trapframes and temporary copies.
+    Other,
+}
+
+/// Pages allocated and freed by one operation, by class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// User pages allocated.
+    pub user_alloc: u64,
+    /// User pages freed.
+    pub user_free: u64,
+    /// Page-table pages (and roots) allocated.
+    pub pt_alloc: u64,
+    /// Page-table pages (and roots) freed.
+    pub pt_free: u64,
+    /// Kernel stacks allocated.
+    pub kstack_alloc: u64,
+    /// Kernel stacks freed.
+    pub kstack_free: u64,
+    /// Other pages (trapframes, argument copies) allocated.
+    pub other_alloc: u64,
+    /// Other pages freed.
+    pub other_free: u64,
+}
+
+impl Counts {
+    fn bump(&mut self, class: PageClass, alloc: bool, n: u64) {
+        let slot = match (class, alloc) {
+            (PageClass::User, true) => &mut self.user_alloc,
+            (PageClass::User, false) => &mut self.user_free,
+            (PageClass::PageTable, true) => &mut self.pt_alloc,
+            (PageClass::PageTable, false) => &mut self.pt_free,
+            (PageClass::KernelStack, true) => &mut self.kstack_alloc,
+            (PageClass::KernelStack, false) => &mut self.kstack_free,
+            (PageClass::Other, true) => &mut self.other_alloc,
+            (PageClass::Other, false) => &mut self.other_free,
+        };
+        *slot += n;
+    }
+
+    /// All pages allocated.
+    #[must_use]
+    pub fn allocated(&self) -> u64 {
+        self.user_alloc + self.pt_alloc + self.kstack_alloc + self.other_alloc
+    }
+
+    /// All pages freed.
+    #[must_use]
+    pub fn freed(&self) -> u64 {
+        self.user_free + self.pt_free + self.kstack_free + self.other_free
+    }
+}
+
+impl fmt::Display for Counts {
+    /// "allocated: 1 user page + 1 page-table page; freed: nothing".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn part(out: &mut Vec<String>, n: u64, one: &str, many: &str) {
+            if n > 0 {
+                out.push(alloc::format!("{n} {}", if n == 1 { one } else { many }));
+            }
+        }
+        for (label, alloc) in [("allocated", true), ("freed", false)] {
+            let mut v = Vec::new();
+            let (u, p, k, o) = if alloc {
+                (
+                    self.user_alloc,
+                    self.pt_alloc,
+                    self.kstack_alloc,
+                    self.other_alloc,
+                )
+            } else {
+                (
+                    self.user_free,
+                    self.pt_free,
+                    self.kstack_free,
+                    self.other_free,
+                )
+            };
+            part(&mut v, u, "user page", "user pages");
+            part(&mut v, p, "page-table page", "page-table pages");
+            part(&mut v, k, "kernel stack", "kernel stacks");
+            part(&mut v, o, "other page", "other pages");
+            if alloc {
+                write!(f, "{label}: ")?;
+            } else {
+                write!(f, "; {label}: ")?;
+            }
+            if v.is_empty() {
+                f.write_str("nothing")?;
+            } else {
+                f.write_str(&v.join(" + "))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Something that happened inside an operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Event {
+    /// An xv6 function was called, with its arguments as xv6 names them.
+    Call {
+        /// The function.
+        func: &'static str,
+        /// Its arguments, e.g. `pgdir=0x8dffe000, oldsz=0x0, newsz=0x2000`.
+        args: String,
+    },
+    /// `kalloc` handed out a frame.
+    Kalloc {
+        /// The frame.
+        pa: PhysAddr,
+        /// What it is for.
+        owner: Owner,
+    },
+    /// `kalloc` found the free list empty and returned 0.
+    KallocFailed,
+    /// `kfree` put a frame back on the free list.
+    Kfree {
+        /// The frame.
+        pa: PhysAddr,
+        /// What it was used for.
+        owner: Owner,
+    },
+    /// `freerange` put a run of frames on the free list (at boot).
+    FreeRange {
+        /// First frame freed.
+        first: PhysAddr,
+        /// Last frame freed (it ends up at the head of the list).
+        last: PhysAddr,
+        /// Frames freed.
+        count: u64,
+    },
+    /// Page-table entries were written: `count` consecutive entries of one table.
+    PteWrite {
+        /// Level of the table (0 = last level).
+        level: u32,
+        /// The table's frame.
+        table: PhysAddr,
+        /// Index of the first entry written.
+        index: u32,
+        /// Virtual address the first entry translates.
+        va: VirtAddr,
+        /// Its old value.
+        old: u64,
+        /// Its new value.
+        new: u64,
+        /// Entries written in this run.
+        count: u32,
+        /// Difference between consecutive entries' virtual addresses.
+        va_step: u64,
+        /// Difference between consecutive new values.
+        new_step: u64,
+    },
+    /// A whole page was copied (copyuvm's `memmove`).
+    CopyPage {
+        /// Source frame.
+        from: PhysAddr,
+        /// Destination frame.
+        to: PhysAddr,
+        /// User virtual address of the page.
+        va: VirtAddr,
+    },
+    /// Bytes of a program file were read into a user page (loaduvm / loadseg).
+    Load {
+        /// User virtual address.
+        va: VirtAddr,
+        /// Physical address written.
+        pa: PhysAddr,
+        /// Offset in the file.
+        file_off: u64,
+        /// Bytes read.
+        len: u64,
+    },
+    /// Bytes were copied to user memory (copyout), e.g. exec's argument strings.
+    Copyout {
+        /// User virtual address.
+        va: VirtAddr,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// Bytes were copied from user memory (copyin).
+    Copyin {
+        /// User virtual address.
+        va: VirtAddr,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// The MMU was pointed at a page table (x86 CR3 / RISC-V satp).
+    LoadRoot {
+        /// The root's frame.
+        root: PhysAddr,
+        /// The process whose table it is, or none for the kernel's own.
+        pid: Option<u32>,
+    },
+    /// The TLB was flushed.
+    TlbFlush,
+    /// A page fault, as the trap handler sees it.
+    PageFault {
+        /// Faulting virtual address.
+        va: VirtAddr,
+        /// x86 error code or RISC-V scause.
+        code: u64,
+        /// Plain-words reason.
+        reason: String,
+    },
+    /// An explanation in plain words.
+    Note {
+        /// The text.
+        text: String,
+    },
+    /// A message xv6 itself prints or a failure it reports (`allocuvm out of memory`).
+    Fail {
+        /// The text.
+        text: String,
+    },
+    /// The note's shared-memory code does something wrong here.
+    Defect {
+        /// What goes wrong, in plain words.
+        text: String,
+    },
+}
+
+/// An event with where it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceEvent {
+    /// Call depth (0 = the operation itself).
+    pub depth: u16,
+    /// The xv6 function it happened in.
+    pub func: &'static str,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Collects the events of one operation.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    events: Vec<TraceEvent>,
+    stack: Vec<&'static str>,
+    cap: usize,
+    elided: u64,
+    counts: Counts,
+    record: bool,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::new()
+    }
+}
+
+impl Trace {
+    /// Events kept per operation before the rest are only counted.
+    pub const DEFAULT_CAP: usize = 20_000;
+
+    /// A trace that records events.
+    #[must_use]
+    pub fn new() -> Trace {
+        Trace {
+            events: Vec::new(),
+            stack: Vec::new(),
+            cap: Self::DEFAULT_CAP,
+            elided: 0,
+            counts: Counts::default(),
+            record: true,
+        }
+    }
+
+    /// A trace that only counts pages (for benchmarks and fast replays).
+    #[must_use]
+    pub fn counting_only() -> Trace {
+        Trace {
+            record: false,
+            ..Trace::new()
+        }
+    }
+
+    /// Keep at most `cap` events.
+    #[must_use]
+    pub fn with_cap(mut self, cap: usize) -> Trace {
+        self.cap = cap;
+        self
+    }
+
+    /// The events so far.
+    #[must_use]
+    pub fn events(&self) -> &[TraceEvent] {
+        &self.events
+    }
+
+    /// Events dropped because the trace was full.
+    #[must_use]
+    pub fn elided(&self) -> u64 {
+        self.elided
+    }
+
+    /// Pages allocated and freed so far.
+    #[must_use]
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Take the events and counts, leaving the trace empty.
+    pub fn take(&mut self) -> (Vec<TraceEvent>, Counts, u64) {
+        let out = (core::mem::take(&mut self.events), self.counts, self.elided);
+        self.counts = Counts::default();
+        self.elided = 0;
+        out
+    }
+
+    /// The function events are attributed to now.
+    #[must_use]
+    pub fn func(&self) -> &'static str {
+        self.stack.last().copied().unwrap_or("")
+    }
+
+    /// Record `event` in the current function.
+    pub fn push(&mut self, event: Event) {
+        if !self.record {
+            return;
+        }
+        if self.events.len() >= self.cap {
+            self.elided += 1;
+            return;
+        }
+        let depth = self.stack.len().saturating_sub(1) as u16;
+        self.events.push(TraceEvent {
+            depth,
+            func: self.func(),
+            event,
+        });
+    }
+
+    /// Run `f` as xv6 function `func`, recording the call with its arguments.
+    pub fn call<R>(
+        &mut self,
+        func: &'static str,
+        args: impl FnOnce() -> String,
+        f: impl FnOnce(&mut Trace) -> R,
+    ) -> R {
+        if self.record && self.events.len() < self.cap {
+            let depth = self.stack.len() as u16;
+            self.events.push(TraceEvent {
+                depth,
+                func,
+                event: Event::Call { func, args: args() },
+            });
+        }
+        self.stack.push(func);
+        let r = f(self);
+        self.stack.pop();
+        r
+    }
+
+    /// Run `f` as xv6 function `func` without recording the call itself
+    /// (for functions called thousands of times, like `walkpgdir`).
+    pub fn quiet<R>(&mut self, func: &'static str, f: impl FnOnce(&mut Trace) -> R) -> R {
+        self.stack.push(func);
+        let r = f(self);
+        self.stack.pop();
+        r
+    }
+
+    /// Record a frame handed out by kalloc.
+    pub fn kalloc(&mut self, pa: u64, owner: Owner) {
+        self.counts.bump(owner.class(), true, 1);
+        self.push(Event::Kalloc {
+            pa: PhysAddr::new(pa),
+            owner,
+        });
+    }
+
+    /// Record a frame returned by kfree.
+    pub fn kfree(&mut self, pa: u64, owner: Owner) {
+        self.counts.bump(owner.class(), false, 1);
+        self.push(Event::Kfree {
+            pa: PhysAddr::new(pa),
+            owner,
+        });
+    }
+
+    /// Record an entry write, folding it into the previous event when it continues a run.
+    pub fn pte_write(&mut self, level: u32, table: u64, index: u32, va: u64, old: u64, new: u64) {
+        if !self.record {
+            return;
+        }
+        let depth = self.stack.len().saturating_sub(1) as u16;
+        let func = self.func();
+        if let Some(TraceEvent {
+            depth: d,
+            func: fname,
+            event:
+                Event::PteWrite {
+                    level: l,
+                    table: t,
+                    index: i,
+                    va: v,
+                    old: o,
+                    new: n,
+                    count,
+                    va_step,
+                    new_step,
+                },
+        }) = self.events.last_mut()
+            && *d == depth
+            && *fname == func
+            && *l == level
+            && t.as_u64() == table
+            && *o == old
+            && *i + *count == index
+        {
+            let c = u64::from(*count);
+            let (dv, dn) = (va.wrapping_sub(v.as_u64()), new.wrapping_sub(*n));
+            if *count == 1 && dv != 0 {
+                *va_step = dv;
+                *new_step = dn;
+                *count = 2;
+                return;
+            }
+            if *count > 1 && dv == c.wrapping_mul(*va_step) && dn == c.wrapping_mul(*new_step) {
+                *count += 1;
+                return;
+            }
+        }
+        self.push(Event::PteWrite {
+            level,
+            table: PhysAddr::new(table),
+            index,
+            va: VirtAddr::new(va),
+            old,
+            new,
+            count: 1,
+            va_step: 0,
+            new_step: 0,
+        });
+    }
+
+    /// Record a plain-words note.
+    pub fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.record {
+            self.push(Event::Note { text: text() });
+        }
+    }
+
+    /// Record one of xv6's failure messages.
+    pub fn fail(&mut self, text: impl Into<String>) {
+        self.push(Event::Fail { text: text.into() });
+    }
+
+    /// Record a defect of the note's code.
+    pub fn defect(&mut self, text: impl Into<String>) {
+        self.push(Event::Defect { text: text.into() });
+    }
+}
+
+/// Formats `name=0x..` argument lists for [`Trace::call`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! args {
+    ($($name:literal = $v:expr),* $(,)?) => {{
+        let parts: alloc::vec::Vec<alloc::string::String> = alloc::vec![$(alloc::format!(concat!($name, "={:#x}"), $v)),*];
+        parts.join(", ")
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_entry_writes_fold_into_one_event() {
+        let mut t = Trace::new();
+        t.call("mappages", String::new, |t| {
+            for i in 0..4u64 {
+                t.pte_write(
+                    0,
+                    0x1000,
+                    i as u32,
+                    0x8000_0000 + i * 4096,
+                    0,
+                    (i * 4096) | 3,
+                );
+            }
+            // A different old value breaks the run.
+            t.pte_write(0, 0x1000, 4, 0x8000_4000, 7, 0x4003);
+        });
+        let ev = t.events();
+        assert_eq!(ev.len(), 3);
+        match &ev[1].event {
+            Event::PteWrite {
+                count,
+                va_step,
+                new_step,
+                ..
+            } => {
+                assert_eq!((*count, *va_step, *new_step), (4, 4096, 4096));
+            }
+            e => panic!("unexpected {e:?}"),
+        }
+        assert_eq!(ev[1].func, "mappages");
+        assert_eq!(ev[1].depth, 0);
+    }
+
+    #[test]
+    fn counts_split_user_and_table_pages() {
+        let mut t = Trace::counting_only();
+        t.kalloc(0x1000, Owner::User { pid: 1 });
+        t.kalloc(0x2000, Owner::PageTable { pid: 1 });
+        t.kfree(0x3000, Owner::PageDir { pid: 1 });
+        assert!(t.events().is_empty());
+        let c = t.counts();
+        assert_eq!((c.user_alloc, c.pt_alloc, c.pt_free), (1, 1, 1));
+        assert_eq!(
+            alloc::format!("{c}"),
+            "allocated: 1 user page + 1 page-table page; freed: 1 page-table page"
+        );
+    }
+
+    #[test]
+    fn a_full_trace_counts_what_it_drops() {
+        let mut t = Trace::new().with_cap(2);
+        for _ in 0..5 {
+            t.push(Event::TlbFlush);
+        }
+        assert_eq!((t.events().len(), t.elided()), (2, 3));
+    }
+}

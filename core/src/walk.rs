@@ -1,0 +1,403 @@
+//! The one page-table walker, generic over the scheme.
+//!
+//! [`walk`] is what xv6's `walkpgdir` (x86) and `walk` (RISC-V) do: follow
+//! the tables from the root down to the last level, optionally allocating
+//! missing tables, and return the address of the last-level entry.
+//! [`translate`] is what the MMU does: the same descent, read-only, with the
+//! permission checks, reporting every step for display.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::Panic;
+use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
+use crate::kalloc::Kmem;
+use crate::mem::PhysMem;
+use crate::scheme::{Access, AccessKind, FaultKind, FlagBit, Mode, Scheme, SchemeKind};
+use crate::trace::{Owner, Trace};
+
+/// Address of entry `index` in the table at `table`.
+#[must_use]
+pub fn entry_addr<S: Scheme>(table: u64, index: u64) -> u64 {
+    table + index * S::ENTRY_BYTES
+}
+
+/// Read the entry at `addr`.
+///
+/// # Errors
+/// A [`Panic`] if the entry is not in RAM (only a corrupted table can point there).
+pub fn read_entry<S: Scheme>(mem: &impl PhysMem, addr: u64) -> Result<u64, Panic> {
+    mem.read_word(addr, S::ENTRY_BYTES)
+        .map_err(|e| Panic(format!("walk: {e}")))
+}
+
+/// Write `new` to the entry at `addr` of the table at `level`, recording old → new.
+///
+/// # Errors
+/// A [`Panic`] if the entry is not in RAM.
+pub fn write_entry<S: Scheme>(
+    mem: &mut impl PhysMem,
+    tr: &mut Trace,
+    level: u32,
+    addr: u64,
+    va: u64,
+    new: u64,
+) -> Result<(), Panic> {
+    let old = read_entry::<S>(mem, addr)?;
+    mem.write_word(addr, S::ENTRY_BYTES, new)
+        .map_err(|e| Panic(format!("walk: {e}")))?;
+    let table = addr & !(PGSIZE - 1);
+    let index = ((addr - table) / S::ENTRY_BYTES) as u32;
+    tr.pte_write(
+        level,
+        table,
+        index,
+        va & !(S::level_size(level) - 1),
+        old,
+        new,
+    );
+    Ok(())
+}
+
+/// Return the address of the last-level entry for `va` in the table rooted at
+/// `root`. If `alloc` names an owner, create any missing page-table pages for
+/// it; otherwise return `None` where a table is missing. Also `None` when
+/// kalloc runs out.
+///
+/// The caller names this walk (`walkpgdir` or `walk`) in the trace.
+///
+/// # Errors
+/// A [`Panic`] for a large-page entry on the way down (xv6 never makes one in
+/// a process's table) or a table outside RAM.
+pub fn walk<S: Scheme>(
+    mem: &mut impl PhysMem,
+    kmem: &mut Kmem,
+    tr: &mut Trace,
+    root: u64,
+    va: u64,
+    alloc: Option<Owner>,
+) -> Result<Option<u64>, Panic> {
+    let mut table = root;
+    for level in (1..S::LEVELS).rev() {
+        let pte = entry_addr::<S>(table, S::index(va, level));
+        let e = read_entry::<S>(mem, pte)?;
+        if e & S::VALID != 0 {
+            if S::is_leaf(e, level) {
+                return Err(Panic(format!(
+                    "walk: {va:#x} is under a large-page entry at level {level}"
+                )));
+            }
+            table = S::pte_pa(e);
+        } else {
+            let Some(owner) = alloc else { return Ok(None) };
+            let Some(new) = kmem.kalloc(mem, tr, owner) else {
+                return Ok(None);
+            };
+            // Make sure all those valid bits are zero.
+            mem.fill(new, PGSIZE, 0)
+                .map_err(|e| Panic(format!("walk: {e}")))?;
+            write_entry::<S>(mem, tr, level, pte, va, S::table_entry(new))?;
+            table = new;
+        }
+    }
+    Ok(Some(entry_addr::<S>(table, S::index(va, 0))))
+}
+
+/// One step of a translation: the entry read at one level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WalkStep {
+    /// Level (root = `LEVELS - 1`, last = 0).
+    pub level: u32,
+    /// Name of the index field (`PDX`, `L1`, …).
+    pub field: &'static str,
+    /// The index.
+    pub index: u64,
+    /// The table the entry is in.
+    pub table: PhysAddr,
+    /// The entry's physical address (`table + index * entry size`).
+    pub entry_addr: PhysAddr,
+    /// The entry's value.
+    pub entry: u64,
+    /// Its flag bits by name.
+    pub flags: Vec<FlagBit>,
+    /// The address the entry holds (next table, or the frame for a leaf).
+    pub points_to: PhysAddr,
+    /// True if this entry maps memory (ends the walk).
+    pub leaf: bool,
+}
+
+/// Where a translation ended up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mapped {
+    /// The physical address.
+    pub pa: PhysAddr,
+    /// Start of the frame (or large page) holding it.
+    pub frame: PhysAddr,
+    /// Offset within it.
+    pub offset: u64,
+    /// Size of the page that maps it.
+    pub page_size: u64,
+}
+
+/// Why a translation failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    /// Level of the entry that stopped the walk, if one did.
+    pub level: Option<u32>,
+    /// What went wrong.
+    pub kind: FaultKind,
+    /// x86: the page-fault error code; RISC-V: `scause`.
+    pub code: u64,
+    /// Plain words.
+    pub text: String,
+}
+
+/// A whole translation, step by step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    /// The scheme.
+    pub scheme: SchemeKind,
+    /// The virtual address.
+    pub va: VirtAddr,
+    /// The access checked.
+    pub access: Access,
+    /// The root (CR3 / satp's page).
+    pub root: PhysAddr,
+    /// The entries read, root first.
+    pub steps: Vec<WalkStep>,
+    /// The result.
+    pub outcome: Result<Mapped, Fault>,
+}
+
+/// The code the hardware reports for a fault.
+fn fault_code(scheme: SchemeKind, kind: FaultKind, access: Access) -> u64 {
+    match scheme {
+        SchemeKind::X86 => {
+            // Bit 0: the entry was present (a protection fault); bit 1: write; bit 2: user mode.
+            let p = u64::from(!matches!(
+                kind,
+                FaultKind::NotPresent | FaultKind::BadAddress
+            ));
+            let w = u64::from(access.kind == AccessKind::Write);
+            let u = u64::from(access.mode == Mode::User);
+            p | w << 1 | u << 2
+        }
+        SchemeKind::Sv39 | SchemeKind::Sv32 => {
+            let page_fault = !matches!(kind, FaultKind::TableOutsideRam);
+            match (access.kind, page_fault) {
+                (AccessKind::Execute, true) => 12,
+                (AccessKind::Read, true) => 13,
+                (AccessKind::Write, true) => 15,
+                (AccessKind::Execute, false) => 1,
+                (AccessKind::Read, false) => 5,
+                (AccessKind::Write, false) => 7,
+            }
+        }
+    }
+}
+
+fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access) -> Fault {
+    let text = match level {
+        Some(l) => format!(
+            "stopped at the {} entry: {}",
+            scheme.index_name(l),
+            kind.explain()
+        ),
+        None => String::from(kind.explain()),
+    };
+    Fault {
+        level,
+        kind,
+        code: fault_code(scheme, kind, access),
+        text,
+    }
+}
+
+/// Translate `va` as the MMU would with the table at `root`, checking `access`.
+///
+/// Reads memory only; never fails: every way the hardware can refuse is a [`Fault`].
+#[must_use]
+pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Access) -> Translation {
+    let mut t = Translation {
+        scheme: S::KIND,
+        va: VirtAddr::new(va),
+        access,
+        root: PhysAddr::new(root),
+        steps: Vec::new(),
+        outcome: Err(fault(S::KIND, None, FaultKind::BadAddress, access)),
+    };
+    if let Err(kind) = S::check_va(va) {
+        t.outcome = Err(fault(S::KIND, None, kind, access));
+        return t;
+    }
+    let mut path = Vec::new();
+    let mut table = root;
+    for level in (0..S::LEVELS).rev() {
+        let index = S::index(va, level);
+        let addr = entry_addr::<S>(table, index);
+        let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
+            t.outcome = Err(fault(
+                S::KIND,
+                Some(level),
+                FaultKind::TableOutsideRam,
+                access,
+            ));
+            return t;
+        };
+        let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
+        t.steps.push(WalkStep {
+            level,
+            field: S::index_name(level),
+            index,
+            table: PhysAddr::new(table),
+            entry_addr: PhysAddr::new(addr),
+            entry: e,
+            flags: S::flag_bits(e),
+            points_to: PhysAddr::new(S::pte_pa(e)),
+            leaf,
+        });
+        path.push(e);
+        if e & S::VALID == 0 || leaf || level == 0 {
+            break;
+        }
+        table = S::pte_pa(e);
+    }
+    let level = t.steps.last().map_or(0, |s| s.level);
+    match S::check(&path, access) {
+        Ok(()) => {
+            let size = S::level_size(level);
+            let frame = S::pte_pa(*path.last().unwrap_or(&0));
+            let offset = va & (size - 1);
+            t.outcome = Ok(Mapped {
+                pa: PhysAddr::new(frame | offset),
+                frame: PhysAddr::new(frame),
+                offset,
+                page_size: size,
+            });
+        }
+        Err(kind) => {
+            // Say which entry stopped the walk: the first invalid one, or the leaf.
+            let at = path
+                .iter()
+                .position(|&e| e & S::VALID == 0)
+                .map_or(level, |i| S::LEVELS - 1 - i as u32);
+            t.outcome = Err(fault(S::KIND, Some(at), kind, access));
+        }
+    }
+    t
+}
+
+/// Translate with a scheme chosen at run time.
+#[must_use]
+pub fn translate_dyn(
+    scheme: SchemeKind,
+    mem: &impl PhysMem,
+    root: u64,
+    va: u64,
+    access: Access,
+) -> Translation {
+    crate::with_scheme!(scheme, S => translate::<S>(mem, root, va, access))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kalloc::KmemConfig;
+    use crate::mem::SimMem;
+    use crate::scheme::{Sv39, X86, sv39, x86};
+
+    fn setup(base: u64, ptr_bytes: u64) -> (SimMem, Kmem, Trace) {
+        let mut m = SimMem::new(base, 64 * PGSIZE);
+        let mut k = Kmem::new(KmemConfig {
+            ptr_bytes,
+            kva_offset: 0,
+            end: base + PGSIZE,
+            phystop: base + 64 * PGSIZE,
+            free_junk: 1,
+            alloc_junk: None,
+        });
+        let mut t = Trace::new();
+        k.freerange(&mut m, &mut t, base + PGSIZE, base + 64 * PGSIZE)
+            .unwrap();
+        (m, k, t)
+    }
+
+    #[test]
+    fn x86_walk_allocates_one_table_and_translate_follows_it() {
+        let (mut m, mut k, mut t) = setup(0, 4);
+        let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
+        m.fill(root, PGSIZE, 0).unwrap();
+        assert_eq!(
+            walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, None).unwrap(),
+            None
+        );
+        let pte = walk::<X86>(
+            &mut m,
+            &mut k,
+            &mut t,
+            root,
+            0x0040_3000,
+            Some(Owner::PageTable { pid: 1 }),
+        )
+        .unwrap()
+        .unwrap();
+        // The table came from the head of the list, just below the root.
+        let table = root - PGSIZE;
+        assert_eq!(pte, table + 3 * 4);
+        assert_eq!(m.read_word(root + 4, 4).unwrap(), table | 7);
+        m.write_word(pte, 4, 0x0002_0000 | u64::from(x86::PTE_P | x86::PTE_U))
+            .unwrap();
+        let tr = translate::<X86>(&m, root, 0x0040_3abc, Access::USER_READ);
+        assert_eq!(tr.outcome.as_ref().unwrap().pa, PhysAddr::new(0x0002_0abc));
+        assert_eq!(tr.steps.len(), 2);
+        assert_eq!((tr.steps[0].field, tr.steps[0].index), ("PDX", 1));
+        assert_eq!((tr.steps[1].field, tr.steps[1].index), ("PTX", 3));
+        let w = translate::<X86>(&m, root, 0x0040_3abc, Access::USER_WRITE);
+        let f = w.outcome.unwrap_err();
+        // Present, write, user: error code 7.
+        assert_eq!((f.kind, f.level, f.code), (FaultKind::ReadOnly, Some(0), 7));
+        let n = translate::<X86>(&m, root, 0x0080_0000, Access::USER_READ);
+        let f = n.outcome.unwrap_err();
+        assert_eq!(
+            (f.kind, f.level, f.code),
+            (FaultKind::NotPresent, Some(1), 4)
+        );
+    }
+
+    #[test]
+    fn sv39_walk_allocates_two_tables() {
+        let (mut m, mut k, mut t) = setup(0x8000_0000, 8);
+        let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
+        m.fill(root, PGSIZE, 0).unwrap();
+        let before = k.nfree();
+        let pte = walk::<Sv39>(
+            &mut m,
+            &mut k,
+            &mut t,
+            root,
+            0x1000,
+            Some(Owner::PageTable { pid: 1 }),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(before - k.nfree(), 2);
+        m.write_word(
+            pte,
+            8,
+            sv39::PA2PTE(0x8000_5000) | sv39::PTE_V | sv39::PTE_R | sv39::PTE_U,
+        )
+        .unwrap();
+        let tr = translate::<Sv39>(&m, root, 0x1010, Access::USER_READ);
+        assert_eq!(tr.outcome.unwrap().pa, PhysAddr::new(0x8000_5010));
+        let f = translate::<Sv39>(&m, root, 0x1010, Access::USER_WRITE)
+            .outcome
+            .unwrap_err();
+        assert_eq!((f.kind, f.code), (FaultKind::ReadOnly, 15));
+        let f = translate::<Sv39>(&m, root, 1 << 38, Access::USER_READ)
+            .outcome
+            .unwrap_err();
+        assert_eq!(f.kind, FaultKind::BadAddress);
+    }
+}

@@ -1,0 +1,2 @@
+//! The pagelab web lab.
+fn main() {}
