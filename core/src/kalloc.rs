@@ -60,13 +60,7 @@ impl Kmem {
     #[must_use]
     pub fn new(cfg: KmemConfig) -> Kmem {
         assert!(cfg.end >= PGSIZE, "kinit: end must be above page 0");
-        Kmem {
-            cfg,
-            freelist: 0,
-            nfree: 0,
-            owners: BTreeMap::new(),
-            fail_after: None,
-        }
+        Kmem { cfg, freelist: 0, nfree: 0, owners: BTreeMap::new(), fail_after: None }
     }
 
     /// Its configuration.
@@ -122,11 +116,7 @@ impl Kmem {
     }
 
     fn from_ptr(&self, p: u64) -> u64 {
-        if p == 0 {
-            0
-        } else {
-            p.wrapping_sub(self.cfg.kva_offset)
-        }
+        if p == 0 { 0 } else { p.wrapping_sub(self.cfg.kva_offset) }
     }
 
     fn valid_frame(&self, pa: u64) -> bool {
@@ -136,11 +126,9 @@ impl Kmem {
     /// Push `pa` on the free list: junk-fill it and write the old head into it.
     fn push(&mut self, mem: &mut impl PhysMem, pa: u64) -> Result<(), Panic> {
         // Fill with junk to catch dangling refs.
-        mem.fill(pa, PGSIZE, self.cfg.free_junk)
-            .map_err(|e| Panic(format!("kfree: {e}")))?;
+        mem.fill(pa, PGSIZE, self.cfg.free_junk).map_err(|e| Panic(format!("kfree: {e}")))?;
         let next = self.to_ptr(self.freelist);
-        mem.write_word(pa, self.cfg.ptr_bytes, next)
-            .map_err(|e| Panic(format!("kfree: {e}")))?;
+        mem.write_word(pa, self.cfg.ptr_bytes, next).map_err(|e| Panic(format!("kfree: {e}")))?;
         self.freelist = pa;
         self.nfree += 1;
         Ok(())
@@ -150,13 +138,7 @@ impl Kmem {
     ///
     /// # Errors
     /// xv6's `kfree` panic if a page is outside `[end, PHYSTOP)`.
-    pub fn freerange(
-        &mut self,
-        mem: &mut impl PhysMem,
-        tr: &mut Trace,
-        start: u64,
-        end: u64,
-    ) -> Result<(), Panic> {
+    pub fn freerange(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, start: u64, end: u64) -> Result<(), Panic> {
         let mut p = PGROUNDUP(start);
         let first = p;
         let mut count = 0;
@@ -186,9 +168,7 @@ impl Kmem {
     /// corrupt its list).
     pub fn kfree(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
         if !self.valid_frame(pa) {
-            return Err(Panic(format!(
-                "kfree: {pa:#x} is not a page between end and PHYSTOP"
-            )));
+            return Err(Panic(format!("kfree: {pa:#x} is not a page between end and PHYSTOP")));
         }
         let Some(owner) = self.owners.remove(&pa) else {
             return Err(Panic(format!(
@@ -230,9 +210,7 @@ impl Kmem {
             Err(_) => 0,
         };
         if next != 0 && !self.valid_frame(next) {
-            tr.fail(format!(
-                "kalloc: the free list is corrupt ({next:#x} after {r:#x})"
-            ));
+            tr.fail(format!("kalloc: the free list is corrupt ({next:#x} after {r:#x})"));
             self.freelist = 0;
         } else {
             self.freelist = next;
@@ -304,8 +282,7 @@ mod tests {
         let (mut m, mut k) = x86_like();
         let mut t = Trace::new();
         // freerange(end, PHYSTOP): 0x115000 .. 0x11f000, 11 pages.
-        k.freerange(&mut m, &mut t, 0x0011_4abc, 0x0012_0000)
-            .unwrap();
+        k.freerange(&mut m, &mut t, 0x0011_4abc, 0x0012_0000).unwrap();
         assert_eq!(k.nfree(), 11);
         assert_eq!(k.countfree(&m), 11);
         assert_eq!(k.head(), Some(0x0011_f000));
@@ -329,8 +306,7 @@ mod tests {
     fn kfree_checks_like_xv6_and_catches_double_frees() {
         let (mut m, mut k) = x86_like();
         let mut t = Trace::new();
-        k.freerange(&mut m, &mut t, 0x0011_5000, 0x0012_0000)
-            .unwrap();
+        k.freerange(&mut m, &mut t, 0x0011_5000, 0x0012_0000).unwrap();
         let a = k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).unwrap();
         assert!(k.kfree(&mut m, &mut t, a + 4).is_err(), "unaligned");
         assert!(k.kfree(&mut m, &mut t, 0x0011_4000).is_err(), "below end");
@@ -344,8 +320,7 @@ mod tests {
     fn an_empty_list_and_injected_failures_return_none() {
         let (mut m, mut k) = x86_like();
         let mut t = Trace::new();
-        k.freerange(&mut m, &mut t, 0x0011_e000, 0x0012_0000)
-            .unwrap();
+        k.freerange(&mut m, &mut t, 0x0011_e000, 0x0012_0000).unwrap();
         k.fail_after(Some(1));
         assert!(k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).is_some());
         assert!(k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).is_none());

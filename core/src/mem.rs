@@ -26,11 +26,7 @@ pub struct MemError {
 
 impl fmt::Display for MemError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "physical address {:#x} ({} bytes) is not in RAM",
-            self.pa, self.len
-        )
+        write!(f, "physical address {:#x} ({} bytes) is not in RAM", self.pa, self.len)
     }
 }
 
@@ -160,20 +156,8 @@ impl SimMem {
     /// If `base` or `size` is not page-aligned (a broken preset, not user input).
     #[must_use]
     pub fn new(base: u64, size: u64) -> SimMem {
-        assert!(
-            base % PGSIZE == 0 && size % PGSIZE == 0,
-            "SimMem: unaligned RAM"
-        );
-        SimMem {
-            base,
-            pages: vec![
-                Page::Uniform {
-                    fill: 0,
-                    head: None
-                };
-                (size / PGSIZE) as usize
-            ],
-        }
+        assert!(base % PGSIZE == 0 && size % PGSIZE == 0, "SimMem: unaligned RAM");
+        SimMem { base, pages: vec![Page::Uniform { fill: 0, head: None }; (size / PGSIZE) as usize] }
     }
 
     /// First byte of RAM.
@@ -191,10 +175,7 @@ impl SimMem {
     /// Pages whose bytes are stored in full (for measuring the simulation's cost).
     #[must_use]
     pub fn materialised_pages(&self) -> usize {
-        self.pages
-            .iter()
-            .filter(|p| matches!(p, Page::Bytes(_)))
-            .count()
+        self.pages.iter().filter(|p| matches!(p, Page::Bytes(_))).count()
     }
 
     fn check(&self, pa: u64, len: u64) -> Result<(), MemError> {
@@ -205,11 +186,7 @@ impl SimMem {
     }
 
     /// Visit `[pa, pa+len)` page by page as (page index, offset in page, start in range, length).
-    fn spans(
-        &self,
-        pa: u64,
-        len: u64,
-    ) -> impl Iterator<Item = (usize, usize, usize, usize)> + use<> {
+    fn spans(&self, pa: u64, len: u64) -> impl Iterator<Item = (usize, usize, usize, usize)> + use<> {
         let base = self.base;
         let mut done = 0u64;
         core::iter::from_fn(move || {
@@ -219,12 +196,7 @@ impl SimMem {
             let a = pa + done - base;
             let off = a % PGSIZE;
             let n = (PGSIZE - off).min(len - done);
-            let item = (
-                (a / PGSIZE) as usize,
-                off as usize,
-                done as usize,
-                n as usize,
-            );
+            let item = ((a / PGSIZE) as usize, off as usize, done as usize, n as usize);
             done += n;
             Some(item)
         })
@@ -259,10 +231,7 @@ impl PhysMem for SimMem {
         self.check(pa, len)?;
         for (page, off, _, n) in self.spans(pa, len) {
             if n as u64 == PGSIZE {
-                self.pages[page] = Page::Uniform {
-                    fill: byte,
-                    head: None,
-                };
+                self.pages[page] = Page::Uniform { fill: byte, head: None };
             } else {
                 self.pages[page].bytes_mut()[off..off + n].fill(byte);
             }
@@ -318,10 +287,7 @@ impl Sim {
     /// A machine with zeroed RAM from `base` for `size` bytes.
     #[must_use]
     pub fn new(base: u64, size: u64) -> Sim {
-        Sim {
-            mem: SimMem::new(base, size),
-            cpu: SimCpu::default(),
-        }
+        Sim { mem: SimMem::new(base, size), cpu: SimCpu::default() }
     }
 }
 
@@ -380,13 +346,7 @@ mod tests {
         let mut b = [0u8; 4];
         m.read(0x8000_0ffe, &mut b).unwrap();
         assert_eq!(b, [1, 2, 3, 4]);
-        assert_eq!(
-            m.read(0x8000_1ffe, &mut b),
-            Err(MemError {
-                pa: 0x8000_1ffe,
-                len: 4
-            })
-        );
+        assert_eq!(m.read(0x8000_1ffe, &mut b), Err(MemError { pa: 0x8000_1ffe, len: 4 }));
         assert!(m.write(0x7fff_ffff, &[0]).is_err());
         assert!(m.fill(u64::MAX, 2, 0).is_err());
     }

@@ -83,9 +83,7 @@ impl Owner {
     pub fn class(self) -> PageClass {
         match self {
             Owner::User { .. } | Owner::Shared { .. } => PageClass::User,
-            Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => {
-                PageClass::PageTable
-            }
+            Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => PageClass::PageTable,
             Owner::KernelStack { .. } | Owner::BootStack { .. } => PageClass::KernelStack,
             Owner::Trapframe { .. } | Owner::ArgCopy { .. } => PageClass::Other,
         }
@@ -182,19 +180,9 @@ impl fmt::Display for Counts {
         for (label, alloc) in [("allocated", true), ("freed", false)] {
             let mut v = Vec::new();
             let (u, p, k, o) = if alloc {
-                (
-                    self.user_alloc,
-                    self.pt_alloc,
-                    self.kstack_alloc,
-                    self.other_alloc,
-                )
+                (self.user_alloc, self.pt_alloc, self.kstack_alloc, self.other_alloc)
             } else {
-                (
-                    self.user_free,
-                    self.pt_free,
-                    self.kstack_free,
-                    self.other_free,
-                )
+                (self.user_free, self.pt_free, self.kstack_free, self.other_free)
             };
             part(&mut v, u, "user page", "user pages");
             part(&mut v, p, "page-table page", "page-table pages");
@@ -390,10 +378,7 @@ impl Trace {
     /// A trace that only counts pages (for benchmarks and fast replays).
     #[must_use]
     pub fn counting_only() -> Trace {
-        Trace {
-            record: false,
-            ..Trace::new()
-        }
+        Trace { record: false, ..Trace::new() }
     }
 
     /// Keep at most `cap` events.
@@ -445,27 +430,14 @@ impl Trace {
             return;
         }
         let depth = self.stack.len().saturating_sub(1) as u16;
-        self.events.push(TraceEvent {
-            depth,
-            func: self.func(),
-            event,
-        });
+        self.events.push(TraceEvent { depth, func: self.func(), event });
     }
 
     /// Run `f` as xv6 function `func`, recording the call with its arguments.
-    pub fn call<R>(
-        &mut self,
-        func: &'static str,
-        args: impl FnOnce() -> String,
-        f: impl FnOnce(&mut Trace) -> R,
-    ) -> R {
+    pub fn call<R>(&mut self, func: &'static str, args: impl FnOnce() -> String, f: impl FnOnce(&mut Trace) -> R) -> R {
         if self.record && self.events.len() < self.cap {
             let depth = self.stack.len() as u16;
-            self.events.push(TraceEvent {
-                depth,
-                func,
-                event: Event::Call { func, args: args() },
-            });
+            self.events.push(TraceEvent { depth, func, event: Event::Call { func, args: args() } });
         }
         self.stack.push(func);
         let r = f(self);
@@ -485,19 +457,13 @@ impl Trace {
     /// Record a frame handed out by kalloc.
     pub fn kalloc(&mut self, pa: u64, owner: Owner) {
         self.counts.bump(owner.class(), true, 1);
-        self.push(Event::Kalloc {
-            pa: PhysAddr::new(pa),
-            owner,
-        });
+        self.push(Event::Kalloc { pa: PhysAddr::new(pa), owner });
     }
 
     /// Record a frame returned by kfree.
     pub fn kfree(&mut self, pa: u64, owner: Owner) {
         self.counts.bump(owner.class(), false, 1);
-        self.push(Event::Kfree {
-            pa: PhysAddr::new(pa),
-            owner,
-        });
+        self.push(Event::Kfree { pa: PhysAddr::new(pa), owner });
     }
 
     /// Record an entry write, folding it into the previous event when it continues a run.
@@ -510,18 +476,7 @@ impl Trace {
         if let Some(TraceEvent {
             depth: d,
             func: fname,
-            event:
-                Event::PteWrite {
-                    level: l,
-                    table: t,
-                    index: i,
-                    va: v,
-                    old: o,
-                    new: n,
-                    count,
-                    va_step,
-                    new_step,
-                },
+            event: Event::PteWrite { level: l, table: t, index: i, va: v, old: o, new: n, count, va_step, new_step },
         }) = self.events.last_mut()
             && *d == depth
             && *fname == func
@@ -593,14 +548,7 @@ mod tests {
         let mut t = Trace::new();
         t.call("mappages", String::new, |t| {
             for i in 0..4u64 {
-                t.pte_write(
-                    0,
-                    0x1000,
-                    i as u32,
-                    0x8000_0000 + i * 4096,
-                    0,
-                    (i * 4096) | 3,
-                );
+                t.pte_write(0, 0x1000, i as u32, 0x8000_0000 + i * 4096, 0, (i * 4096) | 3);
             }
             // A different old value breaks the run.
             t.pte_write(0, 0x1000, 4, 0x8000_4000, 7, 0x4003);
@@ -608,12 +556,7 @@ mod tests {
         let ev = t.events();
         assert_eq!(ev.len(), 3);
         match &ev[1].event {
-            Event::PteWrite {
-                count,
-                va_step,
-                new_step,
-                ..
-            } => {
+            Event::PteWrite { count, va_step, new_step, .. } => {
                 assert_eq!((*count, *va_step, *new_step), (4, 4096, 4096));
             }
             e => panic!("unexpected {e:?}"),
@@ -631,10 +574,7 @@ mod tests {
         assert!(t.events().is_empty());
         let c = t.counts();
         assert_eq!((c.user_alloc, c.pt_alloc, c.pt_free), (1, 1, 1));
-        assert_eq!(
-            alloc::format!("{c}"),
-            "allocated: 1 user page + 1 page-table page; freed: 1 page-table page"
-        );
+        assert_eq!(alloc::format!("{c}"), "allocated: 1 user page + 1 page-table page; freed: 1 page-table page");
     }
 
     #[test]

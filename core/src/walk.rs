@@ -29,8 +29,7 @@ pub fn entry_addr<S: Scheme>(table: u64, index: u64) -> u64 {
 /// # Errors
 /// A [`Panic`] if the entry is not in RAM (only a corrupted table can point there).
 pub fn read_entry<S: Scheme>(mem: &impl PhysMem, addr: u64) -> Result<u64, Panic> {
-    mem.read_word(addr, S::ENTRY_BYTES)
-        .map_err(|e| Panic(format!("walk: {e}")))
+    mem.read_word(addr, S::ENTRY_BYTES).map_err(|e| Panic(format!("walk: {e}")))
 }
 
 /// Write `new` to the entry at `addr` of the table at `level`, recording old → new.
@@ -46,18 +45,10 @@ pub fn write_entry<S: Scheme>(
     new: u64,
 ) -> Result<(), Panic> {
     let old = read_entry::<S>(mem, addr)?;
-    mem.write_word(addr, S::ENTRY_BYTES, new)
-        .map_err(|e| Panic(format!("walk: {e}")))?;
+    mem.write_word(addr, S::ENTRY_BYTES, new).map_err(|e| Panic(format!("walk: {e}")))?;
     let table = addr & !(PGSIZE - 1);
     let index = ((addr - table) / S::ENTRY_BYTES) as u32;
-    tr.pte_write(
-        level,
-        table,
-        index,
-        va & !(S::level_size(level) - 1),
-        old,
-        new,
-    );
+    tr.pte_write(level, table, index, va & !(S::level_size(level) - 1), old, new);
     Ok(())
 }
 
@@ -85,9 +76,7 @@ pub fn walk<S: Scheme>(
         let e = read_entry::<S>(mem, pte)?;
         if e & S::VALID != 0 {
             if S::is_leaf(e, level) {
-                return Err(Panic(format!(
-                    "walk: {va:#x} is under a large-page entry at level {level}"
-                )));
+                return Err(Panic(format!("walk: {va:#x} is under a large-page entry at level {level}")));
             }
             table = S::pte_pa(e);
         } else {
@@ -96,8 +85,7 @@ pub fn walk<S: Scheme>(
                 return Ok(None);
             };
             // Make sure all those valid bits are zero.
-            mem.fill(new, PGSIZE, 0)
-                .map_err(|e| Panic(format!("walk: {e}")))?;
+            mem.fill(new, PGSIZE, 0).map_err(|e| Panic(format!("walk: {e}")))?;
             write_entry::<S>(mem, tr, level, pte, va, S::table_entry(new))?;
             table = new;
         }
@@ -176,10 +164,7 @@ fn fault_code(scheme: SchemeKind, kind: FaultKind, access: Access) -> u64 {
     match scheme {
         SchemeKind::X86 => {
             // Bit 0: the entry was present (a protection fault); bit 1: write; bit 2: user mode.
-            let p = u64::from(!matches!(
-                kind,
-                FaultKind::NotPresent | FaultKind::BadAddress
-            ));
+            let p = u64::from(!matches!(kind, FaultKind::NotPresent | FaultKind::BadAddress));
             let w = u64::from(access.kind == AccessKind::Write);
             let u = u64::from(access.mode == Mode::User);
             p | w << 1 | u << 2
@@ -200,19 +185,10 @@ fn fault_code(scheme: SchemeKind, kind: FaultKind, access: Access) -> u64 {
 
 fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access) -> Fault {
     let text = match level {
-        Some(l) => format!(
-            "stopped at the {} entry: {}",
-            scheme.index_name(l),
-            kind.explain()
-        ),
+        Some(l) => format!("stopped at the {} entry: {}", scheme.index_name(l), kind.explain()),
         None => String::from(kind.explain()),
     };
-    Fault {
-        level,
-        kind,
-        code: fault_code(scheme, kind, access),
-        text,
-    }
+    Fault { level, kind, code: fault_code(scheme, kind, access), text }
 }
 
 /// Translate `va` as the MMU would with the table at `root`, checking `access`.
@@ -238,12 +214,7 @@ pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Acce
         let index = S::index(va, level);
         let addr = entry_addr::<S>(table, index);
         let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
-            t.outcome = Err(fault(
-                S::KIND,
-                Some(level),
-                FaultKind::TableOutsideRam,
-                access,
-            ));
+            t.outcome = Err(fault(S::KIND, Some(level), FaultKind::TableOutsideRam, access));
             return t;
         };
         let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
@@ -270,19 +241,12 @@ pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Acce
             let size = S::level_size(level);
             let frame = S::pte_pa(*path.last().unwrap_or(&0));
             let offset = va & (size - 1);
-            t.outcome = Ok(Mapped {
-                pa: PhysAddr::new(frame | offset),
-                frame: PhysAddr::new(frame),
-                offset,
-                page_size: size,
-            });
+            t.outcome =
+                Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size });
         }
         Err(kind) => {
             // Say which entry stopped the walk: the first invalid one, or the leaf.
-            let at = path
-                .iter()
-                .position(|&e| e & S::VALID == 0)
-                .map_or(level, |i| S::LEVELS - 1 - i as u32);
+            let at = path.iter().position(|&e| e & S::VALID == 0).map_or(level, |i| S::LEVELS - 1 - i as u32);
             t.outcome = Err(fault(S::KIND, Some(at), kind, access));
         }
     }
@@ -291,13 +255,7 @@ pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Acce
 
 /// Translate with a scheme chosen at run time.
 #[must_use]
-pub fn translate_dyn(
-    scheme: SchemeKind,
-    mem: &impl PhysMem,
-    root: u64,
-    va: u64,
-    access: Access,
-) -> Translation {
+pub fn translate_dyn(scheme: SchemeKind, mem: &impl PhysMem, root: u64, va: u64, access: Access) -> Translation {
     crate::with_scheme!(scheme, S => translate::<S>(mem, root, va, access))
 }
 
@@ -319,8 +277,7 @@ mod tests {
             alloc_junk: None,
         });
         let mut t = Trace::new();
-        k.freerange(&mut m, &mut t, base + PGSIZE, base + 64 * PGSIZE)
-            .unwrap();
+        k.freerange(&mut m, &mut t, base + PGSIZE, base + 64 * PGSIZE).unwrap();
         (m, k, t)
     }
 
@@ -329,26 +286,14 @@ mod tests {
         let (mut m, mut k, mut t) = setup(0, 4);
         let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
         m.fill(root, PGSIZE, 0).unwrap();
-        assert_eq!(
-            walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, None).unwrap(),
-            None
-        );
-        let pte = walk::<X86>(
-            &mut m,
-            &mut k,
-            &mut t,
-            root,
-            0x0040_3000,
-            Some(Owner::PageTable { pid: 1 }),
-        )
-        .unwrap()
-        .unwrap();
+        assert_eq!(walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, None).unwrap(), None);
+        let pte =
+            walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, Some(Owner::PageTable { pid: 1 })).unwrap().unwrap();
         // The table came from the head of the list, just below the root.
         let table = root - PGSIZE;
         assert_eq!(pte, table + 3 * 4);
         assert_eq!(m.read_word(root + 4, 4).unwrap(), table | 7);
-        m.write_word(pte, 4, 0x0002_0000 | u64::from(x86::PTE_P | x86::PTE_U))
-            .unwrap();
+        m.write_word(pte, 4, 0x0002_0000 | u64::from(x86::PTE_P | x86::PTE_U)).unwrap();
         let tr = translate::<X86>(&m, root, 0x0040_3abc, Access::USER_READ);
         assert_eq!(tr.outcome.as_ref().unwrap().pa, PhysAddr::new(0x0002_0abc));
         assert_eq!(tr.steps.len(), 2);
@@ -360,10 +305,7 @@ mod tests {
         assert_eq!((f.kind, f.level, f.code), (FaultKind::ReadOnly, Some(0), 7));
         let n = translate::<X86>(&m, root, 0x0080_0000, Access::USER_READ);
         let f = n.outcome.unwrap_err();
-        assert_eq!(
-            (f.kind, f.level, f.code),
-            (FaultKind::NotPresent, Some(1), 4)
-        );
+        assert_eq!((f.kind, f.level, f.code), (FaultKind::NotPresent, Some(1), 4));
     }
 
     #[test]
@@ -372,32 +314,15 @@ mod tests {
         let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
         m.fill(root, PGSIZE, 0).unwrap();
         let before = k.nfree();
-        let pte = walk::<Sv39>(
-            &mut m,
-            &mut k,
-            &mut t,
-            root,
-            0x1000,
-            Some(Owner::PageTable { pid: 1 }),
-        )
-        .unwrap()
-        .unwrap();
+        let pte =
+            walk::<Sv39>(&mut m, &mut k, &mut t, root, 0x1000, Some(Owner::PageTable { pid: 1 })).unwrap().unwrap();
         assert_eq!(before - k.nfree(), 2);
-        m.write_word(
-            pte,
-            8,
-            sv39::PA2PTE(0x8000_5000) | sv39::PTE_V | sv39::PTE_R | sv39::PTE_U,
-        )
-        .unwrap();
+        m.write_word(pte, 8, sv39::PA2PTE(0x8000_5000) | sv39::PTE_V | sv39::PTE_R | sv39::PTE_U).unwrap();
         let tr = translate::<Sv39>(&m, root, 0x1010, Access::USER_READ);
         assert_eq!(tr.outcome.unwrap().pa, PhysAddr::new(0x8000_5010));
-        let f = translate::<Sv39>(&m, root, 0x1010, Access::USER_WRITE)
-            .outcome
-            .unwrap_err();
+        let f = translate::<Sv39>(&m, root, 0x1010, Access::USER_WRITE).outcome.unwrap_err();
         assert_eq!((f.kind, f.code), (FaultKind::ReadOnly, 15));
-        let f = translate::<Sv39>(&m, root, 1 << 38, Access::USER_READ)
-            .outcome
-            .unwrap_err();
+        let f = translate::<Sv39>(&m, root, 1 << 38, Access::USER_READ).outcome.unwrap_err();
         assert_eq!(f.kind, FaultKind::BadAddress);
     }
 }

@@ -126,30 +126,15 @@ pub struct Access {
 
 impl Access {
     /// A user-mode load.
-    pub const USER_READ: Access = Access {
-        kind: AccessKind::Read,
-        mode: Mode::User,
-    };
+    pub const USER_READ: Access = Access { kind: AccessKind::Read, mode: Mode::User };
     /// A user-mode store.
-    pub const USER_WRITE: Access = Access {
-        kind: AccessKind::Write,
-        mode: Mode::User,
-    };
+    pub const USER_WRITE: Access = Access { kind: AccessKind::Write, mode: Mode::User };
     /// A user-mode instruction fetch.
-    pub const USER_EXEC: Access = Access {
-        kind: AccessKind::Execute,
-        mode: Mode::User,
-    };
+    pub const USER_EXEC: Access = Access { kind: AccessKind::Execute, mode: Mode::User };
     /// A kernel-mode load.
-    pub const KERNEL_READ: Access = Access {
-        kind: AccessKind::Read,
-        mode: Mode::Kernel,
-    };
+    pub const KERNEL_READ: Access = Access { kind: AccessKind::Read, mode: Mode::Kernel };
     /// A kernel-mode store.
-    pub const KERNEL_WRITE: Access = Access {
-        kind: AccessKind::Write,
-        mode: Mode::Kernel,
-    };
+    pub const KERNEL_WRITE: Access = Access { kind: AccessKind::Write, mode: Mode::Kernel };
 }
 
 impl fmt::Display for Access {
@@ -211,15 +196,9 @@ impl FaultKind {
             FaultKind::ReadOnly => "the page is read-only: the write bit is clear",
             FaultKind::NotExecutable => "the page is not executable: the execute bit is clear",
             FaultKind::NotReadable => "the page is not readable: the read bit is clear",
-            FaultKind::Reserved => {
-                "the entry has the write bit without the read bit, a combination RISC-V reserves"
-            }
-            FaultKind::NoLeaf => {
-                "the last-level entry points to another table instead of mapping a page"
-            }
-            FaultKind::MisalignedSuperpage => {
-                "a large-page entry whose physical address is not aligned to its size"
-            }
+            FaultKind::Reserved => "the entry has the write bit without the read bit, a combination RISC-V reserves",
+            FaultKind::NoLeaf => "the last-level entry points to another table instead of mapping a page",
+            FaultKind::MisalignedSuperpage => "a large-page entry whose physical address is not aligned to its size",
             FaultKind::TableOutsideRam => "an entry points to a page table that is not in RAM",
         }
     }
@@ -275,18 +254,12 @@ impl Decomposition {
     /// The index at `level`.
     #[must_use]
     pub fn index(&self, level: u32) -> Option<u64> {
-        self.fields
-            .iter()
-            .find(|f| f.role == FieldRole::Index(level))
-            .map(|f| f.value)
+        self.fields.iter().find(|f| f.role == FieldRole::Index(level)).map(|f| f.value)
     }
     /// The offset within the page.
     #[must_use]
     pub fn offset(&self) -> u64 {
-        self.fields
-            .iter()
-            .find(|f| f.role == FieldRole::Offset)
-            .map_or(0, |f| f.value)
+        self.fields.iter().find(|f| f.role == FieldRole::Offset).map_or(0, |f| f.value)
     }
 }
 
@@ -323,10 +296,7 @@ impl fmt::Display for AddrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AddrError::TooWide { va, bits } => {
-                write!(
-                    f,
-                    "{va:#x} does not fit in {bits} bits, the width of this scheme's virtual addresses"
-                )
+                write!(f, "{va:#x} does not fit in {bits} bits, the width of this scheme's virtual addresses")
             }
             AddrError::FieldTooWide { field, value, bits } => {
                 write!(f, "{field} = {value:#x} does not fit in its {bits} bits")
@@ -391,11 +361,7 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
     /// # Errors
     /// [`FaultKind::BadAddress`] for addresses the hardware refuses outright.
     fn check_va(va: u64) -> Result<(), FaultKind> {
-        if Self::VA_BITS < 64 && va >> Self::VA_BITS != 0 {
-            Err(FaultKind::BadAddress)
-        } else {
-            Ok(())
-        }
+        if Self::VA_BITS < 64 && va >> Self::VA_BITS != 0 { Err(FaultKind::BadAddress) } else { Ok(()) }
     }
 
     /// The index at `level` of `va` (xv6: `PDX`, `PTX`, `PX(level, va)`).
@@ -466,9 +432,7 @@ impl SchemeKind {
     /// Parse a short name (`x86`, `sv39`, `sv32`; case does not matter).
     #[must_use]
     pub fn from_name(s: &str) -> Option<SchemeKind> {
-        SchemeKind::ALL
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(s))
+        SchemeKind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(s))
     }
 
     /// Number of levels.
@@ -507,17 +471,8 @@ impl SchemeKind {
     /// Names of the set flag bits joined by `|`, or `0`.
     #[must_use]
     pub fn flag_names(self, e: u64) -> String {
-        let names: Vec<&str> = self
-            .flag_bits(e)
-            .into_iter()
-            .filter(|b| b.set)
-            .map(|b| b.name)
-            .collect();
-        if names.is_empty() {
-            String::from("0")
-        } else {
-            names.join("|")
-        }
+        let names: Vec<&str> = self.flag_bits(e).into_iter().filter(|b| b.set).map(|b| b.name).collect();
+        if names.is_empty() { String::from("0") } else { names.join("|") }
     }
     /// Physical address an entry points to.
     #[must_use]
@@ -559,38 +514,20 @@ fn field_layout<S: Scheme>() -> Vec<(&'static str, u32, u32, FieldRole)> {
     let mut v = Vec::new();
     // Sv39 addresses are 64 bits wide, but only 39 are translated; the rest
     // must copy bit 38.
-    let width = if S::KIND == SchemeKind::Sv39 {
-        64
-    } else {
-        S::VA_BITS
-    };
+    let width = if S::KIND == SchemeKind::Sv39 { 64 } else { S::VA_BITS };
     if width > S::VA_BITS {
-        v.push((
-            "sign extension",
-            width - 1,
-            S::VA_BITS,
-            FieldRole::SignExtension,
-        ));
+        v.push(("sign extension", width - 1, S::VA_BITS, FieldRole::SignExtension));
     }
     for level in (0..S::LEVELS).rev() {
         let lo = S::PAGE_SHIFT + S::INDEX_BITS * level;
-        v.push((
-            S::index_name(level),
-            lo + S::INDEX_BITS - 1,
-            lo,
-            FieldRole::Index(level),
-        ));
+        v.push((S::index_name(level), lo + S::INDEX_BITS - 1, lo, FieldRole::Index(level)));
     }
     v.push(("offset", S::PAGE_SHIFT - 1, 0, FieldRole::Offset));
     v
 }
 
 fn mask(bits: u32) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
+    if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 }
 }
 
 /// Cut `va` into scheme `S`'s fields.
@@ -605,19 +542,9 @@ pub fn decompose<S: Scheme>(va: u64) -> Result<Decomposition, AddrError> {
     }
     let fields = layout
         .into_iter()
-        .map(|(name, hi, lo, role)| Field {
-            name,
-            hi,
-            lo,
-            value: (va >> lo) & mask(hi - lo + 1),
-            role,
-        })
+        .map(|(name, hi, lo, role)| Field { name, hi, lo, value: (va >> lo) & mask(hi - lo + 1), role })
         .collect();
-    Ok(Decomposition {
-        scheme: S::KIND,
-        va,
-        fields,
-    })
+    Ok(Decomposition { scheme: S::KIND, va, fields })
 }
 
 /// Put scheme `S`'s fields back together into an address.
@@ -627,20 +554,13 @@ pub fn decompose<S: Scheme>(va: u64) -> Result<Decomposition, AddrError> {
 pub fn compose<S: Scheme>(values: &[u64]) -> Result<u64, AddrError> {
     let layout = field_layout::<S>();
     if values.len() != layout.len() {
-        return Err(AddrError::WrongFieldCount {
-            expected: layout.len(),
-            got: values.len(),
-        });
+        return Err(AddrError::WrongFieldCount { expected: layout.len(), got: values.len() });
     }
     let mut va = 0u64;
     for ((name, hi, lo, _), &value) in layout.iter().zip(values) {
         let bits = hi - lo + 1;
         if value & !mask(bits) != 0 {
-            return Err(AddrError::FieldTooWide {
-                field: name,
-                value,
-                bits,
-            });
+            return Err(AddrError::FieldTooWide { field: name, value, bits });
         }
         va |= value << lo;
     }
@@ -649,12 +569,5 @@ pub fn compose<S: Scheme>(values: &[u64]) -> Result<u64, AddrError> {
 
 /// Build the list of named flag bits from a table of `(name, bit)`.
 fn named_bits(e: u64, table: &[(&'static str, u32)]) -> Vec<FlagBit> {
-    table
-        .iter()
-        .map(|&(name, bit)| FlagBit {
-            name,
-            bit,
-            set: e >> bit & 1 == 1,
-        })
-        .collect()
+    table.iter().map(|&(name, bit)| FlagBit { name, bit, set: e >> bit & 1 == 1 }).collect()
 }

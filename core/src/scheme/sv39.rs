@@ -117,20 +117,14 @@ const PAIRS: [(RvFlags, Flags); 8] = [
 
 impl From<RvFlags> for Flags {
     fn from(f: RvFlags) -> Flags {
-        PAIRS
-            .iter()
-            .filter(|(a, _)| f.contains(*a))
-            .fold(Flags::empty(), |n, (_, b)| n | *b)
+        PAIRS.iter().filter(|(a, _)| f.contains(*a)).fold(Flags::empty(), |n, (_, b)| n | *b)
     }
 }
 
 impl From<Flags> for RvFlags {
     /// `HUGE` has no bit of its own on RISC-V: a leaf above level 0 is a large page.
     fn from(n: Flags) -> RvFlags {
-        PAIRS
-            .iter()
-            .filter(|(_, b)| n.contains(*b))
-            .fold(RvFlags::empty(), |f, (a, _)| f | *a)
+        PAIRS.iter().filter(|(_, b)| n.contains(*b)).fold(RvFlags::empty(), |f, (a, _)| f | *a)
     }
 }
 
@@ -157,16 +151,8 @@ impl Pte {
     }
 }
 
-pub(super) const BITS: &[(&str, u32)] = &[
-    ("PTE_V", 0),
-    ("PTE_R", 1),
-    ("PTE_W", 2),
-    ("PTE_X", 3),
-    ("PTE_U", 4),
-    ("PTE_G", 5),
-    ("PTE_A", 6),
-    ("PTE_D", 7),
-];
+pub(super) const BITS: &[(&str, u32)] =
+    &[("PTE_V", 0), ("PTE_R", 1), ("PTE_W", 2), ("PTE_X", 3), ("PTE_U", 4), ("PTE_G", 5), ("PTE_A", 6), ("PTE_D", 7)];
 
 /// RISC-V's leaf test: any of R, W, X.
 pub(super) fn rv_is_leaf(e: u64) -> bool {
@@ -256,11 +242,7 @@ impl Scheme for Sv39 {
     fn check_va(va: u64) -> Result<(), FaultKind> {
         // Bits 63..39 must all equal bit 38.
         let top = (va as i64) >> 38;
-        if top == 0 || top == -1 {
-            Ok(())
-        } else {
-            Err(FaultKind::BadAddress)
-        }
+        if top == 0 || top == -1 { Ok(()) } else { Err(FaultKind::BadAddress) }
     }
 }
 
@@ -279,10 +261,7 @@ mod tests {
         // TRAMPOLINE = MAXVA - PGSIZE = 0x3f_ffff_f000: every index is 511 except L2 = 255.
         let trampoline = MAXVA - 4096;
         assert_eq!(trampoline, 0x3f_ffff_f000);
-        assert_eq!(
-            (PX(2, trampoline), PX(1, trampoline), PX(0, trampoline)),
-            (255, 511, 511)
-        );
+        assert_eq!((PX(2, trampoline), PX(1, trampoline), PX(0, trampoline)), (255, 511, 511));
         assert_eq!(PA2PTE(0x8000_0000), 0x2000_0000);
         assert_eq!(PTE2PA(0x2000_0000 | 0x1f), 0x8000_0000);
         assert_eq!(PTE_FLAGS(0x2000_001f), 0x1f);
@@ -293,34 +272,16 @@ mod tests {
         let ptr = PA2PTE(0x8000_1000) | PTE_V;
         let text = PA2PTE(0x8000_2000) | PTE_V | PTE_R | PTE_X | PTE_U;
         assert_eq!(Sv39::check(&[ptr, ptr, text], Access::USER_EXEC), Ok(()));
-        assert_eq!(
-            Sv39::check(&[ptr, ptr, text], Access::USER_WRITE),
-            Err(FaultKind::ReadOnly)
-        );
-        assert_eq!(
-            Sv39::check(&[ptr, ptr, text], Access::KERNEL_READ),
-            Err(FaultKind::KernelTouchedUser)
-        );
+        assert_eq!(Sv39::check(&[ptr, ptr, text], Access::USER_WRITE), Err(FaultKind::ReadOnly));
+        assert_eq!(Sv39::check(&[ptr, ptr, text], Access::KERNEL_READ), Err(FaultKind::KernelTouchedUser));
         let guard = PA2PTE(0x8000_3000) | PTE_V | PTE_R | PTE_W;
-        assert_eq!(
-            Sv39::check(&[ptr, ptr, guard], Access::USER_READ),
-            Err(FaultKind::NotUser)
-        );
-        assert_eq!(
-            Sv39::check(&[ptr, ptr, ptr], Access::KERNEL_READ),
-            Err(FaultKind::NoLeaf)
-        );
+        assert_eq!(Sv39::check(&[ptr, ptr, guard], Access::USER_READ), Err(FaultKind::NotUser));
+        assert_eq!(Sv39::check(&[ptr, ptr, ptr], Access::KERNEL_READ), Err(FaultKind::NoLeaf));
         let wo = PA2PTE(0x8000_3000) | PTE_V | PTE_W;
-        assert_eq!(
-            Sv39::check(&[ptr, ptr, wo], Access::KERNEL_WRITE),
-            Err(FaultKind::Reserved)
-        );
+        assert_eq!(Sv39::check(&[ptr, ptr, wo], Access::KERNEL_WRITE), Err(FaultKind::Reserved));
         // A 2 MB leaf at level 1 must be 2 MB aligned.
         let big = PA2PTE(0x8000_1000) | PTE_V | PTE_R;
-        assert_eq!(
-            Sv39::check(&[ptr, big], Access::KERNEL_READ),
-            Err(FaultKind::MisalignedSuperpage)
-        );
+        assert_eq!(Sv39::check(&[ptr, big], Access::KERNEL_READ), Err(FaultKind::MisalignedSuperpage));
         let big = PA2PTE(0x8020_0000) | PTE_V | PTE_R;
         assert_eq!(Sv39::check(&[ptr, big], Access::KERNEL_READ), Ok(()));
     }

@@ -274,10 +274,7 @@ mod tests {
     #[test]
     fn flags_convert_both_ways() {
         let f: Flags = X86Flags::from_bits_truncate(PTE_P | PTE_W | PTE_U).into();
-        assert_eq!(
-            f,
-            Flags::VALID | Flags::READ | Flags::EXEC | Flags::WRITE | Flags::USER
-        );
+        assert_eq!(f, Flags::VALID | Flags::READ | Flags::EXEC | Flags::WRITE | Flags::USER);
         assert_eq!(X86Flags::from(f).bits(), PTE_P | PTE_W | PTE_U);
     }
 
@@ -285,19 +282,10 @@ mod tests {
     fn guard_page_is_present_but_not_user() {
         let guard = u64::from(0x0dfb_e000 | PTE_P | PTE_W);
         let pde = u64::from(0x0dfb_f000 | PTE_P | PTE_W | PTE_U);
-        assert_eq!(
-            X86::check(&[pde, guard], Access::USER_READ),
-            Err(FaultKind::NotUser)
-        );
+        assert_eq!(X86::check(&[pde, guard], Access::USER_READ), Err(FaultKind::NotUser));
         assert_eq!(X86::check(&[pde, guard], Access::KERNEL_WRITE), Ok(()));
         let ro = u64::from(0x1000 | PTE_P);
-        assert_eq!(
-            X86::check(&[pde, ro], Access::KERNEL_WRITE),
-            Err(FaultKind::ReadOnly)
-        );
-        assert_eq!(
-            X86::check(&[pde, 0], Access::KERNEL_READ),
-            Err(FaultKind::NotPresent)
-        );
+        assert_eq!(X86::check(&[pde, ro], Access::KERNEL_WRITE), Err(FaultKind::ReadOnly));
+        assert_eq!(X86::check(&[pde, 0], Access::KERNEL_READ), Err(FaultKind::NotPresent));
     }
 }
