@@ -1,0 +1,50 @@
+//! init: the first program exec'd by initcode. It gives itself the console as
+//! standard input, output and error, then keeps a shell running forever,
+//! collecting along the way any orphaned process that gets handed to it.
+
+#![no_std]
+#![no_main]
+
+use core::ptr::null;
+
+use ulib::{O_RDWR, exit, put, sys, wait};
+
+/// Device number of the console (major 1; minor unused by xv6).
+const CONSOLE: i32 = 1;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
+    unsafe {
+        // fd 0: the console, creating its device node on first boot.
+        if sys::open(c"console".as_ptr().cast(), O_RDWR) < 0 {
+            sys::mknod(c"console".as_ptr().cast(), CONSOLE, 1);
+            sys::open(c"console".as_ptr().cast(), O_RDWR);
+        }
+        // fds 1 and 2: the same console.
+        sys::dup(0);
+        sys::dup(0);
+    }
+
+    loop {
+        put(1, b"init: starting sh\n");
+        let pid = unsafe { sys::fork() };
+        if pid < 0 {
+            put(1, b"init: cannot fork\n");
+            exit(1);
+        }
+        if pid == 0 {
+            let argv = [c"sh".as_ptr().cast::<u8>(), null()];
+            unsafe { sys::exec(argv[0], argv.as_ptr()) };
+            put(1, b"init: cannot exec sh\n");
+            exit(1);
+        }
+        // Wait for the shell; orphans reparented to init show up here too.
+        loop {
+            let who = wait();
+            if who < 0 || who == pid {
+                break;
+            }
+            put(1, b"init: reaped a zombie\n");
+        }
+    }
+}
