@@ -6,7 +6,7 @@
 use ulib::{exit, put, put_cstr};
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(argc: i32, argv: *const *const u8) -> ! {
+extern "C" fn main(argc: i32, argv: *const *const u8) -> ! {
     for i in 1..argc as usize {
         unsafe { put_cstr(1, *argv.add(i)) };
         if i + 1 < argc as usize {

@@ -13,7 +13,7 @@ use ulib::{O_RDWR, exit, put, sys, wait};
 const CONSOLE: i32 = 1;
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
+extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
     unsafe {
         // fd 0: the console, creating its device node on first boot.
         if sys::open(c"console".as_ptr().cast(), O_RDWR) < 0 {

@@ -124,7 +124,7 @@ fn builtin_cd(line: &mut [u8; LINE_MAX], n: usize) -> bool {
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
+extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
     let line = unsafe { &mut *addr_of_mut!(LINE) };
     loop {
         put(2, b"$ ");
