@@ -18,11 +18,19 @@ extern crate alloc;
 extern crate std;
 
 pub mod addr;
+pub mod elf;
 pub mod kalloc;
+pub mod kernel;
+pub mod lab;
 pub mod mem;
+pub mod proc;
+pub mod programs;
 pub mod scheme;
+pub mod shm;
 pub mod trace;
 pub mod walk;
+pub mod riscv;
+pub mod x86;
 
 use alloc::string::String;
 use core::fmt;
@@ -38,5 +46,27 @@ pub struct Panic(pub String);
 impl fmt::Display for Panic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "panic: {}", self.0)
+    }
+}
+
+/// Why a `vm.c` function failed (xv6 returns 0 or -1 for the first three, and panics for the last).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmFail {
+    /// kalloc returned 0.
+    OutOfMemory,
+    /// The new size reaches the kernel's part of the address space.
+    TooBig,
+    /// The page is mapped already (xv6: `panic("remap")`).
+    Remap {
+        /// The page.
+        va: u64,
+    },
+    /// Any other panic.
+    Panic(Panic),
+}
+
+impl From<Panic> for VmFail {
+    fn from(p: Panic) -> VmFail {
+        VmFail::Panic(p)
     }
 }

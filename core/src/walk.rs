@@ -253,6 +253,32 @@ pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Acce
     t
 }
 
+/// Set the accessed bit (and the dirty bit for a store) in the entries of a
+/// successful translation, as the MMU does on a real access.
+///
+/// # Errors
+/// A [`Panic`] if an entry is not in RAM.
+pub fn set_accessed<S: Scheme>(mem: &mut impl PhysMem, tr: &mut Trace, t: &Translation) -> Result<(), Panic> {
+    if t.outcome.is_err() {
+        return Ok(());
+    }
+    let va = t.va.as_u64();
+    for step in &t.steps {
+        if !step.leaf && !S::TABLES_GET_ACCESSED {
+            continue;
+        }
+        let mut e = step.entry | S::ACCESSED;
+        if step.leaf && t.access.kind == AccessKind::Write {
+            e |= S::DIRTY;
+        }
+        let now = read_entry::<S>(mem, step.entry_addr.as_u64())?;
+        if now | e != now {
+            write_entry::<S>(mem, tr, step.level, step.entry_addr.as_u64(), va, now | e)?;
+        }
+    }
+    Ok(())
+}
+
 /// Translate with a scheme chosen at run time.
 #[must_use]
 pub fn translate_dyn(scheme: SchemeKind, mem: &impl PhysMem, root: u64, va: u64, access: Access) -> Translation {

@@ -329,6 +329,12 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
     const VALID: u64;
     /// Width of a physical address this scheme can express.
     const PA_BITS: u32;
+    /// The bit the hardware sets when it uses an entry.
+    const ACCESSED: u64;
+    /// The bit the hardware sets when it writes a page.
+    const DIRTY: u64;
+    /// True if the hardware also marks the entries that point to tables (x86), not only leaves.
+    const TABLES_GET_ACCESSED: bool;
 
     /// Bits of virtual address translated by the tables.
     const VA_BITS: u32 = Self::PAGE_SHIFT + Self::LEVELS * Self::INDEX_BITS;

@@ -17,7 +17,7 @@
 //! The flag bits and their meaning are Sv39's; the physical page number is
 //! 22 bits, so physical addresses have 34 bits.
 
-use super::sv39::{BITS, PTE_V, RvFlags, rv_check, rv_is_leaf};
+use super::sv39::{BITS, PTE_A, PTE_D, PTE_V, RvFlags, rv_check, rv_is_leaf};
 use super::{Access, FaultKind, FlagBit, Flags, Scheme, SchemeKind, named_bits};
 use alloc::vec::Vec;
 
@@ -33,6 +33,9 @@ impl Scheme for Sv32 {
     const INDEX_NAMES: &'static [&'static str] = &["VPN[1]", "VPN[0]"];
     const VALID: u64 = PTE_V;
     const PA_BITS: u32 = 34;
+    const ACCESSED: u64 = PTE_A;
+    const DIRTY: u64 = PTE_D;
+    const TABLES_GET_ACCESSED: bool = false;
 
     fn pte_pa(e: u64) -> u64 {
         ((e & 0xFFFF_FFFF) >> 10) << 12

@@ -212,6 +212,9 @@ impl Scheme for Sv39 {
     const INDEX_NAMES: &'static [&'static str] = &["L2", "L1", "L0"];
     const VALID: u64 = PTE_V;
     const PA_BITS: u32 = 56;
+    const ACCESSED: u64 = PTE_A;
+    const DIRTY: u64 = PTE_D;
+    const TABLES_GET_ACCESSED: bool = false;
 
     fn pte_pa(e: u64) -> u64 {
         // Bits 63..54 are reserved; the PPN is bits 53..10.

@@ -202,6 +202,9 @@ impl Scheme for X86 {
     const INDEX_NAMES: &'static [&'static str] = &["PDX", "PTX"];
     const VALID: u64 = PTE_P as u64;
     const PA_BITS: u32 = 32;
+    const ACCESSED: u64 = PTE_A as u64;
+    const DIRTY: u64 = PTE_D as u64;
+    const TABLES_GET_ACCESSED: bool = true;
 
     fn pte_pa(e: u64) -> u64 {
         u64::from(PTE_ADDR(e as u32))

@@ -1,0 +1,1 @@
+//! The scenario language: one operation per line (being written).

@@ -1,0 +1,1 @@
+//! Views of a machine for display (being written).

@@ -1,0 +1,41 @@
+//! The user programs the lab ships: pagelab's own `initcode`, `init`, `sh`
+//! and `echo`, built from `user/` for both ports (see `user/README.md`).
+//! They follow xv6's user ABI, with footprints like xv6's own: on x86,
+//! `init` and `echo` fit in one page and `sh` needs two.
+
+use crate::kernel::Port;
+
+/// x86 `initcode` (a flat binary, copied to address 0 by userinit).
+pub const X86_INITCODE: &[u8] = include_bytes!("../programs/x86/initcode");
+/// x86 `init` (ELF32).
+pub const X86_INIT: &[u8] = include_bytes!("../programs/x86/init");
+/// x86 `sh` (ELF32).
+pub const X86_SH: &[u8] = include_bytes!("../programs/x86/sh");
+/// x86 `echo` (ELF32).
+pub const X86_ECHO: &[u8] = include_bytes!("../programs/x86/echo");
+/// RISC-V `initcode` (a flat binary).
+pub const RISCV_INITCODE: &[u8] = include_bytes!("../programs/riscv/initcode");
+/// RISC-V `init` (ELF64).
+pub const RISCV_INIT: &[u8] = include_bytes!("../programs/riscv/init");
+/// RISC-V `sh` (ELF64).
+pub const RISCV_SH: &[u8] = include_bytes!("../programs/riscv/sh");
+/// RISC-V `echo` (ELF64).
+pub const RISCV_ECHO: &[u8] = include_bytes!("../programs/riscv/echo");
+
+/// The first program for `port`.
+#[must_use]
+pub fn initcode(port: Port) -> &'static [u8] {
+    match port {
+        Port::Xv6Public => X86_INITCODE,
+        Port::Xv6Riscv => RISCV_INITCODE,
+    }
+}
+
+/// The programs in the root directory of `port`'s file system: (path, bytes).
+#[must_use]
+pub fn builtin(port: Port) -> [(&'static str, &'static [u8]); 3] {
+    match port {
+        Port::Xv6Public => [("/init", X86_INIT), ("/sh", X86_SH), ("/echo", X86_ECHO)],
+        Port::Xv6Riscv => [("/init", RISCV_INIT), ("/sh", RISCV_SH), ("/echo", RISCV_ECHO)],
+    }
+}

@@ -1,0 +1,203 @@
+//! xv6-riscv: the RV64 port with Sv39 paging.
+//!
+//! [`vm`] holds the functions of `vm.c`, [`proc`] those of `proc.c` and
+//! `exec.c`, as in the xv6-riscv of the 2023 MIT 6.1810 labs. The kernel maps
+//! RAM one-to-one, so kernel addresses are physical addresses.
+
+pub mod proc;
+pub mod vm;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::Panic;
+use crate::addr::PGSIZE;
+use crate::kalloc::{Kmem, KmemConfig};
+use crate::kernel::{MachineInfo, Port};
+use crate::mem::Hal;
+use crate::proc::ProcTable;
+use crate::scheme::SchemeKind;
+use crate::scheme::sv39::MAXVA;
+use crate::shm::{ShmMode, ShmTable};
+use crate::trace::{Event, Trace};
+
+/// qemu puts UART registers here in physical memory.
+pub const UART0: u64 = 0x1000_0000;
+/// virtio mmio interface.
+pub const VIRTIO0: u64 = 0x1000_1000;
+/// qemu puts the platform-level interrupt controller (PLIC) here.
+pub const PLIC: u64 = 0x0c00_0000;
+/// Where the kernel's RAM starts (the kernel expects qemu's -kernel to load it here).
+pub const KERNBASE: u64 = 0x8000_0000;
+/// xv6-riscv's top of RAM: 128 MB after KERNBASE.
+pub const PHYSTOP: u64 = KERNBASE + 128 * 1024 * 1024;
+/// The trampoline page, at the highest address in both user and kernel space.
+pub const TRAMPOLINE: u64 = MAXVA - PGSIZE;
+/// The trapframe page, just below the trampoline in user space.
+pub const TRAPFRAME: u64 = TRAMPOLINE - PGSIZE;
+/// Maximum number of processes.
+pub const NPROC: u32 = 64;
+/// Maximum exec arguments.
+pub const MAXARG: u32 = 32;
+
+/// Kernel stack of process slot `p`, beneath the trampoline, each with an
+/// invalid guard page below it (xv6: `KSTACK(p)`).
+#[expect(non_snake_case, reason = "xv6's name, which a learner will look for")]
+#[must_use]
+pub const fn KSTACK(p: u64) -> u64 {
+    TRAMPOLINE - (p + 1) * 2 * PGSIZE
+}
+
+/// A memory layout for xv6-riscv.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RiscvLayout {
+    /// Preset name.
+    pub name: String,
+    /// Top of RAM.
+    pub phystop: u64,
+    /// End of kernel text (the symbol `etext`; page aligned).
+    pub etext: u64,
+    /// Physical address of the trampoline code page in the kernel image.
+    pub trampoline: u64,
+    /// First address after the kernel image (the symbol `end`).
+    pub end: u64,
+    /// Process slots.
+    pub nproc: u32,
+}
+
+impl RiscvLayout {
+    /// xv6-riscv as its Makefile runs it: 128 MB, the kernel of a typical gcc
+    /// build (`etext` = 0x80008000, `trampoline` = 0x80007000,
+    /// `end` = 0x80021d60; your build's `kernel.sym` may differ a little).
+    #[must_use]
+    pub fn xv6_riscv() -> RiscvLayout {
+        RiscvLayout {
+            name: "xv6-riscv".into(),
+            phystop: PHYSTOP,
+            etext: 0x8000_8000,
+            trampoline: 0x8000_7000,
+            end: 0x8002_1d60,
+            nproc: NPROC,
+        }
+    }
+
+    /// The same layout with only 2 MB of RAM: a frame map that fits on a screen.
+    #[must_use]
+    pub fn tiny() -> RiscvLayout {
+        RiscvLayout { name: "xv6-riscv-tiny".into(), phystop: KERNBASE + 0x20_0000, ..RiscvLayout::xv6_riscv() }
+    }
+}
+
+/// xv6-riscv's kernel, over memory `H`.
+#[derive(Clone, Debug)]
+pub struct RiscvKernel<H: Hal> {
+    /// Memory and MMU.
+    pub hw: H,
+    /// The layout.
+    pub layout: RiscvLayout,
+    /// The page allocator.
+    pub kmem: Kmem,
+    /// The process table.
+    pub ptable: ProcTable,
+    /// The shared-memory table.
+    pub shm: ShmTable,
+    /// Which shared-memory code runs.
+    pub shm_mode: ShmMode,
+    /// The kernel's page table (xv6: `kernel_pagetable`).
+    pub kernel_pagetable: u64,
+    /// The pid running in user mode with its table in satp, if any.
+    pub cur: Option<u32>,
+    /// The first program (xv6: `initcode[]`).
+    pub initcode: Vec<u8>,
+    info: MachineInfo,
+}
+
+impl<H: Hal> RiscvKernel<H> {
+    /// Boot as xv6-riscv's `main` does on hart 0, up to the first process:
+    /// `kinit()`, `kvminit()` (with a kernel stack per process slot),
+    /// `kvminithart()`.
+    ///
+    /// # Errors
+    /// A [`Panic`] if the layout is impossible (a bug in a preset).
+    pub fn boot(
+        layout: RiscvLayout,
+        hw: H,
+        initcode: Vec<u8>,
+        shm_mode: ShmMode,
+        tr: &mut Trace,
+    ) -> Result<Self, Panic> {
+        let kmem = Kmem::new(KmemConfig {
+            ptr_bytes: 8,
+            kva_offset: 0,
+            end: layout.end,
+            phystop: layout.phystop,
+            free_junk: 1,
+            alloc_junk: Some(5),
+        });
+        let info = MachineInfo {
+            preset: layout.name.clone(),
+            port: Port::Xv6Riscv,
+            scheme: SchemeKind::Sv39,
+            ram_base: KERNBASE,
+            phystop: layout.phystop,
+            kernel_end: layout.end,
+            user_limit: TRAPFRAME,
+            constants: vec![
+                ("UART0".into(), UART0),
+                ("VIRTIO0".into(), VIRTIO0),
+                ("PLIC".into(), PLIC),
+                ("KERNBASE".into(), KERNBASE),
+                ("PHYSTOP".into(), layout.phystop),
+                ("etext".into(), layout.etext),
+                ("end".into(), layout.end),
+                ("MAXVA".into(), MAXVA),
+                ("TRAMPOLINE".into(), TRAMPOLINE),
+                ("TRAPFRAME".into(), TRAPFRAME),
+                ("KSTACK(0)".into(), KSTACK(0)),
+                ("NPROC".into(), u64::from(layout.nproc)),
+                ("MAXARG".into(), u64::from(MAXARG)),
+                ("PGSIZE".into(), PGSIZE),
+            ],
+            nproc: layout.nproc,
+            maxarg: MAXARG,
+        };
+        let mut k = RiscvKernel {
+            hw,
+            kmem,
+            ptable: ProcTable::new(layout.nproc),
+            shm: ShmTable::new(),
+            shm_mode,
+            kernel_pagetable: 0,
+            cur: None,
+            initcode,
+            info,
+            layout,
+        };
+        let (end, top) = (k.layout.end, k.layout.phystop);
+        tr.call("kinit", || format!("freerange({end:#x}, {top:#x})"), |tr| {
+            k.kmem.freerange(&mut k.hw, tr, end, top)
+        })?;
+        tr.call("kvminit", String::new, |tr| {
+            let t = k.kvmmake(tr)?;
+            k.kernel_pagetable = t;
+            Ok::<(), Panic>(())
+        })?;
+        k.kvminithart(tr);
+        for (i, p) in k.ptable.procs.iter_mut().enumerate() {
+            p.kstack = KSTACK(i as u64);
+        }
+        tr.push(Event::Note {
+            text: format!("booted: {} pages free (the kernel page table and 64 kernel stacks used some)", k.kmem.nfree()),
+        });
+        Ok(k)
+    }
+
+    /// Facts about the machine.
+    #[must_use]
+    pub fn machine_info(&self) -> &MachineInfo {
+        &self.info
+    }
+}

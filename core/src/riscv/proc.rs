@@ -1,0 +1,901 @@
+//! xv6-riscv's `proc.c`, `exec.c` and `sys_exec`: processes and the system
+//! calls that change memory.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
+use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
+use crate::elf::{self, ElfClass};
+use crate::kalloc::Kmem;
+use crate::kernel::{
+    AccessError, ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet,
+};
+use crate::mem::{Hal, PhysMem};
+use crate::proc::{ArgString, Image, Proc, ProcState, ProcTable, UserRegs};
+use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
+use crate::scheme::{Access, AccessKind, Sv39};
+use crate::shm::{self, ShmHost, ShmMode, ShmTable};
+use crate::trace::{Event, Owner, Trace};
+use crate::walk::{self, Translation};
+use crate::{Panic, VmFail};
+
+/// Offsets in `struct trapframe` of the registers the lab tracks.
+const TF_EPC: u64 = 24;
+const TF_SP: u64 = 48;
+const TF_A0: u64 = 112;
+const TF_A1: u64 = 120;
+/// `sizeof(struct trapframe)`.
+const TF_SIZE: u64 = 288;
+
+/// Permissions for a segment's pages from its ELF flags (xv6: `flags2perm`).
+#[must_use]
+pub fn flags2perm(flags: u32) -> u64 {
+    let mut perm = 0;
+    if flags & 0x1 != 0 {
+        perm = PTE_X;
+    }
+    if flags & 0x2 != 0 {
+        perm |= PTE_W;
+    }
+    perm
+}
+
+impl<H: Hal> RiscvKernel<H> {
+    fn runnable(&self, pid: u32) -> Result<&Proc, Reject> {
+        let p = self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        match p.state {
+            ProcState::Zombie | ProcState::Embryo | ProcState::Unused => {
+                Err(Reject::NotRunnable { pid, state: p.state })
+            }
+            _ => Ok(p),
+        }
+    }
+
+    /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
+    /// goes into satp only on the way back to user space (see [`Self::usertrapret`]).
+    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        self.runnable(pid)?;
+        if self.cur != Some(pid) {
+            tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
+        }
+        Ok(())
+    }
+
+    /// Return to user space in `pid`: satp ← its page table, sfence.vma
+    /// (done by `userret` in the trampoline).
+    fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
+        let Some(root) = self.ptable.get(pid).map(|p| p.root) else { return };
+        tr.call("usertrapret", || format!("pid {pid}"), |tr| {
+            self.hw.load_root(root);
+            tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
+            self.hw.flush_tlb();
+            tr.push(Event::TlbFlush);
+        });
+        self.cur = Some(pid);
+    }
+
+    /// Write `slot`'s tracked registers into its trapframe page.
+    fn save_regs(&mut self, slot: usize) -> Result<(), Panic> {
+        let p = &self.ptable.procs[slot];
+        let (tf, r) = (p.trapframe, p.regs);
+        if tf == 0 {
+            return Ok(());
+        }
+        for (off, v) in [(TF_EPC, r.pc), (TF_SP, r.sp), (TF_A0, r.a0), (TF_A1, r.a1)] {
+            self.hw.write_word(tf + off, 8, v).map_err(|e| Panic(format!("trapframe: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Create a user page table for a given process, with no user memory,
+    /// but with trampoline and trapframe pages (xv6: `proc_pagetable`).
+    fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<Option<u64>, Panic> {
+        let (pid, trapframe) = (self.ptable.procs[slot].pid, self.ptable.procs[slot].trapframe);
+        tr.call("proc_pagetable", || format!("pid {pid}"), |tr| {
+            // An empty page table.
+            let Some(pagetable) = self.uvmcreate(tr, pid)? else { return Ok(None) };
+            // map the trampoline code (for system call return) at the highest
+            // user virtual address. only the supervisor uses it, on the way
+            // to/from user space, so not PTE_U.
+            let tramp = self.layout.trampoline;
+            match self.mappages(tr, pagetable, TRAMPOLINE, PGSIZE, tramp, PTE_R | PTE_X, Owner::PageTable { pid }) {
+                Ok(()) => {}
+                Err(VmFail::OutOfMemory) => {
+                    self.uvmfree(tr, pagetable, 0)?;
+                    return Ok(None);
+                }
+                Err(VmFail::Panic(p)) => return Err(p),
+                Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
+            }
+            // map the trapframe page just below the trampoline page, for trampoline.S.
+            match self.mappages(tr, pagetable, TRAPFRAME, PGSIZE, trapframe, PTE_R | PTE_W, Owner::PageTable { pid }) {
+                Ok(()) => {}
+                Err(VmFail::OutOfMemory) => {
+                    self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
+                    self.uvmfree(tr, pagetable, 0)?;
+                    return Ok(None);
+                }
+                Err(VmFail::Panic(p)) => return Err(p),
+                Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
+            }
+            Ok(Some(pagetable))
+        })
+    }
+
+    /// Free a process's page table, and free the physical memory it refers
+    /// to (xv6: `proc_freepagetable`).
+    fn proc_freepagetable(&mut self, tr: &mut Trace, pagetable: u64, sz: u64, holes: &[u64]) -> Result<(), Panic> {
+        tr.call("proc_freepagetable", || format!("pagetable={pagetable:#x}, sz={sz:#x}"), |tr| {
+            self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
+            self.uvmunmap(tr, pagetable, TRAPFRAME, 1, false)?;
+            self.uvmfree_holes(tr, pagetable, sz, holes)
+        })
+    }
+
+    /// Free a proc structure and the data hanging from it, including user
+    /// pages (xv6: `freeproc`).
+    fn freeproc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
+        let pid = self.ptable.procs[slot].pid;
+        tr.call("freeproc", || format!("pid {pid}"), |tr| {
+            let p = self.ptable.procs[slot].clone();
+            if p.trapframe != 0 {
+                self.kmem.kfree(&mut self.hw, tr, p.trapframe)?;
+            }
+            if p.root != 0 {
+                self.proc_freepagetable(tr, p.root, p.sz, &p.holes)?;
+            }
+            let q = &mut self.ptable.procs[slot];
+            q.trapframe = 0;
+            q.root = 0;
+            q.sz = 0;
+            q.pid = 0;
+            q.parent = None;
+            q.name.clear();
+            q.killed = false;
+            q.image = None;
+            q.holes.clear();
+            q.shm.clear();
+            q.state = ProcState::Unused;
+            Ok(())
+        })
+    }
+
+    /// Look in the process table for an UNUSED proc. If found, initialize
+    /// state required to run in the kernel (xv6: `allocproc`).
+    fn allocproc(&mut self, tr: &mut Trace) -> Result<usize, Reject> {
+        tr.call("allocproc", String::new, |tr| {
+            let Some(slot) = self.ptable.free_slot() else {
+                tr.fail("allocproc: no UNUSED slot");
+                return Err(Reject::BadArgument { why: "no free slot".into() });
+            };
+            let pid = self.ptable.nextpid;
+            self.ptable.nextpid += 1;
+            {
+                let p = &mut self.ptable.procs[slot];
+                p.pid = pid;
+                p.state = ProcState::Embryo;
+                p.killed = false;
+                p.image = None;
+                p.shm.clear();
+                p.holes.clear();
+                p.regs = UserRegs::default();
+            }
+            // Allocate a trapframe page.
+            let Some(tf) = self.kmem.kalloc(&mut self.hw, tr, Owner::Trapframe { pid }) else {
+                self.freeproc(tr, slot)?;
+                return Err(Reject::WouldBlock { why: "out of memory".into() });
+            };
+            self.ptable.procs[slot].trapframe = tf;
+            // An empty user page table.
+            let Some(pt) = self.proc_pagetable(tr, slot)? else {
+                self.freeproc(tr, slot)?;
+                return Err(Reject::WouldBlock { why: "out of memory".into() });
+            };
+            self.ptable.procs[slot].root = pt;
+            tr.note(|| format!("pid {pid} gets slot {slot}, a trapframe at {tf:#x} and a page table at {pt:#x}"));
+            Ok(slot)
+        })
+    }
+
+    /// allocproc's failures as fork reports them.
+    fn allocproc_for_fork(&mut self, tr: &mut Trace) -> Result<Result<usize, ForkError>, Reject> {
+        match self.allocproc(tr) {
+            Ok(s) => Ok(Ok(s)),
+            Err(Reject::BadArgument { .. }) => Ok(Err(ForkError::NoFreeSlot)),
+            Err(Reject::WouldBlock { .. }) => Ok(Err(ForkError::OutOfMemory)),
+            Err(r) => Err(r),
+        }
+    }
+
+    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        if self.ptable.initproc.is_some() {
+            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
+        }
+        let slot = match self.allocproc(tr) {
+            Ok(s) => s,
+            Err(Reject::Panic { message }) => return Err(Reject::Panic { message }),
+            Err(_) => return Err(Panic("userinit: allocproc failed".into()).into()),
+        };
+        let pid = self.ptable.procs[slot].pid;
+        self.ptable.initproc = Some(pid);
+        // allocate one user page and copy initcode's instructions and data into it.
+        let root = self.ptable.procs[slot].root;
+        let init = self.initcode.clone();
+        self.uvmfirst(tr, root, &init, pid)?;
+        let p = &mut self.ptable.procs[slot];
+        p.sz = PGSIZE;
+        // prepare for the very first "return" from kernel to user.
+        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
+        p.name = "initcode".into();
+        p.parent = None;
+        p.state = ProcState::Runnable;
+        self.save_regs(slot)?;
+        tr.note(|| "pid 1 will run initcode at address 0, with sp at the top of that page".to_string());
+        Ok(SysRet::ok(i64::from(pid)))
+    }
+
+    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let parent = self.runnable(pid)?.clone();
+        let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
+            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
+            ShmMode::Note => (Vec::new(), Vec::new()),
+        };
+        let pages = self.user_pages(tr, parent.root, parent.sz)?;
+        let mut a = 0u64;
+        while a < parent.sz {
+            if !skip.contains(&a) && !pages.iter().any(|&(va, _)| va == a) {
+                return Err(Panic("uvmcopy: page not present".into()).into());
+            }
+            a += PGSIZE;
+        }
+        if self.shm_mode == ShmMode::Note {
+            for &(va, pa) in &pages {
+                if let Some(Owner::Shared { id }) = self.kmem.owner(pa) {
+                    tr.defect(format!(
+                        "uvmcopy copies shared page {id} (at {va:#x}) like any other page: the child gets a private copy, not the shared frame"
+                    ));
+                }
+            }
+        }
+        // Allocate process.
+        let slot = match self.allocproc_for_fork(tr)? {
+            Ok(s) => s,
+            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
+        };
+        let child = self.ptable.procs[slot].pid;
+        let croot = self.ptable.procs[slot].root;
+        // Copy user memory from parent to child.
+        if !self.uvmcopy(tr, parent.root, croot, parent.sz, child, &share, &skip)? {
+            self.freeproc(tr, slot)?;
+            tr.fail("fork: uvmcopy failed; the child is freed");
+            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        }
+        // copy saved user registers, and make fork return 0 in the child.
+        let ctf = self.ptable.procs[slot].trapframe;
+        self.hw.copy(ctf, parent.trapframe, TF_SIZE).map_err(|e| Panic(format!("fork: {e}")))?;
+        {
+            let c = &mut self.ptable.procs[slot];
+            c.sz = parent.sz;
+            c.regs = UserRegs { a0: 0, ..parent.regs };
+            c.name = parent.name.clone();
+            c.image = parent.image.clone();
+            c.parent = Some(pid);
+            c.state = ProcState::Runnable;
+        }
+        self.save_regs(slot)?;
+        if self.shm_mode == ShmMode::Lab {
+            shm::share_with_child(self, pid, child);
+            if let Some(c) = self.ptable.get_mut(child) {
+                c.holes = skip;
+            }
+        }
+        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
+        self.usertrapret(tr, pid);
+        Ok(SysRet::ok(i64::from(child)))
+    }
+
+    /// sys_exec: copy each argument into a page of its own, call exec, free the copies.
+    fn sys_exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        tr.call("sys_exec", || format!("path={path:?}, {} arguments", argv.len()), |tr| {
+            let max = MAXARG as usize - 1;
+            let mut pages: Vec<u64> = Vec::new();
+            let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
+                for &pg in pages {
+                    k.kmem.kfree(&mut k.hw, tr, pg)?;
+                }
+                Ok(())
+            };
+            let mut bad = None;
+            for (i, a) in argv.iter().enumerate() {
+                if i >= max + 1 {
+                    break;
+                }
+                let Some(pg) = self.kmem.kalloc(&mut self.hw, tr, Owner::ArgCopy { pid }) else {
+                    bad = Some(ExecError::OutOfMemory);
+                    break;
+                };
+                pages.push(pg);
+                // fetchstr: at most PGSIZE bytes including the terminating 0.
+                if a.len() as u64 >= PGSIZE {
+                    bad = Some(ExecError::ArgTooLong { index: i, len: a.len() });
+                    break;
+                }
+                let mut s = a.clone();
+                s.push(0);
+                self.hw.write(pg, &s).map_err(|e| Panic(format!("sys_exec: {e}")))?;
+            }
+            if bad.is_none() && argv.len() > max {
+                bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
+            }
+            let r = if let Some(e) = bad {
+                tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
+                SysRet::err(SysError::Exec(e))
+            } else {
+                tr.call(
+                    "exec",
+                    || {
+                        let args: Vec<String> =
+                            argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+                        format!("path={path:?}, argv=[{}]", args.join(", "))
+                    },
+                    |tr| self.exec_body(tr, pid, path, file, argv),
+                )?
+            };
+            free(self, tr, &pages)?;
+            if r.error.is_none() {
+                self.usertrapret(tr, pid);
+            }
+            Ok(r)
+        })
+    }
+
+    fn exec_body(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        let Some(file) = file else {
+            tr.fail("exec: no such file");
+            return Ok(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
+        };
+        let eh = match elf::read_header(file, ElfClass::Elf64) {
+            Ok(h) => h,
+            Err(error) => {
+                tr.fail(format!("exec: {error}"));
+                return Ok(SysRet::err(SysError::Exec(ExecError::Elf { error })));
+            }
+        };
+        if eh.machine != 243 {
+            tr.note(|| {
+                format!(
+                    "this file is for {}; xv6 does not check e_machine and loads it anyway",
+                    elf::machine_name(eh.machine)
+                )
+            });
+        }
+        let slot = self.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        let Some(pagetable) = self.proc_pagetable(tr, slot)? else {
+            return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
+        };
+        let mut sz = 0u64;
+        let fail = |k: &mut Self, tr: &mut Trace, sz: u64, e: ExecError| -> Result<SysRet, Reject> {
+            tr.fail(format!("exec: {}", SysError::Exec(e.clone())));
+            k.proc_freepagetable(tr, pagetable, sz, &[])?;
+            Ok(SysRet::err(SysError::Exec(e)))
+        };
+        let mut segments = Vec::new();
+        // Load program into memory.
+        for i in 0..eh.phnum {
+            let ph = match elf::read_phdr(file, &eh, i) {
+                Ok(p) => p,
+                Err(error) => return fail(self, tr, sz, ExecError::Elf { error }),
+            };
+            if ph.kind != elf::ELF_PROG_LOAD {
+                continue;
+            }
+            let seg = |problem| ExecError::Segment { index: i, problem };
+            if ph.memsz < ph.filesz {
+                return fail(self, tr, sz, seg(SegmentProblem::MemszBelowFilesz));
+            }
+            let Some(top) = ph.vaddr.checked_add(ph.memsz) else {
+                return fail(self, tr, sz, seg(SegmentProblem::AddressWraps));
+            };
+            if ph.vaddr % PGSIZE != 0 {
+                return fail(self, tr, sz, seg(SegmentProblem::NotPageAligned));
+            }
+            if top > TRAPFRAME {
+                // xv6 would walk() past MAXVA and panic, or map over the trapframe.
+                return fail(self, tr, sz, seg(SegmentProblem::BeyondUserSpace));
+            }
+            match self.uvmalloc(tr, pagetable, sz, top, flags2perm(ph.flags), pid) {
+                Ok(n) => sz = n,
+                Err(VmFail::OutOfMemory) => return fail(self, tr, sz, ExecError::OutOfMemory),
+                Err(VmFail::Panic(p)) => return Err(p.into()),
+                Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+            }
+            if !self.loadseg(tr, pagetable, ph.vaddr, file, ph.offset, ph.filesz)? {
+                return fail(self, tr, sz, seg(SegmentProblem::BeyondFile));
+            }
+            segments.push(ph);
+        }
+        // Allocate two pages at the next page boundary. Make the first
+        // inaccessible as a stack guard. Use the second as the user stack.
+        sz = PGROUNDUP(sz);
+        match self.uvmalloc(tr, pagetable, sz, sz + 2 * PGSIZE, PTE_W, pid) {
+            Ok(n) => sz = n,
+            Err(VmFail::OutOfMemory) => return fail(self, tr, sz, ExecError::OutOfMemory),
+            Err(VmFail::Panic(p)) => return Err(p.into()),
+            Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+        }
+        self.uvmclear(tr, pagetable, sz - 2 * PGSIZE)?;
+        tr.note(|| format!("guard page at {:#x} (PTE_U cleared), stack page at {:#x}", sz - 2 * PGSIZE, sz - PGSIZE));
+        let mut sp = sz;
+        let stackbase = sp - PGSIZE;
+        // Push argument strings, prepare rest of stack in ustack.
+        let mut ustack = vec![0u64; argv.len() + 1];
+        let mut args = Vec::new();
+        for (argc, a) in argv.iter().enumerate() {
+            if argc >= MAXARG as usize {
+                return fail(self, tr, sz, ExecError::TooManyArgs { given: argv.len(), max: MAXARG as usize });
+            }
+            sp -= a.len() as u64 + 1;
+            sp -= sp % 16; // riscv sp must be 16-byte aligned
+            if sp < stackbase {
+                return fail(self, tr, sz, ExecError::StackOverflow);
+            }
+            let mut s = a.clone();
+            s.push(0);
+            if !self.copyout(tr, pagetable, sp, &s)? {
+                return fail(self, tr, sz, ExecError::StackOverflow);
+            }
+            ustack[argc] = sp;
+            args.push(ArgString { va: sp, text: a.clone() });
+        }
+        let argc = argv.len() as u64;
+        ustack[argv.len()] = 0;
+        // push the array of argv[] pointers.
+        sp -= (argc + 1) * 8;
+        sp -= sp % 16;
+        if sp < stackbase {
+            return fail(self, tr, sz, ExecError::StackOverflow);
+        }
+        let words: Vec<u8> = ustack.iter().flat_map(|w| w.to_le_bytes()).collect();
+        if !self.copyout(tr, pagetable, sp, &words)? {
+            return fail(self, tr, sz, ExecError::StackOverflow);
+        }
+        // Save program name for debugging.
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let name: String = name.chars().take(15).collect();
+        // Commit to the user image.
+        if self.shm_mode == ShmMode::Lab {
+            shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
+        } else {
+            let old = self.ptable.procs[slot].clone();
+            let pages = self.user_pages(tr, old.root, old.sz)?;
+            if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
+                self.proc_freepagetable(tr, pagetable, sz, &[])?;
+                return Err(r);
+            }
+        }
+        let p = &mut self.ptable.procs[slot];
+        let (oldpagetable, oldsz, oldholes) = (p.root, p.sz, core::mem::take(&mut p.holes));
+        p.root = pagetable;
+        p.sz = sz;
+        // arguments to user main(argc, argv): argc is returned in a0.
+        p.regs = UserRegs { pc: eh.entry, sp, a0: argc, a1: sp };
+        p.name = name;
+        p.image = Some(Image {
+            path: path.into(),
+            segments,
+            entry: eh.entry,
+            guard: sz - 2 * PGSIZE,
+            stack: sz - PGSIZE,
+            stack_top: sz,
+            sp,
+            argc,
+            argv: sp,
+            args,
+            word: 8,
+        });
+        self.save_regs(slot)?;
+        tr.note(|| format!("commit: epc = {:#x} (entry), sp = a1 = {sp:#x}, a0 = argc = {argc}", eh.entry));
+        self.proc_freepagetable(tr, oldpagetable, oldsz, &oldholes)?;
+        Ok(SysRet::ok(argc as i64))
+    }
+
+    /// Load a program segment into `pagetable` at virtual address `va`. `va`
+    /// must be page-aligned and the pages from `va` to `va + sz` must
+    /// already be mapped. Returns false if the file is too short (xv6: `loadseg`).
+    fn loadseg(&mut self, tr: &mut Trace, pagetable: u64, va: u64, file: &[u8], offset: u64, sz: u64) -> Result<bool, Panic> {
+        tr.call("loadseg", || format!("pagetable={pagetable:#x}, va={va:#x}, offset={offset:#x}, sz={sz:#x}"), |tr| {
+            let mut i = 0u64;
+            while i < sz {
+                let Some(pa) = self.walkaddr(tr, pagetable, va + i)? else {
+                    return Err(Panic("loadseg: address should exist".into()));
+                };
+                let n = (sz - i).min(PGSIZE);
+                let start = offset.saturating_add(i);
+                let avail = (file.len() as u64).saturating_sub(start);
+                let got = avail.min(n);
+                if got > 0 {
+                    let s = start as usize;
+                    self.hw.write(pa, &file[s..s + got as usize]).map_err(|e| Panic(format!("loadseg: {e}")))?;
+                    tr.push(Event::Load {
+                        va: VirtAddr::new(va + i),
+                        pa: crate::addr::PhysAddr::new(pa),
+                        file_off: start,
+                        len: got,
+                    });
+                }
+                if got != n {
+                    tr.fail(format!("readi read {got} of {n} bytes: the segment runs past the end of the file"));
+                    return Ok(false);
+                }
+                i += PGSIZE;
+            }
+            Ok(true)
+        })
+    }
+
+    fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+        let Ok(n) = i32::try_from(n) else {
+            return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
+        };
+        self.schedule(tr, pid)?;
+        let r = tr.call("growproc", || format!("n={n}"), |tr| -> Result<SysRet, Reject> {
+            let p = self.runnable(pid)?.clone();
+            let sz = p.sz;
+            // The C code adds an int to a uint64: the int is sign-extended.
+            let newsz = sz.wrapping_add(i64::from(n) as u64);
+            let result = if n > 0 {
+                match self.uvmalloc(tr, p.root, sz, newsz, PTE_W, pid) {
+                    Ok(s) => s,
+                    Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
+                    Err(VmFail::Panic(p)) => return Err(p.into()),
+                    Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
+                }
+            } else if n < 0 {
+                if newsz < sz {
+                    if self.shm_mode == ShmMode::Lab {
+                        shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?;
+                    } else {
+                        let pages = self.user_pages(tr, p.root, sz)?;
+                        let lo = PGROUNDUP(newsz);
+                        let going: Vec<(u64, u64)> = pages.into_iter().filter(|&(v, _)| v >= lo).collect();
+                        shm::note_check_frees(self, tr, pid, &going)?;
+                    }
+                }
+                let holes = self.ptable.get(pid).map(|p| p.holes.clone()).unwrap_or_default();
+                self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
+            } else {
+                sz
+            };
+            if let Some(p) = self.ptable.get_mut(pid) {
+                p.sz = result;
+            }
+            Ok(SysRet::ok(sz as i64))
+        })?;
+        self.usertrapret(tr, pid);
+        Ok(r)
+    }
+
+    fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        if self.ptable.initproc == Some(pid) {
+            return Err(Panic("init exiting".into()).into());
+        }
+        self.schedule(tr, pid)?;
+        tr.call("exit", String::new, |tr| {
+            if self.shm_mode == ShmMode::Lab {
+                shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
+            }
+            // Give any children to init.
+            let init = self.ptable.initproc;
+            for c in &mut self.ptable.procs {
+                if c.is_live() && c.parent == Some(pid) {
+                    c.parent = init;
+                    tr.push(Event::Note { text: format!("pid {} is passed to init (reparent)", c.pid) });
+                }
+            }
+            let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
+            p.state = ProcState::Zombie;
+            tr.note(|| format!("pid {pid} is a zombie: its memory stays until its parent calls wait (freeproc)"));
+            if self.cur == Some(pid) {
+                self.cur = None;
+            }
+            Ok(SysRet::ok(0))
+        })
+    }
+
+    fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        let kids: Vec<(usize, u32, ProcState)> = self
+            .ptable
+            .procs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_live() && c.parent == Some(pid))
+            .map(|(i, c)| (i, c.pid, c.state))
+            .collect();
+        let Some(&(slot, cpid, _)) = kids.iter().find(|k| k.2 == ProcState::Zombie) else {
+            if kids.is_empty() {
+                self.schedule(tr, pid)?;
+                tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
+                return Ok(SysRet::err(SysError::Wait));
+            }
+            return Err(Reject::WouldBlock {
+                why: format!("pid {pid} has children but none has exited: wait would sleep until one does"),
+            });
+        };
+        if self.shm_mode == ShmMode::Note {
+            let c = self.ptable.procs[slot].clone();
+            let pages = self.user_pages(tr, c.root, c.sz)?;
+            shm::note_check_frees(self, tr, cpid, &pages)?;
+        }
+        self.schedule(tr, pid)?;
+        let r = tr.call("wait", String::new, |tr| {
+            tr.note(|| format!("found zombie child pid {cpid}: freeproc frees its trapframe and its memory"));
+            self.freeproc(tr, slot)?;
+            Ok::<SysRet, Reject>(SysRet::ok(i64::from(cpid)))
+        })?;
+        self.usertrapret(tr, pid);
+        Ok(r)
+    }
+
+    fn kill_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        if self.ptable.initproc == Some(pid) {
+            return Err(Panic("init exiting".into()).into());
+        }
+        tr.call("kill", || format!("pid={pid}"), |tr| {
+            if let Some(p) = self.ptable.get_mut(pid) {
+                p.killed = true;
+                if p.state == ProcState::Sleeping {
+                    p.state = ProcState::Runnable;
+                }
+            }
+            tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
+        });
+        self.exit_inner(tr, pid)
+    }
+
+    fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        self.usertrapret(tr, pid);
+        let root = self.runnable(pid)?.root;
+        let what = if data.kind == AccessKind::Write { "store" } else { "load" };
+        let total = bytes.len();
+        let mut done = 0usize;
+        let r = tr.call("MMU", || format!("user {what} of {total} bytes at {va:#x}"), |tr| {
+            while done < bytes.len() {
+                let a = va.wrapping_add(done as u64);
+                let t = walk::translate::<Sv39>(&self.hw, root, a, data);
+                let m = match &t.outcome {
+                    Ok(m) => m.clone(),
+                    Err(fault) => return Err((a, fault.clone())),
+                };
+                walk::set_accessed::<Sv39>(&mut self.hw, tr, &t)
+                    .map_err(|p| (a, walk::Fault { level: None, kind: crate::scheme::FaultKind::TableOutsideRam, code: 5, text: p.0 }))?;
+                let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
+                let pa = m.pa.as_u64();
+                let res = if data.kind == AccessKind::Write {
+                    self.hw.write(pa, &bytes[done..done + n])
+                } else {
+                    self.hw.read(pa, &mut bytes[done..done + n])
+                };
+                if res.is_err() {
+                    let code = if data.kind == AccessKind::Write { 7 } else { 5 };
+                    return Err((
+                        a,
+                        walk::Fault {
+                            level: None,
+                            kind: crate::scheme::FaultKind::TableOutsideRam,
+                            code,
+                            text: format!("{pa:#x} is not RAM: an access fault"),
+                        },
+                    ));
+                }
+                if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
+                    && o.pid() != Some(pid)
+                    && !matches!(o, Owner::Shared { .. })
+                {
+                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                }
+                let ev = if data.kind == AccessKind::Write {
+                    Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                } else {
+                    Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                };
+                tr.push(ev);
+                done += n;
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => {
+                let mut ret = SysRet::ok(bytes.len() as i64);
+                if data.kind == AccessKind::Read {
+                    ret.bytes = bytes.to_vec();
+                }
+                Ok(ret)
+            }
+            Err((a, fault)) => {
+                let sepc = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+                tr.push(Event::PageFault { va: VirtAddr::new(a), code: fault.code, reason: fault.text.clone() });
+                tr.call("usertrap", String::new, |tr| {
+                    tr.fail(format!(
+                        "usertrap(): unexpected scause {:#x} pid={pid}\n            sepc={sepc:#x} stval={a:#x}",
+                        fault.code
+                    ))
+                });
+                if self.ptable.initproc == Some(pid) {
+                    return Err(Panic("init exiting".into()).into());
+                }
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.killed = true;
+                }
+                self.exit_inner(tr, pid)?;
+                Ok(SysRet::err(SysError::Access(AccessError { fault, va: a })))
+            }
+        }
+    }
+}
+
+impl<H: Hal> ShmHost for RiscvKernel<H> {
+    fn shm_table(&mut self) -> &mut ShmTable {
+        &mut self.shm
+    }
+    fn shm_mode_of(&self) -> ShmMode {
+        self.shm_mode
+    }
+    fn ptable_mut(&mut self) -> &mut ProcTable {
+        &mut self.ptable
+    }
+    fn user_top(&self) -> u64 {
+        TRAPFRAME
+    }
+    fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
+        let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
+        self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
+        Ok(Some(pa))
+    }
+    fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
+        self.kmem.kfree(&mut self.hw, tr, pa)
+    }
+    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root);
+        self.mappages(tr, root, va, PGSIZE, pa, PTE_W | PTE_R | PTE_U, Owner::PageTable { pid })
+    }
+    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root);
+        match self.walk(tr, root, va, None)? {
+            Some(pte) => Ok(Some(self.rd(pte)?)),
+            None => Ok(None),
+        }
+    }
+    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root);
+        if let Some(pte) = self.walk(tr, root, va, None)? {
+            self.wr(tr, 0, pte, va, 0)?;
+        }
+        Ok(())
+    }
+    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
+        if self.cur == Some(pid) {
+            self.hw.flush_tlb();
+            tr.push(Event::TlbFlush);
+        }
+    }
+    fn frame_owner(&self, pa: u64) -> Option<Owner> {
+        self.kmem.owner(pa)
+    }
+    fn pte_target(&self, pte: u64) -> Option<u64> {
+        (pte & PTE_V != 0).then(|| PTE2PA(pte))
+    }
+}
+
+impl<H: Hal> Kernel for RiscvKernel<H> {
+    fn info(&self) -> &MachineInfo {
+        self.machine_info()
+    }
+    fn procs(&self) -> &ProcTable {
+        &self.ptable
+    }
+    fn kmem(&self) -> &Kmem {
+        &self.kmem
+    }
+    fn mem(&self) -> &dyn PhysMem {
+        &self.hw
+    }
+    fn shm(&self) -> &ShmTable {
+        &self.shm
+    }
+    fn shm_mode(&self) -> ShmMode {
+        self.shm_mode
+    }
+    fn kernel_root(&self) -> u64 {
+        self.kernel_pagetable
+    }
+    fn current(&self) -> Option<u32> {
+        self.cur
+    }
+    fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        tr.call("userinit", String::new, |tr| self.userinit_inner(tr))
+    }
+    fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        tr.call("fork", || format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
+    }
+    fn exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.sys_exec(tr, pid, path, file, argv)
+    }
+    fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+        tr.call("sbrk", || format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
+    }
+    fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.exit_inner(tr, pid)
+    }
+    fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.wait_inner(tr, pid)
+    }
+    fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.kill_inner(tr, pid)
+    }
+    fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let r = shm::open(self, tr, pid, id)?;
+        self.usertrapret(tr, pid);
+        Ok(r)
+    }
+    fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let r = shm::close(self, tr, pid, id)?;
+        self.usertrapret(tr, pid);
+        Ok(r)
+    }
+    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject> {
+        if len > PGSIZE * 16 {
+            return Err(Reject::BadArgument { why: format!("read at most {} bytes at a time", PGSIZE * 16) });
+        }
+        let mut buf = vec![0u8; len as usize];
+        self.access(tr, pid, va, Access::USER_READ, &mut buf)
+    }
+    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject> {
+        if bytes.len() as u64 > PGSIZE * 16 {
+            return Err(Reject::BadArgument { why: format!("write at most {} bytes at a time", PGSIZE * 16) });
+        }
+        let mut buf = bytes.to_vec();
+        self.access(tr, pid, va, Access::USER_WRITE, &mut buf)
+    }
+    fn fail_kalloc_after(&mut self, n: Option<u64>) {
+        self.kmem.fail_after(n);
+    }
+    fn translate(&self, pid: Option<u32>, va: u64, access: Access) -> Result<Translation, Reject> {
+        let root = match pid {
+            Some(pid) => self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.root,
+            None => self.kernel_pagetable,
+        };
+        Ok(walk::translate::<Sv39>(&self.hw, root, va, access))
+    }
+}

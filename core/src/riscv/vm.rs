@@ -1,0 +1,588 @@
+//! xv6-riscv's `vm.c`: the kernel page table, user page tables and copying
+//! between them.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::{KERNBASE, KSTACK, PLIC, RiscvKernel, TRAMPOLINE, UART0, VIRTIO0};
+use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
+use crate::mem::Hal;
+use crate::scheme::sv39::{MAXVA, PA2PTE, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
+use crate::scheme::{SchemeKind, Sv39};
+use crate::trace::{Event, Owner, Trace};
+use crate::walk;
+use crate::{Panic, VmFail};
+
+fn perm_names(perm: u64) -> String {
+    SchemeKind::Sv39.flag_names(perm)
+}
+
+impl<H: Hal> RiscvKernel<H> {
+    /// Read the entry at physical address `pte`.
+    pub(crate) fn rd(&self, pte: u64) -> Result<u64, Panic> {
+        walk::read_entry::<Sv39>(&self.hw, pte)
+    }
+
+    /// Write `new` to the level-`level` entry at `pte`, which maps `va`.
+    pub(crate) fn wr(&mut self, tr: &mut Trace, level: u32, pte: u64, va: u64, new: u64) -> Result<(), Panic> {
+        walk::write_entry::<Sv39>(&mut self.hw, tr, level, pte, va, new)
+    }
+
+    /// Make a direct-map page table for the kernel (xv6: `kvmmake`).
+    ///
+    /// # Errors
+    /// xv6's panics (`kalloc`, `kvmmap`) if memory runs out at boot.
+    pub fn kvmmake(&mut self, tr: &mut Trace) -> Result<u64, Panic> {
+        tr.call("kvmmake", String::new, |tr| {
+            let Some(kpgtbl) = self.kmem.kalloc(&mut self.hw, tr, Owner::KernelPageTable) else {
+                return Err(Panic("kalloc".into()));
+            };
+            self.hw.fill(kpgtbl, PGSIZE, 0).map_err(|e| Panic(format!("kvmmake: {e}")))?;
+            let etext = self.layout.etext;
+            let top = self.layout.phystop;
+            let tramp = self.layout.trampoline;
+            // uart registers
+            self.kvmmap(tr, kpgtbl, UART0, UART0, PGSIZE, PTE_R | PTE_W)?;
+            // virtio mmio disk interface
+            self.kvmmap(tr, kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W)?;
+            // PLIC
+            self.kvmmap(tr, kpgtbl, PLIC, PLIC, 0x40_0000, PTE_R | PTE_W)?;
+            // map kernel text executable and read-only.
+            self.kvmmap(tr, kpgtbl, KERNBASE, KERNBASE, etext - KERNBASE, PTE_R | PTE_X)?;
+            // map kernel data and the physical RAM we'll make use of.
+            self.kvmmap(tr, kpgtbl, etext, etext, top - etext, PTE_R | PTE_W)?;
+            // map the trampoline for trap entry/exit to the highest virtual address in the kernel.
+            self.kvmmap(tr, kpgtbl, TRAMPOLINE, tramp, PGSIZE, PTE_R | PTE_X)?;
+            // allocate and map a kernel stack for each process.
+            self.proc_mapstacks(tr, kpgtbl)?;
+            Ok(kpgtbl)
+        })
+    }
+
+    /// Allocate a page for each process's kernel stack. Map it high in
+    /// memory, followed by an invalid guard page (xv6: `proc_mapstacks`).
+    fn proc_mapstacks(&mut self, tr: &mut Trace, kpgtbl: u64) -> Result<(), Panic> {
+        tr.call("proc_mapstacks", String::new, |tr| {
+            for p in 0..self.layout.nproc {
+                let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::BootStack { slot: p }) else {
+                    return Err(Panic("kalloc".into()));
+                };
+                let va = KSTACK(u64::from(p));
+                self.kvmmap(tr, kpgtbl, va, pa, PGSIZE, PTE_R | PTE_W)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Switch the hardware page table register to the kernel's page table,
+    /// and enable paging (xv6: `kvminithart`).
+    pub fn kvminithart(&mut self, tr: &mut Trace) {
+        tr.call("kvminithart", String::new, |tr| {
+            self.hw.load_root(self.kernel_pagetable);
+            tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
+            self.hw.flush_tlb();
+            tr.push(Event::TlbFlush);
+        });
+        self.cur = None;
+    }
+
+    /// Return the address of the PTE in page table `pagetable` that
+    /// corresponds to virtual address `va`. If `alloc` names an owner,
+    /// create any required page-table pages (xv6: `walk`).
+    ///
+    /// # Errors
+    /// xv6's panic `walk` for `va >= MAXVA`.
+    pub fn walk(&mut self, tr: &mut Trace, pagetable: u64, va: u64, alloc: Option<Owner>) -> Result<Option<u64>, Panic> {
+        if va >= MAXVA {
+            return Err(Panic("walk".into()));
+        }
+        tr.quiet("walk", |tr| walk::walk::<Sv39>(&mut self.hw, &mut self.kmem, tr, pagetable, va, alloc))
+    }
+
+    /// Look up a virtual address, return the physical address, or `None`
+    /// if not mapped. Can only be used to look up user pages (xv6: `walkaddr`).
+    ///
+    /// # Errors
+    /// A [`Panic`] for a corrupted table.
+    pub fn walkaddr(&mut self, tr: &mut Trace, pagetable: u64, va: u64) -> Result<Option<u64>, Panic> {
+        if va >= MAXVA {
+            return Ok(None);
+        }
+        let Some(pte) = self.walk(tr, pagetable, va, None)? else { return Ok(None) };
+        let e = self.rd(pte)?;
+        if e & PTE_V == 0 || e & PTE_U == 0 {
+            return Ok(None);
+        }
+        Ok(Some(PTE2PA(e)))
+    }
+
+    /// Add a mapping to the kernel page table. Only used when booting
+    /// (xv6: `kvmmap`).
+    ///
+    /// # Errors
+    /// xv6's panic `kvmmap` if mappages fails.
+    pub fn kvmmap(&mut self, tr: &mut Trace, kpgtbl: u64, va: u64, pa: u64, sz: u64, perm: u64) -> Result<(), Panic> {
+        match self.mappages(tr, kpgtbl, va, sz, pa, perm, Owner::KernelPageTable) {
+            Ok(()) => Ok(()),
+            Err(VmFail::Remap { .. }) => Err(Panic("mappages: remap".into())),
+            Err(VmFail::Panic(p)) => Err(p),
+            Err(_) => Err(Panic("kvmmap".into())),
+        }
+    }
+
+    /// Create PTEs for virtual addresses starting at `va` that refer to
+    /// physical addresses starting at `pa`. `va` and `size` might not be
+    /// page-aligned. New page-table pages belong to `owner` (xv6: `mappages`).
+    ///
+    /// # Errors
+    /// [`VmFail::OutOfMemory`] if walk couldn't allocate a needed page-table
+    /// page; [`VmFail::Remap`] (xv6: `panic("mappages: remap")`).
+    pub fn mappages(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        va: u64,
+        size: u64,
+        pa: u64,
+        perm: u64,
+        owner: Owner,
+    ) -> Result<(), VmFail> {
+        tr.call(
+            "mappages",
+            || format!("pagetable={pagetable:#x}, va={va:#x}, size={size:#x}, pa={pa:#x}, perm={}", perm_names(perm)),
+            |tr| {
+                if size == 0 {
+                    return Err(VmFail::Panic(Panic("mappages: size".into())));
+                }
+                let mut a = PGROUNDDOWN(va);
+                let last = PGROUNDDOWN(va + size - 1);
+                let mut pa = pa;
+                loop {
+                    let Some(pte) = self.walk(tr, pagetable, a, Some(owner))? else {
+                        return Err(VmFail::OutOfMemory);
+                    };
+                    if self.rd(pte)? & PTE_V != 0 {
+                        return Err(VmFail::Remap { va: a });
+                    }
+                    self.wr(tr, 0, pte, a, PA2PTE(pa) | perm | PTE_V)?;
+                    if a == last {
+                        break;
+                    }
+                    a += PGSIZE;
+                    pa += PGSIZE;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Remove `npages` of mappings starting from `va`. `va` must be
+    /// page-aligned. The mappings must exist. Optionally free the physical
+    /// memory (xv6: `uvmunmap`).
+    ///
+    /// # Errors
+    /// xv6's panics (`uvmunmap: not aligned`, `walk`, `not mapped`, `not a leaf`).
+    pub fn uvmunmap(&mut self, tr: &mut Trace, pagetable: u64, va: u64, npages: u64, do_free: bool) -> Result<(), Panic> {
+        tr.call(
+            "uvmunmap",
+            || format!("pagetable={pagetable:#x}, va={va:#x}, npages={npages}, do_free={}", u8::from(do_free)),
+            |tr| {
+                if va % PGSIZE != 0 {
+                    return Err(Panic("uvmunmap: not aligned".into()));
+                }
+                let mut a = va;
+                while a < va + npages * PGSIZE {
+                    let Some(pte) = self.walk(tr, pagetable, a, None)? else {
+                        return Err(Panic("uvmunmap: walk".into()));
+                    };
+                    let e = self.rd(pte)?;
+                    if e & PTE_V == 0 {
+                        return Err(Panic("uvmunmap: not mapped".into()));
+                    }
+                    if PTE_FLAGS(e) == PTE_V {
+                        return Err(Panic("uvmunmap: not a leaf".into()));
+                    }
+                    if do_free {
+                        self.kmem.kfree(&mut self.hw, tr, PTE2PA(e))?;
+                    }
+                    self.wr(tr, 0, pte, a, 0)?;
+                    a += PGSIZE;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Create an empty user page table for `pid`, or `None` if out of
+    /// memory (xv6: `uvmcreate`).
+    ///
+    /// # Errors
+    /// A [`Panic`] if the page is not RAM.
+    pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<Option<u64>, Panic> {
+        tr.call("uvmcreate", String::new, |tr| {
+            let Some(pt) = self.kmem.kalloc(&mut self.hw, tr, Owner::PageDir { pid }) else { return Ok(None) };
+            self.hw.fill(pt, PGSIZE, 0).map_err(|e| Panic(format!("uvmcreate: {e}")))?;
+            Ok(Some(pt))
+        })
+    }
+
+    /// Load the user initcode into address 0 of `pagetable`, for the very
+    /// first process. `src.len()` must be less than a page (xv6: `uvmfirst`).
+    ///
+    /// # Errors
+    /// xv6's panic `uvmfirst: more than a page`.
+    pub fn uvmfirst(&mut self, tr: &mut Trace, pagetable: u64, src: &[u8], pid: u32) -> Result<(), Panic> {
+        tr.call("uvmfirst", || format!("pagetable={pagetable:#x}, sz={:#x}", src.len()), |tr| {
+            if src.len() as u64 >= PGSIZE {
+                return Err(Panic("uvmfirst: more than a page".into()));
+            }
+            let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                return Err(Panic("uvmfirst: out of memory".into()));
+            };
+            self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+            match self.mappages(tr, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U, Owner::PageTable { pid }) {
+                Ok(()) => {}
+                Err(VmFail::Panic(p)) => return Err(p),
+                Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
+            }
+            self.hw.write(mem, src).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+            tr.push(Event::Load { va: VirtAddr::new(0), pa: PhysAddr::new(mem), file_off: 0, len: src.len() as u64 });
+            Ok(())
+        })
+    }
+
+    /// Allocate PTEs and physical memory to grow a process from `oldsz` to
+    /// `newsz`, which need not be page aligned. Returns the new size
+    /// (xv6: `uvmalloc`).
+    ///
+    /// # Errors
+    /// [`VmFail::OutOfMemory`] after giving back what this call allocated.
+    pub fn uvmalloc(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        oldsz: u64,
+        newsz: u64,
+        xperm: u64,
+        pid: u32,
+    ) -> Result<u64, VmFail> {
+        tr.call(
+            "uvmalloc",
+            || format!("pagetable={pagetable:#x}, oldsz={oldsz:#x}, newsz={newsz:#x}, xperm={}", perm_names(xperm)),
+            |tr| {
+                if newsz < oldsz {
+                    return Ok(oldsz);
+                }
+                let oldsz = PGROUNDUP(oldsz);
+                let mut a = oldsz;
+                while a < newsz {
+                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                        self.uvmdealloc(tr, pagetable, a, oldsz)?;
+                        return Err(VmFail::OutOfMemory);
+                    };
+                    self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmalloc: {e}")))?;
+                    match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid }) {
+                        Ok(()) => {}
+                        Err(VmFail::OutOfMemory) => {
+                            self.kmem.kfree(&mut self.hw, tr, mem)?;
+                            self.uvmdealloc(tr, pagetable, a, oldsz)?;
+                            return Err(VmFail::OutOfMemory);
+                        }
+                        Err(VmFail::Remap { .. }) => return Err(VmFail::Panic(Panic("mappages: remap".into()))),
+                        Err(e) => return Err(e),
+                    }
+                    a += PGSIZE;
+                }
+                Ok(newsz)
+            },
+        )
+    }
+
+    /// Deallocate user pages to bring the process size from `oldsz` to
+    /// `newsz`. `oldsz` and `newsz` need not be page-aligned, nor need
+    /// `newsz` be less than `oldsz`. `oldsz` can be larger than the actual
+    /// process size. Returns the new process size (xv6: `uvmdealloc`).
+    ///
+    /// # Errors
+    /// uvmunmap's panics.
+    pub fn uvmdealloc(&mut self, tr: &mut Trace, pagetable: u64, oldsz: u64, newsz: u64) -> Result<u64, Panic> {
+        self.uvmdealloc_holes(tr, pagetable, oldsz, newsz, &[])
+    }
+
+    /// [`RiscvKernel::uvmdealloc`], skipping `holes`: pages left unmapped by
+    /// closing a shared page (pagelab's shared memory; xv6 has no holes).
+    pub(crate) fn uvmdealloc_holes(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        oldsz: u64,
+        newsz: u64,
+        holes: &[u64],
+    ) -> Result<u64, Panic> {
+        tr.call("uvmdealloc", || format!("pagetable={pagetable:#x}, oldsz={oldsz:#x}, newsz={newsz:#x}"), |tr| {
+            if newsz >= oldsz {
+                return Ok(oldsz);
+            }
+            if PGROUNDUP(newsz) < PGROUNDUP(oldsz) {
+                let npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
+                self.uvmunmap_holes(tr, pagetable, PGROUNDUP(newsz), npages, holes)?;
+            }
+            Ok(newsz)
+        })
+    }
+
+    /// uvmunmap with freeing, in runs between `holes`.
+    fn uvmunmap_holes(&mut self, tr: &mut Trace, pagetable: u64, va: u64, npages: u64, holes: &[u64]) -> Result<(), Panic> {
+        let end = va + npages * PGSIZE;
+        if !holes.iter().any(|&h| h >= va && h < end) {
+            return self.uvmunmap(tr, pagetable, va, npages, true);
+        }
+        let mut start = va;
+        let mut a = va;
+        while a <= end {
+            if a == end || holes.contains(&a) {
+                if a > start {
+                    self.uvmunmap(tr, pagetable, start, (a - start) / PGSIZE, true)?;
+                }
+                start = a + PGSIZE;
+            }
+            a += PGSIZE;
+        }
+        Ok(())
+    }
+
+    /// Recursively free page-table pages. All leaf mappings must already
+    /// have been removed (xv6: `freewalk`).
+    ///
+    /// # Errors
+    /// xv6's panic `freewalk: leaf`.
+    pub fn freewalk(&mut self, tr: &mut Trace, pagetable: u64) -> Result<(), Panic> {
+        tr.call("freewalk", || format!("pagetable={pagetable:#x}"), |tr| self.freewalk_rec(tr, pagetable, 2))
+    }
+
+    fn freewalk_rec(&mut self, tr: &mut Trace, pagetable: u64, level: u32) -> Result<(), Panic> {
+        // there are 2^9 = 512 PTEs in a page table.
+        for i in 0..512u64 {
+            let at = pagetable + i * 8;
+            let pte = self.rd(at)?;
+            if pte & PTE_V != 0 && pte & (PTE_R | PTE_W | PTE_X) == 0 {
+                // this PTE points to a lower-level page table.
+                if level == 0 {
+                    return Err(Panic("freewalk: pointer at the last level".into()));
+                }
+                self.freewalk_rec(tr, PTE2PA(pte), level - 1)?;
+                self.wr(tr, level, at, i << (12 + 9 * level), 0)?;
+            } else if pte & PTE_V != 0 {
+                return Err(Panic("freewalk: leaf".into()));
+            }
+        }
+        self.kmem.kfree(&mut self.hw, tr, pagetable)
+    }
+
+    /// Free user memory pages, then free page-table pages (xv6: `uvmfree`).
+    ///
+    /// # Errors
+    /// uvmunmap's and freewalk's panics.
+    pub fn uvmfree(&mut self, tr: &mut Trace, pagetable: u64, sz: u64) -> Result<(), Panic> {
+        self.uvmfree_holes(tr, pagetable, sz, &[])
+    }
+
+    /// [`RiscvKernel::uvmfree`], skipping `holes`.
+    pub(crate) fn uvmfree_holes(&mut self, tr: &mut Trace, pagetable: u64, sz: u64, holes: &[u64]) -> Result<(), Panic> {
+        tr.call("uvmfree", || format!("pagetable={pagetable:#x}, sz={sz:#x}"), |tr| {
+            if sz > 0 {
+                self.uvmunmap_holes(tr, pagetable, 0, PGROUNDUP(sz) / PGSIZE, holes)?;
+            }
+            self.freewalk(tr, pagetable)
+        })
+    }
+
+    /// Given a parent process's page table, copy its memory into a child's
+    /// page table. Copies both the page table and the physical memory.
+    /// Pages in `share` are shared, not copied, and `skip` are holes
+    /// (pagelab's shared memory). Returns false on failure, after freeing
+    /// any allocated pages (xv6: `uvmcopy`).
+    ///
+    /// # Errors
+    /// xv6's panics `uvmcopy: pte should exist` / `uvmcopy: page not present`.
+    pub fn uvmcopy(
+        &mut self,
+        tr: &mut Trace,
+        old: u64,
+        new: u64,
+        sz: u64,
+        child: u32,
+        share: &[u64],
+        skip: &[u64],
+    ) -> Result<bool, Panic> {
+        tr.call("uvmcopy", || format!("old={old:#x}, new={new:#x}, sz={sz:#x}"), |tr| {
+            let mut i = 0u64;
+            let mut done: Vec<u64> = Vec::new();
+            let undo = |k: &mut Self, tr: &mut Trace, done: &[u64]| -> Result<(), Panic> {
+                // Unmap what was mapped so far: free copies, not shared frames.
+                for &va in done {
+                    k.uvmunmap(tr, new, va, 1, !share.contains(&va))?;
+                }
+                Ok(())
+            };
+            while i < sz {
+                if skip.contains(&i) {
+                    i += PGSIZE;
+                    continue;
+                }
+                let Some(pte) = self.walk(tr, old, i, None)? else {
+                    return Err(Panic("uvmcopy: pte should exist".into()));
+                };
+                let e = self.rd(pte)?;
+                if e & PTE_V == 0 {
+                    return Err(Panic("uvmcopy: page not present".into()));
+                }
+                let pa = PTE2PA(e);
+                let flags = PTE_FLAGS(e);
+                let target = if share.contains(&i) {
+                    tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
+                    pa
+                } else {
+                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
+                        undo(self, tr, &done)?;
+                        return Ok(false);
+                    };
+                    self.hw.copy(mem, pa, PGSIZE).map_err(|e| Panic(format!("uvmcopy: {e}")))?;
+                    tr.push(Event::CopyPage { from: PhysAddr::new(pa), to: PhysAddr::new(mem), va: VirtAddr::new(i) });
+                    mem
+                };
+                match self.mappages(tr, new, i, PGSIZE, target, flags, Owner::PageTable { pid: child }) {
+                    Ok(()) => done.push(i),
+                    Err(VmFail::OutOfMemory) => {
+                        if target != pa {
+                            self.kmem.kfree(&mut self.hw, tr, target)?;
+                        }
+                        undo(self, tr, &done)?;
+                        return Ok(false);
+                    }
+                    Err(VmFail::Panic(p)) => return Err(p),
+                    Err(e) => return Err(Panic(format!("uvmcopy: {e:?}"))),
+                }
+                i += PGSIZE;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Mark a PTE invalid for user access. Used by exec for the user stack
+    /// guard page (xv6: `uvmclear`).
+    ///
+    /// # Errors
+    /// xv6's panic `uvmclear`.
+    pub fn uvmclear(&mut self, tr: &mut Trace, pagetable: u64, va: u64) -> Result<(), Panic> {
+        tr.call("uvmclear", || format!("pagetable={pagetable:#x}, va={va:#x}"), |tr| {
+            let Some(pte) = self.walk(tr, pagetable, va, None)? else {
+                return Err(Panic("uvmclear".into()));
+            };
+            let e = self.rd(pte)?;
+            self.wr(tr, 0, pte, va, e & !PTE_U)
+        })
+    }
+
+    /// Copy from kernel to user. Copy `src` to virtual address `dstva` in a
+    /// given page table. Returns false on error (xv6: `copyout`).
+    ///
+    /// # Errors
+    /// A [`Panic`] for a corrupted table.
+    pub fn copyout(&mut self, tr: &mut Trace, pagetable: u64, dstva: u64, src: &[u8]) -> Result<bool, Panic> {
+        tr.call("copyout", || format!("pagetable={pagetable:#x}, dstva={dstva:#x}, len={}", src.len()), |tr| {
+            let mut dstva = dstva;
+            let mut done = 0usize;
+            while done < src.len() {
+                let va0 = PGROUNDDOWN(dstva);
+                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
+                    tr.fail(format!("copyout: {va0:#x} is not a user page"));
+                    return Ok(false);
+                };
+                let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
+                self.hw
+                    .write(pa0 + (dstva - va0), &src[done..done + n])
+                    .map_err(|e| Panic(format!("copyout: {e}")))?;
+                tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
+                done += n;
+                dstva = va0 + PGSIZE;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Copy from user to kernel: `len` bytes from virtual address `srcva` in
+    /// a given page table. `None` on error (xv6: `copyin`).
+    ///
+    /// # Errors
+    /// A [`Panic`] for a corrupted table.
+    pub fn copyin(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, len: u64) -> Result<Option<Vec<u8>>, Panic> {
+        tr.call("copyin", || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, len={len}"), |tr| {
+            let mut out = Vec::new();
+            let mut srcva = srcva;
+            while (out.len() as u64) < len {
+                let va0 = PGROUNDDOWN(srcva);
+                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
+                let mut buf = alloc::vec![0u8; n as usize];
+                self.hw.read(pa0 + (srcva - va0), &mut buf).map_err(|e| Panic(format!("copyin: {e}")))?;
+                tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
+                out.extend_from_slice(&buf);
+                srcva = va0 + PGSIZE;
+            }
+            Ok(Some(out))
+        })
+    }
+
+    /// Copy a null-terminated string from user to kernel, at most `max`
+    /// bytes. `None` on error or if no NUL comes within `max` (xv6: `copyinstr`).
+    ///
+    /// # Errors
+    /// A [`Panic`] for a corrupted table.
+    pub fn copyinstr(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, max: u64) -> Result<Option<Vec<u8>>, Panic> {
+        tr.call("copyinstr", || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, max={max}"), |tr| {
+            let mut out = Vec::new();
+            let mut srcva = srcva;
+            let mut left = max;
+            while left > 0 {
+                let va0 = PGROUNDDOWN(srcva);
+                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                let mut n = (PGSIZE - (srcva - va0)).min(left);
+                let mut p = pa0 + (srcva - va0);
+                while n > 0 {
+                    let mut b = [0u8];
+                    self.hw.read(p, &mut b).map_err(|e| Panic(format!("copyinstr: {e}")))?;
+                    if b[0] == 0 {
+                        return Ok(Some(out));
+                    }
+                    out.push(b[0]);
+                    n -= 1;
+                    left -= 1;
+                    p += 1;
+                }
+                srcva = va0 + PGSIZE;
+            }
+            Ok(None)
+        })
+    }
+
+    /// The present user pages below `sz` in `pagetable`: (virtual address, physical address).
+    pub(crate) fn user_pages(&mut self, tr: &mut Trace, pagetable: u64, sz: u64) -> Result<Vec<(u64, u64)>, Panic> {
+        let mut out = Vec::new();
+        let mut a = 0;
+        while a < sz {
+            if let Some(pte) = self.walk(tr, pagetable, a, None)? {
+                let e = self.rd(pte)?;
+                if e & PTE_V != 0 {
+                    out.push((a, PTE2PA(e)));
+                }
+                a += PGSIZE;
+            } else {
+                // No L0 table here: skip to the next 2 MB.
+                a = (a | 0x1F_FFFF) + 1;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,707 @@
+//! xv6-public's `proc.c` and `exec.c`: processes and the system calls that
+//! change memory.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::{KERNBASE, MAXARG, X86Kernel};
+use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
+use crate::elf::{self, ElfClass, ElfError};
+use crate::kalloc::Kmem;
+use crate::kernel::{
+    AccessError, ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet,
+};
+use crate::mem::{Hal, PhysMem};
+use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
+use crate::scheme::x86::{PTE_ADDR, PTE_P, PTE_U, PTE_W};
+use crate::scheme::{Access, AccessKind, X86};
+use crate::shm::{self, ShmHost, ShmMode, ShmTable};
+use crate::trace::{Event, Owner, Trace};
+use crate::walk::{self, Translation};
+use crate::{Panic, VmFail};
+
+const PG: u32 = PGSIZE as u32;
+
+impl<H: Hal> X86Kernel<H> {
+    /// The live process `pid`, able to run.
+    fn runnable(&self, pid: u32) -> Result<&crate::proc::Proc, Reject> {
+        let p = self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        match p.state {
+            ProcState::Zombie | ProcState::Embryo | ProcState::Unused => {
+                Err(Reject::NotRunnable { pid, state: p.state })
+            }
+            _ => Ok(p),
+        }
+    }
+
+    /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
+    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        self.runnable(pid)?;
+        if self.cur != Some(pid) {
+            tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));
+        }
+        Ok(())
+    }
+
+    /// Look in the process table for an UNUSED slot. If found, change state
+    /// to EMBRYO, give it a pid and a kernel stack (xv6: `allocproc`).
+    /// Returns the slot, or why it failed.
+    fn allocproc(&mut self, tr: &mut Trace) -> Result<usize, ForkError> {
+        tr.call("allocproc", String::new, |tr| {
+            let Some(slot) = self.ptable.free_slot() else {
+                tr.fail("allocproc: no UNUSED slot");
+                return Err(ForkError::NoFreeSlot);
+            };
+            let pid = self.ptable.nextpid;
+            self.ptable.nextpid += 1;
+            {
+                let p = &mut self.ptable.procs[slot];
+                p.state = ProcState::Embryo;
+                p.pid = pid;
+            }
+            let Some(kstack) = self.kmem.kalloc(&mut self.hw, tr, Owner::KernelStack { pid }) else {
+                self.ptable.procs[slot].state = ProcState::Unused;
+                return Err(ForkError::OutOfMemory);
+            };
+            let p = &mut self.ptable.procs[slot];
+            p.kstack = kstack;
+            p.killed = false;
+            p.image = None;
+            p.shm.clear();
+            p.holes.clear();
+            tr.note(|| format!("pid {pid} gets slot {slot} and a kernel stack at {kstack:#x}"));
+            Ok(slot)
+        })
+    }
+
+    /// Free what allocproc gave a slot that never became a process.
+    fn unalloc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
+        let k = self.ptable.procs[slot].kstack;
+        self.kmem.kfree(&mut self.hw, tr, k)?;
+        let p = &mut self.ptable.procs[slot];
+        p.kstack = 0;
+        p.state = ProcState::Unused;
+        Ok(())
+    }
+
+    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        if self.ptable.initproc.is_some() {
+            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
+        }
+        let slot = match self.allocproc(tr) {
+            Ok(s) => s,
+            Err(_) => return Err(Panic("userinit: out of memory?".into()).into()),
+        };
+        let pid = self.ptable.procs[slot].pid;
+        self.ptable.initproc = Some(pid);
+        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
+            return Err(Panic("userinit: out of memory?".into()).into());
+        };
+        let init = self.initcode.clone();
+        self.inituvm(tr, pgdir, &init, pid)?;
+        let p = &mut self.ptable.procs[slot];
+        p.root = u64::from(pgdir);
+        p.sz = PGSIZE;
+        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
+        p.name = "initcode".into();
+        p.parent = None;
+        p.state = ProcState::Runnable;
+        tr.note(|| "pid 1 runs initcode at address 0; its stack pointer starts at the top of that page".to_string());
+        Ok(SysRet::ok(i64::from(pid)))
+    }
+
+    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let parent = self.runnable(pid)?.clone();
+        let sz = parent.sz as u32;
+        let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
+            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
+            ShmMode::Note => (Vec::new(), Vec::new()),
+        };
+        // copyuvm panics if a page below sz is missing: check before touching anything.
+        let pages = self.user_pages(tr, parent.root as u32, sz)?;
+        let mut a = 0u32;
+        while a < sz {
+            if !skip.contains(&u64::from(a)) && !pages.iter().any(|&(va, _)| va == a) {
+                return Err(Panic("copyuvm: page not present".into()).into());
+            }
+            a += PG;
+        }
+        if self.shm_mode == ShmMode::Note {
+            for &(va, pa) in &pages {
+                if let Some(Owner::Shared { id }) = self.kmem.owner(u64::from(pa)) {
+                    tr.defect(format!(
+                        "copyuvm copies shared page {id} (at {va:#x}) like any other page: the child gets a private copy, not the shared frame"
+                    ));
+                }
+            }
+        }
+        let slot = match self.allocproc(tr) {
+            Ok(s) => s,
+            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
+        };
+        let child = self.ptable.procs[slot].pid;
+        let Some(d) = self.copyuvm(tr, parent.root as u32, sz, child, &share, &skip)? else {
+            self.unalloc(tr, slot)?;
+            tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
+            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        };
+        {
+            let c = &mut self.ptable.procs[slot];
+            c.root = u64::from(d);
+            c.sz = parent.sz;
+            c.parent = Some(pid);
+            c.regs = parent.regs;
+            c.name = parent.name.clone();
+            c.image = parent.image.clone();
+            c.state = ProcState::Runnable;
+        }
+        if self.shm_mode == ShmMode::Lab {
+            shm::share_with_child(self, pid, child);
+        }
+        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
+        Ok(SysRet::ok(i64::from(child)))
+    }
+
+    fn exec_inner(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        // sys_exec copies at most MAXARG pointers, the last of which must be 0.
+        let max = MAXARG as usize - 1;
+        if argv.len() > max {
+            tr.call("sys_exec", String::new, |tr| tr.fail(format!("sys_exec: more than {max} arguments")));
+            return Ok(SysRet::err(SysError::Exec(ExecError::TooManyArgs { given: argv.len(), max })));
+        }
+        tr.call(
+            "exec",
+            || {
+                let args: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+                format!("path={path:?}, argv=[{}]", args.join(", "))
+            },
+            |tr| self.exec_body(tr, pid, path, file, argv),
+        )
+    }
+
+    fn exec_body(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        let Some(file) = file else {
+            tr.fail("exec: fail");
+            return Ok(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
+        };
+        let eh = match elf::read_header(file, ElfClass::Elf32) {
+            Ok(h) => h,
+            Err(error) => {
+                tr.fail(format!("exec: {error}"));
+                return Ok(SysRet::err(SysError::Exec(ExecError::Elf { error })));
+            }
+        };
+        if eh.machine != 3 {
+            tr.note(|| {
+                format!(
+                    "this file is for {}; xv6 does not check e_machine and loads it anyway",
+                    elf::machine_name(eh.machine)
+                )
+            });
+        }
+        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
+            return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
+        };
+        // From here on every failure goes to `bad`: free the new page table.
+        let fail = |k: &mut Self, tr: &mut Trace, e: ExecError| -> Result<SysRet, Reject> {
+            tr.fail(format!("exec: {}", SysError::Exec(e.clone())));
+            k.freevm(tr, pgdir)?;
+            Ok(SysRet::err(SysError::Exec(e)))
+        };
+        let mut sz = 0u32;
+        let mut segments = Vec::new();
+        for i in 0..eh.phnum {
+            let ph = match elf::read_phdr(file, &eh, i) {
+                Ok(p) => p,
+                Err(ElfError::PhdrOutside { index }) => {
+                    return fail(self, tr, ExecError::Elf { error: ElfError::PhdrOutside { index } });
+                }
+                Err(error) => return fail(self, tr, ExecError::Elf { error }),
+            };
+            if ph.kind != elf::ELF_PROG_LOAD {
+                continue;
+            }
+            let seg = |problem| ExecError::Segment { index: i, problem };
+            if ph.memsz < ph.filesz {
+                return fail(self, tr, seg(SegmentProblem::MemszBelowFilesz));
+            }
+            let (vaddr, memsz) = (ph.vaddr as u32, ph.memsz as u32);
+            let top = vaddr.wrapping_add(memsz);
+            if top < vaddr {
+                return fail(self, tr, seg(SegmentProblem::AddressWraps));
+            }
+            match self.allocuvm(tr, pgdir, sz, top, pid) {
+                Ok(n) => sz = n,
+                Err(VmFail::OutOfMemory) => return fail(self, tr, ExecError::OutOfMemory),
+                Err(VmFail::TooBig) => return fail(self, tr, seg(SegmentProblem::BeyondUserSpace)),
+                Err(VmFail::Panic(p)) => return Err(p.into()),
+                Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+            }
+            if vaddr % PG != 0 {
+                return fail(self, tr, seg(SegmentProblem::NotPageAligned));
+            }
+            if !self.loaduvm(tr, pgdir, vaddr, file, ph.offset as u32, ph.filesz as u32)? {
+                return fail(self, tr, seg(SegmentProblem::BeyondFile));
+            }
+            segments.push(ph);
+        }
+        // Allocate two pages at the next page boundary. Make the first
+        // inaccessible. Use the second as the user stack.
+        sz = PGROUNDUP(u64::from(sz)) as u32;
+        match self.allocuvm(tr, pgdir, sz, sz.wrapping_add(2 * PG), pid) {
+            Ok(n) => sz = n,
+            Err(VmFail::OutOfMemory) => return fail(self, tr, ExecError::OutOfMemory),
+            Err(VmFail::TooBig) => return fail(self, tr, ExecError::OutOfMemory),
+            Err(VmFail::Panic(p)) => return Err(p.into()),
+            Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+        }
+        self.clearpteu(tr, pgdir, sz - 2 * PG)?;
+        tr.note(|| format!("guard page at {:#x} (PTE_U cleared), stack page at {:#x}", sz - 2 * PG, sz - PG));
+        let mut sp = sz;
+        // Push argument strings, prepare rest of stack in ustack.
+        let mut ustack = vec![0u32; 3 + argv.len() + 1];
+        let mut args = Vec::new();
+        for (argc, a) in argv.iter().enumerate() {
+            if argc >= MAXARG as usize {
+                return fail(self, tr, ExecError::TooManyArgs { given: argv.len(), max: MAXARG as usize });
+            }
+            let len = a.len() as u32 + 1;
+            sp = sp.wrapping_sub(len) & !3;
+            let mut bytes = a.clone();
+            bytes.push(0);
+            if !self.copyout(tr, pgdir, sp, &bytes)? {
+                return fail(self, tr, ExecError::StackOverflow);
+            }
+            ustack[3 + argc] = sp;
+            args.push(ArgString { va: u64::from(sp), text: a.clone() });
+        }
+        let argc = argv.len() as u32;
+        ustack[3 + argc as usize] = 0;
+        ustack[0] = 0xffff_ffff; // fake return PC
+        ustack[1] = argc;
+        ustack[2] = sp.wrapping_sub((argc + 1) * 4); // argv pointer
+        sp = sp.wrapping_sub((3 + argc + 1) * 4);
+        let words: Vec<u8> = ustack.iter().flat_map(|w| w.to_le_bytes()).collect();
+        if !self.copyout(tr, pgdir, sp, &words)? {
+            return fail(self, tr, ExecError::StackOverflow);
+        }
+        // Save program name for debugging.
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let name: String = name.chars().take(15).collect();
+        // Commit to the user image.
+        let slot = self.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        if self.shm_mode == ShmMode::Lab {
+            shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
+        } else {
+            let old = self.ptable.procs[slot].clone();
+            let pages = self.user_pages(tr, old.root as u32, KERNBASE)?;
+            let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
+            if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
+                self.freevm(tr, pgdir)?;
+                return Err(r);
+            }
+        }
+        let p = &mut self.ptable.procs[slot];
+        let oldpgdir = p.root as u32;
+        p.root = u64::from(pgdir);
+        p.sz = u64::from(sz);
+        p.regs.pc = eh.entry & 0xffff_ffff;
+        p.regs.sp = u64::from(sp);
+        p.name = name;
+        p.holes.clear();
+        p.image = Some(Image {
+            path: path.into(),
+            segments,
+            entry: eh.entry & 0xffff_ffff,
+            guard: u64::from(sz - 2 * PG),
+            stack: u64::from(sz - PG),
+            stack_top: u64::from(sz),
+            sp: u64::from(sp),
+            argc: u64::from(argc),
+            argv: u64::from(ustack[2]),
+            args,
+            word: 4,
+        });
+        tr.note(|| format!("commit: tf->eip = {:#x} (entry), tf->esp = {sp:#x}", eh.entry));
+        self.switchuvm(tr, pid);
+        self.freevm(tr, oldpgdir)?;
+        Ok(SysRet::ok(0))
+    }
+
+    fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+        let Ok(n) = i32::try_from(n) else {
+            return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
+        };
+        self.schedule(tr, pid)?;
+        tr.call("growproc", || format!("n={n}"), |tr| {
+            let p = self.runnable(pid)?.clone();
+            let sz = p.sz as u32;
+            let pgdir = p.root as u32;
+            let newsz = sz.wrapping_add(n as u32);
+            let result = if n > 0 {
+                match self.allocuvm(tr, pgdir, sz, newsz, pid) {
+                    Ok(s) => s,
+                    Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
+                    Err(VmFail::TooBig) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace))),
+                    Err(VmFail::Panic(p)) => return Err(p.into()),
+                    Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
+                }
+            } else if n < 0 {
+                if newsz < sz {
+                    if self.shm_mode == ShmMode::Lab {
+                        shm::detach_from(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
+                    } else {
+                        let pages = self.user_pages(tr, pgdir, sz)?;
+                        let lo = PGROUNDUP(u64::from(newsz));
+                        let going: Vec<(u64, u64)> = pages
+                            .iter()
+                            .filter(|&&(v, _)| u64::from(v) >= lo)
+                            .map(|&(v, p)| (u64::from(v), u64::from(p)))
+                            .collect();
+                        shm::note_check_frees(self, tr, pid, &going)?;
+                    }
+                }
+                let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
+                if s == 0 {
+                    tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
+                    return Ok(SysRet::err(SysError::Sbrk(SbrkError::ShrankToZero)));
+                }
+                s
+            } else {
+                sz
+            };
+            if let Some(p) = self.ptable.get_mut(pid) {
+                p.sz = u64::from(result);
+            }
+            self.switchuvm(tr, pid);
+            Ok(SysRet::ok(i64::from(sz)))
+        })
+    }
+
+    /// exit: the process becomes a zombie; its memory is freed when its parent waits.
+    fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        if self.ptable.initproc == Some(pid) {
+            return Err(Panic("init exiting".into()).into());
+        }
+        self.schedule(tr, pid)?;
+        tr.call("exit", String::new, |tr| {
+            if self.shm_mode == ShmMode::Lab {
+                shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
+            }
+            let init = self.ptable.initproc;
+            // Pass abandoned children to init.
+            for c in &mut self.ptable.procs {
+                if c.is_live() && c.parent == Some(pid) {
+                    c.parent = init;
+                    tr.push(Event::Note { text: format!("pid {} is passed to init", c.pid) });
+                }
+            }
+            let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
+            p.state = ProcState::Zombie;
+            tr.note(|| {
+                format!("pid {pid} is a zombie: its memory stays until its parent calls wait (xv6-public frees it there)")
+            });
+            self.switchkvm(tr);
+            Ok(SysRet::ok(0))
+        })
+    }
+
+    /// wait: free a zombie child's kernel stack and memory, return its pid.
+    fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        let kids: Vec<(usize, u32, ProcState)> = self
+            .ptable
+            .procs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_live() && c.parent == Some(pid))
+            .map(|(i, c)| (i, c.pid, c.state))
+            .collect();
+        let Some(&(slot, cpid, _)) = kids.iter().find(|k| k.2 == ProcState::Zombie) else {
+            if kids.is_empty() {
+                self.schedule(tr, pid)?;
+                tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
+                return Ok(SysRet::err(SysError::Wait));
+            }
+            return Err(Reject::WouldBlock {
+                why: format!("pid {pid} has children but none has exited: wait would sleep until one does"),
+            });
+        };
+        let root = self.ptable.procs[slot].root as u32;
+        if self.shm_mode == ShmMode::Note {
+            let pages = self.user_pages(tr, root, KERNBASE)?;
+            let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
+            shm::note_check_frees(self, tr, cpid, &pages)?;
+        }
+        self.schedule(tr, pid)?;
+        tr.call("wait", String::new, |tr| {
+            tr.note(|| format!("found zombie child pid {cpid}: free its kernel stack and its memory"));
+            let k = self.ptable.procs[slot].kstack;
+            self.kmem.kfree(&mut self.hw, tr, k)?;
+            self.freevm(tr, root)?;
+            let p = &mut self.ptable.procs[slot];
+            p.kstack = 0;
+            p.root = 0;
+            p.sz = 0;
+            p.pid = 0;
+            p.parent = None;
+            p.name.clear();
+            p.killed = false;
+            p.image = None;
+            p.state = ProcState::Unused;
+            Ok(SysRet::ok(i64::from(cpid)))
+        })
+    }
+
+    fn kill_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.runnable(pid)?;
+        if self.ptable.initproc == Some(pid) {
+            return Err(Panic("init exiting".into()).into());
+        }
+        tr.call("kill", || format!("pid={pid}"), |tr| {
+            if let Some(p) = self.ptable.get_mut(pid) {
+                p.killed = true;
+                if p.state == ProcState::Sleeping {
+                    p.state = ProcState::Runnable;
+                }
+            }
+            tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
+        });
+        self.exit_inner(tr, pid)
+    }
+
+    /// A user access of `len` bytes at `va` in `pid`, through the MMU, page by page.
+    fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let root = self.runnable(pid)?.root;
+        let what = if data.kind == AccessKind::Write { "store" } else { "load" };
+        let mut done = 0usize;
+        let total = bytes.len();
+        let r = tr.call("MMU", || format!("user {what} of {total} bytes at {va:#x}"), |tr| {
+            while done < bytes.len() {
+                let a = va.wrapping_add(done as u64);
+                let t = walk::translate::<X86>(&self.hw, root, a, data);
+                let m = match &t.outcome {
+                    Ok(m) => m.clone(),
+                    Err(fault) => return Err((a, fault.clone())),
+                };
+                walk::set_accessed::<X86>(&mut self.hw, tr, &t).map_err(|p| (a, fault_of_panic(p)))?;
+                let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
+                let pa = m.pa.as_u64();
+                let res = if data.kind == AccessKind::Write {
+                    self.hw.write(pa, &bytes[done..done + n])
+                } else {
+                    self.hw.read(pa, &mut bytes[done..done + n])
+                };
+                if res.is_err() {
+                    return Err((a, fault_of_panic(Panic(format!("{pa:#x} is not RAM")))));
+                }
+                if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
+                    && o.pid() != Some(pid)
+                    && !matches!(o, Owner::Shared { .. })
+                {
+                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                }
+                let ev = if data.kind == AccessKind::Write {
+                    Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                } else {
+                    Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                };
+                tr.push(ev);
+                done += n;
+            }
+            Ok(())
+        });
+        match r {
+            Ok(()) => {
+                let mut ret = SysRet::ok(bytes.len() as i64);
+                if data.kind == AccessKind::Read {
+                    ret.bytes = bytes.to_vec();
+                }
+                Ok(ret)
+            }
+            Err((a, fault)) => {
+                let name = self.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
+                let eip = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+                tr.push(Event::PageFault { va: VirtAddr::new(a), code: fault.code, reason: fault.text.clone() });
+                tr.call("trap", String::new, |tr| {
+                    tr.fail(format!(
+                        "pid {pid} {name}: trap 14 err {} on cpu 0 eip {eip:#x} addr {a:#x}--kill proc",
+                        fault.code
+                    ))
+                });
+                if self.ptable.initproc == Some(pid) {
+                    return Err(Panic("init exiting".into()).into());
+                }
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.killed = true;
+                }
+                self.exit_inner(tr, pid)?;
+                Ok(SysRet::err(SysError::Access(AccessError { fault, va: a })))
+            }
+        }
+    }
+}
+
+/// A corrupted table met by the MMU, reported as an access fault.
+fn fault_of_panic(p: Panic) -> walk::Fault {
+    walk::Fault { level: None, kind: crate::scheme::FaultKind::TableOutsideRam, code: 1, text: p.0 }
+}
+
+impl<H: Hal> ShmHost for X86Kernel<H> {
+    fn shm_table(&mut self) -> &mut ShmTable {
+        &mut self.shm
+    }
+    fn shm_mode_of(&self) -> ShmMode {
+        self.shm_mode
+    }
+    fn ptable_mut(&mut self) -> &mut ProcTable {
+        &mut self.ptable
+    }
+    fn user_top(&self) -> u64 {
+        u64::from(KERNBASE)
+    }
+    fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
+        let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
+        self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
+        Ok(Some(pa))
+    }
+    fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
+        self.kmem.kfree(&mut self.hw, tr, pa)
+    }
+    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        self.mappages(tr, root, va as u32, PG, pa as u32, PTE_W | PTE_U, Owner::PageTable { pid })
+    }
+    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        match self.walkpgdir(tr, root, va as u32, None)? {
+            Some(pte) => Ok(Some(u64::from(self.rd(pte)?))),
+            None => Ok(None),
+        }
+    }
+    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
+        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        if let Some(pte) = self.walkpgdir(tr, root, va as u32, None)? {
+            self.wr(tr, 0, pte, va as u32, 0)?;
+        }
+        Ok(())
+    }
+    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
+        if self.cur == Some(pid) {
+            self.switchuvm(tr, pid);
+        }
+    }
+    fn frame_owner(&self, pa: u64) -> Option<Owner> {
+        self.kmem.owner(pa)
+    }
+    fn pte_target(&self, pte: u64) -> Option<u64> {
+        (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
+    }
+}
+
+impl<H: Hal> Kernel for X86Kernel<H> {
+    fn info(&self) -> &MachineInfo {
+        self.machine_info()
+    }
+    fn procs(&self) -> &ProcTable {
+        &self.ptable
+    }
+    fn kmem(&self) -> &Kmem {
+        &self.kmem
+    }
+    fn mem(&self) -> &dyn PhysMem {
+        &self.hw
+    }
+    fn shm(&self) -> &ShmTable {
+        &self.shm
+    }
+    fn shm_mode(&self) -> ShmMode {
+        self.shm_mode
+    }
+    fn kernel_root(&self) -> u64 {
+        u64::from(self.kpgdir)
+    }
+    fn current(&self) -> Option<u32> {
+        self.cur
+    }
+    fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        tr.call("userinit", String::new, |tr| self.userinit_inner(tr))
+    }
+    fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        tr.call("fork", || format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
+    }
+    fn exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.exec_inner(tr, pid, path, file, argv)
+    }
+    fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+        tr.call("sbrk", || format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
+    }
+    fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.exit_inner(tr, pid)
+    }
+    fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.wait_inner(tr, pid)
+    }
+    fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.kill_inner(tr, pid)
+    }
+    fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        shm::open(self, tr, pid, id)
+    }
+    fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        shm::close(self, tr, pid, id)
+    }
+    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject> {
+        if len > PGSIZE * 16 {
+            return Err(Reject::BadArgument { why: format!("read at most {} bytes at a time", PGSIZE * 16) });
+        }
+        let mut buf = vec![0u8; len as usize];
+        self.access(tr, pid, va, Access::USER_READ, &mut buf)
+    }
+    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject> {
+        if bytes.len() as u64 > PGSIZE * 16 {
+            return Err(Reject::BadArgument { why: format!("write at most {} bytes at a time", PGSIZE * 16) });
+        }
+        let mut buf = bytes.to_vec();
+        self.access(tr, pid, va, Access::USER_WRITE, &mut buf)
+    }
+    fn fail_kalloc_after(&mut self, n: Option<u64>) {
+        self.kmem.fail_after(n);
+    }
+    fn translate(&self, pid: Option<u32>, va: u64, access: Access) -> Result<Translation, Reject> {
+        let root = match pid {
+            Some(pid) => self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.root,
+            None => u64::from(self.kpgdir),
+        };
+        Ok(walk::translate::<X86>(&self.hw, root, va, access))
+    }
+}
