@@ -228,7 +228,7 @@ impl Kmem {
     /// The free list from its head, following the pointers stored in the pages,
     /// at most `limit` entries (physical addresses).
     #[must_use]
-    pub fn freelist(&self, mem: &impl PhysMem, limit: usize) -> Vec<u64> {
+    pub fn freelist(&self, mem: &(impl PhysMem + ?Sized), limit: usize) -> Vec<u64> {
         let mut out = Vec::new();
         let mut p = self.freelist;
         while p != 0 && out.len() < limit {
@@ -248,14 +248,14 @@ impl Kmem {
     ///
     /// Stops after more pages than RAM holds, so a corrupt (cyclic) list still ends.
     #[must_use]
-    pub fn countfree(&self, mem: &impl PhysMem) -> u64 {
+    pub fn countfree(&self, mem: &(impl PhysMem + ?Sized)) -> u64 {
         let max = (self.cfg.phystop - self.cfg.end) / PGSIZE + 1;
         self.freelist(mem, max as usize).len() as u64
     }
 
     /// The value stored in the free page at `pa` as its `next` pointer, as xv6 stores it.
     #[must_use]
-    pub fn stored_next(&self, mem: &impl PhysMem, pa: u64) -> Option<u64> {
+    pub fn stored_next(&self, mem: &(impl PhysMem + ?Sized), pa: u64) -> Option<u64> {
         mem.read_word(pa, self.cfg.ptr_bytes).ok()
     }
 }

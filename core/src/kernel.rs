@@ -361,8 +361,14 @@ pub trait Kernel {
     ///
     /// # Errors
     /// A [`Reject`] if `pid` cannot run.
-    fn exec(&mut self, tr: &mut Trace, pid: u32, path: &str, file: Option<&[u8]>, argv: &[Vec<u8>])
-    -> Result<SysRet, Reject>;
+    fn exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject>;
     /// `pid` calls sbrk(n).
     ///
     /// # Errors

@@ -25,11 +25,11 @@ pub mod lab;
 pub mod mem;
 pub mod proc;
 pub mod programs;
+pub mod riscv;
 pub mod scheme;
 pub mod shm;
 pub mod trace;
 pub mod walk;
-pub mod riscv;
 pub mod x86;
 
 use alloc::string::String;

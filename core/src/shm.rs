@@ -132,10 +132,14 @@ fn check_lock(t: &ShmTable) -> Result<(), Reject> {
 /// `pid` calls openshmem(id).
 pub(crate) fn open<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
     let mode = h.shm_mode_of();
-    tr.call("openshmem", || format!("id={id}"), |tr| match mode {
-        ShmMode::Lab => open_lab(h, tr, pid, id),
-        ShmMode::Note => open_note(h, tr, pid, id),
-    })
+    tr.call(
+        "openshmem",
+        || format!("id={id}"),
+        |tr| match mode {
+            ShmMode::Lab => open_lab(h, tr, pid, id),
+            ShmMode::Note => open_note(h, tr, pid, id),
+        },
+    )
 }
 
 fn open_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
@@ -196,7 +200,9 @@ fn open_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<
     p.shm.push(ShmMapping { id, va });
     p.shmemaddr = va;
     p.sz = va + PGSIZE;
-    tr.note(|| format!("pid {pid} maps shared page {id} at {va:#x}; {refs} process(es) use it; sz is now {:#x}", va + PGSIZE));
+    tr.note(|| {
+        format!("pid {pid} maps shared page {id} at {va:#x}; {refs} process(es) use it; sz is now {:#x}", va + PGSIZE)
+    });
     Ok(SysRet::ok(va as i64))
 }
 
@@ -219,7 +225,8 @@ fn open_note<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result
     }
     let Some(i) = h.shm_table().find(0) else {
         return Err(Reject::NoteRefuses {
-            why: "the table is full, so pgidx stays -1 and the code writes shmemtable.pages[-1], outside the table".into(),
+            why: "the table is full, so pgidx stays -1 and the code writes shmemtable.pages[-1], outside the table"
+                .into(),
         });
     };
     h.shm_table().pages[i].id = id;
@@ -269,10 +276,14 @@ fn note_map<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, va: u64, pa: u64, s
 /// `pid` calls closeshmem(id).
 pub(crate) fn close<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
     let mode = h.shm_mode_of();
-    tr.call("closeshmem", || format!("id={id}"), |tr| match mode {
-        ShmMode::Lab => close_lab(h, tr, pid, id),
-        ShmMode::Note => close_note(h, tr, pid, id),
-    })
+    tr.call(
+        "closeshmem",
+        || format!("id={id}"),
+        |tr| match mode {
+            ShmMode::Lab => close_lab(h, tr, pid, id),
+            ShmMode::Note => close_note(h, tr, pid, id),
+        },
+    )
 }
 
 fn close_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
@@ -298,9 +309,7 @@ fn close_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result
         tr.note(|| format!("the page was at the top of the address space: sz shrinks to {sz:#x}"));
     } else {
         p.holes.push(m.va);
-        tr.note(|| {
-            format!("{:#x} stays a hole below sz (fork skips it; the note's code would leave it too)", m.va)
-        });
+        tr.note(|| format!("{:#x} stays a hole below sz (fork skips it; the note's code would leave it too)", m.va));
     }
     Ok(SysRet::ok(0))
 }
@@ -335,21 +344,22 @@ pub(crate) fn detach_all<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &
     if maps.is_empty() {
         return Ok(());
     }
-    tr.call("shmdetach", || String::from(why), |tr| {
-        for m in maps {
-            detach(h, tr, pid, m)?;
-        }
-        Ok(())
-    })
+    tr.call(
+        "shmdetach",
+        || String::from(why),
+        |tr| {
+            for m in maps {
+                detach(h, tr, pid, m)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Detach the shared pages at or above `from` (sbrk shrinking over them), pagelab's version.
 pub(crate) fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<(), Panic> {
-    let maps: Vec<ShmMapping> = h
-        .ptable_mut()
-        .get(pid)
-        .map(|p| p.shm.iter().copied().filter(|m| m.va >= from).collect())
-        .unwrap_or_default();
+    let maps: Vec<ShmMapping> =
+        h.ptable_mut().get(pid).map(|p| p.shm.iter().copied().filter(|m| m.va >= from).collect()).unwrap_or_default();
     for m in maps {
         tr.note(|| format!("sbrk shrinks over shared page {} at {:#x}: it is closed first", m.id, m.va));
         detach(h, tr, pid, m)?;
@@ -386,7 +396,9 @@ fn close_note<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Resul
     let a = PGROUNDUP(p.shmemaddr);
     let opened = p.shm.iter().any(|m| m.id == id) || p.shmemaddr != 0;
     if !opened {
-        tr.defect("closeshmem does not check that this process opened the page: it trusts proc->shmemaddr, which is 0 here");
+        tr.defect(
+            "closeshmem does not check that this process opened the page: it trusts proc->shmemaddr, which is 0 here",
+        );
     }
     let Some(pte) = h.shm_pte(tr, pid, a)? else {
         return Err(Reject::NoteRefuses {

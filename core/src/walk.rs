@@ -28,7 +28,7 @@ pub fn entry_addr<S: Scheme>(table: u64, index: u64) -> u64 {
 ///
 /// # Errors
 /// A [`Panic`] if the entry is not in RAM (only a corrupted table can point there).
-pub fn read_entry<S: Scheme>(mem: &impl PhysMem, addr: u64) -> Result<u64, Panic> {
+pub fn read_entry<S: Scheme>(mem: &(impl PhysMem + ?Sized), addr: u64) -> Result<u64, Panic> {
     mem.read_word(addr, S::ENTRY_BYTES).map_err(|e| Panic(format!("walk: {e}")))
 }
 
@@ -195,7 +195,7 @@ fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access
 ///
 /// Reads memory only; never fails: every way the hardware can refuse is a [`Fault`].
 #[must_use]
-pub fn translate<S: Scheme>(mem: &impl PhysMem, root: u64, va: u64, access: Access) -> Translation {
+pub fn translate<S: Scheme>(mem: &(impl PhysMem + ?Sized), root: u64, va: u64, access: Access) -> Translation {
     let mut t = Translation {
         scheme: S::KIND,
         va: VirtAddr::new(va),
@@ -281,7 +281,13 @@ pub fn set_accessed<S: Scheme>(mem: &mut impl PhysMem, tr: &mut Trace, t: &Trans
 
 /// Translate with a scheme chosen at run time.
 #[must_use]
-pub fn translate_dyn(scheme: SchemeKind, mem: &impl PhysMem, root: u64, va: u64, access: Access) -> Translation {
+pub fn translate_dyn(
+    scheme: SchemeKind,
+    mem: &(impl PhysMem + ?Sized),
+    root: u64,
+    va: u64,
+    access: Access,
+) -> Translation {
     crate::with_scheme!(scheme, S => translate::<S>(mem, root, va, access))
 }
 

@@ -1,0 +1,38 @@
+use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::shm::ShmMode;
+
+#[test]
+fn smoke() {
+    for preset in Preset::ALL {
+        let mut lab = Lab::new(preset, ShmMode::Lab);
+        let free0 = lab.kernel().kmem().nfree();
+        let ops = vec![
+            Op::Userinit,
+            Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] },
+            Op::Fork { pid: 1 },
+            Op::Exec { pid: 2, path: "sh".into(), argv: vec![b"sh".to_vec()] },
+            Op::Fork { pid: 2 },
+            Op::Sbrk { pid: 3, n: 32768 },
+            Op::Exec {
+                pid: 3,
+                path: "echo".into(),
+                argv: vec![b"echo".to_vec(), b"hello".to_vec(), b"world".to_vec()],
+            },
+            Op::Exit { pid: 3 },
+            Op::Wait { pid: 2 },
+        ];
+        for op in ops {
+            let s = lab.apply(op.clone()).unwrap_or_else(|e| panic!("{preset}: {op:?}: {e}"));
+            println!("{preset} {:?} -> {:?} {}", op, s.result.value, s.counts);
+            assert!(s.result.error.is_none(), "{:?}", s.result.error);
+            let problems = pagelab_core::lab::view::audit(lab.kernel());
+            assert!(problems.is_empty(), "{preset} after {op:?}: {problems:#?}");
+        }
+        if preset == Preset::Xv6PublicTiny || preset == Preset::Xv6RiscvTiny {
+            println!("{}", pagelab_core::lab::view::vmprint(lab.kernel(), 2));
+            println!("{}", pagelab_core::lab::view::stack_text(lab.kernel(), 2));
+            println!("{:#?}", pagelab_core::lab::view::regions(lab.kernel(), 2));
+        }
+        println!("free0 {free0} now {}", lab.kernel().kmem().nfree());
+    }
+}
