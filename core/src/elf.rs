@@ -183,8 +183,7 @@ pub fn read_header(file: &[u8], expected: ElfClass) -> Result<ElfHeader, ElfErro
     if magic != *b"\x7fELF" {
         return Err(ElfError::BadMagic { found: magic });
     }
-    let ident =
-        parse_ident::<LittleEndian>(file).map_err(|e| ElfError::Unsupported { detail: format!("{e:?}") })?;
+    let ident = parse_ident::<LittleEndian>(file).map_err(|e| ElfError::Unsupported { detail: format!("{e:?}") })?;
     let class = match ident.1 {
         Class::ELF32 => ElfClass::Elf32,
         Class::ELF64 => ElfClass::Elf64,
@@ -213,8 +212,8 @@ pub fn read_phdr(file: &[u8], h: &ElfHeader, i: u16) -> Result<Phdr, ElfError> {
         ElfClass::Elf64 => Class::ELF64,
     };
     let mut at = off as usize;
-    let p = ProgramHeader::parse_at(LittleEndian, class, &mut at, file)
-        .map_err(|_| ElfError::PhdrOutside { index: i })?;
+    let p =
+        ProgramHeader::parse_at(LittleEndian, class, &mut at, file).map_err(|_| ElfError::PhdrOutside { index: i })?;
     Ok(Phdr {
         kind: p.p_type,
         offset: p.p_offset,
@@ -281,10 +280,7 @@ mod tests {
         let f = tiny_elf32();
         let s = summary(&f, ElfClass::Elf32).unwrap();
         assert_eq!((s.header.entry, s.header.phnum, s.header.machine), (0x10, 1, 3));
-        assert_eq!(
-            s.phdrs[0],
-            Phdr { kind: 1, offset: 84, vaddr: 0, filesz: 8, memsz: 0x20, flags: 7 }
-        );
+        assert_eq!(s.phdrs[0], Phdr { kind: 1, offset: 84, vaddr: 0, filesz: 8, memsz: 0x20, flags: 7 });
         assert_eq!(s.phdrs[0].flags_text(), "RWX");
     }
 

@@ -177,9 +177,7 @@ impl<H: Hal> RiscvKernel<H> {
             layout,
         };
         let (end, top) = (k.layout.end, k.layout.phystop);
-        tr.call("kinit", || format!("freerange({end:#x}, {top:#x})"), |tr| {
-            k.kmem.freerange(&mut k.hw, tr, end, top)
-        })?;
+        tr.call("kinit", || format!("freerange({end:#x}, {top:#x})"), |tr| k.kmem.freerange(&mut k.hw, tr, end, top))?;
         tr.call("kvminit", String::new, |tr| {
             let t = k.kvmmake(tr)?;
             k.kernel_pagetable = t;
@@ -190,7 +188,10 @@ impl<H: Hal> RiscvKernel<H> {
             p.kstack = KSTACK(i as u64);
         }
         tr.push(Event::Note {
-            text: format!("booted: {} pages free (the kernel page table and 64 kernel stacks used some)", k.kmem.nfree()),
+            text: format!(
+                "booted: {} pages free (the kernel page table and 64 kernel stacks used some)",
+                k.kmem.nfree()
+            ),
         });
         Ok(k)
     }

@@ -68,12 +68,16 @@ impl<H: Hal> RiscvKernel<H> {
     /// (done by `userret` in the trampoline).
     fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
         let Some(root) = self.ptable.get(pid).map(|p| p.root) else { return };
-        tr.call("usertrapret", || format!("pid {pid}"), |tr| {
-            self.hw.load_root(root);
-            tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
-            self.hw.flush_tlb();
-            tr.push(Event::TlbFlush);
-        });
+        tr.call(
+            "usertrapret",
+            || format!("pid {pid}"),
+            |tr| {
+                self.hw.load_root(root);
+                tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
+                self.hw.flush_tlb();
+                tr.push(Event::TlbFlush);
+            },
+        );
         self.cur = Some(pid);
     }
 
@@ -94,73 +98,93 @@ impl<H: Hal> RiscvKernel<H> {
     /// but with trampoline and trapframe pages (xv6: `proc_pagetable`).
     fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<Option<u64>, Panic> {
         let (pid, trapframe) = (self.ptable.procs[slot].pid, self.ptable.procs[slot].trapframe);
-        tr.call("proc_pagetable", || format!("pid {pid}"), |tr| {
-            // An empty page table.
-            let Some(pagetable) = self.uvmcreate(tr, pid)? else { return Ok(None) };
-            // map the trampoline code (for system call return) at the highest
-            // user virtual address. only the supervisor uses it, on the way
-            // to/from user space, so not PTE_U.
-            let tramp = self.layout.trampoline;
-            match self.mappages(tr, pagetable, TRAMPOLINE, PGSIZE, tramp, PTE_R | PTE_X, Owner::PageTable { pid }) {
-                Ok(()) => {}
-                Err(VmFail::OutOfMemory) => {
-                    self.uvmfree(tr, pagetable, 0)?;
-                    return Ok(None);
+        tr.call(
+            "proc_pagetable",
+            || format!("pid {pid}"),
+            |tr| {
+                // An empty page table.
+                let Some(pagetable) = self.uvmcreate(tr, pid)? else { return Ok(None) };
+                // map the trampoline code (for system call return) at the highest
+                // user virtual address. only the supervisor uses it, on the way
+                // to/from user space, so not PTE_U.
+                let tramp = self.layout.trampoline;
+                match self.mappages(tr, pagetable, TRAMPOLINE, PGSIZE, tramp, PTE_R | PTE_X, Owner::PageTable { pid }) {
+                    Ok(()) => {}
+                    Err(VmFail::OutOfMemory) => {
+                        self.uvmfree(tr, pagetable, 0)?;
+                        return Ok(None);
+                    }
+                    Err(VmFail::Panic(p)) => return Err(p),
+                    Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
                 }
-                Err(VmFail::Panic(p)) => return Err(p),
-                Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
-            }
-            // map the trapframe page just below the trampoline page, for trampoline.S.
-            match self.mappages(tr, pagetable, TRAPFRAME, PGSIZE, trapframe, PTE_R | PTE_W, Owner::PageTable { pid }) {
-                Ok(()) => {}
-                Err(VmFail::OutOfMemory) => {
-                    self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
-                    self.uvmfree(tr, pagetable, 0)?;
-                    return Ok(None);
+                // map the trapframe page just below the trampoline page, for trampoline.S.
+                match self.mappages(
+                    tr,
+                    pagetable,
+                    TRAPFRAME,
+                    PGSIZE,
+                    trapframe,
+                    PTE_R | PTE_W,
+                    Owner::PageTable { pid },
+                ) {
+                    Ok(()) => {}
+                    Err(VmFail::OutOfMemory) => {
+                        self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
+                        self.uvmfree(tr, pagetable, 0)?;
+                        return Ok(None);
+                    }
+                    Err(VmFail::Panic(p)) => return Err(p),
+                    Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
                 }
-                Err(VmFail::Panic(p)) => return Err(p),
-                Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
-            }
-            Ok(Some(pagetable))
-        })
+                Ok(Some(pagetable))
+            },
+        )
     }
 
     /// Free a process's page table, and free the physical memory it refers
     /// to (xv6: `proc_freepagetable`).
     fn proc_freepagetable(&mut self, tr: &mut Trace, pagetable: u64, sz: u64, holes: &[u64]) -> Result<(), Panic> {
-        tr.call("proc_freepagetable", || format!("pagetable={pagetable:#x}, sz={sz:#x}"), |tr| {
-            self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
-            self.uvmunmap(tr, pagetable, TRAPFRAME, 1, false)?;
-            self.uvmfree_holes(tr, pagetable, sz, holes)
-        })
+        tr.call(
+            "proc_freepagetable",
+            || format!("pagetable={pagetable:#x}, sz={sz:#x}"),
+            |tr| {
+                self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
+                self.uvmunmap(tr, pagetable, TRAPFRAME, 1, false)?;
+                self.uvmfree_holes(tr, pagetable, sz, holes)
+            },
+        )
     }
 
     /// Free a proc structure and the data hanging from it, including user
     /// pages (xv6: `freeproc`).
     fn freeproc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
         let pid = self.ptable.procs[slot].pid;
-        tr.call("freeproc", || format!("pid {pid}"), |tr| {
-            let p = self.ptable.procs[slot].clone();
-            if p.trapframe != 0 {
-                self.kmem.kfree(&mut self.hw, tr, p.trapframe)?;
-            }
-            if p.root != 0 {
-                self.proc_freepagetable(tr, p.root, p.sz, &p.holes)?;
-            }
-            let q = &mut self.ptable.procs[slot];
-            q.trapframe = 0;
-            q.root = 0;
-            q.sz = 0;
-            q.pid = 0;
-            q.parent = None;
-            q.name.clear();
-            q.killed = false;
-            q.image = None;
-            q.holes.clear();
-            q.shm.clear();
-            q.state = ProcState::Unused;
-            Ok(())
-        })
+        tr.call(
+            "freeproc",
+            || format!("pid {pid}"),
+            |tr| {
+                let p = self.ptable.procs[slot].clone();
+                if p.trapframe != 0 {
+                    self.kmem.kfree(&mut self.hw, tr, p.trapframe)?;
+                }
+                if p.root != 0 {
+                    self.proc_freepagetable(tr, p.root, p.sz, &p.holes)?;
+                }
+                let q = &mut self.ptable.procs[slot];
+                q.trapframe = 0;
+                q.root = 0;
+                q.sz = 0;
+                q.pid = 0;
+                q.parent = None;
+                q.name.clear();
+                q.killed = false;
+                q.image = None;
+                q.holes.clear();
+                q.shm.clear();
+                q.state = ProcState::Unused;
+                Ok(())
+            },
+        )
     }
 
     /// Look in the process table for an UNUSED proc. If found, initialize
@@ -308,57 +332,61 @@ impl<H: Hal> RiscvKernel<H> {
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
-        tr.call("sys_exec", || format!("path={path:?}, {} arguments", argv.len()), |tr| {
-            let max = MAXARG as usize - 1;
-            let mut pages: Vec<u64> = Vec::new();
-            let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
-                for &pg in pages {
-                    k.kmem.kfree(&mut k.hw, tr, pg)?;
-                }
-                Ok(())
-            };
-            let mut bad = None;
-            for (i, a) in argv.iter().enumerate() {
-                if i >= max + 1 {
-                    break;
-                }
-                let Some(pg) = self.kmem.kalloc(&mut self.hw, tr, Owner::ArgCopy { pid }) else {
-                    bad = Some(ExecError::OutOfMemory);
-                    break;
+        tr.call(
+            "sys_exec",
+            || format!("path={path:?}, {} arguments", argv.len()),
+            |tr| {
+                let max = MAXARG as usize - 1;
+                let mut pages: Vec<u64> = Vec::new();
+                let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
+                    for &pg in pages {
+                        k.kmem.kfree(&mut k.hw, tr, pg)?;
+                    }
+                    Ok(())
                 };
-                pages.push(pg);
-                // fetchstr: at most PGSIZE bytes including the terminating 0.
-                if a.len() as u64 >= PGSIZE {
-                    bad = Some(ExecError::ArgTooLong { index: i, len: a.len() });
-                    break;
+                let mut bad = None;
+                for (i, a) in argv.iter().enumerate() {
+                    if i >= max + 1 {
+                        break;
+                    }
+                    let Some(pg) = self.kmem.kalloc(&mut self.hw, tr, Owner::ArgCopy { pid }) else {
+                        bad = Some(ExecError::OutOfMemory);
+                        break;
+                    };
+                    pages.push(pg);
+                    // fetchstr: at most PGSIZE bytes including the terminating 0.
+                    if a.len() as u64 >= PGSIZE {
+                        bad = Some(ExecError::ArgTooLong { index: i, len: a.len() });
+                        break;
+                    }
+                    let mut s = a.clone();
+                    s.push(0);
+                    self.hw.write(pg, &s).map_err(|e| Panic(format!("sys_exec: {e}")))?;
                 }
-                let mut s = a.clone();
-                s.push(0);
-                self.hw.write(pg, &s).map_err(|e| Panic(format!("sys_exec: {e}")))?;
-            }
-            if bad.is_none() && argv.len() > max {
-                bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
-            }
-            let r = if let Some(e) = bad {
-                tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
-                SysRet::err(SysError::Exec(e))
-            } else {
-                tr.call(
-                    "exec",
-                    || {
-                        let args: Vec<String> =
-                            argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
-                        format!("path={path:?}, argv=[{}]", args.join(", "))
-                    },
-                    |tr| self.exec_body(tr, pid, path, file, argv),
-                )?
-            };
-            free(self, tr, &pages)?;
-            if r.error.is_none() {
-                self.usertrapret(tr, pid);
-            }
-            Ok(r)
-        })
+                if bad.is_none() && argv.len() > max {
+                    bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
+                }
+                let r = if let Some(e) = bad {
+                    tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
+                    SysRet::err(SysError::Exec(e))
+                } else {
+                    tr.call(
+                        "exec",
+                        || {
+                            let args: Vec<String> =
+                                argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+                            format!("path={path:?}, argv=[{}]", args.join(", "))
+                        },
+                        |tr| self.exec_body(tr, pid, path, file, argv),
+                    )?
+                };
+                free(self, tr, &pages)?;
+                if r.error.is_none() {
+                    self.usertrapret(tr, pid);
+                }
+                Ok(r)
+            },
+        )
     }
 
     fn exec_body(
@@ -521,35 +549,47 @@ impl<H: Hal> RiscvKernel<H> {
     /// Load a program segment into `pagetable` at virtual address `va`. `va`
     /// must be page-aligned and the pages from `va` to `va + sz` must
     /// already be mapped. Returns false if the file is too short (xv6: `loadseg`).
-    fn loadseg(&mut self, tr: &mut Trace, pagetable: u64, va: u64, file: &[u8], offset: u64, sz: u64) -> Result<bool, Panic> {
-        tr.call("loadseg", || format!("pagetable={pagetable:#x}, va={va:#x}, offset={offset:#x}, sz={sz:#x}"), |tr| {
-            let mut i = 0u64;
-            while i < sz {
-                let Some(pa) = self.walkaddr(tr, pagetable, va + i)? else {
-                    return Err(Panic("loadseg: address should exist".into()));
-                };
-                let n = (sz - i).min(PGSIZE);
-                let start = offset.saturating_add(i);
-                let avail = (file.len() as u64).saturating_sub(start);
-                let got = avail.min(n);
-                if got > 0 {
-                    let s = start as usize;
-                    self.hw.write(pa, &file[s..s + got as usize]).map_err(|e| Panic(format!("loadseg: {e}")))?;
-                    tr.push(Event::Load {
-                        va: VirtAddr::new(va + i),
-                        pa: crate::addr::PhysAddr::new(pa),
-                        file_off: start,
-                        len: got,
-                    });
+    fn loadseg(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        va: u64,
+        file: &[u8],
+        offset: u64,
+        sz: u64,
+    ) -> Result<bool, Panic> {
+        tr.call(
+            "loadseg",
+            || format!("pagetable={pagetable:#x}, va={va:#x}, offset={offset:#x}, sz={sz:#x}"),
+            |tr| {
+                let mut i = 0u64;
+                while i < sz {
+                    let Some(pa) = self.walkaddr(tr, pagetable, va + i)? else {
+                        return Err(Panic("loadseg: address should exist".into()));
+                    };
+                    let n = (sz - i).min(PGSIZE);
+                    let start = offset.saturating_add(i);
+                    let avail = (file.len() as u64).saturating_sub(start);
+                    let got = avail.min(n);
+                    if got > 0 {
+                        let s = start as usize;
+                        self.hw.write(pa, &file[s..s + got as usize]).map_err(|e| Panic(format!("loadseg: {e}")))?;
+                        tr.push(Event::Load {
+                            va: VirtAddr::new(va + i),
+                            pa: crate::addr::PhysAddr::new(pa),
+                            file_off: start,
+                            len: got,
+                        });
+                    }
+                    if got != n {
+                        tr.fail(format!("readi read {got} of {n} bytes: the segment runs past the end of the file"));
+                        return Ok(false);
+                    }
+                    i += PGSIZE;
                 }
-                if got != n {
-                    tr.fail(format!("readi read {got} of {n} bytes: the segment runs past the end of the file"));
-                    return Ok(false);
-                }
-                i += PGSIZE;
-            }
-            Ok(true)
-        })
+                Ok(true)
+            },
+        )
     }
 
     fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
@@ -557,39 +597,43 @@ impl<H: Hal> RiscvKernel<H> {
             return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
         };
         self.schedule(tr, pid)?;
-        let r = tr.call("growproc", || format!("n={n}"), |tr| -> Result<SysRet, Reject> {
-            let p = self.runnable(pid)?.clone();
-            let sz = p.sz;
-            // The C code adds an int to a uint64: the int is sign-extended.
-            let newsz = sz.wrapping_add(i64::from(n) as u64);
-            let result = if n > 0 {
-                match self.uvmalloc(tr, p.root, sz, newsz, PTE_W, pid) {
-                    Ok(s) => s,
-                    Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
-                    Err(VmFail::Panic(p)) => return Err(p.into()),
-                    Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
-                }
-            } else if n < 0 {
-                if newsz < sz {
-                    if self.shm_mode == ShmMode::Lab {
-                        shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?;
-                    } else {
-                        let pages = self.user_pages(tr, p.root, sz)?;
-                        let lo = PGROUNDUP(newsz);
-                        let going: Vec<(u64, u64)> = pages.into_iter().filter(|&(v, _)| v >= lo).collect();
-                        shm::note_check_frees(self, tr, pid, &going)?;
+        let r = tr.call(
+            "growproc",
+            || format!("n={n}"),
+            |tr| -> Result<SysRet, Reject> {
+                let p = self.runnable(pid)?.clone();
+                let sz = p.sz;
+                // The C code adds an int to a uint64: the int is sign-extended.
+                let newsz = sz.wrapping_add(i64::from(n) as u64);
+                let result = if n > 0 {
+                    match self.uvmalloc(tr, p.root, sz, newsz, PTE_W, pid) {
+                        Ok(s) => s,
+                        Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
+                        Err(VmFail::Panic(p)) => return Err(p.into()),
+                        Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
                     }
+                } else if n < 0 {
+                    if newsz < sz {
+                        if self.shm_mode == ShmMode::Lab {
+                            shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?;
+                        } else {
+                            let pages = self.user_pages(tr, p.root, sz)?;
+                            let lo = PGROUNDUP(newsz);
+                            let going: Vec<(u64, u64)> = pages.into_iter().filter(|&(v, _)| v >= lo).collect();
+                            shm::note_check_frees(self, tr, pid, &going)?;
+                        }
+                    }
+                    let holes = self.ptable.get(pid).map(|p| p.holes.clone()).unwrap_or_default();
+                    self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
+                } else {
+                    sz
+                };
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.sz = result;
                 }
-                let holes = self.ptable.get(pid).map(|p| p.holes.clone()).unwrap_or_default();
-                self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
-            } else {
-                sz
-            };
-            if let Some(p) = self.ptable.get_mut(pid) {
-                p.sz = result;
-            }
-            Ok(SysRet::ok(sz as i64))
-        })?;
+                Ok(SysRet::ok(sz as i64))
+            },
+        )?;
         self.usertrapret(tr, pid);
         Ok(r)
     }
@@ -662,15 +706,19 @@ impl<H: Hal> RiscvKernel<H> {
         if self.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
-        tr.call("kill", || format!("pid={pid}"), |tr| {
-            if let Some(p) = self.ptable.get_mut(pid) {
-                p.killed = true;
-                if p.state == ProcState::Sleeping {
-                    p.state = ProcState::Runnable;
+        tr.call(
+            "kill",
+            || format!("pid={pid}"),
+            |tr| {
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.killed = true;
+                    if p.state == ProcState::Sleeping {
+                        p.state = ProcState::Runnable;
+                    }
                 }
-            }
-            tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
-        });
+                tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
+            },
+        );
         self.exit_inner(tr, pid)
     }
 
@@ -681,51 +729,64 @@ impl<H: Hal> RiscvKernel<H> {
         let what = if data.kind == AccessKind::Write { "store" } else { "load" };
         let total = bytes.len();
         let mut done = 0usize;
-        let r = tr.call("MMU", || format!("user {what} of {total} bytes at {va:#x}"), |tr| {
-            while done < bytes.len() {
-                let a = va.wrapping_add(done as u64);
-                let t = walk::translate::<Sv39>(&self.hw, root, a, data);
-                let m = match &t.outcome {
-                    Ok(m) => m.clone(),
-                    Err(fault) => return Err((a, fault.clone())),
-                };
-                walk::set_accessed::<Sv39>(&mut self.hw, tr, &t)
-                    .map_err(|p| (a, walk::Fault { level: None, kind: crate::scheme::FaultKind::TableOutsideRam, code: 5, text: p.0 }))?;
-                let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
-                let pa = m.pa.as_u64();
-                let res = if data.kind == AccessKind::Write {
-                    self.hw.write(pa, &bytes[done..done + n])
-                } else {
-                    self.hw.read(pa, &mut bytes[done..done + n])
-                };
-                if res.is_err() {
-                    let code = if data.kind == AccessKind::Write { 7 } else { 5 };
-                    return Err((
-                        a,
-                        walk::Fault {
-                            level: None,
-                            kind: crate::scheme::FaultKind::TableOutsideRam,
-                            code,
-                            text: format!("{pa:#x} is not RAM: an access fault"),
-                        },
-                    ));
+        let r = tr.call(
+            "MMU",
+            || format!("user {what} of {total} bytes at {va:#x}"),
+            |tr| {
+                while done < bytes.len() {
+                    let a = va.wrapping_add(done as u64);
+                    let t = walk::translate::<Sv39>(&self.hw, root, a, data);
+                    let m = match &t.outcome {
+                        Ok(m) => m.clone(),
+                        Err(fault) => return Err((a, fault.clone())),
+                    };
+                    walk::set_accessed::<Sv39>(&mut self.hw, tr, &t).map_err(|p| {
+                        (
+                            a,
+                            walk::Fault {
+                                level: None,
+                                kind: crate::scheme::FaultKind::TableOutsideRam,
+                                code: 5,
+                                text: p.0,
+                            },
+                        )
+                    })?;
+                    let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
+                    let pa = m.pa.as_u64();
+                    let res = if data.kind == AccessKind::Write {
+                        self.hw.write(pa, &bytes[done..done + n])
+                    } else {
+                        self.hw.read(pa, &mut bytes[done..done + n])
+                    };
+                    if res.is_err() {
+                        let code = if data.kind == AccessKind::Write { 7 } else { 5 };
+                        return Err((
+                            a,
+                            walk::Fault {
+                                level: None,
+                                kind: crate::scheme::FaultKind::TableOutsideRam,
+                                code,
+                                text: format!("{pa:#x} is not RAM: an access fault"),
+                            },
+                        ));
+                    }
+                    if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
+                        && o.pid() != Some(pid)
+                        && !matches!(o, Owner::Shared { .. })
+                    {
+                        tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                    }
+                    let ev = if data.kind == AccessKind::Write {
+                        Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                    } else {
+                        Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                    };
+                    tr.push(ev);
+                    done += n;
                 }
-                if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
-                    && o.pid() != Some(pid)
-                    && !matches!(o, Owner::Shared { .. })
-                {
-                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
-                }
-                let ev = if data.kind == AccessKind::Write {
-                    Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                } else {
-                    Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                };
-                tr.push(ev);
-                done += n;
-            }
-            Ok(())
-        });
+                Ok(())
+            },
+        );
         match r {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);

@@ -93,7 +93,13 @@ impl<H: Hal> RiscvKernel<H> {
     ///
     /// # Errors
     /// xv6's panic `walk` for `va >= MAXVA`.
-    pub fn walk(&mut self, tr: &mut Trace, pagetable: u64, va: u64, alloc: Option<Owner>) -> Result<Option<u64>, Panic> {
+    pub fn walk(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        va: u64,
+        alloc: Option<Owner>,
+    ) -> Result<Option<u64>, Panic> {
         if va >= MAXVA {
             return Err(Panic("walk".into()));
         }
@@ -183,7 +189,14 @@ impl<H: Hal> RiscvKernel<H> {
     ///
     /// # Errors
     /// xv6's panics (`uvmunmap: not aligned`, `walk`, `not mapped`, `not a leaf`).
-    pub fn uvmunmap(&mut self, tr: &mut Trace, pagetable: u64, va: u64, npages: u64, do_free: bool) -> Result<(), Panic> {
+    pub fn uvmunmap(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        va: u64,
+        npages: u64,
+        do_free: bool,
+    ) -> Result<(), Panic> {
         tr.call(
             "uvmunmap",
             || format!("pagetable={pagetable:#x}, va={va:#x}, npages={npages}, do_free={}", u8::from(do_free)),
@@ -233,23 +246,40 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// xv6's panic `uvmfirst: more than a page`.
     pub fn uvmfirst(&mut self, tr: &mut Trace, pagetable: u64, src: &[u8], pid: u32) -> Result<(), Panic> {
-        tr.call("uvmfirst", || format!("pagetable={pagetable:#x}, sz={:#x}", src.len()), |tr| {
-            if src.len() as u64 >= PGSIZE {
-                return Err(Panic("uvmfirst: more than a page".into()));
-            }
-            let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
-                return Err(Panic("uvmfirst: out of memory".into()));
-            };
-            self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
-            match self.mappages(tr, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U, Owner::PageTable { pid }) {
-                Ok(()) => {}
-                Err(VmFail::Panic(p)) => return Err(p),
-                Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
-            }
-            self.hw.write(mem, src).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
-            tr.push(Event::Load { va: VirtAddr::new(0), pa: PhysAddr::new(mem), file_off: 0, len: src.len() as u64 });
-            Ok(())
-        })
+        tr.call(
+            "uvmfirst",
+            || format!("pagetable={pagetable:#x}, sz={:#x}", src.len()),
+            |tr| {
+                if src.len() as u64 >= PGSIZE {
+                    return Err(Panic("uvmfirst: more than a page".into()));
+                }
+                let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                    return Err(Panic("uvmfirst: out of memory".into()));
+                };
+                self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+                match self.mappages(
+                    tr,
+                    pagetable,
+                    0,
+                    PGSIZE,
+                    mem,
+                    PTE_W | PTE_R | PTE_X | PTE_U,
+                    Owner::PageTable { pid },
+                ) {
+                    Ok(()) => {}
+                    Err(VmFail::Panic(p)) => return Err(p),
+                    Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
+                }
+                self.hw.write(mem, src).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+                tr.push(Event::Load {
+                    va: VirtAddr::new(0),
+                    pa: PhysAddr::new(mem),
+                    file_off: 0,
+                    len: src.len() as u64,
+                });
+                Ok(())
+            },
+        )
     }
 
     /// Allocate PTEs and physical memory to grow a process from `oldsz` to
@@ -282,7 +312,8 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(VmFail::OutOfMemory);
                     };
                     self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmalloc: {e}")))?;
-                    match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid }) {
+                    match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid })
+                    {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
                             self.kmem.kfree(&mut self.hw, tr, mem)?;
@@ -320,20 +351,31 @@ impl<H: Hal> RiscvKernel<H> {
         newsz: u64,
         holes: &[u64],
     ) -> Result<u64, Panic> {
-        tr.call("uvmdealloc", || format!("pagetable={pagetable:#x}, oldsz={oldsz:#x}, newsz={newsz:#x}"), |tr| {
-            if newsz >= oldsz {
-                return Ok(oldsz);
-            }
-            if PGROUNDUP(newsz) < PGROUNDUP(oldsz) {
-                let npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
-                self.uvmunmap_holes(tr, pagetable, PGROUNDUP(newsz), npages, holes)?;
-            }
-            Ok(newsz)
-        })
+        tr.call(
+            "uvmdealloc",
+            || format!("pagetable={pagetable:#x}, oldsz={oldsz:#x}, newsz={newsz:#x}"),
+            |tr| {
+                if newsz >= oldsz {
+                    return Ok(oldsz);
+                }
+                if PGROUNDUP(newsz) < PGROUNDUP(oldsz) {
+                    let npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
+                    self.uvmunmap_holes(tr, pagetable, PGROUNDUP(newsz), npages, holes)?;
+                }
+                Ok(newsz)
+            },
+        )
     }
 
     /// uvmunmap with freeing, in runs between `holes`.
-    fn uvmunmap_holes(&mut self, tr: &mut Trace, pagetable: u64, va: u64, npages: u64, holes: &[u64]) -> Result<(), Panic> {
+    fn uvmunmap_holes(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        va: u64,
+        npages: u64,
+        holes: &[u64],
+    ) -> Result<(), Panic> {
         let end = va + npages * PGSIZE;
         if !holes.iter().any(|&h| h >= va && h < end) {
             return self.uvmunmap(tr, pagetable, va, npages, true);
@@ -389,13 +431,23 @@ impl<H: Hal> RiscvKernel<H> {
     }
 
     /// [`RiscvKernel::uvmfree`], skipping `holes`.
-    pub(crate) fn uvmfree_holes(&mut self, tr: &mut Trace, pagetable: u64, sz: u64, holes: &[u64]) -> Result<(), Panic> {
-        tr.call("uvmfree", || format!("pagetable={pagetable:#x}, sz={sz:#x}"), |tr| {
-            if sz > 0 {
-                self.uvmunmap_holes(tr, pagetable, 0, PGROUNDUP(sz) / PGSIZE, holes)?;
-            }
-            self.freewalk(tr, pagetable)
-        })
+    pub(crate) fn uvmfree_holes(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        sz: u64,
+        holes: &[u64],
+    ) -> Result<(), Panic> {
+        tr.call(
+            "uvmfree",
+            || format!("pagetable={pagetable:#x}, sz={sz:#x}"),
+            |tr| {
+                if sz > 0 {
+                    self.uvmunmap_holes(tr, pagetable, 0, PGROUNDUP(sz) / PGSIZE, holes)?;
+                }
+                self.freewalk(tr, pagetable)
+            },
+        )
     }
 
     /// Given a parent process's page table, copy its memory into a child's
@@ -416,58 +468,66 @@ impl<H: Hal> RiscvKernel<H> {
         share: &[u64],
         skip: &[u64],
     ) -> Result<bool, Panic> {
-        tr.call("uvmcopy", || format!("old={old:#x}, new={new:#x}, sz={sz:#x}"), |tr| {
-            let mut i = 0u64;
-            let mut done: Vec<u64> = Vec::new();
-            let undo = |k: &mut Self, tr: &mut Trace, done: &[u64]| -> Result<(), Panic> {
-                // Unmap what was mapped so far: free copies, not shared frames.
-                for &va in done {
-                    k.uvmunmap(tr, new, va, 1, !share.contains(&va))?;
-                }
-                Ok(())
-            };
-            while i < sz {
-                if skip.contains(&i) {
-                    i += PGSIZE;
-                    continue;
-                }
-                let Some(pte) = self.walk(tr, old, i, None)? else {
-                    return Err(Panic("uvmcopy: pte should exist".into()));
-                };
-                let e = self.rd(pte)?;
-                if e & PTE_V == 0 {
-                    return Err(Panic("uvmcopy: page not present".into()));
-                }
-                let pa = PTE2PA(e);
-                let flags = PTE_FLAGS(e);
-                let target = if share.contains(&i) {
-                    tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
-                    pa
-                } else {
-                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
-                        undo(self, tr, &done)?;
-                        return Ok(false);
-                    };
-                    self.hw.copy(mem, pa, PGSIZE).map_err(|e| Panic(format!("uvmcopy: {e}")))?;
-                    tr.push(Event::CopyPage { from: PhysAddr::new(pa), to: PhysAddr::new(mem), va: VirtAddr::new(i) });
-                    mem
-                };
-                match self.mappages(tr, new, i, PGSIZE, target, flags, Owner::PageTable { pid: child }) {
-                    Ok(()) => done.push(i),
-                    Err(VmFail::OutOfMemory) => {
-                        if target != pa {
-                            self.kmem.kfree(&mut self.hw, tr, target)?;
-                        }
-                        undo(self, tr, &done)?;
-                        return Ok(false);
+        tr.call(
+            "uvmcopy",
+            || format!("old={old:#x}, new={new:#x}, sz={sz:#x}"),
+            |tr| {
+                let mut i = 0u64;
+                let mut done: Vec<u64> = Vec::new();
+                let undo = |k: &mut Self, tr: &mut Trace, done: &[u64]| -> Result<(), Panic> {
+                    // Unmap what was mapped so far: free copies, not shared frames.
+                    for &va in done {
+                        k.uvmunmap(tr, new, va, 1, !share.contains(&va))?;
                     }
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("uvmcopy: {e:?}"))),
+                    Ok(())
+                };
+                while i < sz {
+                    if skip.contains(&i) {
+                        i += PGSIZE;
+                        continue;
+                    }
+                    let Some(pte) = self.walk(tr, old, i, None)? else {
+                        return Err(Panic("uvmcopy: pte should exist".into()));
+                    };
+                    let e = self.rd(pte)?;
+                    if e & PTE_V == 0 {
+                        return Err(Panic("uvmcopy: page not present".into()));
+                    }
+                    let pa = PTE2PA(e);
+                    let flags = PTE_FLAGS(e);
+                    let target = if share.contains(&i) {
+                        tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
+                        pa
+                    } else {
+                        let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
+                            undo(self, tr, &done)?;
+                            return Ok(false);
+                        };
+                        self.hw.copy(mem, pa, PGSIZE).map_err(|e| Panic(format!("uvmcopy: {e}")))?;
+                        tr.push(Event::CopyPage {
+                            from: PhysAddr::new(pa),
+                            to: PhysAddr::new(mem),
+                            va: VirtAddr::new(i),
+                        });
+                        mem
+                    };
+                    match self.mappages(tr, new, i, PGSIZE, target, flags, Owner::PageTable { pid: child }) {
+                        Ok(()) => done.push(i),
+                        Err(VmFail::OutOfMemory) => {
+                            if target != pa {
+                                self.kmem.kfree(&mut self.hw, tr, target)?;
+                            }
+                            undo(self, tr, &done)?;
+                            return Ok(false);
+                        }
+                        Err(VmFail::Panic(p)) => return Err(p),
+                        Err(e) => return Err(Panic(format!("uvmcopy: {e:?}"))),
+                    }
+                    i += PGSIZE;
                 }
-                i += PGSIZE;
-            }
-            Ok(true)
-        })
+                Ok(true)
+            },
+        )
     }
 
     /// Mark a PTE invalid for user access. Used by exec for the user stack
@@ -476,13 +536,17 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// xv6's panic `uvmclear`.
     pub fn uvmclear(&mut self, tr: &mut Trace, pagetable: u64, va: u64) -> Result<(), Panic> {
-        tr.call("uvmclear", || format!("pagetable={pagetable:#x}, va={va:#x}"), |tr| {
-            let Some(pte) = self.walk(tr, pagetable, va, None)? else {
-                return Err(Panic("uvmclear".into()));
-            };
-            let e = self.rd(pte)?;
-            self.wr(tr, 0, pte, va, e & !PTE_U)
-        })
+        tr.call(
+            "uvmclear",
+            || format!("pagetable={pagetable:#x}, va={va:#x}"),
+            |tr| {
+                let Some(pte) = self.walk(tr, pagetable, va, None)? else {
+                    return Err(Panic("uvmclear".into()));
+                };
+                let e = self.rd(pte)?;
+                self.wr(tr, 0, pte, va, e & !PTE_U)
+            },
+        )
     }
 
     /// Copy from kernel to user. Copy `src` to virtual address `dstva` in a
@@ -491,25 +555,29 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// A [`Panic`] for a corrupted table.
     pub fn copyout(&mut self, tr: &mut Trace, pagetable: u64, dstva: u64, src: &[u8]) -> Result<bool, Panic> {
-        tr.call("copyout", || format!("pagetable={pagetable:#x}, dstva={dstva:#x}, len={}", src.len()), |tr| {
-            let mut dstva = dstva;
-            let mut done = 0usize;
-            while done < src.len() {
-                let va0 = PGROUNDDOWN(dstva);
-                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
-                    tr.fail(format!("copyout: {va0:#x} is not a user page"));
-                    return Ok(false);
-                };
-                let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
-                self.hw
-                    .write(pa0 + (dstva - va0), &src[done..done + n])
-                    .map_err(|e| Panic(format!("copyout: {e}")))?;
-                tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
-                done += n;
-                dstva = va0 + PGSIZE;
-            }
-            Ok(true)
-        })
+        tr.call(
+            "copyout",
+            || format!("pagetable={pagetable:#x}, dstva={dstva:#x}, len={}", src.len()),
+            |tr| {
+                let mut dstva = dstva;
+                let mut done = 0usize;
+                while done < src.len() {
+                    let va0 = PGROUNDDOWN(dstva);
+                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
+                        tr.fail(format!("copyout: {va0:#x} is not a user page"));
+                        return Ok(false);
+                    };
+                    let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
+                    self.hw
+                        .write(pa0 + (dstva - va0), &src[done..done + n])
+                        .map_err(|e| Panic(format!("copyout: {e}")))?;
+                    tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
+                    done += n;
+                    dstva = va0 + PGSIZE;
+                }
+                Ok(true)
+            },
+        )
     }
 
     /// Copy from user to kernel: `len` bytes from virtual address `srcva` in
@@ -518,21 +586,25 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// A [`Panic`] for a corrupted table.
     pub fn copyin(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, len: u64) -> Result<Option<Vec<u8>>, Panic> {
-        tr.call("copyin", || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, len={len}"), |tr| {
-            let mut out = Vec::new();
-            let mut srcva = srcva;
-            while (out.len() as u64) < len {
-                let va0 = PGROUNDDOWN(srcva);
-                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
-                let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
-                let mut buf = alloc::vec![0u8; n as usize];
-                self.hw.read(pa0 + (srcva - va0), &mut buf).map_err(|e| Panic(format!("copyin: {e}")))?;
-                tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
-                out.extend_from_slice(&buf);
-                srcva = va0 + PGSIZE;
-            }
-            Ok(Some(out))
-        })
+        tr.call(
+            "copyin",
+            || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, len={len}"),
+            |tr| {
+                let mut out = Vec::new();
+                let mut srcva = srcva;
+                while (out.len() as u64) < len {
+                    let va0 = PGROUNDDOWN(srcva);
+                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                    let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
+                    let mut buf = alloc::vec![0u8; n as usize];
+                    self.hw.read(pa0 + (srcva - va0), &mut buf).map_err(|e| Panic(format!("copyin: {e}")))?;
+                    tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
+                    out.extend_from_slice(&buf);
+                    srcva = va0 + PGSIZE;
+                }
+                Ok(Some(out))
+            },
+        )
     }
 
     /// Copy a null-terminated string from user to kernel, at most `max`
@@ -540,31 +612,41 @@ impl<H: Hal> RiscvKernel<H> {
     ///
     /// # Errors
     /// A [`Panic`] for a corrupted table.
-    pub fn copyinstr(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, max: u64) -> Result<Option<Vec<u8>>, Panic> {
-        tr.call("copyinstr", || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, max={max}"), |tr| {
-            let mut out = Vec::new();
-            let mut srcva = srcva;
-            let mut left = max;
-            while left > 0 {
-                let va0 = PGROUNDDOWN(srcva);
-                let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
-                let mut n = (PGSIZE - (srcva - va0)).min(left);
-                let mut p = pa0 + (srcva - va0);
-                while n > 0 {
-                    let mut b = [0u8];
-                    self.hw.read(p, &mut b).map_err(|e| Panic(format!("copyinstr: {e}")))?;
-                    if b[0] == 0 {
-                        return Ok(Some(out));
+    pub fn copyinstr(
+        &mut self,
+        tr: &mut Trace,
+        pagetable: u64,
+        srcva: u64,
+        max: u64,
+    ) -> Result<Option<Vec<u8>>, Panic> {
+        tr.call(
+            "copyinstr",
+            || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, max={max}"),
+            |tr| {
+                let mut out = Vec::new();
+                let mut srcva = srcva;
+                let mut left = max;
+                while left > 0 {
+                    let va0 = PGROUNDDOWN(srcva);
+                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                    let mut n = (PGSIZE - (srcva - va0)).min(left);
+                    let mut p = pa0 + (srcva - va0);
+                    while n > 0 {
+                        let mut b = [0u8];
+                        self.hw.read(p, &mut b).map_err(|e| Panic(format!("copyinstr: {e}")))?;
+                        if b[0] == 0 {
+                            return Ok(Some(out));
+                        }
+                        out.push(b[0]);
+                        n -= 1;
+                        left -= 1;
+                        p += 1;
                     }
-                    out.push(b[0]);
-                    n -= 1;
-                    left -= 1;
-                    p += 1;
+                    srcva = va0 + PGSIZE;
                 }
-                srcva = va0 + PGSIZE;
-            }
-            Ok(None)
-        })
+                Ok(None)
+            },
+        )
     }
 
     /// The present user pages below `sz` in `pagetable`: (virtual address, physical address).

@@ -138,7 +138,13 @@ impl<H: Hal> X86Kernel<H> {
     pub fn kmap(&self) -> [Kmap; 4] {
         let data = self.layout.data;
         [
-            Kmap { what: "I/O space", virt: KERNBASE, phys_start: 0, phys_end: EXTMEM, perm: crate::scheme::x86::PTE_W },
+            Kmap {
+                what: "I/O space",
+                virt: KERNBASE,
+                phys_start: 0,
+                phys_end: EXTMEM,
+                perm: crate::scheme::x86::PTE_W,
+            },
             Kmap {
                 what: "kernel text and read-only data",
                 virt: KERNLINK,
@@ -216,9 +222,11 @@ impl<H: Hal> X86Kernel<H> {
         };
         let four_mb = 4 * 1024 * 1024;
         let top1 = four_mb.min(k.layout.phystop);
-        tr.call("kinit1", || format!("vstart={:#x}, vend={:#x}", k.layout.end, X86Layout::p2v(top1)), |tr| {
-            k.kmem.freerange(&mut k.hw, tr, u64::from(end_pa), u64::from(top1))
-        })?;
+        tr.call(
+            "kinit1",
+            || format!("vstart={:#x}, vend={:#x}", k.layout.end, X86Layout::p2v(top1)),
+            |tr| k.kmem.freerange(&mut k.hw, tr, u64::from(end_pa), u64::from(top1)),
+        )?;
         tr.call("kvmalloc", String::new, |tr| k.kvmalloc(tr))?;
         tr.call("startothers", String::new, |tr| {
             for cpu in 1..k.layout.ncpu {

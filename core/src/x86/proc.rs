@@ -351,49 +351,53 @@ impl<H: Hal> X86Kernel<H> {
             return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
         };
         self.schedule(tr, pid)?;
-        tr.call("growproc", || format!("n={n}"), |tr| {
-            let p = self.runnable(pid)?.clone();
-            let sz = p.sz as u32;
-            let pgdir = p.root as u32;
-            let newsz = sz.wrapping_add(n as u32);
-            let result = if n > 0 {
-                match self.allocuvm(tr, pgdir, sz, newsz, pid) {
-                    Ok(s) => s,
-                    Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
-                    Err(VmFail::TooBig) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace))),
-                    Err(VmFail::Panic(p)) => return Err(p.into()),
-                    Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
-                }
-            } else if n < 0 {
-                if newsz < sz {
-                    if self.shm_mode == ShmMode::Lab {
-                        shm::detach_from(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
-                    } else {
-                        let pages = self.user_pages(tr, pgdir, sz)?;
-                        let lo = PGROUNDUP(u64::from(newsz));
-                        let going: Vec<(u64, u64)> = pages
-                            .iter()
-                            .filter(|&&(v, _)| u64::from(v) >= lo)
-                            .map(|&(v, p)| (u64::from(v), u64::from(p)))
-                            .collect();
-                        shm::note_check_frees(self, tr, pid, &going)?;
+        tr.call(
+            "growproc",
+            || format!("n={n}"),
+            |tr| {
+                let p = self.runnable(pid)?.clone();
+                let sz = p.sz as u32;
+                let pgdir = p.root as u32;
+                let newsz = sz.wrapping_add(n as u32);
+                let result = if n > 0 {
+                    match self.allocuvm(tr, pgdir, sz, newsz, pid) {
+                        Ok(s) => s,
+                        Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
+                        Err(VmFail::TooBig) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace))),
+                        Err(VmFail::Panic(p)) => return Err(p.into()),
+                        Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
                     }
+                } else if n < 0 {
+                    if newsz < sz {
+                        if self.shm_mode == ShmMode::Lab {
+                            shm::detach_from(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
+                        } else {
+                            let pages = self.user_pages(tr, pgdir, sz)?;
+                            let lo = PGROUNDUP(u64::from(newsz));
+                            let going: Vec<(u64, u64)> = pages
+                                .iter()
+                                .filter(|&&(v, _)| u64::from(v) >= lo)
+                                .map(|&(v, p)| (u64::from(v), u64::from(p)))
+                                .collect();
+                            shm::note_check_frees(self, tr, pid, &going)?;
+                        }
+                    }
+                    let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
+                    if s == 0 {
+                        tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
+                        return Ok(SysRet::err(SysError::Sbrk(SbrkError::ShrankToZero)));
+                    }
+                    s
+                } else {
+                    sz
+                };
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.sz = u64::from(result);
                 }
-                let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
-                if s == 0 {
-                    tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
-                    return Ok(SysRet::err(SysError::Sbrk(SbrkError::ShrankToZero)));
-                }
-                s
-            } else {
-                sz
-            };
-            if let Some(p) = self.ptable.get_mut(pid) {
-                p.sz = u64::from(result);
-            }
-            self.switchuvm(tr, pid);
-            Ok(SysRet::ok(i64::from(sz)))
-        })
+                self.switchuvm(tr, pid);
+                Ok(SysRet::ok(i64::from(sz)))
+            },
+        )
     }
 
     /// exit: the process becomes a zombie; its memory is freed when its parent waits.
@@ -418,7 +422,9 @@ impl<H: Hal> X86Kernel<H> {
             let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
             p.state = ProcState::Zombie;
             tr.note(|| {
-                format!("pid {pid} is a zombie: its memory stays until its parent calls wait (xv6-public frees it there)")
+                format!(
+                    "pid {pid} is a zombie: its memory stays until its parent calls wait (xv6-public frees it there)"
+                )
             });
             self.switchkvm(tr);
             Ok(SysRet::ok(0))
@@ -477,15 +483,19 @@ impl<H: Hal> X86Kernel<H> {
         if self.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
-        tr.call("kill", || format!("pid={pid}"), |tr| {
-            if let Some(p) = self.ptable.get_mut(pid) {
-                p.killed = true;
-                if p.state == ProcState::Sleeping {
-                    p.state = ProcState::Runnable;
+        tr.call(
+            "kill",
+            || format!("pid={pid}"),
+            |tr| {
+                if let Some(p) = self.ptable.get_mut(pid) {
+                    p.killed = true;
+                    if p.state == ProcState::Sleeping {
+                        p.state = ProcState::Runnable;
+                    }
                 }
-            }
-            tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
-        });
+                tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
+            },
+        );
         self.exit_inner(tr, pid)
     }
 
@@ -496,41 +506,45 @@ impl<H: Hal> X86Kernel<H> {
         let what = if data.kind == AccessKind::Write { "store" } else { "load" };
         let mut done = 0usize;
         let total = bytes.len();
-        let r = tr.call("MMU", || format!("user {what} of {total} bytes at {va:#x}"), |tr| {
-            while done < bytes.len() {
-                let a = va.wrapping_add(done as u64);
-                let t = walk::translate::<X86>(&self.hw, root, a, data);
-                let m = match &t.outcome {
-                    Ok(m) => m.clone(),
-                    Err(fault) => return Err((a, fault.clone())),
-                };
-                walk::set_accessed::<X86>(&mut self.hw, tr, &t).map_err(|p| (a, fault_of_panic(p)))?;
-                let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
-                let pa = m.pa.as_u64();
-                let res = if data.kind == AccessKind::Write {
-                    self.hw.write(pa, &bytes[done..done + n])
-                } else {
-                    self.hw.read(pa, &mut bytes[done..done + n])
-                };
-                if res.is_err() {
-                    return Err((a, fault_of_panic(Panic(format!("{pa:#x} is not RAM")))));
+        let r = tr.call(
+            "MMU",
+            || format!("user {what} of {total} bytes at {va:#x}"),
+            |tr| {
+                while done < bytes.len() {
+                    let a = va.wrapping_add(done as u64);
+                    let t = walk::translate::<X86>(&self.hw, root, a, data);
+                    let m = match &t.outcome {
+                        Ok(m) => m.clone(),
+                        Err(fault) => return Err((a, fault.clone())),
+                    };
+                    walk::set_accessed::<X86>(&mut self.hw, tr, &t).map_err(|p| (a, fault_of_panic(p)))?;
+                    let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
+                    let pa = m.pa.as_u64();
+                    let res = if data.kind == AccessKind::Write {
+                        self.hw.write(pa, &bytes[done..done + n])
+                    } else {
+                        self.hw.read(pa, &mut bytes[done..done + n])
+                    };
+                    if res.is_err() {
+                        return Err((a, fault_of_panic(Panic(format!("{pa:#x} is not RAM")))));
+                    }
+                    if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
+                        && o.pid() != Some(pid)
+                        && !matches!(o, Owner::Shared { .. })
+                    {
+                        tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                    }
+                    let ev = if data.kind == AccessKind::Write {
+                        Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                    } else {
+                        Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
+                    };
+                    tr.push(ev);
+                    done += n;
                 }
-                if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
-                    && o.pid() != Some(pid)
-                    && !matches!(o, Owner::Shared { .. })
-                {
-                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
-                }
-                let ev = if data.kind == AccessKind::Write {
-                    Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                } else {
-                    Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                };
-                tr.push(ev);
-                done += n;
-            }
-            Ok(())
-        });
+                Ok(())
+            },
+        );
         match r {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);

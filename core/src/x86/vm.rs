@@ -45,7 +45,13 @@ impl<H: Hal> X86Kernel<H> {
     ///
     /// # Errors
     /// A [`Panic`] if the directory holds a large-page entry or points outside RAM.
-    pub fn walkpgdir(&mut self, tr: &mut Trace, pgdir: u32, va: u32, alloc: Option<Owner>) -> Result<Option<u32>, Panic> {
+    pub fn walkpgdir(
+        &mut self,
+        tr: &mut Trace,
+        pgdir: u32,
+        va: u32,
+        alloc: Option<Owner>,
+    ) -> Result<Option<u32>, Panic> {
         tr.quiet("walkpgdir", |tr| {
             let r = walk::walk::<X86>(&mut self.hw, &mut self.kmem, tr, u64::from(pgdir), u64::from(va), alloc)?;
             Ok(r.map(|p| p as u32))
@@ -162,10 +168,14 @@ impl<H: Hal> X86Kernel<H> {
     /// (xv6: `switchuvm`).
     pub fn switchuvm(&mut self, tr: &mut Trace, pid: u32) {
         let Some(root) = self.ptable.get(pid).map(|p| p.root) else { return };
-        tr.call("switchuvm", || format!("pid {pid}"), |tr| {
-            self.hw.load_root(root);
-            tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
-        });
+        tr.call(
+            "switchuvm",
+            || format!("pid {pid}"),
+            |tr| {
+                self.hw.load_root(root);
+                tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
+            },
+        );
         self.cur = Some(pid);
     }
 
@@ -174,23 +184,32 @@ impl<H: Hal> X86Kernel<H> {
     /// # Errors
     /// xv6's panics: `inituvm: more than a page`, or out of memory (which xv6 does not check).
     pub fn inituvm(&mut self, tr: &mut Trace, pgdir: u32, init: &[u8], pid: u32) -> Result<(), Panic> {
-        tr.call("inituvm", || format!("pgdir={:#x}, sz={:#x}", X86Layout::p2v(pgdir), init.len()), |tr| {
-            if init.len() as u64 >= PGSIZE {
-                return Err(Panic("inituvm: more than a page".into()));
-            }
-            let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
-                return Err(Panic("inituvm: out of memory".into()));
-            };
-            self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("inituvm: {e}")))?;
-            match self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
-                Ok(()) => {}
-                Err(VmFail::Panic(p)) => return Err(p),
-                Err(e) => return Err(Panic(format!("inituvm: {e:?}"))),
-            }
-            self.hw.write(mem, init).map_err(|e| Panic(format!("inituvm: {e}")))?;
-            tr.push(Event::Load { va: VirtAddr::new(0), pa: PhysAddr::new(mem), file_off: 0, len: init.len() as u64 });
-            Ok(())
-        })
+        tr.call(
+            "inituvm",
+            || format!("pgdir={:#x}, sz={:#x}", X86Layout::p2v(pgdir), init.len()),
+            |tr| {
+                if init.len() as u64 >= PGSIZE {
+                    return Err(Panic("inituvm: more than a page".into()));
+                }
+                let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                    return Err(Panic("inituvm: out of memory".into()));
+                };
+                self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("inituvm: {e}")))?;
+                match self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
+                    Ok(()) => {}
+                    Err(VmFail::Panic(p)) => return Err(p),
+                    Err(e) => return Err(Panic(format!("inituvm: {e:?}"))),
+                }
+                self.hw.write(mem, init).map_err(|e| Panic(format!("inituvm: {e}")))?;
+                tr.push(Event::Load {
+                    va: VirtAddr::new(0),
+                    pa: PhysAddr::new(mem),
+                    file_off: 0,
+                    len: init.len() as u64,
+                });
+                Ok(())
+            },
+        )
     }
 
     /// Load a program segment into `pgdir`. `addr` must be page-aligned and
@@ -199,7 +218,15 @@ impl<H: Hal> X86Kernel<H> {
     ///
     /// # Errors
     /// xv6's panics if `addr` is unaligned or a page is missing.
-    pub fn loaduvm(&mut self, tr: &mut Trace, pgdir: u32, addr: u32, file: &[u8], offset: u32, sz: u32) -> Result<bool, Panic> {
+    pub fn loaduvm(
+        &mut self,
+        tr: &mut Trace,
+        pgdir: u32,
+        addr: u32,
+        file: &[u8],
+        offset: u32,
+        sz: u32,
+    ) -> Result<bool, Panic> {
         tr.call(
             "loaduvm",
             || format!("pgdir={:#x}, addr={addr:#x}, offset={offset:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)),
@@ -337,19 +364,23 @@ impl<H: Hal> X86Kernel<H> {
     /// # Errors
     /// xv6's panics (`kfree`) for a corrupted table.
     pub fn freevm(&mut self, tr: &mut Trace, pgdir: u32) -> Result<(), Panic> {
-        tr.call("freevm", || format!("pgdir={:#x}", X86Layout::p2v(pgdir)), |tr| {
-            if pgdir == 0 {
-                return Err(Panic("freevm: no pgdir".into()));
-            }
-            self.deallocuvm(tr, pgdir, KERNBASE, 0)?;
-            for i in 0..NPDENTRIES {
-                let e = self.rd(pgdir + i * 4)?;
-                if e & PTE_P != 0 {
-                    self.kmem.kfree(&mut self.hw, tr, u64::from(PTE_ADDR(e)))?;
+        tr.call(
+            "freevm",
+            || format!("pgdir={:#x}", X86Layout::p2v(pgdir)),
+            |tr| {
+                if pgdir == 0 {
+                    return Err(Panic("freevm: no pgdir".into()));
                 }
-            }
-            self.kmem.kfree(&mut self.hw, tr, u64::from(pgdir))
-        })
+                self.deallocuvm(tr, pgdir, KERNBASE, 0)?;
+                for i in 0..NPDENTRIES {
+                    let e = self.rd(pgdir + i * 4)?;
+                    if e & PTE_P != 0 {
+                        self.kmem.kfree(&mut self.hw, tr, u64::from(PTE_ADDR(e)))?;
+                    }
+                }
+                self.kmem.kfree(&mut self.hw, tr, u64::from(pgdir))
+            },
+        )
     }
 
     /// Clear PTE_U on a page. Used to create an inaccessible page beneath
@@ -358,13 +389,17 @@ impl<H: Hal> X86Kernel<H> {
     /// # Errors
     /// xv6's panic `clearpteu` if the page has no page table.
     pub fn clearpteu(&mut self, tr: &mut Trace, pgdir: u32, uva: u32) -> Result<(), Panic> {
-        tr.call("clearpteu", || format!("pgdir={:#x}, uva={uva:#x}", X86Layout::p2v(pgdir)), |tr| {
-            let Some(pte) = self.walkpgdir(tr, pgdir, uva, None)? else {
-                return Err(Panic("clearpteu".into()));
-            };
-            let e = self.rd(pte)?;
-            self.wr(tr, 0, pte, uva, e & !PTE_U)
-        })
+        tr.call(
+            "clearpteu",
+            || format!("pgdir={:#x}, uva={uva:#x}", X86Layout::p2v(pgdir)),
+            |tr| {
+                let Some(pte) = self.walkpgdir(tr, pgdir, uva, None)? else {
+                    return Err(Panic("clearpteu".into()));
+                };
+                let e = self.rd(pte)?;
+                self.wr(tr, 0, pte, uva, e & !PTE_U)
+            },
+        )
     }
 
     /// Given a parent process's page table, create a copy of it for a child
@@ -383,28 +418,56 @@ impl<H: Hal> X86Kernel<H> {
         share: &[u64],
         skip: &[u64],
     ) -> Result<Option<u32>, Panic> {
-        tr.call("copyuvm", || format!("pgdir={:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)), |tr| {
-            let Some(d) = self.setupkvm(tr, Some(child))? else { return Ok(None) };
-            let mut i = 0u32;
-            while i < sz {
-                if skip.contains(&u64::from(i)) {
-                    i += PG;
-                    continue;
-                }
-                let Some(pte) = self.walkpgdir(tr, pgdir, i, None)? else {
-                    return Err(Panic("copyuvm: pte should exist".into()));
-                };
-                let e = self.rd(pte)?;
-                if e & PTE_P == 0 {
-                    return Err(Panic("copyuvm: page not present".into()));
-                }
-                let pa = PTE_ADDR(e);
-                let flags = PTE_FLAGS(e);
-                if share.contains(&u64::from(i)) {
-                    tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
-                    match self.mappages(tr, d, i, PG, pa, flags, Owner::PageTable { pid: child }) {
+        tr.call(
+            "copyuvm",
+            || format!("pgdir={:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)),
+            |tr| {
+                let Some(d) = self.setupkvm(tr, Some(child))? else { return Ok(None) };
+                let mut i = 0u32;
+                while i < sz {
+                    if skip.contains(&u64::from(i)) {
+                        i += PG;
+                        continue;
+                    }
+                    let Some(pte) = self.walkpgdir(tr, pgdir, i, None)? else {
+                        return Err(Panic("copyuvm: pte should exist".into()));
+                    };
+                    let e = self.rd(pte)?;
+                    if e & PTE_P == 0 {
+                        return Err(Panic("copyuvm: page not present".into()));
+                    }
+                    let pa = PTE_ADDR(e);
+                    let flags = PTE_FLAGS(e);
+                    if share.contains(&u64::from(i)) {
+                        tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
+                        match self.mappages(tr, d, i, PG, pa, flags, Owner::PageTable { pid: child }) {
+                            Ok(()) => {}
+                            Err(VmFail::OutOfMemory) => {
+                                self.unmap_shared(tr, d, share)?;
+                                self.freevm(tr, d)?;
+                                return Ok(None);
+                            }
+                            Err(VmFail::Panic(p)) => return Err(p),
+                            Err(e) => return Err(Panic(format!("copyuvm: {e:?}"))),
+                        }
+                        i += PG;
+                        continue;
+                    }
+                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
+                        self.unmap_shared(tr, d, share)?;
+                        self.freevm(tr, d)?;
+                        return Ok(None);
+                    };
+                    self.hw.copy(mem, u64::from(pa), PGSIZE).map_err(|e| Panic(format!("copyuvm: {e}")))?;
+                    tr.push(Event::CopyPage {
+                        from: PhysAddr::new(u64::from(pa)),
+                        to: PhysAddr::new(mem),
+                        va: VirtAddr::new(u64::from(i)),
+                    });
+                    match self.mappages(tr, d, i, PG, mem as u32, flags, Owner::PageTable { pid: child }) {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
+                            self.kmem.kfree(&mut self.hw, tr, mem)?;
                             self.unmap_shared(tr, d, share)?;
                             self.freevm(tr, d)?;
                             return Ok(None);
@@ -413,34 +476,10 @@ impl<H: Hal> X86Kernel<H> {
                         Err(e) => return Err(Panic(format!("copyuvm: {e:?}"))),
                     }
                     i += PG;
-                    continue;
                 }
-                let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
-                    self.unmap_shared(tr, d, share)?;
-                    self.freevm(tr, d)?;
-                    return Ok(None);
-                };
-                self.hw.copy(mem, u64::from(pa), PGSIZE).map_err(|e| Panic(format!("copyuvm: {e}")))?;
-                tr.push(Event::CopyPage {
-                    from: PhysAddr::new(u64::from(pa)),
-                    to: PhysAddr::new(mem),
-                    va: VirtAddr::new(u64::from(i)),
-                });
-                match self.mappages(tr, d, i, PG, mem as u32, flags, Owner::PageTable { pid: child }) {
-                    Ok(()) => {}
-                    Err(VmFail::OutOfMemory) => {
-                        self.kmem.kfree(&mut self.hw, tr, mem)?;
-                        self.unmap_shared(tr, d, share)?;
-                        self.freevm(tr, d)?;
-                        return Ok(None);
-                    }
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("copyuvm: {e:?}"))),
-                }
-                i += PG;
-            }
-            Ok(Some(d))
-        })
+                Ok(Some(d))
+            },
+        )
     }
 
     /// Clear the entries of shared pages in `pgdir`, so that freevm does not
