@@ -130,6 +130,9 @@ pub struct Proc {
     /// The note's `proc->shmemaddr`; like any field of a slot xv6 does not
     /// clear, it keeps its value when the slot is reused.
     pub shmemaddr: u64,
+    /// xv6-public's growproc freed every page but kept `sz` (sbrk to exactly
+    /// 0): the pages below `sz` are gone, and fork would panic.
+    pub freed_below_sz: bool,
 }
 
 impl Proc {
@@ -152,6 +155,7 @@ impl Proc {
             shm: Vec::new(),
             holes: Vec::new(),
             shmemaddr: 0,
+            freed_below_sz: false,
         }
     }
 

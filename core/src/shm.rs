@@ -296,31 +296,30 @@ fn close_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result
         return Ok(SysRet::err(SysError::Shm(ShmError::NotOpen)));
     };
     detach(h, tr, pid, m)?;
-    let p = h.ptable_mut().get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
-    if m.va + PGSIZE >= p.sz {
-        // The page was at the top: give the address space back, and any
-        // holes just below it.
-        let mut sz = m.va;
-        while sz >= PGSIZE && p.holes.contains(&(sz - PGSIZE)) {
-            sz -= PGSIZE;
-            p.holes.retain(|&x| x != sz);
-        }
-        p.sz = sz;
-        tr.note(|| format!("the page was at the top of the address space: sz shrinks to {sz:#x}"));
-    } else {
-        p.holes.push(m.va);
-        tr.note(|| format!("{:#x} stays a hole below sz (fork skips it; the note's code would leave it too)", m.va));
-    }
     Ok(SysRet::ok(0))
 }
 
 /// Unmap one shared page from `pid` and drop its reference; free the frame
-/// if that was the last one (pagelab's version).
+/// if that was the last one (pagelab's version). If the page was at the top
+/// of the address space, `sz` shrinks below it (and below any holes under
+/// it); otherwise it leaves a hole that fork and sbrk skip.
 pub(crate) fn detach<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, m: ShmMapping) -> Result<(), Panic> {
     h.shm_clear(tr, pid, m.va)?;
     h.shm_flush(tr, pid);
     if let Some(p) = h.ptable_mut().get_mut(pid) {
         p.shm.retain(|x| x.id != m.id);
+        if m.va + PGSIZE >= p.sz {
+            let mut sz = m.va;
+            while sz >= PGSIZE && p.holes.contains(&(sz - PGSIZE)) {
+                sz -= PGSIZE;
+                p.holes.retain(|&x| x != sz);
+            }
+            p.sz = sz;
+            tr.note(|| format!("the page was at the top of pid {pid}'s memory: sz shrinks to {sz:#x}"));
+        } else {
+            p.holes.push(m.va);
+            tr.note(|| format!("{:#x} stays a hole below sz in pid {pid} (fork and sbrk skip it)", m.va));
+        }
     }
     let Some(i) = h.shm_table().find(m.id) else {
         return Err(Panic(format!("closeshmem: shared page {} is not in the table", m.id)));
@@ -356,18 +355,19 @@ pub(crate) fn detach_all<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &
     )
 }
 
-/// Detach the shared pages at or above `from` (sbrk shrinking over them), pagelab's version.
-pub(crate) fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<(), Panic> {
+/// Detach the shared pages at or above `from` (sbrk shrinking over them),
+/// pagelab's version. Returns their addresses, now unmapped.
+pub(crate) fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<Vec<u64>, Panic> {
     let maps: Vec<ShmMapping> =
         h.ptable_mut().get(pid).map(|p| p.shm.iter().copied().filter(|m| m.va >= from).collect()).unwrap_or_default();
-    for m in maps {
+    for &m in &maps {
         tr.note(|| format!("sbrk shrinks over shared page {} at {:#x}: it is closed first", m.id, m.va));
         detach(h, tr, pid, m)?;
     }
     if let Some(p) = h.ptable_mut().get_mut(pid) {
         p.holes.retain(|&x| x < from);
     }
-    Ok(())
+    Ok(maps.iter().map(|m| m.va).collect())
 }
 
 /// After fork copied `parent`'s mappings of its shared pages into `child`,

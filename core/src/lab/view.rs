@@ -590,7 +590,7 @@ pub fn audit(k: &dyn Kernel) -> Vec<String> {
     let _ = boot_stacks;
     // 4. Every page below sz is mapped, but holes.
     let scheme = info.scheme;
-    for p in k.procs().live() {
+    for p in k.procs().live().filter(|p| !p.freed_below_sz) {
         let leaves: BTreeSet<u64> = table_entries(scheme, k.mem(), p.root, info.user_limit)
             .into_iter()
             .filter(|e| e.leaf && e.va < info.user_limit)

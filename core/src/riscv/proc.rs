@@ -613,9 +613,11 @@ impl<H: Hal> RiscvKernel<H> {
                         Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
                     }
                 } else if n < 0 {
+                    // Pages below sz that are not mapped: holes, and shared pages closed now.
+                    let mut holes = p.holes.clone();
                     if newsz < sz {
                         if self.shm_mode == ShmMode::Lab {
-                            shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?;
+                            holes.extend(shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?);
                         } else {
                             let pages = self.user_pages(tr, p.root, sz)?;
                             let lo = PGROUNDUP(newsz);
@@ -623,7 +625,6 @@ impl<H: Hal> RiscvKernel<H> {
                             shm::note_check_frees(self, tr, pid, &going)?;
                         }
                     }
-                    let holes = self.ptable.get(pid).map(|p| p.holes.clone()).unwrap_or_default();
                     self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
                 } else {
                     sz

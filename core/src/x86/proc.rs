@@ -156,6 +156,7 @@ impl<H: Hal> X86Kernel<H> {
             c.regs = parent.regs;
             c.name = parent.name.clone();
             c.image = parent.image.clone();
+            c.freed_below_sz = false;
             c.state = ProcState::Runnable;
         }
         if self.shm_mode == ShmMode::Lab {
@@ -327,6 +328,7 @@ impl<H: Hal> X86Kernel<H> {
         p.regs.sp = u64::from(sp);
         p.name = name;
         p.holes.clear();
+        p.freed_below_sz = false;
         p.image = Some(Image {
             path: path.into(),
             segments,
@@ -385,6 +387,9 @@ impl<H: Hal> X86Kernel<H> {
                     let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
                     if s == 0 {
                         tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
+                        if let Some(p) = self.ptable.get_mut(pid) {
+                            p.freed_below_sz = true;
+                        }
                         return Ok(SysRet::err(SysError::Sbrk(SbrkError::ShrankToZero)));
                     }
                     s

@@ -1,0 +1,302 @@
+//! exec: the stack words for several argument lists, the guard page, and
+//! every way exec can fail, each leaving the process as it was. Expected
+//! stacks are worked out by hand from xv6's exec (see the comments).
+
+use pagelab_core::addr::PGSIZE;
+use pagelab_core::kernel::{ExecError, SegmentProblem, SysError};
+use pagelab_core::lab::view::{StackRole, audit, stack_words};
+use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::programs;
+use pagelab_core::scheme::{Access, FaultKind};
+use pagelab_core::shm::ShmMode;
+
+fn words(w: &[&str]) -> Vec<Vec<u8>> {
+    w.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+/// A lab where pid 3 is a child of sh, ready to exec.
+fn ready(preset: Preset) -> Lab {
+    let mut lab = Lab::new(preset, ShmMode::Lab);
+    for op in [
+        Op::Userinit,
+        Op::Exec { pid: 1, path: "/init".into(), argv: words(&["init"]) },
+        Op::Fork { pid: 1 },
+        Op::Exec { pid: 2, path: "/sh".into(), argv: words(&["sh"]) },
+        Op::Fork { pid: 2 },
+    ] {
+        lab.apply(op).unwrap();
+    }
+    lab
+}
+
+fn exec(lab: &mut Lab, pid: u32, path: &str, argv: Vec<Vec<u8>>) -> Result<i64, SysError> {
+    let step = lab.apply(Op::Exec { pid, path: path.into(), argv }).unwrap();
+    match &step.result.error {
+        None => Ok(step.result.value),
+        Some(e) => Err(e.clone()),
+    }
+}
+
+fn values(lab: &Lab, pid: u32) -> Vec<(u64, u64)> {
+    stack_words(lab.kernel(), pid).iter().map(|w| (w.va, w.value)).collect()
+}
+
+#[test]
+fn x86_stack_with_no_arguments() {
+    let mut lab = ready(Preset::Xv6PublicTiny);
+    exec(&mut lab, 3, "/echo", vec![]).unwrap();
+    // echo is one page, so the guard is 0x1000, the stack 0x2000, sp starts at 0x3000.
+    // ustack = {0xffffffff, argc 0, argv = 0x3000 - 4, NULL}; sp = 0x3000 - 16.
+    assert_eq!(values(&lab, 3), vec![(0x2ff0, 0xffff_ffff), (0x2ff4, 0), (0x2ff8, 0x2ffc), (0x2ffc, 0)]);
+    let p = lab.kernel().procs().get(3).unwrap();
+    assert_eq!((p.sz, p.regs.sp, p.regs.pc), (0x3000, 0x2ff0, programs_entry_x86()));
+}
+
+fn programs_entry_x86() -> u64 {
+    // The entry point read from echo's ELF header (e_entry, bytes 24..28).
+    u64::from(u32::from_le_bytes(programs::X86_ECHO[24..28].try_into().unwrap()))
+}
+
+#[test]
+fn x86_stack_for_echo_hello_world() {
+    let mut lab = ready(Preset::Xv6PublicTiny);
+    exec(&mut lab, 3, "echo", words(&["echo", "hello", "world"])).unwrap();
+    // "echo\0" (5): (0x3000 - 5) & ~3 = 0x2ff8; "hello\0" (6): 0x2ff2 & ~3 = 0x2ff0;
+    // "world\0" (6): 0x2fea & ~3 = 0x2fe8. ustack[2] = 0x2fe8 - 4*4 = 0x2fd8;
+    // sp = 0x2fe8 - (3 + 3 + 1) * 4 = 0x2fcc.
+    let want = vec![
+        (0x2fcc, 0xffff_ffff),
+        (0x2fd0, 3),
+        (0x2fd4, 0x2fd8),
+        (0x2fd8, 0x2ff8),
+        (0x2fdc, 0x2ff0),
+        (0x2fe0, 0x2fe8),
+        (0x2fe4, 0),
+        (0x2fe8, u64::from(u32::from_le_bytes(*b"worl"))),
+        (0x2fec, u64::from(u32::from_le_bytes(*b"d\0\0\0"))),
+        (0x2ff0, u64::from(u32::from_le_bytes(*b"hell"))),
+        (0x2ff4, u64::from(u32::from_le_bytes(*b"o\0\0\0"))),
+        (0x2ff8, u64::from(u32::from_le_bytes(*b"echo"))),
+        (0x2ffc, 0),
+    ];
+    assert_eq!(values(&lab, 3), want);
+    let roles: Vec<StackRole> = stack_words(lab.kernel(), 3).into_iter().map(|w| w.role).collect();
+    assert_eq!(roles[0], StackRole::FakeReturnPc);
+    assert_eq!(roles[1], StackRole::Argc);
+    assert_eq!(roles[2], StackRole::ArgvPointer);
+    assert_eq!(roles[5], StackRole::Argv { index: 2 });
+    assert_eq!(roles[6], StackRole::ArgvEnd);
+    assert_eq!(roles[8], StackRole::Text { index: 2, text: "d\\0".into(), padding: 2 });
+    assert_eq!(roles[12], StackRole::Text { index: 0, text: "\\0".into(), padding: 3 });
+    assert!(stack_words(lab.kernel(), 3)[0].sp);
+}
+
+#[test]
+fn x86_stack_with_lengths_not_a_multiple_of_four() {
+    let mut lab = ready(Preset::Xv6PublicTiny);
+    exec(&mut lab, 3, "echo", words(&["a", "bcdefgh"])).unwrap();
+    // "a\0": (0x3000 - 2) & ~3 = 0x2ffc; "bcdefgh\0" (8): 0x2ff4.
+    // argv = 0x2ff4 - 3*4 = 0x2fe8; sp = 0x2ff4 - 6*4 = 0x2fdc.
+    let want = vec![
+        (0x2fdc, 0xffff_ffff),
+        (0x2fe0, 2),
+        (0x2fe4, 0x2fe8),
+        (0x2fe8, 0x2ffc),
+        (0x2fec, 0x2ff4),
+        (0x2ff0, 0),
+        (0x2ff4, u64::from(u32::from_le_bytes(*b"bcde"))),
+        (0x2ff8, u64::from(u32::from_le_bytes(*b"fgh\0"))),
+        (0x2ffc, u64::from(u32::from_le_bytes(*b"a\0\0\0"))),
+    ];
+    assert_eq!(values(&lab, 3), want);
+}
+
+#[test]
+fn riscv_stack_for_echo_hello_world() {
+    let mut lab = ready(Preset::Xv6RiscvTiny);
+    assert_eq!(exec(&mut lab, 3, "echo", words(&["echo", "hello", "world"])), Ok(3));
+    // sp = 0x3000. "echo\0": 0x2ffb, down to a multiple of 16: 0x2ff0;
+    // "hello\0": 0x2fea -> 0x2fe0; "world\0": 0x2fda -> 0x2fd0;
+    // the pointer array (4 * 8 bytes): 0x2fd0 - 32 = 0x2fb0, already aligned.
+    let le = |b: &[u8]| {
+        let mut a = [0u8; 8];
+        a[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(a)
+    };
+    let want = vec![
+        (0x2fb0, 0x2ff0),
+        (0x2fb8, 0x2fe0),
+        (0x2fc0, 0x2fd0),
+        (0x2fc8, 0),
+        (0x2fd0, le(b"world")),
+        (0x2fd8, 0),
+        (0x2fe0, le(b"hello")),
+        (0x2fe8, 0),
+        (0x2ff0, le(b"echo")),
+        (0x2ff8, 0),
+    ];
+    assert_eq!(values(&lab, 3), want);
+    let p = lab.kernel().procs().get(3).unwrap();
+    // main(argc, argv): a0 = argc, a1 = sp.
+    assert_eq!((p.regs.a0, p.regs.a1, p.regs.sp), (3, 0x2fb0, 0x2fb0));
+}
+
+#[test]
+fn the_guard_page_is_present_without_the_user_bit() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        let mut lab = ready(preset);
+        exec(&mut lab, 3, "echo", words(&["echo"])).unwrap();
+        let k = lab.kernel();
+        let user = k.translate(Some(3), 0x1ff8, Access::USER_READ).unwrap();
+        assert_eq!(user.outcome.unwrap_err().kind, FaultKind::NotUser, "{preset}");
+        let stack = k.translate(Some(3), 0x2ff8, Access::USER_WRITE).unwrap();
+        assert!(stack.outcome.is_ok(), "{preset}");
+        // A user store into the guard page faults and xv6 kills the process.
+        let step = lab.apply(Op::Write { pid: 3, va: 0x1ffc, bytes: vec![1] }).unwrap();
+        assert!(matches!(step.result.error, Some(SysError::Access(_))), "{preset}");
+        let p = lab.kernel().procs().get(3).unwrap();
+        assert_eq!(p.state, pagelab_core::proc::ProcState::Zombie);
+    }
+}
+
+fn free_and_step(lab: &mut Lab, op: Op) -> (u64, u64, SysError) {
+    let before = lab.kernel().kmem().nfree();
+    let step = lab.apply(op).unwrap();
+    let err = step.result.error.clone().expect("the call fails");
+    assert_eq!(step.counts.allocated(), step.counts.freed(), "everything taken is given back");
+    assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
+    (before, lab.kernel().kmem().nfree(), err)
+}
+
+#[test]
+fn failed_exec_leaves_the_process_as_it_was() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        let mut lab = ready(preset);
+        let before = lab.kernel().procs().get(3).unwrap().clone();
+        let x86 = preset == Preset::Xv6PublicTiny;
+        let ours: &[u8] = if x86 { programs::X86_ECHO } else { programs::RISCV_ECHO };
+        let other: &[u8] = if x86 { programs::RISCV_ECHO } else { programs::X86_ECHO };
+        // Program headers start at e_phoff; patch the first one.
+        let phoff = if x86 {
+            u32::from_le_bytes(ours[28..32].try_into().unwrap()) as usize
+        } else {
+            u64::from_le_bytes(ours[32..40].try_into().unwrap()) as usize
+        };
+        let (filesz_at, memsz_at, vaddr_at, off_at) =
+            if x86 { (phoff + 16, phoff + 20, phoff + 8, phoff + 4) } else { (phoff + 32, phoff + 40, phoff + 16, phoff + 8) };
+        let patch = |at: usize, v: u64| {
+            let mut f = ours.to_vec();
+            if x86 {
+                f[at..at + 4].copy_from_slice(&(v as u32).to_le_bytes());
+            } else {
+                f[at..at + 8].copy_from_slice(&v.to_le_bytes());
+            }
+            f
+        };
+        let cases: Vec<(Vec<u8>, Box<dyn Fn(&ExecError) -> bool>)> = vec![
+            (b"#!/bin/sh\necho hi\n".repeat(4), Box::new(|e| matches!(e, ExecError::Elf { .. }))),
+            (ours[..20].to_vec(), Box::new(|e| matches!(e, ExecError::Elf { .. }))),
+            (other.to_vec(), Box::new(|e| matches!(e, ExecError::Elf { .. }))),
+            (
+                patch(memsz_at, 0),
+                Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::MemszBelowFilesz, .. })),
+            ),
+            (
+                patch(vaddr_at, 0x10),
+                Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::NotPageAligned, .. })),
+            ),
+            (
+                patch(off_at, 0x10_0000),
+                Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::BeyondFile, .. })),
+            ),
+            (
+                {
+                    // One byte short of the segment's end: readi returns less than asked.
+                    let rd = |at: usize| {
+                        if x86 {
+                            u64::from(u32::from_le_bytes(ours[at..at + 4].try_into().unwrap()))
+                        } else {
+                            u64::from_le_bytes(ours[at..at + 8].try_into().unwrap())
+                        }
+                    };
+                    let end = rd(off_at) + rd(filesz_at);
+                    ours[..end as usize - 1].to_vec()
+                },
+                Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::BeyondFile, .. })),
+            ),
+        ];
+        for (i, (file, ok)) in cases.into_iter().enumerate() {
+            let path = format!("/bad{i}");
+            lab.apply(Op::File { path: path.clone(), bytes: file }).unwrap();
+            let (b, a, err) = free_and_step(&mut lab, Op::Exec { pid: 3, path, argv: words(&["bad"]) });
+            assert_eq!(b, a, "{preset} case {i}");
+            match err {
+                SysError::Exec(e) => assert!(ok(&e), "{preset} case {i}: {e:?}"),
+                e => panic!("{preset} case {i}: {e:?}"),
+            }
+            assert_eq!(lab.kernel().procs().get(3).unwrap(), &before, "{preset} case {i}");
+        }
+        let (b, a, err) = free_and_step(&mut lab, Op::Exec { pid: 3, path: "/nosuch".into(), argv: vec![] });
+        assert_eq!(b, a);
+        assert!(matches!(err, SysError::Exec(ExecError::NotFound { .. })));
+    }
+}
+
+#[test]
+fn too_many_and_too_long_arguments() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        let mut lab = ready(preset);
+        // sys_exec takes MAXARG - 1 = 31 arguments.
+        let many: Vec<Vec<u8>> = (0..32).map(|i| format!("a{i}").into_bytes()).collect();
+        let (b, a, err) = free_and_step(&mut lab, Op::Exec { pid: 3, path: "echo".into(), argv: many.clone() });
+        assert_eq!(b, a);
+        assert_eq!(err, SysError::Exec(ExecError::TooManyArgs { given: 32, max: 31 }));
+        assert_eq!(exec(&mut lab, 3, "echo", many[..31].to_vec()).map(|_| ()), Ok(()), "{preset}");
+        lab.apply(Op::Exit { pid: 3 }).unwrap();
+        lab.apply(Op::Wait { pid: 2 }).unwrap();
+        lab.apply(Op::Fork { pid: 2 }).unwrap();
+        // Arguments that do not fit in the stack page.
+        let big = vec![vec![b'x'; 3000], vec![b'y'; 3000]];
+        let (b, a, err) = free_and_step(&mut lab, Op::Exec { pid: 4, path: "echo".into(), argv: big });
+        assert_eq!(b, a);
+        assert_eq!(err, SysError::Exec(ExecError::StackOverflow), "{preset}");
+        if preset == Preset::Xv6RiscvTiny {
+            // fetchstr copies at most a page.
+            let (b, a, err) =
+                free_and_step(&mut lab, Op::Exec { pid: 4, path: "echo".into(), argv: vec![vec![b'z'; 4096]] });
+            assert_eq!(b, a);
+            assert_eq!(err, SysError::Exec(ExecError::ArgTooLong { index: 0, len: 4096 }));
+        }
+    }
+}
+
+#[test]
+fn running_out_of_memory_anywhere_in_exec_or_fork_is_undone() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        for n in 0..40 {
+            let mut lab = ready(preset);
+            let free = lab.kernel().kmem().nfree();
+            lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
+            let step = lab.apply(Op::Exec { pid: 3, path: "echo".into(), argv: words(&["echo", "x"]) }).unwrap();
+            let failed = step.result.error.is_some();
+            if failed {
+                assert_eq!(step.result.error, Some(SysError::Exec(ExecError::OutOfMemory)), "{preset} n={n}");
+                assert_eq!(lab.kernel().kmem().nfree(), free, "{preset} n={n}");
+            }
+            assert!(audit(lab.kernel()).is_empty(), "{preset} n={n}: {:?}", audit(lab.kernel()));
+            lab.apply(Op::FailAlloc { after: None }).unwrap();
+            let free = lab.kernel().kmem().nfree();
+            lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
+            let step = lab.apply(Op::Fork { pid: 3 }).unwrap();
+            if step.result.error.is_some() {
+                assert_eq!(lab.kernel().kmem().nfree(), free, "{preset} fork n={n}");
+            }
+            assert!(audit(lab.kernel()).is_empty(), "{preset} fork n={n}: {:?}", audit(lab.kernel()));
+            let step = lab.apply(Op::Sbrk { pid: 3, n: 20 * PGSIZE as i64 }).unwrap();
+            if step.result.error.is_some() {
+                assert_eq!(step.counts.allocated(), step.counts.freed());
+            }
+            assert!(audit(lab.kernel()).is_empty(), "{preset} sbrk n={n}: {:?}", audit(lab.kernel()));
+        }
+    }
+}
