@@ -1,1 +1,1120 @@
-//! The scenario language: one operation per line (being written).
+//! The scenario language: a machine, a shared-memory mode and one operation
+//! per line, as text for instructors, autograders, links and tests.
+//!
+//! ```text
+//! # Comments start with '#' (outside quotes) and run to the end of the line.
+//! preset xv6-public          # optional, before any operation (default xv6-public)
+//! shm lab                    # optional, before any operation (default lab)
+//! userinit
+//! execv 1 /init init         # explicit argv: {"init"}
+//! fork 1
+//! exec 2 sh                  # sh-style: argv = {"sh"}
+//! write 2 0x3000 "hi\n"
+//! ```
+//!
+//! [`parse`] reads the text, reporting the first mistake with its line and
+//! column; [`print`] writes the canonical form, which [`parse`] reads back
+//! to the same [`Scenario`]. [`builtins`] lists the scenarios that come with
+//! the lab, and [`event_text`] turns a trace event into one line of text.
+//!
+//! The grammar, one line at a time (words are separated by spaces or tabs):
+//!
+//! ```text
+//! preset NAME                     xv6-public, xv6-public-tiny, xv6-riscv, xv6-riscv-tiny,
+//!                                 or x86, x86-tiny, riscv, riscv-tiny (case ignored)
+//! shm lab|note
+//! userinit
+//! fork PID          exit PID          wait PID          kill PID
+//! exec PID PATH [ARG ...]         argv = {PATH, ARG, ...}
+//! execv PID PATH [ARGV0 ARG ...]  argv exactly as given (may be empty)
+//! sbrk PID N                      N may be negative
+//! openshmem PID ID  closeshmem PID ID      ID may be negative (the lab rejects it)
+//! read PID VA LEN
+//! write PID VA "TEXT"             or: write PID VA BYTE [BYTE ...]   (each 0..=255)
+//! file PATH BASE64                standard base64 with padding; "" for an empty file
+//! failalloc N | failalloc off
+//! ```
+//!
+//! - Keywords (operation names, `lab`, `note`, `off`) are lowercase.
+//! - Numbers are decimal (`42`) or hex (`0x2a`, `0X2A`); a leading `-` only
+//!   where a negative value makes sense (sbrk's N, shared-memory IDs). PIDs
+//!   fit in u32, VA and LEN in u64, N and ID in i64, failalloc's N in u64.
+//! - A string (PATH, ARG, TEXT) is a bare word, or double-quoted with the
+//!   escapes `\\ \" \n \t \r \0` and `\xNN` (exactly two hex digits) for any
+//!   byte. A quoted string may hold spaces, `#` and any UTF-8 text. Paths
+//!   must be non-empty UTF-8; arguments may be any bytes.
+//! - Limits: [`MAX_OPS`] operations, [`MAX_LINE_BYTES`] per line,
+//!   [`MAX_FILE_BYTES`] per file (decoded).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::{self, Write as _};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Serialize;
+
+use super::{Op, Preset, Scenario};
+use crate::scheme::SchemeKind;
+use crate::shm::ShmMode;
+use crate::trace::{Event, TraceEvent};
+
+/// The most operations a scenario may have.
+pub const MAX_OPS: usize = 10_000;
+
+/// The longest line, in bytes (2 MiB: room for a [`MAX_FILE_BYTES`] file in base64).
+pub const MAX_LINE_BYTES: usize = 2 << 20;
+
+/// The largest file a `file` line may add, in bytes after decoding (1 MiB).
+pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+/// The keywords that start a line, in the order the grammar lists them.
+pub const KEYWORDS: [&str; 16] = [
+    "preset",
+    "shm",
+    "userinit",
+    "fork",
+    "exec",
+    "execv",
+    "sbrk",
+    "exit",
+    "wait",
+    "kill",
+    "openshmem",
+    "closeshmem",
+    "read",
+    "write",
+    "file",
+    "failalloc",
+];
+
+/// What is wrong with a scenario's text, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParseError {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in characters of the line, from 1. A missing argument is
+    /// reported at the column just after the last word of the line.
+    pub col: u32,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.col, self.message)
+    }
+}
+
+impl core::error::Error for ParseError {}
+
+/// One word of a line.
+struct Token<'a> {
+    /// Column of its first character.
+    col: u32,
+    /// Column just after its last character.
+    end: u32,
+    /// Written in double quotes.
+    quoted: bool,
+    /// The word as written (with its quotes, if any).
+    raw: &'a str,
+    /// Its bytes, escapes decoded.
+    bytes: Vec<u8>,
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Errors of one line: knows the line number.
+#[derive(Clone, Copy)]
+struct At {
+    line: u32,
+}
+
+impl At {
+    fn err<T>(self, col: u32, message: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError { line: self.line, col, message: message.into() })
+    }
+}
+
+/// Split a line into words, decoding quoted strings and dropping the comment.
+fn tokenize(at: At, line: &str) -> Result<Vec<Token<'_>>, ParseError> {
+    let mut toks = Vec::new();
+    let mut it = line.char_indices().peekable();
+    let mut col: u32 = 0; // column of the character last taken from `it`
+    loop {
+        // Skip blanks.
+        while let Some(&(_, c)) = it.peek() {
+            if c == ' ' || c == '\t' {
+                it.next();
+                col += 1;
+            } else {
+                break;
+            }
+        }
+        let Some(&(start, c)) = it.peek() else { break };
+        if c == '#' {
+            break;
+        }
+        let start_col = col + 1;
+        if c == '"' {
+            it.next();
+            col += 1;
+            let mut bytes = Vec::new();
+            let end_byte = loop {
+                let Some((i, c)) = it.next() else {
+                    return at.err(start_col, "unterminated string: the closing \" is missing");
+                };
+                col += 1;
+                match c {
+                    '"' => break i + 1,
+                    '\\' => {
+                        let esc_col = col;
+                        let Some((_, e)) = it.next() else {
+                            return at.err(start_col, "unterminated string: the closing \" is missing");
+                        };
+                        col += 1;
+                        match e {
+                            '\\' => bytes.push(b'\\'),
+                            '"' => bytes.push(b'"'),
+                            'n' => bytes.push(b'\n'),
+                            't' => bytes.push(b'\t'),
+                            'r' => bytes.push(b'\r'),
+                            '0' => bytes.push(0),
+                            'x' => {
+                                let mut v = 0u8;
+                                for _ in 0..2 {
+                                    let d = it.peek().and_then(|&(_, h)| h.to_digit(16));
+                                    let Some(d) = d else {
+                                        return at.err(esc_col, "\\x needs exactly two hex digits (\\x00 to \\xff)");
+                                    };
+                                    it.next();
+                                    col += 1;
+                                    v = v * 16 + d as u8;
+                                }
+                                bytes.push(v);
+                            }
+                            other => {
+                                return at.err(
+                                    esc_col,
+                                    format!(
+                                        "unknown escape \\{other}: the escapes are \\\\ \\\" \\n \\t \\r \\0 and \\xNN"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    c => {
+                        let mut buf = [0u8; 4];
+                        bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+            };
+            if let Some(&(_, next)) = it.peek()
+                && next != ' '
+                && next != '\t'
+                && next != '#'
+            {
+                return at.err(col + 1, "a closing quote must be followed by a space");
+            }
+            toks.push(Token { col: start_col, end: col + 1, quoted: true, raw: &line[start..end_byte], bytes });
+        } else {
+            let mut end_byte = line.len();
+            while let Some(&(i, c)) = it.peek() {
+                if c == ' ' || c == '\t' || c == '#' {
+                    end_byte = i;
+                    break;
+                }
+                if c == '"' {
+                    return at.err(col + 1, "a quote inside a word: put the whole argument in quotes (\"...\")");
+                }
+                it.next();
+                col += 1;
+            }
+            let raw = &line[start..end_byte];
+            toks.push(Token { col: start_col, end: col + 1, quoted: false, raw, bytes: raw.as_bytes().to_vec() });
+        }
+    }
+    Ok(toks)
+}
+
+/// What a number may be.
+struct NumKind {
+    /// How to name it in messages ("a pid").
+    what: &'static str,
+    min: i128,
+    max: i128,
+}
+
+const PID: NumKind = NumKind { what: "a pid", min: 0, max: u32::MAX as i128 };
+const ADDR: NumKind = NumKind { what: "an address", min: 0, max: u64::MAX as i128 };
+const LEN: NumKind = NumKind { what: "a length", min: 0, max: u64::MAX as i128 };
+const BYTE: NumKind = NumKind { what: "a byte", min: 0, max: 255 };
+const COUNT: NumKind = NumKind { what: "a count", min: 0, max: u64::MAX as i128 };
+const SIGNED: NumKind = NumKind { what: "sbrk's N", min: i64::MIN as i128, max: i64::MAX as i128 };
+const SHM_ID: NumKind = NumKind { what: "a shared-memory id", min: i64::MIN as i128, max: i64::MAX as i128 };
+
+fn number(at: At, tok: &Token<'_>, kind: &NumKind) -> Result<i128, ParseError> {
+    let what = kind.what;
+    if tok.quoted {
+        return at.err(tok.col, format!("expected {what}, a number, not a quoted string"));
+    }
+    let text = tok.raw;
+    let (neg, rest) = match text.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, text),
+    };
+    let (radix, digits) = match rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
+        Some(d) => (16, d),
+        None => (10, rest),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return at.err(
+            tok.col,
+            format!("expected {what}: `{text}` is not a number (write it in decimal like 42 or in hex like 0x2a)"),
+        );
+    }
+    // At most u64::MAX in magnitude; i128 then holds every value.
+    let mut mag: u64 = 0;
+    for c in digits.chars() {
+        let d = u64::from(c.to_digit(radix).unwrap_or(0));
+        mag = match mag.checked_mul(u64::from(radix)).and_then(|m| m.checked_add(d)) {
+            Some(m) => m,
+            None => return at.err(tok.col, format!("{text} is too large for {what} (at most {})", kind.max)),
+        };
+    }
+    let v = if neg { -i128::from(mag) } else { i128::from(mag) };
+    if neg && kind.min == 0 && mag != 0 {
+        return at.err(tok.col, format!("{what} cannot be negative"));
+    }
+    if v > kind.max {
+        return at.err(tok.col, format!("{text} is too large for {what} (at most {})", kind.max));
+    }
+    if v < kind.min {
+        return at.err(tok.col, format!("{text} is too small for {what} (at least {})", kind.min));
+    }
+    Ok(v)
+}
+
+fn pid(at: At, tok: &Token<'_>) -> Result<u32, ParseError> {
+    Ok(number(at, tok, &PID)? as u32)
+}
+fn u64_of(at: At, tok: &Token<'_>, kind: &NumKind) -> Result<u64, ParseError> {
+    Ok(number(at, tok, kind)? as u64)
+}
+fn i64_of(at: At, tok: &Token<'_>, kind: &NumKind) -> Result<i64, ParseError> {
+    Ok(number(at, tok, kind)? as i64)
+}
+
+fn path(at: At, tok: &Token<'_>) -> Result<String, ParseError> {
+    if tok.bytes.is_empty() {
+        return at.err(tok.col, "the path cannot be empty");
+    }
+    match String::from_utf8(tok.bytes.clone()) {
+        Ok(s) => Ok(s),
+        Err(_) => at.err(tok.col, "a path must be UTF-8 text; use \\xNN escapes only for whole UTF-8 characters"),
+    }
+}
+
+fn base64_file(at: At, tok: &Token<'_>) -> Result<Vec<u8>, ParseError> {
+    let b = &tok.bytes;
+    if b.len() > MAX_FILE_BYTES.div_ceil(3) * 4 {
+        return at.err(tok.col, format!("the file is too large: at most {MAX_FILE_BYTES} bytes (1 MiB)"));
+    }
+    // Columns inside a bare word are its byte offsets (base64 is ASCII up to the first bad byte).
+    let col_of = |off: usize| if tok.quoted { tok.col } else { tok.col.saturating_add(to_u32(off)) };
+    match BASE64.decode(b) {
+        Ok(v) if v.len() > MAX_FILE_BYTES => {
+            at.err(tok.col, format!("the file is too large: at most {MAX_FILE_BYTES} bytes (1 MiB)"))
+        }
+        Ok(v) => Ok(v),
+        Err(e) => {
+            use base64::DecodeError as D;
+            let (off, why) = match e {
+                D::InvalidByte(off, b) => (off, format!("byte {} is not a base64 character", show_byte(b))),
+                D::InvalidLastSymbol(off, b) => {
+                    (off, format!("the last character {} has bits that do not belong to the data", show_byte(b)))
+                }
+                D::InvalidLength(n) => (0, format!("its length ({n} characters without padding) is impossible")),
+                D::InvalidPadding => (0, String::from("its '=' padding is wrong (standard base64 pads to 4)")),
+            };
+            at.err(col_of(off), format!("not valid base64: {why}"))
+        }
+    }
+}
+
+fn show_byte(b: u8) -> String {
+    if (0x21..=0x7e).contains(&b) { format!("'{}'", b as char) } else { format!("0x{b:02x}") }
+}
+
+/// The expected form of each keyword's line.
+fn usage(kw: &str) -> &'static str {
+    match kw {
+        "preset" => "preset takes one argument: preset NAME",
+        "shm" => "shm takes one argument: shm lab|note",
+        "userinit" => "userinit takes no arguments",
+        "fork" => "fork takes one argument: fork PID",
+        "exit" => "exit takes one argument: exit PID",
+        "wait" => "wait takes one argument: wait PID",
+        "kill" => "kill takes one argument: kill PID",
+        "exec" => "exec takes a pid, a path and optional arguments: exec PID PATH [ARG ...]",
+        "execv" => "execv takes a pid, a path and the whole argv: execv PID PATH [ARGV0 ARG ...]",
+        "sbrk" => "sbrk takes two arguments: sbrk PID N",
+        "openshmem" => "openshmem takes two arguments: openshmem PID ID",
+        "closeshmem" => "closeshmem takes two arguments: closeshmem PID ID",
+        "read" => "read takes three arguments: read PID VA LEN",
+        "write" => "write takes a pid, an address and the bytes: write PID VA \"TEXT\" or write PID VA BYTE ...",
+        "file" => "file takes two arguments: file PATH BASE64",
+        "failalloc" => "failalloc takes one argument: failalloc N or failalloc off",
+        _ => "",
+    }
+}
+
+/// Check the number of arguments: at least `min`, at most `max`.
+fn arity(at: At, kw: &str, toks: &[Token<'_>], min: usize, max: usize) -> Result<(), ParseError> {
+    let n = toks.len() - 1;
+    if n < min {
+        let last = &toks[toks.len() - 1];
+        return at.err(last.end, format!("missing argument: {}", usage(kw)));
+    }
+    if n > max {
+        return at.err(toks[max + 1].col, format!("too many arguments: {}", usage(kw)));
+    }
+    Ok(())
+}
+
+/// Where a header line was seen.
+struct Headers {
+    preset: Option<u32>,
+    shm: Option<u32>,
+    first_op: Option<u32>,
+}
+
+/// Read a scenario.
+///
+/// # Errors
+/// The first mistake, with its line and column.
+pub fn parse(text: &str) -> Result<Scenario, ParseError> {
+    let mut s = Scenario::new(Preset::Xv6Public, ShmMode::Lab);
+    let mut h = Headers { preset: None, shm: None, first_op: None };
+    for (i, line) in text.split('\n').enumerate() {
+        let at = At { line: to_u32(i + 1) };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.len() > MAX_LINE_BYTES {
+            return at.err(1, format!("the line is too long: at most {MAX_LINE_BYTES} bytes (2 MiB)"));
+        }
+        let toks = tokenize(at, line)?;
+        let Some(first) = toks.first() else { continue };
+        if first.quoted {
+            return at.err(first.col, "expected an operation name, not a quoted string");
+        }
+        let kw = first.raw;
+        if !KEYWORDS.contains(&kw) {
+            let lower = kw.to_ascii_lowercase();
+            if KEYWORDS.contains(&lower.as_str()) {
+                return at.err(first.col, format!("keywords are lowercase: write `{lower}`, not `{kw}`"));
+            }
+            return at.err(first.col, format!("unknown operation `{kw}`; the known ones are: {}", KEYWORDS.join(", ")));
+        }
+        match kw {
+            "preset" | "shm" => {
+                arity(at, kw, &toks, 1, 1)?;
+                if let Some(l) = h.first_op {
+                    return at.err(first.col, format!("`{kw}` must come before the first operation (line {l})"));
+                }
+                let seen = if kw == "preset" { &mut h.preset } else { &mut h.shm };
+                if let Some(l) = seen {
+                    return at.err(first.col, format!("`{kw}` is given twice (first on line {l})"));
+                }
+                *seen = Some(at.line);
+                let arg = &toks[1];
+                let name = core::str::from_utf8(&arg.bytes).unwrap_or("");
+                if kw == "preset" {
+                    let Some(p) = Preset::from_name(name) else {
+                        let known: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+                        return at.err(
+                            arg.col,
+                            format!(
+                                "unknown preset `{}`; the presets are {} (or x86, x86-tiny, riscv, riscv-tiny)",
+                                arg.raw,
+                                known.join(", ")
+                            ),
+                        );
+                    };
+                    s.preset = p;
+                } else {
+                    s.shm = match name {
+                        "lab" => ShmMode::Lab,
+                        "note" => ShmMode::Note,
+                        _ if name.eq_ignore_ascii_case("lab") || name.eq_ignore_ascii_case("note") => {
+                            return at.err(
+                                arg.col,
+                                format!("keywords are lowercase: write `{}`", name.to_ascii_lowercase()),
+                            );
+                        }
+                        _ => return at.err(arg.col, format!("unknown shm mode `{}`; it is `lab` or `note`", arg.raw)),
+                    };
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if s.ops.len() >= MAX_OPS {
+            return at.err(first.col, format!("too many operations: a scenario has at most {MAX_OPS}"));
+        }
+        let op = op_of(at, kw, &toks)?;
+        h.first_op.get_or_insert(at.line);
+        s.ops.push(op);
+    }
+    Ok(s)
+}
+
+/// The operation on a line whose first word is the keyword `kw`.
+fn op_of(at: At, kw: &str, t: &[Token<'_>]) -> Result<Op, ParseError> {
+    Ok(match kw {
+        "userinit" => {
+            arity(at, kw, t, 0, 0)?;
+            Op::Userinit
+        }
+        "fork" | "exit" | "wait" | "kill" => {
+            arity(at, kw, t, 1, 1)?;
+            let pid = pid(at, &t[1])?;
+            match kw {
+                "fork" => Op::Fork { pid },
+                "exit" => Op::Exit { pid },
+                "wait" => Op::Wait { pid },
+                _ => Op::Kill { pid },
+            }
+        }
+        "exec" | "execv" => {
+            arity(at, kw, t, 2, usize::MAX)?;
+            let pid = pid(at, &t[1])?;
+            let path = path(at, &t[2])?;
+            let first = if kw == "exec" { 2 } else { 3 };
+            let argv = t[first..].iter().map(|a| a.bytes.clone()).collect();
+            Op::Exec { pid, path, argv }
+        }
+        "sbrk" => {
+            arity(at, kw, t, 2, 2)?;
+            Op::Sbrk { pid: pid(at, &t[1])?, n: i64_of(at, &t[2], &SIGNED)? }
+        }
+        "openshmem" | "closeshmem" => {
+            arity(at, kw, t, 2, 2)?;
+            let (pid, id) = (pid(at, &t[1])?, i64_of(at, &t[2], &SHM_ID)?);
+            if kw == "openshmem" { Op::OpenShm { pid, id } } else { Op::CloseShm { pid, id } }
+        }
+        "read" => {
+            arity(at, kw, t, 3, 3)?;
+            Op::Read { pid: pid(at, &t[1])?, va: u64_of(at, &t[2], &ADDR)?, len: u64_of(at, &t[3], &LEN)? }
+        }
+        "write" => {
+            arity(at, kw, t, 3, usize::MAX)?;
+            let pid = pid(at, &t[1])?;
+            let va = u64_of(at, &t[2], &ADDR)?;
+            let bytes = if t[3].quoted {
+                if let Some(extra) = t.get(4) {
+                    return at.err(extra.col, "write takes either one quoted string or numbers, not both");
+                }
+                t[3].bytes.clone()
+            } else {
+                let mut v = Vec::with_capacity(t.len() - 3);
+                for b in &t[3..] {
+                    if b.quoted {
+                        return at.err(b.col, "write takes either one quoted string or numbers, not both");
+                    }
+                    let is_num =
+                        b.raw.strip_prefix('-').unwrap_or(b.raw).chars().next().is_some_and(|c| c.is_ascii_digit());
+                    if !is_num {
+                        return at.err(
+                            b.col,
+                            format!(
+                                "expected a byte (0 to 255) or one quoted string: to write text, quote it (\"{}\")",
+                                b.raw
+                            ),
+                        );
+                    }
+                    v.push(number(at, b, &BYTE)? as u8);
+                }
+                v
+            };
+            Op::Write { pid, va, bytes }
+        }
+        "file" => {
+            arity(at, kw, t, 2, 2)?;
+            Op::File { path: path(at, &t[1])?, bytes: base64_file(at, &t[2])? }
+        }
+        "failalloc" => {
+            arity(at, kw, t, 1, 1)?;
+            let a = &t[1];
+            if !a.quoted && a.raw == "off" {
+                Op::FailAlloc { after: None }
+            } else if !a.quoted && a.raw.eq_ignore_ascii_case("off") {
+                return at.err(a.col, "keywords are lowercase: write `off`");
+            } else {
+                Op::FailAlloc { after: Some(u64_of(at, a, &COUNT)?) }
+            }
+        }
+        _ => return at.err(1, format!("unknown operation `{kw}`")),
+    })
+}
+
+/// A string as a scenario word: bare when that reads back the same, else quoted.
+///
+/// Bare: non-empty and only printable ASCII other than space, `"`, `#` and `\`.
+/// Quoted: printable ASCII kept, `"` and `\` escaped, `\n \t \r \0` by name
+/// and every other byte as `\xNN`.
+#[must_use]
+pub fn quote(bytes: &[u8]) -> String {
+    let bare = !bytes.is_empty() && bytes.iter().all(|&b| (0x21..=0x7e).contains(&b) && !b"\"#\\".contains(&b));
+    if bare {
+        // Only ASCII, so this cannot fail.
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            b'\r' => s.push_str("\\r"),
+            0 => s.push_str("\\0"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// The bytes of a `write` line: a quoted string if every byte is printable
+/// ASCII, `\n` or `\t` and at least one is printable (or there are none),
+/// else `0x..` numbers (so a lone 10 prints as `0x0a`, not `"\n"`).
+#[must_use]
+pub fn bytes_literal(bytes: &[u8]) -> String {
+    let printable = |b: &u8| (0x20..=0x7e).contains(b);
+    if bytes.is_empty()
+        || (bytes.iter().any(printable) && bytes.iter().all(|b| printable(b) || *b == b'\n' || *b == b'\t'))
+    {
+        let q = quote(bytes);
+        if q.starts_with('"') { q } else { format!("\"{q}\"") }
+    } else {
+        let v: Vec<String> = bytes.iter().map(|b| format!("{b:#04x}")).collect();
+        v.join(" ")
+    }
+}
+
+/// One operation as a line of the scenario language (no newline).
+#[must_use]
+pub fn print_op(op: &Op) -> String {
+    match op {
+        Op::Userinit => String::from("userinit"),
+        Op::Fork { pid } => format!("fork {pid}"),
+        Op::Exit { pid } => format!("exit {pid}"),
+        Op::Wait { pid } => format!("wait {pid}"),
+        Op::Kill { pid } => format!("kill {pid}"),
+        Op::Exec { pid, path, argv } => {
+            let sh_style = argv.first().is_some_and(|a0| a0.as_slice() == path.as_bytes());
+            let (kw, rest) = if sh_style { ("exec", &argv[1..]) } else { ("execv", &argv[..]) };
+            let mut s = format!("{kw} {pid} {}", quote(path.as_bytes()));
+            for a in rest {
+                s.push(' ');
+                s.push_str(&quote(a));
+            }
+            s
+        }
+        Op::Sbrk { pid, n } => format!("sbrk {pid} {n}"),
+        Op::OpenShm { pid, id } => format!("openshmem {pid} {id}"),
+        Op::CloseShm { pid, id } => format!("closeshmem {pid} {id}"),
+        Op::Read { pid, va, len } => format!("read {pid} {va:#x} {len}"),
+        Op::Write { pid, va, bytes } => format!("write {pid} {va:#x} {}", bytes_literal(bytes)),
+        Op::File { path, bytes } => {
+            let b64 = if bytes.is_empty() { String::from("\"\"") } else { BASE64.encode(bytes) };
+            format!("file {} {b64}", quote(path.as_bytes()))
+        }
+        Op::FailAlloc { after: Some(n) } => format!("failalloc {n}"),
+        Op::FailAlloc { after: None } => String::from("failalloc off"),
+    }
+}
+
+/// A scenario in canonical form: the `preset` and `shm` lines, then one
+/// operation per line, each line ending in a newline.
+///
+/// [`parse`] reads it back to the same scenario, as long as the scenario
+/// keeps to what the language can say: paths non-empty, at most [`MAX_OPS`]
+/// operations, lines and files within [`MAX_LINE_BYTES`] and [`MAX_FILE_BYTES`].
+#[must_use]
+pub fn print(s: &Scenario) -> String {
+    let mut out = format!("preset {}\nshm {}\n", s.preset.name(), s.shm.name());
+    for op in &s.ops {
+        out.push_str(&print_op(op));
+        out.push('\n');
+    }
+    out
+}
+
+/// Bytes for an event line: text in quotes when it reads as text, else hex.
+fn bytes_text(bytes: &[u8]) -> String {
+    const SHOW: usize = 64;
+    let shown = &bytes[..bytes.len().min(SHOW)];
+    let texty = shown.iter().all(|&b| (0x20..=0x7e).contains(&b) || b == 0 || b == b'\n' || b == b'\t');
+    let mut s = if texty {
+        quote(shown)
+    } else {
+        let v: Vec<String> = shown.iter().map(|b| format!("{b:02x}")).collect();
+        format!("[{}]", v.join(" "))
+    };
+    if texty && !s.starts_with('"') {
+        s = format!("\"{s}\"");
+    }
+    if bytes.len() > SHOW {
+        let _ = write!(s, " ... ({} bytes)", bytes.len());
+    }
+    s
+}
+
+/// Name of the page table at `level`: `pgdir`/`pgtab` on x86, `L2`/`L1`/`L0` on RISC-V.
+fn table_name(scheme: SchemeKind, level: u32) -> String {
+    match (scheme, level) {
+        (SchemeKind::X86, 1) => String::from("pgdir"),
+        (SchemeKind::X86, 0) => String::from("pgtab"),
+        (_, l) => format!("L{l}"),
+    }
+}
+
+/// One trace event as a line of text (no indentation, no newline), e.g.
+/// `kalloc 0xdfff000 (page directory (root) of pid 1)` or
+/// `pte pgtab 0xdffe000[0] va 0x0: 0x0 -> 0xdffd007 (PTE_P|PTE_W|PTE_U)`.
+/// Flags are named for `scheme`.
+#[must_use]
+pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
+    match &ev.event {
+        Event::Call { func, args } => format!("{func}({args})"),
+        Event::Kalloc { pa, owner } => format!("kalloc {pa:#x} ({owner})"),
+        Event::KallocFailed => String::from("kalloc: the free list is empty, returns 0"),
+        Event::Kfree { pa, owner } => format!("kfree {pa:#x} ({owner})"),
+        Event::FreeRange { first, last, count } => {
+            format!("freerange {first:#x}..{last:#x}: {count} frames put on the free list")
+        }
+        Event::PteWrite { level, table, index, va, old, new, count, va_step, new_step } => {
+            let name = table_name(scheme, *level);
+            let flags = |e: u64| if e == 0 { String::from("cleared") } else { scheme.flag_names(e) };
+            if *count <= 1 {
+                format!("pte {name} {table:#x}[{index}] va {va:#x}: {old:#x} -> {new:#x} ({})", flags(*new))
+            } else {
+                let n = u64::from(*count - 1);
+                let last_index = index.saturating_add(*count - 1);
+                let last_va = va.as_u64().wrapping_add(n.wrapping_mul(*va_step));
+                let new_text = if *new_step == 0 {
+                    format!("{new:#x}")
+                } else {
+                    format!("{new:#x}..{:#x}", new.wrapping_add(n.wrapping_mul(*new_step)))
+                };
+                format!(
+                    "pte {name} {table:#x}[{index}..{last_index}] ({count} entries) va {va:#x}..{last_va:#x}: {old:#x} -> {new_text} ({})",
+                    flags(*new)
+                )
+            }
+        }
+        Event::CopyPage { from, to, va } => format!("copy page va {va:#x}: {from:#x} -> {to:#x}"),
+        Event::Load { va, pa, file_off, len } => {
+            format!("load {len} bytes from file offset {file_off:#x} to va {va:#x} (pa {pa:#x})")
+        }
+        Event::Copyout { va, bytes } => format!("copyout {va:#x}: {}", bytes_text(bytes)),
+        Event::Copyin { va, bytes } => format!("copyin {va:#x}: {}", bytes_text(bytes)),
+        Event::LoadRoot { root, pid } => {
+            let reg = if scheme == SchemeKind::X86 { "cr3" } else { "satp" };
+            match pid {
+                Some(p) => format!("{reg} = {root:#x}: the page table of pid {p}"),
+                None => format!("{reg} = {root:#x}: the kernel's page table"),
+            }
+        }
+        Event::TlbFlush => {
+            String::from(if scheme == SchemeKind::X86 { "TLB flushed" } else { "TLB flushed (sfence.vma)" })
+        }
+        Event::PageFault { va, code, reason } => {
+            let what = if scheme == SchemeKind::X86 { "error code" } else { "scause" };
+            format!("page fault at {va:#x} ({what} {code:#x}): {reason}")
+        }
+        Event::Note { text } => format!("note: {text}"),
+        Event::Fail { text } => format!("xv6: {text}"),
+        Event::Defect { text } => format!("DEFECT: {text}"),
+    }
+}
+
+/// The story of the notes on xv6-public: the shell runs `echo hello world`.
+pub const STORY_X86: &str = r#"# The notes' story on xv6-public (x86): init, the shell, `echo hello world`.
+#
+# From the first process to the shell running `echo hello world` and
+# waiting for it, on 32-bit x86 with two-level paging.
+preset xv6-public
+shm lab
+
+# userinit makes pid 1 by hand: a kernel stack, a page directory that
+# setupkvm fills with the kernel's mappings (64 page tables for the kernel
+# half on this 224 MB machine), and one user page at address 0 holding initcode.
+userinit
+
+# initcode calls exec("/init", argv) with argv = {"init", 0}. exec builds a
+# whole new address space: init's code and data, a guard page (PTE_U
+# cleared) and a stack page with the arguments on it. Only then does it free
+# the old one. On x86 a successful exec returns 0.
+execv 1 /init init
+
+# init forks. The child, pid 2, gets its own kernel stack, its own page
+# directory and a copy of each of init's user pages. The parent sees 2.
+fork 1
+
+# The child calls exec("sh", argv) with argv = {"sh", 0}: pid 2 becomes the shell.
+execv 2 sh sh
+
+# The shell forks to run a command line: pid 3 starts as a copy of the shell.
+fork 2
+
+# The child parses the command line, and malloc asks the kernel for memory:
+# at least 4096 units of sizeof(Header) = 8 bytes, so sbrk(32768). The heap
+# grows by 8 pages; sbrk returns the old size, where the new memory starts.
+sbrk 3 32768
+
+# The child runs exec("echo", {"echo", "hello", "world", 0}). Its old image,
+# heap included, is freed; echo's code, guard and stack pages replace it.
+exec 3 echo hello world
+
+# echo exits. Nothing is freed yet: exit only makes pid 3 a zombie.
+exit 3
+
+# The shell's wait finds the zombie and frees its memory: user pages, page
+# tables, page directory and kernel stack. It returns the child's pid, 3.
+wait 2
+"#;
+
+/// The same story on xv6-riscv.
+pub const STORY_RISCV: &str = r#"# The notes' story on xv6-riscv (Sv39): init, the shell, `echo hello world`.
+#
+# From the first process to the shell running `echo hello world` and
+# waiting for it, on RV64 with Sv39's three-level paging.
+preset xv6-riscv
+shm lab
+
+# userinit makes pid 1 by hand: a trapframe page, a page table with the
+# trampoline and trapframe mapped at the top of the address space (a root
+# and two more levels of tables), and one user page at address 0 holding
+# initcode. Kernel stacks were made at boot, one per process slot.
+userinit
+
+# initcode calls exec("/init", argv) with argv = {"init", 0}. sys_exec
+# copies each argument into a page of its own first. exec builds a new page
+# table: init's code, a guard page (PTE_U cleared) and a stack page with the
+# arguments on it, then frees the old one. exec returns argc (1), which
+# becomes main's first argument in register a0.
+execv 1 /init init
+
+# init forks. The child, pid 2, gets a trapframe, a page table and a copy of
+# each of init's user pages. The parent sees 2.
+fork 1
+
+# The child calls exec("sh", argv) with argv = {"sh", 0}: pid 2 becomes the shell.
+execv 2 sh sh
+
+# The shell forks to run a command line: pid 3 starts as a copy of the shell.
+fork 2
+
+# The child parses the command line, and malloc asks the kernel for memory:
+# at least 4096 units of sizeof(Header). A Header is 16 bytes on RV64 (a
+# pointer and a padded uint), so sbrk(65536): 16 pages. sbrk returns the old
+# size, where the new memory starts.
+sbrk 3 65536
+
+# The child runs exec("echo", {"echo", "hello", "world", 0}); it returns
+# argc = 3. The old image, heap included, is freed.
+exec 3 echo hello world
+
+# echo exits. Nothing is freed yet: exit only makes pid 3 a zombie.
+exit 3
+
+# The shell's wait finds the zombie and frees its memory: user pages, page
+# tables and trapframe. It returns the child's pid, 3.
+wait 2
+"#;
+
+/// The note's shared-memory test with pagelab's shared-memory code.
+pub const SHM_TEST: &str = r#"# The note's shared-memory test (10 children) with pagelab's shared memory.
+#
+# The test opens shared page 25, stores 10 in it and forks 10 children.
+# Child i opens the page, reads the number, stores it plus one, closes the
+# page and exits. (In the note child i first sleeps 100*i ticks, so the
+# children run one after another; here they simply run in that order.)
+# The parent waits for all ten and reads 20.
+preset xv6-public
+shm lab
+
+# Start as far as a process that can run the test: init, the shell, and a
+# child of the shell, pid 3. Pid 3 plays the test program; it keeps the
+# shell's image, so no exec is needed.
+userinit
+execv 1 /init init
+fork 1
+execv 2 sh sh
+fork 2
+
+# openshmem maps the shared page at PGROUNDUP(sz) and grows sz by a page.
+# The shell's image is 2 pages of code and data, a guard page and a stack
+# page, so sz = 0x4000 and openshmem returns 0x4000 (16384).
+openshmem 3 25
+write 3 0x4000 10
+
+# Child 0 is pid 4. fork shares the open page with the child (the same
+# frame, and its count goes up), so the child's openshmem finds it open
+# and returns the same address, 0x4000. The child reads 10, stores 11,
+# closes the page (the parent still has it) and exits.
+fork 3
+openshmem 4 25
+read 4 0x4000 1
+write 4 0x4000 11
+closeshmem 4 25
+exit 4
+
+# Child 1 is pid 5: it reads 11 and stores 12.
+fork 3
+openshmem 5 25
+read 5 0x4000 1
+write 5 0x4000 12
+closeshmem 5 25
+exit 5
+
+# Child 2 is pid 6: it reads 12 and stores 13.
+fork 3
+openshmem 6 25
+read 6 0x4000 1
+write 6 0x4000 13
+closeshmem 6 25
+exit 6
+
+# Child 3 is pid 7: it reads 13 and stores 14.
+fork 3
+openshmem 7 25
+read 7 0x4000 1
+write 7 0x4000 14
+closeshmem 7 25
+exit 7
+
+# Child 4 is pid 8: it reads 14 and stores 15.
+fork 3
+openshmem 8 25
+read 8 0x4000 1
+write 8 0x4000 15
+closeshmem 8 25
+exit 8
+
+# Child 5 is pid 9: it reads 15 and stores 16.
+fork 3
+openshmem 9 25
+read 9 0x4000 1
+write 9 0x4000 16
+closeshmem 9 25
+exit 9
+
+# Child 6 is pid 10: it reads 16 and stores 17.
+fork 3
+openshmem 10 25
+read 10 0x4000 1
+write 10 0x4000 17
+closeshmem 10 25
+exit 10
+
+# Child 7 is pid 11: it reads 17 and stores 18.
+fork 3
+openshmem 11 25
+read 11 0x4000 1
+write 11 0x4000 18
+closeshmem 11 25
+exit 11
+
+# Child 8 is pid 12: it reads 18 and stores 19.
+fork 3
+openshmem 12 25
+read 12 0x4000 1
+write 12 0x4000 19
+closeshmem 12 25
+exit 12
+
+# Child 9 is pid 13: it reads 19 and stores 20.
+fork 3
+openshmem 13 25
+read 13 0x4000 1
+write 13 0x4000 20
+closeshmem 13 25
+exit 13
+
+# The parent waits for each child in turn; xv6-public's wait frees a
+# zombie's user pages, page tables and kernel stack and returns its pid.
+# The shared frame is not among them: the parent still has it open.
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+
+# The last child stored 20, and the parent sees it.
+read 3 0x4000 1
+# The parent was the last user: closeshmem frees the shared frame.
+closeshmem 3 25
+"#;
+
+/// The note's shared-memory test with the note's own code, defects and all.
+pub const SHM_TEST_NOTE: &str = r#"# The note's shared-memory test (10 children) with the note's own code.
+#
+# The DEFECT lines of the trace show where the note's code goes wrong.
+#
+# The test opens shared page 25, stores 10 in it and forks 10 children.
+# Child i opens the page, reads the number, stores it plus one, closes the
+# page and exits. (In the note child i first sleeps 100*i ticks, so the
+# children run one after another; here they simply run in that order.)
+# The parent waits for all ten and reads 20.
+preset xv6-public
+shm note
+
+# Start as far as a process that can run the test: init, the shell, and a
+# child of the shell, pid 3. Pid 3 plays the test program; it keeps the
+# shell's image, so no exec is needed.
+userinit
+execv 1 /init init
+fork 1
+execv 2 sh sh
+fork 2
+
+# openshmem maps the shared page at PGROUNDUP(sz) and grows sz by a page.
+# The shell's image is 2 pages of code and data, a guard page and a stack
+# page, so sz = 0x4000 and openshmem returns 0x4000 (16384).
+openshmem 3 25
+write 3 0x4000 10
+
+# Child 0 is pid 4. Here the note's code differs from pagelab's:
+# - fork copies the shared page like any other page, so at 0x4000 the
+#   child has a private copy (see the DEFECT line of the fork);
+# - the child's openshmem then maps the real shared frame at the next
+#   address, PGROUNDUP(sz) = 0x5000, and returns 0x5000.
+# The test program uses the address openshmem returned, so unlike the
+# lab-mode scenario the children read and write at 0x5000, not 0x4000.
+# closeshmem unmaps it without a TLB flush and leaves sz as it was.
+fork 3
+openshmem 4 25
+read 4 0x5000 1
+write 4 0x5000 11
+closeshmem 4 25
+exit 4
+
+# Child 1 is pid 5: it reads 11 and stores 12.
+fork 3
+openshmem 5 25
+read 5 0x5000 1
+write 5 0x5000 12
+closeshmem 5 25
+exit 5
+
+# Child 2 is pid 6: it reads 12 and stores 13.
+fork 3
+openshmem 6 25
+read 6 0x5000 1
+write 6 0x5000 13
+closeshmem 6 25
+exit 6
+
+# Child 3 is pid 7: it reads 13 and stores 14.
+fork 3
+openshmem 7 25
+read 7 0x5000 1
+write 7 0x5000 14
+closeshmem 7 25
+exit 7
+
+# Child 4 is pid 8: it reads 14 and stores 15.
+fork 3
+openshmem 8 25
+read 8 0x5000 1
+write 8 0x5000 15
+closeshmem 8 25
+exit 8
+
+# Child 5 is pid 9: it reads 15 and stores 16.
+fork 3
+openshmem 9 25
+read 9 0x5000 1
+write 9 0x5000 16
+closeshmem 9 25
+exit 9
+
+# Child 6 is pid 10: it reads 16 and stores 17.
+fork 3
+openshmem 10 25
+read 10 0x5000 1
+write 10 0x5000 17
+closeshmem 10 25
+exit 10
+
+# Child 7 is pid 11: it reads 17 and stores 18.
+fork 3
+openshmem 11 25
+read 11 0x5000 1
+write 11 0x5000 18
+closeshmem 11 25
+exit 11
+
+# Child 8 is pid 12: it reads 18 and stores 19.
+fork 3
+openshmem 12 25
+read 12 0x5000 1
+write 12 0x5000 19
+closeshmem 12 25
+exit 12
+
+# Child 9 is pid 13: it reads 19 and stores 20.
+fork 3
+openshmem 13 25
+read 13 0x5000 1
+write 13 0x5000 20
+closeshmem 13 25
+exit 13
+
+# The parent waits for each child in turn; xv6-public's wait frees a
+# zombie's user pages, page tables and kernel stack and returns its pid.
+# The freed user pages include each child's private copy of page 25.
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+wait 3
+
+# The last child stored 20, and the parent sees it.
+read 3 0x4000 1
+# The parent was the last user: n_access drops to 0, but the note's
+# closeshmem never frees the frame, so one page leaks.
+closeshmem 3 25
+"#;
+
+/// The scenarios that come with the lab, as (name, text).
+#[must_use]
+pub fn builtins() -> &'static [(&'static str, &'static str)] {
+    &[("story-x86", STORY_X86), ("story-riscv", STORY_RISCV), ("shm-test", SHM_TEST), ("shm-test-note", SHM_TEST_NOTE)]
+}
+
+/// The text of the built-in scenario `name`.
+#[must_use]
+pub fn builtin(name: &str) -> Option<&'static str> {
+    builtins().iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}

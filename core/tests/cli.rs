@@ -1,0 +1,233 @@
+//! The `pagelab` command-line runner, run as a program.
+#![cfg(feature = "cli")]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pagelab_core::lab::scenario;
+
+fn pagelab(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pagelab"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = cmd.spawn().expect("pagelab runs");
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("pagelab finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 errors")
+}
+
+/// A scenario file in the temporary directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(text: &str) -> TempFile {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("pagelab-cli-{}-{n}.txt", std::process::id()));
+        std::fs::write(&p, text).expect("write temp file");
+        TempFile(p)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().expect("UTF-8 path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn builtin_lists_and_prints() {
+    let o = pagelab(&["builtin"], None);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for (name, _) in scenario::builtins() {
+        assert!(out.lines().any(|l| l.starts_with(name)), "{name} missing from\n{out}");
+    }
+    for (name, text) in scenario::builtins() {
+        let o = pagelab(&["builtin", name], None);
+        assert!(o.status.success());
+        assert_eq!(stdout(&o), *text);
+    }
+    let o = pagelab(&["builtin", "nope"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("story-x86"));
+}
+
+#[test]
+fn run_text_shows_steps_events_and_counts() {
+    let f = TempFile::new(scenario::STORY_X86);
+    let o = pagelab(&["run", f.path()], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("preset xv6-public, shm lab\nboot:\n"), "{out}");
+    for header in [
+        "step 1: userinit  -> 1",
+        "step 2: execv 1 /init init  -> 0",
+        "step 3: fork 1  -> 2",
+        "step 5: fork 2  -> 3",
+        "step 6: sbrk 3 32768  -> 16384",
+        "step 7: exec 3 echo hello world  -> 0",
+        "step 9: wait 2  -> 3",
+    ] {
+        assert!(out.lines().any(|l| l == header), "no {header:?} in\n{out}");
+    }
+    // Events are indented; echo's arguments are copied out to its stack.
+    assert!(out.contains("\n    userinit()\n"), "{out}");
+    assert!(out.contains("kalloc 0x"), "{out}");
+    assert!(out.contains("copyout 0x") && out.contains("\"hello\\0\""), "{out}");
+    assert!(out.contains("  allocated: 8 user pages; freed: nothing\n"), "{out}");
+    assert_eq!(out.matches("  free pages: ").count(), 10);
+}
+
+#[test]
+fn run_quiet_prints_headers_and_counts_only() {
+    let o = pagelab(&["run", "--quiet", "builtin:story-riscv"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l == "step 7: exec 3 echo hello world  -> 3"), "{out}");
+    assert!(out.lines().any(|l| l == "step 6: sbrk 3 65536  -> 16384"), "{out}");
+    assert!(!out.contains("\n    "), "events printed:\n{out}");
+    let steps = out.lines().filter(|l| l.starts_with("step ")).count();
+    assert_eq!(steps, scenario::parse(scenario::STORY_RISCV).unwrap().ops.len());
+}
+
+#[test]
+fn run_json_is_one_valid_document() {
+    for (name, text) in scenario::builtins() {
+        let f = TempFile::new(text);
+        let o = pagelab(&["run", "--format", "json", f.path()], None);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+        let s = scenario::parse(text).unwrap();
+        let steps = v["steps"].as_array().expect("steps");
+        assert_eq!(steps.len(), s.ops.len(), "{name}");
+        assert_eq!(v["preset"], s.preset.name());
+        assert_eq!(v["shm"], s.shm.name());
+        assert!(v["boot"]["nfree"].as_u64().unwrap() > 0);
+        assert!(v["boot"]["counts"]["pt_alloc"].as_u64().is_some());
+        for (i, st) in steps.iter().enumerate() {
+            assert_eq!(st["step"], i + 1);
+            assert_eq!(st["line"], scenario::print_op(&s.ops[i]));
+            assert!(st["op"]["op"].is_string());
+            assert!(st["result"]["value"].is_i64());
+            assert!(st["nfree"].is_u64());
+            assert!(st["events"].is_array());
+        }
+        assert!(v.get("refused").is_none());
+    }
+    let o = pagelab(&["run", "--format", "json", "builtin:story-x86"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["steps"][2]["op"], serde_json::json!({"op": "fork", "pid": 1}));
+    assert_eq!(v["steps"][2]["result"]["value"], 2);
+    let events = v["steps"][2]["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["kind"] == "kalloc"));
+    // --quiet leaves the events out.
+    let o = pagelab(&["run", "--format", "json", "--quiet", "builtin:shm-test"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["steps"][77]["result"]["bytes"], serde_json::json!([20]));
+    assert!(v["steps"][0].get("events").is_none());
+}
+
+#[test]
+fn run_reads_standard_input() {
+    let o = pagelab(&["run", "--quiet", "-"], Some("userinit\nfork 1\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("step 2: fork 1  -> 2\n"));
+}
+
+#[test]
+fn parse_errors_exit_2_with_file_line_col() {
+    let f = TempFile::new("userinit\nfork 1\n  exec 2 \"sh\n");
+    for cmd in ["run", "check"] {
+        let o = pagelab(&[cmd, f.path()], None);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert_eq!(stderr(&o), format!("{}:3:10: unterminated string: the closing \" is missing\n", f.path()));
+        assert!(o.stdout.is_empty());
+    }
+    let o = pagelab(&["run", "-"], Some("fork x"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("<stdin>:1:6: "), "{}", stderr(&o));
+    // A file that is not there.
+    let o = pagelab(&["run", "/nonexistent/pagelab/scenario.txt"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot read"));
+}
+
+#[test]
+fn refused_operations_exit_1_naming_the_step() {
+    let f = TempFile::new("userinit\nfork 1\nfork 7\nfork 1\n");
+    let o = pagelab(&["run", f.path()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("step 3 (fork 7) was refused: there is no process with pid 7"), "{err}");
+    let out = stdout(&o);
+    assert!(out.contains("step 2: fork 1  -> 2\n"));
+    assert!(!out.contains("step 4"));
+    // JSON: the steps that ran, and the refusal.
+    let o = pagelab(&["run", "--format", "json", f.path()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+    assert_eq!(v["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(v["refused"]["step"], 3);
+    assert_eq!(v["refused"]["reject"]["kind"], "no_such_process");
+}
+
+#[test]
+fn check_prints_the_canonical_form() {
+    let o = pagelab(&["check", "-"], Some("# hi\nfork   0x10\nexecv 1 sh sh  # comment\nwrite 1 4096 10\n"));
+    assert!(o.status.success());
+    assert_eq!(stdout(&o), "preset xv6-public\nshm lab\nfork 16\nexec 1 sh\nwrite 1 0x1000 0x0a\n");
+}
+
+#[test]
+fn decompose_prints_fields() {
+    let o = pagelab(&["decompose", "x86", "0x00403004"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let field = |name: &str| out.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}:\n{out}"));
+    let pdx = field("PDX");
+    assert!(pdx.contains("bits 31..22") && pdx.contains("0x1 ") && pdx.ends_with("0b0000000001"), "{pdx}");
+    let ptx = field("PTX");
+    assert!(ptx.contains("bits 21..12") && ptx.contains("0x3 ") && ptx.ends_with("0b0000000011"), "{ptx}");
+    let off = field("offset");
+    assert!(off.contains("bits 11..0") && off.ends_with("0b000000000100"), "{off}");
+
+    let o = pagelab(&["decompose", "sv39", "4096"], None);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.lines().any(|l| l.starts_with("L0") && l.contains("0x1 ")), "{out}");
+
+    let o = pagelab(&["decompose", "sv32", "0x100000000"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = pagelab(&["decompose", "mips", "0"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = pagelab(&["decompose", "x86", "zero"], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn show_prints_a_page_table_and_stack() {
+    let o = pagelab(&["show", "builtin:story-x86", "--pid", "2"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("page directory") && out.contains("PDX 0"), "{out}");
+    let o = pagelab(&["show", "builtin:story-riscv", "--pid", "1"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("page table 0x"));
+    // pid 3 is gone after the wait.
+    let o = pagelab(&["show", "builtin:story-x86", "--pid", "3"], None);
+    assert_eq!(o.status.code(), Some(1));
+}
