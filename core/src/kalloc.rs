@@ -111,23 +111,23 @@ impl Kmem {
         self.fail_after
     }
 
-    fn to_ptr(&self, pa: u64) -> u64 {
+    fn pa_to_ptr(&self, pa: u64) -> u64 {
         if pa == 0 { 0 } else { pa + self.cfg.kva_offset }
     }
 
-    fn from_ptr(&self, p: u64) -> u64 {
+    fn ptr_to_pa(&self, p: u64) -> u64 {
         if p == 0 { 0 } else { p.wrapping_sub(self.cfg.kva_offset) }
     }
 
     fn valid_frame(&self, pa: u64) -> bool {
-        pa % PGSIZE == 0 && pa >= self.cfg.end && pa < self.cfg.phystop
+        pa.is_multiple_of(PGSIZE) && pa >= self.cfg.end && pa < self.cfg.phystop
     }
 
     /// Push `pa` on the free list: junk-fill it and write the old head into it.
     fn push(&mut self, mem: &mut impl PhysMem, pa: u64) -> Result<(), Panic> {
         // Fill with junk to catch dangling refs.
         mem.fill(pa, PGSIZE, self.cfg.free_junk).map_err(|e| Panic(format!("kfree: {e}")))?;
-        let next = self.to_ptr(self.freelist);
+        let next = self.pa_to_ptr(self.freelist);
         mem.write_word(pa, self.cfg.ptr_bytes, next).map_err(|e| Panic(format!("kfree: {e}")))?;
         self.freelist = pa;
         self.nfree += 1;
@@ -206,7 +206,7 @@ impl Kmem {
         }
         // A broken list (only possible if a page was corrupted) reads as empty.
         let next = match mem.read_word(r, self.cfg.ptr_bytes) {
-            Ok(p) => self.from_ptr(p),
+            Ok(p) => self.ptr_to_pa(p),
             Err(_) => 0,
         };
         if next != 0 && !self.valid_frame(next) {
@@ -234,7 +234,7 @@ impl Kmem {
         while p != 0 && out.len() < limit {
             out.push(p);
             p = match mem.read_word(p, self.cfg.ptr_bytes) {
-                Ok(n) => self.from_ptr(n),
+                Ok(n) => self.ptr_to_pa(n),
                 Err(_) => break,
             };
             if p != 0 && !self.valid_frame(p) {

@@ -156,7 +156,7 @@ impl SimMem {
     /// If `base` or `size` is not page-aligned (a broken preset, not user input).
     #[must_use]
     pub fn new(base: u64, size: u64) -> SimMem {
-        assert!(base % PGSIZE == 0 && size % PGSIZE == 0, "SimMem: unaligned RAM");
+        assert!(base.is_multiple_of(PGSIZE) && size.is_multiple_of(PGSIZE), "SimMem: unaligned RAM");
         SimMem { base, pages: vec![Page::Uniform { fill: 0, head: None }; (size / PGSIZE) as usize] }
     }
 
@@ -243,7 +243,7 @@ impl PhysMem for SimMem {
         self.check(src, len)?;
         self.check(dst, len)?;
         // A whole aligned page copies its compact form as it is.
-        if len == PGSIZE && (src - self.base) % PGSIZE == 0 && (dst - self.base) % PGSIZE == 0 {
+        if len == PGSIZE && (src - self.base).is_multiple_of(PGSIZE) && (dst - self.base).is_multiple_of(PGSIZE) {
             let s = ((src - self.base) / PGSIZE) as usize;
             let d = ((dst - self.base) / PGSIZE) as usize;
             self.pages[d] = self.pages[s].clone();

@@ -263,7 +263,7 @@ fn note_map<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, va: u64, pa: u64, s
     let p = h.ptable_mut().get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
     p.shmemaddr = va;
     p.sz = sz + PGSIZE;
-    if sz % PGSIZE != 0 {
+    if !sz.is_multiple_of(PGSIZE) {
         tr.defect(format!(
             "sz += PGSIZE gives {:#x}, which ends inside the page mapped at {va:#x}: the code should set sz = PGROUNDUP(sz) + PGSIZE",
             sz + PGSIZE

@@ -168,6 +168,9 @@ fn free_and_step(lab: &mut Lab, op: Op) -> (u64, u64, SysError) {
     (before, lab.kernel().kmem().nfree(), err)
 }
 
+/// A test of the error exec returned.
+type Check = Box<dyn Fn(&ExecError) -> bool>;
+
 #[test]
 fn failed_exec_leaves_the_process_as_it_was() {
     for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
@@ -193,7 +196,7 @@ fn failed_exec_leaves_the_process_as_it_was() {
             }
             f
         };
-        let cases: Vec<(Vec<u8>, Box<dyn Fn(&ExecError) -> bool>)> = vec![
+        let cases: Vec<(Vec<u8>, Check)> = vec![
             (b"#!/bin/sh\necho hi\n".repeat(4), Box::new(|e| matches!(e, ExecError::Elf { .. }))),
             (ours[..20].to_vec(), Box::new(|e| matches!(e, ExecError::Elf { .. }))),
             (other.to_vec(), Box::new(|e| matches!(e, ExecError::Elf { .. }))),

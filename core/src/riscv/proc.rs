@@ -346,7 +346,7 @@ impl<H: Hal> RiscvKernel<H> {
                 };
                 let mut bad = None;
                 for (i, a) in argv.iter().enumerate() {
-                    if i >= max + 1 {
+                    if i > max {
                         break;
                     }
                     let Some(pg) = self.kmem.kalloc(&mut self.hw, tr, Owner::ArgCopy { pid }) else {

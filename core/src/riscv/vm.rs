@@ -201,7 +201,7 @@ impl<H: Hal> RiscvKernel<H> {
             "uvmunmap",
             || format!("pagetable={pagetable:#x}, va={va:#x}, npages={npages}, do_free={}", u8::from(do_free)),
             |tr| {
-                if va % PGSIZE != 0 {
+                if !va.is_multiple_of(PGSIZE) {
                     return Err(Panic("uvmunmap: not aligned".into()));
                 }
                 let mut a = va;

@@ -231,7 +231,7 @@ impl<H: Hal> X86Kernel<H> {
             "loaduvm",
             || format!("pgdir={:#x}, addr={addr:#x}, offset={offset:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)),
             |tr| {
-                if addr % PG != 0 {
+                if !addr.is_multiple_of(PG) {
                     return Err(Panic("loaduvm: addr must be page aligned".into()));
                 }
                 let mut i = 0u32;
