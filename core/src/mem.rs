@@ -86,6 +86,13 @@ pub trait Cpu {
     fn load_root(&mut self, root: u64);
     /// Forget cached translations (x86: reloading CR3; RISC-V: `sfence.vma`).
     fn flush_tlb(&mut self);
+    /// Make `root` the page table used when the CPU next returns to user
+    /// mode. On x86 that is CR3 itself (the kernel is mapped in every
+    /// process's table); on RISC-V xv6 switches satp only in the trampoline,
+    /// on the way out to user space, so a real kernel may defer it.
+    fn set_user_root(&mut self, root: u64) {
+        self.load_root(root);
+    }
 }
 
 /// Everything the core needs from a machine: memory and the MMU hooks.
