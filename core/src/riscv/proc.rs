@@ -72,7 +72,7 @@ impl<H: Hal> RiscvKernel<H> {
             "usertrapret",
             || format!("pid {pid}"),
             |tr| {
-                self.hw.load_root(root);
+                self.hw.set_user_root(root);
                 tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
                 self.hw.flush_tlb();
                 tr.push(Event::TlbFlush);
