@@ -93,27 +93,126 @@ impl Preset {
         }
     }
 
-    /// Boot a simulated machine.
-    ///
-    /// # Panics
-    /// Only if a preset's layout is broken (a bug, covered by tests).
+    /// The xv6-public layout of an x86 preset, with `over` applied.
     #[must_use]
-    pub fn boot(self, shm: ShmMode, tr: &mut Trace) -> Box<dyn Kernel + Send> {
-        match self.port() {
+    pub fn x86_layout(self, over: &LayoutOverride) -> X86Layout {
+        let mut l = if self == Preset::Xv6PublicTiny { X86Layout::tiny() } else { X86Layout::xv6_public() };
+        if let Some(v) = over.data {
+            l.data = v as u32;
+        }
+        if let Some(v) = over.end {
+            l.end = v as u32;
+        }
+        l
+    }
+
+    /// The xv6-riscv layout of a RISC-V preset, with `over` applied.
+    #[must_use]
+    pub fn riscv_layout(self, over: &LayoutOverride) -> RiscvLayout {
+        let mut l = if self == Preset::Xv6RiscvTiny { RiscvLayout::tiny() } else { RiscvLayout::xv6_riscv() };
+        if let Some(v) = over.etext {
+            l.etext = v;
+        }
+        if let Some(v) = over.trampoline {
+            l.trampoline = v;
+        }
+        if let Some(v) = over.end {
+            l.end = v;
+        }
+        l
+    }
+
+    /// Boot a simulated machine with the preset's layout and `over` applied.
+    ///
+    /// # Errors
+    /// A [`Reject`] if the overrides make an impossible layout.
+    pub fn boot(self, over: &LayoutOverride, shm: ShmMode, tr: &mut Trace) -> Result<Box<dyn Kernel + Send>, Reject> {
+        over.check(self)?;
+        Ok(match self.port() {
             Port::Xv6Public => {
-                let layout = if self == Preset::Xv6Public { X86Layout::xv6_public() } else { X86Layout::tiny() };
+                let layout = self.x86_layout(over);
                 let hw = Sim::new(0, u64::from(layout.phystop));
                 let init = programs::initcode(Port::Xv6Public).to_vec();
-                Box::new(X86Kernel::boot(layout, hw, init, shm, tr).expect("preset boots"))
+                Box::new(X86Kernel::boot(layout, hw, init, shm, tr)?)
             }
             Port::Xv6Riscv => {
-                let layout = if self == Preset::Xv6Riscv { RiscvLayout::xv6_riscv() } else { RiscvLayout::tiny() };
+                let layout = self.riscv_layout(over);
                 let base = crate::riscv::KERNBASE;
                 let hw = Sim::new(base, layout.phystop - base);
                 let init = programs::initcode(Port::Xv6Riscv).to_vec();
-                Box::new(RiscvKernel::boot(layout, hw, init, shm, tr).expect("preset boots"))
+                Box::new(RiscvKernel::boot(layout, hw, init, shm, tr)?)
+            }
+        })
+    }
+}
+
+/// Changes to a preset's kernel-image symbols, so that the lab matches a
+/// particular build of xv6 (or pagelab's own kernel), whose `kernel.sym`
+/// gives these addresses. Frame numbers then match that build exactly.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct LayoutOverride {
+    /// The symbol `end` (x86: a kernel virtual address; RISC-V: physical).
+    pub end: Option<u64>,
+    /// x86: the symbol `data` (end of kernel text and read-only data; page aligned).
+    pub data: Option<u64>,
+    /// RISC-V: the symbol `etext` (page aligned).
+    pub etext: Option<u64>,
+    /// RISC-V: the physical address of the trampoline page (page aligned).
+    pub trampoline: Option<u64>,
+}
+
+impl LayoutOverride {
+    /// True when nothing is overridden.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == LayoutOverride::default()
+    }
+
+    /// Check the overrides make sense for `preset`.
+    ///
+    /// # Errors
+    /// A [`Reject::BadArgument`] saying which one is wrong.
+    pub fn check(&self, preset: Preset) -> Result<(), Reject> {
+        let bad = |why: String| Err(Reject::BadArgument { why });
+        let aligned = |v: u64| v % crate::addr::PGSIZE == 0;
+        match preset.port() {
+            Port::Xv6Public => {
+                let l = preset.x86_layout(&LayoutOverride::default());
+                if self.etext.is_some() || self.trampoline.is_some() {
+                    return bad("etext and trampoline are xv6-riscv symbols; xv6-public has data and end".into());
+                }
+                let kernlink = u64::from(crate::x86::KERNLINK);
+                let top = u64::from(crate::x86::KERNBASE) + u64::from(l.phystop);
+                let data = self.data.unwrap_or(u64::from(l.data));
+                let end = self.end.unwrap_or(u64::from(l.end));
+                if !aligned(data) || data < kernlink || data > end {
+                    return bad(format!("data = {data:#x} must be page aligned, at least KERNLINK and at most end"));
+                }
+                if end >= top - 128 * crate::addr::PGSIZE {
+                    return bad(format!("end = {end:#x} leaves no memory below PHYSTOP"));
+                }
+            }
+            Port::Xv6Riscv => {
+                let l = preset.riscv_layout(&LayoutOverride::default());
+                if self.data.is_some() {
+                    return bad("data is an xv6-public symbol; xv6-riscv has etext, trampoline and end".into());
+                }
+                let etext = self.etext.unwrap_or(l.etext);
+                let tramp = self.trampoline.unwrap_or(l.trampoline);
+                let end = self.end.unwrap_or(l.end);
+                let base = crate::riscv::KERNBASE;
+                if !aligned(etext) || etext <= base || etext > end {
+                    return bad(format!("etext = {etext:#x} must be page aligned, above KERNBASE and at most end"));
+                }
+                if !aligned(tramp) || tramp < base || tramp >= etext {
+                    return bad(format!("trampoline = {tramp:#x} must be a page of kernel text"));
+                }
+                if end >= l.phystop - 200 * crate::addr::PGSIZE {
+                    return bad(format!("end = {end:#x} leaves too little memory below PHYSTOP"));
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -236,6 +335,8 @@ impl Op {
 pub struct Scenario {
     /// The machine.
     pub preset: Preset,
+    /// Changes to the preset's kernel symbols (usually none).
+    pub layout: LayoutOverride,
     /// Which shared-memory code runs.
     pub shm: ShmMode,
     /// The operations, in order.
@@ -246,7 +347,7 @@ impl Scenario {
     /// An empty scenario.
     #[must_use]
     pub fn new(preset: Preset, shm: ShmMode) -> Scenario {
-        Scenario { preset, shm, ops: Vec::new() }
+        Scenario { preset, layout: LayoutOverride::default(), shm, ops: Vec::new() }
     }
 }
 
@@ -339,8 +440,16 @@ impl Lab {
     /// A freshly booted machine.
     #[must_use]
     pub fn new(preset: Preset, shm: ShmMode) -> Lab {
+        Lab::with_layout(preset, LayoutOverride::default(), shm).expect("presets boot")
+    }
+
+    /// A freshly booted machine with its kernel symbols changed.
+    ///
+    /// # Errors
+    /// A [`Reject`] if the overrides make an impossible layout.
+    pub fn with_layout(preset: Preset, layout: LayoutOverride, shm: ShmMode) -> Result<Lab, Reject> {
         let mut tr = Trace::new();
-        let kernel = preset.boot(shm, &mut tr);
+        let kernel = preset.boot(&layout, shm, &mut tr)?;
         let (events, counts, elided) = tr.take();
         let boot = Step {
             op: Op::FailAlloc { after: None },
@@ -350,7 +459,8 @@ impl Lab {
             result: SysRet::ok(0),
             nfree: kernel.kmem().nfree(),
         };
-        Lab { scenario: Scenario::new(preset, shm), kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new() }
+        let scenario = Scenario { layout, ..Scenario::new(preset, shm) };
+        Ok(Lab { scenario, kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new() })
     }
 
     /// Boot `s.preset` and apply every operation of `s`.
@@ -358,7 +468,7 @@ impl Lab {
     /// # Errors
     /// The first operation refused, with its index.
     pub fn from_scenario(s: &Scenario) -> Result<Lab, ReplayError> {
-        let mut lab = Lab::new(s.preset, s.shm);
+        let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(|reject| ReplayError { index: 0, reject })?;
         for (index, op) in s.ops.iter().enumerate() {
             lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
         }
@@ -435,7 +545,8 @@ impl Lab {
     /// Boot again and replay the scenario (after an operation stopped part-way).
     fn rebuild(&mut self) {
         let ops = core::mem::take(&mut self.scenario.ops);
-        let mut fresh = Lab::new(self.scenario.preset, self.scenario.shm);
+        let s = &self.scenario;
+        let Ok(mut fresh) = Lab::with_layout(s.preset, s.layout.clone(), s.shm) else { return };
         for op in ops {
             // These all succeeded before, and replay is deterministic.
             let _ = fresh.apply(op);
