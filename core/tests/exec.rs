@@ -185,8 +185,11 @@ fn failed_exec_leaves_the_process_as_it_was() {
         } else {
             u64::from_le_bytes(ours[32..40].try_into().unwrap()) as usize
         };
-        let (filesz_at, memsz_at, vaddr_at, off_at) =
-            if x86 { (phoff + 16, phoff + 20, phoff + 8, phoff + 4) } else { (phoff + 32, phoff + 40, phoff + 16, phoff + 8) };
+        let (filesz_at, memsz_at, vaddr_at, off_at) = if x86 {
+            (phoff + 16, phoff + 20, phoff + 8, phoff + 4)
+        } else {
+            (phoff + 32, phoff + 40, phoff + 16, phoff + 8)
+        };
         let patch = |at: usize, v: u64| {
             let mut f = ours.to_vec();
             if x86 {

@@ -11,8 +11,8 @@ use pagelab_core::kernel::{Reject, SysError};
 use pagelab_core::lab::view::{audit, usage};
 use pagelab_core::lab::{Lab, Op, Preset};
 use pagelab_core::mem::{PhysMem, SimMem};
-use pagelab_core::programs;
 use pagelab_core::proc::ProcState;
+use pagelab_core::programs;
 use pagelab_core::scheme::{Access, AccessKind, Mode, Scheme, SchemeKind, Sv32, Sv39, X86};
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Owner, Trace};
@@ -91,25 +91,15 @@ fn acceptable(r: &Reject) -> bool {
 /// Exit every process but init, then let init wait for all of them.
 fn wind_down(lab: &mut Lab) {
     loop {
-        let running: Vec<u32> = lab
-            .kernel()
-            .procs()
-            .live()
-            .filter(|p| p.pid != 1 && p.state != ProcState::Zombie)
-            .map(|p| p.pid)
-            .collect();
+        let running: Vec<u32> =
+            lab.kernel().procs().live().filter(|p| p.pid != 1 && p.state != ProcState::Zombie).map(|p| p.pid).collect();
         let Some(&pid) = running.first() else { break };
         lab.apply(Op::Exit { pid }).unwrap();
     }
     // Orphans went to init; zombies whose parent is a zombie wait for it.
     for _ in 0..200 {
-        let zombies: Vec<(u32, Option<u32>)> = lab
-            .kernel()
-            .procs()
-            .live()
-            .filter(|p| p.state == ProcState::Zombie)
-            .map(|p| (p.pid, p.parent))
-            .collect();
+        let zombies: Vec<(u32, Option<u32>)> =
+            lab.kernel().procs().live().filter(|p| p.state == ProcState::Zombie).map(|p| (p.pid, p.parent)).collect();
         if zombies.is_empty() {
             break;
         }
@@ -215,7 +205,8 @@ fn check_translate<S: Scheme>(maps: &[(u64, u64, u8)], probes: &[(u64, u8)], x86
         if model.contains_key(&va) {
             continue;
         }
-        let Some(pte) = walk::walk::<S>(&mut mem, &mut k, &mut tr, root, va, Some(Owner::PageTable { pid: 1 })).unwrap()
+        let Some(pte) =
+            walk::walk::<S>(&mut mem, &mut k, &mut tr, root, va, Some(Owner::PageTable { pid: 1 })).unwrap()
         else {
             continue;
         };

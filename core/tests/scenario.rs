@@ -5,7 +5,7 @@ use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
 use pagelab_core::lab::scenario::{
     self, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_OPS, ParseError, event_text, parse, print, print_op,
 };
-use pagelab_core::lab::{Lab, Op, Preset, Scenario};
+use pagelab_core::lab::{Lab, LayoutOverride, Op, Preset, Scenario};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Event, Owner, TraceEvent};
@@ -80,7 +80,7 @@ fn errors_have_exact_positions() {
         ("preset xv7", 1, 8, "unknown preset `xv7`; the presets are xv6-public"),
         ("shm both", 1, 5, "unknown shm mode `both`"),
         ("shm NOTE", 1, 5, "keywords are lowercase: write `note`"),
-        ("preset", 1, 7, "preset takes one argument: preset NAME"),
+        ("preset", 1, 7, "preset takes a name and optional symbols: preset NAME"),
         ("failalloc Off", 1, 11, "write `off`"),
         ("failalloc", 1, 10, "failalloc N or failalloc off"),
         // A quoted keyword.
@@ -199,6 +199,7 @@ fn grammar_details() {
 fn canonical_printing() {
     let s = Scenario {
         preset: Preset::Xv6Riscv,
+        layout: LayoutOverride::default(),
         shm: ShmMode::Note,
         ops: vec![
             Op::Userinit,
@@ -473,7 +474,7 @@ fn scenario_strategy() -> impl Strategy<Value = Scenario> {
         prop::sample::select(vec![ShmMode::Lab, ShmMode::Note]),
         prop::collection::vec(op(), 0..12),
     )
-        .prop_map(|(preset, shm, ops)| Scenario { preset, shm, ops })
+        .prop_map(|(preset, shm, ops)| Scenario { preset, layout: LayoutOverride::default(), shm, ops })
 }
 
 /// Words a fuzzed line is made of: keywords, numbers and near-misses.
@@ -564,4 +565,31 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn preset_lines_can_override_kernel_symbols() {
+    let s = parse("preset xv6-riscv etext=0x80012000 trampoline=0x80011000 end=0x80040000\nuserinit\n").unwrap();
+    assert_eq!(s.layout.etext, Some(0x8001_2000));
+    assert_eq!(s.layout.trampoline, Some(0x8001_1000));
+    assert_eq!(s.layout.end, Some(0x8004_0000));
+    assert_eq!(
+        print(&s),
+        "preset xv6-riscv end=0x80040000 etext=0x80012000 trampoline=0x80011000\nshm lab\nuserinit\n"
+    );
+    assert_eq!(parse(&print(&s)).unwrap(), s);
+    // The frames then start just past the new end.
+    let lab = Lab::from_scenario(&s).unwrap();
+    assert_eq!(lab.kernel().info().kernel_end, 0x8004_0000);
+    // Errors: unknown symbol, a symbol of the other port, a bad value, twice.
+    let e = parse("preset x86 foo=1\n").unwrap_err();
+    assert_eq!((e.line, e.col), (1, 12));
+    let e = parse("preset x86 etext=0x80012000\n").unwrap_err();
+    assert!(e.message.contains("xv6-riscv symbols"), "{e}");
+    let e = parse("preset x86 end=zz\n").unwrap_err();
+    assert_eq!(e.col, 16);
+    let e = parse("preset x86 end=0x80200000 end=0x80200000\n").unwrap_err();
+    assert!(e.message.contains("twice"), "{e}");
+    let e = parse("preset x86 data=0x80108001\n").unwrap_err();
+    assert!(e.message.contains("page aligned"), "{e}");
 }

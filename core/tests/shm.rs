@@ -33,12 +33,7 @@ fn ok(lab: &mut Lab, op: Op) -> i64 {
 }
 
 fn shared_frames(lab: &Lab) -> Vec<u64> {
-    lab.kernel()
-        .kmem()
-        .owners()
-        .filter(|(_, o)| matches!(o, Owner::Shared { .. }))
-        .map(|(pa, _)| pa)
-        .collect()
+    lab.kernel().kmem().owners().filter(|(_, o)| matches!(o, Owner::Shared { .. })).map(|(pa, _)| pa).collect()
 }
 
 #[test]

@@ -468,7 +468,8 @@ impl Lab {
     /// # Errors
     /// The first operation refused, with its index.
     pub fn from_scenario(s: &Scenario) -> Result<Lab, ReplayError> {
-        let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(|reject| ReplayError { index: 0, reject })?;
+        let mut lab =
+            Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(|reject| ReplayError { index: 0, reject })?;
         for (index, op) in s.ops.iter().enumerate() {
             lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
         }

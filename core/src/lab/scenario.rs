@@ -55,7 +55,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
-use super::{Op, Preset, Scenario};
+use super::{LayoutOverride, Op, Preset, Scenario};
 use crate::scheme::SchemeKind;
 use crate::shm::ShmMode;
 use crate::trace::{Event, TraceEvent};
@@ -352,7 +352,9 @@ fn show_byte(b: u8) -> String {
 /// The expected form of each keyword's line.
 fn usage(kw: &str) -> &'static str {
     match kw {
-        "preset" => "preset takes one argument: preset NAME",
+        "preset" => {
+            "preset takes a name and optional symbols: preset NAME [end=ADDR] [data=ADDR] [etext=ADDR] [trampoline=ADDR]"
+        }
         "shm" => "shm takes one argument: shm lab|note",
         "userinit" => "userinit takes no arguments",
         "fork" => "fork takes one argument: fork PID",
@@ -383,6 +385,44 @@ fn arity(at: At, kw: &str, toks: &[Token<'_>], min: usize, max: usize) -> Result
         return at.err(toks[max + 1].col, format!("too many arguments: {}", usage(kw)));
     }
     Ok(())
+}
+
+/// The `name=ADDR` words after a preset's name: kernel symbols to override.
+fn layout_of(at: At, p: Preset, name: &Token<'_>, rest: &[Token<'_>]) -> Result<LayoutOverride, ParseError> {
+    let mut l = LayoutOverride::default();
+    for t in rest {
+        let Some((key, value)) = t.raw.split_once('=').filter(|_| !t.quoted) else {
+            return at.err(t.col, "expected a symbol as name=ADDR (end, data, etext or trampoline)");
+        };
+        let vt = Token {
+            col: t.col + to_u32(key.chars().count() + 1),
+            end: t.end,
+            quoted: false,
+            raw: value,
+            bytes: value.as_bytes().to_vec(),
+        };
+        let v = u64_of(at, &vt, &ADDR)?;
+        let slot = match key {
+            "end" => &mut l.end,
+            "data" => &mut l.data,
+            "etext" => &mut l.etext,
+            "trampoline" => &mut l.trampoline,
+            _ => {
+                return at.err(
+                    t.col,
+                    format!("unknown symbol `{key}`; the symbols are end, data (x86), etext and trampoline (RISC-V)"),
+                );
+            }
+        };
+        if slot.is_some() {
+            return at.err(t.col, format!("`{key}` is given twice"));
+        }
+        *slot = Some(v);
+    }
+    if let Err(r) = l.check(p) {
+        return at.err(name.col, format!("{r}"));
+    }
+    Ok(l)
 }
 
 /// Where a header line was seen.
@@ -420,7 +460,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         }
         match kw {
             "preset" | "shm" => {
-                arity(at, kw, &toks, 1, 1)?;
+                arity(at, kw, &toks, 1, if kw == "preset" { 5 } else { 1 })?;
                 if let Some(l) = h.first_op {
                     return at.err(first.col, format!("`{kw}` must come before the first operation (line {l})"));
                 }
@@ -444,6 +484,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                         );
                     };
                     s.preset = p;
+                    s.layout = layout_of(at, p, arg, &toks[2..])?;
                 } else {
                     s.shm = match name {
                         "lab" => ShmMode::Lab,
@@ -650,7 +691,15 @@ pub fn print_op(op: &Op) -> String {
 /// operations, lines and files within [`MAX_LINE_BYTES`] and [`MAX_FILE_BYTES`].
 #[must_use]
 pub fn print(s: &Scenario) -> String {
-    let mut out = format!("preset {}\nshm {}\n", s.preset.name(), s.shm.name());
+    let mut out = format!("preset {}", s.preset.name());
+    for (key, v) in
+        [("end", s.layout.end), ("data", s.layout.data), ("etext", s.layout.etext), ("trampoline", s.layout.trampoline)]
+    {
+        if let Some(v) = v {
+            out.push_str(&format!(" {key}={v:#x}"));
+        }
+    }
+    out.push_str(&format!("\nshm {}\n", s.shm.name()));
     for op in &s.ops {
         out.push_str(&print_op(op));
         out.push('\n');
