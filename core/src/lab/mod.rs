@@ -174,7 +174,7 @@ impl LayoutOverride {
     /// A [`Reject::BadArgument`] saying which one is wrong.
     pub fn check(&self, preset: Preset) -> Result<(), Reject> {
         let bad = |why: String| Err(Reject::BadArgument { why });
-        let aligned = |v: u64| v % crate::addr::PGSIZE == 0;
+        let aligned = |v: u64| v.is_multiple_of(crate::addr::PGSIZE);
         match preset.port() {
             Port::Xv6Public => {
                 let l = preset.x86_layout(&LayoutOverride::default());
