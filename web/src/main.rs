@@ -1,2 +1,1 @@
-//! The pagelab web lab.
 fn main() {}
