@@ -95,6 +95,8 @@ addr_common!(VirtAddr, "virtual");
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn rounding_matches_xv6_macros() {

@@ -263,6 +263,8 @@ impl Kmem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::mem::SimMem;
 
     fn x86_like() -> (SimMem, Kmem) {

@@ -32,6 +32,9 @@ pub mod trace;
 pub mod walk;
 pub mod x86;
 
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 use alloc::string::String;
 use core::fmt;
 use serde::{Deserialize, Serialize};

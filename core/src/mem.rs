@@ -325,6 +325,8 @@ impl Cpu for Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn uniform_pages_stay_small_until_written_inside() {

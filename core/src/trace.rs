@@ -542,6 +542,8 @@ macro_rules! args {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn runs_of_entry_writes_fold_into_one_event() {

@@ -294,6 +294,8 @@ pub fn translate_dyn(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::kalloc::KmemConfig;
     use crate::mem::SimMem;
     use crate::scheme::{Sv39, X86, sv39, x86};

@@ -2,6 +2,11 @@
 //! every way exec can fail, each leaving the process as it was. Expected
 //! stacks are worked out by hand from xv6's exec (see the comments).
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 use pagelab_core::addr::PGSIZE;
 use pagelab_core::kernel::{ExecError, SegmentProblem, SysError};
 use pagelab_core::lab::view::{StackRole, audit, stack_words};

@@ -1,6 +1,8 @@
 //! The scenario language: errors with their positions, canonical printing,
 //! round trips, and the built-in scenarios replayed.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
 use pagelab_core::lab::scenario::{
     self, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_OPS, ParseError, event_text, parse, print, print_op,

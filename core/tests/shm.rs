@@ -1,6 +1,11 @@
 //! Shared memory: one frame in several processes, freed once when the last
 //! user lets go; and what the note's code does instead.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 use pagelab_core::kernel::{ShmError, SysError};
 use pagelab_core::lab::view::{audit, mappers};
 use pagelab_core::lab::{Lab, Op, Preset};

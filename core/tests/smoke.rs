@@ -1,3 +1,8 @@
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use pagelab_core::lab::{Lab, Op, Preset};
 use pagelab_core::shm::ShmMode;
 

@@ -3,6 +3,11 @@
 //! step by step against page counts and frame addresses worked out by hand
 //! from xv6's code. The derivations are in the comments.
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 use pagelab_core::addr::PGSIZE;
 use pagelab_core::lab::view::{audit, usage};
 use pagelab_core::lab::{Lab, Op, Preset};

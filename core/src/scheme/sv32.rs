@@ -72,6 +72,8 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn entries_hold_34_bit_addresses() {

@@ -258,6 +258,8 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn macros_cut_addresses_as_mmu_h() {
