@@ -1,1 +1,35 @@
-fn main() {}
+//! Criterion benchmarks of the core: translate, mappages, setupkvm, fork,
+//! exec and the notes' whole story. Run with `cargo bench -p pagelab-core`;
+//! `scripts/bench.sh` also runs the same workloads compiled to wasm.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pagelab_core::lab::Preset;
+use std::hint::black_box;
+
+#[path = "workloads.rs"]
+mod workloads;
+
+fn benches(c: &mut Criterion) {
+    for preset in [Preset::Xv6Public, Preset::Xv6Riscv] {
+        let lab = workloads::after_story(preset);
+        c.bench_function(&format!("translate x1000 ({preset})"), |b| b.iter(|| black_box(workloads::translate(&lab))));
+        let mut lab = workloads::after_story(preset);
+        c.bench_function(&format!("fork+exit+wait ({preset})"), |b| b.iter(|| workloads::fork_cycle(&mut lab)));
+        let mut lab = workloads::after_story(preset);
+        c.bench_function(&format!("fork+exec echo+exit+wait ({preset})"), |b| {
+            b.iter(|| workloads::exec_cycle(&mut lab))
+        });
+    }
+    let (mut k, pgdir) = workloads::x86_kernel();
+    c.bench_function("mappages 64 pages (x86)", |b| b.iter(|| workloads::mappages_64(&mut k, pgdir)));
+    c.bench_function("setupkvm+freevm (xv6-public, 224 MB)", |b| b.iter(|| workloads::setupkvm(&mut k)));
+    let mut g = c.benchmark_group("story");
+    g.sample_size(10);
+    for preset in Preset::ALL {
+        g.bench_function(format!("boot + story ({preset})"), |b| b.iter(|| black_box(workloads::story(preset))));
+    }
+    g.finish();
+}
+
+criterion_group!(core_benches, benches);
+criterion_main!(core_benches);

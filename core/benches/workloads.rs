@@ -1,0 +1,87 @@
+//! The workloads measured by `benches/core.rs` (criterion, native) and by
+//! `examples/bench.rs` (the same code compiled to wasm, for the ratio).
+
+use pagelab_core::lab::scenario;
+use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::mem::Sim;
+use pagelab_core::scheme::Access;
+use pagelab_core::shm::ShmMode;
+use pagelab_core::trace::{Owner, Trace};
+use pagelab_core::x86::{X86Kernel, X86Layout};
+
+/// A lab after the notes' story on `preset` (pid 1 init, pid 2 sh).
+pub fn after_story(preset: Preset) -> Lab {
+    let text = if preset.port() == pagelab_core::kernel::Port::Xv6Public {
+        scenario::STORY_X86
+    } else {
+        scenario::STORY_RISCV
+    };
+    let mut s = scenario::parse(text).expect("builtin parses");
+    s.preset = preset;
+    Lab::from_scenario(&s).expect("builtin replays")
+}
+
+/// The whole story from boot.
+pub fn story(preset: Preset) -> usize {
+    after_story(preset).steps().len()
+}
+
+/// 1000 translations of user addresses in sh's table (the walk, as the MMU does it).
+pub fn translate(lab: &Lab) -> u64 {
+    let mut sum = 0;
+    for i in 0..1000u64 {
+        let va = (i * 0x1234) % 0x4000;
+        let t = lab.kernel().translate(Some(2), va, Access::USER_READ).expect("pid 2 exists");
+        if let Ok(m) = t.outcome {
+            sum += m.pa.as_u64();
+        }
+    }
+    sum
+}
+
+/// fork, then exit and wait, so the lab ends as it started.
+pub fn fork_cycle(lab: &mut Lab) {
+    let child = lab.apply(Op::Fork { pid: 2 }).expect("fork").result.value as u32;
+    lab.apply(Op::Exit { pid: child }).expect("exit");
+    lab.apply(Op::Wait { pid: 2 }).expect("wait");
+}
+
+/// fork, exec echo hello world in the child, exit, wait.
+pub fn exec_cycle(lab: &mut Lab) {
+    let child = lab.apply(Op::Fork { pid: 2 }).expect("fork").result.value as u32;
+    let argv = vec![b"echo".to_vec(), b"hello".to_vec(), b"world".to_vec()];
+    lab.apply(Op::Exec { pid: child, path: "echo".into(), argv }).expect("exec");
+    lab.apply(Op::Exit { pid: child }).expect("exit");
+    lab.apply(Op::Wait { pid: 2 }).expect("wait");
+}
+
+/// A booted xv6-public kernel with a fresh, empty page directory for mappages.
+pub fn x86_kernel() -> (X86Kernel<Sim>, u32) {
+    let layout = X86Layout::xv6_public();
+    let hw = Sim::new(0, u64::from(layout.phystop));
+    let mut tr = Trace::counting_only();
+    let mut k = X86Kernel::boot(layout, hw, Vec::new(), ShmMode::Lab, &mut tr).expect("boots");
+    let pgdir = k.kmem.kalloc(&mut k.hw, &mut tr, Owner::PageDir { pid: 1 }).expect("a page") as u32;
+    use pagelab_core::mem::PhysMem;
+    k.hw.fill(u64::from(pgdir), 4096, 0).expect("in RAM");
+    (k, pgdir)
+}
+
+/// mappages of 64 pages (one page table), then clear them again.
+pub fn mappages_64(k: &mut X86Kernel<Sim>, pgdir: u32) {
+    let mut tr = Trace::counting_only();
+    k.mappages(&mut tr, pgdir, 0x40_0000, 64 * 4096, 0x10_0000, 0x6, Owner::PageTable { pid: 1 }).expect("maps");
+    // Clear the entries (the frames were never kalloc'd, so nothing to free).
+    use pagelab_core::mem::PhysMem;
+    for i in 0..64u32 {
+        let pte = k.walkpgdir(&mut tr, pgdir, 0x40_0000 + i * 4096, None).expect("ok").expect("table");
+        k.hw.write_word(u64::from(pte), 4, 0).expect("in RAM");
+    }
+}
+
+/// setupkvm and freevm of a whole xv6-public kernel half (65 pages, 65,536 entries).
+pub fn setupkvm(k: &mut X86Kernel<Sim>) {
+    let mut tr = Trace::counting_only();
+    let d = k.setupkvm(&mut tr, Some(1)).expect("no panic").expect("memory");
+    k.freevm(&mut tr, d).expect("frees");
+}

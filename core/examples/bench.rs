@@ -1,0 +1,47 @@
+//! The criterion workloads as a plain program, so that the same code can be
+//! timed natively and as wasm (`scripts/bench.sh` builds it for
+//! `wasm32-wasip1` and runs it under Node's V8). Prints one line per
+//! workload: name, iterations, median time per iteration in microseconds.
+
+use pagelab_core::lab::Preset;
+use std::hint::black_box;
+use std::time::Instant;
+
+#[path = "../benches/workloads.rs"]
+mod workloads;
+
+/// Median of `runs` timings of `iters` iterations of `f`, per iteration, in µs.
+fn time(name: &str, runs: usize, iters: u32, mut f: impl FnMut()) {
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                f();
+            }
+            start.elapsed().as_secs_f64() * 1e6 / f64::from(iters)
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    println!("{name}\t{iters}\t{:.1}", t[runs / 2]);
+}
+
+fn main() {
+    for preset in [Preset::Xv6Public, Preset::Xv6Riscv] {
+        let lab = workloads::after_story(preset);
+        time(&format!("translate x1000 ({preset})"), 9, 20, || {
+            black_box(workloads::translate(&lab));
+        });
+        let mut lab = workloads::after_story(preset);
+        time(&format!("fork+exit+wait ({preset})"), 9, 10, || workloads::fork_cycle(&mut lab));
+        let mut lab = workloads::after_story(preset);
+        time(&format!("fork+exec echo+exit+wait ({preset})"), 9, 10, || workloads::exec_cycle(&mut lab));
+    }
+    let (mut k, pgdir) = workloads::x86_kernel();
+    time("mappages 64 pages (x86)", 9, 200, || workloads::mappages_64(&mut k, pgdir));
+    time("setupkvm+freevm (xv6-public, 224 MB)", 9, 5, || workloads::setupkvm(&mut k));
+    for preset in Preset::ALL {
+        time(&format!("boot + story ({preset})"), 5, 1, || {
+            black_box(workloads::story(preset));
+        });
+    }
+}
