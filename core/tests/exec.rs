@@ -311,3 +311,54 @@ fn running_out_of_memory_anywhere_in_exec_or_fork_is_undone() {
         }
     }
 }
+
+#[test]
+fn fork_copies_every_page_into_new_frames() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        let mut lab = ready(preset);
+        // pid 3 is sh's child: 4 pages (sh's 2, guard, stack).
+        lab.apply(Op::Write { pid: 3, va: 0x3ff0, bytes: b"parent".to_vec() }).unwrap();
+        let child = lab.apply(Op::Fork { pid: 3 }).unwrap().result.value as u32;
+        let k = lab.kernel();
+        for va in [0u64, 0x1000, 0x2000, 0x3000] {
+            let a = k.translate(Some(3), va, Access::KERNEL_READ).unwrap();
+            let b = k.translate(Some(child), va, Access::KERNEL_READ).unwrap();
+            // Compare the leaf entries: same flags, different frames, same bytes.
+            let (ea, eb) = (a.steps.last().unwrap().entry, b.steps.last().unwrap().entry);
+            assert_eq!(ea & 0x3ff, eb & 0x3ff, "{preset} {va:#x}");
+            let (fa, fb) = (a.steps.last().unwrap().points_to.as_u64(), b.steps.last().unwrap().points_to.as_u64());
+            assert_ne!(fa, fb, "{preset} {va:#x}");
+            let mut pa = vec![0u8; PGSIZE as usize];
+            let mut pb = vec![0u8; PGSIZE as usize];
+            k.mem().read(fa, &mut pa).unwrap();
+            k.mem().read(fb, &mut pb).unwrap();
+            assert_eq!(pa, pb, "{preset} {va:#x}");
+        }
+        // A write in the child is not seen by the parent.
+        lab.apply(Op::Write { pid: child, va: 0x3ff0, bytes: b"child!".to_vec() }).unwrap();
+        let s = lab.apply(Op::Read { pid: 3, va: 0x3ff0, len: 6 }).unwrap();
+        assert_eq!(s.result.bytes, b"parent");
+        let s = lab.apply(Op::Read { pid: child, va: 0x3ff0, len: 6 }).unwrap();
+        assert_eq!(s.result.bytes, b"child!");
+    }
+}
+
+#[test]
+fn addresses_out_of_range_fault() {
+    let mut lab = ready(Preset::Xv6PublicTiny);
+    // Beyond 32 bits on x86: the walk cannot even start.
+    let t = lab.kernel().translate(Some(3), 1 << 32, Access::USER_READ).unwrap();
+    assert_eq!(t.outcome.unwrap_err().kind, FaultKind::BadAddress);
+    // A kernel address from user mode: present, but no user bit.
+    let t = lab.kernel().translate(Some(3), 0x8010_0000, Access::USER_READ).unwrap();
+    assert_eq!(t.outcome.unwrap_err().kind, FaultKind::NotUser);
+    // Reading it kills the process (a page fault in user mode).
+    let s = lab.apply(Op::Read { pid: 3, va: 0x8010_0000, len: 1 }).unwrap();
+    assert!(matches!(s.result.error, Some(SysError::Access(_))));
+    let mut lab = ready(Preset::Xv6RiscvTiny);
+    let t = lab.kernel().translate(Some(3), 1 << 40, Access::USER_READ).unwrap();
+    assert_eq!(t.outcome.unwrap_err().kind, FaultKind::BadAddress);
+    let s = lab.apply(Op::Write { pid: 3, va: u64::MAX, bytes: vec![1] }).unwrap();
+    assert!(matches!(s.result.error, Some(SysError::Access(_))));
+    assert!(audit(lab.kernel()).is_empty());
+}
