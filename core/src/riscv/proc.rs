@@ -188,12 +188,17 @@ impl<H: Hal> RiscvKernel<H> {
     }
 
     /// Look in the process table for an UNUSED proc. If found, initialize
-    /// state required to run in the kernel (xv6: `allocproc`).
-    fn allocproc(&mut self, tr: &mut Trace) -> Result<usize, Reject> {
+    /// state required to run in the kernel: a pid, a trapframe page and an
+    /// empty user page table (xv6: `allocproc`). Returns the slot, or why
+    /// there is none (xv6 returns 0 for both).
+    ///
+    /// # Errors
+    /// A [`Panic`] for a corrupted table.
+    fn allocproc(&mut self, tr: &mut Trace) -> Result<Result<usize, ForkError>, Panic> {
         tr.call("allocproc", String::new, |tr| {
             let Some(slot) = self.ptable.free_slot() else {
                 tr.fail("allocproc: no UNUSED slot");
-                return Err(Reject::BadArgument { why: "no free slot".into() });
+                return Ok(Err(ForkError::NoFreeSlot));
             };
             let pid = self.ptable.nextpid;
             self.ptable.nextpid += 1;
@@ -210,38 +215,26 @@ impl<H: Hal> RiscvKernel<H> {
             // Allocate a trapframe page.
             let Some(tf) = self.kmem.kalloc(&mut self.hw, tr, Owner::Trapframe { pid }) else {
                 self.freeproc(tr, slot)?;
-                return Err(Reject::WouldBlock { why: "out of memory".into() });
+                return Ok(Err(ForkError::OutOfMemory));
             };
             self.ptable.procs[slot].trapframe = tf;
             // An empty user page table.
             let Some(pt) = self.proc_pagetable(tr, slot)? else {
                 self.freeproc(tr, slot)?;
-                return Err(Reject::WouldBlock { why: "out of memory".into() });
+                return Ok(Err(ForkError::OutOfMemory));
             };
             self.ptable.procs[slot].root = pt;
             tr.note(|| format!("pid {pid} gets slot {slot}, a trapframe at {tf:#x} and a page table at {pt:#x}"));
-            Ok(slot)
+            Ok(Ok(slot))
         })
-    }
-
-    /// allocproc's failures as fork reports them.
-    fn allocproc_for_fork(&mut self, tr: &mut Trace) -> Result<Result<usize, ForkError>, Reject> {
-        match self.allocproc(tr) {
-            Ok(s) => Ok(Ok(s)),
-            Err(Reject::BadArgument { .. }) => Ok(Err(ForkError::NoFreeSlot)),
-            Err(Reject::WouldBlock { .. }) => Ok(Err(ForkError::OutOfMemory)),
-            Err(r) => Err(r),
-        }
     }
 
     fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
         if self.ptable.initproc.is_some() {
             return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
         }
-        let slot = match self.allocproc(tr) {
-            Ok(s) => s,
-            Err(Reject::Panic { message }) => return Err(Reject::Panic { message }),
-            Err(_) => return Err(Panic("userinit: allocproc failed".into()).into()),
+        let Ok(slot) = self.allocproc(tr)? else {
+            return Err(Panic("userinit: allocproc failed".into()).into());
         };
         let pid = self.ptable.procs[slot].pid;
         self.ptable.initproc = Some(pid);
@@ -286,7 +279,7 @@ impl<H: Hal> RiscvKernel<H> {
             }
         }
         // Allocate process.
-        let slot = match self.allocproc_for_fork(tr)? {
+        let slot = match self.allocproc(tr)? {
             Ok(s) => s,
             Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
         };
