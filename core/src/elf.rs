@@ -249,9 +249,9 @@ pub fn summary(file: &[u8], expected: ElfClass) -> Result<ElfSummary, ElfError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use alloc::vec;
 
     /// A hand-made ELF32 header with one PT_LOAD at vaddr 0 (offsets worked out from the ELF spec).
     fn tiny_elf32() -> Vec<u8> {

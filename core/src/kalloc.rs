@@ -263,9 +263,9 @@ impl Kmem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mem::SimMem;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use crate::mem::SimMem;
 
     fn x86_like() -> (SimMem, Kmem) {
         let cfg = KmemConfig {

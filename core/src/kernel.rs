@@ -399,22 +399,62 @@ pub trait Kernel {
     /// # Errors
     /// A [`Reject`] if `pid` cannot run.
     fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject>;
+    /// User code in `pid` makes `access` to `bytes.len()` bytes at `va`,
+    /// through the MMU: a load fills `bytes`, a store writes them. A fault
+    /// kills the process, as xv6's trap handler does.
+    ///
+    /// # Errors
+    /// A [`Reject`] if `pid` cannot run.
+    fn user_access(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        va: u64,
+        access: Access,
+        bytes: &mut [u8],
+    ) -> Result<SysRet, Reject>;
+    /// The page allocator, to make it fail on purpose.
+    fn kmem_mut(&mut self) -> &mut Kmem;
+
     /// User code in `pid` loads `len` bytes at `va` (through the MMU).
     ///
     /// # Errors
-    /// A [`Reject`] if `pid` cannot run.
-    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject>;
+    /// A [`Reject`] if `pid` cannot run, or `len` is more than 16 pages.
+    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject> {
+        if len > MAX_USER_ACCESS {
+            return Err(Reject::BadArgument { why: alloc::format!("read at most {MAX_USER_ACCESS} bytes at a time") });
+        }
+        let mut buf = alloc::vec![0u8; len as usize];
+        self.user_access(tr, pid, va, Access::USER_READ, &mut buf)
+    }
     /// User code in `pid` stores `bytes` at `va` (through the MMU).
     ///
     /// # Errors
-    /// A [`Reject`] if `pid` cannot run.
-    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject>;
+    /// A [`Reject`] if `pid` cannot run, or `bytes` is more than 16 pages.
+    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject> {
+        if bytes.len() as u64 > MAX_USER_ACCESS {
+            return Err(Reject::BadArgument { why: alloc::format!("write at most {MAX_USER_ACCESS} bytes at a time") });
+        }
+        let mut buf = bytes.to_vec();
+        self.user_access(tr, pid, va, Access::USER_WRITE, &mut buf)
+    }
     /// Make the kalloc call after `n` more successful ones fail (None: stop failing).
-    fn fail_kalloc_after(&mut self, n: Option<u64>);
+    fn fail_kalloc_after(&mut self, n: Option<u64>) {
+        self.kmem_mut().fail_after(n);
+    }
 
     /// Translate `va` in `pid`'s page table (None: the kernel's), without side effects.
     ///
     /// # Errors
     /// A [`Reject`] if there is no such process.
-    fn translate(&self, pid: Option<u32>, va: u64, access: Access) -> Result<Translation, Reject>;
+    fn translate(&self, pid: Option<u32>, va: u64, access: Access) -> Result<Translation, Reject> {
+        let root = match pid {
+            Some(pid) => self.procs().get(pid).ok_or(Reject::NoSuchProcess { pid })?.root,
+            None => self.kernel_root(),
+        };
+        Ok(crate::walk::translate_dyn(self.info().scheme, self.mem(), root, va, access))
+    }
 }
+
+/// The most bytes one user read or write of the lab may move (16 pages).
+pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;

@@ -279,6 +279,67 @@ pub fn set_accessed<S: Scheme>(mem: &mut impl PhysMem, tr: &mut Trace, t: &Trans
     Ok(())
 }
 
+/// What the MMU does for a user load or store of `bytes.len()` bytes at
+/// `va` with the table at `root`: translate page by page, set the accessed
+/// and dirty bits, and move the bytes. Returns the faulting address and the
+/// fault if a page refuses. `owner` says who owns a frame, so that a store
+/// through a stale mapping (the note's shared memory) is named.
+///
+/// # Errors
+/// The first faulting address and its fault.
+pub fn user_access<S: Scheme>(
+    mem: &mut impl PhysMem,
+    owner: impl Fn(u64) -> Option<Owner>,
+    tr: &mut Trace,
+    pid: u32,
+    root: u64,
+    va: u64,
+    access: Access,
+    bytes: &mut [u8],
+) -> Result<(), (u64, Fault)> {
+    let write = access.kind == AccessKind::Write;
+    let what = if write { "store" } else { "load" };
+    let total = bytes.len();
+    tr.call(
+        "MMU",
+        || format!("user {what} of {total} bytes at {va:#x}"),
+        |tr| {
+            let mut done = 0usize;
+            while done < total {
+                let a = va.wrapping_add(done as u64);
+                let t = translate::<S>(mem, root, a, access);
+                let pa = match &t.outcome {
+                    Ok(m) => m.pa.as_u64(),
+                    Err(fault) => return Err((a, fault.clone())),
+                };
+                let not_ram = |text: String| {
+                    let kind = FaultKind::TableOutsideRam;
+                    (a, Fault { level: None, kind, code: fault_code(S::KIND, kind, access), text })
+                };
+                set_accessed::<S>(mem, tr, &t).map_err(|p| not_ram(p.0))?;
+                let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(total - done);
+                let chunk = &mut bytes[done..done + n];
+                let moved = if write { mem.write(pa, chunk) } else { mem.read(pa, chunk) };
+                moved.map_err(|e| not_ram(format!("{e}: an access fault")))?;
+                if let Some(o) = owner(pa & !(PGSIZE - 1))
+                    && o.pid() != Some(pid)
+                    && !matches!(o, Owner::Shared { .. })
+                {
+                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                }
+                let (va, bytes) = (VirtAddr::new(a), chunk.to_vec());
+                tr.push(if write {
+                    crate::trace::Event::Copyout { va, bytes }
+                } else {
+                    crate::trace::Event::Copyin { va, bytes }
+                });
+                done += n;
+            }
+            Ok(())
+        },
+    )
+}
+
 /// Translate with a scheme chosen at run time.
 #[must_use]
 pub fn translate_dyn(
@@ -294,11 +355,11 @@ pub fn translate_dyn(
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::kalloc::KmemConfig;
     use crate::mem::SimMem;
     use crate::scheme::{Sv39, X86, sv39, x86};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn setup(base: u64, ptr_bytes: u64) -> (SimMem, Kmem, Trace) {
         let mut m = SimMem::new(base, 64 * PGSIZE);

@@ -19,7 +19,7 @@ use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
 use crate::scheme::{Access, AccessKind, Sv39};
 use crate::shm::{self, ShmHost, ShmMode, ShmTable};
 use crate::trace::{Event, Owner, Trace};
-use crate::walk::{self, Translation};
+use crate::walk;
 use crate::{Panic, VmFail};
 
 /// Offsets in `struct trapframe` of the registers the lab tracks.
@@ -720,67 +720,8 @@ impl<H: Hal> RiscvKernel<H> {
         self.schedule(tr, pid)?;
         self.usertrapret(tr, pid);
         let root = self.runnable(pid)?.root;
-        let what = if data.kind == AccessKind::Write { "store" } else { "load" };
-        let total = bytes.len();
-        let mut done = 0usize;
-        let r = tr.call(
-            "MMU",
-            || format!("user {what} of {total} bytes at {va:#x}"),
-            |tr| {
-                while done < bytes.len() {
-                    let a = va.wrapping_add(done as u64);
-                    let t = walk::translate::<Sv39>(&self.hw, root, a, data);
-                    let m = match &t.outcome {
-                        Ok(m) => m.clone(),
-                        Err(fault) => return Err((a, fault.clone())),
-                    };
-                    walk::set_accessed::<Sv39>(&mut self.hw, tr, &t).map_err(|p| {
-                        (
-                            a,
-                            walk::Fault {
-                                level: None,
-                                kind: crate::scheme::FaultKind::TableOutsideRam,
-                                code: 5,
-                                text: p.0,
-                            },
-                        )
-                    })?;
-                    let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
-                    let pa = m.pa.as_u64();
-                    let res = if data.kind == AccessKind::Write {
-                        self.hw.write(pa, &bytes[done..done + n])
-                    } else {
-                        self.hw.read(pa, &mut bytes[done..done + n])
-                    };
-                    if res.is_err() {
-                        let code = if data.kind == AccessKind::Write { 7 } else { 5 };
-                        return Err((
-                            a,
-                            walk::Fault {
-                                level: None,
-                                kind: crate::scheme::FaultKind::TableOutsideRam,
-                                code,
-                                text: format!("{pa:#x} is not RAM: an access fault"),
-                            },
-                        ));
-                    }
-                    if let Some(o) = self.kmem.owner(pa & !(PGSIZE - 1))
-                        && o.pid() != Some(pid)
-                        && !matches!(o, Owner::Shared { .. })
-                    {
-                        tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
-                    }
-                    let ev = if data.kind == AccessKind::Write {
-                        Event::Copyout { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                    } else {
-                        Event::Copyin { va: VirtAddr::new(a), bytes: bytes[done..done + n].to_vec() }
-                    };
-                    tr.push(ev);
-                    done += n;
-                }
-                Ok(())
-            },
-        );
+        let Self { hw, kmem, .. } = self;
+        let r = walk::user_access::<Sv39>(hw, |pa| kmem.owner(pa), tr, pid, root, va, data, bytes);
         match r {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);
@@ -929,28 +870,17 @@ impl<H: Hal> Kernel for RiscvKernel<H> {
         self.usertrapret(tr, pid);
         Ok(r)
     }
-    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject> {
-        if len > PGSIZE * 16 {
-            return Err(Reject::BadArgument { why: format!("read at most {} bytes at a time", PGSIZE * 16) });
-        }
-        let mut buf = vec![0u8; len as usize];
-        self.access(tr, pid, va, Access::USER_READ, &mut buf)
+    fn user_access(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        va: u64,
+        access: Access,
+        bytes: &mut [u8],
+    ) -> Result<SysRet, Reject> {
+        self.access(tr, pid, va, access, bytes)
     }
-    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject> {
-        if bytes.len() as u64 > PGSIZE * 16 {
-            return Err(Reject::BadArgument { why: format!("write at most {} bytes at a time", PGSIZE * 16) });
-        }
-        let mut buf = bytes.to_vec();
-        self.access(tr, pid, va, Access::USER_WRITE, &mut buf)
-    }
-    fn fail_kalloc_after(&mut self, n: Option<u64>) {
-        self.kmem.fail_after(n);
-    }
-    fn translate(&self, pid: Option<u32>, va: u64, access: Access) -> Result<Translation, Reject> {
-        let root = match pid {
-            Some(pid) => self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.root,
-            None => self.kernel_pagetable,
-        };
-        Ok(walk::translate::<Sv39>(&self.hw, root, va, access))
+    fn kmem_mut(&mut self) -> &mut Kmem {
+        &mut self.kmem
     }
 }
