@@ -1,0 +1,223 @@
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use pagelab_core::addr::PGSIZE;
+use pagelab_core::lab::view::{FrameState, frames, mappers};
+use pagelab_core::scheme::SchemeKind;
+use pagelab_core::trace::Owner;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::hooks::use_lab;
+use crate::present::{Cell, Changes, FrameKind, addr_digits, cells, changes, frame_words, hex};
+use crate::state::Action;
+
+/// Above this many frames the map folds runs of free frames.
+const COMPACT_ABOVE: usize = 2048;
+
+/// What the memory panel draws, worked out once per change of the lab.
+#[derive(PartialEq)]
+struct MapData {
+    frames: Vec<(u64, FrameState)>,
+    cells: Vec<Cell>,
+    compact: bool,
+    counts: BTreeMap<FrameKind, u64>,
+    by_owner: BTreeMap<Owner, Vec<u64>>,
+    changes: Changes,
+}
+
+/// Physical memory: the frame map, the free list and who owns what.
+#[component]
+pub fn Memory() -> Html {
+    let lab = use_lab();
+    let goto_ref = use_node_ref();
+    let version = (lab.view_lab(), lab.current(), lab.len());
+    let data: Rc<MapData> = {
+        let lab = lab.clone();
+        use_memo(version, move |_| {
+            let l = lab.lab();
+            let fr = frames(l.kernel());
+            let compact = fr.len() > COMPACT_ABOVE;
+            let cs = cells(&fr, compact, 2);
+            let mut counts = BTreeMap::new();
+            let mut by_owner: BTreeMap<Owner, Vec<u64>> = BTreeMap::new();
+            for (pa, st) in &fr {
+                *counts.entry(FrameKind::of(*st)).or_insert(0) += 1;
+                if let FrameState::Owned { owner } = st {
+                    by_owner.entry(*owner).or_default().push(*pa);
+                }
+            }
+            let ch = if lab.current() > 0 { lab.step(lab.current()).map(|s| changes(&s)).unwrap_or_default() } else { Changes::default() };
+            MapData { frames: fr, cells: cs, compact, counts, by_owner, changes: ch }
+        })
+    };
+    let l = lab.lab();
+    let k = l.kernel();
+    let info = k.info().clone();
+    let riscv = info.scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let kernbase = info.constants.iter().find(|(n, _)| n == "KERNBASE").map_or(0, |(_, v)| *v);
+    let nfree = k.kmem().nfree();
+    let freelist = k.kmem().freelist(k.mem(), 12);
+    let selected = lab.selection.frame;
+    let sel_state = selected.and_then(|pa| data.frames.iter().find(|(p, _)| *p == pa).map(|(_, s)| *s));
+    let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
+    let sel_free_pos = selected.filter(|_| matches!(sel_state, Some(FrameState::Free))).map(|pa| {
+        k.kmem().freelist(k.mem(), usize::MAX).iter().position(|&p| p == pa)
+    });
+    let sel_shared = match sel_state {
+        Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
+        _ => None,
+    };
+    drop(l);
+
+    let select = |pa: u64| {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::SelectFrame(Some(pa))))
+    };
+    // Arrow keys move the selection through the map's cells.
+    let onkeydown = {
+        let lab = lab.clone();
+        let data = data.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let cells = &data.cells;
+            if cells.is_empty() {
+                return;
+            }
+            let at = selected.and_then(|pa| cells.iter().position(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE));
+            let next = match e.key().as_str() {
+                "ArrowRight" | "ArrowDown" => at.map_or(0, |i| (i + 1).min(cells.len() - 1)),
+                "ArrowLeft" | "ArrowUp" => at.map_or(0, |i| i.saturating_sub(1)),
+                "Home" => 0,
+                "End" => cells.len() - 1,
+                _ => return,
+            };
+            e.prevent_default();
+            lab.dispatch(Action::SelectFrame(Some(cells[next].pa)));
+        })
+    };
+    let on_goto = {
+        let lab = lab.clone();
+        let goto_ref = goto_ref.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let v = goto_ref.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            lab.dispatch(Action::GotoFrame(v));
+        })
+    };
+    let active = selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
+    let total = data.frames.len();
+    html! {
+        <section class="panel memory" aria-labelledby="mem-h">
+            <h2 id="mem-h">{ "Physical memory" }</h2>
+            <p id="mem-summary">
+                { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
+                <strong id="nfree">{ format!("{nfree} free") }</strong>
+                { format!(", {} in use, {} hold the kernel image.",
+                    total as u64 - nfree - data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0),
+                    data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)) }
+                if data.compact { { " Runs of free frames are folded into one cell: the map shows every frame in use." } }
+            </p>
+            <ul class="legend" aria-label="Legend of the frame map">
+                for kind in FrameKind::ALL {
+                    <li><span class={classes!("cell", kind.class())} aria-hidden="true">{ kind.letter() }</span>
+                        { format!(" {} ({})", kind.words(riscv), data.counts.get(&kind).copied().unwrap_or(0)) }</li>
+                }
+                <li><span class="cell fk-user new" aria-hidden="true">{ "U" }</span>{ " allocated in this step (thick border, +)" }</li>
+                <li><span class="cell fk-free gone" aria-hidden="true">{ "·" }</span>{ " freed in this step (dashed border, −)" }</li>
+            </ul>
+            <div
+                class={classes!("framemap", data.compact.then_some("compact"))}
+                id="framemap"
+                role="listbox"
+                tabindex="0"
+                aria-label="Frame map: arrow keys move from frame to frame"
+                aria-activedescendant={active.map(|pa| format!("frame-{pa:x}"))}
+                {onkeydown}
+            >
+                for c in data.cells.iter() {
+                    {{
+                        let new = data.changes.allocated.contains(&c.pa);
+                        let gone = data.changes.freed.contains(&c.pa);
+                        let label = if c.count > 1 {
+                            format!("{} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
+                        } else {
+                            let mut s = frame_words(c.pa, c.state);
+                            if new { s.push_str(" (allocated in this step)"); }
+                            if gone { s.push_str(" (freed in this step)"); }
+                            s
+                        };
+                        html! {
+                            <div
+                                id={format!("frame-{:x}", c.pa)}
+                                role="option"
+                                aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
+                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"))}
+                                title={label.clone()}
+                                aria-label={label}
+                                data-pa={format!("{:#x}", c.pa)}
+                                onclick={select(c.pa)}
+                            >
+                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", c.kind.letter()) } else if gone { format!("{}−", c.kind.letter()) } else { c.kind.letter().to_string() } }
+                            </div>
+                        }
+                    }}
+                }
+            </div>
+            <form class="goto" onsubmit={on_goto} aria-label="Go to a frame">
+                <label for="goto-frame">{ "Go to the frame holding physical address" }</label>
+                <input id="goto-frame" ref={goto_ref} placeholder={hex(info.phystop - PGSIZE, digits)} autocomplete="off" spellcheck="false" />
+                <button type="submit" id="goto-run">{ "Go" }</button>
+            </form>
+            <div class="frameinfo" id="frame-info" aria-live="polite">
+                if let (Some(pa), Some(st)) = (selected, sel_state) {
+                    <h3>{ frame_words(pa, st) }</h3>
+                    if sel_maps.is_empty() {
+                        <p id="frame-mappers">{ "No process maps it in the user part of its address space." }</p>
+                    } else {
+                        <p id="frame-mappers">{ "Mapped by: " }
+                            { sel_maps.iter().map(|m| format!("pid {} at va {} (pte {})", m.pid, hex(m.va, digits), hex(m.pte, if riscv { 16 } else { 8 }))).collect::<Vec<_>>().join("; ") }
+                        </p>
+                    }
+                    if let Some(refs) = sel_shared {
+                        <p id="frame-refs">{ format!("Shared page: {refs} processes have it open (its reference count).") }</p>
+                    }
+                    if let Some(Some(pos)) = sel_free_pos {
+                        <p>{ format!("On the free list at position {pos} from the head.") }</p>
+                    }
+                    if !riscv {
+                        <p>{ format!("The kernel reaches it at P2V({}) = {}.", hex(pa, 8), hex(pa + kernbase, 8)) }</p>
+                    }
+                } else {
+                    <p>{ "Choose a frame in the map (click it, or focus the map and use the arrow keys), or go to one by address." }</p>
+                }
+            </div>
+            <h3 id="fl-h">{ "The kalloc free list" }</h3>
+            <p id="freelist" aria-labelledby="fl-h">
+                { "kmem.freelist → " }
+                { freelist.iter().map(|pa| hex(*pa, digits)).collect::<Vec<_>>().join(" → ") }
+                { if nfree as usize > freelist.len() { format!(" → … ({nfree} pages in all)") } else { " → 0".to_string() } }
+            </p>
+            <details class="owners" open={!data.compact}>
+                <summary>{ format!("Frames in use, by owner ({} owners)", data.by_owner.len()) }</summary>
+                <table id="owners">
+                    <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>
+                    <tbody>
+                        for (owner, pas) in data.by_owner.iter() {
+                            <tr>
+                                <td>{ owner.to_string() }</td>
+                                <td>{ pas.len() }</td>
+                                <td class="pas">
+                                    for pa in pas.iter().take(8) {
+                                        <button class="addr" onclick={select(*pa)} aria-label={format!("Choose frame {pa:#x}")}>{ hex(*pa, digits) }</button>
+                                    }
+                                    if pas.len() > 8 { { format!(" … {} more", pas.len() - 8) } }
+                                </td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            </details>
+        </section>
+    }
+}

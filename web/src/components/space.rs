@@ -1,0 +1,109 @@
+use pagelab_core::addr::PGSIZE;
+use pagelab_core::lab::view::{RegionKind, StackRole, regions, stack_words, usage, vmprint};
+use pagelab_core::scheme::SchemeKind;
+use yew::prelude::*;
+
+use crate::hooks::use_lab;
+use crate::present::{addr_digits, hex};
+use crate::state::Action;
+
+/// CSS class and a short tag for a region (the tag is the non-colour sign).
+fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
+    match kind {
+        RegionKind::Text => ("rg-text", "TEXT"),
+        RegionKind::Data => ("rg-data", "DATA"),
+        RegionKind::Initcode => ("rg-text", "CODE"),
+        RegionKind::Guard => ("rg-guard", "GUARD"),
+        RegionKind::Stack => ("rg-stack", "STACK"),
+        RegionKind::Heap => ("rg-heap", "HEAP"),
+        RegionKind::Shared => ("rg-shared", "SHARED"),
+        RegionKind::Hole => ("rg-hole", "HOLE"),
+        RegionKind::Trapframe => ("rg-kernel", "TRAPFRAME"),
+        RegionKind::Trampoline => ("rg-kernel", "TRAMPOLINE"),
+        RegionKind::Kernel => ("rg-kernel", "KERNEL"),
+    }
+}
+
+/// The address space of the chosen process and the stack exec built.
+#[component]
+pub fn AddressSpace() -> Html {
+    let lab = use_lab();
+    let l = lab.lab();
+    let k = l.kernel();
+    let riscv = k.info().scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let Some(pid) = lab.selection.pid.filter(|p| k.procs().get(*p).is_some()) else {
+        return html! {
+            <section class="panel space" aria-labelledby="as-h">
+                <h2 id="as-h">{ "Address space" }</h2>
+                <p>{ "No process is chosen. Make one with userinit, or load a built-in scenario." }</p>
+            </section>
+        };
+    };
+    let p = k.procs().get(pid).cloned();
+    let regs = regions(k, pid);
+    let words = stack_words(k, pid);
+    let use_ = usage(k, pid);
+    let listing = vmprint(k, pid);
+    drop(l);
+    let Some(p) = p else { return html! {} };
+    let pick = |va: u64| {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::SetAddress(format!("{va:#x}"))))
+    };
+    let value_digits = if riscv { 16 } else { 8 };
+    html! {
+        <section class="panel space" aria-labelledby="as-h">
+            <h2 id="as-h">{ format!("Address space of pid {pid} ({})", p.name) }</h2>
+            <p>{ format!("sz = {:#x} ({} pages); its page table holds {} user pages and {} page-table pages (root included).",
+                p.sz, p.sz.div_ceil(PGSIZE), use_.user, use_.tables) }</p>
+            <table class="regions" id="regions">
+                <caption>{ "Lowest address first. Choose an address to translate it." }</caption>
+                <thead><tr><th scope="col">{ "what" }</th><th scope="col">{ "from" }</th><th scope="col">{ "to (not incl.)" }</th><th scope="col">{ "pages" }</th></tr></thead>
+                <tbody>
+                    for r in regs.iter() {
+                        <tr class={region_look(r.kind).0}>
+                            <td><span class="tag">{ region_look(r.kind).1 }</span>{ " " }{ r.label.clone() }</td>
+                            <td><button class="addr" onclick={pick(r.start)} aria-label={format!("Translate {:#x}", r.start)}>{ hex(r.start, digits) }</button></td>
+                            <td>{ if r.end >= 1 << 32 && !riscv { "0x100000000".to_string() } else { hex(r.end, digits) } }</td>
+                            <td>{ r.end.saturating_sub(r.start).div_ceil(PGSIZE) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+            if let Some(img) = &p.image {
+                <h3 id="stack-h">{ "The stack exec built" }</h3>
+                <p id="stack-summary">{ format!("sp = {}; stack page {}–{}; guard page {}–{} below it (no user bit: a push past the bottom of the stack page faults).",
+                    hex(img.sp, digits), hex(img.stack, digits), hex(img.stack + PGSIZE - 1, digits), hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }</p>
+                <table class="stack" id="stack" aria-labelledby="stack-h">
+                    <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>
+                    <tbody>
+                        <tr class="guardrow">
+                            <td class="mono">{ hex(img.guard, digits) }</td>
+                            <td>{ "—" }</td>
+                            <td>{ format!("guard page {}–{}: no user bit, so user code cannot touch it", hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }</td>
+                        </tr>
+                        <tr class="unused">
+                            <td class="mono">{ hex(img.stack, digits) }</td>
+                            <td>{ "…" }</td>
+                            <td>{ format!("the stack page, unused below sp ({} bytes free)", img.sp.saturating_sub(img.stack)) }</td>
+                        </tr>
+                        for w in words.iter() {
+                            <tr class={classes!(if w.sp { "sp" } else { "" }, match w.role { StackRole::Text { .. } | StackRole::Padding => "str", _ => "ptr" })}>
+                                <td class="mono">{ hex(w.va, digits) }</td>
+                                <td class="mono">{ hex(w.value, value_digits) }</td>
+                                <td>{ w.role.describe() }if w.sp { <strong class="spmark">{ " ← sp" }</strong> }</td>
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            } else {
+                <p>{ "This process has not called exec: its one page holds initcode, and its stack is at the top of that page." }</p>
+            }
+            <details class="vmprint">
+                <summary>{ "Page-table listing (vmprint)" }</summary>
+                <pre id="vmprint">{ listing }</pre>
+            </details>
+        </section>
+    }
+}

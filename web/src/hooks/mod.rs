@@ -1,0 +1,7 @@
+//! Hooks: reach the lab from any component, and keep the address bar in step with it.
+
+mod use_lab;
+mod use_url;
+
+pub use use_lab::use_lab;
+pub use use_url::{initial_fragment, use_url_sync};

@@ -1,0 +1,80 @@
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::components::LabContext;
+use crate::state::Action;
+
+/// The address bar's fragment when the page opened (with its `#`), or empty.
+#[must_use]
+pub fn initial_fragment() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        String::new()
+    }
+}
+
+/// Keep the address bar's fragment equal to the lab (replacing, not adding,
+/// history entries), and open a link pasted into the address bar.
+#[hook]
+pub fn use_url_sync(lab: LabContext) {
+    // The fragment last written, so that our own writes are not read back.
+    let written: Rc<RefCell<String>> = use_mut_ref(String::new);
+    {
+        let written = written.clone();
+        let fragment = lab.fragment();
+        use_effect_with(fragment, move |fragment| {
+            let want = format!("#{fragment}");
+            *written.borrow_mut() = want.clone();
+            #[cfg(target_arch = "wasm32")]
+            if let Some(w) = web_sys::window() {
+                let now = w.location().hash().unwrap_or_default();
+                if now != want
+                    && let Ok(h) = w.history()
+                {
+                    let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want));
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            let _ = want;
+        });
+    }
+    {
+        let dispatcher = lab.dispatcher();
+        use_effect_with((), move |()| {
+            #[cfg(target_arch = "wasm32")]
+            {
+                use wasm_bindgen::JsCast;
+                use wasm_bindgen::closure::Closure;
+                let listener = Closure::<dyn Fn()>::new(move || {
+                    let Some(w) = web_sys::window() else { return };
+                    let hash = w.location().hash().unwrap_or_default();
+                    if hash != *written.borrow() {
+                        *written.borrow_mut() = hash.clone();
+                        dispatcher.dispatch(Action::OpenLink(hash));
+                    }
+                });
+                let win = web_sys::window();
+                if let Some(w) = &win {
+                    let _ = w.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                }
+                move || {
+                    if let Some(w) = win {
+                        let _ =
+                            w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                    }
+                }
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let _ = (dispatcher, written, Action::Dismiss);
+                || ()
+            }
+        });
+    }
+}

@@ -1,0 +1,28 @@
+//! # pagelab-web
+//!
+//! The web lab: a Yew site where learners watch xv6's memory management
+//! happen. The core ([`pagelab_core`]) does all the xv6 work; this crate
+//! keeps the lab's state ([`state`]), reads what learners type ([`input`]),
+//! puts the lab in links ([`link`]), and shows the core's results
+//! ([`components`]).
+//!
+//! [`state`], [`input`], [`link`] and [`present`] never touch `web_sys`, so
+//! their tests run on the host with `cargo test -p pagelab-web`.
+#![warn(missing_docs)]
+
+pub mod components;
+pub mod hooks;
+pub mod input;
+pub mod link;
+pub mod present;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+pub mod panic;
+
+/// Start the lab in the page (wasm only).
+#[cfg(target_arch = "wasm32")]
+pub fn start() {
+    panic::install();
+    yew::Renderer::<components::App>::new().render();
+}

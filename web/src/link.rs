@@ -1,0 +1,184 @@
+//! Links: the whole lab in the address bar's fragment (`#...`), so a copied
+//! link restores it exactly and no server is needed.
+//!
+//! The fragment is `#lab=DATA&step=N&pid=P&va=HEX&acc=ur&frame=HEX`: DATA is
+//! the scenario in the core's text form ([`scenario::print`]), compressed
+//! with deflate and written in base64url without padding; the other parts are
+//! optional. Reading a link checks every part and says what is wrong.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pagelab_core::lab::scenario;
+use pagelab_core::lab::{Lab, Scenario};
+
+use crate::state::{AccessChoice, Selection};
+
+/// The most bytes a link's scenario may decompress to (4 MiB: a 1 MiB file in base64 and more).
+const MAX_TEXT: usize = 4 << 20;
+
+/// What a link holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkState {
+    /// The scenario (preset and operations).
+    pub scenario: Scenario,
+    /// The step shown (0 = just booted).
+    pub step: usize,
+    /// The selection.
+    pub selection: Selection,
+}
+
+/// The fragment (without `#`) for a lab state.
+#[must_use]
+pub fn encode(s: &LinkState) -> String {
+    let text = scenario::print(&s.scenario);
+    let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+    let mut out = format!("lab={}&step={}", B64.encode(packed), s.step);
+    if let Some(pid) = s.selection.pid {
+        out.push_str(&format!("&pid={pid}"));
+    }
+    if let Some(va) = s.selection.address {
+        out.push_str(&format!("&va={va:x}"));
+    }
+    out.push_str(&format!("&acc={}", s.selection.access.code()));
+    if let Some(f) = s.selection.frame {
+        out.push_str(&format!("&frame={f:x}"));
+    }
+    out
+}
+
+fn hex(value: &str, what: &str) -> Result<u64, String> {
+    if value.is_empty() || value.len() > 16 || !value.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("the link's {what} `{}` is not a hex number", shorten(value)));
+    }
+    u64::from_str_radix(value, 16).map_err(|_| format!("the link's {what} is not a hex number"))
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 24 { format!("{}…", s.chars().take(24).collect::<String>()) } else { s.to_string() }
+}
+
+/// Read a fragment (with or without its `#`). `Ok(None)` for an empty one.
+///
+/// The scenario is also replayed, so a link whose operations cannot run is
+/// refused here with the reason, and the lab built is returned with it.
+///
+/// # Errors
+/// Plain words saying what is wrong with the link.
+pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
+    let f = fragment.strip_prefix('#').unwrap_or(fragment);
+    if f.is_empty() {
+        return Ok(None);
+    }
+    let mut data = None;
+    let mut step = None;
+    let mut sel = Selection::default();
+    for part in f.split('&') {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        match key {
+            "lab" => data = Some(value),
+            "step" => {
+                step = Some(
+                    value
+                        .parse::<usize>()
+                        .map_err(|_| format!("the link's step `{}` is not a whole number", shorten(value)))?,
+                );
+            }
+            "pid" => {
+                sel.pid =
+                    Some(value.parse::<u32>().map_err(|_| format!("the link's pid `{}` is not a pid", shorten(value)))?);
+            }
+            "va" => sel.address = Some(hex(value, "address")?),
+            "acc" => {
+                sel.access = AccessChoice::from_code(value).ok_or_else(|| {
+                    format!("the link's access `{}` is not one of ur, uw, ux, kr, kw", shorten(value))
+                })?;
+            }
+            "frame" => sel.frame = Some(hex(value, "frame")?),
+            "" => {}
+            other => return Err(format!("the link has a part the lab does not know: `{}`", shorten(other))),
+        }
+    }
+    let Some(data) = data else {
+        return Err("the link has no lab= part, so there is no lab in it".into());
+    };
+    let packed = B64
+        .decode(data.trim_end_matches('='))
+        .map_err(|e| format!("the link's lab data is not valid base64url ({e}); was it cut short when copied?"))?;
+    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT)
+        .map_err(|_| "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string())?;
+    let text = String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?;
+    let scenario =
+        scenario::parse(&text).map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
+    let lab = Lab::from_scenario(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
+    let n = scenario.ops.len();
+    let step = step.unwrap_or(n);
+    if step > n {
+        return Err(format!("the link asks for step {step}, but its scenario has only {n} steps"));
+    }
+    Ok(Some((LinkState { scenario, step, selection: sel }, lab)))
+}
+
+/// The line `line` (from 1) of `text`, for an error message.
+fn excerpt(text: &str, line: u32) -> String {
+    let l = text.split('\n').nth(line.saturating_sub(1) as usize).unwrap_or("");
+    format!("line {line}: {}", shorten(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pagelab_core::lab::Preset;
+
+    fn story() -> Scenario {
+        scenario::parse(scenario::builtin("story-x86").unwrap()).unwrap()
+    }
+
+    fn pack(text: &str) -> String {
+        B64.encode(miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9))
+    }
+
+    #[test]
+    fn a_link_round_trips_and_stays_short() {
+        let sel = Selection { pid: Some(3), address: Some(0x2fcc), access: AccessChoice::UserWrite, frame: Some(0xdfbc000) };
+        let s = LinkState { scenario: story(), step: 7, selection: sel };
+        let f = encode(&s);
+        assert!(f.len() < 300, "the story's link is {} characters", f.len());
+        let (back, lab) = decode(&format!("#{f}")).unwrap().unwrap();
+        assert_eq!(back, s);
+        assert_eq!(lab.steps().len(), 9);
+    }
+
+    #[test]
+    fn empty_fragment_is_no_link() {
+        assert!(decode("").unwrap().is_none());
+        assert!(decode("#").unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_links_say_what_is_wrong() {
+        let err = |f: &str| decode(f).unwrap_err();
+        assert!(err("#lab=***").contains("not valid base64url"));
+        assert!(err("#lab=aGVsbG8").contains("does not decompress"));
+        assert!(err(&format!("#lab={}", pack("userinit\nfrob 1\n"))).contains("line 2, column 1"));
+        assert!(err(&format!("#lab={}", pack("userinit\nfork 9\n"))).contains("no process with pid 9"));
+        assert!(err(&format!("#lab={}&step=5", pack("userinit\n"))).contains("only 1 steps"));
+        assert!(err(&format!("#lab={}&step=x", pack("userinit\n"))).contains("not a whole number"));
+        assert!(err(&format!("#lab={}&acc=zz", pack("userinit\n"))).contains("access"));
+        assert!(err(&format!("#lab={}&va=xyz", pack("userinit\n"))).contains("not a hex number"));
+        assert!(err(&format!("#lab={}&pid=-1", pack("userinit\n"))).contains("not a pid"));
+        assert!(err("#step=1").contains("no lab= part"));
+        assert!(err("#hello=1").contains("does not know"));
+        // A decompression bomb is refused, not expanded.
+        let bomb = B64.encode(miniz_oxide::deflate::compress_to_vec(&vec![b'#'; 8 << 20], 9));
+        assert!(err(&format!("#lab={bomb}")).contains("does not decompress"));
+    }
+
+    #[test]
+    fn a_riscv_link_keeps_its_preset() {
+        let mut s = Scenario::new(Preset::Xv6RiscvTiny, pagelab_core::shm::ShmMode::Lab);
+        s.ops.push(pagelab_core::lab::Op::Userinit);
+        let l = LinkState { scenario: s.clone(), step: 1, selection: Selection::default() };
+        let (back, _) = decode(&encode(&l)).unwrap().unwrap();
+        assert_eq!(back.scenario, s);
+    }
+}

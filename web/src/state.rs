@@ -1,0 +1,736 @@
+//! The lab's state and the one reducer that changes it.
+//!
+//! Nothing here touches `web_sys`: every action is a plain value, and
+//! [`LabState::reduce_with`] is a plain function, so `cargo test -p
+//! pagelab-web` runs it on the host. The numbers all come from the core's
+//! [`Lab`]; this module only decides which lab is shown and what to say.
+//!
+//! The timeline works like undo history: step 0 is the booted machine, step
+//! `i` the machine after operation `i`. Going back rebuilds the machine from
+//! the first `i` operations (kept in a small cache); running an operation
+//! while an earlier step is shown drops the later steps.
+
+use std::cell::{Ref, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use pagelab_core::elf::{self, ElfClass};
+use pagelab_core::kernel::Port;
+use pagelab_core::lab::scenario::{self, print_op};
+use pagelab_core::lab::{Lab, Op, Preset, Scenario, Step};
+use pagelab_core::scheme::{Access, AccessKind, Mode, SchemeKind};
+use pagelab_core::shm::ShmMode;
+use yew::Reducible;
+
+use crate::input;
+use crate::link::{self, LinkState};
+
+/// How many earlier steps' machines are kept for quick stepping.
+const CACHE: usize = 24;
+
+/// A lab shared by the state and the views (compared by identity).
+#[derive(Clone)]
+pub struct SharedLab(Rc<RefCell<Lab>>);
+
+impl SharedLab {
+    fn new(lab: Lab) -> SharedLab {
+        SharedLab(Rc::new(RefCell::new(lab)))
+    }
+    /// Read the lab.
+    #[must_use]
+    pub fn borrow(&self) -> Ref<'_, Lab> {
+        self.0.borrow()
+    }
+}
+
+impl PartialEq for SharedLab {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for SharedLab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedLab({:?})", self.0.borrow())
+    }
+}
+
+/// The kind of access a translation checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessChoice {
+    /// A load from user mode.
+    #[default]
+    UserRead,
+    /// A store from user mode.
+    UserWrite,
+    /// An instruction fetch in user mode.
+    UserExec,
+    /// A load by the kernel.
+    KernelRead,
+    /// A store by the kernel.
+    KernelWrite,
+}
+
+impl AccessChoice {
+    /// All choices, for a menu.
+    pub const ALL: [AccessChoice; 5] = [
+        AccessChoice::UserRead,
+        AccessChoice::UserWrite,
+        AccessChoice::UserExec,
+        AccessChoice::KernelRead,
+        AccessChoice::KernelWrite,
+    ];
+
+    /// The core's access.
+    #[must_use]
+    pub fn access(self) -> Access {
+        match self {
+            AccessChoice::UserRead => Access::USER_READ,
+            AccessChoice::UserWrite => Access::USER_WRITE,
+            AccessChoice::UserExec => Access::USER_EXEC,
+            AccessChoice::KernelRead => Access::KERNEL_READ,
+            AccessChoice::KernelWrite => Access::KERNEL_WRITE,
+        }
+    }
+
+    /// Two letters for links (`ur`, `uw`, `ux`, `kr`, `kw`).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            AccessChoice::UserRead => "ur",
+            AccessChoice::UserWrite => "uw",
+            AccessChoice::UserExec => "ux",
+            AccessChoice::KernelRead => "kr",
+            AccessChoice::KernelWrite => "kw",
+        }
+    }
+
+    /// The choice for a link's code.
+    #[must_use]
+    pub fn from_code(s: &str) -> Option<AccessChoice> {
+        AccessChoice::ALL.into_iter().find(|a| a.code() == s)
+    }
+
+    /// Plain words for a menu.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessChoice::UserRead => "user read",
+            AccessChoice::UserWrite => "user write",
+            AccessChoice::UserExec => "user execute",
+            AccessChoice::KernelRead => "kernel read",
+            AccessChoice::KernelWrite => "kernel write",
+        }
+    }
+
+    /// True for the kernel's accesses.
+    #[must_use]
+    pub fn is_kernel(self) -> bool {
+        self.access().mode == Mode::Kernel
+    }
+
+    /// True for stores.
+    #[must_use]
+    pub fn is_write(self) -> bool {
+        self.access().kind == AccessKind::Write
+    }
+}
+
+/// What the learner has chosen to look at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The process the system-call buttons and views act on.
+    pub pid: Option<u32>,
+    /// The address to translate, once it reads correctly.
+    pub address: Option<u64>,
+    /// The access to check.
+    pub access: AccessChoice,
+    /// The physical frame selected in the frame map.
+    pub frame: Option<u64>,
+}
+
+/// A message for the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Something was refused or failed: what and why.
+    Error(String),
+    /// What an operation did.
+    Info(String),
+}
+
+impl Notice {
+    /// The text.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        match self {
+            Notice::Error(t) | Notice::Info(t) => t,
+        }
+    }
+    /// True for errors.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        matches!(self, Notice::Error(_))
+    }
+}
+
+/// A system call (or lab operation) asked for from a form, with its
+/// arguments as typed; it acts on the selected process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// Make the first process.
+    Userinit,
+    /// fork().
+    Fork,
+    /// exit().
+    Exit,
+    /// wait().
+    Wait,
+    /// kill(pid).
+    Kill,
+    /// sbrk(n).
+    Sbrk(String),
+    /// openshmem(id).
+    OpenShm(String),
+    /// closeshmem(id).
+    CloseShm(String),
+    /// A user load of `len` bytes at `va`.
+    Read {
+        /// The address, by the address rule.
+        va: String,
+        /// How many bytes.
+        len: String,
+    },
+    /// A user store at `va`.
+    Write {
+        /// The address, by the address rule.
+        va: String,
+        /// `"text"` in quotes, or bytes as numbers.
+        bytes: String,
+    },
+    /// exec(path, argv) with argv = {name of the program, args...}.
+    Exec {
+        /// The program's path.
+        path: String,
+        /// The argument line, split like a shell.
+        args: String,
+    },
+    /// Make the kalloc call after N more fail ("off" to stop).
+    FailAlloc(String),
+}
+
+/// Everything the page can ask the state to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Run a system call on the selected process.
+    Call(Call),
+    /// Run an operation as it is.
+    Run(Op),
+    /// Add an uploaded program file.
+    Upload {
+        /// The file's name on the learner's computer.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+    },
+    /// Start a new lab on a preset (the first process made).
+    NewLab(Preset),
+    /// Load a built-in scenario by name.
+    LoadBuiltin(String),
+    /// Open a link's fragment (from the address bar).
+    OpenLink(String),
+    /// Show step `n` (0 = just booted).
+    Goto(usize),
+    /// One step back.
+    Back,
+    /// One step forward.
+    Forward,
+    /// Choose the process.
+    SelectPid(u32),
+    /// The address field's text changed.
+    SetAddress(String),
+    /// Choose the access to check.
+    SetAccess(AccessChoice),
+    /// Choose a frame (None: none).
+    SelectFrame(Option<u64>),
+    /// Go to the frame holding a typed physical address.
+    GotoFrame(String),
+    /// Show a message (an input error found by a view).
+    Fail(String),
+    /// Show an informative message.
+    Inform(String),
+    /// Hide the message.
+    Dismiss,
+}
+
+/// The lab state.
+#[derive(Clone, Debug)]
+pub struct LabState {
+    /// The machine after every operation of the timeline.
+    full: SharedLab,
+    /// The machine at the step shown (the same as `full` at the last step).
+    view: SharedLab,
+    /// The step shown.
+    current: usize,
+    /// Machines of earlier steps.
+    cache: BTreeMap<usize, SharedLab>,
+    /// What is selected.
+    pub selection: Selection,
+    /// The address field's text as typed.
+    pub address_text: String,
+    /// Why the address text does not read, if it does not.
+    pub address_error: Option<String>,
+    /// The last message.
+    pub notice: Option<Notice>,
+    /// Counts every change, for views that cache their work.
+    pub version: u64,
+}
+
+impl PartialEq for LabState {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && self.full == other.full && self.view == other.view
+    }
+}
+
+impl Default for LabState {
+    fn default() -> Self {
+        LabState::new(Preset::Xv6Public)
+    }
+}
+
+/// The default address shown in the translate field.
+pub const DEFAULT_ADDRESS: &str = "0x00403abc";
+
+impl LabState {
+    /// A new lab on `preset`, with the first process made.
+    #[must_use]
+    pub fn new(preset: Preset) -> LabState {
+        let mut lab = Lab::new(preset, ShmMode::Lab);
+        let made = lab.apply(Op::Userinit).is_ok();
+        let mut s = LabState::around(lab);
+        s.selection.pid = made.then_some(1);
+        s.set_address_text(DEFAULT_ADDRESS.into());
+        s
+    }
+
+    fn around(lab: Lab) -> LabState {
+        let n = lab.steps().len();
+        let full = SharedLab::new(lab);
+        LabState {
+            view: full.clone(),
+            full,
+            current: n,
+            cache: BTreeMap::new(),
+            selection: Selection::default(),
+            address_text: String::new(),
+            address_error: None,
+            notice: None,
+            version: 0,
+        }
+    }
+
+    /// The machine at the step shown.
+    #[must_use]
+    pub fn lab(&self) -> Ref<'_, Lab> {
+        self.view.borrow()
+    }
+
+    /// The machine at the last step (it holds every step's record).
+    #[must_use]
+    pub fn full(&self) -> Ref<'_, Lab> {
+        self.full.borrow()
+    }
+
+    /// The shown machine, to hand to a view.
+    #[must_use]
+    pub fn view_lab(&self) -> SharedLab {
+        self.view.clone()
+    }
+
+    /// The step shown (0 = just booted).
+    #[must_use]
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    /// Number of operations in the timeline.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.full().steps().len()
+    }
+
+    /// True when the timeline has no operations.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The scenario of the whole timeline.
+    #[must_use]
+    pub fn scenario(&self) -> Scenario {
+        self.full().scenario().clone()
+    }
+
+    /// The paging scheme.
+    #[must_use]
+    pub fn scheme(&self) -> SchemeKind {
+        self.lab().kernel().info().scheme
+    }
+
+    /// The record of step `i` (0: boot), if there is one.
+    #[must_use]
+    pub fn step(&self, i: usize) -> Option<Step> {
+        let full = self.full();
+        if i == 0 { Some(full.boot_step().clone()) } else { full.steps().get(i - 1).cloned() }
+    }
+
+    /// What the address bar should hold.
+    #[must_use]
+    pub fn link(&self) -> LinkState {
+        LinkState { scenario: self.scenario(), step: self.current, selection: self.selection.clone() }
+    }
+
+    /// The link's fragment (without `#`).
+    #[must_use]
+    pub fn fragment(&self) -> String {
+        link::encode(&self.link())
+    }
+
+    fn set_address_text(&mut self, text: String) {
+        match input::parse_address(&text, self.scheme()) {
+            Ok(v) => {
+                self.selection.address = Some(v);
+                self.address_error = None;
+            }
+            Err(e) => self.address_error = Some(e),
+        }
+        self.address_text = text;
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice::Error(text.into()));
+    }
+
+    /// Show step `k`, rebuilding (or taking from the cache) its machine.
+    fn goto(&mut self, k: usize) {
+        let n = self.len();
+        if k > n {
+            self.error(format!("there is no step {k}: the timeline has steps 0 to {n}"));
+            return;
+        }
+        self.current = k;
+        if k == n {
+            self.view = self.full.clone();
+        } else if let Some(l) = self.cache.get(&k) {
+            self.view = l.clone();
+        } else {
+            let lab = SharedLab::new(self.full().prefix(k));
+            if self.cache.len() >= CACHE {
+                // Forget the cached step farthest from this one.
+                if let Some(&far) = self.cache.keys().max_by_key(|&&i| i.abs_diff(k)) {
+                    self.cache.remove(&far);
+                }
+            }
+            self.cache.insert(k, lab.clone());
+            self.view = lab;
+        }
+        self.notice = None;
+        self.fix_pid();
+    }
+
+    /// Keep the selected process if it exists here, else pick one that does.
+    fn fix_pid(&mut self) {
+        let lab = self.view.borrow();
+        let procs = lab.kernel().procs();
+        let keep = self.selection.pid.is_some_and(|p| procs.get(p).is_some());
+        if !keep {
+            let first = procs.live().map(|p| p.pid).max();
+            drop(lab);
+            self.selection.pid = first;
+        }
+    }
+
+    /// Run `op` at the step shown; later steps are dropped if it runs.
+    fn run(&mut self, op: Op) {
+        let n = self.len();
+        let k = self.current;
+        let shown = short(&print_op(&op), 120);
+        let outcome = if k < n {
+            let mut lab = self.full().prefix(k);
+            lab.apply(op.clone()).map(|s| s.clone()).map(|s| (Some(lab), s))
+        } else {
+            let mut lab = self.full.0.borrow_mut();
+            lab.apply(op.clone()).map(|s| (None, s.clone()))
+        };
+        match outcome {
+            Err(reject) => {
+                self.error(format!("`{shown}` was not run: {reject}. Nothing changed."));
+            }
+            Ok((fresh, step)) => {
+                if let Some(lab) = fresh {
+                    self.full = SharedLab::new(lab);
+                    self.cache.retain(|&i, _| i <= k);
+                }
+                self.view = self.full.clone();
+                self.current = self.len();
+                let dropped = if k < n { format!(" Steps {} to {n} were dropped.", k + 1) } else { String::new() };
+                let r = &step.result;
+                match &r.error {
+                    Some(e) => {
+                        self.error(format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
+                    }
+                    None => {
+                        let mut text = format!("`{shown}` returned {}", r.value);
+                        if !r.bytes.is_empty() {
+                            text.push_str(&format!(" and read {}", bytes_text(&r.bytes)));
+                        }
+                        text.push_str(&format!(". {}.{dropped}", step.counts));
+                        self.notice = Some(Notice::Info(text));
+                    }
+                }
+                match (&op, &r.error) {
+                    (Op::Userinit, None) => self.selection.pid = Some(1),
+                    (Op::Fork { .. }, None) => self.selection.pid = u32::try_from(r.value).ok(),
+                    _ => {}
+                }
+                self.fix_pid();
+            }
+        }
+    }
+
+    /// The operation a form asks for, on the selected process.
+    fn op_of(&self, call: Call) -> Result<Op, String> {
+        if call == Call::Userinit {
+            return Ok(Op::Userinit);
+        }
+        if let Call::FailAlloc(t) = &call {
+            let t = t.trim();
+            if t == "off" {
+                return Ok(Op::FailAlloc { after: None });
+            }
+            let n = input::parse_int(t, "failalloc's count", 0, i64::MAX)?;
+            return Ok(Op::FailAlloc { after: Some(n as u64) });
+        }
+        let Some(pid) = self.selection.pid else {
+            return Err("choose a process first (there is none yet: run userinit)".into());
+        };
+        let scheme = self.scheme();
+        Ok(match call {
+            Call::Fork => Op::Fork { pid },
+            Call::Exit => Op::Exit { pid },
+            Call::Wait => Op::Wait { pid },
+            Call::Kill => Op::Kill { pid },
+            Call::Sbrk(n) => Op::Sbrk { pid, n: input::parse_int(&n, "sbrk's n (bytes)", i64::MIN, i64::MAX)? },
+            Call::OpenShm(id) => Op::OpenShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? },
+            Call::CloseShm(id) => {
+                Op::CloseShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? }
+            }
+            Call::Read { va, len } => {
+                let va = input::parse_address(&va, scheme)?;
+                let len = input::parse_int(&len, "the number of bytes to read", 1, 4096)? as u64;
+                Op::Read { pid, va, len }
+            }
+            Call::Write { va, bytes } => {
+                let va = input::parse_address(&va, scheme)?;
+                write_op(pid, va, &bytes)?
+            }
+            Call::Exec { path, args } => {
+                let path = path.trim().to_string();
+                if path.is_empty() {
+                    return Err("choose a program to exec".into());
+                }
+                let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+                let mut argv = vec![name.into_bytes()];
+                argv.extend(input::split_args(&args)?);
+                Op::Exec { pid, path, argv }
+            }
+            Call::Userinit | Call::FailAlloc(_) => unreachable_op(),
+        })
+    }
+
+    /// Add an uploaded program, after checking it is one this machine loads.
+    fn upload(&mut self, name: &str, bytes: Vec<u8>) {
+        if let Err(e) = input::check_upload_size(name, bytes.len() as u64) {
+            self.error(e);
+            return;
+        }
+        let class = match self.lab().kernel().info().port {
+            Port::Xv6Public => ElfClass::Elf32,
+            Port::Xv6Riscv => ElfClass::Elf64,
+        };
+        let path = input::upload_path(name);
+        match elf::summary(&bytes, class) {
+            Err(e) => self.error(format!(
+                "{} was not added: it is not a program this machine can load: {e}. Nothing changed.",
+                short(name, 60)
+            )),
+            Ok(sum) => {
+                let len = bytes.len();
+                self.run(Op::File { path: path.clone(), bytes });
+                if !self.notice.as_ref().is_some_and(Notice::is_error) {
+                    self.notice = Some(Notice::Info(format!(
+                        "{path} added ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
+                        elf::machine_name(sum.header.machine),
+                        sum.header.entry,
+                        sum.phdrs.len()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The state after `action` (the reducer's logic, for the host too).
+    ///
+    /// The machine at the last step is shared by `self` and the state
+    /// returned, and an operation run at the last step changes it in place
+    /// (so that a step costs one operation, not a replay of the timeline):
+    /// after this call, use the returned state, not `self`, as the page does.
+    #[must_use]
+    pub fn reduce_with(&self, action: Action) -> LabState {
+        let mut s = self.clone();
+        s.version = self.version.wrapping_add(1);
+        match action {
+            Action::Call(call) => match s.op_of(call) {
+                Ok(op) => s.run(op),
+                Err(e) => s.error(e),
+            },
+            Action::Run(op) => s.run(op),
+            Action::Upload { name, bytes } => s.upload(&name, bytes),
+            Action::NewLab(p) => {
+                let v = s.version;
+                s = LabState::new(p);
+                s.version = v;
+                s.notice = Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
+            }
+            Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
+                Some(Ok(sc)) => match Lab::from_scenario(&sc) {
+                    Ok(lab) => {
+                        let v = s.version;
+                        s = LabState::around(lab);
+                        s.version = v;
+                        s.selection.pid = sc.ops.iter().rev().find_map(Op::pid);
+                        s.fix_pid();
+                        s.set_address_text(DEFAULT_ADDRESS.into());
+                        s.notice = Some(Notice::Info(format!(
+                            "Loaded the built-in scenario {name}: {} steps. Step back and forward through it below.",
+                            sc.ops.len()
+                        )));
+                    }
+                    Err(e) => s.error(format!("the built-in scenario {name} does not replay: {e}")),
+                },
+                Some(Err(e)) => s.error(format!("the built-in scenario {name} does not read: {e}")),
+                None => s.error(format!("there is no built-in scenario called {}", short(&name, 40))),
+            },
+            Action::OpenLink(fragment) => {
+                let v = s.version;
+                match link::decode(&fragment) {
+                    Ok(Some((ls, lab))) => {
+                        s = LabState::around(lab);
+                        s.version = v;
+                        s.goto(ls.step);
+                        let addr = ls.selection.address.map(|a| format!("{a:#x}"));
+                        s.selection = ls.selection;
+                        s.set_address_text(addr.unwrap_or_else(|| DEFAULT_ADDRESS.into()));
+                        s.fix_pid();
+                    }
+                    Ok(None) => {
+                        s = LabState::new(Preset::Xv6Public);
+                        s.version = v;
+                    }
+                    Err(e) => {
+                        s = LabState::new(Preset::Xv6Public);
+                        s.version = v;
+                        s.error(format!("This link could not be opened: {e}. Here is a clean lab instead."));
+                    }
+                }
+            }
+            Action::Goto(k) => s.goto(k),
+            Action::Back => {
+                if s.current == 0 {
+                    s.error("this is step 0, the machine just booted: there is nothing before it");
+                } else {
+                    s.goto(s.current - 1);
+                }
+            }
+            Action::Forward => {
+                if s.current >= s.len() {
+                    s.error("this is the last step: run an operation to add one");
+                } else {
+                    s.goto(s.current + 1);
+                }
+            }
+            Action::SelectPid(pid) => {
+                if s.lab().kernel().procs().get(pid).is_some() {
+                    s.selection.pid = Some(pid);
+                } else {
+                    s.error(format!("there is no process with pid {pid} at this step"));
+                }
+            }
+            Action::SetAddress(text) => s.set_address_text(text),
+            Action::SetAccess(a) => s.selection.access = a,
+            Action::SelectFrame(f) => s.selection.frame = f,
+            Action::GotoFrame(text) => {
+                let info = s.lab().kernel().info().clone();
+                match input::parse_address(&text, SchemeKind::Sv39) {
+                    Err(e) => s.error(format!("frame address: {e}")),
+                    Ok(pa) if pa < info.ram_base || pa >= info.phystop => s.error(format!(
+                        "{pa:#x} is not in RAM: physical memory here goes from {:#x} to {:#x} (PHYSTOP)",
+                        info.ram_base, info.phystop
+                    )),
+                    Ok(pa) => s.selection.frame = Some(pa & !0xfff),
+                }
+            }
+            Action::Fail(e) => s.error(e),
+            Action::Inform(t) => s.notice = Some(Notice::Info(t)),
+            Action::Dismiss => s.notice = None,
+        }
+        s
+    }
+}
+
+/// The `write` operation for a byte list typed as in the scenario language.
+fn write_op(pid: u32, va: u64, bytes: &str) -> Result<Op, String> {
+    let t = bytes.trim();
+    if t.is_empty() {
+        return Err("type what to write: text in quotes like \"hi\", or bytes like 10 0x41".into());
+    }
+    if t.contains('\n') {
+        return Err("what to write must fit on one line (use \\n for a newline inside quotes)".into());
+    }
+    let line = format!("write {pid} {va:#x} {t}");
+    match scenario::parse(&line) {
+        Ok(sc) => match sc.ops.into_iter().next() {
+            Some(op @ Op::Write { .. }) => Ok(op),
+            _ => Err("type what to write: text in quotes like \"hi\", or bytes like 10 0x41".into()),
+        },
+        Err(e) => Err(format!("what to write: {}", e.message)),
+    }
+}
+
+fn unreachable_op() -> Op {
+    // Userinit and FailAlloc are handled before the match; this keeps the match total.
+    Op::Userinit
+}
+
+/// Bytes read, for a message: `10 (0x0a)` for one, a list for more.
+fn bytes_text(b: &[u8]) -> String {
+    if b.len() == 1 {
+        return format!("the byte {} ({:#04x})", b[0], b[0]);
+    }
+    let shown: Vec<String> = b.iter().take(16).map(|x| format!("{x:02x}")).collect();
+    let more = if b.len() > 16 { format!(" … ({} bytes)", b.len()) } else { String::new() };
+    format!("the bytes {}{more}", shown.join(" "))
+}
+
+/// At most `max` characters of `s`.
+#[must_use]
+pub fn short(s: &str, max: usize) -> String {
+    if s.chars().count() > max { format!("{}…", s.chars().take(max).collect::<String>()) } else { s.to_string() }
+}
+
+impl Reducible for LabState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        Rc::new(self.reduce_with(action))
+    }
+}
