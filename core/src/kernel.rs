@@ -458,3 +458,77 @@ pub trait Kernel {
 
 /// The most bytes one user read or write of the lab may move (16 pages).
 pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;
+
+/// The [`Kernel`] methods both ports answer from fields of the same names
+/// (`hw`, `kmem`, `ptable`, `shm`, `shm_mode`, `cur`).
+macro_rules! kernel_fields {
+    () => {
+        fn info(&self) -> &MachineInfo {
+            self.machine_info()
+        }
+        fn procs(&self) -> &ProcTable {
+            &self.ptable
+        }
+        fn kmem(&self) -> &Kmem {
+            &self.kmem
+        }
+        fn kmem_mut(&mut self) -> &mut Kmem {
+            &mut self.kmem
+        }
+        fn mem(&self) -> &dyn PhysMem {
+            &self.hw
+        }
+        fn shm(&self) -> &ShmTable {
+            &self.shm
+        }
+        fn shm_mode(&self) -> ShmMode {
+            self.shm_mode
+        }
+        fn current(&self) -> Option<u32> {
+            self.cur
+        }
+        fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+            self.exit_inner(tr, pid)
+        }
+        fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+            self.wait_inner(tr, pid)
+        }
+        fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+            self.ptable.runnable(pid)?;
+            if self.ptable.initproc == Some(pid) {
+                return Err(crate::Panic("init exiting".into()).into());
+            }
+            tr.call(
+                "kill",
+                || alloc::format!("pid={pid}"),
+                |tr| {
+                    self.ptable.mark_killed(pid);
+                    tr.note(|| {
+                        alloc::format!("pid {pid} is marked killed; it calls exit when it next returns to user space")
+                    });
+                },
+            );
+            self.exit_inner(tr, pid)
+        }
+        fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+            tr.call("userinit", alloc::string::String::new, |tr| self.userinit_inner(tr))
+        }
+        fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+            tr.call("fork", || alloc::format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
+        }
+        fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+            tr.call("sbrk", || alloc::format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
+        }
+        fn user_access(
+            &mut self,
+            tr: &mut Trace,
+            pid: u32,
+            va: u64,
+            access: Access,
+            bytes: &mut [u8],
+        ) -> Result<SysRet, Reject> {
+            self.access(tr, pid, va, access, bytes)
+        }
+    };
+}
+pub(crate) use kernel_fields;

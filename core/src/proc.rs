@@ -6,6 +6,7 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::elf::Phdr;
+use crate::kernel::Reject;
 
 /// A process slot's state (xv6: `enum procstate`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -216,5 +217,67 @@ impl ProcTable {
     /// Live processes.
     pub fn live(&self) -> impl Iterator<Item = &Proc> {
         self.procs.iter().filter(|p| p.is_live())
+    }
+
+    /// Pass `pid`'s children to init (xv6: the loop in `exit`, `reparent`).
+    /// Returns the pids passed on.
+    pub fn reparent(&mut self, pid: u32) -> Vec<u32> {
+        let init = self.initproc;
+        let mut moved = Vec::new();
+        for c in &mut self.procs {
+            if c.is_live() && c.parent == Some(pid) {
+                c.parent = init;
+                moved.push(c.pid);
+            }
+        }
+        moved
+    }
+
+    /// What `wait` finds among `pid`'s children, scanning slots in order as
+    /// xv6 does: the first zombie's slot and pid, `None` if there are no
+    /// children at all (wait returns -1).
+    ///
+    /// # Errors
+    /// [`Reject::WouldBlock`] if there are children but none has exited.
+    pub fn zombie_child(&self, pid: u32) -> Result<Option<(usize, u32)>, Reject> {
+        let mut any = false;
+        for (slot, c) in self.procs.iter().enumerate() {
+            if c.is_live() && c.parent == Some(pid) {
+                if c.state == ProcState::Zombie {
+                    return Ok(Some((slot, c.pid)));
+                }
+                any = true;
+            }
+        }
+        if any {
+            return Err(Reject::WouldBlock {
+                why: alloc::format!("pid {pid} has children but none has exited: wait would sleep until one does"),
+            });
+        }
+        Ok(None)
+    }
+
+    /// Mark `pid` killed; a sleeping process is woken so it can notice (xv6: `kill`).
+    pub fn mark_killed(&mut self, pid: u32) {
+        if let Some(p) = self.get_mut(pid) {
+            p.killed = true;
+            if p.state == ProcState::Sleeping {
+                p.state = ProcState::Runnable;
+            }
+        }
+    }
+
+    /// The live process `pid`, if it can make system calls.
+    ///
+    /// # Errors
+    /// [`Reject::NoSuchProcess`], or [`Reject::NotRunnable`] for a zombie.
+    pub fn runnable(&self, pid: u32) -> Result<&Proc, Reject> {
+        let p = self.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        match p.state {
+            ProcState::Zombie | ProcState::Embryo | ProcState::Unused => {
+                Err(Reject::NotRunnable { pid, state: p.state })
+            }
+            _ => Ok(p),
+        }
     }
 }

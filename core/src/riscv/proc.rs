@@ -14,7 +14,7 @@ use crate::kernel::{
     AccessError, ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet,
 };
 use crate::mem::{Hal, PhysMem};
-use crate::proc::{ArgString, Image, Proc, ProcState, ProcTable, UserRegs};
+use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
 use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
 use crate::scheme::{Access, AccessKind, Sv39};
 use crate::shm::{self, ShmHost, ShmMode, ShmTable};
@@ -44,20 +44,10 @@ pub fn flags2perm(flags: u32) -> u64 {
 }
 
 impl<H: Hal> RiscvKernel<H> {
-    fn runnable(&self, pid: u32) -> Result<&Proc, Reject> {
-        let p = self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        match p.state {
-            ProcState::Zombie | ProcState::Embryo | ProcState::Unused => {
-                Err(Reject::NotRunnable { pid, state: p.state })
-            }
-            _ => Ok(p),
-        }
-    }
-
     /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
     /// goes into satp only on the way back to user space (see [`Self::usertrapret`]).
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
-        self.runnable(pid)?;
+        self.ptable.runnable(pid)?;
         if self.cur != Some(pid) {
             tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
         }
@@ -256,7 +246,7 @@ impl<H: Hal> RiscvKernel<H> {
 
     fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
-        let parent = self.runnable(pid)?.clone();
+        let parent = self.ptable.runnable(pid)?.clone();
         let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
             ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
             ShmMode::Note => (Vec::new(), Vec::new()),
@@ -594,7 +584,7 @@ impl<H: Hal> RiscvKernel<H> {
             "growproc",
             || format!("n={n}"),
             |tr| -> Result<SysRet, Reject> {
-                let p = self.runnable(pid)?.clone();
+                let p = self.ptable.runnable(pid)?.clone();
                 let sz = p.sz;
                 // The C code adds an int to a uint64: the int is sign-extended.
                 let newsz = sz.wrapping_add(i64::from(n) as u64);
@@ -633,7 +623,7 @@ impl<H: Hal> RiscvKernel<H> {
     }
 
     fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
+        self.ptable.runnable(pid)?;
         if self.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
@@ -643,12 +633,8 @@ impl<H: Hal> RiscvKernel<H> {
                 shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
             }
             // Give any children to init.
-            let init = self.ptable.initproc;
-            for c in &mut self.ptable.procs {
-                if c.is_live() && c.parent == Some(pid) {
-                    c.parent = init;
-                    tr.push(Event::Note { text: format!("pid {} is passed to init (reparent)", c.pid) });
-                }
+            for c in self.ptable.reparent(pid) {
+                tr.push(Event::Note { text: format!("pid {c} is passed to init (reparent)") });
             }
             let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
             p.state = ProcState::Zombie;
@@ -661,24 +647,11 @@ impl<H: Hal> RiscvKernel<H> {
     }
 
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
-        let kids: Vec<(usize, u32, ProcState)> = self
-            .ptable
-            .procs
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_live() && c.parent == Some(pid))
-            .map(|(i, c)| (i, c.pid, c.state))
-            .collect();
-        let Some(&(slot, cpid, _)) = kids.iter().find(|k| k.2 == ProcState::Zombie) else {
-            if kids.is_empty() {
-                self.schedule(tr, pid)?;
-                tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
-                return Ok(SysRet::err(SysError::Wait));
-            }
-            return Err(Reject::WouldBlock {
-                why: format!("pid {pid} has children but none has exited: wait would sleep until one does"),
-            });
+        self.ptable.runnable(pid)?;
+        let Some((slot, cpid)) = self.ptable.zombie_child(pid)? else {
+            self.schedule(tr, pid)?;
+            tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
+            return Ok(SysRet::err(SysError::Wait));
         };
         if self.shm_mode == ShmMode::Note {
             let c = self.ptable.procs[slot].clone();
@@ -695,31 +668,10 @@ impl<H: Hal> RiscvKernel<H> {
         Ok(r)
     }
 
-    fn kill_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
-        if self.ptable.initproc == Some(pid) {
-            return Err(Panic("init exiting".into()).into());
-        }
-        tr.call(
-            "kill",
-            || format!("pid={pid}"),
-            |tr| {
-                if let Some(p) = self.ptable.get_mut(pid) {
-                    p.killed = true;
-                    if p.state == ProcState::Sleeping {
-                        p.state = ProcState::Runnable;
-                    }
-                }
-                tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
-            },
-        );
-        self.exit_inner(tr, pid)
-    }
-
     fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         self.usertrapret(tr, pid);
-        let root = self.runnable(pid)?.root;
+        let root = self.ptable.runnable(pid)?.root;
         let Self { hw, kmem, .. } = self;
         let r = walk::user_access::<Sv39>(hw, |pa| kmem.owner(pa), tr, pid, root, va, data, bytes);
         match r {
@@ -806,35 +758,9 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
 }
 
 impl<H: Hal> Kernel for RiscvKernel<H> {
-    fn info(&self) -> &MachineInfo {
-        self.machine_info()
-    }
-    fn procs(&self) -> &ProcTable {
-        &self.ptable
-    }
-    fn kmem(&self) -> &Kmem {
-        &self.kmem
-    }
-    fn mem(&self) -> &dyn PhysMem {
-        &self.hw
-    }
-    fn shm(&self) -> &ShmTable {
-        &self.shm
-    }
-    fn shm_mode(&self) -> ShmMode {
-        self.shm_mode
-    }
+    crate::kernel::kernel_fields!();
     fn kernel_root(&self) -> u64 {
         self.kernel_pagetable
-    }
-    fn current(&self) -> Option<u32> {
-        self.cur
-    }
-    fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
-        tr.call("userinit", String::new, |tr| self.userinit_inner(tr))
-    }
-    fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        tr.call("fork", || format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
     }
     fn exec(
         &mut self,
@@ -845,18 +771,6 @@ impl<H: Hal> Kernel for RiscvKernel<H> {
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
         self.sys_exec(tr, pid, path, file, argv)
-    }
-    fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
-        tr.call("sbrk", || format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
-    }
-    fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.exit_inner(tr, pid)
-    }
-    fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.wait_inner(tr, pid)
-    }
-    fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.kill_inner(tr, pid)
     }
     fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
@@ -869,18 +783,5 @@ impl<H: Hal> Kernel for RiscvKernel<H> {
         let r = shm::close(self, tr, pid, id)?;
         self.usertrapret(tr, pid);
         Ok(r)
-    }
-    fn user_access(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        va: u64,
-        access: Access,
-        bytes: &mut [u8],
-    ) -> Result<SysRet, Reject> {
-        self.access(tr, pid, va, access, bytes)
-    }
-    fn kmem_mut(&mut self) -> &mut Kmem {
-        &mut self.kmem
     }
 }

@@ -25,20 +25,9 @@ use crate::{Panic, VmFail};
 const PG: u32 = PGSIZE as u32;
 
 impl<H: Hal> X86Kernel<H> {
-    /// The live process `pid`, able to run.
-    fn runnable(&self, pid: u32) -> Result<&crate::proc::Proc, Reject> {
-        let p = self.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        match p.state {
-            ProcState::Zombie | ProcState::Embryo | ProcState::Unused => {
-                Err(Reject::NotRunnable { pid, state: p.state })
-            }
-            _ => Ok(p),
-        }
-    }
-
     /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
-        self.runnable(pid)?;
+        self.ptable.runnable(pid)?;
         if self.cur != Some(pid) {
             tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));
         }
@@ -114,7 +103,7 @@ impl<H: Hal> X86Kernel<H> {
 
     fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
-        let parent = self.runnable(pid)?.clone();
+        let parent = self.ptable.runnable(pid)?.clone();
         let sz = parent.sz as u32;
         let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
             ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
@@ -357,7 +346,7 @@ impl<H: Hal> X86Kernel<H> {
             "growproc",
             || format!("n={n}"),
             |tr| {
-                let p = self.runnable(pid)?.clone();
+                let p = self.ptable.runnable(pid)?.clone();
                 let sz = p.sz as u32;
                 let pgdir = p.root as u32;
                 let newsz = sz.wrapping_add(n as u32);
@@ -407,7 +396,7 @@ impl<H: Hal> X86Kernel<H> {
 
     /// exit: the process becomes a zombie; its memory is freed when its parent waits.
     fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
+        self.ptable.runnable(pid)?;
         if self.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
@@ -438,24 +427,11 @@ impl<H: Hal> X86Kernel<H> {
 
     /// wait: free a zombie child's kernel stack and memory, return its pid.
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
-        let kids: Vec<(usize, u32, ProcState)> = self
-            .ptable
-            .procs
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.is_live() && c.parent == Some(pid))
-            .map(|(i, c)| (i, c.pid, c.state))
-            .collect();
-        let Some(&(slot, cpid, _)) = kids.iter().find(|k| k.2 == ProcState::Zombie) else {
-            if kids.is_empty() {
-                self.schedule(tr, pid)?;
-                tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
-                return Ok(SysRet::err(SysError::Wait));
-            }
-            return Err(Reject::WouldBlock {
-                why: format!("pid {pid} has children but none has exited: wait would sleep until one does"),
-            });
+        self.ptable.runnable(pid)?;
+        let Some((slot, cpid)) = self.ptable.zombie_child(pid)? else {
+            self.schedule(tr, pid)?;
+            tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
+            return Ok(SysRet::err(SysError::Wait));
         };
         let root = self.ptable.procs[slot].root as u32;
         if self.shm_mode == ShmMode::Note {
@@ -483,31 +459,10 @@ impl<H: Hal> X86Kernel<H> {
         })
     }
 
-    fn kill_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.runnable(pid)?;
-        if self.ptable.initproc == Some(pid) {
-            return Err(Panic("init exiting".into()).into());
-        }
-        tr.call(
-            "kill",
-            || format!("pid={pid}"),
-            |tr| {
-                if let Some(p) = self.ptable.get_mut(pid) {
-                    p.killed = true;
-                    if p.state == ProcState::Sleeping {
-                        p.state = ProcState::Runnable;
-                    }
-                }
-                tr.note(|| format!("pid {pid} is marked killed; it calls exit when it next returns to user space"));
-            },
-        );
-        self.exit_inner(tr, pid)
-    }
-
     /// A user access of `len` bytes at `va` in `pid`, through the MMU, page by page.
     fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
-        let root = self.runnable(pid)?.root;
+        let root = self.ptable.runnable(pid)?.root;
         let Self { hw, kmem, .. } = self;
         let r = walk::user_access::<X86>(hw, |pa| kmem.owner(pa), tr, pid, root, va, data, bytes);
         match r {
@@ -594,35 +549,9 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
 }
 
 impl<H: Hal> Kernel for X86Kernel<H> {
-    fn info(&self) -> &MachineInfo {
-        self.machine_info()
-    }
-    fn procs(&self) -> &ProcTable {
-        &self.ptable
-    }
-    fn kmem(&self) -> &Kmem {
-        &self.kmem
-    }
-    fn mem(&self) -> &dyn PhysMem {
-        &self.hw
-    }
-    fn shm(&self) -> &ShmTable {
-        &self.shm
-    }
-    fn shm_mode(&self) -> ShmMode {
-        self.shm_mode
-    }
+    crate::kernel::kernel_fields!();
     fn kernel_root(&self) -> u64 {
         u64::from(self.kpgdir)
-    }
-    fn current(&self) -> Option<u32> {
-        self.cur
-    }
-    fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
-        tr.call("userinit", String::new, |tr| self.userinit_inner(tr))
-    }
-    fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        tr.call("fork", || format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
     }
     fn exec(
         &mut self,
@@ -634,18 +563,6 @@ impl<H: Hal> Kernel for X86Kernel<H> {
     ) -> Result<SysRet, Reject> {
         self.exec_inner(tr, pid, path, file, argv)
     }
-    fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
-        tr.call("sbrk", || format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
-    }
-    fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.exit_inner(tr, pid)
-    }
-    fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.wait_inner(tr, pid)
-    }
-    fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.kill_inner(tr, pid)
-    }
     fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         shm::open(self, tr, pid, id)
@@ -653,18 +570,5 @@ impl<H: Hal> Kernel for X86Kernel<H> {
     fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         shm::close(self, tr, pid, id)
-    }
-    fn user_access(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        va: u64,
-        access: Access,
-        bytes: &mut [u8],
-    ) -> Result<SysRet, Reject> {
-        self.access(tr, pid, va, access, bytes)
-    }
-    fn kmem_mut(&mut self) -> &mut Kmem {
-        &mut self.kmem
     }
 }
