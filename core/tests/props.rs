@@ -146,8 +146,14 @@ fn run_random(preset: Preset, acts: &[Act]) {
     assert_eq!(lab.kernel().shm().used().count(), init_shm);
 }
 
+/// Cases for the operation sequences: 48, or `PAGELAB_CASES` for a deeper run.
+fn cases(default: u32) -> ProptestConfig {
+    let n = std::env::var("PAGELAB_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    ProptestConfig { cases: n, ..ProptestConfig::default() }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(cases(48))]
 
     #[test]
     fn random_operations_never_leak_on_x86(acts in prop::collection::vec(act(), 1..40)) {
@@ -313,7 +319,7 @@ fn mangle(orig: &[u8], edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(cases(96))]
 
     #[test]
     fn exec_survives_mangled_programs(
@@ -328,5 +334,29 @@ proptest! {
         j.extend_from_slice(&junk);
         fuzz_exec(Preset::Xv6PublicTiny, j.clone());
         fuzz_exec(Preset::Xv6RiscvTiny, j);
+    }
+}
+
+/// The note's shared-memory code may leak and the lab may refuse steps, but
+/// nothing may panic, and the allocator's own books must still balance.
+fn run_random_note(preset: Preset, acts: &[Act]) {
+    let mut lab = Lab::new(preset, ShmMode::Note);
+    lab.apply(Op::Userinit).unwrap();
+    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] }).unwrap();
+    for a in acts {
+        let Some(op) = to_op(&lab, a) else { continue };
+        let _ = lab.apply(op);
+        let k = lab.kernel();
+        assert_eq!(k.kmem().countfree(k.mem()), k.kmem().nfree(), "{preset}");
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(48))]
+
+    #[test]
+    fn the_notes_code_never_panics(acts in prop::collection::vec(act(), 1..40)) {
+        run_random_note(Preset::Xv6PublicTiny, &acts);
+        run_random_note(Preset::Xv6RiscvTiny, &acts);
     }
 }

@@ -209,7 +209,14 @@ struct JsonRun<'a> {
 
 fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
     let s = load(file)?;
-    let mut lab = Lab::new(s.preset, s.shm);
+    // The preset line's symbol overrides (end=, data=, ...) apply here too, as in `show`.
+    let mut lab = match Lab::with_layout(s.preset, s.layout.clone(), s.shm) {
+        Ok(lab) => lab,
+        Err(e) => {
+            eprintln!("pagelab: the preset line makes an impossible machine: {e}");
+            return Err(BAD_INPUT);
+        }
+    };
     let scheme = lab.kernel().info().scheme;
     let text = format == Format::Text;
     if text {

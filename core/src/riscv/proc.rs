@@ -612,8 +612,10 @@ impl<H: Hal> RiscvKernel<H> {
                 } else {
                     sz
                 };
-                if let Some(p) = self.ptable.get_mut(pid) {
-                    p.sz = result;
+                if let Some(q) = self.ptable.get_mut(pid) {
+                    // Closing shared pages may have moved sz and holes; growproc decides sz.
+                    q.sz = result;
+                    q.holes = p.holes.iter().copied().filter(|&h| h < PGROUNDUP(result)).collect();
                 }
                 Ok(SysRet::ok(sz as i64))
             },

@@ -350,6 +350,8 @@ impl<H: Hal> X86Kernel<H> {
                 let sz = p.sz as u32;
                 let pgdir = p.root as u32;
                 let newsz = sz.wrapping_add(n as u32);
+                // Closing shared pages may move sz and holes; growproc decides sz.
+                let holes_before = p.holes.clone();
                 let result = if n > 0 {
                     match self.allocuvm(tr, pgdir, sz, newsz, pid) {
                         Ok(s) => s,
@@ -378,6 +380,8 @@ impl<H: Hal> X86Kernel<H> {
                         tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
                         if let Some(p) = self.ptable.get_mut(pid) {
                             p.freed_below_sz = true;
+                            p.sz = u64::from(sz);
+                            p.holes = holes_before;
                         }
                         return Ok(SysRet::err(SysError::Sbrk(SbrkError::ShrankToZero)));
                     }
@@ -387,6 +391,7 @@ impl<H: Hal> X86Kernel<H> {
                 };
                 if let Some(p) = self.ptable.get_mut(pid) {
                     p.sz = u64::from(result);
+                    p.holes = holes_before.into_iter().filter(|&h| h < PGROUNDUP(p.sz)).collect();
                 }
                 self.switchuvm(tr, pid);
                 Ok(SysRet::ok(i64::from(sz)))
