@@ -231,3 +231,21 @@ fn show_prints_a_page_table_and_stack() {
     let o = pagelab(&["show", "builtin:story-x86", "--pid", "3"], None);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn run_applies_the_preset_line_symbols() {
+    // A kernel image ending later leaves fewer free pages: `run` must boot with
+    // the preset line's `end=`, as `show` does (pagelab-kernel relies on it).
+    let free = |preset: &str| {
+        let o = pagelab(&["run", "--quiet", "-"], Some(&format!("{preset}\nuserinit\n")));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let line = out.lines().find(|l| l.starts_with("  free pages: ")).expect("boot's free count").to_string();
+        line["  free pages: ".len()..].parse::<u64>().expect("a number")
+    };
+    let plain = free("preset xv6-public");
+    let bigger = free("preset xv6-public end=0x80200000");
+    assert!(bigger < plain, "end=0x80200000 gives {bigger} free pages, the default layout {plain}");
+    let o = pagelab(&["run", "--quiet", "-"], Some("preset xv6-public end=0x8e000000\nuserinit\n"));
+    assert_eq!(o.status.code(), Some(2), "an impossible layout is bad input: {}", stderr(&o));
+}
