@@ -24,5 +24,12 @@ pub mod panic;
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
     panic::install();
-    yew::Renderer::<components::App>::new().render();
+    let doc = web_sys::window().and_then(|w| w.document());
+    if let Some(l) = doc.as_ref().and_then(|d| d.get_element_by_id("loading")) {
+        l.remove();
+    }
+    match doc.and_then(|d| d.get_element_by_id("app")) {
+        Some(root) => yew::Renderer::<components::App>::with_root(root).render(),
+        None => yew::Renderer::<components::App>::new().render(),
+    };
 }

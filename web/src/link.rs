@@ -113,7 +113,8 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
     let n = scenario.ops.len();
     let step = step.unwrap_or(n);
     if step > n {
-        return Err(format!("the link asks for step {step}, but its scenario has only {n} steps"));
+        let steps = if n == 1 { "step" } else { "steps" };
+        return Err(format!("the link asks for step {step}, but its scenario has only {n} {steps}"));
     }
     Ok(Some((LinkState { scenario, step, selection: sel }, lab)))
 }
@@ -161,7 +162,7 @@ mod tests {
         assert!(err("#lab=aGVsbG8").contains("does not decompress"));
         assert!(err(&format!("#lab={}", pack("userinit\nfrob 1\n"))).contains("line 2, column 1"));
         assert!(err(&format!("#lab={}", pack("userinit\nfork 9\n"))).contains("no process with pid 9"));
-        assert!(err(&format!("#lab={}&step=5", pack("userinit\n"))).contains("only 1 steps"));
+        assert!(err(&format!("#lab={}&step=5", pack("userinit\n"))).contains("only 1 step"));
         assert!(err(&format!("#lab={}&step=x", pack("userinit\n"))).contains("not a whole number"));
         assert!(err(&format!("#lab={}&acc=zz", pack("userinit\n"))).contains("access"));
         assert!(err(&format!("#lab={}&va=xyz", pack("userinit\n"))).contains("not a hex number"));

@@ -1,5 +1,5 @@
 use pagelab_core::lab::view::usage;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
@@ -94,7 +94,7 @@ pub fn Processes() -> Html {
         let args = args.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let path = program.cast::<HtmlSelectElement>().map(|s| s.value()).unwrap_or_default();
+            let path = value(&program);
             lab.dispatch(Action::Call(Call::Exec { path, args: value(&args) }));
         })
     };
@@ -194,15 +194,18 @@ pub fn Processes() -> Html {
             <h3 id="exec-h">{ format!("exec in {who}") }</h3>
             <form class="exec" onsubmit={on_exec} aria-labelledby="exec-h">
                 <label for="program">{ "Program" }</label>
-                <select id="program" ref={program}>
+                <input id="program" ref={program} list="programs" value="echo" autocomplete="off" spellcheck="false"
+                    aria-describedby="program-help" />
+                <datalist id="programs">
                     for f in files.iter() {
-                        <option value={f.trim_start_matches('/').to_string()} selected={f == "/echo"}>{ f.clone() }</option>
+                        <option value={f.trim_start_matches('/').to_string()}>{ f.clone() }</option>
                     }
-                </select>
+                </datalist>
                 <label for="args">{ "Arguments" }</label>
                 <input id="args" ref={args} placeholder="hello world" autocomplete="off" spellcheck="false"
                     aria-describedby="args-help" />
                 <button type="submit" id="exec-run" disabled={none}>{ "Run exec" }</button>
+                <p class="help" id="program-help">{ format!("Files: {}. Type a path like sh looks one up: echo, /echo and ./echo are the same file.", files.join(", ")) }</p>
                 <p class="help" id="args-help">
                     { format!("argv[0] is the program's name; then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG).", maxarg.saturating_sub(1)) }
                 </p>

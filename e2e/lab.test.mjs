@@ -1,0 +1,310 @@
+// The web lab as a learner uses it, in headless Chromium. Expected values
+// are worked out by hand from xv6 (see the comments), not read from the page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot,
+} from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const hexOf = (s) => BigInt(s.trim());
+
+test('translate an address: the fields as one types, then the walk', async () => {
+  const page = await open(browser);
+  // As they type: "0x4" already splits.
+  await page.fill('#address', '');
+  await page.type('#address', '0x4');
+  await page.waitForFunction(() => document.querySelector('[data-field="offset"] .fhex')?.textContent === '0x4');
+  // 0x00403abc = 0000000001 | 0000000011 | 101010111100: PDX 1, PTX 3, offset 0xabc.
+  await page.fill('#address', '0x00403abc');
+  await page.waitForFunction(() => document.querySelector('[data-field="offset"] .fhex')?.textContent === '0xabc');
+  assert.equal(await text(page, '[data-field="PDX"] .fhex'), '0x1');
+  assert.equal(await text(page, '[data-field="PDX"] .fbits'), '00 0000 0001');
+  assert.equal(await text(page, '[data-field="PTX"] .fhex'), '0x3');
+  assert.equal(await text(page, '[data-field="PTX"] .fbits'), '00 0000 0011');
+  assert.equal(await text(page, '[data-field="offset"] .fbits'), '1010 1011 1100');
+  assert.equal(await text(page, '[data-field="offset"] .fdec'), '2748');
+  // Decimal with # gives the same split: 0x403abc = 4209340.
+  await page.fill('#address', '#4209340');
+  await page.waitForFunction(() => document.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x3');
+  // pid 1 is initcode, one page at 0: nothing at PDX 1.
+  assert.match(await text(page, '#fault-text'), /stopped at the PDX entry: the entry is not present/);
+  await shot(page, 'translate-fault', '.panel.translate');
+
+  // Page 0 is mapped: cr3 -> pgdir[0] -> pgtab[0] -> frame; pa = frame | offset.
+  await page.fill('#address', '0x123');
+  await page.waitForSelector('#pa');
+  const steps = await page.$$eval('#walk li', (ls) => ls.map((l) => l.textContent));
+  assert.equal(steps.length, 4, steps.join('\n'));
+  const cr3 = hexOf(steps[0].match(/cr3 = (0x[0-9a-f]+)/)[1]);
+  const pde = steps[1].match(/entry at (0x[0-9a-f]+)/)[1];
+  assert.equal(hexOf(pde), cr3 + 0n * 4n, 'the PDE for PDX 0 is at cr3 + 0*4');
+  assert.match(steps[1], /PTE_P/);
+  const pgtab = hexOf(steps[1].match(/next table at (0x[0-9a-f]+)/)[1]);
+  assert.equal(hexOf(steps[2].match(/entry at (0x[0-9a-f]+)/)[1]), pgtab + 0n * 4n);
+  const frame = hexOf(steps[2].match(/frame (0x[0-9a-f]+)/)[1]);
+  assert.equal(hexOf(await text(page, '#pa')), frame | 0x123n);
+  // P2V: the kernel sees the same byte at pa + KERNBASE.
+  assert.match(await text(page, '#p2v'), /P2V\(0x[0-9a-f]{8}\) = 0x8[0-9a-f]{7}/);
+  await shot(page, 'translate-walk', '.panel.translate');
+
+  // A kernel address: a user read faults (no user bit); the kernel's read works, and V2P is shown.
+  await page.fill('#address', '0x80100000');
+  await page.waitForSelector('#fault-text');
+  assert.match(await text(page, '#fault-text'), /no user bit/);
+  await page.selectOption('#access', 'kr');
+  await page.waitForSelector('#pa');
+  assert.equal(await text(page, '#pa'), '0x00100000');
+  assert.match(await text(page, '#p2v'), /V2P\(0x80100000\) = va − KERNBASE = 0x00100000/);
+  await assertAlive(page, 'translate');
+});
+
+test('the guard page and a read-only page end the walk with the reason', async () => {
+  const page = await open(browser, linkFor(TINY_PREFIX + 'exec 3 echo hi\n'));
+  // echo is one page: text 0x0, guard 0x1000, stack 0x2000.
+  await page.fill('#address', '0x1ff0');
+  await page.waitForSelector('#fault-text');
+  assert.match(await text(page, '#fault-text'), /no user bit.*guard page/);
+  // xv6-riscv maps text without PTE_W: a user write to it faults as read-only.
+  const rv = await open(browser, linkFor('preset xv6-riscv-tiny\nuserinit\nexecv 1 /init init\n', '&acc=uw'));
+  await rv.fill('#address', '0x10');
+  await rv.waitForSelector('#fault-text');
+  assert.match(await text(rv, '#fault-text'), /read-only/);
+  // The RISC-V vocabulary: L2 | L1 | L0, satp, PTE_V.
+  assert.deepEqual(await rv.$$eval('.field .fname', (f) => f.map((x) => x.firstChild.textContent)),
+    ['sign extension', 'L2', 'L1', 'L0', 'offset']);
+  assert.match(await text(rv, '#walk'), /satp = /);
+  assert.match(await text(rv, '#vocab'), /PTE_V/);
+  await shot(rv, 'translate-riscv', '.panel.translate');
+});
+
+test('exec echo hello world: the stack word by word', async () => {
+  const page = await open(browser);
+  await page.selectOption('#preset', 'xv6-public-tiny');
+  await page.click('#new-lab');
+  await page.waitForFunction(() => document.querySelector('#mem-summary')?.textContent.startsWith('512 frames'));
+  await exec(page, 'init', '');
+  await page.click('#fork');
+  await pick(page, 2);
+  await exec(page, 'sh', '');
+  await page.click('#fork');
+  await pick(page, 3);
+  await exec(page, 'echo', 'hello world');
+  await page.waitForSelector('#stack');
+  await atStep(page, 6, 6);
+  const rows = await page.$$eval('#stack tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  // From core/tests/exec.rs, worked out from xv6's exec: the strings from the top of the
+  // stack page 0x3000 down, each start rounded down to 4; then ustack below them.
+  const want = [
+    ['0x00002fcc', '0xffffffff', /fake return PC.*← sp/],
+    ['0x00002fd0', '0x00000003', /argc/],
+    ['0x00002fd4', '0x00002fd8', /argv \(pointer/],
+    ['0x00002fd8', '0x00002ff8', /argv\[0\]/],
+    ['0x00002fdc', '0x00002ff0', /argv\[1\]/],
+    ['0x00002fe0', '0x00002fe8', /argv\[2\]/],
+    ['0x00002fe4', '0x00000000', /argv\[argc\] = 0/],
+    ['0x00002fe8', '0x6c726f77', /argv\[2\] bytes "worl"/], // "worl" little-endian
+    ['0x00002fec', '0x00000064', /"d\\0" \+ 2 padding/],
+    ['0x00002ff0', '0x6c6c6568', /argv\[1\] bytes "hell"/],
+    ['0x00002ff4', '0x0000006f', /"o\\0" \+ 2 padding/],
+    ['0x00002ff8', '0x6f686365', /argv\[0\] bytes "echo"/],
+    ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
+  ];
+  // The first two rows are the guard page and the unused part of the stack page.
+  assert.match(rows[0][2], /guard page 0x00001000/);
+  assert.match(rows[1][2], /unused below sp/);
+  const words = rows.slice(2);
+  assert.equal(words.length, want.length);
+  want.forEach(([va, value, what], i) => {
+    assert.equal(words[i][0], va);
+    assert.equal(words[i][1], value, `value at ${va}`);
+    assert.match(words[i][2], what);
+  });
+  assert.match(await text(page, '#stack-summary'), /sp = 0x00002fcc/);
+  // The address space: text, guard, stack, kernel.
+  const regions = await page.$$eval('#regions tbody tr', (rs) => rs.map((r) => r.cells[0].textContent));
+  assert.deepEqual(regions.map((r) => r.split(' ')[0]), ['TEXT', 'GUARD', 'STACK', 'KERNEL']);
+  await shot(page, 'address-space-and-stack', '.panel.space');
+  await shot(page, 'processes', '.panel.procs');
+  await assertAlive(page, 'exec');
+});
+
+test('fork and sbrk: the frame map changes', async () => {
+  const page = await open(browser, linkFor(TINY_PREFIX));
+  const nfree = async () => Number((await text(page, '#nfree')).split(' ')[0]);
+  const users = () => page.$$eval('#framemap .fk-user', (c) => c.length);
+  const free0 = await nfree();
+  const users0 = await users();
+  await pick(page, 3);
+  await page.fill('#sbrk-0', '8192');
+  await page.click('#sbrk-run');
+  await atStep(page, 6, 6);
+  // sbrk(8192): two user pages, no new page table (the first 4 MB has one already).
+  assert.equal(await nfree(), free0 - 2);
+  assert.equal(await users(), users0 + 2);
+  assert.equal(await page.$$eval('#framemap .cell.new', (c) => c.length), 2, 'the two new frames are marked');
+  await page.click('#fork');
+  await atStep(page, 7, 7);
+  // fork copies pid 3's 6 user pages and makes a kernel stack and 11 page-table pages:
+  // the page directory, 1 table for the user half, 9 for the kernel half (1 for the
+  // 2 MB of RAM at KERNBASE, 8 for the 32 MB of device space from 0xfe000000).
+  assert.equal(await nfree(), free0 - 2 - 18);
+  assert.equal(await users(), users0 + 8);
+  assert.match(await text(page, '#step-counts'), /allocated: 6 user pages \+ 11 page-table pages \+ 1 kernel stack; freed: nothing/);
+  await shot(page, 'physical-memory', '.panel.memory');
+  // The child exits and its parent waits: its frames go back on the free list.
+  await pick(page, 4);
+  await page.click('#exit');
+  await atStep(page, 8, 8);
+  await pick(page, 3);
+  await page.click('#wait');
+  await atStep(page, 9, 9);
+  assert.equal(await nfree(), free0 - 2);
+  assert.ok((await page.$$eval('#framemap .cell.gone', (c) => c.length)) >= 18, 'freed frames are marked');
+  await assertAlive(page, 'fork and sbrk');
+});
+
+test('shared memory: one frame in two processes, a byte written by one is read by the other', async () => {
+  const page = await open(browser, linkFor(TINY_PREFIX));
+  await pick(page, 3);
+  await page.fill('#openshm-0', '25');
+  await page.click('#openshm-run');
+  // sh's image is 4 pages, so the shared page goes at PGROUNDUP(sz) = 0x4000 = 16384.
+  await page.waitForFunction(() => /returned 16384/.test(document.querySelector('#info-text')?.textContent));
+  await pick(page, 2);
+  await page.click('#openshm-run');
+  await atStep(page, 7, 7);
+  assert.equal(await page.$$eval('#framemap .fk-shared', (c) => c.length), 1, 'one shared frame');
+  await page.click('#framemap .fk-shared');
+  await page.waitForSelector('#frame-mappers');
+  assert.match(await text(page, '#frame-mappers'), /pid 2 at va 0x00004000.*pid 3 at va 0x00004000/);
+  assert.match(await text(page, '#frame-refs'), /2 processes have it open/);
+  await shot(page, 'shared-frame', '.panel.memory');
+  // Write 42 through pid 2, read it through pid 3.
+  await page.fill('#write-0', '0x4000');
+  await page.fill('#write-1', '42');
+  await page.click('#write-run');
+  await atStep(page, 8, 8);
+  await pick(page, 3);
+  await page.fill('#read-0', '0x4000');
+  await page.fill('#read-1', '1');
+  await page.click('#read-run');
+  await page.waitForFunction(() => /read the byte 42/.test(document.querySelector('#info-text')?.textContent));
+  // The shared-memory built-in: the 10-child test ends with 20 in the byte.
+  await page.click('#builtin-shm-test');
+  await atStep(page, 79, 79);
+  await page.selectOption('#jump', '77');
+  await atStep(page, 77, 79);
+  assert.match(await text(page, '#step-detail'), /copyin|read 3 0x4000 1/);
+  await assertAlive(page, 'shared memory');
+});
+
+test('timeline: step back and forward, jump, and the story in one click', async () => {
+  const page = await open(browser);
+  await page.click('#builtin-story-x86');
+  await atStep(page, 9, 9);
+  await shot(page, 'timeline', '.panel.timeline');
+  await page.click('#back');
+  await atStep(page, 8, 9);
+  // Step 8 is `exit 3`: pid 3 is a zombie until sh waits.
+  assert.match(await text(page, '.ptable'), /echo\s*zombie/);
+  assert.match(await text(page, '#truncate-warning'), /drops steps 9 to 9/);
+  await page.click('#forward');
+  await atStep(page, 9, 9);
+  assert.doesNotMatch(await text(page, '.ptable'), /zombie/);
+  await page.selectOption('#jump', '6');
+  await atStep(page, 6, 9);
+  // sbrk 3 32768: 8 heap pages, as the notes count ("PAGE ALLOCATED HERE = 8").
+  assert.match(await text(page, '#step-counts'), /allocated: 8 user pages; freed: nothing/);
+  assert.match(await text(page, '#events'), /growproc/);
+  await page.selectOption('#jump', '7');
+  // exec echo: 1 text + guard + stack allocated, and the 4 + 8 pages of the old image freed.
+  assert.match(await text(page, '#step-counts'), /allocated: 3 user pages .*freed: 12 user pages/);
+  await assertAlive(page, 'timeline');
+});
+
+test('a copied link reopens the lab exactly', async () => {
+  const page = await open(browser);
+  await page.click('#builtin-story-x86');
+  await atStep(page, 9, 9);
+  await page.selectOption('#jump', '7');
+  await atStep(page, 7, 9);
+  await pick(page, 3);
+  await page.fill('#address', '0x2fcc');
+  await page.selectOption('#access', 'uw');
+  await page.click('#framemap .fk-user');
+  const url = page.url();
+  const frame = await text(page, '#frame-info h3');
+  const procs = await text(page, '.ptable');
+  const again = await open(browser, url.slice(url.indexOf('#')));
+  await atStep(again, 7, 9);
+  assert.equal(await text(again, '.ptable'), procs);
+  assert.equal(await again.inputValue('#address'), '0x2fcc');
+  assert.equal(await again.inputValue('#access'), 'uw');
+  assert.equal(await text(again, '#frame-info h3'), frame);
+  assert.ok(url.length < 400, `the story's link is ${url.length} characters`);
+  // Reload in place.
+  await again.reload();
+  await again.waitForSelector('#main');
+  await atStep(again, 7, 9);
+  // A link pasted into the address bar of an open lab is opened too.
+  await again.evaluate((h) => { location.hash = h; }, linkFor('preset xv6-riscv-tiny\nuserinit\n').slice(1));
+  await atStep(again, 1, 1);
+  assert.match(await text(again, '#vocab'), /satp/);
+});
+
+test('keyboard only: tab to controls, Enter and Space act, arrows move through frames', async () => {
+  const page = await open(browser, linkFor(TINY_PREFIX));
+  // Tab until the address field has focus.
+  let id = '';
+  for (let i = 0; i < 80 && id !== 'address'; i++) {
+    await page.keyboard.press('Tab');
+    id = await page.evaluate(() => document.activeElement?.id);
+  }
+  assert.equal(id, 'address', 'the address field is reachable with Tab');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('0x2000');
+  await page.waitForFunction(() => document.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x2');
+  // A button with Space, another with Enter.
+  await page.focus('#pick-2');
+  await page.keyboard.press('Space');
+  await page.waitForSelector('#pick-2[aria-pressed="true"]');
+  await page.focus('#fork');
+  await page.keyboard.press('Enter');
+  await atStep(page, 6, 6);
+  // Forms submit with Enter.
+  await page.focus('#sbrk-0');
+  await page.keyboard.press('Enter');
+  await atStep(page, 7, 7);
+  // The frame map is one tab stop; arrow keys move the selection.
+  await page.focus('#framemap');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForSelector('#frame-info h3');
+  const active = await page.getAttribute('#framemap', 'aria-activedescendant');
+  assert.ok(active?.startsWith('frame-'), 'the map names the chosen frame');
+  // Go to a frame by address.
+  await page.fill('#goto-frame', '0x1ff123');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#frame-info h3')?.textContent.startsWith('frame 0x1ff000'));
+  // Focus is visible (an outline is drawn).
+  await page.focus('#fork');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');
+  await assertAlive(page, 'keyboard');
+});
+
+test('phone and projector screens', async () => {
+  for (const [name, viewport] of [['phone', { width: 390, height: 844 }], ['projector', { width: 1920, height: 1080 }]]) {
+    const page = await open(browser, linkFor(TINY_PREFIX + 'exec 3 echo hello world\n'), viewport);
+    await page.waitForSelector('#stack');
+    // Nothing is wider than the screen.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than the screen`);
+    await shot(page, `page-${name}`);
+    await page.close();
+  }
+});

@@ -1,0 +1,149 @@
+//! Component tests in a real browser (headless Chromium through
+//! wasm-bindgen-test-runner): mount the lab's components, act as a learner
+//! would (type, click), let Yew render, and read the DOM.
+#![cfg(target_arch = "wasm32")]
+
+use pagelab_web::components::{AddressSpace, LabProvider, Memory, NoticeBar, Processes, Timeline, Translate};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, EventInit, HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Properties, PartialEq)]
+struct HarnessProps {
+    fragment: String,
+}
+
+#[component]
+fn Harness(props: &HarnessProps) -> Html {
+    html! {
+        <LabProvider fragment={Some(props.fragment.clone())}>
+            <NoticeBar />
+            <Processes />
+            <Translate />
+            <AddressSpace />
+            <Memory />
+            <Timeline />
+        </LabProvider>
+    }
+}
+
+/// Mount the lab opened on `fragment` in a fresh element; returns that element.
+async fn mount(fragment: &str) -> Element {
+    let doc = gloo_document();
+    let root = doc.create_element("div").expect("a div");
+    doc.body().expect("a body").append_child(&root).expect("appended");
+    yew::Renderer::<Harness>::with_root_and_props(root.clone(), HarnessProps { fragment: fragment.into() }).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+fn gloo_document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("a document")
+}
+
+fn find(root: &Element, sel: &str) -> Element {
+    root.query_selector(sel).ok().flatten().unwrap_or_else(|| panic!("no {sel}"))
+}
+
+fn text(root: &Element, sel: &str) -> String {
+    find(root, sel).text_content().unwrap_or_default()
+}
+
+fn count(root: &Element, sel: &str) -> u32 {
+    root.query_selector_all(sel).map(|l| l.length()).unwrap_or(0)
+}
+
+async fn type_into(root: &Element, sel: &str, value: &str) {
+    let input: HtmlInputElement = find(root, sel).dyn_into().expect("an input");
+    input.set_value(value);
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).expect("an event");
+    input.dispatch_event(&ev).expect("dispatched");
+    yew::scheduler::flush().await;
+}
+
+async fn click(root: &Element, sel: &str) {
+    let el: HtmlElement = find(root, sel).dyn_into().expect("an element");
+    el.click();
+    yew::scheduler::flush().await;
+}
+
+/// The scenario text as a link fragment (deflate + base64url), as the lab writes it.
+fn link(text: &str) -> String {
+    use base64::Engine as _;
+    let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+    format!("#lab={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed))
+}
+
+const TINY_PREFIX: &str = "preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\nexecv 2 sh sh\nfork 2\n";
+
+#[wasm_bindgen_test]
+async fn the_address_splits_as_it_is_typed() {
+    let root = mount("").await;
+    // The default lab: xv6-public, pid 1 made, 0x00403abc in the field.
+    assert_eq!(text(&root, "#step-pos"), "Step 1 of 1");
+    assert_eq!(text(&root, "[data-field=\"PDX\"] .fhex"), "0x1");
+    assert_eq!(text(&root, "[data-field=\"PTX\"] .fhex"), "0x3");
+    assert_eq!(text(&root, "[data-field=\"offset\"] .fhex"), "0xabc");
+    // 0x80400123: PDX 0x201 (bit 31 and bit 22), PTX 0, offset 0x123.
+    type_into(&root, "#address", "0x80400123").await;
+    assert_eq!(text(&root, "[data-field=\"PDX\"] .fhex"), "0x201");
+    assert_eq!(text(&root, "[data-field=\"PTX\"] .fhex"), "0x0");
+    assert_eq!(text(&root, "[data-field=\"offset\"] .fhex"), "0x123");
+    // A bad address: a message next to the field, the last good one kept.
+    type_into(&root, "#address", "0xnope").await;
+    assert!(text(&root, "#address-error").contains("`n` is not a hex digit"));
+    assert_eq!(text(&root, "[data-field=\"PDX\"] .fhex"), "0x201");
+}
+
+#[wasm_bindgen_test]
+async fn exec_shows_the_stack_words() {
+    let root = mount(&link(&format!("{TINY_PREFIX}exec 3 echo hello world\n"))).await;
+    assert_eq!(text(&root, "#step-pos"), "Step 6 of 6");
+    // From core/tests/exec.rs: sp = 0x2fcc holds the fake return PC, then argc = 3.
+    let rows = root.query_selector_all("#stack tbody tr").expect("rows");
+    assert_eq!(rows.length(), 2 + 13);
+    let row = |i: u32| rows.get(i).and_then(|n| n.text_content()).unwrap_or_default();
+    assert!(row(2).starts_with("0x00002fcc0xfffffffffake return PC"), "{}", row(2));
+    assert!(row(3).starts_with("0x00002fd00x00000003argc"), "{}", row(3));
+    assert!(row(14).starts_with("0x00002ffc0x00000000argv[0] bytes"), "{}", row(14));
+}
+
+#[wasm_bindgen_test]
+async fn fork_adds_a_step_and_frames() {
+    let root = mount(&link(TINY_PREFIX)).await;
+    let users = count(&root, "#framemap .fk-user");
+    click(&root, "#fork").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 6 of 6");
+    // pid 3 is a copy of sh: 4 user pages.
+    assert_eq!(count(&root, "#framemap .fk-user"), users + 4);
+    // pids go 1, 2, 3 in the prefix: the child is pid 4.
+    assert!(text(&root, "#info-text").starts_with("`fork 3` returned 4"), "{}", text(&root, "#info-text"));
+    click(&root, "#back").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 5 of 6");
+    assert_eq!(count(&root, "#framemap .fk-user"), users);
+    click(&root, "#forward").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 6 of 6");
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_request_shows_an_error_and_keeps_the_lab() {
+    let root = mount(&link(TINY_PREFIX)).await;
+    type_into(&root, "#sbrk-0", "lots").await;
+    click(&root, "#sbrk-run").await;
+    assert!(text(&root, "#error-text").contains("not a whole number"));
+    assert_eq!(text(&root, "#step-pos"), "Step 5 of 5");
+    click(&root, "#wait").await;
+    assert!(text(&root, "#error-text").contains("no children"), "{}", text(&root, "#error-text"));
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_link_gives_a_message_and_a_clean_lab() {
+    let root = mount("#lab=%%%").await;
+    assert!(text(&root, "#error-text").contains("This link could not be opened"));
+    assert_eq!(text(&root, "#step-pos"), "Step 1 of 1");
+}
