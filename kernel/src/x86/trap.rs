@@ -1,0 +1,99 @@
+//! Trap frames, the kernel's own traps, and loads that may fault (x86).
+
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use super::hw::rcr2;
+use super::mmu::T_PGFLT;
+
+/// Layout of the trap frame built on the stack by the hardware and by
+/// trapasm.S, and passed to enter_user (xv6-public: `struct trapframe`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    // registers as pushed by pusha
+    pub edi: u32,
+    pub esi: u32,
+    pub ebp: u32,
+    /// useless & ignored
+    pub oesp: u32,
+    pub ebx: u32,
+    pub edx: u32,
+    pub ecx: u32,
+    pub eax: u32,
+    // rest of trap frame
+    pub gs: u32,
+    pub fs: u32,
+    pub es: u32,
+    pub ds: u32,
+    pub trapno: u32,
+    // below here defined by x86 hardware
+    pub err: u32,
+    pub eip: u32,
+    pub cs: u32,
+    pub eflags: u32,
+    // below here only when crossing rings, such as from user to kernel
+    pub esp: u32,
+    pub ss: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<TrapFrame>() == 76);
+const _: () = assert!(core::mem::offset_of!(TrapFrame, cs) == 60);
+
+// Safety: these match the definitions in trapasm.S.
+unsafe extern "C" {
+    /// Return to user mode through `tf`; returns at the next trap from user mode (trapasm.S).
+    pub fn enter_user(tf: *mut TrapFrame);
+    /// Load the byte at `va` in kernel mode; -1 if it faulted (trapasm.S).
+    fn probe_load(va: u32) -> i32;
+    /// The load instruction in probe_load.
+    fn probe_load_insn();
+    /// Where probe_load returns from.
+    fn probe_done();
+}
+
+/// The last fault a probe took: address and error code.
+static PROBE_FAULTED: AtomicBool = AtomicBool::new(false);
+static PROBE_CR2: AtomicU32 = AtomicU32::new(0);
+static PROBE_ERR: AtomicU32 = AtomicU32::new(0);
+
+/// Load the byte at `va` in kernel mode through whatever page directory is
+/// in CR3; a page fault comes back as (faulting address, error code).
+pub fn kernel_load(va: u32) -> Result<u8, (u32, u32)> {
+    PROBE_FAULTED.store(false, Ordering::SeqCst);
+    // Safety: probe_load reads one byte; if the address is not mapped the
+    // page fault is caught by kernel_trap, which resumes at probe_done.
+    let v = unsafe { probe_load(va) };
+    if PROBE_FAULTED.load(Ordering::SeqCst) {
+        Err((PROBE_CR2.load(Ordering::SeqCst), PROBE_ERR.load(Ordering::SeqCst)))
+    } else {
+        Ok(v as u8)
+    }
+}
+
+/// A trap taken in kernel mode (alltraps calls it). The only one expected is
+/// a page fault in probe_load: record it and make the load return -1.
+/// Anything else is a kernel bug: report it and fail.
+///
+/// # Safety
+/// `tf` must point to the trapframe alltraps built on the stack.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kernel_trap(tf: *mut TrapFrame) {
+    // Safety: alltraps passes the frame it just pushed; nothing else refers to it.
+    let tf = unsafe { &mut *tf };
+    if tf.trapno == T_PGFLT && tf.eip == probe_load_insn as *const () as u32 {
+        PROBE_CR2.store(rcr2(), Ordering::SeqCst);
+        PROBE_ERR.store(tf.err, Ordering::SeqCst);
+        PROBE_FAULTED.store(true, Ordering::SeqCst);
+        tf.eax = u32::MAX;
+        tf.eip = probe_done as *const () as u32;
+        return;
+    }
+    kprintln!(
+        "kernel trap {} err {:#x} at eip {:#x} (cr2 {:#x})",
+        tf.trapno,
+        tf.err,
+        tf.eip,
+        if tf.trapno == T_PGFLT { rcr2() } else { 0 }
+    );
+    panic!("unexpected trap in the kernel");
+}
