@@ -32,12 +32,17 @@ mod heap;
 #[cfg(any(target_arch = "x86", target_arch = "riscv64"))]
 mod lab;
 
+#[cfg(target_arch = "riscv64")]
+mod riscv;
 #[cfg(target_arch = "x86")]
 mod x86;
 
 /// The machine this build runs on.
 #[cfg(target_arch = "x86")]
 use x86 as arch;
+
+#[cfg(target_arch = "riscv64")]
+use riscv as arch;
 
 /// On a panic: say where, and end QEMU with the failure code.
 #[cfg(any(target_arch = "x86", target_arch = "riscv64"))]

@@ -1,0 +1,371 @@
+//! The RISC-V machine: xv6-riscv's Sv39 paging under `qemu-system-riscv64 -machine virt`.
+//!
+//! Boot (entry.S): every hart starts at 0x80000000 in machine mode; hart 0
+//! takes the boot stack and calls [`start`], which hands all traps to
+//! supervisor mode and `mret`s into [`riscv_main`] with paging off. There
+//! the core boots: `kinit`, `kvmmake`, then `kvminithart`, which writes satp
+//! — from then on the MMU walks the page table the core built.
+//!
+//! User mode goes through the trampoline page (trampoline.S), as in
+//! xv6-riscv: `userret` loads the process's satp and `sret`s; `uservec`
+//! saves the registers in the trapframe and puts the kernel's satp back.
+
+pub mod hw;
+pub mod uart;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::arch::global_asm;
+
+use pagelab_core::addr::{PGROUNDUP, PGSIZE};
+use pagelab_core::kernel::Kernel;
+use pagelab_core::lab::{LayoutOverride, Preset};
+use pagelab_core::mem::{Cpu as _, PhysMem as _};
+use pagelab_core::programs;
+use pagelab_core::riscv::{KERNBASE, KSTACK, RiscvKernel, TRAMPOLINE, TRAPFRAME, UART0};
+use pagelab_core::scheme::sv39::MAXVA;
+use pagelab_core::shm::ShmMode;
+use pagelab_core::trace::Trace;
+
+use crate::lab::{self, HwFault, Machine, Trap, TrapKind};
+use hw::{DirectMap, MAKE_SATP, csrr, csrw};
+
+pub use uart::exit_qemu;
+
+global_asm!(include_str!("entry.S"));
+global_asm!(include_str!("trampoline.S"));
+
+// Safety: these match the linker script (link/riscv.ld), entry.S and trampoline.S.
+unsafe extern "C" {
+    /// End of kernel text (linker script).
+    static etext: u8;
+    /// First byte after the kernel image (linker script).
+    static end: u8;
+    /// The trampoline page and the code in it (trampoline.S).
+    static trampoline: u8;
+    fn uservec();
+    fn userret();
+    fn tprobe();
+    /// entry.S.
+    fn kernelvec();
+    fn enter_user(satp: u64, userret: u64, trapframe: u64);
+    fn user_trap_return();
+    static user_probe_stub: u8;
+    static user_probe_store: u8;
+    static user_probe_stub_end: u8;
+}
+
+/// `struct trapframe` offsets (xv6-riscv's proc.h).
+const TF_KERNEL_SATP: u64 = 0;
+// kernel_sp (8) is written by enter_user in entry.S.
+const TF_KERNEL_TRAP: u64 = 16;
+const TF_EPC: u64 = 24;
+const TF_KERNEL_HARTID: u64 = 32;
+const TF_A0: u64 = 112;
+const TF_A1: u64 = 120;
+const TF_A7: u64 = 168;
+/// `sizeof(struct trapframe)`.
+const TF_SIZE: usize = 288;
+
+/// sstatus bits.
+const SSTATUS_SPP: u64 = 1 << 8;
+const SSTATUS_SPIE: u64 = 1 << 5;
+
+/// scause values.
+const SCAUSE_BREAKPOINT: u64 = 3;
+const SCAUSE_ECALL_U: u64 = 8;
+const SCAUSE_INSN_PAGE_FAULT: u64 = 12;
+const SCAUSE_LOAD_PAGE_FAULT: u64 = 13;
+const SCAUSE_STORE_PAGE_FAULT: u64 = 15;
+
+/// The address, in the TRAMPOLINE page, of `sym` in the trampoline section
+/// (xv6: `TRAMPOLINE + (uservec - trampoline)`).
+fn tramp(sym: usize) -> u64 {
+    TRAMPOLINE + (sym - &raw const trampoline as usize) as u64
+}
+
+/// The machine: the core's xv6-riscv kernel over real RAM.
+pub struct Riscv {
+    k: RiscvKernel<DirectMap>,
+}
+
+impl Riscv {
+    /// The physical address of `pid`'s trapframe page (also its kernel address).
+    fn trapframe(&self, pid: u32) -> u64 {
+        self.k.ptable.get(pid).expect("trapframe: pid").trapframe
+    }
+
+    /// Read the trapframe word at `off`.
+    fn tf_get(&self, pid: u32, off: u64) -> u64 {
+        self.k.hw.read_word(self.trapframe(pid) + off, 8).expect("trapframe in RAM")
+    }
+
+    /// Write the trapframe word at `off`.
+    fn tf_set(&mut self, pid: u32, off: u64, v: u64) {
+        let tf = self.trapframe(pid);
+        self.k.hw.write_word(tf + off, 8, v).expect("trapframe in RAM");
+    }
+
+    /// A supervisor-mode load of the byte at `va` with `root`'s table in satp,
+    /// run from the trampoline page; `sum` lets it touch user pages.
+    fn tprobe(&self, root: u64, va: u64, sum: bool) -> Result<u8, HwFault> {
+        let mut out = [0u64; 3];
+        let at = tramp(tprobe as *const () as usize) as usize;
+        // Safety: `at` is tprobe's address in the TRAMPOLINE page, code with
+        // this signature (trampoline.S).
+        let f: unsafe extern "C" fn(u64, u64, u64, *mut [u64; 3]) = unsafe { core::mem::transmute(at) };
+        // Safety: every table the core makes maps the trampoline page at
+        // TRAMPOLINE; called there, tprobe switches satp, loads one byte,
+        // catches a fault through its own stvec, and puts the kernel's satp
+        // and stvec back before it writes `out` and returns.
+        unsafe { f(MAKE_SATP(root), va, u64::from(sum), &raw mut out) };
+        if out[1] == 0 { Ok(out[0] as u8) } else { Err(HwFault { va: out[2], code: out[1] }) }
+    }
+}
+
+impl Machine for Riscv {
+    fn kernel(&self) -> &dyn Kernel {
+        &self.k
+    }
+
+    fn kernel_mut(&mut self) -> &mut dyn Kernel {
+        &mut self.k
+    }
+
+    fn preset_line(&self) -> String {
+        let l = &self.k.layout;
+        format!("preset {} etext={:#x} trampoline={:#x} end={:#x}", l.name, l.etext, l.trampoline, l.end)
+    }
+
+    fn start_user(&mut self, _pid: u32) {
+        // The core keeps epc, sp, a0 and a1 in the trapframe page itself (userinit, exec).
+    }
+
+    fn resume_user(&mut self, pid: u32) -> Trap {
+        let root = self.k.ptable.get(pid).expect("resume_user: pid").root;
+        let tf = self.trapframe(pid);
+        // What uservec needs to come back (xv6: usertrapret).
+        self.tf_set(pid, TF_KERNEL_SATP, csrr!("satp"));
+        self.tf_set(pid, TF_KERNEL_TRAP, user_trap_return as *const () as u64);
+        self.tf_set(pid, TF_KERNEL_HARTID, 0);
+        let epc = self.tf_get(pid, TF_EPC);
+        let sstatus = csrr!("sstatus") & !(SSTATUS_SPP | SSTATUS_SPIE);
+        // Safety: stvec points at uservec in the trampoline page, mapped in
+        // both tables; sret goes to user mode (SPP clear) with interrupts off,
+        // at the process's saved pc.
+        unsafe {
+            csrw!("stvec", tramp(uservec as *const () as usize));
+            csrw!("sstatus", sstatus);
+            csrw!("sepc", epc);
+        }
+        // Safety: userret (at its TRAMPOLINE address) loads the process's
+        // table, whose trapframe page is `tf`, restores the user registers
+        // from it and srets; uservec returns here through user_trap_return
+        // on this stack, with the kernel's satp back.
+        unsafe { enter_user(MAKE_SATP(root), tramp(userret as *const () as usize), tf) };
+        // Safety: kernelvec reports unexpected traps in the kernel.
+        unsafe { csrw!("stvec", kernelvec as *const () as u64) };
+        let (scause, stval, sepc) = (csrr!("scause"), csrr!("stval"), csrr!("sepc"));
+        // xv6's usertrap: save the user pc, and step past an ecall.
+        self.tf_set(pid, TF_EPC, if scause == SCAUSE_ECALL_U { sepc + 4 } else { sepc });
+        let kind = match scause {
+            SCAUSE_ECALL_U => TrapKind::Syscall,
+            SCAUSE_INSN_PAGE_FAULT | SCAUSE_LOAD_PAGE_FAULT | SCAUSE_STORE_PAGE_FAULT => {
+                TrapKind::PageFault { va: stval, code: scause }
+            }
+            SCAUSE_BREAKPOINT => TrapKind::Breakpoint,
+            cause => TrapKind::Other { cause },
+        };
+        Trap { kind, pc: sepc }
+    }
+
+    fn syscall_num(&mut self, pid: u32) -> u64 {
+        self.tf_get(pid, TF_A7)
+    }
+
+    fn syscall_arg(&mut self, pid: u32, n: usize) -> Option<u64> {
+        (n < 6).then(|| self.tf_get(pid, TF_A0 + 8 * n as u64))
+    }
+
+    fn syscall_return(&mut self, pid: u32, value: i64) {
+        self.tf_set(pid, TF_A0, value as u64);
+    }
+
+    fn user_probe(&mut self, pid: u32, pc: u64, va: u64, value: u8) -> Result<u8, HwFault> {
+        // Keep the trapframe as the core left it: the probe borrows it.
+        let tf = self.trapframe(pid);
+        let mut saved = [0u8; TF_SIZE];
+        self.k.hw.read(tf, &mut saved).expect("trapframe in RAM");
+        self.tf_set(pid, TF_EPC, pc);
+        self.tf_set(pid, TF_A1, va);
+        self.tf_set(pid, TF_A0, u64::from(value));
+        let trap = self.resume_user(pid);
+        let a0 = self.tf_get(pid, TF_A0);
+        self.k.hw.write(tf, &saved).expect("trapframe in RAM");
+        match trap.kind {
+            TrapKind::Breakpoint => Ok(a0 as u8),
+            TrapKind::PageFault { va, code } => Err(HwFault { va, code }),
+            other => panic!("user probe: unexpected trap {other:?} at {:#x}", trap.pc),
+        }
+    }
+
+    fn kernel_probe(&mut self, pid: Option<u32>, va: u64) -> Result<u8, HwFault> {
+        let root = match pid {
+            Some(pid) => self.k.ptable.get(pid).expect("kernel_probe: pid").root,
+            None => self.k.kernel_pagetable,
+        };
+        self.tprobe(root, va, false)
+    }
+
+    fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault> {
+        let root = self.k.ptable.get(pid).expect("kernel_read_user: pid").root;
+        self.tprobe(root, va, true)
+    }
+
+    fn write_phys(&mut self, pa: u64, bytes: &[u8]) {
+        self.k.hw.write(pa, bytes).expect("write_phys: outside RAM");
+        // Safety: fence.i only makes instruction fetch see the stores above.
+        unsafe { core::arch::asm!("fence.i") };
+    }
+
+    fn probe_stub(&self) -> (&'static [u8], u64) {
+        let (start, store, stop) = (
+            &raw const user_probe_stub as usize,
+            &raw const user_probe_store as usize,
+            &raw const user_probe_stub_end as usize,
+        );
+        // Safety: the stub's bytes lie between two labels of entry.S's .rodata.
+        let bytes = unsafe { core::slice::from_raw_parts(start as *const u8, stop - start) };
+        (bytes, (store - start) as u64)
+    }
+
+    fn user_samples(&self) -> Vec<(u64, &'static str, bool)> {
+        vec![
+            (TRAPFRAME, "TRAPFRAME", true),
+            (TRAMPOLINE, "TRAMPOLINE", true),
+            (MAXVA, "MAXVA: not sign-extended", true),
+            (0xffff_ffc0_0000_0000, "sign-extended, unmapped", true),
+        ]
+    }
+
+    fn kernel_samples(&self) -> Vec<(u64, &'static str)> {
+        let l = &self.k.layout;
+        vec![
+            (UART0 + 5, "UART0 line status"),
+            (KERNBASE, "KERNBASE: kernel text"),
+            (l.trampoline, "trampoline (physical)"),
+            (l.etext, "etext: kernel data"),
+            (PGROUNDUP(l.end), "first page after end"),
+            (l.phystop - 1, "last byte below PHYSTOP"),
+            (l.phystop, "PHYSTOP: unmapped"),
+            (TRAMPOLINE, "TRAMPOLINE"),
+            (KSTACK(0), "KSTACK(0)"),
+            (KSTACK(0) - PGSIZE, "KSTACK(0) guard page"),
+            (0, "user address 0"),
+        ]
+    }
+
+    fn fault_text(&self, code: u64) -> String {
+        let name = match code {
+            5 => "load access fault",
+            7 => "store/AMO access fault",
+            SCAUSE_INSN_PAGE_FAULT => "instruction page fault",
+            SCAUSE_LOAD_PAGE_FAULT => "load page fault",
+            SCAUSE_STORE_PAGE_FAULT => "store/AMO page fault",
+            _ => "?",
+        };
+        format!("scause {code} ({name})")
+    }
+
+    fn clear_user_bit(&mut self, pid: u32, va: u64) {
+        let root = self.k.ptable.get(pid).expect("clear_user_bit: pid").root;
+        self.k.uvmclear(&mut Trace::counting_only(), root, va).expect("uvmclear");
+        self.k.hw.flush_tlb();
+    }
+}
+
+/// Machine-mode setup (xv6-riscv: `start.c`): delegate every trap to
+/// supervisor mode, let it reach all of memory, and `mret` into [`riscv_main`]
+/// in supervisor mode with paging off.
+#[unsafe(no_mangle)]
+extern "C" fn start() -> ! {
+    let mstatus = (csrr!("mstatus") & !(3 << 11)) | (1 << 11); // MPP = supervisor
+    // Safety: machine-mode setup before anything else runs; mret jumps to
+    // riscv_main on the same stack.
+    unsafe {
+        csrw!("mstatus", mstatus);
+        csrw!("mepc", riscv_main as *const () as u64);
+        csrw!("satp", 0u64);
+        csrw!("medeleg", 0xffffu64);
+        csrw!("mideleg", 0xffffu64);
+        csrw!("sie", 0u64);
+        // Physical memory protection: supervisor mode may touch everything.
+        csrw!("pmpaddr0", 0x3f_ffff_ffff_ffffu64);
+        csrw!("pmpcfg0", 0xfu64);
+        core::arch::asm!("mret", options(noreturn));
+    }
+}
+
+/// An unexpected trap in supervisor mode: say what and where, and fail.
+#[unsafe(no_mangle)]
+extern "C" fn riscv_kernel_trap() -> ! {
+    let (scause, sepc, stval) = (csrr!("scause"), csrr!("sepc"), csrr!("stval"));
+    kprintln!("kernel trap: scause {scause} sepc {sepc:#x} stval {stval:#x}");
+    if (scause == 5 || scause == 7) && stval >= KERNBASE {
+        kprintln!("(an access fault in RAM: is QEMU's RAM smaller than PHYSTOP? run it with -m 128M)");
+    }
+    panic!("unexpected trap in the kernel");
+}
+
+/// The kernel's main function, in supervisor mode, paging off.
+extern "C" fn riscv_main() -> ! {
+    uart::init();
+    // Safety: kernelvec reports unexpected traps in the kernel.
+    unsafe { csrw!("stvec", kernelvec as *const () as u64) };
+    kprintln!();
+    kprintln!("pagelab-kernel: RISC-V (xv6-riscv Sv39 paging), booted by qemu -bios none");
+
+    // The layout of the preset the command-line runner replays, with this image's own symbols.
+    let over = LayoutOverride {
+        etext: Some(&raw const etext as u64),
+        trampoline: Some(&raw const trampoline as u64),
+        end: Some(&raw const end as u64),
+        ..LayoutOverride::default()
+    };
+    if let Err(e) = over.check(Preset::Xv6Riscv) {
+        kprintln!("pagelab-kernel: this image does not fit the preset: {e}");
+        exit_qemu(false);
+    }
+    let layout = Preset::Xv6Riscv.riscv_layout(&over);
+    kprintln!(
+        "ram: PHYSTOP {:#x}; kernel image {:#x}-{:#x}, etext {:#x}",
+        layout.phystop,
+        KERNBASE,
+        layout.end,
+        layout.etext
+    );
+
+    let mut tr = Trace::counting_only();
+    let phystop = layout.phystop;
+    let k = match RiscvKernel::boot(
+        layout,
+        DirectMap::new(phystop),
+        programs::RISCV_INITCODE.to_vec(),
+        ShmMode::Lab,
+        &mut tr,
+    ) {
+        Ok(k) => k,
+        Err(p) => panic!("boot: {p}"),
+    };
+    kprintln!(
+        "paging: satp = {:#x}, the page table the core's kvmmake built; {} pages free",
+        csrr!("satp"),
+        k.kmem.nfree()
+    );
+    assert_eq!(csrr!("satp"), MAKE_SATP(k.kernel_pagetable), "kvminithart should have loaded the kernel page table");
+    let mut m = Riscv { k };
+    let pass = lab::run(&mut m, tr.counts());
+    exit_qemu(pass)
+}
