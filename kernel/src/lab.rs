@@ -66,6 +66,32 @@ pub struct Trap {
     pub pc: u64,
 }
 
+/// An address to probe, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// The virtual address.
+    pub va: u64,
+    /// What lies there, in a few words.
+    pub what: &'static str,
+    /// Also load it in kernel mode (false for device memory, where a load is not harmless).
+    pub kernel: bool,
+    /// Also store to it (only where the core says the store faults, or lands in a
+    /// page the kernel may scribble on for a moment).
+    pub store: bool,
+}
+
+impl Sample {
+    /// A sample to load in user and kernel mode.
+    pub fn new(va: u64, what: &'static str) -> Sample {
+        Sample { va, what, kernel: true, store: false }
+    }
+
+    /// Store to it too.
+    pub fn store(self) -> Sample {
+        Sample { store: true, ..self }
+    }
+}
+
 /// A page fault the hardware raised for a probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HwFault {
@@ -99,9 +125,9 @@ pub trait Machine {
     /// (x86 ecx; RISC-V a1) = `va` and the value register (x86 eax; RISC-V a0) = `value`,
     /// until the breakpoint after them; return the value register, or the page fault.
     fn user_probe(&mut self, pid: u32, pc: u64, va: u64, value: u8) -> Result<u8, HwFault>;
-    /// Load the byte at `va` in kernel mode, through `pid`'s page table (None: the kernel's).
-    /// On RISC-V user pages fault here (sstatus.SUM is clear).
-    fn kernel_probe(&mut self, pid: Option<u32>, va: u64) -> Result<u8, HwFault>;
+    /// Load the byte at `va` in kernel mode, through `pid`'s page table (None: the kernel's),
+    /// or store `store` there (and return it). On RISC-V user pages fault here (sstatus.SUM is clear).
+    fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault>;
     /// Load the byte at user address `va` in kernel mode, as a system call would
     /// (x86: directly; RISC-V: with sstatus.SUM set).
     fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault>;
@@ -110,11 +136,10 @@ pub trait Machine {
     fn write_phys(&mut self, pa: u64, data: &[u8]);
     /// The probe stub: a load, a breakpoint, a store, a breakpoint; and the offset of the store.
     fn probe_stub(&self) -> (&'static [u8], u64);
-    /// Addresses of this machine to probe in a process, beyond the common ones:
-    /// (address, what it is, safe to load in kernel mode).
-    fn user_samples(&self) -> Vec<(u64, &'static str, bool)>;
+    /// Addresses of this machine to probe in a process, beyond the common ones.
+    fn user_samples(&self) -> Vec<Sample>;
     /// Addresses to probe in the kernel's own page table.
-    fn kernel_samples(&self) -> Vec<(u64, &'static str)>;
+    fn kernel_samples(&self) -> Vec<Sample>;
     /// A fault code in words.
     fn fault_text(&self, code: u64) -> String;
     /// The deliberately wrong kernel (feature `broken-stack`): clear PTE_U on `va` in `pid`.
@@ -464,12 +489,12 @@ impl<M: Machine> Run<'_, M> {
             Err(f) => format!("core fault {}", self.m.fault_text(f.code)),
         };
         let (ok, hw_text) = match (core, hw) {
-            (Ok(_), Ok(v)) => (want.is_none_or(|w| w == v), format!("mmu read {v:#04x}")),
+            (Ok(_), Ok(v)) => (want.is_none_or(|w| w == v), format!("mmu {v:#04x}")),
             (Err(c), Err(h)) => {
-                (c.code == h.code && h.va == va, format!("mmu page fault {}", self.m.fault_text(h.code)))
+                (c.code == h.code && h.va == va, format!("mmu fault at {:#x} {}", h.va, self.m.fault_text(h.code)))
             }
-            (Ok(_), Err(h)) => (false, format!("mmu page fault at {:#x}, {}", h.va, self.m.fault_text(h.code))),
-            (Err(_), Ok(v)) => (false, format!("mmu read {v:#04x}")),
+            (Ok(_), Err(h)) => (false, format!("mmu fault at {:#x} {}", h.va, self.m.fault_text(h.code))),
+            (Err(_), Ok(v)) => (false, format!("mmu {v:#04x}")),
         };
         let expect = match (core, want) {
             (Ok(_), Some(w)) => format!(" (want {w:#04x})"),
@@ -478,126 +503,129 @@ impl<M: Machine> Run<'_, M> {
         self.check(ok, &format!("{what} {va:#x}: {core_text}{expect}, {hw_text}"));
     }
 
-    /// For a sample of addresses in `pid`, user loads and stores through the
-    /// MMU (a stub run in user mode) and kernel loads must agree with the
-    /// core's `translate`: the same frame, or a page fault with the same code.
-    fn check_translate(&mut self, pid: u32, samples: &[(u64, &str, bool)], stores: &[u64]) {
-        let Some((stub_va, stub_pa, old)) = self.place_stub(pid) else {
-            self.check(false, "no free bytes at the end of the text page for the probe stub");
-            return;
-        };
-        let (_, store_off) = self.m.probe_stub();
-        kprintln!("probe: stub in pid {pid}'s text page at {stub_va:#x} (restored afterwards)");
-        for &(va, what, kernel_ok) in samples {
-            // User load.
-            let t = self.m.kernel().translate(Some(pid), va, Access::USER_READ).expect("pid exists");
-            let core = core_outcome(&t);
-            let (hw, want) = match core {
-                Ok(pa) if self.markable(pa) => {
-                    let (orig, marker) = self.with_marker(pa);
-                    let hw = self.m.user_probe(pid, stub_va, va, 0);
-                    self.m.write_phys(pa, &[orig]);
-                    (hw, Some(marker))
-                }
-                _ => (self.m.user_probe(pid, stub_va, va, 0), None),
-            };
-            self.compare(&format!("user load  {what:<22}"), va, core, hw, want);
-            // User store.
-            if stores.contains(&va) {
-                let t = self.m.kernel().translate(Some(pid), va, Access::USER_WRITE).expect("pid exists");
-                let core = core_outcome(&t);
-                let mut orig = [0u8];
-                if let Ok(pa) = core {
-                    let _ = self.m.kernel().mem().read(pa, &mut orig);
-                }
-                let value = orig[0] ^ 0x5a;
-                let hw = self.m.user_probe(pid, stub_va + store_off, va, value);
-                // A store that worked must have landed in the frame the core named.
-                let hw = match (core, hw) {
-                    (Ok(pa), Ok(_)) => {
-                        let mut now = [0u8];
-                        let _ = self.m.kernel().mem().read(pa, &mut now);
-                        self.m.write_phys(pa, &orig);
-                        Ok(now[0])
-                    }
-                    (_, hw) => hw,
-                };
-                self.compare(&format!("user store {what:<22}"), va, core, hw, Some(value));
-            }
-            // Kernel load through the process's table.
-            if kernel_ok {
-                let t = self.m.kernel().translate(Some(pid), va, Access::KERNEL_READ).expect("pid exists");
-                let core = core_outcome(&t);
-                let (hw, want) = self.kernel_load(Some(pid), va, core);
-                self.compare(&format!("kernel load {what:<21}"), va, core, hw, want);
-            }
-        }
-        self.m.write_phys(stub_pa, &old);
-    }
-
-    /// A kernel load at `va` through `pid`'s table (None: the kernel's), and the
-    /// byte it must return: a marker in a page the kernel may scribble on, the
-    /// byte the direct map shows for other RAM, nothing to compare for devices.
-    fn kernel_load(
-        &mut self,
-        pid: Option<u32>,
-        va: u64,
-        core: Result<u64, HwFault>,
-    ) -> (Result<u8, HwFault>, Option<u8>) {
+    /// One load through the MMU at `va`, in user mode (with the stub at `stub`)
+    /// or in kernel mode through `pid`'s table (None: the kernel's), compared
+    /// with the core's translate. Where the core names a frame, the load must
+    /// return a marker written there (or, for RAM the kernel must not
+    /// scribble on, the byte the direct map shows; devices are not compared).
+    fn load_check(&mut self, label: &str, pid: Option<u32>, stub: Option<u64>, va: u64) {
+        let access = if stub.is_some() { Access::USER_READ } else { Access::KERNEL_READ };
+        let core = core_outcome(&self.m.kernel().translate(pid, va, access).expect("translate: pid"));
         let ram = self.m.kernel().info().ram_base..self.m.kernel().info().phystop;
-        match core {
+        let probe = |m: &mut M| match stub {
+            Some(pc) => m.user_probe(pid.expect("user probes need a process"), pc, va, 0),
+            None => m.kernel_probe(pid, va, None),
+        };
+        let (hw, want) = match core {
             Ok(pa) if self.markable(pa) => {
                 let (orig, marker) = self.with_marker(pa);
-                let hw = self.m.kernel_probe(pid, va);
+                let hw = probe(self.m);
                 self.m.write_phys(pa, &[orig]);
                 (hw, Some(marker))
             }
             Ok(pa) if ram.contains(&pa) => {
                 let mut b = [0u8];
                 let _ = self.m.kernel().mem().read(pa, &mut b);
-                (self.m.kernel_probe(pid, va), Some(b[0]))
+                (probe(self.m), Some(b[0]))
             }
-            _ => (self.m.kernel_probe(pid, va), None),
-        }
+            _ => (probe(self.m), None),
+        };
+        self.compare(label, va, core, hw, want);
     }
 
-    /// Kernel loads through the kernel's own page table agree with the core's translate.
+    /// One store through the MMU at `va`, like [`Run::load_check`]: a store
+    /// that works must land in the frame the core names (read back through
+    /// the direct map, then put back). Not tried where the core says it
+    /// would land in memory the kernel must not scribble on.
+    fn store_check(&mut self, label: &str, pid: Option<u32>, stub: Option<u64>, va: u64) {
+        let access = if stub.is_some() { Access::USER_WRITE } else { Access::KERNEL_WRITE };
+        let core = core_outcome(&self.m.kernel().translate(pid, va, access).expect("translate: pid"));
+        let mut orig = [0u8];
+        if let Ok(pa) = core {
+            if !self.markable(pa) {
+                return;
+            }
+            let _ = self.m.kernel().mem().read(pa, &mut orig);
+        }
+        let value = orig[0] ^ 0x5a;
+        let hw = match stub {
+            Some(pc) => self.m.user_probe(pid.expect("user probes need a process"), pc, va, value),
+            None => self.m.kernel_probe(pid, va, Some(value)),
+        };
+        let hw = match (core, hw) {
+            (Ok(pa), Ok(_)) => {
+                let mut now = [0u8];
+                let _ = self.m.kernel().mem().read(pa, &mut now);
+                self.m.write_phys(pa, &orig);
+                Ok(now[0])
+            }
+            (_, hw) => hw,
+        };
+        self.compare(label, va, core, hw, Some(value));
+    }
+
+    /// For a sample of addresses in `pid`: user loads and stores through the
+    /// MMU (a stub run in user mode) and kernel loads and stores through the
+    /// process's table must agree with the core's `translate`: the same
+    /// frame, or a page fault with the same code at the same address.
+    fn check_translate(&mut self, pid: u32, samples: &[Sample]) {
+        let Some((stub_va, stub_pa, old)) = self.place_stub(pid) else {
+            self.check(false, "no free bytes at the end of the text page for the probe stub");
+            return;
+        };
+        let (_, store_off) = self.m.probe_stub();
+        kprintln!("probe: stub in pid {pid}'s text page at {stub_va:#x} (restored afterwards)");
+        for s in samples {
+            let what = s.what;
+            self.load_check(&format!("user load    {what:<24}"), Some(pid), Some(stub_va), s.va);
+            if s.store {
+                self.store_check(&format!("user store   {what:<24}"), Some(pid), Some(stub_va + store_off), s.va);
+            }
+            if s.kernel {
+                self.load_check(&format!("kernel load  {what:<24}"), Some(pid), None, s.va);
+                if s.store {
+                    self.store_check(&format!("kernel store {what:<24}"), Some(pid), None, s.va);
+                }
+            }
+        }
+        self.m.write_phys(stub_pa, &old);
+    }
+
+    /// Kernel loads (and some stores) through the kernel's own page table agree with the core's translate.
     fn check_kernel_table(&mut self) {
-        for (va, what) in self.m.kernel_samples() {
-            let t = self.m.kernel().translate(None, va, Access::KERNEL_READ).expect("kernel table");
-            let core = core_outcome(&t);
-            let (hw, want) = self.kernel_load(None, va, core);
-            self.compare(&format!("kernel table {what:<20}"), va, core, hw, want);
+        for s in self.m.kernel_samples() {
+            let what = s.what;
+            self.load_check(&format!("kernel table load  {what:<20}"), None, None, s.va);
+            if s.store {
+                self.store_check(&format!("kernel table store {what:<20}"), None, None, s.va);
+            }
         }
     }
 
     /// The samples for a process: its image, its stack, its guard page, what lies above it, and the machine's own.
-    fn samples(&self, pid: u32) -> (Vec<(u64, &'static str, bool)>, Vec<u64>) {
+    fn samples(&self, pid: u32) -> Vec<Sample> {
         let p = self.m.kernel().procs().get(pid).expect("samples: pid");
-        let Some(img) = &p.image else { return (Vec::new(), Vec::new()) };
-        let mut s: Vec<(u64, &'static str, bool)> = vec![(img.entry, "text (entry point)", true)];
+        let Some(img) = &p.image else { return Vec::new() };
+        let above = PGROUNDDOWN(p.sz + PGSIZE - 1);
+        let mut s = vec![Sample::new(img.entry, "text (entry point)").store()];
         for (i, a) in img.args.iter().enumerate().take(3) {
-            s.push((a.va, ["argv[0] string", "argv[1] string", "argv[2] string"][i], true));
+            s.push(Sample::new(a.va, ["argv[0] string", "argv[1] string", "argv[2] string"][i]));
         }
         s.extend([
-            (img.argv, "argv array", true),
-            (img.sp, "sp", true),
-            (img.stack_top - 1, "top byte of the stack", true),
-            (img.guard, "guard page", true),
-            (img.guard + PGSIZE - 1, "guard page, last byte", true),
+            Sample::new(img.argv, "argv array"),
+            Sample::new(img.sp, "sp").store(),
+            Sample::new(img.stack_top - 1, "top byte of the stack"),
+            Sample::new(img.guard, "guard page").store(),
+            Sample::new(img.guard + PGSIZE - 1, "guard page, last byte"),
         ]);
         if p.sz > img.stack_top {
-            s.push((img.stack_top, "heap (sbrk), first byte", true));
-            s.push((p.sz - 1, "heap (sbrk), last byte", true));
+            s.push(Sample::new(img.stack_top, "heap (sbrk), first byte").store());
+            s.push(Sample::new(p.sz - 1, "heap (sbrk), last byte"));
         }
-        s.push((PGROUNDDOWN(p.sz + PGSIZE - 1), "above sz: unmapped", true));
-        s.push((0x4000_0000, "nothing mapped", true));
+        s.push(Sample::new(above, "above sz: unmapped").store());
+        s.push(Sample::new(0x4000_0000, "nothing mapped"));
         s.extend(self.m.user_samples());
-        let mut stores = vec![img.entry, img.sp, img.guard, PGROUNDDOWN(p.sz + PGSIZE - 1)];
-        if p.sz > img.stack_top {
-            stores.push(img.stack_top);
-        }
-        (s, stores)
+        s
     }
 }
 
@@ -639,8 +667,8 @@ pub fn run<M: Machine>(m: &mut M, boot: Counts) -> bool {
     }
     r.show(child);
     r.check_argv(child);
-    let (samples, stores) = r.samples(child);
-    r.check_translate(child, &samples, &stores);
+    let samples = r.samples(child);
+    r.check_translate(child, &samples);
     r.check_kernel_table();
 
     // echo runs in user mode, reading the stack exec built.
@@ -659,10 +687,9 @@ pub fn run<M: Machine>(m: &mut M, boot: Counts) -> bool {
     let pid = r.op(Op::Fork { pid: 1 }).map_or(0, |ret| ret.value as u32);
     r.op(Op::Sbrk { pid, n: 32768 });
     r.show(pid);
-    let (samples, stores) = r.samples(pid);
-    let heap: Vec<(u64, &str, bool)> =
-        samples.into_iter().filter(|s| s.1.starts_with("heap") || s.1.starts_with("above")).collect();
-    r.check_translate(pid, &heap, &stores);
+    let heap: Vec<Sample> =
+        r.samples(pid).into_iter().filter(|s| s.what.starts_with("heap") || s.what.starts_with("above")).collect();
+    r.check_translate(pid, &heap);
     r.op(Op::Exit { pid });
     r.op(Op::Wait { pid: 1 });
     let free_after = r.m.kernel().kmem().nfree();

@@ -29,7 +29,7 @@ use pagelab_core::scheme::sv39::MAXVA;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
 
-use crate::lab::{self, HwFault, Machine, Trap, TrapKind};
+use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
 use hw::{DirectMap, MAKE_SATP, csrr, csrw};
 
 pub use uart::exit_qemu;
@@ -109,19 +109,30 @@ impl Riscv {
     }
 
     /// A supervisor-mode load of the byte at `va` with `root`'s table in satp,
-    /// run from the trampoline page; `sum` lets it touch user pages.
-    fn tprobe(&self, root: u64, va: u64, sum: bool) -> Result<u8, HwFault> {
+    /// or a store of `store` there, run from the trampoline page; `sum` lets
+    /// it touch user pages.
+    ///
+    /// # Safety
+    /// A store must not hit memory anything else relies on at this moment
+    /// (see `x86::trap::kernel_probe`).
+    unsafe fn tprobe(&self, root: u64, va: u64, sum: bool, store: Option<u8>) -> Result<u8, HwFault> {
         let mut out = [0u64; 3];
         let at = tramp(tprobe as *const () as usize) as usize;
         // Safety: `at` is tprobe's address in the TRAMPOLINE page, code with
         // this signature (trampoline.S).
-        let f: unsafe extern "C" fn(u64, u64, u64, *mut [u64; 3]) = unsafe { core::mem::transmute(at) };
+        let f: unsafe extern "C" fn(u64, u64, u64, *mut [u64; 3], u64) = unsafe { core::mem::transmute(at) };
+        let flags = u64::from(sum) | u64::from(store.is_some()) << 1;
         // Safety: every table the core makes maps the trampoline page at
         // TRAMPOLINE; called there, tprobe switches satp, loads one byte,
         // catches a fault through its own stvec, and puts the kernel's satp
         // and stvec back before it writes `out` and returns.
-        unsafe { f(MAKE_SATP(root), va, u64::from(sum), &raw mut out) };
-        if out[1] == 0 { Ok(out[0] as u8) } else { Err(HwFault { va: out[2], code: out[1] }) }
+        // The caller vouches for a store.
+        unsafe { f(MAKE_SATP(root), va, flags, &raw mut out, u64::from(store.unwrap_or(0))) };
+        match (out[1], store) {
+            (0, Some(b)) => Ok(b),
+            (0, None) => Ok(out[0] as u8),
+            (code, _) => Err(HwFault { va: out[2], code }),
+        }
     }
 }
 
@@ -211,17 +222,20 @@ impl Machine for Riscv {
         }
     }
 
-    fn kernel_probe(&mut self, pid: Option<u32>, va: u64) -> Result<u8, HwFault> {
+    fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
             Some(pid) => self.k.ptable.get(pid).expect("kernel_probe: pid").root,
             None => self.k.kernel_pagetable,
         };
-        self.tprobe(root, va, false)
+        // Safety: lab.rs stores only where the core says the store faults, or
+        // into a user page, trapframe or kernel stack, and puts the byte back.
+        unsafe { self.tprobe(root, va, false, store) }
     }
 
     fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault> {
         let root = self.k.ptable.get(pid).expect("kernel_read_user: pid").root;
-        self.tprobe(root, va, true)
+        // Safety: a load.
+        unsafe { self.tprobe(root, va, true, None) }
     }
 
     fn write_phys(&mut self, pa: u64, bytes: &[u8]) {
@@ -241,29 +255,30 @@ impl Machine for Riscv {
         (bytes, (store - start) as u64)
     }
 
-    fn user_samples(&self) -> Vec<(u64, &'static str, bool)> {
+    fn user_samples(&self) -> Vec<Sample> {
         vec![
-            (TRAPFRAME, "TRAPFRAME", true),
-            (TRAMPOLINE, "TRAMPOLINE", true),
-            (MAXVA, "MAXVA: not sign-extended", true),
-            (0xffff_ffc0_0000_0000, "sign-extended, unmapped", true),
+            Sample::new(TRAPFRAME, "TRAPFRAME"),
+            Sample::new(TRAMPOLINE, "TRAMPOLINE").store(),
+            Sample::new(MAXVA, "MAXVA: not sign-extended"),
+            Sample::new(0xffff_ffc0_0000_0000, "sign-extended, unmapped"),
         ]
     }
 
-    fn kernel_samples(&self) -> Vec<(u64, &'static str)> {
+    fn kernel_samples(&self) -> Vec<Sample> {
         let l = &self.k.layout;
         vec![
-            (UART0 + 5, "UART0 line status"),
-            (KERNBASE, "KERNBASE: kernel text"),
-            (l.trampoline, "trampoline (physical)"),
-            (l.etext, "etext: kernel data"),
-            (PGROUNDUP(l.end), "first page after end"),
-            (l.phystop - 1, "last byte below PHYSTOP"),
-            (l.phystop, "PHYSTOP: unmapped"),
-            (TRAMPOLINE, "TRAMPOLINE"),
-            (KSTACK(0), "KSTACK(0)"),
-            (KSTACK(0) - PGSIZE, "KSTACK(0) guard page"),
-            (0, "user address 0"),
+            // A device register: loaded, not compared with memory.
+            Sample::new(UART0 + 5, "UART0 line status"),
+            Sample::new(KERNBASE, "KERNBASE: kernel text").store(),
+            Sample::new(l.trampoline, "trampoline (physical)"),
+            Sample::new(l.etext, "etext: kernel data"),
+            Sample::new(PGROUNDUP(l.end), "first page after end"),
+            Sample::new(l.phystop - 1, "last byte below PHYSTOP"),
+            Sample::new(l.phystop, "PHYSTOP: unmapped").store(),
+            Sample::new(TRAMPOLINE, "TRAMPOLINE").store(),
+            Sample::new(KSTACK(0) + 0x10, "KSTACK(0)").store(),
+            Sample::new(KSTACK(0) - PGSIZE, "KSTACK(0) guard page").store(),
+            Sample::new(0, "user address 0"),
         ]
     }
 

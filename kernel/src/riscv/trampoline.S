@@ -107,11 +107,12 @@ userret:
     ld a0, 112(a0)
     sret
 
-# tprobe(satp, va, sum, out): with satp loaded (and sstatus.SUM if sum),
-# load the byte at va in supervisor mode; out[0] = the byte, out[1] =
-# scause (0 if no fault), out[2] = stval. Called at its TRAMPOLINE address;
-# a fault goes to tprobe_fault in this same page (lla is pc-relative, so it
-# yields the TRAMPOLINE address), which puts the kernel's table back.
+# tprobe(satp, va, flags, out, value): with satp loaded (and sstatus.SUM
+# if flags bit 0), load the byte at va in supervisor mode, or store value
+# there if flags bit 1; out[0] = the byte loaded, out[1] = scause (0 if no
+# fault), out[2] = stval. Called at its TRAMPOLINE address; a fault goes to
+# tprobe_fault in this same page (lla is pc-relative, so it yields the
+# TRAMPOLINE address), which puts the kernel's table back.
 .globl tprobe
 tprobe:
     csrr t0, satp
@@ -121,13 +122,18 @@ tprobe:
     li t3, 0
     li t4, 0
     li t5, 0
-    beqz a2, 1f
+    andi t2, a2, 1
+    beqz t2, 1f
     li t2, SSTATUS_SUM
     csrs sstatus, t2
-1:  sfence.vma zero, zero
+1:  andi a2, a2, 2
+    sfence.vma zero, zero
     csrw satp, a0
     sfence.vma zero, zero
+    bnez a2, 3f
     lbu t3, 0(a1)
+    j 2f
+3:  sb a4, 0(a1)
     j 2f
 .balign 4
 tprobe_fault:

@@ -27,21 +27,40 @@ memmove:
     cld
     jmp 2f
 1:  cld
-    rep movsb
+    # Forwards: four bytes at a time when both ends and n allow.
+    movl %edi, %edx
+    orl %esi, %edx
+    orl %ecx, %edx
+    testl $3, %edx
+    jnz 3f
+    shrl $2, %ecx
+    rep movsl
+    jmp 2f
+3:  rep movsb
 2:  popl %edi
     popl %esi
     ret
 
 # void *memset(void *dst, int c, size_t n)
+# Four bytes at a time when dst and n allow (a page fill is 1024 stores, not
+# 4096: it matters for the 224 MB kinit fills under emulation).
 memset:
     pushl %edi
     movl 8(%esp), %edi
-    movl 12(%esp), %eax
+    movzbl 12(%esp), %eax
     movl 16(%esp), %ecx
     movl %edi, %edx
     cld
-    rep stosb
-    movl %edx, %eax
+    testl $3, %edi
+    jnz 1f
+    testl $3, %ecx
+    jnz 1f
+    imull $0x01010101, %eax, %eax
+    shrl $2, %ecx
+    rep stosl
+    jmp 2f
+1:  rep stosb
+2:  movl %edx, %eax
     popl %edi
     ret
 

@@ -26,10 +26,10 @@ use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
 use pagelab_core::x86::{DEVSPACE, KERNBASE, KERNLINK, KSTACKSIZE, X86Kernel};
 
-use crate::lab::{self, HwFault, Machine, Trap, TrapKind};
+use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
 use hw::{DirectMap, lcr3, p2v, rcr2, rcr3};
 use mmu::{T_BRKPT, T_PGFLT, T_SYSCALL, TaskState, UCODE_SEL, UDATA_SEL};
-use trap::{TrapFrame, enter_user, kernel_load};
+use trap::{TrapFrame, enter_user};
 
 pub use uart::exit_qemu;
 
@@ -177,7 +177,7 @@ impl Machine for X86 {
         }
     }
 
-    fn kernel_probe(&mut self, pid: Option<u32>, va: u64) -> Result<u8, HwFault> {
+    fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
             Some(pid) => self.k.ptable.get(pid).expect("kernel_probe: pid").root as u32,
             None => self.k.kpgdir,
@@ -185,7 +185,9 @@ impl Machine for X86 {
         let old = rcr3();
         // Safety: both tables were made by the core's setupkvm: they map the kernel alike.
         unsafe { lcr3(root) };
-        let r = kernel_load(va as u32);
+        // Safety: lab.rs stores only where the core says the store faults, or
+        // into a user page, trapframe or kernel stack, and puts the byte back.
+        let r = unsafe { trap::kernel_probe(va as u32, store) };
         // Safety: as above; this puts back the table that was there.
         unsafe { lcr3(old) };
         r.map_err(|(va, code)| HwFault { va: u64::from(va), code: u64::from(code) })
@@ -193,7 +195,7 @@ impl Machine for X86 {
 
     fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault> {
         // xv6-public's kernel reads user memory directly, with the process's page directory loaded.
-        self.kernel_probe(Some(pid), va)
+        self.kernel_probe(Some(pid), va, None)
     }
 
     fn write_phys(&mut self, pa: u64, bytes: &[u8]) {
@@ -212,25 +214,29 @@ impl Machine for X86 {
         (bytes, (store - start) as u64)
     }
 
-    fn user_samples(&self) -> Vec<(u64, &'static str, bool)> {
+    fn user_samples(&self) -> Vec<Sample> {
         vec![
-            (u64::from(KERNBASE), "KERNBASE (I/O space)", true),
-            (u64::from(KERNLINK), "kernel text", true),
-            (u64::from(self.k.layout.data), "kernel data", true),
-            (u64::from(DEVSPACE), "DEVSPACE", false),
+            Sample::new(u64::from(KERNBASE), "KERNBASE (I/O space)"),
+            // Read-only for the kernel too: entry.S sets CR0.WP, as xv6-public does.
+            Sample::new(u64::from(KERNLINK), "kernel text").store(),
+            Sample::new(u64::from(self.k.layout.data), "kernel data"),
+            // Device memory: a user load faults; the kernel does not load it.
+            Sample { kernel: false, ..Sample::new(u64::from(DEVSPACE), "DEVSPACE") },
         ]
     }
 
-    fn kernel_samples(&self) -> Vec<(u64, &'static str)> {
+    fn kernel_samples(&self) -> Vec<Sample> {
         let l = &self.k.layout;
+        let kstack = self.k.ptable.live().next().map_or(0, |p| p.kstack);
         vec![
-            (u64::from(KERNBASE) + 0x400, "BIOS data area"),
-            (u64::from(KERNLINK), "kernel text"),
-            (u64::from(l.data), "kernel data"),
-            (PGROUNDUP(u64::from(l.end)), "first page after end"),
-            (u64::from(KERNBASE + l.phystop) - 1, "last byte below PHYSTOP"),
-            (u64::from(KERNBASE + l.phystop), "PHYSTOP: unmapped"),
-            (0, "user address 0"),
+            Sample::new(u64::from(KERNBASE) + 0x400, "BIOS data area"),
+            Sample::new(u64::from(KERNLINK), "kernel text").store(),
+            Sample::new(u64::from(l.data), "kernel data"),
+            Sample::new(PGROUNDUP(u64::from(l.end)), "first page after end"),
+            Sample::new(p2v(kstack) as u64 + 0x10, "pid 1's kernel stack").store(),
+            Sample::new(u64::from(KERNBASE + l.phystop) - 1, "last byte below PHYSTOP"),
+            Sample::new(u64::from(KERNBASE + l.phystop), "PHYSTOP: unmapped").store(),
+            Sample::new(0, "user address 0").store(),
         ]
     }
 

@@ -45,10 +45,14 @@ unsafe extern "C" {
     pub fn enter_user(tf: *mut TrapFrame);
     /// Load the byte at `va` in kernel mode; -1 if it faulted (trapasm.S).
     fn probe_load(va: u32) -> i32;
-    /// The load instruction in probe_load.
+    /// The load instruction in probe_load, and where probe_load returns from.
     fn probe_load_insn();
-    /// Where probe_load returns from.
-    fn probe_done();
+    fn probe_load_done();
+    /// Store the byte `value` at `va` in kernel mode; 0, or -1 if it faulted (trapasm.S).
+    fn probe_store(va: u32, value: u32) -> i32;
+    /// The store instruction in probe_store, and where it returns from after a fault.
+    fn probe_store_insn();
+    fn probe_store_done();
 }
 
 /// The last fault a probe took: address and error code.
@@ -57,21 +61,36 @@ static PROBE_CR2: AtomicU32 = AtomicU32::new(0);
 static PROBE_ERR: AtomicU32 = AtomicU32::new(0);
 
 /// Load the byte at `va` in kernel mode through whatever page directory is
-/// in CR3; a page fault comes back as (faulting address, error code).
-pub fn kernel_load(va: u32) -> Result<u8, (u32, u32)> {
+/// in CR3, or store `store` there (and return it); a page fault comes back
+/// as (faulting address, error code).
+///
+/// # Safety
+/// A store must not hit memory anything else relies on at this moment: the
+/// caller stores only where the core's translate says it faults, or into a
+/// frame it owns for the moment (a user page, a trapframe, a kernel stack),
+/// and puts the byte back afterwards.
+pub unsafe fn kernel_probe(va: u32, store: Option<u8>) -> Result<u8, (u32, u32)> {
     PROBE_FAULTED.store(false, Ordering::SeqCst);
-    // Safety: probe_load reads one byte; if the address is not mapped the
-    // page fault is caught by kernel_trap, which resumes at probe_done.
-    let v = unsafe { probe_load(va) };
+    let v = match store {
+        // Safety: probe_load reads one byte; if the address is not mapped the
+        // page fault is caught by kernel_trap, which resumes at probe_load_done.
+        None => unsafe { probe_load(va) as u8 },
+        Some(b) => {
+            // Safety: as for the load; the caller vouches for the store.
+            unsafe { probe_store(va, u32::from(b)) };
+            b
+        }
+    };
     if PROBE_FAULTED.load(Ordering::SeqCst) {
         Err((PROBE_CR2.load(Ordering::SeqCst), PROBE_ERR.load(Ordering::SeqCst)))
     } else {
-        Ok(v as u8)
+        Ok(v)
     }
 }
 
-/// A trap taken in kernel mode (alltraps calls it). The only one expected is
-/// a page fault in probe_load: record it and make the load return -1.
+/// A trap taken in kernel mode (alltraps calls it). The only ones expected
+/// are page faults in probe_load and probe_store: record the fault and make
+/// the probe return -1.
 /// Anything else is a kernel bug: report it and fail.
 ///
 /// # Safety
@@ -80,12 +99,19 @@ pub fn kernel_load(va: u32) -> Result<u8, (u32, u32)> {
 pub unsafe extern "C" fn kernel_trap(tf: *mut TrapFrame) {
     // Safety: alltraps passes the frame it just pushed; nothing else refers to it.
     let tf = unsafe { &mut *tf };
-    if tf.trapno == T_PGFLT && tf.eip == probe_load_insn as *const () as u32 {
+    let resume = if tf.eip == probe_load_insn as *const () as u32 {
+        Some(probe_load_done as *const () as u32)
+    } else if tf.eip == probe_store_insn as *const () as u32 {
+        Some(probe_store_done as *const () as u32)
+    } else {
+        None
+    };
+    if let (T_PGFLT, Some(resume)) = (tf.trapno, resume) {
         PROBE_CR2.store(rcr2(), Ordering::SeqCst);
         PROBE_ERR.store(tf.err, Ordering::SeqCst);
         PROBE_FAULTED.store(true, Ordering::SeqCst);
         tf.eax = u32::MAX;
-        tf.eip = probe_done as *const () as u32;
+        tf.eip = resume;
         return;
     }
     kprintln!(

@@ -106,13 +106,25 @@ enter_user:
 
 # int probe_load(uint va): the byte at va, loaded in kernel mode. If the
 # load page-faults, kernel_trap sees eip == probe_load_insn, records the
-# fault, sets eax = -1 and resumes at probe_done.
-.globl probe_load, probe_load_insn, probe_done
+# fault, sets eax = -1 and resumes at probe_load_done.
+.globl probe_load, probe_load_insn, probe_load_done
 probe_load:
     movl 4(%esp), %ecx
 probe_load_insn:
     movzbl (%ecx), %eax
-probe_done:
+probe_load_done:
+    ret
+
+# int probe_store(uint va, uint value): store the byte in kernel mode;
+# 0, or -1 if it page-faulted (kernel_trap resumes at probe_store_done).
+.globl probe_store, probe_store_insn, probe_store_done
+probe_store:
+    movl 4(%esp), %ecx
+    movl 8(%esp), %eax
+probe_store_insn:
+    movb %al, (%ecx)
+    xorl %eax, %eax
+probe_store_done:
     ret
 
 # The stub the kernel copies into a user page to load and store through the
