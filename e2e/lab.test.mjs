@@ -196,9 +196,11 @@ test('shared memory: one frame in two processes, a byte written by one is read b
   // The shared-memory built-in: the 10-child test ends with 20 in the byte.
   await page.click('#builtin-shm-test');
   await atStep(page, 79, 79);
-  await page.selectOption('#jump', '77');
-  await atStep(page, 77, 79);
-  assert.match(await text(page, '#step-detail'), /copyin|read 3 0x4000 1/);
+  // Step 78 is the parent's `read 3 0x4000 1`: the last child stored 20.
+  await page.selectOption('#jump', '78');
+  await atStep(page, 78, 79);
+  assert.match(await text(page, '#step-detail h3'), /^Step 78: read 3 0x4000 1$/);
+  assert.match(await text(page, '#steps li:nth-child(79)'), /read 3 0x4000 1 → 1/);
   await assertAlive(page, 'shared memory');
 });
 

@@ -20,5 +20,8 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 # Trunk runs cargo --offline: fetch the crates first (a no-op when they are there).
 cargo fetch --target wasm32-unknown-unknown >/dev/null 2>&1 || cargo fetch
 
+# opt-level "z" for the wasm (the workspace's release profile says "s"): 9% less
+# to download (223 vs 244 KiB gzip), and steps still take well under half a second.
+export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}"
 trunk build "$@"
 ls -l dist/

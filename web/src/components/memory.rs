@@ -200,6 +200,7 @@ pub fn Memory() -> Html {
             </p>
             <details class="owners" open={!data.compact}>
                 <summary>{ format!("Frames in use, by owner ({} owners)", data.by_owner.len()) }</summary>
+                <div class="tablewrap">
                 <table id="owners">
                     <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>
                     <tbody>
@@ -217,6 +218,7 @@ pub fn Memory() -> Html {
                         }
                     </tbody>
                 </table>
+                </div>
             </details>
         </section>
     }

@@ -138,6 +138,7 @@ pub fn Processes() -> Html {
                     { "userinit (make pid 1)" }
                 </button>
             } else {
+                <div class="tablewrap">
                 <table class="ptable">
                     <caption>{ "Choose the process that makes the calls below." }</caption>
                     <thead><tr>
@@ -168,8 +169,14 @@ pub fn Processes() -> Html {
                         }
                     </tbody>
                 </table>
+                </div>
             }
             <h3 id="calls-h">{ format!("System calls made by {who}") }</h3>
+            if let Some(n) = &lab.notice {
+                <p class={classes!("lastres", n.is_error().then_some("err"))} id="last-result">
+                    { if n.is_error() { "Last: refused or failed. " } else { "Last: " } }{ n.text().to_string() }
+                </p>
+            }
             <div class="buttons" role="group" aria-labelledby="calls-h">
                 { simple(Call::Fork, "fork", "fork", "Make a child: a copy of this process's memory") }
                 { simple(Call::Exit, "exit", "exit", "Exit: the process becomes a zombie until its parent waits") }

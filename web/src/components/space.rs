@@ -57,6 +57,7 @@ pub fn AddressSpace() -> Html {
             <h2 id="as-h">{ format!("Address space of pid {pid} ({})", p.name) }</h2>
             <p>{ format!("sz = {:#x} ({} pages); its page table holds {} user pages and {} page-table pages (root included).",
                 p.sz, p.sz.div_ceil(PGSIZE), use_.user, use_.tables) }</p>
+            <div class="tablewrap">
             <table class="regions" id="regions">
                 <caption>{ "Lowest address first. Choose an address to translate it." }</caption>
                 <thead><tr><th scope="col">{ "what" }</th><th scope="col">{ "from" }</th><th scope="col">{ "to (not incl.)" }</th><th scope="col">{ "pages" }</th></tr></thead>
@@ -65,16 +66,18 @@ pub fn AddressSpace() -> Html {
                         <tr class={region_look(r.kind).0}>
                             <td><span class="tag">{ region_look(r.kind).1 }</span>{ " " }{ r.label.clone() }</td>
                             <td><button class="addr" onclick={pick(r.start)} aria-label={format!("Translate {:#x}", r.start)}>{ hex(r.start, digits) }</button></td>
-                            <td>{ if r.end >= 1 << 32 && !riscv { "0x100000000".to_string() } else { hex(r.end, digits) } }</td>
+                            <td class="mono">{ if r.end >= 1 << 32 && !riscv { "0x100000000".to_string() } else { hex(r.end, digits) } }</td>
                             <td>{ r.end.saturating_sub(r.start).div_ceil(PGSIZE) }</td>
                         </tr>
                     }
                 </tbody>
             </table>
+            </div>
             if let Some(img) = &p.image {
                 <h3 id="stack-h">{ "The stack exec built" }</h3>
                 <p id="stack-summary">{ format!("sp = {}; stack page {}–{}; guard page {}–{} below it (no user bit: a push past the bottom of the stack page faults).",
                     hex(img.sp, digits), hex(img.stack, digits), hex(img.stack + PGSIZE - 1, digits), hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }</p>
+                <div class="tablewrap">
                 <table class="stack" id="stack" aria-labelledby="stack-h">
                     <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>
                     <tbody>
@@ -97,6 +100,7 @@ pub fn AddressSpace() -> Html {
                         }
                     </tbody>
                 </table>
+                </div>
             } else {
                 <p>{ "This process has not called exec: its one page holds initcode, and its stack is at the top of that page." }</p>
             }
