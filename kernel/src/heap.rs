@@ -22,6 +22,7 @@ pub const HEAP_SIZE: usize = 512 << 10;
 const MIN_SHIFT: usize = 4;
 /// Largest block: 2^20 = 1 MB.
 const MAX_SHIFT: usize = 20;
+/// Number of size classes.
 const NCLASS: usize = MAX_SHIFT - MIN_SHIFT + 1;
 
 /// The region new blocks are cut from.
@@ -35,14 +36,17 @@ struct State {
     /// Head of each size class's free list (0: empty). A free block holds
     /// the address of the next free block of its class in its first word.
     free: [usize; NCLASS],
-    /// Bytes in blocks now in use, and the most ever in use.
+    /// Bytes in blocks now in use.
     in_use: usize,
+    /// The most bytes ever in use at once.
     peak: usize,
 }
 
 /// The kernel heap (the `#[global_allocator]`).
 pub struct Heap {
+    /// Where blocks come from.
     region: Region,
+    /// The bookkeeping.
     state: UnsafeCell<State>,
 }
 
@@ -50,6 +54,7 @@ pub struct Heap {
 // documentation), so the cells are never accessed from two places at once.
 unsafe impl Sync for Heap {}
 
+/// The one heap.
 #[global_allocator]
 static HEAP: Heap = Heap {
     region: Region(UnsafeCell::new([0; HEAP_SIZE])),

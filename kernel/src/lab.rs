@@ -146,11 +146,15 @@ pub trait Machine {
     fn clear_user_bit(&mut self, pid: u32, va: u64);
 }
 
-/// Syscall numbers (xv6's, both ports).
+/// `exit` (xv6's system call numbers, the same in both ports).
 const SYS_EXIT: u64 = 2;
+/// `exec`.
 const SYS_EXEC: u64 = 7;
+/// `getpid`.
 const SYS_GETPID: u64 = 11;
+/// `sbrk`.
 const SYS_SBRK: u64 = 12;
+/// `write`.
 const SYS_WRITE: u64 = 16;
 
 /// How a process's turn in user mode ended.
@@ -165,10 +169,15 @@ enum Stop {
 
 /// One run of the scenario.
 struct Run<'a, M: Machine> {
+    /// The machine.
     m: &'a mut M,
+    /// The files exec can find.
     fs: Fs,
+    /// Steps (core calls) so far.
     steps: usize,
+    /// Checks so far, and how many failed.
     checks: u32,
+    /// Checks and steps that failed.
     failures: u32,
     /// What user programs wrote to fds 1 and 2.
     console: Vec<u8>,
@@ -188,6 +197,7 @@ fn result_text(r: &SysRet) -> String {
     s
 }
 
+/// The two lines `pagelab run --quiet` prints under each step.
 fn print_counts(counts: &Counts, nfree: u64) {
     kprintln!("  {counts}");
     kprintln!("  free pages: {nfree}");
@@ -231,6 +241,7 @@ fn core_outcome(t: &Translation) -> Result<u64, HwFault> {
 }
 
 impl<M: Machine> Run<'_, M> {
+    /// Which xv6.
     fn port(&self) -> Port {
         self.m.kernel().info().port
     }

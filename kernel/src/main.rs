@@ -20,6 +20,7 @@
 //!
 //! See `kernel/README.md` for how to build, boot and debug it.
 #![cfg_attr(any(target_arch = "x86", target_arch = "riscv64"), no_std, no_main)]
+#![warn(missing_docs, clippy::missing_docs_in_private_items)]
 
 #[cfg(any(target_arch = "x86", target_arch = "riscv64"))]
 extern crate alloc;

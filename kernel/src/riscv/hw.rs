@@ -47,6 +47,7 @@ pub fn sfence_vma() {
 
 /// RAM from KERNBASE to PHYSTOP, at its own addresses.
 pub struct DirectMap {
+    /// One past the last byte of RAM the core may use.
     phystop: u64,
 }
 
@@ -56,6 +57,7 @@ impl DirectMap {
         DirectMap { phystop }
     }
 
+    /// Ok if `[pa, pa+len)` is RAM.
     fn check(&self, pa: u64, len: u64) -> Result<(), MemError> {
         match pa.checked_add(len) {
             Some(end) if pa >= KERNBASE && end <= self.phystop => Ok(()),

@@ -57,27 +57,38 @@ unsafe extern "C" {
     static user_probe_stub_end: u8;
 }
 
-/// `struct trapframe` offsets (xv6-riscv's proc.h).
+/// `struct trapframe` (xv6-riscv's proc.h): the kernel's page table.
 const TF_KERNEL_SATP: u64 = 0;
 // kernel_sp (8) is written by enter_user in entry.S.
+/// The kernel code uservec jumps to.
 const TF_KERNEL_TRAP: u64 = 16;
+/// The saved user pc.
 const TF_EPC: u64 = 24;
+/// The kernel's hart id (tp).
 const TF_KERNEL_HARTID: u64 = 32;
+/// Register a0 (a1 and a7 follow the same layout).
 const TF_A0: u64 = 112;
+/// Register a1.
 const TF_A1: u64 = 120;
+/// Register a7: the system call number.
 const TF_A7: u64 = 168;
 /// `sizeof(struct trapframe)`.
 const TF_SIZE: usize = 288;
 
-/// sstatus bits.
+/// sstatus: the previous mode was supervisor (clear: sret goes to user mode).
 const SSTATUS_SPP: u64 = 1 << 8;
+/// sstatus: interrupts on after sret (kept clear: no interrupts here).
 const SSTATUS_SPIE: u64 = 1 << 5;
 
-/// scause values.
+/// scause: breakpoint (ebreak).
 const SCAUSE_BREAKPOINT: u64 = 3;
+/// scause: ecall from user mode.
 const SCAUSE_ECALL_U: u64 = 8;
+/// scause: instruction page fault.
 const SCAUSE_INSN_PAGE_FAULT: u64 = 12;
+/// scause: load page fault.
 const SCAUSE_LOAD_PAGE_FAULT: u64 = 13;
+/// scause: store/AMO page fault.
 const SCAUSE_STORE_PAGE_FAULT: u64 = 15;
 
 /// The address, in the TRAMPOLINE page, of `sym` in the trampoline section
@@ -88,6 +99,7 @@ fn tramp(sym: usize) -> u64 {
 
 /// The machine: the core's xv6-riscv kernel over real RAM.
 pub struct Riscv {
+    /// The core's kernel.
     k: RiscvKernel<DirectMap>,
 }
 

@@ -16,6 +16,7 @@ const LSR: u64 = 5;
 /// LSR: the transmit holding register can take a byte.
 const LSR_TX_IDLE: u8 = 1 << 5;
 
+/// The address of UART register `r`.
 fn reg(r: u64) -> *mut u8 {
     (UART0 + r) as *mut u8
 }

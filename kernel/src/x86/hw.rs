@@ -70,6 +70,7 @@ pub fn p2v(pa: u64) -> usize {
 /// 4 MB are mapped (by `entrypgdir`), which is all the core touches until then:
 /// kinit1 frees only pages below 4 MB, as in xv6.
 pub struct DirectMap {
+    /// One past the last byte of RAM the core may use.
     phystop: u64,
 }
 
@@ -79,6 +80,7 @@ impl DirectMap {
         DirectMap { phystop }
     }
 
+    /// Ok if `[pa, pa+len)` is RAM.
     fn check(&self, pa: u64, len: u64) -> Result<(), MemError> {
         match pa.checked_add(len) {
             Some(end) if end <= self.phystop => Ok(()),

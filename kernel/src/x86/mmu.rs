@@ -51,7 +51,9 @@ impl TaskState {
 /// The operand of lgdt and lidt.
 #[repr(C, packed)]
 struct DescriptorTable {
+    /// Size in bytes, minus one.
     limit: u16,
+    /// Linear address of the table.
     base: u32,
 }
 

@@ -54,7 +54,9 @@ const MULTIBOOT_MAGIC: u32 = 0x2bad_b002;
 
 /// The machine: the core's xv6-public kernel over real RAM, and the TSS.
 pub struct X86 {
+    /// The core's kernel.
     k: X86Kernel<DirectMap>,
+    /// The task state segment: esp0 is set before each entry to user mode.
     tss: &'static mut TaskState,
 }
 

@@ -11,28 +11,46 @@ use super::mmu::T_PGFLT;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TrapFrame {
     // registers as pushed by pusha
+    /// Saved by pushal.
     pub edi: u32,
+    /// Saved by pushal.
     pub esi: u32,
+    /// Saved by pushal.
     pub ebp: u32,
-    /// useless & ignored
+    /// useless & ignored (pushal's copy of esp)
     pub oesp: u32,
+    /// Saved by pushal.
     pub ebx: u32,
+    /// Saved by pushal.
     pub edx: u32,
+    /// Saved by pushal; the probe stub's address.
     pub ecx: u32,
+    /// Saved by pushal; the system call number and return value.
     pub eax: u32,
     // rest of trap frame
+    /// Segment registers, saved by alltraps.
     pub gs: u32,
+    /// Saved by alltraps.
     pub fs: u32,
+    /// Saved by alltraps.
     pub es: u32,
+    /// Saved by alltraps.
     pub ds: u32,
+    /// The vector, pushed by vectorN.
     pub trapno: u32,
     // below here defined by x86 hardware
+    /// Error code: pushed by the CPU, or 0 by vectorN.
     pub err: u32,
+    /// Where the trap happened (pushed by the CPU).
     pub eip: u32,
+    /// Code segment; its low two bits are the privilege level the trap came from.
     pub cs: u32,
+    /// Flags.
     pub eflags: u32,
     // below here only when crossing rings, such as from user to kernel
+    /// The user stack pointer (only when crossing rings).
     pub esp: u32,
+    /// The user stack segment (only when crossing rings).
     pub ss: u32,
 }
 
@@ -57,7 +75,9 @@ unsafe extern "C" {
 
 /// The last fault a probe took: address and error code.
 static PROBE_FAULTED: AtomicBool = AtomicBool::new(false);
+/// The faulting address (CR2).
 static PROBE_CR2: AtomicU32 = AtomicU32::new(0);
+/// The error code.
 static PROBE_ERR: AtomicU32 = AtomicU32::new(0);
 
 /// Load the byte at `va` in kernel mode through whatever page directory is
