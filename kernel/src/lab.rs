@@ -142,6 +142,12 @@ pub trait Machine {
     fn kernel_samples(&self) -> Vec<Sample>;
     /// A fault code in words.
     fn fault_text(&self, code: u64) -> String;
+    /// Apply the core's model of what the MMU does to the entries of a
+    /// successful translation (`walk::set_accessed`: the accessed bit, and the
+    /// dirty bit for a store) to the real page table.
+    fn set_accessed(&mut self, t: &Translation);
+    /// Forget cached translations (x86: reload CR3; RISC-V: sfence.vma).
+    fn flush_tlb(&mut self);
     /// The deliberately wrong kernel (feature `broken-stack`): clear PTE_U on `va` in `pid`.
     fn clear_user_bit(&mut self, pid: u32, va: u64);
 }
@@ -602,6 +608,57 @@ impl<M: Machine> Run<'_, M> {
         self.m.write_phys(stub_pa, &old);
     }
 
+    /// The accessed and dirty bits the hardware sets for a user load or store
+    /// at `va` must be those the core's model sets (`walk::set_accessed`, as
+    /// the lab's `read` and `write` operations use it): x86 sets A in the
+    /// directory entry and the table entry, RISC-V only in the leaf; a store
+    /// also sets D in the leaf.
+    fn check_accessed(&mut self, pid: u32, va: u64, store: bool) {
+        let access = if store { Access::USER_WRITE } else { Access::USER_READ };
+        let t = self.m.kernel().translate(Some(pid), va, access).expect("translate: pid");
+        let Ok(pa) = core_outcome(&t) else {
+            self.check(false, &format!("accessed bits: {va:#x} is not mapped for the access"));
+            return;
+        };
+        let Some((stub_va, stub_pa, old)) = self.place_stub(pid) else {
+            self.check(false, "no free bytes at the end of the text page for the probe stub");
+            return;
+        };
+        let (_, store_off) = self.m.probe_stub();
+        let word = if self.port() == Port::Xv6Public { 4 } else { 8 };
+        let entries: Vec<u64> = t.steps.iter().map(|s| s.entry_addr.as_u64()).collect();
+        let read =
+            |m: &M| -> Vec<u64> { entries.iter().map(|&e| m.kernel().mem().read_word(e, word).unwrap_or(0)).collect() };
+        let mut orig = [0u8];
+        let _ = self.m.kernel().mem().read(pa, &mut orig);
+        // The hardware's turn: from entries as they are now, with nothing cached.
+        self.m.flush_tlb();
+        let before = read(self.m);
+        let pc = if store { stub_va + store_off } else { stub_va };
+        let done = self.m.user_probe(pid, pc, va, orig[0]);
+        let hw = read(self.m);
+        // The core's turn, from the same entries.
+        for (&e, &v) in entries.iter().zip(&before) {
+            let bytes = v.to_le_bytes();
+            self.m.write_phys(e, &bytes[..word as usize]);
+        }
+        self.m.flush_tlb();
+        self.m.set_accessed(&t);
+        let core = read(self.m);
+        self.m.write_phys(stub_pa, &old);
+        let hex = |v: &[u64]| v.iter().map(|e| format!("{e:#x}")).collect::<Vec<_>>().join(" ");
+        let what = if store { "store" } else { "load " };
+        self.check(
+            done.is_ok() && hw == core,
+            &format!(
+                "accessed/dirty bits after a user {what} at {va:#x}: entries {} -> mmu {}, core {}",
+                hex(&before),
+                hex(&hw),
+                hex(&core)
+            ),
+        );
+    }
+
     /// Kernel loads (and some stores) through the kernel's own page table agree with the core's translate.
     fn check_kernel_table(&mut self) {
         for s in self.m.kernel_samples() {
@@ -701,6 +758,12 @@ pub fn run<M: Machine>(m: &mut M, boot: Counts) -> bool {
     let heap: Vec<Sample> =
         r.samples(pid).into_iter().filter(|s| s.what.starts_with("heap") || s.what.starts_with("above")).collect();
     r.check_translate(pid, &heap);
+    let heap_top = r.m.kernel().procs().get(pid).map_or(0, |p| p.sz);
+    if heap_top >= 0x6000 {
+        // Two heap pages nothing has touched through the MMU yet.
+        r.check_accessed(pid, heap_top - 0x2000, false);
+        r.check_accessed(pid, heap_top - 0x3000 + 8, true);
+    }
     r.op(Op::Exit { pid });
     r.op(Op::Wait { pid: 1 });
     let free_after = r.m.kernel().kmem().nfree();

@@ -25,9 +25,11 @@ use pagelab_core::lab::{LayoutOverride, Preset};
 use pagelab_core::mem::{Cpu as _, PhysMem as _};
 use pagelab_core::programs;
 use pagelab_core::riscv::{KERNBASE, KSTACK, RiscvKernel, TRAMPOLINE, TRAPFRAME, UART0};
+use pagelab_core::scheme::Sv39;
 use pagelab_core::scheme::sv39::MAXVA;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
+use pagelab_core::walk::Translation;
 
 use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
 use hw::{DirectMap, MAKE_SATP, csrr, csrw};
@@ -304,6 +306,15 @@ impl Machine for Riscv {
             _ => "?",
         };
         format!("scause {code} ({name})")
+    }
+
+    fn set_accessed(&mut self, t: &Translation) {
+        pagelab_core::walk::set_accessed::<Sv39>(&mut self.k.hw, &mut Trace::counting_only(), t)
+            .expect("entries in RAM");
+    }
+
+    fn flush_tlb(&mut self) {
+        self.k.hw.flush_tlb();
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {

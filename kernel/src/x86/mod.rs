@@ -22,8 +22,10 @@ use pagelab_core::addr::PGROUNDUP;
 use pagelab_core::kernel::Kernel;
 use pagelab_core::lab::{LayoutOverride, Preset};
 use pagelab_core::programs;
+use pagelab_core::scheme::X86 as X86Scheme;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
+use pagelab_core::walk::Translation;
 use pagelab_core::x86::{DEVSPACE, KERNBASE, KERNLINK, KSTACKSIZE, X86Kernel};
 
 use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
@@ -247,6 +249,15 @@ impl Machine for X86 {
         let what = if code & 2 != 0 { "write" } else { "read" };
         let why = if code & 1 != 0 { "protection" } else { "not present" };
         format!("err {code} ({who} {what}, {why})")
+    }
+
+    fn set_accessed(&mut self, t: &Translation) {
+        quiet(|tr| pagelab_core::walk::set_accessed::<X86Scheme>(&mut self.k.hw, tr, t)).expect("entries in RAM");
+    }
+
+    fn flush_tlb(&mut self) {
+        use pagelab_core::mem::Cpu as _;
+        self.k.hw.flush_tlb();
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
