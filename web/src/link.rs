@@ -84,8 +84,9 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
                 );
             }
             "pid" => {
-                sel.pid =
-                    Some(value.parse::<u32>().map_err(|_| format!("the link's pid `{}` is not a pid", shorten(value)))?);
+                sel.pid = Some(
+                    value.parse::<u32>().map_err(|_| format!("the link's pid `{}` is not a pid", shorten(value)))?,
+                );
             }
             "va" => sel.address = Some(hex(value, "address")?),
             "acc" => {
@@ -104,11 +105,12 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
     let packed = B64
         .decode(data.trim_end_matches('='))
         .map_err(|e| format!("the link's lab data is not valid base64url ({e}); was it cut short when copied?"))?;
-    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT)
-        .map_err(|_| "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string())?;
+    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
+        "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string()
+    })?;
     let text = String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?;
-    let scenario =
-        scenario::parse(&text).map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
+    let scenario = scenario::parse(&text)
+        .map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
     let lab = Lab::from_scenario(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
     let n = scenario.ops.len();
     let step = step.unwrap_or(n);
@@ -140,7 +142,8 @@ mod tests {
 
     #[test]
     fn a_link_round_trips_and_stays_short() {
-        let sel = Selection { pid: Some(3), address: Some(0x2fcc), access: AccessChoice::UserWrite, frame: Some(0xdfbc000) };
+        let sel =
+            Selection { pid: Some(3), address: Some(0x2fcc), access: AccessChoice::UserWrite, frame: Some(0xdfbc000) };
         let s = LinkState { scenario: story(), step: 7, selection: sel };
         let f = encode(&s);
         assert!(f.len() < 300, "the story's link is {} characters", f.len());

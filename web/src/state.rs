@@ -456,7 +456,7 @@ impl LabState {
         let shown = short(&print_op(&op), 120);
         let outcome = if k < n {
             let mut lab = self.full().prefix(k);
-            lab.apply(op.clone()).map(|s| s.clone()).map(|s| (Some(lab), s))
+            lab.apply(op.clone()).cloned().map(|s| (Some(lab), s))
         } else {
             let mut lab = self.full.0.borrow_mut();
             lab.apply(op.clone()).map(|s| (None, s.clone()))
@@ -520,7 +520,9 @@ impl LabState {
             Call::Wait => Op::Wait { pid },
             Call::Kill => Op::Kill { pid },
             Call::Sbrk(n) => Op::Sbrk { pid, n: input::parse_int(&n, "sbrk's n (bytes)", i64::MIN, i64::MAX)? },
-            Call::OpenShm(id) => Op::OpenShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? },
+            Call::OpenShm(id) => {
+                Op::OpenShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? }
+            }
             Call::CloseShm(id) => {
                 Op::CloseShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? }
             }
@@ -599,7 +601,8 @@ impl LabState {
                 let v = s.version;
                 s = LabState::new(p);
                 s.version = v;
-                s.notice = Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
+                s.notice =
+                    Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
             }
             Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
                 Some(Ok(sc)) => match Lab::from_scenario(&sc) {

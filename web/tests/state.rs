@@ -131,7 +131,10 @@ fn an_operation_at_an_earlier_step_drops_the_later_ones() {
 #[test]
 fn fork_and_sbrk_change_the_frame_map() {
     let users = |s: &LabState| {
-        frames(s.lab().kernel()).iter().filter(|(_, st)| matches!(st, FrameState::Owned { owner: Owner::User { .. } })).count()
+        frames(s.lab().kernel())
+            .iter()
+            .filter(|(_, st)| matches!(st, FrameState::Owned { owner: Owner::User { .. } }))
+            .count()
     };
     let s = story_prefix(Preset::Xv6PublicTiny);
     let before = users(&s);
@@ -211,7 +214,15 @@ fn bad_inputs_give_messages_and_keep_the_state() {
         (Action::Run(Op::Exit { pid: 1 }), "init", false),
         (Action::Run(Op::Wait { pid: 3 }), "no children", true),
         (Action::SelectPid(77), "no process with pid 77", false),
-        (Action::Upload { name: "junk.bin".into(), bytes: b"not an elf file at all, just words, and more words so that it is longer than a header".to_vec() }, "not an ELF file", false),
+        (
+            Action::Upload {
+                name: "junk.bin".into(),
+                bytes: b"not an elf file at all, just words, and more words so that it is longer than a header"
+                    .to_vec(),
+            },
+            "not an ELF file",
+            false,
+        ),
         (Action::Upload { name: "empty".into(), bytes: Vec::new() }, "is empty", false),
         (Action::Upload { name: "big".into(), bytes: vec![0x7f; (1 << 20) + 1] }, "at most 1048576 bytes", false),
         (Action::GotoFrame("0xfffffff0000".into()), "not in RAM", false),

@@ -47,7 +47,11 @@ pub fn Memory() -> Html {
                     by_owner.entry(*owner).or_default().push(*pa);
                 }
             }
-            let ch = if lab.current() > 0 { lab.step(lab.current()).map(|s| changes(&s)).unwrap_or_default() } else { Changes::default() };
+            let ch = if lab.current() > 0 {
+                lab.step(lab.current()).map(|s| changes(&s)).unwrap_or_default()
+            } else {
+                Changes::default()
+            };
             MapData { frames: fr, cells: cs, compact, counts, by_owner, changes: ch }
         })
     };
@@ -62,9 +66,9 @@ pub fn Memory() -> Html {
     let selected = lab.selection.frame;
     let sel_state = selected.and_then(|pa| data.frames.iter().find(|(p, _)| *p == pa).map(|(_, s)| *s));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
-    let sel_free_pos = selected.filter(|_| matches!(sel_state, Some(FrameState::Free))).map(|pa| {
-        k.kmem().freelist(k.mem(), usize::MAX).iter().position(|&p| p == pa)
-    });
+    let sel_free_pos = selected
+        .filter(|_| matches!(sel_state, Some(FrameState::Free)))
+        .map(|pa| k.kmem().freelist(k.mem(), usize::MAX).iter().position(|&p| p == pa));
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -105,7 +109,8 @@ pub fn Memory() -> Html {
             lab.dispatch(Action::GotoFrame(v));
         })
     };
-    let active = selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
+    let active =
+        selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
     let total = data.frames.len();
     html! {
         <section class="panel memory" aria-labelledby="mem-h">

@@ -31,9 +31,8 @@ struct CallFormProps {
 #[component]
 fn CallForm(props: &CallFormProps) -> Html {
     let lab = use_lab();
-    let refs: Vec<NodeRef> = use_memo(props.fields.len(), |n| (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>())
-        .as_ref()
-        .clone();
+    let refs: Vec<NodeRef> =
+        use_memo(props.fields.len(), |n| (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>()).as_ref().clone();
     let onsubmit = {
         let refs = refs.clone();
         let make = props.make.clone();
@@ -59,6 +58,26 @@ fn CallForm(props: &CallFormProps) -> Html {
             <button type="submit" id={format!("{}-run", props.id)} disabled={props.disabled}>{ props.name.clone() }</button>
         </form>
     }
+}
+
+/// Read an uploaded file's bytes, then hand them to the lab.
+#[cfg(target_arch = "wasm32")]
+fn read_upload(lab: crate::components::LabContext, file: web_sys::File, name: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            Ok(buf) => {
+                let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                lab.dispatch(Action::Upload { name, bytes });
+            }
+            Err(_) => lab.dispatch(Action::Fail(format!("{name} could not be read"))),
+        }
+    });
+}
+
+/// Files cannot be read outside a browser.
+#[cfg(not(target_arch = "wasm32"))]
+fn read_upload(lab: crate::components::LabContext, _file: web_sys::File, name: String) {
+    lab.dispatch(Action::Fail(format!("{name} could not be read: files are read only in a browser")));
 }
 
 /// The process table and the system calls a learner can make.
@@ -105,22 +124,9 @@ pub fn Processes() -> Html {
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             let name = file.name();
             input.set_value("");
-            if let Err(msg) = input::check_upload_size(&name, file.size() as u64) {
-                lab.dispatch(Action::Fail(msg));
-                return;
-            }
-            #[cfg(target_arch = "wasm32")]
-            {
-                let lab = lab.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                        Ok(buf) => {
-                            let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                            lab.dispatch(Action::Upload { name, bytes });
-                        }
-                        Err(_) => lab.dispatch(Action::Fail(format!("{name} could not be read"))),
-                    }
-                });
+            match input::check_upload_size(&name, file.size() as u64) {
+                Err(msg) => lab.dispatch(Action::Fail(msg)),
+                Ok(()) => read_upload(lab.clone(), file, name),
             }
         })
     };

@@ -33,7 +33,8 @@ pub fn Timeline() -> Html {
     let cur = lab.current();
     let scheme = lab.full().kernel().info().scheme;
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();
-    let results: Vec<(i64, bool)> = lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
+    let results: Vec<(i64, bool)> =
+        lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
     let step = lab.step(cur);
     let back = {
         let lab = lab.clone();

@@ -65,8 +65,7 @@ pub fn use_url_sync(lab: LabContext) {
                 }
                 move || {
                     if let Some(w) = win {
-                        let _ =
-                            w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+                        let _ = w.remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
                     }
                 }
             }
