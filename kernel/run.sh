@@ -38,7 +38,7 @@ QEMU waits for gdb. In another terminal:
         -ex 'target remote localhost:1234' \\
         -ex 'break x86_main' -ex 'continue'
 (gdb reads the 32-bit ELF and sets the i386 architecture itself. The CPU
-starts in the BIOS; 'break *0x10000c' stops at entry with paging off.)
+starts in the BIOS; 'break *_start' stops at entry, with paging still off.)
 GDB
             ;;
         riscv)

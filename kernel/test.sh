@@ -72,7 +72,11 @@ differential() {
     scen=$dir/scenario.txt
     { echo "$preset"; sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$ROOT/kernel/scenario.txt"; } >"$scen"
     # Every step: the operation, its result, the pages it took and gave, the free count.
-    "$CLI" run --quiet "$scen" >"$dir/cli-run.txt" 2>"$dir/cli-run.err"
+    if ! "$CLI" run --quiet "$scen" >"$dir/cli-run.txt" 2>"$dir/cli-run.err"; then
+        echo "  pagelab run failed on the scenario:"
+        sed 's/^/    /' "$dir/cli-run.err"
+        bad=1
+    fi
     step_lines <"$dir/cli-run.txt" >"$dir/steps.cli"
     step_lines <"$log" >"$dir/steps.kernel"
     if ! diff -u "$dir/steps.cli" "$dir/steps.kernel" >"$dir/steps.diff"; then
