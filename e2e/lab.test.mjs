@@ -2,6 +2,7 @@
 // are worked out by hand from xv6 (see the comments), not read from the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot,
 } from './helpers.mjs';
@@ -130,6 +131,23 @@ test('exec echo hello world: the stack word by word', async () => {
   await shot(page, 'address-space-and-stack', '.panel.space');
   await shot(page, 'processes', '.panel.procs');
   await assertAlive(page, 'exec');
+});
+
+test('upload a program file and exec it', async () => {
+  const page = await open(browser, linkFor(TINY_PREFIX, '&pid=3'));
+  // The built x86 echo from the core, uploaded under another name.
+  const echo = readFileSync(new URL('../core/programs/x86/echo', import.meta.url));
+  await page.setInputFiles('#upload', { name: 'myecho', mimeType: 'application/octet-stream', buffer: echo });
+  await page.waitForFunction(() => /\/myecho added \(772 bytes, x86 \(i386\)/.test(document.querySelector('#info-text')?.textContent));
+  await atStep(page, 6, 6);
+  await exec(page, 'myecho', 'a bcdefgh');
+  await atStep(page, 7, 7);
+  // argv = {"myecho", "a", "bcdefgh"}: "myecho\0" (7 bytes) at (0x3000 - 7) & ~3 = 0x2ff8,
+  // "a\0" at (0x2ff8 - 2) & ~3 = 0x2ff4, "bcdefgh\0" at (0x2ff4 - 8) & ~3 = 0x2fec;
+  // then 3 + argc + 1 = 7 words: sp = 0x2fec - 28 = 0x2fd0.
+  assert.match(await text(page, '#stack-summary'), /sp = 0x00002fd0/);
+  assert.match(await text(page, '.ptable'), /myecho/);
+  await assertAlive(page, 'upload');
 });
 
 test('fork and sbrk: the frame map changes', async () => {

@@ -114,6 +114,21 @@ impl FrameKind {
     }
 }
 
+/// The text in a frame's cell: the kind's letter and whose it is (`U3`:
+/// a user page of pid 3; `M25`: shared page 25).
+#[must_use]
+pub fn cell_text(state: FrameState) -> String {
+    let kind = FrameKind::of(state);
+    match state {
+        FrameState::Owned { owner: Owner::Shared { id } } => format!("{}{id}", kind.letter()),
+        FrameState::Owned { owner } => match owner.pid() {
+            Some(pid) => format!("{}{pid}", kind.letter()),
+            None => kind.letter().to_string(),
+        },
+        _ => kind.letter().to_string(),
+    }
+}
+
 /// Words for one frame: "frame 0xdfbc000: user page of pid 3".
 #[must_use]
 pub fn frame_words(pa: u64, state: FrameState) -> String {
@@ -247,6 +262,14 @@ mod tests {
         );
         // Not compact: only the kernel image folds.
         assert_eq!(cells(&f, false, 2).len(), f.len() - 1);
+    }
+
+    #[test]
+    fn cells_name_their_owner() {
+        assert_eq!(cell_text(FrameState::Owned { owner: Owner::User { pid: 3 } }), "U3");
+        assert_eq!(cell_text(FrameState::Owned { owner: Owner::Shared { id: 25 } }), "M25");
+        assert_eq!(cell_text(FrameState::Owned { owner: Owner::KernelPageTable }), "P");
+        assert_eq!(cell_text(FrameState::Free), "·");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
-use crate::present::{Cell, Changes, FrameKind, addr_digits, cells, changes, frame_words, hex};
+use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
 use crate::state::Action;
 
 /// Above this many frames the map folds runs of free frames.
@@ -119,7 +119,7 @@ pub fn Memory() -> Html {
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong id="nfree">{ format!("{nfree} free") }</strong>
                 { format!(", {} in use, {} hold the kernel image.",
-                    total as u64 - nfree - data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0),
+                    (total as u64).saturating_sub(nfree).saturating_sub(data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)),
                     data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)) }
                 if data.compact { { " Runs of free frames are folded into one cell: the map shows every frame in use." } }
             </p>
@@ -128,7 +128,7 @@ pub fn Memory() -> Html {
                     <li><span class={classes!("cell", kind.class())} aria-hidden="true">{ kind.letter() }</span>
                         { format!(" {} ({})", kind.words(riscv), data.counts.get(&kind).copied().unwrap_or(0)) }</li>
                 }
-                <li><span class="cell fk-user new" aria-hidden="true">{ "U" }</span>{ " allocated in this step (thick border, +)" }</li>
+                <li><span class="cell fk-user new" aria-hidden="true">{ "U" }</span>{ " allocated in this step (thick border, +); the number is the pid (or the shared page's id)" }</li>
                 <li><span class="cell fk-free gone" aria-hidden="true">{ "·" }</span>{ " freed in this step (dashed border, −)" }</li>
             </ul>
             <div
@@ -163,7 +163,7 @@ pub fn Memory() -> Html {
                                 data-pa={format!("{:#x}", c.pa)}
                                 onclick={select(c.pa)}
                             >
-                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", c.kind.letter()) } else if gone { format!("{}−", c.kind.letter()) } else { c.kind.letter().to_string() } }
+                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) } }
                             </div>
                         }
                     }}
