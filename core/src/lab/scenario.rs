@@ -20,8 +20,10 @@
 //! The grammar, one line at a time (words are separated by spaces or tabs):
 //!
 //! ```text
-//! preset NAME                     xv6-public, xv6-public-tiny, xv6-riscv, xv6-riscv-tiny,
-//!                                 or x86, x86-tiny, riscv, riscv-tiny (case ignored)
+//! preset NAME [SYMBOL=ADDR ...]   xv6-public, xv6-public-tiny, xv6-riscv, xv6-riscv-tiny,
+//!                                 or x86, x86-tiny, riscv, riscv-tiny (case ignored);
+//!                                 SYMBOL: end, data (x86), etext, trampoline (RISC-V),
+//!                                 to match a particular kernel build's kernel.sym
 //! shm lab|note
 //! userinit
 //! fork PID          exit PID          wait PID          kill PID
