@@ -340,6 +340,34 @@ impl LabState {
         self.full.borrow()
     }
 
+    /// The machine at the last step, to hand to a view.
+    #[must_use]
+    pub fn full_lab(&self) -> SharedLab {
+        self.full.clone()
+    }
+
+    /// The record of step `i` without its events (cheap to copy), if there is one.
+    #[must_use]
+    pub fn step_summary(&self, i: usize) -> Option<Step> {
+        let full = self.full();
+        let s = if i == 0 { Some(full.boot_step()) } else { full.steps().get(i - 1) }?;
+        Some(Step {
+            op: s.op.clone(),
+            events: Vec::new(),
+            elided: s.elided,
+            counts: s.counts,
+            result: s.result.clone(),
+            nfree: s.nfree,
+        })
+    }
+
+    /// Number of events step `i` recorded.
+    #[must_use]
+    pub fn step_events(&self, i: usize) -> usize {
+        let full = self.full();
+        if i == 0 { full.boot_step().events.len() } else { full.steps().get(i - 1).map_or(0, |s| s.events.len()) }
+    }
+
     /// The shown machine, to hand to a view.
     #[must_use]
     pub fn view_lab(&self) -> SharedLab {

@@ -3,7 +3,7 @@ use pagelab_core::lab::scenario;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::hooks::use_lab;
+use crate::hooks::{use_fragment, use_lab};
 use crate::state::Action;
 
 /// A sentence for each built-in scenario's button.
@@ -21,7 +21,8 @@ fn builtin_words(name: &str) -> &'static str {
 #[component]
 pub fn Header() -> Html {
     let lab = use_lab();
-    let preset = lab.scenario().preset;
+    let fragment = use_fragment(&lab);
+    let preset = lab.full().scenario().preset;
     let chosen = use_state(|| preset);
     {
         // Follow the lab's preset when it changes (a scenario or link loaded).
@@ -47,8 +48,8 @@ pub fn Header() -> Html {
     };
     let on_copy = {
         let lab = lab.clone();
+        let link_len = fragment.len();
         Callback::from(move |_| {
-            let link_len = lab.fragment().len();
             #[cfg(target_arch = "wasm32")]
             if let Some(w) = web_sys::window() {
                 let href = w.location().href().unwrap_or_default();
@@ -105,7 +106,7 @@ pub fn Header() -> Html {
             <div class="linkbox">
                 <button id="copy-link" onclick={on_copy}>{ "Copy link to this lab" }</button>
                 <span class="hint">
-                    { format!("The address bar always holds the lab ({} characters): copy it to share or reload.", lab.fragment().len() + 1) }
+                    { format!("The address bar always holds the lab ({} characters): copy it to share or reload.", fragment.len() + 1) }
                 </span>
             </div>
         </header>

@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 use crate::hooks::use_lab;
 use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
-use crate::state::Action;
+use crate::state::{Action, LabState};
 
 /// Above this many frames the map folds runs of free frames.
 const COMPACT_ABOVE: usize = 2048;
@@ -24,6 +24,101 @@ struct MapData {
     counts: BTreeMap<FrameKind, u64>,
     by_owner: BTreeMap<Owner, Vec<u64>>,
     changes: Changes,
+}
+
+/// The map data, compared by identity (it is rebuilt only when the lab changes).
+#[derive(Clone)]
+struct MapRef(Rc<MapData>);
+
+impl PartialEq for MapRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Props of [`FrameMap`].
+#[derive(Properties, PartialEq)]
+struct FrameMapProps {
+    data: MapRef,
+    active: Option<u64>,
+    selected: Option<u64>,
+    riscv: bool,
+    dispatch: UseReducerDispatcher<LabState>,
+}
+
+/// The frame map: one cell per frame in use, runs of like frames folded; one tab stop, arrow keys move.
+#[component]
+fn FrameMap(props: &FrameMapProps) -> Html {
+    let data = props.data.0.clone();
+    let active = props.active;
+    let riscv = props.riscv;
+    let digits = addr_digits(riscv);
+    let select = |pa: u64| {
+        let d = props.dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::SelectFrame(Some(pa))))
+    };
+    // Arrow keys move the selection through the map's cells.
+    let onkeydown = {
+        let d = props.dispatch.clone();
+        let data = props.data.0.clone();
+        let selected = props.selected;
+        Callback::from(move |e: KeyboardEvent| {
+            let cells = &data.cells;
+            if cells.is_empty() {
+                return;
+            }
+            let at = selected.and_then(|pa| cells.iter().position(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE));
+            let next = match e.key().as_str() {
+                "ArrowRight" | "ArrowDown" => at.map_or(0, |i| (i + 1).min(cells.len() - 1)),
+                "ArrowLeft" | "ArrowUp" => at.map_or(0, |i| i.saturating_sub(1)),
+                "Home" => 0,
+                "End" => cells.len() - 1,
+                _ => return,
+            };
+            e.prevent_default();
+            d.dispatch(Action::SelectFrame(Some(cells[next].pa)));
+        })
+    };
+    html! {
+            <div
+                class={classes!("framemap", data.compact.then_some("compact"))}
+                id="framemap"
+                role="listbox"
+                tabindex="0"
+                aria-label="Frame map: arrow keys move from frame to frame"
+                aria-activedescendant={active.map(|pa| format!("frame-{pa:x}"))}
+                {onkeydown}
+            >
+                for c in data.cells.iter() {
+                    {{
+                        let new = data.changes.allocated.contains(&c.pa);
+                        let gone = data.changes.freed.contains(&c.pa);
+                        let label = if c.count > 1 {
+                            format!("{} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
+                        } else {
+                            let mut s = frame_words(c.pa, c.state);
+                            if new { s.push_str(" (allocated in this step)"); }
+                            if gone { s.push_str(" (freed in this step)"); }
+                            s
+                        };
+                        html! {
+                            <div
+                                id={format!("frame-{:x}", c.pa)}
+                                role="option"
+                                aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
+                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"))}
+                                title={label.clone()}
+                                aria-label={label}
+                                data-pa={format!("{:#x}", c.pa)}
+                                onclick={select(c.pa)}
+                            >
+                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) } }
+                            </div>
+                        }
+                    }}
+                }
+            </div>
+    }
 }
 
 /// Physical memory: the frame map, the free list and who owns what.
@@ -79,27 +174,6 @@ pub fn Memory() -> Html {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::SelectFrame(Some(pa))))
     };
-    // Arrow keys move the selection through the map's cells.
-    let onkeydown = {
-        let lab = lab.clone();
-        let data = data.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            let cells = &data.cells;
-            if cells.is_empty() {
-                return;
-            }
-            let at = selected.and_then(|pa| cells.iter().position(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE));
-            let next = match e.key().as_str() {
-                "ArrowRight" | "ArrowDown" => at.map_or(0, |i| (i + 1).min(cells.len() - 1)),
-                "ArrowLeft" | "ArrowUp" => at.map_or(0, |i| i.saturating_sub(1)),
-                "Home" => 0,
-                "End" => cells.len() - 1,
-                _ => return,
-            };
-            e.prevent_default();
-            lab.dispatch(Action::SelectFrame(Some(cells[next].pa)));
-        })
-    };
     let on_goto = {
         let lab = lab.clone();
         let goto_ref = goto_ref.clone();
@@ -131,44 +205,7 @@ pub fn Memory() -> Html {
                 <li><span class="cell fk-user new" aria-hidden="true">{ "U" }</span>{ " allocated in this step (thick border, +); the number is the pid (or the shared page's id)" }</li>
                 <li><span class="cell fk-free gone" aria-hidden="true">{ "·" }</span>{ " freed in this step (dashed border, −)" }</li>
             </ul>
-            <div
-                class={classes!("framemap", data.compact.then_some("compact"))}
-                id="framemap"
-                role="listbox"
-                tabindex="0"
-                aria-label="Frame map: arrow keys move from frame to frame"
-                aria-activedescendant={active.map(|pa| format!("frame-{pa:x}"))}
-                {onkeydown}
-            >
-                for c in data.cells.iter() {
-                    {{
-                        let new = data.changes.allocated.contains(&c.pa);
-                        let gone = data.changes.freed.contains(&c.pa);
-                        let label = if c.count > 1 {
-                            format!("{} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
-                        } else {
-                            let mut s = frame_words(c.pa, c.state);
-                            if new { s.push_str(" (allocated in this step)"); }
-                            if gone { s.push_str(" (freed in this step)"); }
-                            s
-                        };
-                        html! {
-                            <div
-                                id={format!("frame-{:x}", c.pa)}
-                                role="option"
-                                aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
-                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"))}
-                                title={label.clone()}
-                                aria-label={label}
-                                data-pa={format!("{:#x}", c.pa)}
-                                onclick={select(c.pa)}
-                            >
-                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) } }
-                            </div>
-                        }
-                    }}
-                }
-            </div>
+            <FrameMap data={MapRef(data.clone())} {active} {selected} {riscv} dispatch={lab.dispatcher()} />
             <form class="goto" onsubmit={on_goto} aria-label="Go to a frame">
                 <label for="goto-frame">{ "Go to the frame holding physical address" }</label>
                 <input id="goto-frame" ref={goto_ref} placeholder={hex(info.phystop - PGSIZE, digits)} autocomplete="off" spellcheck="false" />

@@ -4,7 +4,7 @@ use yew::prelude::*;
 
 use crate::hooks::use_lab;
 use crate::input;
-use crate::state::{Action, Call};
+use crate::state::{Action, Call, LabState, SharedLab};
 
 /// The value of the input behind `r` ("" if it is not there).
 fn value(r: &NodeRef) -> String {
@@ -80,6 +80,58 @@ fn read_upload(lab: crate::components::LabContext, _file: web_sys::File, name: S
     lab.dispatch(Action::Fail(format!("{name} could not be read: files are read only in a browser")));
 }
 
+/// Props of [`ProcTable`]: what it shows, so that it redraws only when that changes.
+#[derive(Properties, PartialEq)]
+struct ProcTableProps {
+    lab: SharedLab,
+    len: usize,
+    current: usize,
+    sel: Option<u32>,
+    acting: Option<u32>,
+    dispatch: UseReducerDispatcher<LabState>,
+}
+
+/// The process table, with a button to choose each process.
+#[component]
+fn ProcTable(props: &ProcTableProps) -> Html {
+    let l = props.lab.borrow();
+    let procs: Vec<_> = l.kernel().procs().live().cloned().collect();
+    html! {
+                <div class="tablewrap">
+        <table class="ptable">
+            <caption>{ "Choose the process that makes the calls below." }</caption>
+            <thead><tr>
+                <th scope="col">{ "pid" }</th><th scope="col">{ "name" }</th><th scope="col">{ "state" }</th>
+                <th scope="col">{ "parent" }</th><th scope="col">{ "sz" }</th><th scope="col">{ "pages" }</th>
+            </tr></thead>
+            <tbody>
+                for p in procs.iter() {
+                    <tr class={classes!((Some(p.pid) == props.sel).then_some("selected"), (Some(p.pid) == props.acting).then_some("changed"))}>
+                        <td>
+                            <button
+                                class="pick"
+                                id={format!("pick-{}", p.pid)}
+                                aria-pressed={if Some(p.pid) == props.sel { "true" } else { "false" }}
+                                aria-label={format!("Choose pid {}", p.pid)}
+                                onclick={ let d = props.dispatch.clone(); let pid = p.pid; Callback::from(move |_| d.dispatch(Action::SelectPid(pid))) }
+                            >
+                                { p.pid }
+                                if Some(p.pid) == props.sel { <span class="mark">{ " ✓" }</span> }
+                            </button>
+                        </td>
+                        <td>{ p.name.clone() }</td>
+                        <td>{ p.state.to_string() }</td>
+                        <td>{ p.parent.map_or_else(|| "—".to_string(), |q| q.to_string()) }</td>
+                        <td>{ format!("{:#x}", p.sz) }</td>
+                        <td>{ { let u = usage(l.kernel(), p.pid); format!("{} user + {} table", u.user, u.tables) } }</td>
+                    </tr>
+                }
+            </tbody>
+        </table>
+        </div>
+    }
+}
+
 /// The process table and the system calls a learner can make.
 #[component]
 pub fn Processes() -> Html {
@@ -92,7 +144,7 @@ pub fn Processes() -> Html {
     let sel = lab.selection.pid;
     let current = lab.current();
     let n = lab.len();
-    let acting = if current > 0 { lab.step(current).and_then(|s| s.op.pid()) } else { None };
+    let acting = if current > 0 { lab.step_summary(current).and_then(|s| s.op.pid()) } else { None };
     let files: Vec<String> = l.fs().files.keys().cloned().collect();
     let maxarg = k.info().maxarg;
     drop(l);
@@ -144,38 +196,7 @@ pub fn Processes() -> Html {
                     { "userinit (make pid 1)" }
                 </button>
             } else {
-                <div class="tablewrap">
-                <table class="ptable">
-                    <caption>{ "Choose the process that makes the calls below." }</caption>
-                    <thead><tr>
-                        <th scope="col">{ "pid" }</th><th scope="col">{ "name" }</th><th scope="col">{ "state" }</th>
-                        <th scope="col">{ "parent" }</th><th scope="col">{ "sz" }</th><th scope="col">{ "pages" }</th>
-                    </tr></thead>
-                    <tbody>
-                        for p in procs.iter() {
-                            <tr class={classes!((Some(p.pid) == sel).then_some("selected"), (Some(p.pid) == acting).then_some("changed"))}>
-                                <td>
-                                    <button
-                                        class="pick"
-                                        id={format!("pick-{}", p.pid)}
-                                        aria-pressed={if Some(p.pid) == sel { "true" } else { "false" }}
-                                        aria-label={format!("Choose pid {}", p.pid)}
-                                        onclick={ let lab = lab.clone(); let pid = p.pid; Callback::from(move |_| lab.dispatch(Action::SelectPid(pid))) }
-                                    >
-                                        { p.pid }
-                                        if Some(p.pid) == sel { <span class="mark">{ " ✓" }</span> }
-                                    </button>
-                                </td>
-                                <td>{ p.name.clone() }</td>
-                                <td>{ p.state.to_string() }</td>
-                                <td>{ p.parent.map_or_else(|| "—".to_string(), |q| q.to_string()) }</td>
-                                <td>{ format!("{:#x}", p.sz) }</td>
-                                <td>{ { let u = usage(lab.lab().kernel(), p.pid); format!("{} user + {} table", u.user, u.tables) } }</td>
-                            </tr>
-                        }
-                    </tbody>
-                </table>
-                </div>
+                <ProcTable lab={lab.view_lab()} len={n} {current} {sel} {acting} dispatch={lab.dispatcher()} />
             }
             <h3 id="calls-h">{ format!("System calls made by {who}") }</h3>
             if let Some(n) = &lab.notice {

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::hooks::use_lab;
 use crate::present::{addr_digits, hex};
-use crate::state::Action;
+use crate::state::{Action, LabState, SharedLab};
 
 /// CSS class and a short tag for a region (the tag is the non-colour sign).
 fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
@@ -28,11 +28,28 @@ fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
 #[component]
 pub fn AddressSpace() -> Html {
     let lab = use_lab();
-    let l = lab.lab();
+    html! {
+        <SpaceView lab={lab.view_lab()} len={lab.len()} current={lab.current()} pid={lab.selection.pid} dispatch={lab.dispatcher()} />
+    }
+}
+
+/// Props of [`SpaceView`]: what it shows, so that it redraws only when that changes.
+#[derive(Properties, PartialEq)]
+struct SpaceProps {
+    lab: SharedLab,
+    len: usize,
+    current: usize,
+    pid: Option<u32>,
+    dispatch: UseReducerDispatcher<LabState>,
+}
+
+#[component]
+fn SpaceView(props: &SpaceProps) -> Html {
+    let l = props.lab.borrow();
     let k = l.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
-    let Some(pid) = lab.selection.pid.filter(|p| k.procs().get(*p).is_some()) else {
+    let Some(pid) = props.pid.filter(|p| k.procs().get(*p).is_some()) else {
         return html! {
             <section class="panel space" aria-labelledby="as-h">
                 <h2 id="as-h">{ "Address space" }</h2>
@@ -48,8 +65,8 @@ pub fn AddressSpace() -> Html {
     drop(l);
     let Some(p) = p else { return html! {} };
     let pick = |va: u64| {
-        let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::SetAddress(format!("{va:#x}"))))
+        let d = props.dispatch.clone();
+        Callback::from(move |_| d.dispatch(Action::SetAddress(format!("{va:#x}"))))
     };
     let value_digits = if riscv { 16 } else { 8 };
     html! {

@@ -4,7 +4,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
-use crate::state::{Action, short};
+use crate::state::{Action, SharedLab, short};
 
 /// Events shown before "show all".
 const SHOWN: usize = 300;
@@ -24,6 +24,45 @@ fn event_class(e: &TraceEv) -> &'static str {
     }
 }
 
+/// Props of [`StepEvents`]: which step of which timeline.
+#[derive(Properties, PartialEq)]
+struct StepEventsProps {
+    /// The machine holding every step's record.
+    full: SharedLab,
+    /// Steps in the timeline (the machine above changes in place as steps are added).
+    len: usize,
+    /// The step (0: boot).
+    step: usize,
+    /// Show every event, not only the first [`SHOWN`].
+    show_all: bool,
+}
+
+/// The events of one step, in order, each with the xv6 function it happened in.
+/// A component of its own so that typing elsewhere does not redraw it.
+#[component]
+fn StepEvents(props: &StepEventsProps) -> Html {
+    let lab = props.full.borrow();
+    let scheme = lab.kernel().info().scheme;
+    let events = if props.step == 0 {
+        &lab.boot_step().events
+    } else {
+        match lab.steps().get(props.step - 1) {
+            Some(s) => &s.events,
+            None => return html! {},
+        }
+    };
+    html! {
+        <ul class="events" id="events" aria-label="What happened, in order, in which xv6 function">
+            for ev in events.iter().take(if props.show_all { usize::MAX } else { SHOWN }) {
+                <li class={classes!("ev", event_class(&ev.event))} style={format!("--depth:{}", ev.depth.min(8))}>
+                    <span class="func">{ ev.func }</span>
+                    <span class="etext">{ event_text(ev, scheme) }</span>
+                </li>
+            }
+        </ul>
+    }
+}
+
 /// Every step, with its events and page counts; back, forward, jump.
 #[component]
 pub fn Timeline() -> Html {
@@ -31,11 +70,10 @@ pub fn Timeline() -> Html {
     let show_all = use_state(|| false);
     let n = lab.len();
     let cur = lab.current();
-    let scheme = lab.full().kernel().info().scheme;
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();
     let results: Vec<(i64, bool)> =
         lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
-    let step = lab.step(cur);
+    let step = lab.step_summary(cur);
     let back = {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::Back))
@@ -79,10 +117,13 @@ pub fn Timeline() -> Html {
             if cur < n {
                 <p class="warn">{ format!("Steps {} to {n} are still here: Forward shows them. Running a new operation now would drop them.", cur + 1) }</p>
             }
+            if n > 20 {
+                <p class="help">{ "With the keyboard, use Back, Forward and Go to step: only the current step's button is a tab stop." }</p>
+            }
             <ol class="steps" start="0" id="steps">
                 for i in 0..=n {
                     <li class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"))}>
-                        <button class="stepbtn" onclick={goto(i)} aria-current={if i == cur { "step" } else { "false" }}>
+                        <button class="stepbtn" onclick={goto(i)} tabindex={if n > 20 && i != cur { "-1" } else { "0" }} aria-current={if i == cur { "step" } else { "false" }}>
                             <span class="sno">{ i }</span>{ " " }<code>{ label(i) }</code>
                             if i > 0 {
                                 <span class="sret">{ if results[i - 1].1 { " → -1 (failed)".to_string() } else { format!(" → {}", results[i - 1].0) } }</span>
@@ -98,16 +139,9 @@ pub fn Timeline() -> Html {
                     if let Some(e) = &s.result.error {
                         <p class="error-inline" id="step-error">{ format!("It returned -1: {e}") }</p>
                     }
-                    <ul class="events" id="events" aria-label="What happened, in order, in which xv6 function">
-                        for ev in s.events.iter().take(if *show_all { usize::MAX } else { SHOWN }) {
-                            <li class={classes!("ev", event_class(&ev.event))} style={format!("--depth:{}", ev.depth.min(8))}>
-                                <span class="func">{ ev.func }</span>
-                                <span class="etext">{ event_text(ev, scheme) }</span>
-                            </li>
-                        }
-                    </ul>
-                    if s.events.len() > SHOWN {
-                        <button onclick={toggle}>{ if *show_all { "Show fewer events".to_string() } else { format!("Show all {} events", s.events.len()) } }</button>
+                    <StepEvents full={lab.full_lab()} len={n} step={cur} show_all={*show_all} />
+                    if lab.step_events(cur) > SHOWN {
+                        <button onclick={toggle}>{ if *show_all { "Show fewer events".to_string() } else { format!("Show all {} events", lab.step_events(cur)) } }</button>
                     }
                     if s.elided > 0 {
                         <p>{ format!("{} more events were only counted, not kept.", s.elided) }</p>

@@ -4,4 +4,4 @@ mod use_lab;
 mod use_url;
 
 pub use use_lab::use_lab;
-pub use use_url::{initial_fragment, use_url_sync};
+pub use use_url::{initial_fragment, use_fragment, use_url_sync};

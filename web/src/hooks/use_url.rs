@@ -19,6 +19,15 @@ pub fn initial_fragment() -> String {
     }
 }
 
+/// The lab's link fragment, worked out again only when the lab or the
+/// selection changes (not on every keystroke elsewhere).
+#[hook]
+pub fn use_fragment(lab: &LabContext) -> Rc<String> {
+    let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone());
+    let lab = lab.clone();
+    use_memo(deps, move |_| lab.fragment())
+}
+
 /// Keep the address bar's fragment equal to the lab (replacing, not adding,
 /// history entries), and open a link pasted into the address bar.
 #[hook]
@@ -27,7 +36,7 @@ pub fn use_url_sync(lab: LabContext) {
     let written: Rc<RefCell<String>> = use_mut_ref(String::new);
     {
         let written = written.clone();
-        let fragment = lab.fragment();
+        let fragment = use_fragment(&lab);
         use_effect_with(fragment, move |fragment| {
             let want = format!("#{fragment}");
             *written.borrow_mut() = want.clone();
