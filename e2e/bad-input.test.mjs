@@ -89,6 +89,11 @@ bad('an empty upload', /is empty/, (p) => p.setInputFiles('#upload', {
   name: 'empty.elf', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0),
 }));
 bad('a frame address outside RAM', /not in RAM/, async (p) => { await p.fill('#goto-frame', '0x9000000'); await p.click('#goto-run'); });
+bad('no memory during exec (kalloc made to fail)', /exec failed: out of memory; the new image was freed, the old one kept/, async (p) => {
+  await p.click('details.more summary'); await p.fill('#failalloc-0', '3'); await p.click('#failalloc-run');
+  await atStep(p, 6, 6);
+  await exec(p, 'echo', 'hello');
+}, { steps: 7 });
 bad('failalloc of a non-number', /not a whole number/, async (p) => {
   await p.click('details.more summary'); await p.fill('#failalloc-0', 'soon'); await p.click('#failalloc-run');
 });
