@@ -147,3 +147,51 @@ async fn a_bad_link_gives_a_message_and_a_clean_lab() {
     assert!(text(&root, "#error-text").contains("This link could not be opened"));
     assert_eq!(text(&root, "#step-pos"), "Step 1 of 1");
 }
+
+async fn choose(root: &Element, sel: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement = find(root, sel).dyn_into().expect("a select");
+    select.set_value(value);
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).expect("an event");
+    select.dispatch_event(&ev).expect("dispatched");
+    yew::scheduler::flush().await;
+}
+
+#[wasm_bindgen_test]
+async fn kernel_addresses_show_v2p() {
+    let root = mount("").await;
+    type_into(&root, "#address", "0x80100000").await;
+    // A user read of a kernel page: no user bit.
+    assert!(text(&root, "#fault-text").contains("no user bit"));
+    choose(&root, "#access", "kr").await;
+    // The kernel maps KERNBASE + pa to pa: V2P(0x80100000) = 0x100000.
+    assert_eq!(text(&root, "#pa"), "0x00100000");
+    assert!(text(&root, "#p2v").contains("V2P(0x80100000) = va − KERNBASE = 0x00100000"));
+}
+
+#[wasm_bindgen_test]
+async fn a_shared_frame_names_both_processes() {
+    let root = mount(&link(&format!("{TINY_PREFIX}openshmem 3 25\nopenshmem 2 25\n"))).await;
+    assert_eq!(count(&root, "#framemap .fk-shared"), 1);
+    click(&root, "#framemap .fk-shared").await;
+    // sh's image is 4 pages in both: the page goes at 0x4000 in each.
+    let who = text(&root, "#frame-mappers");
+    assert!(who.contains("pid 2 at va 0x00004000") && who.contains("pid 3 at va 0x00004000"), "{who}");
+    assert!(text(&root, "#frame-refs").contains("2 processes"));
+}
+
+#[wasm_bindgen_test]
+async fn the_vocabulary_follows_the_machine() {
+    let root = mount(&link("preset xv6-riscv-tiny\nuserinit\n")).await;
+    let names: Vec<String> = {
+        let list = root.query_selector_all(".field .fname").expect("fields");
+        (0..list.length())
+            .filter_map(|i| list.get(i).and_then(|n| n.first_child()).and_then(|n| n.text_content()))
+            .collect()
+    };
+    assert_eq!(names, ["sign extension", "L2", "L1", "L0", "offset"]);
+    assert!(text(&root, "#walk").contains("satp = "));
+    choose(&root, "#jump", "0").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 0 of 1");
+}
