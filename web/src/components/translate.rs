@@ -112,7 +112,15 @@ pub fn Translate() -> Html {
                 <>
                 <ol class="walk" id="walk" aria-label="The page-table walk, step by step">
                     <li class="wstep">
-                        <strong>{ reg }</strong>{ format!(" = {} → {}", hex(t.root.as_u64(), digits), root_owner) }
+                        <strong>{ reg }</strong>
+                        {
+                            if riscv {
+                                // xv6-riscv's MAKE_SATP: the mode (8 = Sv39) in the top bits, the root's page number below.
+                                format!(" = MAKE_SATP(root) = {} → root table at {}, {}", hex((8u64 << 60) | (t.root.as_u64() >> 12), 16), hex(t.root.as_u64(), digits), root_owner)
+                            } else {
+                                format!(" = {} → {}", hex(t.root.as_u64(), digits), root_owner)
+                            }
+                        }
                     </li>
                     for s in t.steps.iter() {
                         <li class={classes!("wstep", if s.leaf || s.level == 0 { "leaf" } else { "dir" })} data-level={s.level.to_string()}>
