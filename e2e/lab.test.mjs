@@ -243,6 +243,11 @@ test('timeline: step back and forward, jump, and the story in one click', async 
   await page.selectOption('#jump', '7');
   // exec echo: 1 text + guard + stack allocated, and the 4 + 8 pages of the old image freed.
   assert.match(await text(page, '#step-counts'), /allocated: 3 user pages .*freed: 12 user pages/);
+  // The browser's Back button returns to the lab before the story was loaded.
+  await page.goBack();
+  await atStep(page, 1, 1);
+  await page.goForward();
+  await atStep(page, 7, 9);
   await assertAlive(page, 'timeline');
 });
 

@@ -283,6 +283,9 @@ pub struct LabState {
     pub notice: Option<Notice>,
     /// Counts every change, for views that cache their work.
     pub version: u64,
+    /// Counts the labs started from the menu or a built-in scenario, so the
+    /// page can keep the lab before each in the browser's history.
+    pub generation: u64,
 }
 
 impl PartialEq for LabState {
@@ -325,6 +328,7 @@ impl LabState {
             address_error: None,
             notice: None,
             version: 0,
+            generation: 0,
         }
     }
 
@@ -626,18 +630,20 @@ impl LabState {
             Action::Run(op) => s.run(op),
             Action::Upload { name, bytes } => s.upload(&name, bytes),
             Action::NewLab(p) => {
-                let v = s.version;
+                let (v, g) = (s.version, s.generation);
                 s = LabState::new(p);
                 s.version = v;
+                s.generation = g + 1;
                 s.notice =
                     Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
             }
             Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
                 Some(Ok(sc)) => match Lab::from_scenario(&sc) {
                     Ok(lab) => {
-                        let v = s.version;
+                        let (v, g) = (s.version, s.generation);
                         s = LabState::around(lab);
                         s.version = v;
+                        s.generation = g + 1;
                         s.selection.pid = sc.ops.iter().rev().find_map(Op::pid);
                         s.fix_pid();
                         s.set_address_text(DEFAULT_ADDRESS.into());

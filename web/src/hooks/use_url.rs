@@ -28,8 +28,9 @@ pub fn use_fragment(lab: &LabContext) -> Rc<String> {
     use_memo(deps, move |_| lab.fragment())
 }
 
-/// Keep the address bar's fragment equal to the lab (replacing, not adding,
-/// history entries), and open a link pasted into the address bar.
+/// Keep the address bar's fragment equal to the lab, and open a link pasted
+/// into the address bar (or reached with the browser's Back button). Each
+/// change replaces the current history entry, but a new lab adds one.
 #[hook]
 pub fn use_url_sync(lab: LabContext) {
     // The fragment last written, so that our own writes are not read back.
@@ -37,20 +38,30 @@ pub fn use_url_sync(lab: LabContext) {
     {
         let written = written.clone();
         let fragment = use_fragment(&lab);
+        // The lab before a new one (from the menu or a built-in scenario) stays
+        // in the browser's history: Back returns to it.
+        let seen_generation = use_mut_ref(|| lab.generation);
+        let generation = lab.generation;
         use_effect_with(fragment, move |fragment| {
             let want = format!("#{fragment}");
             *written.borrow_mut() = want.clone();
+            let push = *seen_generation.borrow() != generation;
+            *seen_generation.borrow_mut() = generation;
             #[cfg(target_arch = "wasm32")]
             if let Some(w) = web_sys::window() {
                 let now = w.location().hash().unwrap_or_default();
                 if now != want
                     && let Ok(h) = w.history()
                 {
-                    let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want));
+                    let _ = if push {
+                        h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
+                    } else {
+                        h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
+                    };
                 }
             }
             #[cfg(not(target_arch = "wasm32"))]
-            let _ = want;
+            let _ = (want, push);
         });
     }
     {
