@@ -456,6 +456,19 @@ pub trait Kernel {
     }
 }
 
+/// A [`Kernel`] that can be copied behind a box: the simulated machines
+/// are (the lab keeps a copy per step, for stepping back without a replay).
+pub trait KernelBox: Kernel + Send {
+    /// A copy of the whole machine.
+    fn box_clone(&self) -> alloc::boxed::Box<dyn KernelBox>;
+}
+
+impl<T: Kernel + Clone + Send + 'static> KernelBox for T {
+    fn box_clone(&self) -> alloc::boxed::Box<dyn KernelBox> {
+        alloc::boxed::Box::new(self.clone())
+    }
+}
+
 /// The most bytes one user read or write of the lab may move (16 pages).
 pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;
 

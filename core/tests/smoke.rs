@@ -40,3 +40,19 @@ fn smoke() {
         println!("free0 {free0} now {}", lab.kernel().kmem().nfree());
     }
 }
+
+#[test]
+fn a_cloned_lab_is_independent() {
+    let mut lab = Lab::new(Preset::Xv6PublicTiny, ShmMode::Lab);
+    lab.apply(Op::Userinit).unwrap();
+    let copy = lab.clone();
+    lab.apply(Op::Fork { pid: 1 }).unwrap();
+    assert_eq!(copy.steps().len(), 1);
+    assert_eq!(copy.kernel().procs().live().count(), 1);
+    assert_eq!(lab.kernel().procs().live().count(), 2);
+    assert!(copy.kernel().kmem().nfree() > lab.kernel().kmem().nfree());
+    // The copy goes on by itself and reaches the same state the original had.
+    let mut copy = copy;
+    copy.apply(Op::Fork { pid: 1 }).unwrap();
+    assert_eq!(copy.kernel().kmem().nfree(), lab.kernel().kmem().nfree());
+}

@@ -23,7 +23,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::Serialize;
 
-use crate::kernel::{Kernel, Port, Reject, SysRet};
+use crate::kernel::{Kernel, KernelBox, Port, Reject, SysRet};
 use crate::mem::Sim;
 use crate::programs;
 use crate::riscv::{RiscvKernel, RiscvLayout};
@@ -126,7 +126,7 @@ impl Preset {
     ///
     /// # Errors
     /// A [`Reject`] if the overrides make an impossible layout.
-    pub fn boot(self, over: &LayoutOverride, shm: ShmMode, tr: &mut Trace) -> Result<Box<dyn Kernel + Send>, Reject> {
+    pub fn boot(self, over: &LayoutOverride, shm: ShmMode, tr: &mut Trace) -> Result<Box<dyn KernelBox>, Reject> {
         over.check(self)?;
         Ok(match self.port() {
             Port::Xv6Public => {
@@ -424,10 +424,24 @@ impl fmt::Display for ReplayError {
 /// A running lab.
 pub struct Lab {
     scenario: Scenario,
-    kernel: Box<dyn Kernel + Send>,
+    kernel: Box<dyn KernelBox>,
     fs: Fs,
     boot: Step,
     steps: Vec<Step>,
+}
+
+impl Clone for Lab {
+    /// A copy of the whole lab, machine included (about a megabyte for
+    /// xv6-public; cheaper than replaying).
+    fn clone(&self) -> Lab {
+        Lab {
+            scenario: self.scenario.clone(),
+            kernel: self.kernel.box_clone(),
+            fs: self.fs.clone(),
+            boot: self.boot.clone(),
+            steps: self.steps.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for Lab {
