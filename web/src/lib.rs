@@ -6,7 +6,7 @@
 //! puts the lab in links ([`link`]), and shows the core's results
 //! ([`components`]).
 //!
-//! [`state`], [`input`], [`link`] and [`present`] never touch `web_sys`, so
+//! [`state`], [`machines`], [`input`], [`link`] and [`present`] never touch `web_sys`, so
 //! their tests run on the host with `cargo test -p pagelab-web`.
 #![warn(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod components;
 pub mod hooks;
 pub mod input;
 pub mod link;
+pub mod machines;
 pub mod present;
 pub mod state;
 

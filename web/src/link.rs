@@ -8,9 +8,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use pagelab_core::lab::Scenario;
 use pagelab_core::lab::scenario;
-use pagelab_core::lab::{Lab, Scenario};
 
+use crate::machines::Machines;
 use crate::state::{AccessChoice, Selection};
 
 /// The most bytes a link's scenario may decompress to (4 MiB: a 1 MiB file in base64 and more).
@@ -60,11 +61,11 @@ fn shorten(s: &str) -> String {
 /// Read a fragment (with or without its `#`). `Ok(None)` for an empty one.
 ///
 /// The scenario is also replayed, so a link whose operations cannot run is
-/// refused here with the reason, and the lab built is returned with it.
+/// refused here with the reason, and the machines built are returned with it.
 ///
 /// # Errors
 /// Plain words saying what is wrong with the link.
-pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
+pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
     let f = fragment.strip_prefix('#').unwrap_or(fragment);
     if f.is_empty() {
         return Ok(None);
@@ -111,14 +112,15 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Lab)>, String> {
     let text = String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?;
     let scenario = scenario::parse(&text)
         .map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
-    let lab = Lab::from_scenario(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
+    let machines =
+        Machines::replay(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
     let n = scenario.ops.len();
     let step = step.unwrap_or(n);
     if step > n {
         let steps = if n == 1 { "step" } else { "steps" };
         return Err(format!("the link asks for step {step}, but its scenario has only {n} {steps}"));
     }
-    Ok(Some((LinkState { scenario, step, selection: sel }, lab)))
+    Ok(Some((LinkState { scenario, step, selection: sel }, machines)))
 }
 
 /// The line `line` (from 1) of `text`, for an error message.
@@ -149,7 +151,7 @@ mod tests {
         assert!(f.len() < 300, "the story's link is {} characters", f.len());
         let (back, lab) = decode(&format!("#{f}")).unwrap().unwrap();
         assert_eq!(back, s);
-        assert_eq!(lab.steps().len(), 9);
+        assert_eq!(lab.len(), 9);
     }
 
     #[test]

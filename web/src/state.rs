@@ -6,12 +6,14 @@
 //! [`Lab`]; this module only decides which lab is shown and what to say.
 //!
 //! The timeline works like undo history: step 0 is the booted machine, step
-//! `i` the machine after operation `i`. Going back rebuilds the machine from
-//! the first `i` operations (kept in a small cache); running an operation
-//! while an earlier step is shown drops the later steps.
+//! `i` the machine after operation `i`. Going back takes a copy of that
+//! step's machine, or rebuilds it from the nearest copy before it
+//! ([`Machines`]); running an operation while an earlier step is shown drops
+//! the later steps.
+//!
+//! The reducer is pure: a state never changes once made, and neither do the
+//! machines it shows (running an operation works on a copy).
 
-use std::cell::{Ref, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use pagelab_core::elf::{self, ElfClass};
@@ -24,36 +26,8 @@ use yew::Reducible;
 
 use crate::input;
 use crate::link::{self, LinkState};
-
-/// How many earlier steps' machines are kept for quick stepping.
-const CACHE: usize = 24;
-
-/// A lab shared by the state and the views (compared by identity).
-#[derive(Clone)]
-pub struct SharedLab(Rc<RefCell<Lab>>);
-
-impl SharedLab {
-    fn new(lab: Lab) -> SharedLab {
-        SharedLab(Rc::new(RefCell::new(lab)))
-    }
-    /// Read the lab.
-    #[must_use]
-    pub fn borrow(&self) -> Ref<'_, Lab> {
-        self.0.borrow()
-    }
-}
-
-impl PartialEq for SharedLab {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl std::fmt::Debug for SharedLab {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedLab({:?})", self.0.borrow())
-    }
-}
+use crate::machines::Machines;
+pub use crate::machines::SharedLab;
 
 /// The kind of access a translation checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -265,14 +239,12 @@ pub enum Action {
 /// The lab state.
 #[derive(Clone, Debug)]
 pub struct LabState {
-    /// The machine after every operation of the timeline.
-    full: SharedLab,
-    /// The machine at the step shown (the same as `full` at the last step).
+    /// The machines of the timeline.
+    machines: Machines,
+    /// The machine at the step shown (the same as the last one at the last step).
     view: SharedLab,
     /// The step shown.
     current: usize,
-    /// Machines of earlier steps.
-    cache: BTreeMap<usize, SharedLab>,
     /// What is selected.
     pub selection: Selection,
     /// The address field's text as typed.
@@ -290,7 +262,7 @@ pub struct LabState {
 
 impl PartialEq for LabState {
     fn eq(&self, other: &Self) -> bool {
-        self.version == other.version && self.full == other.full && self.view == other.view
+        self.version == other.version && self.machines.full() == other.machines.full() && self.view == other.view
     }
 }
 
@@ -316,13 +288,14 @@ impl LabState {
     }
 
     fn around(lab: Lab) -> LabState {
-        let n = lab.steps().len();
-        let full = SharedLab::new(lab);
+        LabState::over(Machines::from_lab(lab))
+    }
+
+    fn over(machines: Machines) -> LabState {
         LabState {
-            view: full.clone(),
-            full,
-            current: n,
-            cache: BTreeMap::new(),
+            view: machines.full().clone(),
+            current: machines.len(),
+            machines,
             selection: Selection::default(),
             address_text: String::new(),
             address_error: None,
@@ -334,20 +307,26 @@ impl LabState {
 
     /// The machine at the step shown.
     #[must_use]
-    pub fn lab(&self) -> Ref<'_, Lab> {
-        self.view.borrow()
+    pub fn lab(&self) -> &Lab {
+        &self.view
     }
 
     /// The machine at the last step (it holds every step's record).
     #[must_use]
-    pub fn full(&self) -> Ref<'_, Lab> {
-        self.full.borrow()
+    pub fn full(&self) -> &Lab {
+        self.machines.full()
     }
 
     /// The machine at the last step, to hand to a view.
     #[must_use]
     pub fn full_lab(&self) -> SharedLab {
-        self.full.clone()
+        self.machines.full().clone()
+    }
+
+    /// The steps whose machines are kept for stepping back (see [`Machines`]).
+    #[must_use]
+    pub fn cached_steps(&self) -> Vec<usize> {
+        self.machines.cached()
     }
 
     /// The record of step `i` without its events (cheap to copy), if there is one.
@@ -387,7 +366,7 @@ impl LabState {
     /// Number of operations in the timeline.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.full().steps().len()
+        self.machines.len()
     }
 
     /// True when the timeline has no operations.
@@ -442,42 +421,25 @@ impl LabState {
         self.notice = Some(Notice::Error(text.into()));
     }
 
-    /// Show step `k`, rebuilding (or taking from the cache) its machine.
+    /// Show step `k`, taking (or rebuilding) its machine.
     fn goto(&mut self, k: usize) {
         let n = self.len();
-        if k > n {
+        let Some(lab) = self.machines.at(k) else {
             self.error(format!("there is no step {k}: the timeline has steps 0 to {n}"));
             return;
-        }
+        };
         self.current = k;
-        if k == n {
-            self.view = self.full.clone();
-        } else if let Some(l) = self.cache.get(&k) {
-            self.view = l.clone();
-        } else {
-            let lab = SharedLab::new(self.full().prefix(k));
-            if self.cache.len() >= CACHE {
-                // Forget the cached step farthest from this one.
-                if let Some(&far) = self.cache.keys().max_by_key(|&&i| i.abs_diff(k)) {
-                    self.cache.remove(&far);
-                }
-            }
-            self.cache.insert(k, lab.clone());
-            self.view = lab;
-        }
+        self.view = lab;
         self.notice = None;
         self.fix_pid();
     }
 
     /// Keep the selected process if it exists here, else pick one that does.
     fn fix_pid(&mut self) {
-        let lab = self.view.borrow();
-        let procs = lab.kernel().procs();
+        let procs = self.view.kernel().procs();
         let keep = self.selection.pid.is_some_and(|p| procs.get(p).is_some());
         if !keep {
-            let first = procs.live().map(|p| p.pid).max();
-            drop(lab);
-            self.selection.pid = first;
+            self.selection.pid = procs.live().map(|p| p.pid).max();
         }
     }
 
@@ -486,23 +448,13 @@ impl LabState {
         let n = self.len();
         let k = self.current;
         let shown = short(&print_op(&op), 120);
-        let outcome = if k < n {
-            let mut lab = self.full().prefix(k);
-            lab.apply(op.clone()).cloned().map(|s| (Some(lab), s))
-        } else {
-            let mut lab = self.full.0.borrow_mut();
-            lab.apply(op.clone()).map(|s| (None, s.clone()))
-        };
-        match outcome {
+        match self.machines.run(k, &self.view, op.clone()) {
             Err(reject) => {
                 self.error(format!("`{shown}` was not run: {reject}. Nothing changed."));
             }
-            Ok((fresh, step)) => {
-                if let Some(lab) = fresh {
-                    self.full = SharedLab::new(lab);
-                    self.cache.retain(|&i, _| i <= k);
-                }
-                self.view = self.full.clone();
+            Ok((machines, step)) => {
+                self.machines = machines;
+                self.view = self.machines.full().clone();
                 self.current = self.len();
                 let dropped = if k < n { format!(" Steps {} to {n} were dropped.", k + 1) } else { String::new() };
                 let r = &step.result;
@@ -614,10 +566,8 @@ impl LabState {
 
     /// The state after `action` (the reducer's logic, for the host too).
     ///
-    /// The machine at the last step is shared by `self` and the state
-    /// returned, and an operation run at the last step changes it in place
-    /// (so that a step costs one operation, not a replay of the timeline):
-    /// after this call, use the returned state, not `self`, as the page does.
+    /// `self` does not change: the state returned shares the machines that
+    /// did not change with it, and an operation runs on a copy.
     #[must_use]
     pub fn reduce_with(&self, action: Action) -> LabState {
         let mut s = self.clone();
@@ -638,10 +588,10 @@ impl LabState {
                     Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
             }
             Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
-                Some(Ok(sc)) => match Lab::from_scenario(&sc) {
-                    Ok(lab) => {
+                Some(Ok(sc)) => match Machines::replay(&sc) {
+                    Ok(machines) => {
                         let (v, g) = (s.version, s.generation);
-                        s = LabState::around(lab);
+                        s = LabState::over(machines);
                         s.version = v;
                         s.generation = g + 1;
                         s.selection.pid = sc.ops.iter().rev().find_map(Op::pid);
@@ -660,8 +610,8 @@ impl LabState {
             Action::OpenLink(fragment) => {
                 let v = s.version;
                 match link::decode(&fragment) {
-                    Ok(Some((ls, lab))) => {
-                        s = LabState::around(lab);
+                    Ok(Some((ls, machines))) => {
+                        s = LabState::over(machines);
                         s.version = v;
                         s.goto(ls.step);
                         let addr = ls.selection.address.map(|a| format!("{a:#x}"));

@@ -163,15 +163,13 @@ fn shared_memory_is_one_frame_in_two_processes() {
     }
     let s = act(s, Action::SelectPid(2));
     let s = call(s, Call::OpenShm("25".into()));
-    let k_lab = s.lab();
-    let k = k_lab.kernel();
+    let k = s.lab().kernel();
     let pa = k.translate(Some(3), 0x4000, AccessChoice::UserRead.access()).unwrap().outcome.unwrap().frame.as_u64();
     let pa2 = k.translate(Some(2), 0x4000, AccessChoice::UserRead.access()).unwrap().outcome.unwrap().frame.as_u64();
     assert_eq!(pa, pa2, "the same frame");
     let who: Vec<(u32, u64)> = mappers(k, pa).iter().map(|m| (m.pid, m.va)).collect();
     assert_eq!(who, vec![(2, 0x4000), (3, 0x4000)]);
     assert_eq!(k.shm().pages[k.shm().find(25).unwrap()].refs, 2);
-    drop(k_lab);
     let s = call(s, Call::Write { va: "0x4000".into(), bytes: "42".into() });
     let s = act(s, Action::SelectPid(3));
     let s = call(s, Call::Read { va: "4000".into(), len: "1".into() });
@@ -185,10 +183,9 @@ fn shared_memory_is_one_frame_in_two_processes() {
 /// keeps its state (and still works afterwards).
 #[test]
 fn bad_inputs_give_messages_and_keep_the_state() {
-    // The machine at the last step is shared by a state and the states made
-    // from it (and changed in place when an operation runs), so each case
-    // starts from a fresh lab, as the page's single state always is.
-    let n = story_prefix(Preset::Xv6PublicTiny).len();
+    // The reducer is pure, so every case starts from the same state.
+    let base = story_prefix(Preset::Xv6PublicTiny);
+    let n = base.len();
     let cases: Vec<(Action, &str, bool)> = vec![
         // (action, words the message must hold, whether a step is recorded: xv6 ran the call and returned -1)
         (Action::Call(Call::Sbrk("lots".into())), "not a whole number", false),
@@ -232,7 +229,6 @@ fn bad_inputs_give_messages_and_keep_the_state() {
     assert!(cases.len() >= 20);
     for (action, words, step) in cases {
         let what = format!("{action:?}");
-        let base = story_prefix(Preset::Xv6PublicTiny);
         let s = base.reduce_with(action);
         let e = error_of(&s);
         assert!(e.contains(words), "{what}: message {e:?} lacks {words:?}");
@@ -305,4 +301,49 @@ fn switching_machine_switches_the_vocabulary() {
     assert!(s.address_error.as_deref().unwrap_or("").contains("wider than 32 bits"));
     // The last good address stays selected.
     assert_eq!(s.selection.address, Some(0x0040_3abc));
+}
+
+#[test]
+fn the_reducer_is_pure_an_old_state_still_shows_what_it_showed() {
+    let s0 = story_prefix(Preset::Xv6PublicTiny);
+    let (n0, free0, procs0) = (s0.len(), s0.lab().kernel().kmem().nfree(), s0.lab().kernel().procs().live().count());
+    // fork of sh (pid 3): 4 user pages + kernel stack + page directory + 10 page tables
+    // (1 for the user half, 9 for the kernel half on the tiny machine): 16 frames.
+    let s1 = call(s0.clone(), Call::Fork);
+    assert_eq!(s1.len(), n0 + 1);
+    assert_eq!(s1.lab().kernel().kmem().nfree(), free0 - 4 - 1 - 11);
+    // The state it came from is untouched, at its last step too.
+    assert_eq!((s0.len(), s0.current()), (n0, n0));
+    assert_eq!(s0.lab().kernel().kmem().nfree(), free0);
+    assert_eq!(s0.lab().kernel().procs().live().count(), procs0);
+    assert_eq!(s0.full().steps().len(), n0);
+    // Both go on independently: the old one forks too and gets the same pid.
+    let s2 = call(s0.clone(), Call::Fork);
+    assert_eq!(s2.lab().kernel().procs().live().map(|p| p.pid).max(), Some(4));
+    assert_eq!(s1.lab().kernel().procs().live().map(|p| p.pid).max(), Some(4));
+    assert_eq!(s1.len(), n0 + 1);
+}
+
+#[test]
+fn stepping_back_uses_kept_machines_and_keeps_at_most_sixteen() {
+    let s = act(LabState::default(), Action::LoadBuiltin("shm-test".into()));
+    assert_eq!(s.len(), 79);
+    // Loading keeps a machine every 5 steps (79 steps, at most 16 copies).
+    assert_eq!(s.cached_steps(), (0..79).step_by(5).collect::<Vec<_>>());
+    let mut s = s;
+    for k in (0..79).rev() {
+        s = act(s, Action::Back);
+        assert_eq!(s.current(), k);
+        assert!(s.cached_steps().len() <= 16, "{:?}", s.cached_steps());
+    }
+    // Step 78 is the parent's read: the tenth child stored 10 + 10 = 20.
+    let s = act(s, Action::Goto(78));
+    let last = s.step(79).unwrap();
+    assert_eq!(last.result.value, 0);
+    let read = s.step(78).unwrap();
+    assert_eq!(read.result.bytes, vec![20]);
+    // Step 12 (child 0 stored 11) is the same machine as a replay from boot.
+    let s = act(s, Action::Goto(12));
+    let fresh = s.full().prefix(12);
+    assert_eq!(frames(s.lab().kernel()), frames(fresh.kernel()));
 }

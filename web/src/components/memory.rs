@@ -168,7 +168,6 @@ pub fn Memory() -> Html {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
     };
-    drop(l);
 
     let select = |pa: u64| {
         let lab = lab.clone();

@@ -94,7 +94,7 @@ struct ProcTableProps {
 /// The process table, with a button to choose each process.
 #[component]
 fn ProcTable(props: &ProcTableProps) -> Html {
-    let l = props.lab.borrow();
+    let l = &props.lab;
     let procs: Vec<_> = l.kernel().procs().live().cloned().collect();
     html! {
                 <div class="tablewrap">
@@ -147,7 +147,6 @@ pub fn Processes() -> Html {
     let acting = if current > 0 { lab.step_summary(current).and_then(|s| s.op.pid()) } else { None };
     let files: Vec<String> = l.fs().files.keys().cloned().collect();
     let maxarg = k.info().maxarg;
-    drop(l);
     let none = sel.is_none();
     let who = sel.map_or_else(|| "no process".to_string(), |p| format!("pid {p}"));
 

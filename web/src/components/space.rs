@@ -45,7 +45,7 @@ struct SpaceProps {
 
 #[component]
 fn SpaceView(props: &SpaceProps) -> Html {
-    let l = props.lab.borrow();
+    let l = &props.lab;
     let k = l.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
@@ -62,7 +62,6 @@ fn SpaceView(props: &SpaceProps) -> Html {
     let words = stack_words(k, pid);
     let use_ = usage(k, pid);
     let listing = vmprint(k, pid);
-    drop(l);
     let Some(p) = p else { return html! {} };
     let pick = |va: u64| {
         let d = props.dispatch.clone();

@@ -9,6 +9,10 @@ use crate::state::{Action, SharedLab, short};
 /// Events shown before "show all".
 const SHOWN: usize = 300;
 
+/// The class that indents an event by its call depth (classes, not a
+/// `style` attribute, which a strict Content-Security-Policy blocks).
+const DEPTH: [&str; 9] = ["d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"];
+
 /// The CSS class of an event line, by what happened.
 fn event_class(e: &TraceEv) -> &'static str {
     match e {
@@ -41,7 +45,7 @@ struct StepEventsProps {
 /// A component of its own so that typing elsewhere does not redraw it.
 #[component]
 fn StepEvents(props: &StepEventsProps) -> Html {
-    let lab = props.full.borrow();
+    let lab = &props.full;
     let scheme = lab.kernel().info().scheme;
     let events = if props.step == 0 {
         &lab.boot_step().events
@@ -54,7 +58,7 @@ fn StepEvents(props: &StepEventsProps) -> Html {
     html! {
         <ul class="events" id="events" aria-label="What happened, in order, in which xv6 function">
             for ev in events.iter().take(if props.show_all { usize::MAX } else { SHOWN }) {
-                <li class={classes!("ev", event_class(&ev.event))} style={format!("--depth:{}", ev.depth.min(8))}>
+                <li class={classes!("ev", event_class(&ev.event), DEPTH[usize::from(ev.depth.min(8))])}>
                     <span class="func">{ ev.func }</span>
                     <span class="etext">{ event_text(ev, scheme) }</span>
                 </li>

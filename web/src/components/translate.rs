@@ -52,7 +52,6 @@ pub fn Translate() -> Html {
         Some(p) => format!("the page table of pid {p}"),
         None => "the kernel's own page table".to_string(),
     };
-    drop(l);
 
     let oninput = {
         let lab = lab.clone();
