@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use pagelab_core::lab::Step;
-use pagelab_core::lab::view::FrameState;
+use pagelab_core::lab::view::{FrameState, RegionKind};
 use pagelab_core::trace::{Event, Owner};
 
 /// What a frame is used for, as the map shows it.
@@ -179,6 +179,24 @@ pub fn cells(frames: &[(u64, FrameState)], compact: bool, min_run: u64) -> Vec<C
         }
     }
     out
+}
+
+/// CSS class and a short tag for a region (the tag is the non-colour sign).
+#[must_use]
+pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
+    match kind {
+        RegionKind::Text => ("rg-text", "TEXT"),
+        RegionKind::Data => ("rg-data", "DATA"),
+        RegionKind::Initcode => ("rg-text", "CODE"),
+        RegionKind::Guard => ("rg-guard", "GUARD"),
+        RegionKind::Stack => ("rg-stack", "STACK"),
+        RegionKind::Heap => ("rg-heap", "HEAP"),
+        RegionKind::Shared => ("rg-shared", "SHARED"),
+        RegionKind::Hole => ("rg-hole", "HOLE"),
+        RegionKind::Trapframe => ("rg-kernel", "TRAPFRAME"),
+        RegionKind::Trampoline => ("rg-kernel", "TRAMPOLINE"),
+        RegionKind::Kernel => ("rg-kernel", "KERNEL"),
+    }
 }
 
 /// Frames a step allocated and freed.

@@ -287,6 +287,18 @@ impl LabState {
         s
     }
 
+    /// A lab over a replayed timeline, showing its last step, with the
+    /// process of the last operation chosen (for a lab embedded in a page).
+    #[must_use]
+    pub fn embedded(machines: Machines) -> LabState {
+        let pid = machines.full().scenario().ops.iter().rev().find_map(Op::pid);
+        let mut s = LabState::over(machines);
+        s.selection.pid = pid;
+        s.fix_pid();
+        s.set_address_text(DEFAULT_ADDRESS.into());
+        s
+    }
+
     fn around(lab: Lab) -> LabState {
         LabState::over(Machines::from_lab(lab))
     }
@@ -591,12 +603,9 @@ impl LabState {
                 Some(Ok(sc)) => match Machines::replay(&sc) {
                     Ok(machines) => {
                         let (v, g) = (s.version, s.generation);
-                        s = LabState::over(machines);
+                        s = LabState::embedded(machines);
                         s.version = v;
                         s.generation = g + 1;
-                        s.selection.pid = sc.ops.iter().rev().find_map(Op::pid);
-                        s.fix_pid();
-                        s.set_address_text(DEFAULT_ADDRESS.into());
                         s.notice = Some(Notice::Info(format!(
                             "Loaded the built-in scenario {name}: {} steps. Step back and forward through it below.",
                             sc.ops.len()

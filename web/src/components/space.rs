@@ -1,28 +1,11 @@
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::lab::view::{RegionKind, StackRole, regions, stack_words, usage, vmprint};
+use pagelab_core::lab::view::{StackRole, regions, stack_words, usage, vmprint};
 use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
-use crate::present::{addr_digits, hex};
+use crate::present::{addr_digits, hex, region_look};
 use crate::state::{Action, LabState, SharedLab};
-
-/// CSS class and a short tag for a region (the tag is the non-colour sign).
-fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
-    match kind {
-        RegionKind::Text => ("rg-text", "TEXT"),
-        RegionKind::Data => ("rg-data", "DATA"),
-        RegionKind::Initcode => ("rg-text", "CODE"),
-        RegionKind::Guard => ("rg-guard", "GUARD"),
-        RegionKind::Stack => ("rg-stack", "STACK"),
-        RegionKind::Heap => ("rg-heap", "HEAP"),
-        RegionKind::Shared => ("rg-shared", "SHARED"),
-        RegionKind::Hole => ("rg-hole", "HOLE"),
-        RegionKind::Trapframe => ("rg-kernel", "TRAPFRAME"),
-        RegionKind::Trampoline => ("rg-kernel", "TRAMPOLINE"),
-        RegionKind::Kernel => ("rg-kernel", "KERNEL"),
-    }
-}
 
 /// The address space of the chosen process and the stack exec built.
 #[component]

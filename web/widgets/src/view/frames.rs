@@ -1,0 +1,160 @@
+//! `<pagelab-frames>` (the frame map and kalloc's free list) and
+//! `<pagelab-shm>` (the shared pages and who maps them).
+
+use std::collections::BTreeMap;
+
+use pagelab_core::lab::view::{FrameState, frames, mappers};
+use pagelab_core::scheme::SchemeKind;
+use pagelab_web::present::{FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
+use yew::prelude::*;
+
+use super::{Same, caption};
+use crate::source::AtStep;
+
+/// Above this many frames, runs of free frames are folded into one cell.
+const COMPACT_ABOVE: usize = 1024;
+
+/// Free-list entries shown.
+const FREELIST_SHOWN: usize = 8;
+
+/// Props of the scenario-at-a-step widgets.
+#[derive(Properties, PartialEq)]
+pub struct AtProps {
+    /// The scenario at its step.
+    pub at: Same<AtStep>,
+}
+
+/// The frame map, the free list, and what the step allocated and freed.
+#[component]
+pub fn FramesWidget(props: &AtProps) -> Html {
+    let at = &props.at;
+    let k = at.lab.kernel();
+    let info = k.info();
+    let riscv = info.scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let fr = frames(k);
+    let compact = fr.len() > COMPACT_ABOVE;
+    let cs = cells(&fr, compact, 2);
+    let mut counts: BTreeMap<FrameKind, u64> = BTreeMap::new();
+    for (_, st) in &fr {
+        *counts.entry(FrameKind::of(*st)).or_insert(0) += 1;
+    }
+    let ch = at.lab.steps().last().filter(|_| at.step > 0).map(changes).unwrap_or_default();
+    let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
+    let nfree = k.kmem().nfree();
+    let head = k.kmem().freelist(k.mem(), FREELIST_SHOWN);
+    let kernel = counts.get(&FrameKind::Kernel).copied().unwrap_or(0);
+    let total = fr.len() as u64;
+    html! {
+        <div class="pl-frames">
+            { caption("physical memory", at) }
+            <p class="pl-sub summary">
+                { format!("{total} frames of 4 KiB from {} to PHYSTOP {}: ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
+                <strong class="nfree">{ format!("{nfree} free") }</strong>
+                { format!(", {} in use, {kernel} hold the kernel image.", total.saturating_sub(nfree).saturating_sub(kernel)) }
+                if compact { { " Runs of free frames are folded into one cell." } }
+            </p>
+            if let Some(c) = step_counts {
+                <p class="pl-sub step-counts">{ format!("This step {c}.") }</p>
+            }
+            <ul class="legend" aria-label="Legend of the frame map">
+                for kind in FrameKind::ALL.into_iter().filter(|k| counts.contains_key(k)) {
+                    <li><span class={classes!("cell", kind.class())} aria-hidden="true">{ kind.letter() }</span>
+                        { format!(" {} ({})", kind.words(riscv), counts.get(&kind).copied().unwrap_or(0)) }</li>
+                }
+                if !ch.allocated.is_empty() || !ch.freed.is_empty() {
+                    <li><span class="cell fk-user new" aria-hidden="true">{ "U+" }</span>{ " allocated in this step" }</li>
+                    <li><span class="cell fk-free gone" aria-hidden="true">{ "·−" }</span>{ " freed in this step" }</li>
+                }
+            </ul>
+            <div class={classes!("framemap", compact.then_some("compact"))} role="list" aria-label="Frame map">
+                for c in cs.iter() {
+                    {{
+                        let new = ch.allocated.contains(&c.pa);
+                        let gone = ch.freed.contains(&c.pa);
+                        let label = if c.count > 1 {
+                            format!("{} frames from {}: {}", c.count, hex(c.pa, digits), c.kind.words(riscv))
+                        } else {
+                            frame_words(c.pa, c.state)
+                        };
+                        let text = if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) }
+                            else if new { format!("{}+", cell_text(c.state)) }
+                            else if gone { format!("{}−", cell_text(c.state)) }
+                            else { cell_text(c.state) };
+                        html! {
+                            <span role="listitem" class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"))}
+                                title={label.clone()} aria-label={label} data-pa={hex(c.pa, digits)}>{ text }</span>
+                        }
+                    }}
+                }
+            </div>
+            <p class="freelist">
+                <strong>{ "kmem.freelist" }</strong>
+                { " → " }
+                { head.iter().map(|pa| hex(*pa, digits)).collect::<Vec<_>>().join(" → ") }
+                { if nfree as usize > head.len() { format!(" → … ({nfree} frames in all)") } else { " → 0".to_string() } }
+            </p>
+        </div>
+    }
+}
+
+/// The shared pages in use at a step: frame, reference count, who maps them where, and their first bytes.
+#[component]
+pub fn ShmWidget(props: &AtProps) -> Html {
+    let at = &props.at;
+    let k = at.lab.kernel();
+    let riscv = k.info().scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let pages: Vec<_> = k.shm().used().copied().collect();
+    let rows: Vec<(i32, i32, u64, String, Vec<u8>)> = pages
+        .iter()
+        .map(|p| {
+            let who = mappers(k, p.pa)
+                .iter()
+                .map(|m| format!("pid {} at {}", m.pid, hex(m.va, digits)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut first = vec![0u8; 8];
+            if k.mem().read(p.pa, &mut first).is_err() {
+                first.clear();
+            }
+            (p.id, p.refs, p.pa, who, first)
+        })
+        .collect();
+    let frame_state = |pa: u64| frames(k).into_iter().find(|(p, _)| *p == pa).map(|(_, s)| s);
+    html! {
+        <div class="pl-shm">
+            { caption("shared memory", at) }
+            <p class="pl-sub">{ format!("Shared-memory code: {} mode. {} shared page{} in use.", k.shm_mode().name(), rows.len(), if rows.len() == 1 { "" } else { "s" }) }</p>
+            if rows.is_empty() {
+                <p class="none">{ "No shared page is open at this step: openshmem has not been called yet, or every page was closed." }</p>
+            } else {
+                <div class="tablewrap">
+                    <table class="shmtable">
+                        <thead><tr>
+                            <th scope="col">{ "id" }</th><th scope="col">{ "frame" }</th><th scope="col">{ "open by (refs)" }</th>
+                            <th scope="col">{ "mapped by" }</th><th scope="col">{ "first bytes" }</th>
+                        </tr></thead>
+                        <tbody>
+                            for (id, refs, pa, who, first) in rows.iter() {
+                                <tr data-id={id.to_string()}>
+                                    <td class="id">{ id }</td>
+                                    <td class="mono frame">{ hex(*pa, digits) }</td>
+                                    <td class="refs">{ refs }</td>
+                                    <td class="who">{ if who.is_empty() { "no process".to_string() } else { who.clone() } }</td>
+                                    <td class="mono bytes">{ first.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" ") }</td>
+                                </tr>
+                            }
+                        </tbody>
+                    </table>
+                </div>
+                <p class="help">{
+                    match rows.first().and_then(|r| frame_state(r.2)) {
+                        Some(FrameState::Owned { owner }) => format!("The frame map calls frame {} a {owner}: one frame, mapped into every process that opened it.", hex(rows[0].2, digits)),
+                        _ => "One frame per shared page, mapped into every process that opened it.".to_string(),
+                    }
+                }</p>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,121 @@
+//! The widgets, drawn with Yew. Each is mounted in its own element (inside
+//! the custom element's shadow root), so several on one page never share
+//! state, ids or styles. Text is always text: nothing an author or reader
+//! writes is inserted as HTML.
+
+mod exec;
+mod frames;
+mod lab;
+mod walk;
+
+use std::rc::Rc;
+
+use pagelab_core::lab::scenario::print_op;
+use yew::prelude::*;
+
+use crate::prepare::Prepared;
+use crate::source::{AtStep, Problem};
+
+pub use exec::ExecWidget;
+pub use frames::{FramesWidget, ShmWidget};
+pub use lab::MiniLab;
+pub use walk::{TranslateWidget, WalkWidget};
+
+/// A value handed to a view, compared by identity (made once per widget).
+pub struct Same<T>(pub Rc<T>);
+
+impl<T> Same<T> {
+    /// Share `v`.
+    pub fn new(v: T) -> Same<T> {
+        Same(Rc::new(v))
+    }
+}
+
+impl<T> Clone for Same<T> {
+    fn clone(&self) -> Self {
+        Same(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Same<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Same<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// What to draw: a prepared widget, or why it could not be prepared.
+pub type Drawn = Same<Result<Prepared, Problem>>;
+
+/// Props of [`Widget`].
+#[derive(Properties, PartialEq)]
+pub struct WidgetProps {
+    /// The element's tag, for the caption and messages (`pagelab-walk`).
+    pub tag: AttrValue,
+    /// What to draw.
+    pub drawn: Drawn,
+}
+
+/// One widget: the prepared view, or a plain message.
+#[component]
+pub fn Widget(props: &WidgetProps) -> Html {
+    match &*props.drawn {
+        Err(p) => html! { <ErrorBox tag={props.tag.clone()} message={p.message.clone()} /> },
+        Ok(Prepared::Translate { scheme, address, walk, fixed }) => html! {
+            <TranslateWidget scheme={*scheme} address={address.clone()} walk={walk.clone().map(Same::new)} fixed={*fixed} />
+        },
+        Ok(Prepared::Walk { walk, va }) => html! { <WalkWidget walk={Same::new(walk.clone())} va={*va} /> },
+        Ok(Prepared::Exec { cfg, at }) => {
+            html! { <ExecWidget cfg={Same::new(cfg.clone())} at={Same::new(at.clone())} /> }
+        }
+        Ok(Prepared::Frames(at)) => html! { <FramesWidget at={Same::new(at.clone())} /> },
+        Ok(Prepared::Shm(at)) => html! { <ShmWidget at={Same::new(at.clone())} /> },
+        Ok(Prepared::Lab(state)) => html! { <MiniLab state={Same::new((**state).clone())} /> },
+    }
+}
+
+/// Props of [`ErrorBox`].
+#[derive(Properties, PartialEq)]
+pub struct ErrorProps {
+    /// The element's tag.
+    pub tag: AttrValue,
+    /// What is wrong.
+    pub message: AttrValue,
+}
+
+/// A widget that could not be drawn: what is wrong, in plain words.
+#[component]
+pub fn ErrorBox(props: &ErrorProps) -> Html {
+    html! {
+        <div class="pl-error" role="alert">
+            <strong>{ format!("<{}> cannot be shown: ", props.tag) }</strong>
+            <span class="pl-error-text">{ props.message.clone() }</span>
+        </div>
+    }
+}
+
+/// The caption of a scenario widget: what it shows, where and when.
+fn caption(what: &str, at: &AtStep) -> Html {
+    let n = at.len();
+    let op = if at.step == 0 {
+        "just booted".to_string()
+    } else {
+        at.scenario.ops.get(at.step - 1).map_or_else(String::new, |op| format!("after `{}`", short_op(op)))
+    };
+    html! {
+        <p class="pl-caption">
+            <span class="pl-what">{ what }</span>
+            { format!(" · {} · {} · step {} of {n}, {op}", at.label, at.scenario.preset.name(), at.step) }
+        </p>
+    }
+}
+
+fn short_op(op: &pagelab_core::lab::Op) -> String {
+    pagelab_web::state::short(&print_op(op), 60)
+}
