@@ -165,8 +165,10 @@ impl WidgetHandle {
 }
 
 /// An options object as attributes: strings, numbers and booleans become
-/// text; the scenario text goes apart.
-fn attrs_of(kind: Kind, options: &JsValue) -> Result<(BTreeMap<String, String>, Option<String>), JsValue> {
+/// text; the scenario text goes apart. For an element (`element`), the
+/// options are its attributes as they are and `scenario` names a built-in
+/// scenario only; through the API, `scenario` may also be scenario text.
+fn attrs_of(kind: Kind, options: &JsValue, element: bool) -> Result<(BTreeMap<String, String>, Option<String>), JsValue> {
     let mut attrs = BTreeMap::new();
     let mut inline = None;
     if options.is_undefined() || options.is_null() {
@@ -193,7 +195,9 @@ fn attrs_of(kind: Kind, options: &JsValue) -> Result<(BTreeMap<String, String>, 
                 options::short(&key, 30)
             )));
         };
-        if key == "text" {
+        if element {
+            attrs.insert(key, value);
+        } else if key == "text" {
             inline = Some(value);
         } else if key == "scenario" && kind != Kind::Exec && scenario::builtin(value.trim()).is_none() {
             // Through the API, scenario= may also be scenario text.
@@ -207,8 +211,12 @@ fn attrs_of(kind: Kind, options: &JsValue) -> Result<(BTreeMap<String, String>, 
 
 /// Draw a widget of `kind` in `target` (a `div` is added inside it). Bad
 /// settings draw a message instead, and the handle's `error` says it.
+///
+/// `element_text` is undefined for `pagelab.render`; for a custom element it
+/// is the scenario text inside the element (or null), and `options` are the
+/// element's attributes.
 #[wasm_bindgen]
-pub fn render(target: JsValue, kind: JsValue, options: JsValue) -> Result<WidgetHandle, JsValue> {
+pub fn render(target: JsValue, kind: JsValue, options: JsValue, element_text: JsValue) -> Result<WidgetHandle, JsValue> {
     let target: Element = target.dyn_into().map_err(|_| plain("render needs an element to draw in"))?;
     let kind_name = string_arg(&kind, "the kind of widget")?;
     let kind = Kind::from_name(&kind_name).ok_or_else(|| {
@@ -218,7 +226,11 @@ pub fn render(target: JsValue, kind: JsValue, options: JsValue) -> Result<Widget
             Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
         ))
     })?;
-    let (attrs, inline) = attrs_of(kind, &options)?;
+    let element = !element_text.is_undefined();
+    let (attrs, mut inline) = attrs_of(kind, &options, element)?;
+    if element {
+        inline = element_text.as_string();
+    }
     let prepared = prepare(kind, &attrs, inline.as_deref());
     let error = prepared.as_ref().err().map(|p| p.message.clone());
     let doc = target.owner_document().ok_or_else(|| plain("the element is not in a document"))?;

@@ -1,0 +1,210 @@
+// pagelab widgets for course notes: the custom elements <pagelab-translate>,
+// <pagelab-exec>, <pagelab-walk>, <pagelab-frames>, <pagelab-shm> and
+// <pagelab-lab>, and the JS API (window.pagelab, and this module's exports).
+//
+//   <script type="module" src="widgets/pagelab-widgets.js"></script>
+//   <pagelab-translate address="0x00403abc"></pagelab-translate>
+//
+// The files next to this one: pagelab-widgets-core.js and
+// pagelab-widgets-core_bg.wasm (wasm-bindgen's output: the lab itself),
+// pagelab-widgets.css (the widgets' look, loaded inside each widget's shadow
+// root). See web/widgets/README.md for every element, attribute and function.
+//
+// Nothing a page supplies is ever inserted as HTML: attributes and scenario
+// text are passed to the wasm as strings, and every message is set as text.
+import init, * as core from './pagelab-widgets-core.js';
+
+const WASM_URL = new URL('./pagelab-widgets-core_bg.wasm', import.meta.url);
+const CSS_URL = new URL('./pagelab-widgets.css', import.meta.url).href;
+
+/** The widget kinds, their tags' suffixes, and whether they read a scenario inside the element. */
+const KINDS = {
+  translate: { attributes: ['address', 'scheme', 'scenario', 'step', 'pid', 'access', 'fixed'], inline: true },
+  exec: { attributes: ['program', 'args', 'machine'], inline: false },
+  walk: { attributes: ['scenario', 'step', 'pid', 'address', 'access'], inline: true },
+  frames: { attributes: ['scenario', 'step'], inline: true },
+  shm: { attributes: ['scenario', 'step'], inline: true },
+  lab: { attributes: ['scenario', 'step'], inline: true },
+};
+
+let loaded = false;
+let loadError = null;
+
+/** Resolves to the API once the wasm is loaded (rejects if it cannot be). */
+export const ready = init({ module_or_path: WASM_URL }).then(
+  () => {
+    loaded = true;
+    window.dispatchEvent(new CustomEvent('pagelab-ready'));
+    return pagelab;
+  },
+  (e) => {
+    loadError = `pagelab could not load its WebAssembly file (${WASM_URL.pathname}): ${e && e.message ? e.message : e}`;
+    throw new Error(loadError);
+  },
+);
+// Callers who never wait on `ready` must not see an unhandled rejection; the widgets show the error.
+ready.catch(() => {});
+
+function need() {
+  if (loadError) throw new Error(loadError);
+  if (!loaded) throw new Error('pagelab is still loading: wait for pagelab.ready first (await pagelab.ready)');
+}
+
+/** Cut an address into its fields: decompose('x86', '0x00403abc').index.PDX === 1. */
+export function decompose(scheme, address) {
+  need();
+  return core.decompose(scheme, address);
+}
+
+/** Walk an address: translate({scenario: 'story-x86', step: 7, pid: 3, address: '0x2fcc', access: 'user-write'}). */
+export function translate(request) {
+  need();
+  return core.translate(request);
+}
+
+/** Run a scenario: run('userinit\nfork 1\n').steps[1].result.value === 2. */
+export function run(text) {
+  need();
+  return core.run(text);
+}
+
+/** The built-in scenarios: [{name, preset, operations, text}, …]. */
+export function builtins() {
+  need();
+  return core.builtins();
+}
+
+/**
+ * Draw a widget in `element`: render(el, 'walk', {scenario: 'story-x86', step: 7, pid: 3, address: '0x2fcc'}).
+ * Returns a handle with destroy(). Bad options draw the message in the element and throw it.
+ */
+export function render(element, kind, options = {}) {
+  need();
+  if (!(element instanceof Element)) throw new TypeError('pagelab.render needs an element to draw in');
+  const handle = core.render(element, kind, options, undefined);
+  const message = handle.error;
+  if (message) {
+    const e = new Error(message);
+    e.handle = handle;
+    throw e;
+  }
+  return handle;
+}
+
+export const version = '0.1.0';
+
+const pagelab = Object.freeze({ ready, decompose, translate, run, builtins, render, version });
+export default pagelab;
+if (!window.pagelab) window.pagelab = pagelab;
+
+// ---- the custom elements ----
+
+/** Elements waiting to be drawn; drawn one per task, so the first appears as soon as it can. */
+const queue = [];
+let draining = false;
+
+function enqueue(el) {
+  if (!queue.includes(el)) queue.push(el);
+  if (draining) return;
+  draining = true;
+  ready.then(drain, () => {
+    for (const e of queue.splice(0)) e._fail(loadError);
+    draining = false;
+  });
+}
+
+async function drain() {
+  while (queue.length) {
+    const el = queue.shift();
+    if (el.isConnected) el._draw();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  draining = false;
+}
+
+class PagelabElement extends HTMLElement {
+  connectedCallback() {
+    if (!this.shadowRoot) {
+      const root = this.attachShadow({ mode: 'open' });
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = CSS_URL;
+      const box = document.createElement('div');
+      box.className = 'pl-host';
+      // Hidden (by the hidden attribute, which needs no stylesheet) until the widget's CSS is in.
+      box.hidden = true;
+      const reveal = () => { box.hidden = false; };
+      link.addEventListener('load', reveal);
+      link.addEventListener('error', reveal);
+      const wait = document.createElement('p');
+      wait.className = 'pl-loading';
+      wait.textContent = 'Loading pagelab…';
+      box.append(wait);
+      root.append(link, box);
+      this._box = box;
+      this._observer = new MutationObserver(() => enqueue(this));
+    }
+    if (KINDS[this.constructor.kind].inline) {
+      this._observer.observe(this, { childList: true, characterData: true, subtree: true });
+    }
+    enqueue(this);
+  }
+
+  disconnectedCallback() {
+    this._observer?.disconnect();
+    this._destroy();
+  }
+
+  attributeChangedCallback() {
+    if (this.shadowRoot && this.isConnected) enqueue(this);
+  }
+
+  /** The scenario written inside the element: a <script type="text/plain"> child, or its text. Never parsed as HTML. */
+  _text() {
+    if (!KINDS[this.constructor.kind].inline) return null;
+    const script = this.querySelector(':scope > script[type="text/plain"]');
+    const t = script ? script.textContent : this.textContent;
+    return t.trim() ? t : null;
+  }
+
+  _destroy() {
+    if (this._handle) {
+      this._handle.destroy();
+      this._handle.free();
+      this._handle = null;
+    }
+  }
+
+  _draw() {
+    this._destroy();
+    this._box.replaceChildren();
+    const attrs = {};
+    for (const a of this.attributes) attrs[a.name] = a.value;
+    try {
+      this._handle = core.render(this._box, this.constructor.kind, attrs, this._text());
+      this.dataset.state = this._handle.error ? 'error' : 'ready';
+    } catch (e) {
+      this._fail(e && e.message ? e.message : String(e));
+    }
+    this.dispatchEvent(new CustomEvent('pagelab-drawn', { bubbles: true, detail: { state: this.dataset.state } }));
+  }
+
+  _fail(message) {
+    this._box.replaceChildren();
+    const p = document.createElement('p');
+    p.className = 'pl-error';
+    p.setAttribute('role', 'alert');
+    p.textContent = `<${this.localName}> cannot be shown: ${message}`;
+    this._box.append(p);
+    this.dataset.state = 'error';
+  }
+}
+
+for (const [kind, spec] of Object.entries(KINDS)) {
+  const tag = `pagelab-${kind}`;
+  if (customElements.get(tag)) continue;
+  customElements.define(tag, class extends PagelabElement {
+    static kind = kind;
+    static observedAttributes = spec.attributes;
+  });
+}
