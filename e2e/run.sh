@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end tests: build the site (release), serve dist/ on 127.0.0.1, and
-# drive headless Chromium through it as a learner would (node --test with
+# End-to-end tests: build the site (release), serve dist/ on 127.0.0.1 with a
+# strict Content-Security-Policy, and drive headless Chromium through the lab
+# and the example notes page as a learner would (node --test with
 # playwright-core). Screenshots go to e2e/artifacts/. Exits non-zero on failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,14 +17,17 @@ if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
 fi
 mkdir -p e2e/artifacts
 
-# A free port on 127.0.0.1, then a static server there.
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-python3 -m http.server "$port" --bind 127.0.0.1 --directory dist >e2e/artifacts/server.log 2>&1 &
+# A static server on a free port of 127.0.0.1 that sends the strict
+# Content-Security-Policy (e2e/server.mjs); it prints its URL when ready.
+node e2e/server.mjs --dist dist >e2e/artifacts/server.log 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" 2>/dev/null; then break; fi
+url=""
+for _ in $(seq 1 100); do
+  url="$(head -n1 e2e/artifacts/server.log 2>/dev/null || true)"
+  case "$url" in http://*) break ;; esac
   sleep 0.1
 done
+case "$url" in http://*) ;; *) echo "e2e/run.sh: the static server did not start" >&2; cat e2e/artifacts/server.log >&2; exit 1 ;; esac
 
-E2E_URL="http://127.0.0.1:$port/" node --test --test-concurrency=1 e2e/*.test.mjs
+E2E_URL="$url" node --test --test-concurrency=1 e2e/*.test.mjs

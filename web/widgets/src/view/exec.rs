@@ -68,7 +68,7 @@ pub fn ExecWidget(props: &ExecProps) -> Html {
                                 <td><span class="tag">{ region_look(r.kind).1 }</span>{ " " }{ r.label.clone() }</td>
                                 <td class="mono">{ hex(r.start, digits) }</td>
                                 <td class="mono">{ if r.end >= 1 << 32 && !riscv { "0x100000000".to_string() } else { hex(r.end, digits) } }</td>
-                                <td>{ r.end.saturating_sub(r.start).div_ceil(PGSIZE) }</td>
+                                <td class="num">{ r.end.saturating_sub(r.start).div_ceil(PGSIZE) }</td>
                             </tr>
                         }
                     </tbody>

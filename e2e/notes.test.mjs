@@ -1,0 +1,357 @@
+// The example course-notes page (dist/notes.html) with pagelab's widgets, in
+// headless Chromium, served with the strict Content-Security-Policy. Expected
+// values are worked out by hand from xv6 (see the comments), not read from the page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, URL_BASE, ARTIFACTS } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-lab', 'w-broken'];
+
+/**
+ * Open a page and watch it: console errors and warnings, uncaught errors,
+ * CSP violations (the event, and Chromium's console report), requests to other origins.
+ */
+async function watched(path, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.problems.push(`console error: ${m.text()}`);
+    if (/Content.Security.Policy/i.test(m.text())) page.problems.push(`CSP: ${m.text()}`);
+  });
+  page.on('request', (r) => {
+    if (!r.url().startsWith(URL_BASE) && !r.url().startsWith('data:')) page.problems.push(`foreign request: ${r.url()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  await page.goto(URL_BASE + path);
+  return page;
+}
+
+/** Open the notes page and wait until every widget is drawn (or shows its message). */
+async function notes(options) {
+  const page = await watched('notes.html', options);
+  await page.waitForFunction((ids) => ids.every((id) => document.getElementById(id)?.dataset.state), WIDGETS, { timeout: 60000 });
+  return page;
+}
+
+const text = async (page, sel) => ((await page.locator(sel).first().textContent()) ?? '').trim();
+const texts = (page, sel) => page.locator(sel).allTextContents();
+
+test('every widget on the notes page shows the values worked out by hand', async () => {
+  const page = await notes();
+  const state = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, document.getElementById(id).dataset.state])), WIDGETS);
+  for (const id of WIDGETS) assert.equal(state[id], id === 'w-broken' ? 'error' : 'ready', `${id} is ${state[id]}`);
+
+  // 0x00403abc = 0000000001 | 0000000011 | 1010 1011 1100: PDX 1, PTX 3, offset 0xabc.
+  assert.equal(await text(page, '#w-translate [data-field="PDX"] .fhex'), '0x1');
+  assert.equal(await text(page, '#w-translate [data-field="PTX"] .fhex'), '0x3');
+  assert.equal(await text(page, '#w-translate [data-field="offset"] .fhex'), '0xabc');
+  assert.equal(await text(page, '#w-translate [data-field="offset"] .fbits'), '1010 1011 1100');
+  // Sv39, 0x3fffffe000 (the trapframe page): bits 38-30 = 0xff, 29-21 = 0x1ff, 20-12 = 0x1fe.
+  assert.equal(await text(page, '#w-translate-rv [data-field="L2"] .fhex'), '0xff');
+  assert.equal(await text(page, '#w-translate-rv [data-field="L1"] .fhex'), '0x1ff');
+  assert.equal(await text(page, '#w-translate-rv [data-field="L0"] .fhex'), '0x1fe');
+  assert.equal(await text(page, '#w-translate-rv [data-field="sign extension"] .fhex'), '0x0');
+  assert.equal(await page.locator('#w-translate-rv input').count(), 0, 'fixed: no field to type in');
+
+  // The walk of 0x2fcc (echo's sp) in pid 3: PDX 0, PTX 2, offset 0xfcc; a user store is allowed.
+  assert.equal(await text(page, '#w-walk [data-field="PDX"] .fhex'), '0x0');
+  assert.equal(await text(page, '#w-walk [data-field="PTX"] .fhex'), '0x2');
+  const steps = await texts(page, '#w-walk ol.walk li');
+  assert.equal(steps.length, 4, steps.join('\n'));
+  assert.match(steps[1], /page directory\[PDX = 0\]/);
+  assert.match(steps[2], /page table\[PTX = 2\]/);
+  const frame = BigInt(steps[2].match(/→ frame (0x[0-9a-f]+)/)[1]);
+  assert.equal(BigInt(await text(page, '#w-walk .pa')), frame | 0xfccn);
+  assert.match(steps[3], /user write allowed/);
+  // The guard page under echo's stack (0x1000-0x1fff) has no user bit.
+  assert.match(await text(page, '#w-guard .fault-text'), /no user bit/);
+
+  // echo hello world: the stack words of core/tests/exec.rs (strings from the top of the
+  // stack page 0x3000 down, each start rounded down to 4; then argv, argc, the fake PC).
+  const rows = await page.locator('#w-exec table.stack tbody tr').evaluateAll((rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  const want = [
+    ['0x00002fcc', '0xffffffff', /fake return PC.*← sp/],
+    ['0x00002fd0', '0x00000003', /argc/],
+    ['0x00002fd4', '0x00002fd8', /argv \(pointer/],
+    ['0x00002fd8', '0x00002ff8', /argv\[0\]/],
+    ['0x00002fdc', '0x00002ff0', /argv\[1\]/],
+    ['0x00002fe0', '0x00002fe8', /argv\[2\]/],
+    ['0x00002fe4', '0x00000000', /argv\[argc\] = 0/],
+    ['0x00002fe8', '0x6c726f77', /"worl"/],
+    ['0x00002fec', '0x00000064', /"d\\0" \+ 2 padding/],
+    ['0x00002ff0', '0x6c6c6568', /"hell"/],
+    ['0x00002ff4', '0x0000006f', /"o\\0" \+ 2 padding/],
+    ['0x00002ff8', '0x6f686365', /"echo"/],
+    ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
+  ];
+  assert.equal(rows.length, want.length);
+  want.forEach(([va, value, what], i) => {
+    assert.equal(rows[i][0], va);
+    assert.equal(rows[i][1], value, `the word at ${va}`);
+    assert.match(rows[i][2], what);
+  });
+  const regions = await page.locator('#w-exec table.regions tbody tr td:first-child .tag').allTextContents();
+  assert.deepEqual(regions, ['TEXT', 'GUARD', 'STACK', 'KERNEL']);
+
+  // The tiny machine (2 MB = 512 frames) after the shell's fork: the child gets sh's 4 user pages,
+  // a kernel stack, a page directory and 10 page tables (1 for the user half, 9 for the kernel half).
+  const summary = await text(page, '#w-frames .summary');
+  const [, total, nfree, used, kernel] = summary.match(/^(\d+) frames .* (\d+) free, (\d+) in use, (\d+) hold the kernel image/).map(Number);
+  assert.equal(total, 512);
+  assert.equal(nfree + used + kernel, 512);
+  assert.equal(await page.locator('#w-frames .framemap .cell.new').count(), 4 + 1 + 1 + 10);
+  assert.equal(await page.locator('#w-frames .framemap .cell.new.fk-user').count(), 4);
+  assert.deepEqual(await page.locator('#w-frames .framemap .cell.fk-user.new').allTextContents(), ['U3+', 'U3+', 'U3+', 'U3+']);
+  assert.match(await text(page, '#w-frames .freelist'), /^kmem\.freelist → (0x[0-9a-f]{8} → ){8}… \(\d+ frames in all\)$/);
+
+  // Step 11 of the shared-memory test: pid 3 opened page 25 and stored 10, forked pid 4 (which
+  // shares the open page: 2 references), and pid 4 has stored 11. sh is 4 pages, so the page is at 0x4000.
+  assert.equal(await text(page, '#w-shm tr[data-id="25"] .refs'), '2');
+  assert.equal(await text(page, '#w-shm tr[data-id="25"] .who'), 'pid 3 at 0x00004000, pid 4 at 0x00004000');
+  assert.match(await text(page, '#w-shm tr[data-id="25"] .bytes'), /^11 0 0 0/);
+
+  // The small lab opens at its last step: after `wait 1`, only pid 1 (init) is left.
+  assert.equal(await text(page, '#w-lab .step-pos'), 'Step 7 of 7');
+  assert.deepEqual(await page.locator('#w-lab .ptable tbody td:nth-child(2)').allTextContents(), ['init']);
+
+  // The page's own script used the JS API on the lab's scenario.
+  assert.match(await text(page, '#api-demo'),
+    /7 steps on xv6-public-tiny; `sbrk 2 8192` allocates 2 user pages and returns 12288; `wait 1` returns 2/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the broken widget shows its message, and the others work', async () => {
+  const page = await notes();
+  const msg = await text(page, '#w-broken .pl-error');
+  assert.equal(msg, '<pagelab-walk> cannot be shown: there is no process with pid 9 at step 7 of the built-in scenario story-x86; the processes there are 1, 2, 3');
+  assert.equal(await page.locator('#w-broken .walk').count(), 0);
+  // Its neighbour above still works and still reacts.
+  await page.locator('#w-translate input.addr-in').fill('0x2000');
+  await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x2');
+  await page.locator('#mistake').screenshot({ path: `${ARTIFACTS}notes-mistake.png` });
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('widgets do not disturb each other', async () => {
+  const page = await notes();
+  const snapshot = () => page.evaluate(() => Object.fromEntries(
+    ['w-translate-rv', 'w-walk', 'w-exec', 'w-frames', 'w-shm'].map((id) => [id, document.getElementById(id).shadowRoot.textContent])));
+  const before = await snapshot();
+  // Type in the translator: 0x80400123 = PDX 0x201, PTX 0, offset 0x123.
+  await page.locator('#w-translate input.addr-in').fill('0x80400123');
+  await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PDX"] .fhex')?.textContent === '0x201');
+  // A bad address: a message in that widget, the last good split kept.
+  await page.locator('#w-translate input.addr-in').fill('0xnope');
+  await page.waitForFunction(() => /`n` is not a hex digit/.test(document.querySelector('#w-translate').shadowRoot.querySelector('.error-inline')?.textContent));
+  assert.equal(await text(page, '#w-translate [data-field="PDX"] .fhex'), '0x201');
+  // Step the small lab back to `exit 2`: pid 2 is a zombie there.
+  await page.locator('#w-lab button.back').click();
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('.step-pos')?.textContent === 'Step 6 of 7');
+  assert.match((await page.locator('#w-lab .ptable tbody').textContent()), /zombie/);
+  // Go to step 4 (`sbrk 2 8192`), choose pid 2, translate 0x4000 (the second new heap page).
+  await page.locator('#w-lab select.jump').selectOption('4');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('.step-pos')?.textContent === 'Step 4 of 7');
+  await page.locator('#w-lab button.pick[data-pid="2"]').click();
+  await page.locator('#w-lab #address').fill('0x4000');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('#pa') !== null);
+  await page.locator('#w-lab #address').fill('0x5000');
+  await page.waitForFunction(() => /not present/.test(document.querySelector('#w-lab').shadowRoot.querySelector('#fault-text')?.textContent));
+  // Nothing else changed.
+  assert.deepEqual(await snapshot(), before);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('attributes changed by a script redraw that widget only; untrusted text stays text', async () => {
+  const page = await notes();
+  const walkBefore = await page.evaluate(() => document.getElementById('w-walk').shadowRoot.textContent);
+  // A new address for the translator: 0x1000 = PTX 1.
+  await page.evaluate(() => document.getElementById('w-translate').setAttribute('address', '0x1000'));
+  await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x1');
+  // A hostile attribute: shown as text, never as HTML.
+  await page.evaluate(() => {
+    const el = document.createElement('pagelab-translate');
+    el.id = 'w-hostile';
+    el.setAttribute('address', '<img src=x onerror="window.__pwned=1">');
+    document.querySelector('#mistake .mistake').append(el);
+  });
+  await page.waitForFunction(() => document.getElementById('w-hostile')?.dataset.state === 'error');
+  assert.match(await text(page, '#w-hostile .pl-error'), /address="<img src=x onerror="window.__pwned=1">": an address is one number/);
+  assert.equal(await page.evaluate(() => document.getElementById('w-hostile').shadowRoot.querySelectorAll('img').length), 0);
+  // Hostile scenario text inside an element: read with textContent, shown as text.
+  await page.evaluate(() => {
+    const el = document.createElement('pagelab-lab');
+    el.id = 'w-hostile-lab';
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.textContent = 'userinit\n<b onmouseover="window.__pwned=2">bold</b>\n';
+    el.append(s);
+    document.querySelector('#mistake .mistake').append(el);
+  });
+  await page.waitForFunction(() => document.getElementById('w-hostile-lab')?.dataset.state === 'error');
+  assert.match(await text(page, '#w-hostile-lab .pl-error'), /line 2, column 1: unknown operation `<b`/);
+  assert.equal(await page.evaluate(() => document.getElementById('w-hostile-lab').shadowRoot.querySelectorAll('b[onmouseover]').length), 0);
+  // An unknown attribute, then a fix.
+  await page.evaluate(() => document.getElementById('w-shm').setAttribute('stepp', '3'));
+  await page.waitForFunction(() => document.getElementById('w-shm').dataset.state === 'error');
+  assert.match(await text(page, '#w-shm .pl-error'), /has no attribute "stepp"; it takes scenario, step/);
+  await page.evaluate(() => document.getElementById('w-shm').removeAttribute('stepp'));
+  await page.waitForFunction(() => document.getElementById('w-shm').dataset.state === 'ready');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.evaluate(() => document.getElementById('w-walk').shadowRoot.textContent), walkBefore);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the JS API, called from the page', async () => {
+  const page = await notes();
+  const r = await page.evaluate(async () => {
+    const mod = await import('./widgets/pagelab-widgets.js');
+    const api = await window.pagelab.ready;
+    const catchIt = (f) => { try { f(); return null; } catch (e) { return { name: e.name, message: e.message, line: e.line, column: e.column, isError: e instanceof Error }; } };
+    const d = api.decompose('x86', '0x00403abc');
+    const big = api.decompose('sv39', 0x3fffffe000n);
+    const t = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x2fcc, access: 'user-write' });
+    const guard = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: '0x1000' });
+    const run = api.run('preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\n');
+    const host = document.createElement('div');
+    document.body.append(host);
+    const h = api.render(host, 'translate', { address: '0x80400123' });
+    await new Promise((res) => setTimeout(res, 50));
+    const rendered = host.querySelector('[data-field="PDX"] .fhex')?.textContent;
+    h.destroy();
+    const bad = document.createElement('div');
+    document.body.append(bad);
+    const renderErr = catchIt(() => api.render(bad, 'walk', { scenario: 'story-x86', address: '0x0', pid: 42 }));
+    await new Promise((res) => setTimeout(res, 50));
+    return {
+      same: mod.default === window.pagelab && mod.decompose === api.decompose,
+      d: { pdx: d.index.PDX, ptx: d.index.PTX, offset: d.offset, address: d.address, names: d.fields.map((f) => f.name) },
+      big: { l2: big.index.L2, l1: big.index.L1, l0: big.index.L0, address: big.address },
+      t: { ok: t.ok, pid: t.pid, step: t.step, fields: t.steps.map((s) => s.field), index: t.steps.map((s) => s.index), leafFlags: t.steps[1].flags, pa: t.pa, frame: t.steps[1].pointsTo, access: t.access },
+      guard: { ok: guard.ok, kind: guard.fault.kind, code: guard.fault.code },
+      run: {
+        preset: run.preset, n: run.steps.length, ops: run.steps.map((s) => s.op),
+        execCounts: [run.steps[1].counts.userAlloc, run.steps[1].counts.userFree], forkValue: run.steps[2].result.value,
+        firstEvent: run.steps[0].events[0], kallocs: run.steps[2].events.filter((e) => e.kind === 'kalloc').length,
+        nullError: run.steps[2].result.error,
+      },
+      builtins: api.builtins().map((b) => `${b.name}:${b.operations}`),
+      rendered,
+      hostEmpty: host.childElementCount,
+      renderErr,
+      badShown: bad.textContent,
+      errors: {
+        parse: catchIt(() => api.run('userinit\n  frobnicate 1\n')),
+        refused: catchIt(() => api.run('userinit\nfork 1\nfork 9\n')),
+        scheme: catchIt(() => api.decompose('arm', 0)),
+        wide: catchIt(() => api.decompose('x86', '0x100000000')),
+        negative: catchIt(() => api.decompose('x86', -1)),
+        notText: catchIt(() => api.run(42)),
+        noAddress: catchIt(() => api.translate({ scenario: 'story-x86' })),
+        step: catchIt(() => api.translate({ scenario: 'story-x86', step: 99, address: 0 })),
+        kind: catchIt(() => api.render(document.body, 'teapot')),
+        element: catchIt(() => api.render('#nope', 'translate')),
+      },
+    };
+  });
+  assert.equal(r.same, true, 'the ES module exports the same API as window.pagelab');
+  assert.deepEqual(r.d, { pdx: 1, ptx: 3, offset: 0xabc, address: '0x00403abc', names: ['PDX', 'PTX', 'offset'] });
+  assert.deepEqual(r.big, { l2: 255, l1: 511, l0: 510, address: '0x0000003fffffe000' });
+  assert.equal(r.t.ok, true);
+  assert.deepEqual([r.t.pid, r.t.step, r.t.fields, r.t.index, r.t.access], [3, 7, ['PDX', 'PTX'], [0, 2], 'user-write']);
+  assert.deepEqual(r.t.leafFlags, ['PTE_P', 'PTE_W', 'PTE_U']);
+  assert.equal(BigInt(r.t.pa), BigInt(r.t.frame) | 0xfccn);
+  // A user read of the guard page: present, user mode, not a write → x86 error code 0b101 = 5.
+  assert.deepEqual(r.guard, { ok: false, kind: 'not_user', code: 5 });
+  assert.deepEqual(r.run.ops, ['userinit', 'execv 1 /init init', 'fork 1']);
+  assert.equal(r.run.preset, 'xv6-public-tiny');
+  // exec of init: text, guard and stack allocated; initcode's page freed. fork returns pid 2.
+  assert.deepEqual(r.run.execCounts, [3, 1]);
+  assert.equal(r.run.forkValue, 2);
+  assert.equal(r.run.nullError, null);
+  assert.equal(r.run.firstEvent.depth, 0);
+  assert.equal(typeof r.run.firstEvent.text, 'string');
+  // fork of init (3 user pages): 3 user pages + kernel stack + page directory + 10 page tables.
+  assert.equal(r.run.kallocs, 3 + 1 + 1 + 10);
+  assert.deepEqual(r.builtins, ['story-x86:9', 'story-riscv:9', 'shm-test:79', 'shm-test-note:79']);
+  assert.equal(r.rendered, '0x201');
+  assert.equal(r.hostEmpty, 0, 'destroy removes the widget');
+  assert.equal(r.renderErr.isError, true);
+  assert.match(r.renderErr.message, /no process with pid 42/);
+  assert.match(r.badShown, /cannot be shown: there is no process with pid 42/);
+  const e = r.errors;
+  assert.deepEqual([e.parse.isError, e.parse.line, e.parse.column], [true, 2, 3]);
+  assert.match(e.parse.message, /line 2, column 3: unknown operation `frobnicate`/);
+  assert.deepEqual([e.refused.line, e.refused.column], [3, 1]);
+  assert.match(e.refused.message, /operation 3 `fork 9` \(line 3\) was refused: there is no process with pid 9/);
+  assert.match(e.scheme.message, /use x86, sv39 or sv32/);
+  assert.equal(e.scheme.line, undefined);
+  assert.match(e.wide.message, /does not fit in 32 bits/);
+  assert.match(e.negative.message, /not a whole number/);
+  assert.match(e.notText.message, /must be a string/);
+  assert.match(e.noAddress.message, /needs an address/);
+  assert.match(e.step.message, /step=99 is past the end: the built-in scenario story-x86 has 9 operations/);
+  assert.match(e.kind.message, /no widget called "teapot"; the widgets are translate, exec, walk, frames, shm, lab/);
+  assert.match(e.element.message, /needs an element/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('screenshots: desktop, phone and dark mode; nothing wider than a phone', async () => {
+  const desk = await notes();
+  await desk.screenshot({ path: `${ARTIFACTS}notes-desktop.png`, fullPage: true });
+  await desk.locator('#w-walk').screenshot({ path: `${ARTIFACTS}notes-walk.png` });
+  await desk.locator('#w-exec').screenshot({ path: `${ARTIFACTS}notes-exec.png` });
+  await desk.locator('#w-frames').screenshot({ path: `${ARTIFACTS}notes-frames.png` });
+  await desk.locator('#w-lab').screenshot({ path: `${ARTIFACTS}notes-lab.png` });
+  await desk.close();
+  const phone = await notes({ viewport: { width: 390, height: 844 } });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the phone page is ${overflow}px wider than the screen`);
+  for (const id of WIDGETS) {
+    const w = await phone.evaluate((i) => document.getElementById(i).getBoundingClientRect().width, id);
+    assert.ok(w <= 390, `${id} is ${w}px wide on a 390px screen`);
+  }
+  await phone.screenshot({ path: `${ARTIFACTS}notes-phone.png`, fullPage: true });
+  assert.deepEqual(phone.problems, []);
+  await phone.close();
+  const dark = await notes({ colorScheme: 'dark' });
+  // The widgets inherit the page's (dark-mode) text colour.
+  const [pageColour, widgetColour] = await dark.evaluate(() => [
+    getComputedStyle(document.body).color,
+    getComputedStyle(document.getElementById('w-walk').shadowRoot.querySelector('.pl-host')).color,
+  ]);
+  assert.equal(widgetColour, pageColour);
+  assert.notEqual(pageColour, 'rgb(29, 29, 27)', 'the page is in its dark colours');
+  await dark.screenshot({ path: `${ARTIFACTS}notes-dark.png`, fullPage: true });
+  assert.deepEqual(dark.problems, []);
+  await dark.close();
+});
+
+test('the lab page works under the same Content-Security-Policy', async () => {
+  const page = await watched('');
+  await page.waitForSelector('#main');
+  await page.fill('#address', '0x00403abc');
+  await page.waitForFunction(() => document.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x3');
+  await page.click('#builtin-story-x86');
+  await page.waitForFunction(() => document.querySelector('#step-pos')?.textContent === 'Step 9 of 9');
+  // Event lines are indented by class, not by a style attribute the policy would block.
+  assert.ok(await page.locator('#events li.d1').count() > 0);
+  // Trunk's preload warns that it ignores `integrity` for fetch preloads; that is not an error.
+  assert.deepEqual(page.problems, []);
+  assert.equal(await page.locator('script:not([src])').count(), 0, 'no inline script');
+  await page.close();
+});
