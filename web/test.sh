@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Tests of the web lab: the state, input and link logic on the host, then the
-# components in headless Chromium (wasm-bindgen-test-runner drives chromedriver;
+# Tests of the web lab and the widgets: the state, input, link, widget-option
+# and API logic on the host, then the components and the widgets' wasm exports
+# in headless Chromium (wasm-bindgen-test-runner drives chromedriver;
 # it passes --headless, --no-sandbox and --disable-dev-shm-usage itself).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== web: host tests (state, input, links)"
-cargo test -p pagelab-web
+echo "== web: host tests (state, input, links; widgets' options, API, machines)"
+cargo test -p pagelab-web -p pagelab-widgets
 
 echo "== web: component tests in headless Chromium"
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -16,4 +17,4 @@ command -v wasm-bindgen-test-runner >/dev/null || { echo "web/test.sh: wasm-bind
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
-cargo test -p pagelab-web --target wasm32-unknown-unknown
+cargo test -p pagelab-web -p pagelab-widgets --target wasm32-unknown-unknown

@@ -168,7 +168,11 @@ impl WidgetHandle {
 /// text; the scenario text goes apart. For an element (`element`), the
 /// options are its attributes as they are and `scenario` names a built-in
 /// scenario only; through the API, `scenario` may also be scenario text.
-fn attrs_of(kind: Kind, options: &JsValue, element: bool) -> Result<(BTreeMap<String, String>, Option<String>), JsValue> {
+fn attrs_of(
+    kind: Kind,
+    options: &JsValue,
+    element: bool,
+) -> Result<(BTreeMap<String, String>, Option<String>), JsValue> {
     let mut attrs = BTreeMap::new();
     let mut inline = None;
     if options.is_undefined() || options.is_null() {
@@ -216,7 +220,12 @@ fn attrs_of(kind: Kind, options: &JsValue, element: bool) -> Result<(BTreeMap<St
 /// is the scenario text inside the element (or null), and `options` are the
 /// element's attributes.
 #[wasm_bindgen]
-pub fn render(target: JsValue, kind: JsValue, options: JsValue, element_text: JsValue) -> Result<WidgetHandle, JsValue> {
+pub fn render(
+    target: JsValue,
+    kind: JsValue,
+    options: JsValue,
+    element_text: JsValue,
+) -> Result<WidgetHandle, JsValue> {
     let target: Element = target.dyn_into().map_err(|_| plain("render needs an element to draw in"))?;
     let kind_name = string_arg(&kind, "the kind of widget")?;
     let kind = Kind::from_name(&kind_name).ok_or_else(|| {
