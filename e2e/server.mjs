@@ -16,8 +16,12 @@ const TYPES = {
   '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.png': 'image/png',
 };
 
-/** Serve `dist` on 127.0.0.1 (port 0: a free one). Resolves to { url, close, requests }. */
-export async function serve(dist, port = 0) {
+/**
+ * Serve `dist` on 127.0.0.1 (port 0: a free one), with the CSP unless `csp` is false
+ * (for pages made by other tools, such as mdBook's, which have inline scripts of their own).
+ * Resolves to { url, close, requests }.
+ */
+export async function serve(dist, port = 0, { csp = true } = {}) {
   const root = normalize(dist);
   const requests = [];
   const server = createServer(async (req, res) => {
@@ -33,7 +37,7 @@ export async function serve(dist, port = 0) {
       const body = await readFile(file);
       res.writeHead(200, {
         'content-type': TYPES[extname(file)] || 'application/octet-stream',
-        'content-security-policy': CSP,
+        ...(csp ? { 'content-security-policy': CSP } : {}),
         'cache-control': 'no-cache',
       });
       res.end(body);
