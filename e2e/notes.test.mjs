@@ -201,7 +201,7 @@ test('attributes changed by a script redraw that widget only; untrusted text sta
     document.querySelector('#mistake .mistake').append(el);
   });
   await page.waitForFunction(() => document.getElementById('w-hostile-lab')?.dataset.state === 'error');
-  assert.match(await text(page, '#w-hostile-lab .pl-error'), /line 2, column 1: unknown operation `<b`/);
+  assert.match(await text(page, '#w-hostile-lab .pl-error'), /the scenario inside the element has a mistake on line 2, column 16: a quote inside a word/);
   assert.equal(await page.evaluate(() => document.getElementById('w-hostile-lab').shadowRoot.querySelectorAll('b[onmouseover]').length), 0);
   // An unknown attribute, then a fix.
   await page.evaluate(() => document.getElementById('w-shm').setAttribute('stepp', '3'));

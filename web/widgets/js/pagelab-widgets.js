@@ -17,7 +17,7 @@ import init, * as core from './pagelab-widgets-core.js';
 const WASM_URL = new URL('./pagelab-widgets-core_bg.wasm', import.meta.url);
 const CSS_URL = new URL('./pagelab-widgets.css', import.meta.url).href;
 
-/** The widget kinds, their tags' suffixes, and whether they read a scenario inside the element. */
+/** The widget kinds (tag suffixes), their attributes, and whether they read a scenario inside the element. */
 const KINDS = {
   translate: { attributes: ['address', 'scheme', 'scenario', 'step', 'pid', 'access', 'fixed'], inline: true },
   exec: { attributes: ['program', 'args', 'machine'], inline: false },
@@ -142,21 +142,20 @@ class PagelabElement extends HTMLElement {
       box.append(wait);
       root.append(link, box);
       this._box = box;
-      this._observer = new MutationObserver(() => enqueue(this));
+      // Any attribute change redraws (a misspelt one too, so its message shows), except our own data-state;
+      // so does a change to the scenario text inside the element.
+      this._observer = new MutationObserver((records) => {
+        if (records.some((r) => r.type !== 'attributes' || r.attributeName !== 'data-state')) enqueue(this);
+      });
     }
-    if (KINDS[this.constructor.kind].inline) {
-      this._observer.observe(this, { childList: true, characterData: true, subtree: true });
-    }
+    const inline = KINDS[this.constructor.kind].inline;
+    this._observer.observe(this, { attributes: true, childList: inline, characterData: inline, subtree: inline });
     enqueue(this);
   }
 
   disconnectedCallback() {
     this._observer?.disconnect();
     this._destroy();
-  }
-
-  attributeChangedCallback() {
-    if (this.shadowRoot && this.isConnected) enqueue(this);
   }
 
   /** The scenario written inside the element: a <script type="text/plain"> child, or its text. Never parsed as HTML. */
@@ -205,6 +204,5 @@ for (const [kind, spec] of Object.entries(KINDS)) {
   if (customElements.get(tag)) continue;
   customElements.define(tag, class extends PagelabElement {
     static kind = kind;
-    static observedAttributes = spec.attributes;
   });
 }
