@@ -15,7 +15,7 @@ cargo fmt --all --check
 step "clippy (host and wasm32), -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p pagelab-core --all-targets --features cli -- -D warnings
-cargo clippy -p pagelab-core -p pagelab-web --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p pagelab-core -p pagelab-web -p pagelab-widgets --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (host)"
 cargo test --workspace
