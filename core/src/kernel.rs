@@ -475,7 +475,7 @@ pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;
 /// The [`Kernel`] methods both ports answer from fields of the same names
 /// (`hw`, `kmem`, `ptable`, `shm`, `shm_mode`, `cur`).
 macro_rules! kernel_fields {
-    () => {
+    ($scheme:ty) => {
         fn info(&self) -> &MachineInfo {
             self.machine_info()
         }
@@ -540,7 +540,35 @@ macro_rules! kernel_fields {
             access: Access,
             bytes: &mut [u8],
         ) -> Result<SysRet, Reject> {
-            self.access(tr, pid, va, access, bytes)
+            self.schedule(tr, pid)?;
+            self.enter_user(tr, pid);
+            let root = self.ptable.runnable(pid)?.root;
+            let Self { hw, kmem, .. } = self;
+            match crate::walk::user_access::<$scheme>(hw, |pa| kmem.owner(pa), tr, pid, root, va, access, bytes) {
+                Ok(()) => {
+                    let mut ret = SysRet::ok(bytes.len() as i64);
+                    if access.kind == crate::scheme::AccessKind::Read {
+                        ret.bytes = bytes.to_vec();
+                    }
+                    Ok(ret)
+                }
+                Err((a, fault)) => {
+                    // The trap handler reports the fault and kills the process.
+                    let (func, text) = self.trap_report(pid, a, fault.code);
+                    tr.push(crate::trace::Event::PageFault {
+                        va: crate::addr::VirtAddr::new(a),
+                        code: fault.code,
+                        reason: fault.text.clone(),
+                    });
+                    tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
+                    if self.ptable.initproc == Some(pid) {
+                        return Err(crate::Panic("init exiting".into()).into());
+                    }
+                    self.ptable.mark_killed(pid);
+                    self.exit_inner(tr, pid)?;
+                    Ok(SysRet::err(crate::kernel::SysError::Access(crate::kernel::AccessError { fault, va: a })))
+                }
+            }
         }
     };
 }

@@ -10,16 +10,13 @@ use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
 use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
 use crate::elf::{self, ElfClass};
 use crate::kalloc::Kmem;
-use crate::kernel::{
-    AccessError, ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet,
-};
+use crate::kernel::{ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet};
 use crate::mem::{Hal, PhysMem};
 use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
 use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
-use crate::scheme::{Access, AccessKind, Sv39};
+use crate::scheme::{Access, Sv39};
 use crate::shm::{self, ShmHost, ShmMode, ShmTable};
 use crate::trace::{Event, Owner, Trace};
-use crate::walk;
 use crate::{Panic, VmFail};
 
 /// Offsets in `struct trapframe` of the registers the lab tracks.
@@ -670,39 +667,18 @@ impl<H: Hal> RiscvKernel<H> {
         Ok(r)
     }
 
-    fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
+    /// What xv6-riscv's usertrap prints for an unexpected scause before killing the process.
+    fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String) {
+        let sepc = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+        (
+            "usertrap",
+            format!("usertrap(): unexpected scause {code:#x} pid={pid}\n            sepc={sepc:#x} stval={va:#x}"),
+        )
+    }
+
+    /// Return to user space in `pid` before its code runs: satp gets its table.
+    fn enter_user(&mut self, tr: &mut Trace, pid: u32) {
         self.usertrapret(tr, pid);
-        let root = self.ptable.runnable(pid)?.root;
-        let Self { hw, kmem, .. } = self;
-        let r = walk::user_access::<Sv39>(hw, |pa| kmem.owner(pa), tr, pid, root, va, data, bytes);
-        match r {
-            Ok(()) => {
-                let mut ret = SysRet::ok(bytes.len() as i64);
-                if data.kind == AccessKind::Read {
-                    ret.bytes = bytes.to_vec();
-                }
-                Ok(ret)
-            }
-            Err((a, fault)) => {
-                let sepc = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
-                tr.push(Event::PageFault { va: VirtAddr::new(a), code: fault.code, reason: fault.text.clone() });
-                tr.call("usertrap", String::new, |tr| {
-                    tr.fail(format!(
-                        "usertrap(): unexpected scause {:#x} pid={pid}\n            sepc={sepc:#x} stval={a:#x}",
-                        fault.code
-                    ))
-                });
-                if self.ptable.initproc == Some(pid) {
-                    return Err(Panic("init exiting".into()).into());
-                }
-                if let Some(p) = self.ptable.get_mut(pid) {
-                    p.killed = true;
-                }
-                self.exit_inner(tr, pid)?;
-                Ok(SysRet::err(SysError::Access(AccessError { fault, va: a })))
-            }
-        }
     }
 }
 
@@ -760,7 +736,7 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
 }
 
 impl<H: Hal> Kernel for RiscvKernel<H> {
-    crate::kernel::kernel_fields!();
+    crate::kernel::kernel_fields!(Sv39);
     fn kernel_root(&self) -> u64 {
         self.kernel_pagetable
     }

@@ -7,19 +7,16 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::{KERNBASE, MAXARG, X86Kernel};
-use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
+use crate::addr::{PGROUNDUP, PGSIZE};
 use crate::elf::{self, ElfClass, ElfError};
 use crate::kalloc::Kmem;
-use crate::kernel::{
-    AccessError, ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet,
-};
+use crate::kernel::{ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet};
 use crate::mem::{Hal, PhysMem};
 use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
 use crate::scheme::x86::{PTE_ADDR, PTE_P, PTE_U, PTE_W};
-use crate::scheme::{Access, AccessKind, X86};
+use crate::scheme::{Access, X86};
 use crate::shm::{self, ShmHost, ShmMode, ShmTable};
 use crate::trace::{Event, Owner, Trace};
-use crate::walk;
 use crate::{Panic, VmFail};
 
 const PG: u32 = PGSIZE as u32;
@@ -464,41 +461,15 @@ impl<H: Hal> X86Kernel<H> {
         })
     }
 
-    /// A user access of `len` bytes at `va` in `pid`, through the MMU, page by page.
-    fn access(&mut self, tr: &mut Trace, pid: u32, va: u64, data: Access, bytes: &mut [u8]) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        let root = self.ptable.runnable(pid)?.root;
-        let Self { hw, kmem, .. } = self;
-        let r = walk::user_access::<X86>(hw, |pa| kmem.owner(pa), tr, pid, root, va, data, bytes);
-        match r {
-            Ok(()) => {
-                let mut ret = SysRet::ok(bytes.len() as i64);
-                if data.kind == AccessKind::Read {
-                    ret.bytes = bytes.to_vec();
-                }
-                Ok(ret)
-            }
-            Err((a, fault)) => {
-                let name = self.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
-                let eip = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
-                tr.push(Event::PageFault { va: VirtAddr::new(a), code: fault.code, reason: fault.text.clone() });
-                tr.call("trap", String::new, |tr| {
-                    tr.fail(format!(
-                        "pid {pid} {name}: trap 14 err {} on cpu 0 eip {eip:#x} addr {a:#x}--kill proc",
-                        fault.code
-                    ))
-                });
-                if self.ptable.initproc == Some(pid) {
-                    return Err(Panic("init exiting".into()).into());
-                }
-                if let Some(p) = self.ptable.get_mut(pid) {
-                    p.killed = true;
-                }
-                self.exit_inner(tr, pid)?;
-                Ok(SysRet::err(SysError::Access(AccessError { fault, va: a })))
-            }
-        }
+    /// What xv6-public's trap handler prints for a user page fault (trap 14) before killing the process.
+    fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String) {
+        let name = self.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
+        let eip = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+        ("trap", format!("pid {pid} {name}: trap 14 err {code} on cpu 0 eip {eip:#x} addr {va:#x}--kill proc"))
     }
+
+    /// Nothing to do on x86 before user code runs: CR3 already holds the process's table.
+    fn enter_user(&mut self, _tr: &mut Trace, _pid: u32) {}
 }
 
 impl<H: Hal> ShmHost for X86Kernel<H> {
@@ -554,7 +525,7 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
 }
 
 impl<H: Hal> Kernel for X86Kernel<H> {
-    crate::kernel::kernel_fields!();
+    crate::kernel::kernel_fields!(X86);
     fn kernel_root(&self) -> u64 {
         u64::from(self.kpgdir)
     }
