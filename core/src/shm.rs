@@ -463,3 +463,31 @@ pub(crate) fn note_check_frees<H: ShmHost>(
     }
     Ok(())
 }
+
+/// The [`ShmHost`] methods both ports answer from fields of the same names
+/// (`shm`, `shm_mode`, `ptable`, `kmem`, `hw`).
+macro_rules! shm_host_fields {
+    () => {
+        fn shm_table(&mut self) -> &mut ShmTable {
+            &mut self.shm
+        }
+        fn shm_mode_of(&self) -> ShmMode {
+            self.shm_mode
+        }
+        fn ptable_mut(&mut self) -> &mut ProcTable {
+            &mut self.ptable
+        }
+        fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
+            let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
+            self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
+            Ok(Some(pa))
+        }
+        fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
+            self.kmem.kfree(&mut self.hw, tr, pa)
+        }
+        fn frame_owner(&self, pa: u64) -> Option<Owner> {
+            self.kmem.owner(pa)
+        }
+    };
+}
+pub(crate) use shm_host_fields;

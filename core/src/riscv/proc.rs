@@ -683,25 +683,9 @@ impl<H: Hal> RiscvKernel<H> {
 }
 
 impl<H: Hal> ShmHost for RiscvKernel<H> {
-    fn shm_table(&mut self) -> &mut ShmTable {
-        &mut self.shm
-    }
-    fn shm_mode_of(&self) -> ShmMode {
-        self.shm_mode
-    }
-    fn ptable_mut(&mut self) -> &mut ProcTable {
-        &mut self.ptable
-    }
+    crate::shm::shm_host_fields!();
     fn user_top(&self) -> u64 {
         TRAPFRAME
-    }
-    fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
-        let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
-        self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
-        Ok(Some(pa))
-    }
-    fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
-        self.kmem.kfree(&mut self.hw, tr, pa)
     }
     fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
         let root = self.ptable.get(pid).map_or(0, |p| p.root);
@@ -726,9 +710,6 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
             self.hw.flush_tlb();
             tr.push(Event::TlbFlush);
         }
-    }
-    fn frame_owner(&self, pa: u64) -> Option<Owner> {
-        self.kmem.owner(pa)
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {
         (pte & PTE_V != 0).then(|| PTE2PA(pte))

@@ -473,25 +473,9 @@ impl<H: Hal> X86Kernel<H> {
 }
 
 impl<H: Hal> ShmHost for X86Kernel<H> {
-    fn shm_table(&mut self) -> &mut ShmTable {
-        &mut self.shm
-    }
-    fn shm_mode_of(&self) -> ShmMode {
-        self.shm_mode
-    }
-    fn ptable_mut(&mut self) -> &mut ProcTable {
-        &mut self.ptable
-    }
+    crate::shm::shm_host_fields!();
     fn user_top(&self) -> u64 {
         u64::from(KERNBASE)
-    }
-    fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
-        let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
-        self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
-        Ok(Some(pa))
-    }
-    fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
-        self.kmem.kfree(&mut self.hw, tr, pa)
     }
     fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
         let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
@@ -515,9 +499,6 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
         if self.cur == Some(pid) {
             self.switchuvm(tr, pid);
         }
-    }
-    fn frame_owner(&self, pa: u64) -> Option<Owner> {
-        self.kmem.owner(pa)
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {
         (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
