@@ -252,6 +252,33 @@ pub fn bits(value: u64, hi: u32, lo: u32) -> String {
     s
 }
 
+/// The CSS class of an address field, by its role (its colour and border
+/// style; the field's name is always shown in text too).
+#[must_use]
+pub fn field_class(role: pagelab_core::scheme::FieldRole) -> &'static str {
+    use pagelab_core::scheme::FieldRole;
+    match role {
+        FieldRole::SignExtension => "fld-sign",
+        FieldRole::Index(2) => "fld-2",
+        FieldRole::Index(1) => "fld-1",
+        FieldRole::Index(_) => "fld-0",
+        FieldRole::Offset => "fld-off",
+    }
+}
+
+/// Name of the table at `level` of a walk, as the learner's notes call it.
+#[must_use]
+pub fn table_name(scheme: pagelab_core::scheme::SchemeKind, level: u32) -> &'static str {
+    use pagelab_core::scheme::SchemeKind;
+    match (scheme, level) {
+        (SchemeKind::X86, 1) => "page directory (pgdir)",
+        (SchemeKind::X86, _) => "page table (pgtab)",
+        (_, 2) => "level-2 table (root)",
+        (_, 1) => "level-1 table",
+        _ => "level-0 table",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,33 +1,11 @@
-use pagelab_core::scheme::{FieldRole, SchemeKind};
+use pagelab_core::scheme::SchemeKind;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
 use crate::input::ADDRESS_RULE;
-use crate::present::{addr_digits, bits, hex};
+use crate::present::{addr_digits, bits, field_class, hex, table_name};
 use crate::state::{AccessChoice, Action};
-
-/// The CSS class of a field, by its role (colour, paired with its name in text).
-fn field_class(role: FieldRole) -> &'static str {
-    match role {
-        FieldRole::SignExtension => "fld-sign",
-        FieldRole::Index(2) => "fld-2",
-        FieldRole::Index(1) => "fld-1",
-        FieldRole::Index(_) => "fld-0",
-        FieldRole::Offset => "fld-off",
-    }
-}
-
-/// Name of the table at `level`, as the learner's notes call it.
-fn table_name(scheme: SchemeKind, level: u32) -> &'static str {
-    match (scheme, level) {
-        (SchemeKind::X86, 1) => "page directory (pgdir)",
-        (SchemeKind::X86, _) => "page table (pgtab)",
-        (_, 2) => "level-2 table (root)",
-        (_, 1) => "level-1 table",
-        _ => "level-0 table",
-    }
-}
 
 /// Type an address, see its fields, and watch the MMU walk the page table.
 #[component]

@@ -1,38 +1,16 @@
 //! `<pagelab-translate>` and `<pagelab-walk>`: an address cut into its
 //! fields, and the MMU's walk through a process's page table.
 
-use pagelab_core::scheme::{Decomposition, FieldRole, SchemeKind};
+use pagelab_core::scheme::{Decomposition, SchemeKind};
 use pagelab_core::walk::Translation;
 use pagelab_web::input::{self, ADDRESS_RULE};
-use pagelab_web::present::{addr_digits, bits, hex};
+use pagelab_web::present::{addr_digits, bits, field_class, hex, table_name};
 use pagelab_web::state::AccessChoice;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::{Same, caption};
 use crate::prepare::WalkIn;
-
-/// The class of a field's box (its colour and border style; the name is in text too).
-fn field_class(role: FieldRole) -> &'static str {
-    match role {
-        FieldRole::SignExtension => "fld-sign",
-        FieldRole::Index(2) => "fld-2",
-        FieldRole::Index(1) => "fld-1",
-        FieldRole::Index(_) => "fld-0",
-        FieldRole::Offset => "fld-off",
-    }
-}
-
-/// Name of the table at `level`, as the notes call it.
-fn table_name(scheme: SchemeKind, level: u32) -> &'static str {
-    match (scheme, level) {
-        (SchemeKind::X86, 1) => "page directory",
-        (SchemeKind::X86, _) => "page table",
-        (_, 2) => "level-2 table (root)",
-        (_, 1) => "level-1 table",
-        _ => "level-0 table",
-    }
-}
 
 /// The fields of an address, each with its bits, hex and decimal value.
 fn fields_view(d: &Decomposition) -> Html {
