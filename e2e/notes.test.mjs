@@ -69,7 +69,7 @@ test('every widget on the notes page shows the values worked out by hand', async
   const steps = await texts(page, '#w-walk ol.walk li');
   assert.equal(steps.length, 4, steps.join('\n'));
   assert.match(steps[1], /page directory \(pgdir\)\[PDX = 0\]/);
-  assert.match(steps[2], /page table\[PTX = 2\]/);
+  assert.match(steps[2], /page table \(pgtab\)\[PTX = 2\]/);
   const frame = BigInt(steps[2].match(/→ frame (0x[0-9a-f]+)/)[1]);
   assert.equal(BigInt(await text(page, '#w-walk .pa')), frame | 0xfccn);
   assert.match(steps[3], /user write allowed/);
