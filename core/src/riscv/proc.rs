@@ -377,25 +377,10 @@ impl<H: Hal> RiscvKernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        let Some(file) = file else {
-            tr.fail("exec: no such file");
-            return Ok(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
+        let (file, eh) = match elf::exec_header(tr, path, file, ElfClass::Elf64, 243, "exec: no such file") {
+            Ok(x) => x,
+            Err(failed) => return Ok(failed),
         };
-        let eh = match elf::read_header(file, ElfClass::Elf64) {
-            Ok(h) => h,
-            Err(error) => {
-                tr.fail(format!("exec: {error}"));
-                return Ok(SysRet::err(SysError::Exec(ExecError::Elf { error })));
-            }
-        };
-        if eh.machine != 243 {
-            tr.note(|| {
-                format!(
-                    "this file is for {}; xv6 does not check e_machine and loads it anyway",
-                    elf::machine_name(eh.machine)
-                )
-            });
-        }
         let slot = self.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
         let Some(pagetable) = self.proc_pagetable(tr, slot)? else {
             return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));

@@ -185,25 +185,10 @@ impl<H: Hal> X86Kernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        let Some(file) = file else {
-            tr.fail("exec: fail");
-            return Ok(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
+        let (file, eh) = match elf::exec_header(tr, path, file, ElfClass::Elf32, 3, "exec: fail") {
+            Ok(x) => x,
+            Err(failed) => return Ok(failed),
         };
-        let eh = match elf::read_header(file, ElfClass::Elf32) {
-            Ok(h) => h,
-            Err(error) => {
-                tr.fail(format!("exec: {error}"));
-                return Ok(SysRet::err(SysError::Exec(ExecError::Elf { error })));
-            }
-        };
-        if eh.machine != 3 {
-            tr.note(|| {
-                format!(
-                    "this file is for {}; xv6 does not check e_machine and loads it anyway",
-                    elf::machine_name(eh.machine)
-                )
-            });
-        }
         let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
             return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
         };
