@@ -85,3 +85,25 @@ export async function shot(page, name, selector) {
   else await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * The stack words of `echo hello world` on xv6-public after the story's prefix, from
+ * core/tests/exec.rs, worked out from xv6's exec: the strings from the top of the stack
+ * page 0x3000 down, each start rounded down to 4; then argv, argc, the fake return PC.
+ * [address, value, what the lab says it is].
+ */
+export const ECHO_HELLO_WORLD_STACK = [
+  ['0x00002fcc', '0xffffffff', /fake return PC.*← sp/],
+  ['0x00002fd0', '0x00000003', /argc/],
+  ['0x00002fd4', '0x00002fd8', /argv \(pointer/],
+  ['0x00002fd8', '0x00002ff8', /argv\[0\]/],
+  ['0x00002fdc', '0x00002ff0', /argv\[1\]/],
+  ['0x00002fe0', '0x00002fe8', /argv\[2\]/],
+  ['0x00002fe4', '0x00000000', /argv\[argc\] = 0/],
+  ['0x00002fe8', '0x6c726f77', /argv\[2\] bytes "worl"/], // "worl" little-endian
+  ['0x00002fec', '0x00000064', /"d\\0" \+ 2 padding/],
+  ['0x00002ff0', '0x6c6c6568', /argv\[1\] bytes "hell"/],
+  ['0x00002ff4', '0x0000006f', /"o\\0" \+ 2 padding/],
+  ['0x00002ff8', '0x6f686365', /argv\[0\] bytes "echo"/],
+  ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
+];

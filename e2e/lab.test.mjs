@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot,
+  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK,
 } from './helpers.mjs';
 
 let browser;
@@ -99,21 +99,7 @@ test('exec echo hello world: the stack word by word', async () => {
   const rows = await page.$$eval('#stack tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
   // From core/tests/exec.rs, worked out from xv6's exec: the strings from the top of the
   // stack page 0x3000 down, each start rounded down to 4; then ustack below them.
-  const want = [
-    ['0x00002fcc', '0xffffffff', /fake return PC.*← sp/],
-    ['0x00002fd0', '0x00000003', /argc/],
-    ['0x00002fd4', '0x00002fd8', /argv \(pointer/],
-    ['0x00002fd8', '0x00002ff8', /argv\[0\]/],
-    ['0x00002fdc', '0x00002ff0', /argv\[1\]/],
-    ['0x00002fe0', '0x00002fe8', /argv\[2\]/],
-    ['0x00002fe4', '0x00000000', /argv\[argc\] = 0/],
-    ['0x00002fe8', '0x6c726f77', /argv\[2\] bytes "worl"/], // "worl" little-endian
-    ['0x00002fec', '0x00000064', /"d\\0" \+ 2 padding/],
-    ['0x00002ff0', '0x6c6c6568', /argv\[1\] bytes "hell"/],
-    ['0x00002ff4', '0x0000006f', /"o\\0" \+ 2 padding/],
-    ['0x00002ff8', '0x6f686365', /argv\[0\] bytes "echo"/],
-    ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
-  ];
+  const want = ECHO_HELLO_WORLD_STACK;
   // The first two rows are the guard page and the unused part of the stack page.
   assert.match(rows[0][2], /guard page 0x00001000/);
   assert.match(rows[1][2], /unused below sp/);

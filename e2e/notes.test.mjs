@@ -3,7 +3,7 @@
 // values are worked out by hand from xv6 (see the comments), not read from the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, URL_BASE, ARTIFACTS } from './helpers.mjs';
+import { launch, URL_BASE, ARTIFACTS, ECHO_HELLO_WORLD_STACK } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -79,21 +79,7 @@ test('every widget on the notes page shows the values worked out by hand', async
   // echo hello world: the stack words of core/tests/exec.rs (strings from the top of the
   // stack page 0x3000 down, each start rounded down to 4; then argv, argc, the fake PC).
   const rows = await page.locator('#w-exec table.stack tbody tr').evaluateAll((rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
-  const want = [
-    ['0x00002fcc', '0xffffffff', /fake return PC.*← sp/],
-    ['0x00002fd0', '0x00000003', /argc/],
-    ['0x00002fd4', '0x00002fd8', /argv \(pointer/],
-    ['0x00002fd8', '0x00002ff8', /argv\[0\]/],
-    ['0x00002fdc', '0x00002ff0', /argv\[1\]/],
-    ['0x00002fe0', '0x00002fe8', /argv\[2\]/],
-    ['0x00002fe4', '0x00000000', /argv\[argc\] = 0/],
-    ['0x00002fe8', '0x6c726f77', /"worl"/],
-    ['0x00002fec', '0x00000064', /"d\\0" \+ 2 padding/],
-    ['0x00002ff0', '0x6c6c6568', /"hell"/],
-    ['0x00002ff4', '0x0000006f', /"o\\0" \+ 2 padding/],
-    ['0x00002ff8', '0x6f686365', /"echo"/],
-    ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
-  ];
+  const want = ECHO_HELLO_WORLD_STACK;
   assert.equal(rows.length, want.length);
   want.forEach(([va, value, what], i) => {
     assert.equal(rows[i][0], va);
