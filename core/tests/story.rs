@@ -158,14 +158,10 @@ fn story_on_xv6_public_tiny() {
     assert_eq!(lab.boot_step().nfree, 512 - 278 - 10 - 1);
 }
 
-/// xv6-riscv: a process's table has a root, an L1 and an L0 for the
-/// trampoline and trapframe at the top (3 pages), and an L1 and an L0 for
-/// the user pages at the bottom (2 more). sys_exec copies each argument into
-/// a page of its own and frees them after exec ("other" pages), and each
-/// process has a trapframe page.
-#[test]
-fn story_on_xv6_riscv() {
-    let expect = [
+/// Pages per step of the story on xv6-riscv, full-size or tiny (the same: no
+/// process table there depends on the size of RAM).
+fn riscv_story() -> [Counts; 9] {
+    [
         // userinit: trapframe, proc_pagetable 3, uvmfirst: 1 page + 2 tables.
         c([1, 0, 5, 0, 0, 0, 1, 0]),
         // exec init: 1 argument page; proc_pagetable 3 + 2; init 1 page (text
@@ -183,8 +179,17 @@ fn story_on_xv6_riscv() {
         // exit frees nothing; wait's freeproc frees the trapframe and the image.
         c([0, 0, 0, 0, 0, 0, 0, 0]),
         c([0, 3, 0, 5, 0, 0, 0, 1]),
-    ];
-    let lab = run(Preset::Xv6Riscv, 65536, &expect);
+    ]
+}
+
+/// xv6-riscv: a process's table has a root, an L1 and an L0 for the
+/// trampoline and trapframe at the top (3 pages), and an L1 and an L0 for
+/// the user pages at the bottom (2 more). sys_exec copies each argument into
+/// a page of its own and frees them after exec ("other" pages), and each
+/// process has a trapframe page.
+#[test]
+fn story_on_xv6_riscv() {
+    let lab = run(Preset::Xv6Riscv, 65536, &riscv_story());
     // kinit frees PGROUNDUP(end) = 0x80022000 .. PHYSTOP: 32768 - 34 pages.
     // kvmmake: root; UART0 and VIRTIO0 share an L1 and an L0; PLIC's 4 MB needs
     // 2 L0s; KERNBASE..PHYSTOP needs an L1 and 64 L0s; the trampoline an L1
@@ -194,21 +199,7 @@ fn story_on_xv6_riscv() {
 
 #[test]
 fn echo_argv_and_the_guard_page_on_xv6_riscv() {
-    let lab = run(
-        Preset::Xv6RiscvTiny,
-        65536,
-        &[
-            c([1, 0, 5, 0, 0, 0, 1, 0]),
-            c([3, 1, 5, 5, 0, 0, 1, 1]),
-            c([3, 0, 5, 0, 0, 0, 1, 0]),
-            c([4, 3, 5, 5, 0, 0, 1, 1]),
-            c([4, 0, 5, 0, 0, 0, 1, 0]),
-            c([16, 0, 0, 0, 0, 0, 0, 0]),
-            c([3, 20, 5, 5, 0, 0, 3, 3]),
-            c([0, 0, 0, 0, 0, 0, 0, 0]),
-            c([0, 3, 0, 5, 0, 0, 0, 1]),
-        ],
-    );
+    let lab = run(Preset::Xv6RiscvTiny, 65536, &riscv_story());
     // pid 2 is sh: exec("sh") left sz = 4 pages, the guard at 0x2000.
     let sh = lab.kernel().procs().get(2).unwrap();
     assert_eq!(sh.sz, 4 * PGSIZE);
