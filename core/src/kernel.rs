@@ -64,6 +64,15 @@ pub enum Reject {
         /// Plain words.
         why: String,
     },
+    /// A user access in init faulted: xv6 kills init, and init's exit panics.
+    InitFault {
+        /// The faulting address.
+        va: u64,
+        /// True for a store.
+        write: bool,
+        /// Why it faulted, and what is there.
+        why: String,
+    },
 }
 
 impl From<Panic> for Reject {
@@ -82,6 +91,11 @@ impl fmt::Display for Reject {
             Reject::Init { why } | Reject::WouldBlock { why } | Reject::BadArgument { why } => f.write_str(why),
             Reject::Panic { message } => write!(f, "xv6 would panic here (\"{message}\"), so the lab stops before it"),
             Reject::NoteRefuses { why } => write!(f, "the note's code would corrupt the kernel here: {why}"),
+            Reject::InitFault { va, write, why } => write!(
+                f,
+                "the {} at {va:#x} faults ({why}); xv6 kills the faulting process, and pid 1 is init: its exit panics (\"init exiting\"), so the lab stops before it",
+                if *write { "store" } else { "load" }
+            ),
         }
     }
 }
@@ -552,7 +566,11 @@ macro_rules! kernel_fields {
                     }
                     Ok(ret)
                 }
-                Err((a, fault)) => {
+                Err((a, mut fault)) => {
+                    // Say which page it is: the guard page, a kernel page, above sz.
+                    let port = self.machine_info().port;
+                    let here = crate::lab::place::place(&*self, Some(pid), a).words(port);
+                    fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
                     // The trap handler reports the fault and kills the process.
                     let (func, text) = self.trap_report(pid, a, fault.code);
                     tr.push(crate::trace::Event::PageFault {
@@ -562,7 +580,8 @@ macro_rules! kernel_fields {
                     });
                     tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
                     if self.ptable.initproc == Some(pid) {
-                        return Err(crate::Panic("init exiting".into()).into());
+                        let write = access.kind == crate::scheme::AccessKind::Write;
+                        return Err(Reject::InitFault { va: a, write, why: fault.text });
                     }
                     self.ptable.mark_killed(pid);
                     self.exit_inner(tr, pid)?;

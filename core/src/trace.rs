@@ -142,7 +142,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn bump(&mut self, class: PageClass, alloc: bool, n: u64) {
+    /// Count `n` pages of `class`, allocated or freed.
+    pub(crate) fn bump(&mut self, class: PageClass, alloc: bool, n: u64) {
         let slot = match (class, alloc) {
             (PageClass::User, true) => &mut self.user_alloc,
             (PageClass::User, false) => &mut self.user_free,

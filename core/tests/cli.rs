@@ -137,7 +137,10 @@ fn run_json_is_one_valid_document() {
     // --quiet leaves the events out.
     let o = pagelab(&["run", "--format", "json", "--quiet", "builtin:shm-test"], None);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["steps"][77]["result"]["bytes"], serde_json::json!([20]));
+    // shm-test: 5 steps to reach pid 3, openshmem + write + read, 10 forks, 6 steps
+    // for each of the 10 children, 10 waits: the parent's final read is step 89.
+    assert_eq!(v["steps"][88]["line"], "read 3 0x4000 1");
+    assert_eq!(v["steps"][88]["result"]["bytes"], serde_json::json!([20]));
     assert!(v["steps"][0].get("events").is_none());
 }
 
@@ -189,7 +192,12 @@ fn refused_operations_exit_1_naming_the_step() {
 fn check_prints_the_canonical_form() {
     let o = pagelab(&["check", "-"], Some("# hi\nfork   0x10\nexecv 1 sh sh  # comment\nwrite 1 4096 10\n"));
     assert!(o.status.success());
-    assert_eq!(stdout(&o), "preset xv6-public\nshm lab\nfork 16\nexec 1 sh\nwrite 1 0x1000 0x0a\n");
+    // Comments are kept: the first block goes with the first operation (there
+    // is no preset line to introduce), an end-of-line comment with its line.
+    assert_eq!(
+        stdout(&o),
+        "preset xv6-public\nshm lab\n\n# hi\nfork 16\n\n# comment\nexec 1 sh\nwrite 1 0x1000 0x0a\n"
+    );
 }
 
 #[test]

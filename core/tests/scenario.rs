@@ -7,7 +7,7 @@ use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
 use pagelab_core::lab::scenario::{
     self, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_OPS, ParseError, event_text, parse, print, print_op,
 };
-use pagelab_core::lab::{Lab, LayoutOverride, Op, Preset, Scenario};
+use pagelab_core::lab::{Comments, Lab, LayoutOverride, Op, Preset, Scenario};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Event, Owner, TraceEvent};
@@ -200,6 +200,7 @@ fn grammar_details() {
 #[test]
 fn canonical_printing() {
     let s = Scenario {
+        comments: Comments::default(),
         preset: Preset::Xv6Riscv,
         layout: LayoutOverride::default(),
         shm: ShmMode::Note,
@@ -271,7 +272,7 @@ kill 4
     let messy = "  fork   0x10 # sixteen\nexecv 1 sh sh\nsbrk 1 0x1000\nwrite 1 4096 \"\\x41\"\n";
     assert_eq!(
         print(&parse(messy).unwrap()),
-        "preset xv6-public\nshm lab\nfork 16\nexec 1 sh\nsbrk 1 4096\nwrite 1 0x1000 \"A\"\n"
+        "preset xv6-public\nshm lab\n\n# sixteen\nfork 16\nexec 1 sh\nsbrk 1 4096\nwrite 1 0x1000 \"A\"\n"
     );
 }
 
@@ -376,6 +377,7 @@ fn the_story_by_hand() {
 
 #[test]
 fn the_shm_test_by_hand() {
+    use pagelab_core::lab::view::{FrameState, frames, mappers};
     for (text, mode, child_addr) in
         [(scenario::SHM_TEST, ShmMode::Lab, 0x4000u64), (scenario::SHM_TEST_NOTE, ShmMode::Note, 0x5000)]
     {
@@ -383,26 +385,60 @@ fn the_shm_test_by_hand() {
         assert_eq!((s.preset, s.shm), (Preset::Xv6Public, mode));
         let lab = Lab::from_scenario(&s).unwrap();
         let st = lab.steps();
-        assert_eq!(st.len(), 5 + 2 + 10 * 6 + 10 + 2);
+        // The note's program order: 5 steps to reach pid 3; openshmem, adr[0] = 10 and
+        // its printf; the 10 forks; then each child in turn (openshmem, the load and
+        // store of adrs[0] += 1, printf's load, closeshmem, exit); 10 waits; a read of
+        // the final value and the parent's closeshmem.
+        assert_eq!(st.len(), 5 + 3 + 10 + 10 * 6 + 10 + 2);
         // openshmem in pid 3: PGROUNDUP(sz) of the shell's image = 0x4000.
         assert_eq!(st[5].op, Op::OpenShm { pid: 3, id: 25 });
         assert_eq!(st[5].result.value, 0x4000);
+        assert_eq!(st[7].result.bytes, vec![10]);
         for i in 0..10u32 {
-            let base = 7 + 6 * i as usize;
+            assert_eq!(st[8 + i as usize].op, Op::Fork { pid: 3 });
+            assert_eq!(st[8 + i as usize].result.value, i64::from(4 + i));
+        }
+        // Right after the forks: pagelab's fork shares the page, so the parent and all
+        // ten children map the one frame and its count is 11; the note's fork copies
+        // it, so only the parent maps it.
+        let after_forks = lab.prefix(18);
+        let k = after_forks.kernel();
+        let shared: Vec<u64> = frames(k)
+            .into_iter()
+            .filter(|(_, st)| matches!(st, FrameState::Owned { owner: Owner::Shared { id: 25 } }))
+            .map(|(pa, _)| pa)
+            .collect();
+        assert_eq!(shared.len(), 1, "{mode:?}");
+        let who: Vec<u32> = mappers(k, shared[0]).iter().map(|m| m.pid).collect();
+        let refs = k.shm().pages[k.shm().find(25).unwrap()].refs;
+        match mode {
+            ShmMode::Lab => {
+                assert_eq!(who, (3..=13).collect::<Vec<u32>>());
+                assert_eq!(refs, 11);
+            }
+            ShmMode::Note => {
+                assert_eq!(who, vec![3]);
+                assert_eq!(refs, 1);
+            }
+        }
+        for i in 0..10u32 {
+            let base = 18 + 6 * i as usize;
             let child = 4 + i;
-            assert_eq!(st[base].op, Op::Fork { pid: 3 });
-            assert_eq!(st[base].result.value, i64::from(child));
-            assert_eq!(st[base + 1].result.value, child_addr as i64, "{mode:?} child {i}");
-            assert_eq!(st[base + 2].op, Op::Read { pid: child, va: child_addr, len: 1 });
-            assert_eq!(st[base + 2].result.bytes, vec![10 + i as u8], "{mode:?} child {i}");
-            assert_eq!(st[base + 3].op, Op::Write { pid: child, va: child_addr, bytes: vec![11 + i as u8] });
+            assert_eq!(st[base].op, Op::OpenShm { pid: child, id: 25 });
+            assert_eq!(st[base].result.value, child_addr as i64, "{mode:?} child {i}");
+            assert_eq!(st[base + 1].op, Op::Read { pid: child, va: child_addr, len: 1 });
+            assert_eq!(st[base + 1].result.bytes, vec![10 + i as u8], "{mode:?} child {i}");
+            assert_eq!(st[base + 2].op, Op::Write { pid: child, va: child_addr, bytes: vec![11 + i as u8] });
+            assert_eq!(st[base + 3].result.bytes, vec![11 + i as u8], "{mode:?} child {i}");
+            assert_eq!(st[base + 4].op, Op::CloseShm { pid: child, id: 25 });
+            assert_eq!(st[base + 5].op, Op::Exit { pid: child });
         }
         for i in 0..10 {
-            assert_eq!(st[67 + i].op, Op::Wait { pid: 3 });
-            assert_eq!(st[67 + i].result.value, 4 + i as i64);
+            assert_eq!(st[78 + i].op, Op::Wait { pid: 3 });
+            assert_eq!(st[78 + i].result.value, 4 + i as i64);
         }
-        assert_eq!(st[77].result.bytes, vec![20]);
-        let last = &st[78];
+        assert_eq!(st[88].result.bytes, vec![20]);
+        let last = &st[89];
         assert_eq!(last.op, Op::CloseShm { pid: 3, id: 25 });
         match mode {
             // The last user lets go: the frame is freed, and memory is back
@@ -470,13 +506,30 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A block of comment lines as the parser keeps them: no trailing blanks, no
+/// blank first or last line (blank lines inside are paragraph breaks).
+fn comment_block() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::vec("[ -~é\t]{0,16}".prop_map(|l| l.trim_end().to_string()), 1..5)
+        .prop_filter("no blank first or last line", |v| !v[0].is_empty() && !v[v.len() - 1].is_empty())
+}
+
 fn scenario_strategy() -> impl Strategy<Value = Scenario> {
     (
         prop::sample::select(Preset::ALL.to_vec()),
         prop::sample::select(vec![ShmMode::Lab, ShmMode::Note]),
-        prop::collection::vec(op(), 0..12),
+        prop::collection::vec((op(), prop::option::of(comment_block())), 0..12),
+        prop::option::of(comment_block()),
     )
-        .prop_map(|(preset, shm, ops)| Scenario { preset, layout: LayoutOverride::default(), shm, ops })
+        .prop_map(|(preset, shm, ops, intro)| {
+            let mut comments = Comments { intro: intro.unwrap_or_default(), ..Comments::default() };
+            for (i, (_, c)) in ops.iter().enumerate() {
+                if let Some(c) = c {
+                    comments.ops.insert(i, c.clone());
+                }
+            }
+            let ops = ops.into_iter().map(|(op, _)| op).collect();
+            Scenario { preset, layout: LayoutOverride::default(), shm, ops, comments }
+        })
 }
 
 /// Words a fuzzed line is made of: keywords, numbers and near-misses.

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use pagelab_core::kernel::SysRet;
 use pagelab_core::lab::scenario::{self, ParseError};
-use pagelab_core::lab::{Lab, Op, Preset, Scenario, view};
+use pagelab_core::lab::{Lab, Op, Preset, Scenario, summary, view};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Counts, TraceEvent};
@@ -160,6 +160,21 @@ fn print_events(events: &[TraceEvent], elided: u64, scheme: SchemeKind) {
     }
 }
 
+/// The step in short: pages by xv6 function, then entries by page table.
+fn print_summary(step: &pagelab_core::lab::Step, port: pagelab_core::kernel::Port, scheme: SchemeKind) {
+    let s = &step.summary;
+    println!("  in short:");
+    for l in s.lines() {
+        println!("    {l}");
+    }
+    for m in &s.mappings {
+        println!("    {}", summary::mappings_text(m, port, scheme));
+    }
+    if s.partial {
+        println!("    (the trace was full: these lines leave out what it did not keep)");
+    }
+}
+
 fn print_counts(counts: &Counts, nfree: u64) {
     println!("  {counts}");
     println!("  free pages: {nfree}");
@@ -218,6 +233,7 @@ fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
         }
     };
     let scheme = lab.kernel().info().scheme;
+    let port = lab.kernel().info().port;
     let text = format == Format::Text;
     if text {
         println!("preset {}, shm {}", s.preset, s.shm.name());
@@ -236,6 +252,7 @@ fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
                     println!("step {}: {}  -> {}", i + 1, scenario::print_op(op), result_text(&step.result));
                     if !quiet {
                         print_events(&step.events, step.elided, scheme);
+                        print_summary(step, port, scheme);
                     }
                     print_counts(&step.counts, step.nfree);
                 }

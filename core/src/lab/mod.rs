@@ -12,7 +12,9 @@
 //! assert_eq!((step.counts.user_alloc, step.counts.user_free), (3, 1));
 //! ```
 
+pub mod place;
 pub mod scenario;
+pub mod summary;
 pub mod view;
 
 use alloc::boxed::Box;
@@ -330,7 +332,8 @@ impl Op {
     }
 }
 
-/// A preset, a shared-memory mode and a list of operations.
+/// A preset, a shared-memory mode and a list of operations, with the
+/// comments that tell their story.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Scenario {
     /// The machine.
@@ -341,13 +344,114 @@ pub struct Scenario {
     pub shm: ShmMode,
     /// The operations, in order.
     pub ops: Vec<Op>,
+    /// The comments: the story's introduction and a text for each operation.
+    pub comments: Comments,
 }
 
 impl Scenario {
     /// An empty scenario.
     #[must_use]
     pub fn new(preset: Preset, shm: ShmMode) -> Scenario {
-        Scenario { preset, layout: LayoutOverride::default(), shm, ops: Vec::new() }
+        Scenario { preset, layout: LayoutOverride::default(), shm, ops: Vec::new(), comments: Comments::default() }
+    }
+}
+
+/// A scenario's comments, kept as lines (without the `#` and the one space
+/// after it), so that a scenario tells its story step by step and the
+/// printer writes the comments back.
+///
+/// The lines before the `preset` line are the introduction; the lines
+/// since the previous operation (and a comment at the end of the
+/// operation's own line) belong to an operation. A blank comment line
+/// separates paragraphs; a line starting with `- ` is a list item; a
+/// paragraph starting with `The notes say:` says where the study notes
+/// count differently from xv6 (see [`Comments::paragraphs`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Comments {
+    /// The introduction: the lines before the `preset` line.
+    pub intro: Vec<String>,
+    /// The lines for operation `i` (from 0), for the operations that have some.
+    pub ops: BTreeMap<usize, Vec<String>>,
+}
+
+/// What a paragraph of a comment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParagraphKind {
+    /// Plain text.
+    Text,
+    /// One item of a list (its line started with `- `).
+    Item,
+    /// Where the study notes count differently from xv6 (it started with `The notes say:`).
+    NotesSay,
+}
+
+/// A paragraph of a comment, its lines joined by spaces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Paragraph {
+    /// What it is.
+    pub kind: ParagraphKind,
+    /// Its text (for [`ParagraphKind::NotesSay`], what follows `The notes say:`;
+    /// for an item, what follows `- `).
+    pub text: String,
+}
+
+/// The words that start a "the notes say" paragraph.
+pub const NOTES_SAY: &str = "The notes say:";
+
+impl Comments {
+    /// True when there are no comments.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.intro.is_empty() && self.ops.is_empty()
+    }
+
+    /// The lines of operation `i` (empty if it has none).
+    #[must_use]
+    pub fn of(&self, i: usize) -> &[String] {
+        self.ops.get(&i).map_or(&[], Vec::as_slice)
+    }
+
+    /// Only the comments of the first `n` operations.
+    #[must_use]
+    pub fn truncated(&self, n: usize) -> Comments {
+        Comments { intro: self.intro.clone(), ops: self.ops.range(..n).map(|(k, v)| (*k, v.clone())).collect() }
+    }
+
+    /// Lines cut into paragraphs: blank lines separate them, `- ` starts a
+    /// list item, and a paragraph starting with [`NOTES_SAY`] (any case) is
+    /// what the study notes say.
+    #[must_use]
+    pub fn paragraphs(lines: &[String]) -> Vec<Paragraph> {
+        let mut out: Vec<Paragraph> = Vec::new();
+        let mut open = false;
+        for line in lines {
+            let t = line.trim();
+            if t.is_empty() {
+                open = false;
+                continue;
+            }
+            if let Some(item) = t.strip_prefix("- ") {
+                out.push(Paragraph { kind: ParagraphKind::Item, text: item.trim().to_string() });
+                open = true;
+                continue;
+            }
+            if open && let Some(p) = out.last_mut() {
+                p.text.push(' ');
+                p.text.push_str(t);
+                continue;
+            }
+            let says = t.len() >= NOTES_SAY.len()
+                && t.is_char_boundary(NOTES_SAY.len())
+                && t[..NOTES_SAY.len()].eq_ignore_ascii_case(NOTES_SAY);
+            if says {
+                out.push(Paragraph { kind: ParagraphKind::NotesSay, text: t[NOTES_SAY.len()..].trim().to_string() });
+            } else {
+                out.push(Paragraph { kind: ParagraphKind::Text, text: t.to_string() });
+            }
+            open = true;
+        }
+        out
     }
 }
 
@@ -389,6 +493,21 @@ impl Fs {
     }
 }
 
+/// True for operations that can free user pages (so the pages they free are named).
+fn frees_user_pages(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Exec { .. }
+            | Op::Wait { .. }
+            | Op::Exit { .. }
+            | Op::Kill { .. }
+            | Op::CloseShm { .. }
+            | Op::Read { .. }
+            | Op::Write { .. }
+            | Op::Sbrk { n: i64::MIN..0, .. }
+    )
+}
+
 /// What one operation did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {
@@ -404,6 +523,8 @@ pub struct Step {
     pub result: SysRet,
     /// Free pages afterwards.
     pub nfree: u64,
+    /// What it did, summed up by xv6 function and by page table.
+    pub summary: summary::Summary,
 }
 
 /// Why a scenario could not be replayed.
@@ -465,6 +586,7 @@ impl Lab {
         let mut tr = Trace::new();
         let kernel = preset.boot(&layout, shm, &mut tr)?;
         let (events, counts, elided) = tr.take();
+        let summary = summary::summarize(&events, elided, kernel.as_ref(), &summary::RegionsOf::new());
         let boot = Step {
             op: Op::FailAlloc { after: None },
             events,
@@ -472,6 +594,7 @@ impl Lab {
             counts,
             result: SysRet::ok(0),
             nfree: kernel.kmem().nfree(),
+            summary,
         };
         let scenario = Scenario { layout, ..Scenario::new(preset, shm) };
         Ok(Lab { scenario, kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new() })
@@ -487,7 +610,13 @@ impl Lab {
         for (index, op) in s.ops.iter().enumerate() {
             lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
         }
+        lab.set_comments(s.comments.clone());
         Ok(lab)
+    }
+
+    /// Give the lab's operations their comments (those of later operations are dropped).
+    pub fn set_comments(&mut self, comments: Comments) {
+        self.scenario.comments = comments.truncated(self.scenario.ops.len());
     }
 
     /// The scenario so far.
@@ -527,12 +656,17 @@ impl Lab {
     /// A [`Reject`] when the lab will not run it; the lab is then exactly as before.
     pub fn apply(&mut self, op: Op) -> Result<&Step, Reject> {
         let mut tr = Trace::new();
+        // The processes' regions before, to name the user pages the operation frees.
+        let before =
+            if frees_user_pages(&op) { summary::regions_of(self.kernel.as_ref()) } else { summary::RegionsOf::new() };
         let r = self.run(&mut tr, &op);
         match r {
             Ok(result) => {
                 let (events, counts, elided) = tr.take();
+                let summary = summary::summarize(&events, elided, self.kernel.as_ref(), &before);
                 self.scenario.ops.push(op.clone());
-                self.steps.push(Step { op, events, elided, counts, result, nfree: self.kernel.kmem().nfree() });
+                let nfree = self.kernel.kmem().nfree();
+                self.steps.push(Step { op, events, elided, counts, result, nfree, summary });
                 Ok(self.steps.last().expect("just pushed"))
             }
             Err(reject) => {
@@ -560,12 +694,14 @@ impl Lab {
     /// Boot again and replay the scenario (after an operation stopped part-way).
     fn rebuild(&mut self) {
         let ops = core::mem::take(&mut self.scenario.ops);
+        let comments = core::mem::take(&mut self.scenario.comments);
         let s = &self.scenario;
         let Ok(mut fresh) = Lab::with_layout(s.preset, s.layout.clone(), s.shm) else { return };
         for op in ops {
             // These all succeeded before, and replay is deterministic.
             let _ = fresh.apply(op);
         }
+        fresh.set_comments(comments);
         *self = fresh;
     }
 
@@ -609,7 +745,12 @@ impl Lab {
     /// A lab with the first `n` operations of this one (for stepping back).
     #[must_use]
     pub fn prefix(&self, n: usize) -> Lab {
-        let s = Scenario { ops: self.scenario.ops[..n.min(self.scenario.ops.len())].to_vec(), ..self.scenario.clone() };
+        let n = n.min(self.scenario.ops.len());
+        let s = Scenario {
+            ops: self.scenario.ops[..n].to_vec(),
+            comments: self.scenario.comments.truncated(n),
+            ..self.scenario.clone()
+        };
         // Every prefix of a replayable scenario replays.
         Lab::from_scenario(&s).unwrap_or_else(|_| Lab::new(s.preset, s.shm))
     }

@@ -141,9 +141,11 @@ impl At {
     }
 }
 
-/// Split a line into words, decoding quoted strings and dropping the comment.
-fn tokenize(at: At, line: &str) -> Result<Vec<Token<'_>>, ParseError> {
+/// Split a line into words, decoding quoted strings; also return the
+/// comment at its end (the text after `#`), if there is one.
+fn tokenize(at: At, line: &str) -> Result<(Vec<Token<'_>>, Option<&str>), ParseError> {
     let mut toks = Vec::new();
+    let mut comment = None;
     let mut it = line.char_indices().peekable();
     let mut col: u32 = 0; // column of the character last taken from `it`
     loop {
@@ -158,6 +160,7 @@ fn tokenize(at: At, line: &str) -> Result<Vec<Token<'_>>, ParseError> {
         }
         let Some(&(start, c)) = it.peek() else { break };
         if c == '#' {
+            comment = Some(&line[start + 1..]);
             break;
         }
         let start_col = col + 1;
@@ -239,7 +242,25 @@ fn tokenize(at: At, line: &str) -> Result<Vec<Token<'_>>, ParseError> {
             toks.push(Token { col: start_col, end: col + 1, quoted: false, raw, bytes: raw.as_bytes().to_vec() });
         }
     }
-    Ok(toks)
+    Ok((toks, comment))
+}
+
+/// A comment's text as kept: without the one space after `#`, and without
+/// trailing blanks.
+fn comment_line(c: &str) -> String {
+    let c = c.strip_prefix(' ').unwrap_or(c);
+    String::from(c.trim_end())
+}
+
+/// Comment lines gathered for the next operation, without blank lines at
+/// either end.
+fn trimmed(mut lines: Vec<String>) -> Vec<String> {
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    let first = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
+    lines.drain(..first);
+    lines
 }
 
 /// What a number may be.
@@ -325,8 +346,15 @@ fn base64_file(at: At, tok: &Token<'_>) -> Result<Vec<u8>, ParseError> {
     if b.len() > MAX_FILE_BYTES.div_ceil(3) * 4 {
         return at.err(tok.col, format!("the file is too large: at most {MAX_FILE_BYTES} bytes (1 MiB)"));
     }
-    // Columns inside a bare word are its byte offsets (base64 is ASCII up to the first bad byte).
-    let col_of = |off: usize| if tok.quoted { tok.col } else { tok.col.saturating_add(to_u32(off)) };
+    // Columns inside a bare word count its characters up to the bad byte
+    // (which may sit inside a character of several bytes).
+    let col_of = |off: usize| {
+        if tok.quoted {
+            tok.col
+        } else {
+            tok.col.saturating_add(to_u32(tok.raw.char_indices().take_while(|(i, c)| i + c.len_utf8() <= off).count()))
+        }
+    };
     match BASE64.decode(b) {
         Ok(v) if v.len() > MAX_FILE_BYTES => {
             at.err(tok.col, format!("the file is too large: at most {MAX_FILE_BYTES} bytes (1 MiB)"))
@@ -434,21 +462,34 @@ struct Headers {
     first_op: Option<u32>,
 }
 
-/// Read a scenario.
+/// Read a scenario, keeping its comments (see [`Comments`](super::Comments)).
 ///
 /// # Errors
 /// The first mistake, with its line and column.
 pub fn parse(text: &str) -> Result<Scenario, ParseError> {
     let mut s = Scenario::new(Preset::Xv6Public, ShmMode::Lab);
     let mut h = Headers { preset: None, shm: None, first_op: None };
+    // Comment lines since the last operation or header line.
+    let mut pending: Vec<String> = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
         let at = At { line: to_u32(i + 1) };
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.len() > MAX_LINE_BYTES {
             return at.err(1, format!("the line is too long: at most {MAX_LINE_BYTES} bytes (2 MiB)"));
         }
-        let toks = tokenize(at, line)?;
-        let Some(first) = toks.first() else { continue };
+        let (toks, comment) = tokenize(at, line)?;
+        let Some(first) = toks.first() else {
+            match comment {
+                Some(c) => pending.push(comment_line(c)),
+                // A blank line ends a paragraph.
+                None if !pending.is_empty() => pending.push(String::new()),
+                None => {}
+            }
+            continue;
+        };
+        if let Some(c) = comment {
+            pending.push(comment_line(c));
+        }
         if first.quoted {
             return at.err(first.col, "expected an operation name, not a quoted string");
         }
@@ -471,6 +512,13 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                     return at.err(first.col, format!("`{kw}` is given twice (first on line {l})"));
                 }
                 *seen = Some(at.line);
+                let intro = trimmed(core::mem::take(&mut pending));
+                if !intro.is_empty() {
+                    if !s.comments.intro.is_empty() {
+                        s.comments.intro.push(String::new());
+                    }
+                    s.comments.intro.extend(intro);
+                }
                 let arg = &toks[1];
                 let name = core::str::from_utf8(&arg.bytes).unwrap_or("");
                 if kw == "preset" {
@@ -509,6 +557,10 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         }
         let op = op_of(at, kw, &toks)?;
         h.first_op.get_or_insert(at.line);
+        let lines = trimmed(core::mem::take(&mut pending));
+        if !lines.is_empty() {
+            s.comments.ops.insert(s.ops.len(), lines);
+        }
         s.ops.push(op);
     }
     Ok(s)
@@ -685,15 +737,33 @@ pub fn print_op(op: &Op) -> String {
     }
 }
 
-/// A scenario in canonical form: the `preset` and `shm` lines, then one
-/// operation per line, each line ending in a newline.
+/// Comment lines as text: `# line`, or `#` for a blank one.
+fn print_comment(out: &mut String, lines: &[String]) {
+    for l in lines {
+        if l.is_empty() {
+            out.push_str("#\n");
+        } else {
+            out.push_str("# ");
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+}
+
+/// A scenario in canonical form: the introduction's comment lines, the
+/// `preset` and `shm` lines, then one operation per line, each line ending
+/// in a newline; an operation with comments gets a blank line and its
+/// comment lines before it.
 ///
 /// [`parse`] reads it back to the same scenario, as long as the scenario
 /// keeps to what the language can say: paths non-empty, at most [`MAX_OPS`]
-/// operations, lines and files within [`MAX_LINE_BYTES`] and [`MAX_FILE_BYTES`].
+/// operations, lines and files within [`MAX_LINE_BYTES`] and [`MAX_FILE_BYTES`],
+/// comment lines without a newline, trailing blanks or blank first and last lines.
 #[must_use]
 pub fn print(s: &Scenario) -> String {
-    let mut out = format!("preset {}", s.preset.name());
+    let mut out = String::new();
+    print_comment(&mut out, &s.comments.intro);
+    out.push_str(&format!("preset {}", s.preset.name()));
     for (key, v) in
         [("end", s.layout.end), ("data", s.layout.data), ("etext", s.layout.etext), ("trampoline", s.layout.trampoline)]
     {
@@ -702,7 +772,12 @@ pub fn print(s: &Scenario) -> String {
         }
     }
     out.push_str(&format!("\nshm {}\n", s.shm.name()));
-    for op in &s.ops {
+    for (i, op) in s.ops.iter().enumerate() {
+        let c = s.comments.of(i);
+        if !c.is_empty() {
+            out.push('\n');
+            print_comment(&mut out, c);
+        }
         out.push_str(&print_op(op));
         out.push('\n');
     }
@@ -799,364 +874,16 @@ pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
 }
 
 /// The story of the notes on xv6-public: the shell runs `echo hello world`.
-pub const STORY_X86: &str = r#"# The notes' story on xv6-public (x86): init, the shell, `echo hello world`.
-#
-# From the first process to the shell running `echo hello world` and
-# waiting for it, on 32-bit x86 with two-level paging.
-preset xv6-public
-shm lab
-
-# userinit makes pid 1 by hand: a kernel stack, a page directory that
-# setupkvm fills with the kernel's mappings (64 page tables for the kernel
-# half on this 224 MB machine), and one user page at address 0 holding initcode.
-userinit
-
-# initcode calls exec("/init", argv) with argv = {"init", 0}. exec builds a
-# whole new address space: init's code and data, a guard page (PTE_U
-# cleared) and a stack page with the arguments on it. Only then does it free
-# the old one. On x86 a successful exec returns 0.
-execv 1 /init init
-
-# init forks. The child, pid 2, gets its own kernel stack, its own page
-# directory and a copy of each of init's user pages. The parent sees 2.
-fork 1
-
-# The child calls exec("sh", argv) with argv = {"sh", 0}: pid 2 becomes the shell.
-execv 2 sh sh
-
-# The shell forks to run a command line: pid 3 starts as a copy of the shell.
-fork 2
-
-# The child parses the command line, and malloc asks the kernel for memory:
-# at least 4096 units of sizeof(Header) = 8 bytes, so sbrk(32768). The heap
-# grows by 8 pages; sbrk returns the old size, where the new memory starts.
-sbrk 3 32768
-
-# The child runs exec("echo", {"echo", "hello", "world", 0}). Its old image,
-# heap included, is freed; echo's code, guard and stack pages replace it.
-exec 3 echo hello world
-
-# echo exits. Nothing is freed yet: exit only makes pid 3 a zombie.
-exit 3
-
-# The shell's wait finds the zombie and frees its memory: user pages, page
-# tables, page directory and kernel stack. It returns the child's pid, 3.
-wait 2
-"#;
+pub const STORY_X86: &str = include_str!("builtins/story-x86.txt");
 
 /// The same story on xv6-riscv.
-pub const STORY_RISCV: &str = r#"# The notes' story on xv6-riscv (Sv39): init, the shell, `echo hello world`.
-#
-# From the first process to the shell running `echo hello world` and
-# waiting for it, on RV64 with Sv39's three-level paging.
-preset xv6-riscv
-shm lab
+pub const STORY_RISCV: &str = include_str!("builtins/story-riscv.txt");
 
-# userinit makes pid 1 by hand: a trapframe page, a page table with the
-# trampoline and trapframe mapped at the top of the address space (a root
-# and two more levels of tables), and one user page at address 0 holding
-# initcode. Kernel stacks were made at boot, one per process slot.
-userinit
-
-# initcode calls exec("/init", argv) with argv = {"init", 0}. sys_exec
-# copies each argument into a page of its own first. exec builds a new page
-# table: init's code, a guard page (PTE_U cleared) and a stack page with the
-# arguments on it, then frees the old one. exec returns argc (1), which
-# becomes main's first argument in register a0.
-execv 1 /init init
-
-# init forks. The child, pid 2, gets a trapframe, a page table and a copy of
-# each of init's user pages. The parent sees 2.
-fork 1
-
-# The child calls exec("sh", argv) with argv = {"sh", 0}: pid 2 becomes the shell.
-execv 2 sh sh
-
-# The shell forks to run a command line: pid 3 starts as a copy of the shell.
-fork 2
-
-# The child parses the command line, and malloc asks the kernel for memory:
-# at least 4096 units of sizeof(Header). A Header is 16 bytes on RV64 (a
-# pointer and a padded uint), so sbrk(65536): 16 pages. sbrk returns the old
-# size, where the new memory starts.
-sbrk 3 65536
-
-# The child runs exec("echo", {"echo", "hello", "world", 0}); it returns
-# argc = 3. The old image, heap included, is freed.
-exec 3 echo hello world
-
-# echo exits. Nothing is freed yet: exit only makes pid 3 a zombie.
-exit 3
-
-# The shell's wait finds the zombie and frees its memory: user pages, page
-# tables and trapframe. It returns the child's pid, 3.
-wait 2
-"#;
-
-/// The note's shared-memory test with pagelab's shared-memory code.
-pub const SHM_TEST: &str = r#"# The note's shared-memory test (10 children) with pagelab's shared memory.
-#
-# The test opens shared page 25, stores 10 in it and forks 10 children.
-# Child i opens the page, reads the number, stores it plus one, closes the
-# page and exits. (In the note child i first sleeps 100*i ticks, so the
-# children run one after another; here they simply run in that order.)
-# The parent waits for all ten and reads 20.
-preset xv6-public
-shm lab
-
-# Start as far as a process that can run the test: init, the shell, and a
-# child of the shell, pid 3. Pid 3 plays the test program; it keeps the
-# shell's image, so no exec is needed.
-userinit
-execv 1 /init init
-fork 1
-execv 2 sh sh
-fork 2
-
-# openshmem maps the shared page at PGROUNDUP(sz) and grows sz by a page.
-# The shell's image is 2 pages of code and data, a guard page and a stack
-# page, so sz = 0x4000 and openshmem returns 0x4000 (16384).
-openshmem 3 25
-write 3 0x4000 10
-
-# Child 0 is pid 4. fork shares the open page with the child (the same
-# frame, and its count goes up), so the child's openshmem finds it open
-# and returns the same address, 0x4000. The child reads 10, stores 11,
-# closes the page (the parent still has it) and exits.
-fork 3
-openshmem 4 25
-read 4 0x4000 1
-write 4 0x4000 11
-closeshmem 4 25
-exit 4
-
-# Child 1 is pid 5: it reads 11 and stores 12.
-fork 3
-openshmem 5 25
-read 5 0x4000 1
-write 5 0x4000 12
-closeshmem 5 25
-exit 5
-
-# Child 2 is pid 6: it reads 12 and stores 13.
-fork 3
-openshmem 6 25
-read 6 0x4000 1
-write 6 0x4000 13
-closeshmem 6 25
-exit 6
-
-# Child 3 is pid 7: it reads 13 and stores 14.
-fork 3
-openshmem 7 25
-read 7 0x4000 1
-write 7 0x4000 14
-closeshmem 7 25
-exit 7
-
-# Child 4 is pid 8: it reads 14 and stores 15.
-fork 3
-openshmem 8 25
-read 8 0x4000 1
-write 8 0x4000 15
-closeshmem 8 25
-exit 8
-
-# Child 5 is pid 9: it reads 15 and stores 16.
-fork 3
-openshmem 9 25
-read 9 0x4000 1
-write 9 0x4000 16
-closeshmem 9 25
-exit 9
-
-# Child 6 is pid 10: it reads 16 and stores 17.
-fork 3
-openshmem 10 25
-read 10 0x4000 1
-write 10 0x4000 17
-closeshmem 10 25
-exit 10
-
-# Child 7 is pid 11: it reads 17 and stores 18.
-fork 3
-openshmem 11 25
-read 11 0x4000 1
-write 11 0x4000 18
-closeshmem 11 25
-exit 11
-
-# Child 8 is pid 12: it reads 18 and stores 19.
-fork 3
-openshmem 12 25
-read 12 0x4000 1
-write 12 0x4000 19
-closeshmem 12 25
-exit 12
-
-# Child 9 is pid 13: it reads 19 and stores 20.
-fork 3
-openshmem 13 25
-read 13 0x4000 1
-write 13 0x4000 20
-closeshmem 13 25
-exit 13
-
-# The parent waits for each child in turn; xv6-public's wait frees a
-# zombie's user pages, page tables and kernel stack and returns its pid.
-# The shared frame is not among them: the parent still has it open.
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-
-# The last child stored 20, and the parent sees it.
-read 3 0x4000 1
-# The parent was the last user: closeshmem frees the shared frame.
-closeshmem 3 25
-"#;
+/// The note's shared-memory test (ten children) with pagelab's shared-memory code.
+pub const SHM_TEST: &str = include_str!("builtins/shm-test.txt");
 
 /// The note's shared-memory test with the note's own code, defects and all.
-pub const SHM_TEST_NOTE: &str = r#"# The note's shared-memory test (10 children) with the note's own code.
-#
-# The DEFECT lines of the trace show where the note's code goes wrong.
-#
-# The test opens shared page 25, stores 10 in it and forks 10 children.
-# Child i opens the page, reads the number, stores it plus one, closes the
-# page and exits. (In the note child i first sleeps 100*i ticks, so the
-# children run one after another; here they simply run in that order.)
-# The parent waits for all ten and reads 20.
-preset xv6-public
-shm note
-
-# Start as far as a process that can run the test: init, the shell, and a
-# child of the shell, pid 3. Pid 3 plays the test program; it keeps the
-# shell's image, so no exec is needed.
-userinit
-execv 1 /init init
-fork 1
-execv 2 sh sh
-fork 2
-
-# openshmem maps the shared page at PGROUNDUP(sz) and grows sz by a page.
-# The shell's image is 2 pages of code and data, a guard page and a stack
-# page, so sz = 0x4000 and openshmem returns 0x4000 (16384).
-openshmem 3 25
-write 3 0x4000 10
-
-# Child 0 is pid 4. Here the note's code differs from pagelab's:
-# - fork copies the shared page like any other page, so at 0x4000 the
-#   child has a private copy (see the DEFECT line of the fork);
-# - the child's openshmem then maps the real shared frame at the next
-#   address, PGROUNDUP(sz) = 0x5000, and returns 0x5000.
-# The test program uses the address openshmem returned, so unlike the
-# lab-mode scenario the children read and write at 0x5000, not 0x4000.
-# closeshmem unmaps it without a TLB flush and leaves sz as it was.
-fork 3
-openshmem 4 25
-read 4 0x5000 1
-write 4 0x5000 11
-closeshmem 4 25
-exit 4
-
-# Child 1 is pid 5: it reads 11 and stores 12.
-fork 3
-openshmem 5 25
-read 5 0x5000 1
-write 5 0x5000 12
-closeshmem 5 25
-exit 5
-
-# Child 2 is pid 6: it reads 12 and stores 13.
-fork 3
-openshmem 6 25
-read 6 0x5000 1
-write 6 0x5000 13
-closeshmem 6 25
-exit 6
-
-# Child 3 is pid 7: it reads 13 and stores 14.
-fork 3
-openshmem 7 25
-read 7 0x5000 1
-write 7 0x5000 14
-closeshmem 7 25
-exit 7
-
-# Child 4 is pid 8: it reads 14 and stores 15.
-fork 3
-openshmem 8 25
-read 8 0x5000 1
-write 8 0x5000 15
-closeshmem 8 25
-exit 8
-
-# Child 5 is pid 9: it reads 15 and stores 16.
-fork 3
-openshmem 9 25
-read 9 0x5000 1
-write 9 0x5000 16
-closeshmem 9 25
-exit 9
-
-# Child 6 is pid 10: it reads 16 and stores 17.
-fork 3
-openshmem 10 25
-read 10 0x5000 1
-write 10 0x5000 17
-closeshmem 10 25
-exit 10
-
-# Child 7 is pid 11: it reads 17 and stores 18.
-fork 3
-openshmem 11 25
-read 11 0x5000 1
-write 11 0x5000 18
-closeshmem 11 25
-exit 11
-
-# Child 8 is pid 12: it reads 18 and stores 19.
-fork 3
-openshmem 12 25
-read 12 0x5000 1
-write 12 0x5000 19
-closeshmem 12 25
-exit 12
-
-# Child 9 is pid 13: it reads 19 and stores 20.
-fork 3
-openshmem 13 25
-read 13 0x5000 1
-write 13 0x5000 20
-closeshmem 13 25
-exit 13
-
-# The parent waits for each child in turn; xv6-public's wait frees a
-# zombie's user pages, page tables and kernel stack and returns its pid.
-# The freed user pages include each child's private copy of page 25.
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-wait 3
-
-# The last child stored 20, and the parent sees it.
-read 3 0x4000 1
-# The parent was the last user: n_access drops to 0, but the note's
-# closeshmem never frees the frame, so one page leaks.
-closeshmem 3 25
-"#;
+pub const SHM_TEST_NOTE: &str = include_str!("builtins/shm-test-note.txt");
 
 /// The scenarios that come with the lab, as (name, text).
 #[must_use]

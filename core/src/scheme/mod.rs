@@ -185,11 +185,11 @@ impl FaultKind {
     #[must_use]
     pub fn explain(self) -> &'static str {
         match self {
-            FaultKind::BadAddress => "the address is outside what this paging scheme can translate",
-            FaultKind::NotPresent => "the entry is not present, so nothing is mapped here",
-            FaultKind::NotUser => {
-                "the page has no user bit: only the kernel may touch it (a kernel page, or the stack guard page)"
+            FaultKind::BadAddress => {
+                "the address is outside what this paging scheme can translate (Sv39: bits 63–39 must all copy bit 38)"
             }
+            FaultKind::NotPresent => "the entry is not present, so nothing is mapped here",
+            FaultKind::NotUser => "the page has no user bit (PTE_U): only the kernel may touch it",
             FaultKind::KernelTouchedUser => {
                 "the kernel may not touch a user page directly on RISC-V (xv6 leaves sstatus.SUM clear), which is why copyout walks the page table"
             }

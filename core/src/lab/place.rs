@@ -1,0 +1,241 @@
+//! What lives at a virtual address, in one process's page table or the
+//! kernel's: a region of the process (text, the guard page, the heap),
+//! nothing (above `sz`), the kernel's map of RAM, device space, a kernel
+//! stack. The lab says it beside a translation, and beside a fault, with
+//! what xv6 does next.
+
+use alloc::format;
+use alloc::string::String;
+use serde::Serialize;
+
+use super::view::{Region, RegionKind, regions};
+use crate::addr::PGSIZE;
+use crate::kernel::{Kernel, Port};
+use crate::scheme::Mode;
+
+/// What is at an address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Place {
+    /// A region of the process's own memory (text, data, guard page, stack,
+    /// heap, a shared page; on RISC-V also the trapframe and trampoline).
+    Region {
+        /// The region.
+        region: Region,
+    },
+    /// In the process's part of the address space, at or above its size: nothing is mapped.
+    AboveSz {
+        /// The process's size.
+        sz: u64,
+        /// Where the kernel's part starts (x86: KERNBASE; RISC-V: the trapframe).
+        limit: u64,
+    },
+    /// The kernel's map of RAM. x86: `KERNBASE ≤ va < KERNBASE + PHYSTOP`,
+    /// `V2P(va) = va − KERNBASE`; RISC-V: `KERNBASE ≤ va < PHYSTOP`, the
+    /// direct map, where `pa = va`.
+    KernelRam {
+        /// The physical address.
+        pa: u64,
+        /// RISC-V: true below `etext` (kernel text, mapped R-X).
+        text: bool,
+    },
+    /// Device registers, mapped one to one (`pa = va`).
+    Device {
+        /// Which device space.
+        name: &'static str,
+    },
+    /// RISC-V, the kernel's page table: a process slot's kernel stack.
+    KernelStack {
+        /// The slot.
+        slot: u64,
+    },
+    /// RISC-V, the kernel's page table: the unmapped page below a kernel stack.
+    KernelStackGuard {
+        /// The slot whose stack is above it.
+        slot: u64,
+    },
+    /// RISC-V, the kernel's page table: the trampoline page at the top.
+    Trampoline,
+    /// The user part of the kernel's own page table (it maps no user memory),
+    /// or a kernel address where nothing is mapped.
+    Unmapped,
+    /// RISC-V: an address Sv39 could translate but xv6 never uses (at or above MAXVA).
+    AboveMaxva,
+    /// RISC-V: bits 63–39 are not all copies of bit 38, so Sv39 refuses the address outright.
+    NotSignExtended,
+}
+
+/// What is at `va` in `pid`'s page table (`None`: the kernel's own).
+#[must_use]
+pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
+    let info = k.info();
+    let constant = |name: &str| info.constants.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+    match info.port {
+        Port::Xv6Public => {
+            let kernbase = constant("KERNBASE");
+            if va < kernbase {
+                return user_place(k, pid, va, kernbase);
+            }
+            if va < kernbase + info.phystop {
+                Place::KernelRam { pa: va - kernbase, text: false }
+            } else if va >= constant("DEVSPACE") {
+                Place::Device { name: "device space (DEVSPACE and up: the I/O APIC and the local APIC)" }
+            } else {
+                Place::Unmapped
+            }
+        }
+        Port::Xv6Riscv => {
+            let maxva = constant("MAXVA");
+            let top = (va as i64) >> 38;
+            if top != 0 && top != -1 {
+                return Place::NotSignExtended;
+            }
+            if va >= maxva {
+                return Place::AboveMaxva;
+            }
+            if pid.is_some() {
+                return user_place(k, pid, va, constant("TRAPFRAME"));
+            }
+            let (kernbase, etext, trampoline) = (constant("KERNBASE"), constant("etext"), constant("TRAMPOLINE"));
+            let page = va & !(PGSIZE - 1);
+            let uart = constant("UART0");
+            let virtio = constant("VIRTIO0");
+            let plic = constant("PLIC");
+            if (kernbase..info.phystop).contains(&va) {
+                Place::KernelRam { pa: va, text: va < etext }
+            } else if page == uart {
+                Place::Device { name: "the UART (UART0)" }
+            } else if page == virtio {
+                Place::Device { name: "the virtio disk (VIRTIO0)" }
+            } else if (plic..plic + 0x40_0000).contains(&va) {
+                Place::Device { name: "the interrupt controller (PLIC)" }
+            } else if page == trampoline {
+                Place::Trampoline
+            } else if page < trampoline {
+                // KSTACK(p) = TRAMPOLINE - (p+1)*2*PGSIZE: stack p is `2(p+1)` pages
+                // below the trampoline, and the page under it is left unmapped.
+                let below = (trampoline - page) / PGSIZE;
+                let slots = u64::from(info.nproc);
+                let q = below / 2;
+                let even = below.is_multiple_of(2);
+                if even && q >= 1 && q <= slots {
+                    Place::KernelStack { slot: q - 1 }
+                } else if !even && q >= 1 && q <= slots {
+                    Place::KernelStackGuard { slot: q - 1 }
+                } else {
+                    Place::Unmapped
+                }
+            } else {
+                Place::Unmapped
+            }
+        }
+    }
+}
+
+/// What is at `va` below `limit`, the start of the kernel's part.
+fn user_place(k: &dyn Kernel, pid: Option<u32>, va: u64, limit: u64) -> Place {
+    let Some(p) = pid.and_then(|p| k.procs().get(p)) else { return Place::Unmapped };
+    let regs = regions(k, p.pid);
+    match regs.into_iter().find(|r| va >= r.start && va < r.end) {
+        Some(region) if region.kind != RegionKind::Kernel => Place::Region { region },
+        _ if va < limit => Place::AboveSz { sz: p.sz, limit },
+        _ => Place::Unmapped,
+    }
+}
+
+impl Place {
+    /// One sentence for a learner: what this address is.
+    #[must_use]
+    pub fn words(&self, port: Port) -> String {
+        match self {
+            Place::Region { region } => region_words(region, port),
+            Place::AboveSz { sz, limit } => format!(
+                "above the process's size (sz = {sz:#x}): nothing is mapped from sz up to {limit:#x}; sbrk would grow the process into it"
+            ),
+            Place::KernelRam { pa, text } => match port {
+                Port::Xv6Public => format!(
+                    "the kernel's map of physical memory (KERNBASE to KERNBASE + PHYSTOP): V2P(va) = va − KERNBASE = {pa:#x}"
+                ),
+                Port::Xv6Riscv if *text => {
+                    format!("kernel text, in the direct map (KERNBASE to etext, mapped R-X): pa = va = {pa:#x}")
+                }
+                Port::Xv6Riscv => {
+                    format!(
+                        "the direct map of RAM (KERNBASE to PHYSTOP): the kernel maps RAM one to one, pa = va = {pa:#x}"
+                    )
+                }
+            },
+            Place::Device { name } => format!("{name}: mapped one to one, pa = va (no KERNBASE to subtract)"),
+            Place::KernelStack { slot } => {
+                format!("the kernel stack of process slot {slot} (KSTACK({slot})), made at boot")
+            }
+            Place::KernelStackGuard { slot } => format!(
+                "the unmapped guard page below the kernel stack of slot {slot}: a kernel stack that overflows faults here instead of corrupting its neighbour"
+            ),
+            Place::Trampoline => String::from(
+                "the trampoline page (TRAMPOLINE), mapped at the top of every address space, R-X, no PTE_U",
+            ),
+            Place::Unmapped => String::from("nothing is mapped here"),
+            Place::AboveMaxva => String::from(
+                "at or above MAXVA (0x4000000000): Sv39 could translate it, but xv6 never maps it (walk() panics for va ≥ MAXVA)",
+            ),
+            Place::NotSignExtended => String::from(
+                "not an Sv39 address: bits 63–39 must all be copies of bit 38, so the MMU refuses it before any walk",
+            ),
+        }
+    }
+}
+
+/// A region of a process, in words.
+fn region_words(r: &Region, port: Port) -> String {
+    let span = format!("{:#x}–{:#x}", r.start, r.end - 1);
+    match r.kind {
+        RegionKind::Text => format!("the program's text ({span}), loaded by exec"),
+        RegionKind::Data => format!("the program's data ({span}), loaded by exec"),
+        RegionKind::Initcode => format!("initcode's one page ({span}), filled by userinit"),
+        RegionKind::Guard => format!(
+            "the stack guard page ({span}): exec maps it without PTE_U, so a stack that grows past its page faults here"
+        ),
+        RegionKind::Stack => format!("the user stack ({span}), where exec put argv"),
+        RegionKind::Heap => format!("the heap ({span}), added by sbrk"),
+        RegionKind::Shared => format!("{} ({span})", r.label),
+        RegionKind::Hole => format!("a hole ({span}) left by closing a shared page"),
+        RegionKind::Trapframe => {
+            format!("the trapframe page ({span}): the kernel saves user registers here; mapped without PTE_U")
+        }
+        RegionKind::Trampoline => {
+            format!("the trampoline page ({span}): the code that switches page tables; mapped R-X without PTE_U")
+        }
+        RegionKind::Kernel => match port {
+            Port::Xv6Public => format!("the kernel's half ({span}), mapped without PTE_U"),
+            Port::Xv6Riscv => format!("the kernel ({span})"),
+        },
+    }
+}
+
+/// What xv6 does after a fault in `pid` (`None`: a kernel access), in words.
+#[must_use]
+pub fn after_fault(k: &dyn Kernel, pid: Option<u32>, mode: Mode) -> String {
+    let port = k.info().port;
+    match (mode, pid) {
+        (Mode::User, Some(p)) => {
+            let name = k.procs().get(p).map(|p| p.name.clone()).unwrap_or_default();
+            let init = k.procs().initproc == Some(p);
+            let report = match port {
+                Port::Xv6Public => format!("trap() prints \"pid {p} {name}: trap 14 err …--kill proc\" and kills it"),
+                Port::Xv6Riscv => format!("usertrap() prints \"usertrap(): unexpected scause … pid={p}\" and kills it"),
+            };
+            if init {
+                format!("xv6 would take a page fault: {report}; pid {p} is init, so its exit panics (\"init exiting\")")
+            } else {
+                format!("xv6 would take a page fault: {report} (it exits; its parent's wait frees its memory)")
+            }
+        }
+        _ => String::from(match port {
+            Port::Xv6Public => {
+                "a fault in kernel mode: xv6's trap() prints \"unexpected trap 14 from cpu …\" and panics (\"trap\")"
+            }
+            Port::Xv6Riscv => "a fault in kernel mode: xv6's kerneltrap() panics (\"kerneltrap\")",
+        }),
+    }
+}

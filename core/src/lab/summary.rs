@@ -1,0 +1,501 @@
+//! What one step did, in a learner's words: the pages each xv6 function
+//! allocated and freed ("allocuvm: allocated 1 user page (text) + 1
+//! page-table page"), and the page-table entries each process gained, lost
+//! or changed.
+//!
+//! A [`Summary`] is worked out from the step's trace and the machine before
+//! and after it (see [`Lab::apply`](super::Lab::apply)), so every number in it
+//! is one the trace also shows.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use serde::Serialize;
+
+use super::view::{Region, RegionKind, regions};
+use crate::addr::PGSIZE;
+use crate::kernel::{Kernel, Port};
+use crate::scheme::SchemeKind;
+use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent};
+
+/// Functions that only do the work of the function that called them: pages
+/// they allocate are counted for their caller (`mappages` inside `allocuvm`).
+const PLUMBING: [&str; 7] = ["walkpgdir", "walk", "mappages", "kvmmap", "kalloc", "kfree", "MMU"];
+
+/// The pages one call of an xv6 function allocated and freed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FuncPages {
+    /// The function and the named functions it was called from, below the
+    /// system call itself, outermost first: `["freevm", "deallocuvm"]`.
+    pub path: Vec<&'static str>,
+    /// Pages allocated and freed, by class.
+    pub counts: Counts,
+    /// What the user pages allocated are (`text`, `guard page`, `stack`, …), in the order met.
+    pub allocated_as: Vec<String>,
+    /// What the user pages freed were.
+    pub freed_as: Vec<String>,
+    /// What the other pages (RISC-V trapframes, exec's argument copies) are.
+    pub other_as: Vec<String>,
+}
+
+impl FuncPages {
+    /// The path as the learner reads it: `freevm → deallocuvm`.
+    #[must_use]
+    pub fn who(&self) -> String {
+        self.path.join(" → ")
+    }
+}
+
+impl fmt::Display for FuncPages {
+    /// `allocuvm: allocated 1 user page (text) + 1 page-table page`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counts;
+        let alloc =
+            pages_text(c.user_alloc, c.pt_alloc, c.kstack_alloc, c.other_alloc, &self.allocated_as, &self.other_as);
+        let free = pages_text(c.user_free, c.pt_free, c.kstack_free, c.other_free, &self.freed_as, &self.other_as);
+        write!(f, "{}: ", self.who())?;
+        match (alloc.is_empty(), free.is_empty()) {
+            (false, false) => write!(f, "allocated {alloc}; freed {free}"),
+            (false, true) => write!(f, "allocated {alloc}"),
+            (true, false) => write!(f, "freed {free}"),
+            (true, true) => f.write_str("nothing"),
+        }
+    }
+}
+
+/// `n` followed by the right form of the noun: `1 page`, `2 pages`.
+#[must_use]
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "1 user page (text) + 1 page-table page", or "" for no pages.
+fn pages_text(user: u64, tables: u64, kstacks: u64, other: u64, user_as: &[String], other_as: &[String]) -> String {
+    let mut parts = Vec::new();
+    if user > 0 {
+        let mut s = plural(user, "user page", "user pages");
+        if !user_as.is_empty() {
+            s.push_str(&format!(" ({})", user_as.join(", ")));
+        }
+        parts.push(s);
+    }
+    if tables > 0 {
+        parts.push(plural(tables, "page-table page", "page-table pages"));
+    }
+    if kstacks > 0 {
+        parts.push(plural(kstacks, "kernel stack", "kernel stacks"));
+    }
+    if other > 0 {
+        let mut s = plural(other, "other page", "other pages");
+        if !other_as.is_empty() {
+            s.push_str(&format!(" ({})", other_as.join(", ")));
+        }
+        parts.push(s);
+    }
+    parts.join(" + ")
+}
+
+/// A run of consecutive pages: `count` pages from `va`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PageRun {
+    /// The first page.
+    pub va: u64,
+    /// Pages in the run.
+    pub count: u64,
+    /// What they are (`stack`, `heap`, …), if known.
+    pub what: String,
+}
+
+/// One entry whose flags or frame changed (both old and new valid).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EntryChange {
+    /// The page it maps.
+    pub va: u64,
+    /// The old value.
+    pub old: u64,
+    /// The new value.
+    pub new: u64,
+    /// What the page is, if known.
+    pub what: String,
+}
+
+/// The last-level entries one page table gained, lost and changed in a step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Mappings {
+    /// Whose table: a process, or `None` for the kernel's own page table.
+    pub pid: Option<u32>,
+    /// User pages newly mapped, as runs.
+    pub added: Vec<PageRun>,
+    /// User pages unmapped, as runs.
+    pub removed: Vec<PageRun>,
+    /// Entries rewritten (flags changed, such as `PTE_U` cleared on the guard page).
+    pub changed: Vec<EntryChange>,
+    /// Entries of the kernel's part written (x86: the kernel half setupkvm maps;
+    /// RISC-V: the trampoline and trapframe pages).
+    pub kernel_added: u64,
+    /// Kernel-part entries cleared.
+    pub kernel_removed: u64,
+    /// Page-table pages (root included) allocated for this table.
+    pub tables_added: u64,
+    /// Page-table pages freed with the entries in them.
+    pub tables_freed: u64,
+}
+
+impl Mappings {
+    /// Whose table, in words.
+    #[must_use]
+    pub fn whose(&self) -> String {
+        match self.pid {
+            Some(p) => format!("pid {p}"),
+            None => "the kernel's page table".into(),
+        }
+    }
+
+    /// User pages added, in all.
+    #[must_use]
+    pub fn added_pages(&self) -> u64 {
+        self.added.iter().map(|r| r.count).sum()
+    }
+
+    /// User pages removed, in all.
+    #[must_use]
+    pub fn removed_pages(&self) -> u64 {
+        self.removed.iter().map(|r| r.count).sum()
+    }
+}
+
+/// What a step did, summed up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Pages allocated and freed, by the xv6 function that did it, in order.
+    pub by_function: Vec<FuncPages>,
+    /// Frames `freerange` put on the free list (at boot).
+    pub freerange: u64,
+    /// Entries written, per page table (processes by pid, the kernel's first).
+    pub mappings: Vec<Mappings>,
+    /// True if the trace was full, so the lines above miss some events
+    /// (the step's page counts are still exact).
+    pub partial: bool,
+}
+
+/// The process's regions, for naming user pages.
+pub type RegionsOf = BTreeMap<u32, Vec<Region>>;
+
+/// The regions of every process in `k` (live or zombie).
+#[must_use]
+pub fn regions_of(k: &dyn Kernel) -> RegionsOf {
+    k.procs().live().map(|p| (p.pid, regions(k, p.pid))).collect()
+}
+
+/// A short name for the page at `va` of `pid`: `text`, `guard page`, `stack`, `heap`, `shared page 25`.
+fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> String {
+    let Some(r) = regs.get(&pid).and_then(|rs| rs.iter().find(|r| va >= r.start && va < r.end)) else {
+        return String::new();
+    };
+    match r.kind {
+        RegionKind::Text => "text".into(),
+        RegionKind::Data => "data".into(),
+        RegionKind::Initcode => "initcode".into(),
+        RegionKind::Guard => "guard page".into(),
+        RegionKind::Stack => "stack".into(),
+        RegionKind::Heap => "heap".into(),
+        RegionKind::Shared | RegionKind::Hole => r.label.clone(),
+        RegionKind::Trapframe => "trapframe".into(),
+        RegionKind::Trampoline => "trampoline".into(),
+        RegionKind::Kernel => "kernel".into(),
+    }
+}
+
+fn push_distinct(v: &mut Vec<String>, s: String) {
+    if !s.is_empty() && !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// One call on the stack while reading the trace: its name and a number
+/// that tells two calls of the same function apart.
+#[derive(Clone, Copy)]
+struct Frame {
+    func: &'static str,
+    id: usize,
+}
+
+/// Where each user frame a step touched was mapped: frame → (pid, va) from
+/// the entries written (a new mapping for allocated frames, a cleared one for freed ones).
+struct FrameVas {
+    mapped: BTreeMap<u64, u64>,
+    unmapped: BTreeMap<u64, u64>,
+}
+
+/// Every last-level entry a step wrote, one by one: `f(table, va, old, new, n)`.
+/// A folded run in the kernel's part (at or above `limit`) is one call with
+/// `n` its length; other runs are opened up, one call (`n` = 1) per entry.
+fn each_leaf_write(events: &[TraceEvent], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
+    for e in events {
+        if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = &e.event {
+            let (table, va) = (table.as_u64(), va.as_u64());
+            if va >= limit {
+                f(table, va, *old, *new, u64::from(*count));
+                continue;
+            }
+            for i in 0..u64::from(*count) {
+                f(
+                    table,
+                    va.wrapping_add(i.wrapping_mul(*va_step)),
+                    *old,
+                    new.wrapping_add(i.wrapping_mul(*new_step)),
+                    1,
+                );
+            }
+        }
+    }
+}
+
+fn valid(e: u64) -> bool {
+    // PTE_P (x86) and PTE_V (RISC-V) are both bit 0.
+    e & 1 != 0
+}
+
+/// Sum up a step from its events, the machine after it, and the regions
+/// of every process before it (for naming the user pages it freed).
+#[must_use]
+pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before: &RegionsOf) -> Summary {
+    let info = after.info();
+    let scheme = info.scheme;
+    let user_limit = info.user_limit;
+    let after_regions = regions_of(after);
+
+    // Frame → va, from the leaf entries written.
+    let mut vas = FrameVas { mapped: BTreeMap::new(), unmapped: BTreeMap::new() };
+    each_leaf_write(events, user_limit, |_, va, old, new, _| {
+        if va >= user_limit {
+            return;
+        }
+        if valid(new) {
+            vas.mapped.entry(scheme.pte_pa(new)).or_insert(va);
+        }
+        if valid(old) && !valid(new) {
+            vas.unmapped.entry(scheme.pte_pa(old)).or_insert(va);
+        }
+    });
+
+    // Pages by function.
+    let mut by_function: Vec<FuncPages> = Vec::new();
+    let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut freerange = 0;
+    for (i, ev) in events.iter().enumerate() {
+        let d = usize::from(ev.depth);
+        match &ev.event {
+            Event::Call { func, .. } => {
+                stack.truncate(d);
+                stack.push(Frame { func, id: i });
+            }
+            Event::FreeRange { count, .. } => freerange += count,
+            Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
+                let alloc = matches!(ev.event, Event::Kalloc { .. });
+                // The calls this event happened in: the recorded ones above it,
+                // then its own function (a call not recorded, like walkpgdir, gets its own number).
+                let mut chain: Vec<Frame> = stack[..d.min(stack.len())].to_vec();
+                match stack.get(d) {
+                    Some(fr) if fr.func == ev.func => chain.push(*fr),
+                    _ => chain.push(Frame { func: ev.func, id: usize::MAX - d }),
+                }
+                let named: Vec<Frame> =
+                    chain.iter().skip(1).filter(|fr| !PLUMBING.contains(&fr.func)).copied().collect();
+                let (key, path) = match named.last() {
+                    Some(last) => (last.id, named.iter().map(|f| f.func).collect()),
+                    None => (chain[0].id, alloc::vec![chain[0].func]),
+                };
+                let at = *index_of.entry(key).or_insert_with(|| {
+                    by_function.push(FuncPages { path, ..FuncPages::default() });
+                    by_function.len() - 1
+                });
+                let line = &mut by_function[at];
+                line.counts.bump(owner.class(), alloc, 1);
+                match owner {
+                    Owner::Trapframe { .. } => push_distinct(&mut line.other_as, "trapframe".into()),
+                    Owner::ArgCopy { .. } => push_distinct(&mut line.other_as, "exec argument copy".into()),
+                    _ => {}
+                }
+                if owner.class() == PageClass::User {
+                    let pa = pa.as_u64();
+                    let what = match (owner, alloc) {
+                        (Owner::Shared { id }, _) => format!("shared page {id}"),
+                        (Owner::User { pid }, true) => {
+                            vas.mapped.get(&pa).map(|&va| page_name(&after_regions, *pid, va)).unwrap_or_default()
+                        }
+                        (Owner::User { pid }, false) => {
+                            vas.unmapped.get(&pa).map(|&va| page_name(before, *pid, va)).unwrap_or_default()
+                        }
+                        _ => String::new(),
+                    };
+                    push_distinct(if alloc { &mut line.allocated_as } else { &mut line.freed_as }, what);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    Summary { by_function, freerange, mappings: mappings(events, after, before, &after_regions), partial: elided > 0 }
+}
+
+/// Whose page table a table frame is: `Some(Some(pid))`, `Some(None)` for
+/// the kernel's own, `None` if it is no page table.
+fn table_of(owner: Owner) -> Option<Option<u32>> {
+    match owner {
+        Owner::PageTable { pid } | Owner::PageDir { pid } => Some(Some(pid)),
+        Owner::KernelPageTable => Some(None),
+        _ => None,
+    }
+}
+
+/// Add `va` to a list of runs, joining it to the last run when it follows on.
+fn add_page(runs: &mut Vec<PageRun>, va: u64, what: String) {
+    if let Some(last) = runs.last_mut()
+        && last.va + last.count * PGSIZE == va
+        && last.what == what
+    {
+        last.count += 1;
+        return;
+    }
+    runs.push(PageRun { va, count: 1, what });
+}
+
+fn mappings(events: &[TraceEvent], after: &dyn Kernel, before: &RegionsOf, after_regions: &RegionsOf) -> Vec<Mappings> {
+    let user_limit = after.info().user_limit;
+    // Table frames allocated or freed in this step keep the owner the trace gave them.
+    let mut owners: BTreeMap<u64, Owner> = BTreeMap::new();
+    let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
+    for e in events {
+        match &e.event {
+            Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
+                owners.insert(pa.as_u64(), *owner);
+                if let Some(t) = table_of(*owner) {
+                    let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
+                    if matches!(e.event, Event::Kalloc { .. }) {
+                        m.tables_added += 1;
+                    } else {
+                        m.tables_freed += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let kmem = after.kmem();
+    each_leaf_write(events, user_limit, |table, va, old, new, n| {
+        let Some(owner) = owners.get(&table).copied().or_else(|| kmem.owner(table)) else { return };
+        let Some(t) = table_of(owner) else { return };
+        let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
+        let kernel_part = va >= user_limit || t.is_none();
+        match (valid(old), valid(new)) {
+            (false, true) if kernel_part => m.kernel_added += n,
+            (true, false) if kernel_part => m.kernel_removed += n,
+            (false, true) => {
+                let what = t.map(|pid| page_name(after_regions, pid, va)).unwrap_or_default();
+                add_page(&mut m.added, va, what);
+            }
+            (true, false) => {
+                let what = t.map(|pid| page_name(before, pid, va)).unwrap_or_default();
+                add_page(&mut m.removed, va, what);
+            }
+            (true, true) if old != new && !kernel_part => {
+                let what = t.map(|pid| page_name(after_regions, pid, va)).unwrap_or_default();
+                m.changed.push(EntryChange { va, old, new, what });
+            }
+            _ => {}
+        }
+    });
+    by_table.into_values().collect()
+}
+
+/// The flags an entry change set and cleared: `+PTE_A +PTE_D`, `−PTE_U`.
+#[must_use]
+pub fn flag_change(scheme: SchemeKind, old: u64, new: u64) -> String {
+    let before = scheme.flag_bits(old);
+    let after = scheme.flag_bits(new);
+    let mut parts = Vec::new();
+    for (b, a) in before.iter().zip(after.iter()) {
+        if a.set && !b.set {
+            parts.push(format!("+{}", a.name));
+        } else if b.set && !a.set {
+            parts.push(format!("−{}", a.name));
+        }
+    }
+    if scheme.pte_pa(old) != scheme.pte_pa(new) {
+        parts.push(format!("frame {:#x} → {:#x}", scheme.pte_pa(old), scheme.pte_pa(new)));
+    }
+    parts.join(" ")
+}
+
+/// A run of pages as text: `va 0x2000–0x2fff (stack)`, `va 0x4000–0xbfff (8 pages: heap)`.
+#[must_use]
+pub fn run_text(r: &PageRun) -> String {
+    let last = r.va + r.count * PGSIZE - 1;
+    let what = if r.what.is_empty() { String::new() } else { r.what.clone() };
+    match (r.count, what.is_empty()) {
+        (1, true) => format!("va {:#x}–{last:#x}", r.va),
+        (1, false) => format!("va {:#x}–{last:#x} ({what})", r.va),
+        (n, true) => format!("va {:#x}–{last:#x} ({n} pages)", r.va),
+        (n, false) => format!("va {:#x}–{last:#x} ({n} pages: {what})", r.va),
+    }
+}
+
+/// One line per page table for what a step did to its entries, e.g.
+/// `pid 1: mapped va 0x0–0x2fff (3 pages) …; 57344 entries of the kernel half`.
+#[must_use]
+pub fn mappings_text(m: &Mappings, port: Port, scheme: SchemeKind) -> String {
+    let runs = |rs: &[PageRun]| rs.iter().map(run_text).collect::<Vec<_>>().join(", ");
+    let mut parts = Vec::new();
+    if !m.added.is_empty() {
+        parts.push(format!("mapped {}", runs(&m.added)));
+    }
+    if !m.removed.is_empty() {
+        parts.push(format!("unmapped {}", runs(&m.removed)));
+    }
+    for c in &m.changed {
+        let what = if c.what.is_empty() { String::new() } else { format!(" ({})", c.what) };
+        parts.push(format!("changed va {:#x}{what}: {}", c.va, flag_change(scheme, c.old, c.new)));
+    }
+    let kernel_part = match (m.pid, port) {
+        (None, _) => "",
+        (Some(_), Port::Xv6Public) => " of the kernel half",
+        (Some(_), Port::Xv6Riscv) => " for the trampoline and trapframe",
+    };
+    if m.kernel_added > 0 {
+        parts.push(format!("mapped {}{kernel_part}", plural(m.kernel_added, "kernel entry", "kernel entries")));
+    }
+    if m.kernel_removed > 0 {
+        parts.push(format!("cleared {}{kernel_part}", plural(m.kernel_removed, "kernel entry", "kernel entries")));
+    }
+    if m.tables_added > 0 {
+        parts.push(format!("{} allocated", plural(m.tables_added, "page-table page", "page-table pages")));
+    }
+    if m.tables_freed > 0 {
+        parts.push(format!(
+            "{} freed (with the entries in {})",
+            plural(m.tables_freed, "page-table page", "page-table pages"),
+            if m.tables_freed == 1 { "it" } else { "them" }
+        ));
+    }
+    if parts.is_empty() {
+        return format!("{}: no entry changed", m.whose());
+    }
+    format!("{}: {}", m.whose(), parts.join("; "))
+}
+
+impl Summary {
+    /// The lines of [`FuncPages`] as text, in order.
+    #[must_use]
+    pub fn lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        if self.freerange > 0 {
+            v.push(format!("freerange: put {} on the free list", plural(self.freerange, "frame", "frames")));
+        }
+        v.extend(self.by_function.iter().map(ToString::to_string));
+        v
+    }
+}

@@ -1,0 +1,191 @@
+//! The story told in short: pages by xv6 function, entries by page table,
+//! the scenario's comments as paragraphs, and what lives at an address.
+//! Expected values are worked out from xv6's code in the comments.
+
+use pagelab_core::kernel::Port;
+use pagelab_core::lab::place::{Place, place};
+use pagelab_core::lab::scenario::{self, parse};
+use pagelab_core::lab::summary::mappings_text;
+use pagelab_core::lab::{Comments, Lab, ParagraphKind};
+use pagelab_core::scheme::SchemeKind;
+
+fn story(text: &str) -> Lab {
+    Lab::from_scenario(&parse(text).unwrap()).unwrap()
+}
+
+#[test]
+fn exec_of_init_on_xv6_public_in_short() {
+    let lab = story(scenario::STORY_X86);
+    let exec = &lab.steps()[1];
+    // setupkvm: the page directory, then kmap's four ranges. KERNBASE..KERNBASE+PHYSTOP
+    // (224 MB) needs 224/4 = 56 page tables, DEVSPACE..4G (32 MB) 8 more: 1 + 64 = 65.
+    // allocuvm(0, 0x178) maps page 0 and needs the first page table; allocuvm(0x1000,
+    // 0x3000) maps the guard and stack pages in that same table. freevm(old) frees
+    // initcode's page in deallocuvm, then the 65 + 1 tables of the old directory.
+    assert_eq!(
+        exec.summary.lines(),
+        vec![
+            "setupkvm: allocated 65 page-table pages",
+            "allocuvm: allocated 1 user page (text) + 1 page-table page",
+            "allocuvm: allocated 2 user pages (guard page, stack)",
+            "freevm → deallocuvm: freed 1 user page (initcode)",
+            "freevm: freed 66 page-table pages",
+        ]
+    );
+    assert!(!exec.summary.partial);
+    // One page table changed: pid 1's (the new directory replaces the old one).
+    // The kernel half: (224 MB + 32 MB) / 4 KB = 65536 entries.
+    let m = &exec.summary.mappings;
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        mappings_text(&m[0], Port::Xv6Public, SchemeKind::X86),
+        "pid 1: mapped va 0x0–0xfff (text), va 0x1000–0x1fff (guard page), va 0x2000–0x2fff (stack); \
+         unmapped va 0x0–0xfff (initcode); changed va 0x1000 (guard page): −PTE_U; \
+         mapped 65536 kernel entries of the kernel half; 66 page-table pages allocated; \
+         66 page-table pages freed (with the entries in them)"
+    );
+}
+
+#[test]
+fn fork_sbrk_exit_and_wait_in_short() {
+    let lab = story(scenario::STORY_X86);
+    let st = lab.steps();
+    // fork of the shell (step 5): allocproc's kernel stack; copyuvm makes a directory
+    // (setupkvm, 65) and copies sh's 4 user pages, which need one user page table.
+    assert_eq!(
+        st[4].summary.lines(),
+        vec![
+            "allocproc: allocated 1 kernel stack",
+            "copyuvm → setupkvm: allocated 65 page-table pages",
+            "copyuvm: allocated 4 user pages (text, guard page, stack) + 1 page-table page",
+        ]
+    );
+    // sbrk(32768): growproc → allocuvm maps 8 heap pages from 0x4000; the first 4 MB
+    // already has its page table.
+    assert_eq!(st[5].summary.lines(), vec!["growproc → allocuvm: allocated 8 user pages (heap)"]);
+    assert_eq!(
+        mappings_text(&st[5].summary.mappings[0], Port::Xv6Public, SchemeKind::X86),
+        "pid 3: mapped va 0x4000–0xbfff (8 pages: heap)"
+    );
+    // exec of echo frees sh's 4 pages and the 8 heap pages: 12.
+    assert_eq!(st[6].summary.lines()[3], "freevm → deallocuvm: freed 12 user pages (text, guard page, stack, heap)");
+    // exit frees nothing; wait frees the kernel stack, then freevm.
+    assert!(st[7].summary.lines().is_empty());
+    assert_eq!(
+        st[8].summary.lines(),
+        vec![
+            "wait: freed 1 kernel stack",
+            "freevm → deallocuvm: freed 3 user pages (text, guard page, stack)",
+            "freevm: freed 66 page-table pages",
+        ]
+    );
+}
+
+#[test]
+fn riscv_summaries_name_trapframes_and_argument_pages() {
+    let lab = story(scenario::STORY_RISCV);
+    let st = lab.steps();
+    // userinit: allocproc's trapframe; proc_pagetable's root (uvmcreate) and the two
+    // lower levels under TRAMPOLINE/TRAPFRAME (L2 index 255, L1 511); uvmfirst's page
+    // at 0 needs its own L1 and L0 tables (L2 index 0).
+    assert_eq!(
+        st[0].summary.lines(),
+        vec![
+            "allocproc: allocated 1 other page (trapframe)",
+            "allocproc → proc_pagetable → uvmcreate: allocated 1 page-table page",
+            "allocproc → proc_pagetable: allocated 2 page-table pages",
+            "uvmfirst: allocated 1 user page (initcode) + 2 page-table pages",
+        ]
+    );
+    // exec's argument: sys_exec copies "init" into a page of its own, then frees it.
+    assert_eq!(
+        st[1].summary.lines()[0],
+        "sys_exec: allocated 1 other page (exec argument copy); freed 1 other page (exec argument copy)"
+    );
+}
+
+#[test]
+fn the_story_says_where_the_notes_differ() {
+    let s = parse(scenario::STORY_X86).unwrap();
+    let says = |i: usize| -> Vec<String> {
+        Comments::paragraphs(s.comments.of(i))
+            .into_iter()
+            .filter(|p| p.kind == ParagraphKind::NotesSay)
+            .map(|p| p.text)
+            .collect()
+    };
+    // The introduction is the comment above the preset line.
+    assert!(s.comments.intro[0].starts_with("The notes' story on xv6-public"));
+    // userinit: the notes count 1 page, xv6 also a kernel stack and 66 page-table pages.
+    assert!(says(0)[0].contains("66 page-table pages"), "{:?}", says(0));
+    // exit (step 8): the notes free pages at exit; xv6-public frees them in wait.
+    assert!(says(7)[0].contains("exit does not call freevm"), "{:?}", says(7));
+    // sbrk (step 6): the notes' 8 pages agree, so there is nothing to say.
+    assert!(says(5).is_empty());
+    let r = parse(scenario::STORY_RISCV).unwrap();
+    let sbrk = Comments::paragraphs(r.comments.of(5));
+    assert!(sbrk.iter().any(|p| p.kind == ParagraphKind::NotesSay && p.text.contains("16 bytes")));
+}
+
+#[test]
+fn paragraphs_items_and_notes_say() {
+    let lines: Vec<String> =
+        ["One line", "and its next.", "", "- an item", "  going on", "- another", "", "the NOTES say: x"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+    let p = Comments::paragraphs(&lines);
+    let got: Vec<(ParagraphKind, &str)> = p.iter().map(|p| (p.kind, p.text.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (ParagraphKind::Text, "One line and its next."),
+            (ParagraphKind::Item, "an item going on"),
+            (ParagraphKind::Item, "another"),
+            (ParagraphKind::NotesSay, "x"),
+        ]
+    );
+}
+
+#[test]
+fn what_lives_at_an_address_on_x86() {
+    let lab = story(scenario::STORY_X86);
+    // Step 7's machine: pid 3 runs echo (text 0x0, guard 0x1000, stack 0x2000, sz 0x3000).
+    let at7 = lab.prefix(7);
+    let k = at7.kernel();
+    let kind = |va: u64| match place(k, Some(3), va) {
+        Place::Region { region } => format!("{:?}", region.kind),
+        p => format!("{p:?}"),
+    };
+    assert_eq!(kind(0x1ff0), "Guard");
+    assert_eq!(kind(0x2fcc), "Stack");
+    assert_eq!(place(k, Some(3), 0x3000), Place::AboveSz { sz: 0x3000, limit: 0x8000_0000 });
+    // KERNBASE..KERNBASE+PHYSTOP (0x8e000000): V2P applies.
+    assert_eq!(place(k, Some(3), 0x8010_0000), Place::KernelRam { pa: 0x10_0000, text: false });
+    assert_eq!(place(k, Some(3), 0x8dff_ffff), Place::KernelRam { pa: 0xdff_ffff, text: false });
+    // Between the end of RAM's map and DEVSPACE: nothing; DEVSPACE and up: one to one.
+    assert_eq!(place(k, Some(3), 0x8e00_0000), Place::Unmapped);
+    assert!(matches!(place(k, None, 0xfe00_0000), Place::Device { .. }));
+    assert!(matches!(place(k, Some(3), 0xffff_ffff), Place::Device { .. }));
+    // The kernel's own page table maps no user memory.
+    assert_eq!(place(k, None, 0x1000), Place::Unmapped);
+}
+
+#[test]
+fn what_lives_at_an_address_on_riscv() {
+    let lab = story(scenario::STORY_RISCV);
+    let k = lab.kernel();
+    // The direct map: KERNBASE 0x80000000 up to PHYSTOP 0x88000000; text below etext.
+    assert_eq!(place(k, None, 0x8000_1000), Place::KernelRam { pa: 0x8000_1000, text: true });
+    assert_eq!(place(k, None, 0x87ff_f000), Place::KernelRam { pa: 0x87ff_f000, text: false });
+    assert!(matches!(place(k, None, 0x1000_0000), Place::Device { .. }));
+    // TRAMPOLINE = MAXVA - 4096 = 0x3ffffff000; KSTACK(0) = TRAMPOLINE - 2*4096 =
+    // 0x3fffffd000, with the unmapped page 0x3fffffc000 under it.
+    assert_eq!(place(k, None, 0x3f_ffff_f000), Place::Trampoline);
+    assert_eq!(place(k, None, 0x3f_ffff_d000), Place::KernelStack { slot: 0 });
+    assert_eq!(place(k, None, 0x3f_ffff_c000), Place::KernelStackGuard { slot: 0 });
+    assert_eq!(place(k, None, 0x3f_ffff_b000), Place::KernelStack { slot: 1 });
+    // MAXVA = 2^38 and up (sign-extended) is never used; bits 63..39 must copy bit 38.
+    assert_eq!(place(k, None, 0xffff_ffc0_0000_0000), Place::AboveMaxva);
+    assert_eq!(place(k, None, 0x40_0000_0000), Place::NotSignExtended);
+}
