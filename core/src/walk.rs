@@ -302,7 +302,7 @@ pub fn user_access<S: Scheme>(
     let total = bytes.len();
     tr.call(
         "MMU",
-        || format!("user {what} of {total} bytes at {va:#x}"),
+        || format!("user {what} of {} at {va:#x}", crate::lab::summary::plural(total as u64, "byte", "bytes")),
         |tr| {
             let mut done = 0usize;
             while done < total {

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod components;
+pub mod dom;
 pub mod hooks;
 pub mod input;
 pub mod link;

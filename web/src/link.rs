@@ -2,9 +2,11 @@
 //! link restores it exactly and no server is needed.
 //!
 //! The fragment is `#lab=DATA&step=N&pid=P&va=HEX&acc=ur&frame=HEX`: DATA is
-//! the scenario in the core's text form ([`scenario::print`]), compressed
-//! with deflate and written in base64url without padding; the other parts are
-//! optional. Reading a link checks every part and says what is wrong.
+//! the scenario in the core's text form ([`scenario::print`], comments
+//! included), compressed with deflate and written in base64url without
+//! padding; the other parts are optional. A built-in scenario, unchanged,
+//! is named instead: `#b=story-x86&step=3`. Reading a link checks every part
+//! and says what is wrong.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -20,27 +22,43 @@ const MAX_TEXT: usize = 4 << 20;
 /// What a link holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkState {
-    /// The scenario (preset and operations).
+    /// The scenario (preset, operations and comments).
     pub scenario: Scenario,
+    /// The built-in scenario it is, if it is one unchanged (the link then names it).
+    pub builtin: Option<String>,
     /// The step shown (0 = just booted).
     pub step: usize,
-    /// The selection.
+    /// The selection (an address only if the learner typed one).
     pub selection: Selection,
+    /// True if the learner chose the access (else it follows the address).
+    pub access_set: bool,
+}
+
+/// The built-in scenario `name`, if `sc` is exactly it.
+fn is_builtin(name: &str, sc: &Scenario) -> bool {
+    scenario::builtin(name).and_then(|t| scenario::parse(t).ok()).is_some_and(|b| &b == sc)
 }
 
 /// The fragment (without `#`) for a lab state.
 #[must_use]
 pub fn encode(s: &LinkState) -> String {
-    let text = scenario::print(&s.scenario);
-    let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-    let mut out = format!("lab={}&step={}", B64.encode(packed), s.step);
+    let mut out = match s.builtin.as_deref().filter(|n| is_builtin(n, &s.scenario)) {
+        Some(name) => format!("b={name}&step={}", s.step),
+        None => {
+            let text = scenario::print(&s.scenario);
+            let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
+            format!("lab={}&step={}", B64.encode(packed), s.step)
+        }
+    };
     if let Some(pid) = s.selection.pid {
         out.push_str(&format!("&pid={pid}"));
     }
     if let Some(va) = s.selection.address {
         out.push_str(&format!("&va={va:x}"));
     }
-    out.push_str(&format!("&acc={}", s.selection.access.code()));
+    if s.access_set {
+        out.push_str(&format!("&acc={}", s.selection.access.code()));
+    }
     if let Some(f) = s.selection.frame {
         out.push_str(&format!("&frame={f:x}"));
     }
@@ -71,12 +89,15 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
         return Ok(None);
     }
     let mut data = None;
+    let mut builtin = None;
     let mut step = None;
+    let mut access_set = false;
     let mut sel = Selection::default();
     for part in f.split('&') {
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
         match key {
             "lab" => data = Some(value),
+            "b" => builtin = Some(value),
             "step" => {
                 step = Some(
                     value
@@ -94,33 +115,50 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
                 sel.access = AccessChoice::from_code(value).ok_or_else(|| {
                     format!("the link's access `{}` is not one of ur, uw, ux, kr, kw", shorten(value))
                 })?;
+                access_set = true;
             }
             "frame" => sel.frame = Some(hex(value, "frame")?),
             "" => {}
             other => return Err(format!("the link has a part the lab does not know: `{}`", shorten(other))),
         }
     }
-    let Some(data) = data else {
-        return Err("the link has no lab= part, so there is no lab in it".into());
+    let text = match (data, builtin) {
+        (Some(_), Some(_)) => return Err("the link has both a lab= and a b= part: it names one lab, not two".into()),
+        (None, Some(name)) => match scenario::builtin(name) {
+            Some(t) => t.to_string(),
+            None => {
+                let names: Vec<&str> = scenario::builtins().iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "the link names the built-in scenario `{}`, but there is none by that name (they are {})",
+                    shorten(name),
+                    names.join(", ")
+                ));
+            }
+        },
+        (Some(data), None) => {
+            let packed = B64.decode(data.trim_end_matches('=')).map_err(|e| {
+                format!("the link's lab data is not valid base64url ({e}); was it cut short when copied?")
+            })?;
+            let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
+                "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string()
+            })?;
+            String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?
+        }
+        (None, None) => return Err("the link has no lab= part, so there is no lab in it".into()),
     };
-    let packed = B64
-        .decode(data.trim_end_matches('='))
-        .map_err(|e| format!("the link's lab data is not valid base64url ({e}); was it cut short when copied?"))?;
-    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
-        "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string()
-    })?;
-    let text = String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?;
     let scenario = scenario::parse(&text)
         .map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
     let machines =
         Machines::replay(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
     let n = scenario.ops.len();
-    let step = step.unwrap_or(n);
+    // A built-in story without a step opens at its beginning; any other lab at its end.
+    let step = step.unwrap_or(if builtin.is_some() { 0 } else { n });
     if step > n {
         let steps = if n == 1 { "step" } else { "steps" };
         return Err(format!("the link asks for step {step}, but its scenario has only {n} {steps}"));
     }
-    Ok(Some((LinkState { scenario, step, selection: sel }, machines)))
+    let builtin = builtin.map(String::from);
+    Ok(Some((LinkState { scenario, builtin, step, selection: sel, access_set }, machines)))
 }
 
 /// The line `line` (from 1) of `text`, for an error message.
@@ -146,12 +184,24 @@ mod tests {
     fn a_link_round_trips_and_stays_short() {
         let sel =
             Selection { pid: Some(3), address: Some(0x2fcc), access: AccessChoice::UserWrite, frame: Some(0xdfbc000) };
-        let s = LinkState { scenario: story(), step: 7, selection: sel };
+        let s = LinkState { scenario: story(), builtin: None, step: 7, selection: sel.clone(), access_set: true };
         let f = encode(&s);
-        assert!(f.len() < 300, "the story's link is {} characters", f.len());
+        // The whole story with its comments, deflated.
+        assert!(f.starts_with("lab="));
+        assert!(f.len() < 3000, "the story's link is {} characters", f.len());
         let (back, lab) = decode(&format!("#{f}")).unwrap().unwrap();
         assert_eq!(back, s);
         assert_eq!(lab.len(), 9);
+        // The same story named as a built-in: a short link.
+        let named = LinkState { builtin: Some("story-x86".into()), ..s.clone() };
+        let f = encode(&named);
+        assert_eq!(f, "b=story-x86&step=7&pid=3&va=2fcc&acc=uw&frame=dfbc000");
+        let (back, _) = decode(&f).unwrap().unwrap();
+        assert_eq!(back, named);
+        // A built-in the learner changed is no longer named.
+        let mut changed = named.clone();
+        changed.scenario.ops.push(pagelab_core::lab::Op::Fork { pid: 2 });
+        assert!(encode(&changed).starts_with("lab="));
     }
 
     #[test]
@@ -173,6 +223,8 @@ mod tests {
         assert!(err(&format!("#lab={}&va=xyz", pack("userinit\n"))).contains("not a hex number"));
         assert!(err(&format!("#lab={}&pid=-1", pack("userinit\n"))).contains("not a pid"));
         assert!(err("#step=1").contains("no lab= part"));
+        assert!(err("#b=nope").contains("none by that name"));
+        assert!(err(&format!("#b=story-x86&lab={}", pack("userinit\n"))).contains("both"));
         assert!(err("#hello=1").contains("does not know"));
         // A decompression bomb is refused, not expanded.
         let bomb = B64.encode(miniz_oxide::deflate::compress_to_vec(&vec![b'#'; 8 << 20], 9));
@@ -183,7 +235,13 @@ mod tests {
     fn a_riscv_link_keeps_its_preset() {
         let mut s = Scenario::new(Preset::Xv6RiscvTiny, pagelab_core::shm::ShmMode::Lab);
         s.ops.push(pagelab_core::lab::Op::Userinit);
-        let l = LinkState { scenario: s.clone(), step: 1, selection: Selection::default() };
+        let l = LinkState {
+            scenario: s.clone(),
+            builtin: None,
+            step: 1,
+            selection: Selection::default(),
+            access_set: false,
+        };
         let (back, _) = decode(&encode(&l)).unwrap().unwrap();
         assert_eq!(back.scenario, s);
     }

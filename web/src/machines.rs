@@ -88,6 +88,7 @@ impl Machines {
             }
             lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
         }
+        lab.set_comments(sc.comments.clone());
         Ok(Machines { full: SharedLab::new(lab), cache })
     }
 
@@ -165,6 +166,8 @@ impl Machines {
     /// The [`Reject`] if the lab will not run `op` (nothing changes then).
     pub fn run(&self, k: usize, base: &SharedLab, op: Op) -> Result<(Machines, Step), Reject> {
         let mut lab: Lab = (**base).clone();
+        // The comments of the steps kept (a kept copy of an earlier step has none).
+        lab.set_comments(self.full.scenario().comments.truncated(k));
         let step = lab.apply(op)?.clone();
         let mut next = Machines { full: SharedLab::new(lab), cache: self.cache.clone() };
         next.cache.retain(|&i, _| i < k);
@@ -195,13 +198,15 @@ mod tests {
     #[test]
     fn replay_keeps_copies_spread_over_the_timeline() {
         let sc = shm_test();
-        // The shared-memory test: 5 operations to reach pid 3, 2 to open and
-        // store, 6 per child for 10 children, then 10 waits, a read and a close.
-        assert_eq!(sc.ops.len(), 79);
+        // The shared-memory test: 5 operations to reach pid 3, 3 to open, store
+        // and print, 10 forks, 6 per child, then 10 waits, a read and a close.
+        assert_eq!(sc.ops.len(), 90);
         let m = Machines::replay(&sc).unwrap();
-        assert_eq!(m.len(), 79);
-        // 79 steps in at most 16 copies: one every ceil(79 / 16) = 5 steps.
-        assert_eq!(m.cached(), (0..79).step_by(5).collect::<Vec<_>>());
+        assert_eq!(m.len(), 90);
+        // 90 steps in at most 16 copies: one every ceil(90 / 16) = 6 steps.
+        assert_eq!(m.cached(), (0..90).step_by(6).collect::<Vec<_>>());
+        // The last machine keeps the scenario's comments.
+        assert_eq!(m.full().scenario().comments, sc.comments);
     }
 
     #[test]
@@ -209,13 +214,13 @@ mod tests {
         let sc = shm_test();
         let mut m = Machines::replay(&sc).unwrap();
         let full = m.full().clone();
-        for k in [0, 1, 4, 5, 12, 13, 42, 78, 79] {
+        for k in [0, 1, 4, 5, 6, 7, 12, 13, 42, 89, 90] {
             let lab = m.at(k).unwrap();
             assert_eq!(lab.steps().len(), k);
             assert_eq!(look(&lab), look(&full.prefix(k)), "step {k}");
         }
         assert!(m.cached().len() <= CACHE);
-        assert!(m.at(80).is_none());
+        assert!(m.at(91).is_none());
     }
 
     #[test]

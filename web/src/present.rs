@@ -330,3 +330,449 @@ mod tests {
         assert_eq!(letters.len(), FrameKind::ALL.len());
     }
 }
+
+/// What an operation does, in a few words, for the step bar and the story:
+/// "pid 3 runs exec("echo", {"echo", "hello"})".
+#[must_use]
+pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::kernel::SysRet) -> String {
+    use pagelab_core::lab::Op;
+    use pagelab_core::lab::scenario::quote;
+    use pagelab_core::lab::summary::plural;
+    let ok = result.error.is_none();
+    let s = |b: &[u8]| {
+        let q = quote(b);
+        if q.starts_with('"') { q } else { format!("\"{q}\"") }
+    };
+    match op {
+        Op::Userinit => "userinit makes the first process, pid 1".into(),
+        Op::Fork { pid } if ok => format!("pid {pid} forks: the child is pid {}", result.value),
+        Op::Fork { pid } => format!("pid {pid} forks (and fork fails)"),
+        Op::Exec { pid, path, argv } => {
+            let args: Vec<String> = argv.iter().map(|a| s(a)).collect();
+            format!("pid {pid} calls exec({}, {{{}}})", s(path.as_bytes()), args.join(", "))
+        }
+        Op::Sbrk { pid, n } => format!("pid {pid} calls sbrk({n})"),
+        Op::Exit { pid } => format!("pid {pid} exits"),
+        Op::Wait { pid } if ok => format!("pid {pid} waits, and frees its child pid {}", result.value),
+        Op::Wait { pid } => format!("pid {pid} waits"),
+        Op::Kill { pid } => format!("pid {pid} is killed"),
+        Op::OpenShm { pid, id } => format!("pid {pid} calls openshmem({id})"),
+        Op::CloseShm { pid, id } => format!("pid {pid} calls closeshmem({id})"),
+        Op::Read { pid, va, len } => format!("pid {pid} loads {} at {va:#x}", plural(*len, "byte", "bytes")),
+        Op::Write { pid, va, bytes } => {
+            format!("pid {pid} stores {} at {va:#x}", plural(bytes.len() as u64, "byte", "bytes"))
+        }
+        Op::File { path, bytes } => {
+            format!("the file {path} is added ({})", plural(bytes.len() as u64, "byte", "bytes"))
+        }
+        Op::FailAlloc { after: Some(n) } => format!("kalloc is set to fail after {n} more"),
+        Op::FailAlloc { after: None } => "kalloc stops failing on purpose".into(),
+    }
+}
+
+/// One line of a step's trace as the page draws it: an event, a run of
+/// like events folded into one line, or a call with what happened inside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceNode {
+    /// The event at this index.
+    Event(usize),
+    /// `len` like events from index `first` (same function, same kind):
+    /// "kfree 66 page-table pages".
+    Run {
+        /// The first event.
+        first: usize,
+        /// How many.
+        len: usize,
+        /// What they are, in words.
+        label: String,
+    },
+    /// The call event at `at` and what happened inside it.
+    Call {
+        /// The call event.
+        at: usize,
+        /// What happened inside.
+        children: Vec<TraceNode>,
+        /// Events inside, in all.
+        events: usize,
+        /// Frames allocated inside.
+        kallocs: u64,
+        /// Frames freed inside.
+        kfrees: u64,
+        /// Entries written inside (a folded run of entries counts each).
+        entries: u64,
+    },
+}
+
+/// Calls with more events than this start folded.
+pub const FOLD_ABOVE: usize = 12;
+
+/// Like events in a row, at least this many, fold into one line.
+pub const RUN_MIN: usize = 3;
+
+/// What makes two events alike for folding: same depth, function and kind
+/// (and, for kalloc/kfree, the same class of page; for entries, the same level).
+fn fold_key(e: &pagelab_core::trace::TraceEvent) -> Option<(u16, &'static str, u8, u8)> {
+    use pagelab_core::trace::Event as E;
+    let (kind, sub) = match &e.event {
+        E::Kalloc { owner, .. } => (1, owner.class() as u8),
+        E::Kfree { owner, .. } => (2, owner.class() as u8),
+        E::PteWrite { level, .. } => (3, u8::try_from(*level).unwrap_or(u8::MAX)),
+        E::Copyout { .. } => (4, 0),
+        E::Copyin { .. } => (5, 0),
+        E::CopyPage { .. } => (6, 0),
+        E::Load { .. } => (7, 0),
+        _ => return None,
+    };
+    Some((e.depth, e.func, kind, sub))
+}
+
+/// "kfree 66 page-table pages", "3 entry writes".
+fn run_label(e: &pagelab_core::trace::TraceEvent, n: usize) -> String {
+    use pagelab_core::lab::summary::plural;
+    use pagelab_core::trace::{Event as E, PageClass};
+    let n64 = n as u64;
+    let pages = |class: PageClass| match class {
+        PageClass::User => plural(n64, "user page", "user pages"),
+        PageClass::PageTable => plural(n64, "page-table page", "page-table pages"),
+        PageClass::KernelStack => plural(n64, "kernel stack", "kernel stacks"),
+        PageClass::Other => plural(n64, "other page", "other pages"),
+    };
+    let what = match &e.event {
+        E::Kalloc { owner, .. } => format!("kalloc {}", pages(owner.class())),
+        E::Kfree { owner, .. } => format!("kfree {}", pages(owner.class())),
+        E::PteWrite { .. } => format!("{} written", plural(n64, "page-table entry", "page-table entries")),
+        E::Copyout { .. } => plural(n64, "copyout", "copyouts"),
+        E::Copyin { .. } => plural(n64, "copyin", "copyins"),
+        E::CopyPage { .. } => format!("{} copied", plural(n64, "page", "pages")),
+        E::Load { .. } => format!("{} from the file", plural(n64, "load", "loads")),
+        _ => plural(n64, "event", "events"),
+    };
+    format!("{}: {what}", e.func)
+}
+
+/// The events of a step as a tree of calls, with runs of like events folded.
+///
+/// A call's events follow it: everything deeper, and its own events at its
+/// depth (they carry its name), up to the next call at its depth or an
+/// event of its caller.
+#[must_use]
+pub fn trace_tree(events: &[pagelab_core::trace::TraceEvent]) -> Vec<TraceNode> {
+    use pagelab_core::trace::Event as E;
+    fn children(
+        events: &[pagelab_core::trace::TraceEvent],
+        i: &mut usize,
+        call: Option<(u16, &str)>,
+    ) -> Vec<TraceNode> {
+        let mut out: Vec<TraceNode> = Vec::new();
+        while *i < events.len() {
+            let e = &events[*i];
+            let is_call = matches!(e.event, E::Call { .. });
+            if let Some((d, f)) = call {
+                let inside = e.depth > d || (e.depth == d && !is_call && e.func == f);
+                if !inside {
+                    break;
+                }
+            }
+            if is_call {
+                let at = *i;
+                *i += 1;
+                let kids = children(events, i, Some((e.depth, e.func)));
+                let (mut kallocs, mut kfrees, mut entries) = (0, 0, 0);
+                for x in &events[at + 1..*i] {
+                    match &x.event {
+                        E::Kalloc { .. } => kallocs += 1,
+                        E::Kfree { .. } => kfrees += 1,
+                        E::PteWrite { count, .. } => entries += u64::from(*count),
+                        _ => {}
+                    }
+                }
+                out.push(TraceNode::Call { at, children: kids, events: *i - at - 1, kallocs, kfrees, entries });
+            } else {
+                out.push(TraceNode::Event(*i));
+                *i += 1;
+            }
+        }
+        fold_runs(events, out)
+    }
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < events.len() {
+        let before = i;
+        out.extend(children(events, &mut i, None));
+        if i == before {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Fold runs of at least [`RUN_MIN`] like events among `nodes`.
+fn fold_runs(events: &[pagelab_core::trace::TraceEvent], nodes: Vec<TraceNode>) -> Vec<TraceNode> {
+    let mut out: Vec<TraceNode> = Vec::with_capacity(nodes.len());
+    let mut j = 0;
+    while j < nodes.len() {
+        if let TraceNode::Event(first) = nodes[j]
+            && let Some(key) = fold_key(&events[first])
+        {
+            let mut k = j + 1;
+            while k < nodes.len() && matches!(nodes[k], TraceNode::Event(x) if fold_key(&events[x]) == Some(key)) {
+                k += 1;
+            }
+            if k - j >= RUN_MIN {
+                out.push(TraceNode::Run { first, len: k - j, label: run_label(&events[first], k - j) });
+                j = k;
+                continue;
+            }
+        }
+        out.push(nodes[j].clone());
+        j += 1;
+    }
+    out
+}
+
+/// A shortcut key of the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyCommand {
+    /// One step forward.
+    Forward,
+    /// One step back.
+    Back,
+    /// Bring the next panel the step changed into sight.
+    ShowChanges,
+    /// Go to the next step with a DEFECT line.
+    NextDefect,
+    /// Put the cursor in the address field.
+    Translate,
+    /// Put the cursor in exec's program field.
+    Exec,
+    /// Show or hide the list of keys.
+    Help,
+}
+
+/// The shortcut keys, as the page lists them: (keys, what they do).
+pub const KEYS: [(&str, &str); 7] = [
+    ("n or →", "next step"),
+    ("p or ←", "previous step"),
+    ("c", "bring what the step changed into sight"),
+    ("d", "next step with a DEFECT line"),
+    ("t", "type an address to translate"),
+    ("e", "run exec"),
+    ("?", "show or hide these keys"),
+];
+
+/// The command for a key pressed outside any text field (`key` as the
+/// browser names it); `None` for keys the page leaves alone, and for any
+/// key pressed with Ctrl, Alt or Meta.
+#[must_use]
+pub fn key_command(key: &str, modifier: bool) -> Option<KeyCommand> {
+    if modifier {
+        return None;
+    }
+    Some(match key {
+        "n" | "N" | "ArrowRight" => KeyCommand::Forward,
+        "p" | "P" | "ArrowLeft" => KeyCommand::Back,
+        "c" | "C" => KeyCommand::ShowChanges,
+        "d" | "D" => KeyCommand::NextDefect,
+        "t" | "T" => KeyCommand::Translate,
+        "e" | "E" => KeyCommand::Exec,
+        "?" => KeyCommand::Help,
+        _ => return None,
+    })
+}
+
+/// Which widget "Embed this view" writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmbedKind {
+    /// `<pagelab-walk>`: the address, walked in the process at the step.
+    Walk,
+    /// `<pagelab-frames>`: physical memory at the step.
+    Frames,
+    /// `<pagelab-shm>`: shared memory at the step.
+    Shm,
+    /// `<pagelab-lab>`: a small lab opening at the step.
+    Lab,
+}
+
+impl EmbedKind {
+    /// Every kind, for a menu.
+    pub const ALL: [EmbedKind; 4] = [EmbedKind::Walk, EmbedKind::Frames, EmbedKind::Shm, EmbedKind::Lab];
+
+    /// The element's name.
+    #[must_use]
+    pub fn element(self) -> &'static str {
+        match self {
+            EmbedKind::Walk => "pagelab-walk",
+            EmbedKind::Frames => "pagelab-frames",
+            EmbedKind::Shm => "pagelab-shm",
+            EmbedKind::Lab => "pagelab-lab",
+        }
+    }
+
+    /// Words for the menu.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            EmbedKind::Walk => "the translation on screen (pagelab-walk)",
+            EmbedKind::Frames => "physical memory at this step (pagelab-frames)",
+            EmbedKind::Shm => "shared memory at this step (pagelab-shm)",
+            EmbedKind::Lab => "a small lab opening at this step (pagelab-lab)",
+        }
+    }
+
+    /// A short code for ids and values.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            EmbedKind::Walk => "walk",
+            EmbedKind::Frames => "frames",
+            EmbedKind::Shm => "shm",
+            EmbedKind::Lab => "lab",
+        }
+    }
+}
+
+/// What is on screen, for [`embed_snippet`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedView {
+    /// The built-in scenario, if the lab is one unchanged.
+    pub builtin: Option<String>,
+    /// Otherwise, the scenario's text.
+    pub text: String,
+    /// The step shown.
+    pub step: usize,
+    /// The process whose table is walked (`None`: the kernel's).
+    pub pid: Option<u32>,
+    /// The address.
+    pub address: u64,
+    /// The access, as the widgets name it (`user-read`).
+    pub access: &'static str,
+}
+
+/// The access as the widgets' `access` attribute names it.
+#[must_use]
+pub fn widget_access(a: crate::state::AccessChoice) -> &'static str {
+    use crate::state::AccessChoice as A;
+    match a {
+        A::UserRead => "user-read",
+        A::UserWrite => "user-write",
+        A::UserExec => "user-exec",
+        A::KernelRead => "kernel-read",
+        A::KernelWrite => "kernel-write",
+    }
+}
+
+/// Text made safe inside an HTML element (`<script type="text/plain">` ends
+/// only at `</script`, so that is all that needs care there).
+fn script_safe(text: &str) -> String {
+    text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+}
+
+/// The widget element that shows `v` the way the lab shows it now, to paste
+/// into course notes. A built-in scenario is named; any other goes inside the
+/// element as text.
+#[must_use]
+pub fn embed_snippet(kind: EmbedKind, v: &EmbedView) -> String {
+    let mut attrs = Vec::new();
+    if let Some(b) = &v.builtin {
+        attrs.push(format!("scenario=\"{b}\""));
+    }
+    attrs.push(format!("step=\"{}\"", v.step));
+    if kind == EmbedKind::Walk {
+        attrs.push(format!("pid=\"{}\"", v.pid.map_or_else(|| "kernel".to_string(), |p| p.to_string())));
+        attrs.push(format!("address=\"{:#x}\"", v.address));
+        attrs.push(format!("access=\"{}\"", v.access));
+    }
+    let el = kind.element();
+    match &v.builtin {
+        Some(_) => format!("<{el} {}></{el}>", attrs.join(" ")),
+        None => format!(
+            "<{el} {}>\n  <script type=\"text/plain\">\n{}  </script>\n</{el}>",
+            attrs.join(" "),
+            script_safe(&v.text)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod story_tests {
+    use super::*;
+    use pagelab_core::lab::scenario::{self, parse};
+    use pagelab_core::lab::{Lab, Op};
+
+    #[test]
+    fn the_exec_trace_folds_to_a_few_lines() {
+        let lab = Lab::from_scenario(&parse(scenario::STORY_X86).unwrap()).unwrap();
+        let events = &lab.steps()[1].events;
+        let tree = trace_tree(events);
+        // Top level: the scheduler's switch to pid 1, then exec.
+        assert_eq!(tree.len(), 2);
+        let TraceNode::Call { at, children, kallocs, kfrees, .. } = &tree[1] else { panic!("{tree:?}") };
+        assert_eq!(events[*at].func, "exec");
+        // exec allocates 3 user + 66 table pages and frees 1 + 66 (as its counts say).
+        assert_eq!((*kallocs, *kfrees), (69, 67));
+        // freevm's 66 kfrees of page-table pages fold into one line.
+        let freevm = children
+            .iter()
+            .find_map(|c| match c {
+                TraceNode::Call { at, children, .. } if events[*at].func == "freevm" => Some(children),
+                _ => None,
+            })
+            .unwrap();
+        let runs: Vec<&str> = freevm
+            .iter()
+            .filter_map(|c| match c {
+                TraceNode::Run { label, .. } => Some(label.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(runs, vec!["freevm: kfree 66 page-table pages"]);
+        // Every event is in the tree exactly once.
+        fn count(n: &[TraceNode]) -> usize {
+            n.iter()
+                .map(|x| match x {
+                    TraceNode::Event(_) => 1,
+                    TraceNode::Run { len, .. } => *len,
+                    TraceNode::Call { children, .. } => 1 + count(children),
+                })
+                .sum()
+        }
+        assert_eq!(count(&tree), events.len());
+    }
+
+    #[test]
+    fn ops_in_words() {
+        let ok = |v| pagelab_core::kernel::SysRet::ok(v);
+        let exec = Op::Exec { pid: 3, path: "echo".into(), argv: vec![b"echo".to_vec(), b"hi there".to_vec()] };
+        assert_eq!(describe_op(&exec, &ok(0)), "pid 3 calls exec(\"echo\", {\"echo\", \"hi there\"})");
+        assert_eq!(describe_op(&Op::Fork { pid: 1 }, &ok(2)), "pid 1 forks: the child is pid 2");
+        assert_eq!(describe_op(&Op::Read { pid: 3, va: 0x4000, len: 1 }, &ok(1)), "pid 3 loads 1 byte at 0x4000");
+    }
+
+    #[test]
+    fn keys_only_without_modifiers() {
+        assert_eq!(key_command("n", false), Some(KeyCommand::Forward));
+        assert_eq!(key_command("ArrowLeft", false), Some(KeyCommand::Back));
+        assert_eq!(key_command("n", true), None);
+        assert_eq!(key_command("x", false), None);
+    }
+
+    #[test]
+    fn embed_names_builtins_and_inlines_other_scenarios() {
+        let v = EmbedView {
+            builtin: Some("story-x86".into()),
+            text: String::new(),
+            step: 7,
+            pid: Some(3),
+            address: 0x2fcc,
+            access: "user-read",
+        };
+        assert_eq!(
+            embed_snippet(EmbedKind::Walk, &v),
+            "<pagelab-walk scenario=\"story-x86\" step=\"7\" pid=\"3\" address=\"0x2fcc\" access=\"user-read\"></pagelab-walk>"
+        );
+        let own = EmbedView { builtin: None, text: "userinit\n# </script> here\n".into(), ..v };
+        let s = embed_snippet(EmbedKind::Frames, &own);
+        assert!(s.starts_with("<pagelab-frames step=\"7\">\n  <script type=\"text/plain\">\nuserinit\n"));
+        assert!(s.contains("<\\/script> here") && s.ends_with("</script>\n</pagelab-frames>"));
+    }
+}

@@ -19,9 +19,11 @@ use std::rc::Rc;
 use pagelab_core::elf::{self, ElfClass};
 use pagelab_core::kernel::Port;
 use pagelab_core::lab::scenario::{self, print_op};
-use pagelab_core::lab::{Lab, Op, Preset, Scenario, Step};
+use pagelab_core::lab::summary::plural;
+use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, Scenario, Step};
 use pagelab_core::scheme::{Access, AccessKind, Mode, SchemeKind};
 use pagelab_core::shm::ShmMode;
+use pagelab_core::trace::{Event, Owner};
 use yew::Reducible;
 
 use crate::input;
@@ -123,27 +125,67 @@ pub struct Selection {
     pub frame: Option<u64>,
 }
 
-/// A message for the status line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
-    /// Something was refused or failed: what and why.
-    Error(String),
+/// Where a message belongs: next to the control that caused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Where {
+    /// The top of the page (a link that could not be opened).
+    Page,
+    /// The story: loading a scenario, a new lab.
+    Story,
+    /// The step bar and the timeline (back, forward, go to a step).
+    Steps,
+    /// The system-call buttons and forms of the process panel.
+    Calls,
+    /// The exec form.
+    Exec,
+    /// The upload field.
+    Upload,
+    /// The frame map's "go to the frame" form.
+    Frames,
+    /// The panel for sharing and embedding.
+    Share,
+}
+
+/// Whether a message reports a failure or what happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Something was refused or failed.
+    Error,
     /// What an operation did.
-    Info(String),
+    Info,
+}
+
+/// A message, shown next to the control it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Error or information.
+    pub kind: NoticeKind,
+    /// The text.
+    pub text: String,
+    /// Where it is shown.
+    pub at: Where,
 }
 
 impl Notice {
+    /// An error shown at `at`.
+    #[must_use]
+    pub fn error(at: Where, text: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Error, text: text.into(), at }
+    }
+    /// Information shown at `at`.
+    #[must_use]
+    pub fn info(at: Where, text: impl Into<String>) -> Notice {
+        Notice { kind: NoticeKind::Info, text: text.into(), at }
+    }
     /// The text.
     #[must_use]
     pub fn text(&self) -> &str {
-        match self {
-            Notice::Error(t) | Notice::Info(t) => t,
-        }
+        &self.text
     }
     /// True for errors.
     #[must_use]
     pub fn is_error(&self) -> bool {
-        matches!(self, Notice::Error(_))
+        self.kind == NoticeKind::Error
     }
 }
 
@@ -224,14 +266,18 @@ pub enum Action {
     SetAddress(String),
     /// Choose the access to check.
     SetAccess(AccessChoice),
+    /// Translate in the kernel's own page table (true) or the chosen process's.
+    UseKernelTable(bool),
     /// Choose a frame (None: none).
     SelectFrame(Option<u64>),
     /// Go to the frame holding a typed physical address.
     GotoFrame(String),
-    /// Show a message (an input error found by a view).
-    Fail(String),
-    /// Show an informative message.
-    Inform(String),
+    /// Show the next step with a DEFECT line (the note's shared-memory code).
+    NextDefect,
+    /// Show a message (an input error found by a view) next to a control.
+    Fail(Where, String),
+    /// Show an informative message next to a control.
+    Inform(Where, String),
     /// Hide the message.
     Dismiss,
 }
@@ -251,6 +297,19 @@ pub struct LabState {
     pub address_text: String,
     /// Why the address text does not read, if it does not.
     pub address_error: Option<String>,
+    /// True until the learner types an address: the address then follows
+    /// the step (the chosen process's stack pointer, its first instruction,
+    /// or kernel text when there is no process), so it always translates.
+    pub address_auto: bool,
+    /// True until the learner chooses an access: it follows the address
+    /// (a user read in a process, a kernel read in the kernel's table).
+    pub access_auto: bool,
+    /// The built-in scenario shown, while the timeline is still exactly it.
+    pub builtin: Option<String>,
+    /// Translate in the kernel's own page table rather than the chosen process's.
+    pub kernel_table: bool,
+    /// Steps whose trace has a DEFECT line.
+    defects: Rc<Vec<usize>>,
     /// The last message.
     pub notice: Option<Notice>,
     /// Counts every change, for views that cache their work.
@@ -272,8 +331,10 @@ impl Default for LabState {
     }
 }
 
-/// The default address shown in the translate field.
-pub const DEFAULT_ADDRESS: &str = "0x00403abc";
+/// The address the lab's own tests and the README use as an example: PDX 1,
+/// PTX 3, offset 0xabc. (A new lab shows an address that translates; see
+/// [`LabState::address_auto`].)
+pub const EXAMPLE_ADDRESS: &str = "0x00403abc";
 
 impl LabState {
     /// A new lab on `preset`, with the first process made.
@@ -283,7 +344,7 @@ impl LabState {
         let made = lab.apply(Op::Userinit).is_ok();
         let mut s = LabState::around(lab);
         s.selection.pid = made.then_some(1);
-        s.set_address_text(DEFAULT_ADDRESS.into());
+        s.follow_address();
         s
     }
 
@@ -295,7 +356,7 @@ impl LabState {
         let mut s = LabState::over(machines);
         s.selection.pid = pid;
         s.fix_pid();
-        s.set_address_text(DEFAULT_ADDRESS.into());
+        s.follow_address();
         s
     }
 
@@ -304,6 +365,7 @@ impl LabState {
     }
 
     fn over(machines: Machines) -> LabState {
+        let defects = Rc::new(defect_steps(machines.full()));
         LabState {
             view: machines.full().clone(),
             current: machines.len(),
@@ -311,6 +373,11 @@ impl LabState {
             selection: Selection::default(),
             address_text: String::new(),
             address_error: None,
+            address_auto: true,
+            access_auto: true,
+            builtin: None,
+            kernel_table: false,
+            defects,
             notice: None,
             version: 0,
             generation: 0,
@@ -353,6 +420,7 @@ impl LabState {
             counts: s.counts,
             result: s.result.clone(),
             nfree: s.nfree,
+            summary: s.summary.clone(),
         })
     }
 
@@ -393,6 +461,12 @@ impl LabState {
         self.full().scenario().clone()
     }
 
+    /// The process whose page table the translate panel walks (`None`: the kernel's).
+    #[must_use]
+    pub fn table_pid(&self) -> Option<u32> {
+        if self.kernel_table { None } else { self.selection.pid }
+    }
+
     /// The paging scheme.
     #[must_use]
     pub fn scheme(&self) -> SchemeKind {
@@ -406,16 +480,91 @@ impl LabState {
         if i == 0 { Some(full.boot_step().clone()) } else { full.steps().get(i - 1).cloned() }
     }
 
-    /// What the address bar should hold.
+    /// What the address bar should hold. An address or access that only
+    /// follows the step is left out, so the link follows it too.
     #[must_use]
     pub fn link(&self) -> LinkState {
-        LinkState { scenario: self.scenario(), step: self.current, selection: self.selection.clone() }
+        let mut selection = self.selection.clone();
+        if self.address_auto {
+            selection.address = None;
+        }
+        LinkState {
+            scenario: self.scenario(),
+            builtin: self.builtin.clone(),
+            step: self.current,
+            selection,
+            access_set: !self.access_auto,
+        }
+    }
+
+    /// The scenario's text, comments included: the lab as it is, operations
+    /// the learner ran too (for instructors to copy).
+    #[must_use]
+    pub fn scenario_text(&self) -> String {
+        scenario::print(self.full().scenario())
+    }
+
+    /// The scenario's comments.
+    #[must_use]
+    pub fn comments(&self) -> &Comments {
+        &self.full().scenario().comments
+    }
+
+    /// The words the scenario gives step `k`: its introduction at step 0,
+    /// else the comment above the operation.
+    #[must_use]
+    pub fn narrative(&self, k: usize) -> Vec<Paragraph> {
+        let c = self.comments();
+        if k == 0 { Comments::paragraphs(&c.intro) } else { Comments::paragraphs(c.of(k - 1)) }
+    }
+
+    /// The steps (from 1) whose trace has a DEFECT line.
+    #[must_use]
+    pub fn defects(&self) -> &[usize] {
+        &self.defects
+    }
+
+    /// What step `k` changed, panel by panel.
+    #[must_use]
+    pub fn changed(&self, k: usize) -> Changed {
+        if k == 0 {
+            return Changed::default();
+        }
+        match self.full().steps().get(k - 1) {
+            Some(st) => Changed::of(st, self.selection.pid),
+            None => Changed::default(),
+        }
     }
 
     /// The link's fragment (without `#`).
     #[must_use]
     pub fn fragment(&self) -> String {
         link::encode(&self.link())
+    }
+
+    /// While the address follows the step, point it at something that
+    /// translates: the chosen process's stack pointer (after exec) or its
+    /// first instruction (initcode), or with no process, kernel text.
+    fn follow_address(&mut self) {
+        let k = self.view.kernel();
+        let pid = self.selection.pid.filter(|p| !self.kernel_table && k.procs().get(*p).is_some());
+        if self.access_auto {
+            self.selection.access = if pid.is_some() { AccessChoice::UserRead } else { AccessChoice::KernelRead };
+        }
+        if !self.address_auto {
+            return;
+        }
+        let info = k.info();
+        let constant = |name: &str| info.constants.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        let va = match pid.and_then(|p| k.procs().get(p)) {
+            Some(p) => p.image.as_ref().map_or(p.regs.pc, |img| img.sp),
+            // xv6-public: KERNLINK, where the kernel's text starts; xv6-riscv: KERNBASE.
+            None => constant("KERNLINK").or_else(|| constant("KERNBASE")).unwrap_or(0),
+        };
+        let digits = if info.scheme == SchemeKind::Sv39 { 16 } else { 8 };
+        self.address_text = format!("0x{va:0digits$x}");
+        self.selection.address = Some(va);
+        self.address_error = None;
     }
 
     fn set_address_text(&mut self, text: String) {
@@ -429,21 +578,39 @@ impl LabState {
         self.address_text = text;
     }
 
-    fn error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice::Error(text.into()));
+    fn error(&mut self, at: Where, text: impl Into<String>) {
+        self.notice = Some(Notice::error(at, text));
     }
 
-    /// Show step `k`, taking (or rebuilding) its machine.
+    /// Show step `k`, taking (or rebuilding) its machine; the view follows
+    /// the step: its process is chosen, and the address follows it.
     fn goto(&mut self, k: usize) {
         let n = self.len();
         let Some(lab) = self.machines.at(k) else {
-            self.error(format!("there is no step {k}: the timeline has steps 0 to {n}"));
+            self.error(Where::Steps, format!("there is no step {k}: the timeline has steps 0 to {n}"));
             return;
         };
         self.current = k;
         self.view = lab;
-        self.notice = None;
+        if k > 0
+            && let Some(st) = self.full().steps().get(k - 1)
+        {
+            let pid = match (&st.op, &st.result.error) {
+                (Op::Userinit, None) => Some(1),
+                (Op::Fork { .. }, None) => u32::try_from(st.result.value).ok(),
+                (op, _) => op.pid(),
+            };
+            if let Some(p) = pid.filter(|p| self.view.kernel().procs().get(*p).is_some()) {
+                self.selection.pid = Some(p);
+            }
+        }
         self.fix_pid();
+        self.follow_address();
+    }
+
+    /// After the timeline changed: what is worked out once per timeline.
+    fn timeline_changed(&mut self) {
+        self.defects = Rc::new(defect_steps(self.machines.full()));
     }
 
     /// Keep the selected process if it exists here, else pick one that does.
@@ -455,24 +622,27 @@ impl LabState {
         }
     }
 
-    /// Run `op` at the step shown; later steps are dropped if it runs.
-    fn run(&mut self, op: Op) {
+    /// Run `op` at the step shown; later steps are dropped if it runs. Its
+    /// message goes next to `at`, the control that asked for it.
+    fn run(&mut self, op: Op, at: Where) {
         let n = self.len();
         let k = self.current;
         let shown = short(&print_op(&op), 120);
         match self.machines.run(k, &self.view, op.clone()) {
             Err(reject) => {
-                self.error(format!("`{shown}` was not run: {reject}. Nothing changed."));
+                self.error(at, format!("`{shown}` was not run: {reject}. Nothing changed."));
             }
             Ok((machines, step)) => {
                 self.machines = machines;
-                self.view = self.machines.full().clone();
-                self.current = self.len();
-                let dropped = if k < n { format!(" Steps {} to {n} were dropped.", k + 1) } else { String::new() };
+                self.builtin = None;
+                self.timeline_changed();
+                let end = self.len();
+                self.goto(end);
+                let dropped = dropped_text(k, n);
                 let r = &step.result;
                 match &r.error {
                     Some(e) => {
-                        self.error(format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
+                        self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
                     }
                     None => {
                         let mut text = format!("`{shown}` returned {}", r.value);
@@ -480,15 +650,9 @@ impl LabState {
                             text.push_str(&format!(" and read {}", bytes_text(&r.bytes)));
                         }
                         text.push_str(&format!(". {}.{dropped}", step.counts));
-                        self.notice = Some(Notice::Info(text));
+                        self.notice = Some(Notice::info(at, text));
                     }
                 }
-                match (&op, &r.error) {
-                    (Op::Userinit, None) => self.selection.pid = Some(1),
-                    (Op::Fork { .. }, None) => self.selection.pid = u32::try_from(r.value).ok(),
-                    _ => {}
-                }
-                self.fix_pid();
             }
         }
     }
@@ -548,7 +712,7 @@ impl LabState {
     /// Add an uploaded program, after checking it is one this machine loads.
     fn upload(&mut self, name: &str, bytes: Vec<u8>) {
         if let Err(e) = input::check_upload_size(name, bytes.len() as u64) {
-            self.error(e);
+            self.error(Where::Upload, e);
             return;
         }
         let class = match self.lab().kernel().info().port {
@@ -557,20 +721,26 @@ impl LabState {
         };
         let path = input::upload_path(name);
         match elf::summary(&bytes, class) {
-            Err(e) => self.error(format!(
-                "{} was not added: it is not a program this machine can load: {e}. Nothing changed.",
-                short(name, 60)
-            )),
+            Err(e) => self.error(
+                Where::Upload,
+                format!(
+                    "{} was not added: it is not a program this machine can load: {e}. Nothing changed.",
+                    short(name, 60)
+                ),
+            ),
             Ok(sum) => {
                 let len = bytes.len();
-                self.run(Op::File { path: path.clone(), bytes });
+                self.run(Op::File { path: path.clone(), bytes }, Where::Upload);
                 if !self.notice.as_ref().is_some_and(Notice::is_error) {
-                    self.notice = Some(Notice::Info(format!(
-                        "{path} added ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
-                        elf::machine_name(sum.header.machine),
-                        sum.header.entry,
-                        sum.phdrs.len()
-                    )));
+                    self.notice = Some(Notice::info(
+                        Where::Upload,
+                        format!(
+                            "{path} added ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
+                            elf::machine_name(sum.header.machine),
+                            sum.header.entry,
+                            sum.phdrs.len()
+                        ),
+                    ));
                 }
             }
         }
@@ -584,20 +754,39 @@ impl LabState {
     pub fn reduce_with(&self, action: Action) -> LabState {
         let mut s = self.clone();
         s.version = self.version.wrapping_add(1);
+        // An error lasts until the next action: it goes when something succeeds.
+        // What an operation did stays until the step changes or another message comes.
+        let before = s.notice.take();
+        let keeps_info = !matches!(
+            action,
+            Action::Goto(_)
+                | Action::Back
+                | Action::Forward
+                | Action::NextDefect
+                | Action::NewLab(_)
+                | Action::LoadBuiltin(_)
+                | Action::OpenLink(_)
+                | Action::Dismiss
+        );
         match action {
-            Action::Call(call) => match s.op_of(call) {
-                Ok(op) => s.run(op),
-                Err(e) => s.error(e),
-            },
-            Action::Run(op) => s.run(op),
+            Action::Call(call) => {
+                let at = if matches!(call, Call::Exec { .. }) { Where::Exec } else { Where::Calls };
+                match s.op_of(call) {
+                    Ok(op) => s.run(op, at),
+                    Err(e) => s.error(at, e),
+                }
+            }
+            Action::Run(op) => s.run(op, Where::Calls),
             Action::Upload { name, bytes } => s.upload(&name, bytes),
             Action::NewLab(p) => {
                 let (v, g) = (s.version, s.generation);
                 s = LabState::new(p);
                 s.version = v;
                 s.generation = g + 1;
-                s.notice =
-                    Some(Notice::Info(format!("A new lab: {}. The first process (pid 1) is made.", p.describe())));
+                s.notice = Some(Notice::info(
+                    Where::Story,
+                    format!("A new lab: {}. The first process (pid 1) is made.", p.describe()),
+                ));
             }
             Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
                 Some(Ok(sc)) => match Machines::replay(&sc) {
@@ -606,15 +795,21 @@ impl LabState {
                         s = LabState::embedded(machines);
                         s.version = v;
                         s.generation = g + 1;
-                        s.notice = Some(Notice::Info(format!(
-                            "Loaded the built-in scenario {name}: {} steps. Step back and forward through it below.",
-                            sc.ops.len()
-                        )));
+                        s.builtin = Some(name.clone());
+                        // A story starts at its beginning.
+                        s.goto(0);
+                        s.notice = Some(Notice::info(
+                            Where::Story,
+                            format!(
+                                "Loaded the built-in scenario {name}: {}. Step through it with Forward (or the n key).",
+                                plural(sc.ops.len() as u64, "step", "steps")
+                            ),
+                        ));
                     }
-                    Err(e) => s.error(format!("the built-in scenario {name} does not replay: {e}")),
+                    Err(e) => s.error(Where::Page, format!("the built-in scenario {name} does not replay: {e}")),
                 },
-                Some(Err(e)) => s.error(format!("the built-in scenario {name} does not read: {e}")),
-                None => s.error(format!("there is no built-in scenario called {}", short(&name, 40))),
+                Some(Err(e)) => s.error(Where::Page, format!("the built-in scenario {name} does not read: {e}")),
+                None => s.error(Where::Page, format!("there is no built-in scenario called {}", short(&name, 40))),
             },
             Action::OpenLink(fragment) => {
                 let v = s.version;
@@ -622,11 +817,23 @@ impl LabState {
                     Ok(Some((ls, machines))) => {
                         s = LabState::over(machines);
                         s.version = v;
+                        s.builtin = ls.builtin;
+                        s.selection.pid = ls.selection.pid;
+                        s.selection.frame = ls.selection.frame;
+                        if ls.access_set {
+                            s.access_auto = false;
+                            s.selection.access = ls.selection.access;
+                        }
+                        if let Some(a) = ls.selection.address {
+                            s.address_auto = false;
+                            s.set_address_text(format!("{a:#x}"));
+                        }
                         s.goto(ls.step);
-                        let addr = ls.selection.address.map(|a| format!("{a:#x}"));
-                        s.selection = ls.selection;
-                        s.set_address_text(addr.unwrap_or_else(|| DEFAULT_ADDRESS.into()));
-                        s.fix_pid();
+                        // A pid the link names wins over the step's own.
+                        if let Some(p) = ls.selection.pid.filter(|p| s.view.kernel().procs().get(*p).is_some()) {
+                            s.selection.pid = Some(p);
+                            s.follow_address();
+                        }
                     }
                     Ok(None) => {
                         s = LabState::new(Preset::Xv6Public);
@@ -635,51 +842,165 @@ impl LabState {
                     Err(e) => {
                         s = LabState::new(Preset::Xv6Public);
                         s.version = v;
-                        s.error(format!("This link could not be opened: {e}. Here is a clean lab instead."));
+                        s.error(
+                            Where::Page,
+                            format!("This link could not be opened: {e}. Here is a clean lab instead."),
+                        );
                     }
                 }
             }
             Action::Goto(k) => s.goto(k),
             Action::Back => {
                 if s.current == 0 {
-                    s.error("this is step 0, the machine just booted: there is nothing before it");
+                    s.error(Where::Steps, "this is step 0, the machine just booted: there is nothing before it");
                 } else {
                     s.goto(s.current - 1);
                 }
             }
             Action::Forward => {
                 if s.current >= s.len() {
-                    s.error("this is the last step: run an operation to add one");
+                    s.error(Where::Steps, "this is the last step: run an operation to add one");
                 } else {
                     s.goto(s.current + 1);
+                }
+            }
+            Action::NextDefect => {
+                let cur = s.current;
+                match (s.defects.iter().copied().find(|&d| d > cur), s.defects.first().copied()) {
+                    (Some(d), _) => s.goto(d),
+                    (None, Some(first)) => {
+                        s.goto(first);
+                        s.notice = Some(Notice::info(
+                            Where::Steps,
+                            format!("There is no DEFECT line after step {cur}: back to the first one, step {first}."),
+                        ));
+                    }
+                    (None, None) => s.error(
+                        Where::Steps,
+                        "this scenario has no DEFECT line: only the note's shared-memory code (shm note) makes them",
+                    ),
                 }
             }
             Action::SelectPid(pid) => {
                 if s.lab().kernel().procs().get(pid).is_some() {
                     s.selection.pid = Some(pid);
+                    s.kernel_table = false;
+                    s.follow_address();
                 } else {
-                    s.error(format!("there is no process with pid {pid} at this step"));
+                    s.error(Where::Calls, format!("there is no process with pid {pid} at this step"));
                 }
             }
-            Action::SetAddress(text) => s.set_address_text(text),
-            Action::SetAccess(a) => s.selection.access = a,
+            Action::SetAddress(text) => {
+                s.address_auto = false;
+                s.set_address_text(text);
+            }
+            Action::SetAccess(a) => {
+                s.access_auto = false;
+                s.selection.access = a;
+            }
+            Action::UseKernelTable(k) => {
+                s.kernel_table = k;
+                s.follow_address();
+            }
             Action::SelectFrame(f) => s.selection.frame = f,
             Action::GotoFrame(text) => {
                 let info = s.lab().kernel().info().clone();
                 match input::parse_address(&text, SchemeKind::Sv39) {
-                    Err(e) => s.error(format!("frame address: {e}")),
-                    Ok(pa) if pa < info.ram_base || pa >= info.phystop => s.error(format!(
-                        "{pa:#x} is not in RAM: physical memory here goes from {:#x} to {:#x} (PHYSTOP)",
-                        info.ram_base, info.phystop
-                    )),
+                    Err(e) => s.error(Where::Frames, format!("frame address: {e}")),
+                    Ok(pa) if pa < info.ram_base || pa >= info.phystop => s.error(
+                        Where::Frames,
+                        format!(
+                            "{pa:#x} is not in RAM: physical memory here goes from {:#x} to {:#x} (PHYSTOP)",
+                            info.ram_base, info.phystop
+                        ),
+                    ),
                     Ok(pa) => s.selection.frame = Some(pa & !0xfff),
                 }
             }
-            Action::Fail(e) => s.error(e),
-            Action::Inform(t) => s.notice = Some(Notice::Info(t)),
-            Action::Dismiss => s.notice = None,
+            Action::Fail(at, e) => s.error(at, e),
+            Action::Inform(at, t) => s.notice = Some(Notice::info(at, t)),
+            Action::Dismiss => {}
+        }
+        if s.notice.is_none()
+            && keeps_info
+            && let Some(n) = before.filter(|n| !n.is_error())
+        {
+            s.notice = Some(n);
         }
         s
+    }
+}
+
+/// "" when no step was dropped, else " Step 4 was dropped." or " Steps 4 to 9 were dropped."
+#[must_use]
+pub fn dropped_text(k: usize, n: usize) -> String {
+    match n.saturating_sub(k) {
+        0 => String::new(),
+        1 => format!(" Step {n} was dropped."),
+        _ => format!(" Steps {} to {n} were dropped.", k + 1),
+    }
+}
+
+/// The steps (from 1) of `lab` whose trace has a DEFECT line.
+fn defect_steps(lab: &Lab) -> Vec<usize> {
+    lab.steps()
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.events.iter().any(|e| matches!(e.event, Event::Defect { .. })))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// What one step changed, panel by panel, so the page can mark those panels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    /// The process table (a process made, changed size, exited, freed).
+    pub procs: bool,
+    /// The chosen process's page table.
+    pub space: bool,
+    /// Physical memory (frames allocated or freed).
+    pub memory: bool,
+    /// The shared pages (opened, closed, shared by fork, freed).
+    pub shm: bool,
+}
+
+impl Changed {
+    /// What step `st` changed, with `pid` the chosen process.
+    #[must_use]
+    pub fn of(st: &Step, pid: Option<u32>) -> Changed {
+        let killed = matches!(st.result.error, Some(pagelab_core::kernel::SysError::Access(_)));
+        let procs = killed
+            || matches!(
+                st.op,
+                Op::Userinit
+                    | Op::Fork { .. }
+                    | Op::Exec { .. }
+                    | Op::Sbrk { .. }
+                    | Op::Exit { .. }
+                    | Op::Wait { .. }
+                    | Op::Kill { .. }
+                    | Op::OpenShm { .. }
+                    | Op::CloseShm { .. }
+            );
+        let space = st.summary.mappings.iter().any(|m| {
+            m.pid.is_some()
+                && m.pid == pid
+                && (!m.added.is_empty() || !m.removed.is_empty() || !m.changed.is_empty() || m.tables_freed > 0)
+        });
+        let memory = st.counts.allocated() + st.counts.freed() > 0;
+        let shm = matches!(st.op, Op::OpenShm { .. } | Op::CloseShm { .. })
+            || st.events.iter().any(|e| match &e.event {
+                Event::Kalloc { owner, .. } | Event::Kfree { owner, .. } => matches!(owner, Owner::Shared { .. }),
+                Event::Note { text } => text.contains("shared page"),
+                _ => false,
+            });
+        Changed { procs, space, memory, shm }
+    }
+
+    /// True if the step changed any panel.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.procs || self.space || self.memory || self.shm
     }
 }
 

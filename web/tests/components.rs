@@ -3,7 +3,9 @@
 //! would (type, click), let Yew render, and read the DOM.
 #![cfg(target_arch = "wasm32")]
 
-use pagelab_web::components::{AddressSpace, LabProvider, Memory, NoticeBar, Processes, Timeline, Translate};
+use pagelab_web::components::{
+    AddressSpace, LabProvider, Memory, NoticeBar, Processes, StepBar, Story, Timeline, Translate,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, EventInit, HtmlElement, HtmlInputElement};
@@ -20,7 +22,9 @@ struct HarnessProps {
 fn Harness(props: &HarnessProps) -> Html {
     html! {
         <LabProvider fragment={Some(props.fragment.clone())}>
+            <StepBar />
             <NoticeBar />
+            <Story />
             <Processes />
             <Translate />
             <AddressSpace />
@@ -84,8 +88,13 @@ const TINY_PREFIX: &str = "preset xv6-public-tiny\nuserinit\nexecv 1 /init init\
 #[wasm_bindgen_test]
 async fn the_address_splits_as_it_is_typed() {
     let root = mount("").await;
-    // The default lab: xv6-public, pid 1 made, 0x00403abc in the field.
+    // The default lab: xv6-public, pid 1 made; the field shows initcode's first
+    // instruction, 0x00000000, which translates (userinit maps page 0).
     assert_eq!(text(&root, "#step-pos"), "Step 1 of 1");
+    assert_eq!(find(&root, "#address").dyn_into::<web_sys::HtmlInputElement>().expect("input").value(), "0x00000000");
+    assert!(root.query_selector("#pa").expect("query").is_some());
+    // 0x00403abc: PDX 1, PTX 3, offset 0xabc.
+    type_into(&root, "#address", "0x00403abc").await;
     assert_eq!(text(&root, "[data-field=\"PDX\"] .fhex"), "0x1");
     assert_eq!(text(&root, "[data-field=\"PTX\"] .fhex"), "0x3");
     assert_eq!(text(&root, "[data-field=\"offset\"] .fhex"), "0xabc");
@@ -168,6 +177,31 @@ async fn kernel_addresses_show_v2p() {
     // The kernel maps KERNBASE + pa to pa: V2P(0x80100000) = 0x100000.
     assert_eq!(text(&root, "#pa"), "0x00100000");
     assert!(text(&root, "#p2v").contains("V2P(0x80100000) = va − KERNBASE = 0x00100000"));
+    // PTE_ADDR between the directory entry and the page table, and for the frame.
+    let lines = text(&root, "#walk");
+    assert!(lines.contains("PTE_ADDR(pde) = pde & ~0xFFF ="), "{lines}");
+    assert!(lines.contains("PTE_ADDR(pte) = pte & ~0xFFF = 0x00100000 → the frame"), "{lines}");
+    // Device space is mapped one to one: no V2P there.
+    type_into(&root, "#address", "0xfe000000").await;
+    assert_eq!(text(&root, "#pa"), "0xfe000000");
+    assert!(root.query_selector("#p2v").expect("query").is_none());
+    assert!(text(&root, "#place").contains("mapped one to one"));
+}
+
+#[wasm_bindgen_test]
+async fn a_story_opens_at_step_0_and_tells_each_step() {
+    let root = mount("#b=story-x86").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 0 of 9");
+    assert!(text(&root, "#narrative").starts_with("The notes' story on xv6-public"));
+    click(&root, "#forward").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 1 of 9");
+    assert!(text(&root, "#narrative").contains("userinit makes the first process"));
+    assert!(text(&root, ".notes-say").contains("PAGE ALLOCATED HERE = 1"));
+    // What happened, by function: allocproc's kernel stack, setupkvm's 65 tables, inituvm's page.
+    let what = text(&root, "#what-happened");
+    assert!(what.contains("setupkvm: allocated 65 page-table pages"), "{what}");
+    // The panels the step changed say so.
+    assert!(text(&root, "#procs-h").contains("changed in step 1"));
 }
 
 #[wasm_bindgen_test]

@@ -3,11 +3,12 @@
 //! code under test.
 #![cfg(not(target_arch = "wasm32"))]
 
+use pagelab_core::lab::ParagraphKind;
 use pagelab_core::lab::view::{FrameState, frames, mappers, stack_words};
 use pagelab_core::lab::{Op, Preset};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Owner;
-use pagelab_web::state::{AccessChoice, Action, Call, LabState, Notice};
+use pagelab_web::state::{AccessChoice, Action, Call, EXAMPLE_ADDRESS, LabState, Where, dropped_text};
 
 fn act(s: LabState, a: Action) -> LabState {
     s.reduce_with(a)
@@ -23,9 +24,20 @@ fn exec(s: LabState, path: &str, args: &str) -> LabState {
 
 fn error_of(s: &LabState) -> String {
     match &s.notice {
-        Some(Notice::Error(e)) => e.clone(),
+        Some(n) if n.is_error() => n.text.clone(),
         other => panic!("expected an error, got {other:?}"),
     }
+}
+
+fn info_of(s: &LabState) -> String {
+    match &s.notice {
+        Some(n) if !n.is_error() => n.text.clone(),
+        other => panic!("expected information, got {other:?}"),
+    }
+}
+
+fn is_info(s: &LabState) -> bool {
+    s.notice.as_ref().is_some_and(|n| !n.is_error())
 }
 
 /// The notes' story up to the shell's child, pid 3, on `preset`, made
@@ -43,13 +55,22 @@ fn story_prefix(preset: Preset) -> LabState {
 }
 
 #[test]
-fn opens_on_xv6_public_with_pid_1_and_the_example_address() {
+fn opens_on_xv6_public_with_pid_1_and_an_address_that_translates() {
     let s = LabState::default();
     assert_eq!(s.scenario().preset, Preset::Xv6Public);
     assert_eq!((s.len(), s.current()), (1, 1));
     assert_eq!(s.selection.pid, Some(1));
-    assert_eq!(s.selection.address, Some(0x0040_3abc));
-    // 0x00403abc = 0000 0000 01|00 0000 0011|1010 1011 1100: PDX 1, PTX 3, offset 0xabc.
+    // userinit sets tf->eip = 0: the address shown is initcode's first instruction,
+    // in the one user page userinit mapped, so a user read of it translates.
+    assert!(s.address_auto);
+    assert_eq!((s.selection.address, s.address_text.as_str()), (Some(0), "0x00000000"));
+    assert_eq!(s.selection.access, AccessChoice::UserRead);
+    let t = s.lab().kernel().translate(Some(1), 0, AccessChoice::UserRead.access()).unwrap();
+    assert!(t.outcome.is_ok());
+    // The example address of the README: 0000 0000 01|00 0000 0011|1010 1011 1100:
+    // PDX 1, PTX 3, offset 0xabc.
+    let s = act(s, Action::SetAddress(EXAMPLE_ADDRESS.into()));
+    assert!(!s.address_auto);
     let d = SchemeKind::X86.decompose(s.selection.address.unwrap()).unwrap();
     assert_eq!((d.index(1), d.index(0), d.offset()), (Some(1), Some(3), 0xabc));
     // xv6-public: 224 MB = 57,344 frames.
@@ -60,7 +81,11 @@ fn opens_on_xv6_public_with_pid_1_and_the_example_address() {
 fn echo_hello_world_builds_the_stack_of_the_notes() {
     let s = story_prefix(Preset::Xv6PublicTiny);
     let s = exec(s, "echo", "hello world");
-    assert!(matches!(s.notice, Some(Notice::Info(_))), "{:?}", s.notice);
+    assert!(is_info(&s), "{:?}", s.notice);
+    // Its message is next to the exec form.
+    assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Exec));
+    // The address follows the step: echo's sp, 0x2fcc (see below).
+    assert_eq!(s.selection.address, Some(0x2fcc));
     // Worked out in core/tests/exec.rs from xv6's exec: strings from the top of
     // the stack page 0x3000 down, each aligned to 4; then ustack.
     let le = |b: &[u8; 4]| u64::from(u32::from_le_bytes(*b));
@@ -86,7 +111,10 @@ fn echo_hello_world_builds_the_stack_of_the_notes() {
 #[test]
 fn stepping_back_and_forward_rebuilds_each_step() {
     let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
-    assert_eq!((s.len(), s.current()), (9, 9));
+    // A story opens at its beginning: the machine just booted, no process.
+    assert_eq!((s.len(), s.current()), (9, 0));
+    assert_eq!(s.lab().kernel().procs().live().count(), 0);
+    let s = act(s, Action::Goto(9));
     // After the story, only pids 1 and 2 are left (wait 2 reaped pid 3).
     assert!(s.lab().kernel().procs().get(3).is_none());
     let s = act(s, Action::Goto(7)); // after `exec 3 echo hello world`
@@ -115,10 +143,7 @@ fn an_operation_at_an_earlier_step_drops_the_later_ones() {
     let s = act(s, Action::SelectPid(1));
     let s = call(s, Call::Fork);
     assert_eq!((s.len(), s.current()), (4, 4));
-    match &s.notice {
-        Some(Notice::Info(t)) => assert!(t.contains("Steps 4 to 9 were dropped"), "{t}"),
-        other => panic!("{other:?}"),
-    }
+    assert!(info_of(&s).contains("Steps 4 to 9 were dropped"), "{}", info_of(&s));
     // The new child is pid 3 again: xv6 hands out pids in order.
     assert_eq!(s.selection.pid, Some(3));
     // A refused operation at an earlier step drops nothing.
@@ -157,10 +182,7 @@ fn shared_memory_is_one_frame_in_two_processes() {
     let s = story_prefix(Preset::Xv6PublicTiny);
     let s = call(s, Call::OpenShm("25".into()));
     // sh's image is 4 pages: openshmem maps page 25 at PGROUNDUP(sz) = 0x4000.
-    match &s.notice {
-        Some(Notice::Info(t)) => assert!(t.contains("returned 16384"), "{t}"),
-        other => panic!("{other:?}"),
-    }
+    assert!(info_of(&s).contains("returned 16384"));
     let s = act(s, Action::SelectPid(2));
     let s = call(s, Call::OpenShm("25".into()));
     let k = s.lab().kernel();
@@ -173,10 +195,7 @@ fn shared_memory_is_one_frame_in_two_processes() {
     let s = call(s, Call::Write { va: "0x4000".into(), bytes: "42".into() });
     let s = act(s, Action::SelectPid(3));
     let s = call(s, Call::Read { va: "4000".into(), len: "1".into() });
-    match &s.notice {
-        Some(Notice::Info(t)) => assert!(t.contains("the byte 42"), "{t}"),
-        other => panic!("{other:?}"),
-    }
+    assert!(info_of(&s).contains("the byte 42"));
 }
 
 /// Twenty-odd kinds of bad input: each gives a clear message, and the lab
@@ -241,7 +260,7 @@ fn bad_inputs_give_messages_and_keep_the_state() {
         }
         // And the lab still works.
         let s = call(s, Call::Sbrk("4096".into()));
-        assert!(matches!(s.notice, Some(Notice::Info(_))), "{what}: after it, {:?}", s.notice);
+        assert!(is_info(&s), "{what}: after it, {:?}", s.notice);
     }
 }
 
@@ -262,7 +281,7 @@ fn faults_kill_the_process_and_say_so() {
 #[test]
 fn a_link_restores_the_lab_exactly() {
     let s = act(LabState::default(), Action::LoadBuiltin("shm-test".into()));
-    let s = act(s, Action::Goto(12));
+    let s = act(s, Action::Goto(21));
     let s = act(s, Action::SelectPid(4));
     let s = act(s, Action::SetAddress("0x4000".into()));
     let s = act(s, Action::SetAccess(AccessChoice::UserWrite));
@@ -271,12 +290,20 @@ fn a_link_restores_the_lab_exactly() {
     let t = act(LabState::new(Preset::Xv6RiscvTiny), Action::OpenLink(format!("#{f}")));
     assert_eq!(t.notice, None);
     assert_eq!(t.scenario(), s.scenario());
-    assert_eq!((t.current(), t.len()), (12, s.len()));
+    assert_eq!((t.current(), t.len()), (21, s.len()));
     assert_eq!(t.selection, s.selection);
     assert_eq!(t.fragment(), f);
-    // The story's link is short.
+    // A built-in is named, not spelt out, and an address that only follows
+    // the step stays out of the link.
     let story = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
-    assert!(story.fragment().len() < 250, "{}", story.fragment().len());
+    let story = act(story, Action::Goto(7));
+    assert_eq!(story.fragment(), "b=story-x86&step=7&pid=3");
+    // A lab changed by the learner is spelt out, comments and all.
+    let changed = call(story, Call::Fork);
+    assert!(changed.fragment().starts_with("lab="));
+    let back = act(LabState::default(), Action::OpenLink(changed.fragment()));
+    assert_eq!(back.scenario(), changed.scenario());
+    assert!(back.scenario_text().contains("# The child runs exec(\"echo\", argv)"));
 }
 
 #[test]
@@ -297,7 +324,8 @@ fn switching_machine_switches_the_vocabulary() {
     // A 64-bit address is fine on Sv39 but wider than x86's 32 bits.
     let s = act(s, Action::SetAddress("0x1_0000_0000".into()));
     assert!(s.address_error.is_none());
-    let s = act(LabState::default(), Action::SetAddress("0x1_0000_0000".into()));
+    let s = act(LabState::default(), Action::SetAddress("0x00403abc".into()));
+    let s = act(s, Action::SetAddress("0x1_0000_0000".into()));
     assert!(s.address_error.as_deref().unwrap_or("").contains("wider than 32 bits"));
     // The last good address stays selected.
     assert_eq!(s.selection.address, Some(0x0040_3abc));
@@ -327,23 +355,110 @@ fn the_reducer_is_pure_an_old_state_still_shows_what_it_showed() {
 #[test]
 fn stepping_back_uses_kept_machines_and_keeps_at_most_sixteen() {
     let s = act(LabState::default(), Action::LoadBuiltin("shm-test".into()));
-    assert_eq!(s.len(), 79);
-    // Loading keeps a machine every 5 steps (79 steps, at most 16 copies).
-    assert_eq!(s.cached_steps(), (0..79).step_by(5).collect::<Vec<_>>());
-    let mut s = s;
-    for k in (0..79).rev() {
+    // 5 steps to pid 3, openshmem + store + printf, 10 forks, 6 steps per child, 10 waits, read, close.
+    assert_eq!(s.len(), 90);
+    // Loading keeps a machine every 6 steps (90 steps, at most 16 copies).
+    assert_eq!(s.cached_steps(), (0..90).step_by(6).collect::<Vec<_>>());
+    let mut s = act(s, Action::Goto(90));
+    for k in (0..90).rev() {
         s = act(s, Action::Back);
         assert_eq!(s.current(), k);
         assert!(s.cached_steps().len() <= 16, "{:?}", s.cached_steps());
     }
-    // Step 78 is the parent's read: the tenth child stored 10 + 10 = 20.
-    let s = act(s, Action::Goto(78));
-    let last = s.step(79).unwrap();
+    // Step 89 is the parent's read: the tenth child stored 10 + 10 = 20.
+    let s = act(s, Action::Goto(89));
+    let last = s.step(90).unwrap();
     assert_eq!(last.result.value, 0);
-    let read = s.step(78).unwrap();
+    let read = s.step(89).unwrap();
     assert_eq!(read.result.bytes, vec![20]);
-    // Step 12 (child 0 stored 11) is the same machine as a replay from boot.
-    let s = act(s, Action::Goto(12));
-    let fresh = s.full().prefix(12);
+    // Step 21 (child 0 stored 11) is the same machine as a replay from boot.
+    let s = act(s, Action::Goto(21));
+    let fresh = s.full().prefix(21);
     assert_eq!(frames(s.lab().kernel()), frames(fresh.kernel()));
+}
+
+#[test]
+fn the_story_is_told_step_by_step() {
+    let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
+    assert_eq!(s.current(), 0);
+    // Step 0: the story's introduction; no process, so the kernel's table and a
+    // kernel read of KERNLINK (0x80100000), where the kernel's text starts.
+    assert!(s.narrative(0)[0].text.starts_with("The notes' story on xv6-public"));
+    assert_eq!((s.selection.pid, s.selection.address), (None, Some(0x8010_0000)));
+    assert_eq!(s.selection.access, AccessChoice::KernelRead);
+    let says = |s: &LabState, k: usize| s.narrative(k).iter().any(|p| p.kind == ParagraphKind::NotesSay);
+    // Where the notes count differently: userinit, both execs, both forks, exec of
+    // echo, exit. Where they agree (the 8 heap pages of sbrk), and at wait, which
+    // they never mention, the narrative says so in plain text.
+    let differ: Vec<usize> = (1..=9).filter(|&k| says(&s, k)).collect();
+    assert_eq!(differ, vec![1, 2, 3, 4, 5, 7, 8, 9]);
+    // Forward follows the step: the process it is about is chosen, the
+    // address follows it.
+    let mut s = s;
+    for _ in 0..7 {
+        s = act(s, Action::Forward);
+    }
+    assert_eq!(s.current(), 7);
+    assert_eq!(s.selection.pid, Some(3));
+    assert_eq!((s.selection.address, s.selection.access), (Some(0x2fcc), AccessChoice::UserRead));
+    // fork (step 3) chooses the child.
+    let s3 = act(s.clone(), Action::Goto(3));
+    assert_eq!(s3.selection.pid, Some(2));
+    // What step 6 (sbrk) changed: the processes (sz), pid 3's table, memory.
+    let c = s.changed(6);
+    assert!(c.procs && c.space && c.memory && !c.shm, "{c:?}");
+    // exit (step 8) frees nothing: only the process table changes.
+    let c = s.changed(8);
+    assert!(c.procs && !c.memory, "{c:?}");
+}
+
+#[test]
+fn next_defect_goes_through_the_notes_code() {
+    let s = act(LabState::default(), Action::LoadBuiltin("shm-test-note".into()));
+    // The note's fork copies the shared page (steps 9 to 18, one per child); its
+    // closeshmem clears the entry without a flush (each child's 5th step,
+    // 18 + 6i + 5, and the parent's, step 90).
+    let mut want: Vec<usize> = (9..=18).collect();
+    want.extend((0..10).map(|i| 18 + 6 * i + 5));
+    want.push(90);
+    assert_eq!(s.defects(), want.as_slice());
+    let s = act(s, Action::NextDefect);
+    assert_eq!(s.current(), 9);
+    let s = act(s, Action::Goto(90));
+    let s = act(s, Action::NextDefect);
+    assert_eq!(s.current(), 9);
+    assert!(info_of(&s).contains("back to the first one"));
+    // pagelab's own shared memory has no DEFECT line.
+    let s = act(s, Action::LoadBuiltin("shm-test".into()));
+    assert!(s.defects().is_empty());
+    let s = act(s, Action::NextDefect);
+    assert!(error_of(&s).contains("no DEFECT line"));
+}
+
+#[test]
+fn errors_sit_next_to_their_control_and_go_after_a_success() {
+    let s = LabState::default();
+    let s = act(s, Action::GotoFrame("0xfffffff0000".into()));
+    assert_eq!(s.notice.as_ref().map(|n| (n.at, n.is_error())), Some((Where::Frames, true)));
+    // The next thing that works clears it.
+    let s = act(s, Action::GotoFrame("0x1000".into()));
+    assert_eq!(s.notice, None);
+    assert_eq!(s.selection.frame, Some(0x1000));
+    let s = act(s, Action::Forward);
+    assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Steps));
+    let s = act(s, Action::SetAddress("0x10".into()));
+    assert_eq!(s.notice, None);
+    let s = call(s, Call::Sbrk("x".into()));
+    assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Calls));
+    let s = call(s, Call::Exec { path: "".into(), args: "".into() });
+    assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Exec));
+    // What an operation did stays while the learner looks around at that step.
+    let s = call(s, Call::Fork);
+    assert!(is_info(&s));
+    let s = act(s, Action::SetAddress("0x20".into()));
+    assert!(is_info(&s));
+    // Plural words: one step or several.
+    assert_eq!(dropped_text(8, 9), " Step 9 was dropped.");
+    assert_eq!(dropped_text(3, 9), " Steps 4 to 9 were dropped.");
+    assert_eq!(dropped_text(9, 9), "");
 }

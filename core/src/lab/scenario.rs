@@ -849,7 +849,10 @@ pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
         }
         Event::CopyPage { from, to, va } => format!("copy page va {va:#x}: {from:#x} -> {to:#x}"),
         Event::Load { va, pa, file_off, len } => {
-            format!("load {len} bytes from file offset {file_off:#x} to va {va:#x} (pa {pa:#x})")
+            format!(
+                "load {} from file offset {file_off:#x} to va {va:#x} (pa {pa:#x})",
+                super::summary::plural(*len, "byte", "bytes")
+            )
         }
         Event::Copyout { va, bytes } => format!("copyout {va:#x}: {}", bytes_text(bytes)),
         Event::Copyin { va, bytes } => format!("copyin {va:#x}: {}", bytes_text(bytes)),

@@ -1,6 +1,9 @@
 use yew::prelude::*;
 
-use super::{AddressSpace, Header, LabContext, Memory, NoticeBar, Processes, Timeline, Translate};
+use super::{
+    AddressSpace, Header, LabContext, Memory, NoticeBar, Processes, Share, SharedMemory, StepBar, Story, Timeline,
+    Translate,
+};
 use crate::hooks::{initial_fragment, use_url_sync};
 use crate::state::{Action, LabState};
 
@@ -48,13 +51,17 @@ fn Page() -> Html {
         <>
             <a class="skip" href="#main">{ "Skip to the lab" }</a>
             <Header />
+            <StepBar />
             <NoticeBar />
             <main id="main" class="grid">
+                <Story />
                 <Processes />
                 <Translate />
                 <AddressSpace />
+                <SharedMemory />
                 <Memory />
                 <Timeline />
+                <Share />
             </main>
             <footer class="foot">
                 { "pagelab: xv6-public (x86) and xv6-riscv memory management, simulated by pagelab-core. " }

@@ -1,9 +1,8 @@
 use pagelab_core::lab::Preset;
 use pagelab_core::lab::scenario;
-use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::hooks::{use_fragment, use_lab};
+use crate::hooks::use_lab;
 use crate::state::Action;
 
 /// A sentence for each built-in scenario's button.
@@ -17,50 +16,21 @@ fn builtin_words(name: &str) -> &'static str {
     }
 }
 
-/// The title, the machine menu, the built-in scenarios and the link.
+/// A machine's name on its button.
+fn machine_label(p: Preset) -> &'static str {
+    match p {
+        Preset::Xv6Public => "xv6-public (x86)",
+        Preset::Xv6PublicTiny => "xv6-public, 2 MB",
+        Preset::Xv6Riscv => "xv6-riscv (Sv39)",
+        Preset::Xv6RiscvTiny => "xv6-riscv, 2 MB",
+    }
+}
+
+/// The title, the machines and the built-in scenarios.
 #[component]
 pub fn Header() -> Html {
     let lab = use_lab();
-    let fragment = use_fragment(&lab);
     let preset = lab.full().scenario().preset;
-    let chosen = use_state(|| preset);
-    {
-        // Follow the lab's preset when it changes (a scenario or link loaded).
-        let chosen = chosen.clone();
-        use_effect_with(preset, move |p| chosen.set(*p));
-    }
-    let on_pick = {
-        let chosen = chosen.clone();
-        Callback::from(move |e: Event| {
-            let sel: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(p) = Preset::from_name(&sel.value()) {
-                chosen.set(p);
-            }
-        })
-    };
-    let on_new = {
-        let lab = lab.clone();
-        let chosen = chosen.clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            lab.dispatch(Action::NewLab(*chosen));
-        })
-    };
-    let on_copy = {
-        let lab = lab.clone();
-        let link_len = fragment.len();
-        Callback::from(move |_| {
-            #[cfg(target_arch = "wasm32")]
-            if let Some(w) = web_sys::window() {
-                let href = w.location().href().unwrap_or_default();
-                let _ = w.navigator().clipboard().write_text(&href);
-            }
-            lab.dispatch(Action::Inform(format!(
-                "The link is copied ({} characters). Opening it restores this lab exactly: the machine, every step, the step shown and the selection.",
-                link_len + 1
-            )));
-        })
-    };
     let info = lab.lab().kernel().info().clone();
     let riscv = matches!(info.scheme, pagelab_core::scheme::SchemeKind::Sv39);
     html! {
@@ -69,29 +39,41 @@ pub fn Header() -> Html {
                 <h1>{ "pagelab" }</h1>
                 <p class="sub">{ "Watch xv6 manage memory: page tables, kalloc, exec, fork, sbrk, shared memory." }</p>
             </div>
-            <form class="machine" onsubmit={on_new} aria-label="Machine">
-                <label for="preset">{ "Machine" }</label>
-                <select id="preset" onchange={on_pick}>
-                    for p in Preset::ALL {
-                        <option value={p.name()} selected={p == *chosen}>{ p.describe() }</option>
-                    }
-                </select>
-                <button type="submit" id="new-lab">{ "Start a new lab" }</button>
-                <span class="vocab" id="vocab">
-                    if riscv {
-                        { "Vocabulary: satp, L2 | L1 | L0 | offset, PTE_V, PTE_R/W/X/U" }
-                    } else {
-                        { "Vocabulary: cr3, PDX | PTX | offset, PTE_P, PTE_W, PTE_U" }
-                    }
-                </span>
-            </form>
+            <div class="machine" role="group" aria-labelledby="machine-lbl" aria-describedby="machine-help">
+                <span class="lbl" id="machine-lbl">{ "Machine:" }</span>
+                for p in Preset::ALL {
+                    <button
+                        class="mbtn"
+                        id={format!("machine-{}", p.name())}
+                        aria-pressed={if p == preset { "true" } else { "false" }}
+                        title={p.describe()}
+                        onclick={
+                            let lab = lab.clone();
+                            Callback::from(move |_| if p != preset { lab.dispatch(Action::NewLab(p)) })
+                        }
+                    >
+                        { machine_label(p) }
+                    </button>
+                }
+                <p class="hint" id="machine-help">
+                    <span id="machine-name">{ preset.describe() }</span>
+                    { ". Another machine starts a new lab at once; the browser's Back button returns to this one. " }
+                    <span class="vocab" id="vocab">
+                        if riscv {
+                            { "Words: satp, L2 | L1 | L0 | offset, PTE_V, PTE_R/W/X/U." }
+                        } else {
+                            { "Words: cr3, PDX | PTX | offset, PTE_P, PTE_W, PTE_U." }
+                        }
+                    </span>
+                </p>
+            </div>
             <nav class="builtins" aria-label="Built-in scenarios">
                 <span class="lbl">{ "Built-in scenarios:" }</span>
                 for (name, _) in scenario::builtins().iter() {
                     <button
                         class="builtin"
                         id={format!("builtin-{name}")}
-                        title={builtin_words(name)}
+                        aria-pressed={if lab.builtin.as_deref() == Some(*name) { "true" } else { "false" }}
                         onclick={
                             let lab = lab.clone();
                             let name = name.to_string();
@@ -103,12 +85,6 @@ pub fn Header() -> Html {
                     </button>
                 }
             </nav>
-            <div class="linkbox">
-                <button id="copy-link" onclick={on_copy}>{ "Copy link to this lab" }</button>
-                <span class="hint">
-                    { format!("The address bar always holds the lab ({} characters): copy it to share or reload.", fragment.len() + 1) }
-                </span>
-            </div>
         </header>
     }
 }

@@ -8,9 +8,15 @@ use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use std::collections::BTreeSet;
+
+use pagelab_core::lab::summary::plural;
+use pagelab_core::lab::view::table_entries;
+
+use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab;
 use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
-use crate::state::{Action, LabState};
+use crate::state::{Action, LabState, Where};
 
 /// Above this many frames the map folds runs of free frames.
 const COMPACT_ABOVE: usize = 2048;
@@ -43,6 +49,8 @@ struct FrameMapProps {
     active: Option<u64>,
     selected: Option<u64>,
     riscv: bool,
+    /// The chosen process and the frames it owns or maps.
+    mine: Option<(u32, Rc<BTreeSet<u64>>)>,
     dispatch: UseReducerDispatcher<LabState>,
 }
 
@@ -93,12 +101,14 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                     {{
                         let new = data.changes.allocated.contains(&c.pa);
                         let gone = data.changes.freed.contains(&c.pa);
+                        let mine = props.mine.as_ref().is_some_and(|(_, set)| c.count == 1 && set.contains(&c.pa));
                         let label = if c.count > 1 {
                             format!("{} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
                         } else {
                             let mut s = frame_words(c.pa, c.state);
                             if new { s.push_str(" (allocated in this step)"); }
                             if gone { s.push_str(" (freed in this step)"); }
+                            if let (true, Some((pid, _))) = (mine, &props.mine) { s.push_str(&format!(" (used by the chosen process, pid {pid})")); }
                             s
                         };
                         html! {
@@ -106,7 +116,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                                 id={format!("frame-{:x}", c.pa)}
                                 role="option"
                                 aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
-                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"))}
+                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"), mine.then_some("mine"))}
                                 title={label.clone()}
                                 aria-label={label}
                                 data-pa={format!("{:#x}", c.pa)}
@@ -150,6 +160,31 @@ pub fn Memory() -> Html {
             MapData { frames: fr, cells: cs, compact, counts, by_owner, changes: ch }
         })
     };
+    let mine: Option<(u32, Rc<BTreeSet<u64>>)> = {
+        let pid = lab.selection.pid;
+        let set = {
+            let lab = lab.clone();
+            use_memo((lab.view_lab(), pid), move |(l, pid)| {
+                let k = l.kernel();
+                let mut set = BTreeSet::new();
+                if let Some(p) = pid.and_then(|p| k.procs().get(p)) {
+                    // The frames it owns (user pages, page tables, kernel stack) and the frames its table maps (shared pages).
+                    for (pa, owner) in k.kmem().owners() {
+                        if owner.pid() == Some(p.pid) {
+                            set.insert(pa);
+                        }
+                    }
+                    for e in table_entries(k.info().scheme, k.mem(), p.root, k.info().user_limit) {
+                        if e.leaf && e.va < k.info().user_limit {
+                            set.insert(e.pa);
+                        }
+                    }
+                }
+                set
+            })
+        };
+        pid.filter(|_| !set.is_empty()).map(|p| (p, set))
+    };
     let l = lab.lab();
     let k = l.kernel();
     let info = k.info().clone();
@@ -185,9 +220,11 @@ pub fn Memory() -> Html {
     let active =
         selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
     let total = data.frames.len();
+    let current = lab.current();
+    let changed = lab.changed(current).memory;
     html! {
-        <section class="panel memory" aria-labelledby="mem-h">
-            <h2 id="mem-h">{ "Physical memory" }</h2>
+        <section class={classes!("panel", "memory", changed.then_some("changed"))} id="panel-memory" aria-labelledby="mem-h">
+            <h2 id="mem-h" tabindex="-1">{ "Physical memory" }<ChangedMark on={changed} step={current} /></h2>
             <p id="mem-summary">
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong id="nfree">{ format!("{nfree} free") }</strong>
@@ -203,13 +240,18 @@ pub fn Memory() -> Html {
                 }
                 <li><span class="cell fk-user new" aria-hidden="true">{ "U" }</span>{ " allocated in this step (thick border, +); the number is the pid (or the shared page's id)" }</li>
                 <li><span class="cell fk-free gone" aria-hidden="true">{ "·" }</span>{ " freed in this step (dashed border, −)" }</li>
+                if let Some((pid, set)) = &mine {
+                    <li id="mine-legend"><span class="cell fk-user mine" aria-hidden="true">{ format!("U{pid}") }</span>
+                        { format!(" the chosen process, pid {pid}: {} it owns or maps (underlined, double outline)", plural(set.len() as u64, "frame", "frames")) }</li>
+                }
             </ul>
-            <FrameMap data={MapRef(data.clone())} {active} {selected} {riscv} dispatch={lab.dispatcher()} />
+            <FrameMap data={MapRef(data.clone())} {active} {selected} {riscv} mine={mine.clone()} dispatch={lab.dispatcher()} />
             <form class="goto" onsubmit={on_goto} aria-label="Go to a frame">
                 <label for="goto-frame">{ "Go to the frame holding physical address" }</label>
                 <input id="goto-frame" ref={goto_ref} placeholder={hex(info.phystop - PGSIZE, digits)} autocomplete="off" spellcheck="false" />
                 <button type="submit" id="goto-run">{ "Go" }</button>
             </form>
+            <InlineNotice at={Where::Frames} id="frames-notice" />
             <div class="frameinfo" id="frame-info" aria-live="polite">
                 if let (Some(pa), Some(st)) = (selected, sel_state) {
                     <h3>{ frame_words(pa, st) }</h3>
@@ -221,7 +263,7 @@ pub fn Memory() -> Html {
                         </p>
                     }
                     if let Some(refs) = sel_shared {
-                        <p id="frame-refs">{ format!("Shared page: {refs} processes have it open (its reference count).") }</p>
+                        <p id="frame-refs">{ format!("Shared page: {} {} it open (its reference count).", plural(refs.max(0) as u64, "process", "processes"), if refs == 1 { "has" } else { "have" }) }</p>
                     }
                     if let Some(Some(pos)) = sel_free_pos {
                         <p>{ format!("On the free list at position {pos} from the head.") }</p>
@@ -240,7 +282,7 @@ pub fn Memory() -> Html {
                 { if nfree as usize > freelist.len() { format!(" → … ({nfree} pages in all)") } else { " → 0".to_string() } }
             </p>
             <details class="owners" open={!data.compact}>
-                <summary>{ format!("Frames in use, by owner ({} owners)", data.by_owner.len()) }</summary>
+                <summary>{ format!("Frames in use, by owner ({})", plural(data.by_owner.len() as u64, "owner", "owners")) }</summary>
                 <div class="tablewrap">
                 <table id="owners">
                     <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>

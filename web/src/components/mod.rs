@@ -6,22 +6,51 @@ mod header;
 mod memory;
 mod notice;
 mod procs;
+mod share;
+mod shm;
 mod space;
+mod stepbar;
+mod story;
 mod timeline;
 mod translate;
 
 pub use app::{App, LabProvider};
 pub use header::Header;
 pub use memory::Memory;
-pub use notice::NoticeBar;
+pub use notice::{InlineNotice, NoticeBar};
 pub use procs::Processes;
+pub use share::Share;
+pub use shm::SharedMemory;
 pub use space::AddressSpace;
+pub use stepbar::StepBar;
+pub use story::Story;
 pub use timeline::Timeline;
 pub use translate::Translate;
 
 use yew::UseReducerHandle;
+use yew::prelude::*;
 
 use crate::state::LabState;
 
 /// The lab as every component sees it: the state and its dispatcher.
 pub type LabContext = UseReducerHandle<LabState>;
+
+/// Props of [`ChangedMark`].
+#[derive(Properties, PartialEq)]
+pub struct ChangedMarkProps {
+    /// Whether the step changed the panel.
+    pub on: bool,
+    /// The step.
+    pub step: usize,
+}
+
+/// The words that mark a panel the step shown changed (with the panel's
+/// `changed` class: a coloured edge, never the only sign).
+#[component]
+pub fn ChangedMark(props: &ChangedMarkProps) -> Html {
+    if props.on {
+        html! { <span class="changed-badge">{ format!("changed in step {}", props.step) }</span> }
+    } else {
+        html! {}
+    }
+}

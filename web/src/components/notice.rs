@@ -1,37 +1,51 @@
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
-use crate::state::Action;
+use crate::state::{Action, Where};
 
-/// The status line: what the last operation did, or why it was refused.
+/// Props of [`InlineNotice`].
+#[derive(Properties, PartialEq)]
+pub struct InlineNoticeProps {
+    /// Which control's messages this shows.
+    pub at: Where,
+    /// The element id (tests and `aria-describedby` find it by this).
+    pub id: AttrValue,
+}
+
+/// The message about one control, right next to it: an error (as an alert)
+/// or what the operation did. It stays in the page, empty, so that screen
+/// readers announce what appears in it.
 #[component]
-pub fn NoticeBar() -> Html {
+pub fn InlineNotice(props: &InlineNoticeProps) -> Html {
     let lab = use_lab();
     let dismiss = {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::Dismiss))
     };
-    // The live regions stay in the page so screen readers announce changes.
-    let (error, info) = match &lab.notice {
-        Some(n) if n.is_error() => (Some(n.text().to_string()), None),
-        Some(n) => (None, Some(n.text().to_string())),
-        None => (None, None),
-    };
+    let mine = lab.notice.as_ref().filter(|n| n.at == props.at);
+    let error = mine.filter(|n| n.is_error()).map(|n| n.text().to_string());
+    let info = mine.filter(|n| !n.is_error()).map(|n| n.text().to_string());
     html! {
-        <div class="notices">
-            <div id="error" class={classes!("notice", "error", error.is_none().then_some("empty"))} role="alert">
+        <div class="inline-notices" id={props.id.clone()}>
+            <div class={classes!("notice", "error", error.is_none().then_some("empty"))} role="alert">
                 if let Some(e) = error {
                     <strong>{ "Error: " }</strong>
-                    <span id="error-text">{ e }</span>
+                    <span class="error-text" id="error-text">{ e }</span>
                     <button class="dismiss" onclick={dismiss.clone()} aria-label="Dismiss the message">{ "×" }</button>
                 }
             </div>
-            <div id="info" class={classes!("notice", "info", info.is_none().then_some("empty"))} role="status">
+            <div class={classes!("notice", "info", info.is_none().then_some("empty"))} role="status">
                 if let Some(i) = info {
-                    <span id="info-text">{ i }</span>
+                    <span class="info-text" id="info-text">{ i }</span>
                     <button class="dismiss" onclick={dismiss} aria-label="Dismiss the message">{ "×" }</button>
                 }
             </div>
         </div>
     }
+}
+
+/// The messages that belong to no control: a link that could not be opened.
+#[component]
+pub fn NoticeBar() -> Html {
+    html! { <InlineNotice at={Where::Page} id="page-notice" /> }
 }

@@ -2,9 +2,10 @@ use pagelab_core::lab::view::usage;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab;
 use crate::input;
-use crate::state::{Action, Call, LabState, SharedLab};
+use crate::state::{Action, Call, LabState, SharedLab, Where};
 
 /// The value of the input behind `r` ("" if it is not there).
 fn value(r: &NodeRef) -> String {
@@ -69,7 +70,7 @@ fn read_upload(lab: crate::components::LabContext, file: web_sys::File, name: St
                 let bytes = js_sys::Uint8Array::new(&buf).to_vec();
                 lab.dispatch(Action::Upload { name, bytes });
             }
-            Err(_) => lab.dispatch(Action::Fail(format!("{name} could not be read"))),
+            Err(_) => lab.dispatch(Action::Fail(Where::Upload, format!("{name} could not be read"))),
         }
     });
 }
@@ -77,7 +78,7 @@ fn read_upload(lab: crate::components::LabContext, file: web_sys::File, name: St
 /// Files cannot be read outside a browser.
 #[cfg(not(target_arch = "wasm32"))]
 fn read_upload(lab: crate::components::LabContext, _file: web_sys::File, name: String) {
-    lab.dispatch(Action::Fail(format!("{name} could not be read: files are read only in a browser")));
+    lab.dispatch(Action::Fail(Where::Upload, format!("{name} could not be read: files are read only in a browser")));
 }
 
 /// Props of [`ProcTable`]: what it shows, so that it redraws only when that changes.
@@ -120,10 +121,10 @@ fn ProcTable(props: &ProcTableProps) -> Html {
                             </button>
                         </td>
                         <td>{ p.name.clone() }</td>
-                        <td>{ p.state.to_string() }</td>
+                        <td class="nowrap">{ p.state.to_string() }</td>
                         <td>{ p.parent.map_or_else(|| "—".to_string(), |q| q.to_string()) }</td>
-                        <td>{ format!("{:#x}", p.sz) }</td>
-                        <td>{ { let u = usage(l.kernel(), p.pid); format!("{} user + {} table", u.user, u.tables) } }</td>
+                        <td class="mono">{ format!("{:#x}", p.sz) }</td>
+                        <td class="nowrap">{ { let u = usage(l.kernel(), p.pid); format!("{} user + {} table", u.user, u.tables) } }</td>
                     </tr>
                 }
             </tbody>
@@ -176,17 +177,20 @@ pub fn Processes() -> Html {
             let name = file.name();
             input.set_value("");
             match input::check_upload_size(&name, file.size() as u64) {
-                Err(msg) => lab.dispatch(Action::Fail(msg)),
+                Err(msg) => lab.dispatch(Action::Fail(Where::Upload, msg)),
                 Ok(()) => read_upload(lab.clone(), file, name),
             }
         })
     };
+    let changed = lab.changed(current).procs;
+    let drops =
+        if current + 1 == n { format!("drops step {n}") } else { format!("drops steps {} to {n}", current + 1) };
     html! {
-        <section class="panel procs" aria-labelledby="procs-h">
-            <h2 id="procs-h">{ "Processes and system calls" }</h2>
+        <section class={classes!("panel", "procs", changed.then_some("changed"))} id="panel-procs" aria-labelledby="procs-h">
+            <h2 id="procs-h" tabindex="-1">{ "Processes and system calls" }<ChangedMark on={changed} step={current} /></h2>
             if current < n {
                 <p class="warn" id="truncate-warning">
-                    { format!("You are looking at step {current} of {n}. Running a system call here drops steps {} to {n}, like undo history.", current + 1) }
+                    { format!("You are looking at step {current} of {n}. Running a system call here {drops}, like undo history.") }
                 </p>
             }
             if procs.is_empty() {
@@ -198,11 +202,7 @@ pub fn Processes() -> Html {
                 <ProcTable lab={lab.view_lab()} len={n} {current} {sel} {acting} dispatch={lab.dispatcher()} />
             }
             <h3 id="calls-h">{ format!("System calls made by {who}") }</h3>
-            if let Some(n) = &lab.notice {
-                <p class={classes!("lastres", n.is_error().then_some("err"))} id="last-result">
-                    { if n.is_error() { "Last: refused or failed. " } else { "Last: " } }{ n.text().to_string() }
-                </p>
-            }
+            <InlineNotice at={Where::Calls} id="calls-notice" />
             <div class="buttons" role="group" aria-labelledby="calls-h">
                 { simple(Call::Fork, "fork", "fork", "Make a child: a copy of this process's memory") }
                 { simple(Call::Exit, "exit", "exit", "Exit: the process becomes a zombie until its parent waits") }
@@ -243,10 +243,12 @@ pub fn Processes() -> Html {
                     { format!("argv[0] is the program's name; then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG).", maxarg.saturating_sub(1)) }
                 </p>
             </form>
+            <InlineNotice at={Where::Exec} id="exec-notice" />
             <div class="upload">
                 <label for="upload">{ "Add a program (an ELF file, at most 1 MiB)" }</label>
                 <input type="file" id="upload" onchange={on_upload} />
             </div>
+            <InlineNotice at={Where::Upload} id="upload-notice" />
             <details class="more">
                 <summary>{ "Run out of memory on purpose" }</summary>
                 <CallForm id="failalloc" name="failalloc"

@@ -3,16 +3,19 @@ use pagelab_core::lab::view::{StackRole, regions, stack_words, usage, vmprint};
 use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
+use super::ChangedMark;
 use crate::hooks::use_lab;
 use crate::present::{addr_digits, hex, region_look};
 use crate::state::{Action, LabState, SharedLab};
+use pagelab_core::lab::summary::plural;
 
 /// The address space of the chosen process and the stack exec built.
 #[component]
 pub fn AddressSpace() -> Html {
     let lab = use_lab();
     html! {
-        <SpaceView lab={lab.view_lab()} len={lab.len()} current={lab.current()} pid={lab.selection.pid} dispatch={lab.dispatcher()} />
+        <SpaceView lab={lab.view_lab()} len={lab.len()} current={lab.current()} pid={lab.selection.pid}
+            changed={lab.changed(lab.current()).space} dispatch={lab.dispatcher()} />
     }
 }
 
@@ -23,7 +26,24 @@ struct SpaceProps {
     len: usize,
     current: usize,
     pid: Option<u32>,
+    changed: bool,
     dispatch: UseReducerDispatcher<LabState>,
+}
+
+/// Bytes of a stack word as they lie in memory, lowest address first:
+/// `77 6f 72 6c = 'w' 'o' 'r' 'l'`.
+fn le_bytes(value: u64, width: u64) -> String {
+    let bytes: Vec<u8> = (0..width).map(|i| (value >> (8 * i)) as u8).collect();
+    let hexes: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let chars: Vec<String> = bytes
+        .iter()
+        .map(|&b| match b {
+            0 => "\\0".to_string(),
+            0x20..=0x7e => format!("'{}'", b as char),
+            _ => "·".to_string(),
+        })
+        .collect();
+    format!("{} = {}", hexes.join(" "), chars.join(" "))
 }
 
 #[component]
@@ -34,8 +54,8 @@ fn SpaceView(props: &SpaceProps) -> Html {
     let digits = addr_digits(riscv);
     let Some(pid) = props.pid.filter(|p| k.procs().get(*p).is_some()) else {
         return html! {
-            <section class="panel space" aria-labelledby="as-h">
-                <h2 id="as-h">{ "Address space" }</h2>
+            <section class="panel space" id="panel-space" aria-labelledby="as-h">
+                <h2 id="as-h" tabindex="-1">{ "Address space" }</h2>
                 <p>{ "No process is chosen. Make one with userinit, or load a built-in scenario." }</p>
             </section>
         };
@@ -51,11 +71,13 @@ fn SpaceView(props: &SpaceProps) -> Html {
         Callback::from(move |_| d.dispatch(Action::SetAddress(format!("{va:#x}"))))
     };
     let value_digits = if riscv { 16 } else { 8 };
+    let word = if riscv { 8 } else { 4 };
     html! {
-        <section class="panel space" aria-labelledby="as-h">
-            <h2 id="as-h">{ format!("Address space of pid {pid} ({})", p.name) }</h2>
-            <p>{ format!("sz = {:#x} ({} pages); its page table holds {} user pages and {} page-table pages (root included).",
-                p.sz, p.sz.div_ceil(PGSIZE), use_.user, use_.tables) }</p>
+        <section class={classes!("panel", "space", props.changed.then_some("changed"))} id="panel-space" aria-labelledby="as-h">
+            <h2 id="as-h" tabindex="-1">{ format!("Address space of pid {pid} ({})", p.name) }<ChangedMark on={props.changed} step={props.current} /></h2>
+            <p>{ format!("sz = {:#x} ({}); its page table holds {} and {} (root included).",
+                p.sz, plural(p.sz.div_ceil(PGSIZE), "page", "pages"), plural(use_.user, "user page", "user pages"),
+                plural(use_.tables, "page-table page", "page-table pages")) }</p>
             <div class="tablewrap">
             <table class="regions" id="regions">
                 <caption>{ "Lowest address first. Choose an address to translate it." }</caption>
@@ -76,6 +98,12 @@ fn SpaceView(props: &SpaceProps) -> Html {
                 <h3 id="stack-h">{ "The stack exec built" }</h3>
                 <p id="stack-summary">{ format!("sp = {}; stack page {}–{}; guard page {}–{} below it (no user bit: a push past the bottom of the stack page faults).",
                     hex(img.sp, digits), hex(img.stack, digits), hex(img.stack + PGSIZE - 1, digits), hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }</p>
+                <p class="help" id="stack-endian">
+                    { format!("Reading the string words: {} is little-endian, so a word's lowest byte sits at its lowest address. The word at {} holds \"{}\" with the first character in its lowest byte: its value, read as a number, shows the characters backwards.",
+                        if riscv { "RISC-V" } else { "x86" },
+                        words.iter().find(|w| matches!(w.role, StackRole::Text { .. })).map_or_else(String::new, |w| hex(w.va, digits)),
+                        words.iter().find_map(|w| match &w.role { StackRole::Text { text, .. } => Some(text.clone()), _ => None }).unwrap_or_default()) }
+                </p>
                 <div class="tablewrap">
                 <table class="stack" id="stack" aria-labelledby="stack-h">
                     <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>
@@ -88,13 +116,19 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         <tr class="unused">
                             <td class="mono">{ hex(img.stack, digits) }</td>
                             <td>{ "…" }</td>
-                            <td>{ format!("the stack page, unused below sp ({} bytes free)", img.sp.saturating_sub(img.stack)) }</td>
+                            <td>{ format!("the stack page, unused below sp ({} free)", plural(img.sp.saturating_sub(img.stack), "byte", "bytes")) }</td>
                         </tr>
                         for w in words.iter() {
                             <tr class={classes!(if w.sp { "sp" } else { "" }, match w.role { StackRole::Text { .. } | StackRole::Padding => "str", _ => "ptr" })}>
                                 <td class="mono">{ hex(w.va, digits) }</td>
                                 <td class="mono">{ hex(w.value, value_digits) }</td>
-                                <td>{ w.role.describe() }if w.sp { <strong class="spmark">{ " ← sp" }</strong> }</td>
+                                <td>
+                                    { w.role.describe() }
+                                    if matches!(w.role, StackRole::Text { .. } | StackRole::Padding) {
+                                        <span class="lebytes">{ format!(" (bytes in memory: {})", le_bytes(w.value, word)) }</span>
+                                    }
+                                    if w.sp { <strong class="spmark">{ " ← sp" }</strong> }
+                                </td>
                             </tr>
                         }
                     </tbody>

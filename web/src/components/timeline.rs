@@ -1,17 +1,15 @@
 use pagelab_core::lab::scenario::{event_text, print_op};
+use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Event as TraceEv;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlDetailsElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::hooks::use_lab;
+use crate::present::{FOLD_ABOVE, TraceNode, trace_tree};
 use crate::state::{Action, SharedLab, short};
 
-/// Events shown before "show all".
-const SHOWN: usize = 300;
-
-/// The class that indents an event by its call depth (classes, not a
-/// `style` attribute, which a strict Content-Security-Policy blocks).
-const DEPTH: [&str; 9] = ["d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"];
+/// Children of a node shown before "show more".
+const PAGE: usize = 200;
 
 /// The CSS class of an event line, by what happened.
 fn event_class(e: &TraceEv) -> &'static str {
@@ -28,6 +26,155 @@ fn event_class(e: &TraceEv) -> &'static str {
     }
 }
 
+/// Props of the trace's components: the step's events and some of its nodes.
+#[derive(Properties, PartialEq)]
+struct NodesProps {
+    /// The machine holding every step's record.
+    full: SharedLab,
+    /// The step (0: boot).
+    step: usize,
+    /// The nodes to draw.
+    nodes: Vec<TraceNode>,
+}
+
+/// The events of step `step` of `full`.
+fn events_of(full: &SharedLab, step: usize) -> &[pagelab_core::trace::TraceEvent] {
+    if step == 0 { &full.boot_step().events } else { full.steps().get(step - 1).map_or(&[], |s| &s.events) }
+}
+
+/// A list of trace nodes, the first [`PAGE`] at first, more on demand.
+#[component]
+fn Nodes(props: &NodesProps) -> Html {
+    let limit = use_state(|| PAGE);
+    let more = {
+        let limit = limit.clone();
+        Callback::from(move |_| limit.set(*limit + PAGE))
+    };
+    let events = events_of(&props.full, props.step);
+    let scheme = props.full.kernel().info().scheme;
+    let line = |i: usize| {
+        let ev = &events[i];
+        html! {
+            <li class={classes!("ev", event_class(&ev.event))}>
+                <span class="func">{ ev.func }</span>
+                <span class="etext">{ event_text(ev, scheme) }</span>
+            </li>
+        }
+    };
+    html! {
+        <>
+            for node in props.nodes.iter().take(*limit) {
+                {
+                    match node {
+                        TraceNode::Event(i) => line(*i),
+                        TraceNode::Run { first, len, label } => html! {
+                            <li class="ev run">
+                                <FoldedRun full={props.full.clone()} step={props.step} first={*first} len={*len} label={label.clone()} {scheme} />
+                            </li>
+                        },
+                        TraceNode::Call { .. } => html! {
+                            <CallNode full={props.full.clone()} step={props.step} node={node.clone()} />
+                        },
+                    }
+                }
+            }
+            if props.nodes.len() > *limit {
+                <li><button class="more" onclick={more}>{ format!("Show {} more of {}", PAGE.min(props.nodes.len() - *limit), props.nodes.len() - *limit) }</button></li>
+            }
+        </>
+    }
+}
+
+/// Props of [`FoldedRun`].
+#[derive(Properties, PartialEq)]
+struct RunProps {
+    full: SharedLab,
+    step: usize,
+    first: usize,
+    len: usize,
+    label: AttrValue,
+    scheme: SchemeKind,
+}
+
+/// A run of like events folded into one line; opening it shows them.
+#[component]
+fn FoldedRun(props: &RunProps) -> Html {
+    let open = use_state(|| false);
+    let ontoggle = {
+        let open = open.clone();
+        Callback::from(move |e: Event| {
+            let d: HtmlDetailsElement = e.target_unchecked_into();
+            open.set(d.open());
+        })
+    };
+    let nodes: Vec<TraceNode> = (props.first..props.first + props.len).map(TraceNode::Event).collect();
+    html! {
+        <details class="fold" {ontoggle} open={*open}>
+            <summary>{ props.label.clone() }</summary>
+            if *open {
+                <ul class="events"><Nodes full={props.full.clone()} step={props.step} {nodes} /></ul>
+            }
+        </details>
+    }
+}
+
+/// Props of [`CallNode`].
+#[derive(Properties, PartialEq)]
+struct CallProps {
+    full: SharedLab,
+    step: usize,
+    node: TraceNode,
+}
+
+/// A call and what happened inside it; a call with many events starts folded
+/// into one line that says what it allocated, freed and wrote.
+#[component]
+fn CallNode(props: &CallProps) -> Html {
+    let TraceNode::Call { at, children, events: n, kallocs, kfrees, entries } = &props.node else {
+        return html! {};
+    };
+    let open = use_state(|| *n <= FOLD_ABOVE);
+    let ontoggle = {
+        let open = open.clone();
+        Callback::from(move |e: Event| {
+            let d: HtmlDetailsElement = e.target_unchecked_into();
+            open.set(d.open());
+        })
+    };
+    let events = events_of(&props.full, props.step);
+    let scheme = props.full.kernel().info().scheme;
+    let ev = &events[*at];
+    let mut inside = Vec::new();
+    if *kallocs > 0 {
+        inside.push(format!("{kallocs} kalloc"));
+    }
+    if *kfrees > 0 {
+        inside.push(format!("{kfrees} kfree"));
+    }
+    if *entries > 0 {
+        inside.push(format!("{entries} {}", if *entries == 1 { "entry written" } else { "entries written" }));
+    }
+    let what = if inside.is_empty() { String::new() } else { format!(" — {}", inside.join(", ")) };
+    html! {
+        <li class="ev ev-call">
+            if children.is_empty() {
+                <span class="func">{ ev.func }</span><span class="etext">{ event_text(ev, scheme) }</span>
+            } else {
+                <details class="call" {ontoggle} open={*open}>
+                    <summary>
+                        <span class="func">{ ev.func }</span>
+                        <span class="etext">{ event_text(ev, scheme) }</span>
+                        <span class="callsum">{ format!("{what} ({} {})", n, if *n == 1 { "event" } else { "events" }) }</span>
+                    </summary>
+                    if *open {
+                        <ul class="events"><Nodes full={props.full.clone()} step={props.step} nodes={children.clone()} /></ul>
+                    }
+                </details>
+            }
+        </li>
+    }
+}
+
 /// Props of [`StepEvents`]: which step of which timeline.
 #[derive(Properties, PartialEq)]
 struct StepEventsProps {
@@ -37,55 +184,35 @@ struct StepEventsProps {
     len: usize,
     /// The step (0: boot).
     step: usize,
-    /// Show every event, not only the first [`SHOWN`].
-    show_all: bool,
 }
 
-/// The events of one step, in order, each with the xv6 function it happened in.
-/// A component of its own so that typing elsewhere does not redraw it.
+/// The events of one step, in order, each under the xv6 function it
+/// happened in; long calls and runs of like events start folded. A
+/// component of its own so that typing elsewhere does not redraw it.
 #[component]
 fn StepEvents(props: &StepEventsProps) -> Html {
-    let lab = &props.full;
-    let scheme = lab.kernel().info().scheme;
-    let events = if props.step == 0 {
-        &lab.boot_step().events
-    } else {
-        match lab.steps().get(props.step - 1) {
-            Some(s) => &s.events,
-            None => return html! {},
-        }
+    let nodes = {
+        let full = props.full.clone();
+        use_memo((props.full.clone(), props.step, props.len), move |(_, step, _)| trace_tree(events_of(&full, *step)))
     };
     html! {
         <ul class="events" id="events" aria-label="What happened, in order, in which xv6 function">
-            for ev in events.iter().take(if props.show_all { usize::MAX } else { SHOWN }) {
-                <li class={classes!("ev", event_class(&ev.event), DEPTH[usize::from(ev.depth.min(8))])}>
-                    <span class="func">{ ev.func }</span>
-                    <span class="etext">{ event_text(ev, scheme) }</span>
-                </li>
-            }
+            <Nodes full={props.full.clone()} step={props.step} nodes={(*nodes).clone()} />
         </ul>
     }
 }
 
-/// Every step, with its events and page counts; back, forward, jump.
+/// Every step, with the current one's events; back, forward, jump.
 #[component]
 pub fn Timeline() -> Html {
     let lab = use_lab();
-    let show_all = use_state(|| false);
     let n = lab.len();
     let cur = lab.current();
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();
     let results: Vec<(i64, bool)> =
         lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
+    let defects = lab.defects().to_vec();
     let step = lab.step_summary(cur);
-    let back = {
-        let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Back))
-    };
-    let fwd = {
-        let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Forward))
-    };
     let on_jump = {
         let lab = lab.clone();
         Callback::from(move |e: Event| {
@@ -99,38 +226,43 @@ pub fn Timeline() -> Html {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::Goto(k)))
     };
-    let toggle = {
-        let show_all = show_all.clone();
-        Callback::from(move |_| show_all.set(!*show_all))
-    };
     let label = |i: usize| if i == 0 { "boot (the machine starts)".to_string() } else { ops[i - 1].clone() };
+    let later = n.saturating_sub(cur);
     html! {
-        <section class="panel timeline" aria-labelledby="tl-h">
-            <h2 id="tl-h">{ "Timeline" }</h2>
-            <div class="tlnav" role="group" aria-label="Step through the timeline">
-                <button id="back" onclick={back} disabled={cur == 0} aria-label="One step back">{ "← Back" }</button>
-                <span id="step-pos" aria-live="polite">{ format!("Step {cur} of {n}") }</span>
-                <button id="forward" onclick={fwd} disabled={cur >= n} aria-label="One step forward">{ "Forward →" }</button>
+        <section class="panel timeline" id="panel-timeline" aria-labelledby="tl-h">
+            <h2 id="tl-h" tabindex="-1">{ "Timeline" }</h2>
+            <div class="tlnav">
                 <label for="jump">{ "Go to step" }</label>
                 <select id="jump" onchange={on_jump}>
                     for i in 0..=n {
-                        <option value={i.to_string()} selected={i == cur}>{ format!("{i}: {}", label(i)) }</option>
+                        <option value={i.to_string()} selected={i == cur}>
+                            { format!("{i}: {}{}", label(i), if defects.contains(&i) { " (DEFECT)" } else { "" }) }
+                        </option>
                     }
                 </select>
             </div>
-            if cur < n {
-                <p class="warn">{ format!("Steps {} to {n} are still here: Forward shows them. Running a new operation now would drop them.", cur + 1) }</p>
+            if later > 0 {
+                <p class="warn">{
+                    if later == 1 {
+                        format!("Step {n} is still here: Forward shows it. Running a new operation now would drop it.")
+                    } else {
+                        format!("Steps {} to {n} are still here: Forward shows them. Running a new operation now would drop them.", cur + 1)
+                    }
+                }</p>
             }
             if n > 20 {
-                <p class="help">{ "With the keyboard, use Back, Forward and Go to step: only the current step's button is a tab stop." }</p>
+                <p class="help">{ "With the keyboard, use n and p, or Go to step: only the current step's button is a tab stop." }</p>
             }
             <ol class="steps" start="0" id="steps">
                 for i in 0..=n {
-                    <li class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"))}>
+                    <li class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"), defects.contains(&i).then_some("defect"))}>
                         <button class="stepbtn" onclick={goto(i)} tabindex={if n > 20 && i != cur { "-1" } else { "0" }} aria-current={if i == cur { "step" } else { "false" }}>
                             <span class="sno">{ i }</span>{ " " }<code>{ label(i) }</code>
                             if i > 0 {
                                 <span class="sret">{ if results[i - 1].1 { " → -1 (failed)".to_string() } else { format!(" → {}", results[i - 1].0) } }</span>
+                            }
+                            if defects.contains(&i) {
+                                <span class="defect-tag">{ " DEFECT" }</span>
                             }
                         </button>
                     </li>
@@ -138,17 +270,11 @@ pub fn Timeline() -> Html {
             </ol>
             if let Some(s) = step {
                 <div class="stepdetail" id="step-detail">
-                    <h3>{ format!("Step {cur}: {}", label(cur)) }</h3>
-                    <p id="step-counts"><strong>{ "Pages " }</strong>{ s.counts.to_string() }{ format!(". Free pages afterwards: {}.", s.nfree) }</p>
-                    if let Some(e) = &s.result.error {
-                        <p class="error-inline" id="step-error">{ format!("It returned -1: {e}") }</p>
-                    }
-                    <StepEvents full={lab.full_lab()} len={n} step={cur} show_all={*show_all} />
-                    if lab.step_events(cur) > SHOWN {
-                        <button onclick={toggle}>{ if *show_all { "Show fewer events".to_string() } else { format!("Show all {} events", lab.step_events(cur)) } }</button>
-                    }
+                    <h3>{ format!("Step {cur}: {}, event by event", label(cur)) }</h3>
+                    <p class="help">{ "Each line is one thing xv6 did, under the function that did it. Long calls and runs of like events are folded into one line: open them to see every event." }</p>
+                    <StepEvents full={lab.full_lab()} len={n} step={cur} />
                     if s.elided > 0 {
-                        <p>{ format!("{} more events were only counted, not kept.", s.elided) }</p>
+                        <p>{ format!("{} were only counted, not kept.", pagelab_core::lab::summary::plural(s.elided, "more event", "more events")) }</p>
                     }
                 </div>
             }

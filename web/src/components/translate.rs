@@ -1,4 +1,5 @@
-use pagelab_core::scheme::SchemeKind;
+use pagelab_core::lab::place::{Place, after_fault, place};
+use pagelab_core::scheme::{FaultKind, SchemeKind};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -7,11 +8,29 @@ use crate::input::ADDRESS_RULE;
 use crate::present::{addr_digits, bits, field_class, hex, table_name};
 use crate::state::{AccessChoice, Action};
 
+/// What Sv39 makes of an address's top bits, when there is something to say:
+/// bits 63..39 must copy bit 38, and xv6 stays below MAXVA = 2^38.
+fn sv39_rule(va: u64) -> Option<String> {
+    let b38 = va >> 38 & 1;
+    let top = va >> 39;
+    let copies = if b38 == 1 { (1u64 << 25) - 1 } else { 0 };
+    if top != copies {
+        Some(format!(
+            "Sv39 translates 39-bit addresses: bits 63–39 must all be copies of bit 38. Here bit 38 is {b38}, but bits 63–39 are {top:#x}, not {copies:#x}: the MMU refuses the address with a page fault before it reads any table. xv6 itself only uses addresses below MAXVA = 0x4000000000 (2^38), one bit less than Sv39 allows, so it never needs the copies."
+        ))
+    } else if b38 == 1 {
+        Some(
+            "Sv39 accepts this address (bits 63–39 copy bit 38, which is 1), but it is at or above MAXVA = 0x4000000000: xv6 never maps anything there (its walk() panics for such an address).".to_string(),
+        )
+    } else {
+        None
+    }
+}
+
 /// Type an address, see its fields, and watch the MMU walk the page table.
 #[component]
 pub fn Translate() -> Html {
     let lab = use_lab();
-    let use_kernel = use_state(|| false);
     let l = lab.lab();
     let k = l.kernel();
     let info = k.info().clone();
@@ -20,12 +39,13 @@ pub fn Translate() -> Html {
     let digits = addr_digits(riscv);
     let kernbase = info.constants.iter().find(|(n, _)| n == "KERNBASE").map_or(0, |(_, v)| *v);
     let procs: Vec<(u32, String)> = k.procs().live().map(|p| (p.pid, p.name.clone())).collect();
-    let pid = if *use_kernel { None } else { lab.selection.pid };
+    let pid = lab.table_pid();
     let access = lab.selection.access;
     let va = lab.selection.address;
     let error = lab.address_error.clone();
     let decomposition = va.map(|v| scheme.decompose(v));
     let translation = va.map(|v| k.translate(pid, v, access.access()));
+    let here = va.map(|v| place(k, pid, v));
     let root_owner = match pid {
         Some(p) => format!("the page table of pid {p}"),
         None => "the kernel's own page table".to_string(),
@@ -49,14 +69,12 @@ pub fn Translate() -> Html {
     };
     let on_table = {
         let lab = lab.clone();
-        let use_kernel = use_kernel.clone();
         Callback::from(move |e: Event| {
             let s: HtmlSelectElement = e.target_unchecked_into();
             let v = s.value();
             if v == "kernel" {
-                use_kernel.set(true);
+                lab.dispatch(Action::UseKernelTable(true));
             } else if let Ok(p) = v.parse::<u32>() {
-                use_kernel.set(false);
                 lab.dispatch(Action::SelectPid(p));
             }
         })
@@ -81,9 +99,40 @@ pub fn Translate() -> Html {
         Some(Err(e)) => html! { <p class="error-inline">{ e.to_string() }</p> },
         None => html! {},
     };
+    let rule = if riscv { va.and_then(sv39_rule) } else { None };
+
+    // The kernel's view of the same byte, only where it applies.
+    let p2v = match (&translation, &here, va) {
+        (_, Some(Place::KernelRam { pa, .. }), Some(v)) if !riscv => Some(format!(
+            "A kernel address in the map of RAM: V2P({}) = va − KERNBASE = {}; P2V(pa) = pa + KERNBASE gives it back.",
+            hex(v, 8),
+            hex(*pa, 8)
+        )),
+        (Some(Ok(t)), Some(Place::Region { .. }), _) => match &t.outcome {
+            Ok(m) if !riscv => Some(format!(
+                "The kernel reaches the same byte at P2V({}) = {} (pa + KERNBASE).",
+                hex(m.pa.as_u64(), 8),
+                hex(m.pa.as_u64() + kernbase, 8)
+            )),
+            Ok(m) if m.pa.as_u64() >= kernbase && m.pa.as_u64() < info.phystop => Some(format!(
+                "The kernel reaches the same byte at {}: its page table maps RAM one to one (KERNBASE to PHYSTOP), so pa = va there.",
+                hex(m.pa.as_u64(), digits)
+            )),
+            _ => None,
+        },
+        _ => None,
+    };
+
+    let live = match (&translation, va) {
+        (Some(Ok(t)), Some(v)) => match &t.outcome {
+            Ok(m) => format!("{} translates to physical address {}", hex(v, digits), hex(m.pa.as_u64(), digits)),
+            Err(f) => format!("{} faults: {}", hex(v, digits), f.text),
+        },
+        _ => String::new(),
+    };
 
     let walk_view = match (&translation, va) {
-        (Some(Ok(t)), Some(va)) => {
+        (Some(Ok(t)), Some(_)) => {
             let reg = if riscv { "satp" } else { "cr3" };
             html! {
                 <>
@@ -117,9 +166,18 @@ pub fn Translate() -> Html {
                                 </span>
                             </div>
                             if s.entry & 1 != 0 {
-                                <div>{
-                                    if s.leaf { format!("→ frame {}", hex(s.points_to.as_u64(), digits)) }
-                                    else { format!("→ next table at {}", hex(s.points_to.as_u64(), digits)) }
+                                <div class="pte2pa">{
+                                    {
+                                        let what = if s.leaf || s.level == 0 { "the frame".to_string() } else { "the next table".to_string() };
+                                        let pa = s.points_to.as_u64();
+                                        if riscv {
+                                            format!("PTE2PA(pte) = (pte >> 10) << 12 = {} → {what}", hex(pa, digits))
+                                        } else if s.leaf || s.level == 0 {
+                                            format!("PTE_ADDR(pte) = pte & ~0xFFF = {} → {what}", hex(pa, digits))
+                                        } else {
+                                            format!("PTE_ADDR(pde) = pde & ~0xFFF = {} → {what} (walkpgdir reads it at P2V = {})", hex(pa, digits), hex(pa + kernbase, digits))
+                                        }
+                                    }
                                 }</div>
                             }
                         </li>
@@ -138,24 +196,28 @@ pub fn Translate() -> Html {
                                 <li class="wstep result fault" id="walk-result" role="note">
                                     <strong>{ "Fault: " }</strong>
                                     <span id="fault-text">{ f.text.clone() }</span>
-                                    { format!(" ({} {:#x}). A {} here would trap; for a user access xv6 kills the process.",
-                                        if riscv { "scause" } else { "error code" }, f.code, access.label()) }
+                                    { format!(" ({} {:#x}).", if riscv { "scause" } else { "error code" }, f.code) }
+                                    <div class="after" id="after-fault">
+                                        <strong>{ "What xv6 does next: " }</strong>
+                                        {
+                                            if f.kind == FaultKind::BadAddress && riscv {
+                                                "xv6 never makes such an access: its own code checks addresses against MAXVA first.".to_string()
+                                            } else {
+                                                format!("{}.", after_fault(k, pid, access.access().mode))
+                                            }
+                                        }
+                                    </div>
                                 </li>
                             },
                         }
                     }
                 </ol>
-                <>{
-                    if riscv {
-                        html! { <p class="p2v" id="p2v">{ format!("The kernel's page table maps RAM one-to-one: for KERNBASE {} ≤ va < PHYSTOP {}, the physical address is the virtual address.", hex(kernbase, digits), hex(info.phystop, digits)) }</p> }
-                    } else if va >= kernbase {
-                        html! { <p class="p2v" id="p2v">{ format!("A kernel address: V2P({}) = va − KERNBASE = {}; P2V(pa) = pa + KERNBASE gives it back.", hex(va, 8), hex(va - kernbase, 8)) }</p> }
-                    } else if let Ok(m) = &t.outcome {
-                        html! { <p class="p2v" id="p2v">{ format!("The kernel reaches the same byte at P2V({}) = {} (pa + KERNBASE).", hex(m.pa.as_u64(), 8), hex(m.pa.as_u64() + kernbase, 8)) }</p> }
-                    } else {
-                        html! {}
-                    }
-                }</>
+                if let Some(h) = &here {
+                    <p class="place" id="place"><strong>{ "What is here: " }</strong>{ h.words(info.port) }{ "." }</p>
+                }
+                if let Some(text) = p2v {
+                    <p class="p2v" id="p2v">{ text }</p>
+                }
                 </>
             }
         }
@@ -164,13 +226,16 @@ pub fn Translate() -> Html {
     };
 
     html! {
-        <section class="panel translate" aria-labelledby="tr-h">
-            <h2 id="tr-h">{ "Translate an address" }</h2>
+        <section class="panel translate" id="panel-translate" aria-labelledby="tr-h">
+            <h2 id="tr-h" tabindex="-1">{ "Translate an address" }</h2>
             <div class="trform">
                 <label for="address">{ "Virtual address" }</label>
                 <input id="address" value={lab.address_text.clone()} {oninput} autocomplete="off" spellcheck="false"
                     aria-describedby="address-rule address-error" aria-invalid={if error.is_some() { "true" } else { "false" }} />
-                <p class="help" id="address-rule">{ ADDRESS_RULE }</p>
+                <p class="help" id="address-rule">
+                    { ADDRESS_RULE }
+                    if lab.address_auto { { " Until you type one, the address follows the step." } }
+                </p>
                 <p class="error-inline" id="address-error" role="status">{ error.clone().unwrap_or_default() }</p>
                 <label for="table">{ "Page table of" }</label>
                 <select id="table" onchange={on_table}>
@@ -190,7 +255,11 @@ pub fn Translate() -> Html {
                 <p class="help">{ format!("Showing the last address that read correctly, {}.", hex(va.unwrap_or(0), digits)) }</p>
             }
             { fields_view }
+            if let Some(r) = rule {
+                <p class="rule" id="sv39-rule">{ r }</p>
+            }
             { walk_view }
+            <p class="sr-only" id="translate-live" aria-live="polite">{ live }</p>
         </section>
     }
 }

@@ -1,7 +1,9 @@
 //! Hooks: reach the lab from any component, and keep the address bar in step with it.
 
+mod use_keys;
 mod use_lab;
 mod use_url;
 
+pub use use_keys::use_keys;
 pub use use_lab::use_lab;
 pub use use_url::{initial_fragment, use_fragment, use_url_sync};

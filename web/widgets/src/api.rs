@@ -642,8 +642,10 @@ mod tests {
             vec![
                 ("story-x86", "xv6-public", 9),
                 ("story-riscv", "xv6-riscv", 9),
-                ("shm-test", "xv6-public", 79),
-                ("shm-test-note", "xv6-public", 79)
+                // 5 steps to pid 3, 3 for the test's openshmem, store and printf, 10 forks,
+                // 6 per child, 10 waits, the final read and the test's closeshmem.
+                ("shm-test", "xv6-public", 90),
+                ("shm-test-note", "xv6-public", 90)
             ]
         );
     }

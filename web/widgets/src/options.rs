@@ -373,7 +373,7 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
             }
             TranslateCfg {
                 scheme,
-                address: get("address").unwrap_or(pagelab_web::state::DEFAULT_ADDRESS).to_string(),
+                address: get("address").unwrap_or(pagelab_web::state::EXAMPLE_ADDRESS).to_string(),
                 walk,
                 fixed: get("fixed").map(|v| parse_flag("fixed", v)).transpose()?.unwrap_or(false),
             }

@@ -1,0 +1,99 @@
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+use super::InlineNotice;
+use crate::hooks::{use_fragment, use_lab};
+use crate::present::{EmbedKind, EmbedView, embed_snippet, widget_access};
+use crate::state::{Action, Where};
+
+/// For instructors and for keeping a lab: the link, the widget element that
+/// shows what is on screen in course notes, and the scenario's text.
+#[component]
+pub fn Share() -> Html {
+    let lab = use_lab();
+    let fragment = use_fragment(&lab);
+    let kind = use_state(|| EmbedKind::Walk);
+    let view = EmbedView {
+        builtin: lab.builtin.clone(),
+        text: lab.scenario_text(),
+        step: lab.current(),
+        pid: lab.table_pid(),
+        address: lab.selection.address.unwrap_or(0),
+        access: widget_access(lab.selection.access),
+    };
+    let snippet = embed_snippet(*kind, &view);
+    let text = view.text.clone();
+    let on_kind = {
+        let kind = kind.clone();
+        Callback::from(move |e: Event| {
+            let s: HtmlSelectElement = e.target_unchecked_into();
+            if let Some(k) = EmbedKind::ALL.into_iter().find(|k| k.code() == s.value()) {
+                kind.set(k);
+            }
+        })
+    };
+    let copy_link = {
+        let lab = lab.clone();
+        let len = fragment.len() + 1;
+        Callback::from(move |_| {
+            crate::dom::copy(&crate::dom::href());
+            lab.dispatch(Action::Inform(
+                Where::Share,
+                format!("The link is copied ({len} characters). Opening it restores this lab exactly: the machine, every step, the step shown and the selection."),
+            ));
+        })
+    };
+    let copy_snippet = {
+        let lab = lab.clone();
+        let snippet = snippet.clone();
+        Callback::from(move |_| {
+            crate::dom::copy(&snippet);
+            lab.dispatch(Action::Inform(
+                Where::Share,
+                "The element is copied. Paste it into your notes, with the widgets' script included once per page."
+                    .into(),
+            ));
+        })
+    };
+    let copy_text = {
+        let lab = lab.clone();
+        let text = text.clone();
+        Callback::from(move |_| {
+            crate::dom::copy(&text);
+            lab.dispatch(Action::Inform(Where::Share, "The scenario's text is copied.".into()));
+        })
+    };
+    html! {
+        <section class="panel share" id="panel-share" aria-labelledby="share-h">
+            <h2 id="share-h" tabindex="-1">{ "Share, embed, keep" }</h2>
+            <div class="linkbox">
+                <button id="copy-link" onclick={copy_link}>{ "Copy link to this lab" }</button>
+                <span class="help">
+                    { format!("The address bar always holds the lab ({} characters): copy it to share or reload.", fragment.len() + 1) }
+                </span>
+            </div>
+            <InlineNotice at={Where::Share} id="share-notice" />
+            <h3 id="embed-h">{ "Embed this view in course notes" }</h3>
+            <div class="embedform">
+                <label for="embed-kind">{ "Show" }</label>
+                <select id="embed-kind" onchange={on_kind}>
+                    for k in EmbedKind::ALL {
+                        <option value={k.code()} selected={k == *kind}>{ k.label() }</option>
+                    }
+                </select>
+                <button id="copy-embed" onclick={copy_snippet}>{ "Copy the element" }</button>
+            </div>
+            <textarea id="embed-code" readonly=true rows="4" spellcheck="false" aria-labelledby="embed-h" value={snippet} />
+            <p class="help">
+                { "Include the widgets once per page (" }<code>{ "<script type=\"module\" src=\"widgets/pagelab-widgets.js\"></script>" }</code>
+                { ", from this site's widgets/ folder), then paste the element where it belongs. It shows this step, process, address and access." }
+            </p>
+            <details class="scenario-text">
+                <summary>{ "Scenario text" }</summary>
+                <p class="help">{ "The lab in the scenario language, comments included, with the operations you ran: save it, change it, or give it to the command-line runner (pagelab run)." }</p>
+                <button id="copy-scenario" onclick={copy_text}>{ "Copy the text" }</button>
+                <textarea id="scenario-text" readonly=true rows="12" spellcheck="false" aria-label="The scenario's text" value={text} />
+            </details>
+        </section>
+    }
+}

@@ -1,0 +1,95 @@
+use yew::prelude::*;
+
+use super::InlineNotice;
+use crate::hooks::{use_keys, use_lab};
+use crate::present::{KEYS, describe_op};
+use crate::state::{Action, LabState, Where};
+
+/// The title of step `k`: what its operation does, in words.
+#[must_use]
+pub fn step_title(lab: &LabState, k: usize) -> String {
+    if k == 0 {
+        return "the machine boots".into();
+    }
+    match lab.full().steps().get(k - 1) {
+        Some(st) => {
+            let mut t = describe_op(&st.op, &st.result);
+            if st.result.error.is_some() {
+                t.push_str(" (it fails)");
+            }
+            t
+        }
+        None => String::new(),
+    }
+}
+
+/// The step bar: always on screen (it sticks to the top of the window), with
+/// back, forward, where the lab is and what the step does, a button that
+/// brings what the step changed into sight, "next defect" where the trace
+/// has DEFECT lines, and the list of shortcut keys.
+#[component]
+pub fn StepBar() -> Html {
+    let lab = use_lab();
+    use_keys(lab.clone());
+    let n = lab.len();
+    let cur = lab.current();
+    let title = step_title(&lab, cur);
+    let changed = lab.changed(cur);
+    let defects = lab.defects().to_vec();
+    let back = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::Back))
+    };
+    let fwd = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::Forward))
+    };
+    let next_defect = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::NextDefect))
+    };
+    let show_changes = Callback::from(move |_| {
+        crate::dom::show_next_changed();
+    });
+    let is_defect = defects.contains(&cur);
+    html! {
+        <nav class="stepbar" id="stepbar" aria-label="Step through the lab">
+            <div class="stepnav">
+                <button id="back" onclick={back} disabled={cur == 0} aria-label="Previous step (key p)" title="Previous step (p or ←)">
+                    <span aria-hidden="true">{ "←" }</span><span class="lbl">{ " Back" }</span>
+                </button>
+                <div class="stepinfo" aria-live="polite" aria-atomic="true">
+                    <span id="step-pos">{ format!("Step {cur} of {n}") }</span>
+                    <span class="steptitle" id="step-title">
+                        if is_defect { <span class="defect-tag">{ "DEFECT" }</span>{ " " } }
+                        { title }
+                    </span>
+                </div>
+                <button id="forward" onclick={fwd} disabled={cur >= n} aria-label="Next step (key n)" title="Next step (n or →)">
+                    <span class="lbl">{ "Forward " }</span><span aria-hidden="true">{ "→" }</span>
+                </button>
+                <button id="show-changes" onclick={show_changes} disabled={!changed.any()}
+                    title="Bring the panels this step changed into sight (c)">
+                    { "What changed" }
+                </button>
+                if !defects.is_empty() {
+                    <button id="next-defect" onclick={next_defect} title="The next step whose trace has a DEFECT line (d)">
+                        { format!("Next defect ({} of {n} steps)", defects.len()) }
+                    </button>
+                }
+                <details class="keys" id="keys">
+                    <summary>{ "Keys" }</summary>
+                    <div class="keylist">
+                        <p>{ "Shortcut keys (not while typing in a field):" }</p>
+                        <ul>
+                            for (k, what) in KEYS {
+                                <li><kbd>{ k }</kbd>{ " " }{ what }</li>
+                            }
+                        </ul>
+                    </div>
+                </details>
+            </div>
+            <InlineNotice at={Where::Steps} id="steps-notice" />
+        </nav>
+    }
+}

@@ -1,0 +1,162 @@
+use pagelab_core::kernel::Port;
+use pagelab_core::lab::summary::mappings_text;
+use pagelab_core::lab::{Paragraph, ParagraphKind};
+use pagelab_core::trace::Event;
+use yew::prelude::*;
+
+use super::InlineNotice;
+use super::stepbar::step_title;
+use crate::hooks::use_lab;
+use crate::state::{Action, Where};
+
+/// Paragraphs of a comment as HTML: text, list items, and "the notes say" boxes.
+fn paragraphs(ps: &[Paragraph]) -> Html {
+    let mut out: Vec<Html> = Vec::new();
+    let mut items: Vec<Html> = Vec::new();
+    let flush = |items: &mut Vec<Html>, out: &mut Vec<Html>| {
+        if !items.is_empty() {
+            let li = std::mem::take(items);
+            out.push(html! { <ul class="items">{ li.into_iter().collect::<Html>() }</ul> });
+        }
+    };
+    for p in ps {
+        match p.kind {
+            ParagraphKind::Item => items.push(html! { <li>{ p.text.clone() }</li> }),
+            ParagraphKind::Text => {
+                flush(&mut items, &mut out);
+                out.push(html! { <p>{ p.text.clone() }</p> });
+            }
+            ParagraphKind::NotesSay => {
+                flush(&mut items, &mut out);
+                out.push(html! {
+                    <aside class="notes-say" aria-label="Where the study notes differ">
+                        <strong>{ "The notes say: " }</strong>{ p.text.clone() }
+                    </aside>
+                });
+            }
+        }
+    }
+    flush(&mut items, &mut out);
+    out.into_iter().collect::<Html>()
+}
+
+/// The story panel: what the step shown is about, in words (the scenario's
+/// comments, and where the study notes count differently), then what it did
+/// in short: pages by xv6 function, entries by page table, the result.
+#[component]
+pub fn Story() -> Html {
+    let lab = use_lab();
+    let k = lab.current();
+    let n = lab.len();
+    let port = lab.lab().kernel().info().port;
+    let scheme = lab.lab().kernel().info().scheme;
+    let narrative = lab.narrative(k);
+    let step = lab.step_summary(k);
+    let full = lab.full_lab();
+    let defects: Vec<String> = if k == 0 {
+        Vec::new()
+    } else {
+        full.steps()
+            .get(k - 1)
+            .map(|s| {
+                s.events
+                    .iter()
+                    .filter_map(|e| match &e.event {
+                        Event::Defect { text } => Some(format!("{}: {text}", e.func)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let fresh = lab.builtin.is_none() && lab.comments().is_empty();
+    let story_name = match port {
+        Port::Xv6Public => "story-x86",
+        Port::Xv6Riscv => "story-riscv",
+    };
+    let follow = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::LoadBuiltin(story_name.to_string())))
+    };
+    let translate = Callback::from(|_| crate::dom::focus("address"));
+    let exec = Callback::from(|_| crate::dom::focus("program"));
+    html! {
+        <section class="panel story" id="panel-story" aria-labelledby="story-h">
+            if fresh {
+                <div class="ways" id="ways-in">
+                    <p class="ways-lead">{ "Three ways in:" }</p>
+                    <div class="ways-buttons">
+                        <button id="way-story" onclick={follow}>
+                            <strong>{ "Follow the story" }</strong>
+                            <span>{ "init, the shell and echo hello world, step by step, as in the notes" }</span>
+                        </button>
+                        <button id="way-translate" onclick={translate}>
+                            <strong>{ "Translate an address" }</strong>
+                            <span>{ "type a virtual address and watch the page walk" }</span>
+                        </button>
+                        <button id="way-exec" onclick={exec}>
+                            <strong>{ "Run exec" }</strong>
+                            <span>{ "exec a program with arguments and see its stack and guard page" }</span>
+                        </button>
+                    </div>
+                </div>
+            }
+            <InlineNotice at={Where::Story} id="story-notice" />
+            <h2 id="story-h" tabindex="-1">{ format!("Step {k} of {n}: {}", step_title(&lab, k)) }</h2>
+            <div class="narrative" id="narrative">
+                if narrative.is_empty() {
+                    if k == 0 {
+                        <p class="auto">{ "The machine has just booted: kinit has put the free pages on kalloc's free list, and the kernel has built its own page table. Step forward to see the first operation." }</p>
+                    } else {
+                        <p class="auto">{ format!("{}.", step_title(&lab, k)) }</p>
+                    }
+                } else {
+                    { paragraphs(&narrative) }
+                }
+            </div>
+            if !defects.is_empty() {
+                <div class="defects" id="step-defects">
+                    <h3>{ "Where the note's code goes wrong" }</h3>
+                    <ul>
+                        for d in defects.iter() {
+                            <li><strong class="defect-tag">{ "DEFECT" }</strong>{ " " }{ d.clone() }</li>
+                        }
+                    </ul>
+                </div>
+            }
+            if let Some(s) = step {
+                <h3 id="what-h">{ "What happened, by xv6 function" }</h3>
+                <ul class="what" id="what-happened" aria-labelledby="what-h">
+                    for l in s.summary.lines() {
+                        {{
+                            let (func, rest) = l.split_once(": ").unwrap_or((l.as_str(), ""));
+                            html! { <li><code class="fn">{ func.to_string() }</code>{ ": " }{ rest.to_string() }</li> }
+                        }}
+                    }
+                    if s.summary.lines().is_empty() {
+                        <li>{ "No page was allocated or freed." }</li>
+                    }
+                    if s.summary.partial {
+                        <li>{ "(The trace was full, so these lines leave out what it did not keep; the counts below are exact.)" }</li>
+                    }
+                </ul>
+                if k > 0 {
+                    if let Some(e) = &s.result.error {
+                        <p class="error-inline" id="step-error">{ format!("It returned -1: {e}") }</p>
+                    } else {
+                        <p id="step-result">{ format!("It returned {}.", s.result.value) }</p>
+                    }
+                }
+                <p id="step-counts"><strong>{ "Pages " }</strong>{ s.counts.to_string() }{ format!(". Free pages afterwards: {}.", s.nfree) }</p>
+                if !s.summary.mappings.is_empty() {
+                    <h3 id="entries-h">{ "Page-table entries, by page table" }</h3>
+                    <ul class="entries" id="entries" aria-labelledby="entries-h">
+                        for m in s.summary.mappings.iter() {
+                            <li>{ mappings_text(m, port, scheme) }</li>
+                        }
+                    </ul>
+                }
+            }
+        </section>
+    }
+}

@@ -1,0 +1,99 @@
+//! The few things the page does to the document itself: bring a panel into
+//! sight, put the cursor in a field, copy text. Outside a browser (host
+//! tests) they do nothing.
+
+/// Bring the next panel marked `.changed` below the step bar into sight
+/// (the first one again after the last), and move the keyboard focus to its
+/// heading. Returns the panel's heading text, or `None` if no panel changed.
+pub fn show_next_changed() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let doc = web_sys::window()?.document()?;
+        let list = doc.query_selector_all(".panel.changed").ok()?;
+        let bar = doc.get_element_by_id("stepbar").map_or(0.0, |b| b.get_bounding_client_rect().bottom());
+        let mut panels = Vec::new();
+        for i in 0..list.length() {
+            if let Some(e) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                panels.push(e);
+            }
+        }
+        let first = panels.first()?.clone();
+        let next = panels.iter().find(|p| p.get_bounding_client_rect().top() > bar + 8.0).cloned().unwrap_or(first);
+        let opts = web_sys::ScrollIntoViewOptions::new();
+        opts.set_block(web_sys::ScrollLogicalPosition::Start);
+        next.scroll_into_view_with_scroll_into_view_options(&opts);
+        let heading = next.query_selector("h2").ok().flatten();
+        if let Some(h) = heading.as_ref().and_then(|h| h.clone().dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = h.focus();
+        }
+        heading.and_then(|h| h.text_content())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
+/// The element with `id`, as a `T`, if there is one.
+#[cfg(target_arch = "wasm32")]
+fn by_id<T: wasm_bindgen::JsCast>(id: &str) -> Option<T> {
+    use wasm_bindgen::JsCast as _;
+    web_sys::window()?.document()?.get_element_by_id(id)?.dyn_into::<T>().ok()
+}
+
+/// Put the keyboard focus on the element with `id` and bring it into sight.
+pub fn focus(id: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(e) = by_id::<web_sys::HtmlElement>(id) {
+            let opts = web_sys::ScrollIntoViewOptions::new();
+            opts.set_block(web_sys::ScrollLogicalPosition::Center);
+            e.scroll_into_view_with_scroll_into_view_options(&opts);
+            let _ = e.focus();
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = id;
+}
+
+/// Put `text` on the clipboard (where the browser allows it).
+pub fn copy(text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = text;
+}
+
+/// The page's address (for "copy link").
+#[must_use]
+pub fn href() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        String::new()
+    }
+}
+
+/// Open or close the `<details>` element with `id`, and focus its summary.
+pub fn toggle_details(id: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(d) = by_id::<web_sys::HtmlDetailsElement>(id) {
+            d.set_open(!d.open());
+            if let Some(s) =
+                d.query_selector("summary").ok().flatten().and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = s.focus();
+            }
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = id;
+}

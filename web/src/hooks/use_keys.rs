@@ -1,0 +1,60 @@
+use yew::prelude::*;
+
+use crate::components::LabContext;
+#[cfg(target_arch = "wasm32")]
+use crate::present::{KeyCommand, key_command};
+#[cfg(target_arch = "wasm32")]
+use crate::state::Action;
+
+/// The page's shortcut keys ([`crate::present::KEYS`]), listened for on the
+/// whole document. They do nothing while the learner types in a field or a
+/// menu, or holds Ctrl, Alt or Meta.
+#[hook]
+pub fn use_keys(lab: LabContext) {
+    let dispatcher = lab.dispatcher();
+    use_effect_with((), move |()| {
+        #[cfg(target_arch = "wasm32")]
+        {
+            use wasm_bindgen::JsCast;
+            use wasm_bindgen::closure::Closure;
+            let listener = Closure::<dyn Fn(web_sys::KeyboardEvent)>::new(move |e: web_sys::KeyboardEvent| {
+                if e.default_prevented() {
+                    return;
+                }
+                let typing = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()).is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
+                });
+                if typing {
+                    return;
+                }
+                let Some(cmd) = key_command(&e.key(), e.ctrl_key() || e.alt_key() || e.meta_key()) else { return };
+                e.prevent_default();
+                match cmd {
+                    KeyCommand::Forward => dispatcher.dispatch(Action::Forward),
+                    KeyCommand::Back => dispatcher.dispatch(Action::Back),
+                    KeyCommand::NextDefect => dispatcher.dispatch(Action::NextDefect),
+                    KeyCommand::ShowChanges => {
+                        crate::dom::show_next_changed();
+                    }
+                    KeyCommand::Translate => crate::dom::focus("address"),
+                    KeyCommand::Exec => crate::dom::focus("program"),
+                    KeyCommand::Help => crate::dom::toggle_details("keys"),
+                }
+            });
+            let doc = web_sys::window().and_then(|w| w.document());
+            if let Some(d) = &doc {
+                let _ = d.add_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+            }
+            move || {
+                if let Some(d) = doc {
+                    let _ = d.remove_event_listener_with_callback("keydown", listener.as_ref().unchecked_ref());
+                }
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = dispatcher;
+            || ()
+        }
+    });
+}
