@@ -21,7 +21,7 @@ async function stepPos(page) {
 
 const kinds = [];
 /** One kind of bad input: `run` does it; the message must match `want`; `steps` is the step count after. */
-function bad(name, want, run, { steps = 5, inline = false } = {}) {
+function bad(name, want, run, { steps = 5, inline = false, near = null } = {}) {
   kinds.push(name);
   test(`bad input: ${name}`, async () => {
     const page = await ready();
@@ -35,6 +35,12 @@ function bad(name, want, run, { steps = 5, inline = false } = {}) {
       msg = await errorText(page);
     }
     assert.match(msg, want, `${name}: the message was ${JSON.stringify(msg)}`);
+    if (near) {
+      // The message is next to the control that caused it, on screen with it.
+      const a = await page.locator('#error-text').boundingBox();
+      const b = await page.locator(near).boundingBox();
+      assert.ok(a && b && Math.abs(a.y - b.y) < 300, `${name}: the message is ${a && b ? Math.abs(a.y - b.y) : '?'}px from ${near}`);
+    }
     if (steps !== null) assert.equal(await stepPos(page), `Step ${steps} of ${steps}`, `${name}: the timeline changed`);
     if (kinds.indexOf(name) === 0) await shot(page, 'bad-input-message');
     await assertAlive(page, name);
@@ -49,19 +55,22 @@ bad('not hex', /`g` is not a hex digit/, typeAddress('0x12g4'), { inline: true }
 bad('too wide for x86', /wider than 32 bits/, typeAddress('0x123456789'), { inline: true });
 bad('negative address', /cannot be negative/, typeAddress('-4096'), { inline: true });
 bad('letters in a decimal address', /`a` is not a decimal digit/, typeAddress('#12a4'), { inline: true });
-bad('exec of a missing program', /exec failed: there is no file "nosuch"/, (p) => exec(p, 'nosuch', ''), { steps: 6 });
+bad('exec of a missing program', /exec failed: there is no file "nosuch"/, (p) => exec(p, 'nosuch', ''), { steps: 6, near: '#exec-run' });
 bad('too many arguments (32)', /32 arguments, but sys_exec takes at most 31/, (p) => exec(p, 'echo', 'a '.repeat(31)), { steps: 6 });
 bad('an argument that overflows the stack', /do not fit in the one-page stack/, (p) => exec(p, 'echo', 'x'.repeat(5000)), { steps: 6 });
 bad('an unclosed quote in the arguments', /quote is not closed/, (p) => exec(p, 'echo', '"hello'));
-bad('sbrk of a non-number', /not a whole number/, async (p) => { await p.fill('#sbrk-0', 'lots'); await p.click('#sbrk-run'); });
+bad('sbrk of a non-number', /not a whole number/, async (p) => { await p.fill('#sbrk-0', 'lots'); await p.click('#sbrk-run'); }, { near: '#sbrk-run' });
 bad('sbrk too large', /sbrk failed/, async (p) => { await p.fill('#sbrk-0', '0x7fffffff'); await p.click('#sbrk-run'); }, { steps: 6 });
 bad('fork of a dead process', /pid 3 is zombie: it cannot make system calls/, async (p) => {
   await p.click('#exit');
   await atStep(p, 6, 6);
   await p.click('#fork');
 }, { steps: 6 });
-bad('wait with no children', /no children/, (p) => p.click('#wait'), { steps: 6 });
+bad('wait with no children', /no children/, (p) => p.click('#wait'), { steps: 6, near: '#wait' });
 bad('exit of init', /xv6 would panic here \("init exiting"\)/, async (p) => { await pick(p, 1); await p.click('#exit'); });
+bad('a load from a kernel page in init', /the load at 0x80000000 faults \(.*no user bit.*\); xv6 kills the faulting process, and pid 1 is init: its exit panics \("init exiting"\)/, async (p) => {
+  await pick(p, 1); await p.fill('#read-0', '0x80000000'); await p.click('#read-run');
+}, { near: '#read-run' });
 bad('closeshmem of a never-opened id', /does not have that shared page open/, async (p) => {
   await p.fill('#closeshm-0', '7'); await p.click('#closeshm-run');
 }, { steps: 6 });
@@ -81,14 +90,14 @@ bad('read of zero bytes', /out of range \(1 to 4096\)/, async (p) => {
 });
 bad('garbage ELF upload', /not an ELF file/, (p) => p.setInputFiles('#upload', {
   name: 'garbage.elf', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ this is not an ELF file, just some bytes to be long enough'),
-}));
+}), { near: '#upload' });
 bad('an upload that is too large', /at most 1048576 bytes/, (p) => p.setInputFiles('#upload', {
   name: 'huge.elf', mimeType: 'application/octet-stream', buffer: Buffer.alloc((1 << 20) + 1, 0x7f),
 }));
 bad('an empty upload', /is empty/, (p) => p.setInputFiles('#upload', {
   name: 'empty.elf', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0),
 }));
-bad('a frame address outside RAM', /not in RAM/, async (p) => { await p.fill('#goto-frame', '0x9000000'); await p.click('#goto-run'); });
+bad('a frame address outside RAM', /not in RAM/, async (p) => { await p.fill('#goto-frame', '0x9000000'); await p.click('#goto-run'); }, { near: '#goto-run' });
 bad('no memory during exec (kalloc made to fail)', /exec failed: out of memory; the new image was freed, the old one kept/, async (p) => {
   await p.click('details.more summary'); await p.fill('#failalloc-0', '3'); await p.click('#failalloc-run');
   await atStep(p, 6, 6);

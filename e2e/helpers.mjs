@@ -79,10 +79,11 @@ export async function atStep(page, k, n) {
   );
 }
 
-export async function shot(page, name, selector) {
+/** A screenshot in artifacts/: of `selector`, or of the page (the whole of it, or with `full` false, what is on screen). */
+export async function shot(page, name, selector, full = true) {
   const path = `${ARTIFACTS}${name}.png`;
   if (selector) await page.locator(selector).screenshot({ path });
-  else await page.screenshot({ path, fullPage: true });
+  else await page.screenshot({ path, fullPage: full });
   return path;
 }
 

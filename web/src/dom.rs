@@ -2,30 +2,51 @@
 //! sight, put the cursor in a field, copy text. Outside a browser (host
 //! tests) they do nothing.
 
-/// Bring the next panel marked `.changed` below the step bar into sight
-/// (the first one again after the last), and move the keyboard focus to its
-/// heading. Returns the panel's heading text, or `None` if no panel changed.
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The step and changed panels last cycled through, and the panel shown last.
+    static SHOWN: std::cell::RefCell<(String, usize)> = const { std::cell::RefCell::new((String::new(), 0)) };
+}
+
+/// Bring the next panel marked `.changed` into sight, in page order (the
+/// first one again after the last; the first one first after the step
+/// changes), and move the keyboard focus to its heading. Returns the
+/// panel's heading text, or `None` if no panel changed.
 pub fn show_next_changed() -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
         use wasm_bindgen::JsCast;
         let doc = web_sys::window()?.document()?;
         let list = doc.query_selector_all(".panel.changed").ok()?;
-        let bar = doc.get_element_by_id("stepbar").map_or(0.0, |b| b.get_bounding_client_rect().bottom());
         let mut panels = Vec::new();
         for i in 0..list.length() {
             if let Some(e) = list.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
                 panels.push(e);
             }
         }
-        let first = panels.first()?.clone();
-        let next = panels.iter().find(|p| p.get_bounding_client_rect().top() > bar + 8.0).cloned().unwrap_or(first);
+        if panels.is_empty() {
+            return None;
+        }
+        let step = doc.get_element_by_id("step-pos").and_then(|e| e.text_content()).unwrap_or_default();
+        let ids: Vec<String> = panels.iter().map(web_sys::Element::id).collect();
+        let key = format!("{step}|{}", ids.join(","));
+        let at = SHOWN.with(|s| {
+            let mut s = s.borrow_mut();
+            let at = if s.0 == key { (s.1 + 1) % panels.len() } else { 0 };
+            *s = (key, at);
+            at
+        });
+        let next = &panels[at];
         let opts = web_sys::ScrollIntoViewOptions::new();
         opts.set_block(web_sys::ScrollLogicalPosition::Start);
         next.scroll_into_view_with_scroll_into_view_options(&opts);
         let heading = next.query_selector("h2").ok().flatten();
         if let Some(h) = heading.as_ref().and_then(|h| h.clone().dyn_into::<web_sys::HtmlElement>().ok()) {
-            let _ = h.focus();
+            let _ = h.focus_with_options(&{
+                let o = web_sys::FocusOptions::new();
+                o.set_prevent_scroll(true);
+                o
+            });
         }
         heading.and_then(|h| h.text_content())
     }

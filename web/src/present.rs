@@ -370,6 +370,60 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::kernel::Sy
     }
 }
 
+/// What an operation of this kind does in xv6, in a sentence or two, for a
+/// step the scenario says nothing about (one the learner ran).
+#[must_use]
+pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::kernel::Port) -> &'static str {
+    use pagelab_core::kernel::Port;
+    use pagelab_core::lab::Op;
+    let x86 = port == Port::Xv6Public;
+    match op {
+        Op::Userinit if x86 => {
+            "userinit makes the first process by hand: allocproc gives it a kernel stack, setupkvm a page directory with the kernel's mappings, and inituvm one user page at address 0 holding initcode."
+        }
+        Op::Userinit => {
+            "userinit makes the first process by hand: allocproc gives it a trapframe and a page table with the trampoline and trapframe at the top, and uvmfirst one user page at address 0 holding initcode."
+        }
+        Op::Fork { .. } if x86 => {
+            "fork makes a child: allocproc gives it a process slot and a kernel stack, and copyuvm a new page directory (setupkvm) with a copy of each of the parent's user pages in a frame of its own."
+        }
+        Op::Fork { .. } => {
+            "fork makes a child: allocproc gives it a process slot, a trapframe and a page table, and uvmcopy copies each of the parent's user pages into a frame of its own."
+        }
+        Op::Exec { .. } => {
+            "exec builds a whole new address space: the program's segments, then a guard page (no user bit) and a stack page with the arguments on it. Only when all of that worked does it switch to the new page table and free the old one; if anything fails, the old image stays and exec returns -1."
+        }
+        Op::Sbrk { n, .. } if *n > 0 => {
+            "sbrk grows the process: growproc maps new zeroed pages above the old size and returns the old size, where the new memory starts."
+        }
+        Op::Sbrk { n, .. } if *n < 0 => {
+            "sbrk shrinks the process: growproc frees and unmaps the pages above the new size, and returns the old size."
+        }
+        Op::Sbrk { .. } => "sbrk(0) changes nothing: it returns the process's size.",
+        Op::Exit { .. } => "exit makes the process a zombie: its memory stays until its parent calls wait.",
+        Op::Wait { .. } => {
+            "wait looks for a child that has exited and frees what it still holds: its kernel stack or trapframe, its user pages and its page tables. It returns the child's pid, or -1 if there is no child."
+        }
+        Op::Kill { .. } => {
+            "kill marks the process killed; it exits the next time it would return to user space, which the lab does at once."
+        }
+        Op::OpenShm { .. } => {
+            "openshmem(id) maps shared page id at PGROUNDUP(sz) and grows sz by a page; the first process to open an id gets a fresh frame, later ones the same frame."
+        }
+        Op::CloseShm { .. } => "closeshmem(id) unmaps the shared page; the frame is freed when its last user lets go.",
+        Op::Read { .. } => {
+            "User code loads bytes: the MMU walks the page table for each page (setting the accessed bit). A fault would kill the process."
+        }
+        Op::Write { .. } => {
+            "User code stores bytes: the MMU walks the page table for each page (setting the accessed and dirty bits). A fault would kill the process."
+        }
+        Op::File { .. } => "A program file is put in the file system, for exec to load.",
+        Op::FailAlloc { .. } => {
+            "From here on a kalloc call fails on purpose, to show how each operation undoes its partial work when memory runs out."
+        }
+    }
+}
+
 /// One line of a step's trace as the page draws it: an event, a run of
 /// like events folded into one line, or a call with what happened inside it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -134,8 +134,10 @@ pub enum Where {
     Story,
     /// The step bar and the timeline (back, forward, go to a step).
     Steps,
-    /// The system-call buttons and forms of the process panel.
+    /// The system-call buttons of the process panel (fork, exit, wait, kill).
     Calls,
+    /// One system call's form in the process panel, by its id (`sbrk`, `read`, …).
+    Form(&'static str),
     /// The exec form.
     Exec,
     /// The upload field.
@@ -770,7 +772,16 @@ impl LabState {
         );
         match action {
             Action::Call(call) => {
-                let at = if matches!(call, Call::Exec { .. }) { Where::Exec } else { Where::Calls };
+                let at = match call {
+                    Call::Exec { .. } => Where::Exec,
+                    Call::Sbrk(_) => Where::Form("sbrk"),
+                    Call::OpenShm(_) => Where::Form("openshm"),
+                    Call::CloseShm(_) => Where::Form("closeshm"),
+                    Call::Read { .. } => Where::Form("read"),
+                    Call::Write { .. } => Where::Form("write"),
+                    Call::FailAlloc(_) => Where::Form("failalloc"),
+                    Call::Userinit | Call::Fork | Call::Exit | Call::Wait | Call::Kill => Where::Calls,
+                };
                 match s.op_of(call) {
                     Ok(op) => s.run(op, at),
                     Err(e) => s.error(at, e),

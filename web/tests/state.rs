@@ -449,6 +449,8 @@ fn errors_sit_next_to_their_control_and_go_after_a_success() {
     let s = act(s, Action::SetAddress("0x10".into()));
     assert_eq!(s.notice, None);
     let s = call(s, Call::Sbrk("x".into()));
+    assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Form("sbrk")));
+    let s = call(s, Call::Wait);
     assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Calls));
     let s = call(s, Call::Exec { path: "".into(), args: "".into() });
     assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Exec));

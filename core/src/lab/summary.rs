@@ -448,6 +448,17 @@ pub fn run_text(r: &PageRun) -> String {
 /// `pid 1: mapped va 0x0–0x2fff (3 pages) …; 57344 entries of the kernel half`.
 #[must_use]
 pub fn mappings_text(m: &Mappings, port: Port, scheme: SchemeKind) -> String {
+    let parts = mappings_parts(m, port, scheme);
+    if parts.is_empty() {
+        return format!("{}: no entry changed", m.whose());
+    }
+    format!("{}: {}", m.whose(), parts.join("; "))
+}
+
+/// What a step did to one page table's entries, a phrase per kind of
+/// change: "mapped va 0x0–0xfff (text)", "changed va 0x1000 (guard page): −PTE_U".
+#[must_use]
+pub fn mappings_parts(m: &Mappings, port: Port, scheme: SchemeKind) -> Vec<String> {
     let runs = |rs: &[PageRun]| rs.iter().map(run_text).collect::<Vec<_>>().join(", ");
     let mut parts = Vec::new();
     if !m.added.is_empty() {
@@ -481,10 +492,7 @@ pub fn mappings_text(m: &Mappings, port: Port, scheme: SchemeKind) -> String {
             if m.tables_freed == 1 { "it" } else { "them" }
         ));
     }
-    if parts.is_empty() {
-        return format!("{}: no entry changed", m.whose());
-    }
-    format!("{}: {}", m.whose(), parts.join("; "))
+    parts
 }
 
 impl Summary {

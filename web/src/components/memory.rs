@@ -102,10 +102,12 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                         let new = data.changes.allocated.contains(&c.pa);
                         let gone = data.changes.freed.contains(&c.pa);
                         let mine = props.mine.as_ref().is_some_and(|(_, set)| c.count == 1 && set.contains(&c.pa));
+                        let shown = if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) };
+                        // The name starts with the cell's own text, so that what is seen is what is read out.
                         let label = if c.count > 1 {
-                            format!("{} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
+                            format!("{shown}: {} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
                         } else {
-                            let mut s = frame_words(c.pa, c.state);
+                            let mut s = format!("{shown}: {}", frame_words(c.pa, c.state));
                             if new { s.push_str(" (allocated in this step)"); }
                             if gone { s.push_str(" (freed in this step)"); }
                             if let (true, Some((pid, _))) = (mine, &props.mine) { s.push_str(&format!(" (used by the chosen process, pid {pid})")); }
@@ -122,7 +124,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                                 data-pa={format!("{:#x}", c.pa)}
                                 onclick={select(c.pa)}
                             >
-                                { if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) } }
+                                { shown }
                             </div>
                         }
                     }}
@@ -293,7 +295,7 @@ pub fn Memory() -> Html {
                                 <td>{ pas.len() }</td>
                                 <td class="pas">
                                     for pa in pas.iter().take(8) {
-                                        <button class="addr" onclick={select(*pa)} aria-label={format!("Choose frame {pa:#x}")}>{ hex(*pa, digits) }</button>
+                                        <button class="addr" onclick={select(*pa)} aria-label={format!("{}: choose this frame", hex(*pa, digits))}>{ hex(*pa, digits) }</button>
                                     }
                                     if pas.len() > 8 { { format!(" … {} more", pas.len() - 8) } }
                                 </td>

@@ -15,8 +15,8 @@ fn value(r: &NodeRef) -> String {
 /// Props of [`CallForm`].
 #[derive(Properties, PartialEq)]
 struct CallFormProps {
-    /// Id prefix for the form's fields.
-    id: AttrValue,
+    /// Id prefix for the form's fields (and where its messages go).
+    id: &'static str,
     /// The call's name on the button.
     name: AttrValue,
     /// Fields: (label, placeholder, default value).
@@ -57,6 +57,7 @@ fn CallForm(props: &CallFormProps) -> Html {
                 />
             }
             <button type="submit" id={format!("{}-run", props.id)} disabled={props.disabled}>{ props.name.clone() }</button>
+            <InlineNotice at={Where::Form(props.id)} id={format!("{}-notice", props.id)} />
         </form>
     }
 }

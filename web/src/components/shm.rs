@@ -54,7 +54,7 @@ pub fn SharedMemory() -> Html {
                                 html! {
                                     <tr data-id={p.id.to_string()}>
                                         <td class="mono">{ p.id }</td>
-                                        <td><button class="addr" onclick={select(p.pa)} aria-label={format!("Choose frame {:#x} in the frame map", p.pa)}>{ hex(p.pa, digits) }</button></td>
+                                        <td><button class="addr" onclick={select(p.pa)} aria-label={format!("{}: choose this frame in the frame map", hex(p.pa, digits))}>{ hex(p.pa, digits) }</button></td>
                                         <td class="count">{ p.refs }</td>
                                         <td class="who">
                                             if who.is_empty() {

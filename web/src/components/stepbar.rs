@@ -55,7 +55,7 @@ pub fn StepBar() -> Html {
     html! {
         <nav class="stepbar" id="stepbar" aria-label="Step through the lab">
             <div class="stepnav">
-                <button id="back" onclick={back} disabled={cur == 0} aria-label="Previous step (key p)" title="Previous step (p or ←)">
+                <button id="back" onclick={back} disabled={cur == 0} aria-label="Back: the previous step (key p)" title="Previous step (p or ←)">
                     <span aria-hidden="true">{ "←" }</span><span class="lbl">{ " Back" }</span>
                 </button>
                 <div class="stepinfo" aria-live="polite" aria-atomic="true">
@@ -65,7 +65,7 @@ pub fn StepBar() -> Html {
                         { title }
                     </span>
                 </div>
-                <button id="forward" onclick={fwd} disabled={cur >= n} aria-label="Next step (key n)" title="Next step (n or →)">
+                <button id="forward" onclick={fwd} disabled={cur >= n} aria-label="Forward: the next step (key n)" title="Next step (n or →)">
                     <span class="lbl">{ "Forward " }</span><span aria-hidden="true">{ "→" }</span>
                 </button>
                 <button id="show-changes" onclick={show_changes} disabled={!changed.any()}

@@ -1,5 +1,5 @@
 use pagelab_core::kernel::Port;
-use pagelab_core::lab::summary::mappings_text;
+use pagelab_core::lab::summary::mappings_parts;
 use pagelab_core::lab::{Paragraph, ParagraphKind};
 use pagelab_core::trace::Event;
 use yew::prelude::*;
@@ -7,7 +7,22 @@ use yew::prelude::*;
 use super::InlineNotice;
 use super::stepbar::step_title;
 use crate::hooks::use_lab;
+use crate::present::explain_op;
 use crate::state::{Action, Where};
+
+/// A paragraph's text, with `code` between backticks shown as code.
+fn inline(text: &str) -> Html {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                html! { <code>{ part.to_string() }</code> }
+            } else {
+                html! { { part.to_string() } }
+            }
+        })
+        .collect::<Html>()
+}
 
 /// Paragraphs of a comment as HTML: text, list items, and "the notes say" boxes.
 fn paragraphs(ps: &[Paragraph]) -> Html {
@@ -21,16 +36,16 @@ fn paragraphs(ps: &[Paragraph]) -> Html {
     };
     for p in ps {
         match p.kind {
-            ParagraphKind::Item => items.push(html! { <li>{ p.text.clone() }</li> }),
+            ParagraphKind::Item => items.push(html! { <li>{ inline(&p.text) }</li> }),
             ParagraphKind::Text => {
                 flush(&mut items, &mut out);
-                out.push(html! { <p>{ p.text.clone() }</p> });
+                out.push(html! { <p>{ inline(&p.text) }</p> });
             }
             ParagraphKind::NotesSay => {
                 flush(&mut items, &mut out);
                 out.push(html! {
                     <aside class="notes-say" aria-label="Where the study notes differ">
-                        <strong>{ "The notes say: " }</strong>{ p.text.clone() }
+                        <strong>{ "The notes say: " }</strong>{ inline(&p.text) }
                     </aside>
                 });
             }
@@ -107,8 +122,8 @@ pub fn Story() -> Html {
                 if narrative.is_empty() {
                     if k == 0 {
                         <p class="auto">{ "The machine has just booted: kinit has put the free pages on kalloc's free list, and the kernel has built its own page table. Step forward to see the first operation." }</p>
-                    } else {
-                        <p class="auto">{ format!("{}.", step_title(&lab, k)) }</p>
+                    } else if let Some(st) = full.steps().get(k - 1) {
+                        <p class="auto">{ explain_op(&st.op, port) }</p>
                     }
                 } else {
                     { paragraphs(&narrative) }
@@ -152,7 +167,14 @@ pub fn Story() -> Html {
                     <h3 id="entries-h">{ "Page-table entries, by page table" }</h3>
                     <ul class="entries" id="entries" aria-labelledby="entries-h">
                         for m in s.summary.mappings.iter() {
-                            <li>{ mappings_text(m, port, scheme) }</li>
+                            <li>
+                                <strong>{ m.whose() }</strong>
+                                <ul>
+                                    for part in mappings_parts(m, port, scheme) {
+                                        <li>{ part }</li>
+                                    }
+                                </ul>
+                            </li>
                         }
                     </ul>
                 }

@@ -160,7 +160,7 @@ fn CallNode(props: &CallProps) -> Html {
             if children.is_empty() {
                 <span class="func">{ ev.func }</span><span class="etext">{ event_text(ev, scheme) }</span>
             } else {
-                <details class="call" {ontoggle} open={*open}>
+                <details class="callnode" {ontoggle} open={*open}>
                     <summary>
                         <span class="func">{ ev.func }</span>
                         <span class="etext">{ event_text(ev, scheme) }</span>

@@ -193,7 +193,7 @@ pub fn Translate() -> Html {
                                 </li>
                             },
                             Err(f) => html! {
-                                <li class="wstep result fault" id="walk-result" role="note">
+                                <li class="wstep result fault" id="walk-result">
                                     <strong>{ "Fault: " }</strong>
                                     <span id="fault-text">{ f.text.clone() }</span>
                                     { format!(" ({} {:#x}).", if riscv { "scause" } else { "error code" }, f.code) }

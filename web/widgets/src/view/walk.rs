@@ -74,7 +74,7 @@ fn walk_view(t: &Translation, access: AccessChoice, owner: &str) -> Html {
                         </li>
                     },
                     Err(f) => html! {
-                        <li class="wstep result fault" role="note">
+                        <li class="wstep result fault">
                             <strong>{ "fault: " }</strong>
                             <span class="fault-text">{ f.text.clone() }</span>
                             { format!(" ({} {:#x}): a {} here traps.", if riscv { "scause" } else { "error code" }, f.code, access.label()) }
