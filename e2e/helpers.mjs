@@ -58,6 +58,16 @@ export async function assertAlive(page, what) {
   assert.match(await text(page, '[data-field="PDX"] .fhex'), /^0x1$/, `${what}: the address no longer splits`);
 }
 
+/** Press Tab until the element with `id` has the focus (at most `max` times); returns the id reached. */
+export async function tabTo(page, id, max = 80) {
+  let at = '';
+  for (let i = 0; i < max && at !== id; i++) {
+    await page.keyboard.press('Tab');
+    at = await page.evaluate(() => document.activeElement?.id);
+  }
+  return at;
+}
+
 /** Choose the process with `pid` in the process table. */
 export async function pick(page, pid) {
   await page.click(`#pick-${pid}`);

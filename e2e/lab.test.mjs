@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK,
+  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo,
 } from './helpers.mjs';
 
 let browser;
@@ -282,12 +282,7 @@ test('a copied link reopens the lab exactly', async () => {
 test('keyboard only: tab to controls, Enter and Space act, arrows move through frames', async () => {
   const page = await open(browser, linkFor(TINY_PREFIX));
   // Tab until the address field has focus.
-  let id = '';
-  for (let i = 0; i < 80 && id !== 'address'; i++) {
-    await page.keyboard.press('Tab');
-    id = await page.evaluate(() => document.activeElement?.id);
-  }
-  assert.equal(id, 'address', 'the address field is reachable with Tab');
+  assert.equal(await tabTo(page, 'address'), 'address', 'the address field is reachable with Tab');
   await page.keyboard.press('Control+A');
   await page.keyboard.type('0x2000');
   await page.waitForFunction(() => document.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x2');

@@ -312,6 +312,8 @@ pub struct LabState {
     pub kernel_table: bool,
     /// Steps whose trace has a DEFECT line.
     defects: Rc<Vec<usize>>,
+    /// What the step shown changed (worked out once per action, for every panel).
+    now_changed: Changed,
     /// The last message.
     pub notice: Option<Notice>,
     /// Counts every change, for views that cache their work.
@@ -347,6 +349,7 @@ impl LabState {
         let mut s = LabState::around(lab);
         s.selection.pid = made.then_some(1);
         s.follow_address();
+        s.now_changed = s.changed(s.current);
         s
     }
 
@@ -359,6 +362,7 @@ impl LabState {
         s.selection.pid = pid;
         s.fix_pid();
         s.follow_address();
+        s.now_changed = s.changed(s.current);
         s
     }
 
@@ -380,6 +384,7 @@ impl LabState {
             builtin: None,
             kernel_table: false,
             defects,
+            now_changed: Changed::default(),
             notice: None,
             version: 0,
             generation: 0,
@@ -524,6 +529,12 @@ impl LabState {
     #[must_use]
     pub fn defects(&self) -> &[usize] {
         &self.defects
+    }
+
+    /// What the step shown changed, panel by panel.
+    #[must_use]
+    pub fn changed_now(&self) -> Changed {
+        self.now_changed
     }
 
     /// What step `k` changed, panel by panel.
@@ -938,6 +949,7 @@ impl LabState {
         {
             s.notice = Some(n);
         }
+        s.now_changed = s.changed(s.current);
         s
     }
 }

@@ -401,6 +401,8 @@ fn the_story_is_told_step_by_step() {
     assert_eq!(s.current(), 7);
     assert_eq!(s.selection.pid, Some(3));
     assert_eq!((s.selection.address, s.selection.access), (Some(0x2fcc), AccessChoice::UserRead));
+    // The panels marked are those of the step shown.
+    assert_eq!(s.changed_now(), s.changed(7));
     // fork (step 3) chooses the child.
     let s3 = act(s.clone(), Action::Goto(3));
     assert_eq!(s3.selection.pid, Some(2));

@@ -223,7 +223,7 @@ pub fn Memory() -> Html {
         selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
     let total = data.frames.len();
     let current = lab.current();
-    let changed = lab.changed(current).memory;
+    let changed = lab.changed_now().memory;
     html! {
         <section class={classes!("panel", "memory", changed.then_some("changed"))} id="panel-memory" aria-labelledby="mem-h">
             <h2 id="mem-h" tabindex="-1">{ "Physical memory" }<ChangedMark on={changed} step={current} /></h2>
@@ -285,7 +285,7 @@ pub fn Memory() -> Html {
             </p>
             <details class="owners" open={!data.compact}>
                 <summary>{ format!("Frames in use, by owner ({})", plural(data.by_owner.len() as u64, "owner", "owners")) }</summary>
-                <div class="tablewrap">
+                <div class="tablewrap" tabindex="0" role="region" aria-label="Frames in use, by owner (the table scrolls sideways)">
                 <table id="owners">
                     <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>
                     <tbody>

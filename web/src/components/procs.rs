@@ -99,7 +99,7 @@ fn ProcTable(props: &ProcTableProps) -> Html {
     let l = &props.lab;
     let procs: Vec<_> = l.kernel().procs().live().cloned().collect();
     html! {
-                <div class="tablewrap">
+                <div class="tablewrap" tabindex="0" role="region" aria-label="The process table (it scrolls sideways)">
         <table class="ptable">
             <caption>{ "Choose the process that makes the calls below." }</caption>
             <thead><tr>
@@ -183,7 +183,7 @@ pub fn Processes() -> Html {
             }
         })
     };
-    let changed = lab.changed(current).procs;
+    let changed = lab.changed_now().procs;
     let drops =
         if current + 1 == n { format!("drops step {n}") } else { format!("drops steps {} to {n}", current + 1) };
     html! {

@@ -21,7 +21,7 @@ pub fn SharedMemory() -> Html {
     let note = k.shm_mode() == ShmMode::Note;
     let pages: Vec<_> = k.shm().pages.iter().copied().filter(|p| p.id != 0 || p.refs != 0).collect();
     let current = lab.current();
-    let changed = lab.changed(current).shm;
+    let changed = lab.changed_now().shm;
     let select = |pa: u64| {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::SelectFrame(Some(pa))))
@@ -40,7 +40,7 @@ pub fn SharedMemory() -> Html {
             if pages.is_empty() {
                 <p id="shm-none">{ "No shared page is open at this step." }</p>
             } else {
-                <div class="tablewrap">
+                <div class="tablewrap" tabindex="0" role="region" aria-label="Shared pages (the table scrolls sideways)">
                 <table id="shm-table">
                     <caption>{ "Shared pages in use (the note's shmemtable)" }</caption>
                     <thead><tr>

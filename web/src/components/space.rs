@@ -15,7 +15,7 @@ pub fn AddressSpace() -> Html {
     let lab = use_lab();
     html! {
         <SpaceView lab={lab.view_lab()} len={lab.len()} current={lab.current()} pid={lab.selection.pid}
-            changed={lab.changed(lab.current()).space} dispatch={lab.dispatcher()} />
+            changed={lab.changed_now().space} dispatch={lab.dispatcher()} />
     }
 }
 
@@ -78,7 +78,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
             <p>{ format!("sz = {:#x} ({}); its page table holds {} and {} (root included).",
                 p.sz, plural(p.sz.div_ceil(PGSIZE), "page", "pages"), plural(use_.user, "user page", "user pages"),
                 plural(use_.tables, "page-table page", "page-table pages")) }</p>
-            <div class="tablewrap">
+            <div class="tablewrap" tabindex="0" role="region" aria-label="The address space (the table scrolls sideways)">
             <table class="regions" id="regions">
                 <caption>{ "Lowest address first. Choose an address to translate it." }</caption>
                 <thead><tr><th scope="col">{ "what" }</th><th scope="col">{ "from" }</th><th scope="col">{ "to (not incl.)" }</th><th scope="col">{ "pages" }</th></tr></thead>
@@ -104,7 +104,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         words.iter().find(|w| matches!(w.role, StackRole::Text { .. })).map_or_else(String::new, |w| hex(w.va, digits)),
                         words.iter().find_map(|w| match &w.role { StackRole::Text { text, .. } => Some(text.clone()), _ => None }).unwrap_or_default()) }
                 </p>
-                <div class="tablewrap">
+                <div class="tablewrap" tabindex="0" role="region" aria-label="The stack (the table scrolls sideways)">
                 <table class="stack" id="stack" aria-labelledby="stack-h">
                     <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>
                     <tbody>

@@ -34,7 +34,7 @@ pub fn StepBar() -> Html {
     let n = lab.len();
     let cur = lab.current();
     let title = step_title(&lab, cur);
-    let changed = lab.changed(cur);
+    let changed = lab.changed_now();
     let defects = lab.defects().to_vec();
     let back = {
         let lab = lab.clone();

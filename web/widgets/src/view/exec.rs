@@ -43,7 +43,7 @@ pub fn ExecWidget(props: &ExecProps) -> Html {
                         hex(img.sp, digits), img.argc, hex(img.stack, digits), hex(img.stack + PGSIZE - 1, digits), hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }
                 </p>
             }
-            <div class="tablewrap">
+            <div class="tablewrap" tabindex="0" role="region" aria-label="The stack (the table scrolls sideways)">
                 <table class="stack">
                     <caption>{ "The stack exec built, from sp up to the top of the stack page" }</caption>
                     <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>
@@ -58,7 +58,7 @@ pub fn ExecWidget(props: &ExecProps) -> Html {
                     </tbody>
                 </table>
             </div>
-            <div class="tablewrap">
+            <div class="tablewrap" tabindex="0" role="region" aria-label="The address space (the table scrolls sideways)">
                 <table class="regions">
                     <caption>{ "The new address space, lowest address first" }</caption>
                     <thead><tr><th scope="col">{ "what" }</th><th scope="col">{ "from" }</th><th scope="col">{ "to (not incl.)" }</th><th scope="col">{ "pages" }</th></tr></thead>

@@ -67,7 +67,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
                     <li><span class="cell fk-free gone" aria-hidden="true">{ "·−" }</span>{ " freed in this step" }</li>
                 }
             </ul>
-            <div class={classes!("framemap", compact.then_some("compact"))} role="list" aria-label="Frame map">
+            <div class={classes!("framemap", compact.then_some("compact"))} role="list" aria-label="Frame map" tabindex="0">
                 for c in cs.iter() {
                     {{
                         let new = ch.allocated.contains(&c.pa);
@@ -129,7 +129,7 @@ pub fn ShmWidget(props: &AtProps) -> Html {
             if rows.is_empty() {
                 <p class="none">{ "No shared page is open at this step: openshmem has not been called yet, or every page was closed." }</p>
             } else {
-                <div class="tablewrap">
+                <div class="tablewrap" tabindex="0" role="region" aria-label="Shared pages (the table scrolls sideways)">
                     <table class="shmtable">
                         <thead><tr>
                             <th scope="col">{ "id" }</th><th scope="col">{ "frame" }</th><th scope="col">{ "open by (refs)" }</th>

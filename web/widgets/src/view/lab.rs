@@ -97,7 +97,7 @@ fn Procs() -> Html {
         k.procs().live().map(|p| (p.pid, p.name.clone(), p.state.to_string(), p.sz)).collect();
     let sel = lab.selection.pid;
     html! {
-        <div class="tablewrap">
+        <div class="tablewrap" tabindex="0" role="region" aria-label="The processes (the table scrolls sideways)">
             <table class="ptable">
                 <caption>{ if procs.is_empty() { "No processes at this step." } else { "Processes at this step (choose one to translate in its page table)" } }</caption>
                 <thead><tr><th scope="col">{ "pid" }</th><th scope="col">{ "name" }</th><th scope="col">{ "state" }</th><th scope="col">{ "sz" }</th></tr></thead>
