@@ -189,3 +189,23 @@ fn what_lives_at_an_address_on_riscv() {
     assert_eq!(place(k, None, 0xffff_ffc0_0000_0000), Place::AboveMaxva);
     assert_eq!(place(k, None, 0x40_0000_0000), Place::NotSignExtended);
 }
+
+#[test]
+fn the_notes_shared_page_is_named_by_what_shmemaddr_maps() {
+    // shm-test-note: child 0 (pid 4) opens page 25 at step 19, at PGROUNDUP(sz) = 0x5000
+    // (its private copy of the parent's page sits at 0x4000); its closeshmem at step 23
+    // clears the entry at proc->shmemaddr. The note's code keeps no list of shared pages,
+    // so the lab reads what shmemaddr maps: the frame of shared page 25.
+    let lab = story(scenario::SHM_TEST_NOTE);
+    let m = &lab.steps()[22].summary.mappings;
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        mappings_text(&m[0], Port::Xv6Public, SchemeKind::X86),
+        "pid 4: unmapped va 0x5000–0x5fff (shared page 25)"
+    );
+    let opened = &lab.steps()[18].summary.mappings[0];
+    assert_eq!(
+        mappings_text(opened, Port::Xv6Public, SchemeKind::X86),
+        "pid 4: mapped va 0x5000–0x5fff (shared page 25)"
+    );
+}

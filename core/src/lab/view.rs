@@ -357,19 +357,30 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
             img.stack_top
         }
     };
+    // The note's shared memory keeps no list of a process's shared pages, only
+    // proc->shmemaddr: what that page maps says whether it is one.
+    let note_page = (k.shm_mode() == ShmMode::Note && p.shmemaddr != 0).then(|| {
+        let va = PGROUNDDOWN(p.shmemaddr);
+        let t = walk::translate_dyn(k.info().scheme, k.mem(), p.root, va, crate::scheme::Access::USER_READ);
+        let owner = t.outcome.ok().and_then(|m| k.kmem().owner(m.frame.as_u64()));
+        (va, owner)
+    });
     // Above the stack: heap pages, shared pages and holes, in address order.
     let mut a = PGROUNDUP(top);
     let mut heap_start = None;
     let end = PGROUNDUP(p.sz);
     while a < end {
-        let shared = p.shm.iter().find(|m| m.va == a);
-        let hole = p.holes.contains(&a);
+        let shared = p.shm.iter().find(|m| m.va == a).map(|m| m.id).or(match note_page {
+            Some((va, Some(Owner::Shared { id }))) if va == a => Some(id),
+            _ => None,
+        });
+        let hole = p.holes.contains(&a) || matches!(note_page, Some((va, None)) if va == a);
         if shared.is_some() || hole {
             if let Some(h) = heap_start.take() {
                 out.push(Region { start: h, end: a, kind: RegionKind::Heap, label: "heap (sbrk)".into() });
             }
             let (kind, label) = match shared {
-                Some(m) => (RegionKind::Shared, format!("shared page {}", m.id)),
+                Some(id) => (RegionKind::Shared, format!("shared page {id}")),
                 None => (RegionKind::Hole, "hole (a closed shared page)".into()),
             };
             out.push(Region { start: a, end: a + PGSIZE, kind, label });
