@@ -128,6 +128,9 @@ pub struct Proc {
     pub shm: Vec<ShmMapping>,
     /// Pages inside `sz` left unmapped by closing a shared page below the top.
     pub holes: Vec<u64>,
+    /// The note's fork only: pages that are private copies of a shared page
+    /// (the page's id and where the copy is), so that views can name them.
+    pub shm_copies: Vec<ShmMapping>,
     /// The note's `proc->shmemaddr`; like any field of a slot xv6 does not
     /// clear, it keeps its value when the slot is reused.
     pub shmemaddr: u64,
@@ -155,6 +158,7 @@ impl Proc {
             image: None,
             shm: Vec::new(),
             holes: Vec::new(),
+            shm_copies: Vec::new(),
             shmemaddr: 0,
             freed_below_sz: false,
         }

@@ -273,6 +273,29 @@ fn note_map<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, va: u64, pa: u64, s
     Ok(SysRet::ok(va as i64))
 }
 
+/// The note's fork copies a shared page like any other: name each one
+/// `fork_fn` (copyuvm or uvmcopy) copies in a DEFECT line, and return them,
+/// with the copies the parent itself has (a copy of a copy is one too).
+pub(crate) fn note_fork_copies(
+    tr: &mut Trace,
+    fork_fn: &str,
+    parent: &crate::proc::Proc,
+    pages: &[(u64, u64)],
+    owner: impl Fn(u64) -> Option<Owner>,
+) -> Vec<ShmMapping> {
+    let mut copies = parent.shm_copies.clone();
+    for &(va, pa) in pages {
+        if let Some(Owner::Shared { id }) = owner(pa) {
+            tr.defect(format!(
+                "{fork_fn} copies shared page {id} (at {va:#x}) like any other page: the child gets a private copy, not the shared frame"
+            ));
+            copies.retain(|m| m.va != va);
+            copies.push(ShmMapping { id, va });
+        }
+    }
+    copies
+}
+
 /// `pid` calls closeshmem(id).
 pub(crate) fn close<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
     let mode = h.shm_mode_of();

@@ -120,8 +120,10 @@ fn the_story_says_where_the_notes_differ() {
     assert!(says(0)[0].contains("66 page-table pages"), "{:?}", says(0));
     // exit (step 8): the notes free pages at exit; xv6-public frees them in wait.
     assert!(says(7)[0].contains("exit does not call freevm"), "{:?}", says(7));
-    // sbrk (step 6): the notes' 8 pages agree, so there is nothing to say.
-    assert!(says(5).is_empty());
+    // sbrk (step 6): the notes' 8 pages agree with xv6's 32768 / 4096.
+    assert!(says(5)[0].contains("xv6 agrees"), "{:?}", says(5));
+    // exec of init: the notes call the guard page unmapped; xv6 maps it without PTE_U.
+    assert!(says(1)[0].contains("without PTE_U"), "{:?}", says(1));
     let r = parse(scenario::STORY_RISCV).unwrap();
     let sbrk = Comments::paragraphs(r.comments.of(5));
     assert!(sbrk.iter().any(|p| p.kind == ParagraphKind::NotesSay && p.text.contains("16 bytes")));
@@ -160,8 +162,11 @@ fn what_lives_at_an_address_on_x86() {
     assert_eq!(kind(0x1ff0), "Guard");
     assert_eq!(kind(0x2fcc), "Stack");
     assert_eq!(place(k, Some(3), 0x3000), Place::AboveSz { sz: 0x3000, limit: 0x8000_0000 });
-    // KERNBASE..KERNBASE+PHYSTOP (0x8e000000): V2P applies.
-    assert_eq!(place(k, Some(3), 0x8010_0000), Place::KernelRam { pa: 0x10_0000, text: false });
+    // KERNBASE..KERNBASE+PHYSTOP (0x8e000000): V2P applies. Below KERNLINK (0x80100000)
+    // the first megabyte; from KERNLINK up to `data` (0x80108000) the kernel's text.
+    assert_eq!(place(k, Some(3), 0x800b_8000), Place::KernelLow { pa: 0xb_8000 });
+    assert_eq!(place(k, Some(3), 0x8010_0000), Place::KernelRam { pa: 0x10_0000, text: true });
+    assert_eq!(place(k, Some(3), 0x8010_8000), Place::KernelRam { pa: 0x10_8000, text: false });
     assert_eq!(place(k, Some(3), 0x8dff_ffff), Place::KernelRam { pa: 0xdff_ffff, text: false });
     // Between the end of RAM's map and DEVSPACE: nothing; DEVSPACE and up: one to one.
     assert_eq!(place(k, Some(3), 0x8e00_0000), Place::Unmapped);

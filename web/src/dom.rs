@@ -63,10 +63,19 @@ fn by_id<T: wasm_bindgen::JsCast>(id: &str) -> Option<T> {
     web_sys::window()?.document()?.get_element_by_id(id)?.dyn_into::<T>().ok()
 }
 
-/// Put the keyboard focus on the element with `id` and bring it into sight.
+/// Put the keyboard focus on the element with `id` and bring it into
+/// sight; a text field's text is selected, so that typing replaces it.
 pub fn focus(id: &str) {
     #[cfg(target_arch = "wasm32")]
     {
+        if let Some(i) = by_id::<web_sys::HtmlInputElement>(id) {
+            let opts = web_sys::ScrollIntoViewOptions::new();
+            opts.set_block(web_sys::ScrollLogicalPosition::Center);
+            i.scroll_into_view_with_scroll_into_view_options(&opts);
+            let _ = i.focus();
+            i.select();
+            return;
+        }
         if let Some(e) = by_id::<web_sys::HtmlElement>(id) {
             let opts = web_sys::ScrollIntoViewOptions::new();
             opts.set_block(web_sys::ScrollLogicalPosition::Center);
@@ -86,6 +95,15 @@ pub fn copy(text: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = text;
+}
+
+/// Where this site's widgets module is: the page's folder + `widgets/pagelab-widgets.js`.
+#[must_use]
+pub fn widgets_url() -> String {
+    let href = href();
+    let page = href.split(['#', '?']).next().unwrap_or("");
+    let folder = page.rfind('/').map_or("", |i| &page[..=i]);
+    format!("{folder}widgets/pagelab-widgets.js")
 }
 
 /// The page's address (for "copy link").

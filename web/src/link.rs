@@ -136,11 +136,12 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
             }
         },
         (Some(data), None) => {
-            let packed = B64.decode(data.trim_end_matches('=')).map_err(|e| {
-                format!("the link's lab data is not valid base64url ({e}); was it cut short when copied?")
+            let packed = B64.decode(data.trim_end_matches('=')).map_err(|_| {
+                "the link's lab data is damaged: it is not valid base64url, perhaps cut short or changed when copied"
+                    .to_string()
             })?;
             let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
-                "the link's lab data is damaged: it does not decompress (was it cut short or edited?)".to_string()
+                "the link's lab data is damaged: it does not decompress, perhaps cut short or edited".to_string()
             })?;
             String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?
         }

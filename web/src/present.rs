@@ -193,6 +193,7 @@ pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
         RegionKind::Heap => ("rg-heap", "HEAP"),
         RegionKind::Shared => ("rg-shared", "SHARED"),
         RegionKind::Hole => ("rg-hole", "HOLE"),
+        RegionKind::SharedCopy => ("rg-copy", "COPY"),
         RegionKind::Trapframe => ("rg-kernel", "TRAPFRAME"),
         RegionKind::Trampoline => ("rg-kernel", "TRAMPOLINE"),
         RegionKind::Kernel => ("rg-kernel", "KERNEL"),
@@ -604,7 +605,7 @@ pub enum KeyCommand {
 }
 
 /// The shortcut keys, as the page lists them: (keys, what they do).
-pub const KEYS: [(&str, &str); 7] = [
+pub const KEYS: [(&str, &str); 8] = [
     ("n or →", "next step"),
     ("p or ←", "previous step"),
     ("c", "bring what the step changed into sight"),
@@ -612,6 +613,7 @@ pub const KEYS: [(&str, &str); 7] = [
     ("t", "type an address to translate"),
     ("e", "run exec"),
     ("?", "show or hide these keys"),
+    ("Esc", "leave a text field (then the keys above work again)"),
 ];
 
 /// The command for a key pressed outside any text field (`key` as the
@@ -700,6 +702,8 @@ pub struct EmbedView {
     pub address: u64,
     /// The access, as the widgets name it (`user-read`).
     pub access: &'static str,
+    /// Where the widgets' module is (`https://…/widgets/pagelab-widgets.js`).
+    pub script: String,
 }
 
 /// The access as the widgets' `access` attribute names it.
@@ -721,11 +725,17 @@ fn script_safe(text: &str) -> String {
     text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 }
 
-/// The widget element that shows `v` the way the lab shows it now, to paste
-/// into course notes. A built-in scenario is named; any other goes inside the
-/// element as text.
+/// What to paste into course notes to show `v` the way the lab shows it
+/// now: the line that loads the widgets, then the widget element. A
+/// built-in scenario is named; any other goes inside the element as text.
 #[must_use]
 pub fn embed_snippet(kind: EmbedKind, v: &EmbedView) -> String {
+    format!("<script type=\"module\" src=\"{}\"></script>\n{}", v.script.replace('"', "%22"), embed_element(kind, v))
+}
+
+/// The widget element alone (see [`embed_snippet`]).
+#[must_use]
+pub fn embed_element(kind: EmbedKind, v: &EmbedView) -> String {
     let mut attrs = Vec::new();
     if let Some(b) = &v.builtin {
         attrs.push(format!("scenario=\"{b}\""));
@@ -819,13 +829,15 @@ mod story_tests {
             pid: Some(3),
             address: 0x2fcc,
             access: "user-read",
+            script: "https://example.edu/os/pagelab/widgets/pagelab-widgets.js".into(),
         };
         assert_eq!(
             embed_snippet(EmbedKind::Walk, &v),
-            "<pagelab-walk scenario=\"story-x86\" step=\"7\" pid=\"3\" address=\"0x2fcc\" access=\"user-read\"></pagelab-walk>"
+            "<script type=\"module\" src=\"https://example.edu/os/pagelab/widgets/pagelab-widgets.js\"></script>\n\
+             <pagelab-walk scenario=\"story-x86\" step=\"7\" pid=\"3\" address=\"0x2fcc\" access=\"user-read\"></pagelab-walk>"
         );
         let own = EmbedView { builtin: None, text: "userinit\n# </script> here\n".into(), ..v };
-        let s = embed_snippet(EmbedKind::Frames, &own);
+        let s = embed_element(EmbedKind::Frames, &own);
         assert!(s.starts_with("<pagelab-frames step=\"7\">\n  <script type=\"text/plain\">\nuserinit\n"));
         assert!(s.contains("<\\/script> here") && s.ends_with("</script>\n</pagelab-frames>"));
     }

@@ -657,6 +657,16 @@ impl LabState {
                     Some(e) => {
                         self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
                     }
+                    None if matches!(op, Op::Exit { .. }) => {
+                        let pid = op.pid().unwrap_or(0);
+                        self.notice = Some(Notice::info(
+                            at,
+                            format!(
+                                "`{shown}`: exit does not return; pid {pid} is a zombie until its parent waits. {}.{dropped}",
+                                step.counts
+                            ),
+                        ));
+                    }
                     None => {
                         let mut text = format!("`{shown}` returned {}", r.value);
                         if !r.bytes.is_empty() {
@@ -899,7 +909,7 @@ impl LabState {
                     }
                     (None, None) => s.error(
                         Where::Steps,
-                        "this scenario has no DEFECT line: only the note's shared-memory code (shm note) makes them",
+                        "this scenario has no DEFECT line: only the note's own shared-memory code makes them (load the built-in shm-test-note)",
                     ),
                 }
             }

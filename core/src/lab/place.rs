@@ -36,8 +36,15 @@ pub enum Place {
     KernelRam {
         /// The physical address.
         pa: u64,
-        /// RISC-V: true below `etext` (kernel text, mapped R-X).
+        /// True in the kernel's text and read-only data (x86: KERNLINK up to
+        /// `data`, mapped without PTE_W; RISC-V: below `etext`, mapped R-X).
         text: bool,
+    },
+    /// x86: the first megabyte of physical memory, `KERNBASE ≤ va < KERNLINK`
+    /// (I/O space such as the VGA buffer; `V2P(va) = va − KERNBASE`).
+    KernelLow {
+        /// The physical address.
+        pa: u64,
     },
     /// Device registers, mapped one to one (`pa = va`).
     Device {
@@ -76,8 +83,10 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
             if va < kernbase {
                 return user_place(k, pid, va, kernbase);
             }
-            if va < kernbase + info.phystop {
-                Place::KernelRam { pa: va - kernbase, text: false }
+            if va < constant("KERNLINK") {
+                Place::KernelLow { pa: va - kernbase }
+            } else if va < kernbase + info.phystop {
+                Place::KernelRam { pa: va - kernbase, text: va < constant("data") }
             } else if va >= constant("DEVSPACE") {
                 Place::Device { name: "device space (DEVSPACE and up: the I/O APIC and the local APIC)" }
             } else {
@@ -152,9 +161,15 @@ impl Place {
             Place::AboveSz { sz, limit } => format!(
                 "above the process's size (sz = {sz:#x}): nothing is mapped from sz up to {limit:#x}; sbrk would grow the process into it"
             ),
+            Place::KernelLow { pa } => format!(
+                "a kernel page: the first megabyte of physical memory (KERNBASE up to KERNLINK: I/O space such as the VGA buffer), V2P(va) = va − KERNBASE = {pa:#x}"
+            ),
             Place::KernelRam { pa, text } => match port {
+                Port::Xv6Public if *text => format!(
+                    "a kernel page: the kernel's code and read-only data (KERNLINK up to data, mapped without PTE_W, so even the kernel cannot write it), V2P(va) = va − KERNBASE = {pa:#x}"
+                ),
                 Port::Xv6Public => format!(
-                    "the kernel's map of physical memory (KERNBASE to KERNBASE + PHYSTOP): V2P(va) = va − KERNBASE = {pa:#x}"
+                    "a kernel page: the kernel's map of physical memory (data up to KERNBASE + PHYSTOP: its data and the free pages kalloc hands out), V2P(va) = va − KERNBASE = {pa:#x}"
                 ),
                 Port::Xv6Riscv if *text => {
                     format!("kernel text, in the direct map (KERNBASE to etext, mapped R-X): pa = va = {pa:#x}")
@@ -200,6 +215,9 @@ fn region_words(r: &Region, port: Port) -> String {
         RegionKind::Heap => format!("the heap ({span}), added by sbrk"),
         RegionKind::Shared => format!("{} ({span})", r.label),
         RegionKind::Hole => format!("a hole ({span}) left by closing a shared page"),
+        RegionKind::SharedCopy => {
+            format!("a {} ({span}): the note's fork copied the page instead of sharing the frame", r.label)
+        }
         RegionKind::Trapframe => {
             format!("the trapframe page ({span}): the kernel saves user registers here; mapped without PTE_U")
         }

@@ -201,7 +201,7 @@ fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> String {
         RegionKind::Guard => "guard page".into(),
         RegionKind::Stack => "stack".into(),
         RegionKind::Heap => "heap".into(),
-        RegionKind::Shared | RegionKind::Hole => r.label.clone(),
+        RegionKind::Shared | RegionKind::Hole | RegionKind::SharedCopy => r.label.clone(),
         RegionKind::Trapframe => "trapframe".into(),
         RegionKind::Trampoline => "trampoline".into(),
         RegionKind::Kernel => "kernel".into(),

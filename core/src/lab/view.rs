@@ -317,6 +317,8 @@ pub enum RegionKind {
     Shared,
     /// A page left unmapped by closing a shared page.
     Hole,
+    /// The note's fork: a private copy of a shared page, not the shared frame.
+    SharedCopy,
     /// RISC-V: the trapframe page.
     Trapframe,
     /// RISC-V: the trampoline page.
@@ -375,13 +377,15 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
             _ => None,
         });
         let hole = p.holes.contains(&a) || matches!(note_page, Some((va, None)) if va == a);
-        if shared.is_some() || hole {
+        let copy = p.shm_copies.iter().find(|m| m.va == a).map(|m| m.id);
+        if shared.is_some() || hole || copy.is_some() {
             if let Some(h) = heap_start.take() {
                 out.push(Region { start: h, end: a, kind: RegionKind::Heap, label: "heap (sbrk)".into() });
             }
-            let (kind, label) = match shared {
-                Some(id) => (RegionKind::Shared, format!("shared page {id}")),
-                None => (RegionKind::Hole, "hole (a closed shared page)".into()),
+            let (kind, label) = match (shared, copy) {
+                (Some(id), _) => (RegionKind::Shared, format!("shared page {id}")),
+                (None, Some(id)) => (RegionKind::SharedCopy, format!("private copy of shared page {id}")),
+                (None, None) => (RegionKind::Hole, "hole (a closed shared page)".into()),
             };
             out.push(Region { start: a, end: a + PGSIZE, kind, label });
         } else if heap_start.is_none() {

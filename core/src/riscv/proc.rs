@@ -168,6 +168,7 @@ impl<H: Hal> RiscvKernel<H> {
                 q.image = None;
                 q.holes.clear();
                 q.shm.clear();
+                q.shm_copies.clear();
                 q.state = ProcState::Unused;
                 Ok(())
             },
@@ -197,6 +198,7 @@ impl<H: Hal> RiscvKernel<H> {
                 p.image = None;
                 p.shm.clear();
                 p.holes.clear();
+                p.shm_copies.clear();
                 p.regs = UserRegs::default();
             }
             // Allocate a trapframe page.
@@ -256,15 +258,11 @@ impl<H: Hal> RiscvKernel<H> {
             }
             a += PGSIZE;
         }
-        if self.shm_mode == ShmMode::Note {
-            for &(va, pa) in &pages {
-                if let Some(Owner::Shared { id }) = self.kmem.owner(pa) {
-                    tr.defect(format!(
-                        "uvmcopy copies shared page {id} (at {va:#x}) like any other page: the child gets a private copy, not the shared frame"
-                    ));
-                }
-            }
-        }
+        let copies = if self.shm_mode == ShmMode::Note {
+            shm::note_fork_copies(tr, "uvmcopy", &parent, &pages, |pa| self.kmem.owner(pa))
+        } else {
+            Vec::new()
+        };
         // Allocate process.
         let slot = match self.allocproc(tr)? {
             Ok(s) => s,
@@ -287,6 +285,7 @@ impl<H: Hal> RiscvKernel<H> {
             c.regs = UserRegs { a0: 0, ..parent.regs };
             c.name = parent.name.clone();
             c.image = parent.image.clone();
+            c.shm_copies = copies;
             c.parent = Some(pid);
             c.state = ProcState::Runnable;
         }
@@ -487,6 +486,7 @@ impl<H: Hal> RiscvKernel<H> {
         }
         let p = &mut self.ptable.procs[slot];
         let (oldpagetable, oldsz, oldholes) = (p.root, p.sz, core::mem::take(&mut p.holes));
+        p.shm_copies.clear();
         p.root = pagetable;
         p.sz = sz;
         // arguments to user main(argc, argv): argc is returned in a0.

@@ -57,6 +57,7 @@ impl<H: Hal> X86Kernel<H> {
             p.image = None;
             p.shm.clear();
             p.holes.clear();
+            p.shm_copies.clear();
             tr.note(|| format!("pid {pid} gets slot {slot} and a kernel stack at {kstack:#x}"));
             Ok(slot)
         })
@@ -115,15 +116,12 @@ impl<H: Hal> X86Kernel<H> {
             }
             a += PG;
         }
-        if self.shm_mode == ShmMode::Note {
-            for &(va, pa) in &pages {
-                if let Some(Owner::Shared { id }) = self.kmem.owner(u64::from(pa)) {
-                    tr.defect(format!(
-                        "copyuvm copies shared page {id} (at {va:#x}) like any other page: the child gets a private copy, not the shared frame"
-                    ));
-                }
-            }
-        }
+        let copies = if self.shm_mode == ShmMode::Note {
+            let pages: Vec<(u64, u64)> = pages.iter().map(|&(va, pa)| (u64::from(va), u64::from(pa))).collect();
+            shm::note_fork_copies(tr, "copyuvm", &parent, &pages, |pa| self.kmem.owner(pa))
+        } else {
+            Vec::new()
+        };
         let slot = match self.allocproc(tr) {
             Ok(s) => s,
             Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
@@ -142,6 +140,7 @@ impl<H: Hal> X86Kernel<H> {
             c.regs = parent.regs;
             c.name = parent.name.clone();
             c.image = parent.image.clone();
+            c.shm_copies = copies;
             c.freed_below_sz = false;
             c.state = ProcState::Runnable;
         }
@@ -299,6 +298,7 @@ impl<H: Hal> X86Kernel<H> {
         p.regs.sp = u64::from(sp);
         p.name = name;
         p.holes.clear();
+        p.shm_copies.clear();
         p.freed_below_sz = false;
         p.image = Some(Image {
             path: path.into(),

@@ -20,6 +20,7 @@ pub fn Share() -> Html {
         pid: lab.table_pid(),
         address: lab.selection.address.unwrap_or(0),
         access: widget_access(lab.selection.access),
+        script: crate::dom::widgets_url(),
     };
     let snippet = embed_snippet(*kind, &view);
     let text = view.text.clone();
@@ -83,14 +84,30 @@ pub fn Share() -> Html {
                 </select>
                 <button id="copy-embed" onclick={copy_snippet}>{ "Copy the element" }</button>
             </div>
-            <textarea id="embed-code" readonly=true rows="4" spellcheck="false" aria-labelledby="embed-h" value={snippet} />
+            <textarea id="embed-code" readonly=true rows="5" spellcheck="false" aria-labelledby="embed-h" value={snippet} />
             <p class="help">
-                { "Include the widgets once per page (" }<code>{ "<script type=\"module\" src=\"widgets/pagelab-widgets.js\"></script>" }</code>
-                { ", from this site's widgets/ folder), then paste the element where it belongs. It shows this step, process, address and access." }
+                { "The first line loads the widgets from this site; a page needs it once, however many widgets it has. " }
+                { "If your notes are on another site, copy this site's widgets/ folder next to them and write " }
+                <code>{ "src=\"widgets/pagelab-widgets.js\"" }</code>
+                { " (a browser loads a module from another site only if that site allows it). " }
+                {
+                    match *kind {
+                        EmbedKind::Walk => "The element shows this step, process, address and access.",
+                        EmbedKind::Frames | EmbedKind::Shm => "The element shows this step.",
+                        EmbedKind::Lab => "The element opens a small lab at this step; readers can step through it.",
+                    }
+                }
             </p>
             <details class="scenario-text">
                 <summary>{ "Scenario text" }</summary>
                 <p class="help">{ "The lab in the scenario language, comments included, with the operations you ran: save it, change it, or give it to the command-line runner (pagelab run)." }</p>
+                <p class="help">
+                    { "How to read it: lines starting with # are the story's words; " }
+                    <code>{ "preset" }</code>{ " names the machine; " }
+                    <code>{ "shm lab" }</code>{ " or " }<code>{ "shm note" }</code>{ " says whose shared-memory code runs (pagelab's or the note's); " }
+                    <code>{ "exec PID PATH ARG…" }</code>{ " runs exec as the shell would (argv[0] is PATH), " }
+                    <code>{ "execv PID PATH ARGV0 ARG…" }</code>{ " gives argv exactly; every other line is one system call by a pid. The README lists them all." }
+                </p>
                 <button id="copy-scenario" onclick={copy_text}>{ "Copy the text" }</button>
                 <textarea id="scenario-text" readonly=true rows="12" spellcheck="false" aria-label="The scenario's text" value={text} />
             </details>

@@ -1,6 +1,6 @@
 use pagelab_core::kernel::Port;
 use pagelab_core::lab::summary::mappings_parts;
-use pagelab_core::lab::{Paragraph, ParagraphKind};
+use pagelab_core::lab::{Op, Paragraph, ParagraphKind};
 use pagelab_core::trace::Event;
 use yew::prelude::*;
 
@@ -158,6 +158,8 @@ pub fn Story() -> Html {
                 if k > 0 {
                     if let Some(e) = &s.result.error {
                         <p class="error-inline" id="step-error">{ format!("It returned -1: {e}") }</p>
+                    } else if matches!(s.op, Op::Exit { .. }) {
+                        <p id="step-result">{ "exit does not return: the process stays a zombie until its parent waits." }</p>
                     } else {
                         <p id="step-result">{ format!("It returned {}.", s.result.value) }</p>
                     }

@@ -103,7 +103,7 @@ pub fn Translate() -> Html {
 
     // The kernel's view of the same byte, only where it applies.
     let p2v = match (&translation, &here, va) {
-        (_, Some(Place::KernelRam { pa, .. }), Some(v)) if !riscv => Some(format!(
+        (_, Some(Place::KernelRam { pa, .. } | Place::KernelLow { pa }), Some(v)) if !riscv => Some(format!(
             "A kernel address in the map of RAM: V2P({}) = va − KERNBASE = {}; P2V(pa) = pa + KERNBASE gives it back.",
             hex(v, 8),
             hex(*pa, 8)
@@ -200,8 +200,8 @@ pub fn Translate() -> Html {
                                     <div class="after" id="after-fault">
                                         <strong>{ "What xv6 does next: " }</strong>
                                         {
-                                            if f.kind == FaultKind::BadAddress && riscv {
-                                                "xv6 never makes such an access: its own code checks addresses against MAXVA first.".to_string()
+                                            if f.kind == FaultKind::BadAddress && riscv && access.is_kernel() {
+                                                "xv6's own code never makes such an access: walk() panics for va ≥ MAXVA, and copyin and copyout check addresses first.".to_string()
                                             } else {
                                                 format!("{}.", after_fault(k, pid, access.access().mode))
                                             }

@@ -21,10 +21,14 @@ pub fn use_keys(lab: LabContext) {
                 if e.default_prevented() {
                     return;
                 }
-                let typing = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()).is_some_and(|el| {
+                let field = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()).filter(|el| {
                     matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
                 });
-                if typing {
+                if let Some(el) = field {
+                    // Escape leaves the field, so that the keys work again.
+                    if e.key() == "Escape" {
+                        let _ = el.blur();
+                    }
                     return;
                 }
                 let Some(cmd) = key_command(&e.key(), e.ctrl_key() || e.alt_key() || e.meta_key()) else { return };
