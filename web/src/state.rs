@@ -537,14 +537,16 @@ impl LabState {
         self.now_changed
     }
 
-    /// What step `k` changed, panel by panel.
+    /// What step `k` changed, panel by panel (for the shared pages, as far
+    /// as the step shown tells: whether a shared page is open there).
     #[must_use]
     pub fn changed(&self, k: usize) -> Changed {
         if k == 0 {
             return Changed::default();
         }
+        let shm_in_use = self.view.kernel().shm().pages.iter().any(|p| p.id != 0 || p.refs != 0);
         match self.full().steps().get(k - 1) {
-            Some(st) => Changed::of(st, self.selection.pid),
+            Some(st) => Changed::of(st, self.selection.pid, shm_in_use),
             None => Changed::default(),
         }
     }
@@ -998,9 +1000,10 @@ pub struct Changed {
 }
 
 impl Changed {
-    /// What step `st` changed, with `pid` the chosen process.
+    /// What step `st` changed, with `pid` the chosen process and
+    /// `shm_in_use` true if a shared page is open after it.
     #[must_use]
-    pub fn of(st: &Step, pid: Option<u32>) -> Changed {
+    pub fn of(st: &Step, pid: Option<u32>, shm_in_use: bool) -> Changed {
         let killed = matches!(st.result.error, Some(pagelab_core::kernel::SysError::Access(_)));
         let procs = killed
             || matches!(
@@ -1021,10 +1024,21 @@ impl Changed {
                 && (!m.added.is_empty() || !m.removed.is_empty() || !m.changed.is_empty() || m.tables_freed > 0)
         });
         let memory = st.counts.allocated() + st.counts.freed() > 0;
+        // Who maps a shared page changes with openshmem and closeshmem, and, while one
+        // is open, with every call that makes, ends or replaces an address space.
         let shm = matches!(st.op, Op::OpenShm { .. } | Op::CloseShm { .. })
+            || (shm_in_use
+                && matches!(
+                    st.op,
+                    Op::Fork { .. }
+                        | Op::Exec { .. }
+                        | Op::Sbrk { .. }
+                        | Op::Exit { .. }
+                        | Op::Wait { .. }
+                        | Op::Kill { .. }
+                ))
             || st.events.iter().any(|e| match &e.event {
                 Event::Kalloc { owner, .. } | Event::Kfree { owner, .. } => matches!(owner, Owner::Shared { .. }),
-                Event::Note { text } => text.contains("shared page"),
                 _ => false,
             });
         Changed { procs, space, memory, shm }

@@ -465,3 +465,20 @@ fn errors_sit_next_to_their_control_and_go_after_a_success() {
     assert_eq!(dropped_text(3, 9), " Steps 4 to 9 were dropped.");
     assert_eq!(dropped_text(9, 9), "");
 }
+
+#[test]
+fn the_shared_pages_panel_is_marked_when_who_maps_them_changes() {
+    let s = act(LabState::default(), Action::LoadBuiltin("shm-test".into()));
+    // Step 6: openshmem; 9: the first fork shares the open page with the child; 19 and 23:
+    // child 0's openshmem and closeshmem; 24: its exit; 90: the parent's closeshmem.
+    for k in [6, 9, 19, 23, 24, 90] {
+        let t = act(s.clone(), Action::Goto(k));
+        assert!(t.changed_now().shm, "step {k}");
+    }
+    // Step 22 is a load (printf's): nothing about the shared page changes.
+    assert!(!act(s.clone(), Action::Goto(22)).changed_now().shm);
+    // The story never opens a shared page: its forks leave the panel alone.
+    let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
+    let t = act(s, Action::Goto(3));
+    assert!(!t.changed_now().shm);
+}
