@@ -61,6 +61,8 @@ pub enum Owner {
         /// The CPU or process slot it belongs to.
         slot: u32,
     },
+    /// One of the virtio disk's three rings (xv6-riscv's `virtio_disk_init`: desc, avail, used).
+    DiskRing,
 }
 
 impl Owner {
@@ -74,7 +76,7 @@ impl Owner {
             | Owner::KernelStack { pid }
             | Owner::Trapframe { pid }
             | Owner::ArgCopy { pid } => Some(pid),
-            Owner::Shared { .. } | Owner::KernelPageTable | Owner::BootStack { .. } => None,
+            Owner::Shared { .. } | Owner::KernelPageTable | Owner::BootStack { .. } | Owner::DiskRing => None,
         }
     }
 
@@ -85,7 +87,7 @@ impl Owner {
             Owner::User { .. } | Owner::Shared { .. } => PageClass::User,
             Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => PageClass::PageTable,
             Owner::KernelStack { .. } | Owner::BootStack { .. } => PageClass::KernelStack,
-            Owner::Trapframe { .. } | Owner::ArgCopy { .. } => PageClass::Other,
+            Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => PageClass::Other,
         }
     }
 }
@@ -102,6 +104,7 @@ impl fmt::Display for Owner {
             Owner::Shared { id } => write!(f, "shared page {id}"),
             Owner::KernelPageTable => f.write_str("kernel page table"),
             Owner::BootStack { slot } => write!(f, "boot-time kernel stack {slot}"),
+            Owner::DiskRing => f.write_str("virtio disk ring"),
         }
     }
 }

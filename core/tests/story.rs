@@ -193,8 +193,17 @@ fn story_on_xv6_riscv() {
     // kinit frees PGROUNDUP(end) = 0x80022000 .. PHYSTOP: 32768 - 34 pages.
     // kvmmake: root; UART0 and VIRTIO0 share an L1 and an L0; PLIC's 4 MB needs
     // 2 L0s; KERNBASE..PHYSTOP needs an L1 and 64 L0s; the trampoline an L1
-    // and an L0, which also holds all 64 kernel stacks (64 pages).
-    assert_eq!(lab.boot_step().nfree, 32768 - 34 - (1 + 2 + 2 + 65 + 2) - 64);
+    // and an L0, which also holds all 64 kernel stacks (64 pages). Then main's
+    // virtio_disk_init takes three pages for the disk's rings (desc, avail, used).
+    assert_eq!(lab.boot_step().nfree, 32768 - 34 - (1 + 2 + 2 + 65 + 2) - 64 - 3);
+    let rings: Vec<&str> = lab
+        .boot_step()
+        .events
+        .iter()
+        .filter(|e| matches!(e.event, Event::Kalloc { owner: Owner::DiskRing, .. }))
+        .map(|e| e.func)
+        .collect();
+    assert_eq!(rings, ["virtio_disk_init"; 3]);
 }
 
 #[test]

@@ -56,7 +56,7 @@ impl FrameKind {
                 Owner::PageTable { .. } => FrameKind::PageTable,
                 Owner::PageDir { .. } => FrameKind::PageDir,
                 Owner::KernelStack { .. } | Owner::BootStack { .. } => FrameKind::KernelStack,
-                Owner::Trapframe { .. } | Owner::ArgCopy { .. } => FrameKind::Other,
+                Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => FrameKind::Other,
                 Owner::Shared { .. } => FrameKind::Shared,
                 Owner::KernelPageTable => FrameKind::KernelPageTable,
             },
@@ -107,7 +107,7 @@ impl FrameKind {
             FrameKind::PageDir => "page directory (cr3)",
             FrameKind::KernelStack => "kernel stack",
             FrameKind::Shared => "shared page",
-            FrameKind::Other if riscv => "trapframe or exec argument copy",
+            FrameKind::Other if riscv => "trapframe, exec argument copy or disk ring",
             FrameKind::Other => "other",
             FrameKind::KernelPageTable => "kernel page table",
         }

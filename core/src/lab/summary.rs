@@ -318,6 +318,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                 match owner {
                     Owner::Trapframe { .. } => push_distinct(&mut line.other_as, "trapframe".into()),
                     Owner::ArgCopy { .. } => push_distinct(&mut line.other_as, "exec argument copy".into()),
+                    Owner::DiskRing => push_distinct(&mut line.other_as, "virtio disk ring".into()),
                     _ => {}
                 }
                 if owner.class() == PageClass::User {

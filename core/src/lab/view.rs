@@ -582,7 +582,8 @@ pub fn audit(k: &dyn Kernel) -> Vec<String> {
     for (pa, owner) in &owners {
         let n = count.get(pa).copied().unwrap_or(0);
         match owner {
-            Owner::BootStack { .. } => {}
+            // Made at boot, held by the kernel for good.
+            Owner::BootStack { .. } | Owner::DiskRing => {}
             Owner::Shared { id } => {
                 let entry = k.shm().find(*id).map(|i| k.shm().pages[i]);
                 match entry {

@@ -22,7 +22,7 @@ use crate::proc::ProcTable;
 use crate::scheme::SchemeKind;
 use crate::scheme::sv39::MAXVA;
 use crate::shm::{ShmMode, ShmTable};
-use crate::trace::{Event, Trace};
+use crate::trace::{Event, Owner, Trace};
 
 /// qemu puts UART registers here in physical memory.
 pub const UART0: u64 = 0x1000_0000;
@@ -187,6 +187,9 @@ impl<H: Hal> RiscvKernel<H> {
         for (i, p) in k.ptable.procs.iter_mut().enumerate() {
             p.kstack = KSTACK(i as u64);
         }
+        // procinit, trapinit, plicinit, binit, iinit and fileinit allocate
+        // nothing; the disk driver takes three pages for its rings.
+        tr.call("virtio_disk_init", String::new, |tr| k.virtio_disk_init(tr))?;
         tr.push(Event::Note {
             text: format!(
                 "booted: {} pages free (the kernel page table and 64 kernel stacks used some)",
@@ -194,6 +197,22 @@ impl<H: Hal> RiscvKernel<H> {
             ),
         });
         Ok(k)
+    }
+
+    /// `virtio_disk_init`'s allocations: a page each for the descriptor
+    /// ring, the available ring and the used ring, zeroed.
+    ///
+    /// # Errors
+    /// A [`Panic`] ("virtio disk kalloc") if memory runs out.
+    fn virtio_disk_init(&mut self, tr: &mut Trace) -> Result<(), Panic> {
+        for ring in ["desc", "avail", "used"] {
+            let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::DiskRing) else {
+                return Err(Panic("virtio disk kalloc".into()));
+            };
+            self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("virtio_disk_init: {e}")))?;
+            tr.note(|| format!("disk.{ring} = {pa:#x}"));
+        }
+        Ok(())
     }
 
     /// Facts about the machine.
