@@ -271,6 +271,10 @@ impl fmt::Display for SysError {
             ),
             SysError::Wait => f.write_str("wait returned -1: this process has no children"),
             SysError::Shm(e) => match e {
+                ShmError::BadId { id } if i32::try_from(*id).is_err() => write!(
+                    f,
+                    "shared-memory id {id} does not fit an int (the system call takes an int, -2147483648 to 2147483647)"
+                ),
                 ShmError::BadId { id } => write!(f, "shared-memory id {id} is not a positive number"),
                 ShmError::NotOpen => f.write_str("this process does not have that shared page open"),
                 ShmError::TableFull => f.write_str("all 64 shared pages are in use"),
@@ -290,7 +294,7 @@ pub struct SysRet {
     /// Why it failed.
     pub error: Option<SysError>,
     /// Bytes read, for a user read.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "crate::json_bytes::one")]
     pub bytes: Vec<u8>,
 }
 

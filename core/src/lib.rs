@@ -73,3 +73,45 @@ impl From<Panic> for VmFail {
         VmFail::Panic(p)
     }
 }
+
+/// How byte strings appear in the JSON the lab writes: a string when the
+/// bytes are UTF-8 text (argv, paths, what a program wrote), otherwise
+/// `{"base64": "…"}` (standard base64 with padding). No arrays of numbers.
+pub mod json_bytes {
+    use alloc::vec::Vec;
+    use base64::Engine as _;
+    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+    /// Serialize one byte string.
+    ///
+    /// # Errors
+    /// What the serializer returns.
+    pub fn one<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        match core::str::from_utf8(bytes) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("base64", &base64::engine::general_purpose::STANDARD.encode(bytes))?;
+                m.end()
+            }
+        }
+    }
+
+    /// Serialize a list of byte strings, each as [`one`] does.
+    ///
+    /// # Errors
+    /// What the serializer returns.
+    pub fn many<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        struct One<'a>(&'a [u8]);
+        impl serde::Serialize for One<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                one(self.0, s)
+            }
+        }
+        let mut seq = s.serialize_seq(Some(list.len()))?;
+        for b in list {
+            seq.serialize_element(&One(b))?;
+        }
+        seq.end()
+    }
+}

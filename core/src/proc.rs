@@ -58,6 +58,7 @@ pub struct ArgString {
     /// Where it starts.
     pub va: u64,
     /// Its bytes without the terminating NUL.
+    #[serde(serialize_with = "crate::json_bytes::one")]
     pub text: Vec<u8>,
 }
 

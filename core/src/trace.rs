@@ -289,6 +289,7 @@ pub enum Event {
         /// User virtual address.
         va: VirtAddr,
         /// The bytes.
+        #[serde(serialize_with = "crate::json_bytes::one")]
         bytes: Vec<u8>,
     },
     /// Bytes were copied from user memory (copyin).
@@ -296,6 +297,7 @@ pub enum Event {
         /// User virtual address.
         va: VirtAddr,
         /// The bytes.
+        #[serde(serialize_with = "crate::json_bytes::one")]
         bytes: Vec<u8>,
     },
     /// The MMU was pointed at a page table (x86 CR3 / RISC-V satp).

@@ -140,7 +140,8 @@ fn run_json_is_one_valid_document() {
     // shm-test: 5 steps to reach pid 3, openshmem + write + read, 10 forks, 6 steps
     // for each of the 10 children, 10 waits: the parent's final read is step 89.
     assert_eq!(v["steps"][88]["line"], "read 3 0x4000 1");
-    assert_eq!(v["steps"][88]["result"]["bytes"], serde_json::json!([20]));
+    // The byte 20 is UTF-8 (a control character), so it is a one-character string.
+    assert_eq!(v["steps"][88]["result"]["bytes"], serde_json::json!("\u{14}"));
     assert!(v["steps"][0].get("events").is_none());
 }
 
@@ -256,4 +257,134 @@ fn run_applies_the_preset_line_symbols() {
     assert!(bigger < plain, "end=0x80200000 gives {bigger} free pages, the default layout {plain}");
     let o = pagelab(&["run", "--quiet", "-"], Some("preset xv6-public end=0x8e000000\nuserinit\n"));
     assert_eq!(o.status.code(), Some(2), "an impossible layout is bad input: {}", stderr(&o));
+}
+
+// ---- never a panic: every way the runner can fail ends in one line and a status ----
+
+#[test]
+fn a_closed_pipe_ends_with_a_message_not_a_panic() {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pagelab"))
+        .args(["run", "builtin:shm-test"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pagelab runs");
+    // Read one line, then close the pipe, as `| head -1` does.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a line");
+    assert_eq!(first, "preset xv6-public, shm lab\n");
+    let o = child.wait_with_output().expect("pagelab finishes");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("pagelab: cannot write the output: ") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_full_disk_ends_with_a_message_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    let o = Command::new(env!("CARGO_BIN_EXE_pagelab"))
+        .args(["run", "builtin:story-x86"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("pagelab runs");
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(stderr(&o), "pagelab: cannot write the output: No space left on device (os error 28)\n");
+}
+
+#[test]
+fn a_machine_that_cannot_boot_is_the_preset_lines_fault() {
+    // end = 0x80400000 leaves nothing below 4 MB for kinit1, so kvmalloc runs out of memory.
+    let text = "preset xv6-public end=0x80400000\nuserinit\n";
+    for args in
+        [&["show", "-", "--pid", "1"][..], &["run", "-"][..], &["show", "-", "--pid", "1", "--format", "json"][..]]
+    {
+        let o = pagelab(args, Some(text));
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&o),
+            "pagelab: the preset line makes a machine that cannot boot: xv6 would panic here (\"kvmalloc: out of memory\"), so the lab stops before it\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn standard_input_empty_or_closed_is_an_error() {
+    let o = pagelab(&["run", "-"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("standard input is empty or closed"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn an_id_that_does_not_fit_an_int_says_so() {
+    let o = pagelab(&["run", "--quiet", "-"], Some("userinit\nopenshmem 1 2147483648\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 2147483648 = 2^31, one more than INT_MAX.
+    assert!(stdout(&o).contains("-> -1 (shared-memory id 2147483648 does not fit an int"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_stack_page_sbrk_unmapped_shows_no_words() {
+    // init is one page: text 0x0, guard 0x1000, stack 0x2000, sz 0x3000; sbrk(-8192)
+    // unmaps the stack and the guard, leaving sz 0x1000.
+    let o = pagelab(&["show", "-", "--pid", "1"], Some("userinit\nexecv 1 /init init\nsbrk 1 -8192\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("the stack page is not mapped any more: sz 0x1000 ends below it"), "{out}");
+    assert!(!out.contains("argv"), "{out}");
+}
+
+#[test]
+fn json_has_strings_for_bytes_and_show_has_every_entry() {
+    let text = "preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nwrite 1 0x2000 \"hi\"\nread 1 0x2000 2\nexecv 1 /init \"\\xff\"\n";
+    let o = pagelab(&["run", "--format", "json", "--quiet", "-"], Some(text));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // One line of compact JSON.
+    assert_eq!(stdout(&o).lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["steps"][1]["op"]["argv"], serde_json::json!(["init"]));
+    assert_eq!(v["steps"][2]["op"]["bytes"], "hi");
+    assert_eq!(v["steps"][3]["result"]["bytes"], "hi");
+    // 0xff is not UTF-8: base64 of [0xff] is "/w==".
+    assert_eq!(v["steps"][4]["op"]["argv"], serde_json::json!([{"base64": "/w=="}]));
+    // show: pid 1 after exec of /init on x86: a page directory entry (PDX 0) and three
+    // page-table entries: text 0x0 (PTE_P|PTE_W|PTE_U), guard 0x1000 (no PTE_U), stack 0x2000.
+    let o = pagelab(
+        &["show", "-", "--pid", "1", "--format", "json"],
+        Some("preset xv6-public-tiny\nuserinit\nexecv 1 /init init\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!((v["pid"].as_u64(), v["name"].as_str(), v["sz"].as_str()), (Some(1), Some("init"), Some("0x00003000")));
+    let e = v["entries"].as_array().unwrap();
+    assert_eq!(e.len(), 4);
+    assert_eq!((e[0]["level"].as_u64(), e[0]["leaf"].as_bool()), (Some(1), Some(false)));
+    let leaves: Vec<(&str, Vec<&str>)> = e[1..]
+        .iter()
+        .map(|x| {
+            (x["va"].as_str().unwrap(), x["flags"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect())
+        })
+        .collect();
+    assert_eq!(
+        leaves,
+        vec![
+            ("0x00000000", vec!["PTE_P", "PTE_W", "PTE_U"]),
+            ("0x00001000", vec!["PTE_P", "PTE_W"]),
+            ("0x00002000", vec!["PTE_P", "PTE_W", "PTE_U"]),
+        ]
+    );
+    // argv = {"init", 0}: "init\0" at 0x2ff8, then 3 + argc + 1 = 5 words below: sp = 0x2fe4.
+    assert_eq!(v["sp"], "0x00002fe4");
+    let stack = v["stack"].as_array().unwrap();
+    assert_eq!(stack[0]["va"], "0x00002fe4");
+    assert_eq!(stack[0]["role"]["kind"], "fake_return_pc");
+    assert_eq!(stack[1]["value"], "0x00000001");
+    let kinds: Vec<&str> = v["regions"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["text", "guard", "stack", "kernel"]);
 }

@@ -77,8 +77,7 @@ impl Machines {
     /// # Errors
     /// The first operation refused, with its index (as [`Lab::from_scenario`]).
     pub fn replay(sc: &Scenario) -> Result<Machines, ReplayError> {
-        let mut lab = Lab::with_layout(sc.preset, sc.layout.clone(), sc.shm)
-            .map_err(|reject| ReplayError { index: 0, reject })?;
+        let mut lab = Lab::with_layout(sc.preset, sc.layout.clone(), sc.shm).map_err(ReplayError::boot)?;
         let n = sc.ops.len();
         let every = n.div_ceil(CACHE).max(1);
         let mut cache = BTreeMap::new();
@@ -86,7 +85,7 @@ impl Machines {
             if index % every == 0 {
                 cache.insert(index, SharedLab::new(lab.clone()));
             }
-            lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
+            lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(sc.comments.clone());
         Ok(Machines { full: SharedLab::new(lab), cache })

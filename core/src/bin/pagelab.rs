@@ -6,15 +6,17 @@
 //! pagelab check FILE
 //! pagelab builtin [NAME]
 //! pagelab decompose x86|sv39|sv32 ADDR
-//! pagelab show FILE --pid PID
+//! pagelab show FILE --pid PID [--format text|json]
 //! ```
 //!
 //! FILE is a path, `-` for standard input, or `builtin:NAME` for a built-in
 //! scenario. Exit status: 0 when all went well, 1 when the lab refused an
 //! operation (or `show` found no such process), 2 for a file that cannot be
-//! read or parsed and for bad command lines.
+//! read or parsed and for bad command lines, 3 when the output cannot be
+//! written (a closed pipe, a full disk). Every failure is one line on
+//! standard error; nothing panics.
 
-use std::io::Read as _;
+use std::io::{self, Read as _, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -22,7 +24,7 @@ use serde::Serialize;
 
 use pagelab_core::kernel::SysRet;
 use pagelab_core::lab::scenario::{self, ParseError};
-use pagelab_core::lab::{Lab, Op, Preset, Scenario, summary, view};
+use pagelab_core::lab::{Lab, Op, Preset, ReplayError, Scenario, summary, view};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Counts, TraceEvent};
@@ -76,6 +78,9 @@ enum Cmd {
         /// The process.
         #[arg(long)]
         pid: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
@@ -88,53 +93,104 @@ enum Format {
 /// Exit statuses.
 const REFUSED: u8 = 1;
 const BAD_INPUT: u8 = 2;
+const NO_OUTPUT: u8 = 3;
+
+/// How a command ends when it does not succeed.
+enum Fail {
+    /// With this exit status; the message is on standard error already.
+    Status(u8),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Fail {
+        Fail::Output(e)
+    }
+}
+
+/// A command's result.
+type Res = Result<(), Fail>;
+
+/// Say `msg` on standard error, as one line. (If even that fails, there is
+/// nobody to tell.)
+fn say(msg: &str) {
+    let _ = writeln!(io::stderr(), "{msg}");
+}
+
+/// Say `msg` and fail with `status`.
+fn fail<T>(status: u8, msg: &str) -> Result<T, Fail> {
+    say(msg);
+    Err(Fail::Status(status))
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::new(stdout.lock());
     let r = match cli.cmd {
-        Cmd::Run { file, format, quiet, boot } => run(&file, format, quiet, boot),
-        Cmd::Builtin { name } => builtin(name.as_deref()),
-        Cmd::Check { file } => load(&file).map(|s| print!("{}", scenario::print(&s))),
-        Cmd::Decompose { scheme, addr } => decompose(&scheme, &addr),
-        Cmd::Show { file, pid } => show(&file, pid),
+        Cmd::Run { file, format, quiet, boot } => run(&mut w, &file, format, quiet, boot),
+        Cmd::Builtin { name } => builtin(&mut w, name.as_deref()),
+        Cmd::Check { file } => load(&file).and_then(|s| Ok(write!(w, "{}", scenario::print(&s))?)),
+        Cmd::Decompose { scheme, addr } => decompose(&mut w, &scheme, &addr),
+        Cmd::Show { file, pid, format } => show(&mut w, &file, pid, format),
     };
-    match r {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(code) => ExitCode::from(code),
+    // What was written goes out even when the command failed afterwards.
+    let flushed = w.flush();
+    match (r, flushed) {
+        (Err(Fail::Output(e)), _) | (_, Err(e)) => {
+            say(&format!("pagelab: cannot write the output: {e}"));
+            ExitCode::from(NO_OUTPUT)
+        }
+        (Err(Fail::Status(code)), Ok(())) => ExitCode::from(code),
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
     }
+}
+
+/// Standard input as bytes; an error if it has nothing. (A closed standard
+/// input cannot be told from an empty one: the Rust runtime reopens a closed
+/// descriptor 0 on /dev/null. A scenario read from standard input is never
+/// meant to be empty.)
+fn read_stdin() -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    io::stdin().read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.is_empty() {
+        return Err("standard input is empty or closed: pipe a scenario into it, or give a file".into());
+    }
+    Ok(bytes)
 }
 
 /// The text of `file`: a path, `-` (standard input) or `builtin:NAME`.
-fn read_text(file: &str) -> Result<String, u8> {
+fn read_text(file: &str) -> Result<String, Fail> {
     if let Some(name) = file.strip_prefix("builtin:") {
-        return scenario::builtin(name).map(String::from).ok_or_else(|| {
-            eprintln!("pagelab: there is no built-in scenario {name:?}; `pagelab builtin` lists them");
-            BAD_INPUT
-        });
+        return match scenario::builtin(name) {
+            Some(t) => Ok(String::from(t)),
+            None => fail(
+                BAD_INPUT,
+                &format!("pagelab: there is no built-in scenario {name:?}; `pagelab builtin` lists them"),
+            ),
+        };
     }
-    let mut bytes = Vec::new();
-    let r = if file == "-" {
-        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
-    } else {
-        std::fs::read(file).map(|b| bytes = b)
+    let r = if file == "-" { read_stdin() } else { std::fs::read(file).map_err(|e| e.to_string()) };
+    let bytes = match r {
+        Ok(b) => b,
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {file}: {e}")),
     };
-    if let Err(e) = r {
-        eprintln!("pagelab: cannot read {file}: {e}");
-        return Err(BAD_INPUT);
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        eprintln!("pagelab: {file} is not UTF-8 text (byte {} is not)", e.utf8_error().valid_up_to());
-        BAD_INPUT
+    String::from_utf8(bytes).or_else(|e| {
+        fail(BAD_INPUT, &format!("pagelab: {file} is not UTF-8 text (byte {} is not)", e.utf8_error().valid_up_to()))
     })
 }
 
+/// The name of `file` in messages.
+fn name_of(file: &str) -> &str {
+    if file == "-" { "<stdin>" } else { file }
+}
+
 /// Read and parse `file`; a parse error is printed as `FILE:LINE:COL: message`.
-fn load(file: &str) -> Result<Scenario, u8> {
+fn load(file: &str) -> Result<Scenario, Fail> {
     let text = read_text(file)?;
-    scenario::parse(&text).map_err(|ParseError { line, col, message }| {
-        let name = if file == "-" { "<stdin>" } else { file };
-        eprintln!("{name}:{line}:{col}: {message}");
-        BAD_INPUT
+    scenario::parse(&text).or_else(|ParseError { line, col, message }| {
+        fail(BAD_INPUT, &format!("{}:{line}:{col}: {message}", name_of(file)))
     })
 }
 
@@ -150,34 +206,41 @@ fn result_text(r: &SysRet) -> String {
     s
 }
 
-fn print_events(events: &[TraceEvent], elided: u64, scheme: SchemeKind) {
+fn print_events(w: &mut dyn Write, events: &[TraceEvent], elided: u64, scheme: SchemeKind) -> io::Result<()> {
     for ev in events {
         let indent = 4 + 2 * usize::from(ev.depth);
-        println!("{:indent$}{}", "", scenario::event_text(ev, scheme));
+        writeln!(w, "{:indent$}{}", "", scenario::event_text(ev, scheme))?;
     }
     if elided > 0 {
-        println!("    ... and {elided} more events not kept");
+        writeln!(w, "    ... and {elided} more events not kept")?;
     }
+    Ok(())
 }
 
 /// The step in short: pages by xv6 function, then entries by page table.
-fn print_summary(step: &pagelab_core::lab::Step, port: pagelab_core::kernel::Port, scheme: SchemeKind) {
+fn print_summary(
+    w: &mut dyn Write,
+    step: &pagelab_core::lab::Step,
+    port: pagelab_core::kernel::Port,
+    scheme: SchemeKind,
+) -> io::Result<()> {
     let s = &step.summary;
-    println!("  in short:");
+    writeln!(w, "  in short:")?;
     for l in s.lines() {
-        println!("    {l}");
+        writeln!(w, "    {l}")?;
     }
     for m in &s.mappings {
-        println!("    {}", summary::mappings_text(m, port, scheme));
+        writeln!(w, "    {}", summary::mappings_text(m, port, scheme))?;
     }
     if s.partial {
-        println!("    (the trace was full: these lines leave out what it did not keep)");
+        writeln!(w, "    (the trace was full: these lines leave out what it did not keep)")?;
     }
+    Ok(())
 }
 
-fn print_counts(counts: &Counts, nfree: u64) {
-    println!("  {counts}");
-    println!("  free pages: {nfree}");
+fn print_counts(w: &mut dyn Write, counts: &Counts, nfree: u64) -> io::Result<()> {
+    writeln!(w, "  {counts}")?;
+    writeln!(w, "  free pages: {nfree}")
 }
 
 /// A step in the JSON output.
@@ -222,48 +285,54 @@ struct JsonRun<'a> {
     refused: Option<JsonRefused<'a>>,
 }
 
-fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
+/// Write `doc` as one line of compact JSON.
+fn write_json(w: &mut dyn Write, doc: &impl Serialize) -> Res {
+    serde_json::to_writer(&mut *w, doc).map_err(|e| Fail::Output(e.into()))?;
+    writeln!(w)?;
+    Ok(())
+}
+
+/// Boot the preset line's machine, or say why it cannot boot (blaming the preset line).
+fn boot(s: &Scenario) -> Result<Lab, Fail> {
+    Lab::with_layout(s.preset, s.layout.clone(), s.shm)
+        .or_else(|e| fail(BAD_INPUT, &format!("pagelab: the preset line makes a machine that cannot boot: {e}")))
+}
+
+fn run(w: &mut dyn Write, file: &str, format: Format, quiet: bool, with_boot: bool) -> Res {
     let s = load(file)?;
     // The preset line's symbol overrides (end=, data=, ...) apply here too, as in `show`.
-    let mut lab = match Lab::with_layout(s.preset, s.layout.clone(), s.shm) {
-        Ok(lab) => lab,
-        Err(e) => {
-            eprintln!("pagelab: the preset line makes an impossible machine: {e}");
-            return Err(BAD_INPUT);
-        }
-    };
+    let mut lab = boot(&s)?;
     let scheme = lab.kernel().info().scheme;
     let port = lab.kernel().info().port;
     let text = format == Format::Text;
     if text {
-        println!("preset {}, shm {}", s.preset, s.shm.name());
+        writeln!(w, "preset {}, shm {}", s.preset, s.shm.name())?;
         let b = lab.boot_step();
-        println!("boot:");
-        if boot && !quiet {
-            print_events(&b.events, b.elided, scheme);
+        writeln!(w, "boot:")?;
+        if with_boot && !quiet {
+            print_events(w, &b.events, b.elided, scheme)?;
         }
-        print_counts(&b.counts, b.nfree);
+        print_counts(w, &b.counts, b.nfree)?;
     }
     let mut refused = None;
     for (i, op) in s.ops.iter().enumerate() {
         match lab.apply(op.clone()) {
             Ok(step) => {
                 if text {
-                    println!("step {}: {}  -> {}", i + 1, scenario::print_op(op), result_text(&step.result));
+                    writeln!(w, "step {}: {}  -> {}", i + 1, scenario::print_op(op), result_text(&step.result))?;
                     if !quiet {
-                        print_events(&step.events, step.elided, scheme);
-                        print_summary(step, port, scheme);
+                        print_events(w, &step.events, step.elided, scheme)?;
+                        print_summary(w, step, port, scheme)?;
                     }
-                    print_counts(&step.counts, step.nfree);
+                    print_counts(w, &step.counts, step.nfree)?;
                 }
             }
             Err(reject) => {
-                let name = if file == "-" { "<stdin>" } else { file };
                 let line = scenario::print_op(op);
                 if text {
-                    println!("step {}: {line}  -> refused: {reject}", i + 1);
+                    writeln!(w, "step {}: {line}  -> refused: {reject}", i + 1)?;
                 }
-                eprintln!("{name}: step {} ({line}) was refused: {reject}", i + 1);
+                say(&format!("{}: step {} ({line}) was refused: {reject}", name_of(file), i + 1));
                 refused = Some((i, reject));
                 break;
             }
@@ -292,7 +361,7 @@ fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
             boot: JsonBoot {
                 counts: b.counts,
                 nfree: b.nfree,
-                events: (boot && !quiet).then_some(b.events.as_slice()),
+                events: (with_boot && !quiet).then_some(b.events.as_slice()),
             },
             steps,
             refused: refused.as_ref().map(|(i, reject)| JsonRefused {
@@ -302,35 +371,28 @@ fn run(file: &str, format: Format, quiet: bool, boot: bool) -> Result<(), u8> {
                 message: reject.to_string(),
             }),
         };
-        match serde_json::to_string_pretty(&doc) {
-            Ok(j) => println!("{j}"),
-            Err(e) => {
-                eprintln!("pagelab: cannot write JSON: {e}");
-                return Err(BAD_INPUT);
-            }
-        }
+        write_json(w, &doc)?;
     }
-    if refused.is_some() { Err(REFUSED) } else { Ok(()) }
+    if refused.is_some() { Err(Fail::Status(REFUSED)) } else { Ok(()) }
 }
 
-fn builtin(name: Option<&str>) -> Result<(), u8> {
+fn builtin(w: &mut dyn Write, name: Option<&str>) -> Res {
     match name {
         None => {
             for (name, text) in scenario::builtins() {
                 let about = text.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("");
-                println!("{name:<16}{about}");
+                writeln!(w, "{name:<16}{about}")?;
             }
             Ok(())
         }
         Some(name) => match scenario::builtin(name) {
-            Some(text) => {
-                print!("{text}");
-                Ok(())
-            }
+            Some(text) => Ok(write!(w, "{text}")?),
             None => {
                 let names: Vec<&str> = scenario::builtins().iter().map(|(n, _)| *n).collect();
-                eprintln!("pagelab: there is no built-in scenario {name:?}; the built-ins are {}", names.join(", "));
-                Err(BAD_INPUT)
+                fail(
+                    BAD_INPUT,
+                    &format!("pagelab: there is no built-in scenario {name:?}; the built-ins are {}", names.join(", ")),
+                )
             }
         },
     }
@@ -344,55 +406,143 @@ fn parse_addr(s: &str) -> Option<u64> {
     }
 }
 
-fn decompose(scheme: &str, addr: &str) -> Result<(), u8> {
+fn decompose(w: &mut dyn Write, scheme: &str, addr: &str) -> Res {
     let Some(kind) = SchemeKind::from_name(scheme) else {
-        eprintln!("pagelab: unknown scheme {scheme:?}; it is x86, sv39 or sv32");
-        return Err(BAD_INPUT);
+        return fail(BAD_INPUT, &format!("pagelab: unknown scheme {scheme:?}; it is x86, sv39 or sv32"));
     };
     let Some(va) = parse_addr(addr) else {
-        eprintln!("pagelab: {addr:?} is not an address (decimal, or hex like 0x80001234)");
-        return Err(BAD_INPUT);
+        return fail(BAD_INPUT, &format!("pagelab: {addr:?} is not an address (decimal, or hex like 0x80001234)"));
     };
     let d = match kind.decompose(va) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("pagelab: {e}");
-            return Err(BAD_INPUT);
-        }
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: {e}")),
     };
-    println!("{kind}");
-    println!("va {va:#x}");
+    writeln!(w, "{kind}")?;
+    writeln!(w, "va {va:#x}")?;
     let name_w = d.fields.iter().map(|f| f.name.len()).max().unwrap_or(0);
     for f in &d.fields {
         let bits = format!("{}..{}", f.hi, f.lo);
         let width = f.width() as usize;
-        println!("{:<name_w$}  bits {bits:<6} {:<#12x} 0b{:0width$b}", f.name, f.value, f.value);
+        writeln!(w, "{:<name_w$}  bits {bits:<6} {:<#12x} 0b{:0width$b}", f.name, f.value, f.value)?;
     }
     Ok(())
 }
 
-fn show(file: &str, pid: u32) -> Result<(), u8> {
+/// One valid page-table entry, for `show --format json`.
+#[derive(Serialize)]
+struct JsonEntry {
+    level: u32,
+    index: u64,
+    /// The first virtual address it covers (hex).
+    va: String,
+    /// Its value (hex).
+    pte: String,
+    /// The next table or the frame it points to (hex).
+    pa: String,
+    /// Its set flags by name.
+    flags: Vec<&'static str>,
+    /// True if it maps memory (a leaf).
+    leaf: bool,
+}
+
+#[derive(Serialize)]
+struct JsonRegion {
+    kind: view::RegionKind,
+    label: String,
+    start: String,
+    end: String,
+}
+
+#[derive(Serialize)]
+struct JsonWord {
+    va: String,
+    value: String,
+    role: view::StackRole,
+    describe: String,
+    sp: bool,
+}
+
+#[derive(Serialize)]
+struct JsonShow {
+    preset: Preset,
+    pid: u32,
+    name: String,
+    state: String,
+    sz: String,
+    /// The root of its page table (hex).
+    root: String,
+    /// sp as exec left it, if the process has called exec.
+    sp: Option<String>,
+    entries: Vec<JsonEntry>,
+    regions: Vec<JsonRegion>,
+    stack: Vec<JsonWord>,
+}
+
+fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {
     let s = load(file)?;
     let lab = match Lab::from_scenario(&s) {
         Ok(lab) => lab,
-        Err(e) => {
-            let name = if file == "-" { "<stdin>" } else { file };
-            eprintln!(
-                "{name}: step {} ({}) was refused: {}",
-                e.index + 1,
-                scenario::print_op(&s.ops[e.index]),
-                e.reject
-            );
-            return Err(REFUSED);
+        Err(ReplayError { index: None, reject }) => {
+            return fail(BAD_INPUT, &format!("pagelab: the preset line makes a machine that cannot boot: {reject}"));
+        }
+        Err(ReplayError { index: Some(i), reject }) => {
+            let line = s.ops.get(i).map(scenario::print_op).unwrap_or_default();
+            return fail(REFUSED, &format!("{}: step {} ({line}) was refused: {reject}", name_of(file), i + 1));
         }
     };
     let k = lab.kernel();
-    if k.procs().get(pid).is_none() {
-        eprintln!("pagelab: after the scenario there is no process with pid {pid}");
-        return Err(REFUSED);
+    let Some(p) = k.procs().get(pid) else {
+        return fail(REFUSED, &format!("pagelab: after the scenario there is no process with pid {pid}"));
+    };
+    if format == Format::Text {
+        write!(w, "{}", view::vmprint(k, pid))?;
+        writeln!(w)?;
+        write!(w, "{}", view::stack_text(k, pid))?;
+        return Ok(());
     }
-    print!("{}", view::vmprint(k, pid));
-    println!();
-    print!("{}", view::stack_text(k, pid));
-    Ok(())
+    let info = k.info();
+    let (scheme, digits) = (info.scheme, if info.scheme == SchemeKind::Sv39 { 16 } else { 8 });
+    let hex = |v: u64| format!("0x{v:0digits$x}");
+    // RISC-V: every entry; x86: the user half (the kernel half is the same in every process).
+    let limit = if info.port == pagelab_core::kernel::Port::Xv6Public { info.user_limit } else { u64::MAX };
+    let entries = view::table_entries(scheme, k.mem(), p.root, limit)
+        .into_iter()
+        .filter(|e| e.va < limit)
+        .map(|e| JsonEntry {
+            level: e.level,
+            index: e.index,
+            va: hex(e.va),
+            pte: hex(e.pte),
+            pa: hex(e.pa),
+            flags: scheme.flag_bits(e.pte).into_iter().filter(|b| b.set).map(|b| b.name).collect(),
+            leaf: e.leaf,
+        })
+        .collect();
+    let regions = view::regions(k, pid)
+        .into_iter()
+        .map(|r| JsonRegion { kind: r.kind, label: r.label, start: hex(r.start), end: hex(r.end) })
+        .collect();
+    let stack = view::stack_words(k, pid)
+        .into_iter()
+        .map(|wd| JsonWord {
+            va: hex(wd.va),
+            value: hex(wd.value),
+            describe: wd.role.describe(),
+            role: wd.role,
+            sp: wd.sp,
+        })
+        .collect();
+    let doc = JsonShow {
+        preset: s.preset,
+        pid,
+        name: p.name.clone(),
+        state: p.state.to_string(),
+        sz: hex(p.sz),
+        root: hex(p.root),
+        sp: p.image.as_ref().map(|img| hex(img.sp)),
+        entries,
+        regions,
+        stack,
+    };
+    write_json(w, &doc)
 }

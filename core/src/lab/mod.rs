@@ -242,6 +242,7 @@ pub enum Op {
         /// The program's path.
         path: String,
         /// The arguments, `argv[0]` first.
+        #[serde(serialize_with = "crate::json_bytes::many")]
         argv: Vec<Vec<u8>>,
     },
     /// `pid` calls sbrk(n).
@@ -296,6 +297,7 @@ pub enum Op {
         /// Where.
         va: u64,
         /// What.
+        #[serde(serialize_with = "crate::json_bytes::one")]
         bytes: Vec<u8>,
     },
     /// Put a program file in the file system.
@@ -303,6 +305,7 @@ pub enum Op {
         /// Its path.
         path: String,
         /// Its bytes.
+        #[serde(serialize_with = "crate::json_bytes::one")]
         bytes: Vec<u8>,
     },
     /// Make the kalloc call after `after` more successful ones fail (None: stop).
@@ -530,15 +533,33 @@ pub struct Step {
 /// Why a scenario could not be replayed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ReplayError {
-    /// Index of the operation that was refused.
-    pub index: usize,
+    /// Index of the operation that was refused, or `None` if the machine
+    /// itself did not boot (the preset line's symbols make it impossible).
+    pub index: Option<usize>,
     /// Why.
     pub reject: Reject,
 }
 
+impl ReplayError {
+    /// The machine of the preset line did not boot.
+    #[must_use]
+    pub fn boot(reject: Reject) -> ReplayError {
+        ReplayError { index: None, reject }
+    }
+
+    /// Operation `index` (from 0) was refused.
+    #[must_use]
+    pub fn op(index: usize, reject: Reject) -> ReplayError {
+        ReplayError { index: Some(index), reject }
+    }
+}
+
 impl fmt::Display for ReplayError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "operation {} was refused: {}", self.index + 1, self.reject)
+        match self.index {
+            Some(i) => write!(f, "operation {} was refused: {}", i + 1, self.reject),
+            None => write!(f, "the preset line makes a machine that cannot boot: {}", self.reject),
+        }
     }
 }
 
@@ -605,10 +626,9 @@ impl Lab {
     /// # Errors
     /// The first operation refused, with its index.
     pub fn from_scenario(s: &Scenario) -> Result<Lab, ReplayError> {
-        let mut lab =
-            Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(|reject| ReplayError { index: 0, reject })?;
+        let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(ReplayError::boot)?;
         for (index, op) in s.ops.iter().enumerate() {
-            lab.apply(op.clone()).map_err(|reject| ReplayError { index, reject })?;
+            lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(s.comments.clone());
         Ok(lab)

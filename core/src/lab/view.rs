@@ -201,6 +201,9 @@ pub fn stack_words(k: &dyn Kernel, pid: u32) -> Vec<StackWord> {
     let Some(p) = proc_of(k, pid) else { return Vec::new() };
     let Some(img) = &p.image else { return Vec::new() };
     let scheme = k.info().scheme;
+    if !stack_mapped(k, pid) {
+        return Vec::new();
+    }
     let w = img.word;
     let mut out = Vec::new();
     let mut va = img.sp;
@@ -260,6 +263,16 @@ fn text_role(img: &Image, va: u64, value: u64) -> StackRole {
     StackRole::Padding
 }
 
+/// True if `pid` has an image whose stack page is still mapped (sbrk can
+/// shrink a process below its own stack).
+#[must_use]
+pub fn stack_mapped(k: &dyn Kernel, pid: u32) -> bool {
+    let Some(p) = proc_of(k, pid) else { return false };
+    let Some(img) = &p.image else { return false };
+    let t = walk::translate_dyn(k.info().scheme, k.mem(), p.root, img.stack, crate::scheme::Access::USER_READ);
+    t.outcome.is_ok() && img.stack < p.sz
+}
+
 /// The stack as text, one word a line from sp upward (shared with the kernel's serial output).
 #[must_use]
 pub fn stack_text(k: &dyn Kernel, pid: u32) -> String {
@@ -277,6 +290,9 @@ pub fn stack_text(k: &dyn Kernel, pid: u32) -> String {
         img.guard,
         img.guard + PGSIZE
     );
+    if !stack_mapped(k, pid) {
+        let _ = writeln!(s, "the stack page is not mapped any more: sz {:#x} ends below it", p.sz);
+    }
     for wd in stack_words(k, pid) {
         let mark = if wd.sp { "  <- sp" } else { "" };
         let _ = writeln!(s, "{:#0width$x}: {:#0width$x}  {}{mark}", wd.va, wd.value, wd.role.describe());

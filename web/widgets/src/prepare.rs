@@ -134,19 +134,22 @@ pub fn prepare(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str
                     s.source.label
                 )));
             }
-            let machines = Machines::replay(&sc).map_err(|e| {
-                let line = source::line_of_op(&s.source.text, e.index);
-                Problem {
-                    message: format!(
-                        "{}: operation {}{} was refused: {}",
-                        s.source.label,
-                        e.index + 1,
-                        line.map_or_else(String::new, |l| format!(" (line {l})")),
-                        e.reject
-                    ),
-                    line,
-                    column: line.map(|_| 1),
+            let machines = Machines::replay(&sc).map_err(|e| match e.index {
+                Some(index) => {
+                    let line = source::line_of_op(&s.source.text, index);
+                    Problem {
+                        message: format!(
+                            "{}: operation {}{} was refused: {}",
+                            s.source.label,
+                            index + 1,
+                            line.map_or_else(String::new, |l| format!(" (line {l})")),
+                            e.reject
+                        ),
+                        line,
+                        column: line.map(|_| 1),
+                    }
                 }
+                None => Problem::plain(format!("{}: {e}", s.source.label)),
             })?;
             let mut state = LabState::embedded(machines);
             if let Some(k) = s.step {
