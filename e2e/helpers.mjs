@@ -38,7 +38,7 @@ export function linkFor(text, extra = '') {
 }
 
 /** The notes' story up to pid 3 (a child of sh) on the tiny x86 machine. */
-export const TINY_PREFIX = 'preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\nexecv 2 sh sh\nfork 2\n';
+export const TINY_PREFIX = 'preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\nexecv 2 sh sh\nfork 2\n';
 
 export async function text(page, sel) {
   return (await page.textContent(sel)) ?? '';

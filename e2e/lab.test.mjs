@@ -79,7 +79,7 @@ test('the guard page and a read-only page end the walk with the reason', async (
   await page.fill('#address', '0x3000');
   await page.waitForFunction(() => /above the process's size \(sz = 0x3000\)/.test(document.querySelector('#place')?.textContent));
   // xv6-riscv maps text without PTE_W: a user write to it faults as read-only.
-  const rv = await open(browser, linkFor('preset xv6-riscv-tiny\nuserinit\nexecv 1 /init init\n', '&acc=uw'));
+  const rv = await open(browser, linkFor('preset xv6-riscv-tiny\nuserinit\nexec 1 /init\n', '&acc=uw'));
   await rv.fill('#address', '0x10');
   await rv.waitForSelector('#fault-text');
   assert.match(await text(rv, '#fault-text'), /read-only/);

@@ -214,7 +214,7 @@ test('the JS API, called from the page', async () => {
     const big = api.decompose('sv39', 0x3fffffe000n);
     const t = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x2fcc, access: 'user-write' });
     const guard = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: '0x1000' });
-    const run = api.run('preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\n');
+    const run = api.run('preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\n');
     const host = document.createElement('div');
     document.body.append(host);
     const h = api.render(host, 'translate', { address: '0x80400123' });
@@ -265,7 +265,7 @@ test('the JS API, called from the page', async () => {
   assert.equal(BigInt(r.t.pa), BigInt(r.t.frame) | 0xfccn);
   // A user read of the guard page: present, user mode, not a write → x86 error code 0b101 = 5.
   assert.deepEqual(r.guard, { ok: false, kind: 'not_user', code: 5 });
-  assert.deepEqual(r.run.ops, ['userinit', 'execv 1 /init init', 'fork 1']);
+  assert.deepEqual(r.run.ops, ['userinit', 'exec 1 /init', 'fork 1']);
   assert.equal(r.run.preset, 'xv6-public-tiny');
   // exec of init: text, guard and stack allocated; initcode's page freed. fork returns pid 2.
   assert.deepEqual(r.run.execCounts, [3, 1]);

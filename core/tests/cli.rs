@@ -75,7 +75,7 @@ fn run_text_shows_steps_events_and_counts() {
     assert!(out.starts_with("preset xv6-public, shm lab\nboot:\n"), "{out}");
     for header in [
         "step 1: userinit  -> 1",
-        "step 2: execv 1 /init init  -> 0",
+        "step 2: exec 1 /init  -> 0",
         "step 3: fork 1  -> 2",
         "step 5: fork 2  -> 3",
         "step 6: sbrk 3 32768  -> 16384",

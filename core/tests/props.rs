@@ -120,7 +120,7 @@ fn run_random(preset: Preset, acts: &[Act]) {
     let mut lab = Lab::new(preset, ShmMode::Lab);
     let boot_free = lab.kernel().kmem().nfree();
     lab.apply(Op::Userinit).unwrap();
-    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] }).unwrap();
+    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"/init".to_vec()] }).unwrap();
     for a in acts {
         let Some(op) = to_op(&lab, a) else { continue };
         match lab.apply(op.clone()) {
@@ -288,7 +288,7 @@ proptest! {
 fn fuzz_exec(preset: Preset, file: Vec<u8>) {
     let mut lab = Lab::new(preset, ShmMode::Lab);
     lab.apply(Op::Userinit).unwrap();
-    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] }).unwrap();
+    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"/init".to_vec()] }).unwrap();
     lab.apply(Op::Fork { pid: 1 }).unwrap();
     lab.apply(Op::File { path: "/fuzz".into(), bytes: file }).unwrap();
     let before = lab.kernel().procs().get(2).unwrap().clone();
@@ -342,7 +342,7 @@ proptest! {
 fn run_random_note(preset: Preset, acts: &[Act]) {
     let mut lab = Lab::new(preset, ShmMode::Note);
     lab.apply(Op::Userinit).unwrap();
-    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] }).unwrap();
+    lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"/init".to_vec()] }).unwrap();
     for a in acts {
         let Some(op) = to_op(&lab, a) else { continue };
         let _ = lab.apply(op);

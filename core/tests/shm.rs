@@ -21,7 +21,7 @@ fn ready(preset: Preset, mode: ShmMode) -> Lab {
     let mut lab = Lab::new(preset, mode);
     for op in [
         Op::Userinit,
-        Op::Exec { pid: 1, path: "/init".into(), argv: words(&["init"]) },
+        Op::Exec { pid: 1, path: "/init".into(), argv: words(&["/init"]) },
         Op::Fork { pid: 1 },
         Op::Exec { pid: 2, path: "/sh".into(), argv: words(&["sh"]) },
         Op::Fork { pid: 2 },

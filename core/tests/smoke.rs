@@ -12,7 +12,7 @@ fn smoke() {
         let free0 = lab.kernel().kmem().nfree();
         let ops = vec![
             Op::Userinit,
-            Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] },
+            Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"/init".to_vec()] },
             Op::Fork { pid: 1 },
             Op::Exec { pid: 2, path: "sh".into(), argv: vec![b"sh".to_vec()] },
             Op::Fork { pid: 2 },

@@ -21,8 +21,8 @@ fn argv(words: &[&str]) -> Vec<Vec<u8>> {
 fn story(heap: i64) -> Vec<Op> {
     vec![
         Op::Userinit,
-        // initcode calls exec("/init", {"init", 0}).
-        Op::Exec { pid: 1, path: "/init".into(), argv: argv(&["init"]) },
+        // initcode calls exec("/init", {"/init", 0}).
+        Op::Exec { pid: 1, path: "/init".into(), argv: argv(&["/init"]) },
         Op::Fork { pid: 1 },
         // init calls exec("sh", {"sh", 0}).
         Op::Exec { pid: 2, path: "sh".into(), argv: argv(&["sh"]) },

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! userinit                      the first process, running initcode
-//! execv 1 /init init            made by initcode's own exec system call, in user mode
+//! exec 1 /init                  made by initcode's own exec system call, in user mode
 //! fork 1                        → pid 2
 //! exec 2 echo hello world       (what sh would do)  — then: print, check the MMU, run echo in user mode
 //! exit 2                        made by echo's exit system call

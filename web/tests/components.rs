@@ -83,7 +83,7 @@ fn link(text: &str) -> String {
     format!("#lab={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(packed))
 }
 
-const TINY_PREFIX: &str = "preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\nexecv 2 sh sh\nfork 2\n";
+const TINY_PREFIX: &str = "preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\nexecv 2 sh sh\nfork 2\n";
 
 #[wasm_bindgen_test]
 async fn the_address_splits_as_it_is_typed() {

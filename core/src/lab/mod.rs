@@ -7,7 +7,7 @@
 //!
 //! let mut lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
 //! lab.apply(Op::Userinit).unwrap();
-//! let step = lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"init".to_vec()] }).unwrap();
+//! let step = lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: vec![b"/init".to_vec()] }).unwrap();
 //! // exec of init: 3 user pages (text, guard, stack) allocated, the initcode page freed.
 //! assert_eq!((step.counts.user_alloc, step.counts.user_free), (3, 1));
 //! ```

@@ -6,7 +6,7 @@
 //! preset xv6-public          # optional, before any operation (default xv6-public)
 //! shm lab                    # optional, before any operation (default lab)
 //! userinit
-//! execv 1 /init init         # explicit argv: {"init"}
+//! execv 1 /init init         # explicit argv: {"init"}; `exec 1 /init` gives {"/init"}
 //! fork 1
 //! exec 2 sh                  # sh-style: argv = {"sh"}
 //! write 2 0x3000 "hi\n"

@@ -1,7 +1,8 @@
 //! initcode: the first user program. The kernel's userinit copies these bytes
 //! to virtual address 0 of the first process and starts it at address 0.
 //!
-//! It does one thing: exec("/init", {"init", 0}). Should that ever return, it
+//! It does one thing: exec("/init", {"/init", 0}), as xv6's initcode.S does
+//! (argv[0] is the path string itself). Should that ever return, it
 //! keeps calling exit. The code is pure assembly, position-dependent (linked
 //! at 0), and build.sh keeps only its raw bytes, like xv6's own initcode.
 
@@ -30,11 +31,9 @@ core::arch::global_asm!(
     "jmp 2b",
     "path:",
     ".asciz \"/init\"",
-    "name:",
-    ".asciz \"init\"",
     ".balign 4, 0",
     "argv:",
-    ".long name",
+    ".long path",
     ".long 0",
     ".popsection",
     exec = const ulib::sys::nr::EXEC,
@@ -62,11 +61,9 @@ core::arch::global_asm!(
     "j 2b",
     "path:",
     ".asciz \"/init\"",
-    "name:",
-    ".asciz \"init\"",
     ".balign 8, 0",
     "argv:",
-    ".dword name",
+    ".dword path",
     ".dword 0",
     ".option pop",
     ".popsection",

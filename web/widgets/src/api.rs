@@ -606,12 +606,11 @@ mod tests {
 
     #[test]
     fn run_gives_steps_events_and_counts() {
-        let r = run("preset xv6-public-tiny\nuserinit\nexecv 1 /init init\nfork 1\nsbrk 2 8192\nread 2 0x4000 1\n")
-            .unwrap();
+        let r = run("preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\nsbrk 2 8192\nread 2 0x4000 1\n").unwrap();
         assert_eq!((r.preset, r.scheme, r.steps.len()), ("xv6-public-tiny", "x86", 5));
         // exec of init: text, guard and stack allocated; the initcode page freed.
         let exec = &r.steps[1];
-        assert_eq!(exec.op, "execv 1 /init init");
+        assert_eq!(exec.op, "exec 1 /init");
         assert_eq!((exec.counts.user_alloc, exec.counts.user_free), (3, 1));
         assert_eq!(exec.result.value, 0);
         // fork returns the child's pid, 2.

@@ -63,7 +63,7 @@ pub enum Prepared {
 
 /// The operations before the exec widget's exec: the notes' story up to a
 /// child of the shell, pid 3 (init, the shell, a fork).
-pub const EXEC_PREFIX: &str = "userinit\nexecv 1 /init init\nfork 1\nexecv 2 sh sh\nfork 2\n";
+pub const EXEC_PREFIX: &str = "userinit\nexec 1 /init\nfork 1\nexecv 2 sh sh\nfork 2\n";
 
 /// The pid that runs the exec widget's program.
 pub const EXEC_PID: u32 = 3;
