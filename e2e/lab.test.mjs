@@ -133,7 +133,8 @@ test('upload a program file and exec it', async () => {
   // The built x86 echo from the core, uploaded under another name.
   const echo = readFileSync(new URL('../core/programs/x86/echo', import.meta.url));
   await page.setInputFiles('#upload', { name: 'myecho', mimeType: 'application/octet-stream', buffer: echo });
-  await page.waitForFunction(() => /\/myecho added \(772 bytes, x86 \(i386\)/.test(document.querySelector('#info-text')?.textContent));
+  // The message gives the file's own size.
+  await page.waitForFunction((n) => new RegExp(`/myecho added \\(${n} bytes, x86 \\(i386\\)`).test(document.querySelector('#info-text')?.textContent), echo.length);
   await atStep(page, 6, 6);
   await exec(page, 'myecho', 'a bcdefgh');
   await atStep(page, 7, 7);

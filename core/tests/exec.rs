@@ -120,44 +120,47 @@ fn x86_stack_with_lengths_not_a_multiple_of_four() {
 fn riscv_stack_for_echo_hello_world() {
     let mut lab = ready(Preset::Xv6RiscvTiny);
     assert_eq!(exec(&mut lab, 3, "echo", words(&["echo", "hello", "world"])), Ok(3));
-    // sp = 0x3000. "echo\0": 0x2ffb, down to a multiple of 16: 0x2ff0;
-    // "hello\0": 0x2fea -> 0x2fe0; "world\0": 0x2fda -> 0x2fd0;
-    // the pointer array (4 * 8 bytes): 0x2fd0 - 32 = 0x2fb0, already aligned.
+    // xv6-riscv's echo is a text page at 0 (R-X) and a data page at 0x1000 (RW), so
+    // uvmalloc's stack pages are the guard at 0x2000 and the stack at 0x3000: sp = 0x4000.
+    // "echo\0": 0x3ffb, down to a multiple of 16: 0x3ff0; "hello\0": 0x3fea -> 0x3fe0;
+    // "world\0": 0x3fda -> 0x3fd0; the pointer array (4 * 8 bytes): 0x3fd0 - 32 = 0x3fb0.
     let le = |b: &[u8]| {
         let mut a = [0u8; 8];
         a[..b.len()].copy_from_slice(b);
         u64::from_le_bytes(a)
     };
     let want = vec![
-        (0x2fb0, 0x2ff0),
-        (0x2fb8, 0x2fe0),
-        (0x2fc0, 0x2fd0),
-        (0x2fc8, 0),
-        (0x2fd0, le(b"world")),
-        (0x2fd8, 0),
-        (0x2fe0, le(b"hello")),
-        (0x2fe8, 0),
-        (0x2ff0, le(b"echo")),
-        (0x2ff8, 0),
+        (0x3fb0, 0x3ff0),
+        (0x3fb8, 0x3fe0),
+        (0x3fc0, 0x3fd0),
+        (0x3fc8, 0),
+        (0x3fd0, le(b"world")),
+        (0x3fd8, 0),
+        (0x3fe0, le(b"hello")),
+        (0x3fe8, 0),
+        (0x3ff0, le(b"echo")),
+        (0x3ff8, 0),
     ];
     assert_eq!(values(&lab, 3), want);
     let p = lab.kernel().procs().get(3).unwrap();
-    // main(argc, argv): a0 = argc, a1 = sp.
-    assert_eq!((p.regs.a0, p.regs.a1, p.regs.sp), (3, 0x2fb0, 0x2fb0));
+    // main(argc, argv): a0 = argc, a1 = sp; sz = 4 pages.
+    assert_eq!((p.regs.a0, p.regs.a1, p.regs.sp, p.sz), (3, 0x3fb0, 0x3fb0, 0x4000));
 }
 
 #[test]
 fn the_guard_page_is_present_without_the_user_bit() {
-    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+    // echo's image: x86, one RWX page, so the guard is at 0x1000 and the stack at 0x2000;
+    // RISC-V, a text and a data page, so the guard is at 0x2000 and the stack at 0x3000.
+    for (preset, guard) in [(Preset::Xv6PublicTiny, 0x1000u64), (Preset::Xv6RiscvTiny, 0x2000)] {
         let mut lab = ready(preset);
         exec(&mut lab, 3, "echo", words(&["echo"])).unwrap();
         let k = lab.kernel();
-        let user = k.translate(Some(3), 0x1ff8, Access::USER_READ).unwrap();
+        let user = k.translate(Some(3), guard + 0xff8, Access::USER_READ).unwrap();
         assert_eq!(user.outcome.unwrap_err().kind, FaultKind::NotUser, "{preset}");
-        let stack = k.translate(Some(3), 0x2ff8, Access::USER_WRITE).unwrap();
+        let stack = k.translate(Some(3), guard + PGSIZE + 0xff8, Access::USER_WRITE).unwrap();
         assert!(stack.outcome.is_ok(), "{preset}");
         // A user store into the guard page faults and xv6 kills the process.
-        let step = lab.apply(Op::Write { pid: 3, va: 0x1ffc, bytes: vec![1] }).unwrap();
+        let step = lab.apply(Op::Write { pid: 3, va: guard + 0xffc, bytes: vec![1] }).unwrap();
         assert!(matches!(step.result.error, Some(SysError::Access(_))), "{preset}");
         let p = lab.kernel().procs().get(3).unwrap();
         assert_eq!(p.state, pagelab_core::proc::ProcState::Zombie);
@@ -314,13 +317,15 @@ fn running_out_of_memory_anywhere_in_exec_or_fork_is_undone() {
 
 #[test]
 fn fork_copies_every_page_into_new_frames() {
-    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+    // pid 3 is sh's child. x86: 4 pages (sh's 2, guard, stack), the stack at 0x3000;
+    // RISC-V: 5 pages (sh's 2 text pages and its data page, guard, stack), the stack at 0x4000.
+    for (preset, pages) in [(Preset::Xv6PublicTiny, 4u64), (Preset::Xv6RiscvTiny, 5)] {
         let mut lab = ready(preset);
-        // pid 3 is sh's child: 4 pages (sh's 2, guard, stack).
-        lab.apply(Op::Write { pid: 3, va: 0x3ff0, bytes: b"parent".to_vec() }).unwrap();
+        let word = (pages - 1) * PGSIZE + 0xff0;
+        lab.apply(Op::Write { pid: 3, va: word, bytes: b"parent".to_vec() }).unwrap();
         let child = lab.apply(Op::Fork { pid: 3 }).unwrap().result.value as u32;
         let k = lab.kernel();
-        for va in [0u64, 0x1000, 0x2000, 0x3000] {
+        for va in (0..pages).map(|i| i * PGSIZE) {
             let a = k.translate(Some(3), va, Access::KERNEL_READ).unwrap();
             let b = k.translate(Some(child), va, Access::KERNEL_READ).unwrap();
             // Compare the leaf entries: same flags, different frames, same bytes.
@@ -335,10 +340,10 @@ fn fork_copies_every_page_into_new_frames() {
             assert_eq!(pa, pb, "{preset} {va:#x}");
         }
         // A write in the child is not seen by the parent.
-        lab.apply(Op::Write { pid: child, va: 0x3ff0, bytes: b"child!".to_vec() }).unwrap();
-        let s = lab.apply(Op::Read { pid: 3, va: 0x3ff0, len: 6 }).unwrap();
+        lab.apply(Op::Write { pid: child, va: word, bytes: b"child!".to_vec() }).unwrap();
+        let s = lab.apply(Op::Read { pid: 3, va: word, len: 6 }).unwrap();
         assert_eq!(s.result.bytes, b"parent");
-        let s = lab.apply(Op::Read { pid: child, va: 0x3ff0, len: 6 }).unwrap();
+        let s = lab.apply(Op::Read { pid: child, va: word, len: 6 }).unwrap();
         assert_eq!(s.result.bytes, b"child!");
     }
 }

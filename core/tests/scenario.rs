@@ -344,28 +344,29 @@ fn builtins_parse_and_replay() {
 
 #[test]
 fn the_story_by_hand() {
-    for (text, preset, heap, exec_ret) in [
-        // x86: malloc's Header is 8 bytes, so 4096 units = 32768 bytes; exec returns 0.
-        (scenario::STORY_X86, Preset::Xv6Public, 32768u64, [0, 0, 0]),
-        // RV64: a 16-byte Header, 65536 bytes; exec returns argc.
-        (scenario::STORY_RISCV, Preset::Xv6Riscv, 65536, [1, 1, 3]),
+    for (text, preset, heap, exec_ret, sh_pages) in [
+        // x86: malloc's Header is 8 bytes, so 4096 units = 32768 bytes; exec returns 0;
+        // sh's image is one RWX segment of 2 pages, + guard + stack.
+        (scenario::STORY_X86, Preset::Xv6Public, 32768u64, [0, 0, 0], 4u64),
+        // RV64: a 16-byte Header, 65536 bytes; exec returns argc; sh is 2 text pages
+        // and a data page, + guard + stack.
+        (scenario::STORY_RISCV, Preset::Xv6Riscv, 65536, [1, 1, 3], 5),
     ] {
         let s = parse(text).unwrap();
         assert_eq!((s.preset, s.shm), (preset, ShmMode::Lab));
         assert_eq!(s.ops[5], Op::Sbrk { pid: 3, n: heap as i64 });
         let lab = Lab::from_scenario(&s).unwrap();
         // userinit makes pid 1; fork returns the next pid; sbrk returns the old
-        // size, sh's image: 2 pages of code and data, a guard page and a stack
-        // page; wait returns the child's pid.
+        // size, the size of sh's image; wait returns the child's pid.
         let [e1, e2, e3] = exec_ret;
-        assert_eq!(results(&lab), vec![1, e1, 2, e2, 3, 4 * PGSIZE as i64, e3, 0, 3], "{preset}");
+        assert_eq!(results(&lab), vec![1, e1, 2, e2, 3, (sh_pages * PGSIZE) as i64, e3, 0, 3], "{preset}");
         let st = lab.steps();
         // sbrk maps heap/PGSIZE new user pages and nothing else.
         assert_eq!(st[5].counts.user_alloc, heap / PGSIZE);
         assert_eq!(st[5].counts.freed(), 0);
         assert_eq!(st[5].nfree, st[4].nfree - heap / PGSIZE);
-        // exec of echo frees the shell's copy and its heap: 4 pages + the heap.
-        assert_eq!(st[6].counts.user_free, 4 + heap / PGSIZE);
+        // exec of echo frees the shell's copy and its heap.
+        assert_eq!(st[6].counts.user_free, sh_pages + heap / PGSIZE);
         // exit frees nothing; wait frees what is left of pid 3.
         assert_eq!(st[7].counts.freed(), 0);
         assert!(st[8].counts.freed() > 0);

@@ -16,7 +16,8 @@ fn words(w: &[&str]) -> Vec<Vec<u8>> {
     w.iter().map(|s| s.as_bytes().to_vec()).collect()
 }
 
-/// pid 3 is a child of sh (image: sh's 2 pages, guard, stack; sz = 0x4000).
+/// pid 3 is a child of sh. Its image: on x86 sh's 2 pages, guard, stack (sz = 0x4000);
+/// on RISC-V sh's 2 text pages and its data page, guard, stack (sz = 0x5000).
 fn ready(preset: Preset, mode: ShmMode) -> Lab {
     let mut lab = Lab::new(preset, mode);
     for op in [
@@ -43,30 +44,31 @@ fn shared_frames(lab: &Lab) -> Vec<u64> {
 
 #[test]
 fn two_processes_share_one_frame_and_it_is_freed_once() {
-    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+    for (preset, sz) in [(Preset::Xv6PublicTiny, 0x4000u64), (Preset::Xv6RiscvTiny, 0x5000)] {
         let mut lab = ready(preset, ShmMode::Lab);
         let free = lab.kernel().kmem().nfree();
-        // Mapped at PGROUNDUP(sz) = 0x4000.
-        assert_eq!(ok(&mut lab, Op::OpenShm { pid: 3, id: 25 }), 0x4000, "{preset}");
-        assert_eq!(lab.kernel().procs().get(3).unwrap().sz, 0x5000);
-        ok(&mut lab, Op::Write { pid: 3, va: 0x4000, bytes: vec![10] });
+        // Mapped at PGROUNDUP(sz); sz grows by a page.
+        let at = sz;
+        assert_eq!(ok(&mut lab, Op::OpenShm { pid: 3, id: 25 }), at as i64, "{preset}");
+        assert_eq!(lab.kernel().procs().get(3).unwrap().sz, sz + 0x1000);
+        ok(&mut lab, Op::Write { pid: 3, va: at, bytes: vec![10] });
         // fork shares the page: the child maps the same frame.
         let child = ok(&mut lab, Op::Fork { pid: 3 }) as u32;
         let frames = shared_frames(&lab);
         assert_eq!(frames.len(), 1);
         let who: Vec<(u32, u64)> = mappers(lab.kernel(), frames[0]).iter().map(|m| (m.pid, m.va)).collect();
-        assert_eq!(who, vec![(3, 0x4000), (child, 0x4000)], "{preset}");
+        assert_eq!(who, vec![(3, at), (child, at)], "{preset}");
         assert_eq!(lab.kernel().shm().pages[0].refs, 2);
         // Opening it again returns the same address.
-        assert_eq!(ok(&mut lab, Op::OpenShm { pid: child, id: 25 }), 0x4000);
+        assert_eq!(ok(&mut lab, Op::OpenShm { pid: child, id: 25 }), at as i64);
         // A byte written by the child is read by the parent.
-        ok(&mut lab, Op::Write { pid: child, va: 0x4000, bytes: vec![11] });
-        let s = lab.apply(Op::Read { pid: 3, va: 0x4000, len: 1 }).unwrap();
+        ok(&mut lab, Op::Write { pid: child, va: at, bytes: vec![11] });
+        let s = lab.apply(Op::Read { pid: 3, va: at, len: 1 }).unwrap();
         assert_eq!(s.result.bytes, vec![11]);
         // Closing in one process keeps the frame for the other.
         let step = lab.apply(Op::CloseShm { pid: child, id: 25 }).unwrap();
         assert_eq!(step.counts.user_free, 0);
-        assert_eq!(lab.kernel().procs().get(child).unwrap().sz, 0x4000, "the child's sz shrinks back");
+        assert_eq!(lab.kernel().procs().get(child).unwrap().sz, sz, "the child's sz shrinks back");
         assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
         // The parent exits with the page open: exit lets go, and it was the last user.
         ok(&mut lab, Op::Exit { pid: child });
@@ -97,12 +99,13 @@ fn two_processes_share_one_frame_and_it_is_freed_once() {
 
 #[test]
 fn shm_errors_are_typed() {
-    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
-        shm_errors_on(preset);
+    // The first shared page goes at the child of sh's sz: 0x4000 on x86, 0x5000 on RISC-V.
+    for (preset, sz) in [(Preset::Xv6PublicTiny, 0x4000u64), (Preset::Xv6RiscvTiny, 0x5000)] {
+        shm_errors_on(preset, sz);
     }
 }
 
-fn shm_errors_on(preset: Preset) {
+fn shm_errors_on(preset: Preset, sz: u64) {
     let mut lab = ready(preset, ShmMode::Lab);
     let s = lab.apply(Op::CloseShm { pid: 3, id: 7 }).unwrap();
     assert_eq!(s.result.error, Some(SysError::Shm(ShmError::NotOpen)));
@@ -119,7 +122,7 @@ fn shm_errors_on(preset: Preset) {
     assert!(lab.apply(Op::OpenShm { pid: 99, id: 1 }).is_err(), "no such process");
     // Closing one in the middle leaves a hole; fork copes with it.
     ok(&mut lab, Op::CloseShm { pid: 3, id: 10 });
-    assert!(lab.kernel().procs().get(3).unwrap().holes.contains(&(0x4000 + 9 * 0x1000)));
+    assert!(lab.kernel().procs().get(3).unwrap().holes.contains(&(sz + 9 * 0x1000)), "{preset}");
     let child = ok(&mut lab, Op::Fork { pid: 3 }) as u32;
     assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
     // sbrk shrinking over shared pages closes them first.

@@ -75,6 +75,106 @@ pub unsafe fn put_cstr(fd: i32, s: *const u8) {
     }
 }
 
+/// The digits of numbers printed by [`put_uint`]. Like the `digits` table
+/// of xv6's printf.c, it lives in writable data, and, as xv6 links all of
+/// its user library into every program, the linker scripts keep ulib's data
+/// (`.data.ulib`) in every program, used or not: each program has a data
+/// segment, as xv6's do.
+#[unsafe(link_section = ".data.ulib")]
+#[used]
+static mut DIGITS: [u8; 16] = *b"0123456789abcdef";
+
+/// Writes `n` in `base` (2 to 16) to `fd`.
+#[inline(never)]
+pub fn put_uint(fd: i32, mut n: u32, base: u32) {
+    let mut buf = [0u8; 32];
+    let mut i = buf.len();
+    let digits = unsafe { &*core::ptr::addr_of!(DIGITS) };
+    loop {
+        i -= 1;
+        buf[i] = digits[(n % base) as usize];
+        n /= base;
+        if n == 0 {
+            break;
+        }
+    }
+    put(fd, &buf[i..]);
+}
+
+/// One argument of [`fprintf`].
+#[derive(Clone, Copy)]
+pub enum Arg {
+    /// For `%d`: a signed number.
+    Int(i32),
+    /// For `%x` and `%u`: an unsigned number.
+    Uint(u32),
+    /// For `%p`: an address.
+    Ptr(usize),
+    /// For `%s`: a NUL-terminated string.
+    Str(*const u8),
+    /// For `%c`: one byte.
+    Char(u8),
+}
+
+/// Writes `fmt` to `fd`, each `%d`, `%u`, `%x`, `%p`, `%s` or `%c` replaced
+/// by the next of `args` (`%%` is a `%`), like xv6's `fprintf`. A directive
+/// without a matching argument, or an unknown one, is written as it is.
+///
+/// # Safety
+/// Every [`Arg::Str`] must point to a NUL-terminated string.
+#[inline(never)]
+pub unsafe fn fprintf(fd: i32, fmt: &[u8], args: &[Arg]) {
+    let mut next = args.iter();
+    let mut i = 0;
+    while i < fmt.len() {
+        let start = i;
+        while i < fmt.len() && fmt[i] != b'%' {
+            i += 1;
+        }
+        if i > start {
+            put(fd, &fmt[start..i]);
+        }
+        if i + 1 >= fmt.len() {
+            if i < fmt.len() {
+                put(fd, b"%");
+            }
+            break;
+        }
+        let c = fmt[i + 1];
+        i += 2;
+        match (c, next.clone().next()) {
+            (b'%', _) => put(fd, b"%"),
+            (b'd', Some(Arg::Int(n))) => {
+                if *n < 0 {
+                    put(fd, b"-");
+                }
+                put_uint(fd, n.unsigned_abs(), 10);
+            }
+            (b'u', Some(Arg::Uint(n))) => put_uint(fd, *n, 10),
+            (b'x', Some(Arg::Uint(n))) => put_uint(fd, *n, 16),
+            (b'p', Some(Arg::Ptr(p))) => {
+                put(fd, b"0x");
+                // A pointer in hex, every digit (8 on x86, 16 on RISC-V).
+                let digits = unsafe { &*core::ptr::addr_of!(DIGITS) };
+                let mut k = usize::BITS;
+                while k > 0 {
+                    k -= 4;
+                    put(fd, &[digits[(*p >> k) & 15]]);
+                }
+            }
+            (b's', Some(Arg::Str(s))) => unsafe { put_cstr(fd, *s) },
+            (b'c', Some(Arg::Char(b))) => put(fd, &[*b]),
+            _ => {
+                put(fd, &[b'%', c]);
+                continue;
+            }
+        }
+        if c != b'%' {
+            next.next();
+        }
+    }
+}
+
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     put(2, b"panic\n");

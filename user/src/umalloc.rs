@@ -27,8 +27,13 @@ struct Header {
 pub const MIN_GROW: usize = 4096;
 
 /// A zero-sized block that anchors the list before the first `sbrk`.
+/// (In `.bss.ulib`: kept in every program, like xv6's umalloc.o; see `DIGITS` in lib.rs.)
+#[unsafe(link_section = ".bss.ulib")]
+#[used]
 static mut ANCHOR: Header = Header { next: null_mut(), units: 0 };
 /// Where the next search starts (null until the first `malloc`).
+#[unsafe(link_section = ".bss.ulib")]
+#[used]
 static mut ROVER: *mut Header = null_mut();
 
 /// Returns a block obtained from [`malloc`] to the free list, merging it with

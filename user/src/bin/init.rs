@@ -5,12 +5,15 @@
 #![no_std]
 #![no_main]
 
-use core::ptr::null;
+use core::ptr::{addr_of, null};
 
-use ulib::{O_RDWR, exit, put, sys, wait};
+use ulib::{O_RDWR, exit, put, put_uint, sys, wait};
 
 /// Device number of the console (major 1; minor unused by xv6).
 const CONSOLE: i32 = 1;
+
+/// The shell's argv, `{"sh", 0}`: in writable data, like xv6's init.c's `argv`.
+static mut SH_ARGV: [*const u8; 2] = [c"sh".as_ptr().cast(), null()];
 
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
@@ -33,8 +36,10 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
             exit(1);
         }
         if pid == 0 {
-            let argv = [c"sh".as_ptr().cast::<u8>(), null()];
-            unsafe { sys::exec(argv[0], argv.as_ptr()) };
+            unsafe {
+                let argv = &*addr_of!(SH_ARGV);
+                sys::exec(argv[0], argv.as_ptr());
+            }
             put(1, b"init: cannot exec sh\n");
             exit(1);
         }
@@ -44,7 +49,9 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
             if who < 0 || who == pid {
                 break;
             }
-            put(1, b"init: reaped a zombie\n");
+            put(1, b"init: reaped zombie pid ");
+            put_uint(1, who as u32, 10);
+            put(1, b"\n");
         }
     }
 }

@@ -1,13 +1,21 @@
-//! sh: a minimal shell.
+//! sh: the shell, with the command language of xv6's shell.
 //!
-//! Prompt with "$ " on fd 2, read a line from fd 0 one byte at a time, and run
-//! it: the parent forks and waits, the child splits the line into words and
-//! execs the first one. `cd DIR` is handled by the shell itself, since a child
-//! changing directory would not affect its parent. No pipes or redirection.
+//! Prompt with "$ " on fd 2, read a line from fd 0, and run it. `cd DIR` is
+//! done by the shell itself (a child changing directory would not affect
+//! its parent); any other line is parsed and run in a child, and the shell
+//! waits for it. A line is a list of pipelines:
 //!
-//! The child builds its command in memory from `malloc`, on purpose: as in
-//! xv6's shell, that first allocation makes the child's heap grow by
-//! `MIN_GROW` header units (8 pages on x86) just before it calls exec.
+//! ```text
+//! line     = pipeline { ("&" | ";") [line] }      a & b   a ; b
+//! pipeline = command [ "|" pipeline ]              a | b | c
+//! command  = "(" line ")" { redir } | word { word | redir }
+//! redir    = "<" word | ">" word | ">>" word
+//! ```
+//!
+//! The child parses the line into a tree of commands that it allocates with
+//! `malloc`, on purpose: as in xv6's shell, that first allocation makes the
+//! child's heap grow by `MIN_GROW` header units (8 pages on x86, 16 on
+//! RISC-V) just before it runs, and usually execs, the command.
 
 #![no_std]
 #![no_main]
@@ -16,29 +24,377 @@ use core::mem::size_of;
 use core::ptr::{addr_of_mut, null_mut};
 
 use ulib::umalloc::zalloc;
-use ulib::{exit, put, put_cstr, sys, wait};
+use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, put, sys, wait};
 
-/// Longest accepted line, newline included (longer input is cut into several
-/// lines). 3.75 KiB is generous for a shell, and chosen for pagelab's page
-/// footprints: with it, x86 sh spans two pages (code, strings and this buffer
-/// pass 4 KiB, as xv6's own sh does), while on RISC-V its whole writable data
-/// (this buffer plus the allocator's few words) still fits in one page.
-const LINE_MAX: usize = 3840;
-/// Most words a command may have (the program name included).
+/// Longest line read, newline and NUL included (xv6's shell reads 100
+/// bytes; 512 leave room for MAXARG arguments of ordinary length).
+const LINE_MAX: usize = 512;
+/// Most words one command may have (the program name included).
 const MAX_ARGS: usize = 10;
 
+/// Characters that separate words.
+const SPACE: &[u8] = b" \t\r\n\x0b";
+/// Characters that are tokens by themselves.
+const SYMBOLS: &[u8] = b"<|>&;()";
+
 /// The line being read. Static, so it costs no stack; the child gets a copy
-/// through fork and tokenises it in place.
+/// through fork and parses it in place.
 static mut LINE: [u8; LINE_MAX] = [0; LINE_MAX];
 
-/// A parsed command: its words, null-terminated as exec expects.
-#[repr(C)]
-struct ExecCmd {
-    argv: [*mut u8; MAX_ARGS + 1],
+/// What kind of command a node of the tree is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+enum Kind {
+    /// Run a program.
+    Exec = 1,
+    /// Run a command with one file descriptor redirected.
+    Redir,
+    /// Two commands joined by a pipe.
+    Pipe,
+    /// Two commands, one after the other.
+    List,
+    /// A command in the background.
+    Back,
 }
 
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0b)
+/// Every node starts with its kind; the rest depends on it.
+#[repr(C)]
+struct Cmd {
+    kind: Kind,
+}
+
+/// A program and its words. `eargv[i]` is where word `i` ends: the parser
+/// writes the NULs there only once the whole line is parsed.
+#[repr(C)]
+struct ExecCmd {
+    kind: Kind,
+    argv: [*mut u8; MAX_ARGS + 1],
+    eargv: [*mut u8; MAX_ARGS + 1],
+}
+
+/// `cmd` with `fd` closed and the file opened in its place.
+#[repr(C)]
+struct RedirCmd {
+    kind: Kind,
+    cmd: *mut Cmd,
+    file: *mut u8,
+    efile: *mut u8,
+    mode: i32,
+    fd: i32,
+}
+
+/// Two commands: `left | right`, or `left ; right`.
+#[repr(C)]
+struct PairCmd {
+    kind: Kind,
+    left: *mut Cmd,
+    right: *mut Cmd,
+}
+
+/// `cmd &`.
+#[repr(C)]
+struct BackCmd {
+    kind: Kind,
+    cmd: *mut Cmd,
+}
+
+/// Says what went wrong on fd 2 and ends the process.
+fn die(msg: &[u8]) -> ! {
+    put(2, msg);
+    exit(1)
+}
+
+/// A zeroed node of type `T`, from the heap.
+fn node<T>() -> *mut T {
+    let p = unsafe { zalloc(size_of::<T>()) } as *mut T;
+    if p.is_null() {
+        die(b"sh: out of memory\n");
+    }
+    p
+}
+
+fn exec_cmd() -> *mut Cmd {
+    let c = node::<ExecCmd>();
+    unsafe { (*c).kind = Kind::Exec };
+    c.cast()
+}
+
+fn redir_cmd(cmd: *mut Cmd, file: *mut u8, efile: *mut u8, mode: i32, fd: i32) -> *mut Cmd {
+    let c = node::<RedirCmd>();
+    unsafe { *c = RedirCmd { kind: Kind::Redir, cmd, file, efile, mode, fd } };
+    c.cast()
+}
+
+fn pair_cmd(kind: Kind, left: *mut Cmd, right: *mut Cmd) -> *mut Cmd {
+    let c = node::<PairCmd>();
+    unsafe { *c = PairCmd { kind, left, right } };
+    c.cast()
+}
+
+fn back_cmd(cmd: *mut Cmd) -> *mut Cmd {
+    let c = node::<BackCmd>();
+    unsafe { *c = BackCmd { kind: Kind::Back, cmd } };
+    c.cast()
+}
+
+/// The line being parsed: the next character to look at, and the end.
+struct Cursor {
+    at: *mut u8,
+    end: *mut u8,
+}
+
+impl Cursor {
+    fn byte(&self) -> u8 {
+        if self.at < self.end { unsafe { *self.at } } else { 0 }
+    }
+
+    fn skip_space(&mut self) {
+        while self.at < self.end && SPACE.contains(&self.byte()) {
+            self.at = unsafe { self.at.add(1) };
+        }
+    }
+
+    /// Skips blanks; true if the next character is one of `toks`.
+    fn peek(&mut self, toks: &[u8]) -> bool {
+        self.skip_space();
+        self.at < self.end && self.byte() != 0 && toks.contains(&self.byte())
+    }
+
+    /// The next token: a symbol (`+` for `>>`), `a` for a word (its bounds
+    /// in `word`), or 0 at the end of the line.
+    fn token(&mut self, word: &mut (*mut u8, *mut u8)) -> u8 {
+        self.skip_space();
+        let start = self.at;
+        let c = self.byte();
+        let tok = match c {
+            0 => 0,
+            b'>' if unsafe { start.add(1) } < self.end && unsafe { *start.add(1) } == b'>' => {
+                self.at = unsafe { self.at.add(2) };
+                b'+'
+            }
+            _ if SYMBOLS.contains(&c) => {
+                self.at = unsafe { self.at.add(1) };
+                c
+            }
+            _ => {
+                while self.at < self.end
+                    && self.byte() != 0
+                    && !SPACE.contains(&self.byte())
+                    && !SYMBOLS.contains(&self.byte())
+                {
+                    self.at = unsafe { self.at.add(1) };
+                }
+                b'a'
+            }
+        };
+        *word = (start, self.at);
+        self.skip_space();
+        tok
+    }
+}
+
+/// `line = pipeline { ("&" | ";") [line] }`
+fn parse_line(cur: &mut Cursor) -> *mut Cmd {
+    let mut cmd = parse_pipe(cur);
+    let mut w = (null_mut(), null_mut());
+    while cur.peek(b"&") {
+        cur.token(&mut w);
+        cmd = back_cmd(cmd);
+    }
+    if cur.peek(b";") {
+        cur.token(&mut w);
+        cmd = pair_cmd(Kind::List, cmd, parse_line(cur));
+    }
+    cmd
+}
+
+/// `pipeline = command [ "|" pipeline ]`
+fn parse_pipe(cur: &mut Cursor) -> *mut Cmd {
+    let mut cmd = parse_exec(cur);
+    if cur.peek(b"|") {
+        let mut w = (null_mut(), null_mut());
+        cur.token(&mut w);
+        cmd = pair_cmd(Kind::Pipe, cmd, parse_pipe(cur));
+    }
+    cmd
+}
+
+/// Wraps `cmd` in each redirection that follows.
+fn parse_redirs(mut cmd: *mut Cmd, cur: &mut Cursor) -> *mut Cmd {
+    let mut w = (null_mut(), null_mut());
+    while cur.peek(b"<>") {
+        let tok = cur.token(&mut w);
+        if cur.token(&mut w) != b'a' {
+            die(b"sh: missing file for redirection\n");
+        }
+        cmd = match tok {
+            b'<' => redir_cmd(cmd, w.0, w.1, O_RDONLY, 0),
+            b'>' => redir_cmd(cmd, w.0, w.1, O_WRONLY | O_CREATE, 1),
+            // `>>`: xv6 has no append mode; like its shell, write from the start.
+            _ => redir_cmd(cmd, w.0, w.1, O_WRONLY | O_CREATE, 1),
+        };
+    }
+    cmd
+}
+
+/// `"(" line ")" { redir }`
+fn parse_block(cur: &mut Cursor) -> *mut Cmd {
+    let mut w = (null_mut(), null_mut());
+    cur.token(&mut w);
+    let cmd = parse_line(cur);
+    if !cur.peek(b")") {
+        die(b"sh: missing )\n");
+    }
+    cur.token(&mut w);
+    parse_redirs(cmd, cur)
+}
+
+/// `word { word | redir }`, or a block.
+fn parse_exec(cur: &mut Cursor) -> *mut Cmd {
+    if cur.peek(b"(") {
+        return parse_block(cur);
+    }
+    let mut ret = exec_cmd();
+    let exec = ret.cast::<ExecCmd>();
+    let mut argc = 0;
+    ret = parse_redirs(ret, cur);
+    let mut w = (null_mut(), null_mut());
+    while !cur.peek(b"|)&;") {
+        match cur.token(&mut w) {
+            0 => break,
+            b'a' => {}
+            _ => die(b"sh: syntax error\n"),
+        }
+        if argc == MAX_ARGS {
+            die(b"sh: too many arguments\n");
+        }
+        unsafe {
+            (*exec).argv[argc] = w.0;
+            (*exec).eargv[argc] = w.1;
+        }
+        argc += 1;
+        ret = parse_redirs(ret, cur);
+    }
+    ret
+}
+
+/// Writes the NULs that end each word, once the whole line is parsed (a
+/// word's end may be the first character of the next token).
+fn terminate(cmd: *mut Cmd) {
+    if cmd.is_null() {
+        return;
+    }
+    unsafe {
+        match (*cmd).kind {
+            Kind::Exec => {
+                let e = cmd.cast::<ExecCmd>();
+                let mut i = 0;
+                while !(*e).argv[i].is_null() {
+                    *(*e).eargv[i] = 0;
+                    i += 1;
+                }
+            }
+            Kind::Redir => {
+                let r = cmd.cast::<RedirCmd>();
+                terminate((*r).cmd);
+                *(*r).efile = 0;
+            }
+            Kind::Pipe | Kind::List => {
+                let p = cmd.cast::<PairCmd>();
+                terminate((*p).left);
+                terminate((*p).right);
+            }
+            Kind::Back => terminate((*cmd.cast::<BackCmd>()).cmd),
+        }
+    }
+}
+
+/// The tree of commands for `line` (its first `n` bytes).
+fn parse(line: &mut [u8; LINE_MAX], n: usize) -> *mut Cmd {
+    let base = line.as_mut_ptr();
+    let mut cur = Cursor { at: base, end: unsafe { base.add(n) } };
+    let cmd = parse_line(&mut cur);
+    if cur.at < cur.end && cur.byte() != 0 {
+        unsafe { fprintf(2, b"leftovers: %s\n", &[Arg::Str(cur.at)]) };
+        die(b"sh: syntax error\n");
+    }
+    terminate(cmd);
+    cmd
+}
+
+/// fork, or end the process if there is no room for a child.
+fn fork() -> i32 {
+    let pid = unsafe { sys::fork() };
+    if pid < 0 {
+        die(b"sh: cannot fork\n");
+    }
+    pid
+}
+
+/// Runs `cmd` in this process; never returns.
+fn run(cmd: *mut Cmd) -> ! {
+    if cmd.is_null() {
+        exit(1);
+    }
+    unsafe {
+        match (*cmd).kind {
+            Kind::Exec => {
+                let e = cmd.cast::<ExecCmd>();
+                let argv = &(*e).argv;
+                if argv[0].is_null() {
+                    exit(1);
+                }
+                sys::exec(argv[0], argv.as_ptr() as *const *const u8);
+                fprintf(2, b"exec %s failed\n", &[Arg::Str(argv[0])]);
+                exit(1)
+            }
+            Kind::Redir => {
+                let r = cmd.cast::<RedirCmd>();
+                sys::close((*r).fd);
+                if sys::open((*r).file, (*r).mode) < 0 {
+                    fprintf(2, b"open %s failed\n", &[Arg::Str((*r).file)]);
+                    exit(1);
+                }
+                run((*r).cmd)
+            }
+            Kind::List => {
+                let p = cmd.cast::<PairCmd>();
+                if fork() == 0 {
+                    run((*p).left);
+                }
+                wait();
+                run((*p).right)
+            }
+            Kind::Pipe => {
+                let p = cmd.cast::<PairCmd>();
+                let mut fds = [0i32; 2];
+                if sys::pipe(fds.as_mut_ptr()) < 0 {
+                    die(b"sh: cannot make a pipe\n");
+                }
+                // The left side writes into the pipe, the right side reads from it.
+                for (side, fd) in [((*p).left, 1), ((*p).right, 0)] {
+                    if fork() == 0 {
+                        sys::close(fd);
+                        sys::dup(fds[fd as usize]);
+                        sys::close(fds[0]);
+                        sys::close(fds[1]);
+                        run(side);
+                    }
+                }
+                sys::close(fds[0]);
+                sys::close(fds[1]);
+                wait();
+                wait();
+                exit(0)
+            }
+            Kind::Back => {
+                if fork() == 0 {
+                    run((*cmd.cast::<BackCmd>()).cmd);
+                }
+                exit(0)
+            }
+        }
+    }
 }
 
 /// Reads one line into `buf`, NUL-terminated; returns the bytes read (0 at EOF).
@@ -59,72 +415,39 @@ fn read_line(buf: &mut [u8; LINE_MAX]) -> usize {
     n
 }
 
-/// Child side: split the line into words, build the command, exec it.
-fn run(line: &mut [u8; LINE_MAX]) -> ! {
-    let cmd = unsafe { zalloc(size_of::<ExecCmd>()) } as *mut ExecCmd;
-    if cmd.is_null() {
-        put(2, b"sh: out of memory\n");
-        exit(1);
-    }
-    let argv = unsafe { &mut (*cmd).argv };
-    let mut argc = 0;
-    let mut i = 0;
-    loop {
-        while line[i] != 0 && is_space(line[i]) {
-            i += 1;
-        }
-        if line[i] == 0 {
-            break;
-        }
-        if argc == MAX_ARGS {
-            put(2, b"sh: too many arguments\n");
-            exit(1);
-        }
-        argv[argc] = &raw mut line[i];
-        argc += 1;
-        while line[i] != 0 && !is_space(line[i]) {
-            i += 1;
-        }
-        if line[i] == 0 {
-            break;
-        }
-        line[i] = 0;
-        i += 1;
-    }
-    argv[argc] = null_mut();
-    unsafe {
-        sys::exec(argv[0], argv.as_ptr() as *const *const u8);
-        put(2, b"exec ");
-        put_cstr(2, argv[0]);
-    }
-    put(2, b" failed\n");
-    exit(1)
-}
-
 /// If the line is `cd DIR`, changes directory and returns true.
 fn builtin_cd(line: &mut [u8; LINE_MAX], n: usize) -> bool {
     if n < 3 || &line[..3] != b"cd " {
         return false;
     }
     let mut start = 3;
-    while start < n && is_space(line[start]) {
+    while start < n && SPACE.contains(&line[start]) {
         start += 1;
     }
     let mut end = start;
-    while end < n && !is_space(line[end]) {
+    while end < n && !SPACE.contains(&line[end]) {
         end += 1;
     }
     line[end] = 0;
     if unsafe { sys::chdir(&line[start]) } < 0 {
-        put(2, b"sh: cannot cd ");
-        unsafe { put_cstr(2, &line[start]) };
-        put(2, b"\n");
+        unsafe { fprintf(2, b"cannot cd %s\n", &[Arg::Str(&line[start])]) };
     }
     true
 }
 
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
+    // Make sure fds 0, 1 and 2 are open (on the console), as xv6's shell does.
+    loop {
+        let fd = unsafe { sys::open(c"console".as_ptr().cast(), O_RDWR) };
+        if fd < 0 {
+            break;
+        }
+        if fd >= 3 {
+            unsafe { sys::close(fd) };
+            break;
+        }
+    }
     let line = unsafe { &mut *addr_of_mut!(LINE) };
     loop {
         put(2, b"$ ");
@@ -132,18 +455,15 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
         if n == 0 {
             exit(0);
         }
-        if line[..n].iter().all(|&c| is_space(c)) {
+        if line[..n].iter().all(|c| SPACE.contains(c)) {
             continue;
         }
         if builtin_cd(line, n) {
             continue;
         }
-        match unsafe { sys::fork() } {
-            0 => run(line),
-            pid if pid < 0 => put(2, b"sh: cannot fork\n"),
-            _ => {
-                wait();
-            }
+        if fork() == 0 {
+            run(parse(line, n));
         }
+        wait();
     }
 }
