@@ -243,6 +243,40 @@ fn show_prints_a_page_table_and_stack() {
 }
 
 #[test]
+fn show_prints_inits_table_as_xv6_riscvs_vmprint_does() {
+    // With the kernel's `end` at 0x80021d60, kinit frees 0x80022000..0x88000000 and
+    // kalloc hands out the top page first. Boot takes 139 pages (72 kernel page-table
+    // pages, 64 kernel stacks, 3 disk rings): 0x87fff000 down to 0x87f75000. userinit
+    // then takes 7: trapframe 0x87f74000, root 0x87f73000, the trampoline's L1 and L0,
+    // initcode's page and its L1 and L0 (down to 0x87f6e000). exec takes the argument
+    // copy 0x87f6d000, then its new root 0x87f6c000, the trampoline's L1 0x87f6b000 and
+    // L0 0x87f6a000 (the trapframe stays 0x87f74000), the text page 0x87f69000 with
+    // its L1 0x87f68000 and L0 0x87f67000, data 0x87f66000, guard 0x87f65000 and
+    // stack 0x87f64000. A PTE is (pa >> 12) << 10 | flags: text R|X|U|V = 0x1b, data
+    // and stack R|W|U|V = 0x17, guard R|W|V = 0x07, the trampoline R|X|V = 0x0b, the
+    // trapframe R|W|V = 0x07, each table V = 0x01.
+    let want = "\
+page table 0x0000000087f6c000
+ ..0: pte 0x0000000021fda001 pa 0x0000000087f68000
+ .. ..0: pte 0x0000000021fd9c01 pa 0x0000000087f67000
+ .. .. ..0: pte 0x0000000021fda41b pa 0x0000000087f69000
+ .. .. ..1: pte 0x0000000021fd9817 pa 0x0000000087f66000
+ .. .. ..2: pte 0x0000000021fd9407 pa 0x0000000087f65000
+ .. .. ..3: pte 0x0000000021fd9017 pa 0x0000000087f64000
+ ..255: pte 0x0000000021fdac01 pa 0x0000000087f6b000
+ .. ..511: pte 0x0000000021fda801 pa 0x0000000087f6a000
+ .. .. ..510: pte 0x0000000021fdd007 pa 0x0000000087f74000
+ .. .. ..511: pte 0x0000000020001c0b pa 0x0000000080007000
+";
+    let o = pagelab(&["show", "-", "--pid", "1"], Some("preset xv6-riscv end=0x80021d60\nuserinit\nexec 1 /init\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with(want), "{out}");
+    // sz 0x4000: "/init\0" at 0x3ff0, argv[0] and its null below at 0x3fe0.
+    assert!(out.contains("sp 0x3fe0, stack page 0x3000-0x4000, guard page 0x2000-0x3000"), "{out}");
+}
+
+#[test]
 fn run_applies_the_preset_line_symbols() {
     // A kernel image ending later leaves fewer free pages: `run` must boot with
     // the preset line's `end=`, as `show` does (pagelab-kernel relies on it).

@@ -192,7 +192,7 @@ impl<H: Hal> RiscvKernel<H> {
         tr.call("virtio_disk_init", String::new, |tr| k.virtio_disk_init(tr))?;
         tr.push(Event::Note {
             text: format!(
-                "booted: {} pages free (the kernel page table and 64 kernel stacks used some)",
+                "booted: {} pages free (the kernel page table, 64 kernel stacks and the disk rings used some)",
                 k.kmem.nfree()
             ),
         });
