@@ -423,3 +423,77 @@ fn json_has_strings_for_bytes_and_show_has_every_entry() {
     let kinds: Vec<&str> = v["regions"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["text", "guard", "stack", "kernel"]);
 }
+
+// ---- exercise sets: quiz and grade ----
+
+/// init's exec on xv6-public, asked three ways (answers worked out in tests/quiz.rs:
+/// sp 0x2fe4, the guard page 0x1000 with PTE_P|PTE_W, 3 user pages allocated).
+const SET: &str = "userinit\nask sp 1\nask guard 1\nask pages\nexec 1 /init\n";
+
+#[test]
+fn quiz_prints_questions_without_answers_unless_asked() {
+    let f = TempFile::new(SET);
+    let o = pagelab(&["quiz", f.path()], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("3 questions, seed 0"), "{out}");
+    assert!(out.contains("1. (before step 2: exec 1 /init)  ask sp 1"), "{out}");
+    assert!(out.contains("what is pid 1's stack pointer"), "{out}");
+    assert!(!out.contains("0x2fe4"), "the answer is hidden: {out}");
+    let o = pagelab(&["quiz", f.path(), "--answers"], None);
+    assert!(stdout(&o).contains("answer: 0x2fe4") && stdout(&o).contains("hint 1:"));
+    let o = pagelab(&["quiz", f.path(), "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["questions"].as_array().unwrap().len(), 3);
+    assert_eq!(v["questions"][1]["ask"], "ask guard 1");
+    assert_eq!(v["questions"][1]["form"]["kind"], "page");
+    assert!(v["questions"][0].get("answer").is_none());
+    // Built-in sets, and a student's own variant: the same id, the same set.
+    let a = pagelab(&["quiz", "builtin:quiz-exec-riscv", "--student", "s1234"], None);
+    let b = pagelab(&["quiz", "builtin:quiz-exec-riscv", "--student", "s1234"], None);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    assert!(stdout(&a).contains("seed 11837164609382783398"), "FNV-1a of s1234: {}", stdout(&a));
+    // Mistakes: both seeds, a bad seed, a file that asks nothing, a set that cannot be asked.
+    let o = pagelab(&["quiz", f.path(), "--seed", "1", "--student", "x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not both"));
+    let o = pagelab(&["quiz", f.path(), "--seed", "3x"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a whole number"));
+    let o = pagelab(&["quiz", "builtin:story-x86"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("asks nothing"));
+    let g = TempFile::new("userinit\nask pages\n");
+    let o = pagelab(&["quiz", g.path()], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no operation follows it"), "{}", stderr(&o));
+}
+
+#[test]
+fn grade_scores_an_answer_file() {
+    let f = TempFile::new(SET);
+    let answers =
+        TempFile::new(r#"{"seed": 0, "answers": {"1": "0x2fe4", "2": "0x1000 PTE_P|PTE_U", "3": "3 1 sixty 66"}}"#);
+    let o = pagelab(&["grade", f.path(), answers.path()], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("score 1 of 3"), "{out}");
+    assert!(out.contains("1. right"), "{out}");
+    assert!(out.contains("2. wrong: Not right (some parts are): flags is PTE_P|PTE_W, not PTE_P|PTE_U"), "{out}");
+    assert!(out.contains("3. unreadable"), "{out}");
+    // A list in question order, null for one left out; JSON out.
+    let answers = TempFile::new(r#"{"answers": ["0x2fe4", null, "3 1 66 66"]}"#);
+    let o = pagelab(&["grade", f.path(), answers.path(), "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!((v["score"].as_u64(), v["total"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(v["questions"][1]["result"], "unanswered");
+    assert_eq!(v["questions"][2]["parts"][3]["expected"], "66");
+    // Broken answer files are bad input.
+    for bad in [r#"{"answers": {"9": "1"}}"#, r#"{"answers": 3}"#, "not json", r#"{"answers": [], "extra": 1}"#] {
+        let a = TempFile::new(bad);
+        let o = pagelab(&["grade", f.path(), a.path()], None);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stdout(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}

@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
+use pagelab_core::lab::quiz::{ACCESS_NAMES, Arg, Ask, Asks};
 use pagelab_core::lab::scenario::{
     self, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_OPS, ParseError, event_text, parse, print, print_op,
 };
@@ -201,6 +202,7 @@ fn grammar_details() {
 fn canonical_printing() {
     let s = Scenario {
         comments: Comments::default(),
+        asks: Default::default(),
         preset: Preset::Xv6Riscv,
         layout: LayoutOverride::default(),
         shm: ShmMode::Note,
@@ -514,22 +516,57 @@ fn comment_block() -> impl Strategy<Value = Vec<String>> {
         .prop_filter("no blank first or last line", |v| !v[0].is_empty() && !v[v.len() - 1].is_empty())
 }
 
+fn arg<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Arg<T>> {
+    prop_oneof![1 => Just(Arg::Any), 3 => s.prop_map(Arg::Given)].boxed()
+}
+
+/// An `ask` line's question (levels 0 and 1 exist on every machine).
+fn ask() -> impl Strategy<Value = Ask> {
+    let pid = || arg(any::<u32>());
+    let va = || arg(any::<u64>());
+    let id = || arg(any::<i64>());
+    let access = arg(prop::sample::select(ACCESS_NAMES.iter().map(|a| a.1).collect::<Vec<_>>()));
+    prop_oneof![
+        va().prop_map(|va| Ask::Fields { va }),
+        (pid(), va(), 0u32..2).prop_map(|(pid, va, level)| Ask::Entry { pid, va, level }),
+        (pid(), va(), access).prop_map(|(pid, va, access)| Ask::Translate { pid, va, access }),
+        prop::sample::select(vec![Ask::Pages, Ask::Free, Ask::Kalloc, Ask::Head, Ask::Child]),
+        pid().prop_map(|pid| Ask::Sp { pid }),
+        pid().prop_map(|pid| Ask::Argc { pid }),
+        (pid(), va()).prop_map(|(pid, va)| Ask::Word { pid, va }),
+        pid().prop_map(|pid| Ask::Guard { pid }),
+        pid().prop_map(|pid| Ask::Sz { pid }),
+        pid().prop_map(|pid| Ask::Changed { pid }),
+        id().prop_map(|id| Ask::ShmFrame { id }),
+        id().prop_map(|id| Ask::ShmRefs { id }),
+        id().prop_map(|id| Ask::ShmFreed { id }),
+    ]
+}
+
 fn scenario_strategy() -> impl Strategy<Value = Scenario> {
     (
         prop::sample::select(Preset::ALL.to_vec()),
         prop::sample::select(vec![ShmMode::Lab, ShmMode::Note]),
-        prop::collection::vec((op(), prop::option::of(comment_block())), 0..12),
+        prop::collection::vec((op(), prop::option::of(comment_block()), prop::collection::vec(ask(), 0..3)), 0..12),
         prop::option::of(comment_block()),
+        prop::collection::vec(ask(), 0..3),
     )
-        .prop_map(|(preset, shm, ops, intro)| {
+        .prop_map(|(preset, shm, ops, intro, last)| {
             let mut comments = Comments { intro: intro.unwrap_or_default(), ..Comments::default() };
-            for (i, (_, c)) in ops.iter().enumerate() {
+            let mut asks = Asks::new();
+            for (i, (_, c, a)) in ops.iter().enumerate() {
                 if let Some(c) = c {
                     comments.ops.insert(i, c.clone());
                 }
+                if !a.is_empty() {
+                    asks.insert(i, a.clone());
+                }
             }
-            let ops = ops.into_iter().map(|(op, _)| op).collect();
-            Scenario { preset, layout: LayoutOverride::default(), shm, ops, comments }
+            if !last.is_empty() {
+                asks.insert(ops.len(), last);
+            }
+            let ops = ops.into_iter().map(|(op, _, _)| op).collect();
+            Scenario { preset, layout: LayoutOverride::default(), shm, ops, comments, asks }
         })
 }
 
@@ -567,6 +604,15 @@ fn token() -> impl Strategy<Value = String> {
                 "é",
                 "\t",
                 "-",
+                "?",
+                "fields",
+                "translate",
+                "entry",
+                "pages",
+                "user-read",
+                "PTX",
+                "L1",
+                "shmrefs",
             ]
             .iter()
             .map(|s| (*s).to_string()),

@@ -21,27 +21,12 @@ pub const MAX_UPLOAD: usize = pagelab_core::lab::scenario::MAX_FILE_BYTES;
 
 /// Digits of `text` in `radix`, `_` allowed between them, as a `u64`.
 fn digits(text: &str, radix: u32, what: &str) -> Result<u64, String> {
-    let clean: String = text.chars().filter(|&c| c != '_').collect();
-    if clean.is_empty() {
-        return Err(format!("{what}: there are no digits"));
-    }
-    let mut v: u64 = 0;
-    for c in clean.chars() {
-        let Some(d) = c.to_digit(radix) else {
-            return Err(if radix == 16 {
-                format!(
-                    "{what}: `{c}` is not a hex digit (0-9, a-f). Write decimal numbers with # in front, like #4096"
-                )
-            } else {
-                format!("{what}: `{c}` is not a decimal digit (0-9); after # come decimal digits only")
-            });
-        };
-        v = v
-            .checked_mul(u64::from(radix))
-            .and_then(|v| v.checked_add(u64::from(d)))
-            .ok_or_else(|| format!("{what}: the number is too large (more than 64 bits)"))?;
-    }
-    Ok(v)
+    let hint = if radix == 16 {
+        ". Write decimal numbers with # in front, like #4096"
+    } else {
+        "; after # come decimal digits only"
+    };
+    pagelab_core::lab::notation::digits(text, radix, what, hint)
 }
 
 /// Read a virtual address for `scheme` by the rule in [`ADDRESS_RULE`].

@@ -7,6 +7,8 @@
 //! pagelab builtin [NAME]
 //! pagelab decompose x86|sv39|sv32 ADDR
 //! pagelab show FILE --pid PID [--format text|json]
+//! pagelab quiz SET [--seed S | --student ID] [--format text|json] [--answers]
+//! pagelab grade SET ANSWERS.json [--seed S | --student ID] [--format text|json]
 //! ```
 //!
 //! FILE is a path, `-` for standard input, or `builtin:NAME` for a built-in
@@ -23,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use pagelab_core::kernel::SysRet;
+use pagelab_core::lab::quiz::{self, Question, answer, sets};
 use pagelab_core::lab::scenario::{self, ParseError};
 use pagelab_core::lab::{Lab, Op, Preset, ReplayError, Scenario, summary, view};
 use pagelab_core::scheme::SchemeKind;
@@ -82,6 +85,42 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print the questions of an exercise set (a scenario with `ask` lines).
+    Quiz {
+        /// The set: a path, `-` for standard input, or `builtin:NAME` (`pagelab builtin` lists them).
+        file: String,
+        #[command(flatten)]
+        seed: SeedArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Also print each answer, why, and the hints (for instructors).
+        #[arg(long)]
+        answers: bool,
+    },
+    /// Grade a file of answers to an exercise set, printing a score and feedback.
+    Grade {
+        /// The set: a path, `-` for standard input, or `builtin:NAME`.
+        file: String,
+        /// The answers: a JSON file (see the README).
+        answers: String,
+        #[command(flatten)]
+        seed: SeedArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// Which variant of a set: a seed or a student id (for `grade`, either overrides the answer file's).
+#[derive(clap::Args)]
+struct SeedArgs {
+    /// The seed that chooses every `?` (a whole number; default 0).
+    #[arg(long)]
+    seed: Option<String>,
+    /// A student id, turned into the seed (instead of --seed).
+    #[arg(long)]
+    student: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -134,6 +173,12 @@ fn main() -> ExitCode {
         Cmd::Check { file } => load(&file).and_then(|s| Ok(write!(w, "{}", scenario::print(&s))?)),
         Cmd::Decompose { scheme, addr } => decompose(&mut w, &scheme, &addr),
         Cmd::Show { file, pid, format } => show(&mut w, &file, pid, format),
+        Cmd::Quiz { file, seed, format, answers } => {
+            quiz_cmd(&mut w, &file, seed.seed.as_deref(), seed.student.as_deref(), format, answers)
+        }
+        Cmd::Grade { file, answers, seed, format } => {
+            grade_cmd(&mut w, &file, &answers, seed.seed.as_deref(), seed.student.as_deref(), format)
+        }
     };
     // What was written goes out even when the command failed afterwards.
     let flushed = w.flush();
@@ -381,14 +426,18 @@ fn builtin(w: &mut dyn Write, name: Option<&str>) -> Res {
         None => {
             for (name, text) in scenario::builtins() {
                 let about = text.lines().next().and_then(|l| l.strip_prefix("# ")).unwrap_or("");
-                writeln!(w, "{name:<16}{about}")?;
+                writeln!(w, "{name:<18}{about}")?;
+            }
+            for (name, about) in sets::SETS {
+                writeln!(w, "{name:<18}{about} (an exercise set: pagelab quiz builtin:{name})")?;
             }
             Ok(())
         }
-        Some(name) => match scenario::builtin(name) {
+        Some(name) => match scenario::builtin(name).map(String::from).or_else(|| sets::set_text(name, 0)) {
             Some(text) => Ok(write!(w, "{text}")?),
             None => {
-                let names: Vec<&str> = scenario::builtins().iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> =
+                    scenario::builtins().iter().map(|(n, _)| *n).chain(sets::SETS.iter().map(|(n, _)| *n)).collect();
                 fail(
                     BAD_INPUT,
                     &format!("pagelab: there is no built-in scenario {name:?}; the built-ins are {}", names.join(", ")),
@@ -545,4 +594,241 @@ fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {
         stack,
     };
     write_json(w, &doc)
+}
+
+/// The seed from `--seed` or `--student` (or the answer file's), default 0.
+fn seed_of(seed: Option<&str>, student: Option<&str>) -> Result<u64, Fail> {
+    match (seed, student) {
+        (Some(_), Some(_)) => fail(BAD_INPUT, "pagelab: give --seed or --student, not both"),
+        (Some(s), None) => sets::parse_seed(s).or_else(|e| fail(BAD_INPUT, &format!("pagelab: --seed: {e}"))),
+        (None, Some(id)) => Ok(sets::student_seed(id)),
+        (None, None) => Ok(0),
+    }
+}
+
+/// Read the set `file` (a built-in set is made for `seed`) and build its questions.
+fn load_set(file: &str, seed: u64) -> Result<quiz::Quiz, Fail> {
+    let s = match file.strip_prefix("builtin:").and_then(|n| sets::set_text(n, seed)) {
+        Some(text) => scenario::parse(&text).or_else(|e| fail(BAD_INPUT, &format!("pagelab: {file}: {e}")))?,
+        None => load(file)?,
+    };
+    if s.asks.is_empty() {
+        return fail(BAD_INPUT, &format!("pagelab: {} asks nothing: an exercise set has `ask` lines", name_of(file)));
+    }
+    quiz::build(&s, seed).or_else(|e| fail(BAD_INPUT, &format!("pagelab: {}: {e}", name_of(file))))
+}
+
+/// Where a question stands, in words.
+fn before_text(q: &Question, s: &Scenario) -> String {
+    match s.ops.get(q.step) {
+        Some(op) => format!("before step {}: {}", q.step + 1, scenario::print_op(op)),
+        None => String::from("after the last step"),
+    }
+}
+
+/// A question for the JSON output.
+#[derive(Serialize)]
+struct JsonQuestion<'a> {
+    number: usize,
+    /// The operation it is asked before (from 1); one more than the steps for the final machine.
+    step: usize,
+    ask: String,
+    prompt: &'a str,
+    how: &'a str,
+    form: &'a quiz::Form,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hints: Option<&'a [String]>,
+}
+
+fn quiz_cmd(
+    w: &mut dyn Write,
+    file: &str,
+    seed: Option<&str>,
+    student: Option<&str>,
+    format: Format,
+    answers: bool,
+) -> Res {
+    let seed = seed_of(seed, student)?;
+    let q = load_set(file, seed)?;
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                set: &'a str,
+                seed: u64,
+                preset: Preset,
+                questions: Vec<JsonQuestion<'a>>,
+            }
+            let questions = q
+                .questions
+                .iter()
+                .map(|x| JsonQuestion {
+                    number: x.number,
+                    step: x.step + 1,
+                    ask: x.ask.to_string(),
+                    prompt: &x.prompt,
+                    how: &x.how,
+                    form: &x.form,
+                    answer: answers.then_some(x.answer.as_str()),
+                    why: answers.then_some(x.why.as_str()),
+                    hints: answers.then_some(x.hints.as_slice()),
+                })
+                .collect();
+            write_json(w, &Doc { set: name_of(file), seed, preset: q.scenario.preset, questions })
+        }
+        Format::Text => {
+            writeln!(w, "{}: {} questions, seed {seed}", name_of(file), q.questions.len())?;
+            for x in &q.questions {
+                writeln!(w)?;
+                writeln!(w, "{}. ({})  {}", x.number, before_text(x, &q.scenario), x.ask)?;
+                writeln!(w, "   {}", x.prompt)?;
+                writeln!(w, "   {}", x.how)?;
+                if answers {
+                    writeln!(w, "   answer: {}", x.answer)?;
+                    writeln!(w, "   why: {}", x.why)?;
+                    for (i, h) in x.hints.iter().enumerate() {
+                        writeln!(w, "   hint {}: {h}", i + 1)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// An answer file: `{"seed": 7, "answers": {"1": "0x2fe4", ...}}`, or with
+/// `"student"` instead of `"seed"`, or `"answers"` as a list in question order
+/// (`null` for a question left out).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerFile {
+    #[serde(default)]
+    seed: Option<serde_json::Value>,
+    #[serde(default)]
+    student: Option<String>,
+    #[serde(default)]
+    set: Option<String>,
+    answers: serde_json::Value,
+}
+
+/// The answer to each question number, from the file's `answers`.
+fn answers_of(v: &serde_json::Value, n: usize) -> Result<Vec<Option<String>>, String> {
+    let text = |x: &serde_json::Value, which: &str| -> Result<Option<String>, String> {
+        match x {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(s) => Ok(Some(s.clone())),
+            serde_json::Value::Number(k) => Ok(Some(k.to_string())),
+            _ => Err(format!("the answer to question {which} must be a string")),
+        }
+    };
+    let mut out = vec![None; n];
+    match v {
+        serde_json::Value::Array(a) => {
+            if a.len() > n {
+                return Err(format!("there are {} answers for {n} questions", a.len()));
+            }
+            for (i, x) in a.iter().enumerate() {
+                out[i] = text(x, &(i + 1).to_string())?;
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let i = k
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|i| (1..=n).contains(i))
+                    .ok_or_else(|| format!("\"{k}\" is not a question number (the questions are 1 to {n})"))?;
+                out[i - 1] = text(x, k)?;
+            }
+        }
+        _ => return Err(String::from("\"answers\" must be an object {\"1\": \"...\"} or a list [\"...\"]")),
+    }
+    Ok(out)
+}
+
+fn grade_cmd(
+    w: &mut dyn Write,
+    file: &str,
+    answers_path: &str,
+    seed: Option<&str>,
+    student: Option<&str>,
+    format: Format,
+) -> Res {
+    let raw = match std::fs::read(answers_path) {
+        Ok(b) => b,
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {answers_path}: {e}")),
+    };
+    let af: AnswerFile = match serde_json::from_slice(&raw) {
+        Ok(a) => a,
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: {answers_path} is not an answer file: {e}")),
+    };
+    let file_seed = match &af.seed {
+        None => None,
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => return fail(BAD_INPUT, &format!("pagelab: {answers_path}: \"seed\" must be a whole number")),
+    };
+    let seed = if seed.is_some() || student.is_some() {
+        seed_of(seed, student)?
+    } else {
+        seed_of(file_seed.as_deref(), af.student.as_deref())?
+    };
+    let q = load_set(file, seed)?;
+    let given = match answers_of(&af.answers, q.questions.len()) {
+        Ok(g) => g,
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: {answers_path}: {e}")),
+    };
+    #[derive(Serialize)]
+    struct Graded<'a> {
+        number: usize,
+        ask: String,
+        answer: Option<&'a str>,
+        /// right, wrong, unreadable or unanswered.
+        result: &'static str,
+        message: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        parts: Vec<answer::Part>,
+    }
+    let mut graded = Vec::new();
+    let mut score = 0usize;
+    for (x, g) in q.questions.iter().zip(&given) {
+        let (result, message, parts) = match g {
+            None => ("unanswered", format!("Not answered. The answer is {}. {}", x.answer, x.why), Vec::new()),
+            Some(t) => match answer::grade(x, t) {
+                Ok(v) if v.right => {
+                    score += 1;
+                    ("right", v.message, v.parts)
+                }
+                Ok(v) => ("wrong", v.message, v.parts),
+                Err(e) => ("unreadable", format!("The answer cannot be read: {e}"), Vec::new()),
+            },
+        };
+        graded.push(Graded { number: x.number, ask: x.ask.to_string(), answer: g.as_deref(), result, message, parts });
+    }
+    let set = af.set.as_deref().unwrap_or(name_of(file));
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                set: &'a str,
+                seed: u64,
+                score: usize,
+                total: usize,
+                questions: Vec<Graded<'a>>,
+            }
+            write_json(w, &Doc { set, seed, score, total: q.questions.len(), questions: graded })
+        }
+        Format::Text => {
+            writeln!(w, "{set}, seed {seed}: score {score} of {}", q.questions.len())?;
+            for g in &graded {
+                writeln!(w, "{}. {}: {}", g.number, g.result, g.message)?;
+            }
+            Ok(())
+        }
+    }
 }

@@ -12,7 +12,9 @@
 //! assert_eq!((step.counts.user_alloc, step.counts.user_free), (3, 1));
 //! ```
 
+pub mod notation;
 pub mod place;
+pub mod quiz;
 pub mod scenario;
 pub mod summary;
 pub mod view;
@@ -349,13 +351,22 @@ pub struct Scenario {
     pub ops: Vec<Op>,
     /// The comments: the story's introduction and a text for each operation.
     pub comments: Comments,
+    /// The questions to ask before each operation (`ask` lines; see [`quiz`]).
+    pub asks: quiz::Asks,
 }
 
 impl Scenario {
     /// An empty scenario.
     #[must_use]
     pub fn new(preset: Preset, shm: ShmMode) -> Scenario {
-        Scenario { preset, layout: LayoutOverride::default(), shm, ops: Vec::new(), comments: Comments::default() }
+        Scenario {
+            preset,
+            layout: LayoutOverride::default(),
+            shm,
+            ops: Vec::new(),
+            comments: Comments::default(),
+            asks: quiz::Asks::new(),
+        }
     }
 }
 
@@ -631,6 +642,7 @@ impl Lab {
             lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(s.comments.clone());
+        lab.scenario.asks = s.asks.clone();
         Ok(lab)
     }
 
@@ -715,6 +727,7 @@ impl Lab {
     fn rebuild(&mut self) {
         let ops = core::mem::take(&mut self.scenario.ops);
         let comments = core::mem::take(&mut self.scenario.comments);
+        let asks = core::mem::take(&mut self.scenario.asks);
         let s = &self.scenario;
         let Ok(mut fresh) = Lab::with_layout(s.preset, s.layout.clone(), s.shm) else { return };
         for op in ops {
@@ -722,6 +735,7 @@ impl Lab {
             let _ = fresh.apply(op);
         }
         fresh.set_comments(comments);
+        fresh.scenario.asks = asks;
         *self = fresh;
     }
 
@@ -769,6 +783,7 @@ impl Lab {
         let s = Scenario {
             ops: self.scenario.ops[..n].to_vec(),
             comments: self.scenario.comments.truncated(n),
+            asks: self.scenario.asks.range(..n).map(|(k, v)| (*k, v.clone())).collect(),
             ..self.scenario.clone()
         };
         // Every prefix of a replayable scenario replays.

@@ -35,6 +35,8 @@
 //! write PID VA "TEXT"             or: write PID VA BYTE [BYTE ...]   (each 0..=255)
 //! file PATH BASE64                standard base64 with padding; "" for an empty file
 //! failalloc N | failalloc off
+//! ask KIND [ARG ...]              a question asked before the next operation
+//!                                 is revealed (see the quiz module's `Ask`)
 //! ```
 //!
 //! - Keywords (operation names, `lab`, `note`, `off`) are lowercase.
@@ -57,7 +59,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 
+use super::quiz::{self, ASK_KINDS, Arg, Ask};
 use super::{LayoutOverride, Op, Preset, Scenario};
+use crate::scheme::Access;
 use crate::scheme::SchemeKind;
 use crate::shm::ShmMode;
 use crate::trace::{Event, TraceEvent};
@@ -72,7 +76,7 @@ pub const MAX_LINE_BYTES: usize = 2 << 20;
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// The keywords that start a line, in the order the grammar lists them.
-pub const KEYWORDS: [&str; 16] = [
+pub const KEYWORDS: [&str; 17] = [
     "preset",
     "shm",
     "userinit",
@@ -89,6 +93,7 @@ pub const KEYWORDS: [&str; 16] = [
     "write",
     "file",
     "failalloc",
+    "ask",
 ];
 
 /// What is wrong with a scenario's text, and where.
@@ -278,6 +283,7 @@ const BYTE: NumKind = NumKind { what: "a byte", min: 0, max: 255 };
 const COUNT: NumKind = NumKind { what: "a count", min: 0, max: u64::MAX as i128 };
 const SIGNED: NumKind = NumKind { what: "sbrk's N", min: i64::MIN as i128, max: i64::MAX as i128 };
 const SHM_ID: NumKind = NumKind { what: "a shared-memory id", min: i64::MIN as i128, max: i64::MAX as i128 };
+const LEVEL: NumKind = NumKind { what: "a level", min: 0, max: 2 };
 
 fn number(at: At, tok: &Token<'_>, kind: &NumKind) -> Result<i128, ParseError> {
     let what = kind.what;
@@ -400,6 +406,7 @@ fn usage(kw: &str) -> &'static str {
         "write" => "write takes a pid, an address and the bytes: write PID VA \"TEXT\" or write PID VA BYTE ...",
         "file" => "file takes two arguments: file PATH BASE64",
         "failalloc" => "failalloc takes one argument: failalloc N or failalloc off",
+        "ask" => "ask takes a kind and its arguments, for example: ask fields 0x2fcc, ask pages, ask sp 1",
         _ => "",
     }
 }
@@ -469,6 +476,7 @@ struct Headers {
 pub fn parse(text: &str) -> Result<Scenario, ParseError> {
     let mut s = Scenario::new(Preset::Xv6Public, ShmMode::Lab);
     let mut h = Headers { preset: None, shm: None, first_op: None };
+    let mut nasks = 0usize;
     // Comment lines since the last operation or header line.
     let mut pending: Vec<String> = Vec::new();
     for (i, line) in text.split('\n').enumerate() {
@@ -551,6 +559,16 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
                 continue;
             }
             _ => {}
+        }
+        if kw == "ask" {
+            if nasks >= quiz::MAX_QUESTIONS {
+                return at.err(first.col, format!("too many questions: a set asks at most {}", quiz::MAX_QUESTIONS));
+            }
+            let a = ask_of(at, &toks, s.preset)?;
+            h.first_op.get_or_insert(at.line);
+            s.asks.entry(s.ops.len()).or_default().push(a);
+            nasks += 1;
+            continue;
         }
         if s.ops.len() >= MAX_OPS {
             return at.err(first.col, format!("too many operations: a scenario has at most {MAX_OPS}"));
@@ -652,6 +670,135 @@ fn op_of(at: At, kw: &str, t: &[Token<'_>]) -> Result<Op, ParseError> {
             }
         }
         _ => return at.err(1, format!("unknown operation `{kw}`")),
+    })
+}
+
+/// What each kind of `ask` takes, for messages.
+fn ask_usage(kind: &str) -> &'static str {
+    match kind {
+        "fields" => "ask fields VA",
+        "entry" => "ask entry PID VA LEVEL (LEVEL: a number, or PDX, PTX, L2, L1, L0)",
+        "translate" => {
+            "ask translate PID VA ACCESS (ACCESS: user-read, user-write, user-exec, kernel-read, kernel-write)"
+        }
+        "word" => "ask word PID VA",
+        "sp" | "argc" | "guard" | "sz" | "changed" => match kind {
+            "sp" => "ask sp PID",
+            "argc" => "ask argc PID",
+            "guard" => "ask guard PID",
+            "sz" => "ask sz PID",
+            _ => "ask changed PID",
+        },
+        "shmframe" => "ask shmframe ID",
+        "shmrefs" => "ask shmrefs ID",
+        "shmfreed" => "ask shmfreed ID",
+        "pages" => "ask pages (no arguments)",
+        "free" => "ask free (no arguments)",
+        "kalloc" => "ask kalloc (no arguments)",
+        "head" => "ask head (no arguments)",
+        _ => "ask child (no arguments)",
+    }
+}
+
+/// `?`, or what `f` reads.
+fn any_or<T>(
+    at: At,
+    tok: &Token<'_>,
+    f: impl Fn(At, &Token<'_>) -> Result<T, ParseError>,
+) -> Result<Arg<T>, ParseError> {
+    if !tok.quoted && tok.raw == "?" { Ok(Arg::Any) } else { f(at, tok).map(Arg::Given) }
+}
+
+/// The level of an `ask entry` line: a number, or an index field's name.
+fn level_of(at: At, tok: &Token<'_>, preset: Preset) -> Result<u32, ParseError> {
+    let levels = if preset.port() == crate::kernel::Port::Xv6Public { 2 } else { 3 };
+    let named = match tok.raw.to_ascii_uppercase().as_str() {
+        "PDX" => Some((1, 2)),
+        "PTX" => Some((0, 2)),
+        "L2" => Some((2, 3)),
+        "L1" => Some((1, 3)),
+        "L0" => Some((0, 3)),
+        _ => None,
+    };
+    let level = match named {
+        Some((l, of)) if !tok.quoted => {
+            if of != levels {
+                let names = if levels == 2 { "PDX (1) or PTX (0)" } else { "L2, L1 or L0" };
+                return at.err(tok.col, format!("{} is not a level of {}: its levels are {names}", tok.raw, preset));
+            }
+            l
+        }
+        _ => number(at, tok, &LEVEL)? as u32,
+    };
+    if level >= levels {
+        return at.err(tok.col, format!("{preset} has levels 0 to {} (the root is {})", levels - 1, levels - 1));
+    }
+    Ok(level)
+}
+
+/// The question on an `ask` line.
+fn ask_of(at: At, t: &[Token<'_>], preset: Preset) -> Result<Ask, ParseError> {
+    arity(at, "ask", t, 1, usize::MAX)?;
+    let k = &t[1];
+    let kind = k.raw;
+    if k.quoted || !ASK_KINDS.contains(&kind) {
+        let lower = kind.to_ascii_lowercase();
+        if !k.quoted && ASK_KINDS.contains(&lower.as_str()) {
+            return at.err(k.col, format!("keywords are lowercase: write `{lower}`, not `{kind}`"));
+        }
+        return at.err(k.col, format!("unknown question `{}`; the kinds are: {}", k.raw, ASK_KINDS.join(", ")));
+    }
+    let n = match kind {
+        "fields" | "sp" | "argc" | "guard" | "sz" | "changed" | "shmframe" | "shmrefs" | "shmfreed" => 1,
+        "word" => 2,
+        "entry" | "translate" => 3,
+        _ => 0,
+    };
+    let args = &t[2..];
+    if args.len() < n {
+        return at.err(t[t.len() - 1].end, format!("missing argument: {}", ask_usage(kind)));
+    }
+    if args.len() > n {
+        return at.err(args[n].col, format!("too many arguments: {}", ask_usage(kind)));
+    }
+    let pid_arg = |tok: &Token<'_>| any_or(at, tok, pid);
+    let va_arg = |tok: &Token<'_>| any_or(at, tok, |at, tok| u64_of(at, tok, &ADDR));
+    let id_arg = |tok: &Token<'_>| any_or(at, tok, |at, tok| i64_of(at, tok, &SHM_ID));
+    Ok(match kind {
+        "fields" => Ask::Fields { va: va_arg(&args[0])? },
+        "entry" => {
+            Ask::Entry { pid: pid_arg(&args[0])?, va: va_arg(&args[1])?, level: level_of(at, &args[2], preset)? }
+        }
+        "translate" => {
+            let access = any_or(at, &args[2], |at, tok| {
+                let name = core::str::from_utf8(&tok.bytes).unwrap_or("");
+                match quiz::access_of(name) {
+                    Some(a) => Ok::<Access, ParseError>(a),
+                    None => at.err(
+                        tok.col,
+                        format!(
+                            "unknown access `{}`; the accesses are user-read, user-write, user-exec, kernel-read and kernel-write",
+                            tok.raw
+                        ),
+                    ),
+                }
+            })?;
+            Ask::Translate { pid: pid_arg(&args[0])?, va: va_arg(&args[1])?, access }
+        }
+        "word" => Ask::Word { pid: pid_arg(&args[0])?, va: va_arg(&args[1])? },
+        "sp" => Ask::Sp { pid: pid_arg(&args[0])? },
+        "argc" => Ask::Argc { pid: pid_arg(&args[0])? },
+        "guard" => Ask::Guard { pid: pid_arg(&args[0])? },
+        "sz" => Ask::Sz { pid: pid_arg(&args[0])? },
+        "changed" => Ask::Changed { pid: pid_arg(&args[0])? },
+        "shmframe" => Ask::ShmFrame { id: id_arg(&args[0])? },
+        "shmrefs" => Ask::ShmRefs { id: id_arg(&args[0])? },
+        "shmfreed" => Ask::ShmFreed { id: id_arg(&args[0])? },
+        "pages" => Ask::Pages,
+        "free" => Ask::Free,
+        "kalloc" => Ask::Kalloc,
+        "head" => Ask::Head,
+        _ => Ask::Child,
     })
 }
 
@@ -778,10 +925,19 @@ pub fn print(s: &Scenario) -> String {
             out.push('\n');
             print_comment(&mut out, c);
         }
+        print_asks(&mut out, s, i);
         out.push_str(&print_op(op));
         out.push('\n');
     }
+    print_asks(&mut out, s, s.ops.len());
     out
+}
+
+/// The `ask` lines before operation `i`.
+fn print_asks(out: &mut String, s: &Scenario, i: usize) {
+    for a in s.asks.get(&i).map_or(&[][..], Vec::as_slice) {
+        let _ = writeln!(out, "{a}");
+    }
 }
 
 /// Bytes for an event line: text in quotes when it reads as text, else hex.
