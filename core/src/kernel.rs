@@ -525,6 +525,18 @@ macro_rules! kernel_fields {
             self.wait_inner(tr, pid)
         }
         fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+            // xv6's kill finds a zombie too: it sets its killed flag and returns 0, and nothing else happens.
+            if self.ptable.get(pid).is_some_and(|p| p.state == crate::proc::ProcState::Zombie) {
+                tr.call(
+                    "kill",
+                    || alloc::format!("pid={pid}"),
+                    |tr| {
+                        self.ptable.mark_killed(pid);
+                        tr.note(|| alloc::format!("pid {pid} is already a zombie: kill marks it killed and returns 0"));
+                    },
+                );
+                return Ok(SysRet::ok(0));
+            }
             self.ptable.runnable(pid)?;
             if self.ptable.initproc == Some(pid) {
                 return Err(crate::Panic("init exiting".into()).into());

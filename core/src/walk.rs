@@ -186,6 +186,9 @@ fn fault_code(scheme: SchemeKind, kind: FaultKind, access: Access) -> u64 {
 fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access) -> Fault {
     let text = match level {
         Some(l) => format!("stopped at the {} entry: {}", scheme.index_name(l), kind.explain()),
+        None if kind == FaultKind::BadAddress && scheme != SchemeKind::Sv39 => {
+            String::from("the address is wider than 32 bits: this paging scheme translates 0x0 to 0xffffffff only")
+        }
         None => String::from(kind.explain()),
     };
     Fault { level, kind, code: fault_code(scheme, kind, access), text }

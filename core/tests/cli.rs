@@ -497,3 +497,104 @@ fn grade_scores_an_answer_file() {
         assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     }
 }
+
+// ---- found by an adversarial run: usage, help, control bytes ----
+
+#[test]
+fn usage_mistakes_are_one_line_and_help_is_output() {
+    for args in [
+        &["show", "x", "--pid", "-1"][..],
+        &["show", "builtin:story-x86"][..],
+        &["decompose", "x86", "-1"][..],
+        &["frobnicate"][..],
+        &[][..],
+    ] {
+        let o = pagelab(args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+        assert!(e.starts_with("pagelab: "), "{e}");
+    }
+    let o = pagelab(&["--help"], None);
+    assert!(o.status.success() && stdout(&o).contains("Usage:") && stderr(&o).is_empty());
+    assert_eq!(stdout(&pagelab(&["--version"], None)), format!("pagelab {}\n", env!("CARGO_PKG_VERSION")));
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    let o = Command::new(env!("CARGO_BIN_EXE_pagelab"))
+        .arg("--help")
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("pagelab runs");
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn control_bytes_in_input_never_reach_the_terminal() {
+    // In a parse error (a NUL glued to a keyword, a byte-order mark, an escape sequence).
+    for (text, shows) in [
+        ("userinit\0\n", "`userinit\\u{0}`"),
+        ("\u{feff}preset x86\n", "`\\u{feff}preset`"),
+        ("userinit\n\x1b[2Jpwned\x07\n", "`\\u{1b}[2Jpwned\\u{7}`"),
+    ] {
+        let o = pagelab(&["check", "-"], Some(text));
+        assert_eq!(o.status.code(), Some(2));
+        let e = stderr(&o);
+        assert!(e.contains(shows), "{e:?}");
+        assert!(!e.bytes().any(|b| b < 0x20 && b != b'\n'), "{e:?}");
+    }
+    // In output: a program whose path holds an escape sequence, run and shown.
+    let echo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/programs/x86/echo")).expect("echo");
+    let b64 = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(echo)
+    };
+    let text = format!("userinit\nfile \"/e\\x1b[31mvil\" {b64}\nexec 1 \"/e\\x1b[31mvil\"\n");
+    for args in [&["run", "-"][..], &["show", "-", "--pid", "1"][..]] {
+        let o = pagelab(args, Some(&text));
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("e\\x1b[31mvil"), "{args:?}: {out}");
+        assert!(!out.bytes().any(|b| b < 0x20 && b != b'\n' && b != b'\t'), "{args:?}");
+    }
+}
+
+#[test]
+fn grade_reads_answers_from_standard_input_and_says_which_seed() {
+    let f = TempFile::new(SET);
+    let o = pagelab(&["grade", f.path(), "-"], Some(r#"{"answers": ["0x2fe4"]}"#));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("score 1 of 3"));
+    let o = pagelab(&["grade", f.path(), "-", "--seed", "5"], Some(r#"{"seed": 3, "answers": []}"#));
+    assert!(
+        stderr(&o).contains("grading with seed 5 from the command line, not the answer file's 3"),
+        "{}",
+        stderr(&o)
+    );
+    let o = pagelab(&["grade", f.path(), "-"], Some("[]"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("it must be an object"), "{}", stderr(&o));
+    let o = pagelab(&["grade", f.path(), "-"], Some(r#"{"seed": "x", "answers": []}"#));
+    assert!(stderr(&o).contains("\"seed\": the seed `x` is not a whole number"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_wide_address_on_x86_is_explained_for_x86() {
+    let o = pagelab(
+        &["run", "--quiet", "-"],
+        Some("preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\nread 2 0x100000000 1\n"),
+    );
+    let out = stdout(&o);
+    assert!(out.contains("the address is wider than 32 bits"), "{out}");
+    assert!(!out.contains("Sv39") && !out.contains("device space"), "{out}");
+}
+
+#[test]
+fn kill_of_a_zombie_returns_0_as_in_xv6() {
+    // xv6's kill finds the zombie in the table, sets its killed flag and returns 0.
+    let o = pagelab(&["run", "--quiet", "-"], Some("userinit\nfork 1\nexit 2\nkill 2\nwait 1\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("step 4: kill 2  -> 0"), "{out}");
+    // The zombie is still there for wait to reap.
+    assert!(out.contains("step 5: wait 1  -> 2"), "{out}");
+}

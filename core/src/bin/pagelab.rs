@@ -102,7 +102,7 @@ enum Cmd {
     Grade {
         /// The set: a path, `-` for standard input, or `builtin:NAME`.
         file: String,
-        /// The answers: a JSON file (see the README).
+        /// The answers: a JSON file (see the README), or `-` for standard input.
         answers: String,
         #[command(flatten)]
         seed: SeedArgs,
@@ -154,7 +154,29 @@ type Res = Result<(), Fail>;
 /// Say `msg` on standard error, as one line. (If even that fails, there is
 /// nobody to tell.)
 fn say(msg: &str) {
-    let _ = writeln!(io::stderr(), "{msg}");
+    let _ = writeln!(io::stderr(), "{}", scenario::visible(msg));
+}
+
+/// A writer that shows control bytes (other than newline and tab) as `\xNN`,
+/// so a program name or a path in a scenario cannot drive the terminal.
+struct Clean<W: Write>(W);
+
+impl<W: Write> Write for Clean<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7f {
+                self.0.write_all(&buf[start..i])?;
+                write!(self.0, "\\x{b:02x}")?;
+                start = i + 1;
+            }
+        }
+        self.0.write_all(&buf[start..])?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Say `msg` and fail with `status`.
@@ -163,10 +185,48 @@ fn fail<T>(status: u8, msg: &str) -> Result<T, Fail> {
     Err(Fail::Status(status))
 }
 
+/// Parse the command line. Help and the version go to standard output (and a
+/// failure to write them is one line and status 3, as for any output); a
+/// mistake is one line on standard error and status 2.
+fn parse_cli() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    match Cli::try_parse() {
+        Ok(c) => Ok(c),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let mut out = io::stdout().lock();
+            let text = e.to_string();
+            let nl = if text.ends_with('\n') { "" } else { "\n" };
+            match write!(out, "{text}{nl}").and_then(|()| out.flush()) {
+                Ok(()) => Err(ExitCode::SUCCESS),
+                Err(err) => {
+                    say(&format!("pagelab: cannot write the output: {err}"));
+                    Err(ExitCode::from(NO_OUTPUT))
+                }
+            }
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            say(
+                "pagelab: a command is needed: run, show, check, builtin, decompose, quiz or grade (pagelab --help shows how to use them)",
+            );
+            Err(ExitCode::from(BAD_INPUT))
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("the command line is wrong");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            say(&format!("pagelab: {first} (pagelab --help shows how to use it)"));
+            Err(ExitCode::from(BAD_INPUT))
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let stdout = io::stdout();
-    let mut w = io::BufWriter::new(stdout.lock());
+    let mut w = io::BufWriter::new(Clean(stdout.lock()));
     let r = match cli.cmd {
         Cmd::Run { file, format, quiet, boot } => run(&mut w, &file, format, quiet, boot),
         Cmd::Builtin { name } => builtin(&mut w, name.as_deref()),
@@ -759,24 +819,67 @@ fn grade_cmd(
     student: Option<&str>,
     format: Format,
 ) -> Res {
-    let raw = match std::fs::read(answers_path) {
-        Ok(b) => b,
-        Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {answers_path}: {e}")),
-    };
-    let af: AnswerFile = match serde_json::from_slice(&raw) {
-        Ok(a) => a,
-        Err(e) => return fail(BAD_INPUT, &format!("pagelab: {answers_path} is not an answer file: {e}")),
+    if answers_path == "-" && file == "-" {
+        return fail(BAD_INPUT, "pagelab: the set and the answers cannot both come from standard input");
+    }
+    let raw =
+        match if answers_path == "-" { read_stdin() } else { std::fs::read(answers_path).map_err(|e| e.to_string()) } {
+            Ok(b) => b,
+            Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {}: {e}", name_of(answers_path))),
+        };
+    let af: AnswerFile = match serde_json::from_slice::<serde_json::Value>(&raw) {
+        Err(e) => {
+            return fail(BAD_INPUT, &format!("pagelab: {} is not JSON: {e}", name_of(answers_path)));
+        }
+        Ok(v) if !v.is_object() => {
+            return fail(
+                BAD_INPUT,
+                &format!(
+                    "pagelab: {} is not an answer file: it must be an object like {{\"seed\": 7, \"answers\": {{\"1\": \"0x2fe4\"}}}}",
+                    name_of(answers_path)
+                ),
+            );
+        }
+        Ok(v) => match serde_json::from_value(v) {
+            Ok(a) => a,
+            Err(e) => {
+                return fail(BAD_INPUT, &format!("pagelab: {} is not an answer file: {e}", name_of(answers_path)));
+            }
+        },
     };
     let file_seed = match &af.seed {
         None => None,
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(_) => return fail(BAD_INPUT, &format!("pagelab: {answers_path}: \"seed\" must be a whole number")),
+        Some(serde_json::Value::Number(n)) if n.is_u64() => n.as_u64(),
+        Some(serde_json::Value::String(s)) => match sets::parse_seed(s) {
+            Ok(v) => Some(v),
+            Err(e) => return fail(BAD_INPUT, &format!("pagelab: {}: \"seed\": {e}", name_of(answers_path))),
+        },
+        Some(_) => {
+            return fail(
+                BAD_INPUT,
+                &format!("pagelab: {}: \"seed\" must be a whole number from 0 to 2^64 − 1", name_of(answers_path)),
+            );
+        }
+    };
+    let from_file = match (file_seed, &af.student) {
+        (Some(_), Some(_)) => {
+            return fail(
+                BAD_INPUT,
+                &format!("pagelab: {}: give \"seed\" or \"student\", not both", name_of(answers_path)),
+            );
+        }
+        (Some(v), None) => Some(v),
+        (None, Some(id)) => Some(sets::student_seed(id)),
+        (None, None) => None,
     };
     let seed = if seed.is_some() || student.is_some() {
-        seed_of(seed, student)?
+        let given = seed_of(seed, student)?;
+        if let Some(f) = from_file.filter(|f| *f != given) {
+            say(&format!("pagelab: note: grading with seed {given} from the command line, not the answer file's {f}"));
+        }
+        given
     } else {
-        seed_of(file_seed.as_deref(), af.student.as_deref())?
+        from_file.unwrap_or(0)
     };
     let q = load_set(file, seed)?;
     let given = match answers_of(&af.answers, q.questions.len()) {

@@ -189,8 +189,15 @@ impl LayoutOverride {
                 let top = u64::from(crate::x86::KERNBASE) + u64::from(l.phystop);
                 let data = self.data.unwrap_or(u64::from(l.data));
                 let end = self.end.unwrap_or(u64::from(l.end));
-                if !aligned(data) || data < kernlink || data > end {
-                    return bad(format!("data = {data:#x} must be page aligned, at least KERNLINK and at most end"));
+                if self.end.is_some() && self.data.is_none() && end < data {
+                    return bad(format!(
+                        "end = {end:#x} must be at least data ({data:#x}): the kernel image ends after its text"
+                    ));
+                }
+                if !aligned(data) || data <= kernlink || data > end {
+                    return bad(format!(
+                        "data = {data:#x} must be page aligned, above KERNLINK ({kernlink:#x}: the kernel has some text) and at most end ({end:#x})"
+                    ));
                 }
                 if end >= top - 128 * crate::addr::PGSIZE {
                     return bad(format!("end = {end:#x} leaves no memory below PHYSTOP"));
@@ -205,6 +212,11 @@ impl LayoutOverride {
                 let tramp = self.trampoline.unwrap_or(l.trampoline);
                 let end = self.end.unwrap_or(l.end);
                 let base = crate::riscv::KERNBASE;
+                if self.end.is_some() && self.etext.is_none() && end < etext {
+                    return bad(format!(
+                        "end = {end:#x} must be at least etext ({etext:#x}): the kernel image ends after its text"
+                    ));
+                }
                 if !aligned(etext) || etext <= base || etext > end {
                     return bad(format!("etext = {etext:#x} must be page aligned, above KERNBASE and at most end"));
                 }
@@ -649,6 +661,12 @@ impl Lab {
     /// Give the lab's operations their comments (those of later operations are dropped).
     pub fn set_comments(&mut self, comments: Comments) {
         self.scenario.comments = comments.truncated(self.scenario.ops.len());
+    }
+
+    /// Give the lab its `ask` lines (those after the last operation's place are dropped).
+    pub fn set_asks(&mut self, asks: quiz::Asks) {
+        let n = self.scenario.ops.len();
+        self.scenario.asks = asks.into_iter().filter(|(k, _)| *k <= n).collect();
     }
 
     /// The scenario so far.

@@ -70,6 +70,8 @@ pub enum Place {
     AboveMaxva,
     /// RISC-V: bits 63–39 are not all copies of bit 38, so Sv39 refuses the address outright.
     NotSignExtended,
+    /// x86: wider than 32 bits, so not an address the 32-bit MMU can be given at all.
+    Beyond32Bits,
 }
 
 /// What is at `va` in `pid`'s page table (`None`: the kernel's own).
@@ -80,6 +82,9 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
     match info.port {
         Port::Xv6Public => {
             let kernbase = constant("KERNBASE");
+            if va > u64::from(u32::MAX) {
+                return Place::Beyond32Bits;
+            }
             if va < kernbase {
                 return user_place(k, pid, va, kernbase);
             }
@@ -196,6 +201,9 @@ impl Place {
             ),
             Place::NotSignExtended => String::from(
                 "not an Sv39 address: bits 63–39 must all be copies of bit 38, so the MMU refuses it before any walk",
+            ),
+            Place::Beyond32Bits => String::from(
+                "not a 32-bit address: x86 addresses go from 0x0 to 0xffffffff, so the MMU can never be given it",
             ),
         }
     }

@@ -142,8 +142,26 @@ struct At {
 
 impl At {
     fn err<T>(self, col: u32, message: impl Into<String>) -> Result<T, ParseError> {
-        Err(ParseError { line: self.line, col, message: message.into() })
+        Err(ParseError { line: self.line, col, message: visible(&message.into()) })
     }
+}
+
+/// `text` with control characters and invisible ones (a byte-order mark, a
+/// no-break space, zero-width characters) written as escapes, so a message
+/// that quotes the input shows what is there and cannot drive a terminal.
+#[must_use]
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control()
+            || matches!(c, '\u{a0}' | '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+        {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Split a line into words, decoding quoted strings; also return the

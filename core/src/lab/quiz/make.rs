@@ -70,7 +70,7 @@ fn hex(v: u64) -> String {
     format!("{v:#x}")
 }
 
-pub(super) fn build(s: &Scenario, seed: u64) -> Result<Quiz, QuizError> {
+pub(super) fn build_with(s: &Scenario, seed: u64, lenient: bool) -> Result<Quiz, QuizError> {
     let bare = |message: String| QuizError { step: None, ask: None, message };
     let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm)
         .map_err(|r| bare(format!("the preset line makes a machine that cannot boot: {r}")))?;
@@ -91,6 +91,9 @@ pub(super) fn build(s: &Scenario, seed: u64) -> Result<Quiz, QuizError> {
             let fail = |message: String| QuizError { step: Some(i), ask: Some(a.to_string()), message };
             let step = lab.steps().get(i).map(|st| (i, st));
             if a.needs_step() && step.is_none() {
+                if lenient {
+                    continue;
+                }
                 return Err(fail(format!(
                     "ask {} is about what an operation does, and no operation follows it",
                     a.kind()
@@ -99,8 +102,12 @@ pub(super) fn build(s: &Scenario, seed: u64) -> Result<Quiz, QuizError> {
             let k = lab.kernel();
             let cx = Ctx { lab: &lab, k, scheme: k.info().scheme, port: k.info().port, step, before: &before };
             let taken = chosen.get(&i).map_or(&[][..], Vec::as_slice);
-            let concrete = choose(&cx, *a, &mut rng, taken).map_err(fail)?;
-            let m = make(&cx, concrete).map_err(fail)?;
+            let made = choose(&cx, *a, &mut rng, taken).and_then(|c| make(&cx, c).map(|m| (c, m)));
+            let (concrete, m) = match made {
+                Ok(x) => x,
+                Err(_) if lenient => continue,
+                Err(e) => return Err(fail(e)),
+            };
             chosen.entry(i).or_default().push(concrete);
             questions.push(Question {
                 number: questions.len() + 1,
@@ -503,7 +510,11 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
         form: Form::Translate { levels },
         expected,
         answer,
-        why: format!("The walk from the root at {:#x}: {}; {outcome}.", t.root.as_u64(), walk.join("; ")),
+        why: if walk.is_empty() {
+            format!("The MMU reads no entry: {outcome}.")
+        } else {
+            format!("The walk from the root at {:#x}: {}; {outcome}.", t.root.as_u64(), walk.join("; "))
+        },
         hints: alloc::vec![
             needs(cx.scheme, access),
             match last {

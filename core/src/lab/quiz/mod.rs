@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::Serialize;
 
-use super::Scenario;
+use super::{Op, Scenario};
 use crate::scheme::{Access, AccessKind, Mode};
 
 /// An argument of an `ask` line: given, or `?` for the seed to choose.
@@ -533,5 +533,53 @@ pub const MAX_QUESTIONS: usize = 500;
 /// before an operation that allocates nothing, `ask pages` after the last
 /// operation).
 pub fn build(s: &Scenario, seed: u64) -> Result<Quiz, QuizError> {
-    make::build(s, seed)
+    make::build_with(s, seed, false)
+}
+
+/// Like [`build`], but an `ask` line that cannot be asked where it stands is
+/// left out instead of failing the set (for questions made automatically).
+///
+/// # Errors
+/// A [`QuizError`] only if the scenario does not replay.
+pub fn build_lenient(s: &Scenario, seed: u64) -> Result<Quiz, QuizError> {
+    make::build_with(s, seed, true)
+}
+
+/// The questions predict mode asks before an operation the learner runs (or
+/// a step of a scenario that has no `ask` lines): what it allocates and
+/// frees, and what it changes, by the kind of operation.
+#[must_use]
+pub fn auto_asks(op: &Op) -> Vec<Ask> {
+    let any = Arg::Any;
+    match op {
+        Op::Userinit => alloc::vec![Ask::Pages, Ask::Kalloc, Ask::Free],
+        Op::Fork { .. } => alloc::vec![Ask::Child, Ask::Pages, Ask::Kalloc],
+        Op::Exec { .. } => alloc::vec![
+            Ask::Pages,
+            Ask::Sp { pid: any },
+            Ask::Argc { pid: any },
+            Ask::Guard { pid: any },
+            Ask::Word { pid: any, va: Arg::Any }
+        ],
+        Op::Sbrk { .. } => alloc::vec![Ask::Sz { pid: any }, Ask::Changed { pid: any }, Ask::Free],
+        Op::Exit { .. } | Op::Kill { .. } => alloc::vec![Ask::Pages],
+        Op::Wait { .. } => alloc::vec![Ask::Pages, Ask::Head],
+        Op::OpenShm { id, .. } => {
+            alloc::vec![Ask::Kalloc, Ask::Changed { pid: any }, Ask::ShmRefs { id: Arg::Given(*id) }]
+        }
+        Op::CloseShm { id, .. } => {
+            alloc::vec![Ask::ShmFreed { id: Arg::Given(*id) }, Ask::ShmRefs { id: Arg::Given(*id) }]
+        }
+        Op::Read { pid, va, .. } => alloc::vec![Ask::Translate {
+            pid: Arg::Given(*pid),
+            va: Arg::Given(*va),
+            access: Arg::Given(Access::USER_READ)
+        }],
+        Op::Write { pid, va, .. } => alloc::vec![Ask::Translate {
+            pid: Arg::Given(*pid),
+            va: Arg::Given(*va),
+            access: Arg::Given(Access::USER_WRITE)
+        }],
+        Op::File { .. } | Op::FailAlloc { .. } => alloc::vec![],
+    }
 }
