@@ -136,3 +136,58 @@ pub fn toggle_details(id: &str) {
     #[cfg(not(target_arch = "wasm32"))]
     let _ = id;
 }
+
+/// Offer `text` as a file called `name` (of type `mime`) to download.
+pub fn download(name: &str, mime: &str, text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(mime);
+        let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+        let doc = web_sys::window().and_then(|w| w.document());
+        if let Some(a) = doc
+            .as_ref()
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        {
+            a.set_href(&url);
+            a.set_download(name);
+            a.click();
+        }
+        let _ = web_sys::Url::revoke_object_url(&url);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (name, mime, text);
+}
+
+/// The time now, in milliseconds since 1970 (0 off the browser).
+#[must_use]
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+thread_local! {
+    static QUIZ_FOCUS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Note that the learner is answering with the keyboard in the quiz: the next
+/// question (or the button that shows the step) should get the focus.
+pub fn want_quiz_focus() {
+    QUIZ_FOCUS.with(|f| f.set(true));
+}
+
+/// Whether the focus should move to the quiz's next control (and forget it).
+#[must_use]
+pub fn take_quiz_focus() -> bool {
+    QUIZ_FOCUS.with(|f| f.replace(false))
+}

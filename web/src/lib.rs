@@ -17,6 +17,7 @@ pub mod input;
 pub mod link;
 pub mod machines;
 pub mod present;
+pub mod quiz;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]

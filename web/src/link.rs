@@ -7,10 +7,16 @@
 //! padding; the other parts are optional. A built-in scenario, unchanged,
 //! is named instead: `#b=story-x86&step=3`. Reading a link checks every part
 //! and says what is wrong.
+//!
+//! Predict mode adds `quiz=1&auto=K&seed=S` (questions from the scenario's
+//! `ask` lines, and made for each operation from index K on), `who=ID` (a
+//! student id, base64url) and `qa=CODE` (the attempts so far). A built-in
+//! exercise set, unchanged, is named: `#set=quiz-story-x86&seed=5&step=2&qa=…`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pagelab_core::lab::Scenario;
+use pagelab_core::lab::quiz::sets;
 use pagelab_core::lab::scenario;
 
 use crate::machines::Machines;
@@ -18,6 +24,21 @@ use crate::state::{AccessChoice, Selection};
 
 /// The most bytes a link's scenario may decompress to (4 MiB: a 1 MiB file in base64 and more).
 const MAX_TEXT: usize = 4 << 20;
+
+/// Predict mode, as a link holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkQuiz {
+    /// The built-in set, if the lab is one unchanged.
+    pub set: Option<String>,
+    /// The seed.
+    pub seed: u64,
+    /// The student id the seed came from, if any.
+    pub student: Option<String>,
+    /// Operations from this index on get questions made for their kind.
+    pub auto_from: usize,
+    /// The attempts so far ([`crate::quiz::QuizRun::progress`]).
+    pub progress: Option<String>,
+}
 
 /// What a link holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +53,8 @@ pub struct LinkState {
     pub selection: Selection,
     /// True if the learner chose the access (else it follows the address).
     pub access_set: bool,
+    /// Predict mode, if it is on.
+    pub quiz: Option<LinkQuiz>,
 }
 
 /// The built-in scenario `name`, if `sc` is exactly it.
@@ -39,17 +62,36 @@ fn is_builtin(name: &str, sc: &Scenario) -> bool {
     scenario::builtin(name).and_then(|t| scenario::parse(t).ok()).is_some_and(|b| &b == sc)
 }
 
+/// The built-in exercise set `name` for `seed`, if `sc` is exactly it.
+fn is_set(name: &str, seed: u64, sc: &Scenario) -> bool {
+    sets::set_text(name, seed).and_then(|t| scenario::parse(&t).ok()).is_some_and(|b| &b == sc)
+}
+
 /// The fragment (without `#`) for a lab state.
 #[must_use]
 pub fn encode(s: &LinkState) -> String {
-    let mut out = match s.builtin.as_deref().filter(|n| is_builtin(n, &s.scenario)) {
-        Some(name) => format!("b={name}&step={}", s.step),
-        None => {
+    let set = s.quiz.as_ref().and_then(|q| q.set.as_deref().filter(|n| is_set(n, q.seed, &s.scenario)));
+    let mut out = match (set, s.builtin.as_deref().filter(|n| is_builtin(n, &s.scenario))) {
+        (Some(name), _) => format!("set={name}&step={}", s.step),
+        (None, Some(name)) => format!("b={name}&step={}", s.step),
+        (None, None) => {
             let text = scenario::print(&s.scenario);
             let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
             format!("lab={}&step={}", B64.encode(packed), s.step)
         }
     };
+    if let Some(q) = &s.quiz {
+        if set.is_none() {
+            out.push_str(&format!("&quiz=1&auto={}", q.auto_from));
+        }
+        out.push_str(&format!("&seed={}", q.seed));
+        if let Some(w) = &q.student {
+            out.push_str(&format!("&who={}", B64.encode(w.as_bytes())));
+        }
+        if let Some(p) = q.progress.as_deref().filter(|p| !p.is_empty()) {
+            out.push_str(&format!("&qa={p}"));
+        }
+    }
     if let Some(pid) = s.selection.pid {
         out.push_str(&format!("&pid={pid}"));
     }
@@ -90,6 +132,12 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
     }
     let mut data = None;
     let mut builtin = None;
+    let mut set = None;
+    let mut quiz_on = false;
+    let mut auto_from = None;
+    let mut seed = None;
+    let mut student = None;
+    let mut progress = None;
     let mut step = None;
     let mut access_set = false;
     let mut sel = Selection::default();
@@ -98,6 +146,31 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
         match key {
             "lab" => data = Some(value),
             "b" => builtin = Some(value),
+            "set" => set = Some(value),
+            "quiz" => {
+                if value != "1" {
+                    return Err(format!("the link's quiz part is `{}`, not 1", shorten(value)));
+                }
+                quiz_on = true;
+            }
+            "auto" => {
+                auto_from = Some(
+                    value
+                        .parse::<usize>()
+                        .map_err(|_| format!("the link's auto part `{}` is not a whole number", shorten(value)))?,
+                );
+            }
+            "seed" => seed = Some(sets::parse_seed(value).map_err(|e| format!("the link's {e}"))?),
+            "who" => {
+                let raw = B64
+                    .decode(value.trim_end_matches('='))
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|w| w.chars().count() <= 200)
+                    .ok_or_else(|| String::from("the link's student id (who=) is damaged"))?;
+                student = Some(raw);
+            }
+            "qa" => progress = Some(value.to_string()),
             "step" => {
                 step = Some(
                     value
@@ -122,7 +195,21 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
             other => return Err(format!("the link has a part the lab does not know: `{}`", shorten(other))),
         }
     }
+    if [data.is_some(), builtin.is_some(), set.is_some()].iter().filter(|x| **x).count() > 1 {
+        return Err("the link has more than one of lab=, b= and set=: it names one lab, not two".into());
+    }
     let text = match (data, builtin) {
+        _ if set.is_some() => {
+            let name = set.unwrap_or_default();
+            sets::set_text(name, seed.unwrap_or(0)).ok_or_else(|| {
+                let names: Vec<&str> = sets::SETS.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "the link names the exercise set `{}`, but there is none by that name (they are {})",
+                    shorten(name),
+                    names.join(", ")
+                )
+            })?
+        }
         (Some(_), Some(_)) => return Err("the link has both a lab= and a b= part: it names one lab, not two".into()),
         (None, Some(name)) => match scenario::builtin(name) {
             Some(t) => t.to_string(),
@@ -152,14 +239,24 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
     let machines =
         Machines::replay(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
     let n = scenario.ops.len();
-    // A built-in story without a step opens at its beginning; any other lab at its end.
-    let step = step.unwrap_or(if builtin.is_some() { 0 } else { n });
+    // A built-in story, a set or an exercise without a step opens at its beginning; any other lab at its end.
+    let step = step.unwrap_or(if builtin.is_some() || set.is_some() || quiz_on { 0 } else { n });
     if step > n {
         let steps = if n == 1 { "step" } else { "steps" };
         return Err(format!("the link asks for step {step}, but its scenario has only {n} {steps}"));
     }
     let builtin = builtin.map(String::from);
-    Ok(Some((LinkState { scenario, builtin, step, selection: sel, access_set }, machines)))
+    if !quiz_on && set.is_none() && (seed.is_some() || progress.is_some() || auto_from.is_some()) {
+        return Err("the link has a seed=, auto= or qa= part but no quiz: add quiz=1 or name a set".into());
+    }
+    let quiz = (quiz_on || set.is_some()).then(|| LinkQuiz {
+        set: set.map(String::from),
+        seed: seed.unwrap_or(0),
+        student,
+        auto_from: auto_from.unwrap_or(n).min(n),
+        progress,
+    });
+    Ok(Some((LinkState { scenario, builtin, step, selection: sel, access_set, quiz }, machines)))
 }
 
 /// The line `line` (from 1) of `text`, for an error message.
@@ -185,7 +282,14 @@ mod tests {
     fn a_link_round_trips_and_stays_short() {
         let sel =
             Selection { pid: Some(3), address: Some(0x2fcc), access: AccessChoice::UserWrite, frame: Some(0xdfbc000) };
-        let s = LinkState { scenario: story(), builtin: None, step: 7, selection: sel.clone(), access_set: true };
+        let s = LinkState {
+            scenario: story(),
+            builtin: None,
+            step: 7,
+            selection: sel.clone(),
+            access_set: true,
+            quiz: None,
+        };
         let f = encode(&s);
         // The whole story with its comments, deflated.
         assert!(f.starts_with("lab="));
@@ -242,6 +346,7 @@ mod tests {
             step: 1,
             selection: Selection::default(),
             access_set: false,
+            quiz: None,
         };
         let (back, _) = decode(&encode(&l)).unwrap().unwrap();
         assert_eq!(back.scenario, s);

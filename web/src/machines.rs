@@ -88,6 +88,7 @@ impl Machines {
             lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(sc.comments.clone());
+        lab.set_asks(sc.asks.clone());
         Ok(Machines { full: SharedLab::new(lab), cache })
     }
 
@@ -167,6 +168,8 @@ impl Machines {
         let mut lab: Lab = (**base).clone();
         // The comments of the steps kept (a kept copy of an earlier step has none).
         lab.set_comments(self.full.scenario().comments.truncated(k));
+        // The questions of the steps kept; those before the dropped operation k go with it.
+        lab.set_asks(self.full.scenario().asks.range(..k).map(|(i, a)| (*i, a.clone())).collect());
         let step = lab.apply(op)?.clone();
         let mut next = Machines { full: SharedLab::new(lab), cache: self.cache.clone() };
         next.cache.retain(|&i, _| i < k);

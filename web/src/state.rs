@@ -27,9 +27,10 @@ use pagelab_core::trace::{Event, Owner};
 use yew::Reducible;
 
 use crate::input;
-use crate::link::{self, LinkState};
+use crate::link::{self, LinkQuiz, LinkState};
 use crate::machines::Machines;
 pub use crate::machines::SharedLab;
+use crate::quiz::{QuizRun, Source};
 
 /// The kind of access a translation checks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -146,6 +147,8 @@ pub enum Where {
     Frames,
     /// The panel for sharing and embedding.
     Share,
+    /// Predict mode: the question and its answer field.
+    Quiz,
 }
 
 /// Whether a message reports a failure or what happened.
@@ -276,6 +279,42 @@ pub enum Action {
     GotoFrame(String),
     /// Show the next step with a DEFECT line (the note's shared-memory code).
     NextDefect,
+    /// Load a built-in exercise set, its `?` chosen by a seed (or a student id).
+    StartSet {
+        /// The set's name (`quiz-story-x86`).
+        name: String,
+        /// The seed as typed (empty: 0).
+        seed: String,
+        /// A student id as typed (empty: none); it wins over the seed.
+        student: String,
+        /// The time now (milliseconds since 1970).
+        now_ms: f64,
+    },
+    /// Turn predict mode on or off: on, the lab asks before each step.
+    Predict {
+        /// On or off.
+        on: bool,
+        /// The time now.
+        now_ms: f64,
+    },
+    /// Answer a question (by its index).
+    Answer {
+        /// Which question.
+        question: usize,
+        /// The answer as typed.
+        text: String,
+        /// The time now.
+        now_ms: f64,
+    },
+    /// Show the next hint of a question.
+    Hint(usize),
+    /// Give up on a question: its answer is shown.
+    GiveUp {
+        /// Which question.
+        question: usize,
+        /// The time now.
+        now_ms: f64,
+    },
     /// Show a message (an input error found by a view) next to a control.
     Fail(Where, String),
     /// Show an informative message next to a control.
@@ -314,6 +353,8 @@ pub struct LabState {
     defects: Rc<Vec<usize>>,
     /// What the step shown changed (worked out once per action, for every panel).
     now_changed: Changed,
+    /// Predict mode: the questions and the learner's attempts (None: off).
+    pub quiz: Option<QuizRun>,
     /// The last message.
     pub notice: Option<Notice>,
     /// Counts every change, for views that cache their work.
@@ -385,6 +426,7 @@ impl LabState {
             kernel_table: false,
             defects,
             now_changed: Changed::default(),
+            quiz: None,
             notice: None,
             version: 0,
             generation: 0,
@@ -501,7 +543,62 @@ impl LabState {
             step: self.current,
             selection,
             access_set: !self.access_auto,
+            quiz: self.quiz.as_ref().map(|q| LinkQuiz {
+                set: match &q.source {
+                    Source::Builtin(n) => Some(n.clone()),
+                    _ => None,
+                },
+                seed: q.seed,
+                student: q.student.clone(),
+                auto_from: q.auto_from,
+                progress: Some(q.progress()),
+            }),
         }
+    }
+
+    /// The question predict mode asks now (its index), if one is open: the
+    /// first unanswered one before the step after the one shown.
+    #[must_use]
+    pub fn open_question(&self) -> Option<usize> {
+        self.quiz.as_ref().and_then(|q| q.open_at(self.current))
+    }
+
+    /// The panels that would give away the open question's answer, hidden until
+    /// it is answered or given up.
+    #[must_use]
+    pub fn hidden(&self) -> Hidden {
+        use pagelab_core::lab::quiz::Ask as A;
+        let mut h = Hidden::default();
+        let (Some(q), Some(i)) = (self.quiz.as_ref(), self.open_question()) else { return h };
+        h.question = Some(q.questions[i].number);
+        for &j in &q.at(self.current) {
+            if q.attempts[j].settled() {
+                continue;
+            }
+            match q.questions[j].ask {
+                A::Fields { .. } => h.translate = true,
+                A::Entry { .. } | A::Translate { .. } => {
+                    h.translate = true;
+                    h.space = true;
+                }
+                A::Sp { .. }
+                | A::Argc { .. }
+                | A::Word { .. }
+                | A::Guard { .. }
+                | A::Sz { .. }
+                | A::Changed { .. }
+                | A::Child => {
+                    h.space = true;
+                    h.procs = true;
+                }
+                A::Pages | A::Free | A::Kalloc | A::Head => h.memory = true,
+                A::ShmFrame { .. } | A::ShmRefs { .. } | A::ShmFreed { .. } => {
+                    h.shm = true;
+                    h.memory = true;
+                }
+            }
+        }
+        h
     }
 
     /// The scenario's text, comments included: the lab as it is, operations
@@ -623,6 +720,47 @@ impl LabState {
         self.follow_address();
     }
 
+    /// Predict mode: may the page show step `k`? Not past a question still open.
+    fn may_show(&mut self, k: usize) -> bool {
+        let cur = self.current;
+        let Some(q) = &self.quiz else { return true };
+        match q.open_between(cur, k) {
+            Some(i) if k > cur => {
+                let qn = &q.questions[i];
+                let msg = format!(
+                    "Predict first: answer question {} (before step {}), or give up on it, to see step {}.",
+                    qn.number,
+                    qn.step + 1,
+                    qn.step + 1
+                );
+                self.error(Where::Steps, msg);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Predict mode after the timeline changed: make the questions again; if the
+    /// operation just run has some, show the step before it, so they are asked
+    /// before its result is revealed. True if they are.
+    fn requiz(&mut self) -> bool {
+        let Some(mut q) = self.quiz.take() else { return false };
+        let full = self.machines.full().clone();
+        let n = self.len();
+        // The operation just run gets questions, even inside a set's own steps.
+        q.auto_from = q.auto_from.min(n.saturating_sub(1));
+        let ok = q.rebuild(&full);
+        let asks_new = ok.is_ok() && n > 0 && q.open_at(n - 1).is_some();
+        match ok {
+            Ok(()) => self.quiz = Some(q),
+            Err(e) => self.error(Where::Quiz, format!("Predict mode stopped: {e}")),
+        }
+        if asks_new {
+            self.goto(n - 1);
+        }
+        asks_new
+    }
+
     /// After the timeline changed: what is worked out once per timeline.
     fn timeline_changed(&mut self) {
         self.defects = Rc::new(defect_steps(self.machines.full()));
@@ -653,6 +791,17 @@ impl LabState {
                 self.timeline_changed();
                 let end = self.len();
                 self.goto(end);
+                if self.requiz() {
+                    let count = self.quiz.as_ref().map_or(0, |q| q.at(end - 1).len());
+                    self.notice = Some(Notice::info(
+                        Where::Quiz,
+                        format!(
+                            "`{shown}` is step {end}. Predict what it does first: {} below, then Forward shows it.",
+                            plural(count as u64, "question", "questions")
+                        ),
+                    ));
+                    return;
+                }
                 let dropped = dropped_text(k, n);
                 let r = &step.result;
                 match &r.error {
@@ -734,6 +883,124 @@ impl LabState {
         })
     }
 
+    /// Turn predict mode on over the timeline: the scenario's own `ask` lines
+    /// if it has some, else questions made for each step after the one shown.
+    fn predict_on(&mut self, now_ms: f64) {
+        let full = self.machines.full().clone();
+        let has_asks = !full.scenario().asks.is_empty();
+        let source = if has_asks { Source::Asks } else { Source::Auto };
+        let from = if has_asks { full.scenario().ops.len() } else { self.current };
+        match QuizRun::start(&full, source, 0, None, from, now_ms) {
+            Ok(q) => {
+                let n = q.questions.len();
+                self.quiz = Some(q);
+                self.notice = Some(Notice::info(
+                    Where::Quiz,
+                    if n == 0 {
+                        String::from(
+                            "Predict mode is on: run an operation, and the lab asks what it will do before showing it.",
+                        )
+                    } else {
+                        format!(
+                            "Predict mode is on: {} about the steps after this one. Answer each before Forward shows its step.",
+                            plural(n as u64, "question", "questions")
+                        )
+                    },
+                ));
+            }
+            Err(e) => self.error(Where::Quiz, format!("Predict mode cannot start here: {e}")),
+        }
+    }
+
+    /// With nothing to answer before the next step, go to the step before the
+    /// first question still open (the steps on the way ask nothing).
+    fn goto_first_question(&mut self) {
+        let Some(q) = &self.quiz else { return };
+        if !q.at(self.current).is_empty() {
+            return;
+        }
+        if let Some(k) = (self.current..=self.len()).find(|&k| q.open_at(k).is_some()) {
+            self.goto(k);
+        }
+    }
+
+    /// Predict mode as a link left it.
+    fn open_quiz(&mut self, lq: LinkQuiz) {
+        let full = self.machines.full().clone();
+        let source = match lq.set {
+            Some(n) => Source::Builtin(n),
+            None if !full.scenario().asks.is_empty() => Source::Asks,
+            None => Source::Auto,
+        };
+        let r = QuizRun::start(&full, source, lq.seed, lq.student, lq.auto_from, f64::NAN).and_then(|mut q| {
+            if let Some(p) = &lq.progress {
+                q.restore(p)?;
+            }
+            Ok(q)
+        });
+        match r {
+            Ok(q) => {
+                self.quiz = Some(q);
+                self.goto_first_question();
+            }
+            Err(e) => self.error(
+                Where::Page,
+                format!("This link's exercise could not be restored: {e}. The lab opens without it."),
+            ),
+        }
+    }
+
+    /// Load the built-in exercise set `name` for a seed (or a student id).
+    fn start_set(&mut self, name: &str, seed: &str, student: &str, now_ms: f64) {
+        let (seed, student) = match crate::quiz::seed_from(seed, student) {
+            Ok(x) => x,
+            Err(e) => {
+                self.error(Where::Quiz, e);
+                return;
+            }
+        };
+        let Some(text) = pagelab_core::lab::quiz::sets::set_text(name, seed) else {
+            self.error(Where::Quiz, format!("there is no exercise set called {}", short(name, 40)));
+            return;
+        };
+        let sc = match scenario::parse(&text) {
+            Ok(sc) => sc,
+            Err(e) => {
+                self.error(Where::Quiz, format!("the set {name} does not read: {e}"));
+                return;
+            }
+        };
+        let machines = match Machines::replay(&sc) {
+            Ok(m) => m,
+            Err(e) => {
+                self.error(Where::Quiz, format!("the set {name} does not replay: {e}"));
+                return;
+            }
+        };
+        let full = machines.full().clone();
+        match QuizRun::start(&full, Source::Builtin(name.to_string()), seed, student, sc.ops.len(), now_ms) {
+            Ok(q) => {
+                let (v, g) = (self.version, self.generation);
+                let n = q.questions.len();
+                *self = LabState::embedded(machines);
+                self.version = v;
+                self.generation = g + 1;
+                self.goto(0);
+                self.quiz = Some(q);
+                self.goto_first_question();
+                self.notice = Some(Notice::info(
+                    Where::Quiz,
+                    format!(
+                        "Loaded the exercise set {name} (seed {seed}): {} over {}. Answer each before Forward shows its step.",
+                        plural(n as u64, "question", "questions"),
+                        plural(sc.ops.len() as u64, "step", "steps")
+                    ),
+                ));
+            }
+            Err(e) => self.error(Where::Quiz, format!("the set {name} cannot be asked: {e}")),
+        }
+    }
+
     /// Add an uploaded program, after checking it is one this machine loads.
     fn upload(&mut self, name: &str, bytes: Vec<u8>) {
         if let Err(e) = input::check_upload_size(name, bytes.len() as u64) {
@@ -782,6 +1049,7 @@ impl LabState {
         // An error lasts until the next action: it goes when something succeeds.
         // What an operation did stays until the step changes or another message comes.
         let before = s.notice.take();
+        let predicting = s.quiz.is_some();
         let keeps_info = !matches!(
             action,
             Action::Goto(_)
@@ -821,6 +1089,9 @@ impl LabState {
                     Where::Story,
                     format!("A new lab: {}. The first process (pid 1) is made.", p.describe()),
                 ));
+                if predicting {
+                    s.predict_on(f64::NAN);
+                }
             }
             Action::LoadBuiltin(name) => match scenario::builtin(&name).map(scenario::parse) {
                 Some(Ok(sc)) => match Machines::replay(&sc) {
@@ -839,6 +1110,9 @@ impl LabState {
                                 plural(sc.ops.len() as u64, "step", "steps")
                             ),
                         ));
+                        if predicting {
+                            s.predict_on(f64::NAN);
+                        }
                     }
                     Err(e) => s.error(Where::Page, format!("the built-in scenario {name} does not replay: {e}")),
                 },
@@ -863,6 +1137,9 @@ impl LabState {
                             s.set_address_text(format!("{a:#x}"));
                         }
                         s.goto(ls.step);
+                        if let Some(lq) = ls.quiz {
+                            s.open_quiz(lq);
+                        }
                         // A pid the link names wins over the step's own.
                         if let Some(p) = ls.selection.pid.filter(|p| s.view.kernel().procs().get(*p).is_some()) {
                             s.selection.pid = Some(p);
@@ -883,7 +1160,11 @@ impl LabState {
                     }
                 }
             }
-            Action::Goto(k) => s.goto(k),
+            Action::Goto(k) => {
+                if s.may_show(k) {
+                    s.goto(k);
+                }
+            }
             Action::Back => {
                 if s.current == 0 {
                     s.error(Where::Steps, "this is step 0, the machine just booted: there is nothing before it");
@@ -894,14 +1175,18 @@ impl LabState {
             Action::Forward => {
                 if s.current >= s.len() {
                     s.error(Where::Steps, "this is the last step: run an operation to add one");
-                } else {
+                } else if s.may_show(s.current + 1) {
                     s.goto(s.current + 1);
                 }
             }
             Action::NextDefect => {
                 let cur = s.current;
                 match (s.defects.iter().copied().find(|&d| d > cur), s.defects.first().copied()) {
-                    (Some(d), _) => s.goto(d),
+                    (Some(d), _) => {
+                        if s.may_show(d) {
+                            s.goto(d);
+                        }
+                    }
                     (None, Some(first)) => {
                         s.goto(first);
                         s.notice = Some(Notice::info(
@@ -951,6 +1236,34 @@ impl LabState {
                     Ok(pa) => s.selection.frame = Some(pa & !0xfff),
                 }
             }
+            Action::StartSet { name, seed, student, now_ms } => s.start_set(&name, &seed, &student, now_ms),
+            Action::Predict { on: false, .. } => {
+                if s.quiz.take().is_some() {
+                    s.notice = Some(Notice::info(Where::Quiz, "Predict mode is off: every step shows at once."));
+                }
+            }
+            Action::Predict { on: true, now_ms } => s.predict_on(now_ms),
+            Action::Answer { question, text, now_ms } => {
+                let r = match s.quiz.as_mut() {
+                    Some(q) => q.answer(question, &text, now_ms),
+                    None => Err(String::from("predict mode is off: there is no question to answer")),
+                };
+                if let Err(e) = r {
+                    s.error(Where::Quiz, e);
+                }
+            }
+            Action::Hint(question) => {
+                if let Some(q) = s.quiz.as_mut()
+                    && !q.hint(question)
+                {
+                    s.error(Where::Quiz, "there is no hint left for this question");
+                }
+            }
+            Action::GiveUp { question, now_ms } => {
+                if let Some(q) = s.quiz.as_mut() {
+                    q.give_up(question, now_ms);
+                }
+            }
             Action::Fail(at, e) => s.error(at, e),
             Action::Inform(at, t) => s.notice = Some(Notice::info(at, t)),
             Action::Dismiss => {}
@@ -984,6 +1297,24 @@ fn defect_steps(lab: &Lab) -> Vec<usize> {
         .filter(|(_, st)| st.events.iter().any(|e| matches!(e.event, Event::Defect { .. })))
         .map(|(i, _)| i + 1)
         .collect()
+}
+
+/// The panels predict mode hides while a question is open, because they
+/// would give its answer away.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// The open question's number (None: nothing is hidden).
+    pub question: Option<usize>,
+    /// The translate panel (fields, walk, physical address).
+    pub translate: bool,
+    /// The address space and its stack.
+    pub space: bool,
+    /// The process table (sizes).
+    pub procs: bool,
+    /// Physical memory and the free list.
+    pub memory: bool,
+    /// The shared pages.
+    pub shm: bool,
 }
 
 /// What one step changed, panel by panel, so the page can mark those panels.

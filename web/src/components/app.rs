@@ -1,10 +1,10 @@
 use yew::prelude::*;
 
 use super::{
-    AddressSpace, Header, LabContext, Memory, NoticeBar, Processes, Share, SharedMemory, StepBar, Story, Timeline,
-    Translate,
+    AddressSpace, Header, Hideable, LabContext, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar,
+    Story, Timeline, Translate,
 };
-use crate::hooks::{initial_fragment, use_url_sync};
+use crate::hooks::{initial_fragment, use_lab, use_url_sync};
 use crate::state::{Action, LabState};
 
 /// Props of [`LabProvider`].
@@ -44,9 +44,13 @@ pub fn App() -> Html {
     }
 }
 
-/// The page's layout.
+/// The page's layout. In predict mode, the panels that would give the open
+/// question's answer away are hidden until it is answered.
 #[component]
 fn Page() -> Html {
+    let lab = use_lab();
+    let h = lab.hidden();
+    let q = h.question.unwrap_or(0);
     html! {
         <>
             <a class="skip" href="#main">{ "Skip to the lab" }</a>
@@ -54,12 +58,23 @@ fn Page() -> Html {
             <StepBar />
             <NoticeBar />
             <main id="main" class="grid">
+                <QuizPanel />
                 <Story />
-                <Processes />
-                <Translate />
-                <AddressSpace />
-                <SharedMemory />
-                <Memory />
+                <Hideable hidden={h.procs} title="Processes and system calls" id="hidden-procs" question={q}>
+                    <Processes />
+                </Hideable>
+                <Hideable hidden={h.translate} title="Translate an address" id="hidden-translate" question={q}>
+                    <Translate />
+                </Hideable>
+                <Hideable hidden={h.space} title="Address space" id="hidden-space" question={q}>
+                    <AddressSpace />
+                </Hideable>
+                <Hideable hidden={h.shm} title="Shared memory" id="hidden-shm" question={q}>
+                    <SharedMemory />
+                </Hideable>
+                <Hideable hidden={h.memory} title="Physical memory" id="hidden-memory" question={q}>
+                    <Memory />
+                </Hideable>
                 <Timeline />
                 <Share />
             </main>

@@ -228,6 +228,8 @@ pub fn Timeline() -> Html {
     };
     let label = |i: usize| if i == 0 { "boot (the machine starts)".to_string() } else { ops[i - 1].clone() };
     let later = n.saturating_sub(cur);
+    // In predict mode, what later steps return is not shown before they are.
+    let predicting = lab.quiz.is_some();
     html! {
         <section class="panel timeline" id="panel-timeline" aria-labelledby="tl-h">
             <h2 id="tl-h" tabindex="-1">{ "Timeline" }</h2>
@@ -258,7 +260,7 @@ pub fn Timeline() -> Html {
                     <li class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"), defects.contains(&i).then_some("defect"))}>
                         <button class="stepbtn" onclick={goto(i)} tabindex={if n > 20 && i != cur { "-1" } else { "0" }} aria-current={if i == cur { "step" } else { "false" }}>
                             <span class="sno">{ i }</span>{ " " }<code>{ label(i) }</code>
-                            if i > 0 {
+                            if i > 0 && !(predicting && i > cur) {
                                 <span class="sret">{ if results[i - 1].1 { " → -1 (failed)".to_string() } else { format!(" → {}", results[i - 1].0) } }</span>
                             }
                             if defects.contains(&i) {

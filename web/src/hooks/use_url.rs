@@ -19,11 +19,15 @@ pub fn initial_fragment() -> String {
     }
 }
 
-/// The lab's link fragment, worked out again only when the lab or the
-/// selection changes (not on every keystroke elsewhere).
+/// The lab's link fragment, worked out again only when the lab, the
+/// selection or predict mode's progress changes (not on every keystroke elsewhere).
 #[hook]
 pub fn use_fragment(lab: &LabContext) -> Rc<String> {
-    let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone());
+    // Predict mode's progress is in the link too: each attempt's standing and hints.
+    let quiz = lab.quiz.as_ref().map(|q| {
+        (q.seed, q.auto_from, q.attempts.iter().map(|a| (a.status, a.hints, a.answer.clone())).collect::<Vec<_>>())
+    });
+    let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone(), quiz);
     let lab = lab.clone();
     use_memo(deps, move |_| lab.fragment())
 }

@@ -1,0 +1,368 @@
+use pagelab_core::lab::quiz::{Form, Question, sets};
+use pagelab_core::lab::scenario::print_op;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::InlineNotice;
+use super::story::inline;
+use crate::dom;
+use crate::hooks::use_lab;
+use crate::quiz::{QuizRun, Status, set_name};
+use crate::state::{Action, LabState, Where};
+
+/// The words for a settled attempt: never colour alone.
+fn status_words(s: Status) -> &'static str {
+    match s {
+        Status::Right => "✓ Right",
+        Status::Wrong => "✗ Wrong",
+        Status::GaveUp => "Given up",
+        Status::Open => "Not answered yet",
+    }
+}
+
+fn status_class(s: Status) -> &'static str {
+    match s {
+        Status::Right => "right",
+        Status::Wrong => "wrong",
+        Status::GaveUp => "gaveup",
+        Status::Open => "open",
+    }
+}
+
+/// The labels of the inputs an answer takes (one input when empty).
+fn inputs_of(form: &Form) -> Vec<String> {
+    match form {
+        Form::Fields { names } => names.clone(),
+        Form::Pages => vec![
+            "User pages allocated".into(),
+            "User pages freed".into(),
+            "Page-table pages allocated".into(),
+            "Page-table pages freed".into(),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Props of [`QuestionForm`].
+#[derive(Properties, PartialEq)]
+struct QuestionProps {
+    /// The question's index.
+    index: usize,
+    /// The question.
+    question: Question,
+    /// Hints shown so far.
+    hints: usize,
+    /// The step the question is asked before (from 1), and its operation.
+    before: String,
+    /// Its position: "Question 3 of 24".
+    position: String,
+}
+
+/// One open question: the prompt, the answer's inputs, Check, Hint and Give up.
+#[component]
+fn QuestionForm(props: &QuestionProps) -> Html {
+    let lab = use_lab();
+    let q = &props.question;
+    let labels = inputs_of(&q.form);
+    let yes_no = matches!(q.form, Form::YesNo);
+    let refs: Vec<NodeRef> =
+        use_memo(labels.len().max(1), |n| (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>()).to_vec();
+    let i = props.index;
+    let onsubmit = {
+        let lab = lab.clone();
+        let refs = refs.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let parts: Vec<String> =
+                refs.iter().filter_map(|r| r.cast::<HtmlInputElement>()).map(|el| el.value()).collect();
+            let text = if parts.len() > 1 {
+                // Each field's value, so an empty one is missed rather than shifting the rest.
+                if let Some(k) = parts.iter().position(|p| p.trim().is_empty()) {
+                    lab.dispatch(Action::Fail(Where::Quiz, format!("fill in every box: box {} is empty", k + 1)));
+                    return;
+                }
+                parts.join(" ")
+            } else {
+                parts.into_iter().next().unwrap_or_default()
+            };
+            dom::want_quiz_focus();
+            lab.dispatch(Action::Answer { question: i, text, now_ms: dom::now_ms() });
+        })
+    };
+    let answer_yes_no = |yes: bool| {
+        let lab = lab.clone();
+        Callback::from(move |_| {
+            let text = if yes { "yes" } else { "no" };
+            dom::want_quiz_focus();
+            lab.dispatch(Action::Answer { question: i, text: text.into(), now_ms: dom::now_ms() });
+        })
+    };
+    let hint = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::Hint(i)))
+    };
+    let give_up = {
+        let lab = lab.clone();
+        Callback::from(move |_| {
+            dom::want_quiz_focus();
+            lab.dispatch(Action::GiveUp { question: i, now_ms: dom::now_ms() });
+        })
+    };
+    let more_hints = props.hints < q.hints.len();
+    // When the learner answered the question before with the keyboard, the
+    // next one's first box takes the focus.
+    use_effect_with(i, |_| {
+        if dom::take_quiz_focus() {
+            for id in ["answer", "answer-0", "answer-yes"] {
+                dom::focus(id);
+            }
+        }
+    });
+    html! {
+        <div class="question" id="question" data-question={q.number.to_string()} data-kind={q.ask.kind()}>
+            <p class="qpos" id="q-pos">{ format!("{} — before {}", props.position, props.before) }</p>
+            <p class="prompt" id="q-prompt">{ inline(&q.prompt) }</p>
+            <form id="answer-form" onsubmit={onsubmit} aria-describedby="q-how" novalidate=true>
+                if yes_no {
+                    <div class="yesno" role="group" aria-labelledby="q-prompt">
+                        <button type="button" id="answer-yes" onclick={answer_yes_no(true)}>{ "Yes" }</button>
+                        <button type="button" id="answer-no" onclick={answer_yes_no(false)}>{ "No" }</button>
+                    </div>
+                } else if labels.is_empty() {
+                    <label for="answer" class="alabel">{ "Your answer" }</label>
+                    <input id="answer" ref={refs[0].clone()} type="text" autocomplete="off" spellcheck="false"
+                        aria-describedby="q-how quiz-notice" />
+                } else {
+                    <div class="answer-boxes">
+                        for (k, l) in labels.iter().enumerate() {
+                            <span class="abox">
+                                <label for={format!("answer-{k}")}>{ l.clone() }</label>
+                                <input id={format!("answer-{k}")} ref={refs[k].clone()} type="text" autocomplete="off"
+                                    spellcheck="false" size="8" aria-describedby="q-how quiz-notice" />
+                            </span>
+                        }
+                    </div>
+                }
+                <p class="help" id="q-how">{ q.how.clone() }</p>
+                <div class="qbtns">
+                    if !yes_no {
+                        <button type="submit" id="answer-check">{ "Check" }</button>
+                    }
+                    <button type="button" id="answer-hint" onclick={hint} disabled={!more_hints}>
+                        { if more_hints { format!("Hint ({} of {})", props.hints + 1, q.hints.len()) } else { "No more hints".to_string() } }
+                    </button>
+                    <button type="button" id="answer-giveup" onclick={give_up}>{ "Give up and show the answer" }</button>
+                </div>
+            </form>
+            if props.hints > 0 {
+                <ol class="hints" id="hints" aria-label="Hints">
+                    for h in q.hints.iter().take(props.hints) {
+                        <li>{ h.clone() }</li>
+                    }
+                </ol>
+            }
+        </div>
+    }
+}
+
+/// A settled question: the answer given, and the verdict with its reason.
+fn settled(run: &QuizRun, i: usize) -> Html {
+    let q = &run.questions[i];
+    let a = &run.attempts[i];
+    html! {
+        <li class={classes!("verdict", status_class(a.status))} id={format!("verdict-{}", q.number)}>
+            <p class="vhead">
+                <span class="vtag">{ status_words(a.status) }</span>
+                { format!(" Question {}: ", q.number) }{ inline(&q.prompt) }
+            </p>
+            if !a.answer.is_empty() {
+                <p class="vgiven">{ "You answered " }<code>{ a.answer.clone() }</code>
+                    if a.hints > 0 { { format!(" (with {} hint{})", a.hints, if a.hints == 1 { "" } else { "s" }) } }
+                </p>
+            }
+            <p class="vmsg">{ inline(&a.message) }</p>
+        </li>
+    }
+}
+
+/// The panel when predict mode is off: turn it on, or load an exercise set.
+fn start_panel(lab: &UseReducerHandle<LabState>) -> Html {
+    let on = {
+        let lab = lab.clone();
+        Callback::from(move |_| lab.dispatch(Action::Predict { on: true, now_ms: dom::now_ms() }))
+    };
+    let set_ref = NodeRef::default();
+    let seed_ref = NodeRef::default();
+    let student_ref = NodeRef::default();
+    let start = {
+        let lab = lab.clone();
+        let (set_ref, seed_ref, student_ref) = (set_ref.clone(), seed_ref.clone(), student_ref.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let val = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
+            let name = set_ref.cast::<web_sys::HtmlSelectElement>().map(|s| s.value()).unwrap_or_default();
+            lab.dispatch(Action::StartSet {
+                name,
+                seed: val(&seed_ref),
+                student: val(&student_ref),
+                now_ms: dom::now_ms(),
+            });
+        })
+    };
+    html! {
+        <>
+            <p class="help">
+                { "Predict, then check: before each step runs, the lab asks what it will do (the pages it takes, the stack exec builds, where an address goes), and shows the step only once you have answered. Every answer comes from the machine itself." }
+            </p>
+            <div class="quizstart">
+                <button id="predict-on" onclick={on}>{ "Predict before each step" }</button>
+                <form class="setform" id="set-form" onsubmit={start}>
+                    <label for="set-pick">{ "or an exercise set" }</label>
+                    <select id="set-pick" ref={set_ref}>
+                        for (n, about) in sets::SETS {
+                            <option value={n} title={about}>{ format!("{n}: {about}") }</option>
+                        }
+                    </select>
+                    <label for="set-seed">{ "Seed" }</label>
+                    <input id="set-seed" ref={seed_ref} type="text" inputmode="numeric" size="8" placeholder="0" autocomplete="off" />
+                    <label for="set-student">{ "or student id" }</label>
+                    <input id="set-student" ref={student_ref} type="text" size="10" autocomplete="off" />
+                    <button type="submit" id="set-start">{ "Start the set" }</button>
+                </form>
+            </div>
+            <p class="help">{ "The same seed (or student id) always gives the same questions: share a link or a seed, and everyone gets the same exercise." }</p>
+        </>
+    }
+}
+
+/// Predict mode: the question before the next step, the verdicts, the score
+/// and the attempt log to download.
+#[component]
+pub fn QuizPanel() -> Html {
+    let lab = use_lab();
+    let cur = lab.current();
+    let open_now = lab.open_question();
+    // After the last question of a step, the button that shows the step takes the focus.
+    use_effect_with((open_now, cur, lab.version), move |(open, _, _)| {
+        if open.is_none() && dom::take_quiz_focus() {
+            dom::focus("q-reveal");
+        }
+    });
+    let body = match &lab.quiz {
+        None => start_panel(&lab),
+        Some(run) => {
+            let sc = run.score();
+            let preset = lab.full().scenario().preset.name().to_string();
+            let off = {
+                let lab = lab.clone();
+                Callback::from(move |_| lab.dispatch(Action::Predict { on: false, now_ms: dom::now_ms() }))
+            };
+            let (json, csv) = (run.log_json(&preset), run.log_csv(&preset));
+            let stem = format!("pagelab-{}-seed{}", set_name(&run.source).replace(' ', "-"), run.seed);
+            let dl_json = {
+                let stem = stem.clone();
+                Callback::from(move |_| dom::download(&format!("{stem}.json"), "application/json", &json))
+            };
+            let dl_csv = Callback::from(move |_| dom::download(&format!("{stem}.csv"), "text/csv", &csv));
+            let here = run.at(cur);
+            let open = run.open_at(cur);
+            let ops = lab.full().scenario().ops.clone();
+            let before = |step: usize| match ops.get(step) {
+                Some(op) => format!("step {}: {}", step + 1, print_op(op)),
+                None => String::from("the end (about the machine as it is)"),
+            };
+            let forward = {
+                let lab = lab.clone();
+                Callback::from(move |_| lab.dispatch(Action::Forward))
+            };
+            let next_open = (0..=ops.len()).find_map(|s| run.open_at(s));
+            html! {
+                <>
+                    <div class="quizhead">
+                        <p class="score" id="quiz-score" aria-live="polite">
+                            <strong>{ format!("Score: {} right of {}", sc.right, sc.total) }</strong>
+                            { format!(" ({} wrong, {} given up, {} to go)", sc.wrong, sc.gave_up, sc.total - sc.right - sc.wrong - sc.gave_up) }
+                        </p>
+                        <p class="setname" id="quiz-set">
+                            { format!("{}, seed {}", set_name(&run.source), run.seed) }
+                            if let Some(w) = &run.student { { format!(" (student {w})") } }
+                        </p>
+                        <div class="qtools">
+                            <button id="log-json" onclick={dl_json}>{ "Download the log (JSON)" }</button>
+                            <button id="log-csv" onclick={dl_csv}>{ "Download the log (CSV)" }</button>
+                            <button id="predict-off" onclick={off}>{ "Turn predict mode off" }</button>
+                        </div>
+                    </div>
+                    if let Some(i) = open {
+                        <QuestionForm key={i} index={i} question={run.questions[i].clone()} hints={run.attempts[i].hints}
+                            before={before(cur)} position={format!("Question {} of {}", run.questions[i].number, sc.total)} />
+                    } else if !here.is_empty() && cur < ops.len() {
+                        <p class="qdone" id="q-done">
+                            { format!("You have answered the questions about step {}. ", cur + 1) }
+                            <button id="q-reveal" onclick={forward}>{ format!("Show step {}: see what xv6 did", cur + 1) }</button>
+                        </p>
+                    } else if let Some(j) = next_open {
+                        <p class="qdone" id="q-next">{ format!("The next question is asked before step {}: go Forward to reach it.", run.questions[j].step + 1) }</p>
+                    } else {
+                        <p class="qdone" id="q-all">{ format!("Every question is settled: {} right of {}. Download the log to keep it, or run an operation to be asked about it.", sc.right, sc.total) }</p>
+                    }
+                    <InlineNotice at={Where::Quiz} id="quiz-notice" />
+                    if here.iter().any(|&i| run.attempts[i].settled()) {
+                        <ol class="verdicts" id="verdicts" aria-label="Your answers about this step">
+                            for i in here.iter().copied().filter(|&i| run.attempts[i].settled()) {
+                                { settled(run, i) }
+                            }
+                        </ol>
+                    }
+                </>
+            }
+        }
+    };
+    html! {
+        <section class={classes!("panel", "quiz", lab.quiz.is_some().then_some("on"))} id="panel-quiz" aria-labelledby="quiz-h">
+            <h2 id="quiz-h" tabindex="-1">{ "Predict, then check" }</h2>
+            if lab.quiz.is_none() {
+                <InlineNotice at={Where::Quiz} id="quiz-notice" />
+            }
+            { body }
+        </section>
+    }
+}
+
+/// Props of [`Hideable`].
+#[derive(Properties, PartialEq)]
+pub struct HideableProps {
+    /// Whether to hide the panel.
+    pub hidden: bool,
+    /// The panel's heading, for the placeholder.
+    pub title: AttrValue,
+    /// The placeholder's id.
+    pub id: AttrValue,
+    /// The open question's number.
+    pub question: usize,
+    /// The panel.
+    pub children: Html,
+}
+
+/// A panel that predict mode hides while the open question's answer is in it.
+#[component]
+pub fn Hideable(props: &HideableProps) -> Html {
+    if props.hidden {
+        let to_q = Callback::from(|_| {
+            for id in ["answer", "answer-0", "answer-yes"] {
+                dom::focus(id);
+            }
+        });
+        html! {
+            <section class="panel hidden-panel" id={props.id.clone()} aria-label={format!("{} (hidden for now)", props.title)}>
+                <h2>{ props.title.clone() }</h2>
+                <p>
+                    { format!("Hidden until you answer question {}: this panel would give the answer away. ", props.question) }
+                    <button class="linkish" onclick={to_q}>{ "Go to the question" }</button>
+                </p>
+            </section>
+        }
+    } else {
+        props.children.clone()
+    }
+}
