@@ -195,8 +195,13 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
             other => return Err(format!("the link has a part the lab does not know: `{}`", shorten(other))),
         }
     }
-    if [data.is_some(), builtin.is_some(), set.is_some()].iter().filter(|x| **x).count() > 1 {
-        return Err("the link has more than one of lab=, b= and set=: it names one lab, not two".into());
+    let named: Vec<&str> = [(data.is_some(), "a lab="), (builtin.is_some(), "a b="), (set.is_some(), "a set=")]
+        .iter()
+        .filter(|x| x.0)
+        .map(|x| x.1)
+        .collect();
+    if named.len() > 1 {
+        return Err(format!("the link has both {} part: it names one lab, not two", named.join(" and ")));
     }
     let text = match (data, builtin) {
         _ if set.is_some() => {
