@@ -198,7 +198,8 @@ test('unreadable answers get a message next to the field, and the lab keeps work
 
 test('predict mode on a built-in story, and on an operation the learner runs', async () => {
   const page = await open(browser, '#b=story-riscv&step=4');
-  await page.click('#predict-on');
+  await page.click('#predict');
+  assert.equal(await page.getAttribute('#predict', 'aria-pressed'), 'true');
   await page.waitForSelector('#question');
   // Before step 5 (fork 2): the questions made for a fork. The child gets sh's
   // 5 pages on xv6-riscv (2 text, 1 data, guard, stack).
@@ -210,10 +211,11 @@ test('predict mode on a built-in story, and on an operation the learner runs', a
   assert.match(await text(page, '#verdict-1'), /✓ Right/);
   // Turn it off; load the x86 story and turn it on at the end; run exec of echo in pid 3.
   await page.click('#predict-off');
-  await page.waitForSelector('#predict-on');
+  await page.waitForSelector('#predict[aria-pressed="false"]');
+  assert.equal(await page.locator('#panel-quiz').count(), 0);
   await page.goto(`${page.url().split('#')[0]}#b=story-x86&step=9`);
-  await page.waitForSelector('#predict-on');
-  await page.click('#predict-on');
+  await page.waitForSelector('#step-pos');
+  await page.click('#predict');
   await page.waitForSelector('#quiz-notice .info-text');
   await page.click('#pick-2');
   await page.fill('#program', 'echo');
@@ -246,6 +248,8 @@ test('a set chosen from the menu with a student id gives the same questions agai
   const asks = [];
   for (let i = 0; i < 2; i++) {
     const page = await open(browser, '');
+    await page.click('#predict');
+    await page.click('#sets summary');
     await page.selectOption('#set-pick', 'quiz-exec-riscv');
     await page.fill('#set-student', 's1234');
     await page.click('#set-start');

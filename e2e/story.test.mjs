@@ -394,6 +394,8 @@ for (const [size, viewport] of SIZES) test(`accessibility: no serious or critica
   for (const [name, path] of [
     ['lab', ''], ['story step 2', '#b=story-x86&step=2'], ['shm-test-note at a defect', '#b=shm-test-note&step=9'],
     ['riscv', '#b=story-riscv&step=7'], ['notes page', 'notes.html'],
+    // Predict mode: a question open, a verdict given, the set menu open.
+    ['predict mode', `#set=quiz-story-x86&seed=1&qa=${Buffer.from(JSON.stringify([['w', 1, '1 0 1 0', 3]])).toString('base64url')}`],
   ]) {
     const page = await ctx.newPage();
     await page.goto(URL_BASE + path);
@@ -403,6 +405,12 @@ for (const [size, viewport] of SIZES) test(`accessibility: no serious or critica
       await page.click('.scenario-text summary');
       // The list of keys is left out on a phone's narrow screen.
       if (await page.locator('#keys summary').isVisible()) await page.click('#keys summary');
+      if (await page.locator('#sets summary').count()) {
+        await page.click('#sets summary');
+        await page.waitForSelector('#verdict-1');
+        await page.click('#answer-hint');
+        await page.waitForSelector('#hints li');
+      }
     }
     const v = await audit(page);
     if (v.length) found[name] = v;

@@ -185,12 +185,8 @@ fn settled(run: &QuizRun, i: usize) -> Html {
     }
 }
 
-/// The panel when predict mode is off: turn it on, or load an exercise set.
-fn start_panel(lab: &UseReducerHandle<LabState>) -> Html {
-    let on = {
-        let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Predict { on: true, now_ms: dom::now_ms() }))
-    };
+/// The form that loads a built-in exercise set, for a seed or a student id.
+fn set_form(lab: &UseReducerHandle<LabState>) -> Html {
     let set_ref = NodeRef::default();
     let seed_ref = NodeRef::default();
     let student_ref = NodeRef::default();
@@ -210,28 +206,28 @@ fn start_panel(lab: &UseReducerHandle<LabState>) -> Html {
         })
     };
     html! {
-        <>
-            <p class="help">
-                { "Predict, then check: before each step runs, the lab asks what it will do (the pages it takes, the stack exec builds, where an address goes), and shows the step only once you have answered. Every answer comes from the machine itself." }
-            </p>
-            <div class="quizstart">
-                <button id="predict-on" onclick={on}>{ "Predict before each step" }</button>
-                <form class="setform" id="set-form" onsubmit={start}>
-                    <label for="set-pick">{ "or an exercise set" }</label>
-                    <select id="set-pick" ref={set_ref}>
-                        for (n, about) in sets::SETS {
-                            <option value={n} title={about}>{ format!("{n}: {about}") }</option>
-                        }
-                    </select>
-                    <label for="set-seed">{ "Seed" }</label>
-                    <input id="set-seed" ref={seed_ref} type="text" inputmode="numeric" size="8" placeholder="0" autocomplete="off" />
-                    <label for="set-student">{ "or student id" }</label>
-                    <input id="set-student" ref={student_ref} type="text" size="10" autocomplete="off" />
-                    <button type="submit" id="set-start">{ "Start the set" }</button>
-                </form>
-            </div>
+        <details class="sets" id="sets">
+            <summary>{ "An exercise set instead" }</summary>
+            <form class="setform" id="set-form" onsubmit={start}>
+                <label for="set-pick">{ "Set" }</label>
+                <select id="set-pick" ref={set_ref} aria-describedby="set-help">
+                    for (k, (n, about)) in sets::SETS.iter().enumerate() {
+                        <option value={*n} title={*about} selected={k == 0}>{ *n }</option>
+                    }
+                </select>
+                <label for="set-seed">{ "Seed" }</label>
+                <input id="set-seed" ref={seed_ref} type="text" inputmode="numeric" size="8" placeholder="0" autocomplete="off" />
+                <label for="set-student">{ "or student id" }</label>
+                <input id="set-student" ref={student_ref} type="text" size="10" autocomplete="off" />
+                <button type="submit" id="set-start">{ "Start the set" }</button>
+            </form>
+            <ul class="help" id="set-help">
+                for (n, about) in sets::SETS {
+                    <li><code>{ n }</code>{ ": " }{ about }</li>
+                }
+            </ul>
             <p class="help">{ "The same seed (or student id) always gives the same questions: share a link or a seed, and everyone gets the same exercise." }</p>
-        </>
+        </details>
     }
 }
 
@@ -242,14 +238,17 @@ pub fn QuizPanel() -> Html {
     let lab = use_lab();
     let cur = lab.current();
     let open_now = lab.open_question();
-    // After the last question of a step, the button that shows the step takes the focus.
-    use_effect_with((open_now, cur, lab.version), move |(open, _, _)| {
-        if open.is_none() && dom::take_quiz_focus() {
+    // After the last question of a step, the button that shows the step takes
+    // the focus; when predict mode was just turned on, the panel's heading.
+    let on = lab.quiz.is_some();
+    use_effect_with((open_now, cur, lab.version, on), move |(open, _, _, on)| {
+        if *on && open.is_none() && dom::take_quiz_focus() {
+            dom::focus("quiz-h");
             dom::focus("q-reveal");
         }
     });
     let body = match &lab.quiz {
-        None => start_panel(&lab),
+        None => return html! {},
         Some(run) => {
             let sc = run.score();
             let preset = lab.full().scenario().preset.name().to_string();
@@ -314,16 +313,15 @@ pub fn QuizPanel() -> Html {
                             }
                         </ol>
                     }
+                    { set_form(&lab) }
                 </>
             }
         }
     };
     html! {
-        <section class={classes!("panel", "quiz", lab.quiz.is_some().then_some("on"))} id="panel-quiz" aria-labelledby="quiz-h">
+        <section class="panel quiz on" id="panel-quiz" aria-labelledby="quiz-h">
             <h2 id="quiz-h" tabindex="-1">{ "Predict, then check" }</h2>
-            if lab.quiz.is_none() {
-                <InlineNotice at={Where::Quiz} id="quiz-notice" />
-            }
+            <p class="help">{ "Before each step is shown, say what it will do; then see what xv6 did. Every answer comes from the machine itself." }</p>
             { body }
         </section>
     }

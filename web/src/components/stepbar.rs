@@ -52,6 +52,16 @@ pub fn StepBar() -> Html {
         crate::dom::show_next_changed();
     });
     let is_defect = defects.contains(&cur);
+    let predicting = lab.quiz.is_some();
+    let predict = {
+        let lab = lab.clone();
+        Callback::from(move |_| {
+            if !predicting {
+                crate::dom::want_quiz_focus();
+            }
+            lab.dispatch(Action::Predict { on: !predicting, now_ms: crate::dom::now_ms() });
+        })
+    };
     html! {
         <nav class="stepbar" id="stepbar" aria-label="Step through the lab">
             <div class="stepnav">
@@ -77,6 +87,10 @@ pub fn StepBar() -> Html {
                         { format!("Next defect ({} of {n} steps)", defects.len()) }
                     </button>
                 }
+                <button id="predict" class="predict" onclick={predict} aria-pressed={if predicting { "true" } else { "false" }}
+                    title="Predict mode: before each step is shown, answer questions about what it will do">
+                    { if predicting { "Predict: on" } else { "Predict" } }
+                </button>
                 <details class="keys" id="keys">
                     <summary>{ "Keys" }</summary>
                     <div class="keylist">
