@@ -9,7 +9,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-lab', 'w-broken'];
+const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-lab', 'w-quiz', 'w-broken'];
 
 /**
  * Open a page and watch it: console errors and warnings, uncaught errors,
@@ -299,6 +299,117 @@ test('the JS API, called from the page', async () => {
   await page.close();
 });
 
+test('the quiz widget: keyboard answers, hints, feedback, and the page collects pagelab-answer events', async () => {
+  const page = await notes();
+  // questions="5,6" of quiz-story-x86: init's sp after `exec 1 /init`, and its guard page.
+  assert.deepEqual(await texts(page, '#w-quiz .pl-question .pl-qpos'), [
+    'Question 5 — before step 2: exec 1 /init',
+    'Question 6 — before step 2: exec 1 /init',
+  ]);
+  assert.equal(await text(page, '#w-quiz .pl-score'), '0 right of 2 (0 wrong, 0 given up)');
+  const q5 = page.locator('#w-quiz [data-question="5"]');
+  const q6 = page.locator('#w-quiz [data-question="6"]');
+  // An answer that cannot be read: a message beside the box, the question stays open, no event.
+  await q5.locator('input.pl-answer').focus();
+  await page.keyboard.type('the top');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('w-quiz').shadowRoot.querySelector('[data-question="5"] .error-inline')?.textContent);
+  assert.equal(await q5.locator('.pl-verdict').count(), 0);
+  assert.equal(await q5.locator('input.pl-answer').getAttribute('aria-invalid'), 'true');
+  assert.match(await text(page, '#answer-log'), /none yet/);
+  // A wrong one. By hand: sz 0x3000 after init's page, the guard and the stack; "/init\0" (6 bytes) puts sp at
+  // 0x2ff8 (rounded down to 4); then five words (fake pc, argc, argv, argv[0], 0): 0x2ff8 - 20 = 0x2fe4.
+  await q5.locator('input.pl-answer').fill('0x2ff8');
+  await page.keyboard.press('Enter');
+  await q5.locator('.pl-verdict').waitFor();
+  assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vtag'), /Wrong/);
+  assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vmsg'), /0x2fe4/);
+  assert.equal(await text(page, '#answer-log'),
+    'Collected by this page from pagelab-answer events: 1 answered, 0 right; last: question 5 (ask sp 1), wrong, you wrote 0x2ff8.');
+  // Hints, one at a time, then a right answer with the keyboard only.
+  await q6.locator('.pl-hint').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await q6.locator('.pl-hints li').count(), 1);
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.type('0x1000 PTE_P|PTE_W');
+  await page.keyboard.press('Enter');
+  await q6.locator('.pl-verdict').waitFor();
+  assert.match(await text(page, '#w-quiz [data-question="6"] .pl-vtag'), /Right/);
+  assert.equal(await text(page, '#w-quiz .pl-score'), '1 right of 2 (1 wrong, 0 given up)');
+  // Another quiz element added by a script, given up at once: one event, and its detail.
+  await page.evaluate(() => {
+    document.addEventListener('pagelab-answer', (e) => { window.lastAnswer = e.detail; });
+    const el = document.createElement('pagelab-quiz');
+    el.setAttribute('set', 'quiz-story-riscv');
+    el.setAttribute('student', 'ada');
+    el.setAttribute('questions', '1');
+    el.id = 'w-quiz-2';
+    document.querySelector('#quiz').append(el);
+  });
+  await page.locator('#w-quiz-2 .pl-giveup').click({ timeout: 20000 });
+  await page.waitForFunction(() => window.lastAnswer?.set === 'quiz-story-riscv', null, { timeout: 20000 });
+  const detail = await page.evaluate(() => window.lastAnswer);
+  assert.equal(detail.set, 'quiz-story-riscv');
+  assert.equal(detail.student, 'ada');
+  assert.equal(typeof detail.seed, 'string');
+  assert.equal(detail.question, 1);
+  assert.equal(detail.result, 'gave_up');
+  assert.equal(detail.right, false);
+  assert.ok(detail.expected.length > 0 && detail.message.length > 0);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the quiz API: questions, answers on request, checks, and plain errors', async () => {
+  const page = await notes();
+  const r = await page.evaluate(() => {
+    const api = window.pagelab;
+    const catchIt = (f) => { try { f(); return null; } catch (e) { return { message: e.message, isError: e instanceof Error }; } };
+    const q = api.quiz({ set: 'quiz-story-x86' });
+    const withAnswers = api.quiz({ set: 'quiz-story-x86', questions: '1', answers: true });
+    const own = api.quiz({ scenario: 'preset xv6-public-tiny\nuserinit\nask free\nfork 1\n' });
+    return {
+      first: q.questions.slice(0, 6).map((x) => x.kind),
+      hidden: q.questions.every((x) => x.answer === undefined && x.hints === undefined),
+      seed: q.seed,
+      answer1: withAnswers.questions.map((x) => [x.number, x.answer, x.hints.length >= 2]),
+      own: own.questions.map((x) => [x.kind, x.step, x.before]),
+      right: api.check({ set: 'quiz-story-x86' }, 1, '1 0 66 0'),
+      wrong: api.check({ set: 'quiz-story-x86' }, 5, '#12264'),
+      unreadable: api.check({ set: 'quiz-story-x86' }, 5, 'near the top'),
+      noSuch: catchIt(() => api.check({ set: 'quiz-story-x86' }, 500, '1')),
+      badSet: catchIt(() => api.quiz({ set: 'quiz-none' })),
+      badOpt: catchIt(() => api.quiz({ set: 'quiz-shm', colour: 'red' })),
+      badNumber: catchIt(() => api.check({}, -1, '1')),
+      badAnswer: catchIt(() => api.check({}, 1, 42)),
+      badAnswers: catchIt(() => api.quiz({ answers: 'yes' })),
+    };
+  });
+  assert.deepEqual(r.first, ['pages', 'kalloc', 'free', 'pages', 'sp', 'guard']);
+  assert.ok(r.hidden);
+  assert.equal(r.seed, '0');
+  // userinit on xv6-public: setupkvm's directory + 56 tables (KERNBASE..PHYSTOP) + 8 (DEVSPACE) + 1 for va 0 = 66
+  // page-table pages, and initcode's one user page.
+  assert.deepEqual(r.answer1, [[1, '1 0 66 0', true]]);
+  assert.deepEqual(r.own, [['free', 2, 'before step 2: fork 1']]);
+  assert.equal(r.right.result, 'right');
+  assert.equal(r.right.parts.length, 4);
+  // #12264 is 0x2fe8: readable, and wrong; the right one is 0x2fe4 (see the widget test).
+  assert.deepEqual([r.wrong.readable, r.wrong.right, r.wrong.result, r.wrong.expected], [true, false, 'wrong', '0x2fe4']);
+  assert.deepEqual([r.unreadable.readable, r.unreadable.result], [false, 'unreadable']);
+  assert.ok(r.unreadable.message.length > 0);
+  for (const k of ['noSuch', 'badSet', 'badOpt', 'badNumber', 'badAnswer', 'badAnswers']) assert.ok(r[k]?.isError, `${k} throws an Error`);
+  assert.match(r.noSuch.message, /no question 500/);
+  assert.match(r.badSet.message, /not an exercise set/);
+  assert.match(r.badOpt.message, /no attribute "colour"/);
+  assert.match(r.badNumber.message, /question number/);
+  assert.match(r.badAnswer.message, /answer must be a string/);
+  assert.match(r.badAnswers.message, /answers must be true or false/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('screenshots: desktop, phone and dark mode; nothing wider than a phone', async () => {
   const desk = await notes();
   await desk.screenshot({ path: `${ARTIFACTS}notes-desktop.png`, fullPage: true });
@@ -306,6 +417,7 @@ test('screenshots: desktop, phone and dark mode; nothing wider than a phone', as
   await desk.locator('#w-exec').screenshot({ path: `${ARTIFACTS}notes-exec.png` });
   await desk.locator('#w-frames').screenshot({ path: `${ARTIFACTS}notes-frames.png` });
   await desk.locator('#w-lab').screenshot({ path: `${ARTIFACTS}notes-lab.png` });
+  await desk.locator('#w-quiz').screenshot({ path: `${ARTIFACTS}notes-quiz.png` });
   await desk.close();
   const phone = await notes({ viewport: { width: 390, height: 844 } });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

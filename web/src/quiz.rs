@@ -139,6 +139,21 @@ impl QuizRun {
         Ok(run)
     }
 
+    /// A run over questions already made (a widget's), with no lab behind it.
+    #[must_use]
+    pub fn of_questions(questions: Vec<Question>, source: Source, seed: u64, student: Option<String>) -> QuizRun {
+        let n = questions.len();
+        QuizRun {
+            source,
+            seed,
+            student,
+            auto_from: 0,
+            questions: Rc::new(questions),
+            attempts: vec![Attempt::open(); n],
+            started_ms: f64::NAN,
+        }
+    }
+
     /// The `ask` lines asked over `s`: its own (unless the questions are all
     /// made automatically), and automatic ones for every operation from where
     /// automatic questions start that has none.

@@ -15,3 +15,15 @@ try {
 } catch (e) {
   out.textContent = `pagelab's JS API could not be reached: ${e.message}`;
 }
+
+// A course page can collect answers: each <pagelab-quiz> sends a pagelab-answer event per answer.
+const log = document.getElementById('answer-log');
+const answers = [];
+document.addEventListener('pagelab-answer', (e) => {
+  const d = e.detail;
+  answers.push(d);
+  const right = answers.filter((a) => a.right).length;
+  log.textContent = `Collected by this page from pagelab-answer events: ${answers.length} answered, ${right} right; ` +
+    `last: question ${d.question} (${d.ask}), ${d.result.replace('_', ' ')}` +
+    (d.answer ? `, you wrote ${d.answer}` : '') + '.';
+});

@@ -25,7 +25,7 @@ pub use share::Share;
 pub use shm::SharedMemory;
 pub use space::AddressSpace;
 pub use stepbar::StepBar;
-pub use story::Story;
+pub use story::{Story, inline};
 pub use timeline::Timeline;
 pub use translate::Translate;
 

@@ -11,7 +11,7 @@ use crate::present::explain_op;
 use crate::state::{Action, Where};
 
 /// A paragraph's text, with `code` between backticks shown as code.
-pub(crate) fn inline(text: &str) -> Html {
+pub fn inline(text: &str) -> Html {
     text.split('`')
         .enumerate()
         .map(|(i, part)| {

@@ -1,6 +1,6 @@
 // pagelab widgets for course notes: the custom elements <pagelab-translate>,
-// <pagelab-exec>, <pagelab-walk>, <pagelab-frames>, <pagelab-shm> and
-// <pagelab-lab>, and the JS API (window.pagelab, and this module's exports).
+// <pagelab-exec>, <pagelab-walk>, <pagelab-frames>, <pagelab-shm>,
+// <pagelab-lab> and <pagelab-quiz>, and the JS API (window.pagelab, and this module's exports).
 //
 //   <script type="module" src="widgets/pagelab-widgets.js"></script>
 //   <pagelab-translate address="0x00403abc"></pagelab-translate>
@@ -25,6 +25,7 @@ const KINDS = {
   frames: { attributes: ['scenario', 'step'], inline: true },
   shm: { attributes: ['scenario', 'step'], inline: true },
   lab: { attributes: ['scenario', 'step'], inline: true },
+  quiz: { attributes: ['set', 'scenario', 'seed', 'student', 'questions'], inline: true },
 };
 
 let loaded = false;
@@ -75,6 +76,24 @@ export function builtins() {
 }
 
 /**
+ * The questions of an exercise set: quiz({set: 'quiz-exec-riscv', student: 'ada'}).questions[0].prompt.
+ * With answers: true, each question has its answer, why and hints too.
+ */
+export function quiz(options = {}) {
+  need();
+  return core.quiz(options);
+}
+
+/**
+ * Check an answer: check({set: 'quiz-story-x86'}, 1, '0 2 0xfcc').right.
+ * An answer that cannot be read gives readable: false and says why; it does not throw.
+ */
+export function check(options, number, answer) {
+  need();
+  return core.check(options, number, answer);
+}
+
+/**
  * Draw a widget in `element`: render(el, 'walk', {scenario: 'story-x86', step: 7, pid: 3, address: '0x2fcc'}).
  * Returns a handle with destroy(). Bad options draw the message in the element and throw it.
  */
@@ -93,7 +112,7 @@ export function render(element, kind, options = {}) {
 
 export const version = '0.1.0';
 
-const pagelab = Object.freeze({ ready, decompose, translate, run, builtins, render, version });
+const pagelab = Object.freeze({ ready, decompose, translate, run, builtins, quiz, check, render, version });
 export default pagelab;
 if (!window.pagelab) window.pagelab = pagelab;
 

@@ -508,6 +508,179 @@ pub fn builtins() -> Vec<BuiltinOut> {
         .collect()
 }
 
+/// A question, as `pagelab.quiz` returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuestionOut {
+    /// Its number in the set (from 1), as `pagelab.check` takes it.
+    pub number: usize,
+    /// The operation it is asked before (from 1); one more than the operations for the final machine.
+    pub step: usize,
+    /// Where it stands, in words (`before step 3: exec 1 /init /init`).
+    pub before: String,
+    /// Its kind (`fields`, `sp`, …).
+    pub kind: &'static str,
+    /// Its `ask` line, with every `?` chosen.
+    pub ask: String,
+    /// The question, in words.
+    pub prompt: String,
+    /// How to write the answer.
+    pub how: String,
+    /// Which inputs it takes.
+    pub form: pagelab_core::lab::quiz::Form,
+    /// How many hints it has.
+    pub hint_count: usize,
+    /// The answer (only with `answers: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Why (only with `answers: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The hints (only with `answers: true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hints: Option<Vec<String>>,
+}
+
+/// `pagelab.quiz(options)`: a set's questions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuizOut {
+    /// The set's name (a built-in's, `scenario` for ask lines, `auto` for made questions).
+    pub set: String,
+    /// What the questions are about.
+    pub label: String,
+    /// The seed, as text (it may not fit a JS number).
+    pub seed: String,
+    /// The student id the seed came from.
+    pub student: Option<String>,
+    /// The machine.
+    pub preset: String,
+    /// The questions chosen.
+    pub questions: Vec<QuestionOut>,
+}
+
+/// The questions of a quiz's settings (the widget's attributes).
+///
+/// # Errors
+/// A mistake in the settings, the set or the scenario.
+pub fn quiz(q: &options::QuizCfg, answers: bool) -> Result<QuizOut, Problem> {
+    let p = crate::prepare::quiz_questions(q)?;
+    let before = |step: usize| match p.ops.get(step) {
+        Some(op) => format!("before step {}: {op}", step + 1),
+        None => String::from("after the last step"),
+    };
+    let questions = p
+        .run
+        .questions
+        .iter()
+        .map(|x| QuestionOut {
+            number: x.number,
+            step: x.step + 1,
+            before: before(x.step),
+            kind: x.ask.kind(),
+            ask: x.ask.to_string(),
+            prompt: x.prompt.clone(),
+            how: x.how.clone(),
+            form: x.form.clone(),
+            hint_count: x.hints.len(),
+            answer: answers.then(|| x.answer.clone()),
+            why: answers.then(|| x.why.clone()),
+            hints: answers.then(|| x.hints.clone()),
+        })
+        .collect();
+    Ok(QuizOut {
+        set: pagelab_web::quiz::set_name(&p.run.source),
+        label: p.label.clone(),
+        seed: p.run.seed.to_string(),
+        student: p.run.student.clone(),
+        preset: p.preset.clone(),
+        questions,
+    })
+}
+
+/// One part of a checked answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartOut {
+    /// What it is (`PDX`, `user pages allocated`, `value`, …).
+    pub name: String,
+    /// Whether it is right.
+    pub right: bool,
+    /// What was given, as read.
+    pub given: String,
+    /// What xv6 has.
+    pub expected: String,
+}
+
+/// `pagelab.check(options, number, answer)`: an answer checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckOut {
+    /// The question's number.
+    pub number: usize,
+    /// Its `ask` line.
+    pub ask: String,
+    /// False if the answer could not be read (then `right` is false and `message` says why).
+    pub readable: bool,
+    /// Whether the answer is right.
+    pub right: bool,
+    /// `right`, `wrong` or `unreadable`.
+    pub result: &'static str,
+    /// What the lab says: right, or what was expected and why, or why the answer cannot be read.
+    pub message: String,
+    /// The right answer.
+    pub expected: String,
+    /// Why it is the right answer.
+    pub why: String,
+    /// Each part (empty when unreadable).
+    pub parts: Vec<PartOut>,
+}
+
+/// Check `answer` to question `number` of a quiz's settings.
+///
+/// # Errors
+/// A mistake in the settings, or no such question among those chosen.
+pub fn check(q: &options::QuizCfg, number: usize, answer: &str) -> Result<CheckOut, Problem> {
+    let p = crate::prepare::quiz_questions(q)?;
+    let Some(x) = p.run.questions.iter().find(|x| x.number == number) else {
+        let nums: Vec<String> = p.run.questions.iter().map(|x| x.number.to_string()).collect();
+        return Err(Problem::plain(format!(
+            "{} has no question {number} among those chosen (they are {})",
+            p.label,
+            short(&nums.join(", "), 80)
+        )));
+    };
+    let base = |readable: bool, right: bool, message: String, parts: Vec<PartOut>| CheckOut {
+        number,
+        ask: x.ask.to_string(),
+        readable,
+        right,
+        result: if !readable {
+            "unreadable"
+        } else if right {
+            "right"
+        } else {
+            "wrong"
+        },
+        message,
+        expected: x.answer.clone(),
+        why: x.why.clone(),
+        parts,
+    };
+    Ok(match pagelab_core::lab::quiz::answer::grade(x, answer) {
+        Ok(v) => base(
+            true,
+            v.right,
+            v.message,
+            v.parts
+                .into_iter()
+                .map(|p| PartOut { name: p.name, right: p.right, given: p.given, expected: p.expected })
+                .collect(),
+        ),
+        Err(e) => base(false, false, e.message, Vec::new()),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,5 +820,57 @@ mod tests {
                 ("shm-test-note", "xv6-public", 90)
             ]
         );
+    }
+
+    fn story_x86() -> options::QuizCfg {
+        options::QuizCfg {
+            from: options::QuizFrom::Set("quiz-story-x86".into()),
+            seed: 0,
+            student: None,
+            pick: options::Pick::default(),
+        }
+    }
+
+    #[test]
+    fn quiz_lists_questions_and_hides_answers_unless_asked() {
+        let q = quiz(&story_x86(), false).unwrap();
+        assert_eq!((q.set.as_str(), q.preset.as_str(), q.seed.as_str()), ("quiz-story-x86", "xv6-public", "0"));
+        // The set's first lines: ask pages, ask kalloc, ask free (before userinit), then ask pages, sp 1, guard 1.
+        let kinds: Vec<&str> = q.questions.iter().take(6).map(|x| x.kind).collect();
+        assert_eq!(kinds, ["pages", "kalloc", "free", "pages", "sp", "guard"]);
+        assert_eq!((q.questions[4].step, q.questions[4].before.as_str()), (2, "before step 2: exec 1 /init"));
+        assert!(q.questions.iter().all(|x| x.answer.is_none() && x.hints.is_none() && x.hint_count >= 2));
+        let a = quiz(&story_x86(), true).unwrap();
+        // exec /init on xv6-public: sz 0x3000 after the guard and stack pages; "/init\0" (6 bytes) rounds sp to
+        // 0x2ff8; then fake pc, argc, argv, argv[0], 0: five words, 0x2ff8 - 20 = 0x2fe4.
+        assert_eq!(a.questions[4].answer.as_deref(), Some("0x2fe4"));
+        let mut only = story_x86();
+        only.pick = options::parse_pick("sp").unwrap();
+        let sp = quiz(&only, false).unwrap();
+        assert!(sp.questions.iter().all(|x| x.kind == "sp") && sp.questions.len() >= 2);
+        assert_eq!(sp.questions[0].number, 5);
+    }
+
+    #[test]
+    fn check_grades_in_the_labs_notations() {
+        let c = story_x86();
+        // userinit on xv6-public: setupkvm's page directory + 56 tables for KERNBASE..PHYSTOP + 8 for DEVSPACE = 65,
+        // and one more for initcode's page at va 0; one user page (initcode); nothing freed.
+        let r = check(&c, 1, "1 0 66 0").unwrap();
+        assert!(r.readable && r.right && r.result == "right", "{r:?}");
+        assert_eq!(r.parts.len(), 4);
+        let r = check(&c, 5, "#12260").unwrap();
+        assert!(r.right, "0x2fe4 in decimal: {r:?}");
+        let r = check(&c, 5, "0x2fe8").unwrap();
+        assert_eq!((r.readable, r.right, r.result, r.expected.as_str()), (true, false, "wrong", "0x2fe4"));
+        assert_eq!(r.parts[0].given, "0x2fe8");
+        let r = check(&c, 5, "the top").unwrap();
+        assert_eq!((r.readable, r.right, r.result), (false, false, "unreadable"));
+        assert!(!r.message.is_empty() && r.parts.is_empty());
+        // The guard page of init: va 0x1000, PTE_U cleared, so present and writable only.
+        assert!(check(&c, 6, "0x1000 PTE_P|PTE_W").unwrap().right);
+        assert!(!check(&c, 6, "0x1000 PTE_P|PTE_W|PTE_U").unwrap().right);
+        let e = check(&c, 999, "1").unwrap_err();
+        assert!(e.message.contains("has no question 999"), "{}", e.message);
     }
 }

@@ -137,6 +137,44 @@ pub fn builtins() -> Result<JsValue, JsValue> {
     to_js(&api::builtins())
 }
 
+/// A quiz's settings from a JS options object (`{set, scenario, text, seed,
+/// student, questions}`), and whether `answers: true` was given.
+fn quiz_cfg(options: &JsValue) -> Result<(options::QuizCfg, bool), JsValue> {
+    let answers = match prop(options, "answers")? {
+        None => false,
+        Some(v) => v.as_bool().ok_or_else(|| plain("the option answers must be true or false"))?,
+    };
+    let (mut attrs, inline) = attrs_of(Kind::Quiz, options, false)?;
+    attrs.remove("answers");
+    match options::parse(Kind::Quiz, &attrs, inline.as_deref()).map_err(plain)? {
+        options::Config::Quiz(q) => Ok((q, answers)),
+        _ => Err(plain("pagelab could not read the quiz's options")),
+    }
+}
+
+/// `pagelab.quiz({set | scenario | text, seed | student, questions, answers})`.
+#[wasm_bindgen]
+pub fn quiz(options: JsValue) -> Result<JsValue, JsValue> {
+    let (q, answers) = quiz_cfg(&options)?;
+    to_js(&api::quiz(&q, answers).map_err(|p| error(&p))?)
+}
+
+/// `pagelab.check(options, number, answer)`.
+#[wasm_bindgen]
+pub fn check(options: JsValue, number: JsValue, answer: JsValue) -> Result<JsValue, JsValue> {
+    let (q, _) = quiz_cfg(&options)?;
+    let n = match number.as_f64() {
+        Some(x) if x.is_finite() && x >= 1.0 && x.fract() == 0.0 && x <= 1e9 => x as usize,
+        Some(x) => return Err(plain(format!("question {x} is not a question number: they are whole numbers from 1"))),
+        None => match number.as_string().map(|s| s.trim().parse::<usize>()) {
+            Some(Ok(x)) if x >= 1 => x,
+            _ => return Err(plain("the question number must be a whole number from 1")),
+        },
+    };
+    let a = string_arg(&answer, "the answer")?;
+    to_js(&api::check(&q, n, &a).map_err(|p| error(&p))?)
+}
+
 /// A widget drawn in an element: `destroy()` removes it; `error` says why it shows a message instead.
 #[wasm_bindgen]
 pub struct WidgetHandle {

@@ -25,11 +25,14 @@ pub enum Kind {
     Shm,
     /// `<pagelab-lab>`: a small lab running a scenario.
     Lab,
+    /// `<pagelab-quiz>`: questions to answer before seeing what xv6 does.
+    Quiz,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 6] = [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Lab];
+    pub const ALL: [Kind; 7] =
+        [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Lab, Kind::Quiz];
 
     /// The short name (`translate`, …), as `pagelab.render` takes it.
     #[must_use]
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Frames => "frames",
             Kind::Shm => "shm",
             Kind::Lab => "lab",
+            Kind::Quiz => "quiz",
         }
     }
 
@@ -66,6 +70,7 @@ impl Kind {
             Kind::Exec => &["program", "args", "machine"],
             Kind::Walk => &["scenario", "step", "pid", "address", "access"],
             Kind::Frames | Kind::Shm | Kind::Lab => &["scenario", "step"],
+            Kind::Quiz => &["set", "scenario", "seed", "student", "questions"],
         }
     }
 }
@@ -195,6 +200,89 @@ pub struct StepCfg {
     pub step: Option<usize>,
 }
 
+/// Where a quiz widget's questions come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuizFrom {
+    /// A built-in exercise set, by name.
+    Set(String),
+    /// A scenario: its `ask` lines, or (with none) questions made for each operation.
+    Scenario(Source),
+}
+
+/// Which questions a quiz widget shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pick {
+    /// Question numbers (from 1).
+    pub numbers: Vec<usize>,
+    /// Kinds of question (`sp`, `guard`, …).
+    pub kinds: Vec<String>,
+}
+
+impl Pick {
+    /// True if no choice was made: every question is shown.
+    #[must_use]
+    pub fn all(&self) -> bool {
+        self.numbers.is_empty() && self.kinds.is_empty()
+    }
+}
+
+/// `<pagelab-quiz>`'s settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuizCfg {
+    /// The questions' source.
+    pub from: QuizFrom,
+    /// The seed that chooses every `?`.
+    pub seed: u64,
+    /// The student id the seed came from, if any.
+    pub student: Option<String>,
+    /// Which questions to show.
+    pub pick: Pick,
+}
+
+/// The most questions one widget lists by number.
+const MAX_PICK: usize = 500;
+
+/// `questions="1,3-5,sp,guard"`: numbers, ranges and kinds of question.
+///
+/// # Errors
+/// A part that is none of these.
+pub fn parse_pick(s: &str) -> Result<Pick, String> {
+    let mut p = Pick::default();
+    for part in s.split([',', ' ']).map(str::trim).filter(|x| !x.is_empty()) {
+        if let Some((a, b)) = part.split_once('-') {
+            let (a, b) = (a.trim().parse::<usize>(), b.trim().parse::<usize>());
+            match (a, b) {
+                (Ok(a), Ok(b)) if a >= 1 && a <= b && b - a < MAX_PICK => p.numbers.extend(a..=b),
+                _ => {
+                    return Err(format!(
+                        "questions=\"{}\": `{}` is not a range of question numbers like 2-5",
+                        short(s, 40),
+                        short(part, 20)
+                    ));
+                }
+            }
+        } else if let Ok(n) = part.parse::<usize>() {
+            if n == 0 {
+                return Err(format!("questions=\"{}\": questions are numbered from 1", short(s, 40)));
+            }
+            p.numbers.push(n);
+        } else if pagelab_core::lab::quiz::ASK_KINDS.contains(&part.to_ascii_lowercase().as_str()) {
+            p.kinds.push(part.to_ascii_lowercase());
+        } else {
+            return Err(format!(
+                "questions=\"{}\": `{}` is not a question number, a range (2-5) or a kind ({})",
+                short(s, 40),
+                short(part, 20),
+                pagelab_core::lab::quiz::ASK_KINDS.join(", ")
+            ));
+        }
+        if p.numbers.len() > MAX_PICK {
+            return Err(format!("questions=\"{}\" lists too many questions (at most {MAX_PICK})", short(s, 40)));
+        }
+    }
+    Ok(p)
+}
+
 /// A widget's settings, read from its attributes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Config {
@@ -210,6 +298,8 @@ pub enum Config {
     Shm(StepCfg),
     /// `<pagelab-lab>`.
     Lab(StepCfg),
+    /// `<pagelab-quiz>`.
+    Quiz(QuizCfg),
 }
 
 /// At most `max` characters of `s`, with `…` if cut.
@@ -407,6 +497,39 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
         Kind::Frames => Config::Frames(step_cfg()?),
         Kind::Shm => Config::Shm(step_cfg()?),
         Kind::Lab => Config::Lab(step_cfg()?),
+        Kind::Quiz => {
+            let inline = inline.filter(|t| !t.trim().is_empty());
+            let from = match (get("set"), get("scenario"), inline) {
+                (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                    return Err(format!(
+                        "<{tag}> takes one source of questions: set=, scenario= or a scenario inside it, not two"
+                    ));
+                }
+                (Some(name), None, None) => {
+                    let name = name.trim();
+                    if !pagelab_core::lab::quiz::sets::SETS.iter().any(|(n, _)| *n == name) {
+                        return Err(format!(
+                            "set=\"{}\" is not an exercise set: the sets are {}",
+                            short(name, 40),
+                            pagelab_core::lab::quiz::sets::SETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
+                    QuizFrom::Set(name.to_string())
+                }
+                (None, Some(name), None) => QuizFrom::Scenario(Source::builtin(name)?),
+                (None, None, Some(text)) => {
+                    QuizFrom::Scenario(Source::inline(text, "the scenario inside the element")?)
+                }
+                (None, None, None) => QuizFrom::Set(String::from("quiz-story-x86")),
+            };
+            if get("seed").is_some() && get("student").is_some() {
+                return Err(format!("seed=: <{tag}> takes seed= or student=, not both"));
+            }
+            let (seed, student) = pagelab_web::quiz::seed_from(get("seed").unwrap_or(""), get("student").unwrap_or(""))
+                .map_err(|e| format!("seed=: {e}"))?;
+            let pick = get("questions").map(parse_pick).transpose()?.unwrap_or_default();
+            Config::Quiz(QuizCfg { from, seed, student, pick })
+        }
     })
 }
 
@@ -498,5 +621,36 @@ mod tests {
         // Long or odd values are shortened, never echoed whole.
         let long = "x".repeat(500);
         assert!(err(Kind::Translate, &[("scheme", &long)], None).len() < 200);
+    }
+
+    #[test]
+    fn quiz_settings_and_their_mistakes() {
+        let Config::Quiz(q) = parse(Kind::Quiz, &attrs(&[]), None).unwrap() else { panic!() };
+        assert_eq!((q.from, q.seed, q.student, q.pick.all()), (QuizFrom::Set("quiz-story-x86".into()), 0, None, true));
+        let Config::Quiz(q) =
+            parse(Kind::Quiz, &attrs(&[("set", "quiz-exec-riscv"), ("seed", "42"), ("questions", "1, 3-5 sp")]), None)
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(q.from, QuizFrom::Set("quiz-exec-riscv".into()));
+        assert_eq!(q.seed, 42);
+        assert_eq!((q.pick.numbers, q.pick.kinds), (vec![1, 3, 4, 5], vec!["sp".to_string()]));
+        // A student id gives the same seed as the command line's --student (FNV-1a of the id).
+        let Config::Quiz(q) = parse(Kind::Quiz, &attrs(&[("student", "ada")]), None).unwrap() else { panic!() };
+        assert_eq!((q.seed, q.student.as_deref()), (pagelab_core::lab::quiz::sets::student_seed("ada"), Some("ada")));
+        let Config::Quiz(q) = parse(Kind::Quiz, &attrs(&[]), Some("userinit\nask free\n")).unwrap() else { panic!() };
+        assert!(matches!(q.from, QuizFrom::Scenario(_)));
+
+        assert!(err(Kind::Quiz, &[("set", "quiz-nope")], None).contains("the sets are quiz-story-x86"));
+        assert!(err(Kind::Quiz, &[("set", "quiz-shm"), ("scenario", "story-x86")], None).contains("not two"));
+        assert!(err(Kind::Quiz, &[("set", "quiz-shm")], Some("userinit")).contains("not two"));
+        assert!(err(Kind::Quiz, &[("seed", "7"), ("student", "ada")], None).starts_with("seed=:"));
+        assert!(err(Kind::Quiz, &[("seed", "-1")], None).starts_with("seed=:"));
+        assert!(err(Kind::Quiz, &[("questions", "0")], None).contains("numbered from 1"));
+        assert!(err(Kind::Quiz, &[("questions", "5-2")], None).contains("not a range"));
+        assert!(err(Kind::Quiz, &[("questions", "1-100000")], None).contains("not a range"));
+        assert!(err(Kind::Quiz, &[("questions", "stack")], None).contains("a kind (fields, entry"));
+        assert!(err(Kind::Quiz, &[("step", "2")], None).contains("has no attribute \"step\""));
     }
 }

@@ -11,7 +11,10 @@ use pagelab_web::input;
 use pagelab_web::machines::Machines;
 use pagelab_web::state::{AccessChoice, LabState};
 
-use crate::options::{self, Config, ExecCfg, Kind, MAX_WIDGET_OPS, Source, WalkAt, short};
+use pagelab_core::lab::quiz::{self, sets};
+use pagelab_web::quiz::{QuizRun, Source as QuizSource};
+
+use crate::options::{self, Config, ExecCfg, Kind, MAX_WIDGET_OPS, QuizCfg, QuizFrom, Source, WalkAt, short};
 use crate::source::{self, AtStep, Problem};
 
 /// A machine to walk in, with the process and access chosen.
@@ -59,6 +62,73 @@ pub enum Prepared {
     Shm(AtStep),
     /// `<pagelab-lab>`.
     Lab(Box<LabState>),
+    /// `<pagelab-quiz>`.
+    Quiz(Box<QuizPrepared>),
+}
+
+/// A quiz widget's questions, made.
+#[derive(Clone, Debug)]
+pub struct QuizPrepared {
+    /// The questions shown (a run over them keeps the attempts).
+    pub run: QuizRun,
+    /// What they are about, for the caption (`the exercise set quiz-story-x86`).
+    pub label: String,
+    /// The machine.
+    pub preset: String,
+    /// The scenario's operations, to say which step each question is asked before.
+    pub ops: Vec<String>,
+}
+
+/// Make the questions of a quiz's settings, and keep those `pick` chooses.
+///
+/// # Errors
+/// The set or scenario cannot be asked, or the choice picks nothing.
+pub fn quiz_questions(q: &QuizCfg) -> Result<QuizPrepared, Problem> {
+    let (text, label) = match &q.from {
+        QuizFrom::Set(name) => (sets::set_text(name, q.seed).unwrap_or_default(), format!("the exercise set {name}")),
+        QuizFrom::Scenario(src) => (src.text.clone(), src.label.clone()),
+    };
+    let mut sc = source::parse(&text, &label, MAX_WIDGET_OPS)?;
+    let auto = sc.asks.is_empty();
+    if auto {
+        for (i, op) in sc.ops.iter().enumerate() {
+            let a = quiz::auto_asks(op);
+            if !a.is_empty() {
+                sc.asks.insert(i, a);
+            }
+        }
+    }
+    let built = if auto { quiz::build_lenient(&sc, q.seed) } else { quiz::build(&sc, q.seed) }
+        .map_err(|e| Problem::plain(format!("{label}: {e}")))?;
+    let total = built.questions.len();
+    if let Some(n) = q.pick.numbers.iter().find(|&&n| n > total) {
+        return Err(Problem::plain(format!(
+            "questions= asks for question {n}, but {label} has {}",
+            if total == 1 { String::from("1 question") } else { format!("{total} questions") }
+        )));
+    }
+    let shown: Vec<_> = built
+        .questions
+        .into_iter()
+        .filter(|x| {
+            q.pick.all() || q.pick.numbers.contains(&x.number) || q.pick.kinds.iter().any(|k| k == x.ask.kind())
+        })
+        .collect();
+    if shown.is_empty() {
+        return Err(Problem::plain(format!("{label} has no question of the kinds questions= names")));
+    }
+    let source = match &q.from {
+        QuizFrom::Set(name) => QuizSource::Builtin(name.clone()),
+        QuizFrom::Scenario(_) if auto => QuizSource::Auto,
+        QuizFrom::Scenario(_) => QuizSource::Asks,
+    };
+    let ops = sc.ops.iter().map(scenario::print_op).collect();
+    Ok(QuizPrepared {
+        run: QuizRun::of_questions(shown, source, q.seed, q.student.clone()),
+        label,
+        preset: sc.preset.name().to_string(),
+        ops,
+    })
 }
 
 /// The operations before the exec widget's exec: the notes' story up to a
@@ -157,6 +227,7 @@ pub fn prepare(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str
             }
             Prepared::Lab(Box::new(state))
         }
+        Config::Quiz(q) => Prepared::Quiz(Box::new(quiz_questions(&q)?)),
     })
 }
 

@@ -334,11 +334,12 @@ pub fn grade(q: &Question, text: &str) -> Result<Verdict, AnswerError> {
             })
             .collect();
         let some_right = parts.len() > 1 && parts.iter().any(|p| p.right);
+        // One part: "it is X, not Y" has said the answer already.
+        let whole = if parts.len() > 1 { format!(" The answer is {}.", q.answer) } else { String::new() };
         format!(
-            "Not right{}: {}. The answer is {}. {}",
+            "Not right{}: {}.{whole} {}",
             if some_right { " (some parts are)" } else { "" },
             wrong.join("; "),
-            q.answer,
             q.why
         )
     };

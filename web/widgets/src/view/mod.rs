@@ -6,6 +6,7 @@
 mod exec;
 mod frames;
 mod lab;
+mod quiz;
 mod walk;
 
 use std::rc::Rc;
@@ -19,6 +20,7 @@ use crate::source::{AtStep, Problem};
 pub use exec::ExecWidget;
 pub use frames::{FramesWidget, ShmWidget};
 pub use lab::MiniLab;
+pub use quiz::QuizWidget;
 pub use walk::{TranslateWidget, WalkWidget};
 
 /// A value handed to a view, compared by identity (made once per widget).
@@ -77,6 +79,7 @@ pub fn Widget(props: &WidgetProps) -> Html {
         Ok(Prepared::Frames(at)) => html! { <FramesWidget at={Same::new(at.clone())} /> },
         Ok(Prepared::Shm(at)) => html! { <ShmWidget at={Same::new(at.clone())} /> },
         Ok(Prepared::Lab(state)) => html! { <MiniLab state={Same::new((**state).clone())} /> },
+        Ok(Prepared::Quiz(q)) => html! { <QuizWidget prepared={Same::new((**q).clone())} /> },
     }
 }
 

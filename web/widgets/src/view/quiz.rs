@@ -1,0 +1,262 @@
+//! `<pagelab-quiz>`: questions about xv6 to answer in a course's notes, each
+//! with its hints, its check and, once answered, what xv6 did and why. Each
+//! answer is also sent to the page as a `pagelab-answer` event, so a course
+//! page can collect them.
+
+use pagelab_core::lab::quiz::{Form, Question};
+use pagelab_web::quiz::{QuizRun, Status};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::Same;
+use crate::prepare::QuizPrepared;
+use pagelab_web::components::inline;
+
+/// Props of [`QuizWidget`].
+#[derive(Properties, PartialEq)]
+pub struct QuizProps {
+    /// The questions.
+    pub prepared: Same<QuizPrepared>,
+}
+
+/// The time now, in milliseconds since 1970.
+fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// Tell the page about an answer: a `pagelab-answer` event, bubbling out of
+/// the widget's shadow root, with the verdict in `detail`.
+fn announce(at: &NodeRef, run: &QuizRun, i: usize) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use serde::Serialize;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Detail<'a> {
+            set: String,
+            seed: String,
+            student: Option<&'a str>,
+            question: usize,
+            step: usize,
+            ask: String,
+            answer: &'a str,
+            result: &'static str,
+            right: bool,
+            hints: usize,
+            expected: &'a str,
+            message: &'a str,
+        }
+        let (q, a) = (&run.questions[i], &run.attempts[i]);
+        let d = Detail {
+            set: pagelab_web::quiz::set_name(&run.source),
+            // As a string: a seed may be larger than a JS number holds exactly.
+            seed: run.seed.to_string(),
+            student: run.student.as_deref(),
+            question: q.number,
+            step: q.step + 1,
+            ask: q.ask.to_string(),
+            answer: &a.answer,
+            result: match a.status {
+                Status::Right => "right",
+                Status::Wrong => "wrong",
+                Status::GaveUp => "gave_up",
+                Status::Open => "open",
+            },
+            right: a.status == Status::Right,
+            hints: a.hints,
+            expected: &q.answer,
+            message: &a.message,
+        };
+        let Some(el) = at.cast::<web_sys::Element>() else { return };
+        let Ok(detail) = d.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) else { return };
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        init.set_composed(true);
+        init.set_detail(&detail);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("pagelab-answer", &init) {
+            let _ = el.dispatch_event(&ev);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (at, run, i);
+}
+
+/// The labels of an answer's boxes (none: one box).
+fn boxes(form: &Form) -> Vec<String> {
+    match form {
+        Form::Fields { names } => names.clone(),
+        Form::Pages => {
+            ["user pages allocated", "user pages freed", "page-table pages allocated", "page-table pages freed"]
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The quiz: every question, each answered on its own.
+#[component]
+pub fn QuizWidget(props: &QuizProps) -> Html {
+    let start = props.prepared.run.clone();
+    let run = use_state(move || start);
+    let error = use_state(|| None::<(usize, String)>);
+    let root = use_node_ref();
+    let p = &props.prepared;
+    let sc = run.score();
+    let before = |step: usize| match p.ops.get(step) {
+        Some(op) => format!("before step {}: {op}", step + 1),
+        None => String::from("about the machine at the end"),
+    };
+    let items: Html = run
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let a = &run.attempts[i];
+            let labels = boxes(&q.form);
+            let n = labels.len().max(1);
+            let refs: Vec<NodeRef> = (0..n).map(|_| NodeRef::default()).collect();
+            let id = |s: &str| format!("pl-q{}-{s}", q.number);
+            let on_check = {
+                let (run, error, refs, root) = (run.clone(), error.clone(), refs.clone(), root.clone());
+                Callback::from(move |e: SubmitEvent| {
+                    e.prevent_default();
+                    let parts: Vec<String> =
+                        refs.iter().filter_map(|r| r.cast::<HtmlInputElement>()).map(|el| el.value()).collect();
+                    if parts.len() > 1 && parts.iter().any(|x| x.trim().is_empty()) {
+                        error.set(Some((i, String::from("fill in every box"))));
+                        return;
+                    }
+                    let mut next = (*run).clone();
+                    match next.answer(i, &parts.join(" "), now_ms()) {
+                        Ok(()) => {
+                            error.set(None);
+                            announce(&root, &next, i);
+                            run.set(next);
+                        }
+                        Err(m) => {
+                            error.set(Some((i, m)));
+                            run.set(next);
+                        }
+                    }
+                })
+            };
+            let on_yes_no = |yes: bool| {
+                let (run, error, root) = (run.clone(), error.clone(), root.clone());
+                Callback::from(move |_: MouseEvent| {
+                    let mut next = (*run).clone();
+                    if next.answer(i, if yes { "yes" } else { "no" }, now_ms()).is_ok() {
+                        error.set(None);
+                        announce(&root, &next, i);
+                        run.set(next);
+                    }
+                })
+            };
+            let on_hint = {
+                let run = run.clone();
+                Callback::from(move |_: MouseEvent| {
+                    let mut next = (*run).clone();
+                    if next.hint(i) {
+                        run.set(next);
+                    }
+                })
+            };
+            let on_give_up = {
+                let (run, error, root) = (run.clone(), error.clone(), root.clone());
+                Callback::from(move |_: MouseEvent| {
+                    let mut next = (*run).clone();
+                    next.give_up(i, now_ms());
+                    error.set(None);
+                    announce(&root, &next, i);
+                    run.set(next);
+                })
+            };
+            let err = error.as_ref().filter(|(k, _)| *k == i).map(|(_, m)| m.clone());
+            html! {
+                <li class={classes!("pl-question", a.settled().then_some("pl-settled"))} data-question={q.number.to_string()} data-kind={q.ask.kind()}>
+                    <p class="pl-qpos">{ format!("Question {} — {}", q.number, before(q.step)) }</p>
+                    <p class="pl-prompt" id={id("prompt")}>{ inline(&q.prompt) }</p>
+                    if a.settled() {
+                        { verdict(q, a.status, &a.answer, &a.message) }
+                    } else {
+                        <form class="pl-qform" onsubmit={on_check} aria-labelledby={id("prompt")}>
+                            if matches!(q.form, Form::YesNo) {
+                                <button type="button" class="pl-yes" onclick={on_yes_no(true)}>{ "Yes" }</button>
+                                <button type="button" class="pl-no" onclick={on_yes_no(false)}>{ "No" }</button>
+                            } else if labels.is_empty() {
+                                <label for={id("answer")}>{ "Your answer" }</label>
+                                <input id={id("answer")} class="pl-answer" ref={refs[0].clone()} type="text" autocomplete="off"
+                                    spellcheck="false" aria-describedby={format!("{} {}", id("how"), id("error"))}
+                                    aria-invalid={if err.is_some() { "true" } else { "false" }} />
+                            } else {
+                                <span class="pl-boxes">
+                                    for (k, l) in labels.iter().enumerate() {
+                                        <span class="pl-box">
+                                            <label for={id(&format!("answer-{k}"))}>{ l.clone() }</label>
+                                            <input id={id(&format!("answer-{k}"))} ref={refs[k].clone()} type="text" size="7"
+                                                autocomplete="off" spellcheck="false" aria-describedby={id("how")} />
+                                        </span>
+                                    }
+                                </span>
+                            }
+                            <p class="help" id={id("how")}>{ q.how.clone() }</p>
+                            <span class="pl-qbtns">
+                                if !matches!(q.form, Form::YesNo) {
+                                    <button type="submit" class="pl-check">{ "Check" }</button>
+                                }
+                                <button type="button" class="pl-hint" onclick={on_hint} disabled={a.hints >= q.hints.len()}>
+                                    { if a.hints < q.hints.len() { format!("Hint ({} of {})", a.hints + 1, q.hints.len()) } else { "No more hints".to_string() } }
+                                </button>
+                                <button type="button" class="pl-giveup" onclick={on_give_up}>{ "Give up" }</button>
+                            </span>
+                            <p class="error-inline" id={id("error")} role="alert">{ inline(&err.unwrap_or_default()) }</p>
+                        </form>
+                    }
+                    if a.hints > 0 {
+                        <ol class="pl-hints" aria-label="Hints">
+                            for h in q.hints.iter().take(a.hints) { <li>{ h.clone() }</li> }
+                        </ol>
+                    }
+                </li>
+            }
+        })
+        .collect();
+    html! {
+        <div class="pl-quiz" ref={root}>
+            <p class="pl-caption">
+                <span class="pl-what">{ "predict, then check" }</span>
+                { format!(" · {} · {} · seed {}", p.label, p.preset, run.seed) }
+                if let Some(w) = &run.student { { format!(" · student {w}") } }
+            </p>
+            <p class="pl-score" aria-live="polite">
+                { format!("{} right of {} ({} wrong, {} given up)", sc.right, sc.total, sc.wrong, sc.gave_up) }
+            </p>
+            <ol class="pl-questions">{ items }</ol>
+        </div>
+    }
+}
+
+/// A settled question: right, wrong or given up, with the reason.
+fn verdict(_q: &Question, status: Status, answer: &str, message: &str) -> Html {
+    let (tag, class) = match status {
+        Status::Right => ("✓ Right", "pl-right"),
+        Status::Wrong => ("✗ Wrong", "pl-wrong"),
+        _ => ("Given up", "pl-gaveup"),
+    };
+    html! {
+        <div class={classes!("pl-verdict", class)}>
+            <p><strong class="pl-vtag">{ tag }</strong>
+                if !answer.is_empty() { { " — you answered " }<code>{ answer.to_string() }</code> }
+            </p>
+            <p class="pl-vmsg">{ inline(message) }</p>
+        </div>
+    }
+}
