@@ -61,6 +61,30 @@ if [ -f e2e/package-lock.json ]; then
   fi
 fi
 
+# The mirror this machine's apt takes Debian release $1 from: the first URI of
+# an enabled deb822 stanza (*.sources) or one-line source (deb URI SUITE ...)
+# whose suite is the release itself.
+debian_mirror() {
+  local rel="$1" f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -r "$f" ] || continue
+    awk -v rel="$rel" '
+      BEGIN { RS = ""; FS = "\n" }
+      {
+        uri = ""; ok = 0; on = 1; deb = 0
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^URIs:/) { split(substr($i, 6), a, " "); uri = a[1] }
+          if ($i ~ /^Suites:/) { n = split(substr($i, 8), s, " "); for (j = 1; j <= n; j++) if (s[j] == rel) ok = 1 }
+          if ($i ~ /^Types:.*(^|[ :])deb( |$)/) deb = 1
+          if ($i ~ /^Enabled: *(no|false)/) on = 0
+        }
+        if (ok && on && deb && uri != "") { print uri; exit }
+      }' "$f"
+  done
+  grep -hsE "^deb +(\[[^]]*\] +)?[^ ]+ +$rel( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+    sed -E 's/^deb +(\[[^]]*\] +)?([^ ]+).*/\2/'
+} 2>/dev/null
+
 # --- Debian packages (tests only) --------------------------------------------
 if [ "$what" = test ]; then
   apt_missing=()
@@ -76,14 +100,21 @@ if [ "$what" = test ]; then
     as_root apt-get update -qq
     # This machine kind ships qemu-utils from bookworm-backports; take QEMU from there too
     # so the two agree, and fall back to the release's own QEMU elsewhere.
-    if dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null | grep -q bpo; then
-      if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        echo 'deb http://deb.debian.org/debian bookworm-backports main' |
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    if [ -n "$codename" ] && dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null | grep -q bpo; then
+      if ! grep -rqs -- "$codename-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        # The backports suite lives beside the release on the machine's own mirror.
+        mirror=$(debian_mirror "$codename" | head -n 1)
+        if [ -z "$mirror" ]; then
+          echo "setup: no apt source for Debian $codename found, to add $codename-backports beside it" >&2
+          exit 1
+        fi
+        echo "deb $mirror $codename-backports main" |
           as_root tee /etc/apt/sources.list.d/pagelab-backports.list >/dev/null
         as_root apt-get update -qq
       fi
       DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-        -t bookworm-backports qemu-system-x86 qemu-system-misc
+        -t "$codename-backports" qemu-system-x86 qemu-system-misc
     else
       DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
         qemu-system-x86 qemu-system-misc
