@@ -286,29 +286,51 @@ fn too_many_and_too_long_arguments() {
 
 #[test]
 fn running_out_of_memory_anywhere_in_exec_or_fork_is_undone() {
+    let exec = || Op::Exec { pid: 3, path: "echo".into(), argv: words(&["echo", "x"]) };
     for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
-        for n in 0..40 {
+        // How many pages each call takes when memory is plenty: with `failalloc n`, the kalloc after the first n
+        // fails, so the call must fail for every n below that count and succeed from it on.
+        let takes = |op: Op| {
+            let mut lab = ready(preset);
+            let s = lab.apply(op).unwrap();
+            assert!(s.result.error.is_none());
+            s.counts.allocated()
+        };
+        let (exec_pages, fork_pages) = (takes(exec()), takes(Op::Fork { pid: 3 }));
+        assert!(exec_pages >= 4 && fork_pages >= 4, "{preset}: exec takes {exec_pages}, fork {fork_pages}");
+        for n in 0..=exec_pages.max(fork_pages) + 1 {
             let mut lab = ready(preset);
             let free = lab.kernel().kmem().nfree();
             lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
-            let step = lab.apply(Op::Exec { pid: 3, path: "echo".into(), argv: words(&["echo", "x"]) }).unwrap();
-            let failed = step.result.error.is_some();
-            if failed {
+            let step = lab.apply(exec()).unwrap();
+            if n < exec_pages {
                 assert_eq!(step.result.error, Some(SysError::Exec(ExecError::OutOfMemory)), "{preset} n={n}");
                 assert_eq!(lab.kernel().kmem().nfree(), free, "{preset} n={n}");
+            } else {
+                assert_eq!(step.result.error, None, "{preset} n={n}: exec takes {exec_pages} pages");
             }
             assert!(audit(lab.kernel()).is_empty(), "{preset} n={n}: {:?}", audit(lab.kernel()));
-            lab.apply(Op::FailAlloc { after: None }).unwrap();
+            let mut lab = ready(preset);
             let free = lab.kernel().kmem().nfree();
             lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
             let step = lab.apply(Op::Fork { pid: 3 }).unwrap();
-            if step.result.error.is_some() {
+            if n < fork_pages {
+                assert_eq!(step.result.value, -1, "{preset} fork n={n}");
                 assert_eq!(lab.kernel().kmem().nfree(), free, "{preset} fork n={n}");
+            } else {
+                assert_eq!(step.result.error, None, "{preset} fork n={n}: fork takes {fork_pages} pages");
             }
             assert!(audit(lab.kernel()).is_empty(), "{preset} fork n={n}: {:?}", audit(lab.kernel()));
+            let mut lab = ready(preset);
+            lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
             let step = lab.apply(Op::Sbrk { pid: 3, n: 20 * PGSIZE as i64 }).unwrap();
-            if step.result.error.is_some() {
-                assert_eq!(step.counts.allocated(), step.counts.freed());
+            // 20 heap pages and at most one new page table: short of n + 1 pages, sbrk fails and gives back
+            // what it took.
+            if n < 20 {
+                assert_eq!(step.result.value, -1, "{preset} sbrk n={n}");
+                assert_eq!(step.counts.allocated(), step.counts.freed(), "{preset} sbrk n={n}");
+            } else if n > 21 {
+                assert_eq!(step.result.error, None, "{preset} sbrk n={n}");
             }
             assert!(audit(lab.kernel()).is_empty(), "{preset} sbrk n={n}: {:?}", audit(lab.kernel()));
         }
