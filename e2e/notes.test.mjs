@@ -322,6 +322,8 @@ test('the quiz widget: keyboard answers, hints, feedback, and the page collects 
   await q5.locator('input.pl-answer').fill('0x2ff8');
   await page.keyboard.press('Enter');
   await q5.locator('.pl-verdict').waitFor();
+  // The form is gone: the keyboard's place is the verdict, not the top of the page.
+  assert.equal(await page.evaluate(() => document.getElementById('w-quiz').shadowRoot.activeElement?.id), 'pl-q5-verdict');
   assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vtag'), /Wrong/);
   assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vmsg'), /0x2fe4/);
   assert.equal(await text(page, '#answer-log'),

@@ -55,7 +55,7 @@ for (const [size, viewport] of SIZES) {
     assert.match(await text(page, '#q-prompt'), /what is pid 1's stack pointer, sp\?/);
     // Forward is refused while a question is open; the message says which.
     await page.keyboard.press('n');
-    await page.waitForSelector('#steps-notice #error-text');
+    await page.waitForSelector('#steps-notice #info-text');
     assert.match(await text(page, '#steps-notice'), /Predict first: answer question 1 \(before step 2\)/);
     await atStep(page, 1, 2);
     // The address space would show sp: it is hidden.
@@ -98,7 +98,7 @@ for (const [size, viewport] of SIZES) {
     assert.match(dl.suggestedFilename(), /\.json$/);
     const log = JSON.parse(readFileSync(await dl.path(), 'utf8'));
     assert.equal(log.set, "this scenario's questions");
-    assert.equal(log.seed, 0);
+    assert.equal(log.seed, '0');
     assert.equal(log.preset, 'xv6-public');
     assert.equal(log.total, 3);
     assert.equal(log.right, 1);

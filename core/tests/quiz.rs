@@ -434,3 +434,21 @@ fn the_concrete_set_prints_and_reads_back() {
         b.questions.iter().map(|q| &q.expected).collect::<Vec<_>>()
     );
 }
+
+/// xv6-public's sbrk to nothing: deallocuvm(pgdir, 0x1000, 0) frees the page and returns 0, and growproc's
+/// `if((sz = deallocuvm(...)) == 0) return -1;` takes it for failure before `curproc->sz = sz`, so sz stays
+/// 0x1000 with page 0 unmapped. The explanation must say so, not claim 0x1000 − 0x1000 = 0x1000.
+#[test]
+fn sbrk_to_nothing_on_xv6_public_keeps_sz() {
+    let q = build("preset xv6-public\nuserinit\nfork 1\nask sz 2\nask changed 2\nsbrk 2 -4096\n");
+    let (sz, changed) = (&q.questions[0], &q.questions[1]);
+    assert_eq!(addr(sz), 0x1000);
+    assert!(sz.why.contains("takes that 0 for failure") && sz.why.contains("sz stays 0x1000"), "{}", sz.why);
+    assert!(!sz.why.contains("0x1000 − 0x1000 = 0x1000"), "{}", sz.why);
+    right(changed, "0x0");
+    assert!(changed.why.contains("unmaps") && changed.why.contains("Yet sz stays 0x1000"), "{}", changed.why);
+    wrong(sz, "0", "takes that 0 for failure");
+    // On xv6-riscv growproc stores uvmdealloc's result: sz becomes 0.
+    let q = build("preset xv6-riscv\nuserinit\nfork 1\nask sz 2\nsbrk 2 -4096\n");
+    assert_eq!(addr(&q.questions[0]), 0);
+}

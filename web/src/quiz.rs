@@ -321,7 +321,7 @@ pub struct LogEntry {
     pub result: Status,
     /// The answer given.
     pub answer: String,
-    /// The right answer.
+    /// The right answer, once the question is settled (empty while it is open).
     pub expected: String,
     /// Hints used.
     pub hints: usize,
@@ -338,8 +338,8 @@ pub struct LogEntry {
 pub struct Log {
     /// The set.
     pub set: String,
-    /// Its seed.
-    pub seed: u64,
+    /// Its seed, as text: a JSON number would lose digits in JavaScript above 2^53.
+    pub seed: String,
     /// The student id the seed came from, if any.
     pub student: Option<String>,
     /// The machine.
@@ -397,7 +397,8 @@ impl QuizRun {
                 prompt: q.prompt.clone(),
                 result: a.status,
                 answer: a.answer.clone(),
-                expected: q.answer.clone(),
+                // Only once settled: the log of an open question must not hand out its answer.
+                expected: if a.settled() { q.answer.clone() } else { String::new() },
                 hints: a.hints,
                 unreadable: a.unreadable,
                 time: a.at_ms.map(iso_time),
@@ -407,7 +408,7 @@ impl QuizRun {
         let sc = self.score();
         Log {
             set: set_name(&self.source),
-            seed: self.seed,
+            seed: self.seed.to_string(),
             student: self.student.clone(),
             preset: preset.to_string(),
             started: if self.started_ms.is_finite() { iso_time(self.started_ms) } else { String::new() },
@@ -433,7 +434,7 @@ impl QuizRun {
         for e in &log.questions {
             let row = [
                 csv(&log.set),
-                log.seed.to_string(),
+                log.seed.clone(),
                 csv(log.student.as_deref().unwrap_or("")),
                 csv(&log.preset),
                 e.question.to_string(),

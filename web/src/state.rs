@@ -581,16 +581,13 @@ impl LabState {
                     h.translate = true;
                     h.space = true;
                 }
-                A::Sp { .. }
-                | A::Argc { .. }
-                | A::Word { .. }
-                | A::Guard { .. }
-                | A::Sz { .. }
-                | A::Changed { .. }
-                | A::Child => {
+                A::Sp { .. } | A::Argc { .. } | A::Word { .. } | A::Guard { .. } | A::Sz { .. } | A::Changed { .. } => {
                     h.space = true;
                     h.procs = true;
                 }
+                // The parent's pages, shown before the fork, are what the learner reasons from; the child does
+                // not exist yet.
+                A::Child => {}
                 A::Pages | A::Free | A::Kalloc | A::Head => h.memory = true,
                 A::ShmFrame { .. } | A::ShmRefs { .. } | A::ShmFreed { .. } => {
                     h.shm = true;
@@ -733,7 +730,8 @@ impl LabState {
                     qn.step + 1,
                     qn.step + 1
                 );
-                self.error(Where::Steps, msg);
+                // Not a mistake: what predict mode asks for, said beside the step bar.
+                self.notice = Some(Notice::info(Where::Steps, msg));
                 false
             }
             _ => true,
@@ -1061,6 +1059,7 @@ impl LabState {
                 | Action::OpenLink(_)
                 | Action::Dismiss
         );
+        let settles = matches!(action, Action::Answer { .. } | Action::GiveUp { .. });
         match action {
             Action::Call(call) => {
                 let at = match call {
@@ -1268,8 +1267,11 @@ impl LabState {
             Action::Inform(at, t) => s.notice = Some(Notice::info(at, t)),
             Action::Dismiss => {}
         }
+        // "Predict what it does first" is done with once the step's questions are settled.
+        let settled_now = settles && s.quiz.is_some() && s.open_question().is_none();
         if s.notice.is_none()
             && keeps_info
+            && !settled_now
             && let Some(n) = before.filter(|n| !n.is_error())
         {
             s.notice = Some(n);

@@ -99,7 +99,16 @@ fn QuestionForm(props: &QuestionProps) -> Html {
     };
     let hint = {
         let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Hint(i)))
+        let last = props.hints + 1 >= q.hints.len();
+        Callback::from(move |_| {
+            lab.dispatch(Action::Hint(i));
+            if last {
+                // The hint button is about to be disabled: the answer box takes the focus.
+                for id in ["answer", "answer-0", "answer-yes"] {
+                    dom::focus(id);
+                }
+            }
+        })
     };
     let give_up = {
         let lab = lab.clone();

@@ -976,9 +976,11 @@ fn guard(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
     let (clear, user_flag) = if cx.port == Port::Xv6Public { ("clearpteu", "PTE_U") } else { ("uvmclear", "PTE_U") };
     Ok(Made {
         prompt: format!("{}, where is pid {pid}'s guard page, and which flags does its entry have?", when(cx)),
-        how: String::from(
-            "The page's address, then its flags by name (like PTE_W|PTE_U, or just W U) or as one number.",
-        ),
+        how: String::from(if cx.port == Port::Xv6Public {
+            "The page's address, then every flag its entry has, present bit too: by name (like PTE_P|PTE_W, or just P W) or as one number."
+        } else {
+            "The page's address, then every flag its entry has, valid bit too: by name (like PTE_V|PTE_R|PTE_W, or just V R W) or as one number."
+        }),
         form: Form::Page,
         expected: Expected::Page { va: g.start, flags },
         answer: format!("{:#x} {names}", g.start),
@@ -997,12 +999,30 @@ fn guard(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
     })
 }
 
+/// Why sz stays at `old` when sbrk shrinks a process to nothing.
+fn zero_size_quirk(port: Port, old: u64) -> String {
+    if port == Port::Xv6Public {
+        format!(
+            "growproc calls deallocuvm, which frees the pages and returns the new size, 0; growproc takes that 0 for failure and returns −1 before it sets sz. So sz stays {old:#x}, though no page below it is mapped any more."
+        )
+    } else {
+        format!("sbrk fails here (it returns −1), so sz stays {old:#x}.")
+    }
+}
+
 fn sz(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
     let p = live(cx, pid)?;
     let old = cx.before.sz.get(&pid).copied();
     let new = p.sz;
     let op = cx.step.map(|(_, st)| &st.op);
     let why = match (op, old) {
+        // sbrk to 0 on xv6-public: deallocuvm returns the new size, 0, which growproc takes for failure.
+        (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n != 0 && i128::from(o) + i128::from(*n) == 0 => {
+            format!("sz was {o:#x} and n = {n} would make it 0. {}", zero_size_quirk(cx.port, o))
+        }
+        (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n != 0 => {
+            format!("sz was {o:#x}; sbrk({n}) fails here (it returns −1), so growproc never sets sz: it stays {o:#x}.")
+        }
         (Some(Op::Sbrk { n, .. }), Some(o)) => format!(
             "sz was {o:#x}; growproc adds n = {n}: {o:#x} {} {:#x} = {new:#x}. sz counts bytes; allocuvm maps whole pages, up to PGROUNDUP(sz).",
             if *n < 0 { "−" } else { "+" },
@@ -1058,6 +1078,10 @@ fn changed(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
     let old = cx.before.sz.get(&pid).copied();
     let new = cx.k.procs().get(pid).map(|p| p.sz);
     let sizes = match (old, new) {
+        (Some(o), Some(n)) if o == n && !pages.is_empty() && matches!(st.op, Op::Sbrk { .. }) => {
+            format!("Yet sz stays {o:#x}: {}", zero_size_quirk(cx.port, o))
+        }
+        (Some(o), Some(n)) if o == n => format!("sz stays {o:#x}."),
         (Some(o), Some(n)) => format!("sz goes from {o:#x} to {n:#x}."),
         _ => String::from("The process is made or freed in this step."),
     };

@@ -3,7 +3,7 @@
 //! answer is also sent to the page as a `pagelab-answer` event, so a course
 //! page can collect them.
 
-use pagelab_core::lab::quiz::{Form, Question};
+use pagelab_core::lab::quiz::Form;
 use pagelab_web::quiz::{QuizRun, Status};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -109,6 +109,26 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
     let run = use_state(move || start);
     let error = use_state(|| None::<(usize, String)>);
     let root = use_node_ref();
+    // What takes the focus after the next render (a selector inside the widget): the verdict once a question is
+    // settled, the answer box once the last hint is out, so the keyboard never falls back to the page's start.
+    let focus = use_mut_ref(|| None::<String>);
+    {
+        let (focus, root) = (focus.clone(), root.clone());
+        use_effect(move || {
+            if let Some(sel) = focus.borrow_mut().take() {
+                #[cfg(target_arch = "wasm32")]
+                if let Some(el) = root
+                    .cast::<web_sys::Element>()
+                    .and_then(|r| r.query_selector(&sel).ok().flatten())
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    let _ = el.focus();
+                }
+                #[cfg(not(target_arch = "wasm32"))]
+                let _ = (sel, &root);
+            }
+        });
+    }
     let p = &props.prepared;
     let sc = run.score();
     let before = |step: usize| match p.ops.get(step) {
@@ -125,8 +145,10 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
             let n = labels.len().max(1);
             let refs: Vec<NodeRef> = (0..n).map(|_| NodeRef::default()).collect();
             let id = |s: &str| format!("pl-q{}-{s}", q.number);
+            let verdict_sel = format!("#{}", id("verdict"));
             let on_check = {
                 let (run, error, refs, root) = (run.clone(), error.clone(), refs.clone(), root.clone());
+                let (focus, sel) = (focus.clone(), verdict_sel.clone());
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
                     let parts: Vec<String> =
@@ -138,6 +160,7 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                     let mut next = (*run).clone();
                     match next.answer(i, &parts.join(" "), now_ms()) {
                         Ok(()) => {
+                            *focus.borrow_mut() = Some(sel.clone());
                             error.set(None);
                             announce(&root, &next, i);
                             run.set(next);
@@ -151,29 +174,47 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
             };
             let on_yes_no = |yes: bool| {
                 let (run, error, root) = (run.clone(), error.clone(), root.clone());
+                let (focus, sel) = (focus.clone(), verdict_sel.clone());
                 Callback::from(move |_: MouseEvent| {
                     let mut next = (*run).clone();
                     if next.answer(i, if yes { "yes" } else { "no" }, now_ms()).is_ok() {
+                        *focus.borrow_mut() = Some(sel.clone());
                         error.set(None);
                         announce(&root, &next, i);
                         run.set(next);
                     }
                 })
             };
+            let first_box = format!(
+                "#{}",
+                if matches!(q.form, Form::YesNo) {
+                    id("yes")
+                } else if labels.is_empty() {
+                    id("answer")
+                } else {
+                    id("answer-0")
+                }
+            );
             let on_hint = {
-                let run = run.clone();
+                let (run, focus, sel, last) = (run.clone(), focus.clone(), first_box, a.hints + 1 >= q.hints.len());
                 Callback::from(move |_: MouseEvent| {
                     let mut next = (*run).clone();
                     if next.hint(i) {
+                        if last {
+                            // The button is about to be disabled: the answer box takes the focus.
+                            *focus.borrow_mut() = Some(sel.clone());
+                        }
                         run.set(next);
                     }
                 })
             };
             let on_give_up = {
                 let (run, error, root) = (run.clone(), error.clone(), root.clone());
+                let (focus, sel) = (focus.clone(), verdict_sel.clone());
                 Callback::from(move |_: MouseEvent| {
                     let mut next = (*run).clone();
                     next.give_up(i, now_ms());
+                    *focus.borrow_mut() = Some(sel.clone());
                     error.set(None);
                     announce(&root, &next, i);
                     run.set(next);
@@ -185,11 +226,11 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                     <p class="pl-qpos">{ format!("Question {} — {}", q.number, before(q.step)) }</p>
                     <p class="pl-prompt" id={id("prompt")}>{ inline(&q.prompt) }</p>
                     if a.settled() {
-                        { verdict(q, a.status, &a.answer, &a.message) }
+                        { verdict(&id("verdict"), a.status, &a.answer, &a.message) }
                     } else {
                         <form class="pl-qform" onsubmit={on_check} aria-labelledby={id("prompt")}>
                             if matches!(q.form, Form::YesNo) {
-                                <button type="button" class="pl-yes" onclick={on_yes_no(true)}>{ "Yes" }</button>
+                                <button type="button" class="pl-yes" id={id("yes")} onclick={on_yes_no(true)}>{ "Yes" }</button>
                                 <button type="button" class="pl-no" onclick={on_yes_no(false)}>{ "No" }</button>
                             } else if labels.is_empty() {
                                 <label for={id("answer")}>{ "Your answer" }</label>
@@ -245,14 +286,14 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
 }
 
 /// A settled question: right, wrong or given up, with the reason.
-fn verdict(_q: &Question, status: Status, answer: &str, message: &str) -> Html {
+fn verdict(id: &str, status: Status, answer: &str, message: &str) -> Html {
     let (tag, class) = match status {
         Status::Right => ("✓ Right", "pl-right"),
         Status::Wrong => ("✗ Wrong", "pl-wrong"),
         _ => ("Given up", "pl-gaveup"),
     };
     html! {
-        <div class={classes!("pl-verdict", class)}>
+        <div class={classes!("pl-verdict", class)} id={id.to_string()} tabindex="-1">
             <p><strong class="pl-vtag">{ tag }</strong>
                 if !answer.is_empty() { { " — you answered " }<code>{ answer.to_string() }</code> }
             </p>
