@@ -224,6 +224,8 @@ test('predict mode on a built-in story, and on an operation the learner runs', a
   // The step is made (step 10) but the lab shows step 9 and asks first.
   await page.waitForSelector('#question');
   await atStep(page, 9, 10);
+  // The exec form's panel is hidden now; the keyboard goes to the first question's first box.
+  await page.waitForFunction(() => document.activeElement?.id === 'answer-0');
   assert.match(await text(page, '#quiz-notice'), /`exec 2 echo hi` is step 10\. Predict what it does first: 5 questions/);
   // sh on xv6-public is 2 pages; echo's exec allocates 3 user pages and 66 page tables,
   // and frees sh's 4 user pages and its 66.

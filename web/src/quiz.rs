@@ -466,9 +466,10 @@ pub fn csv(s: &str) -> String {
 
 // ---- progress in links ----
 
-/// One attempt as a link keeps it: status (`o`, `r`, `w`, `g`), hints, answer, seconds.
+/// One attempt as a link keeps it: status (`o`, `r`, `w`, `g`), hints, answer, seconds, and (added later, so
+/// older links still read) the answers that could not be read and when it was settled (ms since 1970).
 #[derive(Serialize, Deserialize)]
-struct Saved(String, usize, String, Option<f64>);
+struct Saved(String, usize, String, Option<f64>, #[serde(default)] u32, #[serde(default)] Option<f64>);
 
 /// The most bytes a link's progress may decode to.
 const MAX_PROGRESS: usize = 1 << 20;
@@ -487,7 +488,14 @@ impl QuizRun {
                     Status::Wrong => "w",
                     Status::GaveUp => "g",
                 };
-                Saved(c.to_string(), a.hints, a.answer.clone(), a.seconds.map(f64::round))
+                Saved(
+                    c.to_string(),
+                    a.hints,
+                    a.answer.clone(),
+                    a.seconds.map(f64::round),
+                    a.unreadable,
+                    a.at_ms.map(f64::round),
+                )
             })
             .collect();
         B64.encode(serde_json::to_vec(&v).unwrap_or_default())
@@ -514,7 +522,7 @@ impl QuizRun {
                 self.questions.len()
             ));
         }
-        for (i, Saved(c, hints, answer, seconds)) in saved.into_iter().enumerate() {
+        for (i, Saved(c, hints, answer, seconds, unreadable, at_ms)) in saved.into_iter().enumerate() {
             let q = &self.questions[i];
             let mut a = Attempt::open();
             match c.as_str() {
@@ -535,10 +543,18 @@ impl QuizRun {
                 _ => return Err(format!("the link's progress for question {} is damaged", i + 1)),
             }
             a.hints = hints.min(q.hints.len());
+            a.unreadable = unreadable;
             if a.settled() {
                 a.seconds = seconds.filter(|s| s.is_finite() && *s >= 0.0);
+                a.at_ms = at_ms.filter(|t| t.is_finite() && *t >= 0.0 && *t < 1e14);
             }
             self.attempts[i] = a;
+        }
+        // When the set started: the first settled question's time less the seconds it took.
+        if let Some(a) = self.attempts.iter().find(|a| a.settled())
+            && let (Some(at), Some(secs)) = (a.at_ms, a.seconds)
+        {
+            self.started_ms = at - secs * 1000.0;
         }
         Ok(())
     }

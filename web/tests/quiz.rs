@@ -132,6 +132,7 @@ fn the_log_has_every_question_in_json_and_csv() {
 fn a_link_keeps_the_set_and_the_progress() {
     let s = start("quiz-story-riscv", "7");
     let s = answer(s, "1 0 5 0", 1_001_000.0); // right: userinit on xv6-riscv
+    let s = act(s, Action::Answer { question: 1, text: "zz".into(), now_ms: 1_001_500.0 }); // cannot be read
     let s = answer(s, "0x1", 1_002_000.0); // wrong
     let f = s.fragment();
     assert!(f.starts_with("set=quiz-story-riscv&step=0"), "{f}");
@@ -143,6 +144,20 @@ fn a_link_keeps_the_set_and_the_progress() {
     assert_eq!(q.attempts[1].status, Status::Wrong);
     assert_eq!(q.attempts[1].answer, "0x1");
     assert_eq!(back.open_question(), Some(2));
+    // The log after the reload: the unreadable try, when each was settled, and when the set started
+    // (1 000 000 ms, as `start` gives it: the first answer's time less its one second).
+    assert_eq!((q.attempts[0].unreadable, q.attempts[1].unreadable), (0, 1));
+    assert_eq!((q.attempts[0].at_ms, q.attempts[1].at_ms), (Some(1_001_000.0), Some(1_002_000.0)));
+    let log: serde_json::Value = serde_json::from_str(&q.log_json("xv6-riscv")).unwrap();
+    assert_eq!(log["started"], "1970-01-01T00:16:40Z");
+    assert_eq!(log["questions"][1]["time"], "1970-01-01T00:16:42Z");
+    // A link made before times were kept (four parts per answer: [["r",0,"1 0 5 0",1.0]]) still opens.
+    let old = act(
+        LabState::default(),
+        Action::OpenLink("set=quiz-story-riscv&step=0&seed=7&qa=W1siciIsMCwiMSAwIDUgMCIsMS4wXV0".into()),
+    );
+    let q = old.quiz.as_ref().expect("an old link opens");
+    assert_eq!((q.attempts[0].status, q.attempts[0].at_ms), (Status::Right, None));
     // A damaged progress part: the lab opens, without the exercise, and says so.
     let broken = back.fragment().replace("&qa=", "&qa=%%");
     let b = act(LabState::default(), Action::OpenLink(broken));

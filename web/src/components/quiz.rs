@@ -250,6 +250,13 @@ pub fn QuizPanel() -> Html {
     // After the last question of a step, the button that shows the step takes
     // the focus; when predict mode was just turned on, the panel's heading.
     let on = lab.quiz.is_some();
+    // Questions added for an operation the learner ran (whose panel may now be hidden): the first takes the focus.
+    let asked = lab.quiz.as_ref().map_or(0, |q| q.questions.len());
+    let before_asked = use_mut_ref(|| None::<usize>);
+    if on && before_asked.borrow().is_some_and(|b| asked > b) {
+        dom::want_quiz_focus();
+    }
+    *before_asked.borrow_mut() = on.then_some(asked);
     use_effect_with((open_now, cur, lab.version, on), move |(open, _, _, on)| {
         if *on && open.is_none() && dom::take_quiz_focus() {
             dom::focus("quiz-h");
@@ -281,7 +288,11 @@ pub fn QuizPanel() -> Html {
             };
             let forward = {
                 let lab = lab.clone();
-                Callback::from(move |_| lab.dispatch(Action::Forward))
+                Callback::from(move |_| {
+                    // The button goes with the step it shows: the next question (or the panel) keeps the focus.
+                    dom::want_quiz_focus();
+                    lab.dispatch(Action::Forward);
+                })
             };
             let next_open = (0..=ops.len()).find_map(|s| run.open_at(s));
             html! {
