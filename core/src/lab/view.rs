@@ -664,3 +664,78 @@ pub fn usage(k: &dyn Kernel, pid: u32) -> Usage {
     }
     u
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{Lab, Op, Preset};
+    use crate::shm::ShmMode;
+
+    /// xv6-public after `userinit` and `exec 1 /init` (argv {"/init", 0}).
+    fn init_x86() -> Lab {
+        let mut lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
+        lab.apply(Op::Userinit).unwrap();
+        lab.apply(Op::Exec { pid: 1, path: "/init".into(), argv: alloc::vec![b"/init".to_vec()] }).unwrap();
+        lab
+    }
+
+    #[test]
+    fn inits_address_space_on_xv6_public() {
+        let lab = init_x86();
+        // init is one page (one RWX segment at 0); exec adds the guard page and the stack page above it.
+        let user: Vec<(u64, u64, RegionKind)> = regions(lab.kernel(), 1)
+            .into_iter()
+            .filter(|r| r.kind != RegionKind::Kernel)
+            .map(|r| (r.start, r.end, r.kind))
+            .collect();
+        assert_eq!(
+            user,
+            [(0, 0x1000, RegionKind::Text), (0x1000, 0x2000, RegionKind::Guard), (0x2000, 0x3000, RegionKind::Stack)]
+        );
+        assert!(regions(lab.kernel(), 9).is_empty(), "no such pid: nothing");
+    }
+
+    #[test]
+    fn inits_stack_word_by_word() {
+        let lab = init_x86();
+        // "/init\0" (6 bytes) at (0x3000 − 6) & ~3 = 0x2ff8; then ustack = {0xffffffff, argc 1, argv 0x2ff0,
+        // argv[0] 0x2ff8, 0}: five words from sp = 0x2ff8 − 20 = 0x2fe4. The string's last word holds 't', NUL
+        // and two bytes of the zeroed page.
+        let got: Vec<(u64, u64, String, bool)> =
+            stack_words(lab.kernel(), 1).into_iter().map(|w| (w.va, w.value, w.role.describe(), w.sp)).collect();
+        let want = [
+            (0x2fe4, 0xffff_ffff, "fake return PC", true),
+            (0x2fe8, 1, "argc", false),
+            (0x2fec, 0x2ff0, "argv (pointer to argv[0])", false),
+            (0x2ff0, 0x2ff8, "argv[0]", false),
+            (0x2ff4, 0, "argv[argc] = 0 (end of argv)", false),
+            (0x2ff8, u64::from(u32::from_le_bytes(*b"/ini")), "argv[0] bytes \"/ini\"", false),
+            (0x2ffc, 0x74, "argv[0] bytes \"t\\0\" + 2 padding", false),
+        ];
+        let want: Vec<(u64, u64, String, bool)> =
+            want.iter().map(|(a, v, r, s)| (*a, *v, String::from(*r), *s)).collect();
+        assert_eq!(got, want);
+        assert!(stack_mapped(lab.kernel(), 1));
+    }
+
+    #[test]
+    fn who_maps_a_frame_and_what_a_process_holds() {
+        let lab = init_x86();
+        // kinit2 frees 4 MB..PHYSTOP upward, so kalloc hands out 0xdfff000 and down: userinit takes 67 pages
+        // (kernel stack, directory, 64 kernel tables, initcode's page) and one table for PDX 0, 68 in all; exec
+        // then takes 65 for its directory and kernel tables, init's page 0xdf7a000, the table 0xdf79000, the guard
+        // 0xdf78000 and the stack 0xdf77000.
+        let stack = 0xdf77000;
+        assert_eq!(mappers(lab.kernel(), stack), [Mapping { pid: 1, va: 0x2000, pte: stack | 0x7 }]);
+        assert_eq!(mappers(lab.kernel(), stack + 0xabc), mappers(lab.kernel(), stack), "any byte of the frame");
+        // initcode's page, 0xdfbd000, was freed by exec: nobody maps it, and it is on the free list.
+        assert!(mappers(lab.kernel(), 0xdfbd000).is_empty());
+        let f: BTreeMap<u64, FrameState> = frames(lab.kernel()).into_iter().collect();
+        assert_eq!(f.get(&0xdfbd000), Some(&FrameState::Free));
+        assert!(matches!(f.get(&stack), Some(FrameState::Owned { .. })));
+        assert_eq!(f.get(&0x100000), Some(&FrameState::Kernel), "the kernel image");
+        // Three user pages; the directory, PDX 0's table and the 64 kernel tables every process has.
+        assert_eq!(usage(lab.kernel(), 1), Usage { user: 3, tables: 66 });
+        assert!(audit(lab.kernel()).is_empty());
+    }
+}
