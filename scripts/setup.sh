@@ -3,8 +3,8 @@
 #
 #   scripts/setup.sh serve   what `make serve` needs: the Rust toolchain and its
 #                            wasm target, wasm-bindgen, trunk, wasm-opt (npm)
-#   scripts/setup.sh test    all of the above, plus every Rust target, Chromium
-#                            and its driver, QEMU, and the e2e test tools
+#   scripts/setup.sh test    all of the above, plus every Rust target, wasm-pack,
+#                            Chromium and its driver, QEMU, and the e2e test tools
 #
 # A fresh Debian machine needs only rustup, Node/npm and Python. Nothing is
 # downloaded from GitHub: Rust pieces come from rustup and crates.io, Chromium
@@ -16,6 +16,7 @@ what="${1:-test}"
 TOOLCHAIN=1.95.0
 WASM_BINDGEN=0.2.130
 TRUNK=0.21.14
+WASM_PACK=0.15.1
 TARGETS_SERVE=(wasm32-unknown-unknown)
 TARGETS_TEST=(wasm32-unknown-unknown wasm32-wasip1 i586-unknown-linux-gnu i686-unknown-linux-gnu
   riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf x86_64-unknown-none)
@@ -51,6 +52,11 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK" ]; then
   say "installing trunk $TRUNK (about 6 minutes)"
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo +"$TOOLCHAIN" install --locked trunk@"$TRUNK"
+fi
+
+if [ "$what" = test ] && [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$WASM_PACK" ]; then
+  say "installing wasm-pack $WASM_PACK (about 2 minutes)"
+  cargo +"$TOOLCHAIN" install --locked wasm-pack@"$WASM_PACK"
 fi
 
 # --- npm tools: wasm-opt (binaryen) and, for tests, playwright-core ----------

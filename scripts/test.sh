@@ -26,9 +26,8 @@ cargo build -p pagelab-core --target wasm32-unknown-unknown
 cargo build -p pagelab-core --target riscv64gc-unknown-none-elf
 cargo build -p pagelab-core --target x86_64-unknown-none
 
-step "the core's tests as wasm in headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p pagelab-core --target wasm32-unknown-unknown
+step "the core's tests as wasm in headless Chromium (wasm-pack)"
+wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --mode no-install core
 
 step "benchmarks run (one iteration each)"
 cargo bench -p pagelab-core -- --test

@@ -14,7 +14,11 @@ cargo test -p pagelab-web -p pagelab-widgets
 echo "== web: component tests in headless Chromium"
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 command -v wasm-bindgen-test-runner >/dev/null || { echo "web/test.sh: wasm-bindgen-test-runner is not installed (cargo install wasm-bindgen-cli@0.2.130)" >&2; exit 1; }
+command -v wasm-pack >/dev/null || { echo "web/test.sh: wasm-pack is not installed (scripts/setup.sh test installs it)" >&2; exit 1; }
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
-cargo test -p pagelab-web -p pagelab-widgets --target wasm32-unknown-unknown
+# wasm-pack drives the same runner; --mode no-install: it uses the wasm-bindgen on PATH and downloads nothing.
+for crate in web web/widgets; do
+  wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" --mode no-install "$crate"
+done

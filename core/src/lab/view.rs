@@ -669,6 +669,8 @@ pub fn usage(k: &dyn Kernel, pid: u32) -> Usage {
 mod tests {
     use super::*;
     use crate::lab::{Lab, Op, Preset};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
     use crate::shm::ShmMode;
 
     /// xv6-public after `userinit` and `exec 1 /init` (argv {"/init", 0}).
