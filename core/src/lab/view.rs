@@ -669,9 +669,9 @@ pub fn usage(k: &dyn Kernel, pid: u32) -> Usage {
 mod tests {
     use super::*;
     use crate::lab::{Lab, Op, Preset};
+    use crate::shm::ShmMode;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
-    use crate::shm::ShmMode;
 
     /// xv6-public after `userinit` and `exec 1 /init` (argv {"/init", 0}).
     fn init_x86() -> Lab {
