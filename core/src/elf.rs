@@ -224,40 +224,6 @@ pub fn read_phdr(file: &[u8], h: &ElfHeader, i: u16) -> Result<Phdr, ElfError> {
     })
 }
 
-/// The first steps of exec, the same in both ports: find the file, read
-/// and check its header, and note (as xv6 does not) a program built for
-/// another machine. `missing` is the port's own message for a missing file.
-///
-/// # Errors
-/// The failed exec, after recording xv6's message in the trace.
-pub(crate) fn exec_header<'f>(
-    tr: &mut crate::trace::Trace,
-    path: &str,
-    file: Option<&'f [u8]>,
-    class: ElfClass,
-    machine: u16,
-    missing: &str,
-) -> Result<(&'f [u8], ElfHeader), crate::kernel::SysRet> {
-    use crate::kernel::{ExecError, SysError, SysRet};
-    let Some(file) = file else {
-        tr.fail(missing);
-        return Err(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
-    };
-    let eh = match read_header(file, class) {
-        Ok(h) => h,
-        Err(error) => {
-            tr.fail(format!("exec: {error}"));
-            return Err(SysRet::err(SysError::Exec(ExecError::Elf { error })));
-        }
-    };
-    if eh.machine != machine {
-        tr.note(|| {
-            format!("this file is for {}; xv6 does not check e_machine and loads it anyway", machine_name(eh.machine))
-        });
-    }
-    Ok((file, eh))
-}
-
 /// A program's header and all its program headers, for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ElfSummary {

@@ -19,6 +19,7 @@ extern crate std;
 
 pub mod addr;
 pub mod elf;
+mod exec;
 pub mod kalloc;
 pub mod kernel;
 pub mod lab;

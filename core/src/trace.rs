@@ -545,6 +545,12 @@ macro_rules! args {
     }};
 }
 
+/// `n` followed by the right form of the noun: `1 page`, `2 pages`.
+#[must_use]
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    alloc::format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

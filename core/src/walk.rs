@@ -305,7 +305,7 @@ pub fn user_access<S: Scheme>(
     let total = bytes.len();
     tr.call(
         "MMU",
-        || format!("user {what} of {} at {va:#x}", crate::lab::summary::plural(total as u64, "byte", "bytes")),
+        || format!("user {what} of {} at {va:#x}", crate::trace::plural(total as u64, "byte", "bytes")),
         |tr| {
             let mut done = 0usize;
             while done < total {

@@ -65,11 +65,7 @@ impl fmt::Display for FuncPages {
     }
 }
 
-/// `n` followed by the right form of the noun: `1 page`, `2 pages`.
-#[must_use]
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::trace::plural;
 
 /// "1 user page (text) + 1 page-table page", or "" for no pages.
 fn pages_text(user: u64, tables: u64, kstacks: u64, other: u64, user_as: &[String], other_as: &[String]) -> String {

@@ -184,7 +184,7 @@ impl<H: Hal> X86Kernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        let (file, eh) = match elf::exec_header(tr, path, file, ElfClass::Elf32, 3, "exec: fail") {
+        let (file, eh) = match crate::exec::header(tr, path, file, ElfClass::Elf32, 3, "exec: fail") {
             Ok(x) => x,
             Err(failed) => return Ok(failed),
         };
