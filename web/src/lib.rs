@@ -18,6 +18,7 @@ pub mod link;
 pub mod machines;
 pub mod present;
 pub mod quiz;
+pub mod select;
 pub mod state;
 
 #[cfg(target_arch = "wasm32")]

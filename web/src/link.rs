@@ -20,7 +20,7 @@ use pagelab_core::lab::quiz::sets;
 use pagelab_core::lab::scenario;
 
 use crate::machines::Machines;
-use crate::state::{AccessChoice, Selection};
+use crate::select::{AccessChoice, Selection, short};
 
 /// The most bytes a link's scenario may decompress to (4 MiB: a 1 MiB file in base64 and more).
 const MAX_TEXT: usize = 4 << 20;
@@ -115,7 +115,7 @@ fn hex(value: &str, what: &str) -> Result<u64, String> {
 }
 
 fn shorten(s: &str) -> String {
-    if s.chars().count() > 24 { format!("{}…", s.chars().take(24).collect::<String>()) } else { s.to_string() }
+    short(s, 24)
 }
 
 /// Read a fragment (with or without its `#`). `Ok(None)` for an empty one.

@@ -302,11 +302,7 @@ pub enum Config {
     Quiz(QuizCfg),
 }
 
-/// At most `max` characters of `s`, with `…` if cut.
-#[must_use]
-pub fn short(s: &str, max: usize) -> String {
-    pagelab_web::state::short(s, max)
-}
+pub use pagelab_web::select::short;
 
 /// The access named `s`: `user-read` (or `ur`), `user-write`, `user-exec`, `kernel-read`, `kernel-write`.
 ///
