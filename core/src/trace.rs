@@ -13,7 +13,11 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+use alloc::format;
+use core::fmt::Write as _;
+
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::scheme::SchemeKind;
 
 /// Who owns an allocated frame, and what for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -549,6 +553,129 @@ macro_rules! args {
 #[must_use]
 pub fn plural(n: u64, one: &str, many: &str) -> String {
     alloc::format!("{n} {}", if n == 1 { one } else { many })
+}
+
+// ---- the trace as text ----
+
+/// A string as a scenario word: bare when that reads back the same, else quoted.
+///
+/// Bare: non-empty and only printable ASCII other than space, `"`, `#` and `\`.
+/// Quoted: printable ASCII kept, `"` and `\` escaped, `\n \t \r \0` by name
+/// and every other byte as `\xNN`.
+#[must_use]
+pub fn quote(bytes: &[u8]) -> String {
+    let bare = !bytes.is_empty() && bytes.iter().all(|&b| (0x21..=0x7e).contains(&b) && !b"\"#\\".contains(&b));
+    if bare {
+        // Only ASCII, so this cannot fail.
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\n' => s.push_str("\\n"),
+            b'\t' => s.push_str("\\t"),
+            b'\r' => s.push_str("\\r"),
+            0 => s.push_str("\\0"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let _ = write!(s, "\\x{b:02x}");
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Bytes for an event line: text in quotes when it reads as text, else hex.
+fn bytes_text(bytes: &[u8]) -> String {
+    const SHOW: usize = 64;
+    let shown = &bytes[..bytes.len().min(SHOW)];
+    let texty = shown.iter().all(|&b| (0x20..=0x7e).contains(&b) || b == 0 || b == b'\n' || b == b'\t');
+    let mut s = if texty {
+        quote(shown)
+    } else {
+        let v: Vec<String> = shown.iter().map(|b| format!("{b:02x}")).collect();
+        format!("[{}]", v.join(" "))
+    };
+    if texty && !s.starts_with('"') {
+        s = format!("\"{s}\"");
+    }
+    if bytes.len() > SHOW {
+        let _ = write!(s, " ... ({} bytes)", bytes.len());
+    }
+    s
+}
+
+/// Name of the page table at `level`: `pgdir`/`pgtab` on x86, `L2`/`L1`/`L0` on RISC-V.
+fn table_name(scheme: SchemeKind, level: u32) -> String {
+    match (scheme, level) {
+        (SchemeKind::X86, 1) => String::from("pgdir"),
+        (SchemeKind::X86, 0) => String::from("pgtab"),
+        (_, l) => format!("L{l}"),
+    }
+}
+
+/// One trace event as a line of text (no indentation, no newline), e.g.
+/// `kalloc 0xdfff000 (page directory (root) of pid 1)` or
+/// `pte pgtab 0xdffe000[0] va 0x0: 0x0 -> 0xdffd007 (PTE_P|PTE_W|PTE_U)`.
+/// Flags are named for `scheme`.
+#[must_use]
+pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
+    match &ev.event {
+        Event::Call { func, args } => format!("{func}({args})"),
+        Event::Kalloc { pa, owner } => format!("kalloc {pa:#x} ({owner})"),
+        Event::KallocFailed => String::from("kalloc: the free list is empty, returns 0"),
+        Event::Kfree { pa, owner } => format!("kfree {pa:#x} ({owner})"),
+        Event::FreeRange { first, last, count } => {
+            format!("freerange {first:#x}..{last:#x}: {count} frames put on the free list")
+        }
+        Event::PteWrite { level, table, index, va, old, new, count, va_step, new_step } => {
+            let name = table_name(scheme, *level);
+            let flags = |e: u64| if e == 0 { String::from("cleared") } else { scheme.flag_names(e) };
+            if *count <= 1 {
+                format!("pte {name} {table:#x}[{index}] va {va:#x}: {old:#x} -> {new:#x} ({})", flags(*new))
+            } else {
+                let n = u64::from(*count - 1);
+                let last_index = index.saturating_add(*count - 1);
+                let last_va = va.as_u64().wrapping_add(n.wrapping_mul(*va_step));
+                let new_text = if *new_step == 0 {
+                    format!("{new:#x}")
+                } else {
+                    format!("{new:#x}..{:#x}", new.wrapping_add(n.wrapping_mul(*new_step)))
+                };
+                format!(
+                    "pte {name} {table:#x}[{index}..{last_index}] ({count} entries) va {va:#x}..{last_va:#x}: {old:#x} -> {new_text} ({})",
+                    flags(*new)
+                )
+            }
+        }
+        Event::CopyPage { from, to, va } => format!("copy page va {va:#x}: {from:#x} -> {to:#x}"),
+        Event::Load { va, pa, file_off, len } => {
+            format!("load {} from file offset {file_off:#x} to va {va:#x} (pa {pa:#x})", plural(*len, "byte", "bytes"))
+        }
+        Event::Copyout { va, bytes } => format!("copyout {va:#x}: {}", bytes_text(bytes)),
+        Event::Copyin { va, bytes } => format!("copyin {va:#x}: {}", bytes_text(bytes)),
+        Event::LoadRoot { root, pid } => {
+            let reg = if scheme == SchemeKind::X86 { "cr3" } else { "satp" };
+            match pid {
+                Some(p) => format!("{reg} = {root:#x}: the page table of pid {p}"),
+                None => format!("{reg} = {root:#x}: the kernel's page table"),
+            }
+        }
+        Event::TlbFlush => {
+            String::from(if scheme == SchemeKind::X86 { "TLB flushed" } else { "TLB flushed (sfence.vma)" })
+        }
+        Event::PageFault { va, code, reason } => {
+            let what = if scheme == SchemeKind::X86 { "error code" } else { "scause" };
+            format!("page fault at {va:#x} ({what} {code:#x}): {reason}")
+        }
+        Event::Note { text } => format!("note: {text}"),
+        Event::Fail { text } => format!("xv6: {text}"),
+        Event::Defect { text } => format!("DEFECT: {text}"),
+    }
 }
 
 #[cfg(test)]
