@@ -311,6 +311,20 @@ impl SysRet {
     }
 }
 
+impl fmt::Display for SysRet {
+    /// What a system call returned, as the CLI and the kernel print it: `3`, `-1 (why)`, `1, bytes 0x14`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.value)?;
+        if let Some(e) = &self.error {
+            write!(f, " ({e})")?;
+        }
+        if !self.bytes.is_empty() {
+            write!(f, ", bytes {}", crate::trace::bytes_literal(&self.bytes))?;
+        }
+        Ok(())
+    }
+}
+
 /// Facts about a machine, for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MachineInfo {

@@ -589,6 +589,23 @@ pub fn quote(bytes: &[u8]) -> String {
     s
 }
 
+/// The bytes of a `write` line: a quoted string if every byte is printable
+/// ASCII, `\n` or `\t` and at least one is printable (or there are none),
+/// else `0x..` numbers (so a lone 10 prints as `0x0a`, not `"\n"`).
+#[must_use]
+pub fn bytes_literal(bytes: &[u8]) -> String {
+    let printable = |b: &u8| (0x20..=0x7e).contains(b);
+    if bytes.is_empty()
+        || (bytes.iter().any(printable) && bytes.iter().all(|b| printable(b) || *b == b'\n' || *b == b'\t'))
+    {
+        let q = quote(bytes);
+        if q.starts_with('"') { q } else { format!("\"{q}\"") }
+    } else {
+        let v: Vec<String> = bytes.iter().map(|b| format!("{b:#04x}")).collect();
+        v.join(" ")
+    }
+}
+
 /// Bytes for an event line: text in quotes when it reads as text, else hex.
 fn bytes_text(bytes: &[u8]) -> String {
     const SHOW: usize = 64;

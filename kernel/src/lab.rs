@@ -191,18 +191,6 @@ struct Run<'a, M: Machine> {
     user_faults: Vec<(u64, u64)>,
 }
 
-/// `3`, `-1 (why)`: what a step returned, as `pagelab run` prints it.
-fn result_text(r: &SysRet) -> String {
-    let mut s = format!("{}", r.value);
-    if let Some(e) = &r.error {
-        s.push_str(&format!(" ({e})"));
-    }
-    if !r.bytes.is_empty() {
-        s.push_str(&format!(", bytes {}", bytes_literal(&r.bytes)));
-    }
-    s
-}
-
 /// The two lines `pagelab run --quiet` prints under each step.
 fn print_counts(counts: &Counts, nfree: u64) {
     kprintln!("  {counts}");
@@ -281,7 +269,7 @@ impl<M: Machine> Run<'_, M> {
         let line = print_op(&op);
         match r {
             Ok(ret) => {
-                kprintln!("step {}: {line}  -> {}", self.steps, result_text(&ret));
+                kprintln!("step {}: {line}  -> {ret}", self.steps);
                 print_counts(&tr.counts(), self.m.kernel().kmem().nfree());
                 Some(ret)
             }

@@ -299,18 +299,6 @@ fn load(file: &str) -> Result<Scenario, Fail> {
     })
 }
 
-/// What a step returned, as text: `3`, `-1 (why)`, `1, bytes 0x14`.
-fn result_text(r: &SysRet) -> String {
-    let mut s = r.value.to_string();
-    if let Some(e) = &r.error {
-        s.push_str(&format!(" ({e})"));
-    }
-    if !r.bytes.is_empty() {
-        s.push_str(&format!(", bytes {}", scenario::bytes_literal(&r.bytes)));
-    }
-    s
-}
-
 fn print_events(w: &mut dyn Write, events: &[TraceEvent], elided: u64, scheme: SchemeKind) -> io::Result<()> {
     for ev in events {
         let indent = 4 + 2 * usize::from(ev.depth);
@@ -424,7 +412,7 @@ fn run(w: &mut dyn Write, file: &str, format: Format, quiet: bool, with_boot: bo
         match lab.apply(op.clone()) {
             Ok(step) => {
                 if text {
-                    writeln!(w, "step {}: {}  -> {}", i + 1, scenario::print_op(op), result_text(&step.result))?;
+                    writeln!(w, "step {}: {}  -> {}", i + 1, scenario::print_op(op), step.result)?;
                     if !quiet {
                         print_events(w, &step.events, step.elided, scheme)?;
                         print_summary(w, step, port, scheme)?;

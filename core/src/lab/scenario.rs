@@ -63,7 +63,7 @@ use super::quiz::{self, ASK_KINDS, Arg, Ask};
 use super::{LayoutOverride, Op, Preset, Scenario};
 use crate::scheme::Access;
 use crate::shm::ShmMode;
-pub use crate::trace::{event_text, quote};
+pub use crate::trace::{bytes_literal, event_text, quote};
 
 /// The most operations a scenario may have.
 pub const MAX_OPS: usize = 10_000;
@@ -817,23 +817,6 @@ fn ask_of(at: At, t: &[Token<'_>], preset: Preset) -> Result<Ask, ParseError> {
         "head" => Ask::Head,
         _ => Ask::Child,
     })
-}
-
-/// The bytes of a `write` line: a quoted string if every byte is printable
-/// ASCII, `\n` or `\t` and at least one is printable (or there are none),
-/// else `0x..` numbers (so a lone 10 prints as `0x0a`, not `"\n"`).
-#[must_use]
-pub fn bytes_literal(bytes: &[u8]) -> String {
-    let printable = |b: &u8| (0x20..=0x7e).contains(b);
-    if bytes.is_empty()
-        || (bytes.iter().any(printable) && bytes.iter().all(|b| printable(b) || *b == b'\n' || *b == b'\t'))
-    {
-        let q = quote(bytes);
-        if q.starts_with('"') { q } else { format!("\"{q}\"") }
-    } else {
-        let v: Vec<String> = bytes.iter().map(|b| format!("{b:#04x}")).collect();
-        v.join(" ")
-    }
 }
 
 /// One operation as a line of the scenario language (no newline).
