@@ -17,6 +17,7 @@ use alloc::format;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
+use crate::OrPanic as _;
 use crate::Panic;
 use crate::addr::{PGROUNDUP, PGSIZE};
 use crate::mem::PhysMem;
@@ -126,9 +127,9 @@ impl Kmem {
     /// Push `pa` on the free list: junk-fill it and write the old head into it.
     fn push(&mut self, mem: &mut impl PhysMem, pa: u64) -> Result<(), Panic> {
         // Fill with junk to catch dangling refs.
-        mem.fill(pa, PGSIZE, self.cfg.free_junk).map_err(|e| Panic(format!("kfree: {e}")))?;
+        mem.fill(pa, PGSIZE, self.cfg.free_junk).or_panic("kfree")?;
         let next = self.pa_to_ptr(self.freelist);
-        mem.write_word(pa, self.cfg.ptr_bytes, next).map_err(|e| Panic(format!("kfree: {e}")))?;
+        mem.write_word(pa, self.cfg.ptr_bytes, next).or_panic("kfree")?;
         self.freelist = pa;
         self.nfree += 1;
         Ok(())

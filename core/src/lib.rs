@@ -53,6 +53,19 @@ impl fmt::Display for Panic {
     }
 }
 
+/// A memory error met inside an xv6 function, as the panic xv6 would give:
+/// `mem.fill(pa, PGSIZE, 1).or_panic("kfree")?` fails with `panic: kfree: …`.
+pub(crate) trait OrPanic<T> {
+    /// The error, named by the function `func` that met it.
+    fn or_panic(self, func: &str) -> Result<T, Panic>;
+}
+
+impl<T, E: fmt::Display> OrPanic<T> for Result<T, E> {
+    fn or_panic(self, func: &str) -> Result<T, Panic> {
+        self.map_err(|e| Panic(alloc::format!("{func}: {e}")))
+    }
+}
+
 /// Why a `vm.c` function failed (xv6 returns 0 or -1 for the first three, and panics for the last).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VmFail {
@@ -67,6 +80,17 @@ pub enum VmFail {
     },
     /// Any other panic.
     Panic(Panic),
+}
+
+impl fmt::Display for VmFail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmFail::OutOfMemory => f.write_str("out of memory (kalloc returned 0)"),
+            VmFail::TooBig => f.write_str("the size would reach the kernel's part of the address space"),
+            VmFail::Remap { va } => write!(f, "panic: remap at va {va:#x}"),
+            VmFail::Panic(p) => write!(f, "{p}"),
+        }
+    }
 }
 
 impl From<Panic> for VmFail {

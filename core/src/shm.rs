@@ -502,7 +502,7 @@ macro_rules! shm_host_fields {
         }
         fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
             let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
-            self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("openshmem: {e}")))?;
+            crate::OrPanic::or_panic(self.hw.fill(pa, PGSIZE, 0), "openshmem")?;
             Ok(Some(pa))
         }
         fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {

@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::Serialize;
 
+use crate::OrPanic as _;
 use crate::Panic;
 use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
 use crate::kalloc::Kmem;
@@ -29,7 +30,7 @@ pub fn entry_addr<S: Scheme>(table: u64, index: u64) -> u64 {
 /// # Errors
 /// A [`Panic`] if the entry is not in RAM (only a corrupted table can point there).
 pub fn read_entry<S: Scheme>(mem: &(impl PhysMem + ?Sized), addr: u64) -> Result<u64, Panic> {
-    mem.read_word(addr, S::ENTRY_BYTES).map_err(|e| Panic(format!("walk: {e}")))
+    mem.read_word(addr, S::ENTRY_BYTES).or_panic("walk")
 }
 
 /// Write `new` to the entry at `addr` of the table at `level`, recording old → new.
@@ -45,7 +46,7 @@ pub fn write_entry<S: Scheme>(
     new: u64,
 ) -> Result<(), Panic> {
     let old = read_entry::<S>(mem, addr)?;
-    mem.write_word(addr, S::ENTRY_BYTES, new).map_err(|e| Panic(format!("walk: {e}")))?;
+    mem.write_word(addr, S::ENTRY_BYTES, new).or_panic("walk")?;
     let table = addr & !(PGSIZE - 1);
     let index = ((addr - table) / S::ENTRY_BYTES) as u32;
     tr.pte_write(level, table, index, va & !(S::level_size(level) - 1), old, new);
@@ -85,7 +86,7 @@ pub fn walk<S: Scheme>(
                 return Ok(None);
             };
             // Make sure all those valid bits are zero.
-            mem.fill(new, PGSIZE, 0).map_err(|e| Panic(format!("walk: {e}")))?;
+            mem.fill(new, PGSIZE, 0).or_panic("walk")?;
             write_entry::<S>(mem, tr, level, pte, va, S::table_entry(new))?;
             table = new;
         }

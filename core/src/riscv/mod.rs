@@ -13,6 +13,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use serde::Serialize;
 
+use crate::OrPanic as _;
 use crate::Panic;
 use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
@@ -209,7 +210,7 @@ impl<H: Hal> RiscvKernel<H> {
             let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::DiskRing) else {
                 return Err(Panic("virtio disk kalloc".into()));
             };
-            self.hw.fill(pa, PGSIZE, 0).map_err(|e| Panic(format!("virtio_disk_init: {e}")))?;
+            self.hw.fill(pa, PGSIZE, 0).or_panic("virtio_disk_init")?;
             tr.note(|| format!("disk.{ring} = {pa:#x}"));
         }
         Ok(())

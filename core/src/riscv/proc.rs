@@ -7,6 +7,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
+use crate::OrPanic as _;
 use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
 use crate::elf::{self, ElfClass};
 use crate::kalloc::Kmem;
@@ -76,7 +77,7 @@ impl<H: Hal> RiscvKernel<H> {
             return Ok(());
         }
         for (off, v) in [(TF_EPC, r.pc), (TF_SP, r.sp), (TF_A0, r.a0), (TF_A1, r.a1)] {
-            self.hw.write_word(tf + off, 8, v).map_err(|e| Panic(format!("trapframe: {e}")))?;
+            self.hw.write_word(tf + off, 8, v).or_panic("trapframe")?;
         }
         Ok(())
     }
@@ -278,7 +279,7 @@ impl<H: Hal> RiscvKernel<H> {
         }
         // copy saved user registers, and make fork return 0 in the child.
         let ctf = self.ptable.procs[slot].trapframe;
-        self.hw.copy(ctf, parent.trapframe, TF_SIZE).map_err(|e| Panic(format!("fork: {e}")))?;
+        self.hw.copy(ctf, parent.trapframe, TF_SIZE).or_panic("fork")?;
         {
             let c = &mut self.ptable.procs[slot];
             c.sz = parent.sz;
@@ -340,7 +341,7 @@ impl<H: Hal> RiscvKernel<H> {
                     }
                     let mut s = a.clone();
                     s.push(0);
-                    self.hw.write(pg, &s).map_err(|e| Panic(format!("sys_exec: {e}")))?;
+                    self.hw.write(pg, &s).or_panic("sys_exec")?;
                 }
                 if bad.is_none() && argv.len() > max {
                     bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
@@ -538,7 +539,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let got = avail.min(n);
                     if got > 0 {
                         let s = start as usize;
-                        self.hw.write(pa, &file[s..s + got as usize]).map_err(|e| Panic(format!("loadseg: {e}")))?;
+                        self.hw.write(pa, &file[s..s + got as usize]).or_panic("loadseg")?;
                         tr.push(Event::Load {
                             va: VirtAddr::new(va + i),
                             pa: crate::addr::PhysAddr::new(pa),

@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{KERNBASE, KSTACK, PLIC, RiscvKernel, TRAMPOLINE, UART0, VIRTIO0};
+use crate::OrPanic as _;
 use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::mem::Hal;
 use crate::scheme::sv39::{MAXVA, PA2PTE, PTE_FLAGS, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
@@ -38,7 +39,7 @@ impl<H: Hal> RiscvKernel<H> {
             let Some(kpgtbl) = self.kmem.kalloc(&mut self.hw, tr, Owner::KernelPageTable) else {
                 return Err(Panic("kalloc".into()));
             };
-            self.hw.fill(kpgtbl, PGSIZE, 0).map_err(|e| Panic(format!("kvmmake: {e}")))?;
+            self.hw.fill(kpgtbl, PGSIZE, 0).or_panic("kvmmake")?;
             let etext = self.layout.etext;
             let top = self.layout.phystop;
             let tramp = self.layout.trampoline;
@@ -235,7 +236,7 @@ impl<H: Hal> RiscvKernel<H> {
     pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<Option<u64>, Panic> {
         tr.call("uvmcreate", String::new, |tr| {
             let Some(pt) = self.kmem.kalloc(&mut self.hw, tr, Owner::PageDir { pid }) else { return Ok(None) };
-            self.hw.fill(pt, PGSIZE, 0).map_err(|e| Panic(format!("uvmcreate: {e}")))?;
+            self.hw.fill(pt, PGSIZE, 0).or_panic("uvmcreate")?;
             Ok(Some(pt))
         })
     }
@@ -256,7 +257,7 @@ impl<H: Hal> RiscvKernel<H> {
                 let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
                     return Err(Panic("uvmfirst: out of memory".into()));
                 };
-                self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+                self.hw.fill(mem, PGSIZE, 0).or_panic("uvmfirst")?;
                 match self.mappages(
                     tr,
                     pagetable,
@@ -270,7 +271,7 @@ impl<H: Hal> RiscvKernel<H> {
                     Err(VmFail::Panic(p)) => return Err(p),
                     Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
                 }
-                self.hw.write(mem, src).map_err(|e| Panic(format!("uvmfirst: {e}")))?;
+                self.hw.write(mem, src).or_panic("uvmfirst")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
                     pa: PhysAddr::new(mem),
@@ -311,7 +312,7 @@ impl<H: Hal> RiscvKernel<H> {
                         self.uvmdealloc(tr, pagetable, a, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("uvmalloc: {e}")))?;
+                    self.hw.fill(mem, PGSIZE, 0).or_panic("uvmalloc")?;
                     match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid })
                     {
                         Ok(()) => {}
@@ -503,7 +504,7 @@ impl<H: Hal> RiscvKernel<H> {
                             undo(self, tr, &done)?;
                             return Ok(false);
                         };
-                        self.hw.copy(mem, pa, PGSIZE).map_err(|e| Panic(format!("uvmcopy: {e}")))?;
+                        self.hw.copy(mem, pa, PGSIZE).or_panic("uvmcopy")?;
                         tr.push(Event::CopyPage {
                             from: PhysAddr::new(pa),
                             to: PhysAddr::new(mem),
@@ -568,9 +569,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Ok(false);
                     };
                     let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
-                    self.hw
-                        .write(pa0 + (dstva - va0), &src[done..done + n])
-                        .map_err(|e| Panic(format!("copyout: {e}")))?;
+                    self.hw.write(pa0 + (dstva - va0), &src[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
                     done += n;
                     dstva = va0 + PGSIZE;
@@ -597,7 +596,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
                     let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
                     let mut buf = alloc::vec![0u8; n as usize];
-                    self.hw.read(pa0 + (srcva - va0), &mut buf).map_err(|e| Panic(format!("copyin: {e}")))?;
+                    self.hw.read(pa0 + (srcva - va0), &mut buf).or_panic("copyin")?;
                     tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
                     out.extend_from_slice(&buf);
                     srcva = va0 + PGSIZE;
@@ -633,7 +632,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let mut p = pa0 + (srcva - va0);
                     while n > 0 {
                         let mut b = [0u8];
-                        self.hw.read(p, &mut b).map_err(|e| Panic(format!("copyinstr: {e}")))?;
+                        self.hw.read(p, &mut b).or_panic("copyinstr")?;
                         if b[0] == 0 {
                             return Ok(Some(out));
                         }

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{KERNBASE, X86Kernel, X86Layout};
+use crate::OrPanic as _;
 use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::mem::Hal;
 use crate::scheme::X86;
@@ -120,7 +121,7 @@ impl<H: Hal> X86Kernel<H> {
                 return Ok(None);
             };
             let pgdir = pgdir as u32;
-            self.hw.fill(u64::from(pgdir), PGSIZE, 0).map_err(|e| Panic(format!("setupkvm: {e}")))?;
+            self.hw.fill(u64::from(pgdir), PGSIZE, 0).or_panic("setupkvm")?;
             if X86Layout::p2v(self.layout.phystop) > super::DEVSPACE {
                 return Err(Panic("PHYSTOP too high".into()));
             }
@@ -194,13 +195,13 @@ impl<H: Hal> X86Kernel<H> {
                 let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
                     return Err(Panic("inituvm: out of memory".into()));
                 };
-                self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("inituvm: {e}")))?;
+                self.hw.fill(mem, PGSIZE, 0).or_panic("inituvm")?;
                 match self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
                     Ok(()) => {}
                     Err(VmFail::Panic(p)) => return Err(p),
                     Err(e) => return Err(Panic(format!("inituvm: {e:?}"))),
                 }
-                self.hw.write(mem, init).map_err(|e| Panic(format!("inituvm: {e}")))?;
+                self.hw.write(mem, init).or_panic("inituvm")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
                     pa: PhysAddr::new(mem),
@@ -247,9 +248,7 @@ impl<H: Hal> X86Kernel<H> {
                     let got = avail.min(u64::from(n));
                     if got > 0 {
                         let s = start as usize;
-                        self.hw
-                            .write(u64::from(pa), &file[s..s + got as usize])
-                            .map_err(|e| Panic(format!("loaduvm: {e}")))?;
+                        self.hw.write(u64::from(pa), &file[s..s + got as usize]).or_panic("loaduvm")?;
                         tr.push(Event::Load {
                             va: VirtAddr::new(u64::from(addr.wrapping_add(i))),
                             pa: PhysAddr::new(u64::from(pa)),
@@ -294,7 +293,7 @@ impl<H: Hal> X86Kernel<H> {
                         self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.hw.fill(mem, PGSIZE, 0).map_err(|e| Panic(format!("allocuvm: {e}")))?;
+                    self.hw.fill(mem, PGSIZE, 0).or_panic("allocuvm")?;
                     match self.mappages(tr, pgdir, a, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
@@ -458,7 +457,7 @@ impl<H: Hal> X86Kernel<H> {
                         self.freevm(tr, d)?;
                         return Ok(None);
                     };
-                    self.hw.copy(mem, u64::from(pa), PGSIZE).map_err(|e| Panic(format!("copyuvm: {e}")))?;
+                    self.hw.copy(mem, u64::from(pa), PGSIZE).or_panic("copyuvm")?;
                     tr.push(Event::CopyPage {
                         from: PhysAddr::new(u64::from(pa)),
                         to: PhysAddr::new(mem),
@@ -527,7 +526,7 @@ impl<H: Hal> X86Kernel<H> {
                     };
                     let n = ((PG - (va - va0)) as usize).min(bytes.len() - done);
                     let pa = u64::from(pa0 + (va - va0));
-                    self.hw.write(pa, &bytes[done..done + n]).map_err(|e| Panic(format!("copyout: {e}")))?;
+                    self.hw.write(pa, &bytes[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(u64::from(va)), bytes: bytes[done..done + n].to_vec() });
                     done += n;
                     va = va0.wrapping_add(PG);
