@@ -5,7 +5,7 @@
 use alloc::format;
 
 use crate::elf::{ElfClass, ElfHeader, machine_name, read_header};
-use crate::kernel::{ExecError, SysError, SysRet};
+use crate::sys::{ExecError, SysError, SysRet};
 use crate::trace::Trace;
 
 /// The first steps of exec, the same in both ports: find the file, read

@@ -29,6 +29,7 @@ pub mod programs;
 pub mod riscv;
 pub mod scheme;
 pub mod shm;
+pub mod sys;
 pub mod trace;
 pub mod walk;
 pub mod x86;

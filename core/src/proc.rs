@@ -2,42 +2,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 use serde::Serialize;
 
 use crate::elf::Phdr;
-use crate::kernel::Reject;
+use crate::sys::Reject;
 
-/// A process slot's state (xv6: `enum procstate`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum ProcState {
-    /// The slot is free.
-    Unused,
-    /// Being created by `allocproc`.
-    Embryo,
-    /// Blocked (waiting for a child, say).
-    Sleeping,
-    /// Ready to run.
-    Runnable,
-    /// Running on a CPU.
-    Running,
-    /// Exited, waiting for its parent to `wait`.
-    Zombie,
-}
-
-impl fmt::Display for ProcState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ProcState::Unused => "unused",
-            ProcState::Embryo => "embryo",
-            ProcState::Sleeping => "sleeping",
-            ProcState::Runnable => "runnable",
-            ProcState::Running => "running",
-            ProcState::Zombie => "zombie",
-        })
-    }
-}
+pub use crate::sys::ProcState;
 
 /// The user registers the lab tracks (saved in the trapframe).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 //! They follow xv6's user ABI, with footprints like xv6's own: on x86,
 //! `init` and `echo` fit in one page and `sh` needs two.
 
-use crate::kernel::Port;
+use crate::sys::Port;
 
 /// x86 `initcode` (a flat binary, copied to address 0 by userinit).
 pub const X86_INITCODE: &[u8] = include_bytes!("../programs/x86/initcode");

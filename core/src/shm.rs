@@ -18,8 +18,8 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::addr::{PGROUNDUP, PGSIZE};
-use crate::kernel::{Reject, ShmError, SysError, SysRet};
 use crate::proc::{ProcTable, ShmMapping};
+use crate::sys::{Reject, ShmError, SysError, SysRet};
 use crate::trace::{Owner, Trace};
 use crate::{Panic, VmFail};
 
