@@ -61,9 +61,9 @@ pub fn x86_kernel() -> (X86Kernel<Sim>, u32) {
     let hw = Sim::new(0, u64::from(layout.phystop));
     let mut tr = Trace::counting_only();
     let mut k = X86Kernel::boot(layout, hw, Vec::new(), ShmMode::Lab, &mut tr).expect("boots");
-    let pgdir = k.kmem.kalloc(&mut k.hw, &mut tr, Owner::PageDir { pid: 1 }).expect("a page") as u32;
+    let pgdir = k.st.kmem.kalloc(&mut k.st.hw, &mut tr, Owner::PageDir { pid: 1 }).expect("a page") as u32;
     use pagelab_core::mem::PhysMem;
-    k.hw.fill(u64::from(pgdir), 4096, 0).expect("in RAM");
+    k.st.hw.fill(u64::from(pgdir), 4096, 0).expect("in RAM");
     (k, pgdir)
 }
 
@@ -75,7 +75,7 @@ pub fn mappages_64(k: &mut X86Kernel<Sim>, pgdir: u32) {
     use pagelab_core::mem::PhysMem;
     for i in 0..64u32 {
         let pte = k.walkpgdir(&mut tr, pgdir, 0x40_0000 + i * 4096, None).expect("ok").expect("table");
-        k.hw.write_word(u64::from(pte), 4, 0).expect("in RAM");
+        k.st.hw.write_word(u64::from(pte), 4, 0).expect("in RAM");
     }
 }
 

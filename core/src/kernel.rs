@@ -2,13 +2,17 @@
 //! system calls and the errors each one can return are in [`crate::sys`]
 //! (and named here too).
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::OrPanic as _;
 use crate::kalloc::Kmem;
+use crate::mem::Hal;
 use crate::mem::PhysMem;
 use crate::proc::ProcTable;
 use crate::scheme::Access;
-use crate::shm::{ShmMode, ShmTable};
+use crate::scheme::Scheme;
+use crate::shm::{ShmHost, ShmMode, ShmState, ShmTable};
 use crate::trace::Trace;
 use crate::walk::Translation;
 
@@ -160,121 +164,256 @@ impl<T: Kernel + Clone + Send + 'static> KernelBox for T {
 /// The most bytes one user read or write of the lab may move (16 pages).
 pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;
 
-/// The [`Kernel`] methods both ports answer from fields of the same names
-/// (`hw`, `kmem`, `ptable`, `shm`, `shm_mode`, `cur`).
-macro_rules! kernel_fields {
-    ($scheme:ty) => {
-        fn info(&self) -> &MachineInfo {
-            self.machine_info()
-        }
-        fn procs(&self) -> &ProcTable {
-            &self.ptable
-        }
-        fn kmem(&self) -> &Kmem {
-            &self.kmem
-        }
-        fn kmem_mut(&mut self) -> &mut Kmem {
-            &mut self.kmem
-        }
-        fn mem(&self) -> &dyn PhysMem {
-            &self.hw
-        }
-        fn shm(&self) -> &ShmTable {
-            &self.shm
-        }
-        fn shm_mode(&self) -> ShmMode {
-            self.shm_mode
-        }
-        fn current(&self) -> Option<u32> {
-            self.cur
-        }
-        fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-            self.exit_inner(tr, pid)
-        }
-        fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-            self.wait_inner(tr, pid)
-        }
-        fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-            // xv6's kill finds a zombie too: it sets its killed flag and returns 0, and nothing else happens.
-            if self.ptable.get(pid).is_some_and(|p| p.state == crate::proc::ProcState::Zombie) {
-                tr.call(
-                    "kill",
-                    || alloc::format!("pid={pid}"),
-                    |tr| {
-                        self.ptable.mark_killed(pid);
-                        tr.note(|| alloc::format!("pid {pid} is already a zombie: kill marks it killed and returns 0"));
-                    },
-                );
-                return Ok(SysRet::ok(0));
-            }
-            self.ptable.runnable(pid)?;
-            if self.ptable.initproc == Some(pid) {
-                return Err(crate::Panic("init exiting".into()).into());
-            }
+/// The state every port keeps: memory, the allocator, the process and
+/// shared-memory tables, and which page table the CPU holds.
+#[derive(Clone, Debug)]
+pub struct PortState<H> {
+    /// Memory and MMU.
+    pub hw: H,
+    /// The page allocator.
+    pub kmem: Kmem,
+    /// The process table.
+    pub ptable: ProcTable,
+    /// The shared-memory table.
+    pub shm: ShmTable,
+    /// Which shared-memory code runs.
+    pub shm_mode: ShmMode,
+    /// The pid whose page table is loaded (CR3 or satp), if any.
+    pub cur: Option<u32>,
+}
+
+/// A port of xv6: what each one (`x86/`, `riscv/`) writes for its machine.
+///
+/// A port keeps its state (memory, allocator, process and shared-memory
+/// tables) and implements xv6's operations the way its own `proc.c`,
+/// `exec.c` and `trap.c` do them. Everything else the lab drives through
+/// [`Kernel`] is written once, in the `impl Kernel for` every `Xv6Port`
+/// below: the accessors, `kill`, the shared-memory system calls and a user
+/// access with its page fault. A third port (xv6 on Sv32, say) implements
+/// this trait and the shared-memory hooks of `shm.rs`, and gets the rest.
+pub trait Xv6Port {
+    /// The paging scheme (`X86`, `Sv39`).
+    type Scheme: Scheme;
+    /// Memory and CPU: simulated, or the real machine's.
+    type Hw: Hal;
+
+    /// Facts about the machine.
+    fn machine(&self) -> &MachineInfo;
+    /// The state every port keeps, to read.
+    fn state(&self) -> &PortState<Self::Hw>;
+    /// The state every port keeps, to change.
+    fn state_mut(&mut self) -> &mut PortState<Self::Hw>;
+    /// The kernel's own page table (physical address).
+    fn kernel_root(&self) -> u64;
+
+    /// Make `pid` the running process, switching page tables as the scheduler does.
+    ///
+    /// # Errors
+    /// No such process, or it cannot run.
+    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject>;
+    /// Return to user space in `pid` (RISC-V: `usertrapret` loads its table).
+    fn enter_user(&mut self, tr: &mut Trace, pid: u32);
+    /// What the trap handler prints for a user page fault: the function and the line.
+    fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String);
+    /// `userinit`, inside its trace call.
+    ///
+    /// # Errors
+    /// What [`Kernel::userinit`] returns.
+    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject>;
+    /// `fork`, inside its trace call.
+    ///
+    /// # Errors
+    /// What [`Kernel::fork`] returns.
+    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject>;
+    /// `sys_exec` and `exec`.
+    ///
+    /// # Errors
+    /// What [`Kernel::exec`] returns.
+    fn sys_exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject>;
+    /// `sbrk` (`growproc`), inside its trace call.
+    ///
+    /// # Errors
+    /// What [`Kernel::sbrk`] returns.
+    fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject>;
+    /// `exit`.
+    ///
+    /// # Errors
+    /// What [`Kernel::exit`] returns.
+    fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject>;
+    /// `wait`.
+    ///
+    /// # Errors
+    /// What [`Kernel::wait`] returns.
+    fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject>;
+}
+
+impl<T: Xv6Port> ShmState for T {
+    fn shm_table(&mut self) -> &mut ShmTable {
+        &mut self.state_mut().shm
+    }
+    fn shm_mode_of(&self) -> ShmMode {
+        self.state().shm_mode
+    }
+    fn ptable_mut(&mut self) -> &mut ProcTable {
+        &mut self.state_mut().ptable
+    }
+    fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, crate::Panic> {
+        let PortState { hw, kmem, .. } = self.state_mut();
+        let Some(pa) = kmem.kalloc(hw, tr, crate::trace::Owner::Shared { id }) else { return Ok(None) };
+        hw.fill(pa, crate::addr::PGSIZE, 0).or_panic("openshmem")?;
+        Ok(Some(pa))
+    }
+    fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), crate::Panic> {
+        let PortState { hw, kmem, .. } = self.state_mut();
+        kmem.kfree(hw, tr, pa)
+    }
+    fn frame_owner(&self, pa: u64) -> Option<crate::trace::Owner> {
+        self.state().kmem.owner(pa)
+    }
+}
+
+impl<T: Xv6Port + ShmHost> Kernel for T {
+    fn info(&self) -> &MachineInfo {
+        self.machine()
+    }
+    fn procs(&self) -> &ProcTable {
+        &self.state().ptable
+    }
+    fn kmem(&self) -> &Kmem {
+        &self.state().kmem
+    }
+    fn kmem_mut(&mut self) -> &mut Kmem {
+        &mut self.state_mut().kmem
+    }
+    fn mem(&self) -> &dyn PhysMem {
+        &self.state().hw
+    }
+    fn shm(&self) -> &ShmTable {
+        &self.state().shm
+    }
+    fn shm_mode(&self) -> ShmMode {
+        self.state().shm_mode
+    }
+    fn current(&self) -> Option<u32> {
+        self.state().cur
+    }
+    fn kernel_root(&self) -> u64 {
+        Xv6Port::kernel_root(self)
+    }
+    fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.exit_inner(tr, pid)
+    }
+    fn wait(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.wait_inner(tr, pid)
+    }
+    fn kill(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        // xv6's kill finds a zombie too: it sets its killed flag and returns 0, and nothing else happens.
+        if self.state().ptable.get(pid).is_some_and(|p| p.state == crate::proc::ProcState::Zombie) {
             tr.call(
                 "kill",
                 || alloc::format!("pid={pid}"),
                 |tr| {
-                    self.ptable.mark_killed(pid);
-                    tr.note(|| {
-                        alloc::format!("pid {pid} is marked killed; it calls exit when it next returns to user space")
-                    });
+                    self.state_mut().ptable.mark_killed(pid);
+                    tr.note(|| alloc::format!("pid {pid} is already a zombie: kill marks it killed and returns 0"));
                 },
             );
-            self.exit_inner(tr, pid)
+            return Ok(SysRet::ok(0));
         }
-        fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
-            tr.call("userinit", alloc::string::String::new, |tr| self.userinit_inner(tr))
+        self.state().ptable.runnable(pid)?;
+        if self.state().ptable.initproc == Some(pid) {
+            return Err(crate::Panic("init exiting".into()).into());
         }
-        fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-            tr.call("fork", || alloc::format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
-        }
-        fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
-            tr.call("sbrk", || alloc::format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
-        }
-        fn user_access(
-            &mut self,
-            tr: &mut Trace,
-            pid: u32,
-            va: u64,
-            access: Access,
-            bytes: &mut [u8],
-        ) -> Result<SysRet, Reject> {
-            self.schedule(tr, pid)?;
-            self.enter_user(tr, pid);
-            let root = self.ptable.runnable(pid)?.root;
-            let Self { hw, kmem, .. } = self;
-            match crate::walk::user_access::<$scheme>(hw, |pa| kmem.owner(pa), tr, pid, root, va, access, bytes) {
-                Ok(()) => {
-                    let mut ret = SysRet::ok(bytes.len() as i64);
-                    if access.kind == crate::scheme::AccessKind::Read {
-                        ret.bytes = bytes.to_vec();
-                    }
-                    Ok(ret)
+        tr.call(
+            "kill",
+            || alloc::format!("pid={pid}"),
+            |tr| {
+                self.state_mut().ptable.mark_killed(pid);
+                tr.note(|| {
+                    alloc::format!("pid {pid} is marked killed; it calls exit when it next returns to user space")
+                });
+            },
+        );
+        self.exit_inner(tr, pid)
+    }
+    fn userinit(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        tr.call("userinit", alloc::string::String::new, |tr| self.userinit_inner(tr))
+    }
+    fn fork(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        tr.call("fork", || alloc::format!("pid {pid}"), |tr| self.fork_inner(tr, pid))
+    }
+    fn exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.sys_exec(tr, pid, path, file, argv)
+    }
+    fn sbrk(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
+        tr.call("sbrk", || alloc::format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
+    }
+    fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let r = crate::shm::open(self, tr, pid, id)?;
+        self.enter_user(tr, pid);
+        Ok(r)
+    }
+    fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let r = crate::shm::close(self, tr, pid, id)?;
+        self.enter_user(tr, pid);
+        Ok(r)
+    }
+    fn user_access(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        va: u64,
+        access: Access,
+        bytes: &mut [u8],
+    ) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        self.enter_user(tr, pid);
+        let root = self.state().ptable.runnable(pid)?.root;
+        let PortState { hw, kmem, .. } = self.state_mut();
+        match crate::walk::user_access::<T::Scheme>(hw, |pa| kmem.owner(pa), tr, pid, root, va, access, bytes) {
+            Ok(()) => {
+                let mut ret = SysRet::ok(bytes.len() as i64);
+                if access.kind == crate::scheme::AccessKind::Read {
+                    ret.bytes = bytes.to_vec();
                 }
-                Err((a, mut fault)) => {
-                    // Say which page it is: the guard page, a kernel page, above sz.
-                    let port = self.machine_info().port;
-                    let here = crate::lab::place::place(&*self, Some(pid), a).words(port);
-                    fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
-                    // The trap handler reports the fault and kills the process.
-                    let (func, text) = self.trap_report(pid, a, fault.code);
-                    tr.push(crate::trace::Event::PageFault {
-                        va: crate::addr::VirtAddr::new(a),
-                        code: fault.code,
-                        reason: fault.text.clone(),
-                    });
-                    tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
-                    if self.ptable.initproc == Some(pid) {
-                        let write = access.kind == crate::scheme::AccessKind::Write;
-                        return Err(Reject::InitFault { va: a, write, why: fault.text });
-                    }
-                    self.ptable.mark_killed(pid);
-                    self.exit_inner(tr, pid)?;
-                    Ok(SysRet::err(crate::kernel::SysError::Access(crate::kernel::AccessError { fault, va: a })))
+                Ok(ret)
+            }
+            Err((a, mut fault)) => {
+                // Say which page it is: the guard page, a kernel page, above sz.
+                let port = self.machine().port;
+                let here = crate::lab::place::place(&*self, Some(pid), a).words(port);
+                fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
+                // The trap handler reports the fault and kills the process.
+                let (func, text) = self.trap_report(pid, a, fault.code);
+                tr.push(crate::trace::Event::PageFault {
+                    va: crate::addr::VirtAddr::new(a),
+                    code: fault.code,
+                    reason: fault.text.clone(),
+                });
+                tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
+                if self.state().ptable.initproc == Some(pid) {
+                    let write = access.kind == crate::scheme::AccessKind::Write;
+                    return Err(Reject::InitFault { va: a, write, why: fault.text });
                 }
+                self.state_mut().ptable.mark_killed(pid);
+                self.exit_inner(tr, pid)?;
+                Ok(SysRet::err(crate::kernel::SysError::Access(crate::kernel::AccessError { fault, va: a })))
             }
         }
-    };
+    }
 }
-pub(crate) use kernel_fields;

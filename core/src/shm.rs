@@ -94,27 +94,51 @@ impl ShmTable {
     }
 }
 
-/// What the shared-memory code needs from a port.
-pub(crate) trait ShmHost {
+/// The state the shared-memory code reads and changes. Every port has it:
+/// `kernel.rs` implements this for every [`crate::kernel::Xv6Port`].
+pub trait ShmState {
+    /// The shared-memory table.
     fn shm_table(&mut self) -> &mut ShmTable;
+    /// Which shared-memory code runs.
     fn shm_mode_of(&self) -> ShmMode;
+    /// The process table.
     fn ptable_mut(&mut self) -> &mut ProcTable;
-    /// Highest address a user page may end at.
-    fn user_top(&self) -> u64;
     /// kalloc a zeroed frame for shared page `id`.
+    ///
+    /// # Errors
+    /// The frame cannot be written.
     fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic>;
     /// kfree a frame.
+    ///
+    /// # Errors
+    /// kfree's panics.
     fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic>;
+    /// Who owns frame `pa`.
+    fn frame_owner(&self, pa: u64) -> Option<Owner>;
+}
+
+/// The hooks each port writes for the shared-memory code: its address-space
+/// top, and how it maps, finds and clears an entry and flushes the TLB.
+pub trait ShmHost: ShmState {
+    /// Highest address a user page may end at.
+    fn user_top(&self) -> u64;
     /// mappages(pgdir, va, PGSIZE, pa, user read/write).
+    ///
+    /// # Errors
+    /// mappages's failures.
     fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail>;
     /// Find the last-level entry for `va` without allocating: its value, or None if there is no table.
+    ///
+    /// # Errors
+    /// The walk's panics.
     fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic>;
     /// Write 0 to the entry for `va` (whose table exists).
+    ///
+    /// # Errors
+    /// The walk's panics.
     fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic>;
     /// Flush the TLB if `pid`'s table is the current one.
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32);
-    /// Who owns frame `pa`.
-    fn frame_owner(&self, pa: u64) -> Option<Owner>;
     /// Physical address in an entry, if it is valid.
     fn pte_target(&self, pte: u64) -> Option<u64>;
 }
@@ -486,31 +510,3 @@ pub(crate) fn note_check_frees<H: ShmHost>(
     }
     Ok(())
 }
-
-/// The [`ShmHost`] methods both ports answer from fields of the same names
-/// (`shm`, `shm_mode`, `ptable`, `kmem`, `hw`).
-macro_rules! shm_host_fields {
-    () => {
-        fn shm_table(&mut self) -> &mut ShmTable {
-            &mut self.shm
-        }
-        fn shm_mode_of(&self) -> ShmMode {
-            self.shm_mode
-        }
-        fn ptable_mut(&mut self) -> &mut ProcTable {
-            &mut self.ptable
-        }
-        fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, Panic> {
-            let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::Shared { id }) else { return Ok(None) };
-            crate::OrPanic::or_panic(self.hw.fill(pa, PGSIZE, 0), "openshmem")?;
-            Ok(Some(pa))
-        }
-        fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
-            self.kmem.kfree(&mut self.hw, tr, pa)
-        }
-        fn frame_owner(&self, pa: u64) -> Option<Owner> {
-            self.kmem.owner(pa)
-        }
-    };
-}
-pub(crate) use shm_host_fields;

@@ -51,7 +51,7 @@ fn copyin_and_copyinstr_read_what_exec_wrote() {
     r.userinit(&mut tr).unwrap();
     let argv = vec![b"echo".to_vec(), b"hello".to_vec()];
     r.exec(&mut tr, 1, "/echo", Some(programs::RISCV_ECHO), &argv).unwrap();
-    let p = r.ptable.get(1).unwrap().clone();
+    let p = r.st.ptable.get(1).unwrap().clone();
     let img = p.image.unwrap();
     // argv[1] is "hello", at the address exec recorded.
     let s = r.copyinstr(&mut tr, p.root, img.args[1].va, 100).unwrap();
@@ -72,14 +72,14 @@ fn uva2ka_refuses_the_guard_page_and_copyout_fails_there() {
     let mut tr = Trace::new();
     k.userinit(&mut tr).unwrap();
     k.exec(&mut tr, 1, "/echo", Some(programs::X86_ECHO), &[b"echo".to_vec()]).unwrap();
-    let p = k.ptable.get(1).unwrap().clone();
+    let p = k.st.ptable.get(1).unwrap().clone();
     let img = p.image.unwrap();
     let root = p.root as u32;
     assert_eq!(k.uva2ka(&mut tr, root, img.guard as u32).unwrap(), None);
     let pa = k.uva2ka(&mut tr, root, img.stack as u32).unwrap().unwrap();
     assert!(k.copyout(&mut tr, root, img.stack as u32 + 8, b"hi").unwrap());
     let mut b = [0u8; 2];
-    k.hw.read(u64::from(pa) + 8, &mut b).unwrap();
+    k.st.hw.read(u64::from(pa) + 8, &mut b).unwrap();
     assert_eq!(&b, b"hi");
     // Crossing from the stack page down into the guard page fails.
     assert!(!k.copyout(&mut tr, root, img.stack as u32 - 1, b"xy").unwrap());

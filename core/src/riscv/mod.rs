@@ -17,7 +17,7 @@ use crate::OrPanic as _;
 use crate::Panic;
 use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
-use crate::kernel::{MachineInfo, Port};
+use crate::kernel::{MachineInfo, Port, PortState};
 use crate::mem::Hal;
 use crate::proc::ProcTable;
 use crate::scheme::SchemeKind;
@@ -95,22 +95,12 @@ impl RiscvLayout {
 /// xv6-riscv's kernel, over memory `H`.
 #[derive(Clone, Debug)]
 pub struct RiscvKernel<H: Hal> {
-    /// Memory and MMU.
-    pub hw: H,
+    /// What every port keeps: memory, the allocator, the process and shared-memory tables.
+    pub st: PortState<H>,
     /// The layout.
     pub layout: RiscvLayout,
-    /// The page allocator.
-    pub kmem: Kmem,
-    /// The process table.
-    pub ptable: ProcTable,
-    /// The shared-memory table.
-    pub shm: ShmTable,
-    /// Which shared-memory code runs.
-    pub shm_mode: ShmMode,
     /// The kernel's page table (xv6: `kernel_pagetable`).
     pub kernel_pagetable: u64,
-    /// The pid running in user mode with its table in satp, if any.
-    pub cur: Option<u32>,
     /// The first program (xv6: `initcode[]`).
     pub initcode: Vec<u8>,
     info: MachineInfo,
@@ -166,26 +156,25 @@ impl<H: Hal> RiscvKernel<H> {
             maxarg: MAXARG,
         };
         let mut k = RiscvKernel {
-            hw,
-            kmem,
-            ptable: ProcTable::new(layout.nproc),
-            shm: ShmTable::new(),
-            shm_mode,
+            st: PortState { hw, kmem, ptable: ProcTable::new(layout.nproc), shm: ShmTable::new(), shm_mode, cur: None },
             kernel_pagetable: 0,
-            cur: None,
             initcode,
             info,
             layout,
         };
         let (end, top) = (k.layout.end, k.layout.phystop);
-        tr.call("kinit", || format!("freerange({end:#x}, {top:#x})"), |tr| k.kmem.freerange(&mut k.hw, tr, end, top))?;
+        tr.call(
+            "kinit",
+            || format!("freerange({end:#x}, {top:#x})"),
+            |tr| k.st.kmem.freerange(&mut k.st.hw, tr, end, top),
+        )?;
         tr.call("kvminit", String::new, |tr| {
             let t = k.kvmmake(tr)?;
             k.kernel_pagetable = t;
             Ok::<(), Panic>(())
         })?;
         k.kvminithart(tr);
-        for (i, p) in k.ptable.procs.iter_mut().enumerate() {
+        for (i, p) in k.st.ptable.procs.iter_mut().enumerate() {
             p.kstack = KSTACK(i as u64);
         }
         // procinit, trapinit, plicinit, binit, iinit and fileinit allocate
@@ -194,7 +183,7 @@ impl<H: Hal> RiscvKernel<H> {
         tr.push(Event::Note {
             text: format!(
                 "booted: {} pages free (the kernel page table, 64 kernel stacks and the disk rings used some)",
-                k.kmem.nfree()
+                k.st.kmem.nfree()
             ),
         });
         Ok(k)
@@ -207,10 +196,10 @@ impl<H: Hal> RiscvKernel<H> {
     /// A [`Panic`] ("virtio disk kalloc") if memory runs out.
     fn virtio_disk_init(&mut self, tr: &mut Trace) -> Result<(), Panic> {
         for ring in ["desc", "avail", "used"] {
-            let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::DiskRing) else {
+            let Some(pa) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::DiskRing) else {
                 return Err(Panic("virtio disk kalloc".into()));
             };
-            self.hw.fill(pa, PGSIZE, 0).or_panic("virtio_disk_init")?;
+            self.st.hw.fill(pa, PGSIZE, 0).or_panic("virtio_disk_init")?;
             tr.note(|| format!("disk.{ring} = {pa:#x}"));
         }
         Ok(())

@@ -10,13 +10,14 @@ use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
 use crate::OrPanic as _;
 use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
 use crate::elf::{self, ElfClass};
-use crate::kalloc::Kmem;
-use crate::kernel::{ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet};
-use crate::mem::{Hal, PhysMem};
-use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
+use crate::kernel::{
+    ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
+};
+use crate::mem::Hal;
+use crate::proc::{ArgString, Image, ProcState, UserRegs};
+use crate::scheme::Sv39;
 use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
-use crate::scheme::{Access, Sv39};
-use crate::shm::{self, ShmHost, ShmMode, ShmTable};
+use crate::shm::{self, ShmHost, ShmMode};
 use crate::trace::{Event, Owner, Trace};
 use crate::{Panic, VmFail};
 
@@ -42,42 +43,32 @@ pub fn flags2perm(flags: u32) -> u64 {
 }
 
 impl<H: Hal> RiscvKernel<H> {
-    /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
-    /// goes into satp only on the way back to user space (see [`Self::usertrapret`]).
-    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
-        self.ptable.runnable(pid)?;
-        if self.cur != Some(pid) {
-            tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
-        }
-        Ok(())
-    }
-
     /// Return to user space in `pid`: satp ← its page table, sfence.vma
     /// (done by `userret` in the trampoline).
     fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
-        let Some(root) = self.ptable.get(pid).map(|p| p.root) else { return };
+        let Some(root) = self.st.ptable.get(pid).map(|p| p.root) else { return };
         tr.call(
             "usertrapret",
             || format!("pid {pid}"),
             |tr| {
-                self.hw.set_user_root(root);
+                self.st.hw.set_user_root(root);
                 tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
-                self.hw.flush_tlb();
+                self.st.hw.flush_tlb();
                 tr.push(Event::TlbFlush);
             },
         );
-        self.cur = Some(pid);
+        self.st.cur = Some(pid);
     }
 
     /// Write `slot`'s tracked registers into its trapframe page.
     fn save_regs(&mut self, slot: usize) -> Result<(), Panic> {
-        let p = &self.ptable.procs[slot];
+        let p = &self.st.ptable.procs[slot];
         let (tf, r) = (p.trapframe, p.regs);
         if tf == 0 {
             return Ok(());
         }
         for (off, v) in [(TF_EPC, r.pc), (TF_SP, r.sp), (TF_A0, r.a0), (TF_A1, r.a1)] {
-            self.hw.write_word(tf + off, 8, v).or_panic("trapframe")?;
+            self.st.hw.write_word(tf + off, 8, v).or_panic("trapframe")?;
         }
         Ok(())
     }
@@ -85,7 +76,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// Create a user page table for a given process, with no user memory,
     /// but with trampoline and trapframe pages (xv6: `proc_pagetable`).
     fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<Option<u64>, Panic> {
-        let (pid, trapframe) = (self.ptable.procs[slot].pid, self.ptable.procs[slot].trapframe);
+        let (pid, trapframe) = (self.st.ptable.procs[slot].pid, self.st.ptable.procs[slot].trapframe);
         tr.call(
             "proc_pagetable",
             || format!("pid {pid}"),
@@ -146,19 +137,19 @@ impl<H: Hal> RiscvKernel<H> {
     /// Free a proc structure and the data hanging from it, including user
     /// pages (xv6: `freeproc`).
     fn freeproc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
-        let pid = self.ptable.procs[slot].pid;
+        let pid = self.st.ptable.procs[slot].pid;
         tr.call(
             "freeproc",
             || format!("pid {pid}"),
             |tr| {
-                let p = self.ptable.procs[slot].clone();
+                let p = self.st.ptable.procs[slot].clone();
                 if p.trapframe != 0 {
-                    self.kmem.kfree(&mut self.hw, tr, p.trapframe)?;
+                    self.st.kmem.kfree(&mut self.st.hw, tr, p.trapframe)?;
                 }
                 if p.root != 0 {
                     self.proc_freepagetable(tr, p.root, p.sz, &p.holes)?;
                 }
-                let q = &mut self.ptable.procs[slot];
+                let q = &mut self.st.ptable.procs[slot];
                 q.trapframe = 0;
                 q.root = 0;
                 q.sz = 0;
@@ -185,14 +176,14 @@ impl<H: Hal> RiscvKernel<H> {
     /// A [`Panic`] for a corrupted table.
     fn allocproc(&mut self, tr: &mut Trace) -> Result<Result<usize, ForkError>, Panic> {
         tr.call("allocproc", String::new, |tr| {
-            let Some(slot) = self.ptable.free_slot() else {
+            let Some(slot) = self.st.ptable.free_slot() else {
                 tr.fail("allocproc: no UNUSED slot");
                 return Ok(Err(ForkError::NoFreeSlot));
             };
-            let pid = self.ptable.nextpid;
-            self.ptable.nextpid += 1;
+            let pid = self.st.ptable.nextpid;
+            self.st.ptable.nextpid += 1;
             {
-                let p = &mut self.ptable.procs[slot];
+                let p = &mut self.st.ptable.procs[slot];
                 p.pid = pid;
                 p.state = ProcState::Embryo;
                 p.killed = false;
@@ -203,170 +194,20 @@ impl<H: Hal> RiscvKernel<H> {
                 p.regs = UserRegs::default();
             }
             // Allocate a trapframe page.
-            let Some(tf) = self.kmem.kalloc(&mut self.hw, tr, Owner::Trapframe { pid }) else {
+            let Some(tf) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::Trapframe { pid }) else {
                 self.freeproc(tr, slot)?;
                 return Ok(Err(ForkError::OutOfMemory));
             };
-            self.ptable.procs[slot].trapframe = tf;
+            self.st.ptable.procs[slot].trapframe = tf;
             // An empty user page table.
             let Some(pt) = self.proc_pagetable(tr, slot)? else {
                 self.freeproc(tr, slot)?;
                 return Ok(Err(ForkError::OutOfMemory));
             };
-            self.ptable.procs[slot].root = pt;
+            self.st.ptable.procs[slot].root = pt;
             tr.note(|| format!("pid {pid} gets slot {slot}, a trapframe at {tf:#x} and a page table at {pt:#x}"));
             Ok(Ok(slot))
         })
-    }
-
-    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
-        if self.ptable.initproc.is_some() {
-            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
-        }
-        let Ok(slot) = self.allocproc(tr)? else {
-            return Err(Panic("userinit: allocproc failed".into()).into());
-        };
-        let pid = self.ptable.procs[slot].pid;
-        self.ptable.initproc = Some(pid);
-        // allocate one user page and copy initcode's instructions and data into it.
-        let root = self.ptable.procs[slot].root;
-        let init = self.initcode.clone();
-        self.uvmfirst(tr, root, &init, pid)?;
-        let p = &mut self.ptable.procs[slot];
-        p.sz = PGSIZE;
-        // prepare for the very first "return" from kernel to user.
-        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
-        p.name = "initcode".into();
-        p.parent = None;
-        p.state = ProcState::Runnable;
-        self.save_regs(slot)?;
-        tr.note(|| "pid 1 will run initcode at address 0, with sp at the top of that page".to_string());
-        Ok(SysRet::ok(i64::from(pid)))
-    }
-
-    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        let parent = self.ptable.runnable(pid)?.clone();
-        let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
-            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
-            ShmMode::Note => (Vec::new(), Vec::new()),
-        };
-        let pages = self.user_pages(tr, parent.root, parent.sz)?;
-        let mut a = 0u64;
-        while a < parent.sz {
-            if !skip.contains(&a) && !pages.iter().any(|&(va, _)| va == a) {
-                return Err(Panic("uvmcopy: page not present".into()).into());
-            }
-            a += PGSIZE;
-        }
-        let copies = if self.shm_mode == ShmMode::Note {
-            shm::note_fork_copies(tr, "uvmcopy", &parent, &pages, |pa| self.kmem.owner(pa))
-        } else {
-            Vec::new()
-        };
-        // Allocate process.
-        let slot = match self.allocproc(tr)? {
-            Ok(s) => s,
-            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
-        };
-        let child = self.ptable.procs[slot].pid;
-        let croot = self.ptable.procs[slot].root;
-        // Copy user memory from parent to child.
-        if !self.uvmcopy(tr, parent.root, croot, parent.sz, child, &share, &skip)? {
-            self.freeproc(tr, slot)?;
-            tr.fail("fork: uvmcopy failed; the child is freed");
-            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
-        }
-        // copy saved user registers, and make fork return 0 in the child.
-        let ctf = self.ptable.procs[slot].trapframe;
-        self.hw.copy(ctf, parent.trapframe, TF_SIZE).or_panic("fork")?;
-        {
-            let c = &mut self.ptable.procs[slot];
-            c.sz = parent.sz;
-            c.regs = UserRegs { a0: 0, ..parent.regs };
-            c.name = parent.name.clone();
-            c.image = parent.image.clone();
-            c.shm_copies = copies;
-            c.parent = Some(pid);
-            c.state = ProcState::Runnable;
-        }
-        self.save_regs(slot)?;
-        if self.shm_mode == ShmMode::Lab {
-            shm::share_with_child(self, pid, child);
-            if let Some(c) = self.ptable.get_mut(child) {
-                c.holes = skip;
-            }
-        }
-        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
-        self.usertrapret(tr, pid);
-        Ok(SysRet::ok(i64::from(child)))
-    }
-
-    /// sys_exec: copy each argument into a page of its own, call exec, free the copies.
-    fn sys_exec(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        path: &str,
-        file: Option<&[u8]>,
-        argv: &[Vec<u8>],
-    ) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        tr.call(
-            "sys_exec",
-            || format!("path={path:?}, {} arguments", argv.len()),
-            |tr| {
-                let max = MAXARG as usize - 1;
-                let mut pages: Vec<u64> = Vec::new();
-                let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
-                    for &pg in pages {
-                        k.kmem.kfree(&mut k.hw, tr, pg)?;
-                    }
-                    Ok(())
-                };
-                let mut bad = None;
-                for (i, a) in argv.iter().enumerate() {
-                    if i > max {
-                        break;
-                    }
-                    let Some(pg) = self.kmem.kalloc(&mut self.hw, tr, Owner::ArgCopy { pid }) else {
-                        bad = Some(ExecError::OutOfMemory);
-                        break;
-                    };
-                    pages.push(pg);
-                    // fetchstr: at most PGSIZE bytes including the terminating 0.
-                    if a.len() as u64 >= PGSIZE {
-                        bad = Some(ExecError::ArgTooLong { index: i, len: a.len() });
-                        break;
-                    }
-                    let mut s = a.clone();
-                    s.push(0);
-                    self.hw.write(pg, &s).or_panic("sys_exec")?;
-                }
-                if bad.is_none() && argv.len() > max {
-                    bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
-                }
-                let r = if let Some(e) = bad {
-                    tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
-                    SysRet::err(SysError::Exec(e))
-                } else {
-                    tr.call(
-                        "exec",
-                        || {
-                            let args: Vec<String> =
-                                argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
-                            format!("path={path:?}, argv=[{}]", args.join(", "))
-                        },
-                        |tr| self.exec_body(tr, pid, path, file, argv),
-                    )?
-                };
-                free(self, tr, &pages)?;
-                if r.error.is_none() {
-                    self.usertrapret(tr, pid);
-                }
-                Ok(r)
-            },
-        )
     }
 
     fn exec_body(
@@ -381,7 +222,7 @@ impl<H: Hal> RiscvKernel<H> {
             Ok(x) => x,
             Err(failed) => return Ok(failed),
         };
-        let slot = self.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        let slot = self.st.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
         let Some(pagetable) = self.proc_pagetable(tr, slot)? else {
             return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
         };
@@ -475,17 +316,17 @@ impl<H: Hal> RiscvKernel<H> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let name: String = name.chars().take(15).collect();
         // Commit to the user image.
-        if self.shm_mode == ShmMode::Lab {
+        if self.st.shm_mode == ShmMode::Lab {
             shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
         } else {
-            let old = self.ptable.procs[slot].clone();
+            let old = self.st.ptable.procs[slot].clone();
             let pages = self.user_pages(tr, old.root, old.sz)?;
             if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
                 self.proc_freepagetable(tr, pagetable, sz, &[])?;
                 return Err(r);
             }
         }
-        let p = &mut self.ptable.procs[slot];
+        let p = &mut self.st.ptable.procs[slot];
         let (oldpagetable, oldsz, oldholes) = (p.root, p.sz, core::mem::take(&mut p.holes));
         p.shm_copies.clear();
         p.root = pagetable;
@@ -539,7 +380,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let got = avail.min(n);
                     if got > 0 {
                         let s = start as usize;
-                        self.hw.write(pa, &file[s..s + got as usize]).or_panic("loadseg")?;
+                        self.st.hw.write(pa, &file[s..s + got as usize]).or_panic("loadseg")?;
                         tr.push(Event::Load {
                             va: VirtAddr::new(va + i),
                             pa: crate::addr::PhysAddr::new(pa),
@@ -557,7 +398,217 @@ impl<H: Hal> RiscvKernel<H> {
             },
         )
     }
+}
 
+impl<H: Hal> ShmHost for RiscvKernel<H> {
+    fn user_top(&self) -> u64 {
+        TRAPFRAME
+    }
+    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        self.mappages(tr, root, va, PGSIZE, pa, PTE_W | PTE_R | PTE_U, Owner::PageTable { pid })
+    }
+    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        match self.walk(tr, root, va, None)? {
+            Some(pte) => Ok(Some(self.rd(pte)?)),
+            None => Ok(None),
+        }
+    }
+    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        if let Some(pte) = self.walk(tr, root, va, None)? {
+            self.wr(tr, 0, pte, va, 0)?;
+        }
+        Ok(())
+    }
+    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
+        if self.st.cur == Some(pid) {
+            self.st.hw.flush_tlb();
+            tr.push(Event::TlbFlush);
+        }
+    }
+    fn pte_target(&self, pte: u64) -> Option<u64> {
+        (pte & PTE_V != 0).then(|| PTE2PA(pte))
+    }
+}
+
+impl<H: Hal> Xv6Port for RiscvKernel<H> {
+    type Scheme = Sv39;
+    type Hw = H;
+
+    fn machine(&self) -> &MachineInfo {
+        &self.info
+    }
+
+    fn state(&self) -> &PortState<H> {
+        &self.st
+    }
+
+    fn state_mut(&mut self) -> &mut PortState<H> {
+        &mut self.st
+    }
+
+    fn kernel_root(&self) -> u64 {
+        self.kernel_pagetable
+    }
+
+    /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
+    /// goes into satp only on the way back to user space (see `usertrapret`).
+    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        self.st.ptable.runnable(pid)?;
+        if self.st.cur != Some(pid) {
+            tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
+        }
+        Ok(())
+    }
+    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        if self.st.ptable.initproc.is_some() {
+            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
+        }
+        let Ok(slot) = self.allocproc(tr)? else {
+            return Err(Panic("userinit: allocproc failed".into()).into());
+        };
+        let pid = self.st.ptable.procs[slot].pid;
+        self.st.ptable.initproc = Some(pid);
+        // allocate one user page and copy initcode's instructions and data into it.
+        let root = self.st.ptable.procs[slot].root;
+        let init = self.initcode.clone();
+        self.uvmfirst(tr, root, &init, pid)?;
+        let p = &mut self.st.ptable.procs[slot];
+        p.sz = PGSIZE;
+        // prepare for the very first "return" from kernel to user.
+        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
+        p.name = "initcode".into();
+        p.parent = None;
+        p.state = ProcState::Runnable;
+        self.save_regs(slot)?;
+        tr.note(|| "pid 1 will run initcode at address 0, with sp at the top of that page".to_string());
+        Ok(SysRet::ok(i64::from(pid)))
+    }
+    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let parent = self.st.ptable.runnable(pid)?.clone();
+        let (share, skip): (Vec<u64>, Vec<u64>) = match self.st.shm_mode {
+            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
+            ShmMode::Note => (Vec::new(), Vec::new()),
+        };
+        let pages = self.user_pages(tr, parent.root, parent.sz)?;
+        let mut a = 0u64;
+        while a < parent.sz {
+            if !skip.contains(&a) && !pages.iter().any(|&(va, _)| va == a) {
+                return Err(Panic("uvmcopy: page not present".into()).into());
+            }
+            a += PGSIZE;
+        }
+        let copies = if self.st.shm_mode == ShmMode::Note {
+            shm::note_fork_copies(tr, "uvmcopy", &parent, &pages, |pa| self.st.kmem.owner(pa))
+        } else {
+            Vec::new()
+        };
+        // Allocate process.
+        let slot = match self.allocproc(tr)? {
+            Ok(s) => s,
+            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
+        };
+        let child = self.st.ptable.procs[slot].pid;
+        let croot = self.st.ptable.procs[slot].root;
+        // Copy user memory from parent to child.
+        if !self.uvmcopy(tr, parent.root, croot, parent.sz, child, &share, &skip)? {
+            self.freeproc(tr, slot)?;
+            tr.fail("fork: uvmcopy failed; the child is freed");
+            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        }
+        // copy saved user registers, and make fork return 0 in the child.
+        let ctf = self.st.ptable.procs[slot].trapframe;
+        self.st.hw.copy(ctf, parent.trapframe, TF_SIZE).or_panic("fork")?;
+        {
+            let c = &mut self.st.ptable.procs[slot];
+            c.sz = parent.sz;
+            c.regs = UserRegs { a0: 0, ..parent.regs };
+            c.name = parent.name.clone();
+            c.image = parent.image.clone();
+            c.shm_copies = copies;
+            c.parent = Some(pid);
+            c.state = ProcState::Runnable;
+        }
+        self.save_regs(slot)?;
+        if self.st.shm_mode == ShmMode::Lab {
+            shm::share_with_child(self, pid, child);
+            if let Some(c) = self.st.ptable.get_mut(child) {
+                c.holes = skip;
+            }
+        }
+        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
+        self.usertrapret(tr, pid);
+        Ok(SysRet::ok(i64::from(child)))
+    }
+    /// sys_exec: copy each argument into a page of its own, call exec, free the copies.
+    fn sys_exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        tr.call(
+            "sys_exec",
+            || format!("path={path:?}, {} arguments", argv.len()),
+            |tr| {
+                let max = MAXARG as usize - 1;
+                let mut pages: Vec<u64> = Vec::new();
+                let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
+                    for &pg in pages {
+                        k.st.kmem.kfree(&mut k.st.hw, tr, pg)?;
+                    }
+                    Ok(())
+                };
+                let mut bad = None;
+                for (i, a) in argv.iter().enumerate() {
+                    if i > max {
+                        break;
+                    }
+                    let Some(pg) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::ArgCopy { pid }) else {
+                        bad = Some(ExecError::OutOfMemory);
+                        break;
+                    };
+                    pages.push(pg);
+                    // fetchstr: at most PGSIZE bytes including the terminating 0.
+                    if a.len() as u64 >= PGSIZE {
+                        bad = Some(ExecError::ArgTooLong { index: i, len: a.len() });
+                        break;
+                    }
+                    let mut s = a.clone();
+                    s.push(0);
+                    self.st.hw.write(pg, &s).or_panic("sys_exec")?;
+                }
+                if bad.is_none() && argv.len() > max {
+                    bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
+                }
+                let r = if let Some(e) = bad {
+                    tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
+                    SysRet::err(SysError::Exec(e))
+                } else {
+                    tr.call(
+                        "exec",
+                        || {
+                            let args: Vec<String> =
+                                argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+                            format!("path={path:?}, argv=[{}]", args.join(", "))
+                        },
+                        |tr| self.exec_body(tr, pid, path, file, argv),
+                    )?
+                };
+                free(self, tr, &pages)?;
+                if r.error.is_none() {
+                    self.usertrapret(tr, pid);
+                }
+                Ok(r)
+            },
+        )
+    }
     fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
         let Ok(n) = i32::try_from(n) else {
             return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
@@ -567,7 +618,7 @@ impl<H: Hal> RiscvKernel<H> {
             "growproc",
             || format!("n={n}"),
             |tr| -> Result<SysRet, Reject> {
-                let p = self.ptable.runnable(pid)?.clone();
+                let p = self.st.ptable.runnable(pid)?.clone();
                 let sz = p.sz;
                 // The C code adds an int to a uint64: the int is sign-extended.
                 let newsz = sz.wrapping_add(i64::from(n) as u64);
@@ -582,7 +633,7 @@ impl<H: Hal> RiscvKernel<H> {
                     // Pages below sz that are not mapped: holes, and shared pages closed now.
                     let mut holes = p.holes.clone();
                     if newsz < sz {
-                        if self.shm_mode == ShmMode::Lab {
+                        if self.st.shm_mode == ShmMode::Lab {
                             holes.extend(shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?);
                         } else {
                             let pages = self.user_pages(tr, p.root, sz)?;
@@ -595,7 +646,7 @@ impl<H: Hal> RiscvKernel<H> {
                 } else {
                     sz
                 };
-                if let Some(q) = self.ptable.get_mut(pid) {
+                if let Some(q) = self.st.ptable.get_mut(pid) {
                     // Closing shared pages may have moved sz and holes; growproc decides sz.
                     q.sz = result;
                     q.holes = p.holes.iter().copied().filter(|&h| h < PGROUNDUP(result)).collect();
@@ -606,40 +657,38 @@ impl<H: Hal> RiscvKernel<H> {
         self.usertrapret(tr, pid);
         Ok(r)
     }
-
     fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.ptable.runnable(pid)?;
-        if self.ptable.initproc == Some(pid) {
+        self.st.ptable.runnable(pid)?;
+        if self.st.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
         self.schedule(tr, pid)?;
         tr.call("exit", String::new, |tr| {
-            if self.shm_mode == ShmMode::Lab {
+            if self.st.shm_mode == ShmMode::Lab {
                 shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
             }
             // Give any children to init.
-            for c in self.ptable.reparent(pid) {
+            for c in self.st.ptable.reparent(pid) {
                 tr.push(Event::Note { text: format!("pid {c} is passed to init (reparent)") });
             }
-            let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
+            let p = self.st.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
             p.state = ProcState::Zombie;
             tr.note(|| format!("pid {pid} is a zombie: its memory stays until its parent calls wait (freeproc)"));
-            if self.cur == Some(pid) {
-                self.cur = None;
+            if self.st.cur == Some(pid) {
+                self.st.cur = None;
             }
             Ok(SysRet::ok(0))
         })
     }
-
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.ptable.runnable(pid)?;
-        let Some((slot, cpid)) = self.ptable.zombie_child(pid)? else {
+        self.st.ptable.runnable(pid)?;
+        let Some((slot, cpid)) = self.st.ptable.zombie_child(pid)? else {
             self.schedule(tr, pid)?;
             tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
             return Ok(SysRet::err(SysError::Wait));
         };
-        if self.shm_mode == ShmMode::Note {
-            let c = self.ptable.procs[slot].clone();
+        if self.st.shm_mode == ShmMode::Note {
+            let c = self.st.ptable.procs[slot].clone();
             let pages = self.user_pages(tr, c.root, c.sz)?;
             shm::note_check_frees(self, tr, cpid, &pages)?;
         }
@@ -652,81 +701,16 @@ impl<H: Hal> RiscvKernel<H> {
         self.usertrapret(tr, pid);
         Ok(r)
     }
-
     /// What xv6-riscv's usertrap prints for an unexpected scause before killing the process.
     fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String) {
-        let sepc = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+        let sepc = self.st.ptable.get(pid).map_or(0, |p| p.regs.pc);
         (
             "usertrap",
             format!("usertrap(): unexpected scause {code:#x} pid={pid}\n            sepc={sepc:#x} stval={va:#x}"),
         )
     }
-
     /// Return to user space in `pid` before its code runs: satp gets its table.
     fn enter_user(&mut self, tr: &mut Trace, pid: u32) {
         self.usertrapret(tr, pid);
-    }
-}
-
-impl<H: Hal> ShmHost for RiscvKernel<H> {
-    crate::shm::shm_host_fields!();
-    fn user_top(&self) -> u64 {
-        TRAPFRAME
-    }
-    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root);
-        self.mappages(tr, root, va, PGSIZE, pa, PTE_W | PTE_R | PTE_U, Owner::PageTable { pid })
-    }
-    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root);
-        match self.walk(tr, root, va, None)? {
-            Some(pte) => Ok(Some(self.rd(pte)?)),
-            None => Ok(None),
-        }
-    }
-    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root);
-        if let Some(pte) = self.walk(tr, root, va, None)? {
-            self.wr(tr, 0, pte, va, 0)?;
-        }
-        Ok(())
-    }
-    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
-        if self.cur == Some(pid) {
-            self.hw.flush_tlb();
-            tr.push(Event::TlbFlush);
-        }
-    }
-    fn pte_target(&self, pte: u64) -> Option<u64> {
-        (pte & PTE_V != 0).then(|| PTE2PA(pte))
-    }
-}
-
-impl<H: Hal> Kernel for RiscvKernel<H> {
-    crate::kernel::kernel_fields!(Sv39);
-    fn kernel_root(&self) -> u64 {
-        self.kernel_pagetable
-    }
-    fn exec(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        path: &str,
-        file: Option<&[u8]>,
-        argv: &[Vec<u8>],
-    ) -> Result<SysRet, Reject> {
-        self.sys_exec(tr, pid, path, file, argv)
-    }
-    fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        let r = shm::open(self, tr, pid, id)?;
-        self.usertrapret(tr, pid);
-        Ok(r)
-    }
-    fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        let r = shm::close(self, tr, pid, id)?;
-        self.usertrapret(tr, pid);
-        Ok(r)
     }
 }

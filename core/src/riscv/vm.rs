@@ -22,12 +22,12 @@ fn perm_names(perm: u64) -> String {
 impl<H: Hal> RiscvKernel<H> {
     /// Read the entry at physical address `pte`.
     pub(crate) fn rd(&self, pte: u64) -> Result<u64, Panic> {
-        walk::read_entry::<Sv39>(&self.hw, pte)
+        walk::read_entry::<Sv39>(&self.st.hw, pte)
     }
 
     /// Write `new` to the level-`level` entry at `pte`, which maps `va`.
     pub(crate) fn wr(&mut self, tr: &mut Trace, level: u32, pte: u64, va: u64, new: u64) -> Result<(), Panic> {
-        walk::write_entry::<Sv39>(&mut self.hw, tr, level, pte, va, new)
+        walk::write_entry::<Sv39>(&mut self.st.hw, tr, level, pte, va, new)
     }
 
     /// Make a direct-map page table for the kernel (xv6: `kvmmake`).
@@ -36,10 +36,10 @@ impl<H: Hal> RiscvKernel<H> {
     /// xv6's panics (`kalloc`, `kvmmap`) if memory runs out at boot.
     pub fn kvmmake(&mut self, tr: &mut Trace) -> Result<u64, Panic> {
         tr.call("kvmmake", String::new, |tr| {
-            let Some(kpgtbl) = self.kmem.kalloc(&mut self.hw, tr, Owner::KernelPageTable) else {
+            let Some(kpgtbl) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::KernelPageTable) else {
                 return Err(Panic("kalloc".into()));
             };
-            self.hw.fill(kpgtbl, PGSIZE, 0).or_panic("kvmmake")?;
+            self.st.hw.fill(kpgtbl, PGSIZE, 0).or_panic("kvmmake")?;
             let etext = self.layout.etext;
             let top = self.layout.phystop;
             let tramp = self.layout.trampoline;
@@ -66,7 +66,7 @@ impl<H: Hal> RiscvKernel<H> {
     fn proc_mapstacks(&mut self, tr: &mut Trace, kpgtbl: u64) -> Result<(), Panic> {
         tr.call("proc_mapstacks", String::new, |tr| {
             for p in 0..self.layout.nproc {
-                let Some(pa) = self.kmem.kalloc(&mut self.hw, tr, Owner::BootStack { slot: p }) else {
+                let Some(pa) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::BootStack { slot: p }) else {
                     return Err(Panic("kalloc".into()));
                 };
                 let va = KSTACK(u64::from(p));
@@ -80,12 +80,12 @@ impl<H: Hal> RiscvKernel<H> {
     /// and enable paging (xv6: `kvminithart`).
     pub fn kvminithart(&mut self, tr: &mut Trace) {
         tr.call("kvminithart", String::new, |tr| {
-            self.hw.load_root(self.kernel_pagetable);
+            self.st.hw.load_root(self.kernel_pagetable);
             tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
-            self.hw.flush_tlb();
+            self.st.hw.flush_tlb();
             tr.push(Event::TlbFlush);
         });
-        self.cur = None;
+        self.st.cur = None;
     }
 
     /// Return the address of the PTE in page table `pagetable` that
@@ -104,7 +104,7 @@ impl<H: Hal> RiscvKernel<H> {
         if va >= MAXVA {
             return Err(Panic("walk".into()));
         }
-        tr.quiet("walk", |tr| walk::walk::<Sv39>(&mut self.hw, &mut self.kmem, tr, pagetable, va, alloc))
+        tr.quiet("walk", |tr| walk::walk::<Sv39>(&mut self.st.hw, &mut self.st.kmem, tr, pagetable, va, alloc))
     }
 
     /// Look up a virtual address, return the physical address, or `None`
@@ -218,7 +218,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(Panic("uvmunmap: not a leaf".into()));
                     }
                     if do_free {
-                        self.kmem.kfree(&mut self.hw, tr, PTE2PA(e))?;
+                        self.st.kmem.kfree(&mut self.st.hw, tr, PTE2PA(e))?;
                     }
                     self.wr(tr, 0, pte, a, 0)?;
                     a += PGSIZE;
@@ -235,8 +235,8 @@ impl<H: Hal> RiscvKernel<H> {
     /// A [`Panic`] if the page is not RAM.
     pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<Option<u64>, Panic> {
         tr.call("uvmcreate", String::new, |tr| {
-            let Some(pt) = self.kmem.kalloc(&mut self.hw, tr, Owner::PageDir { pid }) else { return Ok(None) };
-            self.hw.fill(pt, PGSIZE, 0).or_panic("uvmcreate")?;
+            let Some(pt) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::PageDir { pid }) else { return Ok(None) };
+            self.st.hw.fill(pt, PGSIZE, 0).or_panic("uvmcreate")?;
             Ok(Some(pt))
         })
     }
@@ -254,10 +254,10 @@ impl<H: Hal> RiscvKernel<H> {
                 if src.len() as u64 >= PGSIZE {
                     return Err(Panic("uvmfirst: more than a page".into()));
                 }
-                let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
                     return Err(Panic("uvmfirst: out of memory".into()));
                 };
-                self.hw.fill(mem, PGSIZE, 0).or_panic("uvmfirst")?;
+                self.st.hw.fill(mem, PGSIZE, 0).or_panic("uvmfirst")?;
                 match self.mappages(
                     tr,
                     pagetable,
@@ -271,7 +271,7 @@ impl<H: Hal> RiscvKernel<H> {
                     Err(VmFail::Panic(p)) => return Err(p),
                     Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
                 }
-                self.hw.write(mem, src).or_panic("uvmfirst")?;
+                self.st.hw.write(mem, src).or_panic("uvmfirst")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
                     pa: PhysAddr::new(mem),
@@ -308,16 +308,16 @@ impl<H: Hal> RiscvKernel<H> {
                 let oldsz = PGROUNDUP(oldsz);
                 let mut a = oldsz;
                 while a < newsz {
-                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
                         self.uvmdealloc(tr, pagetable, a, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.hw.fill(mem, PGSIZE, 0).or_panic("uvmalloc")?;
+                    self.st.hw.fill(mem, PGSIZE, 0).or_panic("uvmalloc")?;
                     match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid })
                     {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
-                            self.kmem.kfree(&mut self.hw, tr, mem)?;
+                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             self.uvmdealloc(tr, pagetable, a, oldsz)?;
                             return Err(VmFail::OutOfMemory);
                         }
@@ -420,7 +420,7 @@ impl<H: Hal> RiscvKernel<H> {
                 return Err(Panic("freewalk: leaf".into()));
             }
         }
-        self.kmem.kfree(&mut self.hw, tr, pagetable)
+        self.st.kmem.kfree(&mut self.st.hw, tr, pagetable)
     }
 
     /// Free user memory pages, then free page-table pages (xv6: `uvmfree`).
@@ -500,11 +500,11 @@ impl<H: Hal> RiscvKernel<H> {
                         tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
                         pa
                     } else {
-                        let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
+                        let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
                             undo(self, tr, &done)?;
                             return Ok(false);
                         };
-                        self.hw.copy(mem, pa, PGSIZE).or_panic("uvmcopy")?;
+                        self.st.hw.copy(mem, pa, PGSIZE).or_panic("uvmcopy")?;
                         tr.push(Event::CopyPage {
                             from: PhysAddr::new(pa),
                             to: PhysAddr::new(mem),
@@ -516,7 +516,7 @@ impl<H: Hal> RiscvKernel<H> {
                         Ok(()) => done.push(i),
                         Err(VmFail::OutOfMemory) => {
                             if target != pa {
-                                self.kmem.kfree(&mut self.hw, tr, target)?;
+                                self.st.kmem.kfree(&mut self.st.hw, tr, target)?;
                             }
                             undo(self, tr, &done)?;
                             return Ok(false);
@@ -569,7 +569,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Ok(false);
                     };
                     let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
-                    self.hw.write(pa0 + (dstva - va0), &src[done..done + n]).or_panic("copyout")?;
+                    self.st.hw.write(pa0 + (dstva - va0), &src[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
                     done += n;
                     dstva = va0 + PGSIZE;
@@ -596,7 +596,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
                     let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
                     let mut buf = alloc::vec![0u8; n as usize];
-                    self.hw.read(pa0 + (srcva - va0), &mut buf).or_panic("copyin")?;
+                    self.st.hw.read(pa0 + (srcva - va0), &mut buf).or_panic("copyin")?;
                     tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
                     out.extend_from_slice(&buf);
                     srcva = va0 + PGSIZE;
@@ -632,7 +632,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let mut p = pa0 + (srcva - va0);
                     while n > 0 {
                         let mut b = [0u8];
-                        self.hw.read(p, &mut b).or_panic("copyinstr")?;
+                        self.st.hw.read(p, &mut b).or_panic("copyinstr")?;
                         if b[0] == 0 {
                             return Ok(Some(out));
                         }

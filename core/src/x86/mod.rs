@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::Panic;
 use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
-use crate::kernel::{MachineInfo, Port};
+use crate::kernel::{MachineInfo, Port, PortState};
 use crate::mem::Hal;
 use crate::proc::ProcTable;
 use crate::scheme::SchemeKind;
@@ -111,22 +111,12 @@ pub struct Kmap {
 /// xv6-public's kernel, over memory `H`.
 #[derive(Clone, Debug)]
 pub struct X86Kernel<H: Hal> {
-    /// Memory and MMU.
-    pub hw: H,
+    /// What every port keeps: memory, the allocator, the process and shared-memory tables.
+    pub st: PortState<H>,
     /// The layout.
     pub layout: X86Layout,
-    /// The page allocator.
-    pub kmem: Kmem,
-    /// The process table.
-    pub ptable: ProcTable,
-    /// The shared-memory table.
-    pub shm: ShmTable,
-    /// Which shared-memory code runs.
-    pub shm_mode: ShmMode,
     /// The kernel's own page directory (physical), made by kvmalloc.
     pub kpgdir: u32,
-    /// The pid whose page directory is in CR3, if any.
-    pub cur: Option<u32>,
     /// The first program (xv6: `_binary_initcode_start`).
     pub initcode: Vec<u8>,
     info: MachineInfo,
@@ -209,13 +199,8 @@ impl<H: Hal> X86Kernel<H> {
             maxarg: MAXARG,
         };
         let mut k = X86Kernel {
-            hw,
-            kmem,
-            ptable: ProcTable::new(layout.nproc),
-            shm: ShmTable::new(),
-            shm_mode,
+            st: PortState { hw, kmem, ptable: ProcTable::new(layout.nproc), shm: ShmTable::new(), shm_mode, cur: None },
             kpgdir: 0,
-            cur: None,
             initcode,
             info,
             layout,
@@ -225,12 +210,12 @@ impl<H: Hal> X86Kernel<H> {
         tr.call(
             "kinit1",
             || format!("vstart={:#x}, vend={:#x}", k.layout.end, X86Layout::p2v(top1)),
-            |tr| k.kmem.freerange(&mut k.hw, tr, u64::from(end_pa), u64::from(top1)),
+            |tr| k.st.kmem.freerange(&mut k.st.hw, tr, u64::from(end_pa), u64::from(top1)),
         )?;
         tr.call("kvmalloc", String::new, |tr| k.kvmalloc(tr))?;
         tr.call("startothers", String::new, |tr| {
             for cpu in 1..k.layout.ncpu {
-                if k.kmem.kalloc(&mut k.hw, tr, Owner::BootStack { slot: cpu }).is_none() {
+                if k.st.kmem.kalloc(&mut k.st.hw, tr, Owner::BootStack { slot: cpu }).is_none() {
                     return Err(Panic("startothers: out of memory".into()));
                 }
             }
@@ -241,11 +226,11 @@ impl<H: Hal> X86Kernel<H> {
             tr.call(
                 "kinit2",
                 || format!("vstart={:#x}, vend={:#x}", X86Layout::p2v(four_mb), X86Layout::p2v(ps)),
-                |tr| k.kmem.freerange(&mut k.hw, tr, u64::from(four_mb), u64::from(ps)),
+                |tr| k.st.kmem.freerange(&mut k.st.hw, tr, u64::from(four_mb), u64::from(ps)),
             )?;
         }
         tr.push(Event::Note {
-            text: format!("booted: {} pages free (the kernel's own page table used some)", k.kmem.nfree()),
+            text: format!("booted: {} pages free (the kernel's own page table used some)", k.st.kmem.nfree()),
         });
         Ok(k)
     }

@@ -9,49 +9,41 @@ use alloc::vec::Vec;
 use super::{KERNBASE, MAXARG, X86Kernel};
 use crate::addr::{PGROUNDUP, PGSIZE};
 use crate::elf::{self, ElfClass, ElfError};
-use crate::kalloc::Kmem;
-use crate::kernel::{ExecError, ForkError, Kernel, MachineInfo, Reject, SbrkError, SegmentProblem, SysError, SysRet};
-use crate::mem::{Hal, PhysMem};
-use crate::proc::{ArgString, Image, ProcState, ProcTable, UserRegs};
+use crate::kernel::{
+    ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
+};
+use crate::mem::Hal;
+use crate::proc::{ArgString, Image, ProcState, UserRegs};
+use crate::scheme::X86;
 use crate::scheme::x86::{PTE_ADDR, PTE_P, PTE_U, PTE_W};
-use crate::scheme::{Access, X86};
-use crate::shm::{self, ShmHost, ShmMode, ShmTable};
+use crate::shm::{self, ShmHost, ShmMode};
 use crate::trace::{Event, Owner, Trace};
 use crate::{Panic, VmFail};
 
 const PG: u32 = PGSIZE as u32;
 
 impl<H: Hal> X86Kernel<H> {
-    /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
-    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
-        self.ptable.runnable(pid)?;
-        if self.cur != Some(pid) {
-            tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));
-        }
-        Ok(())
-    }
-
     /// Look in the process table for an UNUSED slot. If found, change state
     /// to EMBRYO, give it a pid and a kernel stack (xv6: `allocproc`).
     /// Returns the slot, or why it failed.
     fn allocproc(&mut self, tr: &mut Trace) -> Result<usize, ForkError> {
         tr.call("allocproc", String::new, |tr| {
-            let Some(slot) = self.ptable.free_slot() else {
+            let Some(slot) = self.st.ptable.free_slot() else {
                 tr.fail("allocproc: no UNUSED slot");
                 return Err(ForkError::NoFreeSlot);
             };
-            let pid = self.ptable.nextpid;
-            self.ptable.nextpid += 1;
+            let pid = self.st.ptable.nextpid;
+            self.st.ptable.nextpid += 1;
             {
-                let p = &mut self.ptable.procs[slot];
+                let p = &mut self.st.ptable.procs[slot];
                 p.state = ProcState::Embryo;
                 p.pid = pid;
             }
-            let Some(kstack) = self.kmem.kalloc(&mut self.hw, tr, Owner::KernelStack { pid }) else {
-                self.ptable.procs[slot].state = ProcState::Unused;
+            let Some(kstack) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::KernelStack { pid }) else {
+                self.st.ptable.procs[slot].state = ProcState::Unused;
                 return Err(ForkError::OutOfMemory);
             };
-            let p = &mut self.ptable.procs[slot];
+            let p = &mut self.st.ptable.procs[slot];
             p.kstack = kstack;
             p.killed = false;
             p.image = None;
@@ -65,115 +57,12 @@ impl<H: Hal> X86Kernel<H> {
 
     /// Free what allocproc gave a slot that never became a process.
     fn unalloc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
-        let k = self.ptable.procs[slot].kstack;
-        self.kmem.kfree(&mut self.hw, tr, k)?;
-        let p = &mut self.ptable.procs[slot];
+        let k = self.st.ptable.procs[slot].kstack;
+        self.st.kmem.kfree(&mut self.st.hw, tr, k)?;
+        let p = &mut self.st.ptable.procs[slot];
         p.kstack = 0;
         p.state = ProcState::Unused;
         Ok(())
-    }
-
-    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
-        if self.ptable.initproc.is_some() {
-            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
-        }
-        let slot = match self.allocproc(tr) {
-            Ok(s) => s,
-            Err(_) => return Err(Panic("userinit: out of memory?".into()).into()),
-        };
-        let pid = self.ptable.procs[slot].pid;
-        self.ptable.initproc = Some(pid);
-        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
-            return Err(Panic("userinit: out of memory?".into()).into());
-        };
-        let init = self.initcode.clone();
-        self.inituvm(tr, pgdir, &init, pid)?;
-        let p = &mut self.ptable.procs[slot];
-        p.root = u64::from(pgdir);
-        p.sz = PGSIZE;
-        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
-        p.name = "initcode".into();
-        p.parent = None;
-        p.state = ProcState::Runnable;
-        tr.note(|| "pid 1 runs initcode at address 0; its stack pointer starts at the top of that page".to_string());
-        Ok(SysRet::ok(i64::from(pid)))
-    }
-
-    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        let parent = self.ptable.runnable(pid)?.clone();
-        let sz = parent.sz as u32;
-        let (share, skip): (Vec<u64>, Vec<u64>) = match self.shm_mode {
-            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
-            ShmMode::Note => (Vec::new(), Vec::new()),
-        };
-        // copyuvm panics if a page below sz is missing: check before touching anything.
-        let pages = self.user_pages(tr, parent.root as u32, sz)?;
-        let mut a = 0u32;
-        while a < sz {
-            if !skip.contains(&u64::from(a)) && !pages.iter().any(|&(va, _)| va == a) {
-                return Err(Panic("copyuvm: page not present".into()).into());
-            }
-            a += PG;
-        }
-        let copies = if self.shm_mode == ShmMode::Note {
-            let pages: Vec<(u64, u64)> = pages.iter().map(|&(va, pa)| (u64::from(va), u64::from(pa))).collect();
-            shm::note_fork_copies(tr, "copyuvm", &parent, &pages, |pa| self.kmem.owner(pa))
-        } else {
-            Vec::new()
-        };
-        let slot = match self.allocproc(tr) {
-            Ok(s) => s,
-            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
-        };
-        let child = self.ptable.procs[slot].pid;
-        let Some(d) = self.copyuvm(tr, parent.root as u32, sz, child, &share, &skip)? else {
-            self.unalloc(tr, slot)?;
-            tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
-            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
-        };
-        {
-            let c = &mut self.ptable.procs[slot];
-            c.root = u64::from(d);
-            c.sz = parent.sz;
-            c.parent = Some(pid);
-            c.regs = parent.regs;
-            c.name = parent.name.clone();
-            c.image = parent.image.clone();
-            c.shm_copies = copies;
-            c.freed_below_sz = false;
-            c.state = ProcState::Runnable;
-        }
-        if self.shm_mode == ShmMode::Lab {
-            shm::share_with_child(self, pid, child);
-        }
-        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
-        Ok(SysRet::ok(i64::from(child)))
-    }
-
-    fn exec_inner(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        path: &str,
-        file: Option<&[u8]>,
-        argv: &[Vec<u8>],
-    ) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        // sys_exec copies at most MAXARG pointers, the last of which must be 0.
-        let max = MAXARG as usize - 1;
-        if argv.len() > max {
-            tr.call("sys_exec", String::new, |tr| tr.fail(format!("sys_exec: more than {max} arguments")));
-            return Ok(SysRet::err(SysError::Exec(ExecError::TooManyArgs { given: argv.len(), max })));
-        }
-        tr.call(
-            "exec",
-            || {
-                let args: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
-                format!("path={path:?}, argv=[{}]", args.join(", "))
-            },
-            |tr| self.exec_body(tr, pid, path, file, argv),
-        )
     }
 
     fn exec_body(
@@ -278,11 +167,11 @@ impl<H: Hal> X86Kernel<H> {
         let name = path.rsplit('/').next().unwrap_or(path);
         let name: String = name.chars().take(15).collect();
         // Commit to the user image.
-        let slot = self.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        if self.shm_mode == ShmMode::Lab {
+        let slot = self.st.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        if self.st.shm_mode == ShmMode::Lab {
             shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
         } else {
-            let old = self.ptable.procs[slot].clone();
+            let old = self.st.ptable.procs[slot].clone();
             let pages = self.user_pages(tr, old.root as u32, KERNBASE)?;
             let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
             if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
@@ -290,7 +179,7 @@ impl<H: Hal> X86Kernel<H> {
                 return Err(r);
             }
         }
-        let p = &mut self.ptable.procs[slot];
+        let p = &mut self.st.ptable.procs[slot];
         let oldpgdir = p.root as u32;
         p.root = u64::from(pgdir);
         p.sz = u64::from(sz);
@@ -318,7 +207,168 @@ impl<H: Hal> X86Kernel<H> {
         self.freevm(tr, oldpgdir)?;
         Ok(SysRet::ok(0))
     }
+}
 
+impl<H: Hal> ShmHost for X86Kernel<H> {
+    fn user_top(&self) -> u64 {
+        u64::from(KERNBASE)
+    }
+    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        self.mappages(tr, root, va as u32, PG, pa as u32, PTE_W | PTE_U, Owner::PageTable { pid })
+    }
+    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        match self.walkpgdir(tr, root, va as u32, None)? {
+            Some(pte) => Ok(Some(u64::from(self.rd(pte)?))),
+            None => Ok(None),
+        }
+    }
+    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        if let Some(pte) = self.walkpgdir(tr, root, va as u32, None)? {
+            self.wr(tr, 0, pte, va as u32, 0)?;
+        }
+        Ok(())
+    }
+    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
+        if self.st.cur == Some(pid) {
+            self.switchuvm(tr, pid);
+        }
+    }
+    fn pte_target(&self, pte: u64) -> Option<u64> {
+        (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
+    }
+}
+
+impl<H: Hal> Xv6Port for X86Kernel<H> {
+    type Scheme = X86;
+    type Hw = H;
+
+    fn machine(&self) -> &MachineInfo {
+        &self.info
+    }
+
+    fn state(&self) -> &PortState<H> {
+        &self.st
+    }
+
+    fn state_mut(&mut self) -> &mut PortState<H> {
+        &mut self.st
+    }
+
+    fn kernel_root(&self) -> u64 {
+        u64::from(self.kpgdir)
+    }
+
+    /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
+    fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        self.st.ptable.runnable(pid)?;
+        if self.st.cur != Some(pid) {
+            tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));
+        }
+        Ok(())
+    }
+    fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
+        if self.st.ptable.initproc.is_some() {
+            return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
+        }
+        let slot = match self.allocproc(tr) {
+            Ok(s) => s,
+            Err(_) => return Err(Panic("userinit: out of memory?".into()).into()),
+        };
+        let pid = self.st.ptable.procs[slot].pid;
+        self.st.ptable.initproc = Some(pid);
+        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
+            return Err(Panic("userinit: out of memory?".into()).into());
+        };
+        let init = self.initcode.clone();
+        self.inituvm(tr, pgdir, &init, pid)?;
+        let p = &mut self.st.ptable.procs[slot];
+        p.root = u64::from(pgdir);
+        p.sz = PGSIZE;
+        p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
+        p.name = "initcode".into();
+        p.parent = None;
+        p.state = ProcState::Runnable;
+        tr.note(|| "pid 1 runs initcode at address 0; its stack pointer starts at the top of that page".to_string());
+        Ok(SysRet::ok(i64::from(pid)))
+    }
+    fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        let parent = self.st.ptable.runnable(pid)?.clone();
+        let sz = parent.sz as u32;
+        let (share, skip): (Vec<u64>, Vec<u64>) = match self.st.shm_mode {
+            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
+            ShmMode::Note => (Vec::new(), Vec::new()),
+        };
+        // copyuvm panics if a page below sz is missing: check before touching anything.
+        let pages = self.user_pages(tr, parent.root as u32, sz)?;
+        let mut a = 0u32;
+        while a < sz {
+            if !skip.contains(&u64::from(a)) && !pages.iter().any(|&(va, _)| va == a) {
+                return Err(Panic("copyuvm: page not present".into()).into());
+            }
+            a += PG;
+        }
+        let copies = if self.st.shm_mode == ShmMode::Note {
+            let pages: Vec<(u64, u64)> = pages.iter().map(|&(va, pa)| (u64::from(va), u64::from(pa))).collect();
+            shm::note_fork_copies(tr, "copyuvm", &parent, &pages, |pa| self.st.kmem.owner(pa))
+        } else {
+            Vec::new()
+        };
+        let slot = match self.allocproc(tr) {
+            Ok(s) => s,
+            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
+        };
+        let child = self.st.ptable.procs[slot].pid;
+        let Some(d) = self.copyuvm(tr, parent.root as u32, sz, child, &share, &skip)? else {
+            self.unalloc(tr, slot)?;
+            tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
+            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        };
+        {
+            let c = &mut self.st.ptable.procs[slot];
+            c.root = u64::from(d);
+            c.sz = parent.sz;
+            c.parent = Some(pid);
+            c.regs = parent.regs;
+            c.name = parent.name.clone();
+            c.image = parent.image.clone();
+            c.shm_copies = copies;
+            c.freed_below_sz = false;
+            c.state = ProcState::Runnable;
+        }
+        if self.st.shm_mode == ShmMode::Lab {
+            shm::share_with_child(self, pid, child);
+        }
+        tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
+        Ok(SysRet::ok(i64::from(child)))
+    }
+    fn sys_exec(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        path: &str,
+        file: Option<&[u8]>,
+        argv: &[Vec<u8>],
+    ) -> Result<SysRet, Reject> {
+        self.schedule(tr, pid)?;
+        // sys_exec copies at most MAXARG pointers, the last of which must be 0.
+        let max = MAXARG as usize - 1;
+        if argv.len() > max {
+            tr.call("sys_exec", String::new, |tr| tr.fail(format!("sys_exec: more than {max} arguments")));
+            return Ok(SysRet::err(SysError::Exec(ExecError::TooManyArgs { given: argv.len(), max })));
+        }
+        tr.call(
+            "exec",
+            || {
+                let args: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+                format!("path={path:?}, argv=[{}]", args.join(", "))
+            },
+            |tr| self.exec_body(tr, pid, path, file, argv),
+        )
+    }
     fn sbrk_inner(&mut self, tr: &mut Trace, pid: u32, n: i64) -> Result<SysRet, Reject> {
         let Ok(n) = i32::try_from(n) else {
             return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
@@ -328,7 +378,7 @@ impl<H: Hal> X86Kernel<H> {
             "growproc",
             || format!("n={n}"),
             |tr| {
-                let p = self.ptable.runnable(pid)?.clone();
+                let p = self.st.ptable.runnable(pid)?.clone();
                 let sz = p.sz as u32;
                 let pgdir = p.root as u32;
                 let newsz = sz.wrapping_add(n as u32);
@@ -344,7 +394,7 @@ impl<H: Hal> X86Kernel<H> {
                     }
                 } else if n < 0 {
                     if newsz < sz {
-                        if self.shm_mode == ShmMode::Lab {
+                        if self.st.shm_mode == ShmMode::Lab {
                             shm::detach_from(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
                         } else {
                             let pages = self.user_pages(tr, pgdir, sz)?;
@@ -360,7 +410,7 @@ impl<H: Hal> X86Kernel<H> {
                     let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
                     if s == 0 {
                         tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
-                        if let Some(p) = self.ptable.get_mut(pid) {
+                        if let Some(p) = self.st.ptable.get_mut(pid) {
                             p.freed_below_sz = true;
                             p.sz = u64::from(sz);
                             p.holes = holes_before;
@@ -371,7 +421,7 @@ impl<H: Hal> X86Kernel<H> {
                 } else {
                     sz
                 };
-                if let Some(p) = self.ptable.get_mut(pid) {
+                if let Some(p) = self.st.ptable.get_mut(pid) {
                     p.sz = u64::from(result);
                     p.holes = holes_before.into_iter().filter(|&h| h < PGROUNDUP(p.sz)).collect();
                 }
@@ -380,27 +430,26 @@ impl<H: Hal> X86Kernel<H> {
             },
         )
     }
-
     /// exit: the process becomes a zombie; its memory is freed when its parent waits.
     fn exit_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.ptable.runnable(pid)?;
-        if self.ptable.initproc == Some(pid) {
+        self.st.ptable.runnable(pid)?;
+        if self.st.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
         self.schedule(tr, pid)?;
         tr.call("exit", String::new, |tr| {
-            if self.shm_mode == ShmMode::Lab {
+            if self.st.shm_mode == ShmMode::Lab {
                 shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
             }
-            let init = self.ptable.initproc;
+            let init = self.st.ptable.initproc;
             // Pass abandoned children to init.
-            for c in &mut self.ptable.procs {
+            for c in &mut self.st.ptable.procs {
                 if c.is_live() && c.parent == Some(pid) {
                     c.parent = init;
                     tr.push(Event::Note { text: format!("pid {} is passed to init", c.pid) });
                 }
             }
-            let p = self.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
+            let p = self.st.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
             p.state = ProcState::Zombie;
             tr.note(|| {
                 format!(
@@ -411,17 +460,16 @@ impl<H: Hal> X86Kernel<H> {
             Ok(SysRet::ok(0))
         })
     }
-
     /// wait: free a zombie child's kernel stack and memory, return its pid.
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.ptable.runnable(pid)?;
-        let Some((slot, cpid)) = self.ptable.zombie_child(pid)? else {
+        self.st.ptable.runnable(pid)?;
+        let Some((slot, cpid)) = self.st.ptable.zombie_child(pid)? else {
             self.schedule(tr, pid)?;
             tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
             return Ok(SysRet::err(SysError::Wait));
         };
-        let root = self.ptable.procs[slot].root as u32;
-        if self.shm_mode == ShmMode::Note {
+        let root = self.st.ptable.procs[slot].root as u32;
+        if self.st.shm_mode == ShmMode::Note {
             let pages = self.user_pages(tr, root, KERNBASE)?;
             let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
             shm::note_check_frees(self, tr, cpid, &pages)?;
@@ -429,10 +477,10 @@ impl<H: Hal> X86Kernel<H> {
         self.schedule(tr, pid)?;
         tr.call("wait", String::new, |tr| {
             tr.note(|| format!("found zombie child pid {cpid}: free its kernel stack and its memory"));
-            let k = self.ptable.procs[slot].kstack;
-            self.kmem.kfree(&mut self.hw, tr, k)?;
+            let k = self.st.ptable.procs[slot].kstack;
+            self.st.kmem.kfree(&mut self.st.hw, tr, k)?;
             self.freevm(tr, root)?;
-            let p = &mut self.ptable.procs[slot];
+            let p = &mut self.st.ptable.procs[slot];
             p.kstack = 0;
             p.root = 0;
             p.sz = 0;
@@ -445,72 +493,12 @@ impl<H: Hal> X86Kernel<H> {
             Ok(SysRet::ok(i64::from(cpid)))
         })
     }
-
     /// What xv6-public's trap handler prints for a user page fault (trap 14) before killing the process.
     fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String) {
-        let name = self.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
-        let eip = self.ptable.get(pid).map_or(0, |p| p.regs.pc);
+        let name = self.st.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
+        let eip = self.st.ptable.get(pid).map_or(0, |p| p.regs.pc);
         ("trap", format!("pid {pid} {name}: trap 14 err {code} on cpu 0 eip {eip:#x} addr {va:#x}--kill proc"))
     }
-
     /// Nothing to do on x86 before user code runs: CR3 already holds the process's table.
     fn enter_user(&mut self, _tr: &mut Trace, _pid: u32) {}
-}
-
-impl<H: Hal> ShmHost for X86Kernel<H> {
-    crate::shm::shm_host_fields!();
-    fn user_top(&self) -> u64 {
-        u64::from(KERNBASE)
-    }
-    fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        self.mappages(tr, root, va as u32, PG, pa as u32, PTE_W | PTE_U, Owner::PageTable { pid })
-    }
-    fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        match self.walkpgdir(tr, root, va as u32, None)? {
-            Some(pte) => Ok(Some(u64::from(self.rd(pte)?))),
-            None => Ok(None),
-        }
-    }
-    fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
-        let root = self.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        if let Some(pte) = self.walkpgdir(tr, root, va as u32, None)? {
-            self.wr(tr, 0, pte, va as u32, 0)?;
-        }
-        Ok(())
-    }
-    fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
-        if self.cur == Some(pid) {
-            self.switchuvm(tr, pid);
-        }
-    }
-    fn pte_target(&self, pte: u64) -> Option<u64> {
-        (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
-    }
-}
-
-impl<H: Hal> Kernel for X86Kernel<H> {
-    crate::kernel::kernel_fields!(X86);
-    fn kernel_root(&self) -> u64 {
-        u64::from(self.kpgdir)
-    }
-    fn exec(
-        &mut self,
-        tr: &mut Trace,
-        pid: u32,
-        path: &str,
-        file: Option<&[u8]>,
-        argv: &[Vec<u8>],
-    ) -> Result<SysRet, Reject> {
-        self.exec_inner(tr, pid, path, file, argv)
-    }
-    fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        shm::open(self, tr, pid, id)
-    }
-    fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        shm::close(self, tr, pid, id)
-    }
 }

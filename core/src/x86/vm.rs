@@ -32,12 +32,12 @@ pub(crate) fn table_owner(pid: Option<u32>) -> Owner {
 impl<H: Hal> X86Kernel<H> {
     /// Read the entry at physical address `pte`.
     pub(crate) fn rd(&self, pte: u32) -> Result<u32, Panic> {
-        Ok(walk::read_entry::<X86>(&self.hw, u64::from(pte))? as u32)
+        Ok(walk::read_entry::<X86>(&self.st.hw, u64::from(pte))? as u32)
     }
 
     /// Write `new` to the level-`level` entry at `pte`, which maps `va`.
     pub(crate) fn wr(&mut self, tr: &mut Trace, level: u32, pte: u32, va: u32, new: u32) -> Result<(), Panic> {
-        walk::write_entry::<X86>(&mut self.hw, tr, level, u64::from(pte), u64::from(va), u64::from(new))
+        walk::write_entry::<X86>(&mut self.st.hw, tr, level, u64::from(pte), u64::from(va), u64::from(new))
     }
 
     /// Return the address of the PTE in page table `pgdir` that corresponds to
@@ -54,7 +54,7 @@ impl<H: Hal> X86Kernel<H> {
         alloc: Option<Owner>,
     ) -> Result<Option<u32>, Panic> {
         tr.quiet("walkpgdir", |tr| {
-            let r = walk::walk::<X86>(&mut self.hw, &mut self.kmem, tr, u64::from(pgdir), u64::from(va), alloc)?;
+            let r = walk::walk::<X86>(&mut self.st.hw, &mut self.st.kmem, tr, u64::from(pgdir), u64::from(va), alloc)?;
             Ok(r.map(|p| p as u32))
         })
     }
@@ -117,11 +117,11 @@ impl<H: Hal> X86Kernel<H> {
     pub fn setupkvm(&mut self, tr: &mut Trace, pid: Option<u32>) -> Result<Option<u32>, Panic> {
         tr.call("setupkvm", String::new, |tr| {
             let root_owner = pid.map_or(Owner::KernelPageTable, |pid| Owner::PageDir { pid });
-            let Some(pgdir) = self.kmem.kalloc(&mut self.hw, tr, root_owner) else {
+            let Some(pgdir) = self.st.kmem.kalloc(&mut self.st.hw, tr, root_owner) else {
                 return Ok(None);
             };
             let pgdir = pgdir as u32;
-            self.hw.fill(u64::from(pgdir), PGSIZE, 0).or_panic("setupkvm")?;
+            self.st.hw.fill(u64::from(pgdir), PGSIZE, 0).or_panic("setupkvm")?;
             if X86Layout::p2v(self.layout.phystop) > super::DEVSPACE {
                 return Err(Panic("PHYSTOP too high".into()));
             }
@@ -159,25 +159,25 @@ impl<H: Hal> X86Kernel<H> {
     /// (xv6: `switchkvm`).
     pub fn switchkvm(&mut self, tr: &mut Trace) {
         tr.quiet("switchkvm", |tr| {
-            self.hw.load_root(u64::from(self.kpgdir));
+            self.st.hw.load_root(u64::from(self.kpgdir));
             tr.push(Event::LoadRoot { root: PhysAddr::new(u64::from(self.kpgdir)), pid: None });
         });
-        self.cur = None;
+        self.st.cur = None;
     }
 
     /// Switch the TSS and the page table register to process `pid`'s
     /// (xv6: `switchuvm`).
     pub fn switchuvm(&mut self, tr: &mut Trace, pid: u32) {
-        let Some(root) = self.ptable.get(pid).map(|p| p.root) else { return };
+        let Some(root) = self.st.ptable.get(pid).map(|p| p.root) else { return };
         tr.call(
             "switchuvm",
             || format!("pid {pid}"),
             |tr| {
-                self.hw.load_root(root);
+                self.st.hw.load_root(root);
                 tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
             },
         );
-        self.cur = Some(pid);
+        self.st.cur = Some(pid);
     }
 
     /// Load the initcode into address 0 of `pgdir`. `init.len()` must be less than a page.
@@ -192,16 +192,16 @@ impl<H: Hal> X86Kernel<H> {
                 if init.len() as u64 >= PGSIZE {
                     return Err(Panic("inituvm: more than a page".into()));
                 }
-                let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
                     return Err(Panic("inituvm: out of memory".into()));
                 };
-                self.hw.fill(mem, PGSIZE, 0).or_panic("inituvm")?;
+                self.st.hw.fill(mem, PGSIZE, 0).or_panic("inituvm")?;
                 match self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
                     Ok(()) => {}
                     Err(VmFail::Panic(p)) => return Err(p),
                     Err(e) => return Err(Panic(format!("inituvm: {e:?}"))),
                 }
-                self.hw.write(mem, init).or_panic("inituvm")?;
+                self.st.hw.write(mem, init).or_panic("inituvm")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
                     pa: PhysAddr::new(mem),
@@ -248,7 +248,7 @@ impl<H: Hal> X86Kernel<H> {
                     let got = avail.min(u64::from(n));
                     if got > 0 {
                         let s = start as usize;
-                        self.hw.write(u64::from(pa), &file[s..s + got as usize]).or_panic("loaduvm")?;
+                        self.st.hw.write(u64::from(pa), &file[s..s + got as usize]).or_panic("loaduvm")?;
                         tr.push(Event::Load {
                             va: VirtAddr::new(u64::from(addr.wrapping_add(i))),
                             pa: PhysAddr::new(u64::from(pa)),
@@ -288,18 +288,18 @@ impl<H: Hal> X86Kernel<H> {
                 }
                 let mut a = pgroundup(oldsz);
                 while a < newsz {
-                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid }) else {
+                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
                         tr.fail("allocuvm out of memory");
                         self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.hw.fill(mem, PGSIZE, 0).or_panic("allocuvm")?;
+                    self.st.hw.fill(mem, PGSIZE, 0).or_panic("allocuvm")?;
                     match self.mappages(tr, pgdir, a, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
                             tr.fail("allocuvm out of memory (2)");
                             self.deallocuvm(tr, pgdir, newsz, oldsz)?;
-                            self.kmem.kfree(&mut self.hw, tr, mem)?;
+                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             return Err(VmFail::OutOfMemory);
                         }
                         Err(VmFail::Remap { .. }) => return Err(VmFail::Panic(Panic("remap".into()))),
@@ -342,7 +342,7 @@ impl<H: Hal> X86Kernel<H> {
                                 if pa == 0 {
                                     return Err(Panic("kfree".into()));
                                 }
-                                self.kmem.kfree(&mut self.hw, tr, u64::from(pa))?;
+                                self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(pa))?;
                                 self.wr(tr, 0, pte, a, 0)?;
                             }
                         }
@@ -374,10 +374,10 @@ impl<H: Hal> X86Kernel<H> {
                 for i in 0..NPDENTRIES {
                     let e = self.rd(pgdir + i * 4)?;
                     if e & PTE_P != 0 {
-                        self.kmem.kfree(&mut self.hw, tr, u64::from(PTE_ADDR(e)))?;
+                        self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(PTE_ADDR(e)))?;
                     }
                 }
-                self.kmem.kfree(&mut self.hw, tr, u64::from(pgdir))
+                self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(pgdir))
             },
         )
     }
@@ -452,12 +452,12 @@ impl<H: Hal> X86Kernel<H> {
                         i += PG;
                         continue;
                     }
-                    let Some(mem) = self.kmem.kalloc(&mut self.hw, tr, Owner::User { pid: child }) else {
+                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
                         self.unmap_shared(tr, d, share)?;
                         self.freevm(tr, d)?;
                         return Ok(None);
                     };
-                    self.hw.copy(mem, u64::from(pa), PGSIZE).or_panic("copyuvm")?;
+                    self.st.hw.copy(mem, u64::from(pa), PGSIZE).or_panic("copyuvm")?;
                     tr.push(Event::CopyPage {
                         from: PhysAddr::new(u64::from(pa)),
                         to: PhysAddr::new(mem),
@@ -466,7 +466,7 @@ impl<H: Hal> X86Kernel<H> {
                     match self.mappages(tr, d, i, PG, mem as u32, flags, Owner::PageTable { pid: child }) {
                         Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
-                            self.kmem.kfree(&mut self.hw, tr, mem)?;
+                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             self.unmap_shared(tr, d, share)?;
                             self.freevm(tr, d)?;
                             return Ok(None);
@@ -526,7 +526,7 @@ impl<H: Hal> X86Kernel<H> {
                     };
                     let n = ((PG - (va - va0)) as usize).min(bytes.len() - done);
                     let pa = u64::from(pa0 + (va - va0));
-                    self.hw.write(pa, &bytes[done..done + n]).or_panic("copyout")?;
+                    self.st.hw.write(pa, &bytes[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(u64::from(va)), bytes: bytes[done..done + n].to_vec() });
                     done += n;
                     va = va0.wrapping_add(PG);

@@ -108,18 +108,18 @@ pub struct Riscv {
 impl Riscv {
     /// The physical address of `pid`'s trapframe page (also its kernel address).
     fn trapframe(&self, pid: u32) -> u64 {
-        self.k.ptable.get(pid).expect("trapframe: pid").trapframe
+        self.k.st.ptable.get(pid).expect("trapframe: pid").trapframe
     }
 
     /// Read the trapframe word at `off`.
     fn tf_get(&self, pid: u32, off: u64) -> u64 {
-        self.k.hw.read_word(self.trapframe(pid) + off, 8).expect("trapframe in RAM")
+        self.k.st.hw.read_word(self.trapframe(pid) + off, 8).expect("trapframe in RAM")
     }
 
     /// Write the trapframe word at `off`.
     fn tf_set(&mut self, pid: u32, off: u64, v: u64) {
         let tf = self.trapframe(pid);
-        self.k.hw.write_word(tf + off, 8, v).expect("trapframe in RAM");
+        self.k.st.hw.write_word(tf + off, 8, v).expect("trapframe in RAM");
     }
 
     /// A supervisor-mode load of the byte at `va` with `root`'s table in satp,
@@ -169,7 +169,7 @@ impl Machine for Riscv {
     }
 
     fn resume_user(&mut self, pid: u32) -> Trap {
-        let root = self.k.ptable.get(pid).expect("resume_user: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("resume_user: pid").root;
         let tf = self.trapframe(pid);
         // What uservec needs to come back (xv6: usertrapret).
         self.tf_set(pid, TF_KERNEL_SATP, csrr!("satp"));
@@ -222,13 +222,13 @@ impl Machine for Riscv {
         // Keep the trapframe as the core left it: the probe borrows it.
         let tf = self.trapframe(pid);
         let mut saved = [0u8; TF_SIZE];
-        self.k.hw.read(tf, &mut saved).expect("trapframe in RAM");
+        self.k.st.hw.read(tf, &mut saved).expect("trapframe in RAM");
         self.tf_set(pid, TF_EPC, pc);
         self.tf_set(pid, TF_A1, va);
         self.tf_set(pid, TF_A0, u64::from(value));
         let trap = self.resume_user(pid);
         let a0 = self.tf_get(pid, TF_A0);
-        self.k.hw.write(tf, &saved).expect("trapframe in RAM");
+        self.k.st.hw.write(tf, &saved).expect("trapframe in RAM");
         match trap.kind {
             TrapKind::Breakpoint => Ok(a0 as u8),
             TrapKind::PageFault { va, code } => Err(HwFault { va, code }),
@@ -238,7 +238,7 @@ impl Machine for Riscv {
 
     fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
-            Some(pid) => self.k.ptable.get(pid).expect("kernel_probe: pid").root,
+            Some(pid) => self.k.st.ptable.get(pid).expect("kernel_probe: pid").root,
             None => self.k.kernel_pagetable,
         };
         // Safety: lab.rs stores only where the core says the store faults, or
@@ -247,13 +247,13 @@ impl Machine for Riscv {
     }
 
     fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault> {
-        let root = self.k.ptable.get(pid).expect("kernel_read_user: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("kernel_read_user: pid").root;
         // Safety: a load.
         unsafe { self.tprobe(root, va, true, None) }
     }
 
     fn write_phys(&mut self, pa: u64, bytes: &[u8]) {
-        self.k.hw.write(pa, bytes).expect("write_phys: outside RAM");
+        self.k.st.hw.write(pa, bytes).expect("write_phys: outside RAM");
         // Safety: fence.i only makes instruction fetch see the stores above.
         unsafe { core::arch::asm!("fence.i") };
     }
@@ -309,18 +309,18 @@ impl Machine for Riscv {
     }
 
     fn set_accessed(&mut self, t: &Translation) {
-        pagelab_core::walk::set_accessed::<Sv39>(&mut self.k.hw, &mut Trace::counting_only(), t)
+        pagelab_core::walk::set_accessed::<Sv39>(&mut self.k.st.hw, &mut Trace::counting_only(), t)
             .expect("entries in RAM");
     }
 
     fn flush_tlb(&mut self) {
-        self.k.hw.flush_tlb();
+        self.k.st.hw.flush_tlb();
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
-        let root = self.k.ptable.get(pid).expect("clear_user_bit: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root;
         self.k.uvmclear(&mut Trace::counting_only(), root, va).expect("uvmclear");
-        self.k.hw.flush_tlb();
+        self.k.st.hw.flush_tlb();
     }
 }
 
@@ -400,7 +400,7 @@ extern "C" fn riscv_main() -> ! {
     kprintln!(
         "paging: satp = {:#x}, the page table the core's kvmmake built; {} pages free",
         csrr!("satp"),
-        k.kmem.nfree()
+        k.st.kmem.nfree()
     );
     assert_eq!(csrr!("satp"), MAKE_SATP(k.kernel_pagetable), "kvminithart should have loaded the kernel page table");
     let mut m = Riscv { k };

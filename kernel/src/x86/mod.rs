@@ -71,7 +71,7 @@ impl X86 {
     /// Where `pid`'s trapframe lives: at the top of its kernel stack, where
     /// the CPU starts pushing when it takes a trap from user mode.
     fn tf(&self, pid: u32) -> *mut TrapFrame {
-        let kstack = self.k.ptable.get(pid).expect("tf: pid").kstack;
+        let kstack = self.k.st.ptable.get(pid).expect("tf: pid").kstack;
         (p2v(kstack) + KSTACKSIZE as usize - size_of::<TrapFrame>()) as *mut TrapFrame
     }
 
@@ -107,7 +107,7 @@ impl X86 {
 
     /// Run `pid`'s page directory on the MMU, as the scheduler's switchuvm does.
     fn switch_to(&mut self, pid: u32) {
-        if self.k.cur != Some(pid) {
+        if self.k.st.cur != Some(pid) {
             quiet(|tr| self.k.switchuvm(tr, pid));
         }
     }
@@ -127,13 +127,13 @@ impl Machine for X86 {
     }
 
     fn start_user(&mut self, pid: u32) {
-        let r = self.k.ptable.get(pid).expect("start_user: pid").regs;
+        let r = self.k.st.ptable.get(pid).expect("start_user: pid").regs;
         self.write_tf(pid, X86::fresh_tf(r.pc as u32, r.sp as u32));
     }
 
     fn resume_user(&mut self, pid: u32) -> Trap {
         self.switch_to(pid);
-        let kstack = self.k.ptable.get(pid).expect("resume_user: pid").kstack;
+        let kstack = self.k.st.ptable.get(pid).expect("resume_user: pid").kstack;
         self.tss.set_esp0((p2v(kstack) + KSTACKSIZE as usize) as u32);
         let tf = self.tf(pid);
         // Safety: tf is pid's trapframe at the top of its kernel stack, with
@@ -168,7 +168,7 @@ impl Machine for X86 {
     }
 
     fn user_probe(&mut self, pid: u32, pc: u64, va: u64, value: u8) -> Result<u8, HwFault> {
-        let sp = self.k.ptable.get(pid).expect("user_probe: pid").regs.sp as u32;
+        let sp = self.k.st.ptable.get(pid).expect("user_probe: pid").regs.sp as u32;
         let mut tf = X86::fresh_tf(pc as u32, sp);
         tf.ecx = va as u32;
         tf.eax = u32::from(value);
@@ -183,7 +183,7 @@ impl Machine for X86 {
 
     fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
-            Some(pid) => self.k.ptable.get(pid).expect("kernel_probe: pid").root as u32,
+            Some(pid) => self.k.st.ptable.get(pid).expect("kernel_probe: pid").root as u32,
             None => self.k.kpgdir,
         };
         let old = rcr3();
@@ -204,7 +204,7 @@ impl Machine for X86 {
 
     fn write_phys(&mut self, pa: u64, bytes: &[u8]) {
         use pagelab_core::mem::PhysMem as _;
-        self.k.hw.write(pa, bytes).expect("write_phys: outside RAM");
+        self.k.st.hw.write(pa, bytes).expect("write_phys: outside RAM");
     }
 
     fn probe_stub(&self) -> (&'static [u8], u64) {
@@ -231,7 +231,7 @@ impl Machine for X86 {
 
     fn kernel_samples(&self) -> Vec<Sample> {
         let l = &self.k.layout;
-        let kstack = self.k.ptable.live().next().map_or(0, |p| p.kstack);
+        let kstack = self.k.st.ptable.live().next().map_or(0, |p| p.kstack);
         vec![
             Sample::new(u64::from(KERNBASE) + 0x400, "BIOS data area"),
             Sample::new(u64::from(KERNLINK), "kernel text").store(),
@@ -252,19 +252,19 @@ impl Machine for X86 {
     }
 
     fn set_accessed(&mut self, t: &Translation) {
-        quiet(|tr| pagelab_core::walk::set_accessed::<X86Scheme>(&mut self.k.hw, tr, t)).expect("entries in RAM");
+        quiet(|tr| pagelab_core::walk::set_accessed::<X86Scheme>(&mut self.k.st.hw, tr, t)).expect("entries in RAM");
     }
 
     fn flush_tlb(&mut self) {
         use pagelab_core::mem::Cpu as _;
-        self.k.hw.flush_tlb();
+        self.k.st.hw.flush_tlb();
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
-        let root = self.k.ptable.get(pid).expect("clear_user_bit: pid").root as u32;
+        let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root as u32;
         quiet(|tr| self.k.clearpteu(tr, root, va as u32)).expect("clearpteu");
         use pagelab_core::mem::Cpu as _;
-        self.k.hw.flush_tlb();
+        self.k.st.hw.flush_tlb();
     }
 }
 
@@ -319,7 +319,7 @@ extern "C" fn x86_main(magic: u32, mbinfo: u32) -> ! {
     kprintln!(
         "paging: CR3 = {:#x}, the page directory the core's kvmalloc built (entrypgdir retired); {} pages free",
         rcr3(),
-        k.kmem.nfree()
+        k.st.kmem.nfree()
     );
     assert_eq!(rcr3(), k.kpgdir, "kvmalloc should have loaded kpgdir");
     let mut m = X86 { k, tss };
