@@ -373,12 +373,16 @@ pub fn iso_time(ms: f64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Right => "right",
-        Status::Wrong => "wrong",
-        Status::GaveUp => "gave_up",
-        Status::Open => "open",
+impl Status {
+    /// The word for it in logs and events: `right`, `wrong`, `gave_up` or `open`.
+    #[must_use]
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Right => "right",
+            Status::Wrong => "wrong",
+            Status::GaveUp => "gave_up",
+            Status::Open => "open",
+        }
     }
 }
 
@@ -440,7 +444,7 @@ impl QuizRun {
                 e.question.to_string(),
                 e.step.to_string(),
                 csv(&e.ask),
-                status_word(e.result).to_string(),
+                e.result.word().to_string(),
                 csv(&e.answer),
                 csv(&e.expected),
                 e.hints.to_string(),

@@ -11,24 +11,13 @@ use yew::prelude::*;
 use super::Same;
 use crate::prepare::QuizPrepared;
 use pagelab_web::components::inline;
+use pagelab_web::dom::now_ms;
 
 /// Props of [`QuizWidget`].
 #[derive(Properties, PartialEq)]
 pub struct QuizProps {
     /// The questions.
     pub prepared: Same<QuizPrepared>,
-}
-
-/// The time now, in milliseconds since 1970.
-fn now_ms() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.0
-    }
 }
 
 /// Tell the page about an answer: a `pagelab-answer` event, bubbling out of
@@ -63,12 +52,7 @@ fn announce(at: &NodeRef, run: &QuizRun, i: usize) {
             step: q.step + 1,
             ask: q.ask.to_string(),
             answer: &a.answer,
-            result: match a.status {
-                Status::Right => "right",
-                Status::Wrong => "wrong",
-                Status::GaveUp => "gave_up",
-                Status::Open => "open",
-            },
+            result: a.status.word(),
             right: a.status == Status::Right,
             hints: a.hints,
             expected: &q.answer,
