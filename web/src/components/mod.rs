@@ -29,13 +29,9 @@ pub use story::{Story, inline};
 pub use timeline::Timeline;
 pub use translate::Translate;
 
-use yew::UseReducerHandle;
 use yew::prelude::*;
 
-use crate::state::LabState;
-
-/// The lab as every component sees it: the state and its dispatcher.
-pub type LabContext = UseReducerHandle<LabState>;
+pub use crate::hooks::LabContext;
 
 /// Props of [`ChangedMark`].
 #[derive(Properties, PartialEq)]

@@ -5,5 +5,5 @@ mod use_lab;
 mod use_url;
 
 pub use use_keys::use_keys;
-pub use use_lab::use_lab;
+pub use use_lab::{LabContext, use_lab};
 pub use use_url::{initial_fragment, use_fragment, use_url_sync};

@@ -1,6 +1,6 @@
 use yew::prelude::*;
 
-use crate::components::LabContext;
+use super::LabContext;
 #[cfg(target_arch = "wasm32")]
 use crate::present::{KeyCommand, key_command};
 #[cfg(target_arch = "wasm32")]

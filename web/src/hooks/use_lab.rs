@@ -1,6 +1,10 @@
+use yew::UseReducerHandle;
 use yew::prelude::*;
 
-use crate::components::LabContext;
+use crate::state::LabState;
+
+/// The lab as every component sees it: the state and its dispatcher.
+pub type LabContext = UseReducerHandle<LabState>;
 
 /// The lab's state and dispatcher, from the [`crate::components::LabProvider`] above.
 ///

@@ -3,7 +3,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::components::LabContext;
+use super::LabContext;
 use crate::state::Action;
 
 /// The address bar's fragment when the page opened (with its `#`), or empty.

@@ -14,7 +14,7 @@ use pagelab_core::lab::{Lab, Preset, Step};
 use pagelab_core::scheme::{FaultKind, FieldRole, SchemeKind};
 use pagelab_core::trace::{Counts, Event, TraceEvent};
 use pagelab_web::present::{addr_digits, bits, hex};
-use pagelab_web::state::AccessChoice;
+use pagelab_web::select::AccessChoice;
 use serde::Serialize;
 
 use crate::options::{self, PidChoice, Source, short};

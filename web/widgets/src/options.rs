@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use pagelab_core::lab::{Preset, scenario};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_web::input;
-use pagelab_web::state::AccessChoice;
+use pagelab_web::select::AccessChoice;
 
 /// The kinds of widget, one per custom element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,8 @@ use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_web::input;
 use pagelab_web::machines::Machines;
-use pagelab_web::state::{AccessChoice, LabState};
+use pagelab_web::select::AccessChoice;
+use pagelab_web::state::LabState;
 
 use pagelab_core::lab::quiz::{self, sets};
 use pagelab_web::quiz::{QuizRun, Source as QuizSource};

@@ -5,7 +5,8 @@
 use pagelab_core::lab::scenario::print_op;
 use pagelab_web::components::{LabContext, Translate};
 use pagelab_web::hooks::use_lab;
-use pagelab_web::state::{Action, LabState, short};
+use pagelab_web::select::short;
+use pagelab_web::state::{Action, LabState};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 

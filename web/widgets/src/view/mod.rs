@@ -120,5 +120,5 @@ fn caption(what: &str, at: &AtStep) -> Html {
 }
 
 fn short_op(op: &pagelab_core::lab::Op) -> String {
-    pagelab_web::state::short(&print_op(op), 60)
+    pagelab_web::select::short(&print_op(op), 60)
 }

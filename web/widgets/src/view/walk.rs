@@ -5,7 +5,7 @@ use pagelab_core::scheme::{Decomposition, SchemeKind};
 use pagelab_core::walk::Translation;
 use pagelab_web::input::{self, ADDRESS_RULE};
 use pagelab_web::present::{addr_digits, bits, field_class, hex, table_name};
-use pagelab_web::state::AccessChoice;
+use pagelab_web::select::AccessChoice;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
