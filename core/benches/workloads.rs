@@ -82,6 +82,6 @@ pub fn mappages_64(k: &mut X86Kernel<Sim>, pgdir: u32) {
 /// setupkvm and freevm of a whole xv6-public kernel half (65 pages, 65,536 entries).
 pub fn setupkvm(k: &mut X86Kernel<Sim>) {
     let mut tr = Trace::counting_only();
-    let d = k.setupkvm(&mut tr, Some(1)).expect("no panic").expect("memory");
+    let d = k.setupkvm(&mut tr, Some(1)).expect("memory");
     k.freevm(&mut tr, d).expect("frees");
 }

@@ -93,7 +93,9 @@ pub trait Kernel {
     fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject>;
     /// User code in `pid` makes `access` to `bytes.len()` bytes at `va`,
     /// through the MMU: a load fills `bytes`, a store writes them. A fault
-    /// kills the process, as xv6's trap handler does.
+    /// kills the process, as xv6's trap handler does; `about` names what is
+    /// at the faulting address for the fault's message (the lab passes its
+    /// `place`), before anything changes.
     ///
     /// # Errors
     /// A [`Reject`] if `pid` cannot run.
@@ -104,6 +106,7 @@ pub trait Kernel {
         va: u64,
         access: Access,
         bytes: &mut [u8],
+        about: About<'_>,
     ) -> Result<SysRet, Reject>;
     /// The page allocator, to make it fail on purpose.
     fn kmem_mut(&mut self) -> &mut Kmem;
@@ -112,23 +115,30 @@ pub trait Kernel {
     ///
     /// # Errors
     /// A [`Reject`] if `pid` cannot run, or `len` is more than 16 pages.
-    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<SysRet, Reject> {
+    fn read_user(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64, about: About<'_>) -> Result<SysRet, Reject> {
         if len > MAX_USER_ACCESS {
             return Err(Reject::BadArgument { why: alloc::format!("read at most {MAX_USER_ACCESS} bytes at a time") });
         }
         let mut buf = alloc::vec![0u8; len as usize];
-        self.user_access(tr, pid, va, Access::USER_READ, &mut buf)
+        self.user_access(tr, pid, va, Access::USER_READ, &mut buf, about)
     }
     /// User code in `pid` stores `bytes` at `va` (through the MMU).
     ///
     /// # Errors
     /// A [`Reject`] if `pid` cannot run, or `bytes` is more than 16 pages.
-    fn write_user(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<SysRet, Reject> {
+    fn write_user(
+        &mut self,
+        tr: &mut Trace,
+        pid: u32,
+        va: u64,
+        bytes: &[u8],
+        about: About<'_>,
+    ) -> Result<SysRet, Reject> {
         if bytes.len() as u64 > MAX_USER_ACCESS {
             return Err(Reject::BadArgument { why: alloc::format!("write at most {MAX_USER_ACCESS} bytes at a time") });
         }
         let mut buf = bytes.to_vec();
-        self.user_access(tr, pid, va, Access::USER_WRITE, &mut buf)
+        self.user_access(tr, pid, va, Access::USER_WRITE, &mut buf, about)
     }
     /// Make the kalloc call after `n` more successful ones fail (None: stop failing).
     fn fail_kalloc_after(&mut self, n: Option<u64>) {
@@ -160,6 +170,12 @@ impl<T: Kernel + Clone + Send + 'static> KernelBox for T {
         alloc::boxed::Box::new(self.clone())
     }
 }
+
+/// What a caller says is at a faulting user address, for the fault's
+/// message: given the machine, the process and the address, words that
+/// follow "at 0x… is" ("the guard page (no user bit)"), or nothing. The lab
+/// passes its `place`; the kernel layer does not know the lab's regions.
+pub type About<'a> = &'a dyn Fn(&dyn Kernel, u32, u64) -> alloc::string::String;
 
 /// The most bytes one user read or write of the lab may move (16 pages).
 pub const MAX_USER_ACCESS: u64 = 16 * crate::addr::PGSIZE;
@@ -380,6 +396,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         va: u64,
         access: Access,
         bytes: &mut [u8],
+        about: About<'_>,
     ) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         self.enter_user(tr, pid);
@@ -395,9 +412,10 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
             }
             Err((a, mut fault)) => {
                 // Say which page it is: the guard page, a kernel page, above sz.
-                let port = self.machine().port;
-                let here = crate::lab::place::place(&*self, Some(pid), a).words(port);
-                fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
+                let here = about(&*self, pid, a);
+                if !here.is_empty() {
+                    fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
+                }
                 // The trap handler reports the fault and kills the process.
                 let (func, text) = self.trap_report(pid, a, fault.code);
                 tr.push(crate::trace::Event::PageFault {

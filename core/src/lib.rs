@@ -54,20 +54,45 @@ impl fmt::Display for Panic {
     }
 }
 
-/// A memory error met inside an xv6 function, as the panic xv6 would give:
-/// `mem.fill(pa, PGSIZE, 1).or_panic("kfree")?` fails with `panic: kfree: …`.
+/// A failure met inside an xv6 function, as the panic xv6 would give:
+/// `mem.fill(pa, PGSIZE, 0).or_panic("kfree")?` fails with `panic: kfree: …`.
+/// A [`VmFail::Panic`] passes through as it is; any other [`VmFail`] is a
+/// failure the caller does not expect, named by the caller.
 pub(crate) trait OrPanic<T> {
     /// The error, named by the function `func` that met it.
     fn or_panic(self, func: &str) -> Result<T, Panic>;
 }
 
-impl<T, E: fmt::Display> OrPanic<T> for Result<T, E> {
+impl<T> OrPanic<T> for Result<T, mem::MemError> {
     fn or_panic(self, func: &str) -> Result<T, Panic> {
         self.map_err(|e| Panic(alloc::format!("{func}: {e}")))
     }
 }
 
-/// Why a `vm.c` function failed (xv6 returns 0 or -1 for the first three, and panics for the last).
+impl<T> OrPanic<T> for Result<T, VmFail> {
+    fn or_panic(self, func: &str) -> Result<T, Panic> {
+        self.map_err(|e| match e {
+            VmFail::Panic(p) => p,
+            e => Panic(alloc::format!("{func}: {e}")),
+        })
+    }
+}
+
+/// Why a `vm.c` function failed.
+///
+/// The vm functions of both ports return one of three shapes, by what xv6's
+/// C function does when it cannot go on:
+/// - it returns 0 or -1 to its caller (`setupkvm`, `mappages`, `allocuvm`,
+///   `copyuvm`, `loaduvm`, `copyout`, and xv6-riscv's `uvmcreate`, `uvmalloc`,
+///   `uvmcopy`, `copyin`, `copyinstr`):
+///   `Result<T, VmFail>`, one variant per reason;
+/// - it looks something up and 0 means "nothing there" (`walkpgdir`, `walk`,
+///   `walkaddr`, `uva2ka`): `Result<Option<T>, Panic>`;
+/// - it can only panic (`freevm`, `deallocuvm`, `clearpteu`, …):
+///   `Result<T, Panic>`.
+///
+/// `?` turns a [`Panic`] into a `VmFail`; [`OrPanic::or_panic`] turns a
+/// `VmFail` the caller does not expect into the caller's panic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VmFail {
     /// kalloc returned 0.
@@ -79,6 +104,18 @@ pub enum VmFail {
         /// The page.
         va: u64,
     },
+    /// A user address is not mapped with PTE_U (copyout and copyin return -1).
+    NotUserPage {
+        /// The page.
+        va: u64,
+    },
+    /// The file ends before the segment's bytes do (loaduvm returns -1 when `readi` comes up short).
+    FileTooShort,
+    /// No NUL byte within the limit (copyinstr returns -1).
+    StringTooLong {
+        /// The limit.
+        max: u64,
+    },
     /// Any other panic.
     Panic(Panic),
 }
@@ -89,6 +126,9 @@ impl fmt::Display for VmFail {
             VmFail::OutOfMemory => f.write_str("out of memory (kalloc returned 0)"),
             VmFail::TooBig => f.write_str("the size would reach the kernel's part of the address space"),
             VmFail::Remap { va } => write!(f, "panic: remap at va {va:#x}"),
+            VmFail::NotUserPage { va } => write!(f, "{va:#x} is not a user page"),
+            VmFail::FileTooShort => f.write_str("the file is shorter than the segment"),
+            VmFail::StringTooLong { max } => write!(f, "no NUL byte in the first {max} bytes"),
             VmFail::Panic(p) => write!(f, "{p}"),
         }
     }

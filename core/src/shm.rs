@@ -21,7 +21,7 @@ use crate::addr::{PGROUNDUP, PGSIZE};
 use crate::proc::{ProcTable, ShmMapping};
 use crate::sys::{Reject, ShmError, SysError, SysRet};
 use crate::trace::{Owner, Trace};
-use crate::{Panic, VmFail};
+use crate::{OrPanic, Panic, VmFail};
 
 /// Entries in the table (the note's `NSHPAGE`).
 pub const NSHPAGE: usize = 64;
@@ -141,6 +141,115 @@ pub trait ShmHost: ShmState {
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32);
     /// Physical address in an entry, if it is valid.
     fn pte_target(&self, pte: u64) -> Option<u64>;
+    /// The present user pages of `pid` below `top`: (virtual, physical), in order.
+    ///
+    /// # Errors
+    /// The walk's panics.
+    fn mapped_user_pages(&mut self, tr: &mut Trace, pid: u32, top: u64) -> Result<Vec<(u64, u64)>, Panic>;
+    /// Where the port's freeing of a whole image stops looking for pages:
+    /// xv6-public's `freevm` clears everything below KERNBASE, xv6-riscv's
+    /// `uvmfree` everything below `sz`.
+    fn image_top(&self, pid: u32) -> u64;
+}
+
+// What each mode does at xv6's events. The ports call these hooks at the
+// same points of fork, exec, sbrk, exit and wait, and hold no mode branches.
+
+/// What fork's copy needs from the shared-memory state (see [`before_fork`]).
+#[derive(Debug, Default)]
+pub(crate) struct ForkShare {
+    /// Pages the child maps to the parent's frame instead of copying (lab mode).
+    pub share: Vec<u64>,
+    /// Holes below sz that the copy skips (lab mode).
+    pub skip: Vec<u64>,
+    /// The note's private copies of shared pages the child will hold (note mode).
+    pub copies: Vec<ShmMapping>,
+}
+
+/// Before fork copies `parent`'s memory with `copier` (copyuvm or uvmcopy):
+/// refuse, before anything changes, a copy that would panic on a missing page
+/// (`<copier>: page not present`), and say what the copy does with shared pages.
+///
+/// # Errors
+/// The copy's panic, or the walk's.
+pub(crate) fn before_fork<H: ShmHost>(
+    h: &mut H,
+    tr: &mut Trace,
+    copier: &str,
+    parent: &crate::proc::Proc,
+) -> Result<ForkShare, Reject> {
+    let mut out = ForkShare::default();
+    if h.shm_mode_of() == ShmMode::Lab {
+        out.share = parent.shm.iter().map(|m| m.va).collect();
+        out.skip = parent.holes.clone();
+    }
+    let pages = h.mapped_user_pages(tr, parent.pid, parent.sz)?;
+    let mut a = 0u64;
+    while a < parent.sz {
+        if !out.skip.contains(&a) && !pages.iter().any(|&(va, _)| va == a) {
+            return Err(Panic(format!("{copier}: page not present")).into());
+        }
+        a += PGSIZE;
+    }
+    if h.shm_mode_of() == ShmMode::Note {
+        out.copies = note_fork_copies(tr, copier, parent, &pages, |pa| h.frame_owner(pa));
+    }
+    Ok(out)
+}
+
+/// After fork made `child`: in lab mode it holds a reference to each of the parent's shared pages.
+pub(crate) fn after_fork<H: ShmHost>(h: &mut H, parent: u32, child: u32) {
+    if h.shm_mode_of() == ShmMode::Lab {
+        share_with_child(h, parent, child);
+    }
+}
+
+/// Before exec frees `pid`'s old image, or wait frees a zombie's: lab mode
+/// closes its shared pages (`why` says which call), note mode names what
+/// freeing them does and refuses a double free.
+///
+/// # Errors
+/// The note's refusals; the walk's panics.
+pub(crate) fn before_free_image<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &str) -> Result<(), Reject> {
+    match h.shm_mode_of() {
+        ShmMode::Lab => Ok(detach_all(h, tr, pid, why)?),
+        ShmMode::Note => {
+            let top = h.image_top(pid);
+            let pages = h.mapped_user_pages(tr, pid, top)?;
+            note_check_frees(h, tr, pid, &pages)
+        }
+    }
+}
+
+/// Before sbrk frees `pid`'s pages from `from` (page-aligned) up to its sz:
+/// lab mode closes the shared pages there and returns their addresses, now
+/// holes; note mode names what freeing them does and returns none.
+///
+/// # Errors
+/// The note's refusals; the walk's panics.
+pub(crate) fn before_shrink<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<Vec<u64>, Reject> {
+    match h.shm_mode_of() {
+        ShmMode::Lab => Ok(detach_from(h, tr, pid, from)?),
+        ShmMode::Note => {
+            let sz = h.ptable_mut().get(pid).map_or(0, |p| p.sz);
+            let pages = h.mapped_user_pages(tr, pid, sz)?;
+            let going: Vec<(u64, u64)> = pages.into_iter().filter(|&(v, _)| v >= from).collect();
+            note_check_frees(h, tr, pid, &going)?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// When `pid` exits: lab mode closes its shared pages now; the note's code
+/// leaves them until wait frees the image.
+///
+/// # Errors
+/// The walk's panics.
+pub(crate) fn on_exit<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32) -> Result<(), Panic> {
+    match h.shm_mode_of() {
+        ShmMode::Lab => detach_all(h, tr, pid, "exit: the process's shared pages are closed (pagelab)"),
+        ShmMode::Note => Ok(()),
+    }
 }
 
 fn check_lock(t: &ShmTable) -> Result<(), Reject> {
@@ -203,7 +312,6 @@ fn open_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<
     };
     let pa = h.shm_table().pages[idx].pa;
     match h.shm_map(tr, pid, va, pa) {
-        Ok(()) => {}
         Err(VmFail::OutOfMemory) => {
             if fresh {
                 h.shm_kfree(tr, pa)?;
@@ -212,8 +320,7 @@ fn open_lab<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Result<
             tr.fail("openshmem: out of memory for a page table");
             return Ok(SysRet::err(SysError::Shm(ShmError::OutOfMemory)));
         }
-        Err(VmFail::Panic(p)) => return Err(p.into()),
-        Err(e) => return Err(Reject::Panic { message: format!("openshmem: {e:?}") }),
+        r => r.or_panic("openshmem")?,
     }
     let refs = {
         let e = &mut h.shm_table().pages[idx];
@@ -275,14 +382,12 @@ fn note_map<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, va: u64, pa: u64, s
         return Err(Reject::NoteRefuses { why: "the page would be mapped in the kernel's part of memory".into() });
     }
     match h.shm_map(tr, pid, va, pa) {
-        Ok(()) => {}
         Err(VmFail::OutOfMemory) => {
             tr.defect("mappages failed and openshmem returns -1 without releasing shmemtable.lock");
             h.shm_table().lock_held = true;
             return Ok(SysRet::err(SysError::Shm(ShmError::OutOfMemory)));
         }
-        Err(VmFail::Panic(p)) => return Err(p.into()),
-        Err(e) => return Err(Reject::Panic { message: format!("openshmem: {e:?}") }),
+        r => r.or_panic("openshmem")?,
     }
     let p = h.ptable_mut().get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
     p.shmemaddr = va;
@@ -300,7 +405,7 @@ fn note_map<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, va: u64, pa: u64, s
 /// The note's fork copies a shared page like any other: name each one
 /// `fork_fn` (copyuvm or uvmcopy) copies in a DEFECT line, and return them,
 /// with the copies the parent itself has (a copy of a copy is one too).
-pub(crate) fn note_fork_copies(
+fn note_fork_copies(
     tr: &mut Trace,
     fork_fn: &str,
     parent: &crate::proc::Proc,
@@ -385,7 +490,7 @@ pub(crate) fn detach<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, m: ShmMapp
 }
 
 /// Detach every shared page `pid` has open (exit, exec), pagelab's version.
-pub(crate) fn detach_all<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &str) -> Result<(), Panic> {
+fn detach_all<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &str) -> Result<(), Panic> {
     let maps = h.ptable_mut().get(pid).map(|p| p.shm.clone()).unwrap_or_default();
     if maps.is_empty() {
         return Ok(());
@@ -404,7 +509,7 @@ pub(crate) fn detach_all<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, why: &
 
 /// Detach the shared pages at or above `from` (sbrk shrinking over them),
 /// pagelab's version. Returns their addresses, now unmapped.
-pub(crate) fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<Vec<u64>, Panic> {
+fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from: u64) -> Result<Vec<u64>, Panic> {
     let maps: Vec<ShmMapping> =
         h.ptable_mut().get(pid).map(|p| p.shm.iter().copied().filter(|m| m.va >= from).collect()).unwrap_or_default();
     for &m in &maps {
@@ -419,7 +524,7 @@ pub(crate) fn detach_from<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, from:
 
 /// After fork copied `parent`'s mappings of its shared pages into `child`,
 /// take a reference for each (pagelab's version).
-pub(crate) fn share_with_child<H: ShmHost>(h: &mut H, parent: u32, child: u32) {
+fn share_with_child<H: ShmHost>(h: &mut H, parent: u32, child: u32) {
     let (maps, holes) = h.ptable_mut().get(parent).map(|p| (p.shm.clone(), p.holes.clone())).unwrap_or_default();
     for m in &maps {
         if let Some(i) = h.shm_table().find(m.id) {
@@ -484,12 +589,7 @@ fn close_note<H: ShmHost>(h: &mut H, tr: &mut Trace, pid: u32, id: i64) -> Resul
 /// Note mode: before pages are freed (exit, exec, sbrk), name what goes wrong,
 /// and refuse if it would free a frame that is free already or belongs to
 /// someone else.
-pub(crate) fn note_check_frees<H: ShmHost>(
-    h: &H,
-    tr: &mut Trace,
-    pid: u32,
-    pages: &[(u64, u64)],
-) -> Result<(), Reject> {
+fn note_check_frees<H: ShmHost>(h: &H, tr: &mut Trace, pid: u32, pages: &[(u64, u64)]) -> Result<(), Reject> {
     for &(va, pa) in pages {
         match h.frame_owner(pa) {
             Some(Owner::User { pid: p }) if p == pid => {}

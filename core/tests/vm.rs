@@ -31,7 +31,7 @@ fn riscv() -> RiscvKernel<Sim> {
 fn mapping_a_mapped_page_is_a_remap_error_on_both_ports() {
     let mut k = x86();
     let mut tr = Trace::new();
-    let pgdir = k.setupkvm(&mut tr, Some(9)).unwrap().unwrap();
+    let pgdir = k.setupkvm(&mut tr, Some(9)).unwrap();
     let owner = Owner::PageTable { pid: 9 };
     k.mappages(&mut tr, pgdir, 0x5000, 4096, 0x10_0000, 6, owner).unwrap();
     assert_eq!(k.mappages(&mut tr, pgdir, 0x5000, 4096, 0x10_1000, 6, owner), Err(VmFail::Remap { va: 0x5000 }));
@@ -39,7 +39,7 @@ fn mapping_a_mapped_page_is_a_remap_error_on_both_ports() {
     assert_eq!(k.mappages(&mut tr, pgdir, 0x3000, 3 * 4096, 0x10_1000, 6, owner), Err(VmFail::Remap { va: 0x5000 }));
 
     let mut r = riscv();
-    let pt = r.uvmcreate(&mut tr, 9).unwrap().unwrap();
+    let pt = r.uvmcreate(&mut tr, 9).unwrap();
     r.mappages(&mut tr, pt, 0x5000, 4096, 0x8010_0000, 0x16, owner).unwrap();
     assert_eq!(r.mappages(&mut tr, pt, 0x5000, 4096, 0x8010_0000, 0x16, owner), Err(VmFail::Remap { va: 0x5000 }));
 }
@@ -55,14 +55,14 @@ fn copyin_and_copyinstr_read_what_exec_wrote() {
     let img = p.image.unwrap();
     // argv[1] is "hello", at the address exec recorded.
     let s = r.copyinstr(&mut tr, p.root, img.args[1].va, 100).unwrap();
-    assert_eq!(s.as_deref(), Some(&b"hello"[..]));
+    assert_eq!(s, b"hello");
     // The argv array: two pointers and a null, little-endian.
-    let words = r.copyin(&mut tr, p.root, img.argv, 24).unwrap().unwrap();
+    let words = r.copyin(&mut tr, p.root, img.argv, 24).unwrap();
     let ptr = |i: usize| u64::from_le_bytes(words[i * 8..i * 8 + 8].try_into().unwrap());
     assert_eq!((ptr(0), ptr(1), ptr(2)), (img.args[0].va, img.args[1].va, 0));
     // A string with no NUL within the limit, and the guard page, fail.
-    assert_eq!(r.copyinstr(&mut tr, p.root, img.args[1].va, 3).unwrap(), None);
-    assert_eq!(r.copyin(&mut tr, p.root, img.guard, 8).unwrap(), None);
+    assert_eq!(r.copyinstr(&mut tr, p.root, img.args[1].va, 3), Err(VmFail::StringTooLong { max: 3 }));
+    assert_eq!(r.copyin(&mut tr, p.root, img.guard, 8), Err(VmFail::NotUserPage { va: img.guard }));
     assert_eq!(r.walkaddr(&mut tr, p.root, img.guard).unwrap(), None);
 }
 
@@ -77,10 +77,10 @@ fn uva2ka_refuses_the_guard_page_and_copyout_fails_there() {
     let root = p.root as u32;
     assert_eq!(k.uva2ka(&mut tr, root, img.guard as u32).unwrap(), None);
     let pa = k.uva2ka(&mut tr, root, img.stack as u32).unwrap().unwrap();
-    assert!(k.copyout(&mut tr, root, img.stack as u32 + 8, b"hi").unwrap());
+    k.copyout(&mut tr, root, img.stack as u32 + 8, b"hi").unwrap();
     let mut b = [0u8; 2];
     k.st.hw.read(u64::from(pa) + 8, &mut b).unwrap();
     assert_eq!(&b, b"hi");
     // Crossing from the stack page down into the guard page fails.
-    assert!(!k.copyout(&mut tr, root, img.stack as u32 - 1, b"xy").unwrap());
+    assert_eq!(k.copyout(&mut tr, root, img.stack as u32 - 1, b"xy"), Err(VmFail::NotUserPage { va: img.guard }));
 }

@@ -772,8 +772,8 @@ impl Lab {
             Op::Kill { pid } => k.kill(tr, *pid),
             Op::OpenShm { pid, id } => k.openshmem(tr, *pid, *id),
             Op::CloseShm { pid, id } => k.closeshmem(tr, *pid, *id),
-            Op::Read { pid, va, len } => k.read_user(tr, *pid, *va, *len),
-            Op::Write { pid, va, bytes } => k.write_user(tr, *pid, *va, bytes),
+            Op::Read { pid, va, len } => k.read_user(tr, *pid, *va, *len, &place::about),
+            Op::Write { pid, va, bytes } => k.write_user(tr, *pid, *va, bytes, &place::about),
             Op::File { path, bytes } => {
                 if path.is_empty() || path.len() > 255 {
                     return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });

@@ -239,6 +239,12 @@ fn region_words(r: &Region, port: Port) -> String {
     }
 }
 
+/// What is at `va` in `pid`'s address space, in words, for a fault's
+/// message (a [`crate::kernel::About`]).
+pub fn about(k: &dyn Kernel, pid: u32, va: u64) -> String {
+    place(k, Some(pid), va).words(k.info().port)
+}
+
 /// What xv6 does after a fault in `pid` (`None`: a kernel access), in words.
 #[must_use]
 pub fn after_fault(k: &dyn Kernel, pid: Option<u32>, mode: Mode) -> String {

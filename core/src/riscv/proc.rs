@@ -17,7 +17,7 @@ use crate::mem::Hal;
 use crate::proc::{ArgString, Image, ProcState, UserRegs};
 use crate::scheme::Sv39;
 use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};
-use crate::shm::{self, ShmHost, ShmMode};
+use crate::shm::{self, ShmHost};
 use crate::trace::{Event, Owner, Trace};
 use crate::{Panic, VmFail};
 
@@ -75,26 +75,25 @@ impl<H: Hal> RiscvKernel<H> {
 
     /// Create a user page table for a given process, with no user memory,
     /// but with trampoline and trapframe pages (xv6: `proc_pagetable`).
-    fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<Option<u64>, Panic> {
+    /// [`VmFail::OutOfMemory`] after freeing what it made (xv6 returns 0).
+    fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<u64, VmFail> {
         let (pid, trapframe) = (self.st.ptable.procs[slot].pid, self.st.ptable.procs[slot].trapframe);
         tr.call(
             "proc_pagetable",
             || format!("pid {pid}"),
             |tr| {
                 // An empty page table.
-                let Some(pagetable) = self.uvmcreate(tr, pid)? else { return Ok(None) };
+                let pagetable = self.uvmcreate(tr, pid)?;
                 // map the trampoline code (for system call return) at the highest
                 // user virtual address. only the supervisor uses it, on the way
                 // to/from user space, so not PTE_U.
                 let tramp = self.layout.trampoline;
                 match self.mappages(tr, pagetable, TRAMPOLINE, PGSIZE, tramp, PTE_R | PTE_X, Owner::PageTable { pid }) {
-                    Ok(()) => {}
                     Err(VmFail::OutOfMemory) => {
                         self.uvmfree(tr, pagetable, 0)?;
-                        return Ok(None);
+                        return Err(VmFail::OutOfMemory);
                     }
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
+                    r => r.or_panic("proc_pagetable")?,
                 }
                 // map the trapframe page just below the trampoline page, for trampoline.S.
                 match self.mappages(
@@ -106,16 +105,14 @@ impl<H: Hal> RiscvKernel<H> {
                     PTE_R | PTE_W,
                     Owner::PageTable { pid },
                 ) {
-                    Ok(()) => {}
                     Err(VmFail::OutOfMemory) => {
                         self.uvmunmap(tr, pagetable, TRAMPOLINE, 1, false)?;
                         self.uvmfree(tr, pagetable, 0)?;
-                        return Ok(None);
+                        return Err(VmFail::OutOfMemory);
                     }
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("proc_pagetable: {e:?}"))),
+                    r => r.or_panic("proc_pagetable")?,
                 }
-                Ok(Some(pagetable))
+                Ok(pagetable)
             },
         )
     }
@@ -200,9 +197,12 @@ impl<H: Hal> RiscvKernel<H> {
             };
             self.st.ptable.procs[slot].trapframe = tf;
             // An empty user page table.
-            let Some(pt) = self.proc_pagetable(tr, slot)? else {
-                self.freeproc(tr, slot)?;
-                return Ok(Err(ForkError::OutOfMemory));
+            let pt = match self.proc_pagetable(tr, slot) {
+                Err(VmFail::OutOfMemory) => {
+                    self.freeproc(tr, slot)?;
+                    return Ok(Err(ForkError::OutOfMemory));
+                }
+                r => r.or_panic("allocproc")?,
             };
             self.st.ptable.procs[slot].root = pt;
             tr.note(|| format!("pid {pid} gets slot {slot}, a trapframe at {tf:#x} and a page table at {pt:#x}"));
@@ -223,8 +223,9 @@ impl<H: Hal> RiscvKernel<H> {
             Err(failed) => return Ok(failed),
         };
         let slot = self.st.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        let Some(pagetable) = self.proc_pagetable(tr, slot)? else {
-            return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
+        let pagetable = match self.proc_pagetable(tr, slot) {
+            Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory))),
+            r => r.or_panic("exec")?,
         };
         let mut sz = 0u64;
         let fail = |k: &mut Self, tr: &mut Trace, sz: u64, e: ExecError| -> Result<SysRet, Reject> {
@@ -257,13 +258,12 @@ impl<H: Hal> RiscvKernel<H> {
                 return fail(self, tr, sz, seg(SegmentProblem::BeyondUserSpace));
             }
             match self.uvmalloc(tr, pagetable, sz, top, flags2perm(ph.flags), pid) {
-                Ok(n) => sz = n,
                 Err(VmFail::OutOfMemory) => return fail(self, tr, sz, ExecError::OutOfMemory),
-                Err(VmFail::Panic(p)) => return Err(p.into()),
-                Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+                r => sz = r.or_panic("exec")?,
             }
-            if !self.loadseg(tr, pagetable, ph.vaddr, file, ph.offset, ph.filesz)? {
-                return fail(self, tr, sz, seg(SegmentProblem::BeyondFile));
+            match self.loadseg(tr, pagetable, ph.vaddr, file, ph.offset, ph.filesz) {
+                Err(VmFail::FileTooShort) => return fail(self, tr, sz, seg(SegmentProblem::BeyondFile)),
+                r => r.or_panic("exec")?,
             }
             segments.push(ph);
         }
@@ -271,10 +271,8 @@ impl<H: Hal> RiscvKernel<H> {
         // inaccessible as a stack guard. Use the second as the user stack.
         sz = PGROUNDUP(sz);
         match self.uvmalloc(tr, pagetable, sz, sz + 2 * PGSIZE, PTE_W, pid) {
-            Ok(n) => sz = n,
             Err(VmFail::OutOfMemory) => return fail(self, tr, sz, ExecError::OutOfMemory),
-            Err(VmFail::Panic(p)) => return Err(p.into()),
-            Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+            r => sz = r.or_panic("exec")?,
         }
         self.uvmclear(tr, pagetable, sz - 2 * PGSIZE)?;
         tr.note(|| format!("guard page at {:#x} (PTE_U cleared), stack page at {:#x}", sz - 2 * PGSIZE, sz - PGSIZE));
@@ -294,8 +292,9 @@ impl<H: Hal> RiscvKernel<H> {
             }
             let mut s = a.clone();
             s.push(0);
-            if !self.copyout(tr, pagetable, sp, &s)? {
-                return fail(self, tr, sz, ExecError::StackOverflow);
+            match self.copyout(tr, pagetable, sp, &s) {
+                Err(VmFail::NotUserPage { .. }) => return fail(self, tr, sz, ExecError::StackOverflow),
+                r => r.or_panic("exec")?,
             }
             ustack[argc] = sp;
             args.push(ArgString { va: sp, text: a.clone() });
@@ -309,22 +308,19 @@ impl<H: Hal> RiscvKernel<H> {
             return fail(self, tr, sz, ExecError::StackOverflow);
         }
         let words: Vec<u8> = ustack.iter().flat_map(|w| w.to_le_bytes()).collect();
-        if !self.copyout(tr, pagetable, sp, &words)? {
-            return fail(self, tr, sz, ExecError::StackOverflow);
+        match self.copyout(tr, pagetable, sp, &words) {
+            Err(VmFail::NotUserPage { .. }) => return fail(self, tr, sz, ExecError::StackOverflow),
+            r => r.or_panic("exec")?,
         }
         // Save program name for debugging.
         let name = path.rsplit('/').next().unwrap_or(path);
         let name: String = name.chars().take(15).collect();
         // Commit to the user image.
-        if self.st.shm_mode == ShmMode::Lab {
-            shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
-        } else {
-            let old = self.st.ptable.procs[slot].clone();
-            let pages = self.user_pages(tr, old.root, old.sz)?;
-            if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
-                self.proc_freepagetable(tr, pagetable, sz, &[])?;
-                return Err(r);
-            }
+        if let Err(r) =
+            shm::before_free_image(self, tr, pid, "exec replaces the image: its shared pages are closed first")
+        {
+            self.proc_freepagetable(tr, pagetable, sz, &[])?;
+            return Err(r);
         }
         let p = &mut self.st.ptable.procs[slot];
         let (oldpagetable, oldsz, oldholes) = (p.root, p.sz, core::mem::take(&mut p.holes));
@@ -355,7 +351,8 @@ impl<H: Hal> RiscvKernel<H> {
 
     /// Load a program segment into `pagetable` at virtual address `va`. `va`
     /// must be page-aligned and the pages from `va` to `va + sz` must
-    /// already be mapped. Returns false if the file is too short (xv6: `loadseg`).
+    /// already be mapped (xv6: `loadseg`). [`VmFail::FileTooShort`] if the
+    /// file ends first (xv6 returns -1).
     fn loadseg(
         &mut self,
         tr: &mut Trace,
@@ -364,7 +361,7 @@ impl<H: Hal> RiscvKernel<H> {
         file: &[u8],
         offset: u64,
         sz: u64,
-    ) -> Result<bool, Panic> {
+    ) -> Result<(), VmFail> {
         tr.call(
             "loadseg",
             || format!("pagetable={pagetable:#x}, va={va:#x}, offset={offset:#x}, sz={sz:#x}"),
@@ -372,7 +369,7 @@ impl<H: Hal> RiscvKernel<H> {
                 let mut i = 0u64;
                 while i < sz {
                     let Some(pa) = self.walkaddr(tr, pagetable, va + i)? else {
-                        return Err(Panic("loadseg: address should exist".into()));
+                        return Err(Panic("loadseg: address should exist".into()).into());
                     };
                     let n = (sz - i).min(PGSIZE);
                     let start = offset.saturating_add(i);
@@ -390,11 +387,11 @@ impl<H: Hal> RiscvKernel<H> {
                     }
                     if got != n {
                         tr.fail(format!("readi read {got} of {n} bytes: the segment runs past the end of the file"));
-                        return Ok(false);
+                        return Err(VmFail::FileTooShort);
                     }
                     i += PGSIZE;
                 }
-                Ok(true)
+                Ok(())
             },
         )
     }
@@ -430,6 +427,13 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {
         (pte & PTE_V != 0).then(|| PTE2PA(pte))
+    }
+    fn mapped_user_pages(&mut self, tr: &mut Trace, pid: u32, top: u64) -> Result<Vec<(u64, u64)>, Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        self.user_pages(tr, root, top.min(TRAPFRAME))
+    }
+    fn image_top(&self, pid: u32) -> u64 {
+        self.st.ptable.get(pid).map_or(0, |p| p.sz)
     }
 }
 
@@ -489,23 +493,8 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
     fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         let parent = self.st.ptable.runnable(pid)?.clone();
-        let (share, skip): (Vec<u64>, Vec<u64>) = match self.st.shm_mode {
-            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
-            ShmMode::Note => (Vec::new(), Vec::new()),
-        };
-        let pages = self.user_pages(tr, parent.root, parent.sz)?;
-        let mut a = 0u64;
-        while a < parent.sz {
-            if !skip.contains(&a) && !pages.iter().any(|&(va, _)| va == a) {
-                return Err(Panic("uvmcopy: page not present".into()).into());
-            }
-            a += PGSIZE;
-        }
-        let copies = if self.st.shm_mode == ShmMode::Note {
-            shm::note_fork_copies(tr, "uvmcopy", &parent, &pages, |pa| self.st.kmem.owner(pa))
-        } else {
-            Vec::new()
-        };
+        // uvmcopy panics if a page below sz is missing: check before touching anything.
+        let fs = shm::before_fork(self, tr, "uvmcopy", &parent)?;
         // Allocate process.
         let slot = match self.allocproc(tr)? {
             Ok(s) => s,
@@ -514,10 +503,13 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         let child = self.st.ptable.procs[slot].pid;
         let croot = self.st.ptable.procs[slot].root;
         // Copy user memory from parent to child.
-        if !self.uvmcopy(tr, parent.root, croot, parent.sz, child, &share, &skip)? {
-            self.freeproc(tr, slot)?;
-            tr.fail("fork: uvmcopy failed; the child is freed");
-            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        match self.uvmcopy(tr, parent.root, croot, parent.sz, child, &fs.share, &fs.skip) {
+            Err(VmFail::OutOfMemory) => {
+                self.freeproc(tr, slot)?;
+                tr.fail("fork: uvmcopy failed; the child is freed");
+                return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+            }
+            r => r.or_panic("fork")?,
         }
         // copy saved user registers, and make fork return 0 in the child.
         let ctf = self.st.ptable.procs[slot].trapframe;
@@ -528,17 +520,12 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             c.regs = UserRegs { a0: 0, ..parent.regs };
             c.name = parent.name.clone();
             c.image = parent.image.clone();
-            c.shm_copies = copies;
+            c.shm_copies = fs.copies;
             c.parent = Some(pid);
             c.state = ProcState::Runnable;
         }
         self.save_regs(slot)?;
-        if self.st.shm_mode == ShmMode::Lab {
-            shm::share_with_child(self, pid, child);
-            if let Some(c) = self.st.ptable.get_mut(child) {
-                c.holes = skip;
-            }
-        }
+        shm::after_fork(self, pid, child);
         tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
         self.usertrapret(tr, pid);
         Ok(SysRet::ok(i64::from(child)))
@@ -624,23 +611,14 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                 let newsz = sz.wrapping_add(i64::from(n) as u64);
                 let result = if n > 0 {
                     match self.uvmalloc(tr, p.root, sz, newsz, PTE_W, pid) {
-                        Ok(s) => s,
                         Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
-                        Err(VmFail::Panic(p)) => return Err(p.into()),
-                        Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
+                        r => r.or_panic("growproc")?,
                     }
                 } else if n < 0 {
                     // Pages below sz that are not mapped: holes, and shared pages closed now.
                     let mut holes = p.holes.clone();
                     if newsz < sz {
-                        if self.st.shm_mode == ShmMode::Lab {
-                            holes.extend(shm::detach_from(self, tr, pid, PGROUNDUP(newsz))?);
-                        } else {
-                            let pages = self.user_pages(tr, p.root, sz)?;
-                            let lo = PGROUNDUP(newsz);
-                            let going: Vec<(u64, u64)> = pages.into_iter().filter(|&(v, _)| v >= lo).collect();
-                            shm::note_check_frees(self, tr, pid, &going)?;
-                        }
+                        holes.extend(shm::before_shrink(self, tr, pid, PGROUNDUP(newsz))?);
                     }
                     self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
                 } else {
@@ -664,9 +642,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         }
         self.schedule(tr, pid)?;
         tr.call("exit", String::new, |tr| {
-            if self.st.shm_mode == ShmMode::Lab {
-                shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
-            }
+            shm::on_exit(self, tr, pid)?;
             // Give any children to init.
             for c in self.st.ptable.reparent(pid) {
                 tr.push(Event::Note { text: format!("pid {c} is passed to init (reparent)") });
@@ -687,11 +663,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
             return Ok(SysRet::err(SysError::Wait));
         };
-        if self.st.shm_mode == ShmMode::Note {
-            let c = self.st.ptable.procs[slot].clone();
-            let pages = self.user_pages(tr, c.root, c.sz)?;
-            shm::note_check_frees(self, tr, cpid, &pages)?;
-        }
+        shm::before_free_image(self, tr, cpid, "wait frees the zombie's memory")?;
         self.schedule(tr, pid)?;
         let r = tr.call("wait", String::new, |tr| {
             tr.note(|| format!("found zombie child pid {cpid}: freeproc frees its trapframe and its memory"));

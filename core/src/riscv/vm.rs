@@ -228,16 +228,17 @@ impl<H: Hal> RiscvKernel<H> {
         )
     }
 
-    /// Create an empty user page table for `pid`, or `None` if out of
-    /// memory (xv6: `uvmcreate`).
+    /// Create an empty user page table for `pid` (xv6: `uvmcreate`).
     ///
     /// # Errors
-    /// A [`Panic`] if the page is not RAM.
-    pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<Option<u64>, Panic> {
+    /// [`VmFail::OutOfMemory`] (xv6 returns 0); a panic if the page is not RAM.
+    pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<u64, VmFail> {
         tr.call("uvmcreate", String::new, |tr| {
-            let Some(pt) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::PageDir { pid }) else { return Ok(None) };
+            let Some(pt) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::PageDir { pid }) else {
+                return Err(VmFail::OutOfMemory);
+            };
             self.st.hw.fill(pt, PGSIZE, 0).or_panic("uvmcreate")?;
-            Ok(Some(pt))
+            Ok(pt)
         })
     }
 
@@ -258,19 +259,8 @@ impl<H: Hal> RiscvKernel<H> {
                     return Err(Panic("uvmfirst: out of memory".into()));
                 };
                 self.st.hw.fill(mem, PGSIZE, 0).or_panic("uvmfirst")?;
-                match self.mappages(
-                    tr,
-                    pagetable,
-                    0,
-                    PGSIZE,
-                    mem,
-                    PTE_W | PTE_R | PTE_X | PTE_U,
-                    Owner::PageTable { pid },
-                ) {
-                    Ok(()) => {}
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("uvmfirst: {e:?}"))),
-                }
+                self.mappages(tr, pagetable, 0, PGSIZE, mem, PTE_W | PTE_R | PTE_X | PTE_U, Owner::PageTable { pid })
+                    .or_panic("uvmfirst")?;
                 self.st.hw.write(mem, src).or_panic("uvmfirst")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
@@ -315,14 +305,14 @@ impl<H: Hal> RiscvKernel<H> {
                     self.st.hw.fill(mem, PGSIZE, 0).or_panic("uvmalloc")?;
                     match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid })
                     {
-                        Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
                             self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             self.uvmdealloc(tr, pagetable, a, oldsz)?;
                             return Err(VmFail::OutOfMemory);
                         }
-                        Err(VmFail::Remap { .. }) => return Err(VmFail::Panic(Panic("mappages: remap".into()))),
-                        Err(e) => return Err(e),
+                        // xv6-riscv's mappages panics "mappages: remap" itself.
+                        Err(VmFail::Remap { .. }) => return Err(Panic("mappages: remap".into()).into()),
+                        r => r?,
                     }
                     a += PGSIZE;
                 }
@@ -454,11 +444,12 @@ impl<H: Hal> RiscvKernel<H> {
     /// Given a parent process's page table, copy its memory into a child's
     /// page table. Copies both the page table and the physical memory.
     /// Pages in `share` are shared, not copied, and `skip` are holes
-    /// (pagelab's shared memory). Returns false on failure, after freeing
-    /// any allocated pages (xv6: `uvmcopy`).
+    /// (pagelab's shared memory) (xv6: `uvmcopy`).
     ///
     /// # Errors
-    /// xv6's panics `uvmcopy: pte should exist` / `uvmcopy: page not present`.
+    /// [`VmFail::OutOfMemory`] after freeing any allocated pages (xv6
+    /// returns -1); xv6's panics `uvmcopy: pte should exist` /
+    /// `uvmcopy: page not present`.
     pub fn uvmcopy(
         &mut self,
         tr: &mut Trace,
@@ -468,7 +459,7 @@ impl<H: Hal> RiscvKernel<H> {
         child: u32,
         share: &[u64],
         skip: &[u64],
-    ) -> Result<bool, Panic> {
+    ) -> Result<(), VmFail> {
         tr.call(
             "uvmcopy",
             || format!("old={old:#x}, new={new:#x}, sz={sz:#x}"),
@@ -488,11 +479,11 @@ impl<H: Hal> RiscvKernel<H> {
                         continue;
                     }
                     let Some(pte) = self.walk(tr, old, i, None)? else {
-                        return Err(Panic("uvmcopy: pte should exist".into()));
+                        return Err(Panic("uvmcopy: pte should exist".into()).into());
                     };
                     let e = self.rd(pte)?;
                     if e & PTE_V == 0 {
-                        return Err(Panic("uvmcopy: page not present".into()));
+                        return Err(Panic("uvmcopy: page not present".into()).into());
                     }
                     let pa = PTE2PA(e);
                     let flags = PTE_FLAGS(e);
@@ -502,7 +493,7 @@ impl<H: Hal> RiscvKernel<H> {
                     } else {
                         let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
                             undo(self, tr, &done)?;
-                            return Ok(false);
+                            return Err(VmFail::OutOfMemory);
                         };
                         self.st.hw.copy(mem, pa, PGSIZE).or_panic("uvmcopy")?;
                         tr.push(Event::CopyPage {
@@ -519,14 +510,13 @@ impl<H: Hal> RiscvKernel<H> {
                                 self.st.kmem.kfree(&mut self.st.hw, tr, target)?;
                             }
                             undo(self, tr, &done)?;
-                            return Ok(false);
+                            return Err(VmFail::OutOfMemory);
                         }
-                        Err(VmFail::Panic(p)) => return Err(p),
-                        Err(e) => return Err(Panic(format!("uvmcopy: {e:?}"))),
+                        r => r?,
                     }
                     i += PGSIZE;
                 }
-                Ok(true)
+                Ok(())
             },
         )
     }
@@ -551,11 +541,11 @@ impl<H: Hal> RiscvKernel<H> {
     }
 
     /// Copy from kernel to user. Copy `src` to virtual address `dstva` in a
-    /// given page table. Returns false on error (xv6: `copyout`).
+    /// given page table (xv6: `copyout`).
     ///
     /// # Errors
-    /// A [`Panic`] for a corrupted table.
-    pub fn copyout(&mut self, tr: &mut Trace, pagetable: u64, dstva: u64, src: &[u8]) -> Result<bool, Panic> {
+    /// [`VmFail::NotUserPage`] (xv6 returns -1); a panic for a corrupted table.
+    pub fn copyout(&mut self, tr: &mut Trace, pagetable: u64, dstva: u64, src: &[u8]) -> Result<(), VmFail> {
         tr.call(
             "copyout",
             || format!("pagetable={pagetable:#x}, dstva={dstva:#x}, len={}", src.len()),
@@ -566,7 +556,7 @@ impl<H: Hal> RiscvKernel<H> {
                     let va0 = PGROUNDDOWN(dstva);
                     let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
                         tr.fail(format!("copyout: {va0:#x} is not a user page"));
-                        return Ok(false);
+                        return Err(VmFail::NotUserPage { va: va0 });
                     };
                     let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
                     self.st.hw.write(pa0 + (dstva - va0), &src[done..done + n]).or_panic("copyout")?;
@@ -574,17 +564,17 @@ impl<H: Hal> RiscvKernel<H> {
                     done += n;
                     dstva = va0 + PGSIZE;
                 }
-                Ok(true)
+                Ok(())
             },
         )
     }
 
     /// Copy from user to kernel: `len` bytes from virtual address `srcva` in
-    /// a given page table. `None` on error (xv6: `copyin`).
+    /// a given page table (xv6: `copyin`).
     ///
     /// # Errors
-    /// A [`Panic`] for a corrupted table.
-    pub fn copyin(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, len: u64) -> Result<Option<Vec<u8>>, Panic> {
+    /// [`VmFail::NotUserPage`] (xv6 returns -1); a panic for a corrupted table.
+    pub fn copyin(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, len: u64) -> Result<Vec<u8>, VmFail> {
         tr.call(
             "copyin",
             || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, len={len}"),
@@ -593,7 +583,9 @@ impl<H: Hal> RiscvKernel<H> {
                 let mut srcva = srcva;
                 while (out.len() as u64) < len {
                     let va0 = PGROUNDDOWN(srcva);
-                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
+                        return Err(VmFail::NotUserPage { va: va0 });
+                    };
                     let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
                     let mut buf = alloc::vec![0u8; n as usize];
                     self.st.hw.read(pa0 + (srcva - va0), &mut buf).or_panic("copyin")?;
@@ -601,23 +593,18 @@ impl<H: Hal> RiscvKernel<H> {
                     out.extend_from_slice(&buf);
                     srcva = va0 + PGSIZE;
                 }
-                Ok(Some(out))
+                Ok(out)
             },
         )
     }
 
     /// Copy a null-terminated string from user to kernel, at most `max`
-    /// bytes. `None` on error or if no NUL comes within `max` (xv6: `copyinstr`).
+    /// bytes (xv6: `copyinstr`).
     ///
     /// # Errors
-    /// A [`Panic`] for a corrupted table.
-    pub fn copyinstr(
-        &mut self,
-        tr: &mut Trace,
-        pagetable: u64,
-        srcva: u64,
-        max: u64,
-    ) -> Result<Option<Vec<u8>>, Panic> {
+    /// [`VmFail::NotUserPage`] or [`VmFail::StringTooLong`] (xv6 returns -1
+    /// for both); a panic for a corrupted table.
+    pub fn copyinstr(&mut self, tr: &mut Trace, pagetable: u64, srcva: u64, max: u64) -> Result<Vec<u8>, VmFail> {
         tr.call(
             "copyinstr",
             || format!("pagetable={pagetable:#x}, srcva={srcva:#x}, max={max}"),
@@ -627,14 +614,16 @@ impl<H: Hal> RiscvKernel<H> {
                 let mut left = max;
                 while left > 0 {
                     let va0 = PGROUNDDOWN(srcva);
-                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else { return Ok(None) };
+                    let Some(pa0) = self.walkaddr(tr, pagetable, va0)? else {
+                        return Err(VmFail::NotUserPage { va: va0 });
+                    };
                     let mut n = (PGSIZE - (srcva - va0)).min(left);
                     let mut p = pa0 + (srcva - va0);
                     while n > 0 {
                         let mut b = [0u8];
                         self.st.hw.read(p, &mut b).or_panic("copyinstr")?;
                         if b[0] == 0 {
-                            return Ok(Some(out));
+                            return Ok(out);
                         }
                         out.push(b[0]);
                         n -= 1;
@@ -643,7 +632,7 @@ impl<H: Hal> RiscvKernel<H> {
                     }
                     srcva = va0 + PGSIZE;
                 }
-                Ok(None)
+                Err(VmFail::StringTooLong { max })
             },
         )
     }

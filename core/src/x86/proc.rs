@@ -16,9 +16,9 @@ use crate::mem::Hal;
 use crate::proc::{ArgString, Image, ProcState, UserRegs};
 use crate::scheme::X86;
 use crate::scheme::x86::{PTE_ADDR, PTE_P, PTE_U, PTE_W};
-use crate::shm::{self, ShmHost, ShmMode};
+use crate::shm::{self, ShmHost};
 use crate::trace::{Event, Owner, Trace};
-use crate::{Panic, VmFail};
+use crate::{OrPanic, Panic, VmFail};
 
 const PG: u32 = PGSIZE as u32;
 
@@ -77,8 +77,9 @@ impl<H: Hal> X86Kernel<H> {
             Ok(x) => x,
             Err(failed) => return Ok(failed),
         };
-        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
-            return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory)));
+        let pgdir = match self.setupkvm(tr, Some(pid)) {
+            Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory))),
+            r => r.or_panic("exec")?,
         };
         // From here on every failure goes to `bad`: free the new page table.
         let fail = |k: &mut Self, tr: &mut Trace, e: ExecError| -> Result<SysRet, Reject> {
@@ -109,17 +110,16 @@ impl<H: Hal> X86Kernel<H> {
                 return fail(self, tr, seg(SegmentProblem::AddressWraps));
             }
             match self.allocuvm(tr, pgdir, sz, top, pid) {
-                Ok(n) => sz = n,
                 Err(VmFail::OutOfMemory) => return fail(self, tr, ExecError::OutOfMemory),
                 Err(VmFail::TooBig) => return fail(self, tr, seg(SegmentProblem::BeyondUserSpace)),
-                Err(VmFail::Panic(p)) => return Err(p.into()),
-                Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+                r => sz = r.or_panic("exec")?,
             }
             if vaddr % PG != 0 {
                 return fail(self, tr, seg(SegmentProblem::NotPageAligned));
             }
-            if !self.loaduvm(tr, pgdir, vaddr, file, ph.offset as u32, ph.filesz as u32)? {
-                return fail(self, tr, seg(SegmentProblem::BeyondFile));
+            match self.loaduvm(tr, pgdir, vaddr, file, ph.offset as u32, ph.filesz as u32) {
+                Err(VmFail::FileTooShort) => return fail(self, tr, seg(SegmentProblem::BeyondFile)),
+                r => r.or_panic("exec")?,
             }
             segments.push(ph);
         }
@@ -127,11 +127,9 @@ impl<H: Hal> X86Kernel<H> {
         // inaccessible. Use the second as the user stack.
         sz = PGROUNDUP(u64::from(sz)) as u32;
         match self.allocuvm(tr, pgdir, sz, sz.wrapping_add(2 * PG), pid) {
-            Ok(n) => sz = n,
             Err(VmFail::OutOfMemory) => return fail(self, tr, ExecError::OutOfMemory),
             Err(VmFail::TooBig) => return fail(self, tr, ExecError::OutOfMemory),
-            Err(VmFail::Panic(p)) => return Err(p.into()),
-            Err(e) => return Err(Panic(format!("exec: {e:?}")).into()),
+            r => sz = r.or_panic("exec")?,
         }
         self.clearpteu(tr, pgdir, sz - 2 * PG)?;
         tr.note(|| format!("guard page at {:#x} (PTE_U cleared), stack page at {:#x}", sz - 2 * PG, sz - PG));
@@ -147,8 +145,9 @@ impl<H: Hal> X86Kernel<H> {
             sp = sp.wrapping_sub(len) & !3;
             let mut bytes = a.clone();
             bytes.push(0);
-            if !self.copyout(tr, pgdir, sp, &bytes)? {
-                return fail(self, tr, ExecError::StackOverflow);
+            match self.copyout(tr, pgdir, sp, &bytes) {
+                Err(VmFail::NotUserPage { .. }) => return fail(self, tr, ExecError::StackOverflow),
+                r => r.or_panic("exec")?,
             }
             ustack[3 + argc] = sp;
             args.push(ArgString { va: u64::from(sp), text: a.clone() });
@@ -160,24 +159,20 @@ impl<H: Hal> X86Kernel<H> {
         ustack[2] = sp.wrapping_sub((argc + 1) * 4); // argv pointer
         sp = sp.wrapping_sub((3 + argc + 1) * 4);
         let words: Vec<u8> = ustack.iter().flat_map(|w| w.to_le_bytes()).collect();
-        if !self.copyout(tr, pgdir, sp, &words)? {
-            return fail(self, tr, ExecError::StackOverflow);
+        match self.copyout(tr, pgdir, sp, &words) {
+            Err(VmFail::NotUserPage { .. }) => return fail(self, tr, ExecError::StackOverflow),
+            r => r.or_panic("exec")?,
         }
         // Save program name for debugging.
         let name = path.rsplit('/').next().unwrap_or(path);
         let name: String = name.chars().take(15).collect();
         // Commit to the user image.
         let slot = self.st.ptable.slot_of(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        if self.st.shm_mode == ShmMode::Lab {
-            shm::detach_all(self, tr, pid, "exec replaces the image: its shared pages are closed first")?;
-        } else {
-            let old = self.st.ptable.procs[slot].clone();
-            let pages = self.user_pages(tr, old.root as u32, KERNBASE)?;
-            let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
-            if let Err(r) = shm::note_check_frees(self, tr, pid, &pages) {
-                self.freevm(tr, pgdir)?;
-                return Err(r);
-            }
+        if let Err(r) =
+            shm::before_free_image(self, tr, pid, "exec replaces the image: its shared pages are closed first")
+        {
+            self.freevm(tr, pgdir)?;
+            return Err(r);
         }
         let p = &mut self.st.ptable.procs[slot];
         let oldpgdir = p.root as u32;
@@ -239,6 +234,14 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
     fn pte_target(&self, pte: u64) -> Option<u64> {
         (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
     }
+    fn mapped_user_pages(&mut self, tr: &mut Trace, pid: u32, top: u64) -> Result<Vec<(u64, u64)>, Panic> {
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
+        let top = top.min(u64::from(KERNBASE)) as u32;
+        Ok(self.user_pages(tr, root, top)?.into_iter().map(|(v, p)| (u64::from(v), u64::from(p))).collect())
+    }
+    fn image_top(&self, _pid: u32) -> u64 {
+        u64::from(KERNBASE)
+    }
 }
 
 impl<H: Hal> Xv6Port for X86Kernel<H> {
@@ -279,8 +282,10 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         };
         let pid = self.st.ptable.procs[slot].pid;
         self.st.ptable.initproc = Some(pid);
-        let Some(pgdir) = self.setupkvm(tr, Some(pid))? else {
-            return Err(Panic("userinit: out of memory?".into()).into());
+        // xv6-public: `if((p->pgdir = setupkvm()) == 0) panic("userinit: out of memory?");`
+        let pgdir = match self.setupkvm(tr, Some(pid)) {
+            Err(VmFail::OutOfMemory) => return Err(Panic("userinit: out of memory?".into()).into()),
+            r => r.or_panic("userinit")?,
         };
         let init = self.initcode.clone();
         self.inituvm(tr, pgdir, &init, pid)?;
@@ -298,34 +303,20 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         self.schedule(tr, pid)?;
         let parent = self.st.ptable.runnable(pid)?.clone();
         let sz = parent.sz as u32;
-        let (share, skip): (Vec<u64>, Vec<u64>) = match self.st.shm_mode {
-            ShmMode::Lab => (parent.shm.iter().map(|m| m.va).collect(), parent.holes.clone()),
-            ShmMode::Note => (Vec::new(), Vec::new()),
-        };
         // copyuvm panics if a page below sz is missing: check before touching anything.
-        let pages = self.user_pages(tr, parent.root as u32, sz)?;
-        let mut a = 0u32;
-        while a < sz {
-            if !skip.contains(&u64::from(a)) && !pages.iter().any(|&(va, _)| va == a) {
-                return Err(Panic("copyuvm: page not present".into()).into());
-            }
-            a += PG;
-        }
-        let copies = if self.st.shm_mode == ShmMode::Note {
-            let pages: Vec<(u64, u64)> = pages.iter().map(|&(va, pa)| (u64::from(va), u64::from(pa))).collect();
-            shm::note_fork_copies(tr, "copyuvm", &parent, &pages, |pa| self.st.kmem.owner(pa))
-        } else {
-            Vec::new()
-        };
+        let fs = shm::before_fork(self, tr, "copyuvm", &parent)?;
         let slot = match self.allocproc(tr) {
             Ok(s) => s,
             Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
         };
         let child = self.st.ptable.procs[slot].pid;
-        let Some(d) = self.copyuvm(tr, parent.root as u32, sz, child, &share, &skip)? else {
-            self.unalloc(tr, slot)?;
-            tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
-            return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+        let d = match self.copyuvm(tr, parent.root as u32, sz, child, &fs.share, &fs.skip) {
+            Err(VmFail::OutOfMemory) => {
+                self.unalloc(tr, slot)?;
+                tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
+                return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
+            }
+            r => r.or_panic("fork")?,
         };
         {
             let c = &mut self.st.ptable.procs[slot];
@@ -335,13 +326,11 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             c.regs = parent.regs;
             c.name = parent.name.clone();
             c.image = parent.image.clone();
-            c.shm_copies = copies;
+            c.shm_copies = fs.copies;
             c.freed_below_sz = false;
             c.state = ProcState::Runnable;
         }
-        if self.st.shm_mode == ShmMode::Lab {
-            shm::share_with_child(self, pid, child);
-        }
+        shm::after_fork(self, pid, child);
         tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
         Ok(SysRet::ok(i64::from(child)))
     }
@@ -386,26 +375,13 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
                 let holes_before = p.holes.clone();
                 let result = if n > 0 {
                     match self.allocuvm(tr, pgdir, sz, newsz, pid) {
-                        Ok(s) => s,
                         Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
                         Err(VmFail::TooBig) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace))),
-                        Err(VmFail::Panic(p)) => return Err(p.into()),
-                        Err(e) => return Err(Panic(format!("growproc: {e:?}")).into()),
+                        r => r.or_panic("growproc")?,
                     }
                 } else if n < 0 {
                     if newsz < sz {
-                        if self.st.shm_mode == ShmMode::Lab {
-                            shm::detach_from(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
-                        } else {
-                            let pages = self.user_pages(tr, pgdir, sz)?;
-                            let lo = PGROUNDUP(u64::from(newsz));
-                            let going: Vec<(u64, u64)> = pages
-                                .iter()
-                                .filter(|&&(v, _)| u64::from(v) >= lo)
-                                .map(|&(v, p)| (u64::from(v), u64::from(p)))
-                                .collect();
-                            shm::note_check_frees(self, tr, pid, &going)?;
-                        }
+                        shm::before_shrink(self, tr, pid, PGROUNDUP(u64::from(newsz)))?;
                     }
                     let s = self.deallocuvm(tr, pgdir, sz, newsz)?;
                     if s == 0 {
@@ -438,9 +414,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         }
         self.schedule(tr, pid)?;
         tr.call("exit", String::new, |tr| {
-            if self.st.shm_mode == ShmMode::Lab {
-                shm::detach_all(self, tr, pid, "exit: the process's shared pages are closed (pagelab)")?;
-            }
+            shm::on_exit(self, tr, pid)?;
             let init = self.st.ptable.initproc;
             // Pass abandoned children to init.
             for c in &mut self.st.ptable.procs {
@@ -469,11 +443,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             return Ok(SysRet::err(SysError::Wait));
         };
         let root = self.st.ptable.procs[slot].root as u32;
-        if self.st.shm_mode == ShmMode::Note {
-            let pages = self.user_pages(tr, root, KERNBASE)?;
-            let pages: Vec<(u64, u64)> = pages.iter().map(|&(v, p)| (u64::from(v), u64::from(p))).collect();
-            shm::note_check_frees(self, tr, cpid, &pages)?;
-        }
+        shm::before_free_image(self, tr, cpid, "wait frees the zombie's memory")?;
         self.schedule(tr, pid)?;
         tr.call("wait", String::new, |tr| {
             tr.note(|| format!("found zombie child pid {cpid}: free its kernel stack and its memory"));

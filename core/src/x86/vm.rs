@@ -109,35 +109,33 @@ impl<H: Hal> X86Kernel<H> {
     }
 
     /// Set up the kernel part of a page table: a new page directory with
-    /// every [`X86Kernel::kmap`] mapping. Returns its physical address, or
-    /// `None` when memory runs out (after freeing what it made).
+    /// every [`X86Kernel::kmap`] mapping. Returns its physical address.
     ///
     /// # Errors
-    /// A [`Panic`] for a layout xv6 refuses (`PHYSTOP too high`).
-    pub fn setupkvm(&mut self, tr: &mut Trace, pid: Option<u32>) -> Result<Option<u32>, Panic> {
+    /// [`VmFail::OutOfMemory`] when memory runs out (after freeing what it
+    /// made; xv6 returns 0); a panic for a layout xv6 refuses (`PHYSTOP too high`).
+    pub fn setupkvm(&mut self, tr: &mut Trace, pid: Option<u32>) -> Result<u32, VmFail> {
         tr.call("setupkvm", String::new, |tr| {
             let root_owner = pid.map_or(Owner::KernelPageTable, |pid| Owner::PageDir { pid });
             let Some(pgdir) = self.st.kmem.kalloc(&mut self.st.hw, tr, root_owner) else {
-                return Ok(None);
+                return Err(VmFail::OutOfMemory);
             };
             let pgdir = pgdir as u32;
             self.st.hw.fill(u64::from(pgdir), PGSIZE, 0).or_panic("setupkvm")?;
             if X86Layout::p2v(self.layout.phystop) > super::DEVSPACE {
-                return Err(Panic("PHYSTOP too high".into()));
+                return Err(Panic("PHYSTOP too high".into()).into());
             }
             for k in self.kmap() {
                 let size = k.phys_end.wrapping_sub(k.phys_start);
                 match self.mappages(tr, pgdir, k.virt, size, k.phys_start, k.perm, table_owner(pid)) {
-                    Ok(()) => {}
                     Err(VmFail::OutOfMemory) => {
                         self.freevm(tr, pgdir)?;
-                        return Ok(None);
+                        return Err(VmFail::OutOfMemory);
                     }
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("setupkvm: {e:?}"))),
+                    r => r.or_panic("setupkvm")?,
                 }
             }
-            Ok(Some(pgdir))
+            Ok(pgdir)
         })
     }
 
@@ -147,8 +145,9 @@ impl<H: Hal> X86Kernel<H> {
     /// # Errors
     /// A [`Panic`] if memory runs out at boot.
     pub fn kvmalloc(&mut self, tr: &mut Trace) -> Result<(), Panic> {
-        let Some(pgdir) = self.setupkvm(tr, None)? else {
-            return Err(Panic("kvmalloc: out of memory".into()));
+        let pgdir = match self.setupkvm(tr, None) {
+            Err(VmFail::OutOfMemory) => return Err(Panic("kvmalloc: out of memory".into())),
+            r => r.or_panic("kvmalloc")?,
         };
         self.kpgdir = pgdir;
         self.switchkvm(tr);
@@ -196,11 +195,8 @@ impl<H: Hal> X86Kernel<H> {
                     return Err(Panic("inituvm: out of memory".into()));
                 };
                 self.st.hw.fill(mem, PGSIZE, 0).or_panic("inituvm")?;
-                match self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
-                    Ok(()) => {}
-                    Err(VmFail::Panic(p)) => return Err(p),
-                    Err(e) => return Err(Panic(format!("inituvm: {e:?}"))),
-                }
+                self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid })
+                    .or_panic("inituvm")?;
                 self.st.hw.write(mem, init).or_panic("inituvm")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
@@ -215,10 +211,10 @@ impl<H: Hal> X86Kernel<H> {
 
     /// Load a program segment into `pgdir`. `addr` must be page-aligned and
     /// the pages from `addr` to `addr + sz` must already be mapped. Returns
-    /// false if the file is too short (xv6's `readi` returns fewer bytes).
     ///
     /// # Errors
-    /// xv6's panics if `addr` is unaligned or a page is missing.
+    /// [`VmFail::FileTooShort`] if `readi` returns fewer bytes (xv6 returns
+    /// -1); xv6's panics if `addr` is unaligned or a page is missing.
     pub fn loaduvm(
         &mut self,
         tr: &mut Trace,
@@ -227,18 +223,18 @@ impl<H: Hal> X86Kernel<H> {
         file: &[u8],
         offset: u32,
         sz: u32,
-    ) -> Result<bool, Panic> {
+    ) -> Result<(), VmFail> {
         tr.call(
             "loaduvm",
             || format!("pgdir={:#x}, addr={addr:#x}, offset={offset:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)),
             |tr| {
                 if !addr.is_multiple_of(PG) {
-                    return Err(Panic("loaduvm: addr must be page aligned".into()));
+                    return Err(Panic("loaduvm: addr must be page aligned".into()).into());
                 }
                 let mut i = 0u32;
                 while i < sz {
                     let Some(pte) = self.walkpgdir(tr, pgdir, addr.wrapping_add(i), None)? else {
-                        return Err(Panic("loaduvm: address should exist".into()));
+                        return Err(Panic("loaduvm: address should exist".into()).into());
                     };
                     let pa = PTE_ADDR(self.rd(pte)?);
                     let n = (sz - i).min(PG);
@@ -258,11 +254,11 @@ impl<H: Hal> X86Kernel<H> {
                     }
                     if got != u64::from(n) {
                         tr.fail(format!("readi read {got} of {n} bytes: the segment runs past the end of the file"));
-                        return Ok(false);
+                        return Err(VmFail::FileTooShort);
                     }
                     i += PG;
                 }
-                Ok(true)
+                Ok(())
             },
         )
     }
@@ -295,15 +291,15 @@ impl<H: Hal> X86Kernel<H> {
                     };
                     self.st.hw.fill(mem, PGSIZE, 0).or_panic("allocuvm")?;
                     match self.mappages(tr, pgdir, a, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
-                        Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
                             tr.fail("allocuvm out of memory (2)");
                             self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                             self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             return Err(VmFail::OutOfMemory);
                         }
-                        Err(VmFail::Remap { .. }) => return Err(VmFail::Panic(Panic("remap".into()))),
-                        Err(e) => return Err(e),
+                        // xv6-public's mappages panics "remap" itself.
+                        Err(VmFail::Remap { .. }) => return Err(Panic("remap".into()).into()),
+                        r => r?,
                     }
                     a += PG;
                 }
@@ -404,10 +400,12 @@ impl<H: Hal> X86Kernel<H> {
     /// Given a parent process's page table, create a copy of it for a child
     /// (xv6: `copyuvm`). Pages in `share` are shared, not copied (pagelab's
     /// shared memory); pages in `skip` are holes left by closing a shared page.
-    /// Returns `None` when memory runs out, after freeing the copy.
+    /// Returns the child's page directory.
     ///
     /// # Errors
-    /// xv6's panics `copyuvm: pte should exist` / `copyuvm: page not present`.
+    /// [`VmFail::OutOfMemory`] when memory runs out, after freeing the copy
+    /// (xv6 returns 0); xv6's panics `copyuvm: pte should exist` /
+    /// `copyuvm: page not present`.
     pub fn copyuvm(
         &mut self,
         tr: &mut Trace,
@@ -416,12 +414,12 @@ impl<H: Hal> X86Kernel<H> {
         child: u32,
         share: &[u64],
         skip: &[u64],
-    ) -> Result<Option<u32>, Panic> {
+    ) -> Result<u32, VmFail> {
         tr.call(
             "copyuvm",
             || format!("pgdir={:#x}, sz={sz:#x}", X86Layout::p2v(pgdir)),
             |tr| {
-                let Some(d) = self.setupkvm(tr, Some(child))? else { return Ok(None) };
+                let d = self.setupkvm(tr, Some(child))?;
                 let mut i = 0u32;
                 while i < sz {
                     if skip.contains(&u64::from(i)) {
@@ -429,25 +427,23 @@ impl<H: Hal> X86Kernel<H> {
                         continue;
                     }
                     let Some(pte) = self.walkpgdir(tr, pgdir, i, None)? else {
-                        return Err(Panic("copyuvm: pte should exist".into()));
+                        return Err(Panic("copyuvm: pte should exist".into()).into());
                     };
                     let e = self.rd(pte)?;
                     if e & PTE_P == 0 {
-                        return Err(Panic("copyuvm: page not present".into()));
+                        return Err(Panic("copyuvm: page not present".into()).into());
                     }
                     let pa = PTE_ADDR(e);
                     let flags = PTE_FLAGS(e);
                     if share.contains(&u64::from(i)) {
                         tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
                         match self.mappages(tr, d, i, PG, pa, flags, Owner::PageTable { pid: child }) {
-                            Ok(()) => {}
                             Err(VmFail::OutOfMemory) => {
                                 self.unmap_shared(tr, d, share)?;
                                 self.freevm(tr, d)?;
-                                return Ok(None);
+                                return Err(VmFail::OutOfMemory);
                             }
-                            Err(VmFail::Panic(p)) => return Err(p),
-                            Err(e) => return Err(Panic(format!("copyuvm: {e:?}"))),
+                            r => r.or_panic("copyuvm")?,
                         }
                         i += PG;
                         continue;
@@ -455,7 +451,7 @@ impl<H: Hal> X86Kernel<H> {
                     let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
                         self.unmap_shared(tr, d, share)?;
                         self.freevm(tr, d)?;
-                        return Ok(None);
+                        return Err(VmFail::OutOfMemory);
                     };
                     self.st.hw.copy(mem, u64::from(pa), PGSIZE).or_panic("copyuvm")?;
                     tr.push(Event::CopyPage {
@@ -464,19 +460,17 @@ impl<H: Hal> X86Kernel<H> {
                         va: VirtAddr::new(u64::from(i)),
                     });
                     match self.mappages(tr, d, i, PG, mem as u32, flags, Owner::PageTable { pid: child }) {
-                        Ok(()) => {}
                         Err(VmFail::OutOfMemory) => {
                             self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
                             self.unmap_shared(tr, d, share)?;
                             self.freevm(tr, d)?;
-                            return Ok(None);
+                            return Err(VmFail::OutOfMemory);
                         }
-                        Err(VmFail::Panic(p)) => return Err(p),
-                        Err(e) => return Err(Panic(format!("copyuvm: {e:?}"))),
+                        r => r.or_panic("copyuvm")?,
                     }
                     i += PG;
                 }
-                Ok(Some(d))
+                Ok(d)
             },
         )
     }
@@ -506,12 +500,12 @@ impl<H: Hal> X86Kernel<H> {
     }
 
     /// Copy `bytes` to user address `va` in page table `pgdir` (xv6: `copyout`).
-    /// Most useful when `pgdir` is not the current page table. Returns false
-    /// if a page is missing or not user-accessible (xv6 returns -1).
+    /// Most useful when `pgdir` is not the current page table.
     ///
     /// # Errors
-    /// A [`Panic`] for a corrupted table.
-    pub fn copyout(&mut self, tr: &mut Trace, pgdir: u32, va: u32, bytes: &[u8]) -> Result<bool, Panic> {
+    /// [`VmFail::NotUserPage`] if a page is missing or not user-accessible
+    /// (xv6 returns -1); a panic for a corrupted table.
+    pub fn copyout(&mut self, tr: &mut Trace, pgdir: u32, va: u32, bytes: &[u8]) -> Result<(), VmFail> {
         tr.call(
             "copyout",
             || format!("pgdir={:#x}, va={va:#x}, len={}", X86Layout::p2v(pgdir), bytes.len()),
@@ -522,7 +516,7 @@ impl<H: Hal> X86Kernel<H> {
                     let va0 = pgrounddown(va);
                     let Some(pa0) = self.uva2ka(tr, pgdir, va0)? else {
                         tr.fail(format!("copyout: {va0:#x} is not a user page"));
-                        return Ok(false);
+                        return Err(VmFail::NotUserPage { va: u64::from(va0) });
                     };
                     let n = ((PG - (va - va0)) as usize).min(bytes.len() - done);
                     let pa = u64::from(pa0 + (va - va0));
@@ -531,7 +525,7 @@ impl<H: Hal> X86Kernel<H> {
                     done += n;
                     va = va0.wrapping_add(PG);
                 }
-                Ok(true)
+                Ok(())
             },
         )
     }
