@@ -61,7 +61,7 @@ pub fn x86_kernel() -> (X86Kernel<Sim>, u32) {
     let hw = Sim::new(0, u64::from(layout.phystop));
     let mut tr = Trace::counting_only();
     let mut k = X86Kernel::boot(layout, hw, Vec::new(), ShmMode::Lab, &mut tr).expect("boots");
-    let pgdir = k.st.kmem.kalloc(&mut k.st.hw, &mut tr, Owner::PageDir { pid: 1 }).expect("a page") as u32;
+    let pgdir = k.st.kalloc(&mut tr, Owner::PageDir { pid: 1 }).and_then(|pa| pa.to_u32()).expect("a page below 4 GB");
     use pagelab_core::mem::PhysMem;
     k.st.hw.fill(u64::from(pgdir), 4096, 0).expect("in RAM");
     (k, pgdir)

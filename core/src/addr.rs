@@ -90,6 +90,29 @@ macro_rules! addr_common {
     };
 }
 addr_common!(PhysAddr, "physical");
+
+impl PhysAddr {
+    /// The address as xv6-public's 32-bit `uint`, or None if it does not fit
+    /// (no x86 frame is above 4 GB, so a None there is a broken invariant).
+    #[must_use]
+    pub const fn to_u32(self) -> Option<u32> {
+        if self.0 <= u32::MAX as u64 { Some(self.0 as u32) } else { None }
+    }
+}
+
+impl From<u32> for PhysAddr {
+    fn from(a: u32) -> PhysAddr {
+        PhysAddr(u64::from(a))
+    }
+}
+
+impl core::ops::Add<u64> for PhysAddr {
+    type Output = PhysAddr;
+    /// The address `n` bytes on (C's unsigned arithmetic: it wraps).
+    fn add(self, n: u64) -> PhysAddr {
+        PhysAddr(self.0.wrapping_add(n))
+    }
+}
 addr_common!(VirtAddr, "virtual");
 
 #[cfg(test)]

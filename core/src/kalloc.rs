@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::OrPanic as _;
 use crate::Panic;
-use crate::addr::{PGROUNDUP, PGSIZE};
+use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr};
 use crate::mem::PhysMem;
 use crate::trace::{Event, Owner, Trace};
 
@@ -167,7 +167,8 @@ impl Kmem {
     /// xv6's panic `kfree` for an address that is not a page of free memory, and
     /// pagelab's own check for a page that is already free (xv6 would silently
     /// corrupt its list).
-    pub fn kfree(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
+    pub fn kfree(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, pa: PhysAddr) -> Result<(), Panic> {
+        let pa = pa.as_u64();
         if !self.valid_frame(pa) {
             return Err(Panic(format!("kfree: {pa:#x} is not a page between end and PHYSTOP")));
         }
@@ -185,7 +186,7 @@ impl Kmem {
     ///
     /// Returns `None` when the list is empty (xv6 returns 0), after recording
     /// [`Event::KallocFailed`].
-    pub fn kalloc(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, owner: Owner) -> Option<u64> {
+    pub fn kalloc(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, owner: Owner) -> Option<PhysAddr> {
         let inject = match self.fail_after {
             Some(0) => {
                 self.fail_after = None;
@@ -223,7 +224,7 @@ impl Kmem {
         }
         self.owners.insert(r, owner);
         tr.kalloc(r, owner);
-        Some(r)
+        Some(PhysAddr::new(r))
     }
 
     /// The free list from its head, following the pointers stored in the pages,
@@ -298,10 +299,10 @@ mod tests {
         assert_eq!(k.stored_next(&m, 0x0011_5000), Some(0));
         let a = k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).unwrap();
         let b2 = k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).unwrap();
-        assert_eq!((a, b2), (0x0011_f000, 0x0011_e000));
+        assert_eq!((a.as_u64(), b2.as_u64()), (0x0011_f000, 0x0011_e000));
         k.kfree(&mut m, &mut t, a).unwrap();
-        assert_eq!(k.head(), Some(a));
-        assert_eq!(k.stored_next(&m, a), Some(0x8011_d000));
+        assert_eq!(k.head(), Some(a.as_u64()));
+        assert_eq!(k.stored_next(&m, a.as_u64()), Some(0x8011_d000));
         assert_eq!(k.countfree(&m), 10);
     }
 
@@ -312,8 +313,8 @@ mod tests {
         k.freerange(&mut m, &mut t, 0x0011_5000, 0x0012_0000).unwrap();
         let a = k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).unwrap();
         assert!(k.kfree(&mut m, &mut t, a + 4).is_err(), "unaligned");
-        assert!(k.kfree(&mut m, &mut t, 0x0011_4000).is_err(), "below end");
-        assert!(k.kfree(&mut m, &mut t, 0x0012_0000).is_err(), "at PHYSTOP");
+        assert!(k.kfree(&mut m, &mut t, PhysAddr::new(0x0011_4000)).is_err(), "below end");
+        assert!(k.kfree(&mut m, &mut t, PhysAddr::new(0x0012_0000)).is_err(), "at PHYSTOP");
         k.kfree(&mut m, &mut t, a).unwrap();
         assert!(k.kfree(&mut m, &mut t, a).is_err(), "double free");
         assert_eq!(k.countfree(&m), 11);

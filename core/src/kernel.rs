@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::OrPanic as _;
+use crate::addr::{PhysAddr, VirtAddr};
 use crate::kalloc::Kmem;
 use crate::mem::Hal;
 use crate::mem::PhysMem;
@@ -35,7 +36,7 @@ pub trait Kernel {
     /// Which shared-memory code runs.
     fn shm_mode(&self) -> ShmMode;
     /// The kernel's own page-table root.
-    fn kernel_root(&self) -> u64;
+    fn kernel_root(&self) -> PhysAddr;
     /// The pid whose page table the MMU uses now (none: the kernel's).
     fn current(&self) -> Option<u32>;
 
@@ -154,7 +155,7 @@ pub trait Kernel {
             Some(pid) => self.procs().get(pid).ok_or(Reject::NoSuchProcess { pid })?.root,
             None => self.kernel_root(),
         };
-        Ok(crate::walk::translate_dyn(self.info().scheme, self.mem(), root, va, access))
+        Ok(crate::walk::translate_dyn(self.info().scheme, self.mem(), root, VirtAddr::new(va), access))
     }
 }
 
@@ -198,6 +199,20 @@ pub struct PortState<H> {
     pub cur: Option<u32>,
 }
 
+impl<H: Hal> PortState<H> {
+    /// Take a free frame for `owner` (xv6: `kalloc`); None when memory has run out.
+    pub fn kalloc(&mut self, tr: &mut Trace, owner: crate::trace::Owner) -> Option<PhysAddr> {
+        self.kmem.kalloc(&mut self.hw, tr, owner)
+    }
+    /// Give frame `pa` back (xv6: `kfree`).
+    ///
+    /// # Errors
+    /// kfree's panics.
+    pub fn kfree(&mut self, tr: &mut Trace, pa: PhysAddr) -> Result<(), crate::Panic> {
+        self.kmem.kfree(&mut self.hw, tr, pa)
+    }
+}
+
 /// A port of xv6: what each one (`x86/`, `riscv/`) writes for its machine.
 ///
 /// A port keeps its state (memory, allocator, process and shared-memory
@@ -220,7 +235,7 @@ pub trait Xv6Port {
     /// The state every port keeps, to change.
     fn state_mut(&mut self) -> &mut PortState<Self::Hw>;
     /// The kernel's own page table (physical address).
-    fn kernel_root(&self) -> u64;
+    fn kernel_root(&self) -> PhysAddr;
 
     /// Make `pid` the running process, switching page tables as the scheduler does.
     ///
@@ -281,14 +296,13 @@ impl<T: Xv6Port> ShmState for T {
         &mut self.state_mut().ptable
     }
     fn shm_kalloc(&mut self, tr: &mut Trace, id: i32) -> Result<Option<u64>, crate::Panic> {
-        let PortState { hw, kmem, .. } = self.state_mut();
-        let Some(pa) = kmem.kalloc(hw, tr, crate::trace::Owner::Shared { id }) else { return Ok(None) };
-        hw.fill(pa, crate::addr::PGSIZE, 0).or_panic("openshmem")?;
-        Ok(Some(pa))
+        let st = self.state_mut();
+        let Some(pa) = st.kalloc(tr, crate::trace::Owner::Shared { id }) else { return Ok(None) };
+        st.hw.fill(pa.as_u64(), crate::addr::PGSIZE, 0).or_panic("openshmem")?;
+        Ok(Some(pa.as_u64()))
     }
     fn shm_kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), crate::Panic> {
-        let PortState { hw, kmem, .. } = self.state_mut();
-        kmem.kfree(hw, tr, pa)
+        self.state_mut().kfree(tr, PhysAddr::new(pa))
     }
     fn frame_owner(&self, pa: u64) -> Option<crate::trace::Owner> {
         self.state().kmem.owner(pa)
@@ -320,7 +334,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
     fn current(&self) -> Option<u32> {
         self.state().cur
     }
-    fn kernel_root(&self) -> u64 {
+    fn kernel_root(&self) -> PhysAddr {
         Xv6Port::kernel_root(self)
     }
     fn exit(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
@@ -402,7 +416,8 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         self.enter_user(tr, pid);
         let root = self.state().ptable.runnable(pid)?.root;
         let PortState { hw, kmem, .. } = self.state_mut();
-        match crate::walk::user_access::<T::Scheme>(hw, |pa| kmem.owner(pa), tr, pid, root, va, access, bytes) {
+        let owner = |pa| kmem.owner(pa);
+        match crate::walk::user_access::<T::Scheme>(hw, owner, tr, pid, root, VirtAddr::new(va), access, bytes) {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);
                 if access.kind == crate::scheme::AccessKind::Read {

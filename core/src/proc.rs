@@ -4,6 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::Serialize;
 
+use crate::addr::PhysAddr;
 use crate::elf::Phdr;
 use crate::sys::Reject;
 
@@ -82,11 +83,12 @@ pub struct Proc {
     /// Size of user memory in bytes.
     pub sz: u64,
     /// Physical address of the page-table root (0 when none).
-    pub root: u64,
-    /// Physical address of the kernel stack (x86; 0 when none).
+    pub root: PhysAddr,
+    /// The kernel stack (0 when none): on x86 the physical address of its
+    /// page, on RISC-V its virtual address in the kernel's table (`KSTACK(slot)`).
     pub kstack: u64,
     /// Physical address of the trapframe page (RISC-V; 0 when none).
-    pub trapframe: u64,
+    pub trapframe: PhysAddr,
     /// Name (the last part of the path exec was given).
     pub name: String,
     /// Set by kill.
@@ -120,9 +122,9 @@ impl Proc {
             state: ProcState::Unused,
             parent: None,
             sz: 0,
-            root: 0,
+            root: PhysAddr::new(0),
             kstack: 0,
-            trapframe: 0,
+            trapframe: PhysAddr::new(0),
             name: String::new(),
             killed: false,
             regs: UserRegs::default(),

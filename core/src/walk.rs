@@ -67,11 +67,12 @@ pub fn walk<S: Scheme>(
     mem: &mut impl PhysMem,
     kmem: &mut Kmem,
     tr: &mut Trace,
-    root: u64,
-    va: u64,
+    root: PhysAddr,
+    va: VirtAddr,
     alloc: Option<Owner>,
-) -> Result<Option<u64>, Panic> {
-    let mut table = root;
+) -> Result<Option<PhysAddr>, Panic> {
+    let va = va.as_u64();
+    let mut table = root.as_u64();
     for level in (1..S::LEVELS).rev() {
         let pte = entry_addr::<S>(table, S::index(va, level));
         let e = read_entry::<S>(mem, pte)?;
@@ -82,7 +83,7 @@ pub fn walk<S: Scheme>(
             table = S::pte_pa(e);
         } else {
             let Some(owner) = alloc else { return Ok(None) };
-            let Some(new) = kmem.kalloc(mem, tr, owner) else {
+            let Some(new) = kmem.kalloc(mem, tr, owner).map(PhysAddr::as_u64) else {
                 return Ok(None);
             };
             // Make sure all those valid bits are zero.
@@ -91,7 +92,7 @@ pub fn walk<S: Scheme>(
             table = new;
         }
     }
-    Ok(Some(entry_addr::<S>(table, S::index(va, 0))))
+    Ok(Some(PhysAddr::new(entry_addr::<S>(table, S::index(va, 0)))))
 }
 
 /// One step of a translation: the entry read at one level.
@@ -199,7 +200,13 @@ fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access
 ///
 /// Reads memory only; never fails: every way the hardware can refuse is a [`Fault`].
 #[must_use]
-pub fn translate<S: Scheme>(mem: &(impl PhysMem + ?Sized), root: u64, va: u64, access: Access) -> Translation {
+pub fn translate<S: Scheme>(
+    mem: &(impl PhysMem + ?Sized),
+    root: PhysAddr,
+    va: VirtAddr,
+    access: Access,
+) -> Translation {
+    let (root, va) = (root.as_u64(), va.as_u64());
     let mut t = Translation {
         scheme: S::KIND,
         va: VirtAddr::new(va),
@@ -296,11 +303,12 @@ pub fn user_access<S: Scheme>(
     owner: impl Fn(u64) -> Option<Owner>,
     tr: &mut Trace,
     pid: u32,
-    root: u64,
-    va: u64,
+    root: PhysAddr,
+    va: VirtAddr,
     access: Access,
     bytes: &mut [u8],
 ) -> Result<(), (u64, Fault)> {
+    let va = va.as_u64();
     let write = access.kind == AccessKind::Write;
     let what = if write { "store" } else { "load" };
     let total = bytes.len();
@@ -311,7 +319,7 @@ pub fn user_access<S: Scheme>(
             let mut done = 0usize;
             while done < total {
                 let a = va.wrapping_add(done as u64);
-                let t = translate::<S>(mem, root, a, access);
+                let t = translate::<S>(mem, root, VirtAddr::new(a), access);
                 let pa = match &t.outcome {
                     Ok(m) => m.pa.as_u64(),
                     Err(fault) => return Err((a, fault.clone())),
@@ -349,8 +357,8 @@ pub fn user_access<S: Scheme>(
 pub fn translate_dyn(
     scheme: SchemeKind,
     mem: &(impl PhysMem + ?Sized),
-    root: u64,
-    va: u64,
+    root: PhysAddr,
+    va: VirtAddr,
     access: Access,
 ) -> Translation {
     crate::with_scheme!(scheme, S => translate::<S>(mem, root, va, access))
@@ -384,25 +392,27 @@ mod tests {
     fn x86_walk_allocates_one_table_and_translate_follows_it() {
         let (mut m, mut k, mut t) = setup(0, 4);
         let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
-        m.fill(root, PGSIZE, 0).unwrap();
-        assert_eq!(walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, None).unwrap(), None);
+        m.fill(root.as_u64(), PGSIZE, 0).unwrap();
+        assert_eq!(walk::<X86>(&mut m, &mut k, &mut t, root, VirtAddr::new(0x0040_3000), None).unwrap(), None);
         let pte =
-            walk::<X86>(&mut m, &mut k, &mut t, root, 0x0040_3000, Some(Owner::PageTable { pid: 1 })).unwrap().unwrap();
+            walk::<X86>(&mut m, &mut k, &mut t, root, VirtAddr::new(0x0040_3000), Some(Owner::PageTable { pid: 1 }))
+                .unwrap()
+                .unwrap();
         // The table came from the head of the list, just below the root.
-        let table = root - PGSIZE;
-        assert_eq!(pte, table + 3 * 4);
-        assert_eq!(m.read_word(root + 4, 4).unwrap(), table | 7);
-        m.write_word(pte, 4, 0x0002_0000 | u64::from(x86::PTE_P | x86::PTE_U)).unwrap();
-        let tr = translate::<X86>(&m, root, 0x0040_3abc, Access::USER_READ);
+        let table = root.as_u64() - PGSIZE;
+        assert_eq!(pte.as_u64(), table + 3 * 4);
+        assert_eq!(m.read_word(root.as_u64() + 4, 4).unwrap(), table | 7);
+        m.write_word(pte.as_u64(), 4, 0x0002_0000 | u64::from(x86::PTE_P | x86::PTE_U)).unwrap();
+        let tr = translate::<X86>(&m, root, VirtAddr::new(0x0040_3abc), Access::USER_READ);
         assert_eq!(tr.outcome.as_ref().unwrap().pa, PhysAddr::new(0x0002_0abc));
         assert_eq!(tr.steps.len(), 2);
         assert_eq!((tr.steps[0].field, tr.steps[0].index), ("PDX", 1));
         assert_eq!((tr.steps[1].field, tr.steps[1].index), ("PTX", 3));
-        let w = translate::<X86>(&m, root, 0x0040_3abc, Access::USER_WRITE);
+        let w = translate::<X86>(&m, root, VirtAddr::new(0x0040_3abc), Access::USER_WRITE);
         let f = w.outcome.unwrap_err();
         // Present, write, user: error code 7.
         assert_eq!((f.kind, f.level, f.code), (FaultKind::ReadOnly, Some(0), 7));
-        let n = translate::<X86>(&m, root, 0x0080_0000, Access::USER_READ);
+        let n = translate::<X86>(&m, root, VirtAddr::new(0x0080_0000), Access::USER_READ);
         let f = n.outcome.unwrap_err();
         assert_eq!((f.kind, f.level, f.code), (FaultKind::NotPresent, Some(1), 4));
     }
@@ -411,17 +421,18 @@ mod tests {
     fn sv39_walk_allocates_two_tables() {
         let (mut m, mut k, mut t) = setup(0x8000_0000, 8);
         let root = k.kalloc(&mut m, &mut t, Owner::PageDir { pid: 1 }).unwrap();
-        m.fill(root, PGSIZE, 0).unwrap();
+        m.fill(root.as_u64(), PGSIZE, 0).unwrap();
         let before = k.nfree();
-        let pte =
-            walk::<Sv39>(&mut m, &mut k, &mut t, root, 0x1000, Some(Owner::PageTable { pid: 1 })).unwrap().unwrap();
+        let pte = walk::<Sv39>(&mut m, &mut k, &mut t, root, VirtAddr::new(0x1000), Some(Owner::PageTable { pid: 1 }))
+            .unwrap()
+            .unwrap();
         assert_eq!(before - k.nfree(), 2);
-        m.write_word(pte, 8, sv39::PA2PTE(0x8000_5000) | sv39::PTE_V | sv39::PTE_R | sv39::PTE_U).unwrap();
-        let tr = translate::<Sv39>(&m, root, 0x1010, Access::USER_READ);
+        m.write_word(pte.as_u64(), 8, sv39::PA2PTE(0x8000_5000) | sv39::PTE_V | sv39::PTE_R | sv39::PTE_U).unwrap();
+        let tr = translate::<Sv39>(&m, root, VirtAddr::new(0x1010), Access::USER_READ);
         assert_eq!(tr.outcome.unwrap().pa, PhysAddr::new(0x8000_5010));
-        let f = translate::<Sv39>(&m, root, 0x1010, Access::USER_WRITE).outcome.unwrap_err();
+        let f = translate::<Sv39>(&m, root, VirtAddr::new(0x1010), Access::USER_WRITE).outcome.unwrap_err();
         assert_eq!((f.kind, f.code), (FaultKind::ReadOnly, 15));
-        let f = translate::<Sv39>(&m, root, 1 << 38, Access::USER_READ).outcome.unwrap_err();
+        let f = translate::<Sv39>(&m, root, VirtAddr::new(1 << 38), Access::USER_READ).outcome.unwrap_err();
         assert_eq!(f.kind, FaultKind::BadAddress);
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use pagelab_core::addr::PGSIZE;
+use pagelab_core::addr::{PGSIZE, VirtAddr};
 use pagelab_core::kalloc::{Kmem, KmemConfig};
 use pagelab_core::kernel::{Reject, SysError};
 use pagelab_core::lab::view::{audit, usage};
@@ -203,7 +203,7 @@ fn check_translate<S: Scheme>(maps: &[(u64, u64, u8)], probes: &[(u64, u8)], x86
     let mut tr = Trace::counting_only();
     k.freerange(&mut mem, &mut tr, base + PGSIZE, base + size).unwrap();
     let root = k.kalloc(&mut mem, &mut tr, Owner::PageDir { pid: 1 }).unwrap();
-    mem.fill(root, PGSIZE, 0).unwrap();
+    mem.fill(root.as_u64(), PGSIZE, 0).unwrap();
     let mut model: BTreeMap<u64, (u64, u8)> = BTreeMap::new();
     for &(vpage, ppage, perm) in maps {
         let va = vpage * PGSIZE;
@@ -212,7 +212,8 @@ fn check_translate<S: Scheme>(maps: &[(u64, u64, u8)], probes: &[(u64, u8)], x86
             continue;
         }
         let Some(pte) =
-            walk::walk::<S>(&mut mem, &mut k, &mut tr, root, va, Some(Owner::PageTable { pid: 1 })).unwrap()
+            walk::walk::<S>(&mut mem, &mut k, &mut tr, root, VirtAddr::new(va), Some(Owner::PageTable { pid: 1 }))
+                .unwrap()
         else {
             continue;
         };
@@ -239,7 +240,7 @@ fn check_translate<S: Scheme>(maps: &[(u64, u64, u8)], probes: &[(u64, u8)], x86
             }
             S::pa_bits(pa) | f
         };
-        mem.write_word(pte, S::ENTRY_BYTES, e).unwrap();
+        mem.write_word(pte.as_u64(), S::ENTRY_BYTES, e).unwrap();
         model.insert(va, (pa, perm));
     }
     for &(va, kind) in probes {
@@ -251,7 +252,7 @@ fn check_translate<S: Scheme>(maps: &[(u64, u64, u8)], probes: &[(u64, u8)], x86
             },
             mode: Mode::User,
         };
-        let t = walk::translate::<S>(&mem, root, va, access);
+        let t = walk::translate::<S>(&mem, root, VirtAddr::new(va), access);
         let expect = model.get(&(va & !(PGSIZE - 1))).and_then(|&(pa, perm)| {
             let user = perm & 1 != 0;
             let allowed = match access.kind {

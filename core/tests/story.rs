@@ -134,7 +134,7 @@ fn first_frames_come_from_the_top_of_memory_on_xv6_public() {
     assert_eq!(kallocs[66], (top - 66 * PGSIZE, Owner::User { pid: 1 }));
     assert_eq!(kallocs[67], (top - 67 * PGSIZE, Owner::PageTable { pid: 1 }));
     let p = lab.kernel().procs().get(1).unwrap();
-    assert_eq!(p.root, top - PGSIZE);
+    assert_eq!(p.root.as_u64(), top - PGSIZE);
     assert_eq!((p.sz, p.regs.pc, p.regs.sp), (PGSIZE, 0, PGSIZE));
 }
 

@@ -54,16 +54,16 @@ fn copyin_and_copyinstr_read_what_exec_wrote() {
     let p = r.st.ptable.get(1).unwrap().clone();
     let img = p.image.unwrap();
     // argv[1] is "hello", at the address exec recorded.
-    let s = r.copyinstr(&mut tr, p.root, img.args[1].va, 100).unwrap();
+    let s = r.copyinstr(&mut tr, p.root.as_u64(), img.args[1].va, 100).unwrap();
     assert_eq!(s, b"hello");
     // The argv array: two pointers and a null, little-endian.
-    let words = r.copyin(&mut tr, p.root, img.argv, 24).unwrap();
+    let words = r.copyin(&mut tr, p.root.as_u64(), img.argv, 24).unwrap();
     let ptr = |i: usize| u64::from_le_bytes(words[i * 8..i * 8 + 8].try_into().unwrap());
     assert_eq!((ptr(0), ptr(1), ptr(2)), (img.args[0].va, img.args[1].va, 0));
     // A string with no NUL within the limit, and the guard page, fail.
-    assert_eq!(r.copyinstr(&mut tr, p.root, img.args[1].va, 3), Err(VmFail::StringTooLong { max: 3 }));
-    assert_eq!(r.copyin(&mut tr, p.root, img.guard, 8), Err(VmFail::NotUserPage { va: img.guard }));
-    assert_eq!(r.walkaddr(&mut tr, p.root, img.guard).unwrap(), None);
+    assert_eq!(r.copyinstr(&mut tr, p.root.as_u64(), img.args[1].va, 3), Err(VmFail::StringTooLong { max: 3 }));
+    assert_eq!(r.copyin(&mut tr, p.root.as_u64(), img.guard, 8), Err(VmFail::NotUserPage { va: img.guard }));
+    assert_eq!(r.walkaddr(&mut tr, p.root.as_u64(), img.guard).unwrap(), None);
 }
 
 #[test]
@@ -74,7 +74,7 @@ fn uva2ka_refuses_the_guard_page_and_copyout_fails_there() {
     k.exec(&mut tr, 1, "/echo", Some(programs::X86_ECHO), &[b"echo".to_vec()]).unwrap();
     let p = k.st.ptable.get(1).unwrap().clone();
     let img = p.image.unwrap();
-    let root = p.root as u32;
+    let root = p.root.to_u32().expect("below 4 GB");
     assert_eq!(k.uva2ka(&mut tr, root, img.guard as u32).unwrap(), None);
     let pa = k.uva2ka(&mut tr, root, img.stack as u32).unwrap().unwrap();
     k.copyout(&mut tr, root, img.stack as u32 + 8, b"hi").unwrap();

@@ -635,7 +635,7 @@ fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {
         name: p.name.clone(),
         state: p.state.to_string(),
         sz: hex(p.sz),
-        root: hex(p.root),
+        root: hex(p.root.as_u64()),
         sp: p.image.as_ref().map(|img| hex(img.sp)),
         entries,
         regions,

@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 use serde::Serialize;
 
-use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE};
+use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::elf::{ELF_PROG_FLAG_EXEC, ELF_PROG_FLAG_WRITE};
 use crate::kernel::{Kernel, Port};
 use crate::mem::PhysMem;
@@ -80,8 +80,8 @@ fn walk_all<S: Scheme>(mem: &dyn PhysMem, root: u64, leaf_limit: u64) -> Vec<Tab
 
 /// Every valid entry of a table, for the scheme chosen at run time.
 #[must_use]
-pub fn table_entries(scheme: SchemeKind, mem: &dyn PhysMem, root: u64, leaf_limit: u64) -> Vec<TableEntry> {
-    crate::with_scheme!(scheme, S => walk_all::<S>(mem, root, leaf_limit))
+pub fn table_entries(scheme: SchemeKind, mem: &dyn PhysMem, root: PhysAddr, leaf_limit: u64) -> Vec<TableEntry> {
+    crate::with_scheme!(scheme, S => walk_all::<S>(mem, root.as_u64(), leaf_limit))
 }
 
 fn proc_of(k: &dyn Kernel, pid: u32) -> Option<&Proc> {
@@ -211,7 +211,7 @@ pub fn stack_words(k: &dyn Kernel, pid: u32) -> Vec<StackWord> {
     // Where the argv array starts.
     let (argv0, header) = if w == 4 { (img.sp + 12, true) } else { (img.sp, false) };
     while va + w <= img.stack_top {
-        let t = walk::translate_dyn(scheme, k.mem(), p.root, va, crate::scheme::Access::USER_READ);
+        let t = walk::translate_dyn(scheme, k.mem(), p.root, VirtAddr::new(va), crate::scheme::Access::USER_READ);
         let value = match t.outcome {
             Ok(m) => k.mem().read_word(m.pa.as_u64(), w).unwrap_or(0),
             Err(_) => 0,
@@ -269,7 +269,13 @@ fn text_role(img: &Image, va: u64, value: u64) -> StackRole {
 pub fn stack_mapped(k: &dyn Kernel, pid: u32) -> bool {
     let Some(p) = proc_of(k, pid) else { return false };
     let Some(img) = &p.image else { return false };
-    let t = walk::translate_dyn(k.info().scheme, k.mem(), p.root, img.stack, crate::scheme::Access::USER_READ);
+    let t = walk::translate_dyn(
+        k.info().scheme,
+        k.mem(),
+        p.root,
+        VirtAddr::new(img.stack),
+        crate::scheme::Access::USER_READ,
+    );
     t.outcome.is_ok() && img.stack < p.sz
 }
 
@@ -379,7 +385,8 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     // proc->shmemaddr: what that page maps says whether it is one.
     let note_page = (k.shm_mode() == ShmMode::Note && p.shmemaddr != 0).then(|| {
         let va = PGROUNDDOWN(p.shmemaddr);
-        let t = walk::translate_dyn(k.info().scheme, k.mem(), p.root, va, crate::scheme::Access::USER_READ);
+        let t =
+            walk::translate_dyn(k.info().scheme, k.mem(), p.root, VirtAddr::new(va), crate::scheme::Access::USER_READ);
         let owner = t.outcome.ok().and_then(|m| k.kmem().owner(m.frame.as_u64()));
         (va, owner)
     });
@@ -507,8 +514,8 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
     let mut problems = Vec::new();
     for p in k.procs().live() {
         let pid = p.pid;
-        if p.root != 0 {
-            held.push((p.root, format!("pid {pid}: page-table root"), Owner::PageDir { pid }));
+        if p.root.as_u64() != 0 {
+            held.push((p.root.as_u64(), format!("pid {pid}: page-table root"), Owner::PageDir { pid }));
         }
         for e in table_entries(scheme, k.mem(), p.root, limit) {
             if !e.leaf {
@@ -535,15 +542,15 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
                 }
             }
             Port::Xv6Riscv => {
-                if p.trapframe != 0 {
-                    held.push((p.trapframe, format!("pid {pid}: trapframe"), Owner::Trapframe { pid }));
+                if p.trapframe.as_u64() != 0 {
+                    held.push((p.trapframe.as_u64(), format!("pid {pid}: trapframe"), Owner::Trapframe { pid }));
                 }
             }
         }
     }
     // The kernel's own table and boot stacks.
     let kroot = k.kernel_root();
-    held.push((kroot, "kernel page table root".into(), Owner::KernelPageTable));
+    held.push((kroot.as_u64(), "kernel page table root".into(), Owner::KernelPageTable));
     for e in table_entries(scheme, k.mem(), kroot, u64::MAX) {
         if !e.leaf {
             held.push((e.pa, "kernel page table".into(), Owner::KernelPageTable));

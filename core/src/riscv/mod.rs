@@ -196,7 +196,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// A [`Panic`] ("virtio disk kalloc") if memory runs out.
     fn virtio_disk_init(&mut self, tr: &mut Trace) -> Result<(), Panic> {
         for ring in ["desc", "avail", "used"] {
-            let Some(pa) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::DiskRing) else {
+            let Some(pa) = self.kalloc(tr, Owner::DiskRing) else {
                 return Err(Panic("virtio disk kalloc".into()));
             };
             self.st.hw.fill(pa, PGSIZE, 0).or_panic("virtio_disk_init")?;

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
 use crate::OrPanic as _;
-use crate::addr::{PGROUNDUP, PGSIZE, VirtAddr};
+use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::elf::{self, ElfClass};
 use crate::kernel::{
     ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
@@ -46,13 +46,13 @@ impl<H: Hal> RiscvKernel<H> {
     /// Return to user space in `pid`: satp ← its page table, sfence.vma
     /// (done by `userret` in the trampoline).
     fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
-        let Some(root) = self.st.ptable.get(pid).map(|p| p.root) else { return };
+        let Some(root) = self.st.ptable.get(pid).map(|p| p.root.as_u64()) else { return };
         tr.call(
             "usertrapret",
             || format!("pid {pid}"),
             |tr| {
                 self.st.hw.set_user_root(root);
-                tr.push(Event::LoadRoot { root: crate::addr::PhysAddr::new(root), pid: Some(pid) });
+                tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
                 self.st.hw.flush_tlb();
                 tr.push(Event::TlbFlush);
             },
@@ -63,7 +63,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// Write `slot`'s tracked registers into its trapframe page.
     fn save_regs(&mut self, slot: usize) -> Result<(), Panic> {
         let p = &self.st.ptable.procs[slot];
-        let (tf, r) = (p.trapframe, p.regs);
+        let (tf, r) = (p.trapframe.as_u64(), p.regs);
         if tf == 0 {
             return Ok(());
         }
@@ -77,7 +77,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// but with trampoline and trapframe pages (xv6: `proc_pagetable`).
     /// [`VmFail::OutOfMemory`] after freeing what it made (xv6 returns 0).
     fn proc_pagetable(&mut self, tr: &mut Trace, slot: usize) -> Result<u64, VmFail> {
-        let (pid, trapframe) = (self.st.ptable.procs[slot].pid, self.st.ptable.procs[slot].trapframe);
+        let (pid, trapframe) = (self.st.ptable.procs[slot].pid, self.st.ptable.procs[slot].trapframe.as_u64());
         tr.call(
             "proc_pagetable",
             || format!("pid {pid}"),
@@ -140,15 +140,15 @@ impl<H: Hal> RiscvKernel<H> {
             || format!("pid {pid}"),
             |tr| {
                 let p = self.st.ptable.procs[slot].clone();
-                if p.trapframe != 0 {
-                    self.st.kmem.kfree(&mut self.st.hw, tr, p.trapframe)?;
+                if p.trapframe.as_u64() != 0 {
+                    self.kfree(tr, p.trapframe.as_u64())?;
                 }
-                if p.root != 0 {
-                    self.proc_freepagetable(tr, p.root, p.sz, &p.holes)?;
+                if p.root.as_u64() != 0 {
+                    self.proc_freepagetable(tr, p.root.as_u64(), p.sz, &p.holes)?;
                 }
                 let q = &mut self.st.ptable.procs[slot];
-                q.trapframe = 0;
-                q.root = 0;
+                q.trapframe = PhysAddr::new(0);
+                q.root = PhysAddr::new(0);
                 q.sz = 0;
                 q.pid = 0;
                 q.parent = None;
@@ -191,11 +191,11 @@ impl<H: Hal> RiscvKernel<H> {
                 p.regs = UserRegs::default();
             }
             // Allocate a trapframe page.
-            let Some(tf) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::Trapframe { pid }) else {
+            let Some(tf) = self.kalloc(tr, Owner::Trapframe { pid }) else {
                 self.freeproc(tr, slot)?;
                 return Ok(Err(ForkError::OutOfMemory));
             };
-            self.st.ptable.procs[slot].trapframe = tf;
+            self.st.ptable.procs[slot].trapframe = PhysAddr::new(tf);
             // An empty user page table.
             let pt = match self.proc_pagetable(tr, slot) {
                 Err(VmFail::OutOfMemory) => {
@@ -204,7 +204,7 @@ impl<H: Hal> RiscvKernel<H> {
                 }
                 r => r.or_panic("allocproc")?,
             };
-            self.st.ptable.procs[slot].root = pt;
+            self.st.ptable.procs[slot].root = PhysAddr::new(pt);
             tr.note(|| format!("pid {pid} gets slot {slot}, a trapframe at {tf:#x} and a page table at {pt:#x}"));
             Ok(Ok(slot))
         })
@@ -323,9 +323,9 @@ impl<H: Hal> RiscvKernel<H> {
             return Err(r);
         }
         let p = &mut self.st.ptable.procs[slot];
-        let (oldpagetable, oldsz, oldholes) = (p.root, p.sz, core::mem::take(&mut p.holes));
+        let (oldpagetable, oldsz, oldholes) = (p.root.as_u64(), p.sz, core::mem::take(&mut p.holes));
         p.shm_copies.clear();
-        p.root = pagetable;
+        p.root = PhysAddr::new(pagetable);
         p.sz = sz;
         // arguments to user main(argc, argv): argc is returned in a0.
         p.regs = UserRegs { pc: eh.entry, sp, a0: argc, a1: sp };
@@ -402,18 +402,18 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
         TRAPFRAME
     }
     fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root.as_u64());
         self.mappages(tr, root, va, PGSIZE, pa, PTE_W | PTE_R | PTE_U, Owner::PageTable { pid })
     }
     fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root.as_u64());
         match self.walk(tr, root, va, None)? {
             Some(pte) => Ok(Some(self.rd(pte)?)),
             None => Ok(None),
         }
     }
     fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root.as_u64());
         if let Some(pte) = self.walk(tr, root, va, None)? {
             self.wr(tr, 0, pte, va, 0)?;
         }
@@ -429,7 +429,7 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
         (pte & PTE_V != 0).then(|| PTE2PA(pte))
     }
     fn mapped_user_pages(&mut self, tr: &mut Trace, pid: u32, top: u64) -> Result<Vec<(u64, u64)>, Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root);
+        let root = self.st.ptable.get(pid).map_or(0, |p| p.root.as_u64());
         self.user_pages(tr, root, top.min(TRAPFRAME))
     }
     fn image_top(&self, pid: u32) -> u64 {
@@ -453,8 +453,8 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         &mut self.st
     }
 
-    fn kernel_root(&self) -> u64 {
-        self.kernel_pagetable
+    fn kernel_root(&self) -> PhysAddr {
+        PhysAddr::new(self.kernel_pagetable)
     }
 
     /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
@@ -476,7 +476,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         let pid = self.st.ptable.procs[slot].pid;
         self.st.ptable.initproc = Some(pid);
         // allocate one user page and copy initcode's instructions and data into it.
-        let root = self.st.ptable.procs[slot].root;
+        let root = self.st.ptable.procs[slot].root.as_u64();
         let init = self.initcode.clone();
         self.uvmfirst(tr, root, &init, pid)?;
         let p = &mut self.st.ptable.procs[slot];
@@ -501,9 +501,9 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
         };
         let child = self.st.ptable.procs[slot].pid;
-        let croot = self.st.ptable.procs[slot].root;
+        let croot = self.st.ptable.procs[slot].root.as_u64();
         // Copy user memory from parent to child.
-        match self.uvmcopy(tr, parent.root, croot, parent.sz, child, &fs.share, &fs.skip) {
+        match self.uvmcopy(tr, parent.root.as_u64(), croot, parent.sz, child, &fs.share, &fs.skip) {
             Err(VmFail::OutOfMemory) => {
                 self.freeproc(tr, slot)?;
                 tr.fail("fork: uvmcopy failed; the child is freed");
@@ -512,8 +512,8 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             r => r.or_panic("fork")?,
         }
         // copy saved user registers, and make fork return 0 in the child.
-        let ctf = self.st.ptable.procs[slot].trapframe;
-        self.st.hw.copy(ctf, parent.trapframe, TF_SIZE).or_panic("fork")?;
+        let ctf = self.st.ptable.procs[slot].trapframe.as_u64();
+        self.st.hw.copy(ctf, parent.trapframe.as_u64(), TF_SIZE).or_panic("fork")?;
         {
             let c = &mut self.st.ptable.procs[slot];
             c.sz = parent.sz;
@@ -548,7 +548,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                 let mut pages: Vec<u64> = Vec::new();
                 let free = |k: &mut Self, tr: &mut Trace, pages: &[u64]| -> Result<(), Panic> {
                     for &pg in pages {
-                        k.st.kmem.kfree(&mut k.st.hw, tr, pg)?;
+                        k.kfree(tr, pg)?;
                     }
                     Ok(())
                 };
@@ -557,7 +557,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                     if i > max {
                         break;
                     }
-                    let Some(pg) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::ArgCopy { pid }) else {
+                    let Some(pg) = self.kalloc(tr, Owner::ArgCopy { pid }) else {
                         bad = Some(ExecError::OutOfMemory);
                         break;
                     };
@@ -610,7 +610,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                 // The C code adds an int to a uint64: the int is sign-extended.
                 let newsz = sz.wrapping_add(i64::from(n) as u64);
                 let result = if n > 0 {
-                    match self.uvmalloc(tr, p.root, sz, newsz, PTE_W, pid) {
+                    match self.uvmalloc(tr, p.root.as_u64(), sz, newsz, PTE_W, pid) {
                         Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Sbrk(SbrkError::OutOfMemory))),
                         r => r.or_panic("growproc")?,
                     }
@@ -620,7 +620,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                     if newsz < sz {
                         holes.extend(shm::before_shrink(self, tr, pid, PGROUNDUP(newsz))?);
                     }
-                    self.uvmdealloc_holes(tr, p.root, sz, newsz, &holes)?
+                    self.uvmdealloc_holes(tr, p.root.as_u64(), sz, newsz, &holes)?
                 } else {
                     sz
                 };

@@ -20,6 +20,16 @@ fn perm_names(perm: u64) -> String {
 }
 
 impl<H: Hal> RiscvKernel<H> {
+    /// Take a free frame for `owner` (xv6: `kalloc`); None when memory has run out.
+    pub(crate) fn kalloc(&mut self, tr: &mut Trace, owner: Owner) -> Option<u64> {
+        self.st.kalloc(tr, owner).map(PhysAddr::as_u64)
+    }
+
+    /// Give frame `pa` back (xv6: `kfree`).
+    pub(crate) fn kfree(&mut self, tr: &mut Trace, pa: u64) -> Result<(), Panic> {
+        self.st.kfree(tr, PhysAddr::new(pa))
+    }
+
     /// Read the entry at physical address `pte`.
     pub(crate) fn rd(&self, pte: u64) -> Result<u64, Panic> {
         walk::read_entry::<Sv39>(&self.st.hw, pte)
@@ -36,7 +46,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// xv6's panics (`kalloc`, `kvmmap`) if memory runs out at boot.
     pub fn kvmmake(&mut self, tr: &mut Trace) -> Result<u64, Panic> {
         tr.call("kvmmake", String::new, |tr| {
-            let Some(kpgtbl) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::KernelPageTable) else {
+            let Some(kpgtbl) = self.kalloc(tr, Owner::KernelPageTable) else {
                 return Err(Panic("kalloc".into()));
             };
             self.st.hw.fill(kpgtbl, PGSIZE, 0).or_panic("kvmmake")?;
@@ -66,7 +76,7 @@ impl<H: Hal> RiscvKernel<H> {
     fn proc_mapstacks(&mut self, tr: &mut Trace, kpgtbl: u64) -> Result<(), Panic> {
         tr.call("proc_mapstacks", String::new, |tr| {
             for p in 0..self.layout.nproc {
-                let Some(pa) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::BootStack { slot: p }) else {
+                let Some(pa) = self.kalloc(tr, Owner::BootStack { slot: p }) else {
                     return Err(Panic("kalloc".into()));
                 };
                 let va = KSTACK(u64::from(p));
@@ -104,7 +114,10 @@ impl<H: Hal> RiscvKernel<H> {
         if va >= MAXVA {
             return Err(Panic("walk".into()));
         }
-        tr.quiet("walk", |tr| walk::walk::<Sv39>(&mut self.st.hw, &mut self.st.kmem, tr, pagetable, va, alloc))
+        tr.quiet("walk", |tr| {
+            let (root, va) = (PhysAddr::new(pagetable), VirtAddr::new(va));
+            Ok(walk::walk::<Sv39>(&mut self.st.hw, &mut self.st.kmem, tr, root, va, alloc)?.map(PhysAddr::as_u64))
+        })
     }
 
     /// Look up a virtual address, return the physical address, or `None`
@@ -218,7 +231,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(Panic("uvmunmap: not a leaf".into()));
                     }
                     if do_free {
-                        self.st.kmem.kfree(&mut self.st.hw, tr, PTE2PA(e))?;
+                        self.kfree(tr, PTE2PA(e))?;
                     }
                     self.wr(tr, 0, pte, a, 0)?;
                     a += PGSIZE;
@@ -234,7 +247,7 @@ impl<H: Hal> RiscvKernel<H> {
     /// [`VmFail::OutOfMemory`] (xv6 returns 0); a panic if the page is not RAM.
     pub fn uvmcreate(&mut self, tr: &mut Trace, pid: u32) -> Result<u64, VmFail> {
         tr.call("uvmcreate", String::new, |tr| {
-            let Some(pt) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::PageDir { pid }) else {
+            let Some(pt) = self.kalloc(tr, Owner::PageDir { pid }) else {
                 return Err(VmFail::OutOfMemory);
             };
             self.st.hw.fill(pt, PGSIZE, 0).or_panic("uvmcreate")?;
@@ -255,7 +268,7 @@ impl<H: Hal> RiscvKernel<H> {
                 if src.len() as u64 >= PGSIZE {
                     return Err(Panic("uvmfirst: more than a page".into()));
                 }
-                let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
+                let Some(mem) = self.kalloc(tr, Owner::User { pid }) else {
                     return Err(Panic("uvmfirst: out of memory".into()));
                 };
                 self.st.hw.fill(mem, PGSIZE, 0).or_panic("uvmfirst")?;
@@ -298,7 +311,7 @@ impl<H: Hal> RiscvKernel<H> {
                 let oldsz = PGROUNDUP(oldsz);
                 let mut a = oldsz;
                 while a < newsz {
-                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
+                    let Some(mem) = self.kalloc(tr, Owner::User { pid }) else {
                         self.uvmdealloc(tr, pagetable, a, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
@@ -306,7 +319,7 @@ impl<H: Hal> RiscvKernel<H> {
                     match self.mappages(tr, pagetable, a, PGSIZE, mem, PTE_R | PTE_U | xperm, Owner::PageTable { pid })
                     {
                         Err(VmFail::OutOfMemory) => {
-                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
+                            self.kfree(tr, mem)?;
                             self.uvmdealloc(tr, pagetable, a, oldsz)?;
                             return Err(VmFail::OutOfMemory);
                         }
@@ -410,7 +423,7 @@ impl<H: Hal> RiscvKernel<H> {
                 return Err(Panic("freewalk: leaf".into()));
             }
         }
-        self.st.kmem.kfree(&mut self.st.hw, tr, pagetable)
+        self.kfree(tr, pagetable)
     }
 
     /// Free user memory pages, then free page-table pages (xv6: `uvmfree`).
@@ -491,7 +504,7 @@ impl<H: Hal> RiscvKernel<H> {
                         tr.note(|| format!("{i:#x} is a shared page: the child maps the same frame (pagelab)"));
                         pa
                     } else {
-                        let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
+                        let Some(mem) = self.kalloc(tr, Owner::User { pid: child }) else {
                             undo(self, tr, &done)?;
                             return Err(VmFail::OutOfMemory);
                         };
@@ -507,7 +520,7 @@ impl<H: Hal> RiscvKernel<H> {
                         Ok(()) => done.push(i),
                         Err(VmFail::OutOfMemory) => {
                             if target != pa {
-                                self.st.kmem.kfree(&mut self.st.hw, tr, target)?;
+                                self.kfree(tr, target)?;
                             }
                             undo(self, tr, &done)?;
                             return Err(VmFail::OutOfMemory);

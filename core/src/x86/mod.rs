@@ -215,7 +215,7 @@ impl<H: Hal> X86Kernel<H> {
         tr.call("kvmalloc", String::new, |tr| k.kvmalloc(tr))?;
         tr.call("startothers", String::new, |tr| {
             for cpu in 1..k.layout.ncpu {
-                if k.st.kmem.kalloc(&mut k.st.hw, tr, Owner::BootStack { slot: cpu }).is_none() {
+                if k.kalloc(tr, Owner::BootStack { slot: cpu }).is_none() {
                     return Err(Panic("startothers: out of memory".into()));
                 }
             }

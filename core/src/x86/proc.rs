@@ -6,8 +6,9 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
+use super::vm::{pa32, va32};
 use super::{KERNBASE, MAXARG, X86Kernel};
-use crate::addr::{PGROUNDUP, PGSIZE};
+use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr};
 use crate::elf::{self, ElfClass, ElfError};
 use crate::kernel::{
     ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
@@ -39,12 +40,12 @@ impl<H: Hal> X86Kernel<H> {
                 p.state = ProcState::Embryo;
                 p.pid = pid;
             }
-            let Some(kstack) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::KernelStack { pid }) else {
+            let Some(kstack) = self.kalloc(tr, Owner::KernelStack { pid }) else {
                 self.st.ptable.procs[slot].state = ProcState::Unused;
                 return Err(ForkError::OutOfMemory);
             };
             let p = &mut self.st.ptable.procs[slot];
-            p.kstack = kstack;
+            p.kstack = u64::from(kstack);
             p.killed = false;
             p.image = None;
             p.shm.clear();
@@ -57,8 +58,8 @@ impl<H: Hal> X86Kernel<H> {
 
     /// Free what allocproc gave a slot that never became a process.
     fn unalloc(&mut self, tr: &mut Trace, slot: usize) -> Result<(), Panic> {
-        let k = self.st.ptable.procs[slot].kstack;
-        self.st.kmem.kfree(&mut self.st.hw, tr, k)?;
+        let k = pa32(PhysAddr::new(self.st.ptable.procs[slot].kstack));
+        self.kfree(tr, k)?;
         let p = &mut self.st.ptable.procs[slot];
         p.kstack = 0;
         p.state = ProcState::Unused;
@@ -175,8 +176,8 @@ impl<H: Hal> X86Kernel<H> {
             return Err(r);
         }
         let p = &mut self.st.ptable.procs[slot];
-        let oldpgdir = p.root as u32;
-        p.root = u64::from(pgdir);
+        let oldpgdir = pa32(p.root);
+        p.root = PhysAddr::from(pgdir);
         p.sz = u64::from(sz);
         p.regs.pc = eh.entry & 0xffff_ffff;
         p.regs.sp = u64::from(sp);
@@ -209,20 +210,20 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
         u64::from(KERNBASE)
     }
     fn shm_map(&mut self, tr: &mut Trace, pid: u32, va: u64, pa: u64) -> Result<(), VmFail> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        self.mappages(tr, root, va as u32, PG, pa as u32, PTE_W | PTE_U, Owner::PageTable { pid })
+        let root = self.st.ptable.get(pid).map_or(0, |p| pa32(p.root));
+        self.mappages(tr, root, va32(va), PG, pa32(PhysAddr::new(pa)), PTE_W | PTE_U, Owner::PageTable { pid })
     }
     fn shm_pte(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<Option<u64>, Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        match self.walkpgdir(tr, root, va as u32, None)? {
+        let root = self.st.ptable.get(pid).map_or(0, |p| pa32(p.root));
+        match self.walkpgdir(tr, root, va32(va), None)? {
             Some(pte) => Ok(Some(u64::from(self.rd(pte)?))),
             None => Ok(None),
         }
     }
     fn shm_clear(&mut self, tr: &mut Trace, pid: u32, va: u64) -> Result<(), Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        if let Some(pte) = self.walkpgdir(tr, root, va as u32, None)? {
-            self.wr(tr, 0, pte, va as u32, 0)?;
+        let root = self.st.ptable.get(pid).map_or(0, |p| pa32(p.root));
+        if let Some(pte) = self.walkpgdir(tr, root, va32(va), None)? {
+            self.wr(tr, 0, pte, va32(va), 0)?;
         }
         Ok(())
     }
@@ -235,8 +236,8 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
         (pte as u32 & PTE_P != 0).then(|| u64::from(PTE_ADDR(pte as u32)))
     }
     fn mapped_user_pages(&mut self, tr: &mut Trace, pid: u32, top: u64) -> Result<Vec<(u64, u64)>, Panic> {
-        let root = self.st.ptable.get(pid).map_or(0, |p| p.root) as u32;
-        let top = top.min(u64::from(KERNBASE)) as u32;
+        let root = self.st.ptable.get(pid).map_or(0, |p| pa32(p.root));
+        let top = va32(top.min(u64::from(KERNBASE)));
         Ok(self.user_pages(tr, root, top)?.into_iter().map(|(v, p)| (u64::from(v), u64::from(p))).collect())
     }
     fn image_top(&self, _pid: u32) -> u64 {
@@ -260,8 +261,8 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         &mut self.st
     }
 
-    fn kernel_root(&self) -> u64 {
-        u64::from(self.kpgdir)
+    fn kernel_root(&self) -> PhysAddr {
+        PhysAddr::from(self.kpgdir)
     }
 
     /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
@@ -290,7 +291,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         let init = self.initcode.clone();
         self.inituvm(tr, pgdir, &init, pid)?;
         let p = &mut self.st.ptable.procs[slot];
-        p.root = u64::from(pgdir);
+        p.root = PhysAddr::from(pgdir);
         p.sz = PGSIZE;
         p.regs = UserRegs { pc: 0, sp: PGSIZE, a0: 0, a1: 0 };
         p.name = "initcode".into();
@@ -302,7 +303,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
     fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
         self.schedule(tr, pid)?;
         let parent = self.st.ptable.runnable(pid)?.clone();
-        let sz = parent.sz as u32;
+        let sz = va32(parent.sz);
         // copyuvm panics if a page below sz is missing: check before touching anything.
         let fs = shm::before_fork(self, tr, "copyuvm", &parent)?;
         let slot = match self.allocproc(tr) {
@@ -310,7 +311,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
         };
         let child = self.st.ptable.procs[slot].pid;
-        let d = match self.copyuvm(tr, parent.root as u32, sz, child, &fs.share, &fs.skip) {
+        let d = match self.copyuvm(tr, pa32(parent.root), sz, child, &fs.share, &fs.skip) {
             Err(VmFail::OutOfMemory) => {
                 self.unalloc(tr, slot)?;
                 tr.fail("fork: copyuvm failed; the child's kernel stack is freed");
@@ -320,7 +321,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         };
         {
             let c = &mut self.st.ptable.procs[slot];
-            c.root = u64::from(d);
+            c.root = PhysAddr::from(d);
             c.sz = parent.sz;
             c.parent = Some(pid);
             c.regs = parent.regs;
@@ -368,8 +369,8 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             || format!("n={n}"),
             |tr| {
                 let p = self.st.ptable.runnable(pid)?.clone();
-                let sz = p.sz as u32;
-                let pgdir = p.root as u32;
+                let sz = va32(p.sz);
+                let pgdir = pa32(p.root);
                 let newsz = sz.wrapping_add(n as u32);
                 // Closing shared pages may move sz and holes; growproc decides sz.
                 let holes_before = p.holes.clone();
@@ -442,17 +443,17 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
             return Ok(SysRet::err(SysError::Wait));
         };
-        let root = self.st.ptable.procs[slot].root as u32;
+        let root = pa32(self.st.ptable.procs[slot].root);
         shm::before_free_image(self, tr, cpid, "wait frees the zombie's memory")?;
         self.schedule(tr, pid)?;
         tr.call("wait", String::new, |tr| {
             tr.note(|| format!("found zombie child pid {cpid}: free its kernel stack and its memory"));
-            let k = self.st.ptable.procs[slot].kstack;
-            self.st.kmem.kfree(&mut self.st.hw, tr, k)?;
+            let k = pa32(PhysAddr::new(self.st.ptable.procs[slot].kstack));
+            self.kfree(tr, k)?;
             self.freevm(tr, root)?;
             let p = &mut self.st.ptable.procs[slot];
             p.kstack = 0;
-            p.root = 0;
+            p.root = PhysAddr::new(0);
             p.sz = 0;
             p.pid = 0;
             p.parent = None;

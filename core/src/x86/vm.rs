@@ -16,6 +16,7 @@ use crate::{Panic, VmFail};
 
 const PG: u32 = PGSIZE as u32;
 
+/// PGROUNDUP on a `uint`: it wraps to 0 above the last page, as C's does.
 fn pgroundup(a: u32) -> u32 {
     PGROUNDUP(u64::from(a)) as u32
 }
@@ -29,7 +30,36 @@ pub(crate) fn table_owner(pid: Option<u32>) -> Owner {
     pid.map_or(Owner::KernelPageTable, |pid| Owner::PageTable { pid })
 }
 
+/// A physical address as xv6-public's 32-bit `uint`. Every frame and table
+/// of the x86 machine lies below PHYSTOP (at most 0xE000000), so a wider
+/// address here is a broken invariant, never silent truncation.
+pub(crate) fn pa32(pa: PhysAddr) -> u32 {
+    match pa.to_u32() {
+        Some(a) => a,
+        None => panic!("x86: physical address {pa} does not fit 32 bits"),
+    }
+}
+
+/// A user virtual address or size as xv6-public's `uint`. User space ends
+/// at KERNBASE, so a wider value here is a broken invariant.
+pub(crate) fn va32(a: u64) -> u32 {
+    match u32::try_from(a) {
+        Ok(v) => v,
+        Err(_) => panic!("x86: user address {a:#x} does not fit 32 bits"),
+    }
+}
+
 impl<H: Hal> X86Kernel<H> {
+    /// Take a free frame for `owner` (xv6: `kalloc`), as a 32-bit address; None when memory has run out.
+    pub(crate) fn kalloc(&mut self, tr: &mut Trace, owner: Owner) -> Option<u32> {
+        self.st.kalloc(tr, owner).map(pa32)
+    }
+
+    /// Give frame `pa` back (xv6: `kfree`).
+    pub(crate) fn kfree(&mut self, tr: &mut Trace, pa: u32) -> Result<(), Panic> {
+        self.st.kfree(tr, PhysAddr::from(pa))
+    }
+
     /// Read the entry at physical address `pte`.
     pub(crate) fn rd(&self, pte: u32) -> Result<u32, Panic> {
         Ok(walk::read_entry::<X86>(&self.st.hw, u64::from(pte))? as u32)
@@ -54,8 +84,9 @@ impl<H: Hal> X86Kernel<H> {
         alloc: Option<Owner>,
     ) -> Result<Option<u32>, Panic> {
         tr.quiet("walkpgdir", |tr| {
-            let r = walk::walk::<X86>(&mut self.st.hw, &mut self.st.kmem, tr, u64::from(pgdir), u64::from(va), alloc)?;
-            Ok(r.map(|p| p as u32))
+            let (root, va) = (PhysAddr::from(pgdir), VirtAddr::new(u64::from(va)));
+            let r = walk::walk::<X86>(&mut self.st.hw, &mut self.st.kmem, tr, root, va, alloc)?;
+            Ok(r.map(pa32))
         })
     }
 
@@ -117,10 +148,9 @@ impl<H: Hal> X86Kernel<H> {
     pub fn setupkvm(&mut self, tr: &mut Trace, pid: Option<u32>) -> Result<u32, VmFail> {
         tr.call("setupkvm", String::new, |tr| {
             let root_owner = pid.map_or(Owner::KernelPageTable, |pid| Owner::PageDir { pid });
-            let Some(pgdir) = self.st.kmem.kalloc(&mut self.st.hw, tr, root_owner) else {
+            let Some(pgdir) = self.kalloc(tr, root_owner) else {
                 return Err(VmFail::OutOfMemory);
             };
-            let pgdir = pgdir as u32;
             self.st.hw.fill(u64::from(pgdir), PGSIZE, 0).or_panic("setupkvm")?;
             if X86Layout::p2v(self.layout.phystop) > super::DEVSPACE {
                 return Err(Panic("PHYSTOP too high".into()).into());
@@ -172,8 +202,8 @@ impl<H: Hal> X86Kernel<H> {
             "switchuvm",
             || format!("pid {pid}"),
             |tr| {
-                self.st.hw.load_root(root);
-                tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
+                self.st.hw.load_root(root.as_u64());
+                tr.push(Event::LoadRoot { root, pid: Some(pid) });
             },
         );
         self.st.cur = Some(pid);
@@ -191,16 +221,15 @@ impl<H: Hal> X86Kernel<H> {
                 if init.len() as u64 >= PGSIZE {
                     return Err(Panic("inituvm: more than a page".into()));
                 }
-                let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
+                let Some(mem) = self.kalloc(tr, Owner::User { pid }) else {
                     return Err(Panic("inituvm: out of memory".into()));
                 };
-                self.st.hw.fill(mem, PGSIZE, 0).or_panic("inituvm")?;
-                self.mappages(tr, pgdir, 0, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid })
-                    .or_panic("inituvm")?;
-                self.st.hw.write(mem, init).or_panic("inituvm")?;
+                self.st.hw.fill(u64::from(mem), PGSIZE, 0).or_panic("inituvm")?;
+                self.mappages(tr, pgdir, 0, PG, mem, PTE_W | PTE_U, Owner::PageTable { pid }).or_panic("inituvm")?;
+                self.st.hw.write(u64::from(mem), init).or_panic("inituvm")?;
                 tr.push(Event::Load {
                     va: VirtAddr::new(0),
-                    pa: PhysAddr::new(mem),
+                    pa: PhysAddr::from(mem),
                     file_off: 0,
                     len: init.len() as u64,
                 });
@@ -284,17 +313,17 @@ impl<H: Hal> X86Kernel<H> {
                 }
                 let mut a = pgroundup(oldsz);
                 while a < newsz {
-                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid }) else {
+                    let Some(mem) = self.kalloc(tr, Owner::User { pid }) else {
                         tr.fail("allocuvm out of memory");
                         self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.st.hw.fill(mem, PGSIZE, 0).or_panic("allocuvm")?;
-                    match self.mappages(tr, pgdir, a, PG, mem as u32, PTE_W | PTE_U, Owner::PageTable { pid }) {
+                    self.st.hw.fill(u64::from(mem), PGSIZE, 0).or_panic("allocuvm")?;
+                    match self.mappages(tr, pgdir, a, PG, mem, PTE_W | PTE_U, Owner::PageTable { pid }) {
                         Err(VmFail::OutOfMemory) => {
                             tr.fail("allocuvm out of memory (2)");
                             self.deallocuvm(tr, pgdir, newsz, oldsz)?;
-                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
+                            self.kfree(tr, mem)?;
                             return Err(VmFail::OutOfMemory);
                         }
                         // xv6-public's mappages panics "remap" itself.
@@ -338,7 +367,7 @@ impl<H: Hal> X86Kernel<H> {
                                 if pa == 0 {
                                     return Err(Panic("kfree".into()));
                                 }
-                                self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(pa))?;
+                                self.kfree(tr, pa)?;
                                 self.wr(tr, 0, pte, a, 0)?;
                             }
                         }
@@ -370,10 +399,10 @@ impl<H: Hal> X86Kernel<H> {
                 for i in 0..NPDENTRIES {
                     let e = self.rd(pgdir + i * 4)?;
                     if e & PTE_P != 0 {
-                        self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(PTE_ADDR(e)))?;
+                        self.kfree(tr, PTE_ADDR(e))?;
                     }
                 }
-                self.st.kmem.kfree(&mut self.st.hw, tr, u64::from(pgdir))
+                self.kfree(tr, pgdir)
             },
         )
     }
@@ -448,20 +477,20 @@ impl<H: Hal> X86Kernel<H> {
                         i += PG;
                         continue;
                     }
-                    let Some(mem) = self.st.kmem.kalloc(&mut self.st.hw, tr, Owner::User { pid: child }) else {
+                    let Some(mem) = self.kalloc(tr, Owner::User { pid: child }) else {
                         self.unmap_shared(tr, d, share)?;
                         self.freevm(tr, d)?;
                         return Err(VmFail::OutOfMemory);
                     };
-                    self.st.hw.copy(mem, u64::from(pa), PGSIZE).or_panic("copyuvm")?;
+                    self.st.hw.copy(u64::from(mem), u64::from(pa), PGSIZE).or_panic("copyuvm")?;
                     tr.push(Event::CopyPage {
                         from: PhysAddr::new(u64::from(pa)),
-                        to: PhysAddr::new(mem),
+                        to: PhysAddr::from(mem),
                         va: VirtAddr::new(u64::from(i)),
                     });
-                    match self.mappages(tr, d, i, PG, mem as u32, flags, Owner::PageTable { pid: child }) {
+                    match self.mappages(tr, d, i, PG, mem, flags, Owner::PageTable { pid: child }) {
                         Err(VmFail::OutOfMemory) => {
-                            self.st.kmem.kfree(&mut self.st.hw, tr, mem)?;
+                            self.kfree(tr, mem)?;
                             self.unmap_shared(tr, d, share)?;
                             self.freevm(tr, d)?;
                             return Err(VmFail::OutOfMemory);
@@ -479,10 +508,10 @@ impl<H: Hal> X86Kernel<H> {
     /// free frames other processes still use (pagelab's shared memory).
     pub(crate) fn unmap_shared(&mut self, tr: &mut Trace, pgdir: u32, vas: &[u64]) -> Result<(), Panic> {
         for &va in vas {
-            if let Some(pte) = self.walkpgdir(tr, pgdir, va as u32, None)?
+            if let Some(pte) = self.walkpgdir(tr, pgdir, va32(va), None)?
                 && self.rd(pte)? & PTE_P != 0
             {
-                self.wr(tr, 0, pte, va as u32, 0)?;
+                self.wr(tr, 0, pte, va32(va), 0)?;
             }
         }
         Ok(())

@@ -108,7 +108,7 @@ pub struct Riscv {
 impl Riscv {
     /// The physical address of `pid`'s trapframe page (also its kernel address).
     fn trapframe(&self, pid: u32) -> u64 {
-        self.k.st.ptable.get(pid).expect("trapframe: pid").trapframe
+        self.k.st.ptable.get(pid).expect("trapframe: pid").trapframe.as_u64()
     }
 
     /// Read the trapframe word at `off`.
@@ -169,7 +169,7 @@ impl Machine for Riscv {
     }
 
     fn resume_user(&mut self, pid: u32) -> Trap {
-        let root = self.k.st.ptable.get(pid).expect("resume_user: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("resume_user: pid").root.as_u64();
         let tf = self.trapframe(pid);
         // What uservec needs to come back (xv6: usertrapret).
         self.tf_set(pid, TF_KERNEL_SATP, csrr!("satp"));
@@ -238,7 +238,7 @@ impl Machine for Riscv {
 
     fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
-            Some(pid) => self.k.st.ptable.get(pid).expect("kernel_probe: pid").root,
+            Some(pid) => self.k.st.ptable.get(pid).expect("kernel_probe: pid").root.as_u64(),
             None => self.k.kernel_pagetable,
         };
         // Safety: lab.rs stores only where the core says the store faults, or
@@ -247,7 +247,7 @@ impl Machine for Riscv {
     }
 
     fn kernel_read_user(&mut self, pid: u32, va: u64) -> Result<u8, HwFault> {
-        let root = self.k.st.ptable.get(pid).expect("kernel_read_user: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("kernel_read_user: pid").root.as_u64();
         // Safety: a load.
         unsafe { self.tprobe(root, va, true, None) }
     }
@@ -318,7 +318,7 @@ impl Machine for Riscv {
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
-        let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root;
+        let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root.as_u64();
         self.k.uvmclear(&mut Trace::counting_only(), root, va).expect("uvmclear");
         self.k.st.hw.flush_tlb();
     }

@@ -183,7 +183,15 @@ impl Machine for X86 {
 
     fn kernel_probe(&mut self, pid: Option<u32>, va: u64, store: Option<u8>) -> Result<u8, HwFault> {
         let root = match pid {
-            Some(pid) => self.k.st.ptable.get(pid).expect("kernel_probe: pid").root as u32,
+            Some(pid) => self
+                .k
+                .st
+                .ptable
+                .get(pid)
+                .expect("kernel_probe: pid")
+                .root
+                .to_u32()
+                .expect("x86: a page directory below 4 GB"),
             None => self.k.kpgdir,
         };
         let old = rcr3();
@@ -261,7 +269,15 @@ impl Machine for X86 {
     }
 
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
-        let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root as u32;
+        let root = self
+            .k
+            .st
+            .ptable
+            .get(pid)
+            .expect("clear_user_bit: pid")
+            .root
+            .to_u32()
+            .expect("x86: a page directory below 4 GB");
         quiet(|tr| self.k.clearpteu(tr, root, va as u32)).expect("clearpteu");
         use pagelab_core::mem::Cpu as _;
         self.k.st.hw.flush_tlb();
