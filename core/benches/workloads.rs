@@ -11,11 +11,8 @@ use pagelab_core::x86::{X86Kernel, X86Layout};
 
 /// A lab after the notes' story on `preset` (pid 1 init, pid 2 sh).
 pub fn after_story(preset: Preset) -> Lab {
-    let text = if preset.port() == pagelab_core::kernel::Port::Xv6Public {
-        scenario::STORY_X86
-    } else {
-        scenario::STORY_RISCV
-    };
+    let text =
+        if preset.port() == pagelab_core::port::Port::Xv6Public { scenario::STORY_X86 } else { scenario::STORY_RISCV };
     let mut s = scenario::parse(text).expect("builtin parses");
     s.preset = preset;
     Lab::from_scenario(&s).expect("builtin replays")

@@ -21,9 +21,9 @@ pub mod addr;
 pub mod elf;
 mod exec;
 pub mod kalloc;
-pub mod kernel;
 pub mod lab;
 pub mod mem;
+pub mod port;
 pub mod proc;
 pub mod programs;
 pub mod riscv;
@@ -91,7 +91,7 @@ impl<T> OrPanic<T> for Result<T, VmFail> {
 /// - it can only panic (`freevm`, `deallocuvm`, `clearpteu`, …):
 ///   `Result<T, Panic>`.
 ///
-/// `?` turns a [`Panic`] into a `VmFail`; [`OrPanic::or_panic`] turns a
+/// `?` turns a [`Panic`] into a `VmFail`; the crate's `or_panic` turns a
 /// `VmFail` the caller does not expect into the caller's panic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VmFail {

@@ -95,7 +95,7 @@ impl ShmTable {
 }
 
 /// The state the shared-memory code reads and changes. Every port has it:
-/// `kernel.rs` implements this for every [`crate::kernel::Xv6Port`].
+/// `port.rs` implements this for every [`crate::port::Xv6Port`].
 pub trait ShmState {
     /// The shared-memory table.
     fn shm_table(&mut self) -> &mut ShmTable;

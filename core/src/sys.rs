@@ -253,62 +253,94 @@ pub enum SysError {
     Access(AccessError),
 }
 
+impl fmt::Display for ForkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ForkError::NoFreeSlot => f.write_str("all process slots (NPROC) are in use"),
+            ForkError::OutOfMemory => f.write_str("out of memory; the pages taken so far were given back"),
+        }
+    }
+}
+
+impl fmt::Display for SegmentProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SegmentProblem::MemszBelowFilesz => "its memory size is smaller than its file size",
+            SegmentProblem::AddressWraps => "its end address wraps around",
+            SegmentProblem::NotPageAligned => "its address is not a multiple of the page size",
+            SegmentProblem::BeyondFile => "its bytes lie beyond the end of the file",
+            SegmentProblem::BeyondUserSpace => "it reaches into the kernel's part of memory",
+        })
+    }
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecError::NotFound { path } => write!(f, "there is no file {path:?}"),
+            ExecError::Elf { error } => write!(f, "{error}"),
+            ExecError::Segment { index, problem } => write!(f, "program header {index}: {problem}"),
+            ExecError::TooManyArgs { given, max } => {
+                write!(f, "{given} arguments, but sys_exec takes at most {max} (MAXARG - 1)")
+            }
+            ExecError::ArgTooLong { index, len } => {
+                write!(f, "argument {index} is {len} bytes; sys_exec copies at most a page")
+            }
+            ExecError::StackOverflow => {
+                f.write_str("the arguments do not fit in the one-page stack (copyout hit the guard page)")
+            }
+            ExecError::OutOfMemory => f.write_str("out of memory; the new image was freed, the old one kept"),
+        }
+    }
+}
+
+impl fmt::Display for SbrkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SbrkError::OutOfMemory => "out of memory; the pages taken so far were given back",
+            SbrkError::BeyondUserSpace => "the process would reach the kernel's part of the address space",
+            SbrkError::ShrankToZero => {
+                "the pages were freed, but xv6-public's growproc takes deallocuvm's new size 0 for failure"
+            }
+        })
+    }
+}
+
+impl fmt::Display for ShmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShmError::BadId { id } if i32::try_from(*id).is_err() => write!(
+                f,
+                "shared-memory id {id} does not fit an int (the system call takes an int, -2147483648 to 2147483647)"
+            ),
+            ShmError::BadId { id } => write!(f, "shared-memory id {id} is not a positive number"),
+            ShmError::NotOpen => f.write_str("this process does not have that shared page open"),
+            ShmError::TableFull => f.write_str("all 64 shared pages are in use"),
+            ShmError::OutOfMemory => f.write_str("out of memory"),
+            ShmError::NoRoom => f.write_str("no room left below the kernel's part of the address space"),
+        }
+    }
+}
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "page fault at {:#x}: {}; xv6 kills the process", self.va, self.fault.text)
+    }
+}
+
 impl fmt::Display for SysError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SysError::Fork(ForkError::NoFreeSlot) => f.write_str("fork failed: all process slots (NPROC) are in use"),
-            SysError::Fork(ForkError::OutOfMemory) => {
-                f.write_str("fork failed: out of memory; the pages taken so far were given back")
-            }
-            SysError::Exec(e) => {
-                f.write_str("exec failed: ")?;
-                match e {
-                    ExecError::NotFound { path } => write!(f, "there is no file {path:?}"),
-                    ExecError::Elf { error } => write!(f, "{error}"),
-                    ExecError::Segment { index, problem } => {
-                        let what = match problem {
-                            SegmentProblem::MemszBelowFilesz => "its memory size is smaller than its file size",
-                            SegmentProblem::AddressWraps => "its end address wraps around",
-                            SegmentProblem::NotPageAligned => "its address is not a multiple of the page size",
-                            SegmentProblem::BeyondFile => "its bytes lie beyond the end of the file",
-                            SegmentProblem::BeyondUserSpace => "it reaches into the kernel's part of memory",
-                        };
-                        write!(f, "program header {index}: {what}")
-                    }
-                    ExecError::TooManyArgs { given, max } => {
-                        write!(f, "{given} arguments, but sys_exec takes at most {max} (MAXARG - 1)")
-                    }
-                    ExecError::ArgTooLong { index, len } => {
-                        write!(f, "argument {index} is {len} bytes; sys_exec copies at most a page")
-                    }
-                    ExecError::StackOverflow => {
-                        f.write_str("the arguments do not fit in the one-page stack (copyout hit the guard page)")
-                    }
-                    ExecError::OutOfMemory => f.write_str("out of memory; the new image was freed, the old one kept"),
-                }
-            }
-            SysError::Sbrk(SbrkError::OutOfMemory) => {
-                f.write_str("sbrk failed: out of memory; the pages taken so far were given back")
-            }
-            SysError::Sbrk(SbrkError::BeyondUserSpace) => {
-                f.write_str("sbrk failed: the process would reach the kernel's part of the address space")
-            }
+            SysError::Fork(e) => write!(f, "fork failed: {e}"),
+            SysError::Exec(e) => write!(f, "exec failed: {e}"),
+            // Here sbrk did what it was asked but said it failed: the words say so first.
             SysError::Sbrk(SbrkError::ShrankToZero) => f.write_str(
                 "sbrk returned -1 although the pages were freed: xv6-public's growproc takes deallocuvm's new size 0 for failure",
             ),
+            SysError::Sbrk(e) => write!(f, "sbrk failed: {e}"),
             SysError::Wait => f.write_str("wait returned -1: this process has no children"),
-            SysError::Shm(e) => match e {
-                ShmError::BadId { id } if i32::try_from(*id).is_err() => write!(
-                    f,
-                    "shared-memory id {id} does not fit an int (the system call takes an int, -2147483648 to 2147483647)"
-                ),
-                ShmError::BadId { id } => write!(f, "shared-memory id {id} is not a positive number"),
-                ShmError::NotOpen => f.write_str("this process does not have that shared page open"),
-                ShmError::TableFull => f.write_str("all 64 shared pages are in use"),
-                ShmError::OutOfMemory => f.write_str("out of memory"),
-                ShmError::NoRoom => f.write_str("no room left below the kernel's part of the address space"),
-            },
-            SysError::Access(a) => write!(f, "page fault at {:#x}: {}; xv6 kills the process", a.va, a.fault.text),
+            SysError::Shm(e) => write!(f, "{e}"),
+            SysError::Access(a) => write!(f, "{a}"),
         }
     }
 }

@@ -8,9 +8,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::kernel::{ExecError, SegmentProblem, SysError};
 use pagelab_core::lab::view::{StackRole, audit, stack_words};
 use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::port::{ExecError, SegmentProblem, SysError};
 use pagelab_core::programs;
 use pagelab_core::scheme::{Access, FaultKind};
 use pagelab_core::shm::ShmMode;

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 
 use pagelab_core::addr::{PGSIZE, VirtAddr};
 use pagelab_core::kalloc::{Kmem, KmemConfig};
-use pagelab_core::kernel::{Reject, SysError};
 use pagelab_core::lab::view::{audit, usage};
 use pagelab_core::lab::{Lab, Op, Preset};
 use pagelab_core::mem::{PhysMem, SimMem};
+use pagelab_core::port::{Reject, SysError};
 use pagelab_core::proc::ProcState;
 use pagelab_core::programs;
 use pagelab_core::scheme::{Access, AccessKind, Mode, Scheme, SchemeKind, Sv32, Sv39, X86};

@@ -6,9 +6,9 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use pagelab_core::kernel::{ShmError, SysError};
 use pagelab_core::lab::view::{audit, mappers};
 use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::port::{ShmError, SysError};
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Event, Owner};
 

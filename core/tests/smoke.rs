@@ -2,8 +2,8 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-use pagelab_core::kernel::Port;
 use pagelab_core::lab::{Lab, Op, Preset};
+use pagelab_core::port::Port;
 use pagelab_core::shm::ShmMode;
 
 /// The story's operations on every preset: each returns what xv6's system

@@ -2,11 +2,11 @@
 //! the scenario's comments as paragraphs, and what lives at an address.
 //! Expected values are worked out from xv6's code in the comments.
 
-use pagelab_core::kernel::Port;
 use pagelab_core::lab::place::{Place, place};
 use pagelab_core::lab::scenario::{self, parse};
 use pagelab_core::lab::summary::mappings_text;
 use pagelab_core::lab::{Comments, Lab, ParagraphKind};
+use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
 
 fn story(text: &str) -> Lab {

@@ -7,8 +7,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use pagelab_core::VmFail;
-use pagelab_core::kernel::Kernel;
 use pagelab_core::mem::{PhysMem, Sim};
+use pagelab_core::port::Kernel;
 use pagelab_core::programs;
 use pagelab_core::riscv::{RiscvKernel, RiscvLayout};
 use pagelab_core::shm::ShmMode;

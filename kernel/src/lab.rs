@@ -29,9 +29,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use pagelab_core::addr::{PGROUNDDOWN, PGSIZE};
-use pagelab_core::kernel::{Kernel, Port, Reject, SysRet};
 use pagelab_core::lab::scenario::{bytes_literal, print_op};
 use pagelab_core::lab::{Fs, Op, view};
+use pagelab_core::port::{Kernel, Port, Reject, SysRet};
 use pagelab_core::scheme::Access;
 use pagelab_core::trace::{Counts, Owner, Trace};
 use pagelab_core::walk::Translation;

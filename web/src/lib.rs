@@ -6,10 +6,11 @@
 //! puts the lab in links ([`link`]), and shows the core's results
 //! ([`components`]).
 //!
-//! [`state`], [`machines`], [`input`], [`link`] and [`present`] never touch `web_sys`, so
+//! [`state`], [`call`], [`machines`], [`input`], [`link`] and [`present`] never touch `web_sys`, so
 //! their tests run on the host with `cargo test -p pagelab-web`.
 #![warn(missing_docs)]
 
+pub mod call;
 pub mod components;
 pub mod dom;
 pub mod hooks;

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::rc::Rc;
 
-use pagelab_core::kernel::Reject;
 use pagelab_core::lab::{Lab, Op, ReplayError, Scenario, Step};
+use pagelab_core::port::Reject;
 
 /// The most earlier machines kept (each about 1 MB on xv6-public).
 pub const CACHE: usize = 16;

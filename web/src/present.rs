@@ -335,7 +335,7 @@ mod tests {
 /// What an operation does, in a few words, for the step bar and the story:
 /// "pid 3 runs exec("echo", {"echo", "hello"})".
 #[must_use]
-pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::kernel::SysRet) -> String {
+pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysRet) -> String {
     use pagelab_core::lab::Op;
     use pagelab_core::lab::scenario::quote;
     use pagelab_core::lab::summary::plural;
@@ -374,9 +374,9 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::kernel::Sy
 /// What an operation of this kind does in xv6, in a sentence or two, for a
 /// step the scenario says nothing about (one the learner ran).
 #[must_use]
-pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::kernel::Port) -> &'static str {
-    use pagelab_core::kernel::Port;
+pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) -> &'static str {
     use pagelab_core::lab::Op;
+    use pagelab_core::port::Port;
     let x86 = port == Port::Xv6Public;
     match op {
         Op::Userinit if x86 => {
@@ -805,7 +805,7 @@ mod story_tests {
 
     #[test]
     fn ops_in_words() {
-        let ok = |v| pagelab_core::kernel::SysRet::ok(v);
+        let ok = |v| pagelab_core::port::SysRet::ok(v);
         let exec = Op::Exec { pid: 3, path: "echo".into(), argv: vec![b"echo".to_vec(), b"hi there".to_vec()] };
         assert_eq!(describe_op(&exec, &ok(0)), "pid 3 calls exec(\"echo\", {\"echo\", \"hi there\"})");
         assert_eq!(describe_op(&Op::Fork { pid: 1 }, &ok(2)), "pid 1 forks: the child is pid 2");

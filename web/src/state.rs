@@ -17,15 +17,16 @@
 use std::rc::Rc;
 
 use pagelab_core::elf::{self, ElfClass};
-use pagelab_core::kernel::Port;
 use pagelab_core::lab::scenario::{self, print_op};
 use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, Scenario, Step};
+use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Event, Owner};
 use yew::Reducible;
 
+pub use crate::call::Call;
 use crate::input;
 use crate::link::{self, LinkQuiz, LinkState};
 use crate::machines::Machines;
@@ -99,51 +100,6 @@ impl Notice {
     pub fn is_error(&self) -> bool {
         self.kind == NoticeKind::Error
     }
-}
-
-/// A system call (or lab operation) asked for from a form, with its
-/// arguments as typed; it acts on the selected process.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Call {
-    /// Make the first process.
-    Userinit,
-    /// fork().
-    Fork,
-    /// exit().
-    Exit,
-    /// wait().
-    Wait,
-    /// kill(pid).
-    Kill,
-    /// sbrk(n).
-    Sbrk(String),
-    /// openshmem(id).
-    OpenShm(String),
-    /// closeshmem(id).
-    CloseShm(String),
-    /// A user load of `len` bytes at `va`.
-    Read {
-        /// The address, by the address rule.
-        va: String,
-        /// How many bytes.
-        len: String,
-    },
-    /// A user store at `va`.
-    Write {
-        /// The address, by the address rule.
-        va: String,
-        /// `"text"` in quotes, or bytes as numbers.
-        bytes: String,
-    },
-    /// exec(path, argv) with argv = {name of the program, args...}.
-    Exec {
-        /// The program's path.
-        path: String,
-        /// The argument line, split like a shell.
-        args: String,
-    },
-    /// Make the kalloc call after N more fail ("off" to stop).
-    FailAlloc(String),
 }
 
 /// Everything the page can ask the state to do.
@@ -736,58 +692,6 @@ impl LabState {
         }
     }
 
-    /// The operation a form asks for, on the selected process.
-    fn op_of(&self, call: Call) -> Result<Op, String> {
-        if call == Call::Userinit {
-            return Ok(Op::Userinit);
-        }
-        if let Call::FailAlloc(t) = &call {
-            let t = t.trim();
-            if t == "off" {
-                return Ok(Op::FailAlloc { after: None });
-            }
-            let n = input::parse_int(t, "failalloc's count", 0, i64::MAX)?;
-            return Ok(Op::FailAlloc { after: Some(n as u64) });
-        }
-        let Some(pid) = self.selection.pid else {
-            return Err("choose a process first (there is none yet: run userinit)".into());
-        };
-        let scheme = self.scheme();
-        Ok(match call {
-            Call::Fork => Op::Fork { pid },
-            Call::Exit => Op::Exit { pid },
-            Call::Wait => Op::Wait { pid },
-            Call::Kill => Op::Kill { pid },
-            Call::Sbrk(n) => Op::Sbrk { pid, n: input::parse_int(&n, "sbrk's n (bytes)", i64::MIN, i64::MAX)? },
-            Call::OpenShm(id) => {
-                Op::OpenShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? }
-            }
-            Call::CloseShm(id) => {
-                Op::CloseShm { pid, id: input::parse_int(&id, "the shared-memory id", i64::MIN, i64::MAX)? }
-            }
-            Call::Read { va, len } => {
-                let va = input::parse_address(&va, scheme)?;
-                let len = input::parse_int(&len, "the number of bytes to read", 1, 4096)? as u64;
-                Op::Read { pid, va, len }
-            }
-            Call::Write { va, bytes } => {
-                let va = input::parse_address(&va, scheme)?;
-                write_op(pid, va, &bytes)?
-            }
-            Call::Exec { path, args } => {
-                let path = path.trim().to_string();
-                if path.is_empty() {
-                    return Err("choose a program to exec".into());
-                }
-                let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-                let mut argv = vec![name.into_bytes()];
-                argv.extend(input::split_args(&args)?);
-                Op::Exec { pid, path, argv }
-            }
-            Call::Userinit | Call::FailAlloc(_) => unreachable_op(),
-        })
-    }
-
     /// Turn predict mode on over the timeline: the scenario's own `ask` lines
     /// if it has some, else questions made for each step after the one shown.
     fn predict_on(&mut self, now_ms: f64) {
@@ -979,7 +883,7 @@ impl LabState {
                     Call::FailAlloc(_) => Where::Form("failalloc"),
                     Call::Userinit | Call::Fork | Call::Exit | Call::Wait | Call::Kill => Where::Calls,
                 };
-                match s.op_of(call) {
+                match call.op(s.selection.pid, s.scheme()) {
                     Ok(op) => s.run(op, at),
                     Err(e) => s.error(at, e),
                 }
@@ -1244,7 +1148,7 @@ impl Changed {
     /// `shm_in_use` true if a shared page is open after it.
     #[must_use]
     pub fn of(st: &Step, pid: Option<u32>, shm_in_use: bool) -> Changed {
-        let killed = matches!(st.result.error, Some(pagelab_core::kernel::SysError::Access(_)));
+        let killed = matches!(st.result.error, Some(pagelab_core::port::SysError::Access(_)));
         let procs = killed
             || matches!(
                 st.op,
@@ -1289,30 +1193,6 @@ impl Changed {
     pub fn any(&self) -> bool {
         self.procs || self.space || self.memory || self.shm
     }
-}
-
-/// The `write` operation for a byte list typed as in the scenario language.
-fn write_op(pid: u32, va: u64, bytes: &str) -> Result<Op, String> {
-    let t = bytes.trim();
-    if t.is_empty() {
-        return Err("type what to write: text in quotes like \"hi\", or bytes like 10 0x41".into());
-    }
-    if t.contains('\n') {
-        return Err("what to write must fit on one line (use \\n for a newline inside quotes)".into());
-    }
-    let line = format!("write {pid} {va:#x} {t}");
-    match scenario::parse(&line) {
-        Ok(sc) => match sc.ops.into_iter().next() {
-            Some(op @ Op::Write { .. }) => Ok(op),
-            _ => Err("type what to write: text in quotes like \"hi\", or bytes like 10 0x41".into()),
-        },
-        Err(e) => Err(format!("what to write: {}", e.message)),
-    }
-}
-
-fn unreachable_op() -> Op {
-    // Userinit and FailAlloc are handled before the match; this keeps the match total.
-    Op::Userinit
 }
 
 /// Bytes read, for a message: `10 (0x0a)` for one, a list for more.

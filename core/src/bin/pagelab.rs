@@ -24,10 +24,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use pagelab_core::kernel::SysRet;
 use pagelab_core::lab::quiz::{self, Question, answer, sets};
 use pagelab_core::lab::scenario::{self, ParseError};
 use pagelab_core::lab::{Lab, Op, Preset, ReplayError, Scenario, summary, view};
+use pagelab_core::port::SysRet;
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Counts, TraceEvent};
@@ -314,7 +314,7 @@ fn print_events(w: &mut dyn Write, events: &[TraceEvent], elided: u64, scheme: S
 fn print_summary(
     w: &mut dyn Write,
     step: &pagelab_core::lab::Step,
-    port: pagelab_core::kernel::Port,
+    port: pagelab_core::port::Port,
     scheme: SchemeKind,
 ) -> io::Result<()> {
     let s = &step.summary;
@@ -364,7 +364,7 @@ struct JsonBoot<'a> {
 struct JsonRefused<'a> {
     step: usize,
     line: String,
-    reject: &'a pagelab_core::kernel::Reject,
+    reject: &'a pagelab_core::port::Reject,
     message: String,
 }
 
@@ -601,7 +601,7 @@ fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {
     let (scheme, digits) = (info.scheme, if info.scheme == SchemeKind::Sv39 { 16 } else { 8 });
     let hex = |v: u64| format!("0x{v:0digits$x}");
     // RISC-V: every entry; x86: the user half (the kernel half is the same in every process).
-    let limit = if info.port == pagelab_core::kernel::Port::Xv6Public { info.user_limit } else { u64::MAX };
+    let limit = if info.port == pagelab_core::port::Port::Xv6Public { info.user_limit } else { u64::MAX };
     let entries = view::table_entries(scheme, k.mem(), p.root, limit)
         .into_iter()
         .filter(|e| e.va < limit)

@@ -27,8 +27,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::Serialize;
 
-use crate::kernel::{Kernel, KernelBox, Port, Reject, SysRet};
 use crate::mem::Sim;
+use crate::port::{Kernel, KernelBox, Port, Reject, SysRet};
 use crate::programs;
 use crate::riscv::{RiscvKernel, RiscvLayout};
 use crate::shm::ShmMode;

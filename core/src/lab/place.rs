@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
-use crate::kernel::{Kernel, Port};
+use crate::port::{Kernel, Port};
 use crate::scheme::Mode;
 
 /// What is at an address.
@@ -240,7 +240,7 @@ fn region_words(r: &Region, port: Port) -> String {
 }
 
 /// What is at `va` in `pid`'s address space, in words, for a fault's
-/// message (a [`crate::kernel::About`]).
+/// message (a [`crate::port::About`]).
 pub fn about(k: &dyn Kernel, pid: u32, va: u64) -> String {
     place(k, Some(pid), va).words(k.info().port)
 }

@@ -728,7 +728,7 @@ fn any_or<T>(
 
 /// The level of an `ask entry` line: a number, or an index field's name.
 fn level_of(at: At, tok: &Token<'_>, preset: Preset) -> Result<u32, ParseError> {
-    let levels = if preset.port() == crate::kernel::Port::Xv6Public { 2 } else { 3 };
+    let levels = if preset.port() == crate::port::Port::Xv6Public { 2 } else { 3 };
     let named = match tok.raw.to_ascii_uppercase().as_str() {
         "PDX" => Some((1, 2)),
         "PTX" => Some((0, 2)),

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
-use crate::kernel::{Kernel, Port};
+use crate::port::{Kernel, Port};
 use crate::scheme::SchemeKind;
 use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent};
 

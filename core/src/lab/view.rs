@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::elf::{ELF_PROG_FLAG_EXEC, ELF_PROG_FLAG_WRITE};
-use crate::kernel::{Kernel, Port};
 use crate::mem::PhysMem;
+use crate::port::{Kernel, Port};
 use crate::proc::{Image, Proc};
 use crate::scheme::{Scheme, SchemeKind};
 use crate::shm::ShmMode;

@@ -10,10 +10,10 @@ use super::{MAXARG, RiscvKernel, TRAMPOLINE, TRAPFRAME};
 use crate::OrPanic as _;
 use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::elf::{self, ElfClass};
-use crate::kernel::{
+use crate::mem::Hal;
+use crate::port::{
     ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
 };
-use crate::mem::Hal;
 use crate::proc::{ArgString, Image, ProcState, UserRegs};
 use crate::scheme::Sv39;
 use crate::scheme::sv39::{PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, PTE2PA};

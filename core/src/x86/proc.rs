@@ -10,10 +10,10 @@ use super::vm::{pa32, va32};
 use super::{KERNBASE, MAXARG, X86Kernel};
 use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr};
 use crate::elf::{self, ElfClass, ElfError};
-use crate::kernel::{
+use crate::mem::Hal;
+use crate::port::{
     ExecError, ForkError, MachineInfo, PortState, Reject, SbrkError, SegmentProblem, SysError, SysRet, Xv6Port,
 };
-use crate::mem::Hal;
 use crate::proc::{ArgString, Image, ProcState, UserRegs};
 use crate::scheme::X86;
 use crate::scheme::x86::{PTE_ADDR, PTE_P, PTE_U, PTE_W};

@@ -20,9 +20,9 @@ use alloc::vec::Vec;
 use core::arch::global_asm;
 
 use pagelab_core::addr::{PGROUNDUP, PGSIZE};
-use pagelab_core::kernel::Kernel;
 use pagelab_core::lab::{LayoutOverride, Preset};
 use pagelab_core::mem::{Cpu as _, PhysMem as _};
+use pagelab_core::port::Kernel;
 use pagelab_core::programs;
 use pagelab_core::riscv::{KERNBASE, KSTACK, RiscvKernel, TRAMPOLINE, TRAPFRAME, UART0};
 use pagelab_core::scheme::Sv39;

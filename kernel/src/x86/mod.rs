@@ -19,8 +19,8 @@ use alloc::vec::Vec;
 use core::arch::global_asm;
 
 use pagelab_core::addr::PGROUNDUP;
-use pagelab_core::kernel::Kernel;
 use pagelab_core::lab::{LayoutOverride, Preset};
+use pagelab_core::port::Kernel;
 use pagelab_core::programs;
 use pagelab_core::scheme::X86 as X86Scheme;
 use pagelab_core::shm::ShmMode;

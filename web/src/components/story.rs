@@ -1,6 +1,6 @@
-use pagelab_core::kernel::Port;
 use pagelab_core::lab::summary::mappings_parts;
 use pagelab_core::lab::{Op, Paragraph, ParagraphKind};
+use pagelab_core::port::Port;
 use pagelab_core::trace::Event;
 use yew::prelude::*;
 

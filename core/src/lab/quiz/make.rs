@@ -9,10 +9,10 @@ use alloc::vec::Vec;
 use super::sets::Seeded;
 use super::{Arg, Ask, Asks, Evidence, Expected, Form, Question, Quiz, QuizError, answer};
 use crate::addr::PGSIZE;
-use crate::kernel::{Kernel, Port};
 use crate::lab::summary::{plural, run_text};
 use crate::lab::view::{self, RegionKind, StackRole};
 use crate::lab::{Lab, Op, Scenario, Step};
+use crate::port::{Kernel, Port};
 use crate::scheme::{Access, AccessKind, FieldRole, Mode, SchemeKind};
 use crate::trace::{Counts, Event, Owner};
 

@@ -1,4 +1,7 @@
-//! What both ports offer the lab: the [`Kernel`] trait. The results of
+//! The port interface: what each port of xv6 writes ([`Xv6Port`], its state
+//! in [`PortState`]) and what both offer the lab, written once (the
+//! [`Kernel`] trait; "kernel" as in xv6's, not the `kernel/` crate that
+//! boots on QEMU). The results of
 //! system calls and the errors each one can return are in [`crate::sys`]
 //! (and named here too).
 
@@ -445,7 +448,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 }
                 self.state_mut().ptable.mark_killed(pid);
                 self.exit_inner(tr, pid)?;
-                Ok(SysRet::err(crate::kernel::SysError::Access(crate::kernel::AccessError { fault, va: a })))
+                Ok(SysRet::err(crate::port::SysError::Access(crate::port::AccessError { fault, va: a })))
             }
         }
     }
