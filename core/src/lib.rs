@@ -30,6 +30,7 @@ pub mod riscv;
 pub mod scheme;
 pub mod shm;
 pub mod sys;
+pub mod tlb;
 pub mod trace;
 pub mod walk;
 pub mod x86;

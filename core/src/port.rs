@@ -17,8 +17,10 @@ use crate::proc::ProcTable;
 use crate::scheme::Access;
 use crate::scheme::Scheme;
 use crate::shm::{ShmHost, ShmMode, ShmState, ShmTable};
+use crate::tlb::Tlb;
 use crate::trace::Trace;
 use crate::walk::Translation;
+use serde::{Deserialize, Serialize};
 
 pub use crate::sys::{
     AccessError, ExecError, ForkError, MachineInfo, Port, Reject, SbrkError, SegmentProblem, ShmError, SysError, SysRet,
@@ -42,6 +44,13 @@ pub trait Kernel {
     fn kernel_root(&self) -> PhysAddr;
     /// The pid whose page table the MMU uses now (none: the kernel's).
     fn current(&self) -> Option<u32>;
+    /// Each CPU's TLB (the lab runs every process on CPU 0).
+    fn tlbs(&self) -> &[Tlb];
+    /// The flushes this machine leaves out (a what-if; none on xv6 itself).
+    fn skip_flush(&self) -> SkipFlush;
+    /// Give every CPU an empty TLB of `entries` entries and leave out the
+    /// flushes `skip` names.
+    fn configure_tlb(&mut self, entries: u32, skip: SkipFlush);
 
     /// Make the first process (xv6: `userinit`).
     ///
@@ -198,8 +207,62 @@ pub struct PortState<H> {
     pub shm: ShmTable,
     /// Which shared-memory code runs.
     pub shm_mode: ShmMode,
-    /// The pid whose page table is loaded (CR3 or satp), if any.
+    /// The pid whose page table is loaded (CR3 or satp) on the CPU the lab
+    /// runs processes on, if any.
     pub cur: Option<u32>,
+    /// Each CPU's TLB (the lab runs every process on CPU 0; see [`crate::tlb`]).
+    pub tlbs: Vec<Tlb>,
+    /// Flushes xv6 does that this machine leaves out (a what-if).
+    pub skip: SkipFlush,
+}
+
+/// Flushes of xv6's that a what-if machine leaves out, to show what they
+/// are for (the preset line's `noflush=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SkipFlush {
+    /// xv6-public: `growproc` returns without `switchuvm`, so CR3 is not
+    /// reloaded after the process grows or shrinks.
+    pub growproc: bool,
+    /// xv6-riscv: the trampoline (`uservec` on the way into the kernel,
+    /// `userret` on the way out) writes satp without `sfence.vma`.
+    pub trampoline: bool,
+}
+
+impl SkipFlush {
+    /// The names the preset line uses, with what each leaves out.
+    pub const SITES: [(&'static str, &'static str); 2] = [
+        ("growproc", "xv6-public's growproc returns without switchuvm (no CR3 reload)"),
+        ("trampoline", "xv6-riscv's uservec and userret write satp without sfence.vma"),
+    ];
+
+    /// True if nothing is left out.
+    #[must_use]
+    pub fn is_none(self) -> bool {
+        self == SkipFlush::default()
+    }
+
+    /// The names of the flushes left out, in [`SkipFlush::SITES`] order.
+    #[must_use]
+    pub fn names(self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.growproc {
+            v.push("growproc");
+        }
+        if self.trampoline {
+            v.push("trampoline");
+        }
+        v
+    }
+
+    /// Leave out the flush called `name`; false if there is none by that name.
+    pub fn set(&mut self, name: &str) -> bool {
+        match name {
+            "growproc" => self.growproc = true,
+            "trampoline" => self.trampoline = true,
+            _ => return false,
+        }
+        true
+    }
 }
 
 impl<H: Hal> PortState<H> {
@@ -213,6 +276,37 @@ impl<H: Hal> PortState<H> {
     /// kfree's panics.
     pub fn kfree(&mut self, tr: &mut Trace, pa: PhysAddr) -> Result<(), crate::Panic> {
         self.kmem.kfree(&mut self.hw, tr, pa)
+    }
+
+    /// The state of a machine with `ncpu` CPUs, each with an empty TLB of
+    /// [`crate::tlb::DEFAULT_ENTRIES`] entries, and every flush in place.
+    pub fn new(hw: H, kmem: Kmem, nproc: u32, shm_mode: ShmMode, ncpu: u32) -> PortState<H> {
+        let tlbs = (0..ncpu.max(1)).map(|_| Tlb::new(crate::tlb::DEFAULT_ENTRIES)).collect();
+        PortState {
+            hw,
+            kmem,
+            ptable: ProcTable::new(nproc),
+            shm: ShmTable::new(),
+            shm_mode,
+            cur: None,
+            tlbs,
+            skip: SkipFlush::default(),
+        }
+    }
+
+    /// Give every CPU an empty TLB of `entries` entries.
+    pub fn set_tlb_entries(&mut self, entries: u32) {
+        for t in &mut self.tlbs {
+            *t = Tlb::new(entries);
+        }
+    }
+
+    /// Flush CPU `cpu`'s TLB, as loading CR3 or `sfence.vma` does, and record it.
+    pub fn tlb_flush(&mut self, tr: &mut Trace, cpu: u32) {
+        if let Some(t) = self.tlbs.get_mut(cpu as usize) {
+            let dropped = t.flush() as u32;
+            tr.tlb(crate::trace::Event::TlbFlush { cpu, dropped });
+        }
     }
 }
 
@@ -325,6 +419,17 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
     fn kmem_mut(&mut self) -> &mut Kmem {
         &mut self.state_mut().kmem
     }
+    fn tlbs(&self) -> &[Tlb] {
+        &self.state().tlbs
+    }
+    fn skip_flush(&self) -> SkipFlush {
+        self.state().skip
+    }
+    fn configure_tlb(&mut self, entries: u32, skip: SkipFlush) {
+        let st = self.state_mut();
+        st.set_tlb_entries(entries);
+        st.skip = skip;
+    }
     fn mem(&self) -> &dyn PhysMem {
         &self.state().hw
     }
@@ -415,12 +520,17 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         bytes: &mut [u8],
         about: About<'_>,
     ) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
-        self.enter_user(tr, pid);
+        // A process already running in user mode makes the access at once;
+        // another one is scheduled and returns to user space first.
+        if self.state().cur != Some(pid) {
+            self.schedule(tr, pid)?;
+            self.enter_user(tr, pid);
+        }
         let root = self.state().ptable.runnable(pid)?.root;
-        let PortState { hw, kmem, .. } = self.state_mut();
+        let PortState { hw, kmem, tlbs, .. } = self.state_mut();
         let owner = |pa| kmem.owner(pa);
-        match crate::walk::user_access::<T::Scheme>(hw, owner, tr, pid, root, VirtAddr::new(va), access, bytes) {
+        let tlb = crate::walk::OnCpu { cpu: 0, tlb: &mut tlbs[0] };
+        match crate::walk::user_access::<T::Scheme>(hw, owner, tlb, tr, pid, root, VirtAddr::new(va), access, bytes) {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);
                 if access.kind == crate::scheme::AccessKind::Read {

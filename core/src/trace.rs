@@ -146,9 +146,48 @@ pub struct Counts {
     pub other_alloc: u64,
     /// Other pages freed.
     pub other_free: u64,
+    /// TLB lookups and flushes.
+    #[serde(default)]
+    pub tlb: TlbCounts,
+}
+
+/// What the TLBs did during an operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlbCounts {
+    /// Lookups that found the page.
+    pub hits: u64,
+    /// Lookups that walked the table.
+    pub misses: u64,
+    /// Translations cached.
+    pub fills: u64,
+    /// Flushes.
+    pub flushes: u64,
+}
+
+impl fmt::Display for TlbCounts {
+    /// "TLB: 2 hits, 1 miss, 1 fill, 1 flush".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "TLB: {}, {}, {}, {}",
+            plural(self.hits, "hit", "hits"),
+            plural(self.misses, "miss", "misses"),
+            plural(self.fills, "fill", "fills"),
+            plural(self.flushes, "flush", "flushes")
+        )
+    }
 }
 
 impl Counts {
+    /// The lines `pagelab run` (and the kernel, beside it) prints under a
+    /// step: the pages allocated and freed, what the TLB did (when it did
+    /// anything), and the free count.
+    #[must_use]
+    pub fn step_lines(&self, nfree: u64) -> String {
+        let tlb = if self.tlb == TlbCounts::default() { String::new() } else { alloc::format!("  {}\n", self.tlb) };
+        alloc::format!("  {self}\n{tlb}  free pages: {nfree}\n")
+    }
+
     /// Count `n` pages of `class`, allocated or freed.
     pub(crate) fn bump(&mut self, class: PageClass, alloc: bool, n: u64) {
         let slot = match (class, alloc) {
@@ -311,8 +350,57 @@ pub enum Event {
         /// The process whose table it is, or none for the kernel's own.
         pid: Option<u32>,
     },
-    /// The TLB was flushed.
-    TlbFlush,
+    /// A CPU's TLB was flushed: every cached translation is gone.
+    TlbFlush {
+        /// The CPU.
+        cpu: u32,
+        /// How many translations it held.
+        dropped: u32,
+    },
+    /// A TLB lookup found the page: the MMU uses the cached entry and reads
+    /// no page-table entry.
+    TlbHit {
+        /// The CPU.
+        cpu: u32,
+        /// The address looked up.
+        va: VirtAddr,
+        /// The slot that held it.
+        slot: u32,
+        /// Where the cached entry sends the address.
+        pa: PhysAddr,
+    },
+    /// A TLB lookup did not find the page (or found it with the dirty bit
+    /// clear for a store): the MMU walks the table.
+    TlbMiss {
+        /// The CPU.
+        cpu: u32,
+        /// The address looked up.
+        va: VirtAddr,
+        /// True when the page was cached but a store needs its dirty bit set.
+        dirty: bool,
+    },
+    /// The walk's translation was cached.
+    TlbFill {
+        /// The CPU.
+        cpu: u32,
+        /// The slot.
+        slot: u32,
+        /// The page's first virtual address.
+        va: VirtAddr,
+        /// Its frame.
+        frame: PhysAddr,
+        /// The page whose translation this one pushed out, if any.
+        evicted: Option<VirtAddr>,
+    },
+    /// A cached translation was dropped because the access faulted on it.
+    TlbDrop {
+        /// The CPU.
+        cpu: u32,
+        /// The slot.
+        slot: u32,
+        /// The page.
+        va: VirtAddr,
+    },
     /// A page fault, as the trap handler sees it.
     PageFault {
         /// Faulting virtual address.
@@ -468,6 +556,18 @@ impl Trace {
     pub fn kalloc(&mut self, pa: u64, owner: Owner) {
         self.counts.bump(owner.class(), true, 1);
         self.push(Event::Kalloc { pa: PhysAddr::new(pa), owner });
+    }
+
+    /// Record a TLB event and count it.
+    pub fn tlb(&mut self, event: Event) {
+        match event {
+            Event::TlbHit { .. } => self.counts.tlb.hits += 1,
+            Event::TlbMiss { .. } => self.counts.tlb.misses += 1,
+            Event::TlbFill { .. } => self.counts.tlb.fills += 1,
+            Event::TlbFlush { .. } => self.counts.tlb.flushes += 1,
+            _ => {}
+        }
+        self.push(event);
     }
 
     /// Record a frame returned by kfree.
@@ -682,9 +782,25 @@ pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
                 None => format!("{reg} = {root:#x}: the kernel's page table"),
             }
         }
-        Event::TlbFlush => {
-            String::from(if scheme == SchemeKind::X86 { "TLB flushed" } else { "TLB flushed (sfence.vma)" })
+        Event::TlbFlush { cpu, dropped } => {
+            let how = if scheme == SchemeKind::X86 { "loading cr3 empties it" } else { "sfence.vma" };
+            format!(
+                "cpu {cpu}: TLB flushed ({how}): {} dropped",
+                plural(u64::from(*dropped), "translation", "translations")
+            )
         }
+        Event::TlbHit { cpu, va, slot, pa } => {
+            format!("cpu {cpu}: TLB hit for {va:#x} in slot {slot}: pa {pa:#x}, no walk")
+        }
+        Event::TlbMiss { cpu, va, dirty: false } => format!("cpu {cpu}: TLB miss for {va:#x}: the MMU walks the table"),
+        Event::TlbMiss { cpu, va, dirty: true } => {
+            format!("cpu {cpu}: TLB hit for {va:#x}, but the entry's dirty bit is clear: the MMU walks again to set it")
+        }
+        Event::TlbFill { cpu, slot, va, frame, evicted } => match evicted {
+            Some(old) => format!("cpu {cpu}: TLB slot {slot} = {va:#x} -> frame {frame:#x} (replacing {old:#x})"),
+            None => format!("cpu {cpu}: TLB slot {slot} = {va:#x} -> frame {frame:#x}"),
+        },
+        Event::TlbDrop { cpu, slot, va } => format!("cpu {cpu}: TLB slot {slot} ({va:#x}) dropped: the access faulted"),
         Event::PageFault { va, code, reason } => {
             let what = if scheme == SchemeKind::X86 { "error code" } else { "scause" };
             format!("page fault at {va:#x} ({what} {code:#x}): {reason}")
@@ -739,7 +855,7 @@ mod tests {
     fn a_full_trace_counts_what_it_drops() {
         let mut t = Trace::new().with_cap(2);
         for _ in 0..5 {
-            t.push(Event::TlbFlush);
+            t.push(Event::TlbFlush { cpu: 0, dropped: 0 });
         }
         assert_eq!((t.events().len(), t.elided()), (2, 3));
     }

@@ -17,7 +17,8 @@ use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
 use crate::kalloc::Kmem;
 use crate::mem::PhysMem;
 use crate::scheme::{Access, AccessKind, FaultKind, FlagBit, Mode, Scheme, SchemeKind};
-use crate::trace::{Owner, Trace};
+use crate::tlb::{Tlb, TlbEntry};
+use crate::trace::{Event, Owner, Trace};
 
 /// Address of entry `index` in the table at `table`.
 #[must_use]
@@ -290,17 +291,90 @@ pub fn set_accessed<S: Scheme>(mem: &mut impl PhysMem, tr: &mut Trace, t: &Trans
     Ok(())
 }
 
+/// The TLB of the CPU making an access.
+pub struct OnCpu<'a> {
+    /// The CPU.
+    pub cpu: u32,
+    /// Its TLB.
+    pub tlb: &'a mut Tlb,
+}
+
+/// Find `va` as the MMU does: in the TLB first; on a miss (or a store
+/// through an entry whose dirty bit is clear) walk the table at `root`,
+/// set the accessed and dirty bits and cache the translation. A hit whose
+/// cached bits refuse the access faults, and the entry is dropped.
+///
+/// # Errors
+/// The fault, as the walk (or the cached entry) gives it.
+pub fn tlb_translate<S: Scheme>(
+    mem: &mut impl PhysMem,
+    on: &mut OnCpu<'_>,
+    tr: &mut Trace,
+    root: PhysAddr,
+    va: VirtAddr,
+    access: Access,
+) -> Result<PhysAddr, Fault> {
+    let (cpu, a) = (on.cpu, va.as_u64());
+    let write = access.kind == AccessKind::Write;
+    let mut dirty = false;
+    if let Some((slot, e)) = on.tlb.lookup(a) {
+        let slot32 = slot as u32;
+        match S::check(&e.entries, access) {
+            Err(kind) => {
+                let level = (0..S::LEVELS).find(|&l| S::level_size(l) == e.page_size).unwrap_or(0);
+                let (page, pa) = (e.va, e.pa_of(a));
+                on.tlb.invalidate(a);
+                tr.tlb(Event::TlbHit { cpu, va, slot: slot32, pa });
+                tr.push(Event::TlbDrop { cpu, slot: slot32, va: page });
+                return Err(fault(S::KIND, Some(level), kind, access));
+            }
+            Ok(()) if write && e.entries.last().is_some_and(|l| l & S::DIRTY == 0) => dirty = true,
+            Ok(()) => {
+                let pa = e.pa_of(a);
+                tr.tlb(Event::TlbHit { cpu, va, slot: slot32, pa });
+                return Ok(pa);
+            }
+        }
+    }
+    tr.tlb(Event::TlbMiss { cpu, va, dirty });
+    let t = translate::<S>(mem, root, va, access);
+    let m = match &t.outcome {
+        Ok(m) => m.clone(),
+        Err(f) => {
+            if let Some(slot) = on.tlb.invalidate(a) {
+                tr.push(Event::TlbDrop { cpu, slot: slot as u32, va: va.page() });
+            }
+            return Err(f.clone());
+        }
+    };
+    let not_ram = |text: String| {
+        let kind = FaultKind::TableOutsideRam;
+        Fault { level: None, kind, code: fault_code(S::KIND, kind, access), text }
+    };
+    set_accessed::<S>(mem, tr, &t).map_err(|p| not_ram(p.0))?;
+    let mut entries = Vec::with_capacity(t.steps.len());
+    for step in &t.steps {
+        entries.push(read_entry::<S>(mem, step.entry_addr.as_u64()).map_err(|p| not_ram(p.0))?);
+    }
+    let page = VirtAddr::new(a & !(m.page_size - 1));
+    let entry = TlbEntry { va: page, page_size: m.page_size, frame: m.frame, entries, root };
+    let (slot, old) = on.tlb.fill(entry);
+    tr.tlb(Event::TlbFill { cpu, slot: slot as u32, va: page, frame: m.frame, evicted: old.map(|o| o.va) });
+    Ok(m.pa)
+}
+
 /// What the MMU does for a user load or store of `bytes.len()` bytes at
-/// `va` with the table at `root`: translate page by page, set the accessed
-/// and dirty bits, and move the bytes. Returns the faulting address and the
-/// fault if a page refuses. `owner` says who owns a frame, so that a store
-/// through a stale mapping (the note's shared memory) is named.
+/// `va` with the table at `root`: find each page through the TLB (see
+/// [`tlb_translate`]) and move the bytes. Returns the faulting address and
+/// the fault if a page refuses. `owner` says who owns a frame, so that a
+/// store through a stale translation (a free frame, or someone else's) is named.
 ///
 /// # Errors
 /// The first faulting address and its fault.
 pub fn user_access<S: Scheme>(
     mem: &mut impl PhysMem,
     owner: impl Fn(u64) -> Option<Owner>,
+    mut on: OnCpu<'_>,
     tr: &mut Trace,
     pid: u32,
     root: PhysAddr,
@@ -319,25 +393,26 @@ pub fn user_access<S: Scheme>(
             let mut done = 0usize;
             while done < total {
                 let a = va.wrapping_add(done as u64);
-                let t = translate::<S>(mem, root, VirtAddr::new(a), access);
-                let pa = match &t.outcome {
-                    Ok(m) => m.pa.as_u64(),
-                    Err(fault) => return Err((a, fault.clone())),
-                };
-                let not_ram = |text: String| {
-                    let kind = FaultKind::TableOutsideRam;
-                    (a, Fault { level: None, kind, code: fault_code(S::KIND, kind, access), text })
-                };
-                set_accessed::<S>(mem, tr, &t).map_err(|p| not_ram(p.0))?;
+                let pa = tlb_translate::<S>(mem, &mut on, tr, root, VirtAddr::new(a), access)
+                    .map_err(|f| (a, f))?
+                    .as_u64();
                 let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(total - done);
                 let chunk = &mut bytes[done..done + n];
                 let moved = if write { mem.write(pa, chunk) } else { mem.read(pa, chunk) };
-                moved.map_err(|e| not_ram(format!("{e}: an access fault")))?;
-                if let Some(o) = owner(pa & !(PGSIZE - 1))
-                    && o.pid() != Some(pid)
-                    && !matches!(o, Owner::Shared { .. })
-                {
-                    tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                moved.map_err(|e| {
+                    let kind = FaultKind::TableOutsideRam;
+                    let text = format!("{e}: an access fault");
+                    (a, Fault { level: None, kind, code: fault_code(S::KIND, kind, access), text })
+                })?;
+                let frame = pa & !(PGSIZE - 1);
+                match owner(frame) {
+                    Some(o) if o.pid() != Some(pid) && !matches!(o, Owner::Shared { .. }) => {
+                        tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
+                    }
+                    None => tr.defect(format!(
+                        "this {what} lands in frame {frame:#x}, which is free: the TLB still held a translation the table no longer has"
+                    )),
+                    _ => {}
                 }
                 let (va, bytes) = (VirtAddr::new(a), chunk.to_vec());
                 tr.push(if write {

@@ -191,10 +191,9 @@ struct Run<'a, M: Machine> {
     user_faults: Vec<(u64, u64)>,
 }
 
-/// The two lines `pagelab run --quiet` prints under each step.
+/// The lines `pagelab run --quiet` prints under each step.
 fn print_counts(counts: &Counts, nfree: u64) {
-    kprintln!("  {counts}");
-    kprintln!("  free pages: {nfree}");
+    kprint!("{}", counts.step_lines(nfree));
 }
 
 /// Copy `len` bytes at user address `va` of `pid` into the kernel, through the

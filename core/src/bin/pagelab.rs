@@ -332,8 +332,7 @@ fn print_summary(
 }
 
 fn print_counts(w: &mut dyn Write, counts: &Counts, nfree: u64) -> io::Result<()> {
-    writeln!(w, "  {counts}")?;
-    writeln!(w, "  free pages: {nfree}")
+    write!(w, "{}", counts.step_lines(nfree))
 }
 
 /// A step in the JSON output.

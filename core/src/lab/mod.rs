@@ -28,7 +28,7 @@ use core::fmt;
 use serde::Serialize;
 
 use crate::mem::Sim;
-use crate::port::{Kernel, KernelBox, Port, Reject, SysRet};
+use crate::port::{Kernel, KernelBox, Port, Reject, SkipFlush, SysRet};
 use crate::programs;
 use crate::riscv::{RiscvKernel, RiscvLayout};
 use crate::shm::ShmMode;
@@ -132,7 +132,7 @@ impl Preset {
     /// A [`Reject`] if the overrides make an impossible layout.
     pub fn boot(self, over: &LayoutOverride, shm: ShmMode, tr: &mut Trace) -> Result<Box<dyn KernelBox>, Reject> {
         over.check(self)?;
-        Ok(match self.port() {
+        let mut k: Box<dyn KernelBox> = match self.port() {
             Port::Xv6Public => {
                 let layout = self.x86_layout(over);
                 let hw = Sim::new(0, u64::from(layout.phystop));
@@ -146,7 +146,9 @@ impl Preset {
                 let init = programs::initcode(Port::Xv6Riscv).to_vec();
                 Box::new(RiscvKernel::boot(layout, hw, init, shm, tr)?)
             }
-        })
+        };
+        k.configure_tlb(over.tlb.unwrap_or(crate::tlb::DEFAULT_ENTRIES), over.noflush);
+        Ok(k)
     }
 }
 
@@ -163,6 +165,10 @@ pub struct LayoutOverride {
     pub etext: Option<u64>,
     /// RISC-V: the physical address of the trampoline page (page aligned).
     pub trampoline: Option<u64>,
+    /// Entries in each CPU's TLB (`tlb=N`; none: [`crate::tlb::DEFAULT_ENTRIES`]).
+    pub tlb: Option<u32>,
+    /// Flushes of xv6's to leave out, to see what they are for (`noflush=SITE`).
+    pub noflush: SkipFlush,
 }
 
 impl LayoutOverride {
@@ -178,6 +184,23 @@ impl LayoutOverride {
     /// A [`Reject::BadArgument`] saying which one is wrong.
     pub fn check(&self, preset: Preset) -> Result<(), Reject> {
         let bad = |why: String| Err(Reject::BadArgument { why });
+        if let Some(n) = self.tlb
+            && !(1..=crate::tlb::MAX_ENTRIES).contains(&n)
+        {
+            return bad(format!("tlb = {n}: a TLB has 1 to {} entries", crate::tlb::MAX_ENTRIES));
+        }
+        match preset.port() {
+            Port::Xv6Public if self.noflush.trampoline => {
+                return bad("noflush=trampoline is xv6-riscv's; on xv6-public leave out growproc's".into());
+            }
+            Port::Xv6Riscv if self.noflush.growproc => {
+                return bad(
+                    "noflush=growproc is xv6-public's; xv6-riscv's growproc does not flush (the trampoline does: noflush=trampoline)"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
         let aligned = |v: u64| v.is_multiple_of(crate::addr::PGSIZE);
         match preset.port() {
             Port::Xv6Public => {

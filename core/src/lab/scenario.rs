@@ -406,7 +406,7 @@ fn show_byte(b: u8) -> String {
 fn usage(kw: &str) -> &'static str {
     match kw {
         "preset" => {
-            "preset takes a name and optional symbols: preset NAME [end=ADDR] [data=ADDR] [etext=ADDR] [trampoline=ADDR]"
+            "preset takes a name, optional symbols and TLB options: preset NAME [end=ADDR] [data=ADDR] [etext=ADDR] [trampoline=ADDR] [tlb=N] [noflush=growproc|trampoline]"
         }
         "shm" => "shm takes one argument: shm lab|note",
         "userinit" => "userinit takes no arguments",
@@ -446,8 +446,36 @@ fn layout_of(at: At, p: Preset, name: &Token<'_>, rest: &[Token<'_>]) -> Result<
     let mut l = LayoutOverride::default();
     for t in rest {
         let Some((key, value)) = t.raw.split_once('=').filter(|_| !t.quoted) else {
-            return at.err(t.col, "expected a symbol as name=ADDR (end, data, etext or trampoline)");
+            return at
+                .err(t.col, "expected a symbol as name=ADDR (end, data, etext or trampoline), tlb=N or noflush=SITE");
         };
+        let vcol = t.col + to_u32(key.chars().count() + 1);
+        if key == "noflush" {
+            let mut skip = l.noflush;
+            if !skip.set(value) {
+                let sites: Vec<&str> = crate::port::SkipFlush::SITES.iter().map(|(n, _)| *n).collect();
+                return at
+                    .err(vcol, format!("unknown flush `{value}`; the ones to leave out are {}", sites.join(", ")));
+            }
+            if skip == l.noflush {
+                return at.err(t.col, format!("`noflush={value}` is given twice"));
+            }
+            l.noflush = skip;
+            continue;
+        }
+        if key == "tlb" {
+            if l.tlb.is_some() {
+                return at.err(t.col, "`tlb` is given twice");
+            }
+            match value.parse::<u32>() {
+                Ok(n) if (1..=crate::tlb::MAX_ENTRIES).contains(&n) => l.tlb = Some(n),
+                _ => {
+                    return at
+                        .err(vcol, format!("tlb takes a number of entries from 1 to {}", crate::tlb::MAX_ENTRIES));
+                }
+            }
+            continue;
+        }
         let vt = Token {
             col: t.col + to_u32(key.chars().count() + 1),
             end: t.end,
@@ -464,7 +492,9 @@ fn layout_of(at: At, p: Preset, name: &Token<'_>, rest: &[Token<'_>]) -> Result<
             _ => {
                 return at.err(
                     t.col,
-                    format!("unknown symbol `{key}`; the symbols are end, data (x86), etext and trampoline (RISC-V)"),
+                    format!(
+                        "unknown symbol `{key}`; the symbols are end, data (x86), etext and trampoline (RISC-V); the TLB options are tlb and noflush"
+                    ),
                 );
             }
         };
@@ -528,7 +558,7 @@ pub fn parse(text: &str) -> Result<Scenario, ParseError> {
         }
         match kw {
             "preset" | "shm" => {
-                arity(at, kw, &toks, 1, if kw == "preset" { 5 } else { 1 })?;
+                arity(at, kw, &toks, 1, if kw == "preset" { 7 } else { 1 })?;
                 if let Some(l) = h.first_op {
                     return at.err(first.col, format!("`{kw}` must come before the first operation (line {l})"));
                 }
@@ -886,6 +916,12 @@ pub fn print(s: &Scenario) -> String {
             out.push_str(&format!(" {key}={v:#x}"));
         }
     }
+    if let Some(n) = s.layout.tlb {
+        out.push_str(&format!(" tlb={n}"));
+    }
+    for site in s.layout.noflush.names() {
+        out.push_str(&format!(" noflush={site}"));
+    }
     out.push_str(&format!("\nshm {}\n", s.shm.name()));
     for (i, op) in s.ops.iter().enumerate() {
         let c = s.comments.of(i);
@@ -920,10 +956,23 @@ pub const SHM_TEST: &str = include_str!("builtins/shm-test.txt");
 /// The note's shared-memory test with the note's own code, defects and all.
 pub const SHM_TEST_NOTE: &str = include_str!("builtins/shm-test-note.txt");
 
+/// xv6-public's own TLB window: after sbrk(-sz) the freed page's translation stays in the TLB.
+pub const TLB_X86: &str = include_str!("builtins/tlb-x86.txt");
+
+/// The exec lecture's question as an experiment: xv6-public without growproc's switchuvm.
+pub const TLB_NOFLUSH_X86: &str = include_str!("builtins/tlb-noflush-x86.txt");
+
 /// The scenarios that come with the lab, as (name, text).
 #[must_use]
 pub fn builtins() -> &'static [(&'static str, &'static str)] {
-    &[("story-x86", STORY_X86), ("story-riscv", STORY_RISCV), ("shm-test", SHM_TEST), ("shm-test-note", SHM_TEST_NOTE)]
+    &[
+        ("story-x86", STORY_X86),
+        ("story-riscv", STORY_RISCV),
+        ("shm-test", SHM_TEST),
+        ("shm-test-note", SHM_TEST_NOTE),
+        ("tlb-x86", TLB_X86),
+        ("tlb-noflush-x86", TLB_NOFLUSH_X86),
+    ]
 }
 
 /// The text of the built-in scenario `name`.

@@ -19,10 +19,9 @@ use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
 use crate::mem::Hal;
 use crate::port::{MachineInfo, Port, PortState};
-use crate::proc::ProcTable;
 use crate::scheme::SchemeKind;
 use crate::scheme::sv39::MAXVA;
-use crate::shm::{ShmMode, ShmTable};
+use crate::shm::ShmMode;
 use crate::trace::{Event, Owner, Trace};
 
 /// qemu puts UART registers here in physical memory.
@@ -41,6 +40,8 @@ pub const TRAMPOLINE: u64 = MAXVA - PGSIZE;
 pub const TRAPFRAME: u64 = TRAMPOLINE - PGSIZE;
 /// Maximum number of processes.
 pub const NPROC: u32 = 64;
+/// CPUs, as xv6-riscv's Makefile starts QEMU (`CPUS := 3`).
+pub const NCPU: u32 = 3;
 /// Maximum exec arguments.
 pub const MAXARG: u32 = 32;
 
@@ -156,7 +157,7 @@ impl<H: Hal> RiscvKernel<H> {
             maxarg: MAXARG,
         };
         let mut k = RiscvKernel {
-            st: PortState { hw, kmem, ptable: ProcTable::new(layout.nproc), shm: ShmTable::new(), shm_mode, cur: None },
+            st: PortState::new(hw, kmem, layout.nproc, shm_mode, NCPU),
             kernel_pagetable: 0,
             initcode,
             info,

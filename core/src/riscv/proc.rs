@@ -43,6 +43,33 @@ pub fn flags2perm(flags: u32) -> u64 {
 }
 
 impl<H: Hal> RiscvKernel<H> {
+    /// The trampoline's `sfence.vma` around its satp write (in `what`,
+    /// uservec or userret), unless the what-if leaves it out.
+    fn trampoline_sfence(&mut self, tr: &mut Trace, what: &'static str) {
+        if self.st.skip.trampoline {
+            tr.note(|| format!("what-if: {what} writes satp without sfence.vma, so the TLB keeps its translations"));
+        } else {
+            self.st.hw.flush_tlb();
+            self.st.tlb_flush(tr, 0);
+        }
+    }
+
+    /// Enter the kernel from user space in `pid` (the trampoline's
+    /// `uservec`): satp ← the kernel's page table, with `sfence.vma`, so the
+    /// process's translations leave the TLB.
+    fn uservec(&mut self, tr: &mut Trace, pid: u32) {
+        let root = PhysAddr::new(self.kernel_pagetable);
+        tr.call(
+            "uservec",
+            || format!("pid {pid} traps into the kernel"),
+            |tr| {
+                tr.push(Event::LoadRoot { root, pid: None });
+                self.trampoline_sfence(tr, "uservec");
+            },
+        );
+        self.st.cur = None;
+    }
+
     /// Return to user space in `pid`: satp ← its page table, sfence.vma
     /// (done by `userret` in the trampoline).
     fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
@@ -53,8 +80,7 @@ impl<H: Hal> RiscvKernel<H> {
             |tr| {
                 self.st.hw.set_user_root(root);
                 tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
-                self.st.hw.flush_tlb();
-                tr.push(Event::TlbFlush);
+                self.trampoline_sfence(tr, "userret");
             },
         );
         self.st.cur = Some(pid);
@@ -422,7 +448,7 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
         if self.st.cur == Some(pid) {
             self.st.hw.flush_tlb();
-            tr.push(Event::TlbFlush);
+            self.st.tlb_flush(tr, 0);
         }
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {
@@ -461,6 +487,11 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
     /// goes into satp only on the way back to user space (see `usertrapret`).
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
         self.st.ptable.runnable(pid)?;
+        if let Some(running) = self.st.cur {
+            // The process in user mode traps into the kernel (a system call,
+            // or the timer): uservec switches satp to the kernel's table.
+            self.uservec(tr, running);
+        }
         if self.st.cur != Some(pid) {
             tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
         }

@@ -93,7 +93,7 @@ impl<H: Hal> RiscvKernel<H> {
             self.st.hw.load_root(self.kernel_pagetable);
             tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
             self.st.hw.flush_tlb();
-            tr.push(Event::TlbFlush);
+            self.st.tlb_flush(tr, 0);
         });
         self.st.cur = None;
     }

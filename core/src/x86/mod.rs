@@ -19,9 +19,8 @@ use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
 use crate::mem::Hal;
 use crate::port::{MachineInfo, Port, PortState};
-use crate::proc::ProcTable;
 use crate::scheme::SchemeKind;
-use crate::shm::{ShmMode, ShmTable};
+use crate::shm::ShmMode;
 use crate::trace::{Event, Owner, Trace};
 
 /// First kernel virtual address (xv6: `KERNBASE`).
@@ -199,7 +198,7 @@ impl<H: Hal> X86Kernel<H> {
             maxarg: MAXARG,
         };
         let mut k = X86Kernel {
-            st: PortState { hw, kmem, ptable: ProcTable::new(layout.nproc), shm: ShmTable::new(), shm_mode, cur: None },
+            st: PortState::new(hw, kmem, layout.nproc, shm_mode, layout.ncpu),
             kpgdir: 0,
             initcode,
             info,

@@ -402,7 +402,13 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
                     p.sz = u64::from(result);
                     p.holes = holes_before.into_iter().filter(|&h| h < PGROUNDUP(p.sz)).collect();
                 }
-                self.switchuvm(tr, pid);
+                if self.st.skip.growproc {
+                    tr.note(|| {
+                        "what-if: growproc returns without switchuvm, so CR3 is not reloaded and the TLB keeps the old translations".to_string()
+                    });
+                } else {
+                    self.switchuvm(tr, pid);
+                }
                 Ok(SysRet::ok(i64::from(sz)))
             },
         )

@@ -190,6 +190,7 @@ impl<H: Hal> X86Kernel<H> {
         tr.quiet("switchkvm", |tr| {
             self.st.hw.load_root(u64::from(self.kpgdir));
             tr.push(Event::LoadRoot { root: PhysAddr::new(u64::from(self.kpgdir)), pid: None });
+            self.st.tlb_flush(tr, 0);
         });
         self.st.cur = None;
     }
@@ -204,6 +205,7 @@ impl<H: Hal> X86Kernel<H> {
             |tr| {
                 self.st.hw.load_root(root.as_u64());
                 tr.push(Event::LoadRoot { root, pid: Some(pid) });
+                self.st.tlb_flush(tr, 0);
             },
         );
         self.st.cur = Some(pid);

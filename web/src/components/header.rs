@@ -12,6 +12,8 @@ fn builtin_words(name: &str) -> &'static str {
         "story-riscv" => "The same story on xv6-riscv (Sv39)",
         "shm-test" => "Shared memory: 10 children add one to a shared byte",
         "shm-test-note" => "The same test with the note's own (buggy) shared-memory code",
+        "tlb-x86" => "The TLB: after sbrk(-sz) a freed page is still reachable",
+        "tlb-noflush-x86" => "Why growproc calls switchuvm: xv6 without it",
         _ => "A built-in scenario",
     }
 }

@@ -20,7 +20,10 @@ fn event_class(e: &TraceEv) -> &'static str {
         TraceEv::Kfree { .. } | TraceEv::FreeRange { .. } => "ev-kfree",
         TraceEv::PteWrite { .. } => "ev-pte",
         TraceEv::Copyout { .. } | TraceEv::Copyin { .. } | TraceEv::Load { .. } | TraceEv::CopyPage { .. } => "ev-copy",
-        TraceEv::LoadRoot { .. } | TraceEv::TlbFlush => "ev-switch",
+        TraceEv::LoadRoot { .. } | TraceEv::TlbFlush { .. } => "ev-switch",
+        TraceEv::TlbHit { .. } | TraceEv::TlbMiss { .. } | TraceEv::TlbFill { .. } | TraceEv::TlbDrop { .. } => {
+            "ev-tlb"
+        }
         TraceEv::Note { .. } => "ev-note",
         TraceEv::Defect { .. } => "ev-defect",
     }

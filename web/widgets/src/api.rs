@@ -324,6 +324,24 @@ pub struct CountsOut {
     pub freed: u64,
     /// In words: "allocated: 8 user pages; freed: nothing".
     pub text: String,
+    /// What the TLB did: hits, misses, fills and flushes.
+    pub tlb: TlbOut,
+}
+
+/// What the TLB did during a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlbOut {
+    /// Lookups that found the page (no walk).
+    pub hits: u64,
+    /// Lookups that walked the table.
+    pub misses: u64,
+    /// Translations cached.
+    pub fills: u64,
+    /// Flushes.
+    pub flushes: u64,
+    /// "TLB: 2 hits, 1 miss, 1 fill, 1 flush".
+    pub text: String,
 }
 
 impl From<Counts> for CountsOut {
@@ -340,6 +358,13 @@ impl From<Counts> for CountsOut {
             allocated: c.allocated(),
             freed: c.freed(),
             text: c.to_string(),
+            tlb: TlbOut {
+                hits: c.tlb.hits,
+                misses: c.tlb.misses,
+                fills: c.tlb.fills,
+                flushes: c.tlb.flushes,
+                text: c.tlb.to_string(),
+            },
         }
     }
 }
@@ -390,7 +415,11 @@ fn event_out(e: &TraceEvent, scheme: SchemeKind) -> EventOut {
         Event::Copyout { va, .. } => ("copyout", None, Some(va.as_u64()), None),
         Event::Copyin { va, .. } => ("copyin", None, Some(va.as_u64()), None),
         Event::LoadRoot { root, .. } => ("load_root", Some(root.as_u64()), None, None),
-        Event::TlbFlush => ("tlb_flush", None, None, None),
+        Event::TlbFlush { .. } => ("tlb_flush", None, None, None),
+        Event::TlbHit { va, pa, .. } => ("tlb_hit", Some(pa.as_u64()), Some(va.as_u64()), None),
+        Event::TlbMiss { va, .. } => ("tlb_miss", None, Some(va.as_u64()), None),
+        Event::TlbFill { va, frame, .. } => ("tlb_fill", Some(frame.as_u64()), Some(va.as_u64()), None),
+        Event::TlbDrop { va, .. } => ("tlb_drop", None, Some(va.as_u64()), None),
         Event::PageFault { va, .. } => ("page_fault", None, Some(va.as_u64()), None),
         Event::Note { .. } => ("note", None, None, None),
         Event::Fail { .. } => ("fail", None, None, None),
