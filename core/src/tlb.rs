@@ -109,23 +109,29 @@ impl Tlb {
         self.slots.iter().enumerate().find_map(|(i, s)| s.as_ref().filter(|e| e.covers(va)).map(|e| (i, e)))
     }
 
-    /// Cache `entry`: in the slot that holds its page already, else the
-    /// lowest empty slot, else the next slot in turn. Returns the slot and
-    /// the translation it pushed out, if any.
+    /// The slot a fill of the page at `page` would take: the one holding
+    /// that page already, else the lowest empty slot, else the next in turn.
+    /// The second value is true when that slot holds another page now.
+    #[must_use]
+    pub fn slot_for(&self, page: VirtAddr) -> (usize, bool) {
+        if let Some(i) = self.slots.iter().position(|s| s.as_ref().is_some_and(|e| e.va == page)) {
+            return (i, false);
+        }
+        match self.slots.iter().position(Option::is_none) {
+            Some(i) => (i, false),
+            None => (self.next, true),
+        }
+    }
+
+    /// Cache `entry` in the slot [`Tlb::slot_for`] names. Returns the slot
+    /// and the translation it pushed out, if any.
     pub fn fill(&mut self, entry: TlbEntry) -> (usize, Option<TlbEntry>) {
-        let same = self.slots.iter().position(|s| s.as_ref().is_some_and(|e| e.va == entry.va));
-        let empty = || self.slots.iter().position(Option::is_none);
-        let slot = match same.or_else(empty) {
-            Some(i) => i,
-            None => {
-                let i = self.next;
-                self.next = (self.next + 1) % self.slots.len();
-                i
-            }
-        };
+        let (slot, evicts) = self.slot_for(entry.va);
+        if evicts {
+            self.next = (self.next + 1) % self.slots.len();
+        }
         let old = self.slots[slot].replace(entry);
-        // Refilling the same page pushes nothing out.
-        (slot, if same.is_some() { None } else { old })
+        (slot, if evicts { old } else { None })
     }
 
     /// Drop the translation of `va`'s page, if cached. Returns its slot.

@@ -6,7 +6,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use pagelab_core::addr::{PGSIZE, VirtAddr};
+use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
+use pagelab_core::lab::view::{TlbView, tlb_view};
 use pagelab_core::lab::{Lab, LayoutOverride, Op, Preset};
 use pagelab_core::port::SkipFlush;
 use pagelab_core::scheme::Access;
@@ -126,6 +127,24 @@ fn xv6_public_sbrk_to_zero_leaves_a_stale_translation() {
     assert_eq!(w.counts.tlb, tlb(1, 0, 0, 0));
     assert!(w.events.iter().any(|e| matches!(&e.event, Event::Defect { text } if text.contains("which is free"))));
     assert_eq!(byte_at(&l, frame + 0x10), 0x58);
+    // The lab's view of it: slot 0 holds the page, the table maps nothing there.
+    let v = tlb_view(l.kernel(), Some(2), 0x10, Access::USER_READ);
+    let frame = PhysAddr::new(frame);
+    let want = TlbView::Hit {
+        slot: 0,
+        frame,
+        pa: frame + 0x10,
+        refused: false,
+        dirty_walk: false,
+        stale: true,
+        table_frame: None,
+    };
+    assert_eq!(v, want);
+    // pid 1's table is not loaded: running it loads CR3 first, which flushes.
+    assert_eq!(tlb_view(l.kernel(), Some(1), 0x10, Access::USER_READ), TlbView::NotLoaded { running: Some(2) });
+    // Page 0x1000 of pid 2 is not cached: a miss would fill the next empty slot, 1.
+    assert_eq!(tlb_view(l.kernel(), Some(2), 0x1000, Access::USER_READ), TlbView::Miss { slot: 1, evicts: None });
+    assert_eq!(tlb_view(l.kernel(), None, 0x10, Access::USER_READ), TlbView::Kernel);
 }
 
 /// The lecture's question, by experiment: without the switchuvm in growproc,

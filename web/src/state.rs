@@ -20,7 +20,7 @@ use pagelab_core::elf::{self, ElfClass};
 use pagelab_core::lab::scenario::{self, print_op};
 use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, Scenario, Step};
-use pagelab_core::port::Port;
+use pagelab_core::port::{Port, SkipFlush};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Event, Owner};
@@ -57,6 +57,8 @@ pub enum Where {
     Share,
     /// Predict mode: the question and its answer field.
     Quiz,
+    /// The TLB panel's what-if switch.
+    Tlb,
 }
 
 /// Whether a message reports a failure or what happened.
@@ -178,6 +180,10 @@ pub enum Action {
         /// The time now.
         now_ms: f64,
     },
+    /// Replay the timeline with xv6's flush left out (true) or in place
+    /// (false): on xv6-public growproc's switchuvm, on xv6-riscv the
+    /// trampoline's sfence.vma. The lab stays at the same step.
+    SetNoFlush(bool),
     /// Show a message (an input error found by a view) next to a control.
     Fail(Where, String),
     /// Show an informative message next to a control.
@@ -520,18 +526,30 @@ impl LabState {
     fn follow_address(&mut self) {
         let k = self.view.kernel();
         let pid = self.selection.pid.filter(|p| !self.kernel_table && k.procs().get(*p).is_some());
+        // A step that is a user load or store by the chosen process: follow its address and access.
+        let step = self.current.checked_sub(1).and_then(|i| self.machines.full().steps().get(i));
+        let step_access = step.and_then(|st| match st.op {
+            Op::Read { pid: p, va, .. } if Some(p) == pid => Some((va, AccessChoice::UserRead)),
+            Op::Write { pid: p, va, .. } if Some(p) == pid => Some((va, AccessChoice::UserWrite)),
+            _ => None,
+        });
         if self.access_auto {
-            self.selection.access = if pid.is_some() { AccessChoice::UserRead } else { AccessChoice::KernelRead };
+            self.selection.access = match (step_access, pid) {
+                (Some((_, a)), _) => a,
+                (None, Some(_)) => AccessChoice::UserRead,
+                (None, None) => AccessChoice::KernelRead,
+            };
         }
         if !self.address_auto {
             return;
         }
         let info = k.info();
         let constant = |name: &str| info.constants.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-        let va = match pid.and_then(|p| k.procs().get(p)) {
-            Some(p) => p.image.as_ref().map_or(p.regs.pc, |img| img.sp),
+        let va = match (step_access, pid.and_then(|p| k.procs().get(p))) {
+            (Some((va, _)), _) => va,
+            (None, Some(p)) => p.image.as_ref().map_or(p.regs.pc, |img| img.sp),
             // xv6-public: KERNLINK, where the kernel's text starts; xv6-riscv: KERNBASE.
-            None => constant("KERNLINK").or_else(|| constant("KERNBASE")).unwrap_or(0),
+            (None, None) => constant("KERNLINK").or_else(|| constant("KERNBASE")).unwrap_or(0),
         };
         let digits = if info.scheme == SchemeKind::Sv39 { 16 } else { 8 };
         self.address_text = format!("0x{va:0digits$x}");
@@ -810,6 +828,56 @@ impl LabState {
         }
     }
 
+    /// Replay the timeline with the what-if flush switch `on` or off, at the same step.
+    fn set_noflush(&mut self, on: bool) {
+        let mut sc = self.full().scenario().clone();
+        let port = self.full().kernel().info().port;
+        sc.layout.noflush = match (on, port) {
+            (false, _) => SkipFlush::default(),
+            (true, Port::Xv6Public) => SkipFlush { growproc: true, ..SkipFlush::default() },
+            (true, Port::Xv6Riscv) => SkipFlush { trampoline: true, ..SkipFlush::default() },
+        };
+        if sc.layout.noflush == self.full().scenario().layout.noflush {
+            return;
+        }
+        // An operation the other machine refuses (its process was killed by
+        // a fault that the flush brought, say) ends the timeline there.
+        let mut cut = None;
+        let replayed = match Machines::replay(&sc) {
+            Err(e) if e.index.is_some() => {
+                let i = e.index.unwrap_or(0);
+                cut = Some((i, e.reject.to_string()));
+                Machines::replay(&sc.prefix(i))
+            }
+            r => r,
+        };
+        match replayed {
+            Ok(machines) => {
+                let (v, g, cur) = (self.version, self.generation, self.current);
+                *self = LabState::embedded(machines);
+                self.version = v;
+                self.generation = g + 1;
+                self.goto(cur.min(self.len()));
+                let what = if port == Port::Xv6Public { "growproc's switchuvm" } else { "the trampoline's sfence.vma" };
+                let mut text = if on {
+                    format!(
+                        "Replayed every step without {what} (a what-if): the TLB keeps what that flush would have emptied."
+                    )
+                } else {
+                    format!("Replayed every step with {what}, as xv6 does.")
+                };
+                if let Some((i, why)) = cut {
+                    text.push_str(&format!(
+                        " Step {} cannot run on this machine ({why}), so the timeline now ends at step {i}.",
+                        i + 1
+                    ));
+                }
+                self.notice = Some(Notice::info(Where::Tlb, text));
+            }
+            Err(e) => self.error(Where::Tlb, format!("the steps do not replay that way: {e}")),
+        }
+    }
+
     /// Add an uploaded program, after checking it is one this machine loads.
     fn upload(&mut self, name: &str, bytes: Vec<u8>) {
         if let Err(e) = input::check_upload_size(name, bytes.len() as u64) {
@@ -929,6 +997,7 @@ impl LabState {
                 Some(Err(e)) => s.error(Where::Page, format!("the built-in scenario {name} does not read: {e}")),
                 None => s.error(Where::Page, format!("there is no built-in scenario called {}", short(&name, 40))),
             },
+            Action::SetNoFlush(on) => s.set_noflush(on),
             Action::OpenLink(fragment) => {
                 let v = s.version;
                 match link::decode(&fragment) {
@@ -1141,6 +1210,8 @@ pub struct Changed {
     pub memory: bool,
     /// The shared pages (opened, closed, shared by fork, freed).
     pub shm: bool,
+    /// CPU 0's TLB (a lookup filled or dropped a slot, or a flush emptied it).
+    pub tlb: bool,
 }
 
 impl Changed {
@@ -1185,13 +1256,18 @@ impl Changed {
                 Event::Kalloc { owner, .. } | Event::Kfree { owner, .. } => matches!(owner, Owner::Shared { .. }),
                 _ => false,
             });
-        Changed { procs, space, memory, shm }
+        let tlb = st.events.iter().any(|e| match &e.event {
+            Event::TlbFill { .. } | Event::TlbDrop { .. } => true,
+            Event::TlbFlush { dropped, .. } => *dropped > 0,
+            _ => false,
+        });
+        Changed { procs, space, memory, shm, tlb }
     }
 
     /// True if the step changed any panel.
     #[must_use]
     pub fn any(&self) -> bool {
-        self.procs || self.space || self.memory || self.shm
+        self.procs || self.space || self.memory || self.shm || self.tlb
     }
 }
 

@@ -482,3 +482,34 @@ fn the_shared_pages_panel_is_marked_when_who_maps_them_changes() {
     let t = act(s, Action::Goto(3));
     assert!(!t.changed_now().shm);
 }
+
+#[test]
+fn the_what_if_switch_replays_the_timeline_without_growprocs_flush() {
+    // tlb-noflush-x86 step 8: pid 2 stores at 0x1010 through the slot that
+    // outlived sbrk(-4096): a hit, no fault, and the view follows the store.
+    let s = act(LabState::default(), Action::LoadBuiltin("tlb-noflush-x86".into()));
+    let s = act(s, Action::Goto(8));
+    assert_eq!(s.selection.address, Some(0x1010));
+    assert_eq!(s.selection.access, AccessChoice::UserWrite);
+    let last = s.full().steps().last().unwrap();
+    assert_eq!((last.result.error.is_none(), last.counts.tlb.hits), (true, 1));
+    assert!(!s.changed_now().tlb, "a hit changes no slot");
+    // Turn xv6's flush back on: every step is replayed, the lab stays at step 8,
+    // and there the store faults (a miss, then the walk finds nothing).
+    // Turn xv6's flush back on: every step is replayed. Now the first store
+    // after sbrk(-4096) (step 6) misses, the walk finds nothing, and xv6
+    // kills pid 2; its fork (step 7) cannot run, so the timeline ends at 6.
+    let s = act(s, Action::SetNoFlush(false));
+    assert_eq!((s.current(), s.len()), (6, 6));
+    let info = info_of(&s);
+    assert!(info.contains("with growproc's switchuvm") && info.contains("ends at step 6"), "{info}");
+    assert!(!s.full().scenario().layout.noflush.growproc);
+    let last = s.full().steps().last().unwrap();
+    assert!(last.result.error.is_some());
+    assert_eq!((last.counts.tlb.hits, last.counts.tlb.misses), (0, 1));
+    // And the what-if again: the six steps replay without the flush, and the store hits.
+    let s = act(s, Action::SetNoFlush(true));
+    assert!(s.full().scenario().layout.noflush.growproc);
+    assert_eq!(s.len(), 6);
+    assert_eq!(s.full().steps().last().unwrap().counts.tlb.hits, 1);
+}

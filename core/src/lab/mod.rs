@@ -391,6 +391,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The same scenario with only its first `n` operations (and their
+    /// comments and questions).
+    #[must_use]
+    pub fn prefix(&self, n: usize) -> Scenario {
+        let n = n.min(self.ops.len());
+        Scenario {
+            ops: self.ops[..n].to_vec(),
+            comments: self.comments.truncated(n),
+            asks: self.asks.range(..n).map(|(k, v)| (*k, v.clone())).collect(),
+            ..self.clone()
+        }
+    }
+
     /// An empty scenario.
     #[must_use]
     pub fn new(preset: Preset, shm: ShmMode) -> Scenario {
@@ -820,13 +833,7 @@ impl Lab {
     /// A lab with the first `n` operations of this one (for stepping back).
     #[must_use]
     pub fn prefix(&self, n: usize) -> Lab {
-        let n = n.min(self.scenario.ops.len());
-        let s = Scenario {
-            ops: self.scenario.ops[..n].to_vec(),
-            comments: self.scenario.comments.truncated(n),
-            asks: self.scenario.asks.range(..n).map(|(k, v)| (*k, v.clone())).collect(),
-            ..self.scenario.clone()
-        };
+        let s = self.scenario.prefix(n);
         // Every prefix of a replayable scenario replays.
         Lab::from_scenario(&s).unwrap_or_else(|_| Lab::new(s.preset, s.shm))
     }

@@ -559,6 +559,84 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
     (held, problems)
 }
 
+/// What CPU 0's TLB would do if `pid` made `access` at `va` now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TlbView {
+    /// A kernel access: pagelab puts only user loads and stores through the TLB.
+    Kernel,
+    /// `pid`'s table is not the one loaded: to run it the CPU switches
+    /// tables first, and that flushes the TLB, so its access misses.
+    NotLoaded {
+        /// The process whose table is loaded, if any.
+        running: Option<u32>,
+    },
+    /// The page is cached: the MMU uses the slot and reads no table.
+    Hit {
+        /// The slot.
+        slot: u32,
+        /// The frame the slot maps the page to.
+        frame: PhysAddr,
+        /// Where the slot sends `va`.
+        pa: PhysAddr,
+        /// True if the cached bits refuse the access: it faults and the slot is dropped.
+        refused: bool,
+        /// True for a store through a slot whose dirty bit is clear: the MMU walks again to set it.
+        dirty_walk: bool,
+        /// True if the page table no longer says what the slot says.
+        stale: bool,
+        /// What the table says now: the frame, or none if the walk faults.
+        table_frame: Option<PhysAddr>,
+    },
+    /// Not cached: the access walks the table and, if it is allowed, fills `slot`.
+    Miss {
+        /// The slot a fill would take.
+        slot: u32,
+        /// The page whose translation that fill pushes out, if any.
+        evicts: Option<VirtAddr>,
+    },
+}
+
+/// What CPU 0's TLB would do if `pid` (none: the kernel) made `access` at
+/// `va` now, beside what the page table says.
+#[must_use]
+pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme::Access) -> TlbView {
+    let Some(pid) = pid else { return TlbView::Kernel };
+    let Some(tlb) = k.tlbs().first() else { return TlbView::Kernel };
+    // Switching tables flushes, except on a what-if RISC-V without the trampoline's sfence.vma.
+    let switch_flushes = !(k.info().port == Port::Xv6Riscv && k.skip_flush().trampoline);
+    if k.current() != Some(pid) && switch_flushes {
+        return TlbView::NotLoaded { running: k.current() };
+    }
+    let walked = k.translate(Some(pid), va, access).ok().and_then(|t| t.outcome.ok());
+    match tlb.lookup(va) {
+        Some((slot, e)) => {
+            let scheme = k.info().scheme;
+            let refused = crate::with_scheme!(scheme, S => S::check(&e.entries, access).is_err());
+            let dirty_bit = crate::with_scheme!(scheme, S => S::DIRTY);
+            let dirty_walk = !refused
+                && access.kind == crate::scheme::AccessKind::Write
+                && e.entries.last().is_some_and(|l| l & dirty_bit == 0);
+            let table_frame = walked.as_ref().map(|m| m.frame);
+            TlbView::Hit {
+                slot: slot as u32,
+                frame: e.frame,
+                pa: e.pa_of(va),
+                refused,
+                dirty_walk,
+                stale: table_frame != Some(e.frame),
+                table_frame,
+            }
+        }
+        None => {
+            let size = walked.as_ref().map_or(PGSIZE, |m| m.page_size);
+            let (slot, evicts) = tlb.slot_for(VirtAddr::new(va & !(size - 1)));
+            let evicts = if evicts { tlb.slots()[slot].as_ref().map(|e| e.va) } else { None };
+            TlbView::Miss { slot: slot as u32, evicts }
+        }
+    }
+}
+
 /// Check that every frame is free or owned by exactly one known user, and
 /// that the allocator's books agree with the page tables. Returns the
 /// problems found (empty: all is well). In note mode, the note's defects

@@ -2,7 +2,7 @@ use yew::prelude::*;
 
 use super::{
     AddressSpace, Header, Hideable, LabContext, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar,
-    Story, Timeline, Translate,
+    Story, Timeline, TlbPanel, Translate,
 };
 use crate::hooks::{initial_fragment, use_lab, use_url_sync};
 use crate::state::{Action, LabState};
@@ -65,6 +65,9 @@ fn Page() -> Html {
                 </Hideable>
                 <Hideable hidden={h.translate} title="Translate an address" id="hidden-translate" question={q}>
                     <Translate />
+                </Hideable>
+                <Hideable hidden={h.translate || h.space} title="TLB" id="hidden-tlb" question={q}>
+                    <TlbPanel />
                 </Hideable>
                 <Hideable hidden={h.space} title="Address space" id="hidden-space" question={q}>
                     <AddressSpace />

@@ -13,6 +13,7 @@ mod space;
 mod stepbar;
 mod story;
 mod timeline;
+mod tlb;
 mod translate;
 
 pub use app::{App, LabProvider};
@@ -27,6 +28,7 @@ pub use space::AddressSpace;
 pub use stepbar::StepBar;
 pub use story::{Story, inline};
 pub use timeline::Timeline;
+pub use tlb::TlbPanel;
 pub use translate::Translate;
 
 use yew::prelude::*;

@@ -55,10 +55,11 @@ fn Nodes(props: &NodesProps) -> Html {
     };
     let events = events_of(&props.full, props.step);
     let scheme = props.full.kernel().info().scheme;
+    let step = props.step;
     let line = |i: usize| {
         let ev = &events[i];
         html! {
-            <li class={classes!("ev", event_class(&ev.event))}>
+            <li class={classes!("ev", event_class(&ev.event))} key={format!("{step}-e{i}")}>
                 <span class="func">{ ev.func }</span>
                 <span class="etext">{ event_text(ev, scheme) }</span>
             </li>
@@ -70,19 +71,21 @@ fn Nodes(props: &NodesProps) -> Html {
                 {
                     match node {
                         TraceNode::Event(i) => line(*i),
+                        // Keyed by step and event, so that a fold's open state belongs to its own call, not to
+                        // whatever call sat at the same place in the step shown before.
                         TraceNode::Run { first, len, label } => html! {
-                            <li class="ev run">
+                            <li class="ev run" key={format!("{}-r{first}", props.step)}>
                                 <FoldedRun full={props.full.clone()} step={props.step} first={*first} len={*len} label={label.clone()} {scheme} />
                             </li>
                         },
-                        TraceNode::Call { .. } => html! {
-                            <CallNode full={props.full.clone()} step={props.step} node={node.clone()} />
+                        TraceNode::Call { at, .. } => html! {
+                            <CallNode key={format!("{}-c{at}", props.step)} full={props.full.clone()} step={props.step} node={node.clone()} />
                         },
                     }
                 }
             }
             if props.nodes.len() > *limit {
-                <li><button class="more" onclick={more}>{ format!("Show {} more of {}", PAGE.min(props.nodes.len() - *limit), props.nodes.len() - *limit) }</button></li>
+                <li key="more"><button class="more" onclick={more}>{ format!("Show {} more of {}", PAGE.min(props.nodes.len() - *limit), props.nodes.len() - *limit) }</button></li>
             }
         </>
     }
@@ -215,6 +218,7 @@ pub fn Timeline() -> Html {
     let results: Vec<(i64, bool)> =
         lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
     let defects = lab.defects().to_vec();
+    let flushed: Vec<bool> = lab.full().steps().iter().map(|s| s.counts.tlb.flushes > 0).collect();
     let step = lab.step_summary(cur);
     let on_jump = {
         let lab = lab.clone();
@@ -268,6 +272,9 @@ pub fn Timeline() -> Html {
                             }
                             if defects.contains(&i) {
                                 <span class="defect-tag">{ " DEFECT" }</span>
+                            }
+                            if i > 0 && flushed[i - 1] {
+                                <span class="flush-tag" title="The TLB was flushed in this step">{ " TLB flushed" }</span>
                             }
                         </button>
                     </li>

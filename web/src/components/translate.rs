@@ -1,4 +1,6 @@
 use pagelab_core::lab::place::{Place, after_fault, place};
+use pagelab_core::lab::summary::plural;
+use pagelab_core::lab::view::{TlbView, tlb_view};
 use pagelab_core::scheme::{FaultKind, SchemeKind};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -123,6 +125,41 @@ pub fn Translate() -> Html {
         _ => None,
     };
 
+    // A hit that the access may use: then the walk's fault below does not happen now.
+    let tlb_serves = va.filter(|_| !access.is_kernel()).is_some_and(|v| {
+        matches!(tlb_view(k, pid, v, access.access()), TlbView::Hit { refused: false, dirty_walk: false, .. })
+    });
+    // What CPU 0's TLB would do with this access, beside the walk.
+    let tlb_line = va.filter(|_| !access.is_kernel()).map(|v| {
+        let levels = translation.as_ref().and_then(|t| t.as_ref().ok()).map_or(0, |t| t.steps.len());
+        match tlb_view(k, pid, v, access.access()) {
+            TlbView::Kernel => String::new(),
+            TlbView::NotLoaded { running } => format!(
+                "TLB first: pid {}'s table is not the one loaded ({}). Running it loads its table first, which flushes the TLB, so this access would be a TLB miss and walk the table below.",
+                pid.unwrap_or(0),
+                running.map_or_else(|| "the kernel's is".to_string(), |r| format!("pid {r}'s is"))
+            ),
+            TlbView::Hit { slot, frame, refused, dirty_walk, stale, table_frame, .. } => {
+                let mut t = format!("TLB first: slot {slot} holds this page (frame {}), so this access is a TLB hit and the MMU reads no page-table entry; the walk below is what the table itself says.", hex(frame.as_u64(), digits));
+                if refused {
+                    t.push_str(" But its bits refuse this access: it faults, and the slot is dropped.");
+                } else if dirty_walk {
+                    t.push_str(" But its dirty bit is clear, so for this store the MMU walks again to set it.");
+                }
+                if stale {
+                    let now = table_frame.map_or_else(|| "maps nothing here".to_string(), |f| format!("maps frame {}", hex(f.as_u64(), digits)));
+                    t.push_str(&format!(" STALE: the table now {now}, but the TLB's answer wins until the next flush."));
+                }
+                t
+            }
+            TlbView::Miss { slot, evicts } => format!(
+                "TLB first: this page is not cached, so this access is a TLB miss: the MMU walks the {} below and, if the access is allowed, fills slot {slot}{}.",
+                plural(levels as u64, "level", "levels"),
+                evicts.map_or_else(String::new, |e| format!(", pushing out page {}", hex(e.as_u64(), digits)))
+            ),
+        }
+    }).filter(|t| !t.is_empty());
+
     let live = match (&translation, va) {
         (Some(Ok(t)), Some(v)) => match &t.outcome {
             Ok(m) => format!("{} translates to physical address {}", hex(v, digits), hex(m.pa.as_u64(), digits)),
@@ -136,6 +173,9 @@ pub fn Translate() -> Html {
             let reg = if riscv { "satp" } else { "cr3" };
             html! {
                 <>
+                if let Some(t) = &tlb_line {
+                    <p class={classes!("tlbline", t.contains("STALE").then_some("stale"))} id="tlb-would">{ t.clone() }</p>
+                }
                 <ol class="walk" id="walk" aria-label="The page-table walk, step by step">
                     <li class="wstep">
                         <strong>{ reg }</strong>
@@ -198,7 +238,7 @@ pub fn Translate() -> Html {
                                     <span id="fault-text">{ f.text.clone() }</span>
                                     { format!(" ({} {:#x}).", if riscv { "scause" } else { "error code" }, f.code) }
                                     <div class="after" id="after-fault">
-                                        <strong>{ "What xv6 does next: " }</strong>
+                                        <strong>{ if tlb_serves { "What xv6 would do if the MMU walked (it does not: the TLB hits): " } else { "What xv6 does next: " } }</strong>
                                         {
                                             if f.kind == FaultKind::BadAddress && riscv && access.is_kernel() {
                                                 "xv6's own code never makes such an access: walk() panics for va ≥ MAXVA, and copyin and copyout check addresses first.".to_string()
