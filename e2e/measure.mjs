@@ -45,7 +45,7 @@ async function measure(path, ready, marks) {
       const tick = () => {
         const t = performance.now();
         if (!window.__marks.lab && document.getElementById('main')) window.__marks.lab = t;
-        const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-lab, pagelab-quiz')];
+        const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-tlb, pagelab-lab, pagelab-quiz')];
         const drawn = hosts.filter((h) => h.dataset.state && h.shadowRoot?.querySelector('.pl > *'));
         if (!window.__marks.first && drawn.length > 0) window.__marks.first = t;
         if (!window.__marks.all && hosts.length > 0 && drawn.length === hosts.length) window.__marks.all = t;
@@ -91,11 +91,11 @@ if (which === 'lab' || which === 'all') {
 }
 if (which === 'notes' || which === 'all') {
   const ready = () => {
-    const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-lab, pagelab-quiz')];
+    const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-tlb, pagelab-lab, pagelab-quiz')];
     return hosts.length > 0 && window.__marks?.all;
   };
   const notes = await measure('notes.html', ready, ['first', 'all']);
-  table('The example notes page (notes.html, 10 widgets)', notes.rows);
+  table('The example notes page (notes.html, 11 widgets)', notes.rows);
   console.log(`Cold load, headless Chromium, 127.0.0.1, empty cache, ${runs} runs. ` +
     `${line('To the first widget', notes.times.first)}; ${line('to all ten widgets', notes.times.all)}.`);
 }

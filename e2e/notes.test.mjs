@@ -9,7 +9,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-lab', 'w-quiz', 'w-broken'];
+const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-tlb', 'w-lab', 'w-quiz', 'w-broken'];
 
 /**
  * Open a page and watch it: console errors and warnings, uncaught errors,
@@ -108,6 +108,15 @@ test('every widget on the notes page shows the values worked out by hand', async
   assert.equal(await text(page, '#w-shm tr[data-id="25"] .who'),
     Array.from({ length: 11 }, (_, i) => `pid ${i + 3} at 0x00004000`).join(', '));
   assert.match(await text(page, '#w-shm tr[data-id="25"] .bytes'), /^11 0 0 0/);
+
+  // tlb-noflush-x86, step 8: pid 2's store at 0x1010 hits slot 0 (page 0x1000), which outlived
+  // sbrk(-4096) because growproc left CR3 alone; its frame is now pid 3's kernel stack (fork's first kalloc).
+  assert.match(await text(page, '#w-tlb .pl-whatif'), /leaves out xv6's flush in growproc/);
+  assert.match(await text(page, '#w-tlb .pl-sub'), /TLB: 1 hit, 0 misses, 0 fills, 0 flushes/);
+  const tlbRow = await page.locator('#w-tlb tr[data-slot="0"] td').allTextContents();
+  assert.equal(tlbRow[1], '0x00001000');
+  assert.match(tlbRow[3], /^STALE: maps nothing here; the slot's frame is now: kernel stack of pid 3$/);
+  assert.match((await texts(page, '#w-tlb .pl-tlbev li')).join('\n'), /TLB hit for 0x1010 in slot 0[^]*kernel stack of pid 3/);
 
   // The small lab opens at its last step: after `wait 1`, only pid 1 (init) is left.
   assert.equal(await text(page, '#w-lab .step-pos'), 'Step 7 of 7');
@@ -293,7 +302,7 @@ test('the JS API, called from the page', async () => {
   assert.match(e.notText.message, /must be a string/);
   assert.match(e.noAddress.message, /needs an address/);
   assert.match(e.step.message, /step=99 is past the end: the built-in scenario story-x86 has 9 operations/);
-  assert.match(e.kind.message, /no widget called "teapot"; the widgets are translate, exec, walk, frames, shm, lab/);
+  assert.match(e.kind.message, /no widget called "teapot"; the widgets are translate, exec, walk, frames, shm, tlb, lab, quiz/);
   assert.match(e.element.message, /needs an element/);
   assert.deepEqual(page.problems, []);
   await page.close();

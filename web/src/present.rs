@@ -842,3 +842,31 @@ mod story_tests {
         assert!(s.contains("<\\/script> here") && s.ends_with("</script>\n</pagelab-frames>"));
     }
 }
+
+/// What a TLB slot's page table says now, in words: "says the same", or
+/// "STALE: …" with what the table maps and who holds the slot's frame.
+#[must_use]
+pub fn tlb_now_text(row: &pagelab_core::lab::view::TlbRow, digits: usize) -> String {
+    if !row.stale {
+        return "says the same".to_string();
+    }
+    let holder = match &row.holder {
+        Some(o) => format!("; the slot's frame is now: {o}"),
+        None => "; the slot's frame is free".to_string(),
+    };
+    match row.table_frame {
+        Some(f) => format!("STALE: maps frame {}{holder}", hex(f.as_u64(), digits)),
+        None if row.pid.is_none() && !row.kernel => format!("STALE: that table was freed{holder}"),
+        None => format!("STALE: maps nothing here{holder}"),
+    }
+}
+
+/// Whose table a TLB slot was walked from, in words.
+#[must_use]
+pub fn tlb_whose(row: &pagelab_core::lab::view::TlbRow) -> String {
+    match (row.pid, row.kernel) {
+        (Some(p), _) => format!("pid {p}'s table"),
+        (None, true) => "the kernel's table".to_string(),
+        (None, false) => "a table that has been freed".to_string(),
+    }
+}

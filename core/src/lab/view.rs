@@ -559,6 +559,68 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
     (held, problems)
 }
 
+/// The frame `pid`'s table (none: the kernel's) maps `va` to, whatever the
+/// entry's permission bits (none if nothing is mapped there).
+fn mapped_frame(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Option<PhysAddr> {
+    let t = k.translate(pid, va, crate::scheme::Access::USER_READ).ok()?;
+    match t.outcome {
+        Ok(m) => Some(m.frame),
+        Err(_) => t.steps.last().filter(|s| s.leaf).map(|s| s.points_to),
+    }
+}
+
+/// One slot of a TLB in use, beside what the page table says now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TlbRow {
+    /// The slot.
+    pub slot: u32,
+    /// The page's first virtual address.
+    pub page: VirtAddr,
+    /// The frame the slot maps it to.
+    pub frame: PhysAddr,
+    /// The cached leaf entry's flags by name, without `PTE_` (`P W U A D`).
+    pub bits: String,
+    /// Whose table the walk read: `Some(pid)`, or none for the kernel's or a freed one.
+    pub pid: Option<u32>,
+    /// True if the walk read the kernel's own table.
+    pub kernel: bool,
+    /// What that table maps the page to now (none: nothing, or the table is gone).
+    pub table_frame: Option<PhysAddr>,
+    /// True if the table no longer says what the slot says.
+    pub stale: bool,
+    /// Who holds the slot's frame now (none: it is free).
+    pub holder: Option<Owner>,
+}
+
+/// The slots in use of CPU `cpu`'s TLB, in slot order.
+#[must_use]
+pub fn tlb_rows(k: &dyn Kernel, cpu: usize) -> Vec<TlbRow> {
+    let Some(tlb) = k.tlbs().get(cpu) else { return Vec::new() };
+    let scheme = k.info().scheme;
+    let kroot = k.kernel_root();
+    tlb.slots()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.as_ref().map(|e| (i, e)))
+        .map(|(i, e)| {
+            let pid = k.procs().live().find(|p| p.root == e.root).map(|p| p.pid);
+            let kernel = e.root == kroot;
+            let table_frame = if pid.is_some() || kernel { mapped_frame(k, pid, e.va.as_u64()) } else { None };
+            TlbRow {
+                slot: i as u32,
+                page: e.va,
+                frame: e.frame,
+                bits: scheme.flag_names(e.entries.last().copied().unwrap_or(0)).replace("PTE_", "").replace('|', " "),
+                pid,
+                kernel,
+                table_frame,
+                stale: table_frame != Some(e.frame),
+                holder: k.kmem().owner(e.frame.as_u64()),
+            }
+        })
+        .collect()
+}
+
 /// What CPU 0's TLB would do if `pid` made `access` at `va` now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -609,6 +671,7 @@ pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme
         return TlbView::NotLoaded { running: k.current() };
     }
     let walked = k.translate(Some(pid), va, access).ok().and_then(|t| t.outcome.ok());
+    let table_frame = mapped_frame(k, Some(pid), va);
     match tlb.lookup(va) {
         Some((slot, e)) => {
             let scheme = k.info().scheme;
@@ -617,7 +680,6 @@ pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme
             let dirty_walk = !refused
                 && access.kind == crate::scheme::AccessKind::Write
                 && e.entries.last().is_some_and(|l| l & dirty_bit == 0);
-            let table_frame = walked.as_ref().map(|m| m.frame);
             TlbView::Hit {
                 slot: slot as u32,
                 frame: e.frame,

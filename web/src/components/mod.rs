@@ -28,7 +28,7 @@ pub use space::AddressSpace;
 pub use stepbar::StepBar;
 pub use story::{Story, inline};
 pub use timeline::Timeline;
-pub use tlb::TlbPanel;
+pub use tlb::{TlbPanel, TlbTable};
 pub use translate::Translate;
 
 use yew::prelude::*;

@@ -1,23 +1,13 @@
 use pagelab_core::lab::summary::plural;
+use pagelab_core::lab::view::{TlbRow, tlb_rows};
 use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab;
-use crate::present::{addr_digits, hex};
+use crate::present::{addr_digits, hex, tlb_now_text, tlb_whose};
 use crate::state::{Action, Where};
-
-/// Whose table a TLB entry was walked from, in words.
-fn whose(k: &dyn pagelab_core::port::Kernel, root: u64) -> String {
-    if root == k.kernel_root().as_u64() {
-        return "the kernel's table".into();
-    }
-    match k.procs().live().find(|p| p.root.as_u64() == root) {
-        Some(p) => format!("pid {}'s table", p.pid),
-        None => "a table that has been freed".into(),
-    }
-}
 
 /// CPU 0's TLB at this step: each cached translation, and whether the page
 /// table still says the same.
@@ -35,8 +25,7 @@ pub fn TlbPanel() -> Html {
     let skip = k.skip_flush();
     let tlbs = k.tlbs();
     let Some(tlb) = tlbs.first() else { return html! {} };
-    let entries: Vec<(usize, &pagelab_core::tlb::TlbEntry)> =
-        tlb.slots().iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|e| (i, e))).collect();
+    let rows = tlb_rows(k, 0);
     let whatif = !skip.is_none();
     let switch_label = if info.port == Port::Xv6Public {
         "Leave out growproc's switchuvm (no CR3 reload after sbrk)"
@@ -50,9 +39,9 @@ pub fn TlbPanel() -> Html {
             lab.dispatch(Action::SetNoFlush(i.checked()));
         })
     };
-    let select = |pa: u64| {
+    let select = {
         let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::SelectFrame(Some(pa))))
+        Callback::from(move |pa: u64| lab.dispatch(Action::SelectFrame(Some(pa))))
     };
     let how = if info.port == Port::Xv6Public {
         "xv6-public flushes it whenever it loads CR3: in switchuvm (the scheduler, exec, growproc) and switchkvm."
@@ -81,56 +70,72 @@ pub fn TlbPanel() -> Html {
             if let Some(c) = counts {
                 <p id="tlb-counts"><strong>{ format!("Step {cur}: ") }</strong>{ c.to_string() }</p>
             }
-            if entries.is_empty() {
+            if rows.is_empty() {
                 <p id="tlb-empty">{ format!("Empty: none of its {} slots holds a translation (a flush emptied it, or nothing was accessed since).", tlb.slots().len()) }</p>
             } else {
-                <p id="tlb-use">{ format!("{} of {} slots in use. A fill takes the lowest empty slot, then the slots in turn.", entries.len(), tlb.slots().len()) }</p>
-                <div class="tablewrap" tabindex="0" role="region" aria-label="TLB slots (the table scrolls sideways)">
-                <table id="tlb-table">
-                    <caption class="sr-only">{ "The TLB's slots in use" }</caption>
-                    <thead><tr>
-                        <th scope="col">{ "slot" }</th><th scope="col">{ "page" }</th><th scope="col">{ "frame" }</th>
-                        <th scope="col">{ "table now" }</th><th scope="col">{ "bits" }</th><th scope="col">{ "walked from" }</th>
-                    </tr></thead>
-                    <tbody>
-                        for (i, e) in entries.iter() {
-                            {{
-                                let leaf = e.entries.last().copied().unwrap_or(0);
-                                let now = k.translate(
-                                    k.procs().live().find(|p| p.root == e.root).map(|p| p.pid),
-                                    e.va.as_u64(),
-                                    pagelab_core::scheme::Access::USER_READ,
-                                ).ok().and_then(|t| t.outcome.ok()).map(|m| m.frame);
-                                let stale = now != Some(e.frame);
-                                let holder = match k.kmem().owner(e.frame.as_u64()) {
-                                    Some(o) => format!("; the slot's frame is now: {o}"),
-                                    None => "; the slot's frame is free".to_string(),
-                                };
-                                let now_text = match now {
-                                    Some(f) if f == e.frame => "says the same".to_string(),
-                                    Some(f) => format!("STALE: maps frame {}{holder}", hex(f.as_u64(), digits)),
-                                    None => format!("STALE: maps nothing here{holder}"),
-                                };
-                                html! {
-                                    <tr data-slot={i.to_string()} class={classes!(stale.then_some("stale"))}>
-                                        <td class="mono">{ i }</td>
-                                        <td class="mono">{ hex(e.va.as_u64(), digits) }</td>
-                                        <td><button class="addr" onclick={select(e.frame.as_u64())} aria-label={format!("{}: choose this frame in the frame map", hex(e.frame.as_u64(), digits))}>{ hex(e.frame.as_u64(), digits) }</button></td>
-                                        <td class="now">{ now_text }</td>
-                                        <td class="mono">{ info.scheme.flag_names(leaf).replace("PTE_", "").replace('|', " ") }</td>
-                                        <td>{ whose(k, e.root.as_u64()) }</td>
-                                    </tr>
-                                }
-                            }}
-                        }
-                    </tbody>
-                </table>
-                </div>
+                <p id="tlb-use">{ format!("{} of {} slots in use. A fill takes the lowest empty slot, then the slots in turn.", rows.len(), tlb.slots().len()) }</p>
+                <TlbTable rows={rows.clone()} {digits} id="tlb-table" on_frame={Some(select)} />
             }
             if tlbs.len() > 1 {
                 <p class="help">{ format!("{}: the lab runs every process on CPU 0, so their TLBs stay empty.", if tlbs.len() == 2 { "CPU 1".to_string() } else { format!("CPUs 1–{}", tlbs.len() - 1) }) }</p>
             }
-            <p class="sr-only">{ plural(entries.len() as u64, "translation", "translations") }{ " cached." }</p>
+            <p class="sr-only">{ plural(rows.len() as u64, "translation", "translations") }{ " cached." }</p>
         </section>
+    }
+}
+
+/// Props of [`TlbTable`].
+#[derive(Properties, PartialEq)]
+pub struct TlbTableProps {
+    /// The slots in use.
+    pub rows: Vec<TlbRow>,
+    /// Hex digits of an address.
+    pub digits: usize,
+    /// The table's id.
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+    /// Called with a frame when its button is pressed (none: the frame is plain text).
+    #[prop_or_default]
+    pub on_frame: Option<Callback<u64>>,
+}
+
+/// A TLB's slots in use: page, frame, what the table says now (STALE where
+/// it differs), the cached bits and whose table the walk read.
+#[component]
+pub fn TlbTable(props: &TlbTableProps) -> Html {
+    let digits = props.digits;
+    html! {
+        <div class="tablewrap" tabindex="0" role="region" aria-label="TLB slots (the table scrolls sideways)">
+            <table id={props.id.clone()} class="tlbtable">
+                <caption class="sr-only">{ "The TLB's slots in use" }</caption>
+                <thead><tr>
+                    <th scope="col">{ "slot" }</th><th scope="col">{ "page" }</th><th scope="col">{ "frame" }</th>
+                    <th scope="col">{ "table now" }</th><th scope="col">{ "bits" }</th><th scope="col">{ "walked from" }</th>
+                </tr></thead>
+                <tbody>
+                    for r in props.rows.iter() {
+                        <tr data-slot={r.slot.to_string()} class={classes!(r.stale.then_some("stale"))}>
+                            <td class="mono">{ r.slot }</td>
+                            <td class="mono">{ hex(r.page.as_u64(), digits) }</td>
+                            <td class="mono">{
+                                match &props.on_frame {
+                                    Some(cb) => {
+                                        let (cb, pa) = (cb.clone(), r.frame.as_u64());
+                                        html! {
+                                            <button class="addr" onclick={Callback::from(move |_| cb.emit(pa))}
+                                                aria-label={format!("{}: choose this frame in the frame map", hex(pa, digits))}>{ hex(pa, digits) }</button>
+                                        }
+                                    }
+                                    None => html! { { hex(r.frame.as_u64(), digits) } },
+                                }
+                            }</td>
+                            <td class="now">{ tlb_now_text(r, digits) }</td>
+                            <td class="mono">{ r.bits.clone() }</td>
+                            <td>{ tlb_whose(r) }</td>
+                        </tr>
+                    }
+                </tbody>
+            </table>
+        </div>
     }
 }

@@ -24,6 +24,7 @@ const KINDS = {
   walk: { attributes: ['scenario', 'step', 'pid', 'address', 'access'], inline: true },
   frames: { attributes: ['scenario', 'step'], inline: true },
   shm: { attributes: ['scenario', 'step'], inline: true },
+  tlb: { attributes: ['scenario', 'step'], inline: true },
   lab: { attributes: ['scenario', 'step'], inline: true },
   quiz: { attributes: ['set', 'scenario', 'seed', 'student', 'questions'], inline: true },
 };

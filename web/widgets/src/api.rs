@@ -846,7 +846,11 @@ mod tests {
                 // 5 steps to pid 3, 3 for the test's openshmem, store and printf, 10 forks,
                 // 6 per child, 10 waits, the final read and the test's closeshmem.
                 ("shm-test", "xv6-public", 90),
-                ("shm-test-note", "xv6-public", 90)
+                ("shm-test-note", "xv6-public", 90),
+                // userinit, fork, store, load, sbrk(-4096), store, load, pid 1's load, the store that faults.
+                ("tlb-x86", "xv6-public", 9),
+                // userinit, fork, sbrk, store, sbrk(-4096), store, fork, store.
+                ("tlb-noflush-x86", "xv6-public", 8)
             ]
         );
     }

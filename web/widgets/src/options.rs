@@ -23,6 +23,8 @@ pub enum Kind {
     Frames,
     /// `<pagelab-shm>`: the shared pages at a step and who maps them.
     Shm,
+    /// `<pagelab-tlb>`: CPU 0's TLB at a step, and what the step's accesses did with it.
+    Tlb,
     /// `<pagelab-lab>`: a small lab running a scenario.
     Lab,
     /// `<pagelab-quiz>`: questions to answer before seeing what xv6 does.
@@ -31,8 +33,8 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 7] =
-        [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Lab, Kind::Quiz];
+    pub const ALL: [Kind; 8] =
+        [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Tlb, Kind::Lab, Kind::Quiz];
 
     /// The short name (`translate`, …), as `pagelab.render` takes it.
     #[must_use]
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Walk => "walk",
             Kind::Frames => "frames",
             Kind::Shm => "shm",
+            Kind::Tlb => "tlb",
             Kind::Lab => "lab",
             Kind::Quiz => "quiz",
         }
@@ -69,7 +72,7 @@ impl Kind {
             Kind::Translate => &["address", "scheme", "scenario", "step", "pid", "access", "fixed"],
             Kind::Exec => &["program", "args", "machine"],
             Kind::Walk => &["scenario", "step", "pid", "address", "access"],
-            Kind::Frames | Kind::Shm | Kind::Lab => &["scenario", "step"],
+            Kind::Frames | Kind::Shm | Kind::Tlb | Kind::Lab => &["scenario", "step"],
             Kind::Quiz => &["set", "scenario", "seed", "student", "questions"],
         }
     }
@@ -296,6 +299,8 @@ pub enum Config {
     Frames(StepCfg),
     /// `<pagelab-shm>`.
     Shm(StepCfg),
+    /// `<pagelab-tlb>`.
+    Tlb(StepCfg),
     /// `<pagelab-lab>`.
     Lab(StepCfg),
     /// `<pagelab-quiz>`.
@@ -492,6 +497,7 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
         }
         Kind::Frames => Config::Frames(step_cfg()?),
         Kind::Shm => Config::Shm(step_cfg()?),
+        Kind::Tlb => Config::Tlb(step_cfg()?),
         Kind::Lab => Config::Lab(step_cfg()?),
         Kind::Quiz => {
             let inline = inline.filter(|t| !t.trim().is_empty());

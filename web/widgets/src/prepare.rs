@@ -61,6 +61,8 @@ pub enum Prepared {
     Frames(AtStep),
     /// `<pagelab-shm>`.
     Shm(AtStep),
+    /// `<pagelab-tlb>`.
+    Tlb(AtStep),
     /// `<pagelab-lab>`.
     Lab(Box<LabState>),
     /// `<pagelab-quiz>`.
@@ -196,6 +198,7 @@ pub fn prepare(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str
         }
         Config::Frames(s) => Prepared::Frames(source::at_step(&s.source, s.step)?),
         Config::Shm(s) => Prepared::Shm(source::at_step(&s.source, s.step)?),
+        Config::Tlb(s) => Prepared::Tlb(source::at_step(&s.source, s.step)?),
         Config::Lab(s) => {
             let sc = source::parse(&s.source.text, &s.source.label, MAX_WIDGET_OPS)?;
             let n = sc.ops.len();

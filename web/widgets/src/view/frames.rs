@@ -1,10 +1,13 @@
-//! `<pagelab-frames>` (the frame map and kalloc's free list) and
-//! `<pagelab-shm>` (the shared pages and who maps them).
+//! `<pagelab-frames>` (the frame map and kalloc's free list),
+//! `<pagelab-shm>` (the shared pages and who maps them) and `<pagelab-tlb>`
+//! (CPU 0's TLB at a step).
 
 use std::collections::BTreeMap;
 
-use pagelab_core::lab::view::{FrameState, frames, mappers};
+use pagelab_core::lab::view::{FrameState, frames, mappers, tlb_rows};
 use pagelab_core::scheme::SchemeKind;
+use pagelab_core::trace::{Event, event_text};
+use pagelab_web::components::TlbTable;
 use pagelab_web::present::{FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
 use yew::prelude::*;
 
@@ -154,6 +157,62 @@ pub fn ShmWidget(props: &AtProps) -> Html {
                         _ => "One frame per shared page, mapped into every process that opened it.".to_string(),
                     }
                 }</p>
+            }
+        </div>
+    }
+}
+
+/// CPU 0's TLB at a step: the slots in use beside what the page table says
+/// now (STALE where they differ), and what the step's loads and stores did.
+#[component]
+pub fn TlbWidget(props: &AtProps) -> Html {
+    let at = &props.at;
+    let k = at.lab.kernel();
+    let riscv = k.info().scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let rows = tlb_rows(k, 0);
+    let size = k.tlbs().first().map_or(0, |t| t.slots().len());
+    let step = at.lab.steps().last().filter(|_| at.step > 0);
+    let lines: Vec<String> = step
+        .map(|s| {
+            s.events
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.event,
+                        Event::TlbHit { .. }
+                            | Event::TlbMiss { .. }
+                            | Event::TlbFill { .. }
+                            | Event::TlbDrop { .. }
+                            | Event::TlbFlush { .. }
+                            | Event::PageFault { .. }
+                            | Event::Defect { .. }
+                    )
+                })
+                .map(|e| event_text(e, k.info().scheme))
+                .collect()
+        })
+        .unwrap_or_default();
+    let skip = k.skip_flush();
+    html! {
+        <div class="pl-tlb">
+            { caption("the TLB of CPU 0", at) }
+            if !skip.is_none() {
+                <p class="pl-whatif">{ format!("What-if: this machine leaves out xv6's flush in {}.", skip.names().join(" and ")) }</p>
+            }
+            if let Some(s) = step {
+                <p class="pl-sub">{ format!("This step: {}.", s.counts.tlb) }</p>
+            }
+            if !lines.is_empty() {
+                <ul class="pl-tlbev">
+                    for l in lines.iter() { <li>{ l.clone() }</li> }
+                </ul>
+            }
+            if rows.is_empty() {
+                <p class="none">{ format!("Empty: none of its {size} slots holds a translation (a flush emptied it, or no user load or store ran since).") }</p>
+            } else {
+                <p class="pl-sub">{ format!("{} of {size} slots in use.", rows.len()) }</p>
+                <TlbTable rows={rows.clone()} {digits} />
             }
         </div>
     }

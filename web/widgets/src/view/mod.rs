@@ -18,7 +18,7 @@ use crate::prepare::Prepared;
 use crate::source::{AtStep, Problem};
 
 pub use exec::ExecWidget;
-pub use frames::{FramesWidget, ShmWidget};
+pub use frames::{FramesWidget, ShmWidget, TlbWidget};
 pub use lab::MiniLab;
 pub use quiz::QuizWidget;
 pub use walk::{TranslateWidget, WalkWidget};
@@ -78,6 +78,7 @@ pub fn Widget(props: &WidgetProps) -> Html {
         }
         Ok(Prepared::Frames(at)) => html! { <FramesWidget at={Same::new(at.clone())} /> },
         Ok(Prepared::Shm(at)) => html! { <ShmWidget at={Same::new(at.clone())} /> },
+        Ok(Prepared::Tlb(at)) => html! { <TlbWidget at={Same::new(at.clone())} /> },
         Ok(Prepared::Lab(state)) => html! { <MiniLab state={Same::new((**state).clone())} /> },
         Ok(Prepared::Quiz(q)) => html! { <QuizWidget prepared={Same::new((**q).clone())} /> },
     }
