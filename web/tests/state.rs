@@ -513,3 +513,20 @@ fn the_what_if_switch_replays_the_timeline_without_growprocs_flush() {
     assert_eq!(s.len(), 6);
     assert_eq!(s.full().steps().last().unwrap().counts.tlb.hits, 1);
 }
+
+#[test]
+fn on_xv6_riscv_the_what_if_leaves_out_the_trampolines_sfence() {
+    // tlb-riscv step 6: the store after sbrk(-4096) faults, because uservec
+    // flushed the TLB before growproc ran (a miss, then the walk finds nothing).
+    let s = act(LabState::default(), Action::LoadBuiltin("tlb-riscv".into()));
+    let s = act(s, Action::Goto(6));
+    let last = s.full().steps().last().unwrap();
+    assert_eq!((last.result.error.is_some(), last.counts.tlb.misses), (true, 1));
+    // Without the trampoline's sfence.vma, slot 0 survives sbrk and the store hits.
+    let s = act(s, Action::SetNoFlush(true));
+    assert!(s.full().scenario().layout.noflush.trampoline);
+    assert_eq!(s.current(), 6);
+    let last = s.full().steps().last().unwrap();
+    assert_eq!((last.result.error.is_none(), last.counts.tlb.hits), (true, 1));
+    assert!(info_of(&s).contains("without the trampoline's sfence.vma"));
+}

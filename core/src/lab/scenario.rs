@@ -962,6 +962,9 @@ pub const TLB_X86: &str = include_str!("builtins/tlb-x86.txt");
 /// The exec lecture's question as an experiment: xv6-public without growproc's switchuvm.
 pub const TLB_NOFLUSH_X86: &str = include_str!("builtins/tlb-noflush-x86.txt");
 
+/// xv6-riscv's trampoline flushes on every trap in and out: no window after sbrk.
+pub const TLB_RISCV: &str = include_str!("builtins/tlb-riscv.txt");
+
 /// The scenarios that come with the lab, as (name, text).
 #[must_use]
 pub fn builtins() -> &'static [(&'static str, &'static str)] {
@@ -972,6 +975,7 @@ pub fn builtins() -> &'static [(&'static str, &'static str)] {
         ("shm-test-note", SHM_TEST_NOTE),
         ("tlb-x86", TLB_X86),
         ("tlb-noflush-x86", TLB_NOFLUSH_X86),
+        ("tlb-riscv", TLB_RISCV),
     ]
 }
 

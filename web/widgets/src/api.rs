@@ -850,7 +850,9 @@ mod tests {
                 // userinit, fork, store, load, sbrk(-4096), store, load, pid 1's load, the store that faults.
                 ("tlb-x86", "xv6-public", 9),
                 // userinit, fork, sbrk, store, sbrk(-4096), store, fork, store.
-                ("tlb-noflush-x86", "xv6-public", 8)
+                ("tlb-noflush-x86", "xv6-public", 8),
+                // userinit, fork, sbrk, store, sbrk(-4096), the store that faults.
+                ("tlb-riscv", "xv6-riscv", 6)
             ]
         );
     }
