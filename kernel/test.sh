@@ -136,6 +136,8 @@ for arch in "${arches[@]}"; do
     echo "  boot to verdict: median ${median[$arch]} ms of $RUNS runs (${times[*]} ms)"
     grep -E '^pagelab-kernel: (x86|RISC-V)|^check: ok' "$WORK/$arch-1.log" | head -n 1 | sed 's/^/  /'
     echo "  $(grep -c '^check: ok' "$WORK/$arch-1.log") checks passed in the kernel"
+    # The stale-translation experiment: the TLB model's prediction beside what QEMU did.
+    grep -E '^check: (ok|FAIL) +tlb' "$WORK/$arch-1.log" | sed 's/^/  /'
 
     echo "  differential check:"
     differential "$WORK/$arch-1.log" "$WORK/$arch-diff" || problem "$arch: the kernel and pagelab differ"

@@ -36,6 +36,11 @@ use pagelab_core::scheme::Access;
 use pagelab_core::trace::{Counts, Owner, Trace};
 use pagelab_core::walk::Translation;
 
+/// Fault messages of the experiment need no words about the page.
+fn view_about(_: &dyn Kernel, _: u32, _: u64) -> String {
+    String::new()
+}
+
 /// Why user mode came back to the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TrapKind {
@@ -595,6 +600,86 @@ impl<M: Machine> Run<'_, M> {
         self.m.write_phys(stub_pa, &old);
     }
 
+    /// The exec lecture's question on the real MMU (xv6-public): a process
+    /// stores to its last heap page (the TLB caches the translation), shrinks
+    /// by that page, and stores again. With xv6's growproc, switchuvm reloads
+    /// CR3 and the second store faults; without it (the what-if
+    /// `noflush=growproc`), the translation survives and the store lands in
+    /// the freed frame. Each time the core's TLB model predicts what happens
+    /// (`view::tlb_view`) before the hardware does it, and the two must agree.
+    /// Runs on a process of its own after the scenario, with core calls that
+    /// print no step, and gives back every page.
+    fn check_stale_tlb(&mut self) {
+        if self.port() != Port::Xv6Public {
+            return;
+        }
+        kprintln!("tlb: the stale-translation experiment (sbrk(-4096) with and without growproc's switchuvm)");
+        let free_before = self.m.kernel().kmem().nfree();
+        let mut tr = Trace::counting_only();
+        let Ok(r) = self.m.kernel_mut().fork(&mut tr, 1) else {
+            self.check(false, "tlb: fork for the experiment was refused");
+            return;
+        };
+        let pid = r.value as u32;
+        let entries = self.m.kernel().tlbs().first().map_or(64, |t| t.slots().len() as u32);
+        for skip in [true, false] {
+            let what = if skip { "without growproc's flush" } else { "with xv6's growproc" };
+            let noflush = pagelab_core::port::SkipFlush { growproc: skip, ..Default::default() };
+            self.m.kernel_mut().configure_tlb(entries, noflush);
+            // Grow by a page and store to it: the hardware and the model both cache its translation.
+            let Ok(grown) = self.m.kernel_mut().sbrk(&mut tr, pid, PGSIZE as i64) else {
+                self.check(false, "tlb: sbrk(4096) was refused");
+                return;
+            };
+            let va = grown.value as u64 + 0x10;
+            self.m.flush_tlb();
+            let Some((stub_va, stub_pa, old)) = self.place_stub(pid) else {
+                self.check(false, "no free bytes at the end of the text page for the probe stub");
+                return;
+            };
+            let (_, store_off) = self.m.probe_stub();
+            let first = self.m.user_probe(pid, stub_va + store_off, va, 0x11);
+            let _ = self.m.kernel_mut().write_user(&mut tr, pid, va, &[0x11], &view_about);
+            let frame = core_outcome(&self.m.kernel().translate(Some(pid), va, Access::USER_WRITE).expect("pid"));
+            self.check(first.is_ok() && frame.is_ok(), &format!("tlb {what}: the first store at {va:#x} goes through"));
+            // Shrink by that page: deallocuvm frees the frame and clears the entry.
+            let _ = self.m.kernel_mut().sbrk(&mut tr, pid, -(PGSIZE as i64));
+            // The model's prediction, then the hardware's store.
+            let predicted = view::tlb_view(self.m.kernel(), Some(pid), va, Access::USER_WRITE);
+            let hw = self.m.user_probe(pid, stub_va + store_off, va, 0x22);
+            self.m.write_phys(stub_pa, &old);
+            let landed = frame.ok().map(|pa| {
+                let mut b = [0u8];
+                let _ = self.m.kernel().mem().read(pa, &mut b);
+                b[0]
+            });
+            let (model, agree) = match predicted {
+                view::TlbView::Hit { pa, stale: true, .. } => (
+                    format!("model: a TLB hit on the stale slot, the store lands at {:#x}", pa.as_u64()),
+                    hw.is_ok() && landed == Some(0x22),
+                ),
+                view::TlbView::Miss { .. } => {
+                    (String::from("model: a TLB miss, the walk finds nothing, a fault"), hw.is_err())
+                }
+                other => (format!("model: {other:?}"), false),
+            };
+            let hw_text = match hw {
+                Ok(_) => {
+                    format!("QEMU: the store went through, the freed frame now holds {:#04x}", landed.unwrap_or(0))
+                }
+                Err(f) => format!("QEMU: page fault at {:#x}, {}", f.va, self.m.fault_text(f.code)),
+            };
+            self.check(agree, &format!("tlb {what}: {model}; {hw_text}"));
+            // Put things back: a flush on both sides, and the page again for the next round.
+            self.m.flush_tlb();
+            self.m.kernel_mut().configure_tlb(entries, pagelab_core::port::SkipFlush::default());
+        }
+        let _ = self.m.kernel_mut().exit(&mut tr, pid);
+        let _ = self.m.kernel_mut().wait(&mut tr, 1);
+        let free_after = self.m.kernel().kmem().nfree();
+        self.check(free_after == free_before, &format!("tlb: the experiment gave back every page ({free_after} free)"));
+    }
+
     /// The accessed and dirty bits the hardware sets for a user load or store
     /// at `va` must be those the core's model sets (`walk::set_accessed`, as
     /// the lab's `read` and `write` operations use it): x86 sets A in the
@@ -758,6 +843,8 @@ pub fn run<M: Machine>(m: &mut M, boot: Counts) -> bool {
         free_after == free_before_fork,
         &format!("free pages after the last wait: {free_after}, before the first fork: {free_before_fork}"),
     );
+
+    r.check_stale_tlb();
 
     let (heap_cut, heap_peak) = crate::heap::usage();
     kprintln!(
