@@ -228,6 +228,8 @@ fn xv6_riscv_flushes_in_the_trampoline() {
     assert_eq!(byte_at(&l, heap + 8), 1);
 }
 
+// proptest is a host-only dev-dependency: the property tests run on the host.
+#[cfg(not(target_arch = "wasm32"))]
 mod props {
     use super::*;
     use pagelab_core::lab::view::audit;
