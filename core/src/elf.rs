@@ -183,7 +183,7 @@ pub fn read_header(file: &[u8], expected: ElfClass) -> Result<ElfHeader, ElfErro
     if magic != *b"\x7fELF" {
         return Err(ElfError::BadMagic { found: magic });
     }
-    let ident = parse_ident::<LittleEndian>(file).map_err(|e| ElfError::Unsupported { detail: format!("{e:?}") })?;
+    let ident = parse_ident::<LittleEndian>(file).map_err(|e| ElfError::Unsupported { detail: format!("{e}") })?;
     let class = match ident.1 {
         Class::ELF32 => ElfClass::Elf32,
         Class::ELF64 => ElfClass::Elf64,
@@ -192,7 +192,7 @@ pub fn read_header(file: &[u8], expected: ElfClass) -> Result<ElfHeader, ElfErro
         return Err(ElfError::WrongClass { expected });
     }
     let tail = &file[elf::abi::EI_NIDENT..];
-    let h = FileHeader::parse_tail(ident, tail).map_err(|e| ElfError::Unsupported { detail: format!("{e:?}") })?;
+    let h = FileHeader::parse_tail(ident, tail).map_err(|e| ElfError::Unsupported { detail: format!("{e}") })?;
     Ok(ElfHeader { class, machine: h.e_machine, entry: h.e_entry, phoff: h.e_phoff, phnum: h.e_phnum })
 }
 

@@ -406,13 +406,17 @@ pub fn user_access<S: Scheme>(
                 })?;
                 let frame = pa & !(PGSIZE - 1);
                 match owner(frame) {
-                    Some(o) if o.pid() != Some(pid) && !matches!(o, Owner::Shared { .. }) => {
+                    Some(Owner::User { pid: p }) if p == pid => {}
+                    Some(Owner::Shared { .. }) => {}
+                    Some(o) if o.pid() == Some(pid) => {
+                        tr.defect(format!("this {what} lands in a frame of pid {pid}'s that is not a user page: {o}"));
+                    }
+                    Some(o) => {
                         tr.defect(format!("this {what} lands in a frame that belongs to someone else: {o}"));
                     }
                     None => tr.defect(format!(
                         "this {what} lands in frame {frame:#x}, which is free: the TLB still held a translation the table no longer has"
                     )),
-                    _ => {}
                 }
                 let (va, bytes) = (VirtAddr::new(a), chunk.to_vec());
                 tr.push(if write {

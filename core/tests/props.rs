@@ -15,7 +15,7 @@ use pagelab_core::proc::ProcState;
 use pagelab_core::programs;
 use pagelab_core::scheme::{Access, AccessKind, Mode, Scheme, SchemeKind, Sv32, Sv39, X86};
 use pagelab_core::shm::ShmMode;
-use pagelab_core::trace::{Owner, Trace};
+use pagelab_core::trace::{Event, Owner, Trace};
 use pagelab_core::walk;
 use proptest::prelude::*;
 
@@ -124,6 +124,19 @@ fn run_random(preset: Preset, acts: &[Act]) {
     for a in acts {
         let Some(op) = to_op(&lab, a) else { continue };
         match lab.apply(op.clone()) {
+            // xv6-public's own window: after sbrk(-sz) growproc skips
+            // switchuvm, and a store through the stale TLB slot can land in a
+            // free frame (or one kalloc gave to someone else) and break kfree's
+            // list or a page table, as it would in xv6. The books
+            // cannot balance after that, so the run ends there.
+            Ok(step)
+                if step
+                    .events
+                    .iter()
+                    .any(|e| matches!(&e.event, Event::Defect { text } if text.contains(" lands in "))) =>
+            {
+                return;
+            }
             Ok(_) => {}
             Err(r) => assert!(acceptable(&r), "{preset}: {op:?} was refused: {r}"),
         }

@@ -855,6 +855,9 @@ pub fn tlb_now_text(row: &pagelab_core::lab::view::TlbRow, digits: usize) -> Str
         None => "; the slot's frame is free".to_string(),
     };
     match row.table_frame {
+        Some(f) if f == row.frame => {
+            "STALE: the same frame, but the entry's bits changed (the slot keeps the old ones)".to_string()
+        }
         Some(f) => format!("STALE: maps frame {}{holder}", hex(f.as_u64(), digits)),
         None if row.pid.is_none() && !row.kernel => format!("STALE: that table was freed{holder}"),
         None => format!("STALE: maps nothing here{holder}"),

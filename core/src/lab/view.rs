@@ -560,12 +560,20 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
 }
 
 /// The frame `pid`'s table (none: the kernel's) maps `va` to, whatever the
-/// entry's permission bits (none if nothing is mapped there).
-fn mapped_frame(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Option<PhysAddr> {
+/// entry's permission bits, and that leaf entry (none if nothing is mapped there).
+fn mapped_leaf(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Option<(PhysAddr, u64)> {
     let t = k.translate(pid, va, crate::scheme::Access::USER_READ).ok()?;
-    match t.outcome {
-        Ok(m) => Some(m.frame),
-        Err(_) => t.steps.last().filter(|s| s.leaf).map(|s| s.points_to),
+    t.steps.last().filter(|s| s.leaf).map(|s| (s.points_to, s.entry))
+}
+
+/// True if a slot caching `cached` (its leaf entry) for `frame` no longer
+/// says what the table says (`now`): another frame, or other permission
+/// bits (the accessed and dirty bits aside: the MMU sets those itself).
+fn slot_is_stale(k: &dyn Kernel, frame: PhysAddr, cached: u64, now: Option<(PhysAddr, u64)>) -> bool {
+    let ad = crate::with_scheme!(k.info().scheme, S => S::ACCESSED | S::DIRTY);
+    match now {
+        Some((f, e)) => f != frame || (e ^ cached) & !ad & 0xfff != 0,
+        None => true,
     }
 }
 
@@ -605,7 +613,9 @@ pub fn tlb_rows(k: &dyn Kernel, cpu: usize) -> Vec<TlbRow> {
         .map(|(i, e)| {
             let pid = k.procs().live().find(|p| p.root == e.root).map(|p| p.pid);
             let kernel = e.root == kroot;
-            let table_frame = if pid.is_some() || kernel { mapped_frame(k, pid, e.va.as_u64()) } else { None };
+            let now = if pid.is_some() || kernel { mapped_leaf(k, pid, e.va.as_u64()) } else { None };
+            let leaf = e.entries.last().copied().unwrap_or(0);
+            let table_frame = now.map(|(f, _)| f);
             TlbRow {
                 slot: i as u32,
                 page: e.va,
@@ -614,7 +624,7 @@ pub fn tlb_rows(k: &dyn Kernel, cpu: usize) -> Vec<TlbRow> {
                 pid,
                 kernel,
                 table_frame,
-                stale: table_frame != Some(e.frame),
+                stale: slot_is_stale(k, e.frame, leaf, now),
                 holder: k.kmem().owner(e.frame.as_u64()),
             }
         })
@@ -671,7 +681,8 @@ pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme
         return TlbView::NotLoaded { running: k.current() };
     }
     let walked = k.translate(Some(pid), va, access).ok().and_then(|t| t.outcome.ok());
-    let table_frame = mapped_frame(k, Some(pid), va);
+    let now = mapped_leaf(k, Some(pid), va);
+    let table_frame = now.map(|(f, _)| f);
     match tlb.lookup(va) {
         Some((slot, e)) => {
             let scheme = k.info().scheme;
@@ -686,7 +697,7 @@ pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme
                 pa: e.pa_of(va),
                 refused,
                 dirty_walk,
-                stale: table_frame != Some(e.frame),
+                stale: slot_is_stale(k, e.frame, e.entries.last().copied().unwrap_or(0), now),
                 table_frame,
             }
         }

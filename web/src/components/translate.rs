@@ -147,7 +147,11 @@ pub fn Translate() -> Html {
                     t.push_str(" But its dirty bit is clear, so for this store the MMU walks again to set it.");
                 }
                 if stale {
-                    let now = table_frame.map_or_else(|| "maps nothing here".to_string(), |f| format!("maps frame {}", hex(f.as_u64(), digits)));
+                    let now = match table_frame {
+                        Some(f) if f == frame => "has other bits for this page".to_string(),
+                        Some(f) => format!("maps frame {}", hex(f.as_u64(), digits)),
+                        None => "maps nothing here".to_string(),
+                    };
                     t.push_str(&format!(" STALE: the table now {now}, but the TLB's answer wins until the next flush."));
                 }
                 t

@@ -330,7 +330,7 @@ fn live<'a>(cx: &Ctx<'a>, pid: u32) -> Result<&'a crate::proc::Proc, String> {
 }
 
 fn fields(cx: &Ctx<'_>, va: u64) -> Result<Made, String> {
-    let d = cx.scheme.decompose(va).map_err(|e| format!("{va:#x} cannot be cut into fields here: {e:?}"))?;
+    let d = cx.scheme.decompose(va).map_err(|e| format!("{va:#x} cannot be cut into fields here: {e}"))?;
     let parts: Vec<&crate::scheme::Field> = d.fields.iter().filter(|f| f.role != FieldRole::SignExtension).collect();
     let names: Vec<String> = parts.iter().map(|f| String::from(f.name)).collect();
     let value_text = |f: &crate::scheme::Field| {
