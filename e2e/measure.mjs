@@ -97,7 +97,7 @@ if (which === 'notes' || which === 'all') {
   const notes = await measure('notes.html', ready, ['first', 'all']);
   table('The example notes page (notes.html, 11 widgets)', notes.rows);
   console.log(`Cold load, headless Chromium, 127.0.0.1, empty cache, ${runs} runs. ` +
-    `${line('To the first widget', notes.times.first)}; ${line('to all ten widgets', notes.times.all)}.`);
+    `${line('To the first widget', notes.times.first)}; ${line('to all the widgets', notes.times.all)}.`);
 }
 
 await browser.close();
