@@ -32,6 +32,18 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::scheme::{Access, AccessKind, FaultKind, Scheme};
+
+/// What a hit on an entry does for an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Serve {
+    /// The MMU uses the cached translation: no walk.
+    Use,
+    /// A store through an entry whose dirty bit is clear: the MMU walks again to set it.
+    DirtyWalk,
+    /// The cached bits refuse the access: it faults, and the entry is dropped.
+    Refuse(FaultKind),
+}
 
 /// Entries in a TLB unless the preset line says otherwise (a typical
 /// x86 level-1 data TLB holds 64 translations of 4 KiB pages).
@@ -67,6 +79,19 @@ impl TlbEntry {
     #[must_use]
     pub fn pa_of(&self, va: u64) -> PhysAddr {
         self.frame + (va - self.va.as_u64())
+    }
+
+    /// What a hit on this entry does for `access`, by scheme `S`'s checks
+    /// on the cached entries.
+    #[must_use]
+    pub fn serve<S: Scheme>(&self, access: Access) -> Serve {
+        match S::check(&self.entries, access) {
+            Err(kind) => Serve::Refuse(kind),
+            Ok(()) if access.kind == AccessKind::Write && self.entries.last().is_some_and(|l| l & S::DIRTY == 0) => {
+                Serve::DirtyWalk
+            }
+            Ok(()) => Serve::Use,
+        }
     }
 }
 

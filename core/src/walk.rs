@@ -17,7 +17,7 @@ use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
 use crate::kalloc::Kmem;
 use crate::mem::PhysMem;
 use crate::scheme::{Access, AccessKind, FaultKind, FlagBit, Mode, Scheme, SchemeKind};
-use crate::tlb::{Tlb, TlbEntry};
+use crate::tlb::{Serve, Tlb, TlbEntry};
 use crate::trace::{Event, Owner, Trace};
 
 /// Address of entry `index` in the table at `table`.
@@ -315,12 +315,11 @@ pub fn tlb_translate<S: Scheme>(
     access: Access,
 ) -> Result<PhysAddr, Fault> {
     let (cpu, a) = (on.cpu, va.as_u64());
-    let write = access.kind == AccessKind::Write;
     let mut dirty = false;
     if let Some((slot, e)) = on.tlb.lookup(a) {
         let slot32 = slot as u32;
-        match S::check(&e.entries, access) {
-            Err(kind) => {
+        match e.serve::<S>(access) {
+            Serve::Refuse(kind) => {
                 let level = (0..S::LEVELS).find(|&l| S::level_size(l) == e.page_size).unwrap_or(0);
                 let (page, pa) = (e.va, e.pa_of(a));
                 on.tlb.invalidate(a);
@@ -328,8 +327,8 @@ pub fn tlb_translate<S: Scheme>(
                 tr.push(Event::TlbDrop { cpu, slot: slot32, va: page });
                 return Err(fault(S::KIND, Some(level), kind, access));
             }
-            Ok(()) if write && e.entries.last().is_some_and(|l| l & S::DIRTY == 0) => dirty = true,
-            Ok(()) => {
+            Serve::DirtyWalk => dirty = true,
+            Serve::Use => {
                 let pa = e.pa_of(a);
                 tr.tlb(Event::TlbHit { cpu, va, slot: slot32, pa });
                 return Ok(pa);

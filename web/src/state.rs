@@ -19,7 +19,7 @@ use std::rc::Rc;
 use pagelab_core::elf::{self, ElfClass};
 use pagelab_core::lab::scenario::{self, print_op};
 use pagelab_core::lab::summary::plural;
-use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, Scenario, Step};
+use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, ReplayError, Scenario, Step};
 use pagelab_core::port::{Port, SkipFlush};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
@@ -844,9 +844,8 @@ impl LabState {
         // a fault that the flush brought, say) ends the timeline there.
         let mut cut = None;
         let replayed = match Machines::replay(&sc) {
-            Err(e) if e.index.is_some() => {
-                let i = e.index.unwrap_or(0);
-                cut = Some((i, e.reject.to_string()));
+            Err(ReplayError { index: Some(i), reject }) => {
+                cut = Some((i, reject.to_string()));
                 Machines::replay(&sc.prefix(i))
             }
             r => r,

@@ -20,6 +20,7 @@ use crate::port::{Kernel, Port};
 use crate::proc::{Image, Proc};
 use crate::scheme::{Scheme, SchemeKind};
 use crate::shm::ShmMode;
+use crate::tlb::Serve;
 use crate::trace::Owner;
 use crate::walk;
 
@@ -562,7 +563,11 @@ fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
 /// The frame `pid`'s table (none: the kernel's) maps `va` to, whatever the
 /// entry's permission bits, and that leaf entry (none if nothing is mapped there).
 fn mapped_leaf(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Option<(PhysAddr, u64)> {
-    let t = k.translate(pid, va, crate::scheme::Access::USER_READ).ok()?;
+    leaf_of(&k.translate(pid, va, crate::scheme::Access::USER_READ).ok()?)
+}
+
+/// The frame and leaf entry a walk reached, whatever the access it checked.
+fn leaf_of(t: &walk::Translation) -> Option<(PhysAddr, u64)> {
     t.steps.last().filter(|s| s.leaf).map(|s| (s.points_to, s.entry))
 }
 
@@ -680,29 +685,24 @@ pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme
     if k.current() != Some(pid) && switch_flushes {
         return TlbView::NotLoaded { running: k.current() };
     }
-    let walked = k.translate(Some(pid), va, access).ok().and_then(|t| t.outcome.ok());
-    let now = mapped_leaf(k, Some(pid), va);
+    let walked = k.translate(Some(pid), va, access).ok();
+    let now = walked.as_ref().and_then(leaf_of);
     let table_frame = now.map(|(f, _)| f);
     match tlb.lookup(va) {
         Some((slot, e)) => {
-            let scheme = k.info().scheme;
-            let refused = crate::with_scheme!(scheme, S => S::check(&e.entries, access).is_err());
-            let dirty_bit = crate::with_scheme!(scheme, S => S::DIRTY);
-            let dirty_walk = !refused
-                && access.kind == crate::scheme::AccessKind::Write
-                && e.entries.last().is_some_and(|l| l & dirty_bit == 0);
+            let serve = crate::with_scheme!(k.info().scheme, S => e.serve::<S>(access));
             TlbView::Hit {
                 slot: slot as u32,
                 frame: e.frame,
                 pa: e.pa_of(va),
-                refused,
-                dirty_walk,
+                refused: matches!(serve, Serve::Refuse(_)),
+                dirty_walk: serve == Serve::DirtyWalk,
                 stale: slot_is_stale(k, e.frame, e.entries.last().copied().unwrap_or(0), now),
                 table_frame,
             }
         }
         None => {
-            let size = walked.as_ref().map_or(PGSIZE, |m| m.page_size);
+            let size = walked.and_then(|t| t.outcome.ok()).map_or(PGSIZE, |m| m.page_size);
             let (slot, evicts) = tlb.slot_for(VirtAddr::new(va & !(size - 1)));
             let evicts = if evicts { tlb.slots()[slot].as_ref().map(|e| e.va) } else { None };
             TlbView::Miss { slot: slot as u32, evicts }

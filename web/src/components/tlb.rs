@@ -21,7 +21,7 @@ pub fn TlbPanel() -> Html {
     let digits = addr_digits(riscv);
     let cur = lab.current();
     let changed = lab.changed_now().tlb;
-    let counts = lab.full().steps().get(cur.wrapping_sub(1)).filter(|_| cur > 0).map(|s| s.counts.tlb);
+    let counts = cur.checked_sub(1).and_then(|i| lab.full().steps().get(i)).map(|s| s.counts.tlb);
     let skip = k.skip_flush();
     let tlbs = k.tlbs();
     let Some(tlb) = tlbs.first() else { return html! {} };
