@@ -284,7 +284,7 @@ test('the JS API, called from the page', async () => {
   assert.equal(typeof r.run.firstEvent.text, 'string');
   // fork of init (3 user pages): 3 user pages + kernel stack + page directory + 10 page tables.
   assert.equal(r.run.kallocs, 3 + 1 + 1 + 10);
-  assert.deepEqual(r.builtins, ['story-x86:9', 'story-riscv:9', 'shm-test:90', 'shm-test-note:90', 'tlb-x86:9', 'tlb-noflush-x86:8', 'tlb-riscv:6']);
+  assert.deepEqual(r.builtins, ['story-x86:9', 'story-riscv:9', 'shm-test:90', 'shm-test-note:90', 'tlb-x86:9', 'tlb-noflush-x86:8', 'tlb-smp-x86:14', 'tlb-riscv:6']);
   assert.equal(r.rendered, '0x201');
   assert.equal(r.hostEmpty, 0, 'destroy removes the widget');
   assert.equal(r.renderErr.isError, true);

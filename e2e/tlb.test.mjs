@@ -54,3 +54,35 @@ for (const [size, viewport] of SIZES) {
     await assertAlive(page, 'after the what-if switch');
   });
 }
+
+for (const [size, viewport] of SIZES) {
+  test(`two CPUs: pid 2's stale slot on CPU 0 changes the page kalloc gave pid 1 on CPU 1; the learner moves to CPU 0 by keyboard (${size})`, async () => {
+    // Expected values from xv6-public's code (see tlb-smp-x86.txt): kalloc's
+    // free list is LIFO, so pid 1's sbrk on CPU 1 gets the frame pid 2's
+    // sbrk(-4096) freed; growproc skipped switchuvm, so CPU 0's slot 0 still maps it.
+    const page = await open(browser, '#b=tlb-smp-x86', viewport);
+    await atStep(page, 0, 14);
+    for (let i = 0; i < 9; i++) await page.keyboard.press('n');
+    await atStep(page, 9, 14);
+    assert.equal(await page.isChecked('#cpu-0'), true);
+    assert.match(await text(page, '#tlb-cpu'), /CPU 0\s*operations run here[^]*Runs pid 2/);
+    assert.match(await text(page, '#tlb-cpu-1'), /Runs pid 1/);
+    const stale = page.locator('#tlb-table tr[data-slot="0"]');
+    assert.match(await stale.innerText(), /STALE: maps nothing here[^]*user page of pid 1/);
+    assert.match(await page.locator('#tlb-table-1 tr[data-slot="0"]').innerText(), /0x00001000[^]*says the same/);
+    assert.match(await text(page, '#step-detail'), /lands in a frame that belongs to someone else: user page of pid 1/);
+    // Step 11: pid 1, on CPU 1, loads its byte back and finds pid 2's 'B'.
+    await page.keyboard.press('n'); await page.keyboard.press('n');
+    await atStep(page, 11, 14);
+    assert.equal(await page.isChecked('#cpu-1'), true);
+    assert.match(await text(page, '#step-detail'), /cpu 1: TLB hit for 0x1100[^]*copyin 0x1100: "B"/);
+    await shot(page, `tlb-smp-${size}`, '#panel-tlb', false);
+    // Keyboard only: the arrow key moves the choice to CPU 0, which adds `cpu 0` as step 12.
+    await page.focus('#cpu-1');
+    await page.keyboard.press('ArrowLeft');
+    await atStep(page, 12, 12);
+    assert.equal(await page.isChecked('#cpu-0'), true);
+    assert.match(await text(page, '#tlb-cpu'), /operations run here/);
+    await assertAlive(page, 'after choosing a CPU');
+  });
+}

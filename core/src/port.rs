@@ -46,6 +46,15 @@ pub trait Kernel {
     fn current(&self) -> Option<u32>;
     /// Each CPU's TLB (the lab runs every process on CPU 0).
     fn tlbs(&self) -> &[Tlb];
+    /// The CPU operations run on now (0 unless a `cpu` operation moved them).
+    fn cpu(&self) -> u32;
+    /// Each CPU's running process, if any.
+    fn running(&self) -> &[Option<u32>];
+    /// Run the next operations on CPU `cpu`.
+    ///
+    /// # Errors
+    /// [`Reject::BadArgument`] if the machine has no such CPU.
+    fn set_cpu(&mut self, tr: &mut Trace, cpu: u32) -> Result<SysRet, Reject>;
     /// The flushes this machine leaves out (a what-if; none on xv6 itself).
     fn skip_flush(&self) -> SkipFlush;
     /// Give every CPU an empty TLB of `entries` entries and leave out the
@@ -207,10 +216,13 @@ pub struct PortState<H> {
     pub shm: ShmTable,
     /// Which shared-memory code runs.
     pub shm_mode: ShmMode,
-    /// The pid whose page table is loaded (CR3 or satp) on the CPU the lab
-    /// runs processes on, if any.
-    pub cur: Option<u32>,
-    /// Each CPU's TLB (the lab runs every process on CPU 0; see [`crate::tlb`]).
+    /// Each CPU's running process, whose page table is loaded (CR3 or
+    /// satp) there, if any (xv6: `cpus[i].proc`).
+    pub running: Vec<Option<u32>>,
+    /// The CPU the next operation runs on (xv6: `mycpu()`); 0 unless a
+    /// scenario's `cpu` line moves it.
+    pub cpu: u32,
+    /// Each CPU's TLB (see [`crate::tlb`]).
     pub tlbs: Vec<Tlb>,
     /// Flushes xv6 does that this machine leaves out (a what-if).
     pub skip: SkipFlush,
@@ -281,14 +293,16 @@ impl<H: Hal> PortState<H> {
     /// The state of a machine with `ncpu` CPUs, each with an empty TLB of
     /// [`crate::tlb::DEFAULT_ENTRIES`] entries, and every flush in place.
     pub fn new(hw: H, kmem: Kmem, nproc: u32, shm_mode: ShmMode, ncpu: u32) -> PortState<H> {
-        let tlbs = (0..ncpu.max(1)).map(|_| Tlb::new(crate::tlb::DEFAULT_ENTRIES)).collect();
+        let ncpu = ncpu.max(1) as usize;
+        let tlbs = (0..ncpu).map(|_| Tlb::new(crate::tlb::DEFAULT_ENTRIES)).collect();
         PortState {
             hw,
             kmem,
             ptable: ProcTable::new(nproc),
             shm: ShmTable::new(),
             shm_mode,
-            cur: None,
+            running: alloc::vec![None; ncpu],
+            cpu: 0,
             tlbs,
             skip: SkipFlush::default(),
         }
@@ -298,6 +312,34 @@ impl<H: Hal> PortState<H> {
     pub fn set_tlb_entries(&mut self, entries: u32) {
         for t in &mut self.tlbs {
             *t = Tlb::new(entries);
+        }
+    }
+
+    /// The process running on this CPU (the one the operation runs on), if any.
+    #[must_use]
+    pub fn cur(&self) -> Option<u32> {
+        self.running.get(self.cpu as usize).copied().flatten()
+    }
+
+    /// Make `pid` (or nobody) the process running on this CPU.
+    pub fn set_cur(&mut self, pid: Option<u32>) {
+        if let Some(slot) = self.running.get_mut(self.cpu as usize) {
+            *slot = pid;
+        }
+    }
+
+    /// The CPU other than this one that runs `pid`, if any.
+    #[must_use]
+    pub fn elsewhere(&self, pid: u32) -> Option<u32> {
+        (0..self.running.len() as u32).find(|&c| c != self.cpu && self.running[c as usize] == Some(pid))
+    }
+
+    /// Forget `pid` on every CPU (it exited or was freed).
+    pub fn forget(&mut self, pid: u32) {
+        for r in &mut self.running {
+            if *r == Some(pid) {
+                *r = None;
+            }
         }
     }
 
@@ -380,6 +422,18 @@ pub trait Xv6Port {
     /// # Errors
     /// What [`Kernel::wait`] returns.
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject>;
+
+    /// Run `f` as CPU `cpu` (its flushes, its running process), then come
+    /// back to the CPU the operation runs on.
+    fn on_cpu<R>(&mut self, cpu: u32, f: impl FnOnce(&mut Self) -> R) -> R
+    where
+        Self: Sized,
+    {
+        let here = core::mem::replace(&mut self.state_mut().cpu, cpu);
+        let r = f(self);
+        self.state_mut().cpu = here;
+        r
+    }
 }
 
 impl<T: Xv6Port> ShmState for T {
@@ -440,7 +494,32 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         self.state().shm_mode
     }
     fn current(&self) -> Option<u32> {
-        self.state().cur
+        self.state().cur()
+    }
+    fn cpu(&self) -> u32 {
+        self.state().cpu
+    }
+    fn running(&self) -> &[Option<u32>] {
+        &self.state().running
+    }
+    fn set_cpu(&mut self, tr: &mut Trace, cpu: u32) -> Result<SysRet, Reject> {
+        let n = self.state().running.len() as u32;
+        if cpu >= n {
+            return Err(Reject::BadArgument {
+                why: alloc::format!(
+                    "{} has {n} CPUs, numbered 0 to {}: there is no CPU {cpu}",
+                    self.machine().preset,
+                    n - 1
+                ),
+            });
+        }
+        self.state_mut().cpu = cpu;
+        let who = match self.state().cur() {
+            Some(pid) => alloc::format!("pid {pid} is running there"),
+            None => "no process is running there: its scheduler is on the kernel's page table".into(),
+        };
+        tr.note(|| alloc::format!("the next operations run on CPU {cpu}; {who}"));
+        Ok(SysRet::ok(0))
     }
     fn kernel_root(&self) -> PhysAddr {
         Xv6Port::kernel_root(self)
@@ -522,14 +601,16 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
     ) -> Result<SysRet, Reject> {
         // A process already running in user mode makes the access at once;
         // another one is scheduled and returns to user space first.
-        if self.state().cur != Some(pid) {
+        if self.state().cur() != Some(pid) {
             self.schedule(tr, pid)?;
             self.enter_user(tr, pid);
         }
         let root = self.state().ptable.runnable(pid)?.root;
-        let PortState { hw, kmem, tlbs, .. } = self.state_mut();
+        let PortState { hw, kmem, tlbs, cpu, .. } = self.state_mut();
         let owner = |pa| kmem.owner(pa);
-        let tlb = crate::walk::OnCpu { cpu: 0, tlb: &mut tlbs[0] };
+        let cpu = *cpu;
+        let Some(tlb) = tlbs.get_mut(cpu as usize) else { panic!("user_access: no cpu {cpu}") };
+        let tlb = crate::walk::OnCpu { cpu, tlb };
         match crate::walk::user_access::<T::Scheme>(hw, owner, tlb, tr, pid, root, VirtAddr::new(va), access, bytes) {
             Ok(()) => {
                 let mut ret = SysRet::ok(bytes.len() as i64);

@@ -33,6 +33,7 @@ enum Act {
     Read(usize, u64),
     Write(usize, u64, u8),
     Fail(u64),
+    Cpu(u32),
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -49,6 +50,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => (who.clone(), 0u64..0x1_0000).prop_map(|(w, va)| Act::Read(w, va)),
         1 => (who.clone(), 0u64..0x1_0000, any::<u8>()).prop_map(|(w, va, b)| Act::Write(w, va, b)),
         1 => (0u64..30).prop_map(Act::Fail),
+        1 => (0u32..4).prop_map(Act::Cpu),
     ]
 }
 
@@ -72,6 +74,7 @@ fn to_op(lab: &Lab, a: &Act) -> Option<Op> {
         Act::Read(w, va) => Op::Read { pid: pick(w), va, len: 3 },
         Act::Write(w, va, b) => Op::Write { pid: pick(w), va, bytes: vec![b, b] },
         Act::Fail(n) => Op::FailAlloc { after: Some(n) },
+        Act::Cpu(c) => Op::Cpu { cpu: c },
     })
 }
 

@@ -341,7 +341,16 @@ fn builtins_parse_and_replay() {
     let names: Vec<&str> = scenario::builtins().iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
-        ["story-x86", "story-riscv", "shm-test", "shm-test-note", "tlb-x86", "tlb-noflush-x86", "tlb-riscv"]
+        [
+            "story-x86",
+            "story-riscv",
+            "shm-test",
+            "shm-test-note",
+            "tlb-x86",
+            "tlb-noflush-x86",
+            "tlb-smp-x86",
+            "tlb-riscv"
+        ]
     );
     for (name, text) in scenario::builtins() {
         let s = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -349,9 +358,11 @@ fn builtins_parse_and_replay() {
         assert_eq!(lab.steps().len(), s.ops.len());
         // Operations that fail on purpose: tlb-x86's sbrk(-sz) returns -1
         // (its 5th) and its last store faults once the TLB was flushed (its 9th).
-        // tlb-riscv's last store faults too (its 6th).
+        // tlb-riscv's last store faults too (its 6th). tlb-smp-x86: the
+        // sbrk(-sz) (4th) and the last store (14th).
         let failing: &[usize] = match *name {
             "tlb-x86" => &[4, 8],
+            "tlb-smp-x86" => &[3, 13],
             "tlb-riscv" => &[5],
             _ => &[],
         };
@@ -528,6 +539,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pid, va, bytes)| Op::Write { pid, va, bytes }),
         (path(), prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(path, bytes)| Op::File { path, bytes }),
         prop::option::of(any::<u64>()).prop_map(|after| Op::FailAlloc { after }),
+        any::<u32>().prop_map(|cpu| Op::Cpu { cpu }),
     ]
 }
 

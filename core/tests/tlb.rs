@@ -102,21 +102,40 @@ fn round_robin_replacement_and_the_dirty_bit_on_both_machines() {
     }
 }
 
+/// pid 2, a copy of initcode (one page at 0), stores at `va` and then
+/// shrinks to nothing with sbrk(-4096), which returns -1 on xv6-public.
+/// Its store fills the TLB (a store, so the cached entry has its dirty bit
+/// set: a later store through an entry with the dirty bit clear would walk
+/// again, and fault). Returns the frame it freed and the sbrk step.
+fn child_shrunk_to_nothing(l: &mut Lab, va: u64) -> (u64, pagelab_core::lab::Step) {
+    l.apply(Op::Userinit).unwrap();
+    l.apply(Op::Fork { pid: 1 }).unwrap();
+    l.apply(write(2, va, 0x11)).unwrap();
+    let frame = frame_of(l, 2, va);
+    let r = l.apply(Op::Sbrk { pid: 2, n: -(PGSIZE as i64) }).unwrap().clone();
+    assert!(r.result.error.is_some(), "growproc returns -1");
+    (frame, r)
+}
+
+/// The flushes of the last step: (CPU, translations dropped).
+fn flushes(l: &Lab) -> Vec<(u32, u32)> {
+    let step = l.steps().last().expect("a step");
+    step.events
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::TlbFlush { cpu, dropped } => Some((cpu, dropped)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// xv6-public's own window: sbrk(-sz) frees every page, deallocuvm returns
 /// 0, growproc takes that for failure and returns -1 before switchuvm, so
 /// CR3 is not reloaded and the TLB still maps the freed page.
 #[test]
 fn xv6_public_sbrk_to_zero_leaves_a_stale_translation() {
     let mut l = lab(Preset::Xv6PublicTiny, None, SkipFlush::default());
-    l.apply(Op::Userinit).unwrap();
-    l.apply(Op::Fork { pid: 1 }).unwrap();
-    // pid 2 is a copy of initcode: one page at 0. Its store fills the TLB
-    // (a store, so the cached entry has its dirty bit set: a later store
-    // through an entry with the dirty bit clear would walk again, and fault).
-    l.apply(write(2, 0x10, 1)).unwrap();
-    let frame = frame_of(&l, 2, 0x10);
-    let r = l.apply(Op::Sbrk { pid: 2, n: -(PGSIZE as i64) }).unwrap();
-    assert!(r.result.error.is_some(), "growproc returns -1");
+    let (frame, r) = child_shrunk_to_nothing(&mut l, 0x10);
     // deallocuvm freed the frame; no flush happened.
     assert!(r.events.iter().any(|e| matches!(e.event, Event::Kfree { pa, .. } if pa.as_u64() == frame)));
     assert_eq!(r.counts.tlb.flushes, 0);
@@ -145,6 +164,58 @@ fn xv6_public_sbrk_to_zero_leaves_a_stale_translation() {
     // Page 0x1000 of pid 2 is not cached: a miss would fill the next empty slot, 1.
     assert_eq!(tlb_view(l.kernel(), Some(2), 0x1000, Access::USER_READ), TlbView::Miss { slot: 1, evicts: None });
     assert_eq!(tlb_view(l.kernel(), None, 0x10, Access::USER_READ), TlbView::Kernel);
+}
+
+/// Two CPUs, xv6-public as it is: pid 2 shrinks to nothing on CPU 0 (the
+/// sbrk(-sz) window: no switchuvm), pid 1 grows on CPU 1 and kalloc hands
+/// it the frame pid 2 freed, and pid 2's store through CPU 0's stale slot
+/// changes pid 1's page. Loading CR3 on CPU 1 does nothing to CPU 0's TLB.
+#[test]
+fn on_two_cpus_a_stale_slot_reaches_a_page_kalloc_gave_the_other_cpus_process() {
+    let mut l = lab(Preset::Xv6PublicTiny, None, SkipFlush::default());
+    let (frame, _) = child_shrunk_to_nothing(&mut l, 0x100);
+    // CPU 1: nobody runs there yet, and moving flushes nothing.
+    let m = l.apply(Op::Cpu { cpu: 1 }).unwrap();
+    assert_eq!(m.counts.tlb, tlb(0, 0, 0, 0));
+    assert_eq!(l.kernel().running(), [Some(2), None]);
+    // pid 1 runs on CPU 1 (a CR3 load there), grows, and CR3 is loaded again
+    // by growproc: two flushes, both of CPU 1. kalloc's head is pid 2's frame.
+    l.apply(Op::Sbrk { pid: 1, n: PGSIZE as i64 }).unwrap();
+    assert_eq!(flushes(&l), [(1, 0), (1, 0)]);
+    assert_eq!(frame_of(&l, 1, 0x1000), frame);
+    assert_eq!(l.kernel().running(), [Some(2), Some(1)]);
+    // CPU 0's slot 0 still maps pid 2's page 0x0 to that frame.
+    let slot0 = l.kernel().tlbs()[0].slots()[0].clone().expect("slot 0 in use");
+    assert_eq!((slot0.va, slot0.frame), (VirtAddr::new(0), PhysAddr::new(frame)));
+    l.apply(write(1, 0x1100, 0x41)).unwrap();
+    assert_eq!(tlb_events(&l), [("miss", 0x1000), ("fill", 0)]);
+    // Back on CPU 0, pid 2's store hits slot 0 and lands in pid 1's heap page.
+    l.apply(Op::Cpu { cpu: 0 }).unwrap();
+    let w = l.apply(write(2, 0x100, 0x42)).unwrap();
+    assert_eq!(w.result.error, None);
+    assert!(w.events.iter().any(|e| matches!(&e.event, Event::Defect { text } if text.contains("user page of pid 1"))));
+    assert_eq!(tlb_events(&l), [("hit", 0)]);
+    assert_eq!(byte_at(&l, frame + 0x100), 0x42);
+    // pid 1 on CPU 1 reads its byte back: it changed under it (a hit in CPU 1's slot 0).
+    l.apply(Op::Cpu { cpu: 1 }).unwrap();
+    let r = l.apply(read(1, 0x1100)).unwrap();
+    assert_eq!(r.result.bytes, [0x42]);
+    assert_eq!(tlb_events(&l), [("hit", 0)]);
+    // pid 1 moves to CPU 0: CPU 1 loads the kernel's table (dropping its one
+    // slot), CPU 0 loads pid 1's (dropping the stale one).
+    l.apply(Op::Cpu { cpu: 0 }).unwrap();
+    l.apply(read(1, 0x1100)).unwrap();
+    assert_eq!(flushes(&l), [(1, 1), (0, 1)]);
+    assert_eq!(l.kernel().running(), [Some(1), None]);
+    // pid 2 runs again on CPU 0: the store misses and faults.
+    let f = l.apply(write(2, 0x100, 0x43)).unwrap();
+    assert!(f.result.error.is_some());
+    assert_eq!(byte_at(&l, frame + 0x100), 0x42);
+    // xv6-public has two CPUs: a third is refused and the lab keeps its state.
+    let before = l.steps().len();
+    let e = l.apply(Op::Cpu { cpu: 2 }).unwrap_err();
+    assert!(e.to_string().contains("2 CPUs"), "{e}");
+    assert_eq!((l.steps().len(), l.kernel().cpu()), (before, 0));
 }
 
 /// The lecture's question, by experiment: without the switchuvm in growproc,
@@ -244,6 +315,8 @@ mod props {
         Wait(usize),
         Read(usize, Va),
         Write(usize, Va),
+        /// Move to another CPU (3 is one too many on xv6-public: refused).
+        Cpu(u32),
     }
 
     /// An address: fixed, or near the process's size (where pages come and go).
@@ -268,6 +341,7 @@ mod props {
             1 => who.clone().prop_map(Act::Wait),
             4 => (who.clone(), va.clone()).prop_map(|(w, v)| Act::Read(w, v)),
             4 => (who, va).prop_map(|(w, v)| Act::Write(w, v)),
+            2 => (0u32..4).prop_map(Act::Cpu),
         ]
     }
 
@@ -321,6 +395,7 @@ mod props {
                 Act::Sbrk(w, n) => (Op::Sbrk { pid: pick(w), n }, None),
                 Act::Exit(w) => (Op::Exit { pid: pick(w) }, None),
                 Act::Wait(w) => (Op::Wait { pid: pick(w) }, None),
+                Act::Cpu(c) => (Op::Cpu { cpu: c }, None),
                 Act::Read(w, v) => {
                     let va = at(w, v);
                     (Op::Read { pid: pick(w), va, len: 1 }, Some((pick(w), va, Access::USER_READ)))

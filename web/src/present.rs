@@ -368,6 +368,7 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         }
         Op::FailAlloc { after: Some(n) } => format!("kalloc is set to fail after {n} more"),
         Op::FailAlloc { after: None } => "kalloc stops failing on purpose".into(),
+        Op::Cpu { cpu } => format!("the next operations run on CPU {cpu}"),
     }
 }
 
@@ -421,6 +422,9 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
         Op::File { .. } => "A program file is put in the file system, for exec to load.",
         Op::FailAlloc { .. } => {
             "From here on a kalloc call fails on purpose, to show how each operation undoes its partial work when memory runs out."
+        }
+        Op::Cpu { .. } => {
+            "Each CPU has its own TLB and runs its own process. From here on, operations run on this CPU: a process running on another one moves here first (it yields there, and the scheduler here loads its table). Moving itself flushes nothing."
         }
     }
 }

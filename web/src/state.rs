@@ -184,6 +184,8 @@ pub enum Action {
     /// (false): on xv6-public growproc's switchuvm, on xv6-riscv the
     /// trampoline's sfence.vma. The lab stays at the same step.
     SetNoFlush(bool),
+    /// Run the next operations on this CPU (a `cpu` step on the timeline).
+    SetCpu(u32),
     /// Show a message (an input error found by a view) next to a control.
     Fail(Where, String),
     /// Show an informative message next to a control.
@@ -997,6 +999,7 @@ impl LabState {
                 None => s.error(Where::Page, format!("there is no built-in scenario called {}", short(&name, 40))),
             },
             Action::SetNoFlush(on) => s.set_noflush(on),
+            Action::SetCpu(cpu) => s.run(Op::Cpu { cpu }, Where::Tlb),
             Action::OpenLink(fragment) => {
                 let v = s.version;
                 match link::decode(&fragment) {
@@ -1209,7 +1212,8 @@ pub struct Changed {
     pub memory: bool,
     /// The shared pages (opened, closed, shared by fork, freed).
     pub shm: bool,
-    /// CPU 0's TLB (a lookup filled or dropped a slot, or a flush emptied it).
+    /// A TLB (a lookup filled or dropped a slot, a flush emptied it), or
+    /// the CPU operations run on.
     pub tlb: bool,
 }
 
@@ -1255,11 +1259,12 @@ impl Changed {
                 Event::Kalloc { owner, .. } | Event::Kfree { owner, .. } => matches!(owner, Owner::Shared { .. }),
                 _ => false,
             });
-        let tlb = st.events.iter().any(|e| match &e.event {
-            Event::TlbFill { .. } | Event::TlbDrop { .. } => true,
-            Event::TlbFlush { dropped, .. } => *dropped > 0,
-            _ => false,
-        });
+        let tlb = matches!(st.op, Op::Cpu { .. })
+            || st.events.iter().any(|e| match &e.event {
+                Event::TlbFill { .. } | Event::TlbDrop { .. } => true,
+                Event::TlbFlush { dropped, .. } => *dropped > 0,
+                _ => false,
+            });
         Changed { procs, space, memory, shm, tlb }
     }
 

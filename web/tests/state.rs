@@ -7,7 +7,7 @@ use pagelab_core::lab::ParagraphKind;
 use pagelab_core::lab::view::{FrameState, frames, mappers, stack_words};
 use pagelab_core::lab::{Op, Preset};
 use pagelab_core::scheme::SchemeKind;
-use pagelab_core::trace::Owner;
+use pagelab_core::trace::{Event, Owner};
 use pagelab_web::state::{AccessChoice, Action, Call, EXAMPLE_ADDRESS, LabState, Where, dropped_text};
 
 fn act(s: LabState, a: Action) -> LabState {
@@ -529,4 +529,30 @@ fn on_xv6_riscv_the_what_if_leaves_out_the_trampolines_sfence() {
     let last = s.full().steps().last().unwrap();
     assert_eq!((last.result.error.is_none(), last.counts.tlb.hits), (true, 1));
     assert!(info_of(&s).contains("without the trampoline's sfence.vma"));
+}
+
+#[test]
+fn choosing_a_cpu_is_a_step_and_a_missing_cpu_is_refused() {
+    // tlb-smp-x86 step 9: pid 2 on CPU 0 stores through the slot that
+    // outlived its sbrk(-4096), into the frame kalloc gave pid 1 on CPU 1.
+    let s = act(LabState::default(), Action::LoadBuiltin("tlb-smp-x86".into()));
+    let s = act(s, Action::Goto(9));
+    let k = s.lab().kernel();
+    assert_eq!((k.cpu(), k.running()), (0, &[Some(2), Some(1)][..]));
+    let d = s.full().steps()[8]
+        .events
+        .iter()
+        .any(|e| matches!(&e.event, Event::Defect { text } if text.contains("user page of pid 1")));
+    assert!(d);
+    // Choosing CPU 1 here drops the later steps and adds `cpu 1` as step 10.
+    let t = act(s.clone(), Action::SetCpu(1));
+    assert_eq!((t.len(), t.current()), (10, 10));
+    assert_eq!(t.full().steps().last().unwrap().op, Op::Cpu { cpu: 1 });
+    assert_eq!(t.lab().kernel().cpu(), 1);
+    assert!(t.changed_now().tlb, "the panel shows another CPU as the one operations run on");
+    // xv6-public has two CPUs: CPU 2 is refused next to the TLB panel, and nothing changes.
+    let u = act(t.clone(), Action::SetCpu(2));
+    assert!(error_of(&u).contains("2 CPUs"), "{}", error_of(&u));
+    assert_eq!(u.notice.as_ref().map(|n| n.at), Some(Where::Tlb));
+    assert_eq!((u.len(), u.lab().kernel().cpu()), (10, 1));
 }

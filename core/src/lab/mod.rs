@@ -350,6 +350,11 @@ pub enum Op {
         /// Successful calls before the failing one.
         after: Option<u64>,
     },
+    /// Run the next operations on CPU `cpu` (the lab starts on CPU 0).
+    Cpu {
+        /// Which CPU, from 0.
+        cpu: u32,
+    },
 }
 
 impl Op {
@@ -367,7 +372,7 @@ impl Op {
             | Op::CloseShm { pid, .. }
             | Op::Read { pid, .. }
             | Op::Write { pid, .. } => Some(*pid),
-            Op::Userinit | Op::File { .. } | Op::FailAlloc { .. } => None,
+            Op::Userinit | Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => None,
         }
     }
 }
@@ -827,6 +832,7 @@ impl Lab {
                 });
                 Ok(SysRet::ok(0))
             }
+            Op::Cpu { cpu } => k.set_cpu(tr, *cpu),
         }
     }
 

@@ -75,7 +75,7 @@ pub const MAX_LINE_BYTES: usize = 2 << 20;
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// The keywords that start a line, in the order the grammar lists them.
-pub const KEYWORDS: [&str; 17] = [
+pub const KEYWORDS: [&str; 18] = [
     "preset",
     "shm",
     "userinit",
@@ -92,6 +92,7 @@ pub const KEYWORDS: [&str; 17] = [
     "write",
     "file",
     "failalloc",
+    "cpu",
     "ask",
 ];
 
@@ -298,6 +299,7 @@ const ADDR: NumKind = NumKind { what: "an address", min: 0, max: u64::MAX as i12
 const LEN: NumKind = NumKind { what: "a length", min: 0, max: u64::MAX as i128 };
 const BYTE: NumKind = NumKind { what: "a byte", min: 0, max: 255 };
 const COUNT: NumKind = NumKind { what: "a count", min: 0, max: u64::MAX as i128 };
+const CPU: NumKind = NumKind { what: "a CPU number", min: 0, max: u32::MAX as i128 };
 const SIGNED: NumKind = NumKind { what: "sbrk's N", min: i64::MIN as i128, max: i64::MAX as i128 };
 const SHM_ID: NumKind = NumKind { what: "a shared-memory id", min: i64::MIN as i128, max: i64::MAX as i128 };
 const LEVEL: NumKind = NumKind { what: "a level", min: 0, max: 2 };
@@ -423,6 +425,7 @@ fn usage(kw: &str) -> &'static str {
         "write" => "write takes a pid, an address and the bytes: write PID VA \"TEXT\" or write PID VA BYTE ...",
         "file" => "file takes two arguments: file PATH BASE64",
         "failalloc" => "failalloc takes one argument: failalloc N or failalloc off",
+        "cpu" => "cpu takes one argument: cpu N (the CPU the next operations run on, from 0)",
         "ask" => "ask takes a kind and its arguments, for example: ask fields 0x2fcc, ask pages, ask sp 1",
         _ => "",
     }
@@ -716,6 +719,10 @@ fn op_of(at: At, kw: &str, t: &[Token<'_>]) -> Result<Op, ParseError> {
                 Op::FailAlloc { after: Some(u64_of(at, a, &COUNT)?) }
             }
         }
+        "cpu" => {
+            arity(at, kw, t, 1, 1)?;
+            Op::Cpu { cpu: number(at, &t[1], &CPU)? as u32 }
+        }
         _ => return at.err(1, format!("unknown operation `{kw}`")),
     })
 }
@@ -879,6 +886,7 @@ pub fn print_op(op: &Op) -> String {
         }
         Op::FailAlloc { after: Some(n) } => format!("failalloc {n}"),
         Op::FailAlloc { after: None } => String::from("failalloc off"),
+        Op::Cpu { cpu } => format!("cpu {cpu}"),
     }
 }
 
@@ -962,6 +970,9 @@ pub const TLB_X86: &str = include_str!("builtins/tlb-x86.txt");
 /// The exec lecture's question as an experiment: xv6-public without growproc's switchuvm.
 pub const TLB_NOFLUSH_X86: &str = include_str!("builtins/tlb-noflush-x86.txt");
 
+/// xv6-public on two CPUs: a stale translation on one CPU reaches a page kalloc gave a process on the other.
+pub const TLB_SMP_X86: &str = include_str!("builtins/tlb-smp-x86.txt");
+
 /// xv6-riscv's trampoline flushes on every trap in and out: no window after sbrk.
 pub const TLB_RISCV: &str = include_str!("builtins/tlb-riscv.txt");
 
@@ -975,6 +986,7 @@ pub fn builtins() -> &'static [(&'static str, &'static str)] {
         ("shm-test-note", SHM_TEST_NOTE),
         ("tlb-x86", TLB_X86),
         ("tlb-noflush-x86", TLB_NOFLUSH_X86),
+        ("tlb-smp-x86", TLB_SMP_X86),
         ("tlb-riscv", TLB_RISCV),
     ]
 }

@@ -636,16 +636,16 @@ pub fn tlb_rows(k: &dyn Kernel, cpu: usize) -> Vec<TlbRow> {
         .collect()
 }
 
-/// What CPU 0's TLB would do if `pid` made `access` at `va` now.
+/// What the TLB of the CPU operations run on would do if `pid` made `access` at `va` now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TlbView {
     /// A kernel access: pagelab puts only user loads and stores through the TLB.
     Kernel,
-    /// `pid`'s table is not the one loaded: to run it the CPU switches
-    /// tables first, and that flushes the TLB, so its access misses.
+    /// `pid`'s table is not the one loaded on this CPU: to run it the CPU
+    /// switches tables first, and that flushes the TLB, so its access misses.
     NotLoaded {
-        /// The process whose table is loaded, if any.
+        /// The process whose table is loaded on this CPU, if any.
         running: Option<u32>,
     },
     /// The page is cached: the MMU uses the slot and reads no table.
@@ -674,12 +674,13 @@ pub enum TlbView {
     },
 }
 
-/// What CPU 0's TLB would do if `pid` (none: the kernel) made `access` at
-/// `va` now, beside what the page table says.
+/// What the TLB of the CPU operations run on ([`Kernel::cpu`]) would do if
+/// `pid` (none: the kernel) made `access` at `va` now, beside what the page
+/// table says.
 #[must_use]
 pub fn tlb_view(k: &dyn Kernel, pid: Option<u32>, va: u64, access: crate::scheme::Access) -> TlbView {
     let Some(pid) = pid else { return TlbView::Kernel };
-    let Some(tlb) = k.tlbs().first() else { return TlbView::Kernel };
+    let Some(tlb) = k.tlbs().get(k.cpu() as usize) else { return TlbView::Kernel };
     // Switching tables flushes, except on a what-if RISC-V without the trampoline's sfence.vma.
     let switch_flushes = !(k.info().port == Port::Xv6Riscv && k.skip_flush().trampoline);
     if k.current() != Some(pid) && switch_flushes {

@@ -50,7 +50,7 @@ impl<H: Hal> RiscvKernel<H> {
             tr.note(|| format!("what-if: {what} writes satp without sfence.vma, so the TLB keeps its translations"));
         } else {
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, 0);
+            self.st.tlb_flush(tr, self.st.cpu);
         }
     }
 
@@ -67,7 +67,7 @@ impl<H: Hal> RiscvKernel<H> {
                 self.trampoline_sfence(tr, "uservec");
             },
         );
-        self.st.cur = None;
+        self.st.set_cur(None);
     }
 
     /// Return to user space in `pid`: satp ← its page table, sfence.vma
@@ -83,7 +83,7 @@ impl<H: Hal> RiscvKernel<H> {
                 self.trampoline_sfence(tr, "userret");
             },
         );
-        self.st.cur = Some(pid);
+        self.st.set_cur(Some(pid));
     }
 
     /// Write `slot`'s tracked registers into its trapframe page.
@@ -446,9 +446,9 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
         Ok(())
     }
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
-        if self.st.cur == Some(pid) {
+        if self.st.cur() == Some(pid) {
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, 0);
+            self.st.tlb_flush(tr, self.st.cpu);
         }
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {
@@ -485,14 +485,21 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
 
     /// The scheduler runs `pid`: `swtch` to its kernel thread. Its page table
     /// goes into satp only on the way back to user space (see `usertrapret`).
+    /// A process running on another CPU leaves it first: the timer traps it
+    /// into the kernel there (`uservec`) and it yields.
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
         self.st.ptable.runnable(pid)?;
-        if let Some(running) = self.st.cur {
+        if let Some(other) = self.st.elsewhere(pid) {
+            tr.note(|| format!("pid {pid} is running on cpu {other}: a timer interrupt traps it into the kernel there and it yields"));
+            self.on_cpu(other, |k| k.uservec(tr, pid));
+        }
+        let running = self.st.cur();
+        if let Some(running) = running {
             // The process in user mode traps into the kernel (a system call,
             // or the timer): uservec switches satp to the kernel's table.
             self.uservec(tr, running);
         }
-        if self.st.cur != Some(pid) {
+        if running != Some(pid) {
             tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
         }
         Ok(())
@@ -681,9 +688,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             let p = self.st.ptable.get_mut(pid).ok_or(Reject::NoSuchProcess { pid })?;
             p.state = ProcState::Zombie;
             tr.note(|| format!("pid {pid} is a zombie: its memory stays until its parent calls wait (freeproc)"));
-            if self.st.cur == Some(pid) {
-                self.st.cur = None;
-            }
+            self.st.forget(pid);
             Ok(SysRet::ok(0))
         })
     }

@@ -93,9 +93,9 @@ impl<H: Hal> RiscvKernel<H> {
             self.st.hw.load_root(self.kernel_pagetable);
             tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, 0);
+            self.st.tlb_flush(tr, self.st.cpu);
         });
-        self.st.cur = None;
+        self.st.set_cur(None);
     }
 
     /// Return the address of the PTE in page table `pagetable` that

@@ -228,7 +228,7 @@ impl<H: Hal> ShmHost for X86Kernel<H> {
         Ok(())
     }
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
-        if self.st.cur == Some(pid) {
+        if self.st.cur() == Some(pid) {
             self.switchuvm(tr, pid);
         }
     }
@@ -265,10 +265,16 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         PhysAddr::from(self.kpgdir)
     }
 
-    /// Make `pid` the running process: the scheduler's `switchuvm` if it is not already.
+    /// Make `pid` the running process on this CPU: the scheduler's
+    /// `switchuvm` if it is not already. A process running on another CPU
+    /// gives it up first: it yields, and that CPU's scheduler loads the
+    /// kernel's page table (`switchkvm`).
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
         self.st.ptable.runnable(pid)?;
-        if self.st.cur != Some(pid) {
+        if let Some(other) = self.st.elsewhere(pid) {
+            tr.call("yield", || format!("pid {pid} on cpu {other}"), |tr| self.on_cpu(other, |k| k.switchkvm(tr)));
+        }
+        if self.st.cur() != Some(pid) {
             tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));
         }
         Ok(())
@@ -474,7 +480,8 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
     fn trap_report(&self, pid: u32, va: u64, code: u64) -> (&'static str, String) {
         let name = self.st.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
         let eip = self.st.ptable.get(pid).map_or(0, |p| p.regs.pc);
-        ("trap", format!("pid {pid} {name}: trap 14 err {code} on cpu 0 eip {eip:#x} addr {va:#x}--kill proc"))
+        let cpu = self.st.cpu;
+        ("trap", format!("pid {pid} {name}: trap 14 err {code} on cpu {cpu} eip {eip:#x} addr {va:#x}--kill proc"))
     }
     /// Nothing to do on x86 before user code runs: CR3 already holds the process's table.
     fn enter_user(&mut self, _tr: &mut Trace, _pid: u32) {}

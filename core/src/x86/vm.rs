@@ -190,9 +190,9 @@ impl<H: Hal> X86Kernel<H> {
         tr.quiet("switchkvm", |tr| {
             self.st.hw.load_root(u64::from(self.kpgdir));
             tr.push(Event::LoadRoot { root: PhysAddr::new(u64::from(self.kpgdir)), pid: None });
-            self.st.tlb_flush(tr, 0);
+            self.st.tlb_flush(tr, self.st.cpu);
         });
-        self.st.cur = None;
+        self.st.set_cur(None);
     }
 
     /// Switch the TSS and the page table register to process `pid`'s
@@ -205,10 +205,10 @@ impl<H: Hal> X86Kernel<H> {
             |tr| {
                 self.st.hw.load_root(root.as_u64());
                 tr.push(Event::LoadRoot { root, pid: Some(pid) });
-                self.st.tlb_flush(tr, 0);
+                self.st.tlb_flush(tr, self.st.cpu);
             },
         );
-        self.st.cur = Some(pid);
+        self.st.set_cur(Some(pid));
     }
 
     /// Load the initcode into address 0 of `pgdir`. `init.len()` must be less than a page.

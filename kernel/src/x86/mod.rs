@@ -107,7 +107,7 @@ impl X86 {
 
     /// Run `pid`'s page directory on the MMU, as the scheduler's switchuvm does.
     fn switch_to(&mut self, pid: u32) {
-        if self.k.st.cur != Some(pid) {
+        if self.k.st.cur() != Some(pid) {
             quiet(|tr| self.k.switchuvm(tr, pid));
         }
     }

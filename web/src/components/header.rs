@@ -14,6 +14,7 @@ fn builtin_words(name: &str) -> &'static str {
         "shm-test-note" => "The same test with the note's own (buggy) shared-memory code",
         "tlb-x86" => "The TLB: after sbrk(-sz) a freed page is still reachable",
         "tlb-noflush-x86" => "Why growproc calls switchuvm: xv6 without it",
+        "tlb-smp-x86" => "Two CPUs: a stale TLB entry on one reaches a page given out on the other",
         "tlb-riscv" => "The TLB on xv6-riscv: the trampoline flushes on every trap",
         _ => "A built-in scenario",
     }

@@ -9,8 +9,9 @@ use crate::hooks::use_lab;
 use crate::present::{addr_digits, hex, tlb_now_text, tlb_whose};
 use crate::state::{Action, Where};
 
-/// CPU 0's TLB at this step: each cached translation, and whether the page
-/// table still says the same.
+/// Each CPU's TLB at this step: each cached translation, and whether the
+/// page table still says the same; which process runs on each CPU, and a
+/// choice of the CPU the next operations run on.
 #[component]
 pub fn TlbPanel() -> Html {
     let lab = use_lab();
@@ -24,8 +25,8 @@ pub fn TlbPanel() -> Html {
     let counts = cur.checked_sub(1).and_then(|i| lab.full().steps().get(i)).map(|s| s.counts.tlb);
     let skip = k.skip_flush();
     let tlbs = k.tlbs();
-    let Some(tlb) = tlbs.first() else { return html! {} };
-    let rows = tlb_rows(k, 0);
+    let here = k.cpu() as usize;
+    let running = k.running();
     let whatif = !skip.is_none();
     let switch_label = if info.port == Port::Xv6Public {
         "Leave out growproc's switchuvm (no CR3 reload after sbrk)"
@@ -44,17 +45,32 @@ pub fn TlbPanel() -> Html {
         Callback::from(move |pa: u64| lab.dispatch(Action::SelectFrame(Some(pa))))
     };
     let how = if info.port == Port::Xv6Public {
-        "xv6-public flushes it whenever it loads CR3: in switchuvm (the scheduler, exec, growproc) and switchkvm."
+        "xv6-public flushes a CPU's TLB whenever that CPU loads CR3: in switchuvm (the scheduler, exec, growproc) and switchkvm."
     } else {
-        "xv6-riscv flushes it with sfence.vma in kvminithart and in the trampoline: uservec on every trap into the kernel, userret on every return to user space."
+        "xv6-riscv flushes a CPU's TLB with sfence.vma in kvminithart and in the trampoline: uservec on every trap into the kernel, userret on every return to user space."
     };
+    // Keep the first ids for CPU 0, so a link or a test finds them as before.
+    let id = |base: &str, cpu: usize| if cpu == 0 { base.to_string() } else { format!("{base}-{cpu}") };
     html! {
         <section class={classes!("panel", "tlbp", changed.then_some("changed"))} id="panel-tlb" aria-labelledby="tlb-h">
-            <h2 id="tlb-h" tabindex="-1">{ "TLB of CPU 0" }<ChangedMark on={changed} step={cur} /></h2>
+            <h2 id="tlb-h" tabindex="-1">{ if tlbs.len() > 1 { "TLBs, one per CPU" } else { "TLB" } }<ChangedMark on={changed} step={cur} /></h2>
             <p class="help">
-                { "The MMU keeps the translations it walked here and uses them again without reading the page table. A user load or store looks here first: a hit reads no page-table entry; a miss walks the table and fills a slot. Changing the page table does not change this list: only a flush empties it. " }
+                { "The MMU keeps the translations it walked here and uses them again without reading the page table. A user load or store looks in its CPU's TLB first: a hit reads no page-table entry; a miss walks the table and fills a slot. Changing the page table does not change this list: only a flush empties it, and only on the CPU that flushes. " }
                 { how }
             </p>
+            if tlbs.len() > 1 {
+                <fieldset class="cpu-choice" id="cpu-choice" aria-describedby="cpu-help">
+                    <legend>{ "Run the next operations on" }</legend>
+                    for c in 0..tlbs.len() {
+                        <label>
+                            <input type="radio" name="cpu" id={format!("cpu-{c}")} checked={c == here}
+                                onchange={ let lab = lab.clone(); Callback::from(move |_: Event| lab.dispatch(Action::SetCpu(c as u32))) } />
+                            { format!(" CPU {c}") }
+                        </label>
+                    }
+                    <p class="help" id="cpu-help">{ "Choosing a CPU adds a step (cpu N) to the timeline. A process running on another CPU moves to this one when it next runs: it yields there first." }</p>
+                </fieldset>
+            }
             <div class="whatif-switch">
                 <input type="checkbox" id="noflush" checked={whatif} onchange={toggle} aria-describedby="noflush-help tlb-notice" />
                 <label for="noflush">{ switch_label }</label>
@@ -70,17 +86,46 @@ pub fn TlbPanel() -> Html {
             if let Some(c) = counts {
                 <p id="tlb-counts"><strong>{ format!("Step {cur}: ") }</strong>{ c.to_string() }</p>
             }
-            if rows.is_empty() {
-                <p id="tlb-empty">{ format!("Empty: none of its {} slots holds a translation (a flush emptied it, or nothing was accessed since).", tlb.slots().len()) }</p>
-            } else {
-                <p id="tlb-use">{ format!("{} of {} slots in use. A fill takes the lowest empty slot, then the slots in turn.", rows.len(), tlb.slots().len()) }</p>
-                <TlbTable rows={rows.clone()} {digits} id="tlb-table" on_frame={Some(select)} />
+            for (c, tlb) in tlbs.iter().enumerate() {
+                <div class={classes!("cpu-tlb", (c == here).then_some("here"))} id={id("tlb-cpu", c)} data-cpu={c.to_string()}>
+                    <h3>
+                        { format!("CPU {c}") }
+                        if c == here && tlbs.len() > 1 { <span class="tag">{ "operations run here" }</span> }
+                    </h3>
+                    <p class="runs">{
+                        match running.get(c).copied().flatten() {
+                            Some(pid) => format!("Runs pid {pid}: its page table is loaded."),
+                            None => "Runs no process: its scheduler is on the kernel's page table.".to_string(),
+                        }
+                    }</p>
+                    { slots(k, c, tlb.slots().len(), digits, &id, &select) }
+                </div>
             }
-            if tlbs.len() > 1 {
-                <p class="help">{ format!("{}: the lab runs every process on CPU 0, so their TLBs stay empty.", if tlbs.len() == 2 { "CPU 1".to_string() } else { format!("CPUs 1–{}", tlbs.len() - 1) }) }</p>
-            }
-            <p class="sr-only">{ plural(rows.len() as u64, "translation", "translations") }{ " cached." }</p>
         </section>
+    }
+}
+
+/// One CPU's slots in use, or a sentence saying there are none.
+fn slots(
+    k: &dyn pagelab_core::port::Kernel,
+    cpu: usize,
+    size: usize,
+    digits: usize,
+    id: &dyn Fn(&str, usize) -> String,
+    select: &Callback<u64>,
+) -> Html {
+    let rows = tlb_rows(k, cpu);
+    let n = rows.len() as u64;
+    html! {
+        <>
+            if rows.is_empty() {
+                <p id={id("tlb-empty", cpu)}>{ format!("Empty: none of its {size} slots holds a translation (a flush emptied it, or nothing was accessed since).") }</p>
+            } else {
+                <p id={id("tlb-use", cpu)}>{ format!("{} of {size} slots in use. A fill takes the lowest empty slot, then the slots in turn.", rows.len()) }</p>
+                <TlbTable {rows} {digits} id={AttrValue::from(id("tlb-table", cpu))} on_frame={Some(select.clone())} whose={AttrValue::from(format!("CPU {cpu}"))} />
+            }
+            <p class="sr-only">{ plural(n, "translation", "translations") }{ format!(" cached on CPU {cpu}.") }</p>
+        </>
     }
 }
 
@@ -97,6 +142,9 @@ pub struct TlbTableProps {
     /// Called with a frame when its button is pressed (none: the frame is plain text).
     #[prop_or_default]
     pub on_frame: Option<Callback<u64>>,
+    /// Whose TLB it is, for its label ("CPU 1"); none: the only one shown.
+    #[prop_or_default]
+    pub whose: Option<AttrValue>,
 }
 
 /// A TLB's slots in use: page, frame, what the table says now (STALE where
@@ -105,7 +153,12 @@ pub struct TlbTableProps {
 pub fn TlbTable(props: &TlbTableProps) -> Html {
     let digits = props.digits;
     html! {
-        <div class="tablewrap" tabindex="0" role="region" aria-label="TLB slots (the table scrolls sideways)">
+        <div class="tablewrap" tabindex="0" role="region" aria-label={
+            match &props.whose {
+                Some(w) => format!("TLB slots of {w} (the table scrolls sideways)"),
+                None => "TLB slots (the table scrolls sideways)".to_string(),
+            }
+        }>
             <table id={props.id.clone()} class="tlbtable">
                 <caption class="sr-only">{ "The TLB's slots in use" }</caption>
                 <thead><tr>

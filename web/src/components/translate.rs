@@ -129,18 +129,19 @@ pub fn Translate() -> Html {
     let tlb_serves = va.filter(|_| !access.is_kernel()).is_some_and(|v| {
         matches!(tlb_view(k, pid, v, access.access()), TlbView::Hit { refused: false, dirty_walk: false, .. })
     });
-    // What CPU 0's TLB would do with this access, beside the walk.
+    // What the TLB of the CPU operations run on would do with this access, beside the walk.
+    let first = format!("TLB of CPU {} first:", k.cpu());
     let tlb_line = va.filter(|_| !access.is_kernel()).map(|v| {
         let levels = translation.as_ref().and_then(|t| t.as_ref().ok()).map_or(0, |t| t.steps.len());
         match tlb_view(k, pid, v, access.access()) {
             TlbView::Kernel => String::new(),
             TlbView::NotLoaded { running } => format!(
-                "TLB first: pid {}'s table is not the one loaded ({}). Running it loads its table first, which flushes the TLB, so this access would be a TLB miss and walk the table below.",
+                "{first} pid {}'s table is not the one loaded there ({}). Running it loads its table first, which flushes that TLB, so this access would be a TLB miss and walk the table below.",
                 pid.unwrap_or(0),
                 running.map_or_else(|| "the kernel's is".to_string(), |r| format!("pid {r}'s is"))
             ),
             TlbView::Hit { slot, frame, refused, dirty_walk, stale, table_frame, .. } => {
-                let mut t = format!("TLB first: slot {slot} holds this page (frame {}), so this access is a TLB hit and the MMU reads no page-table entry; the walk below is what the table itself says.", hex(frame.as_u64(), digits));
+                let mut t = format!("{first} slot {slot} holds this page (frame {}), so this access is a TLB hit and the MMU reads no page-table entry; the walk below is what the table itself says.", hex(frame.as_u64(), digits));
                 if refused {
                     t.push_str(" But its bits refuse this access: it faults, and the slot is dropped.");
                 } else if dirty_walk {
@@ -157,7 +158,7 @@ pub fn Translate() -> Html {
                 t
             }
             TlbView::Miss { slot, evicts } => format!(
-                "TLB first: this page is not cached, so this access is a TLB miss: the MMU walks the {} below and, if the access is allowed, fills slot {slot}{}.",
+                "{first} this page is not cached, so this access is a TLB miss: the MMU walks the {} below and, if the access is allowed, fills slot {slot}{}.",
                 plural(levels as u64, "level", "levels"),
                 evicts.map_or_else(String::new, |e| format!(", pushing out page {}", hex(e.as_u64(), digits)))
             ),

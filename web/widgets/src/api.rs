@@ -851,6 +851,9 @@ mod tests {
                 ("tlb-x86", "xv6-public", 9),
                 // userinit, fork, sbrk, store, sbrk(-4096), store, fork, store.
                 ("tlb-noflush-x86", "xv6-public", 8),
+                // userinit, fork, store, sbrk(-4096), cpu 1, sbrk, store, cpu 0, the stale store,
+                // cpu 1, load, cpu 0, pid 1's load there, the store that faults.
+                ("tlb-smp-x86", "xv6-public", 14),
                 // userinit, fork, sbrk, store, sbrk(-4096), the store that faults.
                 ("tlb-riscv", "xv6-riscv", 6)
             ]

@@ -573,6 +573,9 @@ fn op_hint(op: &Op, port: Port) -> String {
             "A load or store allocates nothing; if it faults, xv6 kills the process, which frees nothing until its parent waits."
         }
         Op::File { .. } | Op::FailAlloc { .. } => "This changes the lab, not the machine: no page moves.",
+        Op::Cpu { .. } => {
+            "Moving to another CPU changes which CPU the next operations run on and whose TLB they use: no page moves, and nothing is flushed."
+        }
     })
 }
 

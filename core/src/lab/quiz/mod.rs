@@ -580,6 +580,6 @@ pub fn auto_asks(op: &Op) -> Vec<Ask> {
             va: Arg::Given(*va),
             access: Arg::Given(Access::USER_WRITE)
         }],
-        Op::File { .. } | Op::FailAlloc { .. } => alloc::vec![],
+        Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => alloc::vec![],
     }
 }

@@ -162,16 +162,22 @@ pub fn ShmWidget(props: &AtProps) -> Html {
     }
 }
 
-/// CPU 0's TLB at a step: the slots in use beside what the page table says
-/// now (STALE where they differ), and what the step's loads and stores did.
+/// The TLB of the CPU a step ran on (and any other CPU's that holds
+/// translations): the slots in use beside what the page table says now
+/// (STALE where they differ), and what the step's loads and stores did.
 #[component]
 pub fn TlbWidget(props: &AtProps) -> Html {
     let at = &props.at;
     let k = at.lab.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
-    let rows = tlb_rows(k, 0);
-    let size = k.tlbs().first().map_or(0, |t| t.slots().len());
+    let here = k.cpu() as usize;
+    let many = k.tlbs().len() > 1;
+    // The CPU the step ran on, then any other CPU whose TLB holds something.
+    let shown: Vec<(usize, usize)> = (0..k.tlbs().len())
+        .filter(|&c| c == here || !k.tlbs()[c].is_empty())
+        .map(|c| (c, k.tlbs()[c].slots().len()))
+        .collect();
     let step = at.lab.steps().last().filter(|_| at.step > 0);
     let lines: Vec<String> = step
         .map(|s| {
@@ -196,7 +202,7 @@ pub fn TlbWidget(props: &AtProps) -> Html {
     let skip = k.skip_flush();
     html! {
         <div class="pl-tlb">
-            { caption("the TLB of CPU 0", at) }
+            { caption(&format!("the TLB of CPU {here}"), at) }
             if !skip.is_none() {
                 <p class="pl-whatif">{ format!("What-if: this machine leaves out xv6's flush in {}.", skip.names().join(" and ")) }</p>
             }
@@ -208,12 +214,31 @@ pub fn TlbWidget(props: &AtProps) -> Html {
                     for l in lines.iter() { <li>{ l.clone() }</li> }
                 </ul>
             }
-            if rows.is_empty() {
-                <p class="none">{ format!("Empty: none of its {size} slots holds a translation (a flush emptied it, or no user load or store ran since).") }</p>
-            } else {
-                <p class="pl-sub">{ format!("{} of {size} slots in use.", rows.len()) }</p>
-                <TlbTable rows={rows.clone()} {digits} />
+            for (c, size) in shown {
+                if many {
+                    <p class="pl-sub"><strong>{ format!("CPU {c}") }</strong>{
+                        match k.running().get(c).copied().flatten() {
+                            Some(pid) => format!(" runs pid {pid}{}.", if c == here { "; this step ran here" } else { "" }),
+                            None => format!(" runs no process{}.", if c == here { "; this step ran here" } else { "" }),
+                        }
+                    }</p>
+                }
+                { cpu_slots(k, c, size, digits, many) }
             }
         </div>
+    }
+}
+
+/// CPU `cpu`'s slots in use, or a sentence saying there are none.
+fn cpu_slots(k: &dyn pagelab_core::port::Kernel, cpu: usize, size: usize, digits: usize, many: bool) -> Html {
+    let rows = tlb_rows(k, cpu);
+    let whose = many.then(|| AttrValue::from(format!("CPU {cpu}")));
+    html! {
+        if rows.is_empty() {
+            <p class="none">{ format!("Empty: none of its {size} slots holds a translation (a flush emptied it, or no user load or store ran since).") }</p>
+        } else {
+            <p class="pl-sub">{ format!("{} of {size} slots in use.", rows.len()) }</p>
+            <TlbTable {rows} {digits} {whose} />
+        }
     }
 }
