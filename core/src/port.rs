@@ -42,9 +42,9 @@ pub trait Kernel {
     fn shm_mode(&self) -> ShmMode;
     /// The kernel's own page-table root.
     fn kernel_root(&self) -> PhysAddr;
-    /// The pid whose page table the MMU uses now (none: the kernel's).
+    /// The pid whose page table the MMU of the CPU operations run on uses now (none: the kernel's).
     fn current(&self) -> Option<u32>;
-    /// Each CPU's TLB (the lab runs every process on CPU 0).
+    /// Each CPU's TLB.
     fn tlbs(&self) -> &[Tlb];
     /// The CPU operations run on now (0 unless a `cpu` operation moved them).
     fn cpu(&self) -> u32;

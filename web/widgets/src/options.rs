@@ -23,7 +23,7 @@ pub enum Kind {
     Frames,
     /// `<pagelab-shm>`: the shared pages at a step and who maps them.
     Shm,
-    /// `<pagelab-tlb>`: CPU 0's TLB at a step, and what the step's accesses did with it.
+    /// `<pagelab-tlb>`: the TLB of the CPU a step ran on, and what the step's accesses did with it.
     Tlb,
     /// `<pagelab-lab>`: a small lab running a scenario.
     Lab,

@@ -1,6 +1,6 @@
 //! `<pagelab-frames>` (the frame map and kalloc's free list),
 //! `<pagelab-shm>` (the shared pages and who maps them) and `<pagelab-tlb>`
-//! (CPU 0's TLB at a step).
+//! (the TLBs at a step).
 
 use std::collections::BTreeMap;
 
