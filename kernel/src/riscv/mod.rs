@@ -31,7 +31,7 @@ use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
 use pagelab_core::walk::Translation;
 
-use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
+use crate::lab::{self, HwFault, Machine, Remap, Sample, Trap, TrapKind};
 use hw::{DirectMap, MAKE_SATP, csrr, csrw};
 
 pub use uart::exit_qemu;
@@ -49,6 +49,7 @@ unsafe extern "C" {
     static trampoline: u8;
     fn uservec();
     fn userret();
+    fn userret_nofence();
     fn tprobe();
     /// entry.S.
     fn kernelvec();
@@ -103,7 +104,16 @@ fn tramp(sym: usize) -> u64 {
 pub struct Riscv {
     /// The core's kernel.
     k: RiscvKernel<DirectMap>,
+    /// The what-if `noflush=trampoline` on the real MMU: uservec and userret
+    /// write satp without `sfence.vma`.
+    nofence: bool,
 }
+
+/// The trapframe word after xv6's fields that tells uservec to leave out
+/// `sfence.vma` (trampoline.S: `TF_NOFENCE`).
+const TF_NOFENCE: u64 = TF_SIZE as u64;
+/// Its value for the what-if ("nofence"); kalloc's junk bytes never match it.
+const NOFENCE: u64 = 0x0065_636e_6566_6f6e;
 
 impl Riscv {
     /// The physical address of `pid`'s trapframe page (also its kernel address).
@@ -185,11 +195,21 @@ impl Machine for Riscv {
             csrw!("sstatus", sstatus);
             csrw!("sepc", epc);
         }
-        // Safety: userret (at its TRAMPOLINE address) loads the process's
-        // table, whose trapframe page is `tf`, restores the user registers
-        // from it and srets; uservec returns here through user_trap_return
-        // on this stack, with the kernel's satp back.
-        unsafe { enter_user(MAKE_SATP(root), tramp(userret as *const () as usize), tf) };
+        // The what-if leaves out the trampoline's sfence.vma both ways: userret_nofence
+        // on the way out, the trapframe's mark for uservec on the way in.
+        let (ret, mark) = if self.nofence {
+            (userret_nofence as *const () as usize, NOFENCE)
+        } else {
+            (userret as *const () as usize, 0)
+        };
+        let was = self.tf_get(pid, TF_NOFENCE);
+        self.tf_set(pid, TF_NOFENCE, mark);
+        // Safety: userret or userret_nofence (at its TRAMPOLINE address)
+        // loads the process's table, whose trapframe page is `tf`, restores
+        // the user registers from it and srets; uservec returns here through
+        // user_trap_return on this stack, with the kernel's satp back.
+        unsafe { enter_user(MAKE_SATP(root), tramp(ret), tf) };
+        self.tf_set(pid, TF_NOFENCE, was);
         // Safety: kernelvec reports unexpected traps in the kernel.
         unsafe { csrw!("stvec", kernelvec as *const () as u64) };
         let (scause, stval, sepc) = (csrr!("scause"), csrr!("stval"), csrr!("sepc"));
@@ -317,6 +337,52 @@ impl Machine for Riscv {
         self.k.st.hw.flush_tlb();
     }
 
+    fn set_trampoline_fence(&mut self, on: bool) {
+        self.nofence = !on;
+    }
+
+    fn remap_without_flush(&mut self) -> Option<Remap> {
+        // Two kernel stacks no process uses (the last two slots): the first
+        // one's page is remapped to the second one's frame.
+        let n = u64::from(self.k.layout.nproc);
+        let va = KSTACK(n - 1) + 0x10;
+        let at = |k: &RiscvKernel<DirectMap>, va: u64| {
+            let t = k.translate(None, va, pagelab_core::scheme::Access::KERNEL_WRITE).ok()?;
+            let pa = t.outcome.ok()?.pa.as_u64();
+            Some((pa, t.steps.last()?.entry_addr.as_u64()))
+        };
+        let (old, pte_addr) = at(&self.k, va)?;
+        let (new, _) = at(&self.k, KSTACK(n - 2) + 0x10)?;
+        let hw = &mut self.k.st.hw;
+        let pte = hw.read_word(pte_addr, 8).ok()?;
+        let byte = |hw: &DirectMap, pa: u64| {
+            let mut b = [0u8];
+            hw.read(pa, &mut b).map(|()| b[0]).unwrap_or(0)
+        };
+        let (was_old, was_new) = (byte(hw, old), byte(hw, new));
+        let store = |b: u8| {
+            // Safety: `va` is mapped writable in the kernel's table, to an
+            // unused kernel stack's frame or (remapped) to another one's.
+            unsafe { core::ptr::write_volatile(va as *mut u8, b) }
+        };
+        hw::sfence_vma();
+        store(0x11);
+        // The entry now names the other frame; no sfence.vma.
+        let remapped = (pte & !(((1u64 << 44) - 1) << 10)) | ((new >> 12) << 10);
+        hw.write_word(pte_addr, 8, remapped).ok()?;
+        store(0x22);
+        let before = (byte(hw, old), byte(hw, new));
+        hw::sfence_vma();
+        store(0x33);
+        let after = (byte(hw, old), byte(hw, new));
+        // Put everything back.
+        hw.write_word(pte_addr, 8, pte).ok()?;
+        hw::sfence_vma();
+        hw.write(old, &[was_old]).ok()?;
+        hw.write(new, &[was_new]).ok()?;
+        Some(Remap { va, old, new, before, after })
+    }
+
     fn clear_user_bit(&mut self, pid: u32, va: u64) {
         let root = self.k.st.ptable.get(pid).expect("clear_user_bit: pid").root.as_u64();
         self.k.uvmclear(&mut Trace::counting_only(), root, va).expect("uvmclear");
@@ -403,7 +469,7 @@ extern "C" fn riscv_main() -> ! {
         k.st.kmem.nfree()
     );
     assert_eq!(csrr!("satp"), MAKE_SATP(k.kernel_pagetable), "kvminithart should have loaded the kernel page table");
-    let mut m = Riscv { k };
+    let mut m = Riscv { k, nofence: false };
     let pass = lab::run(&mut m, tr.counts());
     exit_qemu(pass)
 }

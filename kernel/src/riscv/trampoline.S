@@ -8,6 +8,8 @@
 
 .set TRAPFRAME, 0x3fffffe000     # MAXVA - 2 * PGSIZE
 .set SSTATUS_SUM, 0x40000        # supervisor may touch user pages
+.set TF_NOFENCE, 288             # a word after xv6's trapframe fields
+.set NOFENCE, 0x65636e65666f6e   # "nofence": that word's value for the what-if
 
 .section .trampoline, "ax"
 .option push
@@ -61,19 +63,31 @@ uservec:
     ld tp, 32(a0)
     ld t0, 16(a0)
     ld t1, 0(a0)
+    # The what-if noflush=trampoline: write satp without sfence.vma when the
+    # trapframe's TF_NOFENCE word says so (kalloc's junk never matches).
+    ld t2, TF_NOFENCE(a0)
+    li t3, NOFENCE
+    beq t2, t3, 1f
     sfence.vma zero, zero
     csrw satp, t1
     sfence.vma zero, zero
     jr t0
+1:  csrw satp, t1
+    jr t0
 
 # userret(satp): switch to the process's page table, restore its registers
-# from the trapframe, and return to user mode at sepc.
+# from the trapframe, and return to user mode at sepc. userret_nofence is
+# the what-if noflush=trampoline: the same without sfence.vma.
+.globl userret_nofence
+userret_nofence:
+    csrw satp, a0
+    j 1f
 .globl userret
 userret:
     sfence.vma zero, zero
     csrw satp, a0
     sfence.vma zero, zero
-    li a0, TRAPFRAME
+1:  li a0, TRAPFRAME
     ld ra, 40(a0)
     ld sp, 48(a0)
     ld gp, 56(a0)
