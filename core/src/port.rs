@@ -253,27 +253,25 @@ impl SkipFlush {
         self == SkipFlush::default()
     }
 
+    /// The flag of the flush called `name`, if there is one.
+    fn flag(&mut self, name: &str) -> Option<&mut bool> {
+        match name {
+            "growproc" => Some(&mut self.growproc),
+            "trampoline" => Some(&mut self.trampoline),
+            _ => None,
+        }
+    }
+
     /// The names of the flushes left out, in [`SkipFlush::SITES`] order.
     #[must_use]
     pub fn names(self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.growproc {
-            v.push("growproc");
-        }
-        if self.trampoline {
-            v.push("trampoline");
-        }
-        v
+        let mut me = self;
+        Self::SITES.iter().map(|(n, _)| *n).filter(|n| me.flag(n).is_some_and(|b| *b)).collect()
     }
 
     /// Leave out the flush called `name`; false if there is none by that name.
     pub fn set(&mut self, name: &str) -> bool {
-        match name {
-            "growproc" => self.growproc = true,
-            "trampoline" => self.trampoline = true,
-            _ => return false,
-        }
-        true
+        self.flag(name).map(|b| *b = true).is_some()
     }
 }
 
