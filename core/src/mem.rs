@@ -226,6 +226,33 @@ impl PhysMem for SimMem {
         Ok(())
     }
 
+    /// A word inside one page (every page-table entry is) is read in one
+    /// piece: no per-byte work, no span iterator.
+    #[inline]
+    fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
+        let off = pa.wrapping_sub(self.base);
+        let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
+        let n = bytes as usize;
+        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.pages.len() {
+            let mut b = [0u8; 8];
+            match &self.pages[page] {
+                Page::Bytes(p) => b[..n].copy_from_slice(&p[at..at + n]),
+                Page::Uniform { fill, head } => {
+                    for (i, x) in b[..n].iter_mut().enumerate() {
+                        *x = match head {
+                            Some(h) if at + i < 8 => h[at + i],
+                            _ => *fill,
+                        };
+                    }
+                }
+            }
+            return Ok(u64::from_le_bytes(b));
+        }
+        let mut b = [0u8; 8];
+        self.read(pa, &mut b[..n.min(8)])?;
+        Ok(u64::from_le_bytes(b))
+    }
+
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.check(pa, data.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, data.len() as u64) {
@@ -299,6 +326,10 @@ impl Sim {
 }
 
 impl PhysMem for Sim {
+    #[inline]
+    fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
+        self.mem.read_word(pa, bytes)
+    }
     fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemError> {
         self.mem.read(pa, buf)
     }

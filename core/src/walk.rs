@@ -197,40 +197,101 @@ fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access
     Fault { level, kind, code: fault_code(scheme, kind, access), text }
 }
 
-/// Translate `va` as the MMU would with the table at `root`, checking `access`.
+/// What a walk tells its recorder at each level it reads (see [`descend`]).
+pub trait Record {
+    /// The entry `e` at `addr` (index `index` of the table at `table`) was read at `level`.
+    fn step(&mut self, level: u32, index: u64, table: u64, addr: u64, e: u64, leaf: bool);
+}
+
+/// The answer-only walk records nothing: this compiles to no code at all.
+impl Record for () {
+    #[inline(always)]
+    fn step(&mut self, _level: u32, _index: u64, _table: u64, _addr: u64, _e: u64, _leaf: bool) {}
+}
+
+/// Where an answer-only walk stopped: the level of the entry that stopped it
+/// (none: the address itself is bad), and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// Level of the entry that stopped the walk, if one did.
+    pub level: Option<u32>,
+    /// What went wrong.
+    pub kind: FaultKind,
+}
+
+/// The one descent of the MMU: from the table at `root`, read one entry per
+/// level for `va`, telling `rec` each one, until a leaf, an invalid entry or
+/// the last level; then check `access` against the entries read. Reads
+/// memory only, allocates nothing, and never fails: every way the hardware
+/// refuses is a [`Stop`]. [`translate`] is this walk with a recorder of
+/// every step (for display); [`lookup`] is this walk recording nothing.
+#[inline]
+pub fn descend<S: Scheme, R: Record>(
+    mem: &(impl PhysMem + ?Sized),
+    root: u64,
+    va: u64,
+    access: Access,
+    rec: &mut R,
+) -> Result<Mapped, Stop> {
+    S::check_va(va).map_err(|kind| Stop { level: None, kind })?;
+    let mut path = [0u64; 4];
+    let mut n = 0usize;
+    let mut table = root;
+    let mut level = S::LEVELS - 1;
+    loop {
+        let index = S::index(va, level);
+        let addr = entry_addr::<S>(table, index);
+        let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
+            return Err(Stop { level: Some(level), kind: FaultKind::TableOutsideRam });
+        };
+        let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
+        rec.step(level, index, table, addr, e, leaf);
+        path[n] = e;
+        n += 1;
+        if e & S::VALID == 0 || leaf || level == 0 {
+            break;
+        }
+        table = S::pte_pa(e);
+        level -= 1;
+    }
+    let path = &path[..n];
+    match S::check(path, access) {
+        Ok(()) => {
+            let size = S::level_size(level);
+            let frame = S::pte_pa(path[n - 1]);
+            let offset = va & (size - 1);
+            Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size })
+        }
+        Err(kind) => {
+            // Say which entry stopped the walk: the first invalid one, or the leaf.
+            let at = path.iter().position(|&e| e & S::VALID == 0).map_or(level, |i| S::LEVELS - 1 - i as u32);
+            Err(Stop { level: Some(at), kind })
+        }
+    }
+}
+
+/// Translate `va` as the MMU would with the table at `root`, checking
+/// `access`, and give only the answer: the fast path of [`descend`], with
+/// no record and no allocation.
 ///
-/// Reads memory only; never fails: every way the hardware can refuse is a [`Fault`].
-#[must_use]
-pub fn translate<S: Scheme>(
+/// # Errors
+/// Where and why the walk stopped.
+#[inline]
+pub fn lookup<S: Scheme>(
     mem: &(impl PhysMem + ?Sized),
     root: PhysAddr,
     va: VirtAddr,
     access: Access,
-) -> Translation {
-    let (root, va) = (root.as_u64(), va.as_u64());
-    let mut t = Translation {
-        scheme: S::KIND,
-        va: VirtAddr::new(va),
-        access,
-        root: PhysAddr::new(root),
-        steps: Vec::new(),
-        outcome: Err(fault(S::KIND, None, FaultKind::BadAddress, access)),
-    };
-    if let Err(kind) = S::check_va(va) {
-        t.outcome = Err(fault(S::KIND, None, kind, access));
-        return t;
-    }
-    let mut path = Vec::new();
-    let mut table = root;
-    for level in (0..S::LEVELS).rev() {
-        let index = S::index(va, level);
-        let addr = entry_addr::<S>(table, index);
-        let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
-            t.outcome = Err(fault(S::KIND, Some(level), FaultKind::TableOutsideRam, access));
-            return t;
-        };
-        let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
-        t.steps.push(WalkStep {
+) -> Result<Mapped, Stop> {
+    descend::<S, ()>(mem, root.as_u64(), va.as_u64(), access, &mut ())
+}
+
+/// The steps of a walk, for display.
+struct Steps<S>(Vec<WalkStep>, core::marker::PhantomData<S>);
+
+impl<S: Scheme> Record for Steps<S> {
+    fn step(&mut self, level: u32, index: u64, table: u64, addr: u64, e: u64, leaf: bool) {
+        self.0.push(WalkStep {
             level,
             field: S::index_name(level),
             index,
@@ -241,28 +302,24 @@ pub fn translate<S: Scheme>(
             points_to: PhysAddr::new(S::pte_pa(e)),
             leaf,
         });
-        path.push(e);
-        if e & S::VALID == 0 || leaf || level == 0 {
-            break;
-        }
-        table = S::pte_pa(e);
     }
-    let level = t.steps.last().map_or(0, |s| s.level);
-    match S::check(&path, access) {
-        Ok(()) => {
-            let size = S::level_size(level);
-            let frame = S::pte_pa(*path.last().unwrap_or(&0));
-            let offset = va & (size - 1);
-            t.outcome =
-                Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size });
-        }
-        Err(kind) => {
-            // Say which entry stopped the walk: the first invalid one, or the leaf.
-            let at = path.iter().position(|&e| e & S::VALID == 0).map_or(level, |i| S::LEVELS - 1 - i as u32);
-            t.outcome = Err(fault(S::KIND, Some(at), kind, access));
-        }
-    }
-    t
+}
+
+/// Translate `va` as the MMU would with the table at `root`, checking
+/// `access`, reporting every step for display: [`descend`] with a recorder.
+///
+/// Reads memory only; never fails: every way the hardware can refuse is a [`Fault`].
+#[must_use]
+pub fn translate<S: Scheme>(
+    mem: &(impl PhysMem + ?Sized),
+    root: PhysAddr,
+    va: VirtAddr,
+    access: Access,
+) -> Translation {
+    let mut steps = Steps::<S>(Vec::new(), core::marker::PhantomData);
+    let outcome = descend::<S, _>(mem, root.as_u64(), va.as_u64(), access, &mut steps)
+        .map_err(|stop| fault(S::KIND, stop.level, stop.kind, access));
+    Translation { scheme: S::KIND, va, access, root, steps: steps.0, outcome }
 }
 
 /// Set the accessed bit (and the dirty bit for a store) in the entries of a
