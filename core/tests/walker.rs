@@ -71,7 +71,10 @@ fn access() -> impl Strategy<Value = Access> {
 
 /// Tables: entries 0 to 3 of each of the 8 pages. Addresses pick indices
 /// 0 to 4 at each level (4: an entry never written, so zero).
-fn case() -> impl Strategy<Value = (Vec<Entry>, Vec<([u64; 3], u64, u64, Access)>)> {
+/// An address to try: indices (root level first), offset, high bits, access.
+type Probe = ([u64; 3], u64, u64, Access);
+
+fn case() -> impl Strategy<Value = (Vec<Entry>, Vec<Probe>)> {
     (
         prop::collection::vec(entry(), (PAGES * 4) as usize),
         prop::collection::vec(([0u64..5, 0u64..5, 0u64..5], 0u64..0x1000, any::<u64>(), access()), 1..40),
@@ -94,7 +97,7 @@ fn va_of<S: Scheme>(idx: [u64; 3], off: u64, high: u64) -> u64 {
     for (i, level) in (0..S::LEVELS).rev().enumerate() {
         va |= idx[i] << (12 + level * (if S::ENTRY_BYTES == 4 { 10 } else { 9 }));
     }
-    if S::ENTRY_BYTES == 8 && high % 4 == 0 {
+    if S::ENTRY_BYTES == 8 && high.is_multiple_of(4) {
         va |= high << 39;
     }
     va
@@ -102,7 +105,7 @@ fn va_of<S: Scheme>(idx: [u64; 3], off: u64, high: u64) -> u64 {
 
 /// The fast and the recording walk agree, and a translation that ends in a
 /// 4 KiB leaf reached through valid entries lands where a plain descent says.
-fn agree<S: Scheme>(entries: &[Entry], probes: &[([u64; 3], u64, u64, Access)]) {
+fn agree<S: Scheme>(entries: &[Entry], probes: &[Probe]) {
     let mem = memory::<S>(entries);
     let root = PhysAddr::new(BASE);
     for &(idx, off, high, acc) in probes {
