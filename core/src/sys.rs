@@ -100,6 +100,14 @@ pub enum Reject {
         /// Why it faulted, and what is there.
         why: String,
     },
+    /// Replaying the scenario so far has taken more work than a page may
+    /// ask for (see `lab::WORK_BUDGET`).
+    TooMuchWork {
+        /// Frames allocated plus frames freed, up to this operation.
+        work: u64,
+        /// The limit.
+        budget: u64,
+    },
 }
 
 impl From<Panic> for Reject {
@@ -122,6 +130,10 @@ impl fmt::Display for Reject {
                 f,
                 "the {} at {va:#x} faults ({why}); xv6 kills the faulting process, and pid 1 is init: its exit panics (\"init exiting\"), so the lab stops before it",
                 if *write { "store" } else { "load" }
+            ),
+            Reject::TooMuchWork { work, budget } => write!(
+                f,
+                "by this operation the scenario has allocated and freed {work} frames, more than the {budget} a link, a widget or the JS API may ask for (so that no page freezes); run it with `pagelab run`, which has no limit, or make it shorter"
             ),
         }
     }

@@ -729,3 +729,58 @@ fn preset_lines_can_override_kernel_symbols() {
     let e = parse("preset x86 data=0x80108001\n").unwrap_err();
     assert!(e.message.contains("page aligned"), "{e}");
 }
+
+/// A scenario from a link, a widget or the JS API may ask for at most
+/// `WORK_BUDGET` frames allocated plus freed. On xv6-public the first
+/// `sbrk(117440512)` (112 MiB) allocates 28,672 user pages and 28 page
+/// tables (one per 4 MiB above the table initcode's page already uses), and
+/// `sbrk(-117440512)` frees the 28,672 pages; deallocuvm keeps the tables, so
+/// later grows allocate pages only. After operation k (userinit is 0) the
+/// work is userinit's (under 100) + 28,700 + 28,672 (k - 1): 487,452 +
+/// userinit's after operation 17, 516,124 + userinit's after operation 18,
+/// the 9th shrink, which is refused.
+#[test]
+fn a_page_refuses_a_scenario_past_the_work_budget() {
+    use pagelab_core::lab::{Budget, WORK_BUDGET};
+    use pagelab_core::port::Reject;
+    assert_eq!(WORK_BUDGET, 500_000);
+    let mut text = String::from("preset xv6-public\nuserinit\n");
+    for _ in 0..20 {
+        text.push_str("sbrk 1 117440512\nsbrk 1 -117440512\n");
+    }
+    let s = parse(&text).unwrap();
+    let lab = Lab::from_scenario(&s).expect("no limit without a budget");
+    let pair: Vec<u64> = lab.steps()[1..3].iter().map(|st| st.counts.allocated() + st.counts.freed()).collect();
+    assert_eq!(pair, [28_672 + 28, 28_672]);
+    let later: Vec<u64> = lab.steps()[3..5].iter().map(|st| st.counts.allocated() + st.counts.freed()).collect();
+    assert_eq!(later, [28_672, 28_672], "the page tables stay: later grows allocate pages only");
+    let e = Lab::from_scenario_within(&s, Budget::page()).unwrap_err();
+    let init = lab.steps()[0].counts.allocated();
+    assert!(init < 100, "{init}");
+    // Work after operation k (from 0): init + 28,700 + 28,672 * (k - 1) for k >= 1.
+    let work = |k: u64| init + 28_700 + 28_672 * (k - 1);
+    let first_over = (1..).find(|&k| work(k) > WORK_BUDGET).unwrap();
+    assert_eq!(first_over, 18);
+    assert_eq!(e.index, Some(first_over as usize));
+    assert_eq!(e.reject, Reject::TooMuchWork { work: work(first_over), budget: WORK_BUDGET });
+    assert!(e.to_string().contains("pagelab run"), "{e}");
+}
+
+/// Without recording, a lab makes the same steps: the same results, counts
+/// and free pages; only the events are gone.
+#[test]
+fn a_lab_that_does_not_record_counts_the_same() {
+    for text in [scenario::STORY_X86, scenario::STORY_RISCV, scenario::SHM_TEST] {
+        let s = parse(text).unwrap();
+        let full = Lab::from_scenario(&s).unwrap();
+        let mut quiet = Lab::with_layout(s.preset, s.layout.clone(), s.shm).unwrap();
+        quiet.set_recording(false);
+        for op in &s.ops {
+            quiet.apply(op.clone()).unwrap();
+        }
+        for (a, b) in full.steps().iter().zip(quiet.steps()) {
+            assert_eq!((&a.result, a.counts, a.nfree), (&b.result, b.counts, b.nfree), "{}", print_op(&a.op));
+            assert!(b.events.is_empty() && !a.events.is_empty());
+        }
+    }
+}

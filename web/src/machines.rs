@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 use std::rc::Rc;
 
-use pagelab_core::lab::{Lab, Op, ReplayError, Scenario, Step};
+use pagelab_core::lab::{Budget, Lab, Op, ReplayError, Scenario, Step};
 use pagelab_core::port::Reject;
 
 /// The most earlier machines kept (each about 1 MB on xv6-public).
@@ -78,6 +78,8 @@ impl Machines {
     /// The first operation refused, with its index (as [`Lab::from_scenario`]).
     pub fn replay(sc: &Scenario) -> Result<Machines, ReplayError> {
         let mut lab = Lab::with_layout(sc.preset, sc.layout.clone(), sc.shm).map_err(ReplayError::boot)?;
+        // A link, a built-in or the what-if switch: no more work than a page may ask for.
+        let mut budget = Budget::page();
         let n = sc.ops.len();
         let every = n.div_ceil(CACHE).max(1);
         let mut cache = BTreeMap::new();
@@ -85,7 +87,7 @@ impl Machines {
             if index % every == 0 {
                 cache.insert(index, SharedLab::new(lab.clone()));
             }
-            lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
+            lab.apply_within(op.clone(), &mut budget).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(sc.comments.clone());
         lab.set_asks(sc.asks.clone());

@@ -556,3 +556,24 @@ fn choosing_a_cpu_is_a_step_and_a_missing_cpu_is_refused() {
     assert_eq!(u.notice.as_ref().map(|n| n.at), Some(Where::Tlb));
     assert_eq!((u.len(), u.lab().kernel().cpu()), (10, 1));
 }
+
+#[test]
+fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
+    // Ten pairs of sbrk(112 MiB) / sbrk(-112 MiB) run one by one in the lab
+    // (each is bounded by RAM), then shared: opening that link would replay
+    // about 580,000 frames of work, past WORK_BUDGET (500,000).
+    let mut s = LabState::default();
+    for _ in 0..10 {
+        s = act(s, Action::Run(Op::Sbrk { pid: 1, n: 117_440_512 }));
+        s = act(s, Action::Run(Op::Sbrk { pid: 1, n: -117_440_512 }));
+    }
+    assert_eq!(s.len(), 21);
+    let f = s.fragment();
+    assert!(f.len() < 200, "a short link: {f}");
+    let before = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
+    let t = act(before, Action::OpenLink(format!("#{f}")));
+    let e = error_of(&t);
+    assert!(e.contains("more than the 500000") && e.contains("pagelab run"), "{e}");
+    // As for any link that cannot be opened: a clean lab on the default machine.
+    assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
+}

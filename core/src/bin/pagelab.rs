@@ -29,7 +29,6 @@ use pagelab_core::lab::scenario::{self, ParseError};
 use pagelab_core::lab::{Lab, Op, Preset, ReplayError, Scenario, summary, view};
 use pagelab_core::port::SysRet;
 use pagelab_core::scheme::SchemeKind;
-use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Counts, TraceEvent};
 
 /// Replay xv6 memory-management scenarios: every kalloc, kfree and page-table
@@ -367,19 +366,14 @@ struct JsonRefused<'a> {
     message: String,
 }
 
-#[derive(Serialize)]
-struct JsonRun<'a> {
-    preset: Preset,
-    shm: ShmMode,
-    boot: JsonBoot<'a>,
-    steps: Vec<JsonStep<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refused: Option<JsonRefused<'a>>,
+/// Write `v` as compact JSON, in the middle of a document (no newline).
+fn json(w: &mut dyn Write, v: &impl Serialize) -> Res {
+    serde_json::to_writer(&mut *w, v).map_err(|e| Fail::Output(e.into()))
 }
 
 /// Write `doc` as one line of compact JSON.
 fn write_json(w: &mut dyn Write, doc: &impl Serialize) -> Res {
-    serde_json::to_writer(&mut *w, doc).map_err(|e| Fail::Output(e.into()))?;
+    json(w, doc)?;
     writeln!(w)?;
     Ok(())
 }
@@ -390,21 +384,36 @@ fn boot(s: &Scenario) -> Result<Lab, Fail> {
         .or_else(|e| fail(BAD_INPUT, &format!("pagelab: the preset line makes a machine that cannot boot: {e}")))
 }
 
+/// Replay FILE and print each step as it is made, text or JSON. A step's
+/// events are dropped once printed (and with `--quiet` never recorded), so
+/// memory stays bounded however long the file is.
 fn run(w: &mut dyn Write, file: &str, format: Format, quiet: bool, with_boot: bool) -> Res {
     let s = load(file)?;
     // The preset line's symbol overrides (end=, data=, ...) apply here too, as in `show`.
     let mut lab = boot(&s)?;
+    lab.set_recording(!quiet);
     let scheme = lab.kernel().info().scheme;
     let port = lab.kernel().info().port;
     let text = format == Format::Text;
+    let b = lab.boot_step();
     if text {
         writeln!(w, "preset {}, shm {}", s.preset, s.shm.name())?;
-        let b = lab.boot_step();
         writeln!(w, "boot:")?;
         if with_boot && !quiet {
             print_events(w, &b.events, b.elided, scheme)?;
         }
         print_counts(w, &b.counts, b.nfree)?;
+    } else {
+        // The document is written a piece at a time, in the order of JsonRun's fields.
+        write!(w, "{{\"preset\":")?;
+        json(w, &s.preset)?;
+        write!(w, ",\"shm\":")?;
+        json(w, &s.shm)?;
+        write!(w, ",\"boot\":")?;
+        let boot =
+            JsonBoot { counts: b.counts, nfree: b.nfree, events: (with_boot && !quiet).then_some(b.events.as_slice()) };
+        json(w, &boot)?;
+        write!(w, ",\"steps\":[")?;
     }
     let mut refused = None;
     for (i, op) in s.ops.iter().enumerate() {
@@ -417,7 +426,23 @@ fn run(w: &mut dyn Write, file: &str, format: Format, quiet: bool, with_boot: bo
                         print_summary(w, step, port, scheme)?;
                     }
                     print_counts(w, &step.counts, step.nfree)?;
+                } else {
+                    if i > 0 {
+                        write!(w, ",")?;
+                    }
+                    let js = JsonStep {
+                        step: i + 1,
+                        line: scenario::print_op(&step.op),
+                        op: &step.op,
+                        result: &step.result,
+                        counts: step.counts,
+                        nfree: step.nfree,
+                        elided: step.elided,
+                        events: (!quiet).then_some(step.events.as_slice()),
+                    };
+                    json(w, &js)?;
                 }
+                lab.forget_events(i);
             }
             Err(reject) => {
                 let line = scenario::print_op(op);
@@ -431,39 +456,14 @@ fn run(w: &mut dyn Write, file: &str, format: Format, quiet: bool, with_boot: bo
         }
     }
     if !text {
-        let b = lab.boot_step();
-        let steps = lab
-            .steps()
-            .iter()
-            .enumerate()
-            .map(|(i, st)| JsonStep {
-                step: i + 1,
-                line: scenario::print_op(&st.op),
-                op: &st.op,
-                result: &st.result,
-                counts: st.counts,
-                nfree: st.nfree,
-                elided: st.elided,
-                events: (!quiet).then_some(st.events.as_slice()),
-            })
-            .collect();
-        let doc = JsonRun {
-            preset: s.preset,
-            shm: s.shm,
-            boot: JsonBoot {
-                counts: b.counts,
-                nfree: b.nfree,
-                events: (with_boot && !quiet).then_some(b.events.as_slice()),
-            },
-            steps,
-            refused: refused.as_ref().map(|(i, reject)| JsonRefused {
-                step: i + 1,
-                line: scenario::print_op(&s.ops[*i]),
-                reject,
-                message: reject.to_string(),
-            }),
-        };
-        write_json(w, &doc)?;
+        write!(w, "]")?;
+        if let Some((i, reject)) = &refused {
+            write!(w, ",\"refused\":")?;
+            let r =
+                JsonRefused { step: i + 1, line: scenario::print_op(&s.ops[*i]), reject, message: reject.to_string() };
+            json(w, &r)?;
+        }
+        writeln!(w, "}}")?;
     }
     if refused.is_some() { Err(Fail::Status(REFUSED)) } else { Ok(()) }
 }

@@ -634,6 +634,49 @@ pub struct Lab {
     fs: Fs,
     boot: Step,
     steps: Vec<Step>,
+    /// False: steps keep counts and results but no events (see [`Lab::set_recording`]).
+    record: bool,
+}
+
+/// The most work a scenario from a link, a widget attribute or the JS API
+/// may ask for: frames allocated plus frames freed over all its operations
+/// (boot not counted). About half a second of replay in the browser; the
+/// command-line runner has no limit.
+pub const WORK_BUDGET: u64 = 500_000;
+
+/// The work a replay has done so far, against a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Frames allocated plus frames freed so far.
+    pub work: u64,
+    /// The most allowed (`u64::MAX`: no limit).
+    pub limit: u64,
+}
+
+impl Budget {
+    /// The limit of a page: [`WORK_BUDGET`].
+    #[must_use]
+    pub fn page() -> Budget {
+        Budget { work: 0, limit: WORK_BUDGET }
+    }
+
+    /// No limit (the command-line runner, the tests).
+    #[must_use]
+    pub fn unlimited() -> Budget {
+        Budget { work: 0, limit: u64::MAX }
+    }
+
+    /// Add a step's work.
+    ///
+    /// # Errors
+    /// [`Reject::TooMuchWork`] once the work is past the limit.
+    pub fn charge(&mut self, c: &Counts) -> Result<(), Reject> {
+        self.work = self.work.saturating_add(c.allocated() + c.freed());
+        if self.work > self.limit {
+            return Err(Reject::TooMuchWork { work: self.work, budget: self.limit });
+        }
+        Ok(())
+    }
 }
 
 impl Clone for Lab {
@@ -646,6 +689,7 @@ impl Clone for Lab {
             fs: self.fs.clone(),
             boot: self.boot.clone(),
             steps: self.steps.clone(),
+            record: self.record,
         }
     }
 }
@@ -682,7 +726,7 @@ impl Lab {
             summary,
         };
         let scenario = Scenario { layout, ..Scenario::new(preset, shm) };
-        Ok(Lab { scenario, kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new() })
+        Ok(Lab { scenario, kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new(), record: true })
     }
 
     /// Boot `s.preset` and apply every operation of `s`.
@@ -690,9 +734,19 @@ impl Lab {
     /// # Errors
     /// The first operation refused, with its index.
     pub fn from_scenario(s: &Scenario) -> Result<Lab, ReplayError> {
+        Lab::from_scenario_within(s, Budget::unlimited())
+    }
+
+    /// Like [`Lab::from_scenario`], but refuse, at the operation that
+    /// crosses it, a scenario whose work goes past `budget` (see [`WORK_BUDGET`]).
+    ///
+    /// # Errors
+    /// The first operation refused, with its index; [`Reject::TooMuchWork`]
+    /// for the one that crosses the budget.
+    pub fn from_scenario_within(s: &Scenario, mut budget: Budget) -> Result<Lab, ReplayError> {
         let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(ReplayError::boot)?;
         for (index, op) in s.ops.iter().enumerate() {
-            lab.apply(op.clone()).map_err(|reject| ReplayError::op(index, reject))?;
+            lab.apply_within(op.clone(), &mut budget).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(s.comments.clone());
         lab.scenario.asks = s.asks.clone();
@@ -746,7 +800,7 @@ impl Lab {
     /// # Errors
     /// A [`Reject`] when the lab will not run it; the lab is then exactly as before.
     pub fn apply(&mut self, op: Op) -> Result<&Step, Reject> {
-        let mut tr = Trace::new();
+        let mut tr = if self.record { Trace::new() } else { Trace::counting_only() };
         // The processes' regions before, to name the user pages the operation frees.
         let before =
             if frees_user_pages(&op) { summary::regions_of(self.kernel.as_ref()) } else { summary::RegionsOf::new() };
@@ -772,7 +826,8 @@ impl Lab {
                             | Event::Load { .. }
                             | Event::CopyPage { .. }
                     )
-                }) || tr.elided() > 0;
+                }) || tr.elided() > 0
+                    || !self.record;
                 if changed {
                     // The kernel stopped part-way: rebuild the state from the scenario.
                     self.rebuild();
@@ -789,6 +844,7 @@ impl Lab {
         let asks = core::mem::take(&mut self.scenario.asks);
         let s = &self.scenario;
         let Ok(mut fresh) = Lab::with_layout(s.preset, s.layout.clone(), s.shm) else { return };
+        fresh.record = self.record;
         for op in ops {
             // These all succeeded before, and replay is deterministic.
             let _ = fresh.apply(op);
@@ -833,6 +889,33 @@ impl Lab {
                 Ok(SysRet::ok(0))
             }
             Op::Cpu { cpu } => k.set_cpu(tr, *cpu),
+        }
+    }
+
+    /// [`Lab::apply`], charging the step's work to `budget`.
+    ///
+    /// # Errors
+    /// What [`Lab::apply`] refuses, or [`Reject::TooMuchWork`] (the step
+    /// stays applied; the replay that asked is expected to stop).
+    pub fn apply_within(&mut self, op: Op, budget: &mut Budget) -> Result<&Step, Reject> {
+        let counts = self.apply(op)?.counts;
+        budget.charge(&counts)?;
+        Ok(self.steps.last().expect("just applied"))
+    }
+
+    /// Record each later operation's events (true, the default), or only
+    /// its counts and result (false: for long runs whose events nobody
+    /// reads; the steps' summaries are then empty).
+    pub fn set_recording(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// Drop the events (and summary) of step `i` (from 0), keeping its
+    /// counts and result: a runner that has printed a step gives its memory back.
+    pub fn forget_events(&mut self, i: usize) {
+        if let Some(st) = self.steps.get_mut(i) {
+            st.events = Vec::new();
+            st.summary = summary::Summary::default();
         }
     }
 

@@ -113,11 +113,13 @@ pub fn replay_at(sc: &Scenario, step: usize, text: &str, label: &str) -> Result<
     let mut lab = Lab::with_layout(sc.preset, sc.layout.clone(), sc.shm)
         .map_err(|e| Problem::plain(format!("{label}: its preset line cannot be used: {e}")))?;
     let mut at = None;
+    // A widget or the JS API: no more work than a page may ask for.
+    let mut budget = pagelab_core::lab::Budget::page();
     for (index, op) in sc.ops.iter().enumerate() {
         if index == step {
             at = Some(lab.clone());
         }
-        if let Err(reject) = lab.apply(op.clone()) {
+        if let Err(reject) = lab.apply_within(op.clone(), &mut budget) {
             let line = line_of_op(text, index);
             let place = line.map_or_else(String::new, |l| format!(" (line {l})"));
             return Err(Problem {
