@@ -7,7 +7,7 @@
 //! two instructions that tell the MMU about a change (load a new root, flush
 //! the TLB) go through [`Cpu`].
 
-use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -105,8 +105,9 @@ enum Page {
     /// Every byte is `fill`, except the first eight, which are `head` if set.
     /// A free page (junk, then a `next` pointer at offset 0) stays this small.
     Uniform { fill: u8, head: Option<[u8; 8]> },
-    /// Arbitrary contents.
-    Bytes(Box<[u8; PGSIZE as usize]>),
+    /// Arbitrary contents, shared between copies of the memory until one of
+    /// them writes (a copy of a machine costs only its changed pages).
+    Bytes(Arc<[u8; PGSIZE as usize]>),
 }
 
 impl Page {
@@ -122,14 +123,15 @@ impl Page {
 
     fn bytes_mut(&mut self) -> &mut [u8; PGSIZE as usize] {
         if let Page::Uniform { fill, head } = *self {
-            let mut b = Box::new([fill; PGSIZE as usize]);
+            let mut b = Arc::new([fill; PGSIZE as usize]);
             if let Some(h) = head {
-                b[..8].copy_from_slice(&h);
+                Arc::make_mut(&mut b)[..8].copy_from_slice(&h);
             }
             *self = Page::Bytes(b);
         }
         match self {
-            Page::Bytes(b) => b,
+            // A page shared with another copy is copied here, before the write.
+            Page::Bytes(b) => Arc::make_mut(b),
             Page::Uniform { .. } => unreachable!("just materialised"),
         }
     }

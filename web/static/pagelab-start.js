@@ -4,4 +4,6 @@
 // inline script and works under a Content-Security-Policy without 'unsafe-inline'.
 const me = document.getElementById('pagelab-start');
 const { default: init } = await import(me.dataset.js);
-await init({ module_or_path: me.dataset.wasm });
+const wasm = await init({ module_or_path: me.dataset.wasm });
+// The size of the lab's wasm memory, in bytes: what e2e/perf.mjs reports.
+window.pagelabWasmBytes = () => wasm.memory.buffer.byteLength;
