@@ -236,19 +236,29 @@ impl PhysMem for SimMem {
         let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
         let n = bytes as usize;
         if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.pages.len() {
-            let mut b = [0u8; 8];
-            match &self.pages[page] {
-                Page::Bytes(p) => b[..n].copy_from_slice(&p[at..at + n]),
-                Page::Uniform { fill, head } => {
-                    for (i, x) in b[..n].iter_mut().enumerate() {
-                        *x = match head {
-                            Some(h) if at + i < 8 => h[at + i],
-                            _ => *fill,
-                        };
+            let v = match &self.pages[page] {
+                Page::Bytes(p) => match n {
+                    4 => u64::from(u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])),
+                    8 => u64::from_le_bytes(p[at..at + 8].try_into().expect("8 bytes")),
+                    _ => {
+                        let mut b = [0u8; 8];
+                        b[..n].copy_from_slice(&p[at..at + n]);
+                        u64::from_le_bytes(b)
                     }
+                },
+                Page::Uniform { fill, head: None } => u64::from_le_bytes([*fill; 8]),
+                // The free list's next pointer at the start of a junk-filled page.
+                Page::Uniform { fill, head: Some(h) } => {
+                    let mut b = [*fill; 8];
+                    for (i, x) in b.iter_mut().enumerate().take(n) {
+                        if at + i < 8 {
+                            *x = h[at + i];
+                        }
+                    }
+                    u64::from_le_bytes(b)
                 }
-            }
-            return Ok(u64::from_le_bytes(b));
+            };
+            return Ok(if n >= 8 { v } else { v & ((1u64 << (8 * n)) - 1) });
         }
         let mut b = [0u8; 8];
         self.read(pa, &mut b[..n.min(8)])?;

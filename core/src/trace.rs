@@ -589,7 +589,7 @@ impl Trace {
             event: Event::PteWrite { level: l, table: t, index: i, va: v, old: o, new: n, count, va_step, new_step },
         }) = self.events.last_mut()
             && *d == depth
-            && *fname == func
+            && (core::ptr::eq(*fname, func) || *fname == func)
             && *l == level
             && t.as_u64() == table
             && *o == old

@@ -1,0 +1,181 @@
+// The browser half of issue 13's table, measured on the built site (dist/)
+// in headless Chromium on 127.0.0.1 (scripts/perf.sh prints the rest):
+//
+//   node e2e/perf.mjs [--runs N] [--dist DIR]
+//
+// - cold load to the lab drawn (#main), and a deep link into shm-test;
+// - a keystroke in the address field to the new decomposition and walk in
+//   the DOM, and to the next frame (xv6-public after the story);
+// - a fork click to the next frame (after the story), and Back on shm-test;
+// - the lab's wasm memory (window.pagelabWasmBytes) and the renderer's
+//   resident memory, cold and after loading scenarios;
+// - links with heavy steps (sbrk(112 MiB) / sbrk(-112 MiB) pairs): the time
+//   until the lab is drawn or the link refused.
+// Each figure is a median (and p95 where it says so) from one run.
+import { execSync } from 'node:child_process';
+import { deflateRawSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { launch } from './helpers.mjs';
+import { serve } from './server.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+const runs = Number(opt('--runs', '5'));
+const dist = opt('--dist', fileURLToPath(new URL('../dist/', import.meta.url)));
+
+const q = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const ms = (x) => `${x.toFixed(1)} ms`;
+const MB = (b) => `${(b / 1048576).toFixed(1)} MB`;
+
+const server = await serve(dist);
+const browser = await launch();
+
+/** Resident memory of the page's renderer process, in bytes (Linux ps): the
+ * largest renderer of this headless browser (one page is open at a time). */
+function rendererRss() {
+  try {
+    return execSync('ps -eo rss=,args=', { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('--type=renderer') && l.includes('playwright') && !l.includes('top-chrome-webui'))
+      .reduce((a, l) => Math.max(a, Number(l.trim().split(/\s+/)[0]) * 1024), 0);
+  } catch { return NaN; }
+}
+
+async function open(fragment, viewport = { width: 1440, height: 900 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const t0 = Date.now();
+  await page.goto(server.url + (fragment ? `#${fragment}` : ''));
+  await page.waitForSelector('#main', { timeout: 120000 });
+  return { context, page, loaded: Date.now() - t0 };
+}
+
+// ---- cold loads ----
+async function coldLoad(fragment) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const c = await browser.newContext();
+    const p = await c.newPage();
+    // The lab's first render: navigation start to #main in the DOM, seen at the frame it appears.
+    await p.addInitScript(() => {
+      const tick = () => {
+        if (document.getElementById('main')) window.__drawn = performance.now();
+        else requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    await p.goto(server.url + (fragment ? `#${fragment}` : ''));
+    await p.waitForFunction(() => window.__drawn, null, { timeout: 120000 });
+    times.push(await p.evaluate(() => window.__drawn));
+    await c.close();
+  }
+  return times;
+}
+
+console.log('### The lab in the browser (e2e/perf.mjs)');
+console.log('');
+const cold = await coldLoad('');
+console.log(`- cold load to the lab drawn: median ${ms(q(cold, 0.5))} (${cold.map((x) => x.toFixed(0)).join(', ')}), ${runs} runs`);
+const deep = await coldLoad('b=shm-test&step=90');
+console.log(`- a deep link into shm-test (step 90): median ${ms(q(deep, 0.5))}`);
+
+// ---- keystrokes in the address field ----
+{
+  const { context, page } = await open('b=story-x86&step=9');
+  await page.evaluate(() => {
+    window.__lat = [];
+    const main = document.getElementById('main');
+    addEventListener('keydown', () => {
+      const t0 = performance.now();
+      const mo = new MutationObserver(() => {
+        const t1 = performance.now();
+        mo.disconnect();
+        requestAnimationFrame(() => window.__lat.push([t1 - t0, performance.now() - t0]));
+      });
+      mo.observe(main, { subtree: true, childList: true, characterData: true, attributes: true });
+    }, true);
+  });
+  await page.click('#address', { clickCount: 3 });
+  for (const addr of ['0x2fe4', '0x1000', '0x3ffc', '0x80000000', '0x2f00']) {
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(addr, { delay: 30 });
+    await page.waitForTimeout(50);
+  }
+  const lat = await page.evaluate(() => window.__lat);
+  const dom = lat.map((x) => x[0]);
+  const frame = lat.map((x) => x[1]);
+  console.log(`- keystroke in the address field (xv6-public after the story, ${lat.length} keys): to the DOM p50 ${ms(q(dom, 0.5))}, p95 ${ms(q(dom, 0.95))}; to the next frame p95 ${ms(q(frame, 0.95))}`);
+  await context.close();
+}
+
+// ---- clicks ----
+async function clicks(fragment, selector, n, before) {
+  const { context, page } = await open(fragment);
+  if (before) await before(page);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const t = await page.evaluate((sel) => new Promise((resolve) => {
+      const el = document.querySelector(sel);
+      const t0 = performance.now();
+      el.click();
+      requestAnimationFrame(() => resolve(performance.now() - t0));
+    }), selector);
+    out.push(t);
+    await page.waitForTimeout(30);
+  }
+  await context.close();
+  return out;
+}
+{
+  const forks = await clicks('b=story-x86&step=9', '#fork', 8);
+  console.log(`- fork click to the next frame (xv6-public after the story, 8 forks): median ${ms(q(forks, 0.5))}, p95 ${ms(q(forks, 0.95))}`);
+  const backs = await clicks('b=shm-test&step=90', '#back', 20);
+  console.log(`- Back on shm-test (from step 90, 20 clicks) to the next frame: p50 ${ms(q(backs, 0.5))}, max ${ms(Math.max(...backs))}`);
+}
+
+// ---- memory ----
+{
+  const wasm = async (p) => p.evaluate(() => window.pagelabWasmBytes?.() ?? NaN);
+  const rows = [];
+  for (const frag of ['', 'b=story-x86&step=9', 'b=story-riscv&step=9', 'b=shm-test&step=90', 'b=tlb-smp-x86&step=14']) {
+    const { context, page } = await open(frag);
+    await page.waitForTimeout(300);
+    rows.push([frag || 'cold (default lab)', await wasm(page), rendererRss()]);
+    await context.close();
+  }
+  // Eight forks after the story, then a new lab on the same page.
+  const { context, page } = await open('b=story-x86&step=9');
+  for (let i = 0; i < 8; i++) { await page.click('#fork'); await page.waitForTimeout(30); }
+  rows.push(['story-x86 + 8 forks', await wasm(page), rendererRss()]);
+  await page.goto(server.url + '#b=shm-test&step=90');
+  await page.waitForTimeout(800);
+  rows.push(['then shm-test in the same tab', await wasm(page), rendererRss()]);
+  await page.click('#machine-xv6-public-tiny');
+  await page.waitForTimeout(500);
+  rows.push(['then a new lab (xv6-public-tiny)', await wasm(page), rendererRss()]);
+  await page.goto(server.url + '#b=shm-test&step=90');
+  await page.waitForTimeout(800);
+  rows.push(['then shm-test again', await wasm(page), rendererRss()]);
+  await context.close();
+  console.log('- memory (wasm: the lab\'s linear memory, which never shrinks but is reused; renderer: resident set of the headless renderers):');
+  for (const [what, w, r] of rows) console.log(`  - ${what}: wasm ${MB(w)}, renderer ${MB(r)}`);
+}
+
+// ---- heavy links ----
+for (const pairs of [100, 500]) {
+  let text = 'preset xv6-public\nuserinit\n';
+  for (let i = 0; i < pairs; i++) text += 'sbrk 1 117440512\nsbrk 1 -117440512\n';
+  const frag = `lab=${deflateRawSync(Buffer.from(text), { level: 9 }).toString('base64url')}&step=${2 * pairs + 1}`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const t0 = Date.now();
+  await page.goto(`${server.url}#${frag}`);
+  await page.waitForFunction(() => /could not be opened/.test(document.body.innerText) || document.querySelector('#step-detail'), null, { timeout: 300000 });
+  const t = Date.now() - t0;
+  const refused = await page.evaluate(() => /more than the \d+ a link/.test(document.body.innerText));
+  console.log(`- a link of ${pairs} sbrk(112 MiB)/sbrk(-112 MiB) pairs (${frag.length + 1} characters): ${refused ? 'refused' : 'drawn'} after ${t} ms`);
+  await context.close();
+}
+
+await browser.close();
+server.close();
