@@ -9,7 +9,7 @@
 
 PORT ?= 8080
 
-.PHONY: serve test setup build bench kernels clean
+.PHONY: serve test setup build bench perf kernels clean
 
 serve:
 	scripts/setup.sh serve
@@ -31,6 +31,10 @@ build:
 bench:
 	cargo bench -p pagelab-core
 	scripts/bench.sh
+
+perf:
+	scripts/setup.sh test
+	scripts/perf.sh
 
 kernels:
 	kernel/build.sh

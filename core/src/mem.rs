@@ -230,7 +230,7 @@ impl PhysMem for SimMem {
 
     /// A word inside one page (every page-table entry is) is read in one
     /// piece: no per-byte work, no span iterator.
-    #[inline]
+    #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
         let off = pa.wrapping_sub(self.base);
         let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
@@ -238,7 +238,7 @@ impl PhysMem for SimMem {
         if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.pages.len() {
             let v = match &self.pages[page] {
                 Page::Bytes(p) => match n {
-                    4 => u64::from(u32::from_le_bytes([p[at], p[at + 1], p[at + 2], p[at + 3]])),
+                    4 => u64::from(u32::from_le_bytes(p[at..at + 4].try_into().expect("4 bytes"))),
                     8 => u64::from_le_bytes(p[at..at + 8].try_into().expect("8 bytes")),
                     _ => {
                         let mut b = [0u8; 8];
@@ -338,7 +338,7 @@ impl Sim {
 }
 
 impl PhysMem for Sim {
-    #[inline]
+    #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
         self.mem.read_word(pa, bytes)
     }
