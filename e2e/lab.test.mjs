@@ -259,6 +259,8 @@ test('a copied link reopens the lab exactly', async () => {
   await page.fill('#address', '0x2fcc');
   await page.selectOption('#access', 'uw');
   await page.click('#framemap .fk-user');
+  // The address bar is written in a task of its own, just after the change is drawn.
+  await page.waitForFunction(() => location.hash.includes('frame='));
   const url = page.url();
   const frame = await text(page, '#frame-info h3');
   const procs = await text(page, '.ptable');

@@ -2,7 +2,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::InlineNotice;
-use crate::hooks::{use_fragment, use_lab};
+use crate::hooks::use_lab;
 use crate::present::{EmbedKind, EmbedView, embed_snippet, widget_access};
 use crate::state::{Action, Where};
 
@@ -11,19 +11,42 @@ use crate::state::{Action, Where};
 #[component]
 pub fn Share() -> Html {
     let lab = use_lab();
-    let fragment = use_fragment(&lab);
     let kind = use_state(|| EmbedKind::Walk);
-    let view = EmbedView {
-        builtin: lab.builtin.clone(),
-        text: lab.scenario_text(),
-        step: lab.current(),
-        pid: lab.table_pid(),
-        address: lab.selection.address.unwrap_or(0),
-        access: widget_access(lab.selection.access),
-        script: crate::dom::widgets_url(),
+    // The element, worked out again only when what it shows changes (the
+    // scenario's text is printed for it only when the lab is not a built-in).
+    let snippet = {
+        let deps = (
+            lab.full_lab(),
+            lab.builtin.clone(),
+            lab.current(),
+            lab.table_pid(),
+            lab.selection.address,
+            lab.selection.access,
+            *kind,
+        );
+        let lab = lab.clone();
+        use_memo(deps, move |(_, builtin, step, pid, address, access, kind)| {
+            let view = EmbedView {
+                builtin: builtin.clone(),
+                text: if builtin.is_some() { String::new() } else { lab.scenario_text() },
+                step: *step,
+                pid: *pid,
+                address: address.unwrap_or(0),
+                access: widget_access(*access),
+                script: crate::dom::widgets_url(),
+            };
+            embed_snippet(*kind, &view)
+        })
     };
-    let snippet = embed_snippet(*kind, &view);
-    let text = view.text.clone();
+    // The scenario's text is shown (and printed) only while its box is open.
+    let text_open = use_state(|| false);
+    let on_toggle = {
+        let text_open = text_open.clone();
+        Callback::from(move |e: Event| {
+            let d: web_sys::HtmlDetailsElement = e.target_unchecked_into();
+            text_open.set(d.open());
+        })
+    };
     let on_kind = {
         let kind = kind.clone();
         Callback::from(move |e: Event| {
@@ -35,9 +58,10 @@ pub fn Share() -> Html {
     };
     let copy_link = {
         let lab = lab.clone();
-        let len = fragment.len() + 1;
         Callback::from(move |_| {
-            crate::dom::copy(&crate::dom::href());
+            let href = crate::dom::href();
+            let len = href.find('#').map_or(0, |i| href.len() - i);
+            crate::dom::copy(&href);
             lab.dispatch(Action::Inform(
                 Where::Share,
                 format!("The link is copied ({len} characters). Opening it restores this lab exactly: the machine, every step, the step shown and the selection."),
@@ -48,7 +72,7 @@ pub fn Share() -> Html {
         let lab = lab.clone();
         let snippet = snippet.clone();
         Callback::from(move |_| {
-            crate::dom::copy(&snippet);
+            crate::dom::copy(snippet.as_str());
             lab.dispatch(Action::Inform(
                 Where::Share,
                 "The element is copied. Paste it into your notes, with the widgets' script included once per page."
@@ -58,9 +82,8 @@ pub fn Share() -> Html {
     };
     let copy_text = {
         let lab = lab.clone();
-        let text = text.clone();
         Callback::from(move |_| {
-            crate::dom::copy(&text);
+            crate::dom::copy(&lab.scenario_text());
             lab.dispatch(Action::Inform(Where::Share, "The scenario's text is copied.".into()));
         })
     };
@@ -70,7 +93,7 @@ pub fn Share() -> Html {
             <div class="linkbox">
                 <button id="copy-link" onclick={copy_link}>{ "Copy link to this lab" }</button>
                 <span class="help">
-                    { format!("The address bar always holds the lab ({} characters): copy it to share or reload.", fragment.len() + 1) }
+                    { "The address bar always holds the lab: copy it to share or reload." }
                 </span>
             </div>
             <InlineNotice at={Where::Share} id="share-notice" />
@@ -84,7 +107,7 @@ pub fn Share() -> Html {
                 </select>
                 <button id="copy-embed" onclick={copy_snippet}>{ "Copy the element" }</button>
             </div>
-            <textarea id="embed-code" readonly=true rows="5" spellcheck="false" aria-labelledby="embed-h" value={snippet} />
+            <textarea id="embed-code" readonly=true rows="5" spellcheck="false" aria-labelledby="embed-h" value={(*snippet).clone()} />
             <p class="help">
                 { "The first line loads the widgets from this site; a page needs it once, however many widgets it has. " }
                 { "If your notes are on another site, copy this site's widgets/ folder next to them and write " }
@@ -98,7 +121,7 @@ pub fn Share() -> Html {
                     }
                 }
             </p>
-            <details class="scenario-text">
+            <details class="scenario-text" ontoggle={on_toggle}>
                 <summary>{ "Scenario text" }</summary>
                 <p class="help">{ "The lab in the scenario language, comments included, with the operations you ran: save it, change it, or give it to the command-line runner (pagelab run)." }</p>
                 <p class="help">
@@ -109,7 +132,9 @@ pub fn Share() -> Html {
                     <code>{ "execv PID PATH ARGV0 ARG…" }</code>{ " gives argv exactly; every other line is one system call by a pid. The README lists them all." }
                 </p>
                 <button id="copy-scenario" onclick={copy_text}>{ "Copy the text" }</button>
-                <textarea id="scenario-text" readonly=true rows="12" spellcheck="false" aria-label="The scenario's text" value={text} />
+                if *text_open {
+                    <textarea id="scenario-text" readonly=true rows="12" spellcheck="false" aria-label="The scenario's text" value={lab.scenario_text()} />
+                }
             </details>
         </section>
     }

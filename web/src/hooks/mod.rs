@@ -6,4 +6,4 @@ mod use_url;
 
 pub use use_keys::use_keys;
 pub use use_lab::{LabContext, use_lab};
-pub use use_url::{initial_fragment, use_fragment, use_url_sync};
+pub use use_url::{initial_fragment, use_url_sync};

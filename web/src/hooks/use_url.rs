@@ -19,53 +19,70 @@ pub fn initial_fragment() -> String {
     }
 }
 
-/// The lab's link fragment, worked out again only when the lab, the
-/// selection or predict mode's progress changes (not on every keystroke elsewhere).
-#[hook]
-pub fn use_fragment(lab: &LabContext) -> Rc<String> {
-    // Predict mode's progress is in the link too: each attempt's standing and hints.
-    let quiz = lab.quiz.as_ref().map(|q| {
-        (q.seed, q.auto_from, q.attempts.iter().map(|a| (a.status, a.hints, a.answer.clone())).collect::<Vec<_>>())
-    });
-    let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone(), quiz);
-    let lab = lab.clone();
-    use_memo(deps, move |_| lab.fragment())
-}
-
 /// Keep the address bar's fragment equal to the lab, and open a link pasted
 /// into the address bar (or reached with the browser's Back button). Each
 /// change replaces the current history entry, but a new lab adds one.
+///
+/// The link is worked out (the scenario printed and compressed) and written
+/// in a task of its own after the change is drawn, so that a click is on
+/// screen without waiting for it; a change made before that task runs
+/// replaces it.
 #[hook]
 pub fn use_url_sync(lab: LabContext) {
     // The fragment last written, so that our own writes are not read back.
     let written: Rc<RefCell<String>> = use_mut_ref(String::new);
     {
         let written = written.clone();
-        let fragment = use_fragment(&lab);
+        // Predict mode's progress is in the link too: each attempt's standing and hints.
+        let quiz = lab.quiz.as_ref().map(|q| {
+            (q.seed, q.auto_from, q.attempts.iter().map(|a| (a.status, a.hints, a.answer.clone())).collect::<Vec<_>>())
+        });
+        let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone(), quiz);
         // The lab before a new one (from the menu or a built-in scenario) stays
         // in the browser's history: Back returns to it.
         let seen_generation = use_mut_ref(|| lab.generation);
+        // The write not made yet (its timer), and whether it adds a history entry.
+        let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
         let generation = lab.generation;
-        use_effect_with(fragment, move |fragment| {
-            let want = format!("#{fragment}");
-            *written.borrow_mut() = want.clone();
-            let push = *seen_generation.borrow() != generation;
+        let lab = lab.clone();
+        use_effect_with(deps, move |_| {
+            let new_lab = *seen_generation.borrow() != generation;
             *seen_generation.borrow_mut() = generation;
             #[cfg(target_arch = "wasm32")]
             if let Some(w) = web_sys::window() {
-                let now = w.location().hash().unwrap_or_default();
-                if now != want
-                    && let Ok(h) = w.history()
-                {
-                    let _ = if push {
-                        h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
-                    } else {
-                        h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
-                    };
+                use wasm_bindgen::JsCast;
+                use wasm_bindgen::closure::Closure;
+                let push = {
+                    let mut p = pending.borrow_mut();
+                    if let Some(id) = p.0.take() {
+                        w.clear_timeout_with_handle(id);
+                    }
+                    p.1 |= new_lab;
+                    p.1
+                };
+                let pending_in = pending.clone();
+                let write = Closure::once_into_js(move || {
+                    *pending_in.borrow_mut() = (None, false);
+                    let Some(w) = web_sys::window() else { return };
+                    let want = format!("#{}", lab.fragment());
+                    *written.borrow_mut() = want.clone();
+                    let now = w.location().hash().unwrap_or_default();
+                    if now != want
+                        && let Ok(h) = w.history()
+                    {
+                        let _ = if push {
+                            h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
+                        } else {
+                            h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want))
+                        };
+                    }
+                });
+                if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), 0) {
+                    pending.borrow_mut().0 = Some(id);
                 }
             }
             #[cfg(not(target_arch = "wasm32"))]
-            let _ = (want, push);
+            let _ = (new_lab, pending, written, lab);
         });
     }
     {
