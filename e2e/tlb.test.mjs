@@ -13,6 +13,15 @@ after(async () => { await browser?.close(); });
 
 const SIZES = [['desktop', { width: 1440, height: 900 }], ['phone', { width: 390, height: 844 }]];
 
+// A panel far from the screen is not laid out (content-visibility: auto), and
+// innerText reads only what is laid out: a learner scrolls there first, so the
+// test does too, and waits for the frame that draws it.
+async function seen(locator) {
+  await locator.scrollIntoViewIfNeeded();
+  await locator.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return locator.innerText();
+}
+
 for (const [size, viewport] of SIZES) {
   test(`the growproc experiment: a stale TLB slot changes pid 3's kernel stack, and xv6's flush makes the store fault (${size})`, async () => {
     const page = await open(browser, '#b=tlb-noflush-x86', viewport);
@@ -25,18 +34,18 @@ for (const [size, viewport] of SIZES) {
     await atStep(page, 4, 8);
     assert.match(await text(page, '#tlb-counts'), /1 miss, 1 fill/);
     const row = page.locator('#tlb-table tr[data-slot="0"]');
-    assert.match(await row.innerText(), /0x00001000/);
-    assert.match(await row.innerText(), /says the same/);
+    assert.match(await seen(row), /0x00001000/);
+    assert.match(await seen(row), /says the same/);
     // The translate view follows the store: a TLB hit now (the slot is dirty).
     assert.match(await text(page, '#tlb-would'), /TLB hit and the MMU reads no page-table entry/);
     // Step 5: sbrk(-4096) frees the page, but slot 0 stays: STALE, the frame is free.
     await page.keyboard.press('n');
     await atStep(page, 5, 8);
-    assert.match(await row.innerText(), /STALE: maps nothing here; the slot's frame is free/);
+    assert.match(await seen(row), /STALE: maps nothing here; the slot's frame is free/);
     // Step 8: the store hits slot 0 and lands in pid 3's kernel stack.
     await page.keyboard.press('n'); await page.keyboard.press('n'); await page.keyboard.press('n');
     await atStep(page, 8, 8);
-    assert.match(await row.innerText(), /kernel stack of pid 3/);
+    assert.match(await seen(row), /kernel stack of pid 3/);
     assert.match(await text(page, '#tlb-would'), /STALE: the table now maps nothing here/);
     assert.match(await text(page, '#step-detail'), /lands in a frame that belongs to someone else: kernel stack of pid 3/);
     // The slot's frame, chosen in the frame map, is pid 3's kernel stack; the store copied "C" (0x43) into it.
@@ -68,8 +77,8 @@ for (const [size, viewport] of SIZES) {
     assert.match(await text(page, '#tlb-cpu'), /CPU 0\s*operations run here[^]*Runs pid 2/);
     assert.match(await text(page, '#tlb-cpu-1'), /Runs pid 1/);
     const stale = page.locator('#tlb-table tr[data-slot="0"]');
-    assert.match(await stale.innerText(), /STALE: maps nothing here[^]*user page of pid 1/);
-    assert.match(await page.locator('#tlb-table-1 tr[data-slot="0"]').innerText(), /0x00001000[^]*says the same/);
+    assert.match(await seen(stale), /STALE: maps nothing here[^]*user page of pid 1/);
+    assert.match(await seen(page.locator('#tlb-table-1 tr[data-slot="0"]')), /0x00001000[^]*says the same/);
     assert.match(await text(page, '#step-detail'), /lands in a frame that belongs to someone else: user page of pid 1/);
     // Step 11: pid 1, on CPU 1, loads its byte back and finds pid 2's 'B'.
     await page.keyboard.press('n'); await page.keyboard.press('n');
