@@ -147,15 +147,22 @@ impl Page {
     }
 }
 
+/// Pages per chunk of the page list (a chunk is shared between copies of
+/// the memory until one of them changes a page in it).
+const CHUNK: usize = 256;
+
 /// Simulated RAM from `base` to `base + size`.
 ///
 /// Pages are kept compact while their contents are uniform, so a machine
-/// with xv6-public's 224 MB costs about a megabyte until pages are really
-/// written (page tables and user pages).
+/// with xv6-public's 224 MB costs a few kilobytes until pages are really
+/// written (page tables and user pages). A copy of the memory shares
+/// everything with the original (the list of pages in chunks, and each
+/// written page) until one of them writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimMem {
     base: u64,
-    pages: Vec<Page>,
+    npages: usize,
+    chunks: Vec<Arc<[Page; CHUNK]>>,
 }
 
 impl SimMem {
@@ -166,7 +173,20 @@ impl SimMem {
     #[must_use]
     pub fn new(base: u64, size: u64) -> SimMem {
         assert!(base.is_multiple_of(PGSIZE) && size.is_multiple_of(PGSIZE), "SimMem: unaligned RAM");
-        SimMem { base, pages: vec![Page::Uniform { fill: 0, head: None }; (size / PGSIZE) as usize] }
+        let npages = (size / PGSIZE) as usize;
+        let zero: Arc<[Page; CHUNK]> = Arc::new(core::array::from_fn(|_| Page::Uniform { fill: 0, head: None }));
+        SimMem { base, npages, chunks: vec![zero; npages.div_ceil(CHUNK)] }
+    }
+
+    /// Page `i` (from 0) of RAM.
+    #[inline(always)]
+    fn page(&self, i: usize) -> &Page {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    /// Page `i`, to change: its chunk is copied first if another copy of the memory shares it.
+    fn page_mut(&mut self, i: usize) -> &mut Page {
+        &mut Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK]
     }
 
     /// First byte of RAM.
@@ -178,13 +198,13 @@ impl SimMem {
     /// One past the last byte of RAM.
     #[must_use]
     pub fn end(&self) -> u64 {
-        self.base + self.pages.len() as u64 * PGSIZE
+        self.base + self.npages as u64 * PGSIZE
     }
 
     /// Pages whose bytes are stored in full (for measuring the simulation's cost).
     #[must_use]
     pub fn materialised_pages(&self) -> usize {
-        self.pages.iter().filter(|p| matches!(p, Page::Bytes(_))).count()
+        (0..self.npages).filter(|&i| matches!(self.page(i), Page::Bytes(_))).count()
     }
 
     fn check(&self, pa: u64, len: u64) -> Result<(), MemError> {
@@ -216,7 +236,7 @@ impl PhysMem for SimMem {
     fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemError> {
         self.check(pa, buf.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, buf.len() as u64) {
-            match &self.pages[page] {
+            match self.page(page) {
                 Page::Bytes(b) => buf[start..start + n].copy_from_slice(&b[off..off + n]),
                 p => {
                     for i in 0..n {
@@ -235,8 +255,8 @@ impl PhysMem for SimMem {
         let off = pa.wrapping_sub(self.base);
         let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
         let n = bytes as usize;
-        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.pages.len() {
-            let v = match &self.pages[page] {
+        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.npages {
+            let v = match self.page(page) {
                 Page::Bytes(p) => match n {
                     4 => u64::from(u32::from_le_bytes(p[at..at + 4].try_into().expect("4 bytes"))),
                     8 => u64::from_le_bytes(p[at..at + 8].try_into().expect("8 bytes")),
@@ -268,7 +288,7 @@ impl PhysMem for SimMem {
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.check(pa, data.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, data.len() as u64) {
-            self.pages[page].write(off, &data[start..start + n]);
+            self.page_mut(page).write(off, &data[start..start + n]);
         }
         Ok(())
     }
@@ -277,9 +297,12 @@ impl PhysMem for SimMem {
         self.check(pa, len)?;
         for (page, off, _, n) in self.spans(pa, len) {
             if n as u64 == PGSIZE {
-                self.pages[page] = Page::Uniform { fill: byte, head: None };
+                let want = Page::Uniform { fill: byte, head: None };
+                if *self.page(page) != want {
+                    *self.page_mut(page) = want;
+                }
             } else {
-                self.pages[page].bytes_mut()[off..off + n].fill(byte);
+                self.page_mut(page).bytes_mut()[off..off + n].fill(byte);
             }
         }
         Ok(())
@@ -292,7 +315,8 @@ impl PhysMem for SimMem {
         if len == PGSIZE && (src - self.base).is_multiple_of(PGSIZE) && (dst - self.base).is_multiple_of(PGSIZE) {
             let s = ((src - self.base) / PGSIZE) as usize;
             let d = ((dst - self.base) / PGSIZE) as usize;
-            self.pages[d] = self.pages[s].clone();
+            let p = self.page(s).clone();
+            *self.page_mut(d) = p;
             return Ok(());
         }
         let mut buf = vec![0u8; len as usize];
