@@ -47,6 +47,22 @@ pub fn write_entry<S: Scheme>(
     new: u64,
 ) -> Result<(), Panic> {
     let old = read_entry::<S>(mem, addr)?;
+    replace_entry::<S>(mem, tr, level, addr, va, old, new)
+}
+
+/// [`write_entry`] for a caller that has just read the entry (`old`).
+///
+/// # Errors
+/// A [`Panic`] if the entry is not in RAM.
+pub fn replace_entry<S: Scheme>(
+    mem: &mut impl PhysMem,
+    tr: &mut Trace,
+    level: u32,
+    addr: u64,
+    va: u64,
+    old: u64,
+    new: u64,
+) -> Result<(), Panic> {
     mem.write_word(addr, S::ENTRY_BYTES, new).or_panic("walk")?;
     let table = addr & !(PGSIZE - 1);
     let index = ((addr - table) / S::ENTRY_BYTES) as u32;

@@ -178,14 +178,24 @@ impl<H: Hal> RiscvKernel<H> {
                 let mut a = PGROUNDDOWN(va);
                 let last = PGROUNDDOWN(va + size - 1);
                 let mut pa = pa;
+                // The leaf table of the last page (the address bits above it, and
+                // the PTE's address): the next page under the same level-1 entry
+                // has the next PTE, as walk would find it.
+                let mut table: Option<(u64, u64)> = None;
                 loop {
-                    let Some(pte) = self.walk(tr, pagetable, a, Some(owner))? else {
-                        return Err(VmFail::OutOfMemory);
+                    let pte = match table {
+                        Some((above, prev)) if a >> 21 == above => prev + 8,
+                        _ => match self.walk(tr, pagetable, a, Some(owner))? {
+                            Some(pte) => pte,
+                            None => return Err(VmFail::OutOfMemory),
+                        },
                     };
-                    if self.rd(pte)? & PTE_V != 0 {
+                    table = Some((a >> 21, pte));
+                    let old = self.rd(pte)?;
+                    if old & PTE_V != 0 {
                         return Err(VmFail::Remap { va: a });
                     }
-                    self.wr(tr, 0, pte, a, PA2PTE(pa) | perm | PTE_V)?;
+                    walk::replace_entry::<Sv39>(&mut self.st.hw, tr, 0, pte, a, old, PA2PTE(pa) | perm | PTE_V)?;
                     if a == last {
                         break;
                     }

@@ -120,14 +120,32 @@ impl<H: Hal> X86Kernel<H> {
                 let mut a = pgrounddown(va);
                 let last = pgrounddown(va.wrapping_add(size).wrapping_sub(1));
                 let mut pa = pa;
+                // The page table of the last page (its PDX, and the PTE's address):
+                // the next page under the same directory entry has the next PTE,
+                // as walkpgdir would find it (mappages changes no directory entry there).
+                let mut table: Option<(u32, u32)> = None;
                 loop {
-                    let Some(pte) = self.walkpgdir(tr, pgdir, a, Some(owner))? else {
-                        return Err(VmFail::OutOfMemory);
+                    let pte = match table {
+                        Some((pdx, prev)) if PDX(a) == pdx => prev + 4,
+                        _ => match self.walkpgdir(tr, pgdir, a, Some(owner))? {
+                            Some(pte) => pte,
+                            None => return Err(VmFail::OutOfMemory),
+                        },
                     };
-                    if self.rd(pte)? & PTE_P != 0 {
+                    table = Some((PDX(a), pte));
+                    let old = self.rd(pte)?;
+                    if old & PTE_P != 0 {
                         return Err(VmFail::Remap { va: u64::from(a) });
                     }
-                    self.wr(tr, 0, pte, a, pa | perm | PTE_P)?;
+                    walk::replace_entry::<X86>(
+                        &mut self.st.hw,
+                        tr,
+                        0,
+                        u64::from(pte),
+                        u64::from(a),
+                        u64::from(old),
+                        u64::from(pa | perm | PTE_P),
+                    )?;
                     if a == last {
                         break;
                     }
