@@ -285,6 +285,19 @@ impl PhysMem for SimMem {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// A word inside one page (every page-table entry is) is written in one piece.
+    #[inline]
+    fn write_word(&mut self, pa: u64, bytes: u64, v: u64) -> Result<(), MemError> {
+        let off = pa.wrapping_sub(self.base);
+        let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
+        let n = bytes as usize;
+        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.npages {
+            self.page_mut(page).write(at, &v.to_le_bytes()[..n]);
+            return Ok(());
+        }
+        self.write(pa, &v.to_le_bytes()[..n.min(8)])
+    }
+
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.check(pa, data.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, data.len() as u64) {
@@ -371,6 +384,10 @@ impl PhysMem for Sim {
     }
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.mem.write(pa, data)
+    }
+    #[inline]
+    fn write_word(&mut self, pa: u64, bytes: u64, v: u64) -> Result<(), MemError> {
+        self.mem.write_word(pa, bytes, v)
     }
     fn fill(&mut self, pa: u64, len: u64, byte: u8) -> Result<(), MemError> {
         self.mem.fill(pa, len, byte)
