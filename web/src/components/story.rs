@@ -131,7 +131,14 @@ pub fn Story() -> Html {
             </div>
             if !defects.is_empty() {
                 <div class="defects" id="step-defects">
-                    <h3>{ "Where the note's code goes wrong" }</h3>
+                    <h3>{
+                        // The note's shared-memory code, or (any machine) a store through a stale TLB entry.
+                        if lab.lab().kernel().shm_mode() == pagelab_core::shm::ShmMode::Note {
+                            "Where the note's code goes wrong"
+                        } else {
+                            "What goes wrong here"
+                        }
+                    }</h3>
                     <ul>
                         for d in defects.iter() {
                             <li><strong class="defect-tag">{ "DEFECT" }</strong>{ " " }{ d.clone() }</li>
