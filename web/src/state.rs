@@ -689,6 +689,19 @@ impl LabState {
                     Some(e) => {
                         self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
                     }
+                    None if matches!(op, Op::Cpu { .. }) => {
+                        let cpu = if let Op::Cpu { cpu } = op { cpu } else { 0 };
+                        let there = match self.machines.full().kernel().running().get(cpu as usize).copied().flatten() {
+                            Some(pid) => format!("pid {pid} is running there"),
+                            None => "no process is running there yet".to_string(),
+                        };
+                        self.notice = Some(Notice::info(
+                            at,
+                            format!(
+                                "Step {end}: the next operations run on CPU {cpu}; {there}. Moving flushes no TLB.{dropped}"
+                            ),
+                        ));
+                    }
                     None if matches!(op, Op::Exit { .. }) => {
                         let pid = op.pid().unwrap_or(0);
                         self.notice = Some(Notice::info(

@@ -549,6 +549,7 @@ fn choosing_a_cpu_is_a_step_and_a_missing_cpu_is_refused() {
     assert_eq!((t.len(), t.current()), (10, 10));
     assert_eq!(t.full().steps().last().unwrap().op, Op::Cpu { cpu: 1 });
     assert_eq!(t.lab().kernel().cpu(), 1);
+    assert!(info_of(&t).contains("the next operations run on CPU 1; pid 1 is running there"), "{}", info_of(&t));
     assert!(t.changed_now().tlb, "the panel shows another CPU as the one operations run on");
     // xv6-public has two CPUs: CPU 2 is refused next to the TLB panel, and nothing changes.
     let u = act(t.clone(), Action::SetCpu(2));
