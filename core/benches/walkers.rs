@@ -24,7 +24,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pagelab_core::addr::{PhysAddr, VirtAddr};
 use pagelab_core::mem::Sim;
 use pagelab_core::riscv::{RiscvKernel, RiscvLayout};
-use pagelab_core::scheme::{Access, Sv39, X86};
+use pagelab_core::scheme::{Access, Scheme, Sv39, X86};
 use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::{Owner, Trace};
 use pagelab_core::walk;
@@ -325,6 +325,18 @@ mod arceos {
     }
 }
 
+/// pagelab's answer-only walk (`walk::lookup`) as a lookup.
+fn pagelab_lookup<S: Scheme>(mem: &Sim, root: PhysAddr) -> Box<dyn FnMut(u64) -> Option<u64> + '_> {
+    Box::new(move |va| walk::lookup::<S>(mem, root, VirtAddr::new(va), Access::USER_READ).ok().map(|m| m.pa.as_u64()))
+}
+
+/// pagelab's recording walk (`walk::translate`, every step kept for display) as a lookup.
+fn pagelab_translate<S: Scheme>(mem: &Sim, root: PhysAddr) -> Box<dyn FnMut(u64) -> Option<u64> + '_> {
+    Box::new(move |va| {
+        walk::translate::<S>(mem, root, VirtAddr::new(va), Access::USER_READ).outcome.ok().map(|m| m.pa.as_u64())
+    })
+}
+
 /// Two dependent loads per lookup: the floor of any two-level walk.
 struct Floor {
     a: Vec<u32>,
@@ -363,25 +375,8 @@ fn benches(c: &mut Criterion) {
         b: (0..1024 * 1024).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect(),
     };
     time(&mut g, "x86: minimal two-level walk (Vec)", &w, Box::new(|va| mini.walk(va)));
-    time(
-        &mut g,
-        "x86: pagelab walk::lookup",
-        &w,
-        Box::new(|va| {
-            walk::lookup::<X86>(&k.st.hw, root, VirtAddr::new(va), Access::USER_READ).ok().map(|m| m.pa.as_u64())
-        }),
-    );
-    time(
-        &mut g,
-        "x86: pagelab walk::translate (records steps)",
-        &w,
-        Box::new(|va| {
-            walk::translate::<X86>(&k.st.hw, root, VirtAddr::new(va), Access::USER_READ)
-                .outcome
-                .ok()
-                .map(|m| m.pa.as_u64())
-        }),
-    );
+    time(&mut g, "x86: pagelab walk::lookup", &w, pagelab_lookup::<X86>(&k.st.hw, root));
+    time(&mut g, "x86: pagelab walk::translate (records steps)", &w, pagelab_translate::<X86>(&k.st.hw, root));
     time(&mut g, "x86: x86_64 0.15 OffsetPageTable::translate_addr", &w, Box::new(|va| osdev::lookup(&osdev, va)));
     // The floor answers with a number, not an address: it is timed, not verified.
     g.bench_function("floor: two dependent loads (Vec)", |b| {
@@ -401,25 +396,8 @@ fn benches(c: &mut Criterion) {
     let (k, root) = pagelab_sv39(&w.map);
     let arce = arceos::build(&w.map);
     time(&mut g, "sv39: minimal three-level walk (Vec)", &w, Box::new(|va| mini.walk(va)));
-    time(
-        &mut g,
-        "sv39: pagelab walk::lookup",
-        &w,
-        Box::new(|va| {
-            walk::lookup::<Sv39>(&k.st.hw, root, VirtAddr::new(va), Access::USER_READ).ok().map(|m| m.pa.as_u64())
-        }),
-    );
-    time(
-        &mut g,
-        "sv39: pagelab walk::translate (records steps)",
-        &w,
-        Box::new(|va| {
-            walk::translate::<Sv39>(&k.st.hw, root, VirtAddr::new(va), Access::USER_READ)
-                .outcome
-                .ok()
-                .map(|m| m.pa.as_u64())
-        }),
-    );
+    time(&mut g, "sv39: pagelab walk::lookup", &w, pagelab_lookup::<Sv39>(&k.st.hw, root));
+    time(&mut g, "sv39: pagelab walk::translate (records steps)", &w, pagelab_translate::<Sv39>(&k.st.hw, root));
     time(
         &mut g,
         "sv39: page_table_multiarch 0.6 PageTable64::query (3 levels)",
@@ -433,7 +411,8 @@ fn benches(c: &mut Criterion) {
         LOOKUPS + MISSES
     );
     for (name, ns) in &table {
-        let base = if name.starts_with("x86") { table[0].1 } else { table[4].1 };
+        let scheme = name.split(':').next().unwrap_or("");
+        let base = table.iter().find(|(n, _)| n.starts_with(scheme) && n.contains("minimal")).map_or(*ns, |(_, b)| *b);
         println!("  {ns:7.2} ns  {:5.2}x  {name}", ns / base);
     }
 }

@@ -184,6 +184,15 @@ impl SimMem {
         &self.chunks[i / CHUNK][i % CHUNK]
     }
 
+    /// Where a word of `n` bytes at `pa` lies, as (page, offset), if it lies
+    /// inside one page of RAM (every page-table entry does).
+    #[inline(always)]
+    fn word_place(&self, pa: u64, n: usize) -> Option<(usize, usize)> {
+        let off = pa.checked_sub(self.base)?;
+        let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
+        (n <= 8 && at + n <= PGSIZE as usize && page < self.npages).then_some((page, at))
+    }
+
     /// Page `i`, to change: its chunk is copied first if another copy of the memory shares it.
     fn page_mut(&mut self, i: usize) -> &mut Page {
         &mut Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK]
@@ -252,10 +261,8 @@ impl PhysMem for SimMem {
     /// piece: no per-byte work, no span iterator.
     #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
-        let off = pa.wrapping_sub(self.base);
-        let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
         let n = bytes as usize;
-        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.npages {
+        if let Some((page, at)) = self.word_place(pa, n) {
             let v = match self.page(page) {
                 Page::Bytes(p) => match n {
                     4 => u64::from(u32::from_le_bytes(p[at..at + 4].try_into().expect("4 bytes"))),
@@ -288,10 +295,8 @@ impl PhysMem for SimMem {
     /// A word inside one page (every page-table entry is) is written in one piece.
     #[inline]
     fn write_word(&mut self, pa: u64, bytes: u64, v: u64) -> Result<(), MemError> {
-        let off = pa.wrapping_sub(self.base);
-        let (page, at) = ((off / PGSIZE) as usize, (off % PGSIZE) as usize);
         let n = bytes as usize;
-        if pa >= self.base && n <= 8 && at + n <= PGSIZE as usize && page < self.npages {
+        if let Some((page, at)) = self.word_place(pa, n) {
             self.page_mut(page).write(at, &v.to_le_bytes()[..n]);
             return Ok(());
         }

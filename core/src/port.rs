@@ -341,8 +341,10 @@ impl<H: Hal> PortState<H> {
         }
     }
 
-    /// Flush CPU `cpu`'s TLB, as loading CR3 or `sfence.vma` does, and record it.
-    pub fn tlb_flush(&mut self, tr: &mut Trace, cpu: u32) {
+    /// Flush this CPU's TLB (the one the operation runs on), as loading CR3
+    /// or `sfence.vma` does, and record it.
+    pub fn tlb_flush(&mut self, tr: &mut Trace) {
+        let cpu = self.cpu;
         if let Some(t) = self.tlbs.get_mut(cpu as usize) {
             let dropped = t.flush() as u32;
             tr.tlb(crate::trace::Event::TlbFlush { cpu, dropped });

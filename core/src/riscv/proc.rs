@@ -50,7 +50,7 @@ impl<H: Hal> RiscvKernel<H> {
             tr.note(|| format!("what-if: {what} writes satp without sfence.vma, so the TLB keeps its translations"));
         } else {
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, self.st.cpu);
+            self.st.tlb_flush(tr);
         }
     }
 
@@ -448,7 +448,7 @@ impl<H: Hal> ShmHost for RiscvKernel<H> {
     fn shm_flush(&mut self, tr: &mut Trace, pid: u32) {
         if self.st.cur() == Some(pid) {
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, self.st.cpu);
+            self.st.tlb_flush(tr);
         }
     }
     fn pte_target(&self, pte: u64) -> Option<u64> {

@@ -93,7 +93,7 @@ impl<H: Hal> RiscvKernel<H> {
             self.st.hw.load_root(self.kernel_pagetable);
             tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
             self.st.hw.flush_tlb();
-            self.st.tlb_flush(tr, self.st.cpu);
+            self.st.tlb_flush(tr);
         });
         self.st.set_cur(None);
     }

@@ -208,7 +208,7 @@ impl<H: Hal> X86Kernel<H> {
         tr.quiet("switchkvm", |tr| {
             self.st.hw.load_root(u64::from(self.kpgdir));
             tr.push(Event::LoadRoot { root: PhysAddr::new(u64::from(self.kpgdir)), pid: None });
-            self.st.tlb_flush(tr, self.st.cpu);
+            self.st.tlb_flush(tr);
         });
         self.st.set_cur(None);
     }
@@ -223,7 +223,7 @@ impl<H: Hal> X86Kernel<H> {
             |tr| {
                 self.st.hw.load_root(root.as_u64());
                 tr.push(Event::LoadRoot { root, pid: Some(pid) });
-                self.st.tlb_flush(tr, self.st.cpu);
+                self.st.tlb_flush(tr);
             },
         );
         self.st.set_cur(Some(pid));
