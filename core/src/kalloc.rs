@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::OrPanic as _;
 use crate::Panic;
 use crate::addr::{PGROUNDUP, PGSIZE, PhysAddr};
-use crate::mem::PhysMem;
+use crate::mem::{FreeRun, PhysMem};
 use crate::trace::{Event, Owner, Trace};
 
 /// How a port stores its free list and junk-fills pages.
@@ -140,16 +140,31 @@ impl Kmem {
     /// # Errors
     /// xv6's `kfree` panic if a page is outside `[end, PHYSTOP)`.
     pub fn freerange(&mut self, mem: &mut impl PhysMem, tr: &mut Trace, start: u64, end: u64) -> Result<(), Panic> {
-        let mut p = PGROUNDUP(start);
-        let first = p;
+        let first = PGROUNDUP(start);
+        // The pages kfree accepts, in increasing order, up to the first it refuses.
         let mut count = 0;
-        while p + PGSIZE <= end {
-            if !self.valid_frame(p) {
-                return Err(Panic(format!("kfree: {p:#x} outside [end, PHYSTOP)")));
-            }
-            self.push(mem, p)?;
+        let mut p = first;
+        while p + PGSIZE <= end && self.valid_frame(p) {
             count += 1;
             p += PGSIZE;
+        }
+        // Each is junk-filled and points at the one freed before it (the old head for the first).
+        let next = self.pa_to_ptr(self.freelist);
+        let run = FreeRun {
+            first,
+            pages: count,
+            junk: self.cfg.free_junk,
+            ptr_bytes: self.cfg.ptr_bytes,
+            first_next: next,
+            offset: self.cfg.kva_offset,
+        };
+        mem.push_pages(&run).or_panic("kfree")?;
+        if count > 0 {
+            self.freelist = p - PGSIZE;
+            self.nfree += count;
+        }
+        if p + PGSIZE <= end {
+            return Err(Panic(format!("kfree: {p:#x} outside [end, PHYSTOP)")));
         }
         if count > 0 {
             tr.push(Event::FreeRange {

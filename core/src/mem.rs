@@ -77,6 +77,76 @@ pub trait PhysMem {
     fn write_word(&mut self, pa: u64, bytes: u64, v: u64) -> Result<(), MemError> {
         self.write(pa, &v.to_le_bytes()[..bytes as usize])
     }
+
+    /// Write `count` consecutive little-endian words of `bytes` bytes from
+    /// `pa`: `first`, `first + step`, `first + 2·step`, … (a run of
+    /// page-table entries mapping consecutive frames).
+    ///
+    /// # Errors
+    /// [`MemError`] if the run leaves RAM; the words before that are written.
+    fn write_words(&mut self, pa: u64, bytes: u64, first: u64, step: u64, count: u64) -> Result<(), MemError> {
+        write_each(self, pa, bytes, first, step, count)
+    }
+
+    /// Put a run of pages on a free list as kfree does, in increasing
+    /// order: fill each with the junk byte, then write at its start the
+    /// pointer [`FreeRun::next`] (the old head, then the page before it).
+    ///
+    /// # Errors
+    /// [`MemError`] if a page is outside RAM; the pages before it are done.
+    fn push_pages(&mut self, run: &FreeRun) -> Result<(), MemError> {
+        push_each(self, run)
+    }
+}
+
+/// [`PhysMem::write_words`] a word at a time.
+fn write_each<M: PhysMem + ?Sized>(
+    m: &mut M,
+    pa: u64,
+    bytes: u64,
+    first: u64,
+    step: u64,
+    count: u64,
+) -> Result<(), MemError> {
+    for i in 0..count {
+        m.write_word(pa + i * bytes, bytes, first.wrapping_add(i.wrapping_mul(step)))?;
+    }
+    Ok(())
+}
+
+/// [`PhysMem::push_pages`] a page at a time, as kfree does.
+fn push_each<M: PhysMem + ?Sized>(m: &mut M, run: &FreeRun) -> Result<(), MemError> {
+    for i in 0..run.pages {
+        let pa = run.first + i * PGSIZE;
+        m.fill(pa, PGSIZE, run.junk)?;
+        m.write_word(pa, run.ptr_bytes, run.next(i))?;
+    }
+    Ok(())
+}
+
+/// Pages put on kfree's list in increasing order (`freerange`), for [`PhysMem::push_pages`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FreeRun {
+    /// The first page.
+    pub first: u64,
+    /// How many pages.
+    pub pages: u64,
+    /// The byte each page is filled with.
+    pub junk: u8,
+    /// Bytes in a list pointer (4 or 8).
+    pub ptr_bytes: u64,
+    /// The pointer stored in the first page (the list's old head).
+    pub first_next: u64,
+    /// Added to a page's address to make the pointer to it (x86's `P2V`).
+    pub offset: u64,
+}
+
+impl FreeRun {
+    /// The pointer stored in page `i` of the run: the page before it.
+    #[must_use]
+    pub fn next(&self, i: u64) -> u64 {
+        if i == 0 { self.first_next } else { self.first + (i - 1) * PGSIZE + self.offset }
+    }
 }
 
 /// The instructions that tell the MMU about page-table changes.
@@ -303,6 +373,65 @@ impl PhysMem for SimMem {
         self.write(pa, &v.to_le_bytes()[..n.min(8)])
     }
 
+    /// A run inside one page is written with one look-up of the page.
+    fn write_words(&mut self, pa: u64, bytes: u64, first: u64, step: u64, count: u64) -> Result<(), MemError> {
+        let n = bytes as usize;
+        let len = (count as usize).saturating_mul(n);
+        match self.word_place(pa, n) {
+            Some((page, at)) if n > 0 && at + len <= PGSIZE as usize => {
+                let b = self.page_mut(page).bytes_mut();
+                let mut v = first;
+                if n == 8 {
+                    for w in b[at..at + len].chunks_exact_mut(8) {
+                        w.copy_from_slice(&v.to_le_bytes());
+                        v = v.wrapping_add(step);
+                    }
+                } else if n == 4 {
+                    for w in b[at..at + len].chunks_exact_mut(4) {
+                        w.copy_from_slice(&(v as u32).to_le_bytes());
+                        v = v.wrapping_add(step);
+                    }
+                } else {
+                    for w in b[at..at + len].chunks_exact_mut(n) {
+                        w.copy_from_slice(&v.to_le_bytes()[..n]);
+                        v = v.wrapping_add(step);
+                    }
+                }
+                Ok(())
+            }
+            _ => write_each(self, pa, bytes, first, step, count),
+        }
+    }
+
+    /// Each page becomes one compact junk page with its pointer, a chunk of the page list at a time.
+    fn push_pages(&mut self, run: &FreeRun) -> Result<(), MemError> {
+        let FreeRun { first, pages, junk, ptr_bytes, .. } = *run;
+        let len = pages.checked_mul(PGSIZE).ok_or(MemError { pa: first, len: u64::MAX })?;
+        if first < self.base || !(first - self.base).is_multiple_of(PGSIZE) || ptr_bytes > 8 {
+            // Not page-aligned (kfree never does that): the plain way.
+            return push_each(self, run);
+        }
+        self.check(first, len)?;
+        let start = ((first - self.base) / PGSIZE) as usize;
+        let head = |next: u64| {
+            let mut h = [junk; 8];
+            h[..ptr_bytes as usize].copy_from_slice(&next.to_le_bytes()[..ptr_bytes as usize]);
+            h
+        };
+        let end = start + pages as usize;
+        let mut page = start;
+        while page < end {
+            let chunk = Arc::make_mut(&mut self.chunks[page / CHUNK]);
+            let stop = ((page / CHUNK + 1) * CHUNK).min(end);
+            for p in page..stop {
+                let next = run.next((p - start) as u64);
+                chunk[p % CHUNK] = Page::Uniform { fill: junk, head: Some(head(next)) };
+            }
+            page = stop;
+        }
+        Ok(())
+    }
+
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.check(pa, data.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, data.len() as u64) {
@@ -397,6 +526,12 @@ impl PhysMem for Sim {
     fn fill(&mut self, pa: u64, len: u64, byte: u8) -> Result<(), MemError> {
         self.mem.fill(pa, len, byte)
     }
+    fn write_words(&mut self, pa: u64, bytes: u64, first: u64, step: u64, count: u64) -> Result<(), MemError> {
+        self.mem.write_words(pa, bytes, first, step, count)
+    }
+    fn push_pages(&mut self, run: &FreeRun) -> Result<(), MemError> {
+        self.mem.push_pages(run)
+    }
     fn copy(&mut self, dst: u64, src: u64, len: u64) -> Result<(), MemError> {
         self.mem.copy(dst, src, len)
     }
@@ -447,5 +582,76 @@ mod tests {
         assert_eq!(m.read(0x8000_1ffe, &mut b), Err(MemError { pa: 0x8000_1ffe, len: 4 }));
         assert!(m.write(0x7fff_ffff, &[0]).is_err());
         assert!(m.fill(u64::MAX, 2, 0).is_err());
+    }
+
+    /// A memory with only the trait's plain methods (the bare-metal kernel's way).
+    struct Plain(SimMem);
+    impl PhysMem for Plain {
+        fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemError> {
+            self.0.read(pa, buf)
+        }
+        fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
+            self.0.write(pa, data)
+        }
+        fn fill(&mut self, pa: u64, len: u64, byte: u8) -> Result<(), MemError> {
+            self.0.fill(pa, len, byte)
+        }
+    }
+
+    fn bytes(m: &impl PhysMem, pa: u64, len: usize) -> Vec<u8> {
+        let mut b = vec![0u8; len];
+        m.read(pa, &mut b).unwrap();
+        b
+    }
+
+    #[test]
+    fn pushed_pages_read_back_as_kfree_writes_them() {
+        // 600 pages (more than two chunks), from page 3: x86-like 4-byte pointers with P2V.
+        let (base, size) = (0x10_0000, 700 * PGSIZE);
+        let mut fast = SimMem::new(base, size);
+        let mut plain = Plain(SimMem::new(base, size));
+        let first = base + 3 * PGSIZE;
+        let run = FreeRun { first, pages: 600, junk: 1, ptr_bytes: 4, first_next: 0x8000_5000, offset: 0x8000_0000 };
+        fast.push_pages(&run).unwrap();
+        plain.push_pages(&run).unwrap();
+        assert_eq!(bytes(&fast, base, size as usize), bytes(&plain, base, size as usize));
+        // Worked by hand: the first page holds the old head, each later one P2V of the page before it.
+        assert_eq!(fast.read_word(first, 4).unwrap(), 0x8000_5000);
+        assert_eq!(fast.read_word(first + 599 * PGSIZE, 4).unwrap(), 0x8000_0000 + first + 598 * PGSIZE);
+        assert_eq!(bytes(&fast, first + 4, 4), [1, 1, 1, 1]);
+        assert_eq!(bytes(&fast, first - PGSIZE, 2), [0, 0], "the page before is untouched");
+        assert_eq!(fast.materialised_pages(), 0, "free pages stay compact");
+        // RISC-V-like: 8-byte physical pointers.
+        let mut r = SimMem::new(0x8000_0000, 4 * PGSIZE);
+        let run = FreeRun { first: 0x8000_1000, pages: 3, junk: 1, ptr_bytes: 8, first_next: 0, offset: 0 };
+        r.push_pages(&run).unwrap();
+        assert_eq!(r.read_word(0x8000_3000, 8).unwrap(), 0x8000_2000);
+        assert_eq!(r.read_word(0x8000_1000, 8).unwrap(), 0);
+        assert!(r.push_pages(&FreeRun { first: 0x8000_3000, pages: 2, ..run }).is_err(), "past the end of RAM");
+    }
+
+    #[test]
+    fn a_run_of_words_is_written_as_word_by_word() {
+        let mut fast = SimMem::new(0, 3 * PGSIZE);
+        let mut plain = Plain(SimMem::new(0, 3 * PGSIZE));
+        // Inside one page, and across a page boundary (the plain way).
+        for m in [&mut fast as &mut dyn PhysMemDyn, &mut plain] {
+            m.words(0x10, 4, 0x0011_f007, 0x1000, 5);
+            m.words(0xff8, 8, 0x2000_0c01, 0x400, 3);
+        }
+        assert_eq!(bytes(&fast, 0, 3 * PGSIZE as usize), bytes(&plain, 0, 3 * PGSIZE as usize));
+        assert_eq!(fast.read_word(0x10 + 4 * 4, 4).unwrap(), 0x0011_f007 + 4 * 0x1000);
+        assert_eq!(fast.read_word(0x1000, 8).unwrap(), 0x2000_0c01 + 0x400);
+        assert!(fast.write_words(3 * PGSIZE - 8, 8, 0, 0, 2).is_err());
+    }
+
+    /// `write_words` behind a trait object, for the test above.
+    trait PhysMemDyn {
+        fn words(&mut self, pa: u64, bytes: u64, first: u64, step: u64, count: u64);
+    }
+    impl<T: PhysMem> PhysMemDyn for T {
+        fn words(&mut self, pa: u64, bytes: u64, first: u64, step: u64, count: u64) {
+            self.write_words(pa, bytes, first, step, count).unwrap();
+        }
     }
 }

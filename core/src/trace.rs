@@ -621,6 +621,74 @@ impl Trace {
         });
     }
 
+    /// Record the entry writes of a run in one table, as one [`Trace::pte_write`]
+    /// per entry would: entry `i` is at `index + i`, translates
+    /// `va + i·va_step` and changes from `olds[i]` to `new + i·new_step`.
+    /// Once the trace's last event is a run these entries continue, the rest
+    /// with the same old value are added to its count at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pte_write_run(
+        &mut self,
+        level: u32,
+        table: u64,
+        index: u32,
+        va: u64,
+        va_step: u64,
+        olds: &[u64],
+        new: u64,
+        new_step: u64,
+    ) {
+        if !self.record {
+            return;
+        }
+        let depth = self.stack.len().saturating_sub(1) as u16;
+        let func = self.func();
+        let mut i = 0usize;
+        while i < olds.len() {
+            let (ix, vi, ni) = (
+                index + i as u32,
+                va.wrapping_add(i as u64 * va_step),
+                new.wrapping_add((i as u64).wrapping_mul(new_step)),
+            );
+            if let Some(TraceEvent {
+                depth: d,
+                func: fname,
+                event:
+                    Event::PteWrite {
+                        level: l,
+                        table: t,
+                        index: first,
+                        va: v,
+                        old: o,
+                        new: n,
+                        count,
+                        va_step: vs,
+                        new_step: ns,
+                    },
+            }) = self.events.last_mut()
+                && *d == depth
+                && (core::ptr::eq(*fname, func) || *fname == func)
+                && *l == level
+                && t.as_u64() == table
+                && *count > 1
+                && *vs == va_step
+                && *ns == new_step
+                && *first + *count == ix
+                && vi.wrapping_sub(v.as_u64()) == u64::from(*count).wrapping_mul(va_step)
+                && ni.wrapping_sub(*n) == u64::from(*count).wrapping_mul(new_step)
+            {
+                let same = olds[i..].iter().take_while(|&&x| x == *o).count();
+                if same > 0 {
+                    *count += same as u32;
+                    i += same;
+                    continue;
+                }
+            }
+            self.pte_write(level, table, ix, vi, olds[i], ni);
+            i += 1;
+        }
+    }
+
     /// Record a plain-words note.
     pub fn note(&mut self, text: impl FnOnce() -> String) {
         if self.record {

@@ -70,6 +70,50 @@ pub fn replace_entry<S: Scheme>(
     Ok(())
 }
 
+/// Map a run of pages whose last-level entries are consecutive in one table
+/// (the inner loop of `mappages`): entry `i` from `addr` gets `first + i·step`
+/// and maps `va + i·PGSIZE`. Each entry is read first; at the first one
+/// already valid, the entries before it are written and its virtual address
+/// is returned (`mappages: remap`). The trace gets the same entry writes as
+/// one [`write_entry`] per page.
+///
+/// # Errors
+/// A [`Panic`] if the run is not in RAM.
+#[allow(clippy::too_many_arguments)]
+pub fn map_run<S: Scheme>(
+    mem: &mut impl PhysMem,
+    tr: &mut Trace,
+    addr: u64,
+    va: u64,
+    pages: u64,
+    first: u64,
+    step: u64,
+) -> Result<Option<u64>, Panic> {
+    let n = S::ENTRY_BYTES;
+    let mut olds = [0u64; 1024];
+    let table = addr & !(PGSIZE - 1);
+    // Never past the end of the table.
+    let pages = pages.min((PGSIZE - (addr - table)) / n);
+    // The run's entries, read in one piece.
+    let mut raw = [0u8; PGSIZE as usize];
+    let bytes = &mut raw[..(pages * n) as usize];
+    mem.read(addr, bytes).or_panic("walk")?;
+    let mut ok = pages;
+    for (i, (old, b)) in olds.iter_mut().zip(bytes.chunks_exact(n as usize)).enumerate() {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        *old = u64::from_le_bytes(w);
+        if *old & S::VALID != 0 {
+            ok = i as u64;
+            break;
+        }
+    }
+    mem.write_words(addr, n, first, step, ok).or_panic("walk")?;
+    let index = ((addr - table) / n) as u32;
+    tr.pte_write_run(0, table, index, va, PGSIZE, &olds[..ok as usize], first, step);
+    Ok((ok < pages).then(|| va + ok * PGSIZE))
+}
+
 /// Return the address of the last-level entry for `va` in the table rooted at
 /// `root`. If `alloc` names an owner, create any missing page-table pages for
 /// it; otherwise return `None` where a table is missing. Also `None` when

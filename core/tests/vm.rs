@@ -35,8 +35,22 @@ fn mapping_a_mapped_page_is_a_remap_error_on_both_ports() {
     let owner = Owner::PageTable { pid: 9 };
     k.mappages(&mut tr, pgdir, 0x5000, 4096, 0x10_0000, 6, owner).unwrap();
     assert_eq!(k.mappages(&mut tr, pgdir, 0x5000, 4096, 0x10_1000, 6, owner), Err(VmFail::Remap { va: 0x5000 }));
-    // A range reaching into the mapped page fails at that page.
+    // A range reaching into the mapped page fails at that page, after
+    // writing the entries before it (as xv6's loop does before its panic).
+    let mut tr = Trace::new();
     assert_eq!(k.mappages(&mut tr, pgdir, 0x3000, 3 * 4096, 0x10_1000, 6, owner), Err(VmFail::Remap { va: 0x5000 }));
+    let writes: Vec<_> = tr
+        .events()
+        .iter()
+        .filter_map(|e| match e.event {
+            pagelab_core::trace::Event::PteWrite { level: 0, va, new, count, va_step, new_step, .. } => {
+                Some((va.as_u64(), new, count, va_step, new_step))
+            }
+            _ => None,
+        })
+        .collect();
+    // 0x3000 -> 0x101000 and 0x4000 -> 0x102000, PTE_P|PTE_W|PTE_U = 7: one folded run of 2.
+    assert_eq!(writes, vec![(0x3000, 0x10_1007, 2, 0x1000, 0x1000)]);
 
     let mut r = riscv();
     let pt = r.uvmcreate(&mut tr, 9).unwrap();

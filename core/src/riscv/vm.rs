@@ -178,29 +178,25 @@ impl<H: Hal> RiscvKernel<H> {
                 let mut a = PGROUNDDOWN(va);
                 let last = PGROUNDDOWN(va + size - 1);
                 let mut pa = pa;
-                // The leaf table of the last page (the address bits above it, and
-                // the PTE's address): the next page under the same level-1 entry
-                // has the next PTE, as walk would find it.
-                let mut table: Option<(u64, u64)> = None;
+                // A leaf table at a time: walk finds (or makes) the table of the
+                // first page; the next pages under the same level-1 entry have
+                // the next entries.
                 loop {
-                    let pte = match table {
-                        Some((above, prev)) if a >> 21 == above => prev + 8,
-                        _ => match self.walk(tr, pagetable, a, Some(owner))? {
-                            Some(pte) => pte,
-                            None => return Err(VmFail::OutOfMemory),
-                        },
+                    let pte = match self.walk(tr, pagetable, a, Some(owner))? {
+                        Some(pte) => pte,
+                        None => return Err(VmFail::OutOfMemory),
                     };
-                    table = Some((a >> 21, pte));
-                    let old = self.rd(pte)?;
-                    if old & PTE_V != 0 {
-                        return Err(VmFail::Remap { va: a });
+                    let left = (last - a) / PGSIZE + 1;
+                    let run = left.min(512 - ((a >> 12) & 511));
+                    let first = PA2PTE(pa) | perm | PTE_V;
+                    if let Some(va) = walk::map_run::<Sv39>(&mut self.st.hw, tr, pte, a, run, first, PA2PTE(PGSIZE))? {
+                        return Err(VmFail::Remap { va });
                     }
-                    walk::replace_entry::<Sv39>(&mut self.st.hw, tr, 0, pte, a, old, PA2PTE(pa) | perm | PTE_V)?;
-                    if a == last {
+                    if run == left {
                         break;
                     }
-                    a += PGSIZE;
-                    pa += PGSIZE;
+                    a += run * PGSIZE;
+                    pa += run * PGSIZE;
                 }
                 Ok(())
             },

@@ -9,7 +9,7 @@ use crate::OrPanic as _;
 use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::mem::Hal;
 use crate::scheme::X86;
-use crate::scheme::x86::{NPDENTRIES, PDX, PGADDR, PTE_ADDR, PTE_FLAGS, PTE_P, PTE_U, PTE_W};
+use crate::scheme::x86::{NPDENTRIES, PDX, PGADDR, PTE_ADDR, PTE_FLAGS, PTE_P, PTE_U, PTE_W, PTX};
 use crate::trace::{Event, Owner, Trace};
 use crate::walk;
 use crate::{Panic, VmFail};
@@ -120,37 +120,34 @@ impl<H: Hal> X86Kernel<H> {
                 let mut a = pgrounddown(va);
                 let last = pgrounddown(va.wrapping_add(size).wrapping_sub(1));
                 let mut pa = pa;
-                // The page table of the last page (its PDX, and the PTE's address):
-                // the next page under the same directory entry has the next PTE,
-                // as walkpgdir would find it (mappages changes no directory entry there).
-                let mut table: Option<(u32, u32)> = None;
+                // A page table at a time: walkpgdir finds (or makes) the table of
+                // the first page; the next pages under the same directory entry
+                // have the next entries (mappages changes no directory entry there).
                 loop {
-                    let pte = match table {
-                        Some((pdx, prev)) if PDX(a) == pdx => prev + 4,
-                        _ => match self.walkpgdir(tr, pgdir, a, Some(owner))? {
-                            Some(pte) => pte,
-                            None => return Err(VmFail::OutOfMemory),
-                        },
+                    let pte = match self.walkpgdir(tr, pgdir, a, Some(owner))? {
+                        Some(pte) => pte,
+                        None => return Err(VmFail::OutOfMemory),
                     };
-                    table = Some((PDX(a), pte));
-                    let old = self.rd(pte)?;
-                    if old & PTE_P != 0 {
-                        return Err(VmFail::Remap { va: u64::from(a) });
-                    }
-                    walk::replace_entry::<X86>(
+                    let left = last.wrapping_sub(a) / PG + 1;
+                    let run = left.min(1024 - PTX(a));
+                    let first = u64::from(pa | perm | PTE_P);
+                    let remap = walk::map_run::<X86>(
                         &mut self.st.hw,
                         tr,
-                        0,
                         u64::from(pte),
                         u64::from(a),
-                        u64::from(old),
-                        u64::from(pa | perm | PTE_P),
+                        u64::from(run),
+                        first,
+                        u64::from(PG),
                     )?;
-                    if a == last {
+                    if let Some(va) = remap {
+                        return Err(VmFail::Remap { va });
+                    }
+                    if run == left {
                         break;
                     }
-                    a = a.wrapping_add(PG);
-                    pa = pa.wrapping_add(PG);
+                    a = a.wrapping_add(run * PG);
+                    pa = pa.wrapping_add(run * PG);
                 }
                 Ok(())
             },
