@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod input;
 pub mod link;
 pub mod machines;
+pub mod opening;
 pub mod present;
 pub mod quiz;
 pub mod select;

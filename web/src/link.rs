@@ -15,9 +15,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use pagelab_core::lab::Scenario;
 use pagelab_core::lab::quiz::sets;
 use pagelab_core::lab::scenario;
+use pagelab_core::lab::{ReplayError, Scenario};
 
 use crate::machines::Machines;
 use crate::select::{AccessChoice, Selection, short};
@@ -118,14 +118,34 @@ fn shorten(s: &str) -> String {
     short(s, 24)
 }
 
-/// Read a fragment (with or without its `#`). `Ok(None)` for an empty one.
+/// Read a fragment (with or without its `#`) and replay its scenario.
+/// `Ok(None)` for an empty one.
 ///
-/// The scenario is also replayed, so a link whose operations cannot run is
-/// refused here with the reason, and the machines built are returned with it.
+/// A link whose operations cannot run is refused here with the reason, and
+/// the machines built are returned with it. All at once: the page opens a
+/// link with [`read`] and a [`crate::machines::Replay`] in slices.
 ///
 /// # Errors
 /// Plain words saying what is wrong with the link.
 pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
+    let Some(ls) = read(fragment)? else { return Ok(None) };
+    let machines = Machines::replay(&ls.scenario).map_err(|e| replay_error(&e))?;
+    Ok(Some((ls, machines)))
+}
+
+/// Why a link's scenario cannot be replayed, in plain words.
+#[must_use]
+pub fn replay_error(e: &ReplayError) -> String {
+    format!("the scenario in the link cannot be replayed: {e}")
+}
+
+/// Read a fragment (with or without its `#`) without replaying it.
+/// `Ok(None)` for an empty one.
+///
+/// # Errors
+/// Plain words saying what is wrong with the link (its scenario's
+/// operations are not run here: see [`decode`]).
+pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
     let f = fragment.strip_prefix('#').unwrap_or(fragment);
     if f.is_empty() {
         return Ok(None);
@@ -241,8 +261,6 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
     };
     let scenario = scenario::parse(&text)
         .map_err(|e| format!("the scenario in the link has a mistake: {e}\n{}", excerpt(&text, e.line)))?;
-    let machines =
-        Machines::replay(&scenario).map_err(|e| format!("the scenario in the link cannot be replayed: {e}"))?;
     let n = scenario.ops.len();
     // A built-in story, a set or an exercise without a step opens at its beginning; any other lab at its end.
     let step = step.unwrap_or(if builtin.is_some() || set.is_some() || quiz_on { 0 } else { n });
@@ -261,7 +279,7 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
         auto_from: auto_from.unwrap_or(n).min(n),
         progress,
     });
-    Ok(Some((LinkState { scenario, builtin, step, selection: sel, access_set, quiz }, machines)))
+    Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, quiz }))
 }
 
 /// The line `line` (from 1) of `text`, for an error message.

@@ -72,26 +72,15 @@ impl Machines {
 
     /// Boot `sc`'s machine and run its operations, keeping a copy of the
     /// machine every few steps (at most [`CACHE`] copies, spread evenly),
-    /// so that any step is at most a few operations from a copy.
+    /// so that any step is at most a few operations from a copy. All at
+    /// once: [`Replay`] does the same in slices.
     ///
     /// # Errors
     /// The first operation refused, with its index (as [`Lab::from_scenario`]).
     pub fn replay(sc: &Scenario) -> Result<Machines, ReplayError> {
-        let mut lab = Lab::with_layout(sc.preset, sc.layout.clone(), sc.shm).map_err(ReplayError::boot)?;
-        // A link, a built-in or the what-if switch: no more work than a page may ask for.
-        let mut budget = Budget::page();
-        let n = sc.ops.len();
-        let every = n.div_ceil(CACHE).max(1);
-        let mut cache = BTreeMap::new();
-        for (index, op) in sc.ops.iter().enumerate() {
-            if index % every == 0 {
-                cache.insert(index, SharedLab::new(lab.clone()));
-            }
-            lab.apply_within(op.clone(), &mut budget).map_err(|reject| ReplayError::op(index, reject))?;
-        }
-        lab.set_comments(sc.comments.clone());
-        lab.set_asks(sc.asks.clone());
-        Ok(Machines { full: SharedLab::new(lab), cache })
+        let mut r = Replay::new(sc.clone());
+        while r.advance(usize::MAX)? {}
+        r.finish()
     }
 
     /// The machine after every operation (it holds every step's record).
@@ -178,6 +167,95 @@ impl Machines {
         let end = next.len();
         next.keep(k, base.clone(), end);
         Ok((next, step))
+    }
+}
+
+/// A replay in slices: boot first, then a few operations at a time, so that
+/// a page can draw its progress between slices (a long link never freezes
+/// the tab). Within [`Budget::page`], as [`Machines::replay`].
+#[derive(Debug)]
+pub struct Replay {
+    sc: Scenario,
+    lab: Option<Lab>,
+    next: usize,
+    budget: Budget,
+    cache: BTreeMap<usize, SharedLab>,
+}
+
+impl Replay {
+    /// A replay of `sc`, not started: the first [`Replay::advance`] boots the machine.
+    #[must_use]
+    pub fn new(sc: Scenario) -> Replay {
+        Replay { sc, lab: None, next: 0, budget: Budget::page(), cache: BTreeMap::new() }
+    }
+
+    /// The scenario replayed.
+    #[must_use]
+    pub fn scenario(&self) -> &Scenario {
+        &self.sc
+    }
+
+    /// True once the machine has booted.
+    #[must_use]
+    pub fn booted(&self) -> bool {
+        self.lab.is_some()
+    }
+
+    /// Operations run so far.
+    #[must_use]
+    pub fn done(&self) -> usize {
+        self.next
+    }
+
+    /// Operations in all.
+    #[must_use]
+    pub fn total(&self) -> usize {
+        self.sc.ops.len()
+    }
+
+    /// Frames allocated plus freed so far, against [`Budget::page`]'s limit.
+    #[must_use]
+    pub fn work(&self) -> Budget {
+        self.budget
+    }
+
+    /// Boot the machine if it has not booted (that is a slice of its own),
+    /// else run up to `ops` more operations. True while there is more to do.
+    ///
+    /// # Errors
+    /// The machine did not boot, or an operation was refused (with its index).
+    pub fn advance(&mut self, ops: usize) -> Result<bool, ReplayError> {
+        let Some(lab) = self.lab.as_mut() else {
+            let lab =
+                Lab::with_layout(self.sc.preset, self.sc.layout.clone(), self.sc.shm).map_err(ReplayError::boot)?;
+            self.lab = Some(lab);
+            return Ok(self.next < self.total());
+        };
+        let n = self.sc.ops.len();
+        let every = n.div_ceil(CACHE).max(1);
+        let end = self.next.saturating_add(ops).min(n);
+        while self.next < end {
+            let index = self.next;
+            if index.is_multiple_of(every) {
+                self.cache.insert(index, SharedLab::new(lab.clone()));
+            }
+            lab.apply_within(self.sc.ops[index].clone(), &mut self.budget)
+                .map_err(|reject| ReplayError::op(index, reject))?;
+            self.next += 1;
+        }
+        Ok(self.next < n)
+    }
+
+    /// The machines, once every operation has run.
+    ///
+    /// # Errors
+    /// As [`Replay::advance`], for the work not done yet (it is done now).
+    pub fn finish(mut self) -> Result<Machines, ReplayError> {
+        while self.advance(usize::MAX)? {}
+        let mut lab = self.lab.take().expect("advance boots the machine");
+        lab.set_comments(self.sc.comments.clone());
+        lab.set_asks(self.sc.asks.clone());
+        Ok(Machines { full: SharedLab::new(lab), cache: self.cache })
     }
 }
 

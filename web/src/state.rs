@@ -14,6 +14,7 @@
 //! The reducer is pure: a state never changes once made, and neither do the
 //! machines it shows (running an operation works on a copy).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use pagelab_core::elf::{self, ElfClass};
@@ -122,8 +123,10 @@ pub enum Action {
     NewLab(Preset),
     /// Load a built-in scenario by name.
     LoadBuiltin(String),
-    /// Open a link's fragment (from the address bar).
+    /// Open a link's fragment (from the address bar), all at once.
     OpenLink(String),
+    /// Show a link the page has opened in slices (see [`crate::opening`]).
+    Opened(Opened),
     /// Show step `n` (0 = just booted).
     Goto(usize),
     /// One step back.
@@ -193,6 +196,42 @@ pub enum Action {
     /// Hide the message.
     Dismiss,
 }
+
+/// A value handed once from one part of the page to another (through an
+/// action or a property), taken by the receiver. Compared by identity.
+#[derive(Debug)]
+pub struct Handoff<T>(Rc<RefCell<Option<T>>>);
+
+impl<T> Handoff<T> {
+    /// Hand `v` over.
+    #[must_use]
+    pub fn new(v: T) -> Handoff<T> {
+        Handoff(Rc::new(RefCell::new(Some(v))))
+    }
+
+    /// The value (`None` if it was taken already).
+    pub fn take(&self) -> Option<T> {
+        self.0.borrow_mut().take()
+    }
+}
+
+impl<T> Clone for Handoff<T> {
+    fn clone(&self) -> Self {
+        Handoff(self.0.clone())
+    }
+}
+
+impl<T> PartialEq for Handoff<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A link read and replayed, on its way into the state (see [`Action::Opened`]).
+pub type Opened = Handoff<OpenedLink>;
+
+/// What a link opens: its state and machines, nothing for an empty link, or why it does not open.
+pub type OpenedLink = Result<Option<(LinkState, Machines)>, String>;
 
 /// The lab state.
 #[derive(Clone, Debug)]
@@ -276,6 +315,45 @@ impl LabState {
         s.follow_address();
         s.now_changed = s.changed(s.current);
         s
+    }
+
+    /// The lab a link opens (as [`link::decode`] returns it): its scenario
+    /// at its step, with its selection and exercise; a clean lab for an
+    /// empty link; a clean lab and the reason for a link that does not open.
+    #[must_use]
+    pub fn opened(link: Result<Option<(LinkState, Machines)>, String>) -> LabState {
+        match link {
+            Ok(Some((ls, machines))) => {
+                let mut s = LabState::over(machines);
+                s.builtin = ls.builtin;
+                s.selection.pid = ls.selection.pid;
+                s.selection.frame = ls.selection.frame;
+                if ls.access_set {
+                    s.access_auto = false;
+                    s.selection.access = ls.selection.access;
+                }
+                if let Some(a) = ls.selection.address {
+                    s.address_auto = false;
+                    s.set_address_text(format!("{a:#x}"));
+                }
+                s.goto(ls.step);
+                if let Some(lq) = ls.quiz {
+                    s.open_quiz(lq);
+                }
+                // A pid the link names wins over the step's own.
+                if let Some(p) = ls.selection.pid.filter(|p| s.view.kernel().procs().get(*p).is_some()) {
+                    s.selection.pid = Some(p);
+                    s.follow_address();
+                }
+                s
+            }
+            Ok(None) => LabState::new(Preset::Xv6Public),
+            Err(e) => {
+                let mut s = LabState::new(Preset::Xv6Public);
+                s.error(Where::Page, format!("This link could not be opened: {e}. Here is a clean lab instead."));
+                s
+            }
+        }
     }
 
     fn around(lab: Lab) -> LabState {
@@ -950,6 +1028,7 @@ impl LabState {
                 | Action::NewLab(_)
                 | Action::LoadBuiltin(_)
                 | Action::OpenLink(_)
+                | Action::Opened(_)
                 | Action::Dismiss
         );
         let settles = matches!(action, Action::Answer { .. } | Action::GiveUp { .. });
@@ -1015,44 +1094,14 @@ impl LabState {
             Action::SetCpu(cpu) => s.run(Op::Cpu { cpu }, Where::Tlb),
             Action::OpenLink(fragment) => {
                 let v = s.version;
-                match link::decode(&fragment) {
-                    Ok(Some((ls, machines))) => {
-                        s = LabState::over(machines);
-                        s.version = v;
-                        s.builtin = ls.builtin;
-                        s.selection.pid = ls.selection.pid;
-                        s.selection.frame = ls.selection.frame;
-                        if ls.access_set {
-                            s.access_auto = false;
-                            s.selection.access = ls.selection.access;
-                        }
-                        if let Some(a) = ls.selection.address {
-                            s.address_auto = false;
-                            s.set_address_text(format!("{a:#x}"));
-                        }
-                        s.goto(ls.step);
-                        if let Some(lq) = ls.quiz {
-                            s.open_quiz(lq);
-                        }
-                        // A pid the link names wins over the step's own.
-                        if let Some(p) = ls.selection.pid.filter(|p| s.view.kernel().procs().get(*p).is_some()) {
-                            s.selection.pid = Some(p);
-                            s.follow_address();
-                        }
-                    }
-                    Ok(None) => {
-                        s = LabState::new(Preset::Xv6Public);
-                        s.version = v;
-                    }
-                    Err(e) => {
-                        s = LabState::new(Preset::Xv6Public);
-                        s.version = v;
-                        s.error(
-                            Where::Page,
-                            format!("This link could not be opened: {e}. Here is a clean lab instead."),
-                        );
-                    }
-                }
+                s = LabState::opened(link::decode(&fragment));
+                s.version = v;
+            }
+            Action::Opened(o) => {
+                let v = s.version;
+                // Taken once (an empty link if it was taken already).
+                s = LabState::opened(o.take().unwrap_or(Ok(None)));
+                s.version = v;
             }
             Action::Goto(k) => {
                 if s.may_show(k) {

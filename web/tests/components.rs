@@ -41,7 +41,25 @@ async fn mount(fragment: &str) -> Element {
     doc.body().expect("a body").append_child(&root).expect("appended");
     yew::Renderer::<Harness>::with_root_and_props(root.clone(), HarnessProps { fragment: fragment.into() }).render();
     yew::scheduler::flush().await;
+    // The machine boots and the link replays after the first paint, in slices from timers.
+    assert!(count(&root, ".starting") == 1, "the lab starts after its first paint");
+    for _ in 0..500 {
+        if count(&root, ".starting") == 0 {
+            break;
+        }
+        next_task().await;
+        yew::scheduler::flush().await;
+    }
+    assert_eq!(count(&root, ".starting"), 0, "the lab did not open");
     root
+}
+
+/// A new task from the browser's timer queue.
+async fn next_task() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window().expect("a window").set_timeout_with_callback(&resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 fn gloo_document() -> web_sys::Document {

@@ -4,8 +4,14 @@ use super::{
     AddressSpace, Header, Hideable, LabContext, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar,
     Story, Timeline, TlbPanel, Translate,
 };
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use pagelab_core::lab::Preset;
+
 use crate::hooks::{initial_fragment, use_lab, use_url_sync};
-use crate::state::{Action, LabState};
+use crate::opening::{Progress, drive};
+use crate::state::{Action, Handoff, LabState, Opened, OpenedLink};
 
 /// Props of [`LabProvider`].
 #[derive(Properties, PartialEq)]
@@ -18,19 +24,92 @@ pub struct ProviderProps {
     pub fragment: Option<String>,
 }
 
-/// Holds the lab state (opened from the link, if any) and provides it.
+/// Opens the link (the address bar's, or `fragment`) and then holds the lab
+/// state and provides it. The machine boots and the link replays after the
+/// page's first paint, in slices, with their progress on screen.
 #[component]
 pub fn LabProvider(props: &ProviderProps) -> Html {
     let fragment = props.fragment.clone();
-    let lab = use_reducer(move || {
-        let f = fragment.unwrap_or_else(initial_fragment);
-        LabState::default().reduce_with(Action::OpenLink(f))
-    });
-    use_url_sync(lab.clone());
+    // The first lab, once opened; and how far the opening has got.
+    let first: UseStateHandle<Option<Handoff<LabState>>> = use_state(|| None);
+    let progress: UseStateHandle<Option<Progress>> = use_state(|| None);
+    {
+        let (first, progress) = (first.clone(), progress.clone());
+        use_effect_with((), move |()| {
+            let f = fragment.unwrap_or_else(initial_fragment);
+            let done = Callback::from(move |o: OpenedLink| first.set(Some(Handoff::new(LabState::opened(o)))));
+            let stop = drive(&f, false, Callback::from(move |p| progress.set(p)), done);
+            move || stop.set(true)
+        });
+    }
+    match &*first {
+        Some(lab) => html! {
+            <Ready first={lab.clone()}>{ props.children.clone() }</Ready>
+        },
+        None => html! { <Starting progress={(*progress).clone()} /> },
+    }
+}
+
+/// Props of [`Ready`].
+#[derive(Properties, PartialEq)]
+struct ReadyProps {
+    first: Handoff<LabState>,
+    #[prop_or_default]
+    children: Html,
+}
+
+/// The lab once opened: the state, the address bar kept in step with it,
+/// and links opened later (pasted, or the browser's Back) in slices too.
+#[component]
+fn Ready(props: &ReadyProps) -> Html {
+    let first = props.first.clone();
+    let lab = use_reducer(move || first.take().unwrap_or_default());
+    let progress: UseStateHandle<Option<Progress>> = use_state(|| None);
+    let stop: Rc<RefCell<Option<Rc<Cell<bool>>>>> = use_mut_ref(|| None);
+    let open = {
+        let (dispatcher, progress) = (lab.dispatcher(), progress.clone());
+        Callback::from(move |hash: String| {
+            if let Some(s) = stop.borrow_mut().take() {
+                s.set(true);
+            }
+            let dispatcher = dispatcher.clone();
+            let done = Callback::from(move |o: OpenedLink| dispatcher.dispatch(Action::Opened(Opened::new(o))));
+            let progress = progress.clone();
+            *stop.borrow_mut() = Some(drive(&hash, true, Callback::from(move |p| progress.set(p)), done));
+        })
+    };
+    use_url_sync(lab.clone(), open);
     html! {
         <ContextProvider<LabContext> context={lab}>
+            if let Some(p) = &*progress {
+                <div class="opening" role="status">
+                    <span>{ p.text() }</span>
+                    <progress max={p.total.max(1).to_string()} value={p.done.to_string()}></progress>
+                </div>
+            }
             { props.children.clone() }
         </ContextProvider<LabContext>>
+    }
+}
+
+/// Props of [`Starting`].
+#[derive(Properties, PartialEq)]
+struct StartingProps {
+    progress: Option<Progress>,
+}
+
+/// What the page shows while the first lab boots and its link replays.
+#[component]
+fn Starting(props: &StartingProps) -> Html {
+    let text =
+        props.progress.as_ref().map_or_else(|| format!("Starting {} …", Preset::Xv6Public.describe()), Progress::text);
+    html! {
+        <div class="starting" role="status">
+            <p>{ text }</p>
+            if let Some(p) = props.progress.as_ref().filter(|p| p.booted) {
+                <progress max={p.total.max(1).to_string()} value={p.done.to_string()}></progress>
+            }
+        </div>
     }
 }
 

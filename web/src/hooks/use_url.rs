@@ -4,7 +4,6 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::LabContext;
-use crate::state::Action;
 
 /// The address bar's fragment when the page opened (with its `#`), or empty.
 #[must_use]
@@ -20,7 +19,7 @@ pub fn initial_fragment() -> String {
 }
 
 /// Keep the address bar's fragment equal to the lab, and open a link pasted
-/// into the address bar (or reached with the browser's Back button). Each
+/// into the address bar (or reached with the browser's Back button) with `open`. Each
 /// change replaces the current history entry, but a new lab adds one.
 ///
 /// The link is worked out (the scenario printed and compressed) and written
@@ -28,7 +27,7 @@ pub fn initial_fragment() -> String {
 /// screen without waiting for it; a change made before that task runs
 /// replaces it.
 #[hook]
-pub fn use_url_sync(lab: LabContext) {
+pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
     // The fragment last written, so that our own writes are not read back.
     let written: Rc<RefCell<String>> = use_mut_ref(String::new);
     {
@@ -86,7 +85,6 @@ pub fn use_url_sync(lab: LabContext) {
         });
     }
     {
-        let dispatcher = lab.dispatcher();
         use_effect_with((), move |()| {
             #[cfg(target_arch = "wasm32")]
             {
@@ -97,7 +95,7 @@ pub fn use_url_sync(lab: LabContext) {
                     let hash = w.location().hash().unwrap_or_default();
                     if hash != *written.borrow() {
                         *written.borrow_mut() = hash.clone();
-                        dispatcher.dispatch(Action::OpenLink(hash));
+                        open.emit(hash);
                     }
                 });
                 let win = web_sys::window();
@@ -112,7 +110,7 @@ pub fn use_url_sync(lab: LabContext) {
             }
             #[cfg(not(target_arch = "wasm32"))]
             {
-                let _ = (dispatcher, written, Action::Dismiss);
+                let _ = (open, written);
                 || ()
             }
         });
