@@ -39,6 +39,11 @@ fn main() {
     let (mut k, pgdir) = workloads::x86_kernel();
     time("mappages 64 pages (x86)", 9, 200, || workloads::mappages_64(&mut k, pgdir));
     time("setupkvm+freevm (xv6-public, 224 MB)", 9, 5, || workloads::setupkvm(&mut k));
+    for preset in [Preset::Xv6Public, Preset::Xv6Riscv] {
+        time(&format!("boot ({preset})"), 9, 1, || {
+            black_box(pagelab_core::lab::Lab::new(preset, pagelab_core::shm::ShmMode::Lab));
+        });
+    }
     for preset in Preset::ALL {
         time(&format!("boot + story ({preset})"), 5, 1, || {
             black_box(workloads::story(preset));

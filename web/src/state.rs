@@ -123,9 +123,9 @@ pub enum Action {
     NewLab(Preset),
     /// Load a built-in scenario by name.
     LoadBuiltin(String),
-    /// Open a link's fragment (from the address bar), all at once.
-    OpenLink(String),
-    /// Show a link the page has opened in slices (see [`crate::opening`]).
+    /// Show a link that has been read and replayed ([`open_link`] all at
+    /// once, or [`crate::opening`] in slices). The reducer never reads a link
+    /// itself, so the widgets, which share it, carry no link decoder.
     Opened(Opened),
     /// Show step `n` (0 = just booted).
     Goto(usize),
@@ -229,6 +229,13 @@ impl<T> PartialEq for Handoff<T> {
 
 /// A link read and replayed, on its way into the state (see [`Action::Opened`]).
 pub type Opened = Handoff<OpenedLink>;
+
+/// The action that opens a link's fragment (with or without its `#`), read
+/// and replayed all at once.
+#[must_use]
+pub fn open_link(fragment: &str) -> Action {
+    Action::Opened(Handoff::new(link::decode(fragment)))
+}
 
 /// What a link opens: its state and machines, nothing for an empty link, or why it does not open.
 pub type OpenedLink = Result<Option<(LinkState, Machines)>, String>;
@@ -1027,7 +1034,6 @@ impl LabState {
                 | Action::NextDefect
                 | Action::NewLab(_)
                 | Action::LoadBuiltin(_)
-                | Action::OpenLink(_)
                 | Action::Opened(_)
                 | Action::Dismiss
         );
@@ -1092,11 +1098,6 @@ impl LabState {
             },
             Action::SetNoFlush(on) => s.set_noflush(on),
             Action::SetCpu(cpu) => s.run(Op::Cpu { cpu }, Where::Tlb),
-            Action::OpenLink(fragment) => {
-                let v = s.version;
-                s = LabState::opened(link::decode(&fragment));
-                s.version = v;
-            }
             Action::Opened(o) => {
                 let v = s.version;
                 // Taken once (an empty link if it was taken already).

@@ -6,7 +6,7 @@
 
 use pagelab_core::lab::Preset;
 use pagelab_web::quiz::{Status, csv, iso_time};
-use pagelab_web::state::{Action, Call, LabState, Where};
+use pagelab_web::state::{Action, Call, LabState, Where, open_link};
 
 fn act(s: LabState, a: Action) -> LabState {
     s.reduce_with(a)
@@ -137,7 +137,7 @@ fn a_link_keeps_the_set_and_the_progress() {
     let f = s.fragment();
     assert!(f.starts_with("set=quiz-story-riscv&step=0"), "{f}");
     assert!(f.contains("&seed=7") && f.contains("&qa="), "{f}");
-    let back = act(LabState::default(), Action::OpenLink(f));
+    let back = act(LabState::default(), open_link(&f));
     let q = back.quiz.as_ref().expect("predict mode is back");
     assert_eq!(q.seed, 7);
     assert_eq!(q.attempts[0].status, Status::Right);
@@ -152,15 +152,13 @@ fn a_link_keeps_the_set_and_the_progress() {
     assert_eq!(log["started"], "1970-01-01T00:16:40Z");
     assert_eq!(log["questions"][1]["time"], "1970-01-01T00:16:42Z");
     // A link made before times were kept (four parts per answer: [["r",0,"1 0 5 0",1.0]]) still opens.
-    let old = act(
-        LabState::default(),
-        Action::OpenLink("set=quiz-story-riscv&step=0&seed=7&qa=W1siciIsMCwiMSAwIDUgMCIsMS4wXV0".into()),
-    );
+    let old =
+        act(LabState::default(), open_link("set=quiz-story-riscv&step=0&seed=7&qa=W1siciIsMCwiMSAwIDUgMCIsMS4wXV0"));
     let q = old.quiz.as_ref().expect("an old link opens");
     assert_eq!((q.attempts[0].status, q.attempts[0].at_ms), (Status::Right, None));
     // A damaged progress part: the lab opens, without the exercise, and says so.
     let broken = back.fragment().replace("&qa=", "&qa=%%");
-    let b = act(LabState::default(), Action::OpenLink(broken));
+    let b = act(LabState::default(), open_link(&broken));
     assert!(b.quiz.is_none());
     assert!(error_of(&b).contains("progress (qa=) is damaged"), "{}", error_of(&b));
 }

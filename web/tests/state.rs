@@ -8,7 +8,7 @@ use pagelab_core::lab::view::{FrameState, frames, mappers, stack_words};
 use pagelab_core::lab::{Op, Preset};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, Owner};
-use pagelab_web::state::{AccessChoice, Action, Call, EXAMPLE_ADDRESS, LabState, Where, dropped_text};
+use pagelab_web::state::{AccessChoice, Action, Call, EXAMPLE_ADDRESS, LabState, Where, dropped_text, open_link};
 
 fn act(s: LabState, a: Action) -> LabState {
     s.reduce_with(a)
@@ -243,7 +243,7 @@ fn bad_inputs_give_messages_and_keep_the_state() {
         (Action::Upload { name: "big".into(), bytes: vec![0x7f; (1 << 20) + 1] }, "at most 1048576 bytes", false),
         (Action::GotoFrame("0xfffffff0000".into()), "not in RAM", false),
         (Action::LoadBuiltin("nope".into()), "no built-in scenario", false),
-        (Action::OpenLink("#lab=%%%".into()), "could not be opened", false),
+        (open_link("#lab=%%%"), "could not be opened", false),
     ];
     assert!(cases.len() >= 20);
     for (action, words, step) in cases {
@@ -251,7 +251,7 @@ fn bad_inputs_give_messages_and_keep_the_state() {
         let s = base.reduce_with(action);
         let e = error_of(&s);
         assert!(e.contains(words), "{what}: message {e:?} lacks {words:?}");
-        if !what.starts_with("OpenLink") {
+        if !what.starts_with("Opened") {
             assert_eq!(s.len(), n + usize::from(step), "{what}");
             // The machine is as it was: the same free pages and processes.
             let fresh = story_prefix(Preset::Xv6PublicTiny);
@@ -287,7 +287,7 @@ fn a_link_restores_the_lab_exactly() {
     let s = act(s, Action::SetAccess(AccessChoice::UserWrite));
     let s = act(s, Action::SelectFrame(Some(0x1000)));
     let f = s.fragment();
-    let t = act(LabState::new(Preset::Xv6RiscvTiny), Action::OpenLink(format!("#{f}")));
+    let t = act(LabState::new(Preset::Xv6RiscvTiny), open_link(&format!("#{f}")));
     assert_eq!(t.notice, None);
     assert_eq!(t.scenario(), s.scenario());
     assert_eq!((t.current(), t.len()), (21, s.len()));
@@ -301,7 +301,7 @@ fn a_link_restores_the_lab_exactly() {
     // A lab changed by the learner is spelt out, comments and all.
     let changed = call(story, Call::Fork);
     assert!(changed.fragment().starts_with("lab="));
-    let back = act(LabState::default(), Action::OpenLink(changed.fragment()));
+    let back = act(LabState::default(), open_link(&changed.fragment()));
     assert_eq!(back.scenario(), changed.scenario());
     assert!(back.scenario_text().contains("# The child runs exec(\"echo\", argv)"));
 }
@@ -309,7 +309,7 @@ fn a_link_restores_the_lab_exactly() {
 #[test]
 fn bad_links_give_a_message_and_a_clean_lab() {
     let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
-    let t = act(s, Action::OpenLink("#lab=AAAA&step=3".into()));
+    let t = act(s, open_link("#lab=AAAA&step=3"));
     assert!(error_of(&t).contains("could not be opened"));
     assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
 }
@@ -572,7 +572,7 @@ fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
     let f = s.fragment();
     assert!(f.len() < 200, "a short link: {f}");
     let before = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
-    let t = act(before, Action::OpenLink(format!("#{f}")));
+    let t = act(before, open_link(&format!("#{f}")));
     let e = error_of(&t);
     assert!(e.contains("more than the 500000") && e.contains("pagelab run"), "{e}");
     // As for any link that cannot be opened: a clean lab on the default machine.
