@@ -16,6 +16,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use pagelab_core::elf::{self, ElfClass};
 use pagelab_core::lab::scenario::{self, print_op};
@@ -413,22 +414,6 @@ impl LabState {
         self.machines.cached()
     }
 
-    /// The record of step `i` without its events (cheap to copy), if there is one.
-    #[must_use]
-    pub fn step_summary(&self, i: usize) -> Option<Step> {
-        let full = self.full();
-        let s = if i == 0 { Some(full.boot_step()) } else { full.steps().get(i - 1) }?;
-        Some(Step {
-            op: s.op.clone(),
-            events: Vec::new(),
-            elided: s.elided,
-            counts: s.counts,
-            result: s.result.clone(),
-            nfree: s.nfree,
-            summary: s.summary.clone(),
-        })
-    }
-
     /// Number of events step `i` recorded.
     #[must_use]
     pub fn step_events(&self, i: usize) -> usize {
@@ -478,9 +463,9 @@ impl LabState {
         self.lab().kernel().info().scheme
     }
 
-    /// The record of step `i` (0: boot), if there is one.
+    /// The record of step `i` (0: boot), if there is one (shared, not copied).
     #[must_use]
-    pub fn step(&self, i: usize) -> Option<Step> {
+    pub fn step(&self, i: usize) -> Option<Arc<Step>> {
         let full = self.full();
         if i == 0 { Some(full.boot_step().clone()) } else { full.steps().get(i - 1).cloned() }
     }

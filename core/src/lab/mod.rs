@@ -23,6 +23,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use serde::Serialize;
@@ -632,8 +633,10 @@ pub struct Lab {
     scenario: Scenario,
     kernel: Box<dyn KernelBox>,
     fs: Fs,
-    boot: Step,
-    steps: Vec<Step>,
+    boot: Arc<Step>,
+    /// Shared between copies of the lab: a step never changes once made
+    /// (only a runner forgets its events), so a copy costs a pointer per step.
+    steps: Vec<Arc<Step>>,
     /// False: steps keep counts and results but no events (see [`Lab::set_recording`]).
     record: bool,
 }
@@ -726,7 +729,14 @@ impl Lab {
             summary,
         };
         let scenario = Scenario { layout, ..Scenario::new(preset, shm) };
-        Ok(Lab { scenario, kernel, fs: Fs::builtin(preset.port()), boot, steps: Vec::new(), record: true })
+        Ok(Lab {
+            scenario,
+            kernel,
+            fs: Fs::builtin(preset.port()),
+            boot: Arc::new(boot),
+            steps: Vec::new(),
+            record: true,
+        })
     }
 
     /// Boot `s.preset` and apply every operation of `s`.
@@ -784,13 +794,13 @@ impl Lab {
 
     /// What booting did.
     #[must_use]
-    pub fn boot_step(&self) -> &Step {
+    pub fn boot_step(&self) -> &Arc<Step> {
         &self.boot
     }
 
     /// Every operation so far.
     #[must_use]
-    pub fn steps(&self) -> &[Step] {
+    pub fn steps(&self) -> &[Arc<Step>] {
         &self.steps
     }
 
@@ -811,7 +821,7 @@ impl Lab {
                 let summary = summary::summarize(&events, elided, self.kernel.as_ref(), &before);
                 self.scenario.ops.push(op.clone());
                 let nfree = self.kernel.kmem().nfree();
-                self.steps.push(Step { op, events, elided, counts, result, nfree, summary });
+                self.steps.push(Arc::new(Step { op, events, elided, counts, result, nfree, summary }));
                 Ok(self.steps.last().expect("just pushed"))
             }
             Err(reject) => {
@@ -914,6 +924,7 @@ impl Lab {
     /// counts and result: a runner that has printed a step gives its memory back.
     pub fn forget_events(&mut self, i: usize) {
         if let Some(st) = self.steps.get_mut(i) {
+            let st = Arc::make_mut(st);
             st.events = Vec::new();
             st.summary = summary::Summary::default();
         }

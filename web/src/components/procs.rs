@@ -146,7 +146,7 @@ pub fn Processes() -> Html {
     let sel = lab.selection.pid;
     let current = lab.current();
     let n = lab.len();
-    let acting = if current > 0 { lab.step_summary(current).and_then(|s| s.op.pid()) } else { None };
+    let acting = if current > 0 { lab.step(current).and_then(|s| s.op.pid()) } else { None };
     let files: Vec<String> = l.fs().files.keys().cloned().collect();
     let maxarg = k.info().maxarg;
     let none = sel.is_none();

@@ -66,7 +66,7 @@ pub fn Story() -> Html {
     let port = lab.lab().kernel().info().port;
     let scheme = lab.lab().kernel().info().scheme;
     let narrative = lab.narrative(k);
-    let step = lab.step_summary(k);
+    let step = lab.step(k);
     let full = lab.full_lab();
     let defects: Vec<String> = if k == 0 {
         Vec::new()

@@ -219,7 +219,7 @@ pub fn Timeline() -> Html {
         lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
     let defects = lab.defects().to_vec();
     let flushed: Vec<bool> = lab.full().steps().iter().map(|s| s.counts.tlb.flushes > 0).collect();
-    let step = lab.step_summary(cur);
+    let step = lab.step(cur);
     let on_jump = {
         let lab = lab.clone();
         Callback::from(move |e: Event| {

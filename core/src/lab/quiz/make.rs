@@ -89,7 +89,7 @@ pub(super) fn build_with(s: &Scenario, seed: u64, lenient: bool) -> Result<Quiz,
         }
         for a in asks {
             let fail = |message: String| QuizError { step: Some(i), ask: Some(a.to_string()), message };
-            let step = lab.steps().get(i).map(|st| (i, st));
+            let step = lab.steps().get(i).map(|st| (i, &**st));
             if a.needs_step() && step.is_none() {
                 if lenient {
                     continue;

@@ -42,7 +42,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
     for (_, st) in &fr {
         *counts.entry(FrameKind::of(*st)).or_insert(0) += 1;
     }
-    let ch = at.lab.steps().last().filter(|_| at.step > 0).map(changes).unwrap_or_default();
+    let ch = at.lab.steps().last().filter(|_| at.step > 0).map(|s| changes(s)).unwrap_or_default();
     let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
     let nfree = k.kmem().nfree();
     let head = k.kmem().freelist(k.mem(), FREELIST_SHOWN);

@@ -49,7 +49,7 @@ fn Nav() -> Html {
             lab.full().steps().get(i - 1).map_or_else(String::new, |s| short(&print_op(&s.op), 50))
         }
     };
-    let step = lab.step_summary(cur);
+    let step = lab.step(cur);
     let go = |a: Action| {
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| lab.dispatch(a.clone()))
