@@ -89,29 +89,41 @@ pub fn map_run<S: Scheme>(
     first: u64,
     step: u64,
 ) -> Result<Option<u64>, Panic> {
+    /// Entries handled at a time (small buffers: a one-page mappages stays cheap).
+    const BLOCK: u64 = 32;
     let n = S::ENTRY_BYTES;
-    let mut olds = [0u64; 1024];
     let table = addr & !(PGSIZE - 1);
     // Never past the end of the table.
     let pages = pages.min((PGSIZE - (addr - table)) / n);
-    // The run's entries, read in one piece.
-    let mut raw = [0u8; PGSIZE as usize];
-    let bytes = &mut raw[..(pages * n) as usize];
-    mem.read(addr, bytes).or_panic("walk")?;
-    let mut ok = pages;
-    for (i, (old, b)) in olds.iter_mut().zip(bytes.chunks_exact(n as usize)).enumerate() {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        *old = u64::from_le_bytes(w);
-        if *old & S::VALID != 0 {
-            ok = i as u64;
-            break;
-        }
-    }
-    mem.write_words(addr, n, first, step, ok).or_panic("walk")?;
     let index = ((addr - table) / n) as u32;
-    tr.pte_write_run(0, table, index, va, PGSIZE, &olds[..ok as usize], first, step);
-    Ok((ok < pages).then(|| va + ok * PGSIZE))
+    let mut done = 0;
+    while done < pages {
+        let len = BLOCK.min(pages - done);
+        // The block's entries, read in one piece.
+        let mut raw = [0u8; (BLOCK * 8) as usize];
+        let mut olds = [0u64; BLOCK as usize];
+        let at = addr + done * n;
+        mem.read(at, &mut raw[..(len * n) as usize]).or_panic("walk")?;
+        let mut ok = len;
+        for (i, (old, b)) in olds.iter_mut().zip(raw.chunks_exact(n as usize)).take(len as usize).enumerate() {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            *old = u64::from_le_bytes(w);
+            if *old & S::VALID != 0 {
+                ok = i as u64;
+                break;
+            }
+        }
+        let new = first.wrapping_add(done.wrapping_mul(step));
+        let va_at = va + done * PGSIZE;
+        mem.write_words(at, n, new, step, ok).or_panic("walk")?;
+        tr.pte_write_run(0, table, index + done as u32, va_at, PGSIZE, &olds[..ok as usize], new, step);
+        if ok < len {
+            return Ok(Some(va_at + ok * PGSIZE));
+        }
+        done += len;
+    }
+    Ok(None)
 }
 
 /// Return the address of the last-level entry for `va` in the table rooted at
