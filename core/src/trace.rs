@@ -19,6 +19,9 @@ use core::fmt::Write as _;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::scheme::SchemeKind;
 
+mod fold;
+pub use fold::{MAX_PERIOD, expand, expand_numbers, expanded_len, fits, nth, rfind};
+
 /// Who owns an allocated frame, and what for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -425,6 +428,16 @@ pub enum Event {
         /// What goes wrong, in plain words.
         text: String,
     },
+    /// The `period` events before this one happened `times` more times, each
+    /// time with every address and number moved by as much as from their
+    /// first time to their second (a loop over pages, folded; [`expand`]
+    /// gives every event back).
+    Repeat {
+        /// Events in the group that repeats.
+        period: u16,
+        /// Times it happened after the two kept.
+        times: u32,
+    },
 }
 
 /// An event with where it happened.
@@ -448,6 +461,13 @@ pub struct Trace {
     elided: u64,
     counts: Counts,
     record: bool,
+    /// The loop being folded: the index of its [`Event::Repeat`] and its period.
+    folding: Option<(usize, usize)>,
+    /// False: loops are kept as they happened (see [`Trace::unfolded`]).
+    fold: bool,
+    /// Events recorded, folded ones included (the cap counts these, so a
+    /// long loop costs no more time than before it was folded).
+    stood: usize,
 }
 
 impl Default for Trace {
@@ -457,7 +477,8 @@ impl Default for Trace {
 }
 
 impl Trace {
-    /// Events kept per operation before the rest are only counted.
+    /// Events recorded per operation (a folded loop counts every time it
+    /// stands for) before the rest are only counted.
     pub const DEFAULT_CAP: usize = 20_000;
 
     /// A trace that records events.
@@ -470,6 +491,9 @@ impl Trace {
             elided: 0,
             counts: Counts::default(),
             record: true,
+            folding: None,
+            fold: true,
+            stood: 0,
         }
     }
 
@@ -477,6 +501,14 @@ impl Trace {
     #[must_use]
     pub fn counting_only() -> Trace {
         Trace { record: false, ..Trace::new() }
+    }
+
+    /// A trace that keeps every time of a loop (no [`Event::Repeat`]): what
+    /// [`expand`] gives back from a folded one.
+    #[must_use]
+    pub fn unfolded(mut self) -> Trace {
+        self.fold = false;
+        self
     }
 
     /// Keep at most `cap` events.
@@ -506,6 +538,8 @@ impl Trace {
 
     /// Take the events and counts, leaving the trace empty.
     pub fn take(&mut self) -> (Vec<TraceEvent>, Counts, u64) {
+        self.folding = None;
+        self.stood = 0;
         let out = (core::mem::take(&mut self.events), self.counts, self.elided);
         self.counts = Counts::default();
         self.elided = 0;
@@ -523,19 +557,74 @@ impl Trace {
         if !self.record {
             return;
         }
-        if self.events.len() >= self.cap {
+        if self.stood >= self.cap {
             self.elided += 1;
             return;
         }
         let depth = self.stack.len().saturating_sub(1) as u16;
-        self.events.push(TraceEvent { depth, func: self.func(), event });
+        let func = self.func();
+        self.add(TraceEvent { depth, func, event });
+    }
+
+    /// Keep `e`, folding it into the loop it continues (see [`Event::Repeat`]).
+    fn add(&mut self, e: TraceEvent) {
+        self.events.push(e);
+        self.stood += 1;
+        if !self.fold {
+            return;
+        }
+        let len = self.events.len();
+        if let Some((marker, p)) = self.folding {
+            let j = len - marker - 2;
+            let times = match self.events[marker].event {
+                Event::Repeat { times, .. } => times,
+                _ => unreachable!("the fold's marker is a Repeat"),
+            };
+            let (head, last) = self.events.split_at_mut(len - 1);
+            if j < p && fits(&head[marker - 2 * p + j], &head[marker - p + j], u64::from(times) + 1, &mut last[0]) {
+                if j + 1 == p {
+                    // A whole time more: it is the marker's now.
+                    self.events.truncate(marker + 1);
+                    if let Event::Repeat { times, .. } = &mut self.events[marker].event {
+                        *times += 1;
+                    }
+                }
+                return;
+            }
+            self.folding = None;
+        }
+        // Three times of a group in a row, the third as the first two predict: fold the third.
+        for p in 1..=MAX_PERIOD {
+            if len < 3 * p {
+                break;
+            }
+            let (ab, c) = self.events[len - 3 * p..].split_at_mut(2 * p);
+            let starts = (0..p).all(|j| {
+                !matches!(ab[j].event, Event::Repeat { .. })
+                    && core::mem::discriminant(&ab[j].event) == core::mem::discriminant(&c[j].event)
+                    && fits(&ab[j], &ab[p + j], 1, &mut c[j])
+            });
+            if starts {
+                let (depth, func) = (self.events[len - 2 * p].depth, self.events[len - 2 * p].func);
+                self.events.truncate(len - p);
+                self.events.push(TraceEvent { depth, func, event: Event::Repeat { period: p as u16, times: 1 } });
+                self.folding = Some((len - p, p));
+                return;
+            }
+        }
+    }
+
+    /// True if the last event belongs to a time of a loop not folded yet
+    /// (changing it must stop the fold).
+    fn pending(&self) -> bool {
+        self.folding.is_some_and(|(marker, _)| self.events.len() > marker + 1)
     }
 
     /// Run `f` as xv6 function `func`, recording the call with its arguments.
     pub fn call<R>(&mut self, func: &'static str, args: impl FnOnce() -> String, f: impl FnOnce(&mut Trace) -> R) -> R {
-        if self.record && self.events.len() < self.cap {
+        if self.record && self.stood < self.cap {
             let depth = self.stack.len() as u16;
-            self.events.push(TraceEvent { depth, func, event: Event::Call { func, args: args() } });
+            self.add(TraceEvent { depth, func, event: Event::Call { func, args: args() } });
         }
         self.stack.push(func);
         let r = f(self);
@@ -583,6 +672,8 @@ impl Trace {
         }
         let depth = self.stack.len().saturating_sub(1) as u16;
         let func = self.func();
+        // A merge changes the last event: a time of a loop not folded yet is then no longer that time.
+        let pending = self.pending();
         if let Some(TraceEvent {
             depth: d,
             func: fname,
@@ -601,10 +692,16 @@ impl Trace {
                 *va_step = dv;
                 *new_step = dn;
                 *count = 2;
+                if pending {
+                    self.folding = None;
+                }
                 return;
             }
             if *count > 1 && dv == c.wrapping_mul(*va_step) && dn == c.wrapping_mul(*new_step) {
                 *count += 1;
+                if pending {
+                    self.folding = None;
+                }
                 return;
             }
         }
@@ -645,6 +742,7 @@ impl Trace {
         let func = self.func();
         let mut i = 0usize;
         while i < olds.len() {
+            let pending = self.pending();
             let (ix, vi, ni) = (
                 index + i as u32,
                 va.wrapping_add(i as u64 * va_step),
@@ -681,6 +779,9 @@ impl Trace {
                 if same > 0 {
                     *count += same as u32;
                     i += same;
+                    if pending {
+                        self.folding = None;
+                    }
                     continue;
                 }
             }
@@ -876,6 +977,11 @@ pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
         Event::Note { text } => format!("note: {text}"),
         Event::Fail { text } => format!("xv6: {text}"),
         Event::Defect { text } => format!("DEFECT: {text}"),
+        Event::Repeat { period, times } => format!(
+            "... {} more times the {} above, each time with every address moved by as much as from the first time to the second",
+            times,
+            if *period == 1 { String::from("event") } else { format!("{period} events") }
+        ),
     }
 }
 

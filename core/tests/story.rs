@@ -144,9 +144,8 @@ fn story_on_xv6_public() {
 fn first_frames_come_from_the_top_of_memory_on_xv6_public() {
     let mut lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
     let step = lab.apply(Op::Userinit).unwrap();
-    let kallocs: Vec<(u64, Owner)> = step
-        .events
-        .iter()
+    // Every event, the folded loops opened up again.
+    let kallocs: Vec<(u64, Owner)> = pagelab_core::trace::expand(&step.events)
         .filter_map(|e| match e.event {
             Event::Kalloc { pa, owner } => Some((pa.as_u64(), owner)),
             _ => None,

@@ -213,7 +213,7 @@ pub struct Changes {
 #[must_use]
 pub fn changes(s: &Step) -> Changes {
     let mut c = Changes::default();
-    for e in &s.events {
+    for e in pagelab_core::trace::expand_numbers(&s.events) {
         match &e.event {
             Event::Kalloc { pa, .. } => {
                 c.allocated.insert(pa.as_u64());
@@ -537,7 +537,8 @@ pub fn trace_tree(events: &[pagelab_core::trace::TraceEvent]) -> Vec<TraceNode> 
                 *i += 1;
                 let kids = children(events, i, Some((e.depth, e.func)));
                 let (mut kallocs, mut kfrees, mut entries) = (0, 0, 0);
-                for x in &events[at + 1..*i] {
+                // A folded loop counts as every time it stands for.
+                for x in pagelab_core::trace::expand_numbers(&events[at + 1..*i]) {
                     match &x.event {
                         E::Kalloc { .. } => kallocs += 1,
                         E::Kfree { .. } => kfrees += 1,
@@ -545,7 +546,8 @@ pub fn trace_tree(events: &[pagelab_core::trace::TraceEvent]) -> Vec<TraceNode> 
                         _ => {}
                     }
                 }
-                out.push(TraceNode::Call { at, children: kids, events: *i - at - 1, kallocs, kfrees, entries });
+                let n = pagelab_core::trace::expanded_len(&events[at + 1..*i]);
+                out.push(TraceNode::Call { at, children: kids, events: n, kallocs, kfrees, entries });
             } else {
                 out.push(TraceNode::Event(*i));
                 *i += 1;
@@ -573,12 +575,25 @@ fn fold_runs(events: &[pagelab_core::trace::TraceEvent], nodes: Vec<TraceNode>) 
         if let TraceNode::Event(first) = nodes[j]
             && let Some(key) = fold_key(&events[first])
         {
-            let mut k = j + 1;
-            while k < nodes.len() && matches!(nodes[k], TraceNode::Event(x) if fold_key(&events[x]) == Some(key)) {
+            // How many like events a node stands for: 1, or the times of a
+            // folded loop of one like event (kfree of each page table, say).
+            let like = |x: usize| match events[x].event {
+                pagelab_core::trace::Event::Repeat { period: 1, times }
+                    if x > 0 && fold_key(&events[x - 1]) == Some(key) =>
+                {
+                    Some(times as usize)
+                }
+                _ => (fold_key(&events[x]) == Some(key)).then_some(1),
+            };
+            let (mut k, mut total) = (j + 1, 1);
+            while let Some(TraceNode::Event(x)) = nodes.get(k)
+                && let Some(n) = like(*x)
+            {
+                total += n;
                 k += 1;
             }
-            if k - j >= RUN_MIN {
-                out.push(TraceNode::Run { first, len: k - j, label: run_label(&events[first], k - j) });
+            if total >= RUN_MIN {
+                out.push(TraceNode::Run { first, len: k - j, label: run_label(&events[first], total) });
                 j = k;
                 continue;
             }

@@ -18,7 +18,7 @@ use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
 use crate::port::{Kernel, Port};
 use crate::scheme::SchemeKind;
-use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent};
+use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent, expand_numbers};
 
 /// Functions that only do the work of the function that called them: pages
 /// they allocate are counted for their caller (`mappages` inside `allocuvm`).
@@ -229,7 +229,7 @@ struct FrameVas {
 /// A folded run in the kernel's part (at or above `limit`) is one call with
 /// `n` its length; other runs are opened up, one call (`n` = 1) per entry.
 fn each_leaf_write(events: &[TraceEvent], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
-    for e in events {
+    for e in expand_numbers(events) {
         if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = &e.event {
             let (table, va) = (table.as_u64(), va.as_u64());
             if va >= limit {
@@ -282,7 +282,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
     let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut freerange = 0;
-    for (i, ev) in events.iter().enumerate() {
+    for (i, ev) in expand_numbers(events).enumerate() {
         let d = usize::from(ev.depth);
         match &ev.event {
             Event::Call { func, .. } => {
@@ -366,7 +366,7 @@ fn mappings(events: &[TraceEvent], after: &dyn Kernel, before: &RegionsOf, after
     // Table frames allocated or freed in this step keep the owner the trace gave them.
     let mut owners: BTreeMap<u64, Owner> = BTreeMap::new();
     let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
-    for e in events {
+    for e in expand_numbers(events) {
         match &e.event {
             Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
                 owners.insert(pa.as_u64(), *owner);

@@ -74,8 +74,7 @@ pub fn Story() -> Html {
         full.steps()
             .get(k - 1)
             .map(|s| {
-                s.events
-                    .iter()
+                pagelab_core::trace::expand(&s.events)
                     .filter_map(|e| match &e.event {
                         Event::Defect { text } => Some(format!("{}: {text}", e.func)),
                         _ => None,

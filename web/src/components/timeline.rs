@@ -26,6 +26,7 @@ fn event_class(e: &TraceEv) -> &'static str {
         }
         TraceEv::Note { .. } => "ev-note",
         TraceEv::Defect { .. } => "ev-defect",
+        TraceEv::Repeat { .. } => "ev-repeat",
     }
 }
 

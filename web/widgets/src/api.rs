@@ -424,6 +424,8 @@ fn event_out(e: &TraceEvent, scheme: SchemeKind) -> EventOut {
         Event::Note { .. } => ("note", None, None, None),
         Event::Fail { .. } => ("fail", None, None, None),
         Event::Defect { .. } => ("defect", None, None, None),
+        // Not seen through the API: its events are expanded first.
+        Event::Repeat { .. } => ("repeat", None, None, None),
     };
     EventOut {
         depth: e.depth,
@@ -484,7 +486,7 @@ fn step_out(index: usize, s: &Step, scheme: SchemeKind) -> StepOut {
         },
         counts: s.counts.into(),
         nfree: s.nfree,
-        events: s.events.iter().map(|e| event_out(e, scheme)).collect(),
+        events: pagelab_core::trace::expand(&s.events).map(|e| event_out(&e, scheme)).collect(),
         elided: s.elided,
     }
 }

@@ -14,7 +14,7 @@ use crate::lab::view::{self, RegionKind, StackRole};
 use crate::lab::{Lab, Op, Scenario, Step};
 use crate::port::{Kernel, Port};
 use crate::scheme::{Access, AccessKind, FieldRole, Mode, SchemeKind};
-use crate::trace::{Counts, Event, Owner};
+use crate::trace::{Counts, Event, Owner, expand_numbers, rfind};
 
 /// How an address is typed, for the page.
 pub(super) const HOW_ADDRESS: &str = "An address: hex (0x1a2b or 1a2b), or decimal with # in front (#6699).";
@@ -659,18 +659,15 @@ fn free(cx: &Ctx<'_>) -> Result<Made, String> {
 /// (`None`: boot).
 fn last_list_change(lab: &Lab, i: usize) -> Option<(Option<usize>, Event)> {
     for j in (0..i).rev() {
-        if let Some(e) =
-            lab.steps()[j].events.iter().rev().find(|e| matches!(e.event, Event::Kalloc { .. } | Event::Kfree { .. }))
+        if let Some((_, e)) = rfind(&lab.steps()[j].events, |e| matches!(e, Event::Kalloc { .. } | Event::Kfree { .. }))
         {
-            return Some((Some(j), e.event.clone()));
+            return Some((Some(j), e.event));
         }
     }
-    lab.boot_step()
-        .events
-        .iter()
-        .rev()
-        .find(|e| matches!(e.event, Event::Kalloc { .. } | Event::Kfree { .. } | Event::FreeRange { .. }))
-        .map(|e| (None, e.event.clone()))
+    rfind(&lab.boot_step().events, |e| {
+        matches!(e, Event::Kalloc { .. } | Event::Kfree { .. } | Event::FreeRange { .. })
+    })
+    .map(|(_, e)| (None, e.event))
 }
 
 fn where_(step: Option<usize>) -> String {
@@ -743,8 +740,7 @@ fn kalloc(cx: &Ctx<'_>) -> Result<Made, String> {
 fn head(cx: &Ctx<'_>) -> Result<Made, String> {
     let (i, st) = the_step(cx)?;
     let head = cx.k.kmem().head().unwrap_or(0);
-    let last =
-        st.events.iter().enumerate().rev().find(|(_, e)| matches!(e.event, Event::Kalloc { .. } | Event::Kfree { .. }));
+    let last = rfind(&st.events, |e| matches!(e, Event::Kalloc { .. } | Event::Kfree { .. }));
     let (why, clue, evidence) = match last {
         Some((n, e)) => match e.event {
             Event::Kfree { pa, owner } => (
@@ -1130,9 +1126,7 @@ fn child(cx: &Ctx<'_>) -> Result<Made, String> {
         .ok()
         .filter(|_| st.result.error.is_none())
         .ok_or_else(|| String::from("this fork fails, so there is no child"))?;
-    let n = st
-        .events
-        .iter()
+    let n = expand_numbers(&st.events)
         .filter(|e| matches!(e.event, Event::Kalloc { owner: Owner::User { pid }, .. } if pid == c))
         .count() as u64;
     let sz = cx.k.procs().get(c).map_or(0, |p| p.sz);
@@ -1179,8 +1173,7 @@ fn shm_frame(cx: &Ctx<'_>, id: i64) -> Result<Made, String> {
         .enumerate()
         .rev()
         .find(|(_, st)| {
-            st.events
-                .iter()
+            expand_numbers(&st.events)
                 .any(|e| matches!(e.event, Event::Kalloc { pa: p, owner: Owner::Shared { .. } } if p.as_u64() == pa))
         })
         .map(|(j, _)| j);

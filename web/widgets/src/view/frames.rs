@@ -181,8 +181,7 @@ pub fn TlbWidget(props: &AtProps) -> Html {
     let step = at.lab.steps().last().filter(|_| at.step > 0);
     let lines: Vec<String> = step
         .map(|s| {
-            s.events
-                .iter()
+            pagelab_core::trace::expand_numbers(&s.events)
                 .filter(|e| {
                     matches!(
                         e.event,
@@ -195,7 +194,7 @@ pub fn TlbWidget(props: &AtProps) -> Html {
                             | Event::Defect { .. }
                     )
                 })
-                .map(|e| event_text(e, k.info().scheme))
+                .map(|e| event_text(&e, k.info().scheme))
                 .collect()
         })
         .unwrap_or_default();

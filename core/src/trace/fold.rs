@@ -1,0 +1,333 @@
+//! Loops folded: when a group of events repeats with every address and
+//! number moving by the same amount each time (allocuvm's kalloc, mappages
+//! and entry write for each page), the trace keeps the first two times and an
+//! [`Event::Repeat`] saying how many more times it happened. Nothing is lost:
+//! [`expand`] gives back every event, and a time is only folded after it has
+//! been checked to be exactly what [`nth`] would make of it.
+
+use alloc::borrow::Cow;
+use alloc::format;
+use alloc::string::String;
+
+use super::{Event, TraceEvent};
+use crate::addr::{PhysAddr, VirtAddr};
+
+/// The longest group folded (allocuvm's is 3 events a page: kalloc, mappages, entry).
+pub const MAX_PERIOD: usize = 4;
+
+/// `b` moved on `k` more times by `b − a`.
+fn prog(a: u64, b: u64, k: u64) -> u64 {
+    b.wrapping_add(b.wrapping_sub(a).wrapping_mul(k))
+}
+
+/// [`prog`] for a 32-bit field, if it stays in range.
+fn prog32(a: u32, b: u32, k: u64) -> Option<u32> {
+    let v = i128::from(b) + (i128::from(b) - i128::from(a)) * i128::from(k);
+    u32::try_from(v).ok()
+}
+
+fn pa(a: PhysAddr, b: PhysAddr, k: u64) -> PhysAddr {
+    PhysAddr::new(prog(a.as_u64(), b.as_u64(), k))
+}
+
+fn va(a: VirtAddr, b: VirtAddr, k: u64) -> VirtAddr {
+    VirtAddr::new(prog(a.as_u64(), b.as_u64(), k))
+}
+
+/// A text as its pieces: plain text, each followed by the `0x…` number
+/// after it (with the number's digits as written), if any.
+struct Pieces<'a> {
+    s: &'a str,
+    at: usize,
+    done: bool,
+}
+
+fn pieces(s: &str) -> Pieces<'_> {
+    Pieces { s, at: 0, done: false }
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = (&'a str, Option<(u64, &'a str)>);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let b = self.s.as_bytes();
+        let start = self.at;
+        let mut i = start;
+        while i < b.len() {
+            if b[i] == b'0' && b.get(i + 1) == Some(&b'x') {
+                let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+                if digits > 0 && digits <= 16 {
+                    let lit = &self.s[i + 2..i + 2 + digits];
+                    let n = u64::from_str_radix(lit, 16).unwrap_or(0);
+                    self.at = i + 2 + digits;
+                    return Some((&self.s[start..i], Some((n, lit))));
+                }
+            }
+            i += 1;
+        }
+        self.done = true;
+        Some((&self.s[start..], None))
+    }
+}
+
+/// Text `b` moved on `k` more times: the same words, each `0x…` number in
+/// progression (written as `{:#x}`). `None` if the words differ.
+fn text(a: &str, b: &str, k: u64) -> Option<String> {
+    if a == b {
+        return Some(String::from(b));
+    }
+    let mut out = String::with_capacity(b.len() + 4);
+    let (mut pa_, mut pb) = (pieces(a), pieces(b));
+    loop {
+        match (pa_.next(), pb.next()) {
+            (None, None) => return Some(out),
+            (Some((ta, na)), Some((tb, nb))) if ta == tb => {
+                out.push_str(tb);
+                match (na, nb) {
+                    (Some((x, _)), Some((y, _))) => out.push_str(&format!("{:#x}", prog(x, y, k))),
+                    (None, None) => {}
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// True if `z` is what [`text`] makes of `a`, `b` and `k` (without making it).
+fn text_fits(a: &str, b: &str, k: u64, z: &str) -> bool {
+    if a == b {
+        return b == z;
+    }
+    let (mut pa_, mut pb, mut pz) = (pieces(a), pieces(b), pieces(z));
+    loop {
+        match (pa_.next(), pb.next(), pz.next()) {
+            (None, None, None) => return true,
+            (Some((ta, na)), Some((tb, nb)), Some((tz, nz))) if ta == tb && tb == tz => match (na, nb, nz) {
+                (None, None, None) => {}
+                (Some((x, _)), Some((y, _)), Some((w, lit))) => {
+                    // Written as {:#x} writes it: no leading zeros, lower case.
+                    let canonical =
+                        (lit.len() == 1 || !lit.starts_with('0')) && !lit.bytes().any(|c| c.is_ascii_uppercase());
+                    if !canonical || w != prog(x, y, k) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+}
+
+/// The text field of an event, if it has one.
+fn text_of(e: &Event) -> Option<&str> {
+    match e {
+        Event::Call { args: t, .. }
+        | Event::Note { text: t }
+        | Event::Fail { text: t }
+        | Event::Defect { text: t }
+        | Event::PageFault { reason: t, .. } => Some(t),
+        _ => None,
+    }
+}
+
+/// The text field of an event, taken out (left empty), if it has one.
+fn take_text(e: &mut Event) -> Option<String> {
+    match e {
+        Event::Call { args: t, .. }
+        | Event::Note { text: t }
+        | Event::Fail { text: t }
+        | Event::Defect { text: t }
+        | Event::PageFault { reason: t, .. } => Some(core::mem::take(t)),
+        _ => None,
+    }
+}
+
+/// True if `c` is the event `k` times after `b` (see [`nth`]), checked
+/// without writing out any text.
+pub fn fits(a: &TraceEvent, b: &TraceEvent, k: u64, c: &mut TraceEvent) -> bool {
+    let Some(p) = nth_with(a, b, k, false) else { return false };
+    // Compare everything but the text with the text taken out, then the text.
+    let t = take_text(&mut c.event);
+    let same = p == *c;
+    let fits_text = match (&t, text_of(&a.event), text_of(&b.event)) {
+        (Some(z), Some(x), Some(y)) => text_fits(x, y, k, z),
+        (None, None, None) => true,
+        _ => false,
+    };
+    if let Some(t) = t {
+        match &mut c.event {
+            Event::Call { args: s, .. }
+            | Event::Note { text: s }
+            | Event::Fail { text: s }
+            | Event::Defect { text: s }
+            | Event::PageFault { reason: s, .. } => *s = t,
+            _ => {}
+        }
+    }
+    same && fits_text
+}
+
+/// The event `k` times after `b`, where `a` came one time before `b` (every
+/// address and number moving by as much as from `a` to `b`), if the two are
+/// the same kind of event in the same function.
+#[must_use]
+pub fn nth(a: &TraceEvent, b: &TraceEvent, k: u64) -> Option<TraceEvent> {
+    nth_with(a, b, k, true)
+}
+
+/// [`nth`], with its text left empty unless `texts` (for sums that read
+/// only addresses and counts).
+fn nth_with(a: &TraceEvent, b: &TraceEvent, k: u64, texts: bool) -> Option<TraceEvent> {
+    let text = |x: &str, y: &str| if texts { text(x, y, k) } else { Some(String::new()) };
+    if a.depth != b.depth || a.func != b.func {
+        return None;
+    }
+    let event = match (&a.event, &b.event) {
+        (Event::Call { func: fa, args: x }, Event::Call { func: fb, args: y }) if fa == fb => {
+            Event::Call { func: fb, args: text(x, y)? }
+        }
+        (Event::Kalloc { pa: x, owner: oa }, Event::Kalloc { pa: y, owner: ob }) if oa == ob => {
+            Event::Kalloc { pa: pa(*x, *y, k), owner: *ob }
+        }
+        (Event::Kfree { pa: x, owner: oa }, Event::Kfree { pa: y, owner: ob }) if oa == ob => {
+            Event::Kfree { pa: pa(*x, *y, k), owner: *ob }
+        }
+        (
+            Event::PteWrite {
+                level: la,
+                table: ta,
+                index: ia,
+                va: va_,
+                old: oa,
+                new: na,
+                count: ca,
+                va_step: sa,
+                new_step: ma,
+            },
+            Event::PteWrite {
+                level: lb,
+                table: tb,
+                index: ib,
+                va: vb,
+                old: ob,
+                new: nb,
+                count: cb,
+                va_step: sb,
+                new_step: mb,
+            },
+        ) if la == lb && ca == cb && sa == sb && ma == mb => Event::PteWrite {
+            level: *lb,
+            table: pa(*ta, *tb, k),
+            index: prog32(*ia, *ib, k)?,
+            va: va(*va_, *vb, k),
+            old: prog(*oa, *ob, k),
+            new: prog(*na, *nb, k),
+            count: *cb,
+            va_step: *sb,
+            new_step: *mb,
+        },
+        (Event::CopyPage { from: fa, to: ta, va: va_ }, Event::CopyPage { from: fb, to: tb, va: vb }) => {
+            Event::CopyPage { from: pa(*fa, *fb, k), to: pa(*ta, *tb, k), va: va(*va_, *vb, k) }
+        }
+        (
+            Event::Load { va: va_, pa: pa_, file_off: fa, len: la },
+            Event::Load { va: vb, pa: pb, file_off: fb, len: lb },
+        ) => Event::Load {
+            va: va(*va_, *vb, k),
+            pa: pa(*pa_, *pb, k),
+            file_off: prog(*fa, *fb, k),
+            len: prog(*la, *lb, k),
+        },
+        (Event::Copyout { va: va_, bytes: x }, Event::Copyout { va: vb, bytes: y }) if x == y => {
+            Event::Copyout { va: va(*va_, *vb, k), bytes: y.clone() }
+        }
+        (Event::Copyin { va: va_, bytes: x }, Event::Copyin { va: vb, bytes: y }) if x == y => {
+            Event::Copyin { va: va(*va_, *vb, k), bytes: y.clone() }
+        }
+        (Event::LoadRoot { root: ra, pid: pa_ }, Event::LoadRoot { root: rb, pid: pb }) if pa_ == pb => {
+            Event::LoadRoot { root: pa(*ra, *rb, k), pid: *pb }
+        }
+        (Event::TlbFlush { cpu: ca, dropped: da }, Event::TlbFlush { cpu: cb, dropped: db }) if ca == cb => {
+            Event::TlbFlush { cpu: *cb, dropped: prog32(*da, *db, k)? }
+        }
+        (Event::PageFault { va: va_, code: ca, reason: ra }, Event::PageFault { va: vb, code: cb, reason: rb })
+            if ca == cb =>
+        {
+            Event::PageFault { va: va(*va_, *vb, k), code: *cb, reason: text(ra, rb)? }
+        }
+        (Event::Note { text: x }, Event::Note { text: y }) => Event::Note { text: text(x, y)? },
+        (Event::Fail { text: x }, Event::Fail { text: y }) => Event::Fail { text: text(x, y)? },
+        (Event::Defect { text: x }, Event::Defect { text: y }) => Event::Defect { text: text(x, y)? },
+        (Event::Repeat { .. }, _) | (_, Event::Repeat { .. }) => return None,
+        // Anything else repeats only as it is.
+        (x, y) if x == y => y.clone(),
+        _ => return None,
+    };
+    Some(TraceEvent { depth: b.depth, func: b.func, event })
+}
+
+/// Every event of a folded list, in order: the events as they are, and each
+/// [`Event::Repeat`] replaced by the times it stands for.
+pub fn expand(events: &[TraceEvent]) -> impl Iterator<Item = Cow<'_, TraceEvent>> + '_ {
+    expand_with(events, true)
+}
+
+/// [`expand`] for sums over addresses and counts: the events a Repeat
+/// stands for have no text (call arguments, notes), which is quicker.
+pub fn expand_numbers(events: &[TraceEvent]) -> impl Iterator<Item = Cow<'_, TraceEvent>> + '_ {
+    expand_with(events, false)
+}
+
+fn expand_with(events: &[TraceEvent], texts: bool) -> impl Iterator<Item = Cow<'_, TraceEvent>> + '_ {
+    events.iter().enumerate().flat_map(move |(i, e)| {
+        let (period, times) = match e.event {
+            Event::Repeat { period, times } => (usize::from(period), u64::from(times)),
+            _ => (0, 0),
+        };
+        let one = (period == 0).then_some(Cow::Borrowed(e));
+        let many = (period > 0 && i >= 2 * period).then(|| {
+            let (a, b) = (&events[i - 2 * period..i - period], &events[i - period..i]);
+            (1..=times)
+                .flat_map(move |k| (0..period).filter_map(move |j| nth_with(&a[j], &b[j], k, texts).map(Cow::Owned)))
+        });
+        one.into_iter().chain(many.into_iter().flatten())
+    })
+}
+
+/// How many events a folded list stands for.
+#[must_use]
+pub fn expanded_len(events: &[TraceEvent]) -> usize {
+    events
+        .iter()
+        .map(|e| match e.event {
+            Event::Repeat { period, times } => usize::from(period) * times as usize,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The last event of a folded list that `pred` accepts, with its index in
+/// that list (for an event a [`Event::Repeat`] stands for, the Repeat's index).
+pub fn rfind(events: &[TraceEvent], pred: impl Fn(&Event) -> bool) -> Option<(usize, TraceEvent)> {
+    for (i, e) in events.iter().enumerate().rev() {
+        if let Event::Repeat { period, times } = e.event {
+            let p = usize::from(period);
+            if i >= 2 * p {
+                // Every time has the same kinds of event: the last time holds the last match.
+                let (a, b) = (&events[i - 2 * p..i - p], &events[i - p..i]);
+                if let Some(x) =
+                    (0..p).rev().filter_map(|j| nth(&a[j], &b[j], u64::from(times))).find(|x| pred(&x.event))
+                {
+                    return Some((i, x));
+                }
+            }
+        } else if pred(&e.event) {
+            return Some((i, e.clone()));
+        }
+    }
+    None
+}
