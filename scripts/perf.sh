@@ -19,6 +19,11 @@ web/build.sh --release > /dev/null
 say "node e2e/measure.mjs --runs 5    # bytes on first load (gzip -9) and cold loads"
 node e2e/measure.mjs --runs 5
 
+say "twiggy top target/wasm32-unknown-unknown/release/pagelab-web.wasm   # what the lab's wasm is made of"
+# twiggy 0.7.0, pinned; installed on first use (this script is not part of make test).
+command -v twiggy >/dev/null || cargo install -q twiggy --version 0.7.0 --locked
+python3 scripts/wasm-parts.py target/wasm32-unknown-unknown/release/pagelab-web.wasm
+
 say "node e2e/perf.mjs                # latency, memory, heavy links, in the browser"
 node e2e/perf.mjs
 

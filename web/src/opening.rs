@@ -162,14 +162,25 @@ pub fn drive(
     stop
 }
 
-/// A new task from the browser's timer queue: the page draws before it if a frame is due.
+/// A new task: the page draws before it if a frame is due. A message to
+/// ourselves rather than a timer, which browsers hold back at least 4 ms
+/// once timers nest.
 async fn next_task() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback(&resolve);
+    // Held until the message comes, so that the channel lives until then.
+    let channel = web_sys::MessageChannel::new().ok();
+    let p = js_sys::Promise::new(&mut |resolve, _| match &channel {
+        Some(ch) => {
+            ch.port1().set_onmessage(Some(&resolve));
+            let _ = ch.port2().post_message(&wasm_bindgen::JsValue::NULL);
+        }
+        None => {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback(&resolve);
+            }
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    drop(channel);
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use crate::port::{Kernel, Port};
 use crate::scheme::SchemeKind;
 use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent, expand_numbers};
 
+/// An event of a step, as [`expand_numbers`] gives it.
+type Ev<'a> = alloc::borrow::Cow<'a, TraceEvent>;
+
 /// Functions that only do the work of the function that called them: pages
 /// they allocate are counted for their caller (`mappages` inside `allocuvm`).
 const PLUMBING: [&str; 7] = ["walkpgdir", "walk", "mappages", "kvmmap", "kalloc", "kfree", "MMU"];
@@ -228,8 +231,8 @@ struct FrameVas {
 /// Every last-level entry a step wrote, one by one: `f(table, va, old, new, n)`.
 /// A folded run in the kernel's part (at or above `limit`) is one call with
 /// `n` its length; other runs are opened up, one call (`n` = 1) per entry.
-fn each_leaf_write(events: &[TraceEvent], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
-    for e in expand_numbers(events) {
+fn each_leaf_write(events: &[Ev<'_>], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
+    for e in events {
         if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = &e.event {
             let (table, va) = (table.as_u64(), va.as_u64());
             if va >= limit {
@@ -258,6 +261,9 @@ fn valid(e: u64) -> bool {
 /// of every process before it (for naming the user pages it freed).
 #[must_use]
 pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before: &RegionsOf) -> Summary {
+    // Every event, folded loops opened up once for the three passes below.
+    let all: Vec<Ev<'_>> = expand_numbers(events).collect();
+    let events = &all[..];
     let info = after.info();
     let scheme = info.scheme;
     let user_limit = info.user_limit;
@@ -282,7 +288,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
     let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut freerange = 0;
-    for (i, ev) in expand_numbers(events).enumerate() {
+    for (i, ev) in events.iter().enumerate() {
         let d = usize::from(ev.depth);
         match &ev.event {
             Event::Call { func, .. } => {
@@ -361,12 +367,12 @@ fn add_page(runs: &mut Vec<PageRun>, va: u64, what: String) {
     runs.push(PageRun { va, count: 1, what });
 }
 
-fn mappings(events: &[TraceEvent], after: &dyn Kernel, before: &RegionsOf, after_regions: &RegionsOf) -> Vec<Mappings> {
+fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_regions: &RegionsOf) -> Vec<Mappings> {
     let user_limit = after.info().user_limit;
     // Table frames allocated or freed in this step keep the owner the trace gave them.
     let mut owners: BTreeMap<u64, Owner> = BTreeMap::new();
     let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
-    for e in expand_numbers(events) {
+    for e in events {
         match &e.event {
             Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
                 owners.insert(pa.as_u64(), *owner);

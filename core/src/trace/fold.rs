@@ -54,18 +54,17 @@ impl<'a> Iterator for Pieces<'a> {
         }
         let b = self.s.as_bytes();
         let start = self.at;
-        let mut i = start;
-        while i < b.len() {
-            if b[i] == b'0' && b.get(i + 1) == Some(&b'x') {
-                let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
-                if digits > 0 && digits <= 16 {
-                    let lit = &self.s[i + 2..i + 2 + digits];
-                    let n = u64::from_str_radix(lit, 16).unwrap_or(0);
-                    self.at = i + 2 + digits;
-                    return Some((&self.s[start..i], Some((n, lit))));
-                }
+        let mut from = start;
+        while let Some(off) = self.s[from..].find("0x") {
+            let i = from + off;
+            let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if digits > 0 && digits <= 16 {
+                let lit = &self.s[i + 2..i + 2 + digits];
+                let n = u64::from_str_radix(lit, 16).unwrap_or(0);
+                self.at = i + 2 + digits;
+                return Some((&self.s[start..i], Some((n, lit))));
             }
-            i += 1;
+            from = i + 2;
         }
         self.done = true;
         Some((&self.s[start..], None))

@@ -284,7 +284,7 @@ pub fn Timeline() -> Html {
             if let Some(s) = step {
                 <div class="stepdetail" id="step-detail">
                     <h3>{ format!("Step {cur}: {}, event by event", label(cur)) }</h3>
-                    <p class="help">{ "Each line is one thing xv6 did, under the function that did it. Long calls and runs of like events are folded into one line: open them to see every event." }</p>
+                    <p class="help">{ "Each line is one thing xv6 did, under the function that did it. Long calls and runs of like events are folded into one line: open them to see every event. A loop over pages shows its first two times, then how many more times it went round." }</p>
                     <StepEvents full={lab.full_lab()} len={n} step={cur} />
                     if s.elided > 0 {
                         <p>{ format!("{} were only counted, not kept.", pagelab_core::lab::summary::plural(s.elided, "more event", "more events")) }</p>
