@@ -18,6 +18,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod addr;
+pub mod cpu;
 pub mod elf;
 mod exec;
 pub mod kalloc;
