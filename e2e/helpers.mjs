@@ -2,7 +2,7 @@
 // Debian's /usr/bin/chromium), open the lab, make links, check the page is alive.
 import { chromium } from 'playwright-core';
 import { deflateRawSync } from 'node:zlib';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 
 export const URL_BASE = process.env.E2E_URL || 'http://127.0.0.1:8080/';
@@ -118,3 +118,16 @@ export const ECHO_HELLO_WORLD_STACK = [
   ['0x00002ff8', '0x6f686365', /argv\[0\] bytes "echo"/],
   ['0x00002ffc', '0x00000000', /"\\0" \+ 3 padding/],
 ];
+
+const AXE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+/** axe-core's serious and critical violations on `page`, as "rule: target" lines. */
+export async function audit(page) {
+  await page.evaluate(AXE);
+  const v = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')
+      .flatMap((x) => x.nodes.map((n) => `${x.id}: ${n.target.join(' ')} (${n.failureSummary?.split('\n')[1]?.trim()})`));
+  });
+  return v;
+}

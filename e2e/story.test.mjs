@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  launch, open, text, atStep, shot, assertAlive, URL_BASE, TINY_PREFIX, linkFor, tabTo,
+  launch, open, text, atStep, shot, assertAlive, URL_BASE, TINY_PREFIX, linkFor, tabTo, audit,
 } from './helpers.mjs';
 import { serve } from './server.mjs';
 
@@ -374,19 +374,6 @@ test('the built site works from a folder of a static host', async () => {
     server.close();
   }
 });
-
-const AXE = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
-
-/** axe-core's serious and critical violations on `page`, as "rule: target" lines. */
-async function audit(page) {
-  await page.evaluate(AXE);
-  const v = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')
-      .flatMap((x) => x.nodes.map((n) => `${x.id}: ${n.target.join(' ')} (${n.failureSummary?.split('\n')[1]?.trim()})`));
-  });
-  return v;
-}
 
 for (const [size, viewport] of SIZES) test(`accessibility: no serious or critical axe-core violation on the lab and the notes page (${size})`, async () => {
   const ctx = await browser.newContext({ bypassCSP: true, viewport });

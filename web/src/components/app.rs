@@ -7,8 +7,6 @@ use super::{
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use pagelab_core::lab::Preset;
-
 use crate::hooks::{initial_fragment, use_lab, use_url_sync};
 use crate::opening::{Progress, drive};
 use crate::state::{Action, Handoff, LabState, Opened, OpenedLink};
@@ -101,8 +99,7 @@ struct StartingProps {
 /// What the page shows while the first lab boots and its link replays.
 #[component]
 fn Starting(props: &StartingProps) -> Html {
-    let text =
-        props.progress.as_ref().map_or_else(|| format!("Starting {} …", Preset::Xv6Public.describe()), Progress::text);
+    let text = props.progress.as_ref().map_or_else(|| String::from("Starting the lab …"), Progress::text);
     html! {
         <div class="starting" role="status">
             <p>{ text }</p>
