@@ -82,3 +82,39 @@ pub fn setupkvm(k: &mut X86Kernel<Sim>) {
     let d = k.setupkvm(&mut tr, Some(1)).expect("memory");
     k.freevm(&mut tr, d).expect("frees");
 }
+
+/// The RV64 hart over plain memory (no page tables): a counting loop of
+/// `n` times three instructions (`c.addi`, `c.addi`, `c.bnez`), run to its
+/// `ecall`. Returns the instructions retired. What each instruction costs
+/// to fetch, decode and execute, before any page walk.
+pub fn hart_loop(n: u16) -> u64 {
+    use pagelab_core::cpu::rv64::{Hart, Stop, UserMem};
+    struct Plain(Vec<u8>);
+    impl UserMem for Plain {
+        type Fault = u64;
+        fn fetch16(&mut self, va: u64) -> Result<u16, u64> {
+            let i = usize::try_from(va).map_err(|_| va)?;
+            self.0.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]])).ok_or(va)
+        }
+        fn load(&mut self, va: u64, _: u8) -> Result<u64, u64> {
+            Err(va)
+        }
+        fn store(&mut self, va: u64, _: u8, _: u64) -> Result<(), u64> {
+            Err(va)
+        }
+    }
+    // li a1, n (addi a1, zero, n); loop: c.addi a0, 1; c.addi a1, -1; c.bnez a1, loop; ecall
+    let mut code = (0x0000_0593u32 | (u32::from(n & 0x7ff) << 20)).to_le_bytes().to_vec();
+    for h in [0x0505u16, 0x15fd, 0xfdf5, 0x0073, 0x0000] {
+        code.extend_from_slice(&h.to_le_bytes());
+    }
+    let mut mem = Plain(code);
+    let mut h = Hart::new(0, 0);
+    loop {
+        match h.step(&mut mem) {
+            Ok(()) => {}
+            Err(Stop::Ecall) => return h.instret,
+            Err(e) => panic!("the loop stopped: {e:?}"),
+        }
+    }
+}

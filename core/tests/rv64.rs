@@ -403,3 +403,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_counting_loop_runs_as_assembled_by_hand() {
+    // li a1, 1000; loop: c.addi a0, 1; c.addi a1, -1; c.bnez a1, loop; ecall
+    // (c.bnez a1, -4 is 111 1 11 011 11 10 1 01 = 0xfdf5, from the manual's CB format.)
+    let mut code = Vec::new();
+    code.extend_from_slice(&0x3e80_0593u32.to_le_bytes());
+    for h in [0x0505u16, 0x15fd, 0xfdf5, 0x0073, 0x0000] {
+        code.extend_from_slice(&h.to_le_bytes());
+    }
+    let mut mem = Flat::new(&code, 8192);
+    let mut h = Hart::new(0, 0x1800);
+    let stop = loop {
+        if let Err(s) = h.step(&mut mem) {
+            break s;
+        }
+    };
+    assert_eq!(stop, Stop::Ecall);
+    // 1 + 3 × 1000 instructions; a0 counted to 1000.
+    assert_eq!((h.x[A0], h.x[A1], h.instret, h.pc), (1000, 0, 3001, 10));
+}
