@@ -605,7 +605,16 @@ impl Trace {
                     && fits(&ab[j], &ab[p + j], 1, &mut c[j])
             });
             if starts {
-                let (depth, func) = (self.events[len - 2 * p].depth, self.events[len - 2 * p].func);
+                // The marker is a line of the function the loop runs in: a
+                // group that starts with a call (at depth d) runs in the
+                // function the stack holds at d - 1, not inside that call.
+                let b0 = &self.events[len - 2 * p];
+                let (depth, func) = match b0.event {
+                    Event::Call { .. } if b0.depth > 0 => {
+                        (b0.depth - 1, self.stack.get(usize::from(b0.depth) - 1).copied().unwrap_or(b0.func))
+                    }
+                    _ => (b0.depth, b0.func),
+                };
                 self.events.truncate(len - p);
                 self.events.push(TraceEvent { depth, func, event: Event::Repeat { period: p as u16, times: 1 } });
                 self.folding = Some((len - p, p));

@@ -128,3 +128,24 @@ fn an_entry_write_that_grows_inside_a_time_stops_the_fold() {
     assert!(matches!(plain.events()[10].event, Event::PteWrite { index: 10, count: 2, .. }));
     assert!(folded.events().len() < plain.events().len(), "the first five times fold");
 }
+
+#[test]
+fn a_loop_of_calls_folds_into_a_line_of_the_function_that_loops() {
+    // Inside "freevm", five calls of "kfree_page", each with one kfree: the
+    // marker is freevm's own line (depth and name of freevm's events), not
+    // a line inside the last call.
+    let mut tr = Trace::new();
+    tr.call("freevm", String::new, |tr| {
+        tr.note(|| String::from("freevm's own line"));
+        for k in 0..5u64 {
+            let pa = 0x10_0000 + 0x1000 * k;
+            tr.call("kfree_page", || format!("pa={pa:#x}"), |tr| tr.kfree(pa, Owner::User { pid: 1 }));
+        }
+    });
+    let ev = tr.events();
+    let own = ev.iter().find(|e| matches!(e.event, Event::Note { .. })).unwrap();
+    let marker = ev.iter().find(|e| matches!(e.event, Event::Repeat { .. })).unwrap();
+    assert_eq!((marker.depth, marker.func), (own.depth, own.func));
+    assert!(matches!(marker.event, Event::Repeat { period: 2, times: 3 }));
+    assert_eq!(expanded_len(ev), 1 + 1 + 5 * 2);
+}

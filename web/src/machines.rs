@@ -78,9 +78,7 @@ impl Machines {
     /// # Errors
     /// The first operation refused, with its index (as [`Lab::from_scenario`]).
     pub fn replay(sc: &Scenario) -> Result<Machines, ReplayError> {
-        let mut r = Replay::new(sc.clone());
-        while r.advance(usize::MAX)? {}
-        r.finish()
+        Replay::new(sc.clone()).finish()
     }
 
     /// The machine after every operation (it holds every step's record).
@@ -187,12 +185,6 @@ impl Replay {
     #[must_use]
     pub fn new(sc: Scenario) -> Replay {
         Replay { sc, lab: None, next: 0, budget: Budget::page(), cache: BTreeMap::new() }
-    }
-
-    /// The scenario replayed.
-    #[must_use]
-    pub fn scenario(&self) -> &Scenario {
-        &self.sc
     }
 
     /// True once the machine has booted.

@@ -82,7 +82,7 @@ fn Ready(props: &ReadyProps) -> Html {
             if let Some(p) = &*progress {
                 <div class="opening" role="status">
                     <span>{ p.text() }</span>
-                    <progress max={p.total.max(1).to_string()} value={p.done.to_string()}></progress>
+                    { bar(p) }
                 </div>
             }
             { props.children.clone() }
@@ -104,10 +104,15 @@ fn Starting(props: &StartingProps) -> Html {
         <div class="starting" role="status">
             <p>{ text }</p>
             if let Some(p) = props.progress.as_ref().filter(|p| p.booted) {
-                <progress max={p.total.max(1).to_string()} value={p.done.to_string()}></progress>
+                { bar(p) }
             }
         </div>
     }
+}
+
+/// The operations replayed so far, as a progress bar.
+fn bar(p: &Progress) -> Html {
+    html! { <progress max={p.total.max(1).to_string()} value={p.done.to_string()}></progress> }
 }
 
 /// The whole lab page.
