@@ -13,46 +13,18 @@
 //! nearest copy before it, replaying only the operations in between.
 
 use std::collections::BTreeMap;
-use std::ops::Deref;
-use std::rc::Rc;
 
 use pagelab_core::lab::{Budget, Lab, Op, ReplayError, Scenario, Step};
 use pagelab_core::port::Reject;
+
+use crate::same::Same;
 
 /// The most earlier machines kept (each about 1 MB on xv6-public).
 pub const CACHE: usize = 16;
 
 /// A machine shared by the state and the views, compared by identity. It
 /// never changes: a new step is a new machine.
-#[derive(Clone)]
-pub struct SharedLab(Rc<Lab>);
-
-impl SharedLab {
-    /// Share `lab`.
-    #[must_use]
-    pub fn new(lab: Lab) -> SharedLab {
-        SharedLab(Rc::new(lab))
-    }
-}
-
-impl Deref for SharedLab {
-    type Target = Lab;
-    fn deref(&self) -> &Lab {
-        &self.0
-    }
-}
-
-impl PartialEq for SharedLab {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl std::fmt::Debug for SharedLab {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedLab({:?})", self.0)
-    }
-}
+pub type SharedLab = Same<Lab>;
 
 /// The machines of one timeline (see the module's documentation).
 #[derive(Clone, Debug)]

@@ -34,6 +34,7 @@ use crate::link::{self, LinkQuiz, LinkState};
 use crate::machines::Machines;
 pub use crate::machines::SharedLab;
 use crate::quiz::{QuizRun, Source};
+use crate::same::Same;
 pub use crate::select::{AccessChoice, Selection, short};
 
 /// Where a message belongs: next to the control that caused it.
@@ -201,21 +202,9 @@ pub enum Action {
 /// A value handed once from one part of the page to another (through an
 /// action or a property), taken by the receiver. Compared by identity.
 #[derive(Debug)]
-pub struct Handoff<T>(Rc<RefCell<Option<T>>>);
+pub struct Handoff<T>(Same<RefCell<Option<T>>>);
 
-impl<T> Handoff<T> {
-    /// Hand `v` over.
-    #[must_use]
-    pub fn new(v: T) -> Handoff<T> {
-        Handoff(Rc::new(RefCell::new(Some(v))))
-    }
-
-    /// The value (`None` if it was taken already).
-    pub fn take(&self) -> Option<T> {
-        self.0.borrow_mut().take()
-    }
-}
-
+// By hand: derived ones would ask the same of `T`, which identity does not need.
 impl<T> Clone for Handoff<T> {
     fn clone(&self) -> Self {
         Handoff(self.0.clone())
@@ -224,7 +213,20 @@ impl<T> Clone for Handoff<T> {
 
 impl<T> PartialEq for Handoff<T> {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        self.0 == other.0
+    }
+}
+
+impl<T> Handoff<T> {
+    /// Hand `v` over.
+    #[must_use]
+    pub fn new(v: T) -> Handoff<T> {
+        Handoff(Same::new(RefCell::new(Some(v))))
+    }
+
+    /// The value (`None` if it was taken already).
+    pub fn take(&self) -> Option<T> {
+        self.0.borrow_mut().take()
     }
 }
 

@@ -9,8 +9,6 @@ mod lab;
 mod quiz;
 mod walk;
 
-use std::rc::Rc;
-
 use pagelab_core::lab::scenario::print_op;
 use yew::prelude::*;
 
@@ -23,34 +21,7 @@ pub use lab::MiniLab;
 pub use quiz::QuizWidget;
 pub use walk::{TranslateWidget, WalkWidget};
 
-/// A value handed to a view, compared by identity (made once per widget).
-pub struct Same<T>(pub Rc<T>);
-
-impl<T> Same<T> {
-    /// Share `v`.
-    pub fn new(v: T) -> Same<T> {
-        Same(Rc::new(v))
-    }
-}
-
-impl<T> Clone for Same<T> {
-    fn clone(&self) -> Self {
-        Same(self.0.clone())
-    }
-}
-
-impl<T> PartialEq for Same<T> {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl<T> std::ops::Deref for Same<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
+pub use pagelab_web::same::Same;
 
 /// What to draw: a prepared widget, or why it could not be prepared.
 pub type Drawn = Same<Result<Prepared, Problem>>;
