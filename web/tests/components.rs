@@ -6,6 +6,7 @@
 use pagelab_web::components::{
     AddressSpace, LabProvider, Memory, NoticeBar, Processes, StepBar, Story, Timeline, Translate,
 };
+use pagelab_web::hooks::{use_lab, use_lab_by};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, EventInit, HtmlElement, HtmlInputElement};
@@ -18,10 +19,35 @@ struct HarnessProps {
     fragment: String,
 }
 
+thread_local! {
+    /// How often each counting component below has been drawn.
+    static DRAWS: std::cell::RefCell<[u32; 2]> = const { std::cell::RefCell::new([0, 0]) };
+}
+
+/// Draws the step shown, and counts its draws in `DRAWS[0]`; asks to be
+/// redrawn only when the step changes.
+#[component]
+fn CountsStep() -> Html {
+    let lab = use_lab_by(|l| l.current());
+    DRAWS.with(|d| d.borrow_mut()[0] += 1);
+    html! { <span class="counts-step">{ lab.current() }</span> }
+}
+
+/// Draws the address field's text, and counts its draws in `DRAWS[1]`;
+/// redrawn on any change.
+#[component]
+fn CountsAll() -> Html {
+    let lab = use_lab();
+    DRAWS.with(|d| d.borrow_mut()[1] += 1);
+    html! { <span class="counts-all">{ lab.address_text.clone() }</span> }
+}
+
 #[component]
 fn Harness(props: &HarnessProps) -> Html {
     html! {
         <LabProvider fragment={Some(props.fragment.clone())}>
+            <CountsStep />
+            <CountsAll />
             <StepBar />
             <NoticeBar />
             <Story />
@@ -138,6 +164,23 @@ async fn exec_shows_the_stack_words() {
     assert!(row(2).starts_with("0x00002fcc0xfffffffffake return PC"), "{}", row(2));
     assert!(row(3).starts_with("0x00002fd00x00000003argc"), "{}", row(3));
     assert!(row(14).starts_with("0x00002ffc0x00000000argv[0] bytes"), "{}", row(14));
+}
+
+/// A component is redrawn when what it shows of the lab changes, and not
+/// for every change: typing an address leaves the step's views alone.
+#[wasm_bindgen_test]
+async fn a_keystroke_redraws_only_what_shows_the_address() {
+    let root = mount(&link(TINY_PREFIX)).await;
+    let draws = || DRAWS.with(|d| *d.borrow());
+    let [step0, all0] = draws();
+    type_into(&root, "#address", "0x1234").await;
+    type_into(&root, "#address", "0x12345").await;
+    assert_eq!(text(&root, ".counts-all"), "0x12345");
+    assert_eq!(draws(), [step0, all0 + 2], "two keystrokes: the step's view is not redrawn");
+    click(&root, "#back").await;
+    assert_eq!(text(&root, ".counts-step"), "4");
+    let [step1, all1] = draws();
+    assert_eq!((step1, all1), (step0 + 1, all0 + 3), "Back: both are redrawn once");
 }
 
 #[wasm_bindgen_test]

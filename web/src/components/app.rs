@@ -1,13 +1,13 @@
 use yew::prelude::*;
 
 use super::{
-    AddressSpace, Header, Hideable, LabContext, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar,
-    Story, Timeline, TlbPanel, Translate,
+    AddressSpace, Header, Hideable, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar, Story,
+    Timeline, TlbPanel, Translate,
 };
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::hooks::{initial_fragment, use_lab, use_url_sync};
+use crate::hooks::{ProvideLab, initial_fragment, use_lab_by, use_url_sync};
 use crate::opening::{Progress, drive};
 use crate::state::{Action, Handoff, LabState, Opened, OpenedLink};
 
@@ -78,7 +78,7 @@ fn Ready(props: &ReadyProps) -> Html {
     };
     use_url_sync(lab.clone(), open);
     html! {
-        <ContextProvider<LabContext> context={lab}>
+        <ProvideLab {lab}>
             if let Some(p) = &*progress {
                 <div class="opening" role="status">
                     <span>{ p.text() }</span>
@@ -86,7 +86,7 @@ fn Ready(props: &ReadyProps) -> Html {
                 </div>
             }
             { props.children.clone() }
-        </ContextProvider<LabContext>>
+        </ProvideLab>
     }
 }
 
@@ -129,7 +129,7 @@ pub fn App() -> Html {
 /// question's answer away are hidden until it is answered.
 #[component]
 fn Page() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| l.hidden());
     let h = lab.hidden();
     let q = h.question.unwrap_or(0);
     html! {

@@ -2,7 +2,7 @@ use pagelab_core::lab::Preset;
 use pagelab_core::lab::scenario;
 use yew::prelude::*;
 
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::state::Action;
 
 /// A sentence for each built-in scenario's button.
@@ -33,7 +33,7 @@ fn machine_label(p: Preset) -> &'static str {
 /// The title, the machines and the built-in scenarios.
 #[component]
 pub fn Header() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.builtin.clone()));
     let preset = lab.full().scenario().preset;
     let info = lab.lab().kernel().info().clone();
     let riscv = matches!(info.scheme, pagelab_core::scheme::SchemeKind::Sv39);

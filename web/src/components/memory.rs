@@ -14,7 +14,7 @@ use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::view::table_entries;
 
 use super::{ChangedMark, InlineNotice};
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
 use crate::state::{Action, LabState, Where};
 
@@ -136,7 +136,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
 /// Physical memory: the frame map, the free list and who owns what.
 #[component]
 pub fn Memory() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.selection.pid, l.selection.frame));
     let goto_ref = use_node_ref();
     let version = (lab.view_lab(), lab.current(), lab.len());
     let data: Rc<MapData> = {

@@ -1,6 +1,6 @@
 use yew::prelude::*;
 
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::state::{Action, Where};
 
 /// Props of [`InlineNotice`].
@@ -17,7 +17,7 @@ pub struct InlineNoticeProps {
 /// readers announce what appears in it.
 #[component]
 pub fn InlineNotice(props: &InlineNoticeProps) -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| l.notice.clone());
     let dismiss = {
         let lab = lab.clone();
         Callback::from(move |_| lab.dispatch(Action::Dismiss))

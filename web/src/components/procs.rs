@@ -3,7 +3,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::{ChangedMark, InlineNotice};
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::input;
 use crate::state::{Action, Call, LabState, SharedLab, Where};
 
@@ -31,7 +31,7 @@ struct CallFormProps {
 /// A small form for one system call with typed arguments.
 #[component]
 fn CallForm(props: &CallFormProps) -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|_| ());
     let refs: Vec<NodeRef> =
         use_memo(props.fields.len(), |n| (0..*n).map(|_| NodeRef::default()).collect::<Vec<_>>()).as_ref().clone();
     let onsubmit = {
@@ -137,7 +137,7 @@ fn ProcTable(props: &ProcTableProps) -> Html {
 /// The process table and the system calls a learner can make.
 #[component]
 pub fn Processes() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.selection.pid));
     let program = use_node_ref();
     let args = use_node_ref();
     let l = lab.lab();

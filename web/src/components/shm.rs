@@ -5,7 +5,7 @@ use pagelab_core::shm::ShmMode;
 use yew::prelude::*;
 
 use super::ChangedMark;
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::{addr_digits, hex};
 use crate::state::Action;
 
@@ -13,7 +13,7 @@ use crate::state::Action;
 /// processes map it where (openshmem and closeshmem, from the notes' lab report).
 #[component]
 pub fn SharedMemory() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current()));
     let l = lab.lab();
     let k = l.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;

@@ -4,7 +4,7 @@ use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
 use super::ChangedMark;
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::{addr_digits, hex, region_look};
 use crate::state::{Action, LabState, SharedLab};
 use pagelab_core::lab::summary::plural;
@@ -12,7 +12,7 @@ use pagelab_core::lab::summary::plural;
 /// The address space of the chosen process and the stack exec built.
 #[component]
 pub fn AddressSpace() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.view_lab(), l.current(), l.len(), l.selection.pid));
     html! {
         <SpaceView lab={lab.view_lab()} len={lab.len()} current={lab.current()} pid={lab.selection.pid}
             changed={lab.changed_now().space} dispatch={lab.dispatcher()} />

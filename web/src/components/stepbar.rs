@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 use super::InlineNotice;
-use crate::hooks::{use_keys, use_lab};
+use crate::hooks::{use_keys, use_lab_by};
 use crate::present::{KEYS, describe_op};
 use crate::state::{Action, LabState, Where};
 
@@ -29,7 +29,7 @@ pub fn step_title(lab: &LabState, k: usize) -> String {
 /// has DEFECT lines, and the list of shortcut keys.
 #[component]
 pub fn StepBar() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.quiz.is_some()));
     use_keys(lab.clone());
     let n = lab.len();
     let cur = lab.current();

@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::InlineNotice;
 use super::stepbar::step_title;
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::explain_op;
 use crate::state::{Action, Where};
 
@@ -60,7 +60,7 @@ fn paragraphs(ps: &[Paragraph]) -> Html {
 /// in short: pages by xv6 function, entries by page table, the result.
 #[component]
 pub fn Story() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.builtin.clone()));
     let k = lab.current();
     let n = lab.len();
     let port = lab.lab().kernel().info().port;

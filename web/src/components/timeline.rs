@@ -4,7 +4,7 @@ use pagelab_core::trace::Event as TraceEv;
 use web_sys::{HtmlDetailsElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::{FOLD_ABOVE, TraceNode, trace_tree};
 use crate::state::{Action, SharedLab, short};
 
@@ -212,7 +212,7 @@ fn StepEvents(props: &StepEventsProps) -> Html {
 /// Every step, with the current one's events; back, forward, jump.
 #[component]
 pub fn Timeline() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.quiz.is_some()));
     let n = lab.len();
     let cur = lab.current();
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();

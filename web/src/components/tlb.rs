@@ -5,7 +5,7 @@ use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
 use super::{ChangedMark, InlineNotice};
-use crate::hooks::use_lab;
+use crate::hooks::use_lab_by;
 use crate::present::{addr_digits, hex, tlb_now_text, tlb_whose};
 use crate::state::{Action, Where};
 
@@ -14,7 +14,7 @@ use crate::state::{Action, Where};
 /// choice of the CPU the next operations run on.
 #[component]
 pub fn TlbPanel() -> Html {
-    let lab = use_lab();
+    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current()));
     let l = lab.lab();
     let k = l.kernel();
     let info = k.info();

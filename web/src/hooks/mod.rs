@@ -5,5 +5,5 @@ mod use_lab;
 mod use_url;
 
 pub use use_keys::use_keys;
-pub use use_lab::{LabContext, use_lab};
-pub use use_url::{initial_fragment, use_url_sync};
+pub use use_lab::{LabContext, LabStore, ProvideLab, StoreHandle, use_lab, use_lab_by};
+pub use use_url::{AFTER_FRAME_MS, SETTLE_MS, initial_fragment, use_url_sync};

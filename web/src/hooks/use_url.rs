@@ -18,14 +18,23 @@ pub fn initial_fragment() -> String {
     }
 }
 
+/// How long a selection must stay unchanged before the address bar shows it.
+pub const SETTLE_MS: i32 = 300;
+
+/// How long after a change of the machine or step the address bar shows it:
+/// more than a frame (16.7 ms at 60 Hz), so the change is painted first.
+pub const AFTER_FRAME_MS: i32 = 20;
+
 /// Keep the address bar's fragment equal to the lab, and open a link pasted
 /// into the address bar (or reached with the browser's Back button) with `open`. Each
 /// change replaces the current history entry, but a new lab adds one.
 ///
 /// The link is worked out (the scenario printed and compressed) and written
-/// in a task of its own after the change is drawn, so that a click is on
-/// screen without waiting for it; a change made before that task runs
-/// replaces it.
+/// in a task of its own [`AFTER_FRAME_MS`] after the change is drawn, so that a
+/// click is on screen without waiting for it; a change made before that task
+/// runs replaces it. A change of the selection alone (an address being typed)
+/// is written once it has settled for [`SETTLE_MS`]: the browser's history
+/// write costs several milliseconds, too much for every keystroke.
 #[hook]
 pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
     // The fragment last written, so that our own writes are not read back.
@@ -36,7 +45,10 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
         let quiz = lab.quiz.as_ref().map(|q| {
             (q.seed, q.auto_from, q.attempts.iter().map(|a| (a.status, a.hints, a.answer.clone())).collect::<Vec<_>>())
         });
-        let deps = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.selection.clone(), quiz);
+        let machine = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.generation);
+        // The machine and step last written: a change of anything else waits to settle.
+        let last_machine = use_mut_ref(|| None);
+        let deps = (machine, lab.selection.clone(), quiz);
         // The lab before a new one (from the menu or a built-in scenario) stays
         // in the browser's history: Back returns to it.
         let seen_generation = use_mut_ref(|| lab.generation);
@@ -44,7 +56,9 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
         let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
         let generation = lab.generation;
         let lab = lab.clone();
-        use_effect_with(deps, move |_| {
+        use_effect_with(deps, move |(machine, _, _)| {
+            let settle = last_machine.borrow().as_ref() == Some(machine);
+            *last_machine.borrow_mut() = Some(machine.clone());
             let new_lab = *seen_generation.borrow() != generation;
             *seen_generation.borrow_mut() = generation;
             #[cfg(target_arch = "wasm32")]
@@ -76,12 +90,13 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                         };
                     }
                 });
-                if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), 0) {
+                let wait = if settle && !push { SETTLE_MS } else { AFTER_FRAME_MS };
+                if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), wait) {
                     pending.borrow_mut().0 = Some(id);
                 }
             }
             #[cfg(not(target_arch = "wasm32"))]
-            let _ = (new_lab, pending, written, lab);
+            let _ = (new_lab, settle, pending, written, lab);
         });
     }
     {

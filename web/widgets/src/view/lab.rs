@@ -3,8 +3,8 @@
 //! translate panel, without the address bar (a page may hold several).
 
 use pagelab_core::lab::scenario::print_op;
-use pagelab_web::components::{LabContext, Translate};
-use pagelab_web::hooks::use_lab;
+use pagelab_web::components::Translate;
+use pagelab_web::hooks::{ProvideLab, use_lab};
 use pagelab_web::select::short;
 use pagelab_web::state::{Action, LabState};
 use web_sys::HtmlSelectElement;
@@ -25,13 +25,13 @@ pub fn MiniLab(props: &LabProps) -> Html {
     let start = props.state.clone();
     let lab = use_reducer(move || (*start).clone());
     html! {
-        <ContextProvider<LabContext> context={lab}>
+        <ProvideLab {lab}>
             <div class="pl-lab">
                 <Nav />
                 <Procs />
                 <Translate />
             </div>
-        </ContextProvider<LabContext>>
+        </ProvideLab>
     }
 }
 
