@@ -23,6 +23,9 @@ fn benches(c: &mut Criterion) {
     c.bench_function("rv64 hart: 3,001 instructions (counting loop)", |b| {
         b.iter(|| black_box(workloads::hart_loop(1000)))
     });
+    c.bench_function("x86 cpu: 3,002 instructions (counting loop)", |b| {
+        b.iter(|| black_box(workloads::x86_loop(1000)))
+    });
     let (mut k, pgdir) = workloads::x86_kernel();
     c.bench_function("mappages 64 pages (x86)", |b| b.iter(|| workloads::mappages_64(&mut k, pgdir)));
     c.bench_function("setupkvm+freevm (xv6-public, 224 MB)", |b| b.iter(|| workloads::setupkvm(&mut k)));

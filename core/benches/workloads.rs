@@ -83,6 +83,40 @@ pub fn setupkvm(k: &mut X86Kernel<Sim>) {
     k.freevm(&mut tr, d).expect("frees");
 }
 
+/// The 32-bit x86 CPU over plain memory (no page tables): a counting loop
+/// of `n` times three instructions (`add %ecx,%eax`, `dec %ecx`, `jne`), run
+/// to its `int $64`. Returns the instructions retired.
+pub fn x86_loop(n: u32) -> u64 {
+    use pagelab_core::cpu::x86::{Cpu, Stop, UserMem};
+    struct Plain(Vec<u8>);
+    impl UserMem for Plain {
+        type Fault = u64;
+        fn fetch16(&mut self, va: u64) -> Result<u16, u64> {
+            let i = usize::try_from(va).map_err(|_| va)?;
+            Ok(u16::from_le_bytes([self.0.get(i).copied().unwrap_or(0), self.0.get(i + 1).copied().unwrap_or(0)]))
+        }
+        fn load(&mut self, va: u64, _: u8) -> Result<u64, u64> {
+            Err(va)
+        }
+        fn store(&mut self, va: u64, _: u8, _: u64) -> Result<(), u64> {
+            Err(va)
+        }
+    }
+    // mov $n,%ecx; loop: add %ecx,%eax; dec %ecx; jne loop; int $64
+    let mut code = vec![0xb9];
+    code.extend_from_slice(&n.to_le_bytes());
+    code.extend_from_slice(&[0x01, 0xc8, 0x49, 0x75, 0xfb, 0xcd, 0x40]);
+    let mut mem = Plain(code);
+    let mut c = Cpu::new(0, 0);
+    loop {
+        match c.step(&mut mem) {
+            Ok(()) => {}
+            Err(Stop::Syscall) => return c.instret,
+            Err(e) => panic!("the loop stopped: {e:?}"),
+        }
+    }
+}
+
 /// The RV64 hart over plain memory (no page tables): a counting loop of
 /// `n` times three instructions (`c.addi`, `c.addi`, `c.bnez`), run to its
 /// `ecall`. Returns the instructions retired. What each instruction costs

@@ -39,6 +39,9 @@ fn main() {
     time("rv64 hart: 3,001 instructions (counting loop)", 9, 100, || {
         black_box(workloads::hart_loop(1000));
     });
+    time("x86 cpu: 3,002 instructions (counting loop)", 9, 100, || {
+        black_box(workloads::x86_loop(1000));
+    });
     let (mut k, pgdir) = workloads::x86_kernel();
     time("mappages 64 pages (x86)", 9, 200, || workloads::mappages_64(&mut k, pgdir));
     time("setupkvm+freevm (xv6-public, 224 MB)", 9, 5, || workloads::setupkvm(&mut k));

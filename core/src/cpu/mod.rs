@@ -4,3 +4,4 @@
 //! watch. [`rv64`] runs the RISC-V programs.
 
 pub mod rv64;
+pub mod x86;

@@ -1,0 +1,502 @@
+//! The 32-bit x86 CPU: instructions against results worked out by hand
+//! from the Intel manual's definitions, the flags against Rust's own
+//! overflowing arithmetic, every instruction of the project's x86 programs
+//! (counted as llvm-objdump counts them), the real initcode run to its
+//! system calls, the real echo run to exit printing its arguments, and
+//! random bytes run as code without a panic.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use pagelab_core::cpu::x86::{Att, Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, UserMem, eflags};
+use pagelab_core::programs;
+use pagelab_core::sys::Port;
+use proptest::prelude::*;
+
+/// Flat memory from 0: text (read and execute) below `text_end`, data
+/// (read and write) up to the end; anything else faults.
+struct Flat {
+    bytes: Vec<u8>,
+    text_end: u64,
+}
+
+/// A refused access: what it was ('x', 'r', 'w'), and where.
+#[derive(Debug, PartialEq, Eq)]
+struct Fault(char, u64);
+
+impl Flat {
+    fn new(size: usize, text_end: u64) -> Flat {
+        Flat { bytes: vec![0u8; size], text_end }
+    }
+    fn range(&self, va: u64, n: u64) -> Option<std::ops::Range<usize>> {
+        let end = va.checked_add(n)?;
+        (end <= self.bytes.len() as u64).then_some(va as usize..end as usize)
+    }
+    fn word(&self, va: u32) -> u32 {
+        u32::from_le_bytes(self.bytes[va as usize..va as usize + 4].try_into().unwrap())
+    }
+}
+
+impl UserMem for Flat {
+    type Fault = Fault;
+    fn fetch16(&mut self, va: u64) -> Result<u16, Fault> {
+        match self.range(va, 2).filter(|_| va + 2 <= self.text_end) {
+            Some(r) => Ok(u16::from_le_bytes(self.bytes[r].try_into().unwrap())),
+            None => Err(Fault('x', va)),
+        }
+    }
+    fn load(&mut self, va: u64, n: u8) -> Result<u64, Fault> {
+        let r = self.range(va, u64::from(n)).ok_or(Fault('r', va))?;
+        let mut w = [0u8; 8];
+        w[..usize::from(n)].copy_from_slice(&self.bytes[r]);
+        Ok(u64::from_le_bytes(w))
+    }
+    fn store(&mut self, va: u64, n: u8, v: u64) -> Result<(), Fault> {
+        if va < self.text_end {
+            return Err(Fault('w', va));
+        }
+        let r = self.range(va, u64::from(n)).ok_or(Fault('w', va))?;
+        self.bytes[r].copy_from_slice(&v.to_le_bytes()[..usize::from(n)]);
+        Ok(())
+    }
+}
+
+/// Run the one instruction `code` at 0x100 with registers `regs` (and
+/// flags `fl`) set first. Memory is 16 KiB: text below 0x1000, data above;
+/// the stack pointer starts at 0x3000.
+fn run_with(code: &[u8], regs: &[(usize, u32)], fl: u32) -> (Cpu, Result<(), Stop<Fault>>, Flat) {
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x100..0x100 + code.len()].copy_from_slice(code);
+    let mut c = Cpu::new(0x100, 0x3000);
+    for &(r, v) in regs {
+        c.regs[r] = v;
+    }
+    c.eflags |= fl;
+    let res = c.step(&mut mem);
+    (c, res, mem)
+}
+
+fn run(code: &[u8], regs: &[(usize, u32)]) -> Cpu {
+    let (c, res, _) = run_with(code, regs, 0);
+    assert_eq!(res, Ok(()), "{code:02x?}");
+    c
+}
+
+/// (CF, ZF, SF, OF) of a CPU.
+fn flags(c: &Cpu) -> (bool, bool, bool, bool) {
+    (c.flag(eflags::CF), c.flag(eflags::ZF), c.flag(eflags::SF), c.flag(eflags::OF))
+}
+
+#[test]
+fn arithmetic_sets_the_flags_the_manual_defines() {
+    // add eax, ebx (01 d8): 0xffffffff + 1 wraps to 0 with a carry.
+    let c = run(&[0x01, 0xd8], &[(EAX, u32::MAX), (EBX, 1)]);
+    assert_eq!((c.regs[EAX], flags(&c)), (0, (true, true, false, false)));
+    // 0x7fffffff + 1 overflows into the sign bit, no carry.
+    let c = run(&[0x01, 0xd8], &[(EAX, 0x7fff_ffff), (EBX, 1)]);
+    assert_eq!((c.regs[EAX], flags(&c)), (0x8000_0000, (false, false, true, true)));
+    // sub eax, ebx (29 d8): 0 - 1 borrows.
+    let c = run(&[0x29, 0xd8], &[(EAX, 0), (EBX, 1)]);
+    assert_eq!((c.regs[EAX], flags(&c)), (u32::MAX, (true, false, true, false)));
+    // 0x80000000 - 1 overflows (most negative minus one).
+    let c = run(&[0x29, 0xd8], &[(EAX, 0x8000_0000), (EBX, 1)]);
+    assert_eq!((c.regs[EAX], flags(&c)), (0x7fff_ffff, (false, false, false, true)));
+    // cmp al, 5 (3c 05) with al = 3: below, and only the flags change.
+    let c = run(&[0x3c, 0x05], &[(EAX, 0x1234_5603)]);
+    assert_eq!((c.regs[EAX], flags(&c)), (0x1234_5603, (true, false, true, false)));
+    // inc ecx (41) keeps the carry a previous instruction left.
+    let (c, ..) = run_with(&[0x41], &[(ECX, u32::MAX)], eflags::CF);
+    assert_eq!((c.regs[ECX], flags(&c)), (0, (true, true, false, false)));
+    // xor eax, eax (31 c0): zero, carry and overflow cleared.
+    let (c, ..) = run_with(&[0x31, 0xc0], &[(EAX, 77)], eflags::CF | eflags::OF);
+    assert_eq!((c.regs[EAX], flags(&c)), (0, (false, true, false, false)));
+    // neg eax (f7 d8): -5, with a carry because the operand was not 0.
+    let c = run(&[0xf7, 0xd8], &[(EAX, 5)]);
+    assert_eq!((c.regs[EAX], c.flag(eflags::CF)), (-5i32 as u32, true));
+    // adc eax, 0 (83 d0 00) adds the carry.
+    let (c, ..) = run_with(&[0x83, 0xd0, 0x00], &[(EAX, 41)], eflags::CF);
+    assert_eq!(c.regs[EAX], 42);
+}
+
+#[test]
+fn multiply_divide_and_shift() {
+    // mul edi (f7 e7): 0x80000000 · 4 = 2^33: edx = 2, eax = 0, CF = OF = 1.
+    let c = run(&[0xf7, 0xe7], &[(EAX, 0x8000_0000), (EDI, 4)]);
+    assert_eq!((c.regs[EDX], c.regs[EAX], c.flag(eflags::CF), c.flag(eflags::OF)), (2, 0, true, true));
+    // imul eax, ecx, 10 (6b c1 0a): -3 · 10.
+    let c = run(&[0x6b, 0xc1, 0x0a], &[(ECX, -3i32 as u32)]);
+    assert_eq!((c.regs[EAX], c.flag(eflags::CF)), (-30i32 as u32, false));
+    // div esi (f7 f6): 7 / 2 = 3 remainder 1.
+    let c = run(&[0xf7, 0xf6], &[(EDX, 0), (EAX, 7), (ESI, 2)]);
+    assert_eq!((c.regs[EAX], c.regs[EDX]), (3, 1));
+    // By zero: a divide error, nothing changed, eip still at the div.
+    let (c, res, _) = run_with(&[0xf7, 0xf6], &[(EDX, 0), (EAX, 7), (ESI, 0)], 0);
+    assert_eq!(res, Err(Stop::DivideError));
+    assert_eq!((c.regs[EAX], c.eip, c.instret), (7, 0x100, 0));
+    // A quotient too big for eax: 2^32 / 1.
+    assert_eq!(run_with(&[0xf7, 0xf6], &[(EDX, 1), (EAX, 0), (ESI, 1)], 0).1, Err(Stop::DivideError));
+    // idiv esi (f7 fe): -7 / 2 = -3 remainder -1 (truncates toward zero).
+    let c = run(&[0xf7, 0xfe], &[(EDX, u32::MAX), (EAX, -7i32 as u32), (ESI, 2)]);
+    assert_eq!((c.regs[EAX], c.regs[EDX]), (-3i32 as u32, u32::MAX));
+    // sar eax, 4 (c1 f8 04) copies the sign; shr eax, 1 (d1 e8) does not.
+    assert_eq!(run(&[0xc1, 0xf8, 0x04], &[(EAX, 0x8000_0000)]).regs[EAX], 0xf800_0000);
+    let c = run(&[0xd1, 0xe8], &[(EAX, 0x8000_0001)]);
+    assert_eq!((c.regs[EAX], c.flag(eflags::CF), c.flag(eflags::OF)), (0x4000_0000, true, true));
+    // shl ecx, cl (d3 e1) by 31: bit 0 to bit 31; the last bit out (bit 1) is the carry.
+    let c = run(&[0xd3, 0xe1], &[(ECX, 0x0000_001f)]);
+    assert_eq!((c.regs[ECX], c.flag(eflags::CF)), (0x8000_0000, true));
+}
+
+#[test]
+fn moves_reach_registers_bytes_and_memory() {
+    // mov ah, 0x12 (b4 12): only bits 15..8 of eax.
+    assert_eq!(run(&[0xb4, 0x12], &[(EAX, 0xaabb_ccdd)]).regs[EAX], 0xaabb_12dd);
+    // movzx ecx, word [0x1000] (0f b7 0d 00 10 00 00) and movsx eax, byte [ebx] (0f be 03).
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x1000..0x1004].copy_from_slice(&[0xfe, 0xff, 0x11, 0x22]);
+    mem.bytes[0x100..0x10a].copy_from_slice(&[0x0f, 0xb7, 0x0d, 0x00, 0x10, 0x00, 0x00, 0x0f, 0xbe, 0x03]);
+    let mut c = Cpu::new(0x100, 0x3000);
+    c.regs[EBX] = 0x1000;
+    c.step(&mut mem).unwrap();
+    c.step(&mut mem).unwrap();
+    assert_eq!((c.regs[ECX], c.regs[EAX], c.eip), (0xfffe, 0xffff_fffe, 0x10a));
+    // lea eax, [ebx + ecx·4 + 0x10] (8d 44 8b 10): no memory touched.
+    assert_eq!(run(&[0x8d, 0x44, 0x8b, 0x10], &[(EBX, 0x100), (ECX, 3)]).regs[EAX], 0x11c);
+    // mov [esp + 4], eax (89 44 24 04) stores; into text it faults with nothing changed.
+    let (_, res, mem) = run_with(&[0x89, 0x44, 0x24, 0x04], &[(EAX, 0xdead_beef)], 0);
+    assert_eq!((res, mem.word(0x3004)), (Ok(()), 0xdead_beef));
+    let (c, res, _) = run_with(&[0x89, 0x44, 0x24, 0x04], &[(ESP, 0x200)], 0);
+    assert_eq!((res, c.eip), (Err(Stop::Fault(Fault('w', 0x204))), 0x100));
+    // setb ch (0f 92 c5) and sete al (0f 94 c0).
+    let (c, ..) = run_with(&[0x0f, 0x92, 0xc5], &[(ECX, 0xffff_ffff)], eflags::CF);
+    assert_eq!(c.regs[ECX], 0xffff_01ff);
+    assert_eq!(run(&[0x0f, 0x94, 0xc0], &[(EAX, 0xffff_ffff)]).regs[EAX], 0xffff_ff00);
+}
+
+#[test]
+fn the_stack_calls_and_jumps() {
+    // push 0x12345678 (68 ...): esp down by 4, the word at the new esp.
+    let (c, _, mem) = run_with(&[0x68, 0x78, 0x56, 0x34, 0x12], &[], 0);
+    assert_eq!((c.regs[ESP], mem.word(0x2ffc)), (0x2ffc, 0x1234_5678));
+    // call +0x10 (e8 10 00 00 00) at 0x100: the return address 0x105 pushed, eip 0x115.
+    let (c, _, mem) = run_with(&[0xe8, 0x10, 0, 0, 0], &[], 0);
+    assert_eq!((c.eip, c.regs[ESP], mem.word(0x2ffc)), (0x115, 0x2ffc, 0x105));
+    // ret 8 (c2 08 00): pop eip, then 8 more bytes.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x100..0x103].copy_from_slice(&[0xc2, 0x08, 0x00]);
+    mem.bytes[0x3000..0x3004].copy_from_slice(&0x250u32.to_le_bytes());
+    let mut c = Cpu::new(0x100, 0x3000);
+    c.step(&mut mem).unwrap();
+    assert_eq!((c.eip, c.regs[ESP]), (0x250, 0x300c));
+    // leave (c9): esp = ebp, then pop ebp.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x100] = 0xc9;
+    mem.bytes[0x3800..0x3804].copy_from_slice(&0x3900u32.to_le_bytes());
+    let mut c = Cpu::new(0x100, 0x3000);
+    c.regs[EBP] = 0x3800;
+    c.step(&mut mem).unwrap();
+    assert_eq!((c.regs[ESP], c.regs[EBP]), (0x3804, 0x3900));
+    // jmp [0x3000 + eax·4] (ff 24 85 00 30 00 00): a jump table, as sh's.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x100..0x107].copy_from_slice(&[0xff, 0x24, 0x85, 0x00, 0x30, 0x00, 0x00]);
+    mem.bytes[0x3008..0x300c].copy_from_slice(&0x777u32.to_le_bytes());
+    let mut c = Cpu::new(0x100, 0x3f00);
+    c.regs[EAX] = 2;
+    c.step(&mut mem).unwrap();
+    assert_eq!(c.eip, 0x777);
+    // cmp eax, 1 (83 f8 01) with eax = -1, then jl +5 (7c 05): taken (signed);
+    // jb +5 (72 05): not taken (0xffffffff is not below 1 unsigned).
+    for (jcc, want) in [(0x7c, 0x10a), (0x72, 0x105)] {
+        let mut mem = Flat::new(0x4000, 0x1000);
+        mem.bytes[0x100..0x105].copy_from_slice(&[0x83, 0xf8, 0x01, jcc, 0x05]);
+        let mut c = Cpu::new(0x100, 0x3000);
+        c.regs[EAX] = u32::MAX;
+        c.step(&mut mem).unwrap();
+        c.step(&mut mem).unwrap();
+        assert_eq!(c.eip, want, "{jcc:#x}");
+    }
+}
+
+#[test]
+fn rep_stosb_fills_and_keeps_its_progress_on_a_fault() {
+    // cld; rep stosb (fc f3 aa): ecx bytes of al from edi up.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0x100..0x103].copy_from_slice(&[0xfc, 0xf3, 0xaa]);
+    let mut c = Cpu::new(0x100, 0x3000);
+    (c.regs[EAX], c.regs[EDI], c.regs[ECX]) = (0x5a, 0x2000, 5);
+    c.step(&mut mem).unwrap();
+    c.step(&mut mem).unwrap();
+    assert_eq!(&mem.bytes[0x1fff..0x2006], &[0, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0]);
+    assert_eq!((c.regs[EDI], c.regs[ECX], c.eip), (0x2005, 0, 0x103));
+    // Running off the end of memory: the bytes before the end are kept, and
+    // ecx and edi say where it stopped; eip stays at the rep stosb.
+    let mut c = Cpu::new(0x101, 0x3000);
+    (c.regs[EDI], c.regs[ECX]) = (0x3ffe, 4);
+    assert_eq!(c.step(&mut mem), Err(Stop::Fault(Fault('w', 0x4000))));
+    assert_eq!((c.regs[EDI], c.regs[ECX], c.eip), (0x4000, 2, 0x101));
+}
+
+#[test]
+fn int_64_is_a_system_call_and_other_traps_stop_the_cpu() {
+    // int $64 (cd 40): stops past the int, counted as retired.
+    let (c, res, _) = run_with(&[0xcd, 0x40], &[(EAX, 7)], 0);
+    assert_eq!((res, c.eip, c.instret, c.regs[EAX]), (Err(Stop::Syscall), 0x102, 1, 7));
+    // int3 (cc): a breakpoint.
+    assert_eq!(run_with(&[0xcc], &[], 0).1, Err(Stop::Breakpoint));
+    // int $0x80 is not xv6's system call gate; hlt is privileged.
+    for (code, word) in [(&[0xcd, 0x80][..], "int $128"), (&[0xf4][..], "privileged")] {
+        let (c, res, _) = run_with(code, &[], 0);
+        let Err(Stop::Illegal(ill)) = res else { panic!("{code:02x?}: {res:?}") };
+        assert!(ill.to_string().contains(word) && ill.to_string().ends_with("at 0x100"), "{ill}");
+        assert_eq!((c.eip, c.instret), (0x100, 0));
+    }
+    // Bytes that are no instruction (0f 0b is ud2, which this CPU does not run; 0f ff is nothing).
+    let (_, res, _) = run_with(&[0x0f, 0xff], &[], 0);
+    assert!(matches!(res, Err(Stop::Illegal(_))), "{res:?}");
+}
+
+#[test]
+fn an_instruction_across_a_page_boundary_fetches_the_next_page_only_if_it_needs_it() {
+    // A 5-byte mov at 0xffd: bytes in two pages; with only one page of
+    // text, the fetch of the second page faults.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0xffd..0x1000].copy_from_slice(&[0xb8, 0x01, 0x02]);
+    let c = Cpu::new(0xffd, 0x3000);
+    assert_eq!(c.fetch(&mut mem).err(), Some(Stop::Fault(Fault('x', 0x1000))));
+    // With two pages of text it runs.
+    mem.text_end = 0x2000;
+    mem.bytes[0x1000..0x1002].copy_from_slice(&[0x03, 0x04]);
+    let mut c = Cpu::new(0xffd, 0x3000);
+    c.step(&mut mem).unwrap();
+    assert_eq!(c.regs[EAX], 0x0403_0201);
+    // A 1-byte nop as the last byte of the only text page runs without
+    // touching the next page.
+    let mut mem = Flat::new(0x4000, 0x1000);
+    mem.bytes[0xfff] = 0x90;
+    let mut c = Cpu::new(0xfff, 0x3000);
+    c.step(&mut mem).unwrap();
+    assert_eq!(c.eip, 0x1000);
+}
+
+/// An ELF32 file's section `.text`: (file offset, size, address).
+fn text_of(elf: &[u8]) -> (usize, usize, u32) {
+    let u16_at = |o: usize| usize::from(u16::from_le_bytes(elf[o..o + 2].try_into().unwrap()));
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) = (u32_at(0x20), u16_at(0x2e), u16_at(0x30), u16_at(0x32));
+    let sh = |i: usize| shoff + i * shentsize;
+    let strtab = u32_at(sh(shstrndx) + 16);
+    (0..shnum)
+        .find(|&i| elf[strtab + u32_at(sh(i))..].starts_with(b".text\0"))
+        .map(|i| (u32_at(sh(i) + 16), u32_at(sh(i) + 20), u32_at(sh(i) + 12) as u32))
+        .expect("a .text section")
+}
+
+/// Load an ELF32 file's segments into flat memory (text first, so the
+/// text limit is the end of the first executable segment); returns the entry.
+fn load_elf(elf: &[u8], mem: &mut Flat) -> u32 {
+    let u16_at = |o: usize| usize::from(u16::from_le_bytes(elf[o..o + 2].try_into().unwrap()));
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let (phoff, phentsize, phnum) = (u32_at(0x1c), u16_at(0x2a), u16_at(0x2c));
+    mem.text_end = 0;
+    for k in 0..phnum {
+        let p = phoff + k * phentsize;
+        if u32_at(p) != 1 {
+            continue;
+        }
+        let (off, va, filesz, memsz, fl) =
+            (u32_at(p + 4), u32_at(p + 8), u32_at(p + 16), u32_at(p + 20), u32_at(p + 24));
+        mem.bytes[va..va + filesz].copy_from_slice(&elf[off..off + filesz]);
+        if fl & 1 != 0 {
+            mem.text_end = mem.text_end.max((va + memsz) as u64);
+        }
+    }
+    u32_at(0x18) as u32
+}
+
+#[test]
+fn every_instruction_of_the_x86_programs_runs_here() {
+    // llvm-objdump -d counts 162, 1188 and 61 instructions; 8, 12 and 2 of
+    // them are int $64, and 8, 12 and 0 are int3 (Rust's padding after calls
+    // that never return).
+    for (name, want, syscalls, breaks) in [("init", 162, 8, 8), ("sh", 1188, 12, 12), ("echo", 61, 2, 0)] {
+        let elf = programs::builtin(Port::Xv6Public).iter().find(|(n, _)| n[1..] == *name).expect(name).1;
+        let (off, size, addr) = text_of(elf);
+        let mut mem = Flat::new(0x1_0000, 0x1_0000);
+        mem.bytes[addr as usize..addr as usize + size].copy_from_slice(&elf[off..off + size]);
+        let (mut at, mut n, mut ints, mut int3s) = (addr, 0, 0, 0);
+        while at < addr + size as u32 {
+            let c = Cpu::new(at, 0x8000);
+            let i = c.fetch(&mut mem).unwrap_or_else(|e| panic!("{name} at {at:#x}: {e:?}"));
+            // Run it on a scratch CPU: whatever it does, it is no instruction this CPU refuses.
+            let mut scratch = c;
+            (scratch.regs[ECX], scratch.regs[ESI], scratch.regs[EDI]) = (1, 0x9000, 0xa000);
+            let mut m2 = Flat::new(0x1_0000, 0x1_0000);
+            m2.bytes.copy_from_slice(&mem.bytes);
+            m2.text_end = 0;
+            match scratch.exec(&i, &mut m2) {
+                Err(Stop::Illegal(e)) => panic!("{name}: {e}"),
+                Err(Stop::Syscall) => ints += 1,
+                Err(Stop::Breakpoint) => int3s += 1,
+                _ => {}
+            }
+            at += i.len() as u32;
+            n += 1;
+        }
+        assert_eq!((n, ints, int3s), (want, syscalls, breaks), "{name}");
+    }
+}
+
+#[test]
+fn disassembly_reads_as_gnu_objdump_prints_it() {
+    // GNU objdump's AT&T text of every instruction of the three programs
+    // (tests/data/x86-objdump.txt, made by objdump itself).
+    let want = include_str!("data/x86-objdump.txt");
+    let mut checked = 0;
+    for (name, elf) in programs::builtin(Port::Xv6Public) {
+        let (off, size, addr) = text_of(elf);
+        let mut mem = Flat::new(0x1_0000, 0x1_0000);
+        mem.bytes[addr as usize..addr as usize + size].copy_from_slice(&elf[off..off + size]);
+        let lines = want.lines().filter(|l| l.starts_with(&format!("{} ", &name[1..])));
+        let mut at = addr;
+        for line in lines {
+            let mut parts = line.splitn(3, ' ');
+            let (_, where_, text) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+            assert_eq!(u32::from_str_radix(where_, 16).unwrap(), at, "{name}");
+            let i = Cpu::new(at, 0).fetch(&mut mem).unwrap();
+            let ours = Att(&i).to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(ours, text, "{name} at {at:#x}");
+            at += i.len() as u32;
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 162 + 1188 + 61);
+}
+
+#[test]
+fn initcode_calls_exec_of_init_then_exit() {
+    // xv6-public's initcode: push argv, push "/init", push a fake return
+    // address, eax = 7 (SYS_exec), int $64; if exec returns, exit (2).
+    let code = programs::initcode(Port::Xv6Public);
+    let mut mem = Flat::new(0x2000, 0x1000);
+    mem.bytes[..code.len()].copy_from_slice(code);
+    let mut c = Cpu::new(0, 0x1000);
+    // The stack is the second page here (xv6 has initcode's one page hold both).
+    c.regs[ESP] = 0x2000;
+    mem.text_end = 0x1000;
+    let stop = loop {
+        if let Err(s) = c.step(&mut mem) {
+            break s;
+        }
+    };
+    assert_eq!((stop, c.regs[EAX], c.instret), (Stop::Syscall, 7, 5));
+    let esp = c.regs[ESP];
+    let (path, argv) = (mem.word(esp + 4), mem.word(esp + 8));
+    assert_eq!(&mem.bytes[path as usize..path as usize + 6], b"/init\0");
+    assert_eq!((mem.word(argv), mem.word(argv + 4)), (path, 0));
+    // exec "fails": eax = -1, and initcode goes on to exit.
+    c.regs[EAX] = u32::MAX;
+    assert_eq!(c.step(&mut mem), Ok(()));
+    assert_eq!((c.step(&mut mem), c.regs[EAX]), (Err(Stop::Syscall), 2));
+}
+
+/// Lay out argv on the stack as xv6-public's exec does (strings, then a
+/// fake return address, argc, argv, the pointers, 0); returns esp.
+fn push_args(mem: &mut Flat, top: u32, args: &[&str]) -> u32 {
+    let mut sp = top;
+    let mut ptrs = Vec::new();
+    for a in args {
+        sp = (sp - (a.len() as u32 + 1)) & !3;
+        mem.bytes[sp as usize..sp as usize + a.len()].copy_from_slice(a.as_bytes());
+        mem.bytes[sp as usize + a.len()] = 0;
+        ptrs.push(sp);
+    }
+    let n = args.len() as u32;
+    let argv = sp - (n + 1) * 4;
+    let mut words = vec![u32::MAX, n, argv];
+    words.extend(&ptrs);
+    words.push(0);
+    sp -= words.len() as u32 * 4;
+    for (k, w) in words.iter().enumerate() {
+        mem.bytes[sp as usize + 4 * k..sp as usize + 4 * k + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    sp
+}
+
+#[test]
+fn echo_prints_its_arguments_and_exits() {
+    let elf = programs::builtin(Port::Xv6Public).iter().find(|(n, _)| *n == "/echo").expect("echo").1;
+    let mut mem = Flat::new(0x3000, 0);
+    let entry = load_elf(elf, &mut mem);
+    let sp = push_args(&mut mem, 0x3000, &["echo", "hello", "world"]);
+    let mut c = Cpu::new(entry, sp);
+    let mut writes: Vec<String> = Vec::new();
+    let mut calls = Vec::new();
+    loop {
+        match c.step(&mut mem) {
+            Ok(()) => assert!(c.instret < 100_000, "echo runs away"),
+            Err(Stop::Syscall) => {
+                let arg = |k: u32| mem.word(c.regs[ESP] + 4 + 4 * k);
+                calls.push(c.regs[EAX]);
+                match c.regs[EAX] {
+                    // write(fd, buf, n)
+                    16 => {
+                        let (fd, buf, n) = (arg(0), arg(1), arg(2));
+                        assert_eq!(fd, 1);
+                        writes.push(String::from_utf8(mem.bytes[buf as usize..(buf + n) as usize].to_vec()).unwrap());
+                        c.regs[EAX] = n;
+                    }
+                    2 => break,
+                    n => panic!("echo made system call {n}"),
+                }
+            }
+            Err(e) => panic!("echo stopped at {:#x}: {e:?}", c.eip),
+        }
+    }
+    // echo writes each argument, a space between them, then a newline (user/src/bin/echo.rs); then exit.
+    assert_eq!(writes, ["hello", " ", "world", "\n"]);
+    assert_eq!(calls, [16, 16, 16, 16, 2]);
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_run_as_code_never_panic(code in prop::collection::vec(any::<u8>(), 64..512), regs in prop::collection::vec(any::<u32>(), 8)) {
+        let mut mem = Flat::new(0x4000, 0x1000);
+        mem.bytes[..code.len()].copy_from_slice(&code);
+        let mut c = Cpu::new(0, 0x3000);
+        c.regs.copy_from_slice(&regs);
+        c.regs[ESP] = 0x3000;
+        for _ in 0..200 {
+            let before = c;
+            match c.step(&mut mem) {
+                Ok(()) => {}
+                // A stop that is no trap leaves the CPU as it was (rep keeps its progress).
+                Err(Stop::Fault(_) | Stop::DivideError | Stop::Illegal(_)) => {
+                    prop_assert_eq!(c.eip, before.eip);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    #[test]
+    fn add_and_sub_flags_agree_with_rust(a in any::<u32>(), b in prop_oneof![any::<u32>(), Just(0u32), Just(1), Just(u32::MAX), Just(0x8000_0000)]) {
+        let c = run(&[0x01, 0xd8], &[(EAX, a), (EBX, b)]);
+        let (r, cf) = a.overflowing_add(b);
+        let of = (a as i32).overflowing_add(b as i32).1;
+        prop_assert_eq!((c.regs[EAX], flags(&c)), (r, (cf, r == 0, (r as i32) < 0, of)));
+        let c = run(&[0x29, 0xd8], &[(EAX, a), (EBX, b)]);
+        let (r, cf) = a.overflowing_sub(b);
+        let of = (a as i32).overflowing_sub(b as i32).1;
+        prop_assert_eq!((c.regs[EAX], flags(&c)), (r, (cf, r == 0, (r as i32) < 0, of)));
+        // cmp then each signed and unsigned condition, against Rust's comparisons.
+        for (jcc, want) in [(0x72u8, a < b), (0x76, a <= b), (0x7c, (a as i32) < (b as i32)), (0x7e, (a as i32) <= (b as i32)), (0x74, a == b)] {
+            let mut mem = Flat::new(0x4000, 0x1000);
+            mem.bytes[0x100..0x104].copy_from_slice(&[0x39, 0xd8, jcc, 0x05]);
+            let mut c = Cpu::new(0x100, 0x3000);
+            (c.regs[EAX], c.regs[EBX]) = (a, b);
+            c.step(&mut mem).unwrap();
+            c.step(&mut mem).unwrap();
+            prop_assert_eq!(c.eip == 0x109, want, "jcc {:#x}", jcc);
+        }
+    }
+}
