@@ -11,6 +11,7 @@
 //! the CPU for a system call; anything the CPU does not run stops it with
 //! a message naming the instruction and its address, never a panic.
 
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -179,8 +180,8 @@ fn mem_width(m: MemorySize) -> Option<u8> {
 
 /// The instruction's name as a learner reads it (`hlt`, `mov`), as GNU
 /// objdump names it in AT&T syntax (without a size suffix).
-fn name(i: &Instruction) -> &'static str {
-    mnemonic_name(i.mnemonic()).unwrap_or("(an instruction this CPU does not know)")
+fn name(i: &Instruction) -> Cow<'static, str> {
+    mnemonic_name(i.mnemonic()).unwrap_or(Cow::Borrowed("(an instruction this CPU does not know)"))
 }
 
 impl Cpu {
@@ -432,16 +433,16 @@ impl Cpu {
                 self.string(i, mem, at)?;
             }
             _ => match conditional(m) {
-                Some((Then::Jump, cc)) if i.op_kind(0) == OpKind::NearBranch32 => {
+                Some((Then::Jump, _, cc)) if i.op_kind(0) == OpKind::NearBranch32 => {
                     if self.holds(cc) {
                         self.eip = i.near_branch32();
                     }
                 }
-                Some((Then::Set, cc)) => {
+                Some((Then::Set, _, cc)) => {
                     let yes = self.holds(cc);
                     self.write(i, 0, 1, u32::from(yes), mem, at)?;
                 }
-                Some((Then::Move, cc)) => {
+                Some((Then::Move, _, cc)) => {
                     let w = self.width(i, 0, at)?;
                     // The source is read (and may fault) whether or not it moves.
                     let v = self.read(i, 1, w, mem, at)?;
@@ -766,20 +767,22 @@ impl Cpu {
         Ok(())
     }
 
-    /// Whether condition `cc` holds on the flags.
-    fn holds(&self, cc: Cond) -> bool {
+    /// Whether condition `cc` (0–15, in the order of [`COND_NAMES`]) holds
+    /// on the flags. As in the encoding, bits 3..1 choose the test and bit 0
+    /// negates it (`jne` is `je` negated).
+    fn holds(&self, cc: u8) -> bool {
         let f = |b| self.flag(b);
-        let yes = match cc.test {
-            Test::O => f(eflags::OF),
-            Test::B => f(eflags::CF),
-            Test::E => f(eflags::ZF),
-            Test::Be => f(eflags::CF) || f(eflags::ZF),
-            Test::S => f(eflags::SF),
-            Test::P => f(eflags::PF),
-            Test::L => f(eflags::SF) != f(eflags::OF),
-            Test::Le => f(eflags::ZF) || f(eflags::SF) != f(eflags::OF),
+        let yes = match cc >> 1 {
+            0 => f(eflags::OF),
+            1 => f(eflags::CF),
+            2 => f(eflags::ZF),
+            3 => f(eflags::CF) || f(eflags::ZF),
+            4 => f(eflags::SF),
+            5 => f(eflags::PF),
+            6 => f(eflags::SF) != f(eflags::OF),
+            _ => f(eflags::ZF) || f(eflags::SF) != f(eflags::OF),
         };
-        yes != cc.negated
+        yes != (cc & 1 == 1)
     }
 }
 
@@ -794,90 +797,88 @@ enum Then {
     Move,
 }
 
-/// The eight flag tests of the x86 conditions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Test {
-    /// Overflow.
-    O,
-    /// Below (carry).
-    B,
-    /// Equal (zero).
-    E,
-    /// Below or equal.
-    Be,
-    /// Sign.
-    S,
-    /// Parity.
-    P,
-    /// Less (signed).
-    L,
-    /// Less or equal (signed).
-    Le,
-}
+/// The sixteen conditions, in the order of their encoding (the low four
+/// bits of `jcc`'s opcode).
+const COND_NAMES: [&str; 16] = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
 
-/// A condition: a test, or its negation (`jne` is `je` negated).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Cond {
-    test: Test,
-    negated: bool,
-}
-
-/// The kind and condition of a `jcc`, `setcc` or `cmovcc`.
-fn conditional(m: Mnemonic) -> Option<(Then, Cond)> {
+/// Each family's sixteen mnemonics, in the order of [`COND_NAMES`].
+const CONDITIONAL: [(Then, &str, [Mnemonic; 16]); 3] = {
     use Mnemonic as K;
-    use Test as T;
-    let c = |then, test, negated| Some((then, Cond { test, negated }));
-    match m {
-        K::Jo => c(Then::Jump, T::O, false),
-        K::Jno => c(Then::Jump, T::O, true),
-        K::Jb => c(Then::Jump, T::B, false),
-        K::Jae => c(Then::Jump, T::B, true),
-        K::Je => c(Then::Jump, T::E, false),
-        K::Jne => c(Then::Jump, T::E, true),
-        K::Jbe => c(Then::Jump, T::Be, false),
-        K::Ja => c(Then::Jump, T::Be, true),
-        K::Js => c(Then::Jump, T::S, false),
-        K::Jns => c(Then::Jump, T::S, true),
-        K::Jp => c(Then::Jump, T::P, false),
-        K::Jnp => c(Then::Jump, T::P, true),
-        K::Jl => c(Then::Jump, T::L, false),
-        K::Jge => c(Then::Jump, T::L, true),
-        K::Jle => c(Then::Jump, T::Le, false),
-        K::Jg => c(Then::Jump, T::Le, true),
-        K::Seto => c(Then::Set, T::O, false),
-        K::Setno => c(Then::Set, T::O, true),
-        K::Setb => c(Then::Set, T::B, false),
-        K::Setae => c(Then::Set, T::B, true),
-        K::Sete => c(Then::Set, T::E, false),
-        K::Setne => c(Then::Set, T::E, true),
-        K::Setbe => c(Then::Set, T::Be, false),
-        K::Seta => c(Then::Set, T::Be, true),
-        K::Sets => c(Then::Set, T::S, false),
-        K::Setns => c(Then::Set, T::S, true),
-        K::Setp => c(Then::Set, T::P, false),
-        K::Setnp => c(Then::Set, T::P, true),
-        K::Setl => c(Then::Set, T::L, false),
-        K::Setge => c(Then::Set, T::L, true),
-        K::Setle => c(Then::Set, T::Le, false),
-        K::Setg => c(Then::Set, T::Le, true),
-        K::Cmovo => c(Then::Move, T::O, false),
-        K::Cmovno => c(Then::Move, T::O, true),
-        K::Cmovb => c(Then::Move, T::B, false),
-        K::Cmovae => c(Then::Move, T::B, true),
-        K::Cmove => c(Then::Move, T::E, false),
-        K::Cmovne => c(Then::Move, T::E, true),
-        K::Cmovbe => c(Then::Move, T::Be, false),
-        K::Cmova => c(Then::Move, T::Be, true),
-        K::Cmovs => c(Then::Move, T::S, false),
-        K::Cmovns => c(Then::Move, T::S, true),
-        K::Cmovp => c(Then::Move, T::P, false),
-        K::Cmovnp => c(Then::Move, T::P, true),
-        K::Cmovl => c(Then::Move, T::L, false),
-        K::Cmovge => c(Then::Move, T::L, true),
-        K::Cmovle => c(Then::Move, T::Le, false),
-        K::Cmovg => c(Then::Move, T::Le, true),
-        _ => None,
-    }
+    [
+        (
+            Then::Jump,
+            "j",
+            [
+                K::Jo,
+                K::Jno,
+                K::Jb,
+                K::Jae,
+                K::Je,
+                K::Jne,
+                K::Jbe,
+                K::Ja,
+                K::Js,
+                K::Jns,
+                K::Jp,
+                K::Jnp,
+                K::Jl,
+                K::Jge,
+                K::Jle,
+                K::Jg,
+            ],
+        ),
+        (
+            Then::Set,
+            "set",
+            [
+                K::Seto,
+                K::Setno,
+                K::Setb,
+                K::Setae,
+                K::Sete,
+                K::Setne,
+                K::Setbe,
+                K::Seta,
+                K::Sets,
+                K::Setns,
+                K::Setp,
+                K::Setnp,
+                K::Setl,
+                K::Setge,
+                K::Setle,
+                K::Setg,
+            ],
+        ),
+        (
+            Then::Move,
+            "cmov",
+            [
+                K::Cmovo,
+                K::Cmovno,
+                K::Cmovb,
+                K::Cmovae,
+                K::Cmove,
+                K::Cmovne,
+                K::Cmovbe,
+                K::Cmova,
+                K::Cmovs,
+                K::Cmovns,
+                K::Cmovp,
+                K::Cmovnp,
+                K::Cmovl,
+                K::Cmovge,
+                K::Cmovle,
+                K::Cmovg,
+            ],
+        ),
+    ]
+};
+
+/// The family, prefix and condition (0–15) of a `jcc`, `setcc` or `cmovcc`.
+fn conditional(m: Mnemonic) -> Option<(Then, &'static str, u8)> {
+    CONDITIONAL
+        .iter()
+        .find_map(|(then, prefix, ms)| ms.iter().position(|x| *x == m).map(|cc| (*then, *prefix, cc as u8)))
 }
 
 /// Why an instruction this CPU does not run is refused, in words.
@@ -915,9 +916,12 @@ fn load<M: UserMem>(mem: &mut M, va: u32, w: u8) -> Result<u32, Stop<M::Fault>> 
 }
 
 /// GNU objdump's AT&T name for each mnemonic this CPU runs or names.
-fn mnemonic_name(m: Mnemonic) -> Option<&'static str> {
+fn mnemonic_name(m: Mnemonic) -> Option<Cow<'static, str>> {
     use Mnemonic as K;
-    Some(match m {
+    if let Some((_, prefix, cc)) = conditional(m) {
+        return Some(Cow::Owned(format!("{prefix}{}", COND_NAMES[usize::from(cc)])));
+    }
+    Some(Cow::Borrowed(match m {
         K::Nop => "nop",
         K::Mov => "mov",
         K::Movzx => "movz",
@@ -966,56 +970,8 @@ fn mnemonic_name(m: Mnemonic) -> Option<&'static str> {
         K::Sti => "sti",
         K::In => "in",
         K::Out => "out",
-        K::Jo => "jo",
-        K::Jno => "jno",
-        K::Jb => "jb",
-        K::Jae => "jae",
-        K::Je => "je",
-        K::Jne => "jne",
-        K::Jbe => "jbe",
-        K::Ja => "ja",
-        K::Js => "js",
-        K::Jns => "jns",
-        K::Jp => "jp",
-        K::Jnp => "jnp",
-        K::Jl => "jl",
-        K::Jge => "jge",
-        K::Jle => "jle",
-        K::Jg => "jg",
-        K::Seto => "seto",
-        K::Setno => "setno",
-        K::Setb => "setb",
-        K::Setae => "setae",
-        K::Sete => "sete",
-        K::Setne => "setne",
-        K::Setbe => "setbe",
-        K::Seta => "seta",
-        K::Sets => "sets",
-        K::Setns => "setns",
-        K::Setp => "setp",
-        K::Setnp => "setnp",
-        K::Setl => "setl",
-        K::Setge => "setge",
-        K::Setle => "setle",
-        K::Setg => "setg",
-        K::Cmovo => "cmovo",
-        K::Cmovno => "cmovno",
-        K::Cmovb => "cmovb",
-        K::Cmovae => "cmovae",
-        K::Cmove => "cmove",
-        K::Cmovne => "cmovne",
-        K::Cmovbe => "cmovbe",
-        K::Cmova => "cmova",
-        K::Cmovs => "cmovs",
-        K::Cmovns => "cmovns",
-        K::Cmovp => "cmovp",
-        K::Cmovnp => "cmovnp",
-        K::Cmovl => "cmovl",
-        K::Cmovge => "cmovge",
-        K::Cmovle => "cmovle",
-        K::Cmovg => "cmovg",
         _ => return None,
-    })
+    }))
 }
 
 /// A register's AT&T name (`%eax`, `%al`).
@@ -1067,7 +1023,7 @@ impl fmt::Display for Att<'_> {
             Some(2) => "w",
             _ => "l",
         };
-        let mut text = String::from(base);
+        let mut text = base.into_owned();
         match m {
             K::Movzx | K::Movsx => {
                 let src = match kinds.get(1) {
