@@ -5,6 +5,7 @@
 //! RAM one-to-one, so kernel addresses are physical addresses.
 
 pub mod proc;
+pub mod usermem;
 pub mod vm;
 
 use alloc::format;
