@@ -1,0 +1,293 @@
+//! The real programs running on xv6-riscv: initcode, init, sh and echo
+//! executed instruction by instruction by the RV64 hart, every access
+//! through the TLB and the page walk, system calls reaching the kernel's
+//! operations.
+//!
+//! The expected values are worked out from user/README.md (what each
+//! program prints and which system calls it makes) and from xv6-riscv's
+//! code (what its console echoes, what usertrap prints, how many frames a
+//! process holds), not from pagelab's output.
+
+use pagelab_core::lab::scenario::{STORY_RISCV, parse};
+use pagelab_core::lab::{Fs, Op};
+use pagelab_core::mem::Sim;
+use pagelab_core::port::Kernel;
+use pagelab_core::programs;
+use pagelab_core::riscv::run::{Chan, RecordKind, RunStop, Runner};
+use pagelab_core::riscv::{KERNBASE, RiscvKernel, RiscvLayout};
+use pagelab_core::shm::ShmMode;
+use pagelab_core::sys::{Port, ProcState};
+use pagelab_core::trace::Trace;
+
+/// Frames free right after boot, before the first process: a kernel booted on its own.
+fn free_after_boot() -> u64 {
+    let layout = RiscvLayout::xv6_riscv();
+    let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
+    let init = programs::initcode(Port::Xv6Riscv).to_vec();
+    let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
+    k.kmem().nfree()
+}
+
+/// The live processes: (pid, name, state).
+fn procs(r: &Runner<Sim>) -> Vec<(u32, String, ProcState)> {
+    r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
+}
+
+fn out(r: &Runner<Sim>) -> String {
+    String::from_utf8_lossy(r.output()).into_owned()
+}
+
+/// A runner booted into sh, which waits for a line.
+fn at_prompt(fs: Fs) -> Runner<Sim> {
+    let layout = RiscvLayout::xv6_riscv();
+    let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
+    let init = programs::initcode(Port::Xv6Riscv).to_vec();
+    let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
+    let mut r = Runner::new(k, fs).unwrap();
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    r
+}
+
+/// Page-table pages of a process whose user memory is below 2 MB: the
+/// root, an L1 and an L0 table for the bottom, and an L1 and an L0 table
+/// for the trampoline and trapframe at the top.
+const PT_PAGES: u64 = 5;
+
+#[test]
+fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
+    let before = free_after_boot();
+    let r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    // init prints its line on fd 1, sh its prompt on fd 2: both the console.
+    assert_eq!(out(&r), "init: starting sh\n$ ");
+    assert_eq!(
+        procs(&r),
+        vec![(1, "init".to_string(), ProcState::Sleeping), (2, "sh".to_string(), ProcState::Sleeping)]
+    );
+    assert_eq!(r.proc_state(1).unwrap().chan, Some(Chan::Child));
+    assert_eq!(r.proc_state(2).unwrap().chan, Some(Chan::Console));
+    // init: trapframe, page tables, text, data, guard, stack. sh: trapframe,
+    // page tables, two text pages, data, guard, stack (README's footprints).
+    let init = 1 + PT_PAGES + 4;
+    let sh = 1 + PT_PAGES + 5;
+    assert_eq!(r.kernel().kmem().nfree(), before - init - sh);
+    // init's fds 0-2 are the console: open fails, mknod, open, dup, dup.
+    let calls: Vec<&str> = r.records().iter().take(8).map(|c| c.text.as_str()).collect();
+    assert_eq!(
+        calls,
+        [
+            "userinit() = 1",
+            "exec(\"/init\", [\"/init\"]) = 1",
+            "open(\"console\", 0x2) = -1",
+            "mknod(\"console\", 1, 1) = 0",
+            "open(\"console\", 0x2) = 0",
+            "dup(0) = 1",
+            "dup(0) = 2",
+            "write(1, 0x223, 18) = 18",
+        ]
+    );
+    let c = r.counts();
+    assert!(c.instructions > 100 && c.tlb_hits > c.instructions && c.tlb_misses > 0, "{c:?}");
+}
+
+#[test]
+fn a_sleeping_process_does_not_run() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    let n = r.counts().instructions;
+    assert_eq!(r.run(1_000), RunStop::WaitingForInput);
+    assert_eq!(r.step_instruction(), RunStop::WaitingForInput);
+    assert_eq!(r.counts().instructions, n);
+    // Input without a newline is not a line yet: sh goes on sleeping.
+    r.type_input("ech");
+    assert_eq!(r.run(1_000), RunStop::WaitingForInput);
+    assert_eq!(r.counts().instructions, n);
+    assert_eq!(out(&r), "init: starting sh\n$ ech");
+}
+
+#[test]
+fn echo_hello_world_prints_it_and_gives_every_frame_back() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("echo hello world\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // The console echoes the typed line, echo prints its arguments, sh prompts again.
+    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
+    // sh's child was pid 3; it is reaped, init and sh are back asleep.
+    assert_eq!(
+        procs(&r),
+        vec![(1, "init".to_string(), ProcState::Sleeping), (2, "sh".to_string(), ProcState::Sleeping)]
+    );
+    let forks: Vec<(Option<u32>, Option<i64>)> = r
+        .records()
+        .iter()
+        .filter_map(|c| match c.kind {
+            RecordKind::Syscall { name: "fork", ret, .. } => Some((c.pid, ret)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(forks, [(Some(1), Some(2)), (Some(2), Some(3))]);
+    // echo wrote "hello", " ", "world", "\n" as pid 3 and exited with 0.
+    let writes: Vec<(u32, Option<i64>)> = r
+        .records()
+        .iter()
+        .filter(|c| c.pid == Some(3))
+        .filter_map(|c| match c.kind {
+            RecordKind::Syscall { name: "write", ret, .. } => Some((3, ret)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(writes, [(3, Some(5)), (3, Some(1)), (3, Some(5)), (3, Some(1))]);
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "exit(0)"));
+    // malloc's first sbrk in the child: 4096 headers of 16 bytes, from sh's size 0x5000.
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sbrk(65536) = 20480"));
+    // Every frame pid 3 took (its copy of sh, the heap, echo) is free again.
+    assert_eq!(r.kernel().kmem().nfree(), free);
+    // A second command runs the same way, as pid 4.
+    r.clear_output();
+    r.type_input("echo a  bb\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "echo a  bb\na bb\n$ ");
+    assert!(r.ops().contains(&Op::Exec {
+        pid: 4,
+        path: "echo".into(),
+        argv: vec![b"echo".to_vec(), b"a".to_vec(), b"bb".to_vec()]
+    }));
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn the_run_makes_the_process_operations_of_the_built_in_story() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    r.type_input("echo hello world\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let story = parse(STORY_RISCV).unwrap();
+    assert_eq!(r.ops(), story.ops.as_slice());
+}
+
+#[test]
+fn end_of_file_ends_sh_and_init_starts_another() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    let free = r.kernel().kmem().nfree();
+    // ^D: sh's read returns 0, sh exits, init's wait returns 2, a new sh is pid 3.
+    r.type_input("\x04");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "init: starting sh\n$ \x04init: starting sh\n$ ");
+    assert_eq!(
+        procs(&r),
+        vec![(1, "init".to_string(), ProcState::Sleeping), (3, "sh".to_string(), ProcState::Sleeping)]
+    );
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn a_missing_program_fails_exec_and_sh_says_so() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    r.type_input("nosuch x\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(out(&r).ends_with("nosuch x\nexec nosuch failed\n$ "), "{:?}", out(&r));
+}
+
+/// An RV64 ELF with one R+X segment at address 0 holding the headers and `code`, entered at `code`.
+fn elf_with_text(code: &[u8]) -> Vec<u8> {
+    let entry = 64 + 56;
+    let mut f = Vec::new();
+    f.extend_from_slice(b"\x7fELF\x02\x01\x01\x00");
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&(entry as u64).to_le_bytes());
+    f.extend_from_slice(&64u64.to_le_bytes()); // e_phoff
+    f.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+    f.extend_from_slice(&0u32.to_le_bytes());
+    for h in [64u16, 56, 1, 64, 0, 0] {
+        f.extend_from_slice(&h.to_le_bytes());
+    }
+    let size = (entry + code.len()) as u64;
+    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f.extend_from_slice(&5u32.to_le_bytes()); // R + X
+    for v in [0u64, 0, 0, size, size, 0x1000] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    assert_eq!(f.len(), entry);
+    f.extend_from_slice(code);
+    f
+}
+
+fn fs_with(path: &str, file: Vec<u8>) -> Fs {
+    let mut fs = Fs::builtin(Port::Xv6Riscv);
+    fs.files.insert(path.into(), file);
+    fs
+}
+
+#[test]
+fn a_store_to_text_faults_on_the_missing_write_bit_and_kills_the_process() {
+    // 0x78: auipc a0, 0 (a0 = 0x78); 0x7c: sw zero, 0(a0); then exit(0), never reached.
+    let code = [0x0000_0517u32, 0x0005_2023, 0x0000_0513, 0x0020_0893, 0x0000_0073];
+    let code: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut r = at_prompt(fs_with("/wtext", elf_with_text(&code)));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("wtext\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // xv6-riscv's usertrap: scause 15 (store page fault), sepc the sw, stval the address.
+    assert_eq!(
+        out(&r),
+        "init: starting sh\n$ wtext\nusertrap(): unexpected scause 0xf pid=3\n            sepc=0x7c stval=0x78\n$ "
+    );
+    let f = &r.faults()[0];
+    assert_eq!((f.pid, f.scause, f.pc, f.stval), (3, 15, 0x7c, 0x78));
+    assert!(f.what.contains("write bit"), "{}", f.what);
+    assert!(f.what.contains("PTE_X") && !f.what.contains("PTE_W"), "{}", f.what);
+    // The trace of the trap has the fault.
+    let trap = r.records().iter().find(|c| matches!(c.kind, RecordKind::Fault { .. })).unwrap();
+    assert!(trap.events.iter().any(|e| matches!(e.event, pagelab_core::trace::Event::PageFault { code: 15, .. })));
+    // sh reaped it; its frames are back.
+    assert_eq!(procs(&r).len(), 2);
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn an_instruction_the_hart_lacks_stops_the_process_with_its_name_and_address() {
+    // 0x78: rdcycle a0 (csrrs a0, cycle, zero): no CSRs in this hart.
+    let code = 0xc000_2573u32.to_le_bytes();
+    let mut r = at_prompt(fs_with("/cyc", elf_with_text(&code)));
+    r.type_input("cyc\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(out(&r).contains("usertrap(): unexpected scause 0x2 pid=3\n            sepc=0x78 stval=0xc0002573\n"));
+    let f = &r.faults()[0];
+    assert_eq!((f.pid, f.scause, f.pc), (3, 2, 0x78));
+    assert!(f.what.contains("0xc0002573") && f.what.contains("0x78"), "{}", f.what);
+    assert_eq!(procs(&r).len(), 2);
+}
+
+#[test]
+fn the_timer_interleaves_processes_without_changing_what_they_do() {
+    let layout = RiscvLayout::xv6_riscv();
+    let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
+    let init = programs::initcode(Port::Xv6Riscv).to_vec();
+    let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
+    let mut r = Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap();
+    r.set_slice(7);
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    r.type_input("echo hello world\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(r.counts().ticks > 100);
+    assert!(r.records().iter().any(|c| c.kind == RecordKind::Timer));
+    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
+    let story = parse(STORY_RISCV).unwrap();
+    assert_eq!(r.ops(), story.ops.as_slice());
+}
+
+#[test]
+fn a_budget_stops_the_run_and_running_on_finishes_it() {
+    let mut r = Runner::boot(RiscvLayout::xv6_riscv()).unwrap();
+    assert_eq!(r.run(10), RunStop::Budget);
+    assert_eq!(r.counts().instructions, 10);
+    let (pid, hart) = r.current().unwrap();
+    assert_eq!(pid, 1);
+    assert!(hart.pc != 0);
+    assert!(r.next_instruction().is_some());
+    assert_eq!(r.step_instruction(), RunStop::Budget);
+    assert_eq!(r.counts().instructions, 11);
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "init: starting sh\n$ ");
+}
