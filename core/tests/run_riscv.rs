@@ -291,3 +291,55 @@ fn a_budget_stops_the_run_and_running_on_finishes_it() {
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
     assert_eq!(out(&r), "init: starting sh\n$ ");
 }
+
+/// `lui a0, upper` (a0 = upper << 12); loop: `sd a0, -8(sp)`; `ld a1, -8(sp)`;
+/// `addi a0, a0, -1`; `bnez a0, loop`; then exit(0). All 4-byte instructions.
+fn spin(upper: u32) -> Vec<u8> {
+    let code = [(upper << 12) | 0x537, 0xfea1_3c23, 0xff81_3583, 0xfff5_0513, 0xfe05_1ae3, 0x513, 0x0020_0893, 0x73];
+    elf_with_text(&code.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+/// TLB lookups (hits, misses) and instructions of running `spin` from sh.
+fn spin_counts(upper: u32) -> (u64, u64, u64) {
+    let mut r = at_prompt(fs_with("/spin", spin(upper)));
+    let before = r.counts();
+    r.type_input("spin\n");
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    let c = r.counts();
+    (c.tlb_hits - before.tlb_hits, c.tlb_misses - before.tlb_misses, c.instructions - before.instructions)
+}
+
+#[test]
+fn every_access_of_a_loop_is_one_tlb_lookup() {
+    // Each time round: 4 instructions, each fetched as two halves, one
+    // store and one load: 10 lookups, all hits once the loop runs.
+    let (h1, m1, i1) = spin_counts(1);
+    let (h2, m2, i2) = spin_counts(4);
+    let more = 4096 * 3;
+    assert_eq!(i2 - i1, 4 * more);
+    assert_eq!(m2, m1);
+    assert_eq!(h2 - h1, 10 * more);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod random_code {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// Random bytes run as a program never panic: sh's child is killed
+        /// or exits, or the budget ends the run, or the kernel stops with a
+        /// panic message (random code may kill init).
+        #[test]
+        fn random_bytes_as_code_never_panic(code in proptest::collection::vec(any::<u8>(), 4..256)) {
+            let mut r = at_prompt(fs_with("/rnd", elf_with_text(&code)));
+            r.type_input("rnd\n");
+            let stop = r.run(20_000);
+            prop_assert!(matches!(
+                stop,
+                RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock
+            ), "{stop:?}");
+        }
+    }
+}

@@ -527,7 +527,7 @@ impl<H: Hal> Runner<H> {
         let st = &mut self.k.st;
         let cpu = st.cpu;
         let on = tlb_of(&mut st.tlbs, cpu).ok_or_else(|| Panic(format!("no cpu {cpu}")))?;
-        let mut mem = ProcMem { mem: &mut st.hw, on, root, counts: &mut self.scratch };
+        let mut mem = ProcMem::new(&mut st.hw, on, root, &mut self.scratch);
         let mut done = 0u64;
         let mut stop = None;
         while done < n {
@@ -539,8 +539,9 @@ impl<H: Hal> Runner<H> {
                 }
             }
         }
+        let memo_hits = mem.memo_hits;
         let tlb = self.scratch.take().1.tlb;
-        self.counts.tlb_hits += tlb.hits;
+        self.counts.tlb_hits += tlb.hits + memo_hits;
         self.counts.tlb_misses += tlb.misses;
         self.retire(pid, done);
         match stop {

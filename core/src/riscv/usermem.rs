@@ -37,6 +37,12 @@ pub struct ProcMem<'a, M: PhysMem> {
     pub root: PhysAddr,
     /// Where the TLB's events are counted (a counting-only trace).
     pub counts: &'a mut Trace,
+    /// The page and frame of the last translation of each kind of access
+    /// (fetch, load, store), while the TLB has not changed since: a TLB
+    /// hit that skips the lookup. Emptied by any walk or fault.
+    memo: [Option<(u64, u64)>; 3],
+    /// TLB hits served from `memo` (not in `counts`).
+    pub memo_hits: u64,
 }
 
 /// scause of an access fault (the walk reached memory that is not RAM), by access.
@@ -48,13 +54,46 @@ fn access_fault_code(kind: AccessKind) -> u64 {
     }
 }
 
-impl<M: PhysMem> ProcMem<'_, M> {
+impl<'a, M: PhysMem> ProcMem<'a, M> {
+    /// The memory of the process whose table is at `root`, through CPU
+    /// `on`'s TLB, the TLB's work counted in `counts`.
+    pub fn new(mem: &'a mut M, on: OnCpu<'a>, root: PhysAddr, counts: &'a mut Trace) -> ProcMem<'a, M> {
+        ProcMem { mem, on, root, counts, memo: [None; 3], memo_hits: 0 }
+    }
+
     /// The physical address of `va` for `access`, through the TLB.
-    /// Contract: `va` is any address; the result is the TLB's or the walk's answer.
+    /// Contract: `va` is any address; the result is what
+    /// [`walk::tlb_translate`] answers, and the TLB ends as it leaves it. A
+    /// repeat of the last access of the same kind to the same page, with
+    /// no walk since, is that lookup's hit without the lookup.
+    #[inline]
     fn translate(&mut self, va: u64, access: Access) -> Result<u64, UserFault> {
-        walk::tlb_translate::<Sv39>(self.mem, &mut self.on, self.counts, self.root, VirtAddr::new(va), access)
-            .map(PhysAddr::as_u64)
-            .map_err(|fault| UserFault { va, access, fault })
+        let k = match access.kind {
+            AccessKind::Execute => 0,
+            AccessKind::Read => 1,
+            AccessKind::Write => 2,
+        };
+        let page = va & !(PGSIZE - 1);
+        if let Some((p, frame)) = self.memo[k]
+            && p == page
+        {
+            self.memo_hits += 1;
+            return Ok(frame | (va & (PGSIZE - 1)));
+        }
+        let misses = self.counts.counts().tlb.misses;
+        let r = walk::tlb_translate::<Sv39>(self.mem, &mut self.on, self.counts, self.root, VirtAddr::new(va), access)
+            .map(PhysAddr::as_u64);
+        if r.is_err() || self.counts.counts().tlb.misses != misses {
+            // A walk may have filled or dropped a slot: no memo can be trusted.
+            self.memo = [None; 3];
+        }
+        match r {
+            Ok(pa) => {
+                self.memo[k] = Some((page, pa & !(PGSIZE - 1)));
+                Ok(pa)
+            }
+            Err(fault) => Err(UserFault { va, access, fault }),
+        }
     }
 
     /// The fault for a frame that is not in RAM (only a corrupted table leads there).
