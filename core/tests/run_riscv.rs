@@ -343,3 +343,48 @@ mod random_code {
         }
     }
 }
+
+#[test]
+fn run_to_trap_stops_at_each_system_call() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    r.type_input("echo hello world\n");
+    // sh's read(0, &c, 1) wakes and returns each of the 17 typed bytes, then sh forks.
+    let mut texts = Vec::new();
+    for _ in 0..18 {
+        assert_eq!(r.run_to_trap(1_000_000), RunStop::Trap);
+        texts.push(r.records().last().unwrap().text.clone());
+    }
+    assert!(texts[..17].iter().all(|t| t.starts_with("read(0, ") && t.ends_with(", 1) = 1")), "{texts:?}");
+    assert_eq!(texts[17], "fork() = 3");
+}
+
+#[test]
+fn showing_each_access_records_the_tlb_work_of_one_instruction() {
+    use pagelab_core::trace::Event;
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    r.type_input("x\n");
+    // The read returns the "x"; sh is back in user mode just after its ecall.
+    assert_eq!(r.run_to_trap(1_000_000), RunStop::Trap);
+    let (pid, hart) = r.current().unwrap();
+    let pc = hart.pc;
+    assert_eq!(pid, 2);
+    // The stub's next instruction is `ret` (c.jr ra): one 2-byte fetch, and
+    // usertrapret's sfence.vma emptied the TLB, so it misses and fills.
+    assert_eq!(r.next_instruction().unwrap().1.to_string(), "jalr zero, 0(ra)");
+    r.set_show_accesses(true);
+    assert_eq!(r.step_instruction(), RunStop::Budget);
+    let rec = r.records().last().unwrap();
+    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
+    let kinds: Vec<(&str, u64)> = rec
+        .events
+        .iter()
+        .map(|e| match &e.event {
+            Event::TlbMiss { va, .. } => ("miss", va.as_u64()),
+            Event::TlbFill { va, .. } => ("fill", va.as_u64()),
+            Event::TlbHit { va, .. } => ("hit", va.as_u64()),
+            _ => ("other", 0),
+        })
+        .collect();
+    assert_eq!(kinds, [("miss", pc), ("fill", pc & !0xfff)]);
+    assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (0, 1));
+}

@@ -185,6 +185,8 @@ impl Console {
 pub enum RunStop {
     /// It ran the instructions it was given.
     Budget,
+    /// [`Runner::run_to_trap`]: a trip into the kernel has been made.
+    Trap,
     /// Every live process sleeps, and some wait for console input: type some.
     WaitingForInput,
     /// Every live process sleeps on something nothing will ever wake.
@@ -221,6 +223,12 @@ pub enum RecordKind {
     },
     /// The timer interrupted the process: it yields.
     Timer,
+    /// User code ran (recorded only when each access is shown): the TLB's
+    /// hits, misses and fills of its fetches, loads and stores.
+    User {
+        /// Instructions it retired.
+        instructions: u64,
+    },
     /// The first process was made.
     Userinit,
 }
@@ -316,6 +324,10 @@ pub struct Runner<H: Hal> {
     halted: Option<String>,
     /// Record the kernel's events in each [`Record`].
     recording: bool,
+    /// Record the TLB's work for each user access too.
+    show_accesses: bool,
+    /// Trips into the kernel so far (records other than user code).
+    trips: u64,
 }
 
 /// What a system call did to its caller.
@@ -371,6 +383,8 @@ impl<H: Hal> Runner<H> {
             counts: RunCounts::default(),
             halted: None,
             recording: true,
+            show_accesses: false,
+            trips: 0,
         };
         if r.k.st.ptable.initproc.is_none() {
             let ret = r.k.userinit(&mut r.tr)?;
@@ -393,6 +407,15 @@ impl<H: Hal> Runner<H> {
     pub fn set_recording(&mut self, on: bool) {
         self.recording = on;
         self.tr = if on { Trace::new() } else { Trace::counting_only() };
+    }
+
+    /// Show each access (off by default): every fetch, load and store
+    /// looks in the TLB and its hit, miss and fill events go into a
+    /// [`RecordKind::User`] record per stretch of user code. Slow: for
+    /// stepping an instruction at a time.
+    pub fn set_show_accesses(&mut self, on: bool) {
+        self.show_accesses = on;
+        self.scratch = if on { Trace::new().unfolded() } else { Trace::counting_only() };
     }
 
     /// The kernel.
@@ -480,10 +503,22 @@ impl<H: Hal> Runner<H> {
         self.run(1)
     }
 
+    /// Run until the next trip into the kernel (a system call, a fault, the
+    /// timer) has been handled, or [`Runner::run`] would stop first.
+    pub fn run_to_trap(&mut self, max_instructions: u64) -> RunStop {
+        self.run_until(max_instructions, true)
+    }
+
     /// Run user code for at most `max_instructions` instructions: until
     /// then, or until every process sleeps, none is left, or the kernel
     /// panics.
     pub fn run(&mut self, max_instructions: u64) -> RunStop {
+        self.run_until(max_instructions, false)
+    }
+
+    /// [`Runner::run`], stopping after the first trip into the kernel if `to_trap`.
+    fn run_until(&mut self, max_instructions: u64, to_trap: bool) -> RunStop {
+        let trips = self.trips;
         if let Some(message) = &self.halted {
             return RunStop::Panic { message: message.clone() };
         }
@@ -495,6 +530,7 @@ impl<H: Hal> Runner<H> {
                 Some(pid) => self.run_user(pid, end),
             };
             match stop {
+                Ok(None) if to_trap && self.trips > trips => return RunStop::Trap,
                 Ok(None) => {}
                 Ok(Some(s)) => return s,
                 Err(r) => {
@@ -528,6 +564,7 @@ impl<H: Hal> Runner<H> {
         let cpu = st.cpu;
         let on = tlb_of(&mut st.tlbs, cpu).ok_or_else(|| Panic(format!("no cpu {cpu}")))?;
         let mut mem = ProcMem::new(&mut st.hw, on, root, &mut self.scratch);
+        mem.show = self.show_accesses;
         let mut done = 0u64;
         let mut stop = None;
         while done < n {
@@ -540,10 +577,22 @@ impl<H: Hal> Runner<H> {
             }
         }
         let memo_hits = mem.memo_hits;
-        let tlb = self.scratch.take().1.tlb;
-        self.counts.tlb_hits += tlb.hits + memo_hits;
-        self.counts.tlb_misses += tlb.misses;
+        let (events, counts, _) = self.scratch.take();
+        self.counts.tlb_hits += counts.tlb.hits + memo_hits;
+        self.counts.tlb_misses += counts.tlb.misses;
         self.retire(pid, done);
+        if self.show_accesses && !events.is_empty() {
+            let text = format!("pid {pid} runs {done} instructions in user mode");
+            let at = self.counts.instructions;
+            self.records.push(Record {
+                pid: Some(pid),
+                at,
+                kind: RecordKind::User { instructions: done },
+                text,
+                events,
+                counts,
+            });
+        }
         match stop {
             None if self.slice_left == 0 => self.timer(pid).map(|()| None),
             None => Ok(None),
@@ -664,6 +713,7 @@ impl<H: Hal> Runner<H> {
     /// Close the trip in progress: take the trace's events into a record.
     fn finish(&mut self, pid: Option<u32>, kind: RecordKind, text: String) {
         let (events, counts, _) = self.tr.take();
+        self.trips += 1;
         self.counts.tlb_flushes += counts.tlb.flushes;
         let events = if self.recording { events } else { Vec::new() };
         self.records.push(Record { pid, at: self.counts.instructions, kind, text, events, counts });

@@ -43,6 +43,9 @@ pub struct ProcMem<'a, M: PhysMem> {
     memo: [Option<(u64, u64)>; 3],
     /// TLB hits served from `memo` (not in `counts`).
     pub memo_hits: u64,
+    /// Every access looks in the TLB itself (its events go to `counts`,
+    /// which then records them): "show each access".
+    pub show: bool,
 }
 
 /// scause of an access fault (the walk reached memory that is not RAM), by access.
@@ -58,7 +61,7 @@ impl<'a, M: PhysMem> ProcMem<'a, M> {
     /// The memory of the process whose table is at `root`, through CPU
     /// `on`'s TLB, the TLB's work counted in `counts`.
     pub fn new(mem: &'a mut M, on: OnCpu<'a>, root: PhysAddr, counts: &'a mut Trace) -> ProcMem<'a, M> {
-        ProcMem { mem, on, root, counts, memo: [None; 3], memo_hits: 0 }
+        ProcMem { mem, on, root, counts, memo: [None; 3], memo_hits: 0, show: false }
     }
 
     /// The physical address of `va` for `access`, through the TLB.
@@ -76,6 +79,7 @@ impl<'a, M: PhysMem> ProcMem<'a, M> {
         let page = va & !(PGSIZE - 1);
         if let Some((p, frame)) = self.memo[k]
             && p == page
+            && !self.show
         {
             self.memo_hits += 1;
             return Ok(frame | (va & (PGSIZE - 1)));
