@@ -64,6 +64,9 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
         vec![(1, "init".to_string(), ProcState::Sleeping), (2, "sh".to_string(), ProcState::Sleeping)]
     );
     assert_eq!(r.proc_state(1).unwrap().chan, Some(Chan::Child));
+    // The scheduler ran pid 1, then pid 2 once init slept in wait.
+    let runs: Vec<Option<u32>> = r.records().iter().filter(|c| c.kind == RecordKind::Schedule).map(|c| c.pid).collect();
+    assert_eq!(runs, [Some(1), Some(2)]);
     assert_eq!(r.proc_state(2).unwrap().chan, Some(Chan::Console));
     // init: trapframe, page tables, text, data, guard, stack. sh: trapframe,
     // page tables, two text pages, data, guard, stack (README's footprints).
@@ -71,7 +74,8 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     let sh = 1 + PT_PAGES + 5;
     assert_eq!(r.kernel().kmem().nfree(), before - init - sh);
     // init's fds 0-2 are the console: open fails, mknod, open, dup, dup.
-    let calls: Vec<&str> = r.records().iter().take(8).map(|c| c.text.as_str()).collect();
+    let calls: Vec<&str> =
+        r.records().iter().filter(|c| c.kind != RecordKind::Schedule).take(8).map(|c| c.text.as_str()).collect();
     assert_eq!(
         calls,
         [
@@ -387,4 +391,62 @@ fn showing_each_access_records_the_tlb_work_of_one_instruction() {
         .collect();
     assert_eq!(kinds, [("miss", pc), ("fill", pc & !0xfff)]);
     assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (0, 1));
+}
+
+/// `addi rd, rs1, imm` (I-type).
+fn addi(rd: u32, rs1: u32, imm: i32) -> u32 {
+    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (rd << 7) | 0x13
+}
+
+const ECALL: u32 = 0x73;
+const SP: u32 = 2;
+const A0: u32 = 10;
+const A1: u32 = 11;
+const A2: u32 = 12;
+const A7: u32 = 17;
+
+#[test]
+fn fork_gives_the_child_a0_0_and_wait_copies_out_its_exit_status() {
+    // fork(); if (a0 != 0) goto parent; exit(7);
+    // parent: sp -= 16; wait(sp); c = '0' + *(int *)sp; write(1, &c, 1); exit(0)
+    let mut code = vec![addi(A7, 0, 1), ECALL];
+    // bne a0, zero, +16 (B-type: imm[4:1] in bits 11:8)
+    code.push((A0 << 15) | (1 << 12) | (0b1000 << 8) | 0x63);
+    code.extend([addi(A0, 0, 7), addi(A7, 0, 2), ECALL]);
+    code.extend([addi(SP, SP, -16), addi(A0, SP, 0), addi(A7, 0, 3), ECALL]);
+    code.push((SP << 15) | (2 << 12) | (A1 << 7) | 0x03); // lw a1, 0(sp)
+    code.push(addi(A1, A1, 48));
+    code.push((A1 << 20) | (SP << 15) | (8 << 7) | 0x23); // sb a1, 8(sp)
+    code.extend([addi(A0, 0, 1), addi(A1, SP, 8), addi(A2, 0, 1), addi(A7, 0, 16), ECALL]);
+    code.extend([addi(A0, 0, 0), addi(A7, 0, 2), ECALL]);
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut r = at_prompt(fs_with("/fw", elf_with_text(&bytes)));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("fw\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "init: starting sh\n$ fw\n7$ ");
+    // pid 3 (sh's child, then fw) forked pid 4; the child saw 0 and exited
+    // with 7 from the instruction after its ecall; the parent got 4. fw is
+    // one text page, then the guard page and the stack: sz = 0x3000; exec
+    // puts "fw\0" at 0x2ff0 and argv (2 words) at 0x2fe0; fw takes 16 more.
+    let calls: Vec<(Option<u32>, &str)> = r
+        .records()
+        .iter()
+        .filter(|c| matches!(c.pid, Some(3 | 4)) && matches!(c.kind, RecordKind::Syscall { .. }))
+        .map(|c| (c.pid, c.text.as_str()))
+        .filter(|(_, t)| !t.starts_with("sbrk") && !t.starts_with("exec"))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (Some(3), "fork() = 4"),
+            (Some(3), "wait(0x2fd0): sleeps (Child)"),
+            (Some(4), "exit(7)"),
+            (Some(3), "wait(0x2fd0) = 4"),
+            (Some(3), "write(1, 0x2fd8, 1) = 1"),
+            (Some(3), "exit(0)"),
+        ]
+    );
+    assert_eq!(procs(&r).len(), 2);
+    assert_eq!(r.kernel().kmem().nfree(), free);
 }

@@ -231,6 +231,8 @@ pub enum RecordKind {
     },
     /// The first process was made.
     Userinit,
+    /// The scheduler switched to a process (not a trap of its own).
+    Schedule,
 }
 
 /// One trip into the kernel, with what the kernel did.
@@ -777,6 +779,12 @@ impl<H: Hal> Runner<H> {
             return self.syscall_and_return(pid).map(|()| None);
         }
         self.trap_return(pid)?;
+        let (events, counts, _) = self.tr.take();
+        self.counts.tlb_flushes += counts.tlb.flushes;
+        let events = if self.recording { events } else { Vec::new() };
+        let text = format!("the scheduler runs pid {pid}");
+        let at = self.counts.instructions;
+        self.records.push(Record { pid: Some(pid), at, kind: RecordKind::Schedule, text, events, counts });
         Ok(None)
     }
 
