@@ -450,3 +450,76 @@ fn fork_gives_the_child_a0_0_and_wait_copies_out_its_exit_status() {
     assert_eq!(procs(&r).len(), 2);
     assert_eq!(r.kernel().kmem().nfree(), free);
 }
+
+#[test]
+fn each_operation_of_the_run_allocates_and_frees_as_the_storys_step() {
+    use pagelab_core::lab::Lab;
+    use pagelab_core::lab::view::stack_words;
+    let story = parse(STORY_RISCV).unwrap();
+    let lab = Lab::from_scenario(&story).unwrap();
+    let mut r = Runner::boot(RiscvLayout::xv6_riscv()).unwrap();
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    r.type_input("echo hello world\n");
+    // Step to echo's exec and compare the stack it built with the story's.
+    loop {
+        assert_eq!(r.run_to_trap(1_000_000), RunStop::Trap);
+        if r.records().last().unwrap().text.starts_with("exec(\"echo\"") {
+            break;
+        }
+    }
+    let exec_step = story.ops.iter().position(|o| matches!(o, Op::Exec { pid: 3, .. })).unwrap();
+    let at_exec = lab.prefix(exec_step + 1);
+    let words = stack_words(r.kernel(), 3);
+    assert!(!words.is_empty());
+    assert_eq!(words, stack_words(at_exec.kernel(), 3));
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    // The trips that made the story's operations, in order.
+    let trips: Vec<_> = r
+        .records()
+        .iter()
+        .filter(|c| {
+            matches!(
+                &c.kind,
+                RecordKind::Userinit
+                    | RecordKind::Syscall { name: "exit", .. }
+                    | RecordKind::Syscall { name: "fork" | "exec" | "sbrk" | "wait", ret: Some(_), .. }
+            )
+        })
+        .collect();
+    let steps = lab.steps();
+    assert_eq!(trips.len(), steps.len());
+    for (trip, step) in trips.iter().zip(steps) {
+        let (a, b) = (trip.counts, step.counts);
+        let pages = |c: pagelab_core::trace::Counts| {
+            (
+                c.user_alloc,
+                c.user_free,
+                c.pt_alloc,
+                c.pt_free,
+                c.kstack_alloc,
+                c.kstack_free,
+                c.other_alloc,
+                c.other_free,
+            )
+        };
+        assert_eq!(pages(a), pages(b), "{} vs {:?}", trip.text, step.op);
+        assert_eq!(trip.nfree, step.nfree, "{}", trip.text);
+    }
+}
+
+#[test]
+fn a_stack_that_grows_past_its_page_faults_on_the_guard_page() {
+    // loop: addi sp, sp, -1024; sd zero, 0(sp); j loop
+    let code = [addi(SP, SP, -1024), (SP << 15) | (3 << 12) | 0x23, 0xff9f_f06f];
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut r = at_prompt(fs_with("/deep", elf_with_text(&bytes)));
+    r.type_input("deep\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // One text page, the guard at 0x1000, the stack at 0x2000. exec leaves
+    // sp at 0x2fe0 ("deep\0" at 0x2ff0, argv below); the fourth store, at
+    // 0x2fe0 - 4 * 1024 = 0x1fe0, is in the guard page, which has no PTE_U.
+    let f = &r.faults()[0];
+    assert_eq!((f.pid, f.scause, f.stval, f.pc), (3, 15, 0x1fe0, 0x7c));
+    assert!(f.what.contains("no user bit"), "{}", f.what);
+    assert!(out(&r).ends_with("usertrap(): unexpected scause 0xf pid=3\n            sepc=0x7c stval=0x1fe0\n$ "));
+}

@@ -233,6 +233,8 @@ pub enum RecordKind {
     Userinit,
     /// The scheduler switched to a process (not a trap of its own).
     Schedule,
+    /// The kernel panicked (init exited, say): the machine stops.
+    Panic,
 }
 
 /// One trip into the kernel, with what the kernel did.
@@ -250,6 +252,8 @@ pub struct Record {
     pub events: Vec<TraceEvent>,
     /// Pages and TLB work it did.
     pub counts: Counts,
+    /// Free frames afterwards.
+    pub nfree: u64,
 }
 
 /// A killed process's fault, in plain words (also in [`Runner::faults`]).
@@ -545,10 +549,11 @@ impl<H: Hal> Runner<H> {
                     self.records.push(Record {
                         pid: self.cur,
                         at: self.counts.instructions,
-                        kind: RecordKind::Fault { scause: 0, stval: 0, sepc: self.hart.pc },
+                        kind: RecordKind::Panic,
                         text: format!("panic: {message}"),
                         events,
                         counts,
+                        nfree: self.k.st.kmem.nfree(),
                     });
                     self.cons.out.extend_from_slice(format!("panic: {message}\n").as_bytes());
                     return RunStop::Panic { message };
@@ -593,6 +598,7 @@ impl<H: Hal> Runner<H> {
                 text,
                 events,
                 counts,
+                nfree: self.k.st.kmem.nfree(),
             });
         }
         match stop {
@@ -718,7 +724,8 @@ impl<H: Hal> Runner<H> {
         self.trips += 1;
         self.counts.tlb_flushes += counts.tlb.flushes;
         let events = if self.recording { events } else { Vec::new() };
-        self.records.push(Record { pid, at: self.counts.instructions, kind, text, events, counts });
+        let nfree = self.k.st.kmem.nfree();
+        self.records.push(Record { pid, at: self.counts.instructions, kind, text, events, counts, nfree });
     }
 
     /// The timer interrupts `pid`: it traps, the tick count grows, and it
@@ -784,7 +791,8 @@ impl<H: Hal> Runner<H> {
         let events = if self.recording { events } else { Vec::new() };
         let text = format!("the scheduler runs pid {pid}");
         let at = self.counts.instructions;
-        self.records.push(Record { pid: Some(pid), at, kind: RecordKind::Schedule, text, events, counts });
+        let nfree = self.k.st.kmem.nfree();
+        self.records.push(Record { pid: Some(pid), at, kind: RecordKind::Schedule, text, events, counts, nfree });
         Ok(None)
     }
 
