@@ -523,3 +523,12 @@ fn a_stack_that_grows_past_its_page_faults_on_the_guard_page() {
     assert!(f.what.contains("no user bit"), "{}", f.what);
     assert!(out(&r).ends_with("usertrap(): unexpected scause 0xf pid=3\n            sepc=0x7c stval=0x1fe0\n$ "));
 }
+
+#[test]
+fn sh_redirects_echo_to_the_console_and_reports_what_it_cannot_create() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    // `> console` opens the existing device (O_CREATE finds it); `> x` would create a file.
+    r.type_input("echo hi > console\necho no > x\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "init: starting sh\n$ echo hi > console\necho no > x\nhi\n$ open x failed\n$ ");
+}
