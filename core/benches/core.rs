@@ -26,6 +26,17 @@ fn benches(c: &mut Criterion) {
     c.bench_function("x86 cpu: 3,002 instructions (counting loop)", |b| {
         b.iter(|| black_box(workloads::x86_loop(1000)))
     });
+    let sh = workloads::sh_at_prompt();
+    c.bench_function("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", |b| {
+        b.iter(|| black_box(workloads::echo_hello_world(sh.clone())))
+    });
+    let spin = workloads::spin_at_prompt(1 << 16);
+    let mut g = c.benchmark_group("run");
+    g.sample_size(10);
+    g.bench_function("sh + a 262,144-instruction loop (xv6-riscv-tiny)", |b| {
+        b.iter(|| black_box(workloads::spin(spin.clone())))
+    });
+    g.finish();
     let (mut k, pgdir) = workloads::x86_kernel();
     c.bench_function("mappages 64 pages (x86)", |b| b.iter(|| workloads::mappages_64(&mut k, pgdir)));
     c.bench_function("setupkvm+freevm (xv6-public, 224 MB)", |b| b.iter(|| workloads::setupkvm(&mut k)));

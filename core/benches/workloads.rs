@@ -152,3 +152,71 @@ pub fn hart_loop(n: u16) -> u64 {
         }
     }
 }
+
+/// The real init and sh on xv6-riscv (2 MB, so that a copy is cheap),
+/// run until sh waits for a line.
+pub fn sh_at_prompt() -> pagelab_core::riscv::run::Runner<Sim> {
+    let mut r = pagelab_core::riscv::run::Runner::boot(pagelab_core::riscv::RiscvLayout::tiny()).expect("boot");
+    r.set_recording(false);
+    r.run(u64::MAX);
+    r
+}
+
+/// Type `echo hello world` at sh and run until sh prompts again: sh's
+/// fork, the child's sbrk and exec, echo's writes, exit and wait, every
+/// user access through the TLB. Returns the instructions retired.
+pub fn echo_hello_world(mut r: pagelab_core::riscv::run::Runner<Sim>) -> u64 {
+    let before = r.counts().instructions;
+    r.type_input("echo hello world\n");
+    r.run(u64::MAX);
+    r.counts().instructions - before
+}
+
+/// A program that stores and loads a stack word `n` times (`lui a0, n >> 12`;
+/// loop: `sd a0, -8(sp)`; `ld a1, -8(sp)`; `addi a0, a0, -1`; `bnez a0,
+/// loop`; exit), as `/spin`, with sh waiting for its name.
+pub fn spin_at_prompt(n: u32) -> pagelab_core::riscv::run::Runner<Sim> {
+    let code = [(n & !0xfff) | 0x537, 0xfea1_3c23, 0xff81_3583, 0xfff5_0513, 0xfe05_1ae3, 0x513, 0x0020_0893, 0x73];
+    let code: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    // An ELF64 header and one R+X PT_LOAD at 0 covering the file, entered after the headers.
+    let entry = 64u64 + 56;
+    let mut f = b"\x7fELF\x02\x01\x01\x00\0\0\0\0\0\0\0\0".to_vec();
+    f.extend_from_slice(&2u16.to_le_bytes());
+    f.extend_from_slice(&243u16.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes());
+    for v in [entry, 64, 0] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    f.extend_from_slice(&0u32.to_le_bytes());
+    for h in [64u16, 56, 1, 64, 0, 0] {
+        f.extend_from_slice(&h.to_le_bytes());
+    }
+    let size = entry + code.len() as u64;
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&5u32.to_le_bytes());
+    for v in [0u64, 0, 0, size, size, 0x1000] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    f.extend_from_slice(&code);
+    let layout = pagelab_core::riscv::RiscvLayout::tiny();
+    let base = pagelab_core::riscv::KERNBASE;
+    let hw = Sim::new(base, layout.phystop - base);
+    let init = pagelab_core::programs::RISCV_INITCODE.to_vec();
+    let k = pagelab_core::riscv::RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only())
+        .expect("boot");
+    let mut fs = pagelab_core::lab::Fs::builtin(pagelab_core::sys::Port::Xv6Riscv);
+    fs.files.insert("/spin".into(), f);
+    let mut r = pagelab_core::riscv::run::Runner::new(k, fs).expect("userinit");
+    r.set_recording(false);
+    r.run(u64::MAX);
+    r
+}
+
+/// Run `/spin` from sh to sh's next prompt; returns the instructions retired.
+pub fn spin(r: pagelab_core::riscv::run::Runner<Sim>) -> u64 {
+    let mut r = r;
+    let before = r.counts().instructions;
+    r.type_input("spin\n");
+    r.run(u64::MAX);
+    r.counts().instructions - before
+}

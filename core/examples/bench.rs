@@ -42,6 +42,14 @@ fn main() {
     time("x86 cpu: 3,002 instructions (counting loop)", 9, 100, || {
         black_box(workloads::x86_loop(1000));
     });
+    let sh = workloads::sh_at_prompt();
+    time("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", 9, 10, || {
+        black_box(workloads::echo_hello_world(sh.clone()));
+    });
+    let spin = workloads::spin_at_prompt(1 << 16);
+    time("run: sh + a 262,144-instruction loop (xv6-riscv-tiny)", 5, 1, || {
+        black_box(workloads::spin(spin.clone()));
+    });
     let (mut k, pgdir) = workloads::x86_kernel();
     time("mappages 64 pages (x86)", 9, 200, || workloads::mappages_64(&mut k, pgdir));
     time("setupkvm+freevm (xv6-public, 224 MB)", 9, 5, || workloads::setupkvm(&mut k));

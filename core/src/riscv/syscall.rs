@@ -1,0 +1,488 @@
+//! xv6-riscv's system calls as the running programs make them: `syscall`
+//! reads the number from a7 and the arguments from a0..a5 of the caller's
+//! trapframe (`argraw`, `argint`, `argaddr`, `argstr`), reaches user memory
+//! as xv6's kernel does (`copyin`, `copyout`, `copyinstr`: a software walk
+//! of the page table, not the TLB), and calls the kernel's operations
+//! ([`crate::port::Kernel`]) for fork, exec, sbrk, exit, wait and kill. The
+//! files are the console and the read-only files exec loads programs from.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::run::{CONSOLE, Chan, File, FileKind, Outcome, Runner, tf_reg};
+use crate::VmFail;
+use crate::addr::PGSIZE;
+use crate::lab::{Fs, Op};
+use crate::mem::Hal;
+use crate::port::{Kernel, Reject};
+use crate::sys::ProcState;
+
+/// Longest path a system call takes (xv6: `MAXPATH`).
+pub const MAXPATH: u64 = 128;
+
+/// xv6's `open` flags (`fcntl.h`).
+const O_WRONLY: i32 = 0x001;
+const O_RDWR: i32 = 0x002;
+const O_CREATE: i32 = 0x200;
+
+/// The system calls by number (xv6's `syscall.h`), index = number.
+pub const SYSCALL_NAMES: [&str; 22] = [
+    "?", "fork", "exit", "wait", "pipe", "read", "kill", "exec", "fstat", "chdir", "dup", "getpid", "sbrk", "sleep",
+    "uptime", "open", "write", "mknod", "unlink", "link", "mkdir", "close",
+];
+
+/// `struct stat`'s `type` values (`stat.h`).
+const T_FILE: u16 = 2;
+const T_DEVICE: u16 = 3;
+
+/// A failed copy to or from user memory is -1; a kernel panic goes up.
+fn user_copy<T>(r: Result<T, VmFail>) -> Result<Option<T>, Reject> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(VmFail::Panic(p)) => Err(p.into()),
+        Err(_) => Ok(None),
+    }
+}
+
+impl<H: Hal> Runner<H> {
+    /// The raw value of argument `n` (a0..a5) of `pid`'s system call (xv6: `argraw`).
+    fn argraw(&self, pid: u32, n: usize) -> Result<u64, Reject> {
+        let p = self.k.st.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        self.tf_word(p.trapframe.as_u64(), tf_reg(crate::cpu::rv64::A0 + n))
+    }
+
+    /// Argument `n` as a C `int` (xv6: `argint`).
+    fn argint(&self, pid: u32, n: usize) -> Result<i32, Reject> {
+        Ok(self.argraw(pid, n)? as i32)
+    }
+
+    /// Argument `n` as a user address, not checked (copyin and copyout check) (xv6: `argaddr`).
+    fn argaddr(&self, pid: u32, n: usize) -> Result<u64, Reject> {
+        self.argraw(pid, n)
+    }
+
+    /// `pid`'s page-table root and size.
+    fn image(&self, pid: u32) -> Result<(u64, u64), Reject> {
+        let p = self.k.st.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        Ok((p.root.as_u64(), p.sz))
+    }
+
+    /// The 64-bit word at user address `addr`, if it lies below `sz` and is mapped (xv6: `fetchaddr`).
+    fn fetchaddr(&mut self, pid: u32, addr: u64) -> Result<Option<u64>, Reject> {
+        let (root, sz) = self.image(pid)?;
+        if addr >= sz || addr.wrapping_add(8) > sz {
+            return Ok(None);
+        }
+        let bytes = user_copy(self.k.copyin(&mut self.tr, root, addr, 8))?;
+        Ok(bytes.map(|b| b.iter().rev().fold(0u64, |w, &x| (w << 8) | u64::from(x))))
+    }
+
+    /// The NUL-terminated string at `addr`, at most `max` bytes with its NUL (xv6: `fetchstr`).
+    fn fetchstr(&mut self, pid: u32, addr: u64, max: u64) -> Result<Option<Vec<u8>>, Reject> {
+        let (root, _) = self.image(pid)?;
+        user_copy(self.k.copyinstr(&mut self.tr, root, addr, max))
+    }
+
+    /// Argument `n` as a string of at most `max` bytes (xv6: `argstr`).
+    fn argstr(&mut self, pid: u32, n: usize, max: u64) -> Result<Option<Vec<u8>>, Reject> {
+        let addr = self.argaddr(pid, n)?;
+        self.fetchstr(pid, addr, max)
+    }
+
+    /// Argument `n` as an open descriptor: (fd, index in the file table) (xv6: `argfd`).
+    fn argfd(&self, pid: u32, n: usize) -> Result<Option<(usize, usize)>, Reject> {
+        let fd = self.argint(pid, n)?;
+        let Ok(fd) = usize::try_from(fd) else { return Ok(None) };
+        Ok(self.procs.get(&pid).and_then(|p| p.ofile.get(fd).copied().flatten()).map(|f| (fd, f)))
+    }
+
+    /// Give open file `f` the lowest free descriptor of `pid` (xv6: `fdalloc`).
+    fn fdalloc(&mut self, pid: u32, f: usize) -> Option<usize> {
+        let p = self.procs.get_mut(&pid)?;
+        let fd = p.ofile.iter().position(Option::is_none)?;
+        p.ofile[fd] = Some(f);
+        Some(fd)
+    }
+
+    /// A free entry of the file table, holding `file` (xv6: `filealloc`).
+    fn filealloc(&mut self, file: File) -> Option<usize> {
+        let i = self.files.iter().position(Option::is_none)?;
+        self.files[i] = Some(file);
+        Some(i)
+    }
+
+    /// Run `pid`'s system call (xv6: `syscall`): its number, name, arguments
+    /// in words, and what it does to the caller.
+    ///
+    /// # Errors
+    /// A [`Reject`] when the kernel panics (init exiting, say).
+    pub(super) fn syscall(&mut self, pid: u32) -> Result<(u64, &'static str, String, Outcome), Reject> {
+        let num = self.argraw(pid, 7)?;
+        let name = SYSCALL_NAMES.get(num as usize).copied().filter(|n| *n != "?").unwrap_or("?");
+        let (args, out) = match num {
+            1 => (String::new(), self.sys_fork(pid)?),
+            2 => {
+                let status = self.argint(pid, 0)?;
+                (format!("{status}"), self.sys_exit(pid, status)?)
+            }
+            3 => {
+                let addr = self.argaddr(pid, 0)?;
+                (format!("{addr:#x}"), self.sys_wait(pid, addr)?)
+            }
+            5 | 16 => {
+                let (fd, addr, n) = (self.argint(pid, 0)?, self.argaddr(pid, 1)?, self.argint(pid, 2)?);
+                let out = if num == 5 { self.sys_read(pid, addr, n)? } else { self.sys_write(pid, addr, n)? };
+                (format!("{fd}, {addr:#x}, {n}"), out)
+            }
+            6 => {
+                let target = self.argint(pid, 0)?;
+                (format!("{target}"), self.sys_kill(pid, target)?)
+            }
+            7 => self.sys_exec(pid)?,
+            8 => {
+                let (fd, addr) = (self.argint(pid, 0)?, self.argaddr(pid, 1)?);
+                (format!("{fd}, {addr:#x}"), self.sys_fstat(pid, addr)?)
+            }
+            9 => {
+                let path = self.argstr(pid, 0, MAXPATH)?;
+                let ok = path.as_deref().is_some_and(|p| Fs::normalize(&String::from_utf8_lossy(p)) == "/");
+                (quote(path.as_deref()), Outcome::Return(if ok { 0 } else { -1 }))
+            }
+            10 => {
+                let fd = self.argint(pid, 0)?;
+                (format!("{fd}"), Outcome::Return(self.sys_dup(pid)?))
+            }
+            11 => (String::new(), Outcome::Return(i64::from(pid))),
+            12 => {
+                let n = self.argint(pid, 0)?;
+                (format!("{n}"), self.sys_sbrk(pid, n)?)
+            }
+            13 => {
+                let n = self.argint(pid, 0)?;
+                let target = self.counts.ticks.saturating_add(u64::try_from(n).unwrap_or(0));
+                let out =
+                    if self.counts.ticks >= target { Outcome::Return(0) } else { Outcome::Sleep(Chan::Ticks(target)) };
+                (format!("{n}"), out)
+            }
+            14 => (String::new(), Outcome::Return(self.counts.ticks as i64)),
+            15 => {
+                let omode = self.argint(pid, 1)?;
+                let path = self.argstr(pid, 0, MAXPATH)?;
+                let r = match &path {
+                    Some(p) => self.sys_open(pid, p, omode),
+                    None => -1,
+                };
+                (format!("{}, {omode:#x}", quote(path.as_deref())), Outcome::Return(r))
+            }
+            17 => {
+                let (major, minor) = (self.argint(pid, 1)? as i16, self.argint(pid, 2)? as i16);
+                let path = self.argstr(pid, 0, MAXPATH)?;
+                let r = match &path {
+                    Some(p) => self.sys_mknod(p, major, minor),
+                    None => -1,
+                };
+                (format!("{}, {major}, {minor}", quote(path.as_deref())), Outcome::Return(r))
+            }
+            21 => {
+                let fd = self.argint(pid, 0)?;
+                let r = match self.argfd(pid, 0)? {
+                    Some((fd, f)) => {
+                        if let Some(p) = self.procs.get_mut(&pid) {
+                            p.ofile[fd] = None;
+                        }
+                        self.fileclose(f);
+                        0
+                    }
+                    None => -1,
+                };
+                (format!("{fd}"), Outcome::Return(r))
+            }
+            4 | 18..=20 => {
+                // pipe, unlink, link, mkdir: the lab's file system has none of these yet.
+                let first = self.argraw(pid, 0)?;
+                self.tr.note(|| format!("{name}: pagelab's file system does not do this yet; it returns -1"));
+                (format!("{first:#x}, …"), Outcome::Return(-1))
+            }
+            _ => {
+                let pname = self.k.st.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
+                let msg = format!("{pid} {pname}: unknown sys call {}\n", num as i32);
+                self.cons.out.extend_from_slice(msg.as_bytes());
+                self.tr.fail(msg.trim_end());
+                (String::new(), Outcome::Return(-1))
+            }
+        };
+        Ok((num, name, args, out))
+    }
+
+    /// fork: the kernel copies the process; the child gets a copy of the
+    /// descriptors (each file's count grows, xv6's `filedup`).
+    fn sys_fork(&mut self, pid: u32) -> Result<Outcome, Reject> {
+        let r = self.k.fork(&mut self.tr, pid)?;
+        if r.error.is_none() {
+            let child = r.value as u32;
+            let mut rp = self.procs.get(&pid).cloned().unwrap_or_default();
+            for f in rp.ofile.iter().flatten() {
+                if let Some(Some(file)) = self.files.get_mut(*f) {
+                    file.refs += 1;
+                }
+            }
+            rp.chan = None;
+            rp.xstate = 0;
+            rp.instret = 0;
+            self.procs.insert(child, rp);
+            self.ops.push(Op::Fork { pid });
+        }
+        Ok(Outcome::Return(r.value))
+    }
+
+    /// exit(status): the kernel makes the process a zombie (init's exit panics).
+    fn sys_exit(&mut self, pid: u32, status: i32) -> Result<Outcome, Reject> {
+        self.k.exit(&mut self.tr, pid)?;
+        self.exited(pid, status);
+        self.ops.push(Op::Exit { pid });
+        Ok(Outcome::Gone)
+    }
+
+    /// wait(addr): sleep while children live and none has exited; copy the
+    /// zombie's status to `addr` (unless 0) before the kernel frees it.
+    fn sys_wait(&mut self, pid: u32, addr: u64) -> Result<Outcome, Reject> {
+        let zombie = match self.k.st.ptable.zombie_child(pid) {
+            Err(Reject::WouldBlock { .. }) => return Ok(Outcome::Sleep(Chan::Child)),
+            Err(e) => return Err(e),
+            Ok(z) => z,
+        };
+        if let (Some((_, cpid)), true) = (zombie, addr != 0) {
+            let status = self.procs.get(&cpid).map_or(0, |p| p.xstate);
+            let (root, _) = self.image(pid)?;
+            if user_copy(self.k.copyout(&mut self.tr, root, addr, &status.to_le_bytes()))?.is_none() {
+                return Ok(Outcome::Return(-1));
+            }
+        }
+        let r = self.k.wait(&mut self.tr, pid)?;
+        if let Some((_, cpid)) = zombie {
+            self.procs.remove(&cpid);
+        }
+        self.ops.push(Op::Wait { pid });
+        Ok(Outcome::Return(r.value))
+    }
+
+    /// kill(pid): the kernel kills the target (it exits at once).
+    fn sys_kill(&mut self, pid: u32, target: i32) -> Result<Outcome, Reject> {
+        let Ok(t) = u32::try_from(target) else { return Ok(Outcome::Return(-1)) };
+        let live = self.k.st.ptable.get(t).is_some_and(|p| p.state != ProcState::Zombie);
+        match self.k.kill(&mut self.tr, t) {
+            Ok(r) => {
+                if live {
+                    self.exited(t, -1);
+                }
+                self.ops.push(Op::Kill { pid: t });
+                Ok(if t == pid { Outcome::Gone } else { Outcome::Return(r.value) })
+            }
+            Err(Reject::NoSuchProcess { .. } | Reject::NotRunnable { .. }) => Ok(Outcome::Return(-1)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// exec(path, argv): fetch the path and each argument as sys_exec does
+    /// (at most MAXARG of them, each below sz), find the program, and let
+    /// the kernel build the new image.
+    fn sys_exec(&mut self, pid: u32) -> Result<(String, Outcome), Reject> {
+        let uargv = self.argaddr(pid, 1)?;
+        let Some(path) = self.argstr(pid, 0, MAXPATH)? else {
+            return Ok((format!("?, {uargv:#x}"), Outcome::Return(-1)));
+        };
+        let path = String::from_utf8_lossy(&path).into_owned();
+        let mut argv: Vec<Vec<u8>> = Vec::new();
+        let words = format!("{path:?}, {uargv:#x}");
+        loop {
+            if argv.len() >= super::MAXARG as usize {
+                return Ok((words, Outcome::Return(-1)));
+            }
+            let Some(uarg) = self.fetchaddr(pid, uargv.wrapping_add(8 * argv.len() as u64))? else {
+                return Ok((words, Outcome::Return(-1)));
+            };
+            if uarg == 0 {
+                break;
+            }
+            let Some(s) = self.fetchstr(pid, uarg, PGSIZE)? else {
+                return Ok((words, Outcome::Return(-1)));
+            };
+            argv.push(s);
+        }
+        let file = self.fs.namei(&path).map(<[u8]>::to_vec);
+        let r = self.k.exec(&mut self.tr, pid, &path, file.as_deref(), &argv)?;
+        let shown: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
+        let words = format!("{path:?}, [{}]", shown.join(", "));
+        if r.error.is_none() {
+            self.ops.push(Op::Exec { pid, path, argv });
+        }
+        Ok((words, Outcome::Return(r.value)))
+    }
+
+    /// sbrk(n): the kernel grows or shrinks the process; the old size, or -1.
+    fn sys_sbrk(&mut self, pid: u32, n: i32) -> Result<Outcome, Reject> {
+        let r = self.k.sbrk(&mut self.tr, pid, i64::from(n))?;
+        self.ops.push(Op::Sbrk { pid, n: i64::from(n) });
+        Ok(Outcome::Return(r.value))
+    }
+
+    /// read(fd, addr, n): the console (sleeping until a line is typed) or a file.
+    fn sys_read(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, Reject> {
+        let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
+        let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
+        if !file.readable {
+            return Ok(Outcome::Return(-1));
+        }
+        let (root, _) = self.image(pid)?;
+        match file.kind {
+            FileKind::Device { major: CONSOLE } => self.consoleread(pid, root, addr, n),
+            FileKind::Device { .. } => Ok(Outcome::Return(-1)),
+            FileKind::Inode { path } => {
+                let data = self.fs.namei(&path).map(<[u8]>::to_vec).unwrap_or_default();
+                let start = (file.off as usize).min(data.len());
+                let len = usize::try_from(n.max(0)).unwrap_or(0).min(data.len() - start);
+                if len > 0 && user_copy(self.k.copyout(&mut self.tr, root, addr, &data[start..start + len]))?.is_none()
+                {
+                    return Ok(Outcome::Return(-1));
+                }
+                if let Some(Some(fe)) = self.files.get_mut(f) {
+                    fe.off += len as u64;
+                }
+                Ok(Outcome::Return(len as i64))
+            }
+        }
+    }
+
+    /// The console's read (xv6: `consoleread`): sleep until a line (or ^D)
+    /// is in; copy bytes up to `n` or the end of the line. A ^D after some
+    /// bytes is kept, so that the next read returns 0.
+    fn consoleread(&mut self, pid: u32, root: u64, mut dst: u64, n: i32) -> Result<Outcome, Reject> {
+        let target = i64::from(n);
+        let mut n = i64::from(n);
+        if n > 0 && !self.cons.readable() {
+            if self.k.st.ptable.get(pid).is_some_and(|p| p.killed) {
+                return Ok(Outcome::Return(-1));
+            }
+            return Ok(Outcome::Sleep(Chan::Console));
+        }
+        while n > 0 && self.cons.readable() {
+            let c = self.cons.buf[(self.cons.r % super::run::INPUT_BUF_SIZE) as usize];
+            self.cons.r = self.cons.r.wrapping_add(1);
+            if c == 4 {
+                if n < target {
+                    self.cons.r = self.cons.r.wrapping_sub(1);
+                }
+                break;
+            }
+            if user_copy(self.k.copyout(&mut self.tr, root, dst, &[c]))?.is_none() {
+                break;
+            }
+            dst = dst.wrapping_add(1);
+            n -= 1;
+            if c == b'\n' {
+                break;
+            }
+        }
+        Ok(Outcome::Return(target - n))
+    }
+
+    /// write(fd, addr, n): the console prints the bytes (xv6:
+    /// `consolewrite`; it copies them in a byte at a time, pagelab a page at
+    /// a time), stopping at the first byte that is not mapped.
+    fn sys_write(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, Reject> {
+        let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
+        let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
+        if !file.writable || file.kind != (FileKind::Device { major: CONSOLE }) {
+            return Ok(Outcome::Return(-1));
+        }
+        let (root, _) = self.image(pid)?;
+        let total = u64::try_from(n).unwrap_or(0);
+        let mut done = 0u64;
+        while done < total {
+            let va = addr.wrapping_add(done);
+            let chunk = (PGSIZE - (va & (PGSIZE - 1))).min(total - done);
+            let Some(bytes) = user_copy(self.k.copyin(&mut self.tr, root, va, chunk))? else { break };
+            self.cons.out.extend_from_slice(&bytes);
+            done += chunk;
+        }
+        Ok(Outcome::Return(done as i64))
+    }
+
+    /// fstat(fd, addr): copy out a `struct stat` (dev, ino, type, nlink, size).
+    fn sys_fstat(&mut self, pid: u32, addr: u64) -> Result<Outcome, Reject> {
+        let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
+        let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
+        let (ty, size) = match &file.kind {
+            FileKind::Device { .. } => (T_DEVICE, 0u64),
+            FileKind::Inode { path } => (T_FILE, self.fs.namei(path).map_or(0, |d| d.len() as u64)),
+        };
+        let mut st = [0u8; 24];
+        st[0..4].copy_from_slice(&1i32.to_le_bytes());
+        st[4..8].copy_from_slice(&(f as u32 + 2).to_le_bytes());
+        st[8..10].copy_from_slice(&ty.to_le_bytes());
+        st[10..12].copy_from_slice(&1u16.to_le_bytes());
+        st[16..24].copy_from_slice(&size.to_le_bytes());
+        let (root, _) = self.image(pid)?;
+        let ok = user_copy(self.k.copyout(&mut self.tr, root, addr, &st))?.is_some();
+        Ok(Outcome::Return(if ok { 0 } else { -1 }))
+    }
+
+    /// dup(fd): a second descriptor for the same open file.
+    fn sys_dup(&mut self, pid: u32) -> Result<i64, Reject> {
+        let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(-1) };
+        let Some(fd) = self.fdalloc(pid, f) else { return Ok(-1) };
+        if let Some(Some(file)) = self.files.get_mut(f) {
+            file.refs += 1;
+        }
+        Ok(fd as i64)
+    }
+
+    /// open(path, omode): a device node made by mknod, or a file of the
+    /// file system, existing ones also with O_CREATE as in xv6 (the file
+    /// system is read-only: creating a new file fails).
+    fn sys_open(&mut self, pid: u32, path: &[u8], omode: i32) -> i64 {
+        let path = Fs::normalize(&String::from_utf8_lossy(path));
+        let kind = if let Some(&(major, _)) = self.nodes.get(&path) {
+            FileKind::Device { major }
+        } else if self.fs.namei(&path).is_some() {
+            FileKind::Inode { path }
+        } else {
+            if omode & O_CREATE != 0 {
+                // xv6's create would make the file; an existing one it opens as it is.
+                self.tr.note(|| format!("open: pagelab's file system is read-only: {path} cannot be created"));
+            }
+            return -1;
+        };
+        if let FileKind::Device { major } = kind
+            && !(0..10).contains(&major)
+        {
+            return -1;
+        }
+        let readable = omode & O_WRONLY == 0;
+        let writable = omode & (O_WRONLY | O_RDWR) != 0;
+        let Some(f) = self.filealloc(File { refs: 1, kind, readable, writable, off: 0 }) else { return -1 };
+        match self.fdalloc(pid, f) {
+            Some(fd) => fd as i64,
+            None => {
+                self.fileclose(f);
+                -1
+            }
+        }
+    }
+
+    /// mknod(path, major, minor): a device node, unless the name is taken.
+    fn sys_mknod(&mut self, path: &[u8], major: i16, minor: i16) -> i64 {
+        let path = Fs::normalize(&String::from_utf8_lossy(path));
+        if path == "/" || self.nodes.contains_key(&path) || self.fs.namei(&path).is_some() {
+            return -1;
+        }
+        self.nodes.insert(path, (major, minor));
+        0
+    }
+}
+
+/// A user string for a record: `"console"`, or `?` if it could not be fetched.
+fn quote(s: Option<&[u8]>) -> String {
+    s.map_or_else(|| String::from("?"), |s| format!("{:?}", String::from_utf8_lossy(s)))
+}
