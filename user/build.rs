@@ -13,7 +13,7 @@ fn main() {
         "riscv64" => "riscv",
         other => panic!("pagelab user programs only exist for x86 and riscv64, not {other}"),
     };
-    for prog in ["init", "sh", "echo"] {
+    for prog in ["init", "sh", "echo", "deep"] {
         println!("cargo:rustc-link-arg-bin={prog}=-T{dir}/link/{arch}.ld");
     }
     println!("cargo:rustc-link-arg-bin=initcode=-T{dir}/link/initcode-{arch}.ld");

@@ -3,7 +3,7 @@
 #
 #   user/build.sh OUTDIR
 #
-# writes OUTDIR/x86/{initcode,init,sh,echo} and OUTDIR/riscv/{initcode,init,sh,echo}.
+# writes OUTDIR/x86/{initcode,init,sh,echo,deep} and OUTDIR/riscv/{initcode,init,sh,echo,deep}.
 # initcode is a flat binary (raw bytes, linked at 0); the others are ELF files.
 #
 # Needs only the pinned Rust toolchain (rust-toolchain.toml at the repository
@@ -55,7 +55,7 @@ for pair in "x86:$x86" "riscv:$riscv"; do
     triple="${pair#*:}"
     bin="$CARGO_TARGET_DIR/$triple/release"
     mkdir -p "$out/$arch"
-    for prog in init sh echo; do
+    for prog in init sh echo deep; do
         cp "$bin/$prog" "$out/$arch/$prog.tmp"
         chmod 0644 "$out/$arch/$prog.tmp"
         mv "$out/$arch/$prog.tmp" "$out/$arch/$prog"

@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 status=0
 for arch in x86 riscv; do
-    for prog in initcode init sh echo; do
+    for prog in initcode init sh echo deep; do
         rel="$arch/$prog"
         if [ ! -f "$committed/$rel" ]; then
             echo "MISSING core/programs/$rel"
@@ -30,6 +30,6 @@ done
 if [ "$status" -ne 0 ]; then
     echo "check.sh: the committed programs do not match a fresh build" >&2
 else
-    echo "check.sh: all 8 programs are identical to a fresh build"
+    echo "check.sh: all 10 programs are identical to a fresh build"
 fi
 exit "$status"

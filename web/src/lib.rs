@@ -20,6 +20,7 @@ pub mod machines;
 pub mod opening;
 pub mod present;
 pub mod quiz;
+pub mod run;
 pub mod same;
 pub mod select;
 pub mod state;

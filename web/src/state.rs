@@ -34,6 +34,7 @@ use crate::link::{self, LinkQuiz, LinkState};
 use crate::machines::Machines;
 pub use crate::machines::SharedLab;
 use crate::quiz::{QuizRun, Source};
+use crate::run::{RunCommand, RunSession, stop_text};
 use crate::same::Same;
 pub use crate::select::{AccessChoice, Selection, short};
 
@@ -62,6 +63,8 @@ pub enum Where {
     Quiz,
     /// The TLB panel's what-if switch.
     Tlb,
+    /// The panel that runs the real programs.
+    Run,
 }
 
 /// Whether a message reports a failure or what happened.
@@ -189,6 +192,8 @@ pub enum Action {
     /// (false): on xv6-public growproc's switchuvm, on xv6-riscv the
     /// trampoline's sfence.vma. The lab stays at the same step.
     SetNoFlush(bool),
+    /// Run the real programs: start, type a line, step, run, stop.
+    RunPrograms(RunCommand),
     /// Run the next operations on this CPU (a `cpu` step on the timeline).
     SetCpu(u32),
     /// Show a message (an input error found by a view) next to a control.
@@ -277,6 +282,8 @@ pub struct LabState {
     pub quiz: Option<QuizRun>,
     /// The last message.
     pub notice: Option<Notice>,
+    /// The real programs running beside the lab, if they are.
+    pub run: Option<RunSession>,
     /// Counts every change, for views that cache their work.
     pub version: u64,
     /// Counts the labs started from the menu or a built-in scenario, so the
@@ -387,6 +394,7 @@ impl LabState {
             now_changed: Changed::default(),
             quiz: None,
             notice: None,
+            run: None,
             version: 0,
             generation: 0,
         }
@@ -726,6 +734,128 @@ impl LabState {
         if !keep {
             self.selection.pid = procs.live().map(|p| p.pid).max();
         }
+    }
+
+    /// The lab after run command `c`. Start boots a new xv6-riscv machine
+    /// (a new lab beside it) and runs init until it waits; the other
+    /// commands go on running it. The operations the programs make are
+    /// added to the end of the timeline as they make them, and the step
+    /// shown follows them. A timeline the learner has changed since no
+    /// longer follows the run: the run stops, with a message.
+    fn run_programs(mut self, c: RunCommand) -> LabState {
+        match c {
+            RunCommand::Start => {
+                let preset = self.full().scenario().preset;
+                let session = match RunSession::boot(preset) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        self.error(Where::Run, format!("The programs did not start: {e}."));
+                        return self;
+                    }
+                };
+                let (v, g) = (self.version, self.generation);
+                // The run makes the first process itself: a lab with none yet.
+                let mut s = LabState::over(Machines::from_lab(Lab::new(preset, ShmMode::Lab)));
+                s.version = v;
+                s.generation = g + 1;
+                s.run = Some(session);
+                s.go_on(&RunCommand::Start);
+                s
+            }
+            RunCommand::Stop => {
+                if self.run.take().is_some() {
+                    self.notice = Some(Notice::info(
+                        Where::Run,
+                        "The programs are stopped. The timeline keeps what they did; start again for a new machine.",
+                    ));
+                }
+                self
+            }
+            c => {
+                self.go_on(&c);
+                self
+            }
+        }
+    }
+
+    /// Carry out `c` on the running programs and add what they did to the timeline.
+    fn go_on(&mut self, c: &RunCommand) {
+        let Some(mut session) = self.run.take() else {
+            self.error(Where::Run, "no programs are running: start them first");
+            return;
+        };
+        if !session.follows(&self.full().scenario().ops) {
+            self.error(
+                Where::Run,
+                "the timeline has changed since the programs made it, so it can no longer follow them: the run is stopped. Start again for a new machine.",
+            );
+            return;
+        }
+        if let Err(e) = session.command(c) {
+            self.error(Where::Run, format!("Nothing ran: {e}."));
+            self.run = Some(session);
+            return;
+        }
+        let before = self.len();
+        for op in session.new_ops() {
+            let end = self.len();
+            match self.machines.run(end, &self.full_lab(), op.clone()) {
+                Ok((machines, _)) => {
+                    self.machines = machines;
+                    session.applied += 1;
+                }
+                Err(reject) => {
+                    let shown = short(&print_op(&op), 120);
+                    self.error(
+                        Where::Run,
+                        format!("The lab could not follow the programs: `{shown}` was refused ({reject}). The run is stopped."),
+                    );
+                    self.timeline_changed();
+                    let end = self.len();
+                    self.goto(end);
+                    return;
+                }
+            }
+        }
+        self.builtin = None;
+        self.timeline_changed();
+        let end = self.len();
+        if end != before || self.current != end {
+            self.goto(end);
+        }
+        // Show the walk of the access that faulted (or, access by access,
+        // of the last one); else follow the process that runs.
+        let focus = session.focus();
+        // A process killed by a fault may be reaped already: show the step
+        // of its exit, where its page table still is.
+        if let Some((pid, _, _)) = focus
+            && self.view.kernel().procs().get(pid).is_none()
+            && let Some(i) = self.full().scenario().ops.iter().rposition(|o| *o == Op::Exit { pid })
+        {
+            self.goto(i + 1);
+        }
+        if let Some((pid, va, access)) = focus
+            && self.view.kernel().procs().get(pid).is_some()
+        {
+            self.selection.pid = Some(pid);
+            self.kernel_table = false;
+            self.address_auto = false;
+            self.access_auto = false;
+            self.selection.access = access;
+            self.set_address_text(format!("{va:#x}"));
+        } else if let Some(pid) = session.running_pid()
+            && self.view.kernel().procs().get(pid).is_some()
+        {
+            self.selection.pid = Some(pid);
+            self.follow_address();
+        }
+        let added = end - before;
+        let mut text = session.stop.as_ref().map(stop_text).unwrap_or_default();
+        if added > 0 {
+            text = format!("{text} {} added to the timeline (now step {end}).", plural(added as u64, "step", "steps"));
+        }
+        self.notice = Some(Notice::info(Where::Run, text));
+        self.run = Some(session);
     }
 
     /// Run `op` at the step shown; later steps are dropped if it runs. Its
@@ -1084,6 +1214,7 @@ impl LabState {
                 None => s.error(Where::Page, format!("there is no built-in scenario called {}", short(&name, 40))),
             },
             Action::SetNoFlush(on) => s.set_noflush(on),
+            Action::RunPrograms(c) => s = s.run_programs(c),
             Action::SetCpu(cpu) => s.run(Op::Cpu { cpu }, Where::Tlb),
             Action::Opened(o) => {
                 let v = s.version;

@@ -578,3 +578,75 @@ fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
     // As for any link that cannot be opened: a clean lab on the default machine.
     assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
 }
+
+/// Running the real programs: init boots into sh, a typed line runs echo,
+/// and the lab's timeline follows what they do, step by step.
+#[test]
+fn the_real_programs_run_and_the_timeline_follows_them() {
+    use pagelab_core::lab::scenario::{STORY_RISCV, parse};
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6Riscv), Action::RunPrograms(RunCommand::Start));
+    let view = s.run.as_ref().expect("running").view();
+    assert_eq!(view.console, "init: starting sh\n$ ");
+    assert!(view.waiting_for_input);
+    // The lab's machine and the running one agree on every free frame.
+    assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
+    assert_eq!(s.current(), s.len());
+    let s = act(s, Action::RunPrograms(RunCommand::Type("echo hello world".into())));
+    let view = s.run.as_ref().expect("running").view();
+    assert!(view.console.ends_with("$ echo hello world\nhello world\n$ "), "{}", view.console);
+    assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
+    // The timeline is the built-in story's, operation for operation.
+    assert_eq!(s.full().scenario().ops, parse(STORY_RISCV).expect("the story").ops);
+    assert!(info_of(&s).contains("type a line"), "{}", info_of(&s));
+}
+
+#[test]
+fn a_changed_timeline_stops_the_run_and_x86_says_why_it_cannot_run() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    // The learner forks by hand: the timeline is no longer the run's.
+    let s = call(s, Call::Fork);
+    assert_eq!(s.len(), n + 1);
+    let s = act(s, Action::RunPrograms(RunCommand::Type("echo hi".into())));
+    assert!(error_of(&s).contains("can no longer follow"), "{}", error_of(&s));
+    assert!(s.run.is_none());
+    assert_eq!(s.len(), n + 1);
+    // xv6-public: a message, and the lab unchanged.
+    let x = LabState::new(Preset::Xv6Public);
+    let len = x.len();
+    let x = act(x, Action::RunPrograms(RunCommand::Start));
+    assert!(error_of(&x).contains("xv6-riscv"), "{}", error_of(&x));
+    assert_eq!((x.len(), x.run.is_none()), (len, true));
+}
+
+/// deep recurses until its stack reaches the guard page: the fault kills
+/// it, and the lab shows the step of its exit with the faulting access in
+/// the translate panel (the guard page's entry has no user bit).
+#[test]
+fn deep_faults_on_the_guard_page_and_the_lab_shows_that_access() {
+    use pagelab_core::scheme::FaultKind;
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6Riscv), Action::RunPrograms(RunCommand::Start));
+    let s = act(s, Action::RunPrograms(RunCommand::Type("deep".into())));
+    let view = s.run.as_ref().expect("running").view();
+    // exec gives deep one stack page (0x3000–0x3fff: its image takes the two
+    // pages below the guard page at 0x2000). Each call takes 1056 bytes
+    // (1 KiB and its saved registers): three fit below argv and main's frame.
+    let depths: Vec<&str> = view.console.lines().filter(|l| l.starts_with("deep: depth")).collect();
+    assert_eq!(depths.len(), 3, "{}", view.console);
+    assert!(depths.iter().all(|l| l.contains("from 0x3")), "{depths:?}");
+    // xv6-riscv's usertrap: a store page fault (scause 15) kills pid 3 (sh's child).
+    assert!(view.console.contains("usertrap(): unexpected scause 0xf pid=3"), "{}", view.console);
+    assert!(view.console.ends_with("$ "));
+    // The lab shows the step where pid 3 exits, its store into the guard page chosen.
+    assert_eq!(s.full().scenario().ops.get(s.current() - 1), Some(&Op::Exit { pid: 3 }));
+    assert_eq!((s.selection.pid, s.selection.access), (Some(3), AccessChoice::UserWrite));
+    let va = s.selection.address.expect("an address");
+    assert_eq!(va & !0xfff, 0x2000);
+    let t = s.lab().kernel().translate(Some(3), va, s.selection.access.access()).expect("pid 3 is there");
+    let fault = t.outcome.expect_err("the guard page refuses the user");
+    assert_eq!((fault.level, fault.kind), (Some(0), FaultKind::NotUser));
+    assert_eq!(view.faults.len(), 1);
+}

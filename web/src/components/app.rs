@@ -1,8 +1,8 @@
 use yew::prelude::*;
 
 use super::{
-    AddressSpace, Header, Hideable, Memory, NoticeBar, Processes, QuizPanel, Share, SharedMemory, StepBar, Story,
-    Timeline, TlbPanel, Translate,
+    AddressSpace, Header, Hideable, Memory, NoticeBar, Processes, QuizPanel, RunPanel, Share, SharedMemory, StepBar,
+    Story, Timeline, TlbPanel, Translate,
 };
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -141,6 +141,7 @@ fn Page() -> Html {
             <main id="main" class="grid">
                 <QuizPanel />
                 <Story />
+                <RunPanel />
                 <Hideable hidden={h.procs} title="Processes and system calls" id="hidden-procs" question={q}>
                     <Processes />
                 </Hideable>

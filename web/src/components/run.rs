@@ -1,0 +1,180 @@
+use pagelab_core::lab::Preset;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::InlineNotice;
+use crate::hooks::use_lab_by;
+use crate::run::{REG_NAMES, RUN_BUDGET, RunCommand, RunView};
+use crate::state::{Action, Where};
+
+/// Run the real programs: xv6-riscv's init, sh and echo on pagelab's RISC-V
+/// CPU, with a console, the controls, the next instruction and the
+/// registers. What the programs do is added to the timeline as they do it.
+#[component]
+pub fn RunPanel() -> Html {
+    let lab = use_lab_by(|l| (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied))));
+    let input = use_node_ref();
+    let preset = lab.full().scenario().preset;
+    let riscv = matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny);
+    let view: Option<RunView> = lab.run.as_ref().map(crate::run::RunSession::view);
+    let send = |c: RunCommand| {
+        let lab = lab.clone();
+        Callback::from(move |_: MouseEvent| lab.dispatch(Action::RunPrograms(c.clone())))
+    };
+    let on_type = {
+        let (lab, input) = (lab.clone(), input.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if let Some(i) = input.cast::<HtmlInputElement>() {
+                lab.dispatch(Action::RunPrograms(RunCommand::Type(i.value())));
+                i.set_value("");
+            }
+        })
+    };
+    let on_accesses = {
+        let lab = lab.clone();
+        Callback::from(move |e: Event| {
+            let i: HtmlInputElement = e.target_unchecked_into();
+            lab.dispatch(Action::RunPrograms(RunCommand::ShowAccesses(i.checked())));
+        })
+    };
+    let start = |label: &str| {
+        html! { <button id="run-start" onclick={send(RunCommand::Start)}>{ label.to_string() }</button> }
+    };
+    html! {
+        <section class="panel run" id="panel-run" aria-labelledby="run-h">
+            <h2 id="run-h" tabindex="-1">{ "Run the programs" }</h2>
+            <p class="help">
+                { "pagelab's RISC-V CPU runs xv6-riscv's own init, sh and echo. Every instruction fetch, load and store goes through the TLB and the page table, as on the real machine, and each system call runs the kernel code the rest of the lab shows: fork, exec, sbrk, exit and wait appear on the timeline as the programs make them." }
+            </p>
+            { match &view {
+                None if riscv => html! {
+                    <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line." }</p>
+                },
+                None => html! {
+                    <p id="run-x86">
+                        { format!("This lab is {}. The programs run on xv6-riscv so far (the x86 CPU is in pagelab's core; its kernel side is still to come). ", preset.name()) }
+                        <button id="run-riscv" onclick={
+                            let lab = lab.clone();
+                            Callback::from(move |_| lab.dispatch(Action::NewLab(Preset::Xv6Riscv)))
+                        }>{ "Switch to xv6-riscv" }</button>
+                    </p>
+                },
+                Some(v) => running(v, &lab, &input, on_type.clone(), on_accesses.clone(), &send),
+            }}
+            <InlineNotice at={Where::Run} id="run-notice" />
+        </section>
+    }
+}
+
+/// The running programs: console, input line, controls, CPU state, counts.
+fn running(
+    v: &RunView,
+    lab: &crate::hooks::LabContext,
+    input: &NodeRef,
+    on_type: Callback<SubmitEvent>,
+    on_accesses: Callback<Event>,
+    send: &dyn Fn(RunCommand) -> Callback<MouseEvent>,
+) -> Html {
+    let show_accesses = lab.run.as_ref().is_some_and(|s| s.show_accesses);
+    let c = v.counts;
+    html! {
+        <>
+            <pre id="console" class="console" tabindex="0" role="log" aria-live="polite" aria-label="The console">{ v.console.clone() }</pre>
+            <form class="run-line" onsubmit={on_type}>
+                <label for="run-input">{ "A line for sh" }</label>
+                <input id="run-input" ref={input.clone()} autocomplete="off" spellcheck="false" placeholder="echo hello world"
+                    disabled={v.ended} />
+                <button type="submit" id="run-send" disabled={v.ended}>{ "Send" }</button>
+            </form>
+            <div class="run-controls" role="group" aria-label="Run the programs">
+                <button id="run-step" onclick={send(RunCommand::Instruction)} disabled={v.ended}>{ "Step one instruction" }</button>
+                <button id="run-trap" onclick={send(RunCommand::ToTrap)} disabled={v.ended}>{ "Run to the next trap" }</button>
+                <button id="run-go" onclick={send(RunCommand::Run)} disabled={v.ended}>{ "Run until all wait" }</button>
+                <button id="run-stop" onclick={send(RunCommand::Stop)}>{ "Stop running" }</button>
+                <label class="run-accesses">
+                    <input type="checkbox" id="run-accesses" checked={show_accesses} onchange={on_accesses} />
+                    { " Record each access's TLB work (slow; for stepping)" }
+                </label>
+            </div>
+            <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run stops when every process waits, or after {RUN_BUDGET} instructions.") }</p>
+            { cpu_state(v) }
+            if !v.accesses.is_empty() {
+                <h3>{ "What the last instruction's accesses did" }</h3>
+                <p class="help">{ "Each fetch (two bytes at a time), load and store looks in the TLB first; a miss walks the page table. The translate panel shows the walk of the last access." }</p>
+                <ol class="run-accesses-list" id="run-accesses-list">
+                    for line in v.accesses.iter() { <li><code>{ line.clone() }</code></li> }
+                </ol>
+            }
+            <dl class="run-counts" id="run-counts">
+                <div><dt>{ "instructions" }</dt><dd>{ c.instructions }</dd></div>
+                <div><dt>{ "system calls" }</dt><dd>{ c.syscalls }</dd></div>
+                <div><dt>{ "TLB hits" }</dt><dd>{ c.tlb_hits }</dd></div>
+                <div><dt>{ "TLB misses (walks)" }</dt><dd>{ c.tlb_misses }</dd></div>
+                <div><dt>{ "TLB flushes" }</dt><dd>{ c.tlb_flushes }</dd></div>
+                <div><dt>{ "timer ticks" }</dt><dd>{ c.ticks }</dd></div>
+                <div><dt>{ "free frames" }</dt><dd>{ v.nfree }</dd></div>
+            </dl>
+            if !v.recent.is_empty() {
+                <h3>{ "The latest trips into the kernel" }</h3>
+                <ol class="run-trips" id="run-trips">
+                    for (pid, text, fault) in v.recent.iter() {
+                        <li class={classes!(fault.then_some("fault"))}>
+                            { pid.map_or_else(String::new, |p| format!("pid {p}: ")) }
+                            <code>{ text.clone() }</code>
+                            if *fault { { " (a fault: the process is killed)" } }
+                        </li>
+                    }
+                </ol>
+            }
+            if !v.faults.is_empty() {
+                <h3>{ "Faults" }</h3>
+                <ul id="run-faults">
+                    for f in v.faults.iter() { <li>{ f.clone() }</li> }
+                </ul>
+            }
+        </>
+    }
+}
+
+/// The process in user mode: its next instruction and its registers.
+fn cpu_state(v: &RunView) -> Html {
+    let Some((pid, hart)) = &v.current else {
+        return html! { <p id="run-cpu">{ "No process is in user mode: the CPU is in the kernel, or every process waits." }</p> };
+    };
+    html! {
+        <div id="run-cpu">
+            <p>
+                { format!("pid {pid} runs in user mode; its next instruction, at ") }
+                if let Some((pc, text)) = &v.next {
+                    <code>{ format!("{pc:#x}") }</code>{ ", is " }<code id="run-next">{ text.clone() }</code>
+                } else {
+                    <code>{ format!("{:#x}", hart.pc) }</code>{ ", cannot be read (its page is not mapped executable for the user)" }
+                }
+                { format!(". It has run {} instructions in all.", hart.instret) }
+            </p>
+            <div class="tablewrap" tabindex="0" role="region" aria-label="Registers (the table scrolls sideways)">
+                <table class="regs" id="run-regs">
+                    <caption>{ format!("pid {pid}'s registers (saved in its trapframe when it traps)") }</caption>
+                    <tbody>
+                        for row in 0..8usize {
+                            <tr>
+                                for col in 0..4usize {
+                                    {{
+                                        let r = row * 4 + col;
+                                        html! {
+                                            <>
+                                                <th scope="row">{ format!("{} (x{r})", REG_NAMES[r]) }</th>
+                                                <td class="mono">{ format!("{:#x}", hart.x[r]) }</td>
+                                            </>
+                                        }
+                                    }}
+                                }
+                            </tr>
+                        }
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+}

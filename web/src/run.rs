@@ -1,0 +1,368 @@
+//! Running the real programs in the lab: a [`RunSession`] holds a machine
+//! that runs xv6-riscv's own init, sh and echo on pagelab's RISC-V CPU
+//! (`pagelab_core::riscv::run::Runner`). What the programs do (fork, exec,
+//! sbrk, exit, wait) is added to the lab's timeline as they do it, so every
+//! other panel shows it. Nothing here touches `web_sys`: it is tested on the host.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use pagelab_core::cpu::rv64::{Hart, Op as Inst};
+use pagelab_core::scheme::SchemeKind;
+use pagelab_core::trace::{Event, event_text};
+
+use crate::select::AccessChoice;
+use pagelab_core::lab::{Op, Preset};
+use pagelab_core::mem::Sim;
+use pagelab_core::port::Kernel as _;
+use pagelab_core::riscv::run::{Record, RecordKind, RunCounts, RunStop, Runner};
+
+/// Instructions one Run (or a typed line) may take before the lab stops and
+/// says so: a program that never waits cannot freeze the tab.
+pub const RUN_BUDGET: u64 = 2_000_000;
+
+/// The longest line a learner may send at once (xv6's console holds 128
+/// bytes of input, the newline included).
+pub const MAX_LINE: usize = 127;
+
+/// What to do with the running programs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunCommand {
+    /// Boot a new xv6-riscv machine and run init until it waits (sh's prompt).
+    Start,
+    /// Type a line at the console (a newline is added), then run until every process waits.
+    Type(String),
+    /// Run one instruction.
+    Instruction,
+    /// Run to the next trip into the kernel (a system call, a fault, the timer).
+    ToTrap,
+    /// Run until every process waits, none is left, or [`RUN_BUDGET`] instructions.
+    Run,
+    /// Record each fetch, load and store's TLB work (slow; for stepping).
+    ShowAccesses(bool),
+    /// Stop running the programs (the timeline stays).
+    Stop,
+}
+
+/// A machine running the real programs, beside the lab.
+///
+/// The run only goes forward: copies of the lab's state share it (stepping
+/// back on the timeline shows earlier steps, but the programs go on from
+/// where they are).
+#[derive(Clone)]
+pub struct RunSession {
+    runner: Rc<RefCell<Runner<Sim>>>,
+    /// How many of the runner's operations are on the lab's timeline.
+    pub applied: usize,
+    /// Why the last command stopped.
+    pub stop: Option<RunStop>,
+    /// True while each access is recorded.
+    pub show_accesses: bool,
+    /// The preset the programs run on.
+    pub preset: Preset,
+    /// Commands carried out so far (a view redraws when it changes).
+    pub commands: u64,
+    /// The instruction the last one-instruction step ran: its address,
+    /// length, and whether it stores.
+    stepped: Option<(u64, u64, bool)>,
+    /// How many trips into the kernel there were before the last command.
+    since: usize,
+}
+
+impl fmt::Debug for RunSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunSession").field("applied", &self.applied).field("stop", &self.stop).finish_non_exhaustive()
+    }
+}
+
+/// What the panel shows of a session (copied out, so a view holds no borrow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunView {
+    /// The console's text, as a terminal would show it (backspaces applied).
+    pub console: String,
+    /// Counts so far.
+    pub counts: RunCounts,
+    /// The process in user mode and its registers, if one is.
+    pub current: Option<(u32, Hart)>,
+    /// The next instruction (address, disassembly), if a process is in user mode.
+    pub next: Option<(u64, String)>,
+    /// The latest trips into the kernel, oldest first: (pid, text, a fault?).
+    pub recent: Vec<(Option<u32>, String, bool)>,
+    /// Faults that killed processes, in words.
+    pub faults: Vec<String>,
+    /// True if sh (or anything) waits for a line.
+    pub waiting_for_input: bool,
+    /// True once the machine has stopped for good (a kernel panic, or no process left).
+    pub ended: bool,
+    /// Free frames on the running machine.
+    pub nfree: u64,
+    /// While each access is recorded: what the last stretch of user code's
+    /// accesses did in the TLB, one line each (at most [`ACCESS_LINES`]).
+    pub accesses: Vec<String>,
+}
+
+/// How many lines of TLB work the panel lists.
+pub const ACCESS_LINES: usize = 40;
+
+/// How many trips into the kernel the panel lists.
+pub const RECENT: usize = 10;
+
+impl RunSession {
+    /// Boot `preset` (an xv6-riscv one) and make the first process.
+    ///
+    /// # Errors
+    /// Why it cannot: the preset is not xv6-riscv, or the machine does not boot.
+    pub fn boot(preset: Preset) -> Result<RunSession, String> {
+        if !matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny) {
+            return Err(format!(
+                "the programs run on xv6-riscv so far; this lab is {}. Choose an xv6-riscv machine and start again",
+                preset.name()
+            ));
+        }
+        let layout = preset.riscv_layout(&Default::default());
+        let runner = Runner::boot(layout).map_err(|r| format!("the machine did not boot: {r}"))?;
+        Ok(RunSession {
+            runner: Rc::new(RefCell::new(runner)),
+            applied: 0,
+            stop: None,
+            show_accesses: false,
+            preset,
+            commands: 0,
+            stepped: None,
+            since: 0,
+        })
+    }
+
+    /// Carry out `c` (other than [`RunCommand::Start`] and [`RunCommand::Stop`]).
+    ///
+    /// # Errors
+    /// A line that is too long; nothing runs then.
+    pub fn command(&mut self, c: &RunCommand) -> Result<(), String> {
+        self.commands += 1;
+        let mut r = self.runner.borrow_mut();
+        self.since = r.records().len();
+        let stop = match c {
+            RunCommand::Type(line) => {
+                if line.len() > MAX_LINE {
+                    return Err(format!(
+                        "a line may be at most {MAX_LINE} characters (xv6's console holds 128); this one has {}",
+                        line.len()
+                    ));
+                }
+                if line.chars().any(|ch| ch.is_control()) {
+                    return Err("type letters, digits and punctuation only (no control characters)".to_string());
+                }
+                r.type_input(line);
+                r.type_input("\n");
+                r.run(RUN_BUDGET)
+            }
+            RunCommand::Instruction => {
+                self.stepped =
+                    r.next_instruction().map(|(pc, i)| (pc, u64::from(i.len), matches!(i.op, Inst::Store { .. })));
+                r.step_instruction()
+            }
+            RunCommand::ToTrap => r.run_to_trap(RUN_BUDGET),
+            RunCommand::Run | RunCommand::Start => r.run(RUN_BUDGET),
+            RunCommand::ShowAccesses(on) => {
+                r.set_show_accesses(*on);
+                self.show_accesses = *on;
+                return Ok(());
+            }
+            RunCommand::Stop => return Ok(()),
+        };
+        self.stop = Some(stop);
+        Ok(())
+    }
+
+    /// The operations the programs made that are not on the timeline yet.
+    #[must_use]
+    pub fn new_ops(&self) -> Vec<Op> {
+        self.runner.borrow().ops().get(self.applied..).map(<[Op]>::to_vec).unwrap_or_default()
+    }
+
+    /// True if `ops` (the lab's timeline) begins with the operations
+    /// applied so far: the learner has not changed the timeline since.
+    #[must_use]
+    pub fn follows(&self, ops: &[Op]) -> bool {
+        let r = self.runner.borrow();
+        ops.len() == self.applied && r.ops().get(..self.applied) == Some(ops)
+    }
+
+    /// The access to draw the walk of, as (pid, address, access): the
+    /// access that killed a process, if the last trip was such a fault; or,
+    /// while each access is recorded, the last access of the instruction
+    /// just stepped.
+    #[must_use]
+    pub fn focus(&self) -> Option<(u32, u64, AccessChoice)> {
+        let r = self.runner.borrow();
+        let recent = r.records().get(self.since..).unwrap_or_default();
+        // A fault during the last command: the access that killed the process.
+        if let Some(rec) = recent.iter().rev().find(|rec| matches!(rec.kind, RecordKind::Fault { .. })) {
+            let RecordKind::Fault { scause, stval, .. } = rec.kind else { return None };
+            let access = match scause {
+                12 => AccessChoice::UserExec,
+                15 => AccessChoice::UserWrite,
+                13 => AccessChoice::UserRead,
+                _ => return None,
+            };
+            return Some((rec.pid?, stval, access));
+        }
+        let last = r.records().last().filter(|rec| matches!(rec.kind, RecordKind::User { .. }))?;
+        if !self.show_accesses {
+            return None;
+        }
+        let (pc, len, store) = self.stepped?;
+        let va = last.events.iter().rev().find_map(|e| match e.event {
+            Event::TlbHit { va, .. } | Event::TlbMiss { va, .. } => Some(va.as_u64()),
+            _ => None,
+        })?;
+        let access = if (pc..pc + len).contains(&va) {
+            AccessChoice::UserExec
+        } else if store {
+            AccessChoice::UserWrite
+        } else {
+            AccessChoice::UserRead
+        };
+        Some((last.pid?, va, access))
+    }
+
+    /// The pid in user mode now, if any.
+    #[must_use]
+    pub fn running_pid(&self) -> Option<u32> {
+        self.runner.borrow().current().map(|(p, _)| p)
+    }
+
+    /// What the panel shows.
+    #[must_use]
+    pub fn view(&self) -> RunView {
+        let r = self.runner.borrow();
+        let recent = r
+            .records()
+            .iter()
+            .filter(|rec| !matches!(rec.kind, RecordKind::User { .. } | RecordKind::Schedule))
+            .rev()
+            .take(RECENT)
+            .map(|rec: &Record| (rec.pid, rec.text.clone(), matches!(rec.kind, RecordKind::Fault { .. })))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        RunView {
+            console: terminal(r.output()),
+            counts: r.counts(),
+            current: r.current().map(|(p, h)| (p, h.clone())),
+            next: r.next_instruction().map(|(pc, i)| (pc, i.to_string())),
+            recent,
+            faults: r.faults().iter().map(|f| format!("pid {}: {}", f.pid, f.what)).collect(),
+            waiting_for_input: matches!(self.stop, Some(RunStop::WaitingForInput)),
+            ended: matches!(self.stop, Some(RunStop::NoProcess | RunStop::Panic { .. } | RunStop::Deadlock)),
+            nfree: r.kernel().kmem().nfree(),
+            accesses: match r.records().iter().rev().find(|rec| !matches!(rec.kind, RecordKind::Schedule)) {
+                Some(rec) if self.show_accesses && matches!(rec.kind, RecordKind::User { .. }) => {
+                    rec.events.iter().take(ACCESS_LINES).map(|e| event_text(e, SchemeKind::Sv39)).collect()
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// Why a run stopped, in plain words.
+#[must_use]
+pub fn stop_text(s: &RunStop) -> String {
+    match s {
+        RunStop::Budget => {
+            format!("Stopped after {RUN_BUDGET} instructions without every process waiting: press Run to go on.")
+        }
+        RunStop::Trap => "Stopped after one trip into the kernel.".to_string(),
+        RunStop::WaitingForInput => {
+            "Every process is waiting, and one of them (sh) reads the console: type a line.".to_string()
+        }
+        RunStop::Deadlock => "Every process sleeps on something that nothing will wake.".to_string(),
+        RunStop::NoProcess => "No process is left.".to_string(),
+        RunStop::Panic { message } => format!("The kernel panicked: {message}. The machine has stopped."),
+    }
+}
+
+/// The ABI names of the 32 registers (`x0` is `zero`).
+pub const REG_NAMES: [&str; 32] = [
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "s2",
+    "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+];
+
+/// Console bytes as a terminal shows them: a backspace moves back one
+/// character (xv6 erases with backspace, space, backspace), other control
+/// bytes but newline and tab are dropped, and bytes that are not UTF-8 show
+/// as U+FFFD.
+#[must_use]
+pub fn terminal(bytes: &[u8]) -> String {
+    let mut out: Vec<char> = Vec::new();
+    // Where the cursor is in the current line (a backspace moves it back).
+    let mut line_start = 0usize;
+    let mut cursor = 0usize;
+    for ch in String::from_utf8_lossy(bytes).chars() {
+        match ch {
+            '\n' => {
+                out.push('\n');
+                line_start = out.len();
+                cursor = line_start;
+            }
+            '\u{8}' => cursor = cursor.saturating_sub(1).max(line_start),
+            c if c.is_control() && c != '\t' => {}
+            c => {
+                if cursor < out.len() {
+                    out[cursor] = c;
+                } else {
+                    out.push(c);
+                }
+                cursor += 1;
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_terminal_applies_backspaces() {
+        // xv6 erases a character with BS, space, BS.
+        assert_eq!(terminal(b"$ ecoh\x08 \x08\x08 \x08ho hi\nhi\n$ "), "$ echo hi\nhi\n$ ");
+        // A backspace never goes above its line.
+        assert_eq!(terminal(b"ab\n\x08\x08c"), "ab\nc");
+        assert_eq!(terminal(b"\x07bell\x00"), "bell");
+    }
+
+    #[test]
+    fn init_boots_into_sh_and_echo_prints_its_line() {
+        let mut s = RunSession::boot(Preset::Xv6RiscvTiny).expect("boots");
+        s.command(&RunCommand::Run).expect("runs");
+        assert_eq!(s.stop, Some(RunStop::WaitingForInput));
+        assert_eq!(s.view().console, "init: starting sh\n$ ");
+        s.command(&RunCommand::Type("echo hello world".into())).expect("runs");
+        assert_eq!(s.view().console, "init: starting sh\n$ echo hello world\nhello world\n$ ");
+        // userinit, exec init, fork, exec sh (init's child), then sh's fork for the command, exec echo, exit, wait …
+        let ops: Vec<String> = s.new_ops().iter().map(pagelab_core::lab::scenario::print_op).collect();
+        assert_eq!(ops[0], "userinit");
+        assert!(ops.iter().any(|o| o.starts_with("exec") && o.contains("echo") && o.contains("hello")), "{ops:?}");
+    }
+
+    #[test]
+    fn lines_that_are_too_long_or_hold_control_characters_are_refused() {
+        let mut s = RunSession::boot(Preset::Xv6RiscvTiny).expect("boots");
+        s.command(&RunCommand::Run).expect("runs");
+        let before = s.view();
+        assert!(s.command(&RunCommand::Type("x".repeat(MAX_LINE + 1))).unwrap_err().contains("at most 127"));
+        assert!(s.command(&RunCommand::Type("a\u{7}b".into())).is_err());
+        assert_eq!(s.view(), before);
+    }
+
+    #[test]
+    fn x86_is_refused_with_a_reason() {
+        let e = RunSession::boot(Preset::Xv6Public).unwrap_err();
+        assert!(e.contains("xv6-riscv"), "{e}");
+    }
+}
