@@ -1,0 +1,101 @@
+// Running the real programs in the lab: the learner boots xv6-riscv, init
+// starts sh, and the learner types commands at sh's prompt and reads what
+// the programs print; deep recurses until its stack reaches the guard page
+// and is killed, and the lab shows the walk of the store that faulted.
+//
+// Worked by hand from the programs (user/README.md) and xv6-riscv:
+// - init prints "init: starting sh", sh prints "$ " on fd 2 and reads a line;
+//   the console echoes what is typed.
+// - `echo hello world` prints "hello world"; `echo` alone prints an empty
+//   line; a command that is no program makes sh print "exec NAME failed".
+// - pids: init 1, sh 2, each command's child 3, 4, 5 (sh forks once a line).
+// - deep's stack is the page 0x3000-0x3fff (its two pages of image, then the
+//   guard page 0x2000); each call takes 1056 bytes, so three fit and the
+//   fourth stores into the guard page, whose L0 entry has no PTE_U: a store
+//   page fault (scause 15) that usertrap reports and answers by killing it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, text, tabTo, shot, audit } from './helpers.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** Boot the programs from the default (xv6-public) lab, by keyboard only. */
+async function boot(page) {
+  assert.equal(await tabTo(page, 'run-riscv', 200), 'run-riscv', 'the switch to xv6-riscv is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#run-start');
+  await page.focus('#run-start');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#console');
+  await page.waitForFunction(() => document.getElementById('console').textContent.endsWith('$ '));
+}
+
+/** Type `line` in sh's field and send it with Enter; wait for the next prompt. */
+async function say(page, line) {
+  const before = (await text(page, '#console')).length;
+  await page.focus('#run-input');
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => {
+    const t = document.getElementById('console').textContent;
+    return t.length > n && t.endsWith('$ ');
+  }, before);
+}
+
+test('a learner types three commands at sh and reads their output', async () => {
+  const page = await open(browser);
+  await boot(page);
+  assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
+  await say(page, 'echo hello world');
+  await say(page, 'echo');
+  await say(page, 'nosuch thing');
+  assert.equal(
+    await text(page, '#console'),
+    'init: starting sh\n$ echo hello world\nhello world\n$ echo\n\n$ nosuch thing\nexec nosuch failed\n$ ',
+  );
+  // The timeline followed: the last command's child is pid 5, and it exited.
+  const steps = await text(page, '#step-pos');
+  const [, k, n] = steps.match(/Step (\d+) of (\d+)/).map(Number);
+  assert.equal(k, n, 'the lab shows the last step');
+  assert.match(await text(page, '#run-trips'), /pid 5: exec\("nosuch"/);
+  assert.match(await text(page, '#run-counts'), /system calls\s*\d+/);
+  assert.match(await text(page, '#run-notice'), /type a line/);
+  assert.deepEqual(await audit(page), [], 'axe-core finds no serious or critical problem');
+  await shot(page, 'run-panel', '#panel-run');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('deep stops at the guard page, and the translate panel shows the walk of its faulting store', async () => {
+  const page = await open(browser, '', { width: 390, height: 844 });
+  await boot(page);
+  await say(page, 'deep');
+  const out = await text(page, '#console');
+  assert.equal((out.match(/^deep: depth \d+, a kilobyte of stack from 0x3[0-9a-f]{3}$/gm) || []).length, 3, out);
+  assert.match(out, /usertrap\(\): unexpected scause 0xf pid=3\n\s+sepc=0x[0-9a-f]+ stval=0x2[0-9a-f]{3}\n\$ $/);
+  // The lab shows pid 3's exit step with the faulting store chosen.
+  assert.match(await text(page, '#step-detail'), /exit/);
+  assert.match(await page.inputValue('#address'), /^0x2[0-9a-f]{3}$/);
+  const walk = await text(page, '#panel-translate');
+  assert.match(walk, /PTE_U/);
+  assert.match(walk, /no user bit/);
+  assert.match(await text(page, '#run-faults'), /pid 3: store at 0x2[0-9a-f]{3}/);
+  await shot(page, 'run-deep-phone');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a line that is too long is refused with the reason, and the lab keeps running', async () => {
+  const page = await open(browser);
+  await boot(page);
+  await page.fill('#run-input', 'x'.repeat(200));
+  await page.press('#run-input', 'Enter');
+  await page.waitForFunction(() => /at most 127/.test(document.getElementById('run-notice')?.textContent || ''));
+  assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
+  await say(page, 'echo still here');
+  assert.match(await text(page, '#console'), /still here\n\$ $/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
