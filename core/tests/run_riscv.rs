@@ -294,6 +294,14 @@ fn a_budget_stops_the_run_and_running_on_finishes_it() {
     assert_eq!(r.counts().instructions, 11);
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
     assert_eq!(out(&r), "init: starting sh\n$ ");
+    // The records can be taken as they come; the run goes on without them.
+    let taken = r.take_records();
+    assert_eq!(taken[0].kind, RecordKind::Userinit);
+    assert!(r.records().is_empty());
+    r.type_input("echo x\n");
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    assert!(out(&r).ends_with("echo x\nx\n$ "));
+    assert!(r.records().iter().any(|c| c.text == "fork() = 3"));
 }
 
 /// `lui a0, upper` (a0 = upper << 12); loop: `sd a0, -8(sp)`; `ld a1, -8(sp)`;

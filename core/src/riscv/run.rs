@@ -466,6 +466,12 @@ impl<H: Hal> Runner<H> {
         &self.records
     }
 
+    /// Take the records so far, leaving none (for a caller that shows
+    /// them as they come, so that a long run does not keep them all).
+    pub fn take_records(&mut self) -> Vec<Record> {
+        core::mem::take(&mut self.records)
+    }
+
     /// The faults that killed processes.
     #[must_use]
     pub fn faults(&self) -> &[UserTrap] {
