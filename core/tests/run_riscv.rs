@@ -294,6 +294,14 @@ fn a_budget_stops_the_run_and_running_on_finishes_it() {
     assert_eq!(r.counts().instructions, 11);
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
     assert_eq!(out(&r), "init: starting sh\n$ ");
+    // The records can be taken as they come; the run goes on without them.
+    let taken = r.take_records();
+    assert_eq!(taken[0].kind, RecordKind::Userinit);
+    assert!(r.records().is_empty());
+    r.type_input("echo x\n");
+    assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
+    assert!(out(&r).ends_with("echo x\nx\n$ "));
+    assert!(r.records().iter().any(|c| c.text == "fork() = 3"));
 }
 
 /// `lui a0, upper` (a0 = upper << 12); loop: `sd a0, -8(sp)`; `ld a1, -8(sp)`;
@@ -531,4 +539,23 @@ fn sh_redirects_echo_to_the_console_and_reports_what_it_cannot_create() {
     r.type_input("echo hi > console\necho no > x\n");
     assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
     assert_eq!(out(&r), "init: starting sh\n$ echo hi > console\necho no > x\nhi\n$ open x failed\n$ ");
+}
+
+#[test]
+fn sleep_waits_for_ticks_which_pass_while_every_process_sleeps() {
+    // sleep(5); c = '0' + uptime(); write(1, &c, 1); exit(0)
+    let mut code = vec![addi(A0, 0, 5), addi(A7, 0, 13), ECALL, addi(A7, 0, 14), ECALL];
+    code.extend([addi(A0, A0, 48), addi(SP, SP, -16)]);
+    code.push((A0 << 20) | (SP << 15) | 0x23); // sb a0, 0(sp)
+    code.extend([addi(A0, 0, 1), addi(A1, SP, 0), addi(A2, 0, 1), addi(A7, 0, 16), ECALL]);
+    code.extend([addi(A0, 0, 0), addi(A7, 0, 2), ECALL]);
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut r = at_prompt(fs_with("/nap", elf_with_text(&bytes)));
+    let ticks = r.counts().ticks;
+    r.type_input("nap\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // No timer fired (the default slice is long): the idle CPU let 5 ticks pass.
+    assert_eq!(ticks, 0);
+    assert_eq!(out(&r), "init: starting sh\n$ nap\n5$ ");
+    assert_eq!(r.counts().ticks, 5);
 }

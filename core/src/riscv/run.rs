@@ -334,6 +334,8 @@ pub struct Runner<H: Hal> {
     show_accesses: bool,
     /// Trips into the kernel so far (records other than user code).
     trips: u64,
+    /// What the system call being run again slept on (it was woken).
+    pub(super) woken: Option<Chan>,
 }
 
 /// What a system call did to its caller.
@@ -391,6 +393,7 @@ impl<H: Hal> Runner<H> {
             recording: true,
             show_accesses: false,
             trips: 0,
+            woken: None,
         };
         if r.k.st.ptable.initproc.is_none() {
             let ret = r.k.userinit(&mut r.tr)?;
@@ -463,6 +466,12 @@ impl<H: Hal> Runner<H> {
         &self.records
     }
 
+    /// Take the records so far, leaving none (for a caller that shows
+    /// them as they come, so that a long run does not keep them all).
+    pub fn take_records(&mut self) -> Vec<Record> {
+        core::mem::take(&mut self.records)
+    }
+
     /// The faults that killed processes.
     #[must_use]
     pub fn faults(&self) -> &[UserTrap] {
@@ -529,7 +538,19 @@ impl<H: Hal> Runner<H> {
             return RunStop::Panic { message: message.clone() };
         }
         let end = self.counts.instructions.saturating_add(max_instructions);
+        // Turns of the loop since an instruction last retired: each either
+        // runs code or schedules a process, so more than a few per process
+        // means sleepers that wake only to sleep again.
+        let (mut idle_turns, mut last) = (0usize, self.counts.instructions);
         loop {
+            if self.counts.instructions == last {
+                idle_turns += 1;
+                if idle_turns > 4 * self.k.st.ptable.procs.len() + 8 {
+                    return RunStop::Deadlock;
+                }
+            } else {
+                (idle_turns, last) = (0, self.counts.instructions);
+            }
             let stop = match self.cur {
                 None => self.schedule_next(),
                 Some(_) if self.counts.instructions >= end => Ok(Some(RunStop::Budget)),
@@ -783,7 +804,10 @@ impl<H: Hal> Runner<H> {
                 p.state = ProcState::Runnable;
             }
             self.tr.note(|| format!("pid {pid} wakes up"));
-            return self.syscall_and_return(pid).map(|()| None);
+            self.woken = chan;
+            let r = self.syscall_and_return(pid);
+            self.woken = None;
+            return r.map(|()| None);
         }
         self.trap_return(pid)?;
         let (events, counts, _) = self.tr.take();
@@ -810,11 +834,13 @@ impl<H: Hal> Runner<H> {
         if live.is_empty() {
             return Some(RunStop::NoProcess);
         }
-        if let Some(t) =
-            live.iter().filter_map(|(_, c)| if let Some(Chan::Ticks(t)) = c { Some(*t) } else { None }).min()
+        let first_tick =
+            live.iter().filter_map(|(_, c)| if let Some(Chan::Ticks(t)) = c { Some(*t) } else { None }).min();
+        if let Some(t) = first_tick
+            && t > self.counts.ticks
         {
             // The CPU idles until the first sleeper's tick.
-            self.counts.ticks = self.counts.ticks.max(t);
+            self.counts.ticks = t;
             return None;
         }
         Some(if live.iter().any(|(_, c)| *c == Some(Chan::Console)) {

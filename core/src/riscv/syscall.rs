@@ -160,10 +160,7 @@ impl<H: Hal> Runner<H> {
             }
             13 => {
                 let n = self.argint(pid, 0)?;
-                let target = self.counts.ticks.saturating_add(u64::try_from(n).unwrap_or(0));
-                let out =
-                    if self.counts.ticks >= target { Outcome::Return(0) } else { Outcome::Sleep(Chan::Ticks(target)) };
-                (format!("{n}"), out)
+                (format!("{n}"), self.sys_sleep(pid, n))
             }
             14 => (String::new(), Outcome::Return(self.counts.ticks as i64)),
             15 => {
@@ -215,6 +212,22 @@ impl<H: Hal> Runner<H> {
         Ok((num, name, args, out))
     }
 
+    /// sleep(n): sleep until `n` more ticks have passed (xv6 keeps the
+    /// start tick on the kernel stack; pagelab keeps the target tick in the
+    /// channel, so a woken sleep returns 0). A killed sleeper returns -1.
+    fn sys_sleep(&mut self, pid: u32, n: i32) -> Outcome {
+        if let Some(Chan::Ticks(t)) = self.woken
+            && self.counts.ticks >= t
+        {
+            return Outcome::Return(0);
+        }
+        if self.k.st.ptable.get(pid).is_some_and(|p| p.killed) {
+            return Outcome::Return(-1);
+        }
+        let target = self.counts.ticks.saturating_add(u64::try_from(n).unwrap_or(0));
+        if self.counts.ticks >= target { Outcome::Return(0) } else { Outcome::Sleep(Chan::Ticks(target)) }
+    }
+
     /// fork: the kernel copies the process; the child gets a copy of the
     /// descriptors (each file's count grows, xv6's `filedup`).
     fn sys_fork(&mut self, pid: u32) -> Result<Outcome, Reject> {
@@ -247,7 +260,9 @@ impl<H: Hal> Runner<H> {
     /// wait(addr): sleep while children live and none has exited; copy the
     /// zombie's status to `addr` (unless 0) before the kernel frees it.
     fn sys_wait(&mut self, pid: u32, addr: u64) -> Result<Outcome, Reject> {
+        let killed = self.k.st.ptable.get(pid).is_some_and(|p| p.killed);
         let zombie = match self.k.st.ptable.zombie_child(pid) {
+            Err(Reject::WouldBlock { .. }) if killed => return Ok(Outcome::Return(-1)),
             Err(Reject::WouldBlock { .. }) => return Ok(Outcome::Sleep(Chan::Child)),
             Err(e) => return Err(e),
             Ok(z) => z,
