@@ -307,38 +307,56 @@ pub fn descend<S: Scheme, R: Record>(
 ) -> Result<Mapped, Stop> {
     S::check_va(va).map_err(|kind| Stop { level: None, kind })?;
     let mut path = [0u64; 4];
-    let mut n = 0usize;
     let mut table = root;
-    let mut level = S::LEVELS - 1;
-    loop {
-        let index = S::index(va, level);
-        let addr = entry_addr::<S>(table, index);
-        let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
-            return Err(Stop { level: Some(level), kind: FaultKind::TableOutsideRam });
-        };
-        let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
-        rec.step(level, index, table, addr, e, leaf);
+    // The levels above the last, root first: the walk goes on only through
+    // a valid entry that is not a leaf. (A loop of a constant count: the
+    // compiler unrolls it, and each way out checks a path of known length.)
+    for n in 0..(S::LEVELS - 1) as usize {
+        let level = S::LEVELS - 1 - n as u32;
+        let e = step::<S, R>(mem, table, va, level, rec)?;
         path[n] = e;
-        n += 1;
-        if e & S::VALID == 0 || leaf || level == 0 {
-            break;
+        if e & S::VALID == 0 || S::is_leaf(e, level) {
+            return finish::<S>(&path[..=n], level, va, access);
         }
         table = S::pte_pa(e);
-        level -= 1;
     }
-    let path = &path[..n];
+    let n = (S::LEVELS - 1) as usize;
+    path[n] = step::<S, R>(mem, table, va, 0, rec)?;
+    finish::<S>(&path[..=n], 0, va, access)
+}
+
+/// Read the entry for `va` at `level` in the table at `table` and tell `rec`.
+#[inline(always)]
+fn step<S: Scheme, R: Record>(
+    mem: &(impl PhysMem + ?Sized),
+    table: u64,
+    va: u64,
+    level: u32,
+    rec: &mut R,
+) -> Result<u64, Stop> {
+    let index = S::index(va, level);
+    let addr = entry_addr::<S>(table, index);
+    let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
+        return Err(Stop { level: Some(level), kind: FaultKind::TableOutsideRam });
+    };
+    rec.step(level, index, table, addr, e, e & S::VALID != 0 && S::is_leaf(e, level));
+    Ok(e)
+}
+
+/// The answer of a walk that read `path` (root first) and stopped at
+/// `level`: the mapping, or why the hardware refuses `access`.
+#[inline(always)]
+fn finish<S: Scheme>(path: &[u64], level: u32, va: u64, access: Access) -> Result<Mapped, Stop> {
     match S::check(path, access) {
         Ok(()) => {
             let size = S::level_size(level);
-            let frame = S::pte_pa(path[n - 1]);
+            let frame = S::pte_pa(path[path.len() - 1]);
             let offset = va & (size - 1);
             Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size })
         }
-        Err(kind) => {
-            // Say which entry stopped the walk: the first invalid one, or the leaf.
-            let at = path.iter().position(|&e| e & S::VALID == 0).map_or(level, |i| S::LEVELS - 1 - i as u32);
-            Err(Stop { level: Some(at), kind })
-        }
+        // Every entry before the last is valid (the walk went on through it),
+        // so the entry that stopped the walk is the last one read.
+        Err(kind) => Err(Stop { level: Some(level), kind }),
     }
 }
 
