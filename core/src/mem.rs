@@ -286,10 +286,14 @@ impl SimMem {
         let Page::Bytes(p) = &self.chunks[chunk as usize][(off >> PAGE_SHIFT) as usize & (CHUNK - 1)] else {
             return None;
         };
-        let at = (off & (PGSIZE - 1)) as usize;
+        // `base` is page-aligned, so the offset in the page is that of `pa`;
+        // an aligned word lies inside the page, and for an entry address
+        // the compiler knows to be aligned (a table plus index · size) the
+        // test of alignment goes away.
+        let at = (pa & (PGSIZE - 1)) as usize;
         match bytes {
-            4 => Some(u64::from(u32::from_le_bytes(*p.get(at..at + 4)?.as_array()?))),
-            8 => Some(u64::from_le_bytes(*p.get(at..at + 8)?.as_array()?)),
+            4 if pa & 3 == 0 => Some(u64::from(u32::from_le_bytes(*p.get(at..at + 4)?.as_array()?))),
+            8 if pa & 7 == 0 => Some(u64::from_le_bytes(*p.get(at..at + 8)?.as_array()?)),
             _ => None,
         }
     }
