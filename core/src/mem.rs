@@ -70,6 +70,15 @@ pub trait PhysMem {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// Read a little-endian word of `bytes` (4 or 8) bytes if that can be
+    /// done at once, with no call and no error to build: `None` says only
+    /// "ask [`PhysMem::read_word`]", which also answers outside RAM. A walk
+    /// reads its entries this way first (see [`crate::walk::descend`]).
+    #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        self.read_word(pa, bytes).ok()
+    }
+
     /// Write a little-endian word of `bytes` (4 or 8) bytes.
     ///
     /// # Errors
@@ -270,34 +279,6 @@ impl SimMem {
         (n <= 8 && at + n <= PGSIZE as usize && page < self.npages).then_some((page, at))
     }
 
-    /// A word of `bytes` (4 or 8) bytes at `pa` if it lies inside one page
-    /// whose bytes are stored; `None` otherwise (also outside RAM). A few
-    /// instructions and no call: the inline part of [`PhysMem::read_word`].
-    #[inline(always)]
-    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
-        // Below `base`, `off` wraps around to a huge number, past the last chunk.
-        let off = pa.wrapping_sub(self.base);
-        let chunk = off >> (PAGE_SHIFT + CHUNK_SHIFT);
-        if chunk >= self.chunks.len() as u64 {
-            return None;
-        }
-        // Pages past the end of RAM (in the last chunk) are never written,
-        // so never stored as bytes (see `page_mut`): no other bound to check.
-        let Page::Bytes(p) = &self.chunks[chunk as usize][(off >> PAGE_SHIFT) as usize & (CHUNK - 1)] else {
-            return None;
-        };
-        // `base` is page-aligned, so the offset in the page is that of `pa`;
-        // an aligned word lies inside the page, and for an entry address
-        // the compiler knows to be aligned (a table plus index · size) the
-        // test of alignment goes away.
-        let at = (pa & (PGSIZE - 1)) as usize;
-        match bytes {
-            4 if pa & 3 == 0 => Some(u64::from(u32::from_le_bytes(*p.get(at..at + 4)?.as_array()?))),
-            8 if pa & 7 == 0 => Some(u64::from_le_bytes(*p.get(at..at + 8)?.as_array()?)),
-            _ => None,
-        }
-    }
-
     /// [`PhysMem::read_word`] for what its inline path leaves: a uniform
     /// page, a word across pages or of another width, or outside RAM.
     #[cold]
@@ -394,6 +375,34 @@ impl PhysMem for SimMem {
             }
         }
         Ok(())
+    }
+
+    /// An aligned word inside one page whose bytes are stored (every entry
+    /// of a page table that has been written): a few instructions. Not a
+    /// uniform page, nor a word across pages or of another width.
+    #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        // Below `base`, `off` wraps around to a huge number, past the last chunk.
+        let off = pa.wrapping_sub(self.base);
+        let chunk = off >> (PAGE_SHIFT + CHUNK_SHIFT);
+        if chunk >= self.chunks.len() as u64 {
+            return None;
+        }
+        // Pages past the end of RAM (in the last chunk) are never written,
+        // so never stored as bytes (see `page_mut`): no other bound to check.
+        let Page::Bytes(p) = &self.chunks[chunk as usize][(off >> PAGE_SHIFT) as usize & (CHUNK - 1)] else {
+            return None;
+        };
+        // `base` is page-aligned, so the offset in the page is that of `pa`;
+        // an aligned word lies inside the page, and for an entry address
+        // the compiler knows to be aligned (a table plus index · size) the
+        // test of alignment goes away.
+        let at = (pa & (PGSIZE - 1)) as usize;
+        match bytes {
+            4 if pa & 3 == 0 => Some(u64::from(u32::from_le_bytes(*p.get(at..at + 4)?.as_array()?))),
+            8 if pa & 7 == 0 => Some(u64::from_le_bytes(*p.get(at..at + 8)?.as_array()?)),
+            _ => None,
+        }
     }
 
     /// A word of 4 or 8 bytes inside a page whose bytes are stored (every
@@ -554,6 +563,10 @@ impl Sim {
 }
 
 impl PhysMem for Sim {
+    #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        self.mem.peek_word(pa, bytes)
+    }
     #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
         self.mem.read_word(pa, bytes)
