@@ -70,6 +70,15 @@ pub trait PhysMem {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// Read a little-endian word of `bytes` (4 or 8) bytes if that can be
+    /// done at once, with no call and no error to build: `None` says only
+    /// "ask [`PhysMem::read_word`]", which also answers outside RAM. A walk
+    /// reads its entries this way first (see [`crate::walk::descend`]).
+    #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        self.read_word(pa, bytes).ok()
+    }
+
     /// Write a little-endian word of `bytes` (4 or 8) bytes.
     ///
     /// # Errors
@@ -220,6 +229,11 @@ impl Page {
 /// Pages per chunk of the page list (a chunk is shared between copies of
 /// the memory until one of them changes a page in it).
 const CHUNK: usize = 256;
+/// log2 of [`CHUNK`].
+const CHUNK_SHIFT: u32 = CHUNK.trailing_zeros();
+/// log2 of [`PGSIZE`].
+const PAGE_SHIFT: u32 = PGSIZE.trailing_zeros();
+const _: () = assert!(CHUNK.is_power_of_two() && PGSIZE.is_power_of_two());
 
 /// Simulated RAM from `base` to `base + size`.
 ///
@@ -232,6 +246,8 @@ const CHUNK: usize = 256;
 pub struct SimMem {
     base: u64,
     npages: usize,
+    /// Bytes of RAM (`npages · PGSIZE`).
+    size: u64,
     chunks: Vec<Arc<[Page; CHUNK]>>,
 }
 
@@ -245,7 +261,7 @@ impl SimMem {
         assert!(base.is_multiple_of(PGSIZE) && size.is_multiple_of(PGSIZE), "SimMem: unaligned RAM");
         let npages = (size / PGSIZE) as usize;
         let zero: Arc<[Page; CHUNK]> = Arc::new(core::array::from_fn(|_| Page::Uniform { fill: 0, head: None }));
-        SimMem { base, npages, chunks: vec![zero; npages.div_ceil(CHUNK)] }
+        SimMem { base, npages, size, chunks: vec![zero; npages.div_ceil(CHUNK)] }
     }
 
     /// Page `i` (from 0) of RAM.
@@ -263,8 +279,42 @@ impl SimMem {
         (n <= 8 && at + n <= PGSIZE as usize && page < self.npages).then_some((page, at))
     }
 
+    /// [`PhysMem::read_word`] for what its inline path leaves: a uniform
+    /// page, a word across pages or of another width, or outside RAM.
+    #[cold]
+    #[inline(never)]
+    fn read_word_slow(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
+        let n = bytes as usize;
+        if let Some((page, at)) = self.word_place(pa, n) {
+            let v = match self.page(page) {
+                Page::Bytes(p) => {
+                    let mut b = [0u8; 8];
+                    b[..n].copy_from_slice(&p[at..at + n]);
+                    u64::from_le_bytes(b)
+                }
+                Page::Uniform { fill, head: None } => u64::from_le_bytes([*fill; 8]),
+                // The free list's next pointer at the start of a junk-filled page.
+                Page::Uniform { fill, head: Some(h) } => {
+                    let mut b = [*fill; 8];
+                    for (i, x) in b.iter_mut().enumerate().take(n) {
+                        if at + i < 8 {
+                            *x = h[at + i];
+                        }
+                    }
+                    u64::from_le_bytes(b)
+                }
+            };
+            return Ok(if n >= 8 { v } else { v & ((1u64 << (8 * n)) - 1) });
+        }
+        let mut b = [0u8; 8];
+        self.read(pa, &mut b[..n.min(8)])?;
+        Ok(u64::from_le_bytes(b))
+    }
+
     /// Page `i`, to change: its chunk is copied first if another copy of the memory shares it.
     fn page_mut(&mut self, i: usize) -> &mut Page {
+        // `peek_word` counts on this: a page past the end of RAM stays uniform.
+        debug_assert!(i < self.npages, "page {i} is past the end of RAM");
         &mut Arc::make_mut(&mut self.chunks[i / CHUNK])[i % CHUNK]
     }
 
@@ -277,7 +327,7 @@ impl SimMem {
     /// One past the last byte of RAM.
     #[must_use]
     pub fn end(&self) -> u64 {
-        self.base + self.npages as u64 * PGSIZE
+        self.base + self.size
     }
 
     /// Pages whose bytes are stored in full (for measuring the simulation's cost).
@@ -327,39 +377,43 @@ impl PhysMem for SimMem {
         Ok(())
     }
 
-    /// A word inside one page (every page-table entry is) is read in one
-    /// piece: no per-byte work, no span iterator.
+    /// An aligned word inside one page whose bytes are stored (every entry
+    /// of a page table that has been written): a few instructions. Not a
+    /// uniform page, nor a word across pages or of another width.
+    #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        // Below `base`, `off` wraps around to a huge number, past the last chunk.
+        let off = pa.wrapping_sub(self.base);
+        let chunk = off >> (PAGE_SHIFT + CHUNK_SHIFT);
+        if chunk >= self.chunks.len() as u64 {
+            return None;
+        }
+        // Pages past the end of RAM (in the last chunk) are never written,
+        // so never stored as bytes (see `page_mut`): no other bound to check.
+        let Page::Bytes(p) = &self.chunks[chunk as usize][(off >> PAGE_SHIFT) as usize & (CHUNK - 1)] else {
+            return None;
+        };
+        // `base` is page-aligned, so the offset in the page is that of `pa`;
+        // an aligned word lies inside the page, and for an entry address
+        // the compiler knows to be aligned (a table plus index · size) the
+        // test of alignment goes away.
+        let at = (pa & (PGSIZE - 1)) as usize;
+        match bytes {
+            4 if pa & 3 == 0 => Some(u64::from(u32::from_le_bytes(*p.get(at..at + 4)?.as_array()?))),
+            8 if pa & 7 == 0 => Some(u64::from_le_bytes(*p.get(at..at + 8)?.as_array()?)),
+            _ => None,
+        }
+    }
+
+    /// A word of 4 or 8 bytes inside a page whose bytes are stored (every
+    /// entry of a page table is) is read inline with one look-up of the page;
+    /// anything else takes [`SimMem::read_word_slow`].
     #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
-        let n = bytes as usize;
-        if let Some((page, at)) = self.word_place(pa, n) {
-            let v = match self.page(page) {
-                Page::Bytes(p) => match n {
-                    4 => u64::from(u32::from_le_bytes(p[at..at + 4].try_into().expect("4 bytes"))),
-                    8 => u64::from_le_bytes(p[at..at + 8].try_into().expect("8 bytes")),
-                    _ => {
-                        let mut b = [0u8; 8];
-                        b[..n].copy_from_slice(&p[at..at + n]);
-                        u64::from_le_bytes(b)
-                    }
-                },
-                Page::Uniform { fill, head: None } => u64::from_le_bytes([*fill; 8]),
-                // The free list's next pointer at the start of a junk-filled page.
-                Page::Uniform { fill, head: Some(h) } => {
-                    let mut b = [*fill; 8];
-                    for (i, x) in b.iter_mut().enumerate().take(n) {
-                        if at + i < 8 {
-                            *x = h[at + i];
-                        }
-                    }
-                    u64::from_le_bytes(b)
-                }
-            };
-            return Ok(if n >= 8 { v } else { v & ((1u64 << (8 * n)) - 1) });
+        if let Some(v) = self.peek_word(pa, bytes) {
+            return Ok(v);
         }
-        let mut b = [0u8; 8];
-        self.read(pa, &mut b[..n.min(8)])?;
-        Ok(u64::from_le_bytes(b))
+        self.read_word_slow(pa, bytes)
     }
 
     /// A word inside one page (every page-table entry is) is written in one piece.
@@ -510,6 +564,10 @@ impl Sim {
 
 impl PhysMem for Sim {
     #[inline(always)]
+    fn peek_word(&self, pa: u64, bytes: u64) -> Option<u64> {
+        self.mem.peek_word(pa, bytes)
+    }
+    #[inline(always)]
     fn read_word(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
         self.mem.read_word(pa, bytes)
     }
@@ -582,6 +640,27 @@ mod tests {
         assert_eq!(m.read(0x8000_1ffe, &mut b), Err(MemError { pa: 0x8000_1ffe, len: 4 }));
         assert!(m.write(0x7fff_ffff, &[0]).is_err());
         assert!(m.fill(u64::MAX, 2, 0).is_err());
+    }
+
+    #[test]
+    fn words_read_inline_or_not_agree_with_bytes() {
+        // Three pages: a chunk with room past the end of RAM.
+        let mut m = SimMem::new(0x8000_0000, 3 * PGSIZE);
+        m.write(0x8000_0ffc, &[1, 2, 3, 4, 5, 6, 7, 8]).unwrap();
+        // Stored bytes, inline: 4 and 8 bytes.
+        assert_eq!(m.read_word(0x8000_1000, 4).unwrap(), 0x0807_0605);
+        assert_eq!(m.read_word(0x8000_0ff8, 8).unwrap(), 0x0403_0201_0000_0000);
+        // Across the page boundary, and a width that is not 4 or 8.
+        assert_eq!(m.read_word(0x8000_0ffe, 4).unwrap(), 0x0605_0403);
+        assert_eq!(m.read_word(0x8000_0ffd, 2).unwrap(), 0x0302);
+        // A uniform page, with a head.
+        m.write_word(0x8000_2000, 4, 0xdead_beef).unwrap();
+        assert_eq!(m.read_word(0x8000_2000, 8).unwrap(), 0xdead_beef);
+        // Outside RAM: below it, just past its end (inside the last chunk), far past it.
+        for pa in [0x7fff_fff8, 0x8000_3000, 0x8000_3ffc, u64::MAX - 3] {
+            assert_eq!(m.read_word(pa, 4), Err(MemError { pa, len: 4 }), "{pa:#x}");
+        }
+        assert!(m.read_word(0x8000_2ffc, 8).is_err(), "the last word of RAM runs past its end");
     }
 
     /// A memory with only the trait's plain methods (the bare-metal kernel's way).

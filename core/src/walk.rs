@@ -273,12 +273,16 @@ fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access
 pub trait Record {
     /// The entry `e` at `addr` (index `index` of the table at `table`) was read at `level`.
     fn step(&mut self, level: u32, index: u64, table: u64, addr: u64, e: u64, leaf: bool);
+    /// Forget every step told so far: the walk starts again from the root.
+    fn restart(&mut self);
 }
 
 /// The answer-only walk records nothing: this compiles to no code at all.
 impl Record for () {
     #[inline(always)]
     fn step(&mut self, _level: u32, _index: u64, _table: u64, _addr: u64, _e: u64, _leaf: bool) {}
+    #[inline(always)]
+    fn restart(&mut self) {}
 }
 
 /// Where an answer-only walk stopped: the level of the entry that stopped it
@@ -297,6 +301,13 @@ pub struct Stop {
 /// memory only, allocates nothing, and never fails: every way the hardware
 /// refuses is a [`Stop`]. [`translate`] is this walk with a recorder of
 /// every step (for display); [`lookup`] is this walk recording nothing.
+///
+/// The walk first reads each entry with [`PhysMem::peek_word`], which makes
+/// no call, so the whole descent stays in registers. If a peek does not
+/// answer (an entry in a page not stored as bytes, or outside RAM), `rec`
+/// is told to [`Record::restart`] and the walk is made again with
+/// [`PhysMem::read_word`]: reads change nothing, so the answer and the
+/// steps are those of that one walk.
 #[inline]
 pub fn descend<S: Scheme, R: Record>(
     mem: &(impl PhysMem + ?Sized),
@@ -305,40 +316,139 @@ pub fn descend<S: Scheme, R: Record>(
     access: Access,
     rec: &mut R,
 ) -> Result<Mapped, Stop> {
-    S::check_va(va).map_err(|kind| Stop { level: None, kind })?;
+    let peek = |addr, _| mem.peek_word(addr, S::ENTRY_BYTES).ok_or(Again);
+    match attempt::<S, R, Again>(peek, root, va, access, rec) {
+        Ok(answer) => answer,
+        Err(Again) => {
+            // Overwritten whenever `again` answers `None`.
+            let mut stop = Stop { level: None, kind: FaultKind::TableOutsideRam };
+            match again::<S, R>(mem, root, va, access, rec, &mut stop) {
+                Some(found) => Ok(found.mapped(va)),
+                None => Err(stop),
+            }
+        }
+    }
+}
+
+/// A mapping in one word that is never zero (so that an `Option` of it is
+/// one register): the frame (page-aligned, as every scheme's entry holds
+/// it), [`Found::MARK`], and log2 of the page size in the low bits.
+#[derive(Clone, Copy)]
+struct Found(core::num::NonZeroU64);
+
+impl Found {
+    /// A bit below the page offset's top, set in every `Found`.
+    const MARK: u64 = 1 << 11;
+
+    /// `m` in one word.
+    fn new(m: &Mapped) -> Found {
+        let frame = m.frame.as_u64();
+        debug_assert!(frame.is_multiple_of(PGSIZE), "{frame:#x}: an entry holds a page-aligned address");
+        // Never zero, for the mark: the fallback is never taken.
+        let word = frame | Found::MARK | u64::from(m.page_size.trailing_zeros());
+        Found(core::num::NonZeroU64::new(word).unwrap_or(core::num::NonZeroU64::MIN))
+    }
+
+    /// The mapping of `va` this word holds.
+    fn mapped(self, va: u64) -> Mapped {
+        let (frame, size) = (self.0.get() & !(PGSIZE - 1), 1u64 << (self.0.get() & 63));
+        let offset = va & (size - 1);
+        Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size }
+    }
+}
+
+/// A peek that did not answer: the walk must be made again with full reads.
+struct Again;
+
+/// [`descend`] again from the start, reading each entry with
+/// [`PhysMem::read_word`]: where it found `va`, or `None` with `stop` set.
+/// (The answer comes back in one register, so that it meets the first
+/// walk's there and not in memory.)
+#[cold]
+#[inline(never)]
+fn again<S: Scheme, R: Record>(
+    mem: &(impl PhysMem + ?Sized),
+    root: u64,
+    va: u64,
+    access: Access,
+    rec: &mut R,
+    stop: &mut Stop,
+) -> Option<Found> {
+    rec.restart();
+    let read = |addr, level| {
+        mem.read_word(addr, S::ENTRY_BYTES).map_err(|_| Stop { level: Some(level), kind: FaultKind::TableOutsideRam })
+    };
+    match attempt::<S, R, Stop>(read, root, va, access, rec) {
+        Ok(Ok(m)) => Some(Found::new(&m)),
+        Ok(Err(s)) | Err(s) => {
+            *stop = s;
+            None
+        }
+    }
+}
+
+/// One walk for [`descend`], reading the entry at an address (for a level)
+/// with `read`: the answer, or the first `Err` of `read`.
+#[inline(always)]
+fn attempt<S: Scheme, R: Record, X>(
+    read: impl Fn(u64, u32) -> Result<u64, X>,
+    root: u64,
+    va: u64,
+    access: Access,
+    rec: &mut R,
+) -> Result<Result<Mapped, Stop>, X> {
+    if let Err(kind) = S::check_va(va) {
+        return Ok(Err(Stop { level: None, kind }));
+    }
     let mut path = [0u64; 4];
-    let mut n = 0usize;
     let mut table = root;
-    let mut level = S::LEVELS - 1;
-    loop {
-        let index = S::index(va, level);
-        let addr = entry_addr::<S>(table, index);
-        let Ok(e) = mem.read_word(addr, S::ENTRY_BYTES) else {
-            return Err(Stop { level: Some(level), kind: FaultKind::TableOutsideRam });
-        };
-        let leaf = e & S::VALID != 0 && S::is_leaf(e, level);
-        rec.step(level, index, table, addr, e, leaf);
+    // The levels above the last, root first: the walk goes on only through
+    // a valid entry that is not a leaf. (A loop of a constant count: the
+    // compiler unrolls it, and each way out checks a path of known length.)
+    for n in 0..(S::LEVELS - 1) as usize {
+        let level = S::LEVELS - 1 - n as u32;
+        let e = step::<S, R, X>(&read, table, va, level, rec)?;
         path[n] = e;
-        n += 1;
-        if e & S::VALID == 0 || leaf || level == 0 {
-            break;
+        if e & S::VALID == 0 || S::is_leaf(e, level) {
+            return Ok(finish::<S>(&path[..=n], level, va, access));
         }
         table = S::pte_pa(e);
-        level -= 1;
     }
-    let path = &path[..n];
+    let n = (S::LEVELS - 1) as usize;
+    path[n] = step::<S, R, X>(&read, table, va, 0, rec)?;
+    Ok(finish::<S>(&path[..=n], 0, va, access))
+}
+
+/// Read the entry for `va` at `level` in the table at `table` with `read` and tell `rec`.
+#[inline(always)]
+fn step<S: Scheme, R: Record, X>(
+    read: &impl Fn(u64, u32) -> Result<u64, X>,
+    table: u64,
+    va: u64,
+    level: u32,
+    rec: &mut R,
+) -> Result<u64, X> {
+    let index = S::index(va, level);
+    let addr = entry_addr::<S>(table, index);
+    let e = read(addr, level)?;
+    rec.step(level, index, table, addr, e, e & S::VALID != 0 && S::is_leaf(e, level));
+    Ok(e)
+}
+
+/// The answer of a walk that read `path` (root first) and stopped at
+/// `level`: the mapping, or why the hardware refuses `access`.
+#[inline(always)]
+fn finish<S: Scheme>(path: &[u64], level: u32, va: u64, access: Access) -> Result<Mapped, Stop> {
     match S::check(path, access) {
         Ok(()) => {
             let size = S::level_size(level);
-            let frame = S::pte_pa(path[n - 1]);
+            let frame = S::pte_pa(path[path.len() - 1]);
             let offset = va & (size - 1);
             Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size })
         }
-        Err(kind) => {
-            // Say which entry stopped the walk: the first invalid one, or the leaf.
-            let at = path.iter().position(|&e| e & S::VALID == 0).map_or(level, |i| S::LEVELS - 1 - i as u32);
-            Err(Stop { level: Some(at), kind })
-        }
+        // Every entry before the last is valid (the walk went on through it),
+        // so the entry that stopped the walk is the last one read.
+        Err(kind) => Err(Stop { level: Some(level), kind }),
     }
 }
 
@@ -374,6 +484,9 @@ impl<S: Scheme> Record for Steps<S> {
             points_to: PhysAddr::new(S::pte_pa(e)),
             leaf,
         });
+    }
+    fn restart(&mut self) {
+        self.0.clear();
     }
 }
 
@@ -622,6 +735,28 @@ mod tests {
         let n = translate::<X86>(&m, root, VirtAddr::new(0x0080_0000), Access::USER_READ);
         let f = n.outcome.unwrap_err();
         assert_eq!((f.kind, f.level, f.code), (FaultKind::NotPresent, Some(1), 4));
+    }
+
+    #[test]
+    fn a_walk_through_a_page_not_stored_as_bytes_records_each_step_once() {
+        // The root is written (stored as bytes); the table it points to is
+        // all zeros, so kept compact: the walk is made again with full reads.
+        let mut m = SimMem::new(0, 4 * PGSIZE);
+        m.write_word(3 * 4, 4, (2 * PGSIZE) | u64::from(x86::PTE_P | x86::PTE_W | x86::PTE_U)).unwrap();
+        assert_eq!(m.materialised_pages(), 1);
+        let va = VirtAddr::new(0x00c0_3abc);
+        let t = translate::<X86>(&m, PhysAddr::new(0), va, Access::USER_READ);
+        assert_eq!(t.steps.iter().map(|s| s.field).collect::<Vec<_>>(), ["PDX", "PTX"]);
+        assert_eq!(t.steps[1].entry_addr, PhysAddr::new(2 * PGSIZE + 3 * 4));
+        let f = t.outcome.unwrap_err();
+        assert_eq!((f.kind, f.level), (FaultKind::NotPresent, Some(0)));
+        let stop = lookup::<X86>(&m, PhysAddr::new(0), va, Access::USER_READ).unwrap_err();
+        assert_eq!(stop, Stop { level: Some(0), kind: FaultKind::NotPresent });
+        // A table outside RAM: an access fault at the entry that points there.
+        m.write_word(3 * 4, 4, (8 * PGSIZE) | u64::from(x86::PTE_P)).unwrap();
+        let t = translate::<X86>(&m, PhysAddr::new(0), va, Access::USER_READ);
+        assert_eq!(t.steps.len(), 1);
+        assert_eq!(t.outcome.unwrap_err().kind, FaultKind::TableOutsideRam);
     }
 
     #[test]
