@@ -9,7 +9,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-frames', 'w-shm', 'w-tlb', 'w-lab', 'w-quiz', 'w-broken'];
+const WIDGETS = ['w-translate', 'w-translate-rv', 'w-walk', 'w-guard', 'w-exec', 'w-run', 'w-run-deep', 'w-frames', 'w-shm', 'w-tlb', 'w-lab', 'w-quiz', 'w-broken'];
 
 /**
  * Open a page and watch it: console errors and warnings, uncaught errors,
@@ -88,6 +88,14 @@ test('every widget on the notes page shows the values worked out by hand', async
   });
   const regions = await page.locator('#w-exec table.regions tbody tr td:first-child .tag').allTextContents();
   assert.deepEqual(regions, ['TEXT', 'GUARD', 'STACK', 'KERNEL']);
+
+  // <pagelab-run>: init starts sh, sh runs the line; echo prints its arguments and exits,
+  // sh reaps it, and every frame the command took is free again (user/README.md).
+  assert.equal(await text(page, '#w-run .pl-console'), 'init: starting sh\n$ echo hello world\nhello world\n$');
+  assert.match(await text(page, '#w-run .pl-run'), /printed "hello world" and a newline/);
+  assert.match(await text(page, '#w-run .pl-run'), /every frame the command used is free again/);
+  // deep: three kilobyte calls fit in its stack page (0x3000-0x3fff); the fourth stores into the guard page.
+  assert.match(await text(page, '#w-run-deep .pl-faults'), /pid 3: store at 0x2[0-9a-f]{3}: .*no user bit/);
 
   // The tiny machine (2 MB = 512 frames) after the shell's fork: the child gets sh's 4 user pages,
   // a kernel stack, a page directory and 10 page tables (1 for the user half, 9 for the kernel half).
@@ -224,6 +232,9 @@ test('the JS API, called from the page', async () => {
     const t = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x2fcc, access: 'user-write' });
     const guard = api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: '0x1000' });
     const run = api.run('preset xv6-public-tiny\nuserinit\nexec 1 /init\nfork 1\n');
+    const progs = api.runPrograms({ machine: 'xv6-riscv-tiny', lines: ['echo hello world'] });
+    const stepped = api.runPrograms({ machine: 'xv6-riscv-tiny', lines: ['echo hi'], steps: 4 });
+    const replayed = api.run('preset xv6-riscv-tiny\n' + progs.operations.join('\n') + '\n');
     const host = document.createElement('div');
     document.body.append(host);
     const h = api.render(host, 'translate', { address: '0x80400123' });
@@ -247,6 +258,9 @@ test('the JS API, called from the page', async () => {
         nullError: run.steps[2].result.error,
       },
       builtins: api.builtins().map((b) => `${b.name}:${b.operations}`),
+      progs: { console: progs.console, ops: progs.operations.slice(-4), faults: progs.faults, echoExec: progs.trips.some((t) => t.pid === 3 && t.text.startsWith('exec("echo"')) },
+      replayedFree: replayed.steps[replayed.steps.length - 1].nfree, progsFree: progs.nfree,
+      stepped: stepped.stepped.map((x) => [x.pid, typeof x.pc, typeof x.instruction]),
       rendered,
       hostEmpty: host.childElementCount,
       renderErr,
@@ -258,6 +272,9 @@ test('the JS API, called from the page', async () => {
         wide: catchIt(() => api.decompose('x86', '0x100000000')),
         negative: catchIt(() => api.decompose('x86', -1)),
         notText: catchIt(() => api.run(42)),
+        progsX86: catchIt(() => api.runPrograms({ machine: 'xv6-public' })),
+        progsSteps: catchIt(() => api.runPrograms({ steps: -1 })),
+        progsLines: catchIt(() => api.runPrograms({ lines: 'echo hi' })),
         noAddress: catchIt(() => api.translate({ scenario: 'story-x86' })),
         step: catchIt(() => api.translate({ scenario: 'story-x86', step: 99, address: 0 })),
         kind: catchIt(() => api.render(document.body, 'teapot')),
@@ -285,6 +302,17 @@ test('the JS API, called from the page', async () => {
   // fork of init (3 user pages): 3 user pages + kernel stack + page directory + 10 page tables.
   assert.equal(r.run.kallocs, 3 + 1 + 1 + 10);
   assert.deepEqual(r.builtins, ['story-x86:9', 'story-riscv:9', 'shm-test:90', 'shm-test-note:90', 'tlb-x86:9', 'tlb-noflush-x86:8', 'tlb-smp-x86:14', 'tlb-riscv:6']);
+  // runPrograms: the real sh runs echo; the operations it made replay with run() to the same free count.
+  assert.equal(r.progs.console, 'init: starting sh\n$ echo hello world\nhello world\n$ ');
+  // sh's child (pid 3) mallocs its parse tree (sbrk 64 KiB), execs echo; echo exits; sh waits.
+  assert.deepEqual(r.progs.ops, ['sbrk 3 65536', 'exec 3 echo hello world', 'exit 3', 'wait 2']);
+  assert.equal(r.progs.echoExec, true);
+  assert.deepEqual(r.progs.faults, []);
+  assert.equal(r.replayedFree, r.progsFree, 'the operations replayed leave the machine with the same free frames');
+  assert.deepEqual(r.stepped, [[2, 'string', 'string'], [2, 'string', 'string'], [2, 'string', 'string'], [2, 'string', 'string']]);
+  assert.match(r.errors.progsX86.message, /xv6-riscv/);
+  assert.match(r.errors.progsSteps.message, /steps must be a whole number/);
+  assert.match(r.errors.progsLines.message, /lines must be an array/);
   assert.equal(r.rendered, '0x201');
   assert.equal(r.hostEmpty, 0, 'destroy removes the widget');
   assert.equal(r.renderErr.isError, true);

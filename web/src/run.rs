@@ -144,15 +144,7 @@ impl RunSession {
         self.since = r.records().len();
         let stop = match c {
             RunCommand::Type(line) => {
-                if line.len() > MAX_LINE {
-                    return Err(format!(
-                        "a line may be at most {MAX_LINE} characters (xv6's console holds 128); this one has {}",
-                        line.len()
-                    ));
-                }
-                if line.chars().any(|ch| ch.is_control()) {
-                    return Err("type letters, digits and punctuation only (no control characters)".to_string());
-                }
+                check_line(line)?;
                 r.type_input(line);
                 r.type_input("\n");
                 r.run(RUN_BUDGET)
@@ -172,6 +164,20 @@ impl RunSession {
             RunCommand::Stop => return Ok(()),
         };
         self.stop = Some(stop);
+        Ok(())
+    }
+
+    /// Type `line` and a newline at the console without running anything
+    /// (the next step or run reads it).
+    ///
+    /// # Errors
+    /// As for [`RunCommand::Type`].
+    pub fn type_only(&mut self, line: &str) -> Result<(), String> {
+        check_line(line)?;
+        self.commands += 1;
+        let mut r = self.runner.borrow_mut();
+        r.type_input(line);
+        r.type_input("\n");
         Ok(())
     }
 
@@ -227,6 +233,19 @@ impl RunSession {
         Some((last.pid?, va, access))
     }
 
+    /// Every trip into the kernel so far: (pid, kind, text).
+    #[must_use]
+    pub fn records(&self) -> Vec<(Option<u32>, RecordKind, String)> {
+        self.runner.borrow().records().iter().map(|r| (r.pid, r.kind.clone(), r.text.clone())).collect()
+    }
+
+    /// True if a fault killed a process during the last command.
+    #[must_use]
+    pub fn faulted(&self) -> bool {
+        let r = self.runner.borrow();
+        r.records().get(self.since..).unwrap_or_default().iter().any(|rec| matches!(rec.kind, RecordKind::Fault { .. }))
+    }
+
     /// The pid in user mode now, if any.
     #[must_use]
     pub fn running_pid(&self) -> Option<u32> {
@@ -266,6 +285,23 @@ impl RunSession {
             },
         }
     }
+}
+
+/// Check a line a learner would type at sh.
+///
+/// # Errors
+/// Too long for xv6's console, or holding control characters.
+pub fn check_line(line: &str) -> Result<(), String> {
+    if line.len() > MAX_LINE {
+        return Err(format!(
+            "a line may be at most {MAX_LINE} characters (xv6's console holds 128); this one has {}",
+            line.len()
+        ));
+    }
+    if line.chars().any(char::is_control) {
+        return Err("type letters, digits and punctuation only (no control characters)".to_string());
+    }
+    Ok(())
 }
 
 /// Why a run stopped, in plain words.

@@ -854,6 +854,21 @@ impl LabState {
         if added > 0 {
             text = format!("{text} {} added to the timeline (now step {end}).", plural(added as u64, "step", "steps"));
         }
+        if let (Some((pid, va, access)), true) = (focus, session.show_accesses || session.faulted()) {
+            let what = match access {
+                AccessChoice::UserExec => "fetch",
+                AccessChoice::UserWrite | AccessChoice::KernelWrite => "store",
+                AccessChoice::UserRead | AccessChoice::KernelRead => "load",
+            };
+            text = if session.faulted() {
+                format!(
+                    "{text} A fault killed pid {pid}: the translate panel shows the walk of its {what} at {va:#x}, at step {} (where pid {pid} exits).",
+                    self.current
+                )
+            } else {
+                format!("{text} The translate panel shows the walk of pid {pid}'s last {what}, at {va:#x}.")
+            };
+        }
         self.notice = Some(Notice::info(Where::Run, text));
         self.run = Some(session);
     }

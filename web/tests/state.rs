@@ -649,4 +649,10 @@ fn deep_faults_on_the_guard_page_and_the_lab_shows_that_access() {
     let fault = t.outcome.expect_err("the guard page refuses the user");
     assert_eq!((fault.level, fault.kind), (Some(0), FaultKind::NotUser));
     assert_eq!(view.faults.len(), 1);
+    assert!(
+        info_of(&s)
+            .contains(&format!("A fault killed pid 3: the translate panel shows the walk of its store at {va:#x}")),
+        "{}",
+        info_of(&s)
+    );
 }

@@ -271,8 +271,9 @@ pub struct UserTrap {
     pub what: String,
 }
 
-/// Counts of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counts of a run (in JSON, with camelCase names: `tlbHits`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RunCounts {
     /// Instructions retired by user code (an `ecall` counts).
     pub instructions: u64,
@@ -346,6 +347,21 @@ pub(super) enum Outcome {
     Sleep(Chan),
     /// The caller no longer runs (it exited).
     Gone,
+}
+
+impl RunCounts {
+    /// What was counted after `before` (each count less `before`'s).
+    #[must_use]
+    pub fn since(self, before: RunCounts) -> RunCounts {
+        RunCounts {
+            instructions: self.instructions.saturating_sub(before.instructions),
+            syscalls: self.syscalls.saturating_sub(before.syscalls),
+            tlb_hits: self.tlb_hits.saturating_sub(before.tlb_hits),
+            tlb_misses: self.tlb_misses.saturating_sub(before.tlb_misses),
+            tlb_flushes: self.tlb_flushes.saturating_sub(before.tlb_flushes),
+            ticks: self.ticks.saturating_sub(before.ticks),
+        }
+    }
 }
 
 impl Runner<Sim> {

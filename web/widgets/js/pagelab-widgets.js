@@ -1,6 +1,6 @@
 // pagelab widgets for course notes: the custom elements <pagelab-translate>,
 // <pagelab-exec>, <pagelab-walk>, <pagelab-frames>, <pagelab-shm>,
-// <pagelab-lab> and <pagelab-quiz>, and the JS API (window.pagelab, and this module's exports).
+// <pagelab-lab>, <pagelab-quiz> and <pagelab-run>, and the JS API (window.pagelab, and this module's exports).
 //
 //   <script type="module" src="widgets/pagelab-widgets.js"></script>
 //   <pagelab-translate address="0x00403abc"></pagelab-translate>
@@ -27,6 +27,7 @@ const KINDS = {
   tlb: { attributes: ['scenario', 'step'], inline: true },
   lab: { attributes: ['scenario', 'step'], inline: true },
   quiz: { attributes: ['set', 'scenario', 'seed', 'student', 'questions'], inline: true },
+  run: { attributes: ['program', 'args', 'machine'], inline: false },
 };
 
 let loaded = false;
@@ -68,6 +69,15 @@ export function translate(request) {
 export function run(text) {
   need();
   return core.run(text);
+}
+
+/**
+ * Run the real programs: runPrograms({lines: ['echo hello world'], steps: 5}).console ends with 'hello world\n$ '.
+ * Boots xv6-riscv, runs init to sh's prompt, types each line, then steps instructions one at a time.
+ */
+export function runPrograms(request = {}) {
+  need();
+  return core.run_programs(request);
 }
 
 /** The built-in scenarios: [{name, preset, operations, text}, …]. */
@@ -113,7 +123,7 @@ export function render(element, kind, options = {}) {
 
 export const version = '0.1.0';
 
-const pagelab = Object.freeze({ ready, decompose, translate, run, builtins, quiz, check, render, version });
+const pagelab = Object.freeze({ ready, decompose, translate, run, runPrograms, builtins, quiz, check, render, version });
 export default pagelab;
 if (!window.pagelab) window.pagelab = pagelab;
 

@@ -712,6 +712,136 @@ pub fn check(q: &options::QuizCfg, number: usize, answer: &str) -> Result<CheckO
     })
 }
 
+/// What `pagelab.runPrograms` was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramsReq {
+    /// The machine's name (None: xv6-riscv).
+    pub machine: Option<String>,
+    /// The lines typed at sh, in order: each run until every process waits;
+    /// but when `steps` is more than 0 the last line is only typed, and the
+    /// steps run it.
+    pub lines: Vec<String>,
+    /// Instructions to step one at a time after the lines.
+    pub steps: u64,
+}
+
+/// The most lines `pagelab.runPrograms` types.
+pub const MAX_LINES: usize = 20;
+/// The most instructions `pagelab.runPrograms` steps one at a time.
+pub const MAX_STEPS: u64 = 10_000;
+
+/// One instruction stepped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SteppedOut {
+    /// The process that ran it.
+    pub pid: u32,
+    /// Its address.
+    pub pc: String,
+    /// It, disassembled.
+    pub instruction: String,
+}
+
+/// A trip into the kernel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TripOut {
+    /// The process (none for userinit).
+    pub pid: Option<u32>,
+    /// In words: `write(1, 0x3fe0, 5) = 5`.
+    pub text: String,
+}
+
+/// `pagelab.runPrograms`'s answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgramsOut {
+    /// The machine.
+    pub machine: &'static str,
+    /// The console, from init's first line on.
+    pub console: String,
+    /// The process operations the programs made, as a scenario writes them (`pagelab.run` replays them).
+    pub operations: Vec<String>,
+    /// Faults that killed processes, in words.
+    pub faults: Vec<String>,
+    /// Counts.
+    pub counts: pagelab_core::riscv::run::RunCounts,
+    /// Every trip into the kernel but scheduler switches.
+    pub trips: Vec<TripOut>,
+    /// The instructions stepped one at a time after the lines.
+    pub stepped: Vec<SteppedOut>,
+    /// Why the run stopped, in words.
+    pub stop: String,
+    /// Free frames at the end.
+    pub nfree: u64,
+}
+
+/// `pagelab.runPrograms({machine, lines, steps})`: boot, run init to sh's
+/// prompt, type each line (running until every process waits), then step
+/// `steps` instructions one at a time (into the last line's work).
+///
+/// # Errors
+/// A machine that is not xv6-riscv, too many lines or steps, or a line sh cannot be given.
+pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
+    use pagelab_core::riscv::run::RecordKind;
+    use pagelab_web::run::{RunCommand, RunSession, stop_text};
+    let preset = match &req.machine {
+        None => pagelab_core::lab::Preset::Xv6Riscv,
+        Some(m) => options::parse_machine(m).map_err(Problem::plain)?,
+    };
+    if req.lines.len() > MAX_LINES {
+        return Err(Problem::plain(format!(
+            "runPrograms types at most {MAX_LINES} lines; this asks for {}",
+            req.lines.len()
+        )));
+    }
+    if req.steps > MAX_STEPS {
+        return Err(Problem::plain(format!(
+            "runPrograms steps at most {MAX_STEPS} instructions; this asks for {}",
+            req.steps
+        )));
+    }
+    let mut s = RunSession::boot(preset).map_err(Problem::plain)?;
+    s.command(&RunCommand::Run).map_err(Problem::plain)?;
+    for (i, line) in req.lines.iter().enumerate() {
+        let last = i + 1 == req.lines.len();
+        let typed = if last && req.steps > 0 { s.type_only(line) } else { s.command(&RunCommand::Type(line.clone())) };
+        typed.map_err(|e| Problem::plain(format!("line {}: {e}", i + 1)))?;
+    }
+    let mut stepped = Vec::new();
+    // A step with no process in user mode schedules one (or finds none can run).
+    let mut idle = 0;
+    while (stepped.len() as u64) < req.steps && idle < 2 {
+        let before = s.view();
+        let Some((pc, instruction)) = before.next.clone() else {
+            s.command(&RunCommand::Instruction).map_err(Problem::plain)?;
+            idle += 1;
+            continue;
+        };
+        idle = 0;
+        let pid = before.current.as_ref().map_or(0, |(p, _)| *p);
+        s.command(&RunCommand::Instruction).map_err(Problem::plain)?;
+        stepped.push(SteppedOut { pid, pc: format!("{pc:#x}"), instruction });
+    }
+    let v = s.view();
+    Ok(ProgramsOut {
+        machine: preset.name(),
+        console: v.console.clone(),
+        operations: s.new_ops().iter().map(scenario::print_op).collect(),
+        faults: v.faults.clone(),
+        counts: v.counts,
+        trips: s
+            .records()
+            .into_iter()
+            .filter(|(_, kind, _)| !matches!(kind, RecordKind::Schedule | RecordKind::User { .. }))
+            .map(|(pid, _, text)| TripOut { pid, text })
+            .collect(),
+        stepped,
+        stop: s.stop.as_ref().map(stop_text).unwrap_or_default(),
+        nfree: v.nfree,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -912,5 +1042,45 @@ mod tests {
         assert!(!check(&c, 6, "0x1000 PTE_P|PTE_W|PTE_U").unwrap().right);
         let e = check(&c, 999, "1").unwrap_err();
         assert!(e.message.contains("has no question 999"), "{}", e.message);
+    }
+
+    #[test]
+    fn run_programs_types_lines_and_steps_instructions() {
+        let out =
+            run_programs(&ProgramsReq { machine: None, lines: vec!["echo hello world".into()], steps: 0 }).unwrap();
+        assert_eq!(out.machine, "xv6-riscv");
+        assert_eq!(out.console, "init: starting sh\n$ echo hello world\nhello world\n$ ");
+        // The operations are the built-in riscv story's, which pagelab.run replays.
+        let story = pagelab_core::lab::scenario::parse(pagelab_core::lab::scenario::STORY_RISCV).unwrap();
+        let want: Vec<String> = story.ops.iter().map(scenario::print_op).collect();
+        assert_eq!(out.operations, want);
+        assert!(out.trips.iter().any(|t| t.pid == Some(3) && t.text.starts_with("exec(\"echo\"")));
+        // Too many lines, or an x86 machine: refused with the reason.
+        let many = ProgramsReq { machine: None, lines: vec![String::new(); MAX_LINES + 1], steps: 0 };
+        assert!(run_programs(&many).unwrap_err().message.contains("at most 20 lines"));
+        let x86 = ProgramsReq { machine: Some("xv6-public".into()), lines: vec![], steps: 0 };
+        assert!(run_programs(&x86).unwrap_err().message.contains("xv6-riscv"));
+        let long = ProgramsReq { machine: None, lines: vec!["x".repeat(300)], steps: 0 };
+        assert!(run_programs(&long).unwrap_err().message.starts_with("line 1: a line may be at most 127"));
+    }
+
+    #[test]
+    fn stepping_runs_the_last_line_one_instruction_at_a_time() {
+        // "deep" runs to its fault on the guard page.
+        let out =
+            run_programs(&ProgramsReq { machine: Some("xv6-riscv-tiny".into()), lines: vec!["deep".into()], steps: 0 })
+                .unwrap();
+        assert_eq!(out.faults.len(), 1, "{:?}", out.faults);
+        assert!(out.faults[0].starts_with("pid 3: store at 0x2"), "{:?}", out.faults);
+        // Stepped: sh wakes in its read's return (the line is there) and runs on,
+        // one instruction at a time, each with its address and disassembly.
+        let out = run_programs(&ProgramsReq { machine: None, lines: vec!["echo hi".into()], steps: 5 }).unwrap();
+        assert_eq!(out.stepped.len(), 5, "{:?}", out.stepped);
+        assert!(out.stepped.iter().all(|s| s.pid == 2), "{:?}", out.stepped);
+        assert!(out.stepped.iter().all(|s| s.pc.starts_with("0x") && !s.instruction.is_empty()));
+        // With nothing typed, sh sleeps in read: no instruction can be stepped.
+        let idle = run_programs(&ProgramsReq { machine: None, lines: vec![], steps: 5 }).unwrap();
+        assert!(idle.stepped.is_empty());
+        assert!(!out.console.contains("\nhi\n"), "five instructions do not get echo to print");
     }
 }

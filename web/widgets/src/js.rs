@@ -131,6 +131,36 @@ pub fn run(text: JsValue) -> Result<JsValue, JsValue> {
     to_js(&api::run(&t).map_err(|p| error(&p))?)
 }
 
+/// `pagelab.runPrograms({machine, lines, steps})`.
+#[wasm_bindgen]
+pub fn run_programs(request: JsValue) -> Result<JsValue, JsValue> {
+    if !request.is_object() {
+        return Err(plain(
+            "runPrograms takes an object: {machine: \"xv6-riscv\", lines: [\"echo hello world\"], steps: 0}",
+        ));
+    }
+    let machine = prop(&request, "machine")?.map(|v| string_arg(&v, "machine")).transpose()?;
+    let lines = match prop(&request, "lines")? {
+        None => Vec::new(),
+        Some(v) if js_sys::Array::is_array(&v) => {
+            let a = js_sys::Array::from(&v);
+            if a.length() as usize > api::MAX_LINES {
+                return Err(plain(format!("runPrograms types at most {} lines", api::MAX_LINES)));
+            }
+            a.iter().enumerate().map(|(i, l)| string_arg(&l, &format!("lines[{i}]"))).collect::<Result<Vec<_>, _>>()?
+        }
+        Some(_) => return Err(plain("lines must be an array of strings, one line for sh each")),
+    };
+    let steps = match prop(&request, "steps")? {
+        None => 0,
+        Some(v) => match v.as_f64() {
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= api::MAX_STEPS as f64 => x as u64,
+            _ => return Err(plain(format!("steps must be a whole number from 0 to {}", api::MAX_STEPS))),
+        },
+    };
+    to_js(&api::run_programs(&api::ProgramsReq { machine, lines, steps }).map_err(|p| error(&p))?)
+}
+
 /// `pagelab.builtins()`.
 #[wasm_bindgen]
 pub fn builtins() -> Result<JsValue, JsValue> {

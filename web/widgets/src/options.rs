@@ -29,12 +29,14 @@ pub enum Kind {
     Lab,
     /// `<pagelab-quiz>`: questions to answer before seeing what xv6 does.
     Quiz,
+    /// `<pagelab-run>`: a program really run by xv6-riscv's sh on pagelab's CPU, to its exit.
+    Run,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 8] =
-        [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Tlb, Kind::Lab, Kind::Quiz];
+    pub const ALL: [Kind; 9] =
+        [Kind::Translate, Kind::Exec, Kind::Walk, Kind::Frames, Kind::Shm, Kind::Tlb, Kind::Lab, Kind::Quiz, Kind::Run];
 
     /// The short name (`translate`, …), as `pagelab.render` takes it.
     #[must_use]
@@ -48,6 +50,7 @@ impl Kind {
             Kind::Tlb => "tlb",
             Kind::Lab => "lab",
             Kind::Quiz => "quiz",
+            Kind::Run => "run",
         }
     }
 
@@ -70,7 +73,7 @@ impl Kind {
     pub fn attributes(self) -> &'static [&'static str] {
         match self {
             Kind::Translate => &["address", "scheme", "scenario", "step", "pid", "access", "fixed"],
-            Kind::Exec => &["program", "args", "machine"],
+            Kind::Exec | Kind::Run => &["program", "args", "machine"],
             Kind::Walk => &["scenario", "step", "pid", "address", "access"],
             Kind::Frames | Kind::Shm | Kind::Tlb | Kind::Lab => &["scenario", "step"],
             Kind::Quiz => &["set", "scenario", "seed", "student", "questions"],
@@ -305,6 +308,17 @@ pub enum Config {
     Lab(StepCfg),
     /// `<pagelab-quiz>`.
     Quiz(QuizCfg),
+    /// `<pagelab-run>`.
+    Run(RunCfg),
+}
+
+/// `<pagelab-run>`'s settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunCfg {
+    /// The machine (an xv6-riscv one).
+    pub preset: Preset,
+    /// The line typed at sh: the program, then its arguments.
+    pub line: String,
 }
 
 pub use pagelab_web::select::short;
@@ -488,6 +502,35 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
             argv.extend(input::split_args(&args_text).map_err(|e| format!("args=: {e}"))?);
             Config::Exec(ExecCfg { preset, program, args_text, argv })
         }
+        Kind::Run => {
+            let preset = get("machine").map(parse_machine).transpose()?.unwrap_or(Preset::Xv6Riscv);
+            if !matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny) {
+                return Err(format!(
+                    "machine=\"{}\": programs run on xv6-riscv so far; use xv6-riscv or xv6-riscv-tiny",
+                    preset.name()
+                ));
+            }
+            let program = get("program").unwrap_or("echo").trim().to_string();
+            if program.is_empty() || program.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!(
+                    "program=\"{}\" is not a program: one word, like echo or deep (arguments go in args=)",
+                    short(&program, 30)
+                ));
+            }
+            let args = get("args").unwrap_or("").trim();
+            if args.chars().any(char::is_control) {
+                return Err("args= may not hold control characters (a newline, a tab)".to_string());
+            }
+            let line = if args.is_empty() { program } else { format!("{program} {args}") };
+            if line.len() > pagelab_web::run::MAX_LINE {
+                return Err(format!(
+                    "program= and args= make a line of {} characters; sh reads at most {} (xv6's console holds 128)",
+                    line.len(),
+                    pagelab_web::run::MAX_LINE
+                ));
+            }
+            Config::Run(RunCfg { preset, line })
+        }
         Kind::Walk => {
             let at = walk_at(source(&tag, &attrs, inline)?)?;
             let Some(address) = get("address") else {
@@ -616,6 +659,13 @@ mod tests {
         assert!(err(Kind::Exec, &[("args", "\"open")], None).contains("args=: a \" quote is not closed"));
         assert!(err(Kind::Exec, &[("program", "")], None).contains("name a program"));
         assert!(err(Kind::Exec, &[("program", "echo hi")], None).contains("one word"));
+        // <pagelab-run>: a line for sh on an xv6-riscv machine.
+        let Config::Run(r) = parse(Kind::Run, &attrs(&[("args", " hello world ")]), None).unwrap() else { panic!() };
+        assert_eq!((r.preset, r.line.as_str()), (Preset::Xv6Riscv, "echo hello world"));
+        assert!(err(Kind::Run, &[("machine", "xv6-public")], None).contains("xv6-riscv so far"));
+        assert!(err(Kind::Run, &[("program", "echo hi")], None).contains("one word"));
+        assert!(err(Kind::Run, &[("args", &"x".repeat(200))], None).contains("at most 127"));
+        assert!(err(Kind::Run, &[("args", "a\nb")], None).contains("control"));
         assert!(err(Kind::Lab, &[("scenario", "story-x86")], Some("userinit")).contains("one or the other"));
         assert!(err(Kind::Translate, &[("fixed", "maybe")], None).contains("not true or false"));
         let big = "userinit\n".repeat(MAX_SCENARIO_BYTES / 9 + 1);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use pagelab_core::lab::{Op, Scenario, scenario};
+use pagelab_core::lab::{Op, Preset, Scenario, scenario};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
 use pagelab_web::input;
@@ -67,6 +67,61 @@ pub enum Prepared {
     Lab(Box<LabState>),
     /// `<pagelab-quiz>`.
     Quiz(Box<QuizPrepared>),
+    /// `<pagelab-run>`.
+    Run(Box<RunPrepared>),
+}
+
+/// A `<pagelab-run>`'s run, done: the line sh ran, and what it made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunPrepared {
+    /// The machine.
+    pub preset: Preset,
+    /// The line typed at sh.
+    pub line: String,
+    /// The whole console, from init's first line to sh's next prompt.
+    pub console: String,
+    /// What the command printed (the console between the line and the next prompt).
+    pub output: String,
+    /// The process operations the command made, as a scenario writes them.
+    pub ops: Vec<String>,
+    /// Faults that killed a process, in words.
+    pub faults: Vec<String>,
+    /// Counts of the command's run (user instructions, system calls, TLB work).
+    pub counts: pagelab_core::riscv::run::RunCounts,
+    /// Free frames at the prompt before the command, and after it.
+    pub nfree: (u64, u64),
+    /// Why the run stopped, in words.
+    pub stop: String,
+}
+
+/// Boot `preset`, run init to sh's prompt, type `line`, and run until
+/// every process waits again.
+///
+/// # Errors
+/// The machine does not boot, or the line is refused.
+pub fn run_line(preset: Preset, line: &str) -> Result<RunPrepared, Problem> {
+    use pagelab_web::run::{RunCommand, RunSession, stop_text};
+    let mut s = RunSession::boot(preset).map_err(Problem::plain)?;
+    s.command(&RunCommand::Run).map_err(Problem::plain)?;
+    let before = s.view();
+    let ops_before = s.new_ops().len();
+    s.command(&RunCommand::Type(line.to_string())).map_err(Problem::plain)?;
+    let after = s.view();
+    let typed = format!("{line}\n");
+    let rest = after.console.get(before.console.len()..).unwrap_or_default();
+    let output = rest.strip_prefix(typed.as_str()).unwrap_or(rest);
+    let output = output.strip_suffix("$ ").unwrap_or(output).to_string();
+    Ok(RunPrepared {
+        preset,
+        line: line.to_string(),
+        console: after.console.clone(),
+        output,
+        ops: s.new_ops().iter().skip(ops_before).map(scenario::print_op).collect(),
+        faults: after.faults.clone(),
+        counts: after.counts.since(before.counts),
+        nfree: (before.nfree, after.nfree),
+        stop: s.stop.as_ref().map(stop_text).unwrap_or_default(),
+    })
 }
 
 /// A quiz widget's questions, made.
@@ -232,6 +287,7 @@ pub fn prepare(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str
             Prepared::Lab(Box::new(state))
         }
         Config::Quiz(q) => Prepared::Quiz(Box::new(quiz_questions(&q)?)),
+        Config::Run(r) => Prepared::Run(Box::new(run_line(r.preset, &r.line)?)),
     })
 }
 

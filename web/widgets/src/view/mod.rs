@@ -7,6 +7,7 @@ mod exec;
 mod frames;
 mod lab;
 mod quiz;
+mod run;
 mod walk;
 
 use pagelab_core::lab::scenario::print_op;
@@ -19,6 +20,7 @@ pub use exec::ExecWidget;
 pub use frames::{FramesWidget, ShmWidget, TlbWidget};
 pub use lab::MiniLab;
 pub use quiz::QuizWidget;
+pub use run::RunWidget;
 pub use walk::{TranslateWidget, WalkWidget};
 
 pub use pagelab_web::same::Same;
@@ -52,6 +54,7 @@ pub fn Widget(props: &WidgetProps) -> Html {
         Ok(Prepared::Tlb(at)) => html! { <TlbWidget at={Same::new(at.clone())} /> },
         Ok(Prepared::Lab(state)) => html! { <MiniLab state={Same::new((**state).clone())} /> },
         Ok(Prepared::Quiz(q)) => html! { <QuizWidget prepared={Same::new((**q).clone())} /> },
+        Ok(Prepared::Run(r)) => html! { <RunWidget run={Same::new((**r).clone())} /> },
     }
 }
 
