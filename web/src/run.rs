@@ -33,6 +33,8 @@ pub enum RunCommand {
     Start,
     /// Type a line at the console (a newline is added), then run until every process waits.
     Type(String),
+    /// Type a line at the console without running: step or run to see what it makes.
+    TypeOnly(String),
     /// Run one instruction.
     Instruction,
     /// Run to the next trip into the kernel (a system call, a fault, the timer).
@@ -149,6 +151,13 @@ impl RunSession {
                 r.type_input("\n");
                 r.run(RUN_BUDGET)
             }
+            RunCommand::TypeOnly(line) => {
+                check_line(line)?;
+                r.type_input(line);
+                r.type_input("\n");
+                self.stop = None;
+                return Ok(());
+            }
             RunCommand::Instruction => {
                 self.stepped =
                     r.next_instruction().map(|(pc, i)| (pc, u64::from(i.len), matches!(i.op, Inst::Store { .. })));
@@ -173,12 +182,7 @@ impl RunSession {
     /// # Errors
     /// As for [`RunCommand::Type`].
     pub fn type_only(&mut self, line: &str) -> Result<(), String> {
-        check_line(line)?;
-        self.commands += 1;
-        let mut r = self.runner.borrow_mut();
-        r.type_input(line);
-        r.type_input("\n");
-        Ok(())
+        self.command(&RunCommand::TypeOnly(line.to_string()))
     }
 
     /// The operations the programs made that are not on the timeline yet.

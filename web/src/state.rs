@@ -771,6 +771,30 @@ impl LabState {
                 }
                 self
             }
+            RunCommand::TypeOnly(line) => {
+                self.go_on(&RunCommand::TypeOnly(line));
+                if self.run.is_some() && !self.notice.as_ref().is_some_and(Notice::is_error) {
+                    self.notice = Some(Notice::info(
+                        Where::Run,
+                        "The line is in the console's buffer; nothing has run yet. Step one instruction or run to the next trap to watch sh take it.",
+                    ));
+                }
+                self
+            }
+            RunCommand::ShowAccesses(on) => {
+                self.go_on(&RunCommand::ShowAccesses(on));
+                if self.run.is_some() {
+                    self.notice = Some(Notice::info(
+                        Where::Run,
+                        if on {
+                            "Each fetch, load and store is recorded from now on: step one instruction to see its TLB work and, in the translate panel, the walk of its last access."
+                        } else {
+                            "Accesses are counted, not recorded, again."
+                        },
+                    ));
+                }
+                self
+            }
             c => {
                 self.go_on(&c);
                 self

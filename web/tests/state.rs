@@ -601,6 +601,27 @@ fn the_real_programs_run_and_the_timeline_follows_them() {
     assert!(info_of(&s).contains("type a line"), "{}", info_of(&s));
 }
 
+/// Type only, then step: the line waits in the console's buffer until the
+/// learner steps; run to the next trap, one trap at a time, shows sh's read
+/// returning each character, and its fork.
+#[test]
+fn a_line_typed_only_runs_trap_by_trap() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    let mut s = act(s, Action::RunPrograms(RunCommand::TypeOnly("echo hi".into())));
+    assert_eq!(s.len(), n, "nothing ran");
+    assert!(info_of(&s).contains("nothing has run yet"));
+    // sh reads one byte a time (read(0, buf, 1)): 8 reads for "echo hi\n", then it forks.
+    let mut trips = 0;
+    while s.len() == n && trips < 20 {
+        s = act(s, Action::RunPrograms(RunCommand::ToTrap));
+        trips += 1;
+    }
+    assert_eq!(s.full().scenario().ops.last(), Some(&Op::Fork { pid: 2 }));
+    assert_eq!(trips, 9, "7 characters and the newline read one at a time, then fork");
+}
+
 #[test]
 fn a_changed_timeline_stops_the_run_and_x86_says_why_it_cannot_run() {
     use pagelab_web::run::RunCommand;

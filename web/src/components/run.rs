@@ -31,6 +31,15 @@ pub fn RunPanel() -> Html {
             }
         })
     };
+    let on_type_only = {
+        let (lab, input) = (lab.clone(), input.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(i) = input.cast::<HtmlInputElement>() {
+                lab.dispatch(Action::RunPrograms(RunCommand::TypeOnly(i.value())));
+                i.set_value("");
+            }
+        })
+    };
     let on_accesses = {
         let lab = lab.clone();
         Callback::from(move |e: Event| {
@@ -60,7 +69,7 @@ pub fn RunPanel() -> Html {
                         }>{ "Switch to xv6-riscv" }</button>
                     </p>
                 },
-                Some(v) => running(v, &lab, &input, on_type.clone(), on_accesses.clone(), &send),
+                Some(v) => running(v, &lab, &input, (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send),
             }}
             <InlineNotice at={Where::Run} id="run-notice" />
         </section>
@@ -72,7 +81,7 @@ fn running(
     v: &RunView,
     lab: &crate::hooks::LabContext,
     input: &NodeRef,
-    on_type: Callback<SubmitEvent>,
+    (on_type, on_type_only): (Callback<SubmitEvent>, Callback<MouseEvent>),
     on_accesses: Callback<Event>,
     send: &dyn Fn(RunCommand) -> Callback<MouseEvent>,
 ) -> Html {
@@ -86,7 +95,9 @@ fn running(
                 <input id="run-input" ref={input.clone()} autocomplete="off" spellcheck="false" placeholder="echo hello world"
                     disabled={v.ended} />
                 <button type="submit" id="run-send" disabled={v.ended}>{ "Send" }</button>
+                <button type="button" id="run-type-only" onclick={on_type_only} disabled={v.ended}>{ "Type only, then step" }</button>
             </form>
+            <p class="help">{ "Send types the line and runs until every process waits. Type only leaves the line in the console's buffer: step one instruction, or run to the next trap, to watch sh read it, fork, and its child exec the program." }</p>
             <div class="run-controls" role="group" aria-label="Run the programs">
                 <button id="run-step" onclick={send(RunCommand::Instruction)} disabled={v.ended}>{ "Step one instruction" }</button>
                 <button id="run-trap" onclick={send(RunCommand::ToTrap)} disabled={v.ended}>{ "Run to the next trap" }</button>
