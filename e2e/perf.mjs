@@ -10,7 +10,9 @@
 // - the lab's wasm memory (window.pagelabWasmBytes) and the renderer's
 //   resident memory, cold and after loading scenarios;
 // - links with heavy steps (sbrk(112 MiB) / sbrk(-112 MiB) pairs): the time
-//   until the lab is drawn or the link refused.
+//   until the lab is drawn or the link refused;
+// - running the real programs: boot to sh's prompt, and echo hello world sent
+//   to its output drawn.
 // Each figure is a median (and p95 where it says so) from one run.
 import { execSync } from 'node:child_process';
 import { deflateRawSync } from 'node:zlib';
@@ -134,6 +136,44 @@ async function clicks(fragment, selector, n, before) {
   console.log(`- fork click to the next frame (xv6-public after the story, 8 forks): median ${ms(q(forks, 0.5))}, p95 ${ms(q(forks, 0.95))}`);
   const backs = await clicks('b=shm-test&step=90', '#back', 20);
   console.log(`- Back on shm-test (from step 90, 20 clicks) to the next frame: p50 ${ms(q(backs, 0.5))}, max ${ms(Math.max(...backs))}`);
+}
+
+// ---- running the real programs ----
+{
+  // Boot xv6-riscv (128 MB) and run init to sh's prompt; then `echo hello world`
+  // typed and sent, to its output and the next prompt on the console (the
+  // programs' run and the lab's timeline following it, drawn).
+  const boots = [];
+  const echoes = [];
+  for (let i = 0; i < runs; i++) {
+    const { context, page } = await open('');
+    await page.click('#run-riscv');
+    await page.waitForSelector('#run-start');
+    boots.push(await page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      new MutationObserver((_, mo) => {
+        if (document.getElementById('console')?.textContent.endsWith('$ ')) {
+          mo.disconnect();
+          requestAnimationFrame(() => resolve(performance.now() - t0));
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      document.getElementById('run-start').click();
+    })));
+    await page.fill('#run-input', 'echo hello world');
+    echoes.push(await page.evaluate(() => new Promise((resolve) => {
+      const t0 = performance.now();
+      new MutationObserver((_, mo) => {
+        if (document.getElementById('console')?.textContent.endsWith('hello world\n$ ')) {
+          mo.disconnect();
+          requestAnimationFrame(() => resolve(performance.now() - t0));
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      document.getElementById('run-send').click();
+    })));
+    await context.close();
+  }
+  console.log(`- run the programs: boot xv6-riscv and run init to sh's prompt, to the next frame: median ${ms(q(boots, 0.5))}`);
+  console.log(`- run the programs: echo hello world sent, to its output and the next prompt drawn: median ${ms(q(echoes, 0.5))} (${echoes.map((x) => x.toFixed(0)).join(', ')})`);
 }
 
 // ---- memory ----
