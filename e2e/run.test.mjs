@@ -96,6 +96,16 @@ test('a line that is too long is refused with the reason, and the lab keeps runn
   assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
   await say(page, 'echo still here');
   assert.match(await text(page, '#console'), /still here\n\$ $/);
+  // Type only, then step: the line waits; one instruction does not print it; Run runs to the next prompt.
+  await page.fill('#run-input', 'echo step by step');
+  await page.click('#run-type-only');
+  await page.waitForFunction(() => /nothing has run yet/.test(document.getElementById('run-notice')?.textContent || ''));
+  await page.click('#run-step');
+  await page.waitForSelector('#run-next');
+  assert.doesNotMatch(await text(page, '#console'), /step by step\n\$ $/);
+  await page.click('#run-go');
+  await page.waitForFunction(() => document.getElementById('console').textContent.endsWith('step by step\n$ '));
+  await page.waitForSelector('#run-go');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -165,7 +165,7 @@ pub fn drive(
 /// A new task: the page draws before it if a frame is due. A message to
 /// ourselves rather than a timer, which browsers hold back at least 4 ms
 /// once timers nest.
-async fn next_task() {
+pub(crate) async fn next_task() {
     // Held until the message comes, so that the channel lives until then.
     let channel = web_sys::MessageChannel::new().ok();
     let p = js_sys::Promise::new(&mut |resolve, _| match &channel {

@@ -22,6 +22,10 @@ use pagelab_core::riscv::run::{Record, RecordKind, RunCounts, RunStop, Runner};
 /// says so: a program that never waits cannot freeze the tab.
 pub const RUN_BUDGET: u64 = 2_000_000;
 
+/// Instructions in one slice of a continuous run ([`RunCommand::Slice`]):
+/// the page draws between slices, and Pause takes effect at the next.
+pub const SLICE: u64 = 200_000;
+
 /// The longest line a learner may send at once (xv6's console holds 128
 /// bytes of input, the newline included).
 pub const MAX_LINE: usize = 127;
@@ -41,6 +45,8 @@ pub enum RunCommand {
     ToTrap,
     /// Run until every process waits, none is left, or [`RUN_BUDGET`] instructions.
     Run,
+    /// Run at most [`SLICE`] instructions (a continuous run is slices one after another).
+    Slice,
     /// Record each fetch, load and store's TLB work (slow; for stepping).
     ShowAccesses(bool),
     /// Stop running the programs (the timeline stays).
@@ -165,6 +171,7 @@ impl RunSession {
             }
             RunCommand::ToTrap => r.run_to_trap(RUN_BUDGET),
             RunCommand::Run | RunCommand::Start => r.run(RUN_BUDGET),
+            RunCommand::Slice => r.run(SLICE),
             RunCommand::ShowAccesses(on) => {
                 r.set_show_accesses(*on);
                 self.show_accesses = *on;

@@ -4,7 +4,9 @@ use yew::prelude::*;
 
 use super::InlineNotice;
 use crate::hooks::use_lab_by;
-use crate::run::{REG_NAMES, RUN_BUDGET, RunCommand, RunView};
+use pagelab_core::riscv::run::RunStop;
+
+use crate::run::{REG_NAMES, RunCommand, RunView, SLICE};
 use crate::state::{Action, Where};
 
 /// Run the real programs: xv6-riscv's init, sh and echo on pagelab's RISC-V
@@ -14,6 +16,28 @@ use crate::state::{Action, Where};
 pub fn RunPanel() -> Html {
     let lab = use_lab_by(|l| (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied))));
     let input = use_node_ref();
+    // A continuous run: slices one after another until every process waits, or Pause.
+    let running = use_state(|| false);
+    // The same, read when a slice's task comes (a Pause pressed meanwhile stops it).
+    let live = use_mut_ref(|| false);
+    *live.borrow_mut() = *running;
+    {
+        let (lab, running, live) = (lab.clone(), running.clone(), live.clone());
+        let commands = lab.run.as_ref().map(|r| r.commands);
+        let more = lab.run.as_ref().is_some_and(|r| matches!(r.stop, Some(RunStop::Budget) | None));
+        use_effect_with((commands, *running), move |&(_, on)| {
+            if on && more {
+                wasm_bindgen_futures::spawn_local(async move {
+                    crate::opening::next_task().await;
+                    if *live.borrow() {
+                        lab.dispatch(Action::RunPrograms(RunCommand::Slice));
+                    }
+                });
+            } else if on {
+                running.set(false);
+            }
+        });
+    }
     let preset = lab.full().scenario().preset;
     let riscv = matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny);
     let view: Option<RunView> = lab.run.as_ref().map(crate::run::RunSession::view);
@@ -38,6 +62,21 @@ pub fn RunPanel() -> Html {
                 lab.dispatch(Action::RunPrograms(RunCommand::TypeOnly(i.value())));
                 i.set_value("");
             }
+        })
+    };
+    let go = {
+        let (lab, running, live) = (lab.clone(), running.clone(), live.clone());
+        Callback::from(move |_: MouseEvent| {
+            *live.borrow_mut() = true;
+            running.set(true);
+            lab.dispatch(Action::RunPrograms(RunCommand::Slice));
+        })
+    };
+    let pause = {
+        let (running, live) = (running.clone(), live.clone());
+        Callback::from(move |_: MouseEvent| {
+            *live.borrow_mut() = false;
+            running.set(false);
         })
     };
     let on_accesses = {
@@ -69,7 +108,7 @@ pub fn RunPanel() -> Html {
                         }>{ "Switch to xv6-riscv" }</button>
                     </p>
                 },
-                Some(v) => running(v, &lab, &input, (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send),
+                Some(v) => running_view(v, &lab, &input, (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send, (*running, go.clone(), pause.clone())),
             }}
             <InlineNotice at={Where::Run} id="run-notice" />
         </section>
@@ -77,13 +116,14 @@ pub fn RunPanel() -> Html {
 }
 
 /// The running programs: console, input line, controls, CPU state, counts.
-fn running(
+fn running_view(
     v: &RunView,
     lab: &crate::hooks::LabContext,
     input: &NodeRef,
     (on_type, on_type_only): (Callback<SubmitEvent>, Callback<MouseEvent>),
     on_accesses: Callback<Event>,
     send: &dyn Fn(RunCommand) -> Callback<MouseEvent>,
+    (running, go, pause): (bool, Callback<MouseEvent>, Callback<MouseEvent>),
 ) -> Html {
     let show_accesses = lab.run.as_ref().is_some_and(|s| s.show_accesses);
     let c = v.counts;
@@ -101,14 +141,18 @@ fn running(
             <div class="run-controls" role="group" aria-label="Run the programs">
                 <button id="run-step" onclick={send(RunCommand::Instruction)} disabled={v.ended}>{ "Step one instruction" }</button>
                 <button id="run-trap" onclick={send(RunCommand::ToTrap)} disabled={v.ended}>{ "Run to the next trap" }</button>
-                <button id="run-go" onclick={send(RunCommand::Run)} disabled={v.ended}>{ "Run until all wait" }</button>
+                if running {
+                    <button id="run-pause" onclick={pause}>{ "Pause" }</button>
+                } else {
+                    <button id="run-go" onclick={go} disabled={v.ended}>{ "Run until all wait" }</button>
+                }
                 <button id="run-stop" onclick={send(RunCommand::Stop)}>{ "Stop running" }</button>
                 <label class="run-accesses">
                     <input type="checkbox" id="run-accesses" checked={show_accesses} onchange={on_accesses} />
                     { " Record each access's TLB work (slow; for stepping)" }
                 </label>
             </div>
-            <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run stops when every process waits, or after {RUN_BUDGET} instructions.") }</p>
+            <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run goes on {SLICE} instructions at a time, the page drawn between, until every process waits or you press Pause.") }</p>
             { cpu_state(v) }
             if !v.accesses.is_empty() {
                 <h3>{ "What the last instruction's accesses did" }</h3>
