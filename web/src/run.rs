@@ -298,6 +298,20 @@ impl RunSession {
     }
 }
 
+/// `n` with its digits in groups of three (`2,000,000`), for the panel's words.
+#[must_use]
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Check a line a learner would type at sh.
 ///
 /// # Errors
@@ -373,6 +387,15 @@ pub fn terminal(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_three() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(2_000_000), "2,000,000");
+        assert_eq!(grouped(123_456_789), "123,456,789");
+    }
 
     #[test]
     fn the_terminal_applies_backspaces() {

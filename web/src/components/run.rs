@@ -6,7 +6,7 @@ use super::InlineNotice;
 use crate::hooks::use_lab_by;
 use pagelab_core::riscv::run::RunStop;
 
-use crate::run::{REG_NAMES, RunCommand, RunView, SLICE};
+use crate::run::{REG_NAMES, RunCommand, RunView, SLICE, grouped};
 use crate::state::{Action, Where};
 
 /// Run the real programs: xv6-riscv's init, sh and echo on pagelab's RISC-V
@@ -152,7 +152,7 @@ fn running_view(
                     { " Record each access's TLB work (slow; for stepping)" }
                 </label>
             </div>
-            <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run goes on {SLICE} instructions at a time, the page drawn between, until every process waits or you press Pause.") }</p>
+            <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run goes on {} instructions at a time, the page drawn between, until every process waits or you press Pause.", grouped(SLICE)) }</p>
             { cpu_state(v) }
             if !v.accesses.is_empty() {
                 <h3>{ "What the last instruction's accesses did" }</h3>
