@@ -8,8 +8,6 @@
 
 pub mod proc;
 pub mod run;
-pub mod syscall;
-pub mod usermem;
 pub mod vm;
 
 use alloc::format;
