@@ -8,6 +8,9 @@
 //! code (what its console echoes, what usertrap prints, how many frames a
 //! process holds), not from pagelab's output.
 
+mod common;
+
+use common::{out, procs};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -26,15 +29,6 @@ fn free_after_boot() -> u64 {
     let init = programs::initcode(Port::Xv6Riscv).to_vec();
     let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
     k.kmem().nfree()
-}
-
-/// The live processes: (pid, name, state).
-fn procs(r: &Runner<Sim>) -> Vec<(u32, String, ProcState)> {
-    r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
-}
-
-fn out(r: &Runner<Sim>) -> String {
-    String::from_utf8_lossy(r.output()).into_owned()
 }
 
 /// A runner booted into sh, which waits for a line.

@@ -10,6 +10,9 @@
 //! (exec's stack, `trap()`'s message, what fork, exec and wait allocate
 //! and free), not from pagelab's output.
 
+mod common;
+
+use common::{a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs};
 use pagelab_core::lab::scenario::{STORY_X86, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -29,15 +32,6 @@ fn free_after_boot() -> u64 {
     let init = programs::initcode(Port::Xv6Public).to_vec();
     let k = X86Kernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
     k.kmem().nfree()
-}
-
-/// The live processes: (pid, name, state).
-fn procs(r: &Runner<Sim>) -> Vec<(u32, String, ProcState)> {
-    r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
-}
-
-fn out(r: &Runner<Sim>) -> String {
-    String::from_utf8_lossy(r.output()).into_owned()
 }
 
 /// A runner booted into sh, which waits for a line.
@@ -164,36 +158,7 @@ fn each_operation_of_the_run_allocates_and_frees_as_the_storys_step() {
     assert!(!words.is_empty());
     assert_eq!(words, stack_words(at_exec.kernel(), 3));
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
-    let trips: Vec<_> = r
-        .records()
-        .iter()
-        .filter(|c| {
-            matches!(
-                &c.kind,
-                RecordKind::Userinit
-                    | RecordKind::Syscall { name: "exit", .. }
-                    | RecordKind::Syscall { name: "fork" | "exec" | "sbrk" | "wait", ret: Some(_), .. }
-            )
-        })
-        .collect();
-    let steps = lab.steps();
-    assert_eq!(trips.len(), steps.len());
-    for (trip, step) in trips.iter().zip(steps) {
-        let pages = |c: pagelab_core::trace::Counts| {
-            (
-                c.user_alloc,
-                c.user_free,
-                c.pt_alloc,
-                c.pt_free,
-                c.kstack_alloc,
-                c.kstack_free,
-                c.other_alloc,
-                c.other_free,
-            )
-        };
-        assert_eq!(pages(trip.counts), pages(step.counts), "{} vs {:?}", trip.text, step.op);
-        assert_eq!(trip.nfree, step.nfree, "{}", trip.text);
-    }
+    assert_trips_match_steps(&r, &lab);
 }
 
 #[test]
@@ -379,16 +344,7 @@ fn an_argument_outside_the_process_is_refused_with_minus_1() {
 
 #[test]
 fn the_timer_interleaves_processes_without_changing_what_they_do() {
-    let mut r = Runner::boot(X86Layout::xv6_public()).unwrap();
-    r.set_slice(7);
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    r.type_input("echo hello world\n");
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    assert!(r.counts().ticks > 100);
-    assert!(r.records().iter().any(|c| c.kind == RecordKind::Timer));
-    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
-    let story = parse(STORY_X86).unwrap();
-    assert_eq!(r.ops(), story.ops.as_slice());
+    assert_the_timer_changes_nothing(Runner::boot(X86Layout::xv6_public()).unwrap(), STORY_X86);
 }
 
 #[test]
@@ -415,10 +371,7 @@ mod random_code {
             let mut r = at_prompt(fs_with("/rnd", elf_with_text(&code)));
             r.type_input("rnd\n");
             let stop = r.run(20_000);
-            prop_assert!(matches!(
-                stop,
-                RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock
-            ), "{stop:?}");
+            prop_assert!(a_calm_stop(&stop), "{stop:?}");
         }
     }
 }
