@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{out, procs};
+use common::{a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -263,16 +263,7 @@ fn the_timer_interleaves_processes_without_changing_what_they_do() {
     let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
     let init = programs::initcode(Port::Xv6Riscv).to_vec();
     let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    let mut r = Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap();
-    r.set_slice(7);
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    r.type_input("echo hello world\n");
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    assert!(r.counts().ticks > 100);
-    assert!(r.records().iter().any(|c| c.kind == RecordKind::Timer));
-    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
-    let story = parse(STORY_RISCV).unwrap();
-    assert_eq!(r.ops(), story.ops.as_slice());
+    assert_the_timer_changes_nothing(Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap(), STORY_RISCV);
 }
 
 #[test]
@@ -342,10 +333,7 @@ mod random_code {
             let mut r = at_prompt(fs_with("/rnd", elf_with_text(&code)));
             r.type_input("rnd\n");
             let stop = r.run(20_000);
-            prop_assert!(matches!(
-                stop,
-                RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock
-            ), "{stop:?}");
+            prop_assert!(a_calm_stop(&stop), "{stop:?}");
         }
     }
 }
@@ -476,37 +464,7 @@ fn each_operation_of_the_run_allocates_and_frees_as_the_storys_step() {
     assert_eq!(words, stack_words(at_exec.kernel(), 3));
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
     // The trips that made the story's operations, in order.
-    let trips: Vec<_> = r
-        .records()
-        .iter()
-        .filter(|c| {
-            matches!(
-                &c.kind,
-                RecordKind::Userinit
-                    | RecordKind::Syscall { name: "exit", .. }
-                    | RecordKind::Syscall { name: "fork" | "exec" | "sbrk" | "wait", ret: Some(_), .. }
-            )
-        })
-        .collect();
-    let steps = lab.steps();
-    assert_eq!(trips.len(), steps.len());
-    for (trip, step) in trips.iter().zip(steps) {
-        let (a, b) = (trip.counts, step.counts);
-        let pages = |c: pagelab_core::trace::Counts| {
-            (
-                c.user_alloc,
-                c.user_free,
-                c.pt_alloc,
-                c.pt_free,
-                c.kstack_alloc,
-                c.kstack_free,
-                c.other_alloc,
-                c.other_free,
-            )
-        };
-        assert_eq!(pages(a), pages(b), "{} vs {:?}", trip.text, step.op);
-        assert_eq!(trip.nfree, step.nfree, "{}", trip.text);
-    }
+    assert_trips_match_steps(&r, &lab);
 }
 
 #[test]
