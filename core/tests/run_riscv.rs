@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs};
+use common::{
+    a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
+};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -354,7 +356,6 @@ fn run_to_trap_stops_at_each_system_call() {
 
 #[test]
 fn showing_each_access_records_the_tlb_work_of_one_instruction() {
-    use pagelab_core::trace::Event;
     let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
     r.type_input("x\n");
     // The read returns the "x"; sh is back in user mode just after its ecall.
@@ -365,21 +366,9 @@ fn showing_each_access_records_the_tlb_work_of_one_instruction() {
     // The stub's next instruction is `ret` (c.jr ra): one 2-byte fetch, and
     // usertrapret's sfence.vma emptied the TLB, so it misses and fills.
     assert_eq!(r.next_instruction().unwrap().1.to_string(), "jalr zero, 0(ra)");
-    r.set_show_accesses(true);
-    assert_eq!(r.step_instruction(), RunStop::Budget);
-    let rec = r.records().last().unwrap();
-    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
-    let kinds: Vec<(&str, u64)> = rec
-        .events
-        .iter()
-        .map(|e| match &e.event {
-            Event::TlbMiss { va, .. } => ("miss", va.as_u64()),
-            Event::TlbFill { va, .. } => ("fill", va.as_u64()),
-            Event::TlbHit { va, .. } => ("hit", va.as_u64()),
-            _ => ("other", 0),
-        })
-        .collect();
+    let kinds = tlb_work_of_one_instruction(&mut r);
     assert_eq!(kinds, [("miss", pc), ("fill", pc & !0xfff)]);
+    let rec = r.records().last().unwrap();
     assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (0, 1));
 }
 

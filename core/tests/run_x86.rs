@@ -12,7 +12,9 @@
 
 mod common;
 
-use common::{a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs};
+use common::{
+    a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
+};
 use pagelab_core::lab::scenario::{STORY_X86, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -374,4 +376,40 @@ mod random_code {
             prop_assert!(a_calm_stop(&stop), "{stop:?}");
         }
     }
+}
+
+#[test]
+fn showing_each_access_records_the_tlb_work_of_one_instruction() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
+    r.type_input("x\n");
+    // sh slept in read; the scheduler's switchkvm and switchuvm flushed
+    // the TLB. The read returns the "x"; sh is back just after its int $64.
+    assert_eq!(r.run_to_trap(1_000_000), RunStop::Trap);
+    let (pid, cpu) = r.current().unwrap();
+    let eip = u64::from(cpu.eip);
+    assert_eq!(pid, 2);
+    // The stub's next instruction is `ret` (README: mov $N, %eax; int $0x40; ret).
+    let (_, i) = r.next_instruction().unwrap();
+    assert_eq!(pagelab_core::cpu::x86::Att(&i).to_string(), "ret");
+    let kinds: Vec<(&str, u64)> =
+        tlb_work_of_one_instruction(&mut r).into_iter().map(|(k, va)| (k, va & !0xfff)).collect();
+    // The CPU fetches the instruction's 15 possible bytes in 8 aligned
+    // halves: the first misses and fills the text page, the other 7 hit.
+    // Then ret pops the return address from the stack page (sz 0x4000:
+    // the stack is 0x3000), which misses and fills.
+    let text = eip & !0xfff;
+    let mut expected = vec![("miss", text), ("fill", text)];
+    expected.extend([("hit", text); 7]);
+    expected.extend([("miss", 0x3000), ("fill", 0x3000)]);
+    assert_eq!(kinds, expected);
+    // The next read returns the "\n" without sleeping. A system call does
+    // not reload CR3 on x86 (the kernel runs on the process's page
+    // directory), so the TLB keeps its entries: the ret only hits.
+    assert_eq!(r.run_to_trap(1_000_000), RunStop::Trap);
+    let t = &r.records().last().unwrap().text;
+    assert!(t.starts_with("read(0, 0x3") && t.ends_with(", 1) = 1"), "{t}");
+    assert_eq!(r.step_instruction(), RunStop::Budget);
+    let rec = r.records().last().unwrap();
+    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
+    assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (9, 0));
 }

@@ -164,6 +164,9 @@ impl<H: Hal> Machine for RiscvKernel<H> {
         self.set_tf_word(pid, TF_EPC, epc.wrapping_add(4))
     }
 
+    /// Nothing more: `uservec` put the kernel's page table in satp on the way in.
+    fn sched(&mut self, _tr: &mut Trace) {}
+
     /// `syscall`: the number from a7.
     fn syscall_num(&mut self, pid: u32) -> Result<u64, Reject> {
         self.tf_word(pid, tf_reg(A7))

@@ -100,6 +100,12 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     /// # Errors
     /// As [`Machine::save_cpu`].
     fn syscall_trap(&mut self, pid: u32) -> Result<(), Reject>;
+    /// The process gives up the CPU (it sleeps, or the timer makes it
+    /// yield): `sched` switches to the scheduler. xv6-public's scheduler
+    /// then loads the kernel's page table (`switchkvm`, a TLB flush), so a
+    /// process that runs again reloads its own (`switchuvm`); on xv6-riscv
+    /// `uservec` has already put the kernel's table in satp.
+    fn sched(&mut self, tr: &mut Trace);
     /// The system call's number (a7, eax).
     ///
     /// # Errors
@@ -761,6 +767,7 @@ impl<K: Machine> Runner<K> {
         self.trap_enter(pid, 32, 0)?;
         self.counts.ticks += 1;
         self.tr.note(|| format!("timer interrupt: pid {pid} yields (tick {})", self.counts.ticks));
+        self.k.sched(&mut self.tr);
         self.finish(Some(pid), RecordKind::Timer, String::from("timer interrupt: yield"));
         self.slice_left = self.slice;
         Ok(())
@@ -885,6 +892,9 @@ impl<K: Machine> Runner<K> {
             self.k.exit(&mut self.tr, pid)?;
             self.exited(pid, -1);
             self.ops.push(Op::Exit { pid });
+        }
+        if matches!(outcome, Outcome::Sleep(_)) && alive && !killed {
+            self.k.sched(&mut self.tr);
         }
         self.finish(Some(pid), RecordKind::Syscall { num, name, ret }, text);
         match outcome {

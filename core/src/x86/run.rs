@@ -177,6 +177,11 @@ impl<H: Hal> Machine for X86Kernel<H> {
         Ok(())
     }
 
+    /// The scheduler's `switchkvm` after `swtch` comes back to it.
+    fn sched(&mut self, tr: &mut Trace) {
+        self.switchkvm(tr);
+    }
+
     /// `syscall`: `num = curproc->tf->eax`.
     fn syscall_num(&mut self, pid: u32) -> Result<u64, Reject> {
         Ok(u64::from(self.tf(pid, tf::EAX)?))

@@ -65,3 +65,23 @@ pub fn assert_the_timer_changes_nothing<K: Machine>(mut r: Runner<K>, story: &st
 pub fn a_calm_stop(stop: &RunStop) -> bool {
     matches!(stop, RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock)
 }
+
+/// Show each access, run one instruction, and return the TLB's events of
+/// that stretch of user code: ("miss" / "fill" / "hit", the address), any
+/// other event as ("other", 0).
+pub fn tlb_work_of_one_instruction<K: Machine>(r: &mut Runner<K>) -> Vec<(&'static str, u64)> {
+    use pagelab_core::trace::Event;
+    r.set_show_accesses(true);
+    assert_eq!(r.step_instruction(), RunStop::Budget);
+    let rec = r.records().last().unwrap();
+    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
+    rec.events
+        .iter()
+        .map(|e| match &e.event {
+            Event::TlbMiss { va, .. } => ("miss", va.as_u64()),
+            Event::TlbFill { va, .. } => ("fill", va.as_u64()),
+            Event::TlbHit { va, .. } => ("hit", va.as_u64()),
+            _ => ("other", 0),
+        })
+        .collect()
+}
