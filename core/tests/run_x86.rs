@@ -413,3 +413,20 @@ fn showing_each_access_records_the_tlb_work_of_one_instruction() {
     assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
     assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (9, 0));
 }
+
+#[test]
+fn sleep_takes_its_argument_from_the_user_stack_and_waits_for_ticks() {
+    // sleep(5): push $5; push $0 (the fake return address); mov $13,%eax; int $64.
+    let mut code = vec![0x6a, 5, 0x6a, 0, 0xb8, 13, 0, 0, 0, 0xcd, 0x40];
+    // uptime(): mov $14,%eax; int $64; then write '0' + ticks: add $0x30,%eax; push %eax;
+    // mov %esp,%eax; push $1; push %eax; push $1; push $0; mov $16,%eax; int $64; exit().
+    code.extend([0xb8, 14, 0, 0, 0, 0xcd, 0x40, 0x83, 0xc0, 0x30, 0x50]);
+    code.extend([0x89, 0xe0, 0x6a, 1, 0x50, 0x6a, 1, 0x6a, 0, 0xb8, 16, 0, 0, 0, 0xcd, 0x40]);
+    code.extend(EXIT);
+    let (r, o) = run_code("nap", &code);
+    // No timer fired (the default slice is long): the idle CPU let 5 ticks pass.
+    assert_eq!(o, "5$ ");
+    assert_eq!(r.counts().ticks, 5);
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5): sleeps (Ticks(5))"));
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5) = 0"));
+}

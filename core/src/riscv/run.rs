@@ -100,6 +100,7 @@ impl<H: Hal> Machine for RiscvKernel<H> {
     const EXIT_STATUS: bool = true;
     const PTR: u64 = 8;
 
+    /// Contract: the hart's pc.
     fn pc(cpu: &Hart) -> u64 {
         cpu.pc
     }
@@ -132,6 +133,7 @@ impl<H: Hal> Machine for RiscvKernel<H> {
         }
     }
 
+    /// scause (12, 13, 15) as the walk reports it; no error code.
     fn page_fault(f: &UserFault) -> (u64, u64) {
         (f.fault.code, 0)
     }
@@ -172,6 +174,7 @@ impl<H: Hal> Machine for RiscvKernel<H> {
         self.tf_word(pid, tf_reg(A7))
     }
 
+    /// `p->trapframe->a0 = syscalls[num]()`.
     fn set_return(&mut self, pid: u32, v: i64) -> Result<(), Reject> {
         self.set_tf_word(pid, tf_reg(crate::cpu::rv64::A0), v as u64)
     }

@@ -93,6 +93,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
     const EXIT_STATUS: bool = false;
     const PTR: u64 = 4;
 
+    /// Contract: eip, widened.
     fn pc(cpu: &Cpu) -> u64 {
         u64::from(cpu.eip)
     }
@@ -130,6 +131,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
         }
     }
 
+    /// `T_PGFLT` with the error code the MMU pushed (P, W, U).
     fn page_fault(f: &UserFault) -> (u64, u64) {
         (14, f.fault.code)
     }
@@ -318,10 +320,12 @@ struct Peek<'a, M: PhysMem> {
 impl<M: PhysMem> UserMem for Peek<'_, M> {
     type Fault = ();
 
+    /// Two bytes at `va`, or () if the user may not fetch them.
     fn fetch16(&mut self, va: u64) -> Result<u16, ()> {
         self.load(va, 2).map(|v| v as u16)
     }
 
+    /// `bytes` bytes at `va`, each page checked for the user (P and U), or ().
     fn load(&mut self, va: u64, bytes: u8) -> Result<u64, ()> {
         let mut b = [0u8; 8];
         for (i, byte) in b.iter_mut().enumerate().take(usize::from(bytes.min(8))) {
@@ -335,6 +339,7 @@ impl<M: PhysMem> UserMem for Peek<'_, M> {
         Ok(u64::from_le_bytes(b))
     }
 
+    /// Display never stores: always ().
     fn store(&mut self, _va: u64, _bytes: u8, _v: u64) -> Result<(), ()> {
         Err(())
     }
