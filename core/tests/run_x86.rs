@@ -430,3 +430,23 @@ fn sleep_takes_its_argument_from_the_user_stack_and_waits_for_ticks() {
     assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5): sleeps (Ticks(5))"));
     assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5) = 0"));
 }
+
+#[test]
+fn a_missing_program_fails_exec_and_end_of_file_ends_sh() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("nosuch x\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(out(&r).ends_with("nosuch x\nexec nosuch failed\n$ "), "{:?}", out(&r));
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "exec(\"nosuch\", [\"nosuch\", \"x\"]) = -1"));
+    // ^D: sh's read returns 0, sh exits, init's wait returns 2, a new sh is pid 4.
+    r.clear_output();
+    r.type_input("\x04");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert_eq!(out(&r), "\x04init: starting sh\n$ ");
+    assert_eq!(
+        procs(&r),
+        vec![(1, "init".to_string(), ProcState::Sleeping), (4, "sh".to_string(), ProcState::Sleeping)]
+    );
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
