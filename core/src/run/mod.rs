@@ -863,7 +863,8 @@ impl<K: Machine> Runner<K> {
         })
     }
 
-    /// The trap handler for a system call: save the registers, run the
+    /// The trap handler for a system call (xv6-riscv's `usertrap`,
+    /// xv6-public's `trap` for `T_SYSCALL`): save the registers, run the
     /// system call, and return to user space if the caller still runs.
     fn usertrap_syscall(&mut self, pid: u32) -> Result<(), Reject> {
         // x86: T_SYSCALL.
@@ -938,7 +939,8 @@ impl<K: Machine> Runner<K> {
         }
     }
 
-    /// The trap handler for a refused access: xv6 prints its message
+    /// The trap handler for a refused access (`usertrap`; xv6-public's
+    /// `trap` for `T_PGFLT`): xv6 prints its message
     /// ("unexpected scause", "trap 14") and kills the process. The trace
     /// gets the fault and the walk of the faulting address.
     fn usertrap_fault(&mut self, pid: u32, f: &UserFault) -> Result<(), Reject> {

@@ -80,6 +80,21 @@ impl<H: Hal> X86Kernel<H> {
         crate::walk::lookup::<X86>(&self.st.hw, root, VirtAddr::new(va), access).ok().map(|m| m.pa.as_u64())
     }
 
+    /// The 32-bit word at user address `addr` of `pid` (xv6: `fetchint`):
+    /// None if it does not lie wholly below `sz`
+    /// (`if(addr >= curproc->sz || addr+4 > curproc->sz) return -1`).
+    ///
+    /// # Errors
+    /// A [`Reject`] if `pid` is gone.
+    pub fn fetchint(&self, pid: u32, addr: u32) -> Result<Option<u32>, Reject> {
+        let addr = u64::from(addr);
+        if !self.below_sz(pid, addr, 4) {
+            return Ok(None);
+        }
+        let (root, _) = self.image_of(pid)?;
+        Ok(self.user_in_at(root, addr, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+    }
+
     /// True if `[va, va + n)` lies below `pid`'s size (the check of `argptr` and `fetchint`).
     fn below_sz(&self, pid: u32, va: u64, n: u64) -> bool {
         self.st.ptable.get(pid).is_some_and(|p| va < p.sz && va.checked_add(n).is_some_and(|e| e <= p.sz))
@@ -195,15 +210,10 @@ impl<H: Hal> Machine for X86Kernel<H> {
         self.sync_regs(pid)
     }
 
-    /// `argint(n)`: `fetchint(tf->esp + 4 + 4*n)`, None at or past `sz`.
+    /// `argint(n)`: `fetchint(tf->esp + 4 + 4*n)` (skipping the return address).
     fn argraw(&mut self, _tr: &mut Trace, pid: u32, n: usize) -> Result<Option<u64>, Reject> {
-        let esp = u64::from(self.tf(pid, tf::ESP)?);
-        let addr = (esp + 4 + 4 * n as u64) & 0xffff_ffff;
-        if !self.below_sz(pid, addr, 4) {
-            return Ok(None);
-        }
-        let (root, _) = self.image_of(pid)?;
-        Ok(self.user_in_at(root, addr, 4).map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+        let esp = self.tf(pid, tf::ESP)?;
+        self.fetchint(pid, esp.wrapping_add(4).wrapping_add(4 * n as u32)).map(|v| v.map(u64::from))
     }
 
     /// `argptr`: `if((uint)i >= curproc->sz || (uint)i+size > curproc->sz) return -1`.
