@@ -30,6 +30,10 @@ fn benches(c: &mut Criterion) {
     c.bench_function("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", |b| {
         b.iter(|| black_box(workloads::echo_hello_world(sh.clone())))
     });
+    let sh = workloads::sh_at_prompt_x86();
+    c.bench_function("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny)", |b| {
+        b.iter(|| black_box(workloads::echo_hello_world(sh.clone())))
+    });
     let spin = workloads::spin_at_prompt(1 << 16);
     let mut g = c.benchmark_group("run");
     g.sample_size(10);

@@ -162,10 +162,19 @@ pub fn sh_at_prompt() -> pagelab_core::riscv::run::Runner<Sim> {
     r
 }
 
+/// The real init and sh on xv6-public (2 MB, so that a copy is cheap),
+/// run until sh waits for a line.
+pub fn sh_at_prompt_x86() -> pagelab_core::x86::run::Runner<Sim> {
+    let mut r = pagelab_core::x86::run::Runner::boot(pagelab_core::x86::X86Layout::tiny()).expect("boot");
+    r.set_recording(false);
+    r.run(u64::MAX);
+    r
+}
+
 /// Type `echo hello world` at sh and run until sh prompts again: sh's
 /// fork, the child's sbrk and exec, echo's writes, exit and wait, every
-/// user access through the TLB. Returns the instructions retired.
-pub fn echo_hello_world(mut r: pagelab_core::riscv::run::Runner<Sim>) -> u64 {
+/// user access through the TLB (either port). Returns the instructions retired.
+pub fn echo_hello_world<K: pagelab_core::run::Machine>(mut r: pagelab_core::run::Runner<K>) -> u64 {
     let before = r.counts().instructions;
     r.type_input("echo hello world\n");
     r.run(u64::MAX);

@@ -46,6 +46,10 @@ fn main() {
     time("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", 9, 10, || {
         black_box(workloads::echo_hello_world(sh.clone()));
     });
+    let sh = workloads::sh_at_prompt_x86();
+    time("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny)", 9, 10, || {
+        black_box(workloads::echo_hello_world(sh.clone()));
+    });
     let spin = workloads::spin_at_prompt(1 << 16);
     time("run: sh + a 262,144-instruction loop (xv6-riscv-tiny)", 5, 1, || {
         black_box(workloads::spin(spin.clone()));

@@ -28,6 +28,7 @@ pub mod port;
 pub mod proc;
 pub mod programs;
 pub mod riscv;
+pub mod run;
 pub mod scheme;
 pub mod shm;
 pub mod sys;

@@ -8,6 +8,11 @@
 //! code (what its console echoes, what usertrap prints, how many frames a
 //! process holds), not from pagelab's output.
 
+mod common;
+
+use common::{
+    a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
+};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -26,15 +31,6 @@ fn free_after_boot() -> u64 {
     let init = programs::initcode(Port::Xv6Riscv).to_vec();
     let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
     k.kmem().nfree()
-}
-
-/// The live processes: (pid, name, state).
-fn procs(r: &Runner<Sim>) -> Vec<(u32, String, ProcState)> {
-    r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
-}
-
-fn out(r: &Runner<Sim>) -> String {
-    String::from_utf8_lossy(r.output()).into_owned()
 }
 
 /// A runner booted into sh, which waits for a line.
@@ -269,16 +265,7 @@ fn the_timer_interleaves_processes_without_changing_what_they_do() {
     let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
     let init = programs::initcode(Port::Xv6Riscv).to_vec();
     let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    let mut r = Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap();
-    r.set_slice(7);
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    r.type_input("echo hello world\n");
-    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    assert!(r.counts().ticks > 100);
-    assert!(r.records().iter().any(|c| c.kind == RecordKind::Timer));
-    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
-    let story = parse(STORY_RISCV).unwrap();
-    assert_eq!(r.ops(), story.ops.as_slice());
+    assert_the_timer_changes_nothing(Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap(), STORY_RISCV);
 }
 
 #[test]
@@ -348,10 +335,7 @@ mod random_code {
             let mut r = at_prompt(fs_with("/rnd", elf_with_text(&code)));
             r.type_input("rnd\n");
             let stop = r.run(20_000);
-            prop_assert!(matches!(
-                stop,
-                RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock
-            ), "{stop:?}");
+            prop_assert!(a_calm_stop(&stop), "{stop:?}");
         }
     }
 }
@@ -372,7 +356,6 @@ fn run_to_trap_stops_at_each_system_call() {
 
 #[test]
 fn showing_each_access_records_the_tlb_work_of_one_instruction() {
-    use pagelab_core::trace::Event;
     let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
     r.type_input("x\n");
     // The read returns the "x"; sh is back in user mode just after its ecall.
@@ -383,21 +366,9 @@ fn showing_each_access_records_the_tlb_work_of_one_instruction() {
     // The stub's next instruction is `ret` (c.jr ra): one 2-byte fetch, and
     // usertrapret's sfence.vma emptied the TLB, so it misses and fills.
     assert_eq!(r.next_instruction().unwrap().1.to_string(), "jalr zero, 0(ra)");
-    r.set_show_accesses(true);
-    assert_eq!(r.step_instruction(), RunStop::Budget);
-    let rec = r.records().last().unwrap();
-    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
-    let kinds: Vec<(&str, u64)> = rec
-        .events
-        .iter()
-        .map(|e| match &e.event {
-            Event::TlbMiss { va, .. } => ("miss", va.as_u64()),
-            Event::TlbFill { va, .. } => ("fill", va.as_u64()),
-            Event::TlbHit { va, .. } => ("hit", va.as_u64()),
-            _ => ("other", 0),
-        })
-        .collect();
+    let kinds = tlb_work_of_one_instruction(&mut r);
     assert_eq!(kinds, [("miss", pc), ("fill", pc & !0xfff)]);
+    let rec = r.records().last().unwrap();
     assert_eq!((rec.counts.tlb.hits, rec.counts.tlb.misses), (0, 1));
 }
 
@@ -482,37 +453,7 @@ fn each_operation_of_the_run_allocates_and_frees_as_the_storys_step() {
     assert_eq!(words, stack_words(at_exec.kernel(), 3));
     assert_eq!(r.run(u64::MAX), RunStop::WaitingForInput);
     // The trips that made the story's operations, in order.
-    let trips: Vec<_> = r
-        .records()
-        .iter()
-        .filter(|c| {
-            matches!(
-                &c.kind,
-                RecordKind::Userinit
-                    | RecordKind::Syscall { name: "exit", .. }
-                    | RecordKind::Syscall { name: "fork" | "exec" | "sbrk" | "wait", ret: Some(_), .. }
-            )
-        })
-        .collect();
-    let steps = lab.steps();
-    assert_eq!(trips.len(), steps.len());
-    for (trip, step) in trips.iter().zip(steps) {
-        let (a, b) = (trip.counts, step.counts);
-        let pages = |c: pagelab_core::trace::Counts| {
-            (
-                c.user_alloc,
-                c.user_free,
-                c.pt_alloc,
-                c.pt_free,
-                c.kstack_alloc,
-                c.kstack_free,
-                c.other_alloc,
-                c.other_free,
-            )
-        };
-        assert_eq!(pages(a), pages(b), "{} vs {:?}", trip.text, step.op);
-        assert_eq!(trip.nfree, step.nfree, "{}", trip.text);
-    }
+    assert_trips_match_steps(&r, &lab);
 }
 
 #[test]

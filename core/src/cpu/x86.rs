@@ -72,6 +72,13 @@ pub struct Illegal {
     pub eip: u32,
     /// What, in words (`hlt: a privileged instruction`).
     pub what: String,
+    /// The trap a CPU takes for it: 6 (`T_ILLOP`, an invalid opcode: bytes
+    /// that are no instruction, or one this CPU does not run) or 13
+    /// (`T_GPFLT`, a general-protection fault: a privileged instruction,
+    /// an `int` the user may not call, a null segment).
+    pub trapno: u32,
+    /// The error code pushed with it (a general-protection fault for `int $n`: `8·n + 2`).
+    pub err: u32,
 }
 
 impl fmt::Display for Illegal {
@@ -234,7 +241,10 @@ impl Cpu {
         }
         let bytes: String = buf[..have.min(4)].iter().map(|b| format!("{b:02x} ")).collect();
         Err(Stop::Illegal(Illegal {
-            eip: self.eip, what: format!("no x86 instruction (bytes {}…)", bytes.trim_end())
+            eip: self.eip,
+            what: format!("no x86 instruction (bytes {}…)", bytes.trim_end()),
+            trapno: 6,
+            err: 0,
         }))
     }
 
@@ -279,8 +289,15 @@ impl Cpu {
     }
 
     /// Stop with an illegal instruction `i`, saying `why`.
+    /// Contract: trap 6 (invalid opcode), as a CPU without the instruction raises.
     fn illegal<F>(&self, i: &Instruction, at: u32, why: &str) -> Stop<F> {
-        Stop::Illegal(Illegal { eip: at, what: format!("{}: {why}", name(i)) })
+        Stop::Illegal(Illegal { eip: at, what: format!("{}: {why}", name(i)), trapno: 6, err: 0 })
+    }
+
+    /// Stop with a general-protection fault (trap 13, error code `err`) at `i`, saying `why`.
+    /// Contract: never fails; `eip` stays at the instruction, as for any fault.
+    fn gp<F>(&self, i: &Instruction, at: u32, why: &str, err: u32) -> Stop<F> {
+        Stop::Illegal(Illegal { eip: at, what: format!("{}: {why}", name(i)), trapno: 13, err })
     }
 
     /// The body of [`Cpu::exec`], on the copy; `at` is the instruction's address.
@@ -288,7 +305,14 @@ impl Cpu {
         use Mnemonic as K;
         match i.memory_segment() {
             Register::None | Register::DS | Register::SS | Register::ES | Register::CS => {}
-            _ => return Err(self.illegal(i, at, "a segment override (xv6's user segments are flat)")),
+            _ => {
+                return Err(self.gp(
+                    i,
+                    at,
+                    "a segment override (xv6's user segments are flat; %fs and %gs hold null selectors)",
+                    0,
+                ));
+            }
         }
         let m = i.mnemonic();
         match m {
@@ -420,13 +444,14 @@ impl Cpu {
                     // A trap: the CPU has finished the int (eip past it).
                     return Err(Stop::Syscall);
                 }
-                return Err(self.illegal(
+                let n = i.immediate8();
+                return Err(self.gp(
                     i,
                     at,
                     &format!(
-                        "int ${}: only int ${T_SYSCALL} (T_SYSCALL) may be called from user mode; the CPU raises a general-protection fault",
-                        i.immediate8()
+                        "int ${n}: only int ${T_SYSCALL} (T_SYSCALL) may be called from user mode; the CPU raises a general-protection fault"
                     ),
+                    8 * u32::from(n) + 2,
                 ));
             }
             K::Movsb | K::Movsw | K::Movsd | K::Stosb | K::Stosw | K::Stosd | K::Lodsb | K::Lodsw | K::Lodsd => {
@@ -450,6 +475,7 @@ impl Cpu {
                         self.write(i, 0, w, v, mem, at)?;
                     }
                 }
+                _ if privileged(i.mnemonic()) => return Err(self.gp(i, at, &what_it_is(i), 0)),
                 _ => return Err(self.illegal(i, at, &what_it_is(i))),
             },
         }
@@ -881,14 +907,18 @@ fn conditional(m: Mnemonic) -> Option<(Then, &'static str, u8)> {
         .find_map(|(then, prefix, ms)| ms.iter().position(|x| *x == m).map(|cc| (*then, *prefix, cc as u8)))
 }
 
+/// True for an instruction user code may not run (CPL 3, IOPL 0): a general-protection fault.
+fn privileged(m: Mnemonic) -> bool {
+    use Mnemonic as K;
+    matches!(m, K::Hlt | K::Cli | K::Sti | K::In | K::Out | K::Insb | K::Insd | K::Outsb | K::Outsd | K::Lgdt | K::Lidt)
+}
+
 /// Why an instruction this CPU does not run is refused, in words.
 fn what_it_is(i: &Instruction) -> String {
-    use Mnemonic as K;
-    match i.mnemonic() {
-        K::Hlt | K::Cli | K::Sti | K::In | K::Out | K::Insb | K::Insd | K::Outsb | K::Outsd | K::Lgdt | K::Lidt => {
-            "a privileged instruction (user code runs at CPL 3; the CPU raises a general-protection fault)".to_string()
-        }
-        _ => "not in the integer subset this CPU runs".to_string(),
+    if privileged(i.mnemonic()) {
+        "a privileged instruction (user code runs at CPL 3; the CPU raises a general-protection fault)".to_string()
+    } else {
+        "not in the integer subset this CPU runs".to_string()
     }
 }
 

@@ -3,13 +3,12 @@
 //! [`vm`] holds the functions of `vm.c`, [`proc`] those of `proc.c` and
 //! `exec.c`, as in the xv6-riscv of the 2023 MIT 6.1810 labs. The kernel maps
 //! RAM one-to-one, so kernel addresses are physical addresses. [`run`]
-//! runs the real user programs on the RV64 hart: [`usermem`] is their
-//! memory through the TLB, [`syscall`] their system calls.
+//! runs the real user programs on the RV64 hart, with the runner both ports
+//! share ([`crate::run`]: [`crate::run::usermem`] is their memory through
+//! the TLB, [`crate::run::syscall`] their system calls).
 
 pub mod proc;
 pub mod run;
-pub mod syscall;
-pub mod usermem;
 pub mod vm;
 
 use alloc::format;

@@ -3,9 +3,10 @@
 //! [`vm`] holds the functions of `vm.c`, [`proc`] those of `proc.c` and
 //! `exec.c`. Addresses the kernel keeps are physical here; xv6 keeps kernel
 //! virtual addresses (`P2V(pa)`), which the trace shows where xv6 would print
-//! them.
+//! them. [`run`] runs the real user programs on the x86 CPU.
 
 pub mod proc;
+pub mod run;
 pub mod vm;
 
 use alloc::format;
@@ -39,6 +40,64 @@ pub const NPROC: u32 = 64;
 pub const MAXARG: u32 = 32;
 /// Size of a per-process kernel stack (xv6: `KSTACKSIZE`).
 pub const KSTACKSIZE: u32 = 4096;
+
+/// xv6-public's `struct trapframe` (`x86.h`): what `alltraps` pushes at the
+/// top of the process's kernel stack, byte offsets of each 32-bit slot.
+pub mod tf {
+    /// `%edi` (the registers as `pushal` leaves them: edi first).
+    pub const EDI: u32 = 0;
+    /// `%esi`.
+    pub const ESI: u32 = 4;
+    /// `%ebp`.
+    pub const EBP: u32 = 8;
+    /// The `%esp` `pushal` saw (useless, ignored).
+    pub const OESP: u32 = 12;
+    /// `%ebx`.
+    pub const EBX: u32 = 16;
+    /// `%edx`.
+    pub const EDX: u32 = 20;
+    /// `%ecx`.
+    pub const ECX: u32 = 24;
+    /// `%eax`: the system call's number, then its result.
+    pub const EAX: u32 = 28;
+    /// `%gs` (16 bits and padding).
+    pub const GS: u32 = 32;
+    /// `%fs`.
+    pub const FS: u32 = 36;
+    /// `%es`.
+    pub const ES: u32 = 40;
+    /// `%ds`.
+    pub const DS: u32 = 44;
+    /// The trap number.
+    pub const TRAPNO: u32 = 48;
+    /// The error code (pushed by the CPU, or 0 by the vector).
+    pub const ERR: u32 = 52;
+    /// `%eip` at the trap.
+    pub const EIP: u32 = 56;
+    /// `%cs`.
+    pub const CS: u32 = 60;
+    /// `%eflags`.
+    pub const EFLAGS: u32 = 64;
+    /// The user's `%esp`.
+    pub const ESP: u32 = 68;
+    /// The user's `%ss`.
+    pub const SS: u32 = 72;
+    /// `sizeof(struct trapframe)`.
+    pub const SIZE: u32 = 76;
+    /// User code segment selector (`(SEG_UCODE << 3) | DPL_USER`).
+    pub const UCODE: u32 = (3 << 3) | 3;
+    /// User data segment selector (`(SEG_UDATA << 3) | DPL_USER`).
+    pub const UDATA: u32 = (4 << 3) | 3;
+    /// Interrupts enabled (`FL_IF`).
+    pub const FL_IF: u32 = 0x200;
+
+    /// Where allocproc puts the trapframe of the kernel stack at `kstack`
+    /// (physical): `kstack + KSTACKSIZE - sizeof *p->tf`.
+    #[must_use]
+    pub const fn of(kstack: u64) -> u64 {
+        kstack + super::KSTACKSIZE as u64 - SIZE as u64
+    }
+}
 
 /// A memory layout for xv6-public.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -24,6 +24,24 @@ use crate::{OrPanic, Panic, VmFail};
 const PG: u32 = PGSIZE as u32;
 
 impl<H: Hal> X86Kernel<H> {
+    /// Write `v` at offset `off` of `pid`'s trapframe (at the top of its kernel stack).
+    ///
+    /// # Errors
+    /// A [`Panic`] if the kernel stack is not in RAM.
+    pub(crate) fn set_tf(&mut self, pid: u32, off: u32, v: u32) -> Result<(), Panic> {
+        let kstack = self.st.ptable.get(pid).map_or(0, |p| p.kstack);
+        self.st.hw.write_word(super::tf::of(kstack) + u64::from(off), 4, u64::from(v)).or_panic("trapframe")
+    }
+
+    /// The word at offset `off` of `pid`'s trapframe.
+    ///
+    /// # Errors
+    /// A [`Panic`] if the kernel stack is not in RAM.
+    pub(crate) fn tf(&self, pid: u32, off: u32) -> Result<u32, Panic> {
+        let kstack = self.st.ptable.get(pid).map_or(0, |p| p.kstack);
+        self.st.hw.read_word(super::tf::of(kstack) + u64::from(off), 4).map(|v| v as u32).or_panic("trapframe")
+    }
+
     /// Look in the process table for an UNUSED slot. If found, change state
     /// to EMBRYO, give it a pid and a kernel stack (xv6: `allocproc`).
     /// Returns the slot, or why it failed.
@@ -198,6 +216,8 @@ impl<H: Hal> X86Kernel<H> {
             args,
             word: 4,
         });
+        self.set_tf(pid, super::tf::EIP, eh.entry as u32)?;
+        self.set_tf(pid, super::tf::ESP, sp)?;
         tr.note(|| format!("commit: tf->eip = {:#x} (entry), tf->esp = {sp:#x}", eh.entry));
         self.switchuvm(tr, pid);
         self.freevm(tr, oldpgdir)?;
@@ -303,6 +323,14 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
         p.name = "initcode".into();
         p.parent = None;
         p.state = ProcState::Runnable;
+        // The trapframe of the first "return" to user space: user segments,
+        // interrupts on, the stack at the top of the page, eip at 0.
+        let kstack = p.kstack;
+        self.st.hw.fill(super::tf::of(kstack), u64::from(super::tf::SIZE), 0).or_panic("userinit")?;
+        use super::tf::{CS, DS, EFLAGS, ES, ESP, FL_IF, SS, UCODE, UDATA};
+        for (off, v) in [(CS, UCODE), (DS, UDATA), (ES, UDATA), (SS, UDATA), (EFLAGS, FL_IF), (ESP, PG)] {
+            self.set_tf(pid, off, v)?;
+        }
         tr.note(|| "pid 1 runs initcode at address 0; its stack pointer starts at the top of that page".to_string());
         Ok(SysRet::ok(i64::from(pid)))
     }
@@ -337,6 +365,11 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             c.freed_below_sz = false;
             c.state = ProcState::Runnable;
         }
+        // *np->tf = *curproc->tf; np->tf->eax = 0: the child returns 0.
+        let (ptf, ctf) = (super::tf::of(parent.kstack), super::tf::of(self.st.ptable.procs[slot].kstack));
+        self.st.hw.copy(ctf, ptf, u64::from(super::tf::SIZE)).or_panic("fork")?;
+        self.set_tf(child, super::tf::EAX, 0)?;
+        self.st.ptable.procs[slot].regs.a0 = 0;
         shm::after_fork(self, pid, child);
         tr.note(|| format!("fork returns {child} in the parent and 0 in the child"));
         Ok(SysRet::ok(i64::from(child)))

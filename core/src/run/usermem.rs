@@ -1,7 +1,9 @@
 //! A process's memory as its user code sees it: every fetch, load and store
-//! of the hart ([`crate::cpu::rv64`]) goes through this CPU's TLB and, on a
-//! miss, the Sv39 walk of the process's page table, with the permission
-//! checks of user mode (`PTE_U`, and `PTE_X`, `PTE_R` or `PTE_W`).
+//! of the CPU ([`crate::cpu::rv64`], [`crate::cpu::x86`]) goes through this
+//! CPU's TLB and, on a miss, the walk of the process's page table (Sv39,
+//! or x86's two levels), with the permission checks of user mode: on
+//! RISC-V `PTE_U` and `PTE_X`, `PTE_R` or `PTE_W`; on x86 `PTE_P` and
+//! `PTE_U`, and `PTE_W` for a store (32-bit paging has no execute bit).
 //!
 //! Nothing here records an event per access: the TLB's hits, misses and
 //! fills are only counted (in a counting-only [`Trace`]), so that running a
@@ -10,12 +12,13 @@
 
 use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
 use crate::mem::PhysMem;
-use crate::scheme::{Access, AccessKind, FaultKind, Sv39};
+use crate::scheme::{Access, AccessKind, FaultKind, Scheme, SchemeKind};
 use crate::tlb::Tlb;
 use crate::trace::Trace;
 use crate::walk::{self, Fault, OnCpu};
 
-/// A user access the MMU refused: where, what kind, and why.
+/// A user access the MMU refused: where, what kind, and why (x86: a page
+/// fault, trap 14, with `fault.code` its error code and `va` what cr2 holds).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserFault {
     /// The faulting virtual address (RISC-V: `stval`).
@@ -27,8 +30,9 @@ pub struct UserFault {
 }
 
 /// The memory of one process, reached through CPU `cpu`'s TLB and the page
-/// table at `root` (what satp holds while the process runs in user mode).
-pub struct ProcMem<'a, M: PhysMem> {
+/// table at `root` (what satp or CR3 holds while the process runs in user
+/// mode), walked as scheme `S` walks it.
+pub struct ProcMem<'a, M: PhysMem, S: Scheme> {
     /// Physical memory.
     pub mem: &'a mut M,
     /// The CPU and its TLB.
@@ -46,22 +50,28 @@ pub struct ProcMem<'a, M: PhysMem> {
     /// Every access looks in the TLB itself (its events go to `counts`,
     /// which then records them): "show each access".
     pub show: bool,
+    scheme: core::marker::PhantomData<S>,
 }
 
-/// scause of an access fault (the walk reached memory that is not RAM), by access.
-fn access_fault_code(kind: AccessKind) -> u64 {
-    match kind {
-        AccessKind::Execute => 1,
-        AccessKind::Read => 5,
-        AccessKind::Write => 7,
+/// The code of an access to memory that is not RAM, by access: RISC-V's
+/// access-fault scause; on x86 a protection page fault from user mode.
+/// Contract: total.
+fn access_fault_code(scheme: SchemeKind, kind: AccessKind) -> u64 {
+    match (scheme, kind) {
+        (SchemeKind::X86, AccessKind::Write) => 7,
+        (SchemeKind::X86, _) => 5,
+        (_, AccessKind::Execute) => 1,
+        (_, AccessKind::Read) => 5,
+        (_, AccessKind::Write) => 7,
     }
 }
 
-impl<'a, M: PhysMem> ProcMem<'a, M> {
+impl<'a, M: PhysMem, S: Scheme> ProcMem<'a, M, S> {
     /// The memory of the process whose table is at `root`, through CPU
     /// `on`'s TLB, the TLB's work counted in `counts`.
-    pub fn new(mem: &'a mut M, on: OnCpu<'a>, root: PhysAddr, counts: &'a mut Trace) -> ProcMem<'a, M> {
-        ProcMem { mem, on, root, counts, memo: [None; 3], memo_hits: 0, show: false }
+    /// Contract: never fails; nothing is read until an access.
+    pub fn new(mem: &'a mut M, on: OnCpu<'a>, root: PhysAddr, counts: &'a mut Trace) -> ProcMem<'a, M, S> {
+        ProcMem { mem, on, root, counts, memo: [None; 3], memo_hits: 0, show: false, scheme: core::marker::PhantomData }
     }
 
     /// The physical address of `va` for `access`, through the TLB.
@@ -85,7 +95,7 @@ impl<'a, M: PhysMem> ProcMem<'a, M> {
             return Ok(frame | (va & (PGSIZE - 1)));
         }
         let misses = self.counts.counts().tlb.misses;
-        let r = walk::tlb_translate::<Sv39>(self.mem, &mut self.on, self.counts, self.root, VirtAddr::new(va), access)
+        let r = walk::tlb_translate::<S>(self.mem, &mut self.on, self.counts, self.root, VirtAddr::new(va), access)
             .map(PhysAddr::as_u64);
         if r.is_err() || self.counts.counts().tlb.misses != misses {
             // A walk may have filled or dropped a slot: no memo can be trusted.
@@ -104,7 +114,11 @@ impl<'a, M: PhysMem> ProcMem<'a, M> {
     fn not_ram(va: u64, access: Access) -> UserFault {
         let kind = FaultKind::TableOutsideRam;
         let text = alloc::format!("{va:#x} translates to memory that is not RAM: an access fault");
-        UserFault { va, access, fault: Fault { level: None, kind, code: access_fault_code(access.kind), text } }
+        UserFault {
+            va,
+            access,
+            fault: Fault { level: None, kind, code: access_fault_code(S::KIND, access.kind), text },
+        }
     }
 
     /// Read `n` (1 to 8) bytes at `va` for `access`, little-endian; an
@@ -138,15 +152,15 @@ impl<'a, M: PhysMem> ProcMem<'a, M> {
     }
 }
 
-impl<M: PhysMem> crate::cpu::rv64::UserMem for ProcMem<'_, M> {
+impl<M: PhysMem, S: Scheme> crate::cpu::rv64::UserMem for ProcMem<'_, M, S> {
     type Fault = UserFault;
 
-    /// An instruction fetch: needs `PTE_X` and `PTE_U`.
+    /// An instruction fetch: needs `PTE_X` and `PTE_U` (x86: `PTE_P` and `PTE_U`).
     fn fetch16(&mut self, va: u64) -> Result<u16, UserFault> {
         self.read_n(va, 2, Access::USER_EXEC).map(|v| v as u16)
     }
 
-    /// A load: needs `PTE_R` and `PTE_U`.
+    /// A load: needs `PTE_R` and `PTE_U` (x86: `PTE_P` and `PTE_U`).
     fn load(&mut self, va: u64, bytes: u8) -> Result<u64, UserFault> {
         self.read_n(va, bytes, Access::USER_READ)
     }

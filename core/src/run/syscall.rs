@@ -1,20 +1,23 @@
-//! xv6-riscv's system calls as the running programs make them: `syscall`
-//! reads the number from a7 and the arguments from a0..a5 of the caller's
-//! trapframe (`argraw`, `argint`, `argaddr`, `argstr`), reaches user memory
-//! as xv6's kernel does (`copyin`, `copyout`, `copyinstr`: a software walk
-//! of the page table, not the TLB), and calls the kernel's operations
+//! xv6's system calls as the running programs make them: `syscall` takes
+//! the number from the caller's saved registers (a7; eax) and the arguments
+//! from a0..a5 (xv6-riscv's `argraw`) or from the user stack (xv6-public's
+//! `fetchint(esp + 4 + 4·n)`), as `argint`, `argaddr`, `argptr` and
+//! `argstr` do; reaches user memory as each kernel does (xv6-riscv's
+//! `copyin`, `copyout`, `copyinstr`: a software walk of the page table, not
+//! the TLB; xv6-public: inside `sz`, through the kernel's own view of the
+//! process's pages), and calls the kernel's operations
 //! ([`crate::port::Kernel`]) for fork, exec, sbrk, exit, wait and kill. The
 //! files are the console and the read-only files exec loads programs from.
+//! Both ports number the system calls alike.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::run::{CONSOLE, Chan, File, FileKind, Outcome, Runner, tf_reg};
+use super::{CONSOLE, Chan, File, FileKind, Machine, Outcome, Runner};
 use crate::VmFail;
 use crate::addr::PGSIZE;
 use crate::lab::{Fs, Op};
-use crate::mem::Hal;
 use crate::port::{Kernel, Reject};
 use crate::sys::ProcState;
 
@@ -36,8 +39,25 @@ pub const SYSCALL_NAMES: [&str; 22] = [
 const T_FILE: u16 = 2;
 const T_DEVICE: u16 = 3;
 
+/// Why a system call stopped early: an argument could not be fetched
+/// (the call returns -1, as xv6's `if(argint(0, &n) < 0) return -1;`),
+/// or the kernel panicked.
+pub(crate) enum SysFail {
+    /// An argument could not be fetched.
+    Arg,
+    /// The kernel panicked, or the process is gone.
+    Reject(Reject),
+}
+
+impl From<Reject> for SysFail {
+    fn from(r: Reject) -> SysFail {
+        SysFail::Reject(r)
+    }
+}
+
 /// A failed copy to or from user memory is -1; a kernel panic goes up.
-fn user_copy<T>(r: Result<T, VmFail>) -> Result<Option<T>, Reject> {
+/// Contract: only [`VmFail::Panic`] becomes an error.
+pub(crate) fn user_copy<T>(r: Result<T, VmFail>) -> Result<Option<T>, Reject> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(VmFail::Panic(p)) => Err(p.into()),
@@ -45,53 +65,55 @@ fn user_copy<T>(r: Result<T, VmFail>) -> Result<Option<T>, Reject> {
     }
 }
 
-impl<H: Hal> Runner<H> {
-    /// The raw value of argument `n` (a0..a5) of `pid`'s system call (xv6: `argraw`).
-    fn argraw(&self, pid: u32, n: usize) -> Result<u64, Reject> {
-        let p = self.k.st.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        self.tf_word(p.trapframe.as_u64(), tf_reg(crate::cpu::rv64::A0 + n))
+impl<K: Machine> Runner<K> {
+    /// The raw value of argument `n` of `pid`'s system call (xv6-riscv:
+    /// `argraw`, a0..a5; xv6-public: `fetchint(tf->esp + 4 + 4*n)`).
+    fn argraw(&mut self, pid: u32, n: usize) -> Result<u64, SysFail> {
+        self.k.argraw(&mut self.tr, pid, n)?.ok_or(SysFail::Arg)
     }
 
     /// Argument `n` as a C `int` (xv6: `argint`).
-    fn argint(&self, pid: u32, n: usize) -> Result<i32, Reject> {
+    fn argint(&mut self, pid: u32, n: usize) -> Result<i32, SysFail> {
         Ok(self.argraw(pid, n)? as i32)
     }
 
-    /// Argument `n` as a user address, not checked (copyin and copyout check) (xv6: `argaddr`).
-    fn argaddr(&self, pid: u32, n: usize) -> Result<u64, Reject> {
+    /// Argument `n` as a user address, not checked (copyin and copyout check) (xv6-riscv: `argaddr`).
+    fn argaddr(&mut self, pid: u32, n: usize) -> Result<u64, SysFail> {
         self.argraw(pid, n)
     }
 
-    /// `pid`'s page-table root and size.
-    fn image(&self, pid: u32) -> Result<(u64, u64), Reject> {
-        let p = self.k.st.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
-        Ok((p.root.as_u64(), p.sz))
+    /// Argument `n` as a pointer to `size` bytes (xv6-public: `argptr`,
+    /// which refuses a block that is not inside the process's size).
+    fn argptr(&mut self, pid: u32, n: usize, size: u64) -> Result<u64, SysFail> {
+        let addr = self.argaddr(pid, n)?;
+        if self.k.argptr(pid, addr, size) { Ok(addr) } else { Err(SysFail::Arg) }
     }
 
-    /// The 64-bit word at user address `addr`, if it lies below `sz` and is mapped (xv6: `fetchaddr`).
+    /// The pointer-sized word at user address `addr`, if it lies below `sz`
+    /// and can be read (xv6-riscv: `fetchaddr`; xv6-public: `fetchint`).
     fn fetchaddr(&mut self, pid: u32, addr: u64) -> Result<Option<u64>, Reject> {
-        let (root, sz) = self.image(pid)?;
-        if addr >= sz || addr.wrapping_add(8) > sz {
+        let sz = self.k.state().ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.sz;
+        let w = K::PTR;
+        if addr >= sz || addr.wrapping_add(w) > sz {
             return Ok(None);
         }
-        let bytes = user_copy(self.k.copyin(&mut self.tr, root, addr, 8))?;
+        let bytes = self.k.user_in(&mut self.tr, pid, addr, w)?;
         Ok(bytes.map(|b| b.iter().rev().fold(0u64, |w, &x| (w << 8) | u64::from(x))))
     }
 
     /// The NUL-terminated string at `addr`, at most `max` bytes with its NUL (xv6: `fetchstr`).
     fn fetchstr(&mut self, pid: u32, addr: u64, max: u64) -> Result<Option<Vec<u8>>, Reject> {
-        let (root, _) = self.image(pid)?;
-        user_copy(self.k.copyinstr(&mut self.tr, root, addr, max))
+        self.k.user_str(&mut self.tr, pid, addr, max)
     }
 
     /// Argument `n` as a string of at most `max` bytes (xv6: `argstr`).
-    fn argstr(&mut self, pid: u32, n: usize, max: u64) -> Result<Option<Vec<u8>>, Reject> {
+    fn argstr(&mut self, pid: u32, n: usize, max: u64) -> Result<Option<Vec<u8>>, SysFail> {
         let addr = self.argaddr(pid, n)?;
-        self.fetchstr(pid, addr, max)
+        Ok(self.fetchstr(pid, addr, max)?)
     }
 
     /// Argument `n` as an open descriptor: (fd, index in the file table) (xv6: `argfd`).
-    fn argfd(&self, pid: u32, n: usize) -> Result<Option<(usize, usize)>, Reject> {
+    fn argfd(&mut self, pid: u32, n: usize) -> Result<Option<(usize, usize)>, SysFail> {
         let fd = self.argint(pid, n)?;
         let Ok(fd) = usize::try_from(fd) else { return Ok(None) };
         Ok(self.procs.get(&pid).and_then(|p| p.ofile.get(fd).copied().flatten()).map(|f| (fd, f)))
@@ -117,21 +139,37 @@ impl<H: Hal> Runner<H> {
     ///
     /// # Errors
     /// A [`Reject`] when the kernel panics (init exiting, say).
-    pub(super) fn syscall(&mut self, pid: u32) -> Result<(u64, &'static str, String, Outcome), Reject> {
-        let num = self.argraw(pid, 7)?;
+    pub(crate) fn syscall(&mut self, pid: u32) -> Result<(u64, &'static str, String, Outcome), Reject> {
+        let num = self.k.syscall_num(pid)?;
         let name = SYSCALL_NAMES.get(num as usize).copied().filter(|n| *n != "?").unwrap_or("?");
-        let (args, out) = match num {
+        match self.dispatch(pid, num, name) {
+            Ok((args, out)) => Ok((num, name, args, out)),
+            Err(SysFail::Arg) => {
+                self.tr.fail(format!("{name}: an argument could not be fetched; it returns -1"));
+                Ok((num, name, String::from("?"), Outcome::Return(-1)))
+            }
+            Err(SysFail::Reject(r)) => Err(r),
+        }
+    }
+
+    /// The system call `num` (`name`) of `pid`: its arguments in words
+    /// and what it does to the caller.
+    fn dispatch(&mut self, pid: u32, num: u64, name: &'static str) -> Result<(String, Outcome), SysFail> {
+        Ok(match num {
             1 => (String::new(), self.sys_fork(pid)?),
-            2 => {
+            2 if K::EXIT_STATUS => {
                 let status = self.argint(pid, 0)?;
                 (format!("{status}"), self.sys_exit(pid, status)?)
             }
-            3 => {
+            2 => (String::new(), self.sys_exit(pid, 0)?),
+            3 if K::EXIT_STATUS => {
                 let addr = self.argaddr(pid, 0)?;
                 (format!("{addr:#x}"), self.sys_wait(pid, addr)?)
             }
+            3 => (String::new(), self.sys_wait(pid, 0)?),
             5 | 16 => {
-                let (fd, addr, n) = (self.argint(pid, 0)?, self.argaddr(pid, 1)?, self.argint(pid, 2)?);
+                let (fd, n) = (self.argint(pid, 0)?, self.argint(pid, 2)?);
+                let addr = self.argptr(pid, 1, u64::try_from(n).unwrap_or(0))?;
                 let out = if num == 5 { self.sys_read(pid, addr, n)? } else { self.sys_write(pid, addr, n)? };
                 (format!("{fd}, {addr:#x}, {n}"), out)
             }
@@ -141,7 +179,8 @@ impl<H: Hal> Runner<H> {
             }
             7 => self.sys_exec(pid)?,
             8 => {
-                let (fd, addr) = (self.argint(pid, 0)?, self.argaddr(pid, 1)?);
+                let fd = self.argint(pid, 0)?;
+                let addr = self.argptr(pid, 1, K::stat(0, 0, 0, 0, 0).len() as u64)?;
                 (format!("{fd}, {addr:#x}"), self.sys_fstat(pid, addr)?)
             }
             9 => {
@@ -202,14 +241,13 @@ impl<H: Hal> Runner<H> {
                 (format!("{first:#x}, …"), Outcome::Return(-1))
             }
             _ => {
-                let pname = self.k.st.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
+                let pname = self.k.state().ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();
                 let msg = format!("{pid} {pname}: unknown sys call {}\n", num as i32);
                 self.cons.out.extend_from_slice(msg.as_bytes());
                 self.tr.fail(msg.trim_end());
                 (String::new(), Outcome::Return(-1))
             }
-        };
-        Ok((num, name, args, out))
+        })
     }
 
     /// sleep(n): sleep until `n` more ticks have passed (xv6 keeps the
@@ -221,7 +259,7 @@ impl<H: Hal> Runner<H> {
         {
             return Outcome::Return(0);
         }
-        if self.k.st.ptable.get(pid).is_some_and(|p| p.killed) {
+        if self.k.state().ptable.get(pid).is_some_and(|p| p.killed) {
             return Outcome::Return(-1);
         }
         let target = self.counts.ticks.saturating_add(u64::try_from(n).unwrap_or(0));
@@ -260,8 +298,8 @@ impl<H: Hal> Runner<H> {
     /// wait(addr): sleep while children live and none has exited; copy the
     /// zombie's status to `addr` (unless 0) before the kernel frees it.
     fn sys_wait(&mut self, pid: u32, addr: u64) -> Result<Outcome, Reject> {
-        let killed = self.k.st.ptable.get(pid).is_some_and(|p| p.killed);
-        let zombie = match self.k.st.ptable.zombie_child(pid) {
+        let killed = self.k.state().ptable.get(pid).is_some_and(|p| p.killed);
+        let zombie = match self.k.state().ptable.zombie_child(pid) {
             Err(Reject::WouldBlock { .. }) if killed => return Ok(Outcome::Return(-1)),
             Err(Reject::WouldBlock { .. }) => return Ok(Outcome::Sleep(Chan::Child)),
             Err(e) => return Err(e),
@@ -269,8 +307,7 @@ impl<H: Hal> Runner<H> {
         };
         if let (Some((_, cpid)), true) = (zombie, addr != 0) {
             let status = self.procs.get(&cpid).map_or(0, |p| p.xstate);
-            let (root, _) = self.image(pid)?;
-            if user_copy(self.k.copyout(&mut self.tr, root, addr, &status.to_le_bytes()))?.is_none() {
+            if !self.k.user_out(&mut self.tr, pid, addr, &status.to_le_bytes())? {
                 return Ok(Outcome::Return(-1));
             }
         }
@@ -285,7 +322,7 @@ impl<H: Hal> Runner<H> {
     /// kill(pid): the kernel kills the target (it exits at once).
     fn sys_kill(&mut self, pid: u32, target: i32) -> Result<Outcome, Reject> {
         let Ok(t) = u32::try_from(target) else { return Ok(Outcome::Return(-1)) };
-        let live = self.k.st.ptable.get(t).is_some_and(|p| p.state != ProcState::Zombie);
+        let live = self.k.state().ptable.get(t).is_some_and(|p| p.state != ProcState::Zombie);
         match self.k.kill(&mut self.tr, t) {
             Ok(r) => {
                 if live {
@@ -302,7 +339,7 @@ impl<H: Hal> Runner<H> {
     /// exec(path, argv): fetch the path and each argument as sys_exec does
     /// (at most MAXARG of them, each below sz), find the program, and let
     /// the kernel build the new image.
-    fn sys_exec(&mut self, pid: u32) -> Result<(String, Outcome), Reject> {
+    fn sys_exec(&mut self, pid: u32) -> Result<(String, Outcome), SysFail> {
         let uargv = self.argaddr(pid, 1)?;
         let Some(path) = self.argstr(pid, 0, MAXPATH)? else {
             return Ok((format!("?, {uargv:#x}"), Outcome::Return(-1)));
@@ -311,10 +348,10 @@ impl<H: Hal> Runner<H> {
         let mut argv: Vec<Vec<u8>> = Vec::new();
         let words = format!("{path:?}, {uargv:#x}");
         loop {
-            if argv.len() >= super::MAXARG as usize {
+            if argv.len() >= self.k.machine().maxarg as usize {
                 return Ok((words, Outcome::Return(-1)));
             }
-            let Some(uarg) = self.fetchaddr(pid, uargv.wrapping_add(8 * argv.len() as u64))? else {
+            let Some(uarg) = self.fetchaddr(pid, uargv.wrapping_add(K::PTR * argv.len() as u64))? else {
                 return Ok((words, Outcome::Return(-1)));
             };
             if uarg == 0 {
@@ -343,22 +380,20 @@ impl<H: Hal> Runner<H> {
     }
 
     /// read(fd, addr, n): the console (sleeping until a line is typed) or a file.
-    fn sys_read(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, Reject> {
+    fn sys_read(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
         let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
         if !file.readable {
             return Ok(Outcome::Return(-1));
         }
-        let (root, _) = self.image(pid)?;
         match file.kind {
-            FileKind::Device { major: CONSOLE } => self.consoleread(pid, root, addr, n),
+            FileKind::Device { major: CONSOLE } => Ok(self.consoleread(pid, addr, n)?),
             FileKind::Device { .. } => Ok(Outcome::Return(-1)),
             FileKind::Inode { path } => {
                 let data = self.fs.namei(&path).map(<[u8]>::to_vec).unwrap_or_default();
                 let start = (file.off as usize).min(data.len());
                 let len = usize::try_from(n.max(0)).unwrap_or(0).min(data.len() - start);
-                if len > 0 && user_copy(self.k.copyout(&mut self.tr, root, addr, &data[start..start + len]))?.is_none()
-                {
+                if len > 0 && !self.k.user_out(&mut self.tr, pid, addr, &data[start..start + len])? {
                     return Ok(Outcome::Return(-1));
                 }
                 if let Some(Some(fe)) = self.files.get_mut(f) {
@@ -372,17 +407,17 @@ impl<H: Hal> Runner<H> {
     /// The console's read (xv6: `consoleread`): sleep until a line (or ^D)
     /// is in; copy bytes up to `n` or the end of the line. A ^D after some
     /// bytes is kept, so that the next read returns 0.
-    fn consoleread(&mut self, pid: u32, root: u64, mut dst: u64, n: i32) -> Result<Outcome, Reject> {
+    fn consoleread(&mut self, pid: u32, mut dst: u64, n: i32) -> Result<Outcome, Reject> {
         let target = i64::from(n);
         let mut n = i64::from(n);
         if n > 0 && !self.cons.readable() {
-            if self.k.st.ptable.get(pid).is_some_and(|p| p.killed) {
+            if self.k.state().ptable.get(pid).is_some_and(|p| p.killed) {
                 return Ok(Outcome::Return(-1));
             }
             return Ok(Outcome::Sleep(Chan::Console));
         }
         while n > 0 && self.cons.readable() {
-            let c = self.cons.buf[(self.cons.r % super::run::INPUT_BUF_SIZE) as usize];
+            let c = self.cons.buf[(self.cons.r % super::INPUT_BUF_SIZE) as usize];
             self.cons.r = self.cons.r.wrapping_add(1);
             if c == 4 {
                 if n < target {
@@ -390,7 +425,7 @@ impl<H: Hal> Runner<H> {
                 }
                 break;
             }
-            if user_copy(self.k.copyout(&mut self.tr, root, dst, &[c]))?.is_none() {
+            if !self.k.user_out(&mut self.tr, pid, dst, &[c])? {
                 break;
             }
             dst = dst.wrapping_add(1);
@@ -405,19 +440,18 @@ impl<H: Hal> Runner<H> {
     /// write(fd, addr, n): the console prints the bytes (xv6:
     /// `consolewrite`; it copies them in a byte at a time, pagelab a page at
     /// a time), stopping at the first byte that is not mapped.
-    fn sys_write(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, Reject> {
+    fn sys_write(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
         let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
         if !file.writable || file.kind != (FileKind::Device { major: CONSOLE }) {
             return Ok(Outcome::Return(-1));
         }
-        let (root, _) = self.image(pid)?;
         let total = u64::try_from(n).unwrap_or(0);
         let mut done = 0u64;
         while done < total {
             let va = addr.wrapping_add(done);
             let chunk = (PGSIZE - (va & (PGSIZE - 1))).min(total - done);
-            let Some(bytes) = user_copy(self.k.copyin(&mut self.tr, root, va, chunk))? else { break };
+            let Some(bytes) = self.k.user_in(&mut self.tr, pid, va, chunk)? else { break };
             self.cons.out.extend_from_slice(&bytes);
             done += chunk;
         }
@@ -425,26 +459,20 @@ impl<H: Hal> Runner<H> {
     }
 
     /// fstat(fd, addr): copy out a `struct stat` (dev, ino, type, nlink, size).
-    fn sys_fstat(&mut self, pid: u32, addr: u64) -> Result<Outcome, Reject> {
+    fn sys_fstat(&mut self, pid: u32, addr: u64) -> Result<Outcome, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
         let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
         let (ty, size) = match &file.kind {
             FileKind::Device { .. } => (T_DEVICE, 0u64),
             FileKind::Inode { path } => (T_FILE, self.fs.namei(path).map_or(0, |d| d.len() as u64)),
         };
-        let mut st = [0u8; 24];
-        st[0..4].copy_from_slice(&1i32.to_le_bytes());
-        st[4..8].copy_from_slice(&(f as u32 + 2).to_le_bytes());
-        st[8..10].copy_from_slice(&ty.to_le_bytes());
-        st[10..12].copy_from_slice(&1u16.to_le_bytes());
-        st[16..24].copy_from_slice(&size.to_le_bytes());
-        let (root, _) = self.image(pid)?;
-        let ok = user_copy(self.k.copyout(&mut self.tr, root, addr, &st))?.is_some();
+        let st = K::stat(1, f as u32 + 2, ty, 1, size);
+        let ok = self.k.user_out(&mut self.tr, pid, addr, &st)?;
         Ok(Outcome::Return(if ok { 0 } else { -1 }))
     }
 
     /// dup(fd): a second descriptor for the same open file.
-    fn sys_dup(&mut self, pid: u32) -> Result<i64, Reject> {
+    fn sys_dup(&mut self, pid: u32) -> Result<i64, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(-1) };
         let Some(fd) = self.fdalloc(pid, f) else { return Ok(-1) };
         if let Some(Some(file)) = self.files.get_mut(f) {

@@ -1,0 +1,87 @@
+//! Helpers the run tests of both ports share (`run_riscv.rs`, `run_x86.rs`).
+#![allow(dead_code, reason = "each test file uses some of them")]
+
+use pagelab_core::lab::Lab;
+use pagelab_core::port::Kernel;
+use pagelab_core::run::{Machine, RecordKind, RunStop, Runner};
+use pagelab_core::sys::ProcState;
+use pagelab_core::trace::Counts;
+
+/// The live processes: (pid, name, state).
+pub fn procs<K: Machine>(r: &Runner<K>) -> Vec<(u32, String, ProcState)> {
+    r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
+}
+
+/// The console's output so far.
+pub fn out<K: Machine>(r: &Runner<K>) -> String {
+    String::from_utf8_lossy(r.output()).into_owned()
+}
+
+/// The pages an operation allocated and freed, by kind.
+fn pages(c: Counts) -> (u64, u64, u64, u64, u64, u64, u64, u64) {
+    (c.user_alloc, c.user_free, c.pt_alloc, c.pt_free, c.kstack_alloc, c.kstack_free, c.other_alloc, c.other_free)
+}
+
+/// Each trip of `r` that made one of the story's operations (userinit,
+/// fork, exec, sbrk, exit, wait that returned) allocated and freed the
+/// pages of the story's step, in order, and left as many frames free.
+pub fn assert_trips_match_steps<K: Machine>(r: &Runner<K>, lab: &Lab) {
+    let trips: Vec<_> = r
+        .records()
+        .iter()
+        .filter(|c| {
+            matches!(
+                &c.kind,
+                RecordKind::Userinit
+                    | RecordKind::Syscall { name: "exit", .. }
+                    | RecordKind::Syscall { name: "fork" | "exec" | "sbrk" | "wait", ret: Some(_), .. }
+            )
+        })
+        .collect();
+    let steps = lab.steps();
+    assert_eq!(trips.len(), steps.len());
+    for (trip, step) in trips.iter().zip(steps) {
+        assert_eq!(pages(trip.counts), pages(step.counts), "{} vs {:?}", trip.text, step.op);
+        assert_eq!(trip.nfree, step.nfree, "{}", trip.text);
+    }
+}
+
+/// With a time slice of 7 instructions, boot, type `echo hello world` and
+/// run: the output and the operations are those of a run without the
+/// timer (`story`'s), and the timer fired.
+pub fn assert_the_timer_changes_nothing<K: Machine>(mut r: Runner<K>, story: &str) {
+    r.set_slice(7);
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    r.type_input("echo hello world\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(r.counts().ticks > 100);
+    assert!(r.records().iter().any(|c| c.kind == RecordKind::Timer));
+    assert_eq!(out(&r), "init: starting sh\n$ echo hello world\nhello world\n$ ");
+    let story = pagelab_core::lab::scenario::parse(story).unwrap();
+    assert_eq!(r.ops(), story.ops.as_slice());
+}
+
+/// True for the ways a run of random code may stop.
+pub fn a_calm_stop(stop: &RunStop) -> bool {
+    matches!(stop, RunStop::WaitingForInput | RunStop::Budget | RunStop::Panic { .. } | RunStop::Deadlock)
+}
+
+/// Show each access, run one instruction, and return the TLB's events of
+/// that stretch of user code: ("miss" / "fill" / "hit", the address), any
+/// other event as ("other", 0).
+pub fn tlb_work_of_one_instruction<K: Machine>(r: &mut Runner<K>) -> Vec<(&'static str, u64)> {
+    use pagelab_core::trace::Event;
+    r.set_show_accesses(true);
+    assert_eq!(r.step_instruction(), RunStop::Budget);
+    let rec = r.records().last().unwrap();
+    assert_eq!(rec.kind, RecordKind::User { instructions: 1 });
+    rec.events
+        .iter()
+        .map(|e| match &e.event {
+            Event::TlbMiss { va, .. } => ("miss", va.as_u64()),
+            Event::TlbFill { va, .. } => ("fill", va.as_u64()),
+            Event::TlbHit { va, .. } => ("hit", va.as_u64()),
+            _ => ("other", 0),
+        })
+        .collect()
+}
