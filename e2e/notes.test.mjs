@@ -272,7 +272,7 @@ test('the JS API, called from the page', async () => {
         wide: catchIt(() => api.decompose('x86', '0x100000000')),
         negative: catchIt(() => api.decompose('x86', -1)),
         notText: catchIt(() => api.run(42)),
-        progsX86: catchIt(() => api.runPrograms({ machine: 'xv6-public' })),
+        progsMachine: catchIt(() => api.runPrograms({ machine: 'vax' })),
         progsSteps: catchIt(() => api.runPrograms({ steps: -1 })),
         progsLines: catchIt(() => api.runPrograms({ lines: 'echo hi' })),
         noAddress: catchIt(() => api.translate({ scenario: 'story-x86' })),
@@ -310,7 +310,7 @@ test('the JS API, called from the page', async () => {
   assert.deepEqual(r.progs.faults, []);
   assert.equal(r.replayedFree, r.progsFree, 'the operations replayed leave the machine with the same free frames');
   assert.deepEqual(r.stepped, [[2, 'string', 'string'], [2, 'string', 'string'], [2, 'string', 'string'], [2, 'string', 'string']]);
-  assert.match(r.errors.progsX86.message, /xv6-riscv/);
+  assert.match(r.errors.progsMachine.message, /is not a machine/);
   assert.match(r.errors.progsSteps.message, /steps must be a whole number/);
   assert.match(r.errors.progsLines.message, /lines must be an array/);
   assert.equal(r.rendered, '0x201');

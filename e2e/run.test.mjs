@@ -1,7 +1,9 @@
-// Running the real programs in the lab: the learner boots xv6-riscv, init
+// Running the real programs in the lab: the learner boots the machine, init
 // starts sh, and the learner types commands at sh's prompt and reads what
 // the programs print; deep recurses until its stack reaches the guard page
 // and is killed, and the lab shows the walk of the store that faulted.
+// The lab opens on xv6-public, whose programs run on the x86 CPU; a link to
+// an xv6-riscv lab runs them on the RISC-V CPU.
 //
 // Worked by hand from the programs (user/README.md) and xv6-riscv:
 // - init prints "init: starting sh", sh prints "$ " on fd 2 and reads a line;
@@ -9,24 +11,24 @@
 // - `echo hello world` prints "hello world"; `echo` alone prints an empty
 //   line; a command that is no program makes sh print "exec NAME failed".
 // - pids: init 1, sh 2, each command's child 3, 4, 5 (sh forks once a line).
-// - deep's stack is the page 0x3000-0x3fff (its two pages of image, then the
-//   guard page 0x2000); each call takes 1056 bytes, so three fit and the
-//   fourth stores into the guard page, whose L0 entry has no PTE_U: a store
-//   page fault (scause 15) that usertrap reports and answers by killing it.
+// - deep on xv6-riscv: its stack is the page 0x3000-0x3fff (its two pages of
+//   image, then the guard page 0x2000); each call takes 1056 bytes, so three
+//   fit and the fourth stores into the guard page, whose L0 entry has no
+//   PTE_U: a store page fault (scause 15) that usertrap reports and answers
+//   by killing it. On xv6-public deep's image is one page, so the guard page
+//   is 0x1000 and the stack 0x2000-0x2fff; the fault is trap 14 with error
+//   code 7 (present, write, user), reported by trap() as "--kill proc".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, text, tabTo, shot, audit } from './helpers.mjs';
+import { launch, open, text, tabTo, shot, audit, linkFor } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** Boot the programs from the default (xv6-public) lab, by keyboard only. */
+/** Boot the programs on the lab's machine, by keyboard only. */
 async function boot(page) {
-  assert.equal(await tabTo(page, 'run-riscv', 200), 'run-riscv', 'the switch to xv6-riscv is reachable with Tab');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#run-start');
-  await page.focus('#run-start');
+  assert.equal(await tabTo(page, 'run-start', 200), 'run-start', 'Boot and run init is reachable with Tab');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#console');
   await page.waitForFunction(() => document.getElementById('console').textContent.endsWith('$ '));
@@ -44,9 +46,10 @@ async function say(page, line) {
   }, before);
 }
 
-test('a learner types three commands at sh and reads their output', async () => {
+test('a learner types three commands at sh on xv6-public and reads their output', async () => {
   const page = await open(browser);
   await boot(page);
+  assert.match(await text(page, '#panel-run .help'), /32-bit x86 CPU runs xv6-public's own init/);
   assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
   await say(page, 'echo hello world');
   await say(page, 'echo');
@@ -62,14 +65,20 @@ test('a learner types three commands at sh and reads their output', async () => 
   assert.match(await text(page, '#run-trips'), /pid 5: exec\("nosuch"/);
   assert.match(await text(page, '#run-counts'), /system calls\s*\d+/);
   assert.match(await text(page, '#run-notice'), /type a line/);
+  // deep (sh's fourth child, pid 6) on x86: killed by trap() on the guard page 0x1000-0x1fff,
+  // the store walked in the translate panel.
+  await say(page, 'deep');
+  assert.match(await text(page, '#console'), /pid 6 deep: trap 14 err 7 on cpu 0 eip 0x[0-9a-f]+ addr 0x1[0-9a-f]{3}--kill proc\n\$ $/);
+  assert.match(await page.inputValue('#address'), /^0x1[0-9a-f]{3}$/);
+  assert.match(await text(page, '#panel-translate'), /no user bit/);
   assert.deepEqual(await audit(page), [], 'axe-core finds no serious or critical problem');
   await shot(page, 'run-panel', '#panel-run');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
 
-test('deep stops at the guard page, and the translate panel shows the walk of its faulting store', async () => {
-  const page = await open(browser, '', { width: 390, height: 844 });
+test('on xv6-riscv deep stops at the guard page, and the translate panel shows the walk of its faulting store', async () => {
+  const page = await open(browser, linkFor('preset xv6-riscv\n'), { width: 390, height: 844 });
   await boot(page);
   await say(page, 'deep');
   const out = await text(page, '#console');

@@ -8,7 +8,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use pagelab_core::cpu::rv64::{Hart, Op as Inst};
+use pagelab_core::cpu::rv64::Op as Inst;
+use pagelab_core::cpu::x86::{Att, stores_last};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
 
@@ -16,7 +17,8 @@ use crate::select::AccessChoice;
 use pagelab_core::lab::{Op, Preset};
 use pagelab_core::mem::Sim;
 use pagelab_core::port::Kernel as _;
-use pagelab_core::riscv::run::{Record, RecordKind, RunCounts, RunStop, Runner};
+use pagelab_core::riscv::run::{Record, RecordKind, RunCounts, RunStop};
+use pagelab_core::{riscv, x86};
 
 /// Instructions one Run (or a typed line) may take before the lab stops and
 /// says so: a program that never waits cannot freeze the tab.
@@ -60,7 +62,7 @@ pub enum RunCommand {
 /// where they are).
 #[derive(Clone)]
 pub struct RunSession {
-    runner: Rc<RefCell<Runner<Sim>>>,
+    runner: Rc<RefCell<AnyRunner>>,
     /// How many of the runner's operations are on the lab's timeline.
     pub applied: usize,
     /// Why the last command stopped.
@@ -84,6 +86,38 @@ impl fmt::Debug for RunSession {
     }
 }
 
+/// The running machine: xv6-riscv's or xv6-public's.
+#[derive(Clone, Debug)]
+enum AnyRunner {
+    /// xv6-riscv on the RV64 hart.
+    Riscv(Box<riscv::run::Runner<Sim>>),
+    /// xv6-public on the 32-bit x86 CPU.
+    X86(Box<x86::run::Runner<Sim>>),
+}
+
+/// `$e` with `$r` bound to the runner, whichever port it is.
+macro_rules! each {
+    ($any:expr, $r:ident => $e:expr) => {
+        match $any {
+            AnyRunner::Riscv($r) => $e,
+            AnyRunner::X86($r) => $e,
+        }
+    };
+}
+
+/// The CPU of the process in user mode, for the panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuView {
+    /// The process.
+    pub pid: u32,
+    /// Its program counter (pc, eip).
+    pub pc: u64,
+    /// The instructions it has retired.
+    pub instret: u64,
+    /// Its registers by name, with their values in hex.
+    pub regs: Vec<(String, String)>,
+}
+
 /// What the panel shows of a session (copied out, so a view holds no borrow).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunView {
@@ -92,7 +126,7 @@ pub struct RunView {
     /// Counts so far.
     pub counts: RunCounts,
     /// The process in user mode and its registers, if one is.
-    pub current: Option<(u32, Hart)>,
+    pub current: Option<CpuView>,
     /// The next instruction (address, disassembly), if a process is in user mode.
     pub next: Option<(u64, String)>,
     /// The latest trips into the kernel, oldest first: (pid, text, a fault?).
@@ -117,19 +151,21 @@ pub const ACCESS_LINES: usize = 40;
 pub const RECENT: usize = 10;
 
 impl RunSession {
-    /// Boot `preset` (an xv6-riscv one) and make the first process.
+    /// Boot `preset` and make the first process.
     ///
     /// # Errors
-    /// Why it cannot: the preset is not xv6-riscv, or the machine does not boot.
+    /// Why it cannot: the machine does not boot.
     pub fn boot(preset: Preset) -> Result<RunSession, String> {
-        if !matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny) {
-            return Err(format!(
-                "the programs run on xv6-riscv so far; this lab is {}. Choose an xv6-riscv machine and start again",
-                preset.name()
-            ));
+        let over = Default::default();
+        let runner = match preset {
+            Preset::Xv6Riscv | Preset::Xv6RiscvTiny => {
+                riscv::run::Runner::boot(preset.riscv_layout(&over)).map(|r| AnyRunner::Riscv(Box::new(r)))
+            }
+            Preset::Xv6Public | Preset::Xv6PublicTiny => {
+                x86::run::Runner::boot(preset.x86_layout(&over)).map(|r| AnyRunner::X86(Box::new(r)))
+            }
         }
-        let layout = preset.riscv_layout(&Default::default());
-        let runner = Runner::boot(layout).map_err(|r| format!("the machine did not boot: {r}"))?;
+        .map_err(|r| format!("the machine did not boot: {r}"))?;
         Ok(RunSession {
             runner: Rc::new(RefCell::new(runner)),
             applied: 0,
@@ -148,32 +184,43 @@ impl RunSession {
     /// A line that is too long; nothing runs then.
     pub fn command(&mut self, c: &RunCommand) -> Result<(), String> {
         self.commands += 1;
-        let mut r = self.runner.borrow_mut();
-        self.since = r.records().len();
+        let mut guard = self.runner.borrow_mut();
+        self.since = each!(&*guard, r => r.records().len());
+        let r = &mut *guard;
         let stop = match c {
             RunCommand::Type(line) => {
                 check_line(line)?;
-                r.type_input(line);
-                r.type_input("\n");
-                r.run(RUN_BUDGET)
+                each!(r, r => {
+                    r.type_input(line);
+                    r.type_input("\n");
+                    r.run(RUN_BUDGET)
+                })
             }
             RunCommand::TypeOnly(line) => {
                 check_line(line)?;
-                r.type_input(line);
-                r.type_input("\n");
+                each!(r, r => {
+                    r.type_input(line);
+                    r.type_input("\n");
+                });
                 self.stop = None;
                 return Ok(());
             }
             RunCommand::Instruction => {
-                self.stepped =
-                    r.next_instruction().map(|(pc, i)| (pc, u64::from(i.len), matches!(i.op, Inst::Store { .. })));
-                r.step_instruction()
+                self.stepped = match &*r {
+                    AnyRunner::Riscv(r) => {
+                        r.next_instruction().map(|(pc, i)| (pc, u64::from(i.len), matches!(i.op, Inst::Store { .. })))
+                    }
+                    AnyRunner::X86(r) => {
+                        r.next_instruction().map(|(eip, i)| (u64::from(eip), i.len() as u64, stores_last(&i)))
+                    }
+                };
+                each!(r, r => r.step_instruction())
             }
-            RunCommand::ToTrap => r.run_to_trap(RUN_BUDGET),
-            RunCommand::Run | RunCommand::Start => r.run(RUN_BUDGET),
-            RunCommand::Slice => r.run(SLICE),
+            RunCommand::ToTrap => each!(r, r => r.run_to_trap(RUN_BUDGET)),
+            RunCommand::Run | RunCommand::Start => each!(r, r => r.run(RUN_BUDGET)),
+            RunCommand::Slice => each!(r, r => r.run(SLICE)),
             RunCommand::ShowAccesses(on) => {
-                r.set_show_accesses(*on);
+                each!(r, r => r.set_show_accesses(*on));
                 self.show_accesses = *on;
                 return Ok(());
             }
@@ -195,7 +242,7 @@ impl RunSession {
     /// The operations the programs made that are not on the timeline yet.
     #[must_use]
     pub fn new_ops(&self) -> Vec<Op> {
-        self.runner.borrow().ops().get(self.applied..).map(<[Op]>::to_vec).unwrap_or_default()
+        each!(&*self.runner.borrow(), r => r.ops().get(self.applied..).map(<[Op]>::to_vec).unwrap_or_default())
     }
 
     /// True if `ops` (the lab's timeline) begins with the operations
@@ -203,7 +250,7 @@ impl RunSession {
     #[must_use]
     pub fn follows(&self, ops: &[Op]) -> bool {
         let r = self.runner.borrow();
-        ops.len() == self.applied && r.ops().get(..self.applied) == Some(ops)
+        ops.len() == self.applied && each!(&*r, r => r.ops().get(..self.applied) == Some(ops))
     }
 
     /// The access to draw the walk of, as (pid, address, access): the
@@ -212,20 +259,27 @@ impl RunSession {
     /// just stepped.
     #[must_use]
     pub fn focus(&self) -> Option<(u32, u64, AccessChoice)> {
-        let r = self.runner.borrow();
-        let recent = r.records().get(self.since..).unwrap_or_default();
+        let guard = self.runner.borrow();
+        let x86 = matches!(&*guard, AnyRunner::X86(_));
+        let records: &[Record] = each!(&*guard, r => r.records());
+        let recent = records.get(self.since..).unwrap_or_default();
         // A fault during the last command: the access that killed the process.
         if let Some(rec) = recent.iter().rev().find(|rec| matches!(rec.kind, RecordKind::Fault { .. })) {
-            let RecordKind::Fault { scause, stval, .. } = rec.kind else { return None };
-            let access = match scause {
-                12 => AccessChoice::UserExec,
-                15 => AccessChoice::UserWrite,
-                13 => AccessChoice::UserRead,
+            let RecordKind::Fault { scause, stval, sepc, err } = rec.kind else { return None };
+            let access = match (x86, scause) {
+                // x86: a page fault (trap 14); its error code's bit 1 says a write.
+                // 32-bit paging has no execute bit: a fetch fault is at eip itself.
+                (true, 14) if err & 2 != 0 => AccessChoice::UserWrite,
+                (true, 14) if stval == sepc => AccessChoice::UserExec,
+                (true, 14) => AccessChoice::UserRead,
+                (false, 12) => AccessChoice::UserExec,
+                (false, 15) => AccessChoice::UserWrite,
+                (false, 13) => AccessChoice::UserRead,
                 _ => return None,
             };
             return Some((rec.pid?, stval, access));
         }
-        let last = r.records().last().filter(|rec| matches!(rec.kind, RecordKind::User { .. }))?;
+        let last = records.last().filter(|rec| matches!(rec.kind, RecordKind::User { .. }))?;
         if !self.show_accesses {
             return None;
         }
@@ -247,28 +301,29 @@ impl RunSession {
     /// Every trip into the kernel so far: (pid, kind, text).
     #[must_use]
     pub fn records(&self) -> Vec<(Option<u32>, RecordKind, String)> {
-        self.runner.borrow().records().iter().map(|r| (r.pid, r.kind.clone(), r.text.clone())).collect()
+        each!(&*self.runner.borrow(), r => r.records().iter().map(|r| (r.pid, r.kind.clone(), r.text.clone())).collect())
     }
 
     /// True if a fault killed a process during the last command.
     #[must_use]
     pub fn faulted(&self) -> bool {
         let r = self.runner.borrow();
-        r.records().get(self.since..).unwrap_or_default().iter().any(|rec| matches!(rec.kind, RecordKind::Fault { .. }))
+        let records: &[Record] = each!(&*r, r => r.records());
+        records.get(self.since..).unwrap_or_default().iter().any(|rec| matches!(rec.kind, RecordKind::Fault { .. }))
     }
 
     /// The pid in user mode now, if any.
     #[must_use]
     pub fn running_pid(&self) -> Option<u32> {
-        self.runner.borrow().current().map(|(p, _)| p)
+        each!(&*self.runner.borrow(), r => r.current().map(|(p, _)| p))
     }
 
     /// What the panel shows.
     #[must_use]
     pub fn view(&self) -> RunView {
-        let r = self.runner.borrow();
-        let recent = r
-            .records()
+        let guard = self.runner.borrow();
+        let records: &[Record] = each!(&*guard, r => r.records());
+        let recent = records
             .iter()
             .filter(|rec| !matches!(rec.kind, RecordKind::User { .. } | RecordKind::Schedule))
             .rev()
@@ -278,25 +333,55 @@ impl RunSession {
             .into_iter()
             .rev()
             .collect();
+        let (current, next, scheme) = match &*guard {
+            AnyRunner::Riscv(r) => (
+                r.current().map(|(pid, h)| CpuView {
+                    pid,
+                    pc: h.pc,
+                    instret: h.instret,
+                    regs: REG_NAMES
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| (format!("{n} (x{i})"), format!("{:#x}", h.x[i])))
+                        .collect(),
+                }),
+                r.next_instruction().map(|(pc, i)| (pc, i.to_string())),
+                SchemeKind::Sv39,
+            ),
+            AnyRunner::X86(r) => (
+                r.current().map(|(pid, c)| {
+                    let mut regs: Vec<(String, String)> =
+                        X86_REG_NAMES.iter().zip(c.regs).map(|(n, v)| ((*n).to_string(), format!("{v:#x}"))).collect();
+                    regs.push(("%eip".to_string(), format!("{:#x}", c.eip)));
+                    regs.push(("%eflags".to_string(), format!("{:#x}", c.eflags)));
+                    CpuView { pid, pc: u64::from(c.eip), instret: c.instret, regs }
+                }),
+                r.next_instruction().map(|(eip, i)| (u64::from(eip), Att(&i).to_string())),
+                SchemeKind::X86,
+            ),
+        };
         RunView {
-            console: terminal(r.output()),
-            counts: r.counts(),
-            current: r.current().map(|(p, h)| (p, h.clone())),
-            next: r.next_instruction().map(|(pc, i)| (pc, i.to_string())),
+            console: terminal(each!(&*guard, r => r.output())),
+            counts: each!(&*guard, r => r.counts()),
+            current,
+            next,
             recent,
-            faults: r.faults().iter().map(|f| format!("pid {}: {}", f.pid, f.what)).collect(),
+            faults: each!(&*guard, r => r.faults()).iter().map(|f| format!("pid {}: {}", f.pid, f.what)).collect(),
             waiting_for_input: matches!(self.stop, Some(RunStop::WaitingForInput)),
             ended: matches!(self.stop, Some(RunStop::NoProcess | RunStop::Panic { .. } | RunStop::Deadlock)),
-            nfree: r.kernel().kmem().nfree(),
-            accesses: match r.records().iter().rev().find(|rec| !matches!(rec.kind, RecordKind::Schedule)) {
+            nfree: each!(&*guard, r => r.kernel().kmem().nfree()),
+            accesses: match records.iter().rev().find(|rec| !matches!(rec.kind, RecordKind::Schedule)) {
                 Some(rec) if self.show_accesses && matches!(rec.kind, RecordKind::User { .. }) => {
-                    rec.events.iter().take(ACCESS_LINES).map(|e| event_text(e, SchemeKind::Sv39)).collect()
+                    rec.events.iter().take(ACCESS_LINES).map(|e| event_text(e, scheme)).collect()
                 }
                 _ => Vec::new(),
             },
         }
     }
 }
+
+/// The x86 CPU's registers in its numbering, as AT&T syntax names them.
+pub const X86_REG_NAMES: [&str; 8] = ["%eax", "%ecx", "%edx", "%ebx", "%esp", "%ebp", "%esi", "%edi"];
 
 /// `n` with its digits in groups of three (`2,000,000`), for the panel's words.
 #[must_use]
@@ -431,8 +516,19 @@ mod tests {
     }
 
     #[test]
-    fn x86_is_refused_with_a_reason() {
-        let e = RunSession::boot(Preset::Xv6Public).unwrap_err();
-        assert!(e.contains("xv6-riscv"), "{e}");
+    fn x86_boots_into_sh_and_echo_prints_its_line() {
+        let mut s = RunSession::boot(Preset::Xv6PublicTiny).expect("boots");
+        s.command(&RunCommand::Run).expect("runs");
+        assert_eq!(s.view().console, "init: starting sh\n$ ");
+        s.command(&RunCommand::TypeOnly("echo hi".into())).expect("typed");
+        // sh wakes in its read: its next instruction shows in AT&T syntax, with x86's registers.
+        s.command(&RunCommand::Instruction).expect("steps");
+        let v = s.view();
+        let cpu = v.current.expect("sh is in user mode");
+        assert_eq!((cpu.pid, cpu.regs.len()), (2, 10));
+        assert_eq!(cpu.regs[4].0, "%esp");
+        assert!(v.next.is_some());
+        s.command(&RunCommand::Run).expect("runs");
+        assert!(s.view().console.ends_with("$ echo hi\nhi\n$ "), "{}", s.view().console);
     }
 }

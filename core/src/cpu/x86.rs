@@ -945,6 +945,19 @@ fn load<M: UserMem>(mem: &mut M, va: u32, w: u8) -> Result<u32, Stop<M::Fault>> 
     mem.load(u64::from(va), w).map(|v| v as u32).map_err(Stop::Fault)
 }
 
+/// True if `i`'s last memory access is a store: it writes its memory
+/// operand, pushes (a call pushes its return address) or is a string store.
+/// For display: which access to walk after a step.
+#[must_use]
+pub fn stores_last(i: &Instruction) -> bool {
+    use Mnemonic as K;
+    match i.mnemonic() {
+        K::Push | K::Call | K::Movsb | K::Movsw | K::Movsd | K::Stosb | K::Stosw | K::Stosd => true,
+        K::Cmp | K::Test | K::Jmp | K::Pop | K::Lea | K::Ret | K::Leave => false,
+        _ => i.op_count() > 0 && i.op_kind(0) == OpKind::Memory,
+    }
+}
+
 /// GNU objdump's AT&T name for each mnemonic this CPU runs or names.
 fn mnemonic_name(m: Mnemonic) -> Option<Cow<'static, str>> {
     use Mnemonic as K;

@@ -6,7 +6,7 @@ use super::InlineNotice;
 use crate::hooks::use_lab_by;
 use pagelab_core::riscv::run::RunStop;
 
-use crate::run::{REG_NAMES, RunCommand, RunView, SLICE, grouped};
+use crate::run::{RunCommand, RunView, SLICE, grouped};
 use crate::state::{Action, Where};
 
 /// Run the real programs: xv6-riscv's init, sh and echo on pagelab's RISC-V
@@ -40,6 +40,7 @@ pub fn RunPanel() -> Html {
     }
     let preset = lab.full().scenario().preset;
     let riscv = matches!(preset, Preset::Xv6Riscv | Preset::Xv6RiscvTiny);
+    let cpu_name = if riscv { "RISC-V CPU (RV64IMC)" } else { "32-bit x86 CPU" };
     let view: Option<RunView> = lab.run.as_ref().map(crate::run::RunSession::view);
     let send = |c: RunCommand| {
         let lab = lab.clone();
@@ -93,20 +94,11 @@ pub fn RunPanel() -> Html {
         <section class="panel run" id="panel-run" aria-labelledby="run-h">
             <h2 id="run-h" tabindex="-1">{ "Run the programs" }</h2>
             <p class="help">
-                { "pagelab's RISC-V CPU runs xv6-riscv's own init, sh and echo. Every instruction fetch, load and store goes through the TLB and the page table, as on the real machine, and each system call runs the kernel code the rest of the lab shows: fork, exec, sbrk, exit and wait appear on the timeline as the programs make them." }
+                { format!("pagelab's {cpu_name} runs {}'s own init, sh, echo and deep. Every instruction fetch, load and store goes through the TLB and the page table, as on the real machine, and each system call runs the kernel code the rest of the lab shows: fork, exec, sbrk, exit and wait appear on the timeline as the programs make them.", preset.name()) }
             </p>
             { match &view {
-                None if riscv => html! {
-                    <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line." }</p>
-                },
                 None => html! {
-                    <p id="run-x86">
-                        { format!("This lab is {}. The programs run on xv6-riscv so far (the x86 CPU is in pagelab's core; its kernel side is still to come). ", preset.name()) }
-                        <button id="run-riscv" onclick={
-                            let lab = lab.clone();
-                            Callback::from(move |_| lab.dispatch(Action::NewLab(Preset::Xv6Riscv)))
-                        }>{ "Switch to xv6-riscv" }</button>
-                    </p>
+                    <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line." }</p>
                 },
                 Some(v) => running_view(v, &lab, &input, (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send, (*running, go.clone(), pause.clone())),
             }}
@@ -194,9 +186,11 @@ fn running_view(
 
 /// The process in user mode: its next instruction and its registers.
 fn cpu_state(v: &RunView) -> Html {
-    let Some((pid, hart)) = &v.current else {
+    let Some(cpu) = &v.current else {
         return html! { <p id="run-cpu">{ "No process is in user mode: the CPU is in the kernel, or every process waits." }</p> };
     };
+    let pid = cpu.pid;
+    let rows: Vec<&[(String, String)]> = cpu.regs.chunks(4).collect();
     html! {
         <div id="run-cpu">
             <p>
@@ -204,26 +198,19 @@ fn cpu_state(v: &RunView) -> Html {
                 if let Some((pc, text)) = &v.next {
                     <code>{ format!("{pc:#x}") }</code>{ ", is " }<code id="run-next">{ text.clone() }</code>
                 } else {
-                    <code>{ format!("{:#x}", hart.pc) }</code>{ ", cannot be read (its page is not mapped executable for the user)" }
+                    <code>{ format!("{:#x}", cpu.pc) }</code>{ ", cannot be read (its page is not mapped for the user to run)" }
                 }
-                { format!(". It has run {} instructions in all.", hart.instret) }
+                { format!(". It has run {} instructions in all.", grouped(cpu.instret)) }
             </p>
             <div class="tablewrap" tabindex="0" role="region" aria-label="Registers (the table scrolls sideways)">
                 <table class="regs" id="run-regs">
                     <caption>{ format!("pid {pid}'s registers (saved in its trapframe when it traps)") }</caption>
                     <tbody>
-                        for row in 0..8usize {
+                        for row in rows.iter() {
                             <tr>
-                                for col in 0..4usize {
-                                    {{
-                                        let r = row * 4 + col;
-                                        html! {
-                                            <>
-                                                <th scope="row">{ format!("{} (x{r})", REG_NAMES[r]) }</th>
-                                                <td class="mono">{ format!("{:#x}", hart.x[r]) }</td>
-                                            </>
-                                        }
-                                    }}
+                                for (name, value) in row.iter() {
+                                    <th scope="row">{ name.clone() }</th>
+                                    <td class="mono">{ value.clone() }</td>
                                 }
                             </tr>
                         }

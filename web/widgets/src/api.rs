@@ -776,12 +776,13 @@ pub struct ProgramsOut {
     pub nfree: u64,
 }
 
-/// `pagelab.runPrograms({machine, lines, steps})`: boot, run init to sh's
+/// `pagelab.runPrograms({machine, lines, steps})`: boot (xv6-riscv unless
+/// `machine` names another), run init to sh's
 /// prompt, type each line (running until every process waits), then step
 /// `steps` instructions one at a time (into the last line's work).
 ///
 /// # Errors
-/// A machine that is not xv6-riscv, too many lines or steps, or a line sh cannot be given.
+/// A machine that does not exist, too many lines or steps, or a line sh cannot be given.
 pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
     use pagelab_core::riscv::run::RecordKind;
     use pagelab_web::run::{RunCommand, RunSession, stop_text};
@@ -819,7 +820,7 @@ pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
             continue;
         };
         idle = 0;
-        let pid = before.current.as_ref().map_or(0, |(p, _)| *p);
+        let pid = before.current.as_ref().map_or(0, |c| c.pid);
         s.command(&RunCommand::Instruction).map_err(Problem::plain)?;
         stepped.push(SteppedOut { pid, pc: format!("{pc:#x}"), instruction });
     }
@@ -1058,8 +1059,11 @@ mod tests {
         // Too many lines, or an x86 machine: refused with the reason.
         let many = ProgramsReq { machine: None, lines: vec![String::new(); MAX_LINES + 1], steps: 0 };
         assert!(run_programs(&many).unwrap_err().message.contains("at most 20 lines"));
-        let x86 = ProgramsReq { machine: Some("xv6-public".into()), lines: vec![], steps: 0 };
-        assert!(run_programs(&x86).unwrap_err().message.contains("xv6-riscv"));
+        // xv6-public runs its own programs on the x86 CPU.
+        let x86 = ProgramsReq { machine: Some("xv6-public-tiny".into()), lines: vec!["echo hi".into()], steps: 0 };
+        assert!(run_programs(&x86).unwrap().console.ends_with("$ echo hi\nhi\n$ "));
+        let bad = ProgramsReq { machine: Some("vax".into()), lines: vec![], steps: 0 };
+        assert!(run_programs(&bad).unwrap_err().message.contains("is not a machine"));
         let long = ProgramsReq { machine: None, lines: vec!["x".repeat(300)], steps: 0 };
         assert!(run_programs(&long).unwrap_err().message.starts_with("line 1: a line may be at most 127"));
     }

@@ -1,6 +1,6 @@
-//! `<pagelab-run>`: a line typed at xv6-riscv's real sh, run on pagelab's
-//! RISC-V CPU to the next prompt: what it printed, the processes it made,
-//! its faults and its counts.
+//! `<pagelab-run>`: a line typed at xv6's real sh, run on pagelab's CPU
+//! (RISC-V or x86) to the next prompt: what it printed, the processes it
+//! made, its faults and its counts.
 
 use yew::prelude::*;
 
@@ -24,7 +24,12 @@ pub fn RunWidget(props: &RunProps) -> Html {
         <div class="pl-run">
             <p class="pl-caption">
                 <span class="pl-what">{ "run" }</span>
-                { format!(" · {} · sh runs `{}` on pagelab's RISC-V CPU, every access through the TLB and the page table", r.preset.name(), r.line) }
+                { format!(
+                    " · {} · sh runs `{}` on pagelab's {} CPU, every access through the TLB and the page table",
+                    r.preset.name(),
+                    r.line,
+                    if matches!(r.preset, pagelab_core::lab::Preset::Xv6Public | pagelab_core::lab::Preset::Xv6PublicTiny) { "x86" } else { "RISC-V" }
+                ) }
             </p>
             <pre class="pl-console" tabindex="0" aria-label="The console">{ r.console.clone() }</pre>
             <p class="pl-sub">{ printed(&r.output) }</p>
