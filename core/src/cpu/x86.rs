@@ -681,17 +681,7 @@ impl Cpu {
             let hi = (full >> (8 * u32::from(w))) as u32 & mask(w);
             (full as u32 & mask(w), hi, hi != 0)
         };
-        match w {
-            1 => self.regs[EAX] = (self.regs[EAX] & !0xffff) | (hi << 8) | lo,
-            2 => {
-                self.regs[EAX] = (self.regs[EAX] & !0xffff) | lo;
-                self.regs[EDX] = (self.regs[EDX] & !0xffff) | hi;
-            }
-            _ => {
-                self.regs[EAX] = lo;
-                self.regs[EDX] = hi;
-            }
-        }
+        self.set_pair(w, lo, hi);
         self.set_flag(eflags::CF, overflow);
         self.set_flag(eflags::OF, overflow);
         Ok(())
@@ -733,18 +723,25 @@ impl Cpu {
             }
             (q as u32, (dividend % u64::from(d)) as u32)
         };
+        self.set_pair(w, q, r);
+        Ok(())
+    }
+
+    /// Put a pair of `w`-byte results where `mul` and `div` leave them: the
+    /// low (or quotient) in `%al` and the high (or remainder) in `%ah` for a
+    /// byte; else in `%ax`/`%eax` and `%dx`/`%edx`.
+    fn set_pair(&mut self, w: u8, lo: u32, hi: u32) {
         match w {
-            1 => self.regs[EAX] = (eax & !0xffff) | (r << 8) | q,
+            1 => self.regs[EAX] = (self.regs[EAX] & !0xffff) | (hi << 8) | lo,
             2 => {
-                self.regs[EAX] = (eax & !0xffff) | q;
-                self.regs[EDX] = (edx & !0xffff) | r;
+                self.regs[EAX] = (self.regs[EAX] & !0xffff) | lo;
+                self.regs[EDX] = (self.regs[EDX] & !0xffff) | hi;
             }
             _ => {
-                self.regs[EAX] = q;
-                self.regs[EDX] = r;
+                self.regs[EAX] = lo;
+                self.regs[EDX] = hi;
             }
         }
-        Ok(())
     }
 
     /// `movs`, `stos`, `lods`, with or without `rep`: each iteration
