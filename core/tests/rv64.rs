@@ -5,61 +5,18 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use pagelab_core::cpu::rv64::{A0, A7, Hart, Illegal, Op, Stop, UserMem, decode};
+mod flat;
+
+use flat::{Fault, Flat};
+
+use pagelab_core::cpu::rv64::{A0, A7, Hart, Illegal, Op, Stop, UserMem as _, decode};
 use pagelab_core::programs;
 use proptest::prelude::*;
-
-/// Flat memory from 0: text (read and execute) below `text_end`, data
-/// (read and write) up to the end; anything else faults.
-struct Flat {
-    bytes: Vec<u8>,
-    text_end: u64,
-}
-
-/// A refused access: what it was, and where.
-#[derive(Debug, PartialEq, Eq)]
-struct Fault(char, u64);
-
-impl Flat {
-    fn new(code: &[u8], size: usize) -> Flat {
-        let mut bytes = vec![0u8; size];
-        bytes[..code.len()].copy_from_slice(code);
-        Flat { bytes, text_end: code.len().next_multiple_of(4096) as u64 }
-    }
-    fn range(&self, va: u64, n: u64) -> Option<std::ops::Range<usize>> {
-        let end = va.checked_add(n)?;
-        (end <= self.bytes.len() as u64).then_some(va as usize..end as usize)
-    }
-}
-
-impl UserMem for Flat {
-    type Fault = Fault;
-    fn fetch16(&mut self, va: u64) -> Result<u16, Fault> {
-        match self.range(va, 2).filter(|_| va + 2 <= self.text_end) {
-            Some(r) => Ok(u16::from_le_bytes(self.bytes[r].try_into().unwrap())),
-            None => Err(Fault('x', va)),
-        }
-    }
-    fn load(&mut self, va: u64, n: u8) -> Result<u64, Fault> {
-        let r = self.range(va, u64::from(n)).ok_or(Fault('r', va))?;
-        let mut w = [0u8; 8];
-        w[..usize::from(n)].copy_from_slice(&self.bytes[r]);
-        Ok(u64::from_le_bytes(w))
-    }
-    fn store(&mut self, va: u64, n: u8, v: u64) -> Result<(), Fault> {
-        if va < self.text_end {
-            return Err(Fault('w', va));
-        }
-        let r = self.range(va, u64::from(n)).ok_or(Fault('w', va))?;
-        self.bytes[r].copy_from_slice(&v.to_le_bytes()[..usize::from(n)]);
-        Ok(())
-    }
-}
 
 /// Run the one instruction `word` (2 or 4 bytes, little-endian) at `pc` with
 /// registers `regs` set first; memory is 8 KiB (text page, data page).
 fn run(word: u32, pc: u64, regs: &[(usize, u64)]) -> (Hart, Result<(), Stop<Fault>>, Flat) {
-    let mut mem = Flat::new(&[0; 4096], 8192);
+    let mut mem = Flat::with_code(&[0; 4096], 8192);
     mem.bytes[pc as usize..pc as usize + 4].copy_from_slice(&word.to_le_bytes());
     let mut h = Hart::new(pc, 0x1800);
     for &(r, v) in regs {
@@ -123,7 +80,7 @@ fn multiply_and_divide_follow_the_m_extension() {
 
 #[test]
 fn loads_and_stores_have_their_width_and_sign() {
-    let mut mem = Flat::new(&[0; 4096], 8192);
+    let mut mem = Flat::with_code(&[0; 4096], 8192);
     mem.bytes[0x1000..0x1008].copy_from_slice(&0x8081_8283_f4f5_f6f7u64.to_le_bytes());
     // lb, lbu, lw, lwu a0, 0(a1) with a1 = 0x1000.
     for (word, want) in [
@@ -325,7 +282,7 @@ fn every_instruction_of_the_riscv_programs_decodes() {
 #[test]
 fn initcode_runs_to_exec_of_init() {
     // xv6-riscv's initcode: la a0, init; la a1, argv; li a7, SYS_exec (7); ecall.
-    let mut mem = Flat::new(programs::RISCV_INITCODE, 8192);
+    let mut mem = Flat::with_code(programs::RISCV_INITCODE, 8192);
     let mut h = Hart::new(0, 4096);
     let stop = loop {
         if let Err(s) = h.step(&mut mem) {
@@ -351,7 +308,7 @@ fn initcode_runs_to_exec_of_init() {
 proptest! {
     #[test]
     fn random_bytes_run_as_code_never_panic(code in prop::collection::vec(any::<u8>(), 64..512), regs in prop::collection::vec(any::<u64>(), 32)) {
-        let mut mem = Flat::new(&code, 8192);
+        let mut mem = Flat::with_code(&code, 8192);
         let mut h = Hart::new(0, 0x1800);
         h.x.copy_from_slice(&regs);
         h.x[0] = 0;
@@ -413,7 +370,7 @@ fn a_counting_loop_runs_as_assembled_by_hand() {
     for h in [0x0505u16, 0x15fd, 0xfdf5, 0x0073, 0x0000] {
         code.extend_from_slice(&h.to_le_bytes());
     }
-    let mut mem = Flat::new(&code, 8192);
+    let mut mem = Flat::with_code(&code, 8192);
     let mut h = Hart::new(0, 0x1800);
     let stop = loop {
         if let Err(s) = h.step(&mut mem) {

@@ -7,58 +7,14 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use pagelab_core::cpu::x86::{Att, Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, UserMem, eflags};
+mod flat;
+
+use flat::{Fault, Flat};
+
+use pagelab_core::cpu::x86::{Att, Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, eflags};
 use pagelab_core::programs;
 use pagelab_core::sys::Port;
 use proptest::prelude::*;
-
-/// Flat memory from 0: text (read and execute) below `text_end`, data
-/// (read and write) up to the end; anything else faults.
-struct Flat {
-    bytes: Vec<u8>,
-    text_end: u64,
-}
-
-/// A refused access: what it was ('x', 'r', 'w'), and where.
-#[derive(Debug, PartialEq, Eq)]
-struct Fault(char, u64);
-
-impl Flat {
-    fn new(size: usize, text_end: u64) -> Flat {
-        Flat { bytes: vec![0u8; size], text_end }
-    }
-    fn range(&self, va: u64, n: u64) -> Option<std::ops::Range<usize>> {
-        let end = va.checked_add(n)?;
-        (end <= self.bytes.len() as u64).then_some(va as usize..end as usize)
-    }
-    fn word(&self, va: u32) -> u32 {
-        u32::from_le_bytes(self.bytes[va as usize..va as usize + 4].try_into().unwrap())
-    }
-}
-
-impl UserMem for Flat {
-    type Fault = Fault;
-    fn fetch16(&mut self, va: u64) -> Result<u16, Fault> {
-        match self.range(va, 2).filter(|_| va + 2 <= self.text_end) {
-            Some(r) => Ok(u16::from_le_bytes(self.bytes[r].try_into().unwrap())),
-            None => Err(Fault('x', va)),
-        }
-    }
-    fn load(&mut self, va: u64, n: u8) -> Result<u64, Fault> {
-        let r = self.range(va, u64::from(n)).ok_or(Fault('r', va))?;
-        let mut w = [0u8; 8];
-        w[..usize::from(n)].copy_from_slice(&self.bytes[r]);
-        Ok(u64::from_le_bytes(w))
-    }
-    fn store(&mut self, va: u64, n: u8, v: u64) -> Result<(), Fault> {
-        if va < self.text_end {
-            return Err(Fault('w', va));
-        }
-        let r = self.range(va, u64::from(n)).ok_or(Fault('w', va))?;
-        self.bytes[r].copy_from_slice(&v.to_le_bytes()[..usize::from(n)]);
-        Ok(())
-    }
-}
 
 /// Run the one instruction `code` at 0x100 with registers `regs` (and
 /// flags `fl`) set first. Memory is 16 KiB: text below 0x1000, data above;
