@@ -10,9 +10,7 @@
 
 mod common;
 
-use common::{
-    a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
-};
+use common::{assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -322,6 +320,7 @@ fn every_access_of_a_loop_is_one_tlb_lookup() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod random_code {
+    use super::common::a_calm_stop;
     use super::*;
     use proptest::prelude::*;
 

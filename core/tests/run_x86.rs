@@ -12,9 +12,7 @@
 
 mod common;
 
-use common::{
-    a_calm_stop, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
-};
+use common::{assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction};
 use pagelab_core::lab::scenario::{STORY_X86, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -362,6 +360,7 @@ fn the_next_instruction_is_shown_in_att_syntax() {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod random_code {
+    use super::common::a_calm_stop;
     use super::*;
     use proptest::prelude::*;
 
