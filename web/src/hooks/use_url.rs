@@ -46,8 +46,9 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
             (q.seed, q.auto_from, q.attempts.iter().map(|a| (a.status, a.hints, a.answer.clone())).collect::<Vec<_>>())
         });
         let machine = (lab.full_lab(), lab.view_lab(), lab.len(), lab.current(), lab.generation);
-        // The machine and step last written: a change of anything else waits to settle.
-        let last_machine = use_mut_ref(|| None);
+        // The machine, step and exercise progress last seen: a change of the
+        // selection alone (an address being typed) waits to settle.
+        let last_seen = use_mut_ref(|| None);
         let deps = (machine, lab.selection.clone(), quiz);
         // The lab before a new one (from the menu or a built-in scenario) stays
         // in the browser's history: Back returns to it.
@@ -56,9 +57,10 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
         let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
         let generation = lab.generation;
         let lab = lab.clone();
-        use_effect_with(deps, move |(machine, _, _)| {
-            let settle = last_machine.borrow().as_ref() == Some(machine);
-            *last_machine.borrow_mut() = Some(machine.clone());
+        use_effect_with(deps, move |(machine, _, quiz)| {
+            let seen = (machine.clone(), quiz.clone());
+            let settle = last_seen.borrow().as_ref() == Some(&seen);
+            *last_seen.borrow_mut() = Some(seen);
             let new_lab = *seen_generation.borrow() != generation;
             *seen_generation.borrow_mut() = generation;
             #[cfg(target_arch = "wasm32")]

@@ -34,9 +34,11 @@ pub fn RunWidget(props: &RunProps) -> Html {
             <pre class="pl-console" tabindex="0" aria-label="The console">{ r.console.clone() }</pre>
             <p class="pl-sub">{ printed(&r.output) }</p>
             if !r.faults.is_empty() {
-                <ul class="pl-faults pl-error" role="status">
-                    for f in r.faults.iter() { <li>{ format!("A fault killed the process: {f}") }</li> }
-                </ul>
+                <div class="pl-error" role="status">
+                    <ul class="pl-faults">
+                        for f in r.faults.iter() { <li>{ format!("A fault killed the process: {f}") }</li> }
+                    </ul>
+                </div>
             }
             <p class="pl-sub">
                 { "The processes it made: " }
