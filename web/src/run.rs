@@ -414,13 +414,18 @@ pub fn check_line(line: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Why a run stopped, in plain words.
+/// Why a run stopped, in plain words (`c` is the command that ran).
 #[must_use]
-pub fn stop_text(s: &RunStop) -> String {
+pub fn stop_text(s: &RunStop, c: &RunCommand) -> String {
     match s {
-        RunStop::Budget => {
-            format!("Stopped after {RUN_BUDGET} instructions without every process waiting: press Run to go on.")
+        RunStop::Budget if matches!(c, RunCommand::Instruction) => "One instruction ran.".to_string(),
+        RunStop::Budget if matches!(c, RunCommand::Slice) => {
+            format!("{} more instructions ran, and processes still run.", grouped(SLICE))
         }
+        RunStop::Budget => format!(
+            "Stopped after {} instructions without every process waiting: press Run to go on.",
+            grouped(RUN_BUDGET)
+        ),
         RunStop::Trap => "Stopped after one trip into the kernel.".to_string(),
         RunStop::WaitingForInput => {
             "Every process is waiting, and one of them (sh) reads the console: type a line.".to_string()
@@ -472,6 +477,13 @@ pub fn terminal(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_is_told_for_the_command_that_ran() {
+        assert_eq!(stop_text(&RunStop::Budget, &RunCommand::Instruction), "One instruction ran.");
+        assert!(stop_text(&RunStop::Budget, &RunCommand::Run).contains("after 2,000,000 instructions"));
+        assert!(stop_text(&RunStop::Budget, &RunCommand::Slice).starts_with("200,000 more"));
+    }
 
     #[test]
     fn numbers_are_grouped_by_three() {

@@ -874,7 +874,7 @@ impl LabState {
             self.follow_address();
         }
         let added = end - before;
-        let mut text = session.stop.as_ref().map(stop_text).unwrap_or_default();
+        let mut text = session.stop.as_ref().map(|s| stop_text(s, c)).unwrap_or_default();
         if added > 0 {
             text = format!("{text} {} added to the timeline (now step {end}).", plural(added as u64, "step", "steps"));
         }

@@ -214,9 +214,9 @@ impl Cpu {
         }
     }
 
-    /// The instruction at `eip`, fetched (in aligned 16-bit halves, never
-    /// past the page it starts on unless it really goes on into the next)
-    /// and decoded.
+    /// The instruction at `eip`, fetched (in aligned 16-bit halves: 4
+    /// bytes, then 8, then 15 while the decoder needs more; never past the
+    /// page it starts on unless it really goes on into the next) and decoded.
     ///
     /// # Errors
     /// A refused fetch, or bytes that are no instruction.
@@ -225,7 +225,9 @@ impl Cpu {
         let to_page_end = (0x1000 - (start & 0xfff)) as usize;
         let mut buf = [0u8; MAX_LEN + 1];
         let mut have = 0usize;
-        for want in [to_page_end.min(MAX_LEN), MAX_LEN] {
+        // As few bytes as the instruction needs (most take at most four), and
+        // the next page only if the instruction goes on into it.
+        for want in [4, 8, MAX_LEN].map(|w| w.min(to_page_end)).into_iter().chain([MAX_LEN]) {
             if want > have {
                 fill(mem, start, &mut buf, have, want)?;
                 have = want;

@@ -838,7 +838,7 @@ pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
             .map(|(pid, _, text)| TripOut { pid, text })
             .collect(),
         stepped,
-        stop: s.stop.as_ref().map(stop_text).unwrap_or_default(),
+        stop: s.stop.as_ref().map(|st| stop_text(st, &RunCommand::Run)).unwrap_or_default(),
         nfree: v.nfree,
     })
 }

@@ -120,7 +120,7 @@ pub fn run_line(preset: Preset, line: &str) -> Result<RunPrepared, Problem> {
         faults: after.faults.clone(),
         counts: after.counts.since(before.counts),
         nfree: (before.nfree, after.nfree),
-        stop: s.stop.as_ref().map(stop_text).unwrap_or_default(),
+        stop: s.stop.as_ref().map(|st| stop_text(st, &RunCommand::Run)).unwrap_or_default(),
     })
 }
 
