@@ -6,4 +6,4 @@ mod use_url;
 
 pub use use_keys::use_keys;
 pub use use_lab::{LabContext, LabStore, ProvideLab, StoreHandle, use_lab, use_lab_by};
-pub use use_url::{AFTER_FRAME_MS, SETTLE_MS, initial_fragment, use_url_sync};
+pub use use_url::{SETTLE_MS, initial_fragment, use_url_sync};

@@ -21,25 +21,26 @@ pub fn initial_fragment() -> String {
 /// How long a selection must stay unchanged before the address bar shows it.
 pub const SETTLE_MS: i32 = 300;
 
-/// How long after a change of the machine or step the address bar shows it:
-/// more than a frame (16.7 ms at 60 Hz), so the change is painted first.
-pub const AFTER_FRAME_MS: i32 = 20;
-
 /// Keep the address bar's fragment equal to the lab, and open a link pasted
 /// into the address bar (or reached with the browser's Back button) with `open`. Each
 /// change replaces the current history entry, but a new lab adds one.
 ///
 /// The link is worked out (the scenario printed and compressed) and written
-/// in a task of its own [`AFTER_FRAME_MS`] after the change is drawn, so that a
-/// click is on screen without waiting for it; a change made before that task
-/// runs replaces it. A change of the selection alone (an address being typed)
+/// in a task of its own after the change is drawn, so that a click is on
+/// screen without waiting for it; a change made before that task runs
+/// replaces it. A change of the selection alone (an address being typed)
 /// is written once it has settled for [`SETTLE_MS`]: the browser's history
-/// write costs several milliseconds, too much for every keystroke.
+/// write costs several milliseconds, too much for every keystroke. A write
+/// still waiting when the browser moves to another entry (Back) is dropped,
+/// so that it can never land on that entry.
 #[hook]
 pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
     // The fragment last written, so that our own writes are not read back.
     let written: Rc<RefCell<String>> = use_mut_ref(String::new);
+    // The write not made yet (its timer), and whether it adds a history entry.
+    let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
     {
+        let pending = pending.clone();
         let written = written.clone();
         // Predict mode's progress is in the link too: each attempt's standing and hints.
         let quiz = lab.quiz.as_ref().map(|q| {
@@ -53,8 +54,6 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
         // The lab before a new one (from the menu or a built-in scenario) stays
         // in the browser's history: Back returns to it.
         let seen_generation = use_mut_ref(|| lab.generation);
-        // The write not made yet (its timer), and whether it adds a history entry.
-        let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
         let generation = lab.generation;
         let lab = lab.clone();
         use_effect_with(deps, move |(machine, _, quiz)| {
@@ -92,7 +91,7 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                         };
                     }
                 });
-                let wait = if settle && !push { SETTLE_MS } else { AFTER_FRAME_MS };
+                let wait = if settle && !push { SETTLE_MS } else { 0 };
                 if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), wait) {
                     pending.borrow_mut().0 = Some(id);
                 }
@@ -109,6 +108,10 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                 use wasm_bindgen::closure::Closure;
                 let listener = Closure::<dyn Fn()>::new(move || {
                     let Some(w) = web_sys::window() else { return };
+                    // The entry has changed: a write still waiting belongs to the one left.
+                    if let Some(id) = pending.borrow_mut().0.take() {
+                        w.clear_timeout_with_handle(id);
+                    }
                     let hash = w.location().hash().unwrap_or_default();
                     if hash != *written.borrow() {
                         *written.borrow_mut() = hash.clone();
@@ -127,7 +130,7 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
             }
             #[cfg(not(target_arch = "wasm32"))]
             {
-                let _ = (open, written);
+                let _ = (open, written, pending);
                 || ()
             }
         });
