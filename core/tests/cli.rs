@@ -622,3 +622,38 @@ fn kill_of_a_zombie_returns_0_as_in_xv6() {
     // The zombie is still there for wait to reap.
     assert!(out.contains("step 5: wait 1  -> 2"), "{out}");
 }
+
+#[test]
+fn programs_types_lines_at_sh_and_prints_what_ran() {
+    let o = pagelab(&["programs", "--preset", "xv6-public-tiny", "echo hello world"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "run: until sh waits -> waiting for input");
+    assert_eq!(lines[1], "type: echo hello world");
+    assert_eq!(lines[2], "run: -> waiting for input");
+    // echo's argv as sh built it, and its output (user/README.md).
+    assert!(lines.contains(&"syscall: pid 3 exec(\"echo\", [\"echo\", \"hello\", \"world\"]) = 0"), "{out}");
+    assert!(lines.contains(&"console: hello world"), "{out}");
+    // The same machine as a scenario's preset line with the kernel's symbols.
+    let o2 = pagelab(&["programs", "--preset", "preset xv6-public-tiny", "echo hello world"], None);
+    assert_eq!(stdout(&o2), out);
+}
+
+#[test]
+fn programs_refuses_a_bad_preset_or_line() {
+    for args in [
+        &["programs", "--preset", "xv6-nothing"][..],
+        &["programs", "--preset", "xv6-public end=0x1", "echo"][..],
+        &["programs", "echo\u{7}bell"][..],
+    ] {
+        let o = pagelab(args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with("pagelab: ") && err.lines().count() == 1, "{args:?}: {err}");
+    }
+    let long = "a".repeat(128);
+    let o = pagelab(&["programs", &long], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("127 bytes"), "{}", stderr(&o));
+}

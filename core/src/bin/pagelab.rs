@@ -28,6 +28,7 @@ use pagelab_core::lab::quiz::{self, Question, answer, sets};
 use pagelab_core::lab::scenario::{self, ParseError};
 use pagelab_core::lab::{Lab, Op, Preset, ReplayError, Scenario, summary, view};
 use pagelab_core::port::SysRet;
+use pagelab_core::run::transcript;
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Counts, TraceEvent};
 
@@ -83,6 +84,21 @@ enum Cmd {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Boot a machine, run the real init and sh on pagelab's CPU, type each
+    /// line at sh, and print what happened: the system calls and faults in
+    /// order, the console, and each process's registers and page table at
+    /// the end (the text the bare-metal kernel prints for QEMU's CPU).
+    Programs {
+        /// The machine: a preset name, or a scenario's preset line
+        /// (`xv6-public data=0x8012a000 end=0x801cd000`).
+        #[arg(long, default_value = "xv6-riscv")]
+        preset: String,
+        /// Instructions each line may run at most.
+        #[arg(long, default_value_t = 50_000_000)]
+        budget: u64,
+        /// The lines to type at sh, in order.
+        lines: Vec<String>,
     },
     /// Print the questions of an exercise set (a scenario with `ask` lines).
     Quiz {
@@ -205,7 +221,7 @@ fn parse_cli() -> Result<Cli, ExitCode> {
         }
         Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             say(
-                "pagelab: a command is needed: run, show, check, builtin, decompose, quiz or grade (pagelab --help shows how to use them)",
+                "pagelab: a command is needed: run, show, programs, check, builtin, decompose, quiz or grade (pagelab --help shows how to use them)",
             );
             Err(ExitCode::from(BAD_INPUT))
         }
@@ -232,6 +248,7 @@ fn main() -> ExitCode {
         Cmd::Check { file } => load(&file).and_then(|s| Ok(write!(w, "{}", scenario::print(&s))?)),
         Cmd::Decompose { scheme, addr } => decompose(&mut w, &scheme, &addr),
         Cmd::Show { file, pid, format } => show(&mut w, &file, pid, format),
+        Cmd::Programs { preset, budget, lines } => programs(&mut w, &preset, budget, &lines),
         Cmd::Quiz { file, seed, format, answers } => {
             quiz_cmd(&mut w, &file, seed.seed.as_deref(), seed.student.as_deref(), format, answers)
         }
@@ -572,6 +589,36 @@ struct JsonShow {
     entries: Vec<JsonEntry>,
     regions: Vec<JsonRegion>,
     stack: Vec<JsonWord>,
+}
+
+/// `pagelab programs`: boot `preset`, type `lines` at sh, print the transcript.
+fn programs(w: &mut dyn Write, preset: &str, budget: u64, lines: &[String]) -> Res {
+    let line = preset.trim();
+    let line = line.strip_prefix("preset ").unwrap_or(line);
+    let s = match scenario::parse(&format!("preset {line}\n")) {
+        Ok(s) => s,
+        Err(e) => return fail(BAD_INPUT, &format!("pagelab: --preset {line:?}: {e}")),
+    };
+    if let Err(e) = s.layout.check(s.preset) {
+        return fail(BAD_INPUT, &format!("pagelab: --preset {line:?}: {e}"));
+    }
+    if let Some(bad) = lines.iter().find(|l| l.len() > 127 || l.bytes().any(|b| b < 0x20 || b == 0x7f)) {
+        return fail(
+            BAD_INPUT,
+            &format!("pagelab: the line {bad:?} is too long for sh (127 bytes at most) or holds a control character"),
+        );
+    }
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let booted = match s.preset.port() {
+        pagelab_core::sys::Port::Xv6Public => pagelab_core::x86::run::Runner::boot(s.preset.x86_layout(&s.layout))
+            .map(|mut r| transcript::script(&mut r, &lines, |r| r.run(budget))),
+        pagelab_core::sys::Port::Xv6Riscv => pagelab_core::riscv::run::Runner::boot(s.preset.riscv_layout(&s.layout))
+            .map(|mut r| transcript::script(&mut r, &lines, |r| r.run(budget))),
+    };
+    match booted {
+        Ok(text) => Ok(write!(w, "{text}")?),
+        Err(e) => fail(BAD_INPUT, &format!("pagelab: the machine cannot boot: {e}")),
+    }
 }
 
 fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {

@@ -17,6 +17,12 @@ const NAMES: [&str; 32] = [
     "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 ];
 
+/// The ABI name of register `r` (`"a0"` for 10); `"?"` past 31.
+#[must_use]
+pub fn reg_name(r: usize) -> &'static str {
+    NAMES.get(r).copied().unwrap_or("?")
+}
+
 /// Register a0 (a system call's first argument and its result).
 pub const A0: usize = 10;
 /// Register a7 (the system call number, in xv6-riscv).

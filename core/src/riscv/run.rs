@@ -22,7 +22,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{KERNBASE, RiscvKernel, RiscvLayout};
+use super::{KERNBASE, RiscvKernel, RiscvLayout, TRAMPOLINE, TRAPFRAME};
 use crate::Panic;
 use crate::cpu::rv64::{Hart, Inst, Stop};
 use crate::lab::Fs;
@@ -134,6 +134,23 @@ impl<H: Hal> Machine for RiscvKernel<H> {
     }
 
     /// scause (12, 13, 15) as the walk reports it; no error code.
+    fn user_regs(cpu: &Hart) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(&'static str, u64)> = (1..32).map(|r| (crate::cpu::rv64::reg_name(r), cpu.x[r])).collect();
+        v.push(("pc", cpu.pc));
+        v
+    }
+
+    fn trap_path_accessed(&mut self, tr: &mut Trace, pid: u32, uservec: bool) -> Result<(), Reject> {
+        let root = self.st.ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.root;
+        let tf = if uservec { Access::KERNEL_WRITE } else { Access::KERNEL_READ };
+        let fetch = Access { kind: crate::scheme::AccessKind::Execute, mode: crate::scheme::Mode::Kernel };
+        for (va, access) in [(TRAMPOLINE, fetch), (TRAPFRAME, tf)] {
+            let t = crate::walk::translate::<Sv39>(&self.st.hw, root, crate::addr::VirtAddr::new(va), access);
+            crate::walk::set_accessed::<Sv39>(&mut self.st.hw, tr, &t)?;
+        }
+        Ok(())
+    }
+
     fn page_fault(f: &UserFault) -> (u64, u64) {
         (f.fault.code, 0)
     }

@@ -21,6 +21,7 @@
 //! ```
 
 pub mod syscall;
+pub mod transcript;
 pub mod usermem;
 
 use alloc::collections::BTreeMap;
@@ -80,6 +81,25 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     /// # Errors
     /// The trap it made.
     fn step<M: PhysMem>(cpu: &mut Self::Cpu, mem: &mut ProcMem<'_, M, Self::Walk>) -> Result<(), Trap>;
+    /// The user registers a trap saves, by name, with the program counter
+    /// (x86 leaves out eflags: some of its bits are undefined after
+    /// arithmetic, and CPUs differ there).
+    fn user_regs(cpu: &Self::Cpu) -> Vec<(&'static str, u64)>;
+    /// What the MMU does to `pid`'s page table on the way between the kernel
+    /// and user mode, beyond the user's own accesses: xv6-riscv's `userret`
+    /// and `uservec` run from the trampoline page with the process's table
+    /// in satp, so its entry gets the accessed bit, and the trapframe's
+    /// entry the accessed bit (userret loads the registers) and the dirty
+    /// bit (`uservec` stores them: `uservec` true). Only pagelab's CPU needs
+    /// this; a real one's MMU does it. Nothing by default (xv6-public's
+    /// trap path runs in the kernel's half, which no view of a process's
+    /// table shows).
+    ///
+    /// # Errors
+    /// As [`Machine::save_cpu`].
+    fn trap_path_accessed(&mut self, _tr: &mut Trace, _pid: u32, _uservec: bool) -> Result<(), Reject> {
+        Ok(())
+    }
     /// The trap number and error code of a page fault (RISC-V: scause, 0; x86: 14, the error code).
     fn page_fault(f: &UserFault) -> (u64, u64);
     /// Save `cpu` where the trap into the kernel puts `pid`'s registers,
@@ -145,6 +165,40 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     /// What the trap handler prints when it kills `pid` for trap `code`
     /// (error code `err`, address `tval`) at `pc`, with its newline.
     fn trap_message(&self, pid: u32, code: u64, err: u64, tval: u64, pc: u64) -> String;
+}
+
+/// A real CPU that runs user code in pagelab's place: the bare-metal
+/// kernel's, whose MMU walks the page tables the core built
+/// ([`Runner::run_on`]). pagelab's own CPU is the default ([`Runner::run`]).
+pub trait UserCpu<K: Machine> {
+    /// Run `pid` in user mode from the registers in `cpu` until it traps,
+    /// and say what the trap was.
+    ///
+    /// Contract: `cpu` holds `pid`'s registers and `pid`'s page table is the
+    /// one the MMU uses (the runner has returned to user space); on return
+    /// `cpu` holds the registers the trap saved, with the program counter
+    /// where the hardware left it (RISC-V: at the `ecall`, as for pagelab's
+    /// CPU; the runner's trap handler steps past it).
+    fn run_user(&mut self, k: &mut K, pid: u32, cpu: &mut K::Cpu) -> Trap;
+}
+
+/// The [`UserFault`] of a page fault a real MMU reported: at `va`, for
+/// `access`, with the hardware's code (x86's error code, RISC-V's scause);
+/// the plain words come from the core's walk of `pid`'s table.
+#[must_use]
+pub fn hardware_fault<K: Machine>(k: &K, pid: u32, va: u64, access: crate::scheme::Access, code: u64) -> UserFault {
+    let root = k.state().ptable.get(pid).map_or(PhysAddr::new(0), |p| p.root);
+    let t = crate::walk::translate::<K::Walk>(&k.state().hw, root, crate::addr::VirtAddr::new(va), access);
+    let fault = match t.outcome {
+        Err(f) => crate::walk::Fault { code, ..f },
+        Ok(m) => crate::walk::Fault {
+            level: None,
+            kind: crate::scheme::FaultKind::NotPresent,
+            code,
+            text: format!("the hardware refused it, but the core's walk allows it (to {:#x})", m.pa.as_u64()),
+        },
+    };
+    UserFault { va, access, fault }
 }
 
 /// Instructions a process runs before the timer interrupts it (xv6's
@@ -612,40 +666,55 @@ impl<K: Machine> Runner<K> {
     /// Run until the next trip into the kernel (a system call, a fault, the
     /// timer) has been handled, or [`Runner::run`] would stop first.
     pub fn run_to_trap(&mut self, max_instructions: u64) -> RunStop {
-        self.run_until(max_instructions, true)
+        self.run_until(max_instructions, true, None)
     }
 
     /// Run user code for at most `max_instructions` instructions: until
     /// then, or until every process sleeps, none is left, or the kernel
     /// panics.
     pub fn run(&mut self, max_instructions: u64) -> RunStop {
-        self.run_until(max_instructions, false)
+        self.run_until(max_instructions, false, None)
     }
 
-    /// [`Runner::run`], stopping after the first trip into the kernel if `to_trap`.
-    fn run_until(&mut self, max_instructions: u64, to_trap: bool) -> RunStop {
+    /// Run user code on `cpu` (a real CPU) instead of pagelab's, each trap
+    /// handled by this runner's kernel as in [`Runner::run`]: until every
+    /// process sleeps, none is left, or the kernel panics. A real CPU
+    /// counts no instructions and has no time slice.
+    pub fn run_on(&mut self, cpu: &mut dyn UserCpu<K>) -> RunStop {
+        self.run_until(u64::MAX, false, Some(cpu))
+    }
+
+    /// [`Runner::run`], stopping after the first trip into the kernel if
+    /// `to_trap`, with user code run by `real` if given.
+    fn run_until(&mut self, max_instructions: u64, to_trap: bool, mut real: Option<&mut dyn UserCpu<K>>) -> RunStop {
         let trips = self.trips;
         if let Some(message) = &self.halted {
             return RunStop::Panic { message: message.clone() };
         }
         let end = self.counts.instructions.saturating_add(max_instructions);
-        // Turns of the loop since an instruction last retired: each either
-        // runs code or schedules a process, so more than a few per process
-        // means sleepers that wake only to sleep again.
-        let (mut idle_turns, mut last) = (0usize, self.counts.instructions);
+        // Turns of the loop since an instruction last retired (or, on a real
+        // CPU, which counts none, since a trap other than a system call):
+        // each either runs code or schedules a process, so more than a few
+        // per process means sleepers that wake only to sleep again.
+        let progress = |r: &Self| (r.counts.instructions, r.counts.syscalls, r.faults.len());
+        let (mut idle_turns, mut last) = (0usize, progress(self));
         loop {
-            if self.counts.instructions == last {
+            if progress(self) == last {
                 idle_turns += 1;
                 if idle_turns > 4 * self.k.state().ptable.procs.len() + 8 {
                     return RunStop::Deadlock;
                 }
             } else {
-                (idle_turns, last) = (0, self.counts.instructions);
+                (idle_turns, last) = (0, progress(self));
             }
-            let stop = match self.cur {
-                None => self.schedule_next(),
-                Some(_) if self.counts.instructions >= end => Ok(Some(RunStop::Budget)),
-                Some(pid) => self.run_user(pid, end),
+            let stop = match (self.cur, real.as_deref_mut()) {
+                (None, _) => self.schedule_next(),
+                (Some(pid), Some(cpu)) => {
+                    let trap = cpu.run_user(&mut self.k, pid, &mut self.hart);
+                    self.handle_trap(pid, Some(trap))
+                }
+                (Some(_), None) if self.counts.instructions >= end => Ok(Some(RunStop::Budget)),
+                (Some(pid), None) => self.run_user(pid, end),
             };
             match stop {
                 Ok(None) if to_trap && self.trips > trips => return RunStop::Trap,
@@ -678,6 +747,7 @@ impl<K: Machine> Runner<K> {
     /// retired, or it traps; then handle the trap.
     fn run_user(&mut self, pid: u32, end: u64) -> Result<Option<RunStop>, Reject> {
         let n = self.slice_left.min(end - self.counts.instructions);
+        self.k.trap_path_accessed(&mut self.scratch, pid, false)?;
         let root = self.k.state().ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?.root;
         let st = self.k.state_mut();
         let cpu = st.cpu;
@@ -713,13 +783,24 @@ impl<K: Machine> Runner<K> {
                 nfree: self.k.state().kmem.nfree(),
             });
         }
+        if stop == Some(Trap::Syscall) {
+            // The ecall or int retires.
+            self.retire(pid, 1);
+        }
+        if stop.is_some() || self.slice_left == 0 {
+            // A trap, or the timer's: into the kernel through uservec.
+            self.k.trap_path_accessed(&mut self.scratch, pid, true)?;
+        }
+        self.handle_trap(pid, stop)
+    }
+
+    /// The trap `pid`'s user code made (None: its slice may have ended),
+    /// handled as the kernel does.
+    fn handle_trap(&mut self, pid: u32, stop: Option<Trap>) -> Result<Option<RunStop>, Reject> {
         match stop {
             None if self.slice_left == 0 => self.timer(pid).map(|()| None),
             None => Ok(None),
-            Some(Trap::Syscall) => {
-                self.retire(pid, 1);
-                self.usertrap_syscall(pid).map(|()| None)
-            }
+            Some(Trap::Syscall) => self.usertrap_syscall(pid).map(|()| None),
             Some(Trap::Fault(f)) => self.usertrap_fault(pid, &f).map(|()| None),
             Some(Trap::Kill { code, err, tval, what }) => {
                 let tval = tval.unwrap_or(self.cr2);
