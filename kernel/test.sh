@@ -13,7 +13,12 @@
 #     `pagelab show`, and require the kernel's step lines (operation, pages
 #     allocated and freed, free count) and its page-table and stack dumps
 #     to equal the CLI's line for line;
-#  4. boot the broken-stack kernel (PTE_U cleared on the user stack page
+#  4. the real programs: the kernel then boots a fresh core and runs the
+#     real init and sh on QEMU's CPU, typing lines at sh ("programs: "
+#     lines); `pagelab programs` runs them on pagelab's CPU, and the two
+#     transcripts must be equal (system calls in order, faults, console,
+#     registers and page tables at the end, free pages);
+#  5. boot the broken-stack kernel (PTE_U cleared on the user stack page
 #     after exec): it must end with the failure status, after a user page
 #     fault in the stack page, and the differential check must now fail.
 # Prints the median boot-to-verdict time (QEMU start to QEMU exit, wall
@@ -107,6 +112,37 @@ differential() {
     return $bad
 }
 
+# programs_differential LOG DIR: the kernel ran the real init and sh on
+# QEMU's CPU (its `programs: ` lines); `pagelab programs` runs them on
+# pagelab's CPU with the same preset line and the same lines typed at sh.
+# The two transcripts (system calls in order with their arguments and
+# results, faults, console, each process's registers and page table at the
+# end, free pages) must be equal. Returns non-zero if they are not.
+programs_differential() {
+    local log=$1 dir=$2 preset typed
+    mkdir -p "$dir"
+    preset=$(sed -n 's/^pagelab-kernel: preset \(.*\)$/\1/p' "$log" | head -n 1)
+    sed -n 's/^programs: //p' "$log" >"$dir/kernel.txt"
+    mapfile -t typed < <(sed -n 's/^type: //p' "$dir/kernel.txt")
+    if [ -z "$preset" ] || [ ${#typed[@]} -eq 0 ]; then
+        echo "  no preset line or no 'programs: type:' lines in the log"
+        return 1
+    fi
+    if ! "$CLI" programs --preset "$preset" "${typed[@]}" >"$dir/cli.txt" 2>"$dir/cli.err"; then
+        echo "  pagelab programs failed:"
+        sed 's/^/    /' "$dir/cli.err"
+        return 1
+    fi
+    if ! diff -u "$dir/cli.txt" "$dir/kernel.txt" >"$dir/diff"; then
+        echo "  the runs differ (- pagelab's CPU, + QEMU's):"
+        sed 's/^/    /' "$dir/diff" | head -n 60
+        return 1
+    fi
+    echo "  identical: $(wc -l <"$dir/cli.txt") lines: $(grep -c '^syscall: ' "$dir/cli.txt") system calls," \
+        "$(grep -c '^fault: ' "$dir/cli.txt") fault(s), $(grep -c '^proc: ' "$dir/cli.txt") processes' registers" \
+        "and page tables (typed: ${typed[*]})"
+}
+
 declare -A median
 for arch in "${arches[@]}"; do
     echo "== $arch"
@@ -141,6 +177,9 @@ for arch in "${arches[@]}"; do
 
     echo "  differential check:"
     differential "$WORK/$arch-1.log" "$WORK/$arch-diff" || problem "$arch: the kernel and pagelab differ"
+    echo "  the real programs on QEMU's CPU and on pagelab's:"
+    programs_differential "$WORK/$arch-1.log" "$WORK/$arch-programs" ||
+        problem "$arch: the programs ran differently on QEMU's CPU and on pagelab's"
 
     echo "  broken-stack kernel (PTE_U cleared on the stack page after exec):"
     log=$WORK/$arch-broken.log

@@ -32,6 +32,8 @@ mod console;
 mod heap;
 #[cfg(any(target_arch = "x86", target_arch = "riscv64"))]
 mod lab;
+#[cfg(any(target_arch = "x86", target_arch = "riscv64"))]
+mod programs;
 
 #[cfg(target_arch = "riscv64")]
 mod riscv;

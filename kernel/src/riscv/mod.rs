@@ -31,6 +31,12 @@ use pagelab_core::shm::ShmMode;
 use pagelab_core::trace::Trace;
 use pagelab_core::walk::Translation;
 
+use pagelab_core::cpu::rv64::Hart;
+use pagelab_core::lab::Fs;
+use pagelab_core::run::{Machine as CoreMachine, Trap as RunTrap, UserCpu, hardware_fault};
+use pagelab_core::scheme::{Access, AccessKind, Mode};
+use pagelab_core::sys::Port;
+
 use crate::lab::{self, HwFault, Machine, Remap, Sample, Trap, TrapKind};
 use hw::{DirectMap, MAKE_SATP, csrr, csrw};
 
@@ -115,21 +121,105 @@ const TF_NOFENCE: u64 = TF_SIZE as u64;
 /// Its value for the what-if ("nofence"); kalloc's junk bytes never match it.
 const NOFENCE: u64 = 0x0065_636e_6566_6f6e;
 
+/// The physical address of `pid`'s trapframe page (also its kernel address).
+fn trapframe_of(k: &RiscvKernel<DirectMap>, pid: u32) -> u64 {
+    k.st.ptable.get(pid).expect("trapframe: pid").trapframe.as_u64()
+}
+
+/// Read `pid`'s trapframe word at `off`.
+fn tf_read(k: &RiscvKernel<DirectMap>, pid: u32, off: u64) -> u64 {
+    k.st.hw.read_word(trapframe_of(k, pid) + off, 8).expect("trapframe in RAM")
+}
+
+/// Write `pid`'s trapframe word at `off`.
+fn tf_write(k: &mut RiscvKernel<DirectMap>, pid: u32, off: u64, v: u64) {
+    let tf = trapframe_of(k, pid);
+    k.st.hw.write_word(tf + off, 8, v).expect("trapframe in RAM");
+}
+
+/// Run `pid` in user mode from its trapframe until it traps (xv6:
+/// `usertrapret`, `userret` … `uservec`); returns scause, stval and sepc.
+/// The trapframe then holds the user registers; its saved pc is not yet
+/// written (usertrap's first line). `nofence` is the what-if without the
+/// trampoline's `sfence.vma`.
+fn user_mode(k: &mut RiscvKernel<DirectMap>, pid: u32, nofence: bool) -> (u64, u64, u64) {
+    let root = k.st.ptable.get(pid).expect("resume_user: pid").root.as_u64();
+    let tf = trapframe_of(k, pid);
+    // What uservec needs to come back (xv6: usertrapret).
+    tf_write(k, pid, TF_KERNEL_SATP, csrr!("satp"));
+    tf_write(k, pid, TF_KERNEL_TRAP, user_trap_return as *const () as u64);
+    tf_write(k, pid, TF_KERNEL_HARTID, 0);
+    let epc = tf_read(k, pid, TF_EPC);
+    let sstatus = csrr!("sstatus") & !(SSTATUS_SPP | SSTATUS_SPIE);
+    // Safety: stvec points at uservec in the trampoline page, mapped in
+    // both tables; sret goes to user mode (SPP clear) with interrupts off,
+    // at the process's saved pc.
+    unsafe {
+        csrw!("stvec", tramp(uservec as *const () as usize));
+        csrw!("sstatus", sstatus);
+        csrw!("sepc", epc);
+    }
+    // The what-if leaves out the trampoline's sfence.vma both ways: userret_nofence
+    // on the way out, the trapframe's mark for uservec on the way in.
+    let (ret, mark) =
+        if nofence { (userret_nofence as *const () as usize, NOFENCE) } else { (userret as *const () as usize, 0) };
+    let was = tf_read(k, pid, TF_NOFENCE);
+    tf_write(k, pid, TF_NOFENCE, mark);
+    // Safety: userret or userret_nofence (at its TRAMPOLINE address)
+    // loads the process's table, whose trapframe page is `tf`, restores
+    // the user registers from it and srets; uservec returns here through
+    // user_trap_return on this stack, with the kernel's satp back.
+    unsafe { enter_user(MAKE_SATP(root), tramp(ret), tf) };
+    tf_write(k, pid, TF_NOFENCE, was);
+    // Safety: kernelvec reports unexpected traps in the kernel.
+    unsafe { csrw!("stvec", kernelvec as *const () as u64) };
+    (csrr!("scause"), csrr!("stval"), csrr!("sepc"))
+}
+
+/// QEMU's hart running user code for the core's runner: it enters user mode
+/// through the trampoline from the process's trapframe page (the core's, in
+/// xv6-riscv's layout) and reports the trap.
+pub struct RealHart;
+
+impl UserCpu<RiscvKernel<DirectMap>> for RealHart {
+    fn run_user(&mut self, k: &mut RiscvKernel<DirectMap>, pid: u32, cpu: &mut Hart) -> RunTrap {
+        CoreMachine::save_cpu(k, pid, cpu, 0, 0).expect("usertrapret: no trapframe");
+        let (scause, stval, sepc) = user_mode(k, pid, false);
+        // usertrap: p->trapframe->epc = r_sepc() (the runner steps past an ecall).
+        tf_write(k, pid, TF_EPC, sepc);
+        CoreMachine::load_cpu(k, pid, cpu).expect("usertrap: no trapframe");
+        let kind = match scause {
+            SCAUSE_ECALL_U => return RunTrap::Syscall,
+            SCAUSE_INSN_PAGE_FAULT => AccessKind::Execute,
+            SCAUSE_LOAD_PAGE_FAULT => AccessKind::Read,
+            SCAUSE_STORE_PAGE_FAULT => AccessKind::Write,
+            other => {
+                return RunTrap::Kill {
+                    code: other,
+                    err: 0,
+                    tval: Some(stval),
+                    what: format!("scause {other:#x} from user mode at pc {sepc:#x}"),
+                };
+            }
+        };
+        RunTrap::Fault(hardware_fault(k, pid, stval, Access { kind, mode: Mode::User }, scause))
+    }
+}
+
 impl Riscv {
     /// The physical address of `pid`'s trapframe page (also its kernel address).
     fn trapframe(&self, pid: u32) -> u64 {
-        self.k.st.ptable.get(pid).expect("trapframe: pid").trapframe.as_u64()
+        trapframe_of(&self.k, pid)
     }
 
     /// Read the trapframe word at `off`.
     fn tf_get(&self, pid: u32, off: u64) -> u64 {
-        self.k.st.hw.read_word(self.trapframe(pid) + off, 8).expect("trapframe in RAM")
+        tf_read(&self.k, pid, off)
     }
 
     /// Write the trapframe word at `off`.
     fn tf_set(&mut self, pid: u32, off: u64, v: u64) {
-        let tf = self.trapframe(pid);
-        self.k.st.hw.write_word(tf + off, 8, v).expect("trapframe in RAM");
+        tf_write(&mut self.k, pid, off, v);
     }
 
     /// A supervisor-mode load of the byte at `va` with `root`'s table in satp,
@@ -179,40 +269,7 @@ impl Machine for Riscv {
     }
 
     fn resume_user(&mut self, pid: u32) -> Trap {
-        let root = self.k.st.ptable.get(pid).expect("resume_user: pid").root.as_u64();
-        let tf = self.trapframe(pid);
-        // What uservec needs to come back (xv6: usertrapret).
-        self.tf_set(pid, TF_KERNEL_SATP, csrr!("satp"));
-        self.tf_set(pid, TF_KERNEL_TRAP, user_trap_return as *const () as u64);
-        self.tf_set(pid, TF_KERNEL_HARTID, 0);
-        let epc = self.tf_get(pid, TF_EPC);
-        let sstatus = csrr!("sstatus") & !(SSTATUS_SPP | SSTATUS_SPIE);
-        // Safety: stvec points at uservec in the trampoline page, mapped in
-        // both tables; sret goes to user mode (SPP clear) with interrupts off,
-        // at the process's saved pc.
-        unsafe {
-            csrw!("stvec", tramp(uservec as *const () as usize));
-            csrw!("sstatus", sstatus);
-            csrw!("sepc", epc);
-        }
-        // The what-if leaves out the trampoline's sfence.vma both ways: userret_nofence
-        // on the way out, the trapframe's mark for uservec on the way in.
-        let (ret, mark) = if self.nofence {
-            (userret_nofence as *const () as usize, NOFENCE)
-        } else {
-            (userret as *const () as usize, 0)
-        };
-        let was = self.tf_get(pid, TF_NOFENCE);
-        self.tf_set(pid, TF_NOFENCE, mark);
-        // Safety: userret or userret_nofence (at its TRAMPOLINE address)
-        // loads the process's table, whose trapframe page is `tf`, restores
-        // the user registers from it and srets; uservec returns here through
-        // user_trap_return on this stack, with the kernel's satp back.
-        unsafe { enter_user(MAKE_SATP(root), tramp(ret), tf) };
-        self.tf_set(pid, TF_NOFENCE, was);
-        // Safety: kernelvec reports unexpected traps in the kernel.
-        unsafe { csrw!("stvec", kernelvec as *const () as u64) };
-        let (scause, stval, sepc) = (csrr!("scause"), csrr!("stval"), csrr!("sepc"));
+        let (scause, stval, sepc) = user_mode(&mut self.k, pid, self.nofence);
         // xv6's usertrap: save the user pc, and step past an ecall.
         self.tf_set(pid, TF_EPC, if scause == SCAUSE_ECALL_U { sepc + 4 } else { sepc });
         let kind = match scause {
@@ -453,16 +510,17 @@ extern "C" fn riscv_main() -> ! {
 
     let mut tr = Trace::counting_only();
     let phystop = layout.phystop;
-    let k = match RiscvKernel::boot(
-        layout,
+    let boot = |tr: &mut Trace| match RiscvKernel::boot(
+        layout.clone(),
         DirectMap::new(phystop),
         programs::RISCV_INITCODE.to_vec(),
         ShmMode::Lab,
-        &mut tr,
+        tr,
     ) {
         Ok(k) => k,
         Err(p) => panic!("boot: {p}"),
     };
+    let k = boot(&mut tr);
     kprintln!(
         "paging: satp = {:#x}, the page table the core's kvmmake built; {} pages free",
         csrr!("satp"),
@@ -471,5 +529,15 @@ extern "C" fn riscv_main() -> ! {
     assert_eq!(csrr!("satp"), MAKE_SATP(k.kernel_pagetable), "kvminithart should have loaded the kernel page table");
     let mut m = Riscv { k, nofence: false };
     let pass = lab::run(&mut m, tr.counts());
-    exit_qemu(pass)
+    // The differential test: a fresh core over the same RAM, the real programs on QEMU's hart.
+    drop(m);
+    // The new free list covers the frames of the old page tables: paging
+    // off first, as at boot.
+    // Safety: with satp 0 the kernel runs on physical addresses, which are
+    // the ones it is linked at (the direct map is the identity).
+    unsafe { csrw!("satp", 0u64) };
+    hw::sfence_vma();
+    let k = boot(&mut Trace::counting_only());
+    let ran = crate::programs::run(k, Fs::builtin(Port::Xv6Riscv), &mut RealHart);
+    exit_qemu(pass && ran)
 }

@@ -28,6 +28,12 @@ use pagelab_core::trace::Trace;
 use pagelab_core::walk::Translation;
 use pagelab_core::x86::{DEVSPACE, KERNBASE, KERNLINK, KSTACKSIZE, X86Kernel};
 
+use pagelab_core::cpu::x86::Cpu as CoreCpu;
+use pagelab_core::lab::Fs;
+use pagelab_core::run::{Machine as CoreMachine, Trap as RunTrap, UserCpu, hardware_fault};
+use pagelab_core::scheme::{Access, AccessKind, Mode};
+use pagelab_core::sys::Port;
+
 use crate::lab::{self, HwFault, Machine, Sample, Trap, TrapKind};
 use hw::{DirectMap, lcr3, p2v, rcr2, rcr3};
 use mmu::{T_BRKPT, T_PGFLT, T_SYSCALL, TaskState, UCODE_SEL, UDATA_SEL};
@@ -45,6 +51,8 @@ unsafe extern "C" {
     static data: u8;
     /// First byte after the kernel image (linker script).
     static end: u8;
+    /// The boot page directory (entry.S): the first 4 MB at 0 and at KERNBASE.
+    static entrypgdir: u8;
     /// The user probe stub (trapasm.S).
     static user_probe_stub: u8;
     static user_probe_store: u8;
@@ -60,6 +68,56 @@ pub struct X86 {
     k: X86Kernel<DirectMap>,
     /// The task state segment: esp0 is set before each entry to user mode.
     tss: &'static mut TaskState,
+}
+
+/// QEMU's CPU running user code for the core's runner: it enters user mode
+/// from the process's trapframe (the same `struct trapframe` the core
+/// keeps at the top of its kernel stack) and reports the trap.
+pub struct RealCpu {
+    /// The task state segment: esp0 is set before each entry to user mode.
+    tss: &'static mut TaskState,
+}
+
+impl UserCpu<X86Kernel<DirectMap>> for RealCpu {
+    fn run_user(&mut self, k: &mut X86Kernel<DirectMap>, pid: u32, cpu: &mut CoreCpu) -> RunTrap {
+        CoreMachine::save_cpu(k, pid, cpu, 0, 0).expect("trapret: no trapframe");
+        let p = k.st.ptable.get(pid).expect("trapret: no such pid");
+        assert_eq!(u64::from(rcr3()), p.root.as_u64(), "trapret: CR3 is not the process's page directory");
+        let top = p2v(p.kstack) + KSTACKSIZE as usize;
+        self.tss.set_esp0(top as u32);
+        let tf = (top - size_of::<TrapFrame>()) as *mut TrapFrame;
+        // Safety: tf is pid's trapframe at the top of its kernel stack, just
+        // written by save_cpu with user segments; CR3 holds pid's page
+        // directory (checked above); the TSS sends the next trap to the same
+        // stack, and alltraps returns here.
+        unsafe { enter_user(tf) };
+        CoreMachine::load_cpu(k, pid, cpu).expect("alltraps: no trapframe");
+        // Safety: as above; the trap has just written it.
+        let tf = unsafe { tf.read() };
+        match tf.trapno {
+            T_SYSCALL => RunTrap::Syscall,
+            T_PGFLT => {
+                let va = u64::from(rcr2());
+                // 32-bit paging has no execute bit: a fetch faults as a read
+                // (error code bit 1 clear); say "fetch" if cr2 is the instruction's.
+                let kind = if tf.err & 2 != 0 {
+                    AccessKind::Write
+                } else if (u64::from(tf.eip)..u64::from(tf.eip) + 15).contains(&va) {
+                    AccessKind::Execute
+                } else {
+                    AccessKind::Read
+                };
+                let access = Access { kind, mode: Mode::User };
+                RunTrap::Fault(hardware_fault(k, pid, va, access, u64::from(tf.err)))
+            }
+            n => RunTrap::Kill {
+                code: u64::from(n),
+                err: u64::from(tf.err),
+                tval: Some(u64::from(rcr2())),
+                what: format!("trap {n} from user mode at eip {:#x}", tf.eip),
+            },
+        }
+    }
 }
 
 /// Run `f` with a trace that only counts (for core calls outside the scenario's steps).
@@ -322,16 +380,17 @@ extern "C" fn x86_main(magic: u32, mbinfo: u32) -> ! {
     }
 
     let mut tr = Trace::counting_only();
-    let k = match X86Kernel::boot(
-        layout,
+    let boot = |tr: &mut Trace| match X86Kernel::boot(
+        layout.clone(),
         DirectMap::new(u64::from(pagelab_core::x86::PHYSTOP)),
         programs::X86_INITCODE.to_vec(),
         ShmMode::Lab,
-        &mut tr,
+        tr,
     ) {
         Ok(k) => k,
         Err(p) => panic!("boot: {p}"),
     };
+    let k = boot(&mut tr);
     kprintln!(
         "paging: CR3 = {:#x}, the page directory the core's kvmalloc built (entrypgdir retired); {} pages free",
         rcr3(),
@@ -340,5 +399,16 @@ extern "C" fn x86_main(magic: u32, mbinfo: u32) -> ! {
     assert_eq!(rcr3(), k.kpgdir, "kvmalloc should have loaded kpgdir");
     let mut m = X86 { k, tss };
     let pass = lab::run(&mut m, tr.counts());
-    exit_qemu(pass)
+    // The differential test: a fresh core over the same RAM, the real programs on QEMU's CPU.
+    let X86 { k, tss } = m;
+    drop(k);
+    // The new free list covers the frames of the old page tables: back to
+    // entrypgdir (in the image) first, as at boot.
+    // Safety: entrypgdir maps the first 4 MB at KERNBASE, which hold the
+    // kernel image with its stack and heap; the core touches nothing above
+    // them until its kvmalloc loads the new page directory.
+    unsafe { lcr3((&raw const entrypgdir as usize - KERNBASE as usize) as u32) };
+    let k = boot(&mut Trace::counting_only());
+    let ran = crate::programs::run(k, Fs::builtin(Port::Xv6Public), &mut RealCpu { tss });
+    exit_qemu(pass && ran)
 }
