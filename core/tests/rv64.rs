@@ -168,6 +168,20 @@ fn compressed_instructions_are_the_ones_they_stand_for() {
 }
 
 #[test]
+fn compressed_hints_run_as_nothing() {
+    // The C extension's HINTs are instructions that change no register: c.mv
+    // with rd = x0 and rs2 != x0 is one (only rs2 = x0, where c.jr would jump
+    // through x0, is reserved). c.mv zero, a0: funct4 1000, rd 00000,
+    // rs2 01010, op 10 = 0b1000_0000_0010_1010 = 0x802a; it expands to
+    // add zero, zero, a0 and only moves pc past its 2 bytes.
+    let (h, res, _) = run(0x802a, 0x40, &[(A0, 5)]);
+    assert_eq!(res, Ok(()));
+    assert_eq!((h.pc, h.instret, h.x[0], h.x[A0]), (0x42, 1, 0, 5));
+    // c.jr zero (rs2 = 0): 0b1000_0000_0000_0010 = 0x8002, reserved.
+    assert_eq!(decode(0x8002, 0), Err(Illegal { bits: 0x8002, len: 2 }));
+}
+
+#[test]
 fn what_is_not_rv64imc_stops_the_hart() {
     // 0x0000 is defined illegal; slliw with a sixth shift bit is reserved;
     // fence.i, csrr and a floating-point load are not this hart's.

@@ -365,7 +365,9 @@ fn decode_c(h: u16) -> Option<Op> {
             Op::Load { bytes: 8, signed: true, rd, rs1: 2, off: i64::from(off) }
         }
         (2, 4) => match (bits(h, 12, 12), rd, rs2) {
-            (0, 0, _) => return None,
+            // c.jr through x0 is reserved; c.mv to x0 (rs2 != 0) is a HINT,
+            // run below as the add it expands to, which changes nothing.
+            (0, 0, 0) => return None,
             (0, _, 0) => Op::Jalr { rd: 0, rs1: rd, off: 0 },
             (0, _, _) => Op::Reg { alu: Alu::Add, word: false, rd, rs1: 0, rs2 },
             (1, 0, 0) => Op::Ebreak,
