@@ -140,7 +140,10 @@ programs_differential() {
     fi
     echo "  identical: $(wc -l <"$dir/cli.txt") lines: $(grep -c '^syscall: ' "$dir/cli.txt") system calls," \
         "$(grep -c '^fault: ' "$dir/cli.txt") fault(s), $(grep -c '^proc: ' "$dir/cli.txt") processes' registers" \
-        "and page tables (typed: ${typed[*]})"
+        "and page tables"
+    printf '  typed at sh:'
+    printf ' "%s"' "${typed[@]}"
+    echo
 }
 
 declare -A median

@@ -473,12 +473,16 @@ fn a_stack_that_grows_past_its_page_faults_on_the_guard_page() {
 }
 
 #[test]
-fn sh_redirects_echo_to_the_console_and_reports_what_it_cannot_create() {
+fn sh_redirects_echo_to_the_console_and_to_a_new_file() {
     let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
-    // `> console` opens the existing device (O_CREATE finds it); `> x` would create a file.
+    // `> console` opens the existing device (O_CREATE finds it); `> x` creates a file.
     r.type_input("echo hi > console\necho no > x\n");
     assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
-    assert_eq!(out(&r), "init: starting sh\n$ echo hi > console\necho no > x\nhi\n$ open x failed\n$ ");
+    assert_eq!(out(&r), "init: starting sh\n$ echo hi > console\necho no > x\nhi\n$ $ ");
+    // x holds "no\n": a shell reading it runs `no`, which is no program.
+    r.type_input("sh < x\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    assert!(out(&r).ends_with("$ sh < x\n$ exec no failed\n$ $ "), "{:?}", out(&r));
 }
 
 #[test]
@@ -498,4 +502,58 @@ fn sleep_waits_for_ticks_which_pass_while_every_process_sleeps() {
     assert_eq!(ticks, 0);
     assert_eq!(out(&r), "init: starting sh\n$ nap\n5$ ");
     assert_eq!(r.counts().ticks, 5);
+}
+
+/// A program that writes 700 bytes, `echo x\n` a hundred times, to fd 1
+/// with one `write`, then exits: more than a pipe holds (PIPESIZE 512).
+fn blast() -> Vec<u8> {
+    // auipc a1, 0; addi a1, a1, 36 (the data after these nine instructions);
+    // li a0, 1; li a2, 700; li a7, 16 (write); ecall; li a0, 0; li a7, 2 (exit); ecall.
+    let code = [0x597u32, 0x0245_8593, 0x0010_0513, 0x2bc0_0613, 0x0100_0893, 0x73, 0x513, 0x0020_0893, 0x73];
+    let mut bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.extend_from_slice("echo x\n".repeat(100).as_bytes());
+    elf_with_text(&bytes)
+}
+
+#[test]
+fn a_write_bigger_than_the_pipe_sleeps_until_the_reader_makes_room() {
+    let mut r = at_prompt(fs_with("/blast", blast()));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("blast | sh\n");
+    assert_eq!(r.run(50_000_000), RunStop::WaitingForInput);
+    // The inner sh reads the hundred lines from the pipe, prompting before
+    // each (its prompt goes to fd 2, the console), and prompts once more
+    // before it reads the end of the pipe; then the outer sh prompts.
+    let want = format!("init: starting sh\n$ blast | sh\n{}$ $ ", "$ x\n".repeat(100));
+    assert_eq!(out(&r), want);
+    // The write filled the pipe, slept, and went on when woken: 700 in all.
+    let writes: Vec<&str> = r
+        .records()
+        .iter()
+        .filter(|c| c.text.starts_with("write(1, ") && c.text.contains(", 700)"))
+        .map(|c| c.text.as_str())
+        .collect();
+    assert!(writes.first().is_some_and(|w| w.ends_with("sleeps (PipeWrite(0))")), "{writes:?}");
+    assert!(writes.last().is_some_and(|w| w.ends_with(" = 700")), "{writes:?}");
+    // Every process but init and sh is gone, with its frames.
+    assert_eq!(procs(&r).len(), 2);
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn sh_pipes_and_redirects_through_the_runners_files() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    for line in ["echo echo piped | sh", "echo echo via a file > cmd", "sh < cmd", "echo x > no/dir"] {
+        r.type_input(&format!("{line}\n"));
+        assert_eq!(r.run(50_000_000), RunStop::WaitingForInput, "{line}");
+    }
+    // Each inner sh prompts on the console before each line it reads and
+    // before the end of its input; `open` cannot make a file in a directory
+    // that does not exist (the root is the only one), and sh says so.
+    assert_eq!(
+        out(&r),
+        "init: starting sh\n$ echo echo piped | sh\n$ piped\n$ $ echo echo via a file > cmd\n$ sh < cmd\n$ via a file\n$ $ echo x > no/dir\nopen no/dir failed\n$ "
+    );
+    assert!(r.records().iter().any(|c| c.text.starts_with("pipe(") && c.text.ends_with(" = 0")));
+    assert!(r.records().iter().any(|c| c.text == "open(\"cmd\", 0x201) = 1"), "O_WRONLY|O_CREATE makes the file");
 }

@@ -16,8 +16,10 @@ use pagelab_core::run::transcript;
 use pagelab_core::run::{Machine, Runner, UserCpu};
 
 /// What the kernel types at sh: a command, the stack overflow (deep faults
-/// on the guard page), and a command after it.
-pub const LINES: &[&str] = &["echo hello world", "deep", "echo a b c"];
+/// on the guard page), a command after it, a pipe into a second shell, and
+/// a file written by one command and read by a shell.
+pub const LINES: &[&str] =
+    &["echo hello world", "deep", "echo a b c", "echo echo piped | sh", "echo echo via a file > cmd", "sh < cmd"];
 
 /// Run the programs on `cpu` over kernel `k`, print the transcript, and
 /// say whether every run ended with sh waiting for input again.

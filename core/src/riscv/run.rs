@@ -134,6 +134,8 @@ impl<H: Hal> Machine for RiscvKernel<H> {
     }
 
     /// scause (12, 13, 15) as the walk reports it; no error code.
+    const BSIZE: u64 = 1024;
+
     fn user_regs(cpu: &Hart) -> Vec<(&'static str, u64)> {
         let mut v: Vec<(&'static str, u64)> = (1..32).map(|r| (crate::cpu::rv64::reg_name(r), cpu.x[r])).collect();
         v.push(("pc", cpu.pc));

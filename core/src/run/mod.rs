@@ -24,7 +24,7 @@ pub mod syscall;
 pub mod transcript;
 pub mod usermem;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -74,6 +74,10 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     const EXIT_STATUS: bool;
     /// Bytes of a user pointer (8, 4).
     const PTR: u64;
+    /// Bytes of a file-system block (xv6: `BSIZE`; 512 on xv6-public, 1024
+    /// on xv6-riscv): a file holds at most `NDIRECT + NINDIRECT` = 12 +
+    /// BSIZE/4 blocks.
+    const BSIZE: u64;
     /// The CPU's program counter.
     fn pc(cpu: &Self::Cpu) -> u64;
     /// Run one instruction.
@@ -213,6 +217,20 @@ pub const NOFILE: usize = 16;
 pub const CONSOLE: i16 = 1;
 /// Bytes of the console's input buffer (xv6: `INPUT_BUF_SIZE`).
 pub const INPUT_BUF_SIZE: u32 = 128;
+/// Bytes a pipe holds (xv6: `PIPESIZE`).
+pub const PIPESIZE: usize = 512;
+
+/// A pipe (xv6: `struct pipe`): the bytes written and not yet read, and
+/// whether each end is still open somewhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pipe {
+    /// At most [`PIPESIZE`] bytes, oldest first.
+    pub data: VecDeque<u8>,
+    /// Some descriptor still reads from it.
+    pub readopen: bool,
+    /// Some descriptor still writes to it.
+    pub writeopen: bool,
+}
 
 /// What an open file refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,10 +240,16 @@ pub enum FileKind {
         /// Major device number.
         major: i16,
     },
-    /// A file of the (read-only) file system (xv6: `FD_INODE`).
+    /// A file of the file system (xv6: `FD_INODE`).
     Inode {
         /// Its path, normalized.
         path: String,
+    },
+    /// One end of a pipe (xv6: `FD_PIPE`); the file's `readable` and
+    /// `writable` say which.
+    Pipe {
+        /// Index in the runner's pipes.
+        pipe: usize,
     },
 }
 
@@ -240,7 +264,7 @@ pub struct File {
     pub readable: bool,
     /// Opened for writing.
     pub writable: bool,
-    /// Read offset (files only).
+    /// Offset of the next read or write (files only).
     pub off: u64,
 }
 
@@ -253,6 +277,10 @@ pub enum Chan {
     Child,
     /// The tick count reaching this value (`sleep`).
     Ticks(u64),
+    /// Bytes in a pipe, or its write end closed (`piperead`).
+    PipeRead(usize),
+    /// Room in a pipe, or its read end closed (`pipewrite`).
+    PipeWrite(usize),
 }
 
 /// What the runner keeps per process beside the kernel's `struct proc`:
@@ -267,6 +295,9 @@ pub struct RunProc {
     pub xstate: i32,
     /// Instructions it has retired.
     pub instret: u64,
+    /// Bytes a pipe write had written when it went to sleep for room (it
+    /// goes on from there when woken).
+    pub pipe_written: u64,
 }
 
 /// The console (xv6: `cons`): what was printed, and the input ring with
@@ -493,6 +524,8 @@ pub struct Runner<K: Machine> {
     pub(crate) procs: BTreeMap<u32, RunProc>,
     /// The open-file table (xv6: `ftable`).
     pub(crate) files: Vec<Option<File>>,
+    /// The pipes, by index.
+    pub(crate) pipes: Vec<Option<Pipe>>,
     /// The console.
     pub(crate) cons: Console,
     /// The process operations made, as the lab's scenarios write them.
@@ -546,6 +579,7 @@ impl<K: Machine> Runner<K> {
             slice: DEFAULT_SLICE,
             procs: BTreeMap::new(),
             files: alloc::vec![None; NFILE],
+            pipes: Vec::new(),
             cons: Console::new(),
             ops: Vec::new(),
             records: Vec::new(),
@@ -878,6 +912,12 @@ impl<K: Machine> Runner<K> {
                 Chan::Console => self.cons.readable(),
                 Chan::Child => !matches!(self.k.state().ptable.zombie_child(pid), Err(Reject::WouldBlock { .. })),
                 Chan::Ticks(t) => self.counts.ticks >= t,
+                Chan::PipeRead(i) => {
+                    self.pipes.get(i).and_then(Option::as_ref).is_none_or(|p| !p.data.is_empty() || !p.writeopen)
+                }
+                Chan::PipeWrite(i) => {
+                    self.pipes.get(i).and_then(Option::as_ref).is_none_or(|p| p.data.len() < PIPESIZE || !p.readopen)
+                }
             }
     }
 
@@ -1026,14 +1066,29 @@ impl<K: Machine> Runner<K> {
         }
     }
 
-    /// Drop a reference to open file `f` (xv6: `fileclose`).
+    /// Drop a reference to open file `f` (xv6: `fileclose`); the last one
+    /// of a pipe's end closes that end (`pipeclose`), and the pipe goes
+    /// when both are closed.
     pub(crate) fn fileclose(&mut self, f: usize) {
-        if let Some(Some(file)) = self.files.get_mut(f) {
-            file.refs = file.refs.saturating_sub(1);
-            if file.refs == 0 {
-                self.files[f] = None;
+        let Some(Some(file)) = self.files.get_mut(f) else { return };
+        file.refs = file.refs.saturating_sub(1);
+        if file.refs > 0 {
+            return;
+        }
+        if let FileKind::Pipe { pipe } = file.kind
+            && let Some(slot) = self.pipes.get_mut(pipe)
+            && let Some(p) = slot
+        {
+            if file.writable {
+                p.writeopen = false;
+            } else {
+                p.readopen = false;
+            }
+            if !p.readopen && !p.writeopen {
+                *slot = None;
             }
         }
+        self.files[f] = None;
     }
 
     /// The trap handler for a refused access (`usertrap`; xv6-public's

@@ -7,14 +7,16 @@
 //! the TLB; xv6-public: inside `sz`, through the kernel's own view of the
 //! process's pages), and calls the kernel's operations
 //! ([`crate::port::Kernel`]) for fork, exec, sbrk, exit, wait and kill. The
-//! files are the console and the read-only files exec loads programs from.
+//! files are the console, pipes, and one directory of files: the programs
+//! exec loads, and those `open` creates.
 //! Both ports number the system calls alike.
 
+use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{CONSOLE, Chan, File, FileKind, Machine, Outcome, Runner};
+use super::{CONSOLE, Chan, File, FileKind, Machine, Outcome, PIPESIZE, Runner};
 use crate::VmFail;
 use crate::addr::PGSIZE;
 use crate::lab::{Fs, Op};
@@ -23,6 +25,9 @@ use crate::sys::ProcState;
 
 /// Longest path a system call takes (xv6: `MAXPATH`).
 pub const MAXPATH: u64 = 128;
+
+/// Longest name in a directory (xv6: `DIRSIZ`).
+const DIRSIZ: usize = 14;
 
 /// xv6's `open` flags (`fcntl.h`).
 const O_WRONLY: i32 = 0x001;
@@ -234,8 +239,12 @@ impl<K: Machine> Runner<K> {
                 };
                 (format!("{fd}"), Outcome::Return(r))
             }
-            4 | 18..=20 => {
-                // pipe, unlink, link, mkdir: the lab's file system has none of these yet.
+            4 => {
+                let addr = self.argptr(pid, 0, 8)?;
+                (format!("{addr:#x}"), Outcome::Return(self.sys_pipe(pid, addr)?))
+            }
+            18..=20 => {
+                // unlink, link, mkdir: the runner's file system is one directory of files.
                 let first = self.argraw(pid, 0)?;
                 self.tr.note(|| format!("{name}: pagelab's file system does not do this yet; it returns -1"));
                 (format!("{first:#x}, …"), Outcome::Return(-1))
@@ -281,6 +290,7 @@ impl<K: Machine> Runner<K> {
             rp.chan = None;
             rp.xstate = 0;
             rp.instret = 0;
+            rp.pipe_written = 0;
             self.procs.insert(child, rp);
             self.ops.push(Op::Fork { pid });
         }
@@ -379,6 +389,141 @@ impl<K: Machine> Runner<K> {
         Ok(Outcome::Return(r.value))
     }
 
+    /// pipe(fdarray): a pipe, its read end at `fdarray[0]` and its write
+    /// end at `fdarray[1]` (two `int`s), or -1 with nothing made.
+    fn sys_pipe(&mut self, pid: u32, addr: u64) -> Result<i64, Reject> {
+        let i = match self.pipes.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.pipes.push(None);
+                self.pipes.len() - 1
+            }
+        };
+        self.pipes[i] = Some(super::Pipe { data: VecDeque::new(), readopen: true, writeopen: true });
+        let end =
+            |readable: bool| File { refs: 1, kind: FileKind::Pipe { pipe: i }, readable, writable: !readable, off: 0 };
+        // pipealloc: two files; then a descriptor for each; then copyout.
+        let f0 = self.filealloc(end(true));
+        let f1 = self.filealloc(end(false));
+        let (Some(f0), Some(f1)) = (f0, f1) else {
+            for f in [f0, f1].into_iter().flatten() {
+                self.fileclose(f);
+            }
+            self.pipes[i] = None;
+            return Ok(-1);
+        };
+        let fd0 = self.fdalloc(pid, f0);
+        let fd1 = self.fdalloc(pid, f1);
+        let fds = fd0.zip(fd1);
+        let copied = match fds {
+            Some((a, b)) => {
+                let mut words = (a as i32).to_le_bytes().to_vec();
+                words.extend_from_slice(&(b as i32).to_le_bytes());
+                self.k.user_out(&mut self.tr, pid, addr, &words)?
+            }
+            None => false,
+        };
+        if !copied {
+            if let Some(p) = self.procs.get_mut(&pid) {
+                for fd in [fd0, fd1].into_iter().flatten() {
+                    p.ofile[fd] = None;
+                }
+            }
+            self.fileclose(f0);
+            self.fileclose(f1);
+            return Ok(-1);
+        }
+        Ok(0)
+    }
+
+    /// Copy `n` bytes from `pid`'s `addr` into the kernel a page at a time,
+    /// stopping at the first page that cannot be read.
+    fn copyin_upto(&mut self, pid: u32, addr: u64, n: u64) -> Result<Vec<u8>, Reject> {
+        let mut out = Vec::new();
+        while (out.len() as u64) < n {
+            let va = addr.wrapping_add(out.len() as u64);
+            let chunk = (PGSIZE - (va & (PGSIZE - 1))).min(n - out.len() as u64);
+            let Some(bytes) = self.k.user_in(&mut self.tr, pid, va, chunk)? else { break };
+            out.extend_from_slice(&bytes);
+        }
+        Ok(out)
+    }
+
+    /// Copy `bytes` out to `pid`'s `addr` a page at a time; how many were copied.
+    fn copyout_upto(&mut self, pid: u32, addr: u64, bytes: &[u8]) -> Result<usize, Reject> {
+        let mut done = 0usize;
+        while done < bytes.len() {
+            let va = addr.wrapping_add(done as u64);
+            let chunk = ((PGSIZE - (va & (PGSIZE - 1))) as usize).min(bytes.len() - done);
+            if !self.k.user_out(&mut self.tr, pid, va, &bytes[done..done + chunk])? {
+                break;
+            }
+            done += chunk;
+        }
+        Ok(done)
+    }
+
+    /// piperead: sleep while the pipe is empty and its write end open; then
+    /// copy out what is there, up to `n` bytes (0 at the end of the data).
+    fn piperead(&mut self, pid: u32, i: usize, addr: u64, n: i32) -> Result<Outcome, Reject> {
+        let killed = self.k.state().ptable.get(pid).is_some_and(|p| p.killed);
+        let Some(p) = self.pipes.get(i).and_then(Option::as_ref) else { return Ok(Outcome::Return(-1)) };
+        if p.data.is_empty() && p.writeopen {
+            return Ok(if killed { Outcome::Return(-1) } else { Outcome::Sleep(Chan::PipeRead(i)) });
+        }
+        let take = usize::try_from(n.max(0)).unwrap_or(0).min(p.data.len());
+        let bytes: Vec<u8> = p.data.iter().take(take).copied().collect();
+        let done = self.copyout_upto(pid, addr, &bytes)?;
+        if let Some(Some(p)) = self.pipes.get_mut(i) {
+            p.data.drain(..done);
+        }
+        Ok(Outcome::Return(done as i64))
+    }
+
+    /// pipewrite: copy the bytes in as room allows, sleeping while the pipe
+    /// is full; -1 if the read end is closed or the writer killed (xv6
+    /// returns -1 then, whatever it wrote before).
+    fn pipewrite(&mut self, pid: u32, i: usize, addr: u64, n: i32) -> Result<Outcome, Reject> {
+        let total = u64::try_from(n).unwrap_or(0);
+        let mut done = if matches!(self.woken, Some(Chan::PipeWrite(_))) {
+            self.procs.get(&pid).map_or(0, |p| p.pipe_written)
+        } else {
+            0
+        };
+        let killed = self.k.state().ptable.get(pid).is_some_and(|p| p.killed);
+        let outcome = loop {
+            let Some(p) = self.pipes.get(i).and_then(Option::as_ref) else { break Outcome::Return(-1) };
+            if !p.readopen || killed {
+                break Outcome::Return(-1);
+            }
+            if done >= total {
+                break Outcome::Return(done as i64);
+            }
+            let room = (PIPESIZE - p.data.len()) as u64;
+            if room == 0 {
+                if let Some(rp) = self.procs.get_mut(&pid) {
+                    rp.pipe_written = done;
+                }
+                return Ok(Outcome::Sleep(Chan::PipeWrite(i)));
+            }
+            let want = room.min(total - done);
+            let bytes = self.copyin_upto(pid, addr.wrapping_add(done), want)?;
+            let got = bytes.len() as u64;
+            if let Some(Some(p)) = self.pipes.get_mut(i) {
+                p.data.extend(bytes);
+            }
+            done += got;
+            if got < want {
+                // A page could not be read: xv6's copyin fails, and the write ends there.
+                break Outcome::Return(done as i64);
+            }
+        };
+        if let Some(rp) = self.procs.get_mut(&pid) {
+            rp.pipe_written = 0;
+        }
+        Ok(outcome)
+    }
+
     /// read(fd, addr, n): the console (sleeping until a line is typed) or a file.
     fn sys_read(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
@@ -389,6 +534,7 @@ impl<K: Machine> Runner<K> {
         match file.kind {
             FileKind::Device { major: CONSOLE } => Ok(self.consoleread(pid, addr, n)?),
             FileKind::Device { .. } => Ok(Outcome::Return(-1)),
+            FileKind::Pipe { pipe } => Ok(self.piperead(pid, pipe, addr, n)?),
             FileKind::Inode { path } => {
                 let data = self.fs.namei(&path).map(<[u8]>::to_vec).unwrap_or_default();
                 let start = (file.off as usize).min(data.len());
@@ -439,23 +585,42 @@ impl<K: Machine> Runner<K> {
 
     /// write(fd, addr, n): the console prints the bytes (xv6:
     /// `consolewrite`; it copies them in a byte at a time, pagelab a page at
-    /// a time), stopping at the first byte that is not mapped.
+    /// a time), stopping at the first byte that is not mapped; a pipe takes
+    /// them as it has room; a file gets them at its offset (xv6: `writei`,
+    /// which refuses to grow a file past `MAXFILE` blocks).
     fn sys_write(&mut self, pid: u32, addr: u64, n: i32) -> Result<Outcome, SysFail> {
         let Some((_, f)) = self.argfd(pid, 0)? else { return Ok(Outcome::Return(-1)) };
         let Some(file) = self.files[f].clone() else { return Ok(Outcome::Return(-1)) };
-        if !file.writable || file.kind != (FileKind::Device { major: CONSOLE }) {
+        if !file.writable {
             return Ok(Outcome::Return(-1));
         }
         let total = u64::try_from(n).unwrap_or(0);
-        let mut done = 0u64;
-        while done < total {
-            let va = addr.wrapping_add(done);
-            let chunk = (PGSIZE - (va & (PGSIZE - 1))).min(total - done);
-            let Some(bytes) = self.k.user_in(&mut self.tr, pid, va, chunk)? else { break };
-            self.cons.out.extend_from_slice(&bytes);
-            done += chunk;
+        match file.kind {
+            FileKind::Device { major: CONSOLE } => {
+                let bytes = self.copyin_upto(pid, addr, total)?;
+                self.cons.out.extend_from_slice(&bytes);
+                Ok(Outcome::Return(bytes.len() as i64))
+            }
+            FileKind::Device { .. } => Ok(Outcome::Return(-1)),
+            FileKind::Pipe { pipe } => Ok(self.pipewrite(pid, pipe, addr, n)?),
+            FileKind::Inode { path } => {
+                let max = (12 + K::BSIZE / 4) * K::BSIZE;
+                if file.off.saturating_add(total) > max {
+                    return Ok(Outcome::Return(-1));
+                }
+                let bytes = self.copyin_upto(pid, addr, total)?;
+                let Some(data) = self.fs.files.get_mut(&path) else { return Ok(Outcome::Return(-1)) };
+                let off = file.off as usize;
+                if data.len() < off + bytes.len() {
+                    data.resize(off + bytes.len(), 0);
+                }
+                data[off..off + bytes.len()].copy_from_slice(&bytes);
+                if let Some(Some(fe)) = self.files.get_mut(f) {
+                    fe.off += bytes.len() as u64;
+                }
+                Ok(Outcome::Return(if bytes.len() as u64 == total { n.into() } else { -1 }))
+            }
         }
-        Ok(Outcome::Return(done as i64))
     }
 
     /// fstat(fd, addr): copy out a `struct stat` (dev, ino, type, nlink, size).
@@ -465,6 +630,8 @@ impl<K: Machine> Runner<K> {
         let (ty, size) = match &file.kind {
             FileKind::Device { .. } => (T_DEVICE, 0u64),
             FileKind::Inode { path } => (T_FILE, self.fs.namei(path).map_or(0, |d| d.len() as u64)),
+            // xv6's filestat: only inodes and devices have a stat.
+            FileKind::Pipe { .. } => return Ok(Outcome::Return(-1)),
         };
         let st = K::stat(1, f as u32 + 2, ty, 1, size);
         let ok = self.k.user_out(&mut self.tr, pid, addr, &st)?;
@@ -482,18 +649,21 @@ impl<K: Machine> Runner<K> {
     }
 
     /// open(path, omode): a device node made by mknod, or a file of the
-    /// file system, existing ones also with O_CREATE as in xv6 (the file
-    /// system is read-only: creating a new file fails).
+    /// file system; with O_CREATE a new, empty file (xv6's `create`; an
+    /// existing file it opens as it is). The file system is one directory,
+    /// the root: a path with a directory in it cannot be created.
     fn sys_open(&mut self, pid: u32, path: &[u8], omode: i32) -> i64 {
         let path = Fs::normalize(&String::from_utf8_lossy(path));
         let kind = if let Some(&(major, _)) = self.nodes.get(&path) {
             FileKind::Device { major }
         } else if self.fs.namei(&path).is_some() {
             FileKind::Inode { path }
+        } else if omode & O_CREATE != 0 && path.len() > 1 && !path[1..].contains('/') && path.len() <= 1 + DIRSIZ {
+            self.fs.files.insert(path.clone(), Vec::new());
+            FileKind::Inode { path }
         } else {
             if omode & O_CREATE != 0 {
-                // xv6's create would make the file; an existing one it opens as it is.
-                self.tr.note(|| format!("open: pagelab's file system is read-only: {path} cannot be created"));
+                self.tr.note(|| format!("open: {path} cannot be created: the file system has only the root directory"));
             }
             return -1;
         };

@@ -147,6 +147,8 @@ impl<H: Hal> Machine for X86Kernel<H> {
     }
 
     /// `T_PGFLT` with the error code the MMU pushed (P, W, U).
+    const BSIZE: u64 = 512;
+
     fn user_regs(cpu: &Cpu) -> Vec<(&'static str, u64)> {
         let names = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
         let mut v: Vec<(&'static str, u64)> = names.iter().zip(cpu.regs).map(|(&n, r)| (n, u64::from(r))).collect();
