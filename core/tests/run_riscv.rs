@@ -418,7 +418,7 @@ fn fork_gives_the_child_a0_0_and_wait_copies_out_its_exit_status() {
         calls,
         [
             (Some(3), "fork() = 4"),
-            (Some(3), "wait(0x2fd0): sleeps (Child)"),
+            (Some(3), "wait(0x2fd0): sleeps until a child exits"),
             (Some(4), "exit(7)"),
             (Some(3), "wait(0x2fd0) = 4"),
             (Some(3), "write(1, 0x2fd8, 1) = 1"),
@@ -533,7 +533,7 @@ fn a_write_bigger_than_the_pipe_sleeps_until_the_reader_makes_room() {
         .filter(|c| c.text.starts_with("write(1, ") && c.text.contains(", 700)"))
         .map(|c| c.text.as_str())
         .collect();
-    assert!(writes.first().is_some_and(|w| w.ends_with("sleeps (PipeWrite(0))")), "{writes:?}");
+    assert!(writes.first().is_some_and(|w| w.ends_with("sleeps until pipe 0 has room or no reader")), "{writes:?}");
     assert!(writes.last().is_some_and(|w| w.ends_with(" = 700")), "{writes:?}");
     // Every process but init and sh is gone, with its frames.
     assert_eq!(procs(&r).len(), 2);

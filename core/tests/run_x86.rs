@@ -83,7 +83,7 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     );
     assert!(calls[7].starts_with("write(1, ") && calls[7].ends_with(", 18) = 18"), "{}", calls[7]);
     // wait takes no argument on xv6-public.
-    assert!(r.records().iter().any(|c| c.pid == Some(1) && c.text == "wait(): sleeps (Child)"));
+    assert!(r.records().iter().any(|c| c.pid == Some(1) && c.text == "wait(): sleeps until a child exits"));
     let c = r.counts();
     assert!(c.instructions > 100 && c.tlb_hits > c.instructions && c.tlb_misses > 0, "{c:?}");
 }
@@ -312,7 +312,7 @@ fn fork_gives_the_child_eax_0_from_the_copied_trapframe() {
         calls,
         [
             (Some(3), "fork() = 4"),
-            (Some(3), "wait(): sleeps (Child)"),
+            (Some(3), "wait(): sleeps until a child exits"),
             (Some(4), "exit()"),
             (Some(3), "wait() = 4"),
             (Some(3), "exit()")
@@ -429,7 +429,7 @@ fn sleep_takes_its_argument_from_the_user_stack_and_waits_for_ticks() {
     // No timer fired (the default slice is long): the idle CPU let 5 ticks pass.
     assert_eq!(o, "5$ ");
     assert_eq!(r.counts().ticks, 5);
-    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5): sleeps (Ticks(5))"));
+    assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5): sleeps until tick 5"));
     assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "sleep(5) = 0"));
 }
 

@@ -283,6 +283,19 @@ pub enum Chan {
     PipeWrite(usize),
 }
 
+impl core::fmt::Display for Chan {
+    /// What the sleeper waits for, in words: "sleeps until a child exits".
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Chan::Console => f.write_str("sleeps until a line is typed"),
+            Chan::Child => f.write_str("sleeps until a child exits"),
+            Chan::Ticks(t) => write!(f, "sleeps until tick {t}"),
+            Chan::PipeRead(i) => write!(f, "sleeps until pipe {i} has bytes or no writer"),
+            Chan::PipeWrite(i) => write!(f, "sleeps until pipe {i} has room or no reader"),
+        }
+    }
+}
+
 /// What the runner keeps per process beside the kernel's `struct proc`:
 /// the descriptor table, what it sleeps on, its exit status.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -1017,7 +1030,7 @@ impl<K: Machine> Runner<K> {
         let (num, name, args, outcome) = self.syscall(pid)?;
         let (ret, text) = match outcome {
             Outcome::Return(v) => (Some(v), format!("{name}({args}) = {v}")),
-            Outcome::Sleep(c) => (None, format!("{name}({args}): sleeps ({c:?})")),
+            Outcome::Sleep(c) => (None, format!("{name}({args}): {c}")),
             Outcome::Gone => (None, format!("{name}({args})")),
         };
         if let Outcome::Return(v) = outcome {
