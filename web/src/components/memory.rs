@@ -115,6 +115,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                         };
                         html! {
                             <div
+                                key={c.pa}
                                 id={format!("frame-{:x}", c.pa)}
                                 role="option"
                                 aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
