@@ -24,7 +24,11 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(workloads::hart_loop(1000)))
     });
     c.bench_function("x86 cpu: 3,002 instructions (counting loop)", |b| {
-        b.iter(|| black_box(workloads::x86_loop(1000)))
+        b.iter(|| black_box(workloads::x86_loop(1000, None)))
+    });
+    let mut cache = pagelab_core::cpu::x86::DecodeCache::new();
+    c.bench_function("x86 cpu with its decode cache: 3,002 instructions (counting loop)", |b| {
+        b.iter(|| black_box(workloads::x86_loop(1000, Some(&mut cache))))
     });
     let sh = workloads::sh_at_prompt();
     c.bench_function("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", |b| {
@@ -33,6 +37,9 @@ fn benches(c: &mut Criterion) {
     let sh = workloads::sh_at_prompt_x86();
     c.bench_function("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny)", |b| {
         b.iter(|| black_box(workloads::echo_hello_world(sh.clone())))
+    });
+    c.bench_function("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny, no decode cache)", |b| {
+        b.iter(|| black_box(workloads::echo_hello_world(workloads::without_decode_cache(sh.clone()))))
     });
     let spin = workloads::spin_at_prompt(1 << 16);
     let mut g = c.benchmark_group("run");

@@ -85,8 +85,9 @@ pub fn setupkvm(k: &mut X86Kernel<Sim>) {
 
 /// The 32-bit x86 CPU over plain memory (no page tables): a counting loop
 /// of `n` times three instructions (`add %ecx,%eax`, `dec %ecx`, `jne`), run
-/// to its `int $64`. Returns the instructions retired.
-pub fn x86_loop(n: u32) -> u64 {
+/// to its `int $64`, decoding each instruction afresh, or with `cache`'s
+/// decoded instructions. Returns the instructions retired.
+pub fn x86_loop(n: u32, mut cache: Option<&mut pagelab_core::cpu::x86::DecodeCache>) -> u64 {
     use pagelab_core::cpu::x86::{Cpu, Stop, UserMem};
     struct Plain(Vec<u8>);
     impl UserMem for Plain {
@@ -109,7 +110,11 @@ pub fn x86_loop(n: u32) -> u64 {
     let mut mem = Plain(code);
     let mut c = Cpu::new(0, 0);
     loop {
-        match c.step(&mut mem) {
+        let done = match cache.as_deref_mut() {
+            Some(cache) => c.step_cached(&mut mem, cache),
+            None => c.step(&mut mem),
+        };
+        match done {
             Ok(()) => {}
             Err(Stop::Syscall) => return c.instret,
             Err(e) => panic!("the loop stopped: {e:?}"),
@@ -168,6 +173,14 @@ pub fn sh_at_prompt_x86() -> pagelab_core::x86::run::Runner<Sim> {
     let mut r = pagelab_core::x86::run::Runner::boot(pagelab_core::x86::X86Layout::tiny()).expect("boot");
     r.set_recording(false);
     r.run(u64::MAX);
+    r
+}
+
+/// `r` decoding each x86 instruction afresh (as before the decode cache).
+pub fn without_decode_cache<K: pagelab_core::run::Machine>(
+    mut r: pagelab_core::run::Runner<K>,
+) -> pagelab_core::run::Runner<K> {
+    r.set_decode_cache(false);
     r
 }
 

@@ -40,7 +40,11 @@ fn main() {
         black_box(workloads::hart_loop(1000));
     });
     time("x86 cpu: 3,002 instructions (counting loop)", 9, 100, || {
-        black_box(workloads::x86_loop(1000));
+        black_box(workloads::x86_loop(1000, None));
+    });
+    let mut cache = pagelab_core::cpu::x86::DecodeCache::new();
+    time("x86 cpu with its decode cache: 3,002 instructions (counting loop)", 9, 100, || {
+        black_box(workloads::x86_loop(1000, Some(&mut cache)));
     });
     let sh = workloads::sh_at_prompt();
     time("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", 9, 10, || {
@@ -49,6 +53,9 @@ fn main() {
     let sh = workloads::sh_at_prompt_x86();
     time("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny)", 9, 10, || {
         black_box(workloads::echo_hello_world(sh.clone()));
+    });
+    time("run: sh + echo hello world, 3,360 instructions (xv6-public-tiny, no decode cache)", 9, 10, || {
+        black_box(workloads::echo_hello_world(workloads::without_decode_cache(sh.clone())));
     });
     let spin = workloads::spin_at_prompt(1 << 16);
     time("run: sh + a 262,144-instruction loop (xv6-riscv-tiny)", 5, 1, || {

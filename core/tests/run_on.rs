@@ -33,7 +33,7 @@ impl<K: Machine> UserCpu<K> for UntilTrap {
         let mut mem = ProcMem::<_, K::Walk>::new(&mut st.hw, on, root, &mut counts);
         let mut n = 0u64;
         let trap = loop {
-            match K::step(cpu, &mut mem) {
+            match K::step(cpu, None, &mut mem) {
                 Ok(()) => n += 1,
                 Err(t) => break t,
             }

@@ -358,6 +358,62 @@ fn the_next_instruction_is_shown_in_att_syntax() {
     assert!(pagelab_core::cpu::x86::Att(&i).to_string().starts_with("push"), "{}", pagelab_core::cpu::x86::Att(&i));
 }
 
+/// Code that writes over an instruction it has run, then runs it again:
+/// call 1f; 1: pop %ebx (0x59); write(1, &'A', 1) with push $'A' at 0x5a
+/// (its immediate at 0x5b); if that byte is 'B', exit(); else movb $'B',
+/// 2(%ebx) and jmp back to the push. It prints "AB"; an instruction decoded
+/// before the store would print "AA".
+fn self_modifying() -> Vec<u8> {
+    let mut code = vec![0xe8, 0, 0, 0, 0, 0x5b];
+    code.extend(write_byte(b'A'));
+    code.extend([0x80, 0x7b, 2, b'B', 0x74, 6, 0xc6, 0x43, 2, b'B', 0xeb, 0xe2]);
+    code.extend(EXIT);
+    assert_eq!(0x54 + code.len(), 0x78 + EXIT.len());
+    code
+}
+
+/// Boot, then run `input` at sh, every access shown, with the decode cache
+/// or without: the records of every trip and every access, the console,
+/// the counts, the faults.
+fn run_showing_accesses(fs: Fs, input: &str, slice: u64, decode_cache: bool) -> (String, String, String, String) {
+    let layout = X86Layout::xv6_public();
+    let hw = Sim::new(0, u64::from(layout.phystop));
+    let init = programs::initcode(Port::Xv6Public).to_vec();
+    let k = X86Kernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
+    let mut r = Runner::new(k, fs).unwrap();
+    r.set_decode_cache(decode_cache);
+    r.set_show_accesses(true);
+    r.set_slice(slice);
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    r.type_input(input);
+    let stop = r.run(1_000_000);
+    (format!("{:?}", r.records()), out(&r), format!("{:?} {stop:?}", r.counts()), format!("{:?}", r.faults()))
+}
+
+#[test]
+fn the_decode_cache_changes_no_access_count_or_output() {
+    // sh, echo and the self-modifying program, one after another at the
+    // same addresses (one cache serves every process), with the timer
+    // switching between them every 50 instructions.
+    let fs = fs_with("/smc", elf_with_text(&self_modifying()));
+    let input = "echo hello world\nsmc\n";
+    let plain = run_showing_accesses(fs.clone(), input, 50, false);
+    let cached = run_showing_accesses(fs, input, 50, true);
+    assert_eq!(plain.1, "init: starting sh\n$ echo hello world\nsmc\nhello world\n$ AB$ ");
+    assert!(plain.0.contains("TlbHit") && plain.0.contains("TlbMiss"), "every access shown");
+    assert_eq!(cached.1, plain.1);
+    assert_eq!(cached.2, plain.2);
+    assert_eq!(cached.3, plain.3);
+    assert!(cached.0 == plain.0, "the records differ");
+}
+
+#[test]
+fn code_written_over_runs_as_written_with_the_decode_cache() {
+    let (r, o) = run_code("smc", &self_modifying());
+    assert_eq!(o, "AB$ ");
+    assert!(r.faults().is_empty());
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 mod random_code {
     use super::common::a_calm_stop;
@@ -373,6 +429,18 @@ mod random_code {
             r.type_input("rnd\n");
             let stop = r.run(20_000);
             prop_assert!(a_calm_stop(&stop), "{stop:?}");
+        }
+
+        /// Random bytes as a program run the same with the decode cache and without.
+        #[test]
+        fn random_code_runs_the_same_with_the_decode_cache(code in proptest::collection::vec(any::<u8>(), 4..256)) {
+            let fs = fs_with("/rnd", elf_with_text(&code));
+            let plain = run_showing_accesses(fs.clone(), "rnd\n", 1000, false);
+            let cached = run_showing_accesses(fs, "rnd\n", 1000, true);
+            prop_assert_eq!(&cached.1, &plain.1);
+            prop_assert_eq!(&cached.2, &plain.2);
+            prop_assert_eq!(&cached.3, &plain.3);
+            prop_assert!(cached.0 == plain.0, "the records differ");
         }
     }
 }

@@ -2,8 +2,10 @@
 //! from the Intel manual's definitions, the flags against Rust's own
 //! overflowing arithmetic, every instruction of the project's x86 programs
 //! (counted as llvm-objdump counts them), the real initcode run to its
-//! system calls, the real echo run to exit printing its arguments, and
-//! random bytes run as code without a panic.
+//! system calls, the real echo run to exit printing its arguments,
+//! random bytes run as code without a panic, and the decode cache
+//! changing nothing: the same accesses and results as decoding afresh, and
+//! code written over run as written.
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -11,7 +13,8 @@ mod flat;
 
 use flat::{Fault, Flat};
 
-use pagelab_core::cpu::x86::{Att, Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, eflags};
+use pagelab_core::cpu::x86::UserMem;
+use pagelab_core::cpu::x86::{Att, Cpu, DecodeCache, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, eflags};
 use pagelab_core::programs;
 use pagelab_core::sys::Port;
 use proptest::prelude::*;
@@ -454,5 +457,227 @@ proptest! {
             c.step(&mut mem).unwrap();
             prop_assert_eq!(c.eip == 0x109, want, "jcc {:#x}", jcc);
         }
+    }
+}
+
+/// A user memory that lets every access through to `mem`, recording each
+/// one and what it returned: ('x' fetch16, 'r' load, 'w' store, address,
+/// bytes, value or stored value, refused).
+struct Recorded<'a, M: UserMem> {
+    mem: &'a mut M,
+    log: Vec<(char, u64, u8, u64, bool)>,
+}
+
+impl<M: UserMem> UserMem for Recorded<'_, M> {
+    type Fault = M::Fault;
+    fn fetch16(&mut self, va: u64) -> Result<u16, M::Fault> {
+        let r = self.mem.fetch16(va);
+        self.log.push(('x', va, 2, r.as_ref().map_or(0, |&v| u64::from(v)), r.is_err()));
+        r
+    }
+    fn load(&mut self, va: u64, n: u8) -> Result<u64, M::Fault> {
+        let r = self.mem.load(va, n);
+        self.log.push(('r', va, n, *r.as_ref().unwrap_or(&0), r.is_err()));
+        r
+    }
+    fn store(&mut self, va: u64, n: u8, v: u64) -> Result<(), M::Fault> {
+        let r = self.mem.store(va, n, v);
+        self.log.push(('w', va, n, v, r.is_err()));
+        r
+    }
+}
+
+/// Memory that may be read, written and run anywhere in its bytes, so
+/// that code may write over itself.
+struct Rwx(Vec<u8>);
+
+impl UserMem for Rwx {
+    type Fault = u64;
+    fn fetch16(&mut self, va: u64) -> Result<u16, u64> {
+        self.load(va, 2).map(|v| v as u16)
+    }
+    fn load(&mut self, va: u64, n: u8) -> Result<u64, u64> {
+        let r = usize::try_from(va).ok().filter(|&a| a + usize::from(n) <= self.0.len()).ok_or(va)?;
+        let mut w = [0u8; 8];
+        w[..usize::from(n)].copy_from_slice(&self.0[r..r + usize::from(n)]);
+        Ok(u64::from_le_bytes(w))
+    }
+    fn store(&mut self, va: u64, n: u8, v: u64) -> Result<(), u64> {
+        let r = usize::try_from(va).ok().filter(|&a| a + usize::from(n) <= self.0.len()).ok_or(va)?;
+        self.0[r..r + usize::from(n)].copy_from_slice(&v.to_le_bytes()[..usize::from(n)]);
+        Ok(())
+    }
+}
+
+/// Step `c` once, with `cache` if there is one.
+fn step_with<M: UserMem>(c: &mut Cpu, mem: &mut M, cache: Option<&mut DecodeCache>) -> Result<(), Stop<M::Fault>> {
+    match cache {
+        Some(cache) => c.step_cached(mem, cache),
+        None => c.step(mem),
+    }
+}
+
+/// Run echo with `cache` (or none) to its exit, answering its writes;
+/// returns every step's result and registers, the accesses, the memory after.
+#[allow(clippy::type_complexity)]
+fn echo_run(
+    mut cache: Option<&mut DecodeCache>,
+) -> (Vec<(Result<(), Stop<Fault>>, Cpu)>, Vec<(char, u64, u8, u64, bool)>, Vec<u8>) {
+    let elf = programs::builtin(Port::Xv6Public).iter().find(|(n, _)| *n == "/echo").expect("echo").1;
+    let mut flat = Flat::new(0x3000, 0);
+    let entry = load_elf(elf, &mut flat);
+    let sp = push_args(&mut flat, 0x3000, &["echo", "hello", "world"]);
+    let mut c = Cpu::new(entry, sp);
+    let mut steps = Vec::new();
+    let mut mem = Recorded { mem: &mut flat, log: Vec::new() };
+    loop {
+        let r = step_with(&mut c, &mut mem, cache.as_deref_mut());
+        let before = c;
+        match &r {
+            Ok(()) => assert!(c.instret < 100_000, "echo runs away"),
+            Err(Stop::Syscall) if c.regs[EAX] == 16 => c.regs[EAX] = mem.mem.word(c.regs[ESP] + 12),
+            Err(Stop::Syscall) if c.regs[EAX] == 2 => {
+                steps.push((r, before));
+                break;
+            }
+            Err(e) => panic!("echo stopped at {:#x}: {e:?}", c.eip),
+        }
+        steps.push((r, before));
+    }
+    let log = mem.log;
+    (steps, log, flat.bytes)
+}
+
+#[test]
+fn the_decode_cache_makes_the_same_accesses_and_results_as_decoding_afresh() {
+    let plain = echo_run(None);
+    let mut cache = DecodeCache::new();
+    let cold = echo_run(Some(&mut cache));
+    assert_eq!(cold.0, plain.0);
+    assert_eq!(cold.1, plain.1);
+    assert_eq!(cold.2, plain.2);
+    // echo's loops ran from the cache, and a second run takes every
+    // instruction from it: still the same accesses, registers and memory.
+    let steps = plain.0.len() as u64;
+    assert!(cache.reused() > 0 && cache.decoded() + cache.reused() == steps, "{cache:?} of {steps}");
+    let decoded = cache.decoded();
+    let warm = echo_run(Some(&mut cache));
+    assert_eq!(warm.0, plain.0);
+    assert_eq!(warm.1, plain.1);
+    assert_eq!(warm.2, plain.2);
+    assert_eq!(cache.decoded(), decoded, "{cache:?}");
+}
+
+/// Run the code at `eip` in `mem` once (step by step to `until`), with the
+/// cache and without: the same results and accesses; returns the CPU.
+fn once_both_ways(mem: &[u8], eip: u32, cache: &mut DecodeCache) -> Cpu {
+    let mut plain = Rwx(mem.to_vec());
+    let mut c = Cpu::new(eip, 0x1000);
+    let mut rec = Recorded { mem: &mut plain, log: Vec::new() };
+    let r = c.step(&mut rec);
+    let (want, want_log) = ((r, c), rec.log);
+    let mut cached = Rwx(mem.to_vec());
+    let mut c = Cpu::new(eip, 0x1000);
+    let mut rec = Recorded { mem: &mut cached, log: Vec::new() };
+    let r = c.step_cached(&mut rec, cache);
+    assert_eq!((r, c), want);
+    assert_eq!(rec.log, want_log);
+    c
+}
+
+#[test]
+fn code_written_over_at_the_same_eip_runs_as_written() {
+    // Each pair: the instruction at 0x7fe, then what is written over it
+    // (0x7fe: the fetch takes the halves at 0x7fe and 0x800, then 0x802 and 0x804).
+    let cases: [(&[u8], &[u8], u32); 5] = [
+        // mov $1,%eax, then mov $2,%eax: the first four bytes differ.
+        (&[0xb8, 1, 0, 0, 0], &[0xb8, 2, 0, 0, 0], 2),
+        // Only the fifth byte differs: it is fetched in the second round.
+        (&[0xb8, 1, 0, 0, 0], &[0xb8, 1, 0, 0, 5], 0x0500_0001),
+        // A shorter instruction over a longer one: inc %eax (eax 0 + 1).
+        (&[0xb8, 7, 0, 0, 0], &[0x40, 0x90, 0x90, 0x90, 0x90], 1),
+        // A longer one over a shorter one: mov $9,%eax over nop.
+        (&[0x90, 0x90, 0x90, 0x90, 0x90], &[0xb8, 9, 0, 0, 0], 9),
+        // A byte past the instruction, fetched with it (8 bytes from
+        // 0x7fe), changes: every byte fetched is compared, so it is decoded
+        // again, and the same instruction runs.
+        (&[0xb8, 3, 0, 0, 0, 0x90], &[0xb8, 3, 0, 0, 0, 0xcc], 3),
+    ];
+    for (first, then, eax) in cases {
+        let mut mem = vec![0u8; 0x1000];
+        let mut cache = DecodeCache::new();
+        mem[0x7fe..0x7fe + first.len()].copy_from_slice(first);
+        once_both_ways(&mem, 0x7fe, &mut cache);
+        assert_eq!((cache.decoded(), cache.reused()), (1, 0));
+        // The same bytes again: from the cache.
+        once_both_ways(&mem, 0x7fe, &mut cache);
+        assert_eq!((cache.decoded(), cache.reused()), (1, 1));
+        mem[0x7fe..0x7fe + then.len()].copy_from_slice(then);
+        let c = once_both_ways(&mem, 0x7fe, &mut cache);
+        assert_eq!(c.regs[EAX], eax, "{then:02x?}");
+        assert_eq!((cache.decoded(), cache.reused()), (2, 1), "{then:02x?}");
+    }
+    // Code that writes over an instruction it runs next: at 0x100 movb
+    // $2,0x10a (7 bytes); jmp .+2 (2 bytes); at 0x109 mov $1,%eax, whose
+    // immediate (0x10a) the movb sets; jmp back to 0x100.
+    let code = [0xc6, 0x05, 0x0a, 0x01, 0, 0, 2, 0xeb, 0x00, 0xb8, 1, 0, 0, 0, 0xeb, 0xf0];
+    let mut mem = Rwx(vec![0u8; 0x1000]);
+    mem.0[0x100..0x100 + code.len()].copy_from_slice(&code);
+    let mut cache = DecodeCache::new();
+    let mut c = Cpu::new(0x100, 0x1000);
+    for _ in 0..4 {
+        c.step_cached(&mut mem, &mut cache).unwrap();
+    }
+    assert_eq!((c.eip, c.regs[EAX]), (0x100, 2));
+    // The movb's immediate becomes 3: the mov cached with 2 runs as the movb left it.
+    mem.0[0x106] = 3;
+    for _ in 0..4 {
+        c.step_cached(&mut mem, &mut cache).unwrap();
+    }
+    assert_eq!((c.eip, c.regs[EAX]), (0x100, 3));
+    // Decoded: the four the first time, then the movb, the mov, and the
+    // jmp before it, whose 4 fetched bytes reach the mov's immediate; the
+    // last jmp came from the cache.
+    assert_eq!((cache.decoded(), cache.reused()), (7, 1));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    /// Random bytes across a page boundary, in memory they may write over,
+    /// run for 2,000 steps (from the start again when they leave it, past
+    /// a stop): the cache changes no result, register, access or byte.
+    #[test]
+    fn random_code_runs_the_same_with_the_decode_cache(code in prop::collection::vec(any::<u8>(), 16..512), regs in prop::collection::vec(any::<u32>(), 8)) {
+        let start = 0xf80usize;
+        let run = |mut cache: Option<&mut DecodeCache>| {
+            let mut mem = Rwx(vec![0u8; 0x2000]);
+            mem.0[start..start + code.len()].copy_from_slice(&code);
+            let mut c = Cpu::new(start as u32, 0x1ff0);
+            for (k, r) in regs.iter().enumerate() {
+                // Addresses inside the memory (and its code) for half of them.
+                c.regs[k] = if k % 2 == 0 { r & 0x1fff } else { *r };
+            }
+            c.regs[ESP] = 0x1ff0;
+            let mut steps = Vec::new();
+            let mut rec = Recorded { mem: &mut mem, log: Vec::new() };
+            for _ in 0..2000 {
+                if !(start..start + code.len()).contains(&(c.eip as usize)) {
+                    c.eip = start as u32;
+                }
+                let r = step_with(&mut c, &mut rec, cache.as_deref_mut());
+                if r.is_err() && !matches!(r, Err(Stop::Syscall | Stop::Breakpoint)) {
+                    c.eip = c.eip.wrapping_add(1);
+                }
+                steps.push((r, c));
+            }
+            let log = rec.log;
+            (steps, log, mem.0)
+        };
+        let plain = run(None);
+        let mut cache = DecodeCache::new();
+        let cached = run(Some(&mut cache));
+        prop_assert_eq!(&cached.0, &plain.0);
+        prop_assert_eq!(&cached.1, &plain.1);
+        prop_assert_eq!(&cached.2, &plain.2);
     }
 }

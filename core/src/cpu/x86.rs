@@ -14,6 +14,7 @@
 use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 use core::fmt;
 
 use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction, MemorySize, Mnemonic, OpKind, Register};
@@ -104,6 +105,102 @@ pub enum Stop<F> {
     DivideError,
     /// Bytes this CPU does not run, or may not in user mode.
     Illegal(Illegal),
+}
+
+/// Entries of a [`DecodeCache`] (a power of two).
+const CACHE_ENTRIES: usize = 2048;
+
+/// One decoded instruction and the bytes it was decoded from.
+#[derive(Clone, Copy)]
+struct Decoded {
+    /// Its address.
+    eip: u32,
+    /// The bytes the decoder was given when it decoded it (0: an empty entry).
+    len: u8,
+    /// Those bytes (from `bytes[0]`, at `eip`).
+    bytes: [u8; MAX_LEN + 1],
+    /// What iced made of them.
+    inst: Instruction,
+}
+
+// 2,048 entries of 64 bytes: 128 KiB.
+const _: () = assert!(core::mem::size_of::<Decoded>() == 64);
+
+impl Decoded {
+    /// No instruction.
+    fn empty() -> Decoded {
+        Decoded { eip: 0, len: 0, bytes: [0; MAX_LEN + 1], inst: Instruction::default() }
+    }
+}
+
+/// Decoded instructions for [`Cpu::step_cached`], so that code run again
+/// is not decoded again: most of the x86 CPU's time was iced's decoder.
+///
+/// Contract: nothing a learner sees changes. The CPU still fetches every
+/// instruction's bytes through [`UserMem`] as [`Cpu::step`] does (the same
+/// halves at the same addresses in the same order, so the TLB's hits,
+/// misses and fills, the faults and their walks are the same); only the
+/// decoding of bytes equal to those an entry was decoded from at the same
+/// `eip` is skipped. The entry is checked against the bytes just fetched,
+/// never trusted on its address alone: code written over, a page mapped
+/// elsewhere, another process's program at the same address all decode
+/// afresh. So one cache may serve every process of a machine. It is a
+/// direct-mapped table of 2,048 entries indexed by `eip` (128 KiB,
+/// allocated at the first step, none after); a clone copies it.
+#[derive(Clone, Default)]
+pub struct DecodeCache {
+    /// The entries (empty until the first step).
+    table: Vec<Decoded>,
+    /// Instructions decoded into it.
+    decoded: u64,
+    /// Instructions run from it without decoding.
+    reused: u64,
+}
+
+impl DecodeCache {
+    /// An empty cache (it allocates its table at the first step).
+    #[must_use]
+    pub fn new() -> DecodeCache {
+        DecodeCache::default()
+    }
+
+    /// Instructions decoded into it so far.
+    #[must_use]
+    pub fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    /// Instructions run from it without decoding so far.
+    #[must_use]
+    pub fn reused(&self) -> u64 {
+        self.reused
+    }
+
+    /// Instructions it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.table.iter().filter(|e| e.len != 0).count()
+    }
+
+    /// True if it holds none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entry for `eip`, the table made at the first call.
+    fn entry(&mut self, eip: u32) -> &mut Decoded {
+        if self.table.is_empty() {
+            self.table = alloc::vec![Decoded::empty(); CACHE_ENTRIES];
+        }
+        &mut self.table[eip as usize & (CACHE_ENTRIES - 1)]
+    }
+}
+
+impl fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DecodeCache({} instructions, {} decoded, {} reused)", self.len(), self.decoded, self.reused)
+    }
 }
 
 /// One 32-bit CPU's user registers.
@@ -221,10 +318,35 @@ impl Cpu {
     /// # Errors
     /// A refused fetch, or bytes that are no instruction.
     pub fn fetch<M: UserMem>(&self, mem: &mut M) -> Result<Instruction, Stop<M::Fault>> {
+        self.fetch_in(mem, None).map(|(i, _)| i)
+    }
+
+    /// [`Cpu::fetch`], skipping the decoder where `known` (the cache's
+    /// entry for `eip`, if any) already decoded the same bytes; an
+    /// instruction decoded here is kept in `known`.
+    ///
+    /// Contract: the fetches are [`Cpu::fetch`]'s, call for call. Each round
+    /// fetches the same bytes it would without a cache, then compares
+    /// everything fetched so far with the bytes `known` was decoded from:
+    /// equal bytes at the same `eip` decode the same (iced's decoder
+    /// depends on nothing else), so if the entry's decoder needed more
+    /// bytes at this many, the next round fetches them, and at the count
+    /// it decoded from, its instruction is the answer. A byte that differs
+    /// (code written over, another program, a page mapped elsewhere) sends
+    /// this and every later round to the decoder. True with the
+    /// instruction if it is `known`'s.
+    fn fetch_in<M: UserMem>(
+        &self,
+        mem: &mut M,
+        known: Option<&mut Decoded>,
+    ) -> Result<(Instruction, bool), Stop<M::Fault>> {
         let start = u64::from(self.eip);
         let to_page_end = (0x1000 - (start & 0xfff)) as usize;
-        let mut buf = [0u8; MAX_LEN + 1];
+        // The bytes fetched, little-endian (byte k in bits 8k to 8k + 7): no
+        // array written a byte at a time and read whole, which stalled.
+        let mut buf = 0u128;
         let mut have = 0usize;
+        let mut same = known.as_deref().is_some_and(|k| k.len != 0 && k.eip == self.eip);
         // As few bytes as the instruction needs (most take at most four), and
         // the next page only if the instruction goes on into it.
         for want in [4, 8, MAX_LEN].map(|w| w.min(to_page_end)).into_iter().chain([MAX_LEN]) {
@@ -232,16 +354,31 @@ impl Cpu {
                 fill(mem, start, &mut buf, have, want)?;
                 have = want;
             }
-            let mut d = Decoder::with_ip(32, &buf[..have], start, DecoderOptions::NONE);
+            if same && let Some(k) = known.as_deref() {
+                let len = usize::from(k.len);
+                if have <= len && same_bytes(buf, u128::from_le_bytes(k.bytes), have) {
+                    if have == len {
+                        return Ok((k.inst, true));
+                    }
+                    // The decoder wanted more of these same bytes.
+                    continue;
+                }
+                same = false;
+            }
+            let bytes = buf.to_le_bytes();
+            let mut d = Decoder::with_ip(32, &bytes[..have], start, DecoderOptions::NONE);
             let i = d.decode();
             if !i.is_invalid() {
-                return Ok(i);
+                if let Some(k) = known {
+                    *k = Decoded { eip: self.eip, len: have as u8, bytes, inst: i };
+                }
+                return Ok((i, false));
             }
             if d.last_error() != DecoderError::NoMoreBytes {
                 break;
             }
         }
-        let bytes: String = buf[..have.min(4)].iter().map(|b| format!("{b:02x} ")).collect();
+        let bytes: String = buf.to_le_bytes()[..have.min(4)].iter().map(|b| format!("{b:02x} ")).collect();
         Err(Stop::Illegal(Illegal {
             eip: self.eip,
             what: format!("no x86 instruction (bytes {}…)", bytes.trim_end()),
@@ -256,6 +393,21 @@ impl Cpu {
     /// Why the CPU stopped ([`Stop`]).
     pub fn step<M: UserMem>(&mut self, mem: &mut M) -> Result<(), Stop<M::Fault>> {
         let i = self.fetch(mem)?;
+        self.exec(&i, mem)
+    }
+
+    /// [`Cpu::step`] with a cache of decoded instructions: the same
+    /// fetches, loads and stores, the same result (see [`DecodeCache`]).
+    ///
+    /// # Errors
+    /// As [`Cpu::step`].
+    pub fn step_cached<M: UserMem>(&mut self, mem: &mut M, cache: &mut DecodeCache) -> Result<(), Stop<M::Fault>> {
+        let (i, reused) = self.fetch_in(mem, Some(cache.entry(self.eip)))?;
+        if reused {
+            cache.reused += 1;
+        } else {
+            cache.decoded += 1;
+        }
         self.exec(&i, mem)
     }
 
@@ -921,22 +1073,29 @@ fn what_it_is(i: &Instruction) -> String {
     }
 }
 
-/// Fill `buf[from..to]` with the bytes at `start + from ..`, fetching
-/// aligned 16-bit halves.
-fn fill<M: UserMem>(mem: &mut M, start: u64, buf: &mut [u8], from: usize, to: usize) -> Result<(), Stop<M::Fault>> {
-    let (lo, hi) = (start + from as u64, start + to as u64);
-    let mut a = lo & !1;
-    while a < hi {
-        let half = mem.fetch16(a).map_err(Stop::Fault)?.to_le_bytes();
-        for (k, b) in half.iter().enumerate() {
-            let at = a + k as u64;
-            if (lo..hi).contains(&at) {
-                buf[(at - start) as usize] = *b;
-            }
-        }
+/// Fetch bytes `from..to` of the instruction at `start` into `buf` (byte
+/// k in bits 8k to 8k + 7), in aligned 16-bit halves.
+fn fill<M: UserMem>(mem: &mut M, start: u64, buf: &mut u128, from: usize, to: usize) -> Result<(), Stop<M::Fault>> {
+    // Of each half, only the bytes in from..to (the first half may begin a
+    // byte before `start + from`, the last end a byte after `start + to`).
+    let ones = |n: usize| (1u128 << (8 * n)) - 1;
+    let keep = ones(to) & !ones(from);
+    let mut a = (start + from as u64) & !1;
+    while a < start + to as u64 {
+        let half = u128::from(mem.fetch16(a).map_err(Stop::Fault)?);
+        let at = if a < start { half >> 8 } else { half << (8 * (a - start)) };
+        *buf |= at & keep;
         a += 2;
     }
     Ok(())
+}
+
+/// True if the first `n` bytes (at most 16) of `a` and `b` (little-endian)
+/// are equal: one comparison (a slice comparison's call to memcmp took a
+/// quarter of a cached step).
+fn same_bytes(a: u128, b: u128, n: usize) -> bool {
+    let keep = if n >= 16 { u128::MAX } else { (1u128 << (8 * n)) - 1 };
+    (a ^ b) & keep == 0
 }
 
 /// Load `w` bytes at `va`.

@@ -95,6 +95,7 @@ impl<H: Hal> RiscvKernel<H> {
 
 impl<H: Hal> Machine for RiscvKernel<H> {
     type Cpu = Hart;
+    type Decode = ();
     type Walk = Sv39;
     const TRAP: &'static str = "usertrap";
     const EXIT_STATUS: bool = true;
@@ -107,7 +108,7 @@ impl<H: Hal> Machine for RiscvKernel<H> {
 
     /// Contract: an `ecall` leaves pc at it; an instruction the hart lacks
     /// is scause 2 with its bits in stval, `ebreak` scause 3.
-    fn step<M: PhysMem>(cpu: &mut Hart, mem: &mut ProcMem<'_, M, Sv39>) -> Result<(), Trap> {
+    fn step<M: PhysMem>(cpu: &mut Hart, _: Option<&mut ()>, mem: &mut ProcMem<'_, M, Sv39>) -> Result<(), Trap> {
         match cpu.step(mem) {
             Ok(()) => Ok(()),
             Err(Stop::Ecall) => Err(Trap::Syscall),

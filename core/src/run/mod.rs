@@ -65,6 +65,10 @@ pub enum Trap {
 pub trait Machine: Xv6Port + ShmHost + Sized {
     /// The user-mode CPU's registers.
     type Cpu: Clone + core::fmt::Debug + Default;
+    /// What the CPU keeps between instructions to run faster, without
+    /// changing what they do or what they fetch (x86: its decoded
+    /// instructions, [`crate::cpu::x86::DecodeCache`]; RISC-V: nothing).
+    type Decode: Clone + core::fmt::Debug + Default;
     /// The paging scheme user accesses are walked with.
     type Walk: Scheme;
     /// The trap handler's name (`usertrap`, `trap`).
@@ -80,11 +84,16 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     const BSIZE: u64;
     /// The CPU's program counter.
     fn pc(cpu: &Self::Cpu) -> u64;
-    /// Run one instruction.
+    /// Run one instruction, with `decode`'s help if there is one (none:
+    /// as the CPU runs it alone; the same result either way).
     ///
     /// # Errors
     /// The trap it made.
-    fn step<M: PhysMem>(cpu: &mut Self::Cpu, mem: &mut ProcMem<'_, M, Self::Walk>) -> Result<(), Trap>;
+    fn step<M: PhysMem>(
+        cpu: &mut Self::Cpu,
+        decode: Option<&mut Self::Decode>,
+        mem: &mut ProcMem<'_, M, Self::Walk>,
+    ) -> Result<(), Trap>;
     /// The user registers a trap saves, by name, with the program counter
     /// (x86 leaves out eflags: some of its bits are undefined after
     /// arithmetic, and CPUs differ there).
@@ -523,6 +532,8 @@ pub struct Runner<K: Machine> {
     scratch: Trace,
     /// The registers of the process in user mode now.
     pub(crate) hart: K::Cpu,
+    /// The CPU's cache between instructions, shared by every process (None: off).
+    decode: Option<K::Decode>,
     /// The last faulting address (x86's cr2).
     cr2: u64,
     /// The process whose registers are in `hart`, if one is in user mode.
@@ -585,6 +596,7 @@ impl<K: Machine> Runner<K> {
             tr: Trace::new(),
             scratch: Trace::counting_only(),
             hart: K::Cpu::default(),
+            decode: Some(K::Decode::default()),
             cr2: 0,
             cur: None,
             last_slot: 0,
@@ -634,6 +646,13 @@ impl<K: Machine> Runner<K> {
     pub fn set_show_accesses(&mut self, on: bool) {
         self.show_accesses = on;
         self.scratch = if on { Trace::new().unfolded() } else { Trace::counting_only() };
+    }
+
+    /// Keep decoded instructions between steps (on by default; off, each
+    /// instruction is decoded afresh). Nothing the run does or counts
+    /// changes either way: for tests and measurements.
+    pub fn set_decode_cache(&mut self, on: bool) {
+        self.decode = on.then(K::Decode::default);
     }
 
     /// The kernel.
@@ -804,7 +823,7 @@ impl<K: Machine> Runner<K> {
         let mut done = 0u64;
         let mut stop = None;
         while done < n {
-            match K::step(&mut self.hart, &mut mem) {
+            match K::step(&mut self.hart, self.decode.as_mut(), &mut mem) {
                 Ok(()) => done += 1,
                 Err(s) => {
                     stop = Some(s);

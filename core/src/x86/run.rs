@@ -31,7 +31,7 @@ use super::tf;
 use super::{X86Kernel, X86Layout};
 use crate::Panic;
 use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
-use crate::cpu::x86::{Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, UserMem, eflags};
+use crate::cpu::x86::{Cpu, DecodeCache, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, Stop, UserMem, eflags};
 use crate::lab::Fs;
 use crate::mem::{Hal, PhysMem, Sim};
 use crate::port::Reject;
@@ -103,6 +103,7 @@ impl<H: Hal> X86Kernel<H> {
 
 impl<H: Hal> Machine for X86Kernel<H> {
     type Cpu = Cpu;
+    type Decode = DecodeCache;
     type Walk = X86;
     const TRAP: &'static str = "trap";
     const EXIT_STATUS: bool = false;
@@ -115,8 +116,16 @@ impl<H: Hal> Machine for X86Kernel<H> {
 
     /// Contract: `int $64` leaves eip past it (a trap); every other stop
     /// is a fault, with eip at the instruction.
-    fn step<M: PhysMem>(cpu: &mut Cpu, mem: &mut ProcMem<'_, M, X86>) -> Result<(), Trap> {
-        match cpu.step(mem) {
+    fn step<M: PhysMem>(
+        cpu: &mut Cpu,
+        decode: Option<&mut DecodeCache>,
+        mem: &mut ProcMem<'_, M, X86>,
+    ) -> Result<(), Trap> {
+        let done = match decode {
+            Some(cache) => cpu.step_cached(mem, cache),
+            None => cpu.step(mem),
+        };
+        match done {
             Ok(()) => Ok(()),
             Err(Stop::Syscall) => Err(Trap::Syscall),
             Err(Stop::Fault(f)) => Err(Trap::Fault(f)),
