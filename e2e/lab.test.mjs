@@ -241,6 +241,9 @@ test('timeline: step back and forward, jump, and the story in one click', async 
   await page.selectOption('#jump', '7');
   // exec echo: 1 text + guard + stack allocated, and the 4 + 8 pages of the old image freed.
   assert.match(await text(page, '#step-counts'), /allocated: 3 user pages .*freed: 12 user pages/);
+  // The address bar is written in a task of its own, after the change is
+  // drawn: once it says step 7, Back and Forward come back to step 7.
+  await page.waitForFunction(() => location.hash.includes('step=7'));
   // The browser's Back button returns to the lab before the story was loaded.
   await page.goBack();
   await atStep(page, 1, 1);
