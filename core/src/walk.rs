@@ -16,7 +16,7 @@ use crate::Panic;
 use crate::addr::{PGSIZE, PhysAddr, VirtAddr};
 use crate::kalloc::Kmem;
 use crate::mem::PhysMem;
-use crate::scheme::{Access, AccessKind, FaultKind, FlagBit, Mode, Scheme, SchemeKind};
+use crate::scheme::{Access, AccessKind, FaultKind, FlagBits, Mode, Scheme, SchemeKind};
 use crate::tlb::{Serve, Tlb, TlbEntry};
 use crate::trace::{Event, Owner, Trace};
 
@@ -184,7 +184,7 @@ pub struct WalkStep {
     /// The entry's value.
     pub entry: u64,
     /// Its flag bits by name.
-    pub flags: Vec<FlagBit>,
+    pub flags: FlagBits,
     /// The address the entry holds (next table, or the frame for a leaf).
     pub points_to: PhysAddr,
     /// True if this entry maps memory (ends the walk).

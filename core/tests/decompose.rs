@@ -80,3 +80,24 @@ fn fields_put_back_together() {
     let d = SchemeKind::Sv39.decompose(0x1234).unwrap();
     assert_eq!(d.fields.iter().filter(|f| matches!(f.role, FieldRole::Index(_))).count(), 3);
 }
+
+#[test]
+fn every_flag_bit_of_each_scheme_is_named_in_order() {
+    use pagelab_core::scheme::SchemeKind;
+    // x86 (mmu.h): P W U PWT PCD A D PS G, bits 0–8. RISC-V (the privileged
+    // spec; xv6's riscv.h names V R W X U): V R W X U G A D, bits 0–7.
+    let x86 = ["PTE_P", "PTE_W", "PTE_U", "PTE_PWT", "PTE_PCD", "PTE_A", "PTE_D", "PTE_PS", "PTE_G"];
+    let rv = ["PTE_V", "PTE_R", "PTE_W", "PTE_X", "PTE_U", "PTE_G", "PTE_A", "PTE_D"];
+    for (scheme, names) in [(SchemeKind::X86, &x86[..]), (SchemeKind::Sv39, &rv[..]), (SchemeKind::Sv32, &rv[..])] {
+        let all = scheme.flag_bits(u64::MAX);
+        let got: Vec<(&str, u32, bool)> = all.iter().map(|b| (b.name, b.bit, b.set)).collect();
+        let want: Vec<(&str, u32, bool)> = names.iter().zip(0u32..).map(|(&n, i)| (n, i, true)).collect();
+        assert_eq!(got, want, "{scheme:?}");
+        // One bit set: only that one reads as set; the list serializes as a JSON list.
+        let one = scheme.flag_bits(1 << 2);
+        assert_eq!(one.iter().filter(|b| b.set).map(|b| b.bit).collect::<Vec<_>>(), vec![2]);
+        let json = serde_json::to_value(one).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(names.len()));
+        assert_eq!(json[2], serde_json::json!({"name": names[2], "bit": 2, "set": true}));
+    }
+}

@@ -657,7 +657,7 @@ fn show(w: &mut dyn Write, file: &str, pid: u32, format: Format) -> Res {
             va: hex(e.va),
             pte: hex(e.pte),
             pa: hex(e.pa),
-            flags: scheme.flag_bits(e.pte).into_iter().filter(|b| b.set).map(|b| b.name).collect(),
+            flags: scheme.flag_bits(e.pte).iter().filter(|b| b.set).map(|b| b.name).collect(),
             leaf: e.leaf,
         })
         .collect();

@@ -83,7 +83,7 @@ bitflags::bitflags! {
 }
 
 /// One named flag bit of an entry and whether it is set, for display.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct FlagBit {
     /// xv6's name, e.g. `PTE_W`.
     pub name: &'static str,
@@ -91,6 +91,50 @@ pub struct FlagBit {
     pub bit: u32,
     /// Whether the bit is set.
     pub set: bool,
+}
+
+/// The named flag bits of an entry, in the scheme's order: the entry and
+/// the scheme's table of names, read out as [`FlagBit`]s when asked. A walk
+/// that records its steps for display makes one per level, and this needs
+/// no allocation. Serializes as a list of [`FlagBit`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FlagBits {
+    /// The entry.
+    entry: u64,
+    /// The scheme's names, with their bit numbers.
+    table: &'static [(&'static str, u32)],
+}
+
+impl FlagBits {
+    /// Each named bit, in order, with whether the entry has it.
+    pub fn iter(&self) -> impl Iterator<Item = FlagBit> + '_ {
+        let e = self.entry;
+        self.table.iter().map(move |&(name, bit)| FlagBit { name, bit, set: e >> bit & 1 == 1 })
+    }
+
+    /// How many bits the scheme names.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True if the scheme names none (never, for xv6's).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+impl core::fmt::Debug for FlagBits {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for FlagBits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// What kind of memory access is being translated.
@@ -354,7 +398,7 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
     /// The entry that walk writes to link a newly allocated table at `pa`.
     fn table_entry(pa: u64) -> u64;
     /// Each named flag bit of an entry, lowest first.
-    fn flag_bits(e: u64) -> Vec<FlagBit>;
+    fn flag_bits(e: u64) -> FlagBits;
     /// Arch-neutral meaning of an entry's flags.
     fn flags(e: u64) -> Flags;
     /// Check an access against the entries met on the walk (root first, leaf last).
@@ -471,13 +515,13 @@ impl SchemeKind {
     }
     /// Named flag bits of an entry.
     #[must_use]
-    pub fn flag_bits(self, e: u64) -> Vec<FlagBit> {
+    pub fn flag_bits(self, e: u64) -> FlagBits {
         with_scheme!(self, S => S::flag_bits(e))
     }
     /// Names of the set flag bits joined by `|`, or `0`.
     #[must_use]
     pub fn flag_names(self, e: u64) -> String {
-        let names: Vec<&str> = self.flag_bits(e).into_iter().filter(|b| b.set).map(|b| b.name).collect();
+        let names: Vec<&str> = self.flag_bits(e).iter().filter(|b| b.set).map(|b| b.name).collect();
         if names.is_empty() { String::from("0") } else { names.join("|") }
     }
     /// Physical address an entry points to.
@@ -574,6 +618,6 @@ pub fn compose<S: Scheme>(values: &[u64]) -> Result<u64, AddrError> {
 }
 
 /// Build the list of named flag bits from a table of `(name, bit)`.
-fn named_bits(e: u64, table: &[(&'static str, u32)]) -> Vec<FlagBit> {
-    table.iter().map(|&(name, bit)| FlagBit { name, bit, set: e >> bit & 1 == 1 }).collect()
+fn named_bits(e: u64, table: &'static [(&'static str, u32)]) -> FlagBits {
+    FlagBits { entry: e, table }
 }

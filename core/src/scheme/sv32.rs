@@ -18,8 +18,7 @@
 //! 22 bits, so physical addresses have 34 bits.
 
 use super::sv39::{BITS, PTE_A, PTE_D, PTE_V, RvFlags, rv_check, rv_is_leaf};
-use super::{Access, FaultKind, FlagBit, Flags, Scheme, SchemeKind, named_bits};
-use alloc::vec::Vec;
+use super::{Access, FaultKind, FlagBits, Flags, Scheme, SchemeKind, named_bits};
 
 /// RISC-V Sv32: 10 | 10 | 12, 4-byte entries, 34-bit physical addresses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -52,7 +51,7 @@ impl Scheme for Sv32 {
     fn table_entry(pa: u64) -> u64 {
         Self::pa_bits(pa) | PTE_V
     }
-    fn flag_bits(e: u64) -> Vec<FlagBit> {
+    fn flag_bits(e: u64) -> FlagBits {
         named_bits(e, BITS)
     }
     fn flags(e: u64) -> Flags {

@@ -18,8 +18,7 @@
 //! An entry with V set and none of R, W, X points to the next table; any of
 //! R, W, X makes it a leaf that maps memory.
 
-use super::{Access, AccessKind, FaultKind, FlagBit, Flags, Mode, Scheme, SchemeKind, named_bits};
-use alloc::vec::Vec;
+use super::{Access, AccessKind, FaultKind, FlagBits, Flags, Mode, Scheme, SchemeKind, named_bits};
 use serde::{Deserialize, Serialize};
 
 /// Valid.
@@ -232,7 +231,7 @@ impl Scheme for Sv39 {
     fn table_entry(pa: u64) -> u64 {
         PA2PTE(pa) | PTE_V
     }
-    fn flag_bits(e: u64) -> Vec<FlagBit> {
+    fn flag_bits(e: u64) -> FlagBits {
         named_bits(e, BITS)
     }
     fn flags(e: u64) -> Flags {

@@ -17,8 +17,7 @@
 //! +-----------------------------+---------+-+--+-+-+---+---+-+-+-+
 //! ```
 
-use super::{Access, AccessKind, FaultKind, FlagBit, Flags, Mode, Scheme, SchemeKind, named_bits};
-use alloc::vec::Vec;
+use super::{Access, AccessKind, FaultKind, FlagBits, Flags, Mode, Scheme, SchemeKind, named_bits};
 use serde::{Deserialize, Serialize};
 
 /// Present.
@@ -224,7 +223,7 @@ impl Scheme for X86 {
         // be further restricted by the permissions in the page table entries."
         Self::pa_bits(pa) | u64::from(PTE_P | PTE_W | PTE_U)
     }
-    fn flag_bits(e: u64) -> Vec<FlagBit> {
+    fn flag_bits(e: u64) -> FlagBits {
         named_bits(e, BITS)
     }
     fn flags(e: u64) -> Flags {
