@@ -96,6 +96,25 @@ test('on xv6-riscv deep stops at the guard page, and the translate panel shows t
   await page.close();
 });
 
+test('sh pipes into a second shell and reads commands from a file it wrote', async () => {
+  // Worked from sh (user/README.md): the inner sh prints its prompt "$ " on
+  // the console before each line it reads and once more before the end of
+  // its input, then exits; the outer sh prompts again. `> cmd` creates the
+  // file (O_WRONLY|O_CREATE) and echo writes "echo via a file\n" into it.
+  const page = await open(browser);
+  await boot(page);
+  await say(page, 'echo echo piped | sh');
+  await say(page, 'echo echo via a file > cmd');
+  await say(page, 'sh < cmd');
+  assert.equal(
+    await text(page, '#console'),
+    'init: starting sh\n$ echo echo piped | sh\n$ piped\n$ $ echo echo via a file > cmd\n$ sh < cmd\n$ via a file\n$ $ ',
+  );
+  assert.match(await text(page, '#run-trips'), /pid \d+: read\(0, 0x[0-9a-f]+, 1\): sleeps until a line is typed/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('a line that is too long is refused with the reason, and the lab keeps running', async () => {
   const page = await open(browser);
   await boot(page);
