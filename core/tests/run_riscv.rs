@@ -557,3 +557,19 @@ fn sh_pipes_and_redirects_through_the_runners_files() {
     assert!(r.records().iter().any(|c| c.text.starts_with("pipe(") && c.text.ends_with(" = 0")));
     assert!(r.records().iter().any(|c| c.text == "open(\"cmd\", 0x201) = 1"), "O_WRONLY|O_CREATE makes the file");
 }
+
+#[test]
+fn a_write_to_a_pipe_whose_reader_is_gone_returns_minus_one() {
+    // deep never reads its input and is killed on its guard page: the pipe's
+    // read end closes with it, and blast's write (700 bytes, more than the
+    // pipe holds) fails as xv6's pipewrite does, with -1.
+    let mut r = at_prompt(fs_with("/blast", blast()));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("blast | deep\n");
+    assert_eq!(r.run(50_000_000), RunStop::WaitingForInput);
+    let last_write = r.records().iter().rev().find(|c| c.text.starts_with("write(1, ") && c.text.contains(", 700)"));
+    assert!(last_write.is_some_and(|c| c.text.ends_with(" = -1")), "{last_write:?}");
+    assert!(out(&r).contains("usertrap(): unexpected scause 0xf"), "{}", out(&r));
+    assert_eq!(procs(&r).len(), 2);
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}

@@ -492,12 +492,13 @@ impl<K: Machine> Runner<K> {
         };
         let killed = self.k.state().ptable.get(pid).is_some_and(|p| p.killed);
         let outcome = loop {
+            // xv6: while(i < n) { if the read end is closed or the writer killed, -1; ... }
+            if done >= total {
+                break Outcome::Return(done as i64);
+            }
             let Some(p) = self.pipes.get(i).and_then(Option::as_ref) else { break Outcome::Return(-1) };
             if !p.readopen || killed {
                 break Outcome::Return(-1);
-            }
-            if done >= total {
-                break Outcome::Return(done as i64);
             }
             let room = (PIPESIZE - p.data.len()) as u64;
             if room == 0 {
