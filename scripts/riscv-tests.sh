@@ -63,4 +63,4 @@ echo "built $built tests into $out"
 [ -s "$out/SKIPPED" ] && sed 's/^/skipped /' "$out/SKIPPED"
 
 cd "$here/.."
-RISCV_TESTS_BUILD="$out" cargo test -p pagelab-core --test riscv_official -- --nocapture
+RISCV_TESTS_BUILD="$out" cargo test -p pagelab-core --test riscv_official -- --include-ignored --nocapture
