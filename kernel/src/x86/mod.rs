@@ -70,6 +70,31 @@ pub struct X86 {
     tss: &'static mut TaskState,
 }
 
+/// The trapframe at the top of the kernel stack `kstack`, where the CPU
+/// starts pushing when it takes a trap from user mode (its kernel address).
+fn tf_of(kstack: u64) -> *mut TrapFrame {
+    (p2v(kstack) + KSTACKSIZE as usize - size_of::<TrapFrame>()) as *mut TrapFrame
+}
+
+/// Run the process whose kernel stack is `kstack` in user mode from the
+/// trapframe at the top of that stack until its next trap, and return the
+/// trapframe the trap left (xv6: `trapret` … `alltraps`).
+///
+/// # Safety
+/// The trapframe holds user segments and the process's registers, and CR3
+/// holds the process's page directory.
+unsafe fn user_mode(tss: &mut TaskState, kstack: u64) -> TrapFrame {
+    tss.set_esp0((p2v(kstack) + KSTACKSIZE as usize) as u32);
+    let tf = tf_of(kstack);
+    // Safety: tf is the trapframe at the top of the kernel stack, as the
+    // caller vouches; the TSS sends the next trap to the same stack, where
+    // alltraps writes the trapframe again and returns here.
+    unsafe {
+        enter_user(tf);
+        tf.read()
+    }
+}
+
 /// QEMU's CPU running user code for the core's runner: it enters user mode
 /// from the process's trapframe (the same `struct trapframe` the core
 /// keeps at the top of its kernel stack) and reports the trap.
@@ -83,17 +108,10 @@ impl UserCpu<X86Kernel<DirectMap>> for RealCpu {
         CoreMachine::save_cpu(k, pid, cpu, 0, 0).expect("trapret: no trapframe");
         let p = k.st.ptable.get(pid).expect("trapret: no such pid");
         assert_eq!(u64::from(rcr3()), p.root.as_u64(), "trapret: CR3 is not the process's page directory");
-        let top = p2v(p.kstack) + KSTACKSIZE as usize;
-        self.tss.set_esp0(top as u32);
-        let tf = (top - size_of::<TrapFrame>()) as *mut TrapFrame;
-        // Safety: tf is pid's trapframe at the top of its kernel stack, just
-        // written by save_cpu with user segments; CR3 holds pid's page
-        // directory (checked above); the TSS sends the next trap to the same
-        // stack, and alltraps returns here.
-        unsafe { enter_user(tf) };
+        // Safety: save_cpu has just written pid's trapframe with user
+        // segments, and CR3 holds pid's page directory (checked above).
+        let tf = unsafe { user_mode(self.tss, p.kstack) };
         CoreMachine::load_cpu(k, pid, cpu).expect("alltraps: no trapframe");
-        // Safety: as above; the trap has just written it.
-        let tf = unsafe { tf.read() };
         match tf.trapno {
             T_SYSCALL => RunTrap::Syscall,
             T_PGFLT => {
@@ -129,8 +147,7 @@ impl X86 {
     /// Where `pid`'s trapframe lives: at the top of its kernel stack, where
     /// the CPU starts pushing when it takes a trap from user mode.
     fn tf(&self, pid: u32) -> *mut TrapFrame {
-        let kstack = self.k.st.ptable.get(pid).expect("tf: pid").kstack;
-        (p2v(kstack) + KSTACKSIZE as usize - size_of::<TrapFrame>()) as *mut TrapFrame
+        tf_of(self.k.st.ptable.get(pid).expect("tf: pid").kstack)
     }
 
     /// A copy of `pid`'s trapframe.
@@ -192,13 +209,9 @@ impl Machine for X86 {
     fn resume_user(&mut self, pid: u32) -> Trap {
         self.switch_to(pid);
         let kstack = self.k.st.ptable.get(pid).expect("resume_user: pid").kstack;
-        self.tss.set_esp0((p2v(kstack) + KSTACKSIZE as usize) as u32);
-        let tf = self.tf(pid);
-        // Safety: tf is pid's trapframe at the top of its kernel stack, with
-        // user segments, and CR3 holds pid's page directory (switch_to); the
-        // TSS sends the next trap to the same stack, and alltraps returns here.
-        unsafe { enter_user(tf) };
-        let tf = self.read_tf(pid);
+        // Safety: pid's trapframe holds user segments (start_user, or the
+        // trap that came back), and CR3 holds pid's page directory (switch_to).
+        let tf = unsafe { user_mode(self.tss, kstack) };
         let kind = match tf.trapno {
             T_SYSCALL => TrapKind::Syscall,
             T_PGFLT => TrapKind::PageFault { va: u64::from(rcr2()), code: u64::from(tf.err) },
