@@ -291,12 +291,12 @@ pub fn Memory() -> Html {
                     <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>
                     <tbody>
                         for (owner, pas) in data.by_owner.iter() {
-                            <tr>
+                            <tr key={owner.to_string()}>
                                 <td>{ owner.to_string() }</td>
                                 <td>{ pas.len() }</td>
                                 <td class="pas">
                                     for pa in pas.iter().take(8) {
-                                        <button class="addr" onclick={select(*pa)} aria-label={format!("{}: choose this frame", hex(*pa, digits))}>{ hex(*pa, digits) }</button>
+                                        <button key={*pa} class="addr" onclick={select(*pa)} aria-label={format!("{}: choose this frame", hex(*pa, digits))}>{ hex(*pa, digits) }</button>
                                     }
                                     if pas.len() > 8 { { format!(" … {} more", pas.len() - 8) } }
                                 </td>
