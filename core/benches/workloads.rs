@@ -220,15 +220,10 @@ pub fn spin_at_prompt(n: u32) -> pagelab_core::riscv::run::Runner<Sim> {
         f.extend_from_slice(&v.to_le_bytes());
     }
     f.extend_from_slice(&code);
-    let layout = pagelab_core::riscv::RiscvLayout::tiny();
-    let base = pagelab_core::riscv::KERNBASE;
-    let hw = Sim::new(base, layout.phystop - base);
-    let init = pagelab_core::programs::RISCV_INITCODE.to_vec();
-    let k = pagelab_core::riscv::RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only())
-        .expect("boot");
     let mut fs = pagelab_core::lab::Fs::builtin(pagelab_core::sys::Port::Xv6Riscv);
     fs.files.insert("/spin".into(), f);
-    let mut r = pagelab_core::riscv::run::Runner::new(k, fs).expect("userinit");
+    let mut r =
+        pagelab_core::riscv::run::Runner::boot_with(pagelab_core::riscv::RiscvLayout::tiny(), fs).expect("boot");
     r.set_recording(false);
     r.run(u64::MAX);
     r

@@ -33,11 +33,7 @@ fn free_after_boot() -> u64 {
 
 /// A runner booted into sh, which waits for a line.
 fn at_prompt(fs: Fs) -> Runner<Sim> {
-    let layout = RiscvLayout::xv6_riscv();
-    let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
-    let init = programs::initcode(Port::Xv6Riscv).to_vec();
-    let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    let mut r = Runner::new(k, fs).unwrap();
+    let mut r = Runner::boot_with(RiscvLayout::xv6_riscv(), fs).unwrap();
     assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
     r
 }
@@ -259,11 +255,8 @@ fn an_instruction_the_hart_lacks_stops_the_process_with_its_name_and_address() {
 
 #[test]
 fn the_timer_interleaves_processes_without_changing_what_they_do() {
-    let layout = RiscvLayout::xv6_riscv();
-    let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
-    let init = programs::initcode(Port::Xv6Riscv).to_vec();
-    let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    assert_the_timer_changes_nothing(Runner::new(k, Fs::builtin(Port::Xv6Riscv)).unwrap(), STORY_RISCV);
+    let r = Runner::boot_with(RiscvLayout::xv6_riscv(), Fs::builtin(Port::Xv6Riscv)).unwrap();
+    assert_the_timer_changes_nothing(r, STORY_RISCV);
 }
 
 #[test]

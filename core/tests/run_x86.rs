@@ -36,11 +36,7 @@ fn free_after_boot() -> u64 {
 
 /// A runner booted into sh, which waits for a line.
 fn at_prompt(fs: Fs) -> Runner<Sim> {
-    let layout = X86Layout::xv6_public();
-    let hw = Sim::new(0, u64::from(layout.phystop));
-    let init = programs::initcode(Port::Xv6Public).to_vec();
-    let k = X86Kernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    let mut r = Runner::new(k, fs).unwrap();
+    let mut r = Runner::boot_with(X86Layout::xv6_public(), fs).unwrap();
     assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
     r
 }
@@ -376,11 +372,7 @@ fn self_modifying() -> Vec<u8> {
 /// or without: the records of every trip and every access, the console,
 /// the counts, the faults.
 fn run_showing_accesses(fs: Fs, input: &str, slice: u64, decode_cache: bool) -> (String, String, String, String) {
-    let layout = X86Layout::xv6_public();
-    let hw = Sim::new(0, u64::from(layout.phystop));
-    let init = programs::initcode(Port::Xv6Public).to_vec();
-    let k = X86Kernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only()).unwrap();
-    let mut r = Runner::new(k, fs).unwrap();
+    let mut r = Runner::boot_with(X86Layout::xv6_public(), fs).unwrap();
     r.set_decode_cache(decode_cache);
     r.set_show_accesses(true);
     r.set_slice(slice);

@@ -252,10 +252,18 @@ impl Runner<Sim> {
     /// # Errors
     /// A [`Reject`] if the layout is impossible.
     pub fn boot(layout: RiscvLayout) -> Result<Runner<Sim>, Reject> {
+        Runner::boot_with(layout, Fs::builtin(Port::Xv6Riscv))
+    }
+
+    /// [`Runner::boot`] with exec finding its programs in `fs`.
+    ///
+    /// # Errors
+    /// As [`Runner::boot`].
+    pub fn boot_with(layout: RiscvLayout, fs: Fs) -> Result<Runner<Sim>, Reject> {
         let hw = Sim::new(KERNBASE, layout.phystop - KERNBASE);
         let init = programs::initcode(Port::Xv6Riscv).to_vec();
         let k = RiscvKernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only())?;
-        Runner::new(k, Fs::builtin(Port::Xv6Riscv))
+        Runner::new(k, fs)
     }
 }
 

@@ -329,10 +329,18 @@ impl Runner<Sim> {
     /// # Errors
     /// A [`Reject`] if the layout is impossible.
     pub fn boot(layout: X86Layout) -> Result<Runner<Sim>, Reject> {
+        Runner::boot_with(layout, Fs::builtin(Port::Xv6Public))
+    }
+
+    /// [`Runner::boot`] with exec finding its programs in `fs`.
+    ///
+    /// # Errors
+    /// As [`Runner::boot`].
+    pub fn boot_with(layout: X86Layout, fs: Fs) -> Result<Runner<Sim>, Reject> {
         let hw = Sim::new(0, u64::from(layout.phystop));
         let init = programs::initcode(Port::Xv6Public).to_vec();
         let k = X86Kernel::boot(layout, hw, init, ShmMode::Lab, &mut Trace::counting_only())?;
-        Runner::new(k, Fs::builtin(Port::Xv6Public))
+        Runner::new(k, fs)
     }
 }
 
