@@ -42,6 +42,81 @@ impl PartialEq for MapRef {
     }
 }
 
+/// Props of [`FrameCell`]: all a cell shows, so that a cell whose frame did
+/// not change between two renders is not drawn again.
+#[derive(Properties, PartialEq)]
+struct FrameCellProps {
+    cell: Cell,
+    /// Allocated in the step shown.
+    new: bool,
+    /// Freed in the step shown.
+    gone: bool,
+    /// The chosen cell.
+    active: bool,
+    /// The chosen process's pid, when it owns or maps this frame.
+    mine: Option<u32>,
+    riscv: bool,
+}
+
+/// One cell of the frame map. Its id (`frame-<pa in hex>`) is how the map's
+/// one click listener knows which frame was clicked.
+#[component]
+fn FrameCell(props: &FrameCellProps) -> Html {
+    let FrameCellProps { cell: c, new, gone, active, mine, riscv } = *props;
+    let shown = if c.count > 1 {
+        format!("{}×{}", c.kind.letter(), c.count)
+    } else if new {
+        format!("{}+", cell_text(c.state))
+    } else if gone {
+        format!("{}−", cell_text(c.state))
+    } else {
+        cell_text(c.state)
+    };
+    // The name starts with the cell's own text, so that what is seen is what is read out.
+    let label = if c.count > 1 {
+        let digits = addr_digits(riscv);
+        format!(
+            "{shown}: {} frames {}–{}: {}",
+            c.count,
+            hex(c.pa, digits),
+            hex(c.pa + (c.count - 1) * PGSIZE, digits),
+            c.kind.words(riscv)
+        )
+    } else {
+        let mut s = format!("{shown}: {}", frame_words(c.pa, c.state));
+        if new {
+            s.push_str(" (allocated in this step)");
+        }
+        if gone {
+            s.push_str(" (freed in this step)");
+        }
+        if let Some(pid) = mine {
+            s.push_str(&format!(" (used by the chosen process, pid {pid})"));
+        }
+        s
+    };
+    // The class list as one string: cheaper than a set of classes per cell.
+    let mut class = format!("cell {}", c.kind.class());
+    for (on, name) in
+        [(c.count > 1, " run"), (new, " new"), (gone, " gone"), (active, " sel"), (mine.is_some(), " mine")]
+    {
+        if on {
+            class.push_str(name);
+        }
+    }
+    html! {
+        <div
+            id={format!("frame-{:x}", c.pa)}
+            role="option"
+            aria-selected={if active { "true" } else { "false" }}
+            {class}
+            aria-label={label}
+        >
+            { shown }
+        </div>
+    }
+}
+
 /// Props of [`FrameMap`].
 #[derive(Properties, PartialEq)]
 struct FrameMapProps {
@@ -60,11 +135,27 @@ fn FrameMap(props: &FrameMapProps) -> Html {
     let data = props.data.0.clone();
     let active = props.active;
     let riscv = props.riscv;
-    let digits = addr_digits(riscv);
-    let select = |pa: u64| {
+    // One listener for the whole map: a click on a cell chooses its frame (the cell's id names it).
+    let onclick = {
         let d = props.dispatch.clone();
-        Callback::from(move |_| d.dispatch(Action::SelectFrame(Some(pa))))
+        Callback::from(move |e: MouseEvent| {
+            let cell = e.target_dyn_into::<web_sys::Element>().and_then(|t| t.closest(".cell").ok().flatten());
+            if let Some(pa) = cell.and_then(|c| u64::from_str_radix(c.id().strip_prefix("frame-")?, 16).ok()) {
+                d.dispatch(Action::SelectFrame(Some(pa)));
+            }
+        })
     };
+    // A cell's tooltip is its name, set when the pointer comes to it: one attribute
+    // less to write for every cell a step adds or changes.
+    let onmouseover = Callback::from(|e: MouseEvent| {
+        let cell = e.target_dyn_into::<web_sys::Element>().and_then(|t| t.closest(".cell").ok().flatten());
+        if let Some(c) = cell
+            && let Some(label) = c.get_attribute("aria-label")
+            && c.get_attribute("title").as_deref() != Some(label.as_str())
+        {
+            let _ = c.set_attribute("title", &label);
+        }
+    });
     // Arrow keys move the selection through the map's cells.
     let onkeydown = {
         let d = props.dispatch.clone();
@@ -96,39 +187,19 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                 aria-label="Frame map: arrow keys move from frame to frame"
                 aria-activedescendant={active.map(|pa| format!("frame-{pa:x}"))}
                 {onkeydown}
+                {onclick}
+                {onmouseover}
             >
                 for c in data.cells.iter() {
-                    {{
-                        let new = data.changes.allocated.contains(&c.pa);
-                        let gone = data.changes.freed.contains(&c.pa);
-                        let mine = props.mine.as_ref().is_some_and(|(_, set)| c.count == 1 && set.contains(&c.pa));
-                        let shown = if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) } else if new { format!("{}+", cell_text(c.state)) } else if gone { format!("{}−", cell_text(c.state)) } else { cell_text(c.state) };
-                        // The name starts with the cell's own text, so that what is seen is what is read out.
-                        let label = if c.count > 1 {
-                            format!("{shown}: {} frames {}–{}: {}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits), c.kind.words(riscv))
-                        } else {
-                            let mut s = format!("{shown}: {}", frame_words(c.pa, c.state));
-                            if new { s.push_str(" (allocated in this step)"); }
-                            if gone { s.push_str(" (freed in this step)"); }
-                            if let (true, Some((pid, _))) = (mine, &props.mine) { s.push_str(&format!(" (used by the chosen process, pid {pid})")); }
-                            s
-                        };
-                        html! {
-                            <div
-                                key={c.pa}
-                                id={format!("frame-{:x}", c.pa)}
-                                role="option"
-                                aria-selected={if Some(c.pa) == active { "true" } else { "false" }}
-                                class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"), (Some(c.pa) == active).then_some("sel"), mine.then_some("mine"))}
-                                title={label.clone()}
-                                aria-label={label}
-                                data-pa={format!("{:#x}", c.pa)}
-                                onclick={select(c.pa)}
-                            >
-                                { shown }
-                            </div>
-                        }
-                    }}
+                    <FrameCell
+                        key={c.pa}
+                        cell={*c}
+                        new={data.changes.allocated.contains(&c.pa)}
+                        gone={data.changes.freed.contains(&c.pa)}
+                        active={Some(c.pa) == active}
+                        mine={props.mine.as_ref().filter(|(_, set)| c.count == 1 && set.contains(&c.pa)).map(|(pid, _)| *pid)}
+                        {riscv}
+                    />
                 }
             </div>
     }

@@ -26,19 +26,30 @@ pub const SETTLE_MS: i32 = 300;
 /// change replaces the current history entry, but a new lab adds one.
 ///
 /// The link is worked out (the scenario printed and compressed) and written
-/// in a task of its own after the change is drawn, so that a click is on
+/// in a task of its own after the next frame is drawn, so that a click is on
 /// screen without waiting for it; a change made before that task runs
 /// replaces it. A change of the selection alone (an address being typed)
 /// is written once it has settled for [`SETTLE_MS`]: the browser's history
 /// write costs several milliseconds, too much for every keystroke. A write
 /// still waiting when the browser moves to another entry (Back) is dropped,
 /// so that it can never land on that entry.
+/// The address bar's write not made yet.
+#[derive(Default)]
+struct Pending {
+    /// Which write is the latest: an earlier one finds it changed and does nothing.
+    ticket: u32,
+    /// A write is waiting.
+    waiting: bool,
+    /// It adds a history entry (a new lab) rather than replacing the current one.
+    push: bool,
+}
+
 #[hook]
 pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
     // The fragment last written, so that our own writes are not read back.
     let written: Rc<RefCell<String>> = use_mut_ref(String::new);
-    // The write not made yet (its timer), and whether it adds a history entry.
-    let pending: Rc<RefCell<(Option<i32>, bool)>> = use_mut_ref(|| (None, false));
+    // The write not made yet.
+    let pending: Rc<RefCell<Pending>> = use_mut_ref(Pending::default);
     {
         let pending = pending.clone();
         let written = written.clone();
@@ -66,17 +77,23 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
             if let Some(w) = web_sys::window() {
                 use wasm_bindgen::JsCast;
                 use wasm_bindgen::closure::Closure;
-                let push = {
+                let (ticket, push) = {
                     let mut p = pending.borrow_mut();
-                    if let Some(id) = p.0.take() {
-                        w.clear_timeout_with_handle(id);
-                    }
-                    p.1 |= new_lab;
-                    p.1
+                    p.ticket = p.ticket.wrapping_add(1);
+                    p.waiting = true;
+                    p.push |= new_lab;
+                    (p.ticket, p.push)
                 };
                 let pending_in = pending.clone();
                 let write = Closure::once_into_js(move || {
-                    *pending_in.borrow_mut() = (None, false);
+                    {
+                        let mut p = pending_in.borrow_mut();
+                        // A later change (or a move to another entry) took this write's place.
+                        if p.ticket != ticket || !p.waiting {
+                            return;
+                        }
+                        *p = Pending { ticket, ..Pending::default() };
+                    }
                     let Some(w) = web_sys::window() else { return };
                     let want = format!("#{}", lab.fragment());
                     *written.borrow_mut() = want.clone();
@@ -92,9 +109,13 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                     }
                 });
                 let wait = if settle && !push { SETTLE_MS } else { 0 };
-                if let Ok(id) = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), wait) {
-                    pending.borrow_mut().0 = Some(id);
-                }
+                // After the next frame: the timer is set from an animation-frame callback.
+                let after_frame = Closure::once_into_js(move || {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(write.unchecked_ref(), wait);
+                    }
+                });
+                let _ = w.request_animation_frame(after_frame.unchecked_ref());
             }
             #[cfg(not(target_arch = "wasm32"))]
             let _ = (new_lab, settle, pending, written, lab);
@@ -109,9 +130,7 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                 let listener = Closure::<dyn Fn()>::new(move || {
                     let Some(w) = web_sys::window() else { return };
                     // The entry has changed: a write still waiting belongs to the one left.
-                    if let Some(id) = pending.borrow_mut().0.take() {
-                        w.clear_timeout_with_handle(id);
-                    }
+                    pending.borrow_mut().waiting = false;
                     let hash = w.location().hash().unwrap_or_default();
                     if hash != *written.borrow() {
                         *written.borrow_mut() = hash.clone();
