@@ -4,8 +4,9 @@
 
 use std::collections::BTreeSet;
 
+use pagelab_core::addr::PGSIZE;
 use pagelab_core::lab::Step;
-use pagelab_core::lab::view::{FrameState, RegionKind};
+use pagelab_core::lab::view::{FrameRun, FrameState, RegionKind};
 use pagelab_core::trace::{Event, Owner};
 
 /// What a frame is used for, as the map shows it.
@@ -181,6 +182,23 @@ pub fn cells(frames: &[(u64, FrameState)], compact: bool, min_run: u64) -> Vec<C
     out
 }
 
+/// [`cells`] from runs of frames ([`pagelab_core::lab::view::frame_runs`]):
+/// the same cells, without a list of every frame of RAM.
+#[must_use]
+pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for r in runs {
+        let kind = FrameKind::of(r.state);
+        let runnable = kind == FrameKind::Kernel || (compact && kind == FrameKind::Free);
+        if runnable && r.count >= min_run {
+            out.push(Cell { pa: r.pa, count: r.count, kind, state: r.state });
+        } else {
+            out.extend((0..r.count).map(|i| Cell { pa: r.pa + i * PGSIZE, count: 1, kind, state: r.state }));
+        }
+    }
+    out
+}
+
 /// CSS class and a short tag for a region (the tag is the non-colour sign).
 #[must_use]
 pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
@@ -308,6 +326,30 @@ mod tests {
         );
         // Not compact: only the kernel image folds.
         assert_eq!(cells(&f, false, 2).len(), f.len() - 1);
+    }
+
+    #[test]
+    fn cells_of_runs_are_the_cells_of_every_frame() {
+        use pagelab_core::lab::view::{frame_runs, frames};
+        use pagelab_core::lab::{Lab, Preset, scenario};
+        use pagelab_core::shm::ShmMode;
+        let mut shm = scenario::parse(scenario::SHM_TEST).unwrap();
+        shm.ops.truncate(40);
+        let labs = [
+            Lab::from_scenario(&scenario::parse(scenario::STORY_X86).unwrap()).unwrap(),
+            Lab::from_scenario(&shm).unwrap(),
+            Lab::new(Preset::Xv6PublicTiny, ShmMode::Lab),
+            Lab::new(Preset::Xv6RiscvTiny, ShmMode::Lab),
+            Lab::new(Preset::Xv6Riscv, ShmMode::Lab),
+        ];
+        for lab in &labs {
+            let (all, runs) = (frames(lab.kernel()), frame_runs(lab.kernel()));
+            for compact in [true, false] {
+                for min_run in [1, 2, 3, 64] {
+                    assert_eq!(cells_of_runs(&runs, compact, min_run), cells(&all, compact, min_run));
+                }
+            }
+        }
     }
 
     #[test]

@@ -478,6 +478,67 @@ pub fn frames(k: &dyn Kernel) -> Vec<(u64, FrameState)> {
     out
 }
 
+/// `count` frames from `pa`, all in one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FrameRun {
+    /// The first frame.
+    pub pa: u64,
+    /// How many frames.
+    pub count: u64,
+    /// Their state.
+    pub state: FrameState,
+}
+
+/// The frames of [`frames`] as runs, lowest first: the kernel image as one
+/// run, each allocated frame as a run of its own, and the free frames
+/// between them as the longest runs they make. It takes time in proportion
+/// to the frames in use, not to the size of RAM (xv6-public has 57,344
+/// frames, of which a few hundred are in use).
+#[must_use]
+pub fn frame_runs(k: &dyn Kernel) -> Vec<FrameRun> {
+    let info = k.info();
+    let first_free = PGROUNDUP(info.kernel_end).clamp(info.ram_base, info.phystop);
+    let mut out = Vec::new();
+    if first_free > info.ram_base {
+        out.push(FrameRun {
+            pa: info.ram_base,
+            count: (first_free - info.ram_base) / PGSIZE,
+            state: FrameState::Kernel,
+        });
+    }
+    // The next frame not yet in a run.
+    let mut next = first_free;
+    // Owners below the kernel's end count as kernel image, as in `frames`.
+    for (pa, owner) in k.kmem().owners().filter(|&(pa, _)| pa >= first_free && pa < info.phystop) {
+        if !(pa - info.ram_base).is_multiple_of(PGSIZE) {
+            continue;
+        }
+        if pa > next {
+            out.push(FrameRun { pa: next, count: (pa - next) / PGSIZE, state: FrameState::Free });
+        }
+        out.push(FrameRun { pa, count: 1, state: FrameState::Owned { owner } });
+        next = pa + PGSIZE;
+    }
+    if info.phystop > next {
+        out.push(FrameRun { pa: next, count: (info.phystop - next).div_ceil(PGSIZE), state: FrameState::Free });
+    }
+    out
+}
+
+/// The state of the frame that starts at `pa`, as [`frames`] gives it;
+/// None if no frame of RAM starts there.
+#[must_use]
+pub fn frame_state(k: &dyn Kernel, pa: u64) -> Option<FrameState> {
+    let info = k.info();
+    if pa < info.ram_base || pa >= info.phystop || !(pa - info.ram_base).is_multiple_of(PGSIZE) {
+        return None;
+    }
+    if pa < PGROUNDUP(info.kernel_end) {
+        return Some(FrameState::Kernel);
+    }
+    Some(k.kmem().owner(pa).map_or(FrameState::Free, |owner| FrameState::Owned { owner }))
+}
+
 /// A user mapping of a frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Mapping {
@@ -831,6 +892,53 @@ mod tests {
     use crate::shm::ShmMode;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// Every frame of `runs`, one by one.
+    fn expand(runs: &[FrameRun]) -> Vec<(u64, FrameState)> {
+        runs.iter().flat_map(|r| (0..r.count).map(move |i| (r.pa + i * PGSIZE, r.state))).collect()
+    }
+
+    #[test]
+    fn frame_runs_are_the_frames_folded() {
+        use crate::lab::scenario;
+        let mut labs = alloc::vec::Vec::new();
+        // Each preset fresh, after its story, and the shared-memory test partway (pages open and freed).
+        for preset in Preset::ALL {
+            labs.push(Lab::new(preset, ShmMode::Lab));
+            let text =
+                if preset.port() == crate::port::Port::Xv6Public { scenario::STORY_X86 } else { scenario::STORY_RISCV };
+            let mut sc = scenario::parse(text).unwrap();
+            sc.preset = preset;
+            labs.push(Lab::from_scenario(&sc).unwrap());
+        }
+        let mut shm = scenario::parse(scenario::SHM_TEST).unwrap();
+        shm.ops.truncate(40);
+        labs.push(Lab::from_scenario(&shm).unwrap());
+        for lab in &labs {
+            let k = lab.kernel();
+            let all = frames(k);
+            let runs = frame_runs(k);
+            assert_eq!(expand(&runs), all, "{}", k.info().preset);
+            // Runs of one state are as long as they can be: no two free runs touch.
+            for w in runs.windows(2) {
+                assert_eq!(w[0].pa + w[0].count * PGSIZE, w[1].pa);
+                assert!(!(w[0].state == FrameState::Free && w[1].state == FrameState::Free));
+            }
+            // The kernel image, the free frames and those in use add up to RAM.
+            let info = k.info();
+            assert_eq!(all.len() as u64, (info.phystop - info.ram_base) / PGSIZE);
+            let nfree: u64 = runs.iter().filter(|r| r.state == FrameState::Free).map(|r| r.count).sum();
+            assert_eq!(nfree, k.kmem().nfree(), "every free frame is on the free list");
+            for &(pa, st) in all.iter().step_by(7).chain(all.last()) {
+                assert_eq!(frame_state(k, pa), Some(st));
+            }
+            assert_eq!(frame_state(k, info.ram_base + 1), None, "not the start of a frame");
+            assert_eq!(frame_state(k, info.phystop), None, "past RAM");
+            if info.ram_base > 0 {
+                assert_eq!(frame_state(k, info.ram_base - PGSIZE), None, "below RAM");
+            }
+        }
+    }
 
     /// xv6-public after `userinit` and `exec 1 /init` (argv {"/init", 0}).
     fn init_x86() -> Lab {

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::lab::view::{FrameState, frames, mappers};
+use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
@@ -15,7 +15,7 @@ use pagelab_core::lab::view::table_entries;
 
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab_by;
-use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
+use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells_of_runs, changes, frame_words, hex};
 use crate::state::{Action, LabState, Where};
 
 /// Above this many frames the map folds runs of free frames.
@@ -24,7 +24,8 @@ const COMPACT_ABOVE: usize = 2048;
 /// What the memory panel draws, worked out once per change of the lab.
 #[derive(PartialEq)]
 struct MapData {
-    frames: Vec<(u64, FrameState)>,
+    /// Frames of RAM.
+    total: u64,
     cells: Vec<Cell>,
     compact: bool,
     counts: BTreeMap<FrameKind, u64>,
@@ -215,15 +216,16 @@ pub fn Memory() -> Html {
         let lab = lab.clone();
         use_memo(version, move |_| {
             let l = lab.lab();
-            let fr = frames(l.kernel());
-            let compact = fr.len() > COMPACT_ABOVE;
-            let cs = cells(&fr, compact, 2);
+            let runs = frame_runs(l.kernel());
+            let total: u64 = runs.iter().map(|r| r.count).sum();
+            let compact = total > COMPACT_ABOVE as u64;
+            let cs = cells_of_runs(&runs, compact, 2);
             let mut counts = BTreeMap::new();
             let mut by_owner: BTreeMap<Owner, Vec<u64>> = BTreeMap::new();
-            for (pa, st) in &fr {
-                *counts.entry(FrameKind::of(*st)).or_insert(0) += 1;
-                if let FrameState::Owned { owner } = st {
-                    by_owner.entry(*owner).or_default().push(*pa);
+            for r in &runs {
+                *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
+                if let FrameState::Owned { owner } = r.state {
+                    by_owner.entry(owner).or_default().push(r.pa);
                 }
             }
             let ch = if lab.current() > 0 {
@@ -231,7 +233,7 @@ pub fn Memory() -> Html {
             } else {
                 Changes::default()
             };
-            MapData { frames: fr, cells: cs, compact, counts, by_owner, changes: ch }
+            MapData { total, cells: cs, compact, counts, by_owner, changes: ch }
         })
     };
     let mine: Option<(u32, Rc<BTreeSet<u64>>)> = {
@@ -268,7 +270,7 @@ pub fn Memory() -> Html {
     let nfree = k.kmem().nfree();
     let freelist = k.kmem().freelist(k.mem(), 12);
     let selected = lab.selection.frame;
-    let sel_state = selected.and_then(|pa| data.frames.iter().find(|(p, _)| *p == pa).map(|(_, s)| *s));
+    let sel_state = selected.and_then(|pa| frame_state(k, pa));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
     let sel_free_pos = selected
         .filter(|_| matches!(sel_state, Some(FrameState::Free)))
@@ -293,7 +295,7 @@ pub fn Memory() -> Html {
     };
     let active =
         selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
-    let total = data.frames.len();
+    let total = data.total;
     let current = lab.current();
     let changed = lab.changed_now().memory;
     html! {
@@ -303,7 +305,7 @@ pub fn Memory() -> Html {
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong id="nfree">{ format!("{nfree} free") }</strong>
                 { format!(", {} in use, {} hold the kernel image.",
-                    (total as u64).saturating_sub(nfree).saturating_sub(data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)),
+                    total.saturating_sub(nfree).saturating_sub(data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)),
                     data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)) }
                 if data.compact { { " Runs of free frames are folded into one cell: the map shows every frame in use." } }
             </p>

@@ -35,6 +35,7 @@ pub const SETTLE_MS: i32 = 300;
 /// so that it can never land on that entry.
 /// The address bar's write not made yet.
 #[derive(Default)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // read only in the browser
 struct Pending {
     /// Which write is the latest: an earlier one finds it changed and does nothing.
     ticket: u32,

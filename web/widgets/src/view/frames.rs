@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use pagelab_core::lab::view::{FrameState, frames, mappers, tlb_rows};
+use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers, tlb_rows};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
 use pagelab_web::components::TlbTable;
-use pagelab_web::present::{FrameKind, addr_digits, cell_text, cells, changes, frame_words, hex};
+use pagelab_web::present::{FrameKind, addr_digits, cell_text, cells_of_runs, changes, frame_words, hex};
 use yew::prelude::*;
 
 use super::{Same, caption};
@@ -35,19 +35,19 @@ pub fn FramesWidget(props: &AtProps) -> Html {
     let info = k.info();
     let riscv = info.scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
-    let fr = frames(k);
-    let compact = fr.len() > COMPACT_ABOVE;
-    let cs = cells(&fr, compact, 2);
+    let runs = frame_runs(k);
+    let total: u64 = runs.iter().map(|r| r.count).sum();
+    let compact = total > COMPACT_ABOVE as u64;
+    let cs = cells_of_runs(&runs, compact, 2);
     let mut counts: BTreeMap<FrameKind, u64> = BTreeMap::new();
-    for (_, st) in &fr {
-        *counts.entry(FrameKind::of(*st)).or_insert(0) += 1;
+    for r in &runs {
+        *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
     }
     let ch = at.lab.steps().last().filter(|_| at.step > 0).map(|s| changes(s)).unwrap_or_default();
     let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
     let nfree = k.kmem().nfree();
     let head = k.kmem().freelist(k.mem(), FREELIST_SHOWN);
     let kernel = counts.get(&FrameKind::Kernel).copied().unwrap_or(0);
-    let total = fr.len() as u64;
     html! {
         <div class="pl-frames">
             { caption("physical memory", at) }
@@ -124,7 +124,6 @@ pub fn ShmWidget(props: &AtProps) -> Html {
             (p.id, p.refs, p.pa, who, first)
         })
         .collect();
-    let frame_state = |pa: u64| frames(k).into_iter().find(|(p, _)| *p == pa).map(|(_, s)| s);
     html! {
         <div class="pl-shm">
             { caption("shared memory", at) }
@@ -152,7 +151,7 @@ pub fn ShmWidget(props: &AtProps) -> Html {
                     </table>
                 </div>
                 <p class="help">{
-                    match rows.first().and_then(|r| frame_state(r.2)) {
+                    match rows.first().and_then(|r| frame_state(k, r.2)) {
                         Some(FrameState::Owned { owner }) => format!("The frame map calls frame {} a {owner}: one frame, mapped into every process that opened it.", hex(rows[0].2, digits)),
                         _ => "One frame per shared page, mapped into every process that opened it.".to_string(),
                     }
