@@ -109,7 +109,8 @@ fn FrameCell(props: &FrameCellProps) -> Html {
         <div
             id={format!("frame-{:x}", c.pa)}
             role="option"
-            aria-selected={if active { "true" } else { "false" }}
+            // An option's aria-selected is "false" unless it says otherwise: only the chosen cell carries it.
+            aria-selected={active.then_some("true")}
             {class}
             aria-label={label}
         >
