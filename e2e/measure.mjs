@@ -24,6 +24,9 @@ const kind = (f) => ({ '.wasm': 'wasm', '.js': 'JS', '.css': 'CSS', '.html': 'HT
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
+// Every widget element the notes page may hold.
+const WIDGETS = 'pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-tlb, pagelab-lab, pagelab-quiz, pagelab-run';
+
 const server = await serve(dist);
 const browser = await launch();
 
@@ -39,24 +42,26 @@ async function measure(path, ready, marks) {
       const u = new URL(r.url());
       if (u.origin + '/' === server.url && r.status() === 200) seen.add(decodeURIComponent(u.pathname === '/' ? '/index.html' : u.pathname));
     });
-    await page.addInitScript(() => {
+    await page.addInitScript((widgets) => {
       // Poll every frame: the widgets draw inside shadow roots, out of a MutationObserver's sight.
       window.__marks = {};
       const tick = () => {
         const t = performance.now();
         if (!window.__marks.lab && document.getElementById('main')) window.__marks.lab = t;
-        const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-tlb, pagelab-lab, pagelab-quiz')];
+        const hosts = [...document.querySelectorAll(widgets)];
+        window.__marks.widgets = hosts.length;
         const drawn = hosts.filter((h) => h.dataset.state && h.shadowRoot?.querySelector('.pl > *'));
         if (!window.__marks.first && drawn.length > 0) window.__marks.first = t;
         if (!window.__marks.all && hosts.length > 0 && drawn.length === hosts.length) window.__marks.all = t;
         if (!window.__marks.all || (!window.__marks.lab && !hosts.length)) requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-    });
+    }, WIDGETS);
     await page.goto(server.url + path);
-    await page.waitForFunction(ready, null, { timeout: 60000 });
+    await page.waitForFunction(ready, WIDGETS, { timeout: 60000 });
     const m = await page.evaluate(() => window.__marks);
     for (const k of marks) times[k].push(m[k]);
+    times.widgets = m.widgets;
     files = seen;
     await context.close();
   }
@@ -90,12 +95,9 @@ if (which === 'lab' || which === 'all') {
   console.log('');
 }
 if (which === 'notes' || which === 'all') {
-  const ready = () => {
-    const hosts = [...document.querySelectorAll('pagelab-translate, pagelab-exec, pagelab-walk, pagelab-frames, pagelab-shm, pagelab-tlb, pagelab-lab, pagelab-quiz')];
-    return hosts.length > 0 && window.__marks?.all;
-  };
+  const ready = (widgets) => document.querySelectorAll(widgets).length > 0 && window.__marks?.all;
   const notes = await measure('notes.html', ready, ['first', 'all']);
-  table('The example notes page (notes.html, 11 widgets)', notes.rows);
+  table(`The example notes page (notes.html, ${notes.times.widgets} widgets)`, notes.rows);
   console.log(`Cold load, headless Chromium, 127.0.0.1, empty cache, ${runs} runs. ` +
     `${line('To the first widget', notes.times.first)}; ${line('to all the widgets', notes.times.all)}.`);
 }
