@@ -75,7 +75,7 @@ pub fn replace_entry<S: Scheme>(
 /// and maps `va + i·PGSIZE`. Each entry is read first; at the first one
 /// already valid, the entries before it are written and its virtual address
 /// is returned (`mappages: remap`). The trace gets the same entry writes as
-/// one [`write_entry`] per page.
+/// one [`write_entry`] per page; memory gets them in one `write_words`.
 ///
 /// # Errors
 /// A [`Panic`] if the run is not in RAM.
@@ -116,13 +116,16 @@ pub fn map_run<S: Scheme>(
         }
         let new = first.wrapping_add(done.wrapping_mul(step));
         let va_at = va + done * PGSIZE;
-        mem.write_words(at, n, new, step, ok).or_panic("walk")?;
         tr.pte_write_run(0, table, index + done as u32, va_at, PGSIZE, &olds[..ok as usize], new, step);
         if ok < len {
+            mem.write_words(addr, n, first, step, done + ok).or_panic("walk")?;
             return Ok(Some(va_at + ok * PGSIZE));
         }
         done += len;
     }
+    // Every entry of the run in one write (the blocks read do not overlap the
+    // entries written): a whole table of them is stored as its first entry and step.
+    mem.write_words(addr, n, first, step, pages).or_panic("walk")?;
     Ok(None)
 }
 
