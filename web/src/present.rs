@@ -2,7 +2,7 @@
 //! kinds with a letter, a colour class and words; runs of frames for the
 //! compact frame map; what a step changed. No `web_sys` here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use pagelab_core::addr::PGSIZE;
 use pagelab_core::lab::Step;
@@ -199,6 +199,48 @@ pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell
     out
 }
 
+/// What a frame map draws of memory: its cells, and how many frames of each kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapCells {
+    /// Frames of RAM.
+    pub total: u64,
+    /// True when runs of free frames are folded (more than `compact_above` frames).
+    pub compact: bool,
+    /// The cells ([`cells_of_runs`], runs of at least two folded).
+    pub cells: Vec<Cell>,
+    /// Frames of each kind.
+    pub counts: BTreeMap<FrameKind, u64>,
+}
+
+/// The frame map of `runs` ([`pagelab_core::lab::view::frame_runs`]), folding
+/// runs of free frames when RAM has more than `compact_above` frames.
+#[must_use]
+pub fn map_cells(runs: &[FrameRun], compact_above: u64) -> MapCells {
+    let total: u64 = runs.iter().map(|r| r.count).sum();
+    let compact = total > compact_above;
+    let mut counts = BTreeMap::new();
+    for r in runs {
+        *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
+    }
+    MapCells { total, compact, cells: cells_of_runs(runs, compact, 2), counts }
+}
+
+/// The text in a cell of the frame map: a run's letter and length (`·×66`),
+/// or the frame's [`cell_text`] marked `+` if the step allocated it and `−`
+/// if it freed it.
+#[must_use]
+pub fn cell_shown(c: &Cell, new: bool, gone: bool) -> String {
+    if c.count > 1 {
+        format!("{}×{}", c.kind.letter(), c.count)
+    } else if new {
+        format!("{}+", cell_text(c.state))
+    } else if gone {
+        format!("{}−", cell_text(c.state))
+    } else {
+        cell_text(c.state)
+    }
+}
+
 /// CSS class and a short tag for a region (the tag is the non-colour sign).
 #[must_use]
 pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
@@ -349,7 +391,28 @@ mod tests {
                     assert_eq!(cells_of_runs(&runs, compact, min_run), cells(&all, compact, min_run));
                 }
             }
+            // The map's summary, against the frames one by one.
+            let mut counts = BTreeMap::new();
+            for (_, st) in &all {
+                *counts.entry(FrameKind::of(*st)).or_insert(0u64) += 1;
+            }
+            let m = map_cells(&runs, 2048);
+            assert_eq!(m.total, all.len() as u64);
+            assert_eq!(m.compact, all.len() > 2048);
+            assert_eq!(m.cells, cells(&all, m.compact, 2));
+            assert_eq!(m.counts, counts);
         }
+    }
+
+    #[test]
+    fn a_cell_shows_its_run_or_its_change() {
+        let user = FrameState::Owned { owner: Owner::User { pid: 3 } };
+        let one = Cell { pa: 0x5000, count: 1, kind: FrameKind::User, state: user };
+        assert_eq!(cell_shown(&one, false, false), "U3");
+        assert_eq!(cell_shown(&one, true, false), "U3+");
+        assert_eq!(cell_shown(&one, false, true), "U3−");
+        let run = Cell { pa: 0x6000, count: 66, kind: FrameKind::Free, state: FrameState::Free };
+        assert_eq!(cell_shown(&run, false, true), "·×66", "a run shows its length, changed or not");
     }
 
     #[test]

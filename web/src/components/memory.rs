@@ -15,11 +15,13 @@ use pagelab_core::lab::view::table_entries;
 
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab_by;
-use crate::present::{Cell, Changes, FrameKind, addr_digits, cell_text, cells_of_runs, changes, frame_words, hex};
+use crate::present::{
+    Cell, Changes, FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells,
+};
 use crate::state::{Action, LabState, Where};
 
 /// Above this many frames the map folds runs of free frames.
-const COMPACT_ABOVE: usize = 2048;
+const COMPACT_ABOVE: u64 = 2048;
 
 /// What the memory panel draws, worked out once per change of the lab.
 #[derive(PartialEq)]
@@ -64,15 +66,7 @@ struct FrameCellProps {
 #[component]
 fn FrameCell(props: &FrameCellProps) -> Html {
     let FrameCellProps { cell: c, new, gone, active, mine, riscv } = *props;
-    let shown = if c.count > 1 {
-        format!("{}×{}", c.kind.letter(), c.count)
-    } else if new {
-        format!("{}+", cell_text(c.state))
-    } else if gone {
-        format!("{}−", cell_text(c.state))
-    } else {
-        cell_text(c.state)
-    };
+    let shown = cell_shown(&c, new, gone);
     // The name starts with the cell's own text, so that what is seen is what is read out.
     let label = if c.count > 1 {
         let digits = addr_digits(riscv);
@@ -119,6 +113,11 @@ fn FrameCell(props: &FrameCellProps) -> Html {
     }
 }
 
+/// The frame map's cell an event happened in, if any.
+fn cell_of(e: &MouseEvent) -> Option<web_sys::Element> {
+    e.target_dyn_into::<web_sys::Element>()?.closest(".cell").ok().flatten()
+}
+
 /// Props of [`FrameMap`].
 #[derive(Properties, PartialEq)]
 struct FrameMapProps {
@@ -141,8 +140,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
     let onclick = {
         let d = props.dispatch.clone();
         Callback::from(move |e: MouseEvent| {
-            let cell = e.target_dyn_into::<web_sys::Element>().and_then(|t| t.closest(".cell").ok().flatten());
-            if let Some(pa) = cell.and_then(|c| u64::from_str_radix(c.id().strip_prefix("frame-")?, 16).ok()) {
+            if let Some(pa) = cell_of(&e).and_then(|c| u64::from_str_radix(c.id().strip_prefix("frame-")?, 16).ok()) {
                 d.dispatch(Action::SelectFrame(Some(pa)));
             }
         })
@@ -150,8 +148,7 @@ fn FrameMap(props: &FrameMapProps) -> Html {
     // A cell's tooltip is its name, set when the pointer comes to it: one attribute
     // less to write for every cell a step adds or changes.
     let onmouseover = Callback::from(|e: MouseEvent| {
-        let cell = e.target_dyn_into::<web_sys::Element>().and_then(|t| t.closest(".cell").ok().flatten());
-        if let Some(c) = cell
+        if let Some(c) = cell_of(&e)
             && let Some(label) = c.get_attribute("aria-label")
             && c.get_attribute("title").as_deref() != Some(label.as_str())
         {
@@ -218,13 +215,9 @@ pub fn Memory() -> Html {
         use_memo(version, move |_| {
             let l = lab.lab();
             let runs = frame_runs(l.kernel());
-            let total: u64 = runs.iter().map(|r| r.count).sum();
-            let compact = total > COMPACT_ABOVE as u64;
-            let cs = cells_of_runs(&runs, compact, 2);
-            let mut counts = BTreeMap::new();
+            let MapCells { total, compact, cells: cs, counts } = map_cells(&runs, COMPACT_ABOVE);
             let mut by_owner: BTreeMap<Owner, Vec<u64>> = BTreeMap::new();
             for r in &runs {
-                *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
                 if let FrameState::Owned { owner } = r.state {
                     by_owner.entry(owner).or_default().push(r.pa);
                 }

@@ -2,20 +2,18 @@
 //! `<pagelab-shm>` (the shared pages and who maps them) and `<pagelab-tlb>`
 //! (the TLBs at a step).
 
-use std::collections::BTreeMap;
-
 use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers, tlb_rows};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
 use pagelab_web::components::TlbTable;
-use pagelab_web::present::{FrameKind, addr_digits, cell_text, cells_of_runs, changes, frame_words, hex};
+use pagelab_web::present::{FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells};
 use yew::prelude::*;
 
 use super::{Same, caption};
 use crate::source::AtStep;
 
 /// Above this many frames, runs of free frames are folded into one cell.
-const COMPACT_ABOVE: usize = 1024;
+const COMPACT_ABOVE: u64 = 1024;
 
 /// Free-list entries shown.
 const FREELIST_SHOWN: usize = 8;
@@ -35,14 +33,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
     let info = k.info();
     let riscv = info.scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
-    let runs = frame_runs(k);
-    let total: u64 = runs.iter().map(|r| r.count).sum();
-    let compact = total > COMPACT_ABOVE as u64;
-    let cs = cells_of_runs(&runs, compact, 2);
-    let mut counts: BTreeMap<FrameKind, u64> = BTreeMap::new();
-    for r in &runs {
-        *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
-    }
+    let MapCells { total, compact, cells: cs, counts } = map_cells(&frame_runs(k), COMPACT_ABOVE);
     let ch = at.lab.steps().last().filter(|_| at.step > 0).map(|s| changes(s)).unwrap_or_default();
     let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
     let nfree = k.kmem().nfree();
@@ -80,10 +71,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
                         } else {
                             frame_words(c.pa, c.state)
                         };
-                        let text = if c.count > 1 { format!("{}×{}", c.kind.letter(), c.count) }
-                            else if new { format!("{}+", cell_text(c.state)) }
-                            else if gone { format!("{}−", cell_text(c.state)) }
-                            else { cell_text(c.state) };
+                        let text = cell_shown(c, new, gone);
                         html! {
                             <span role="listitem" class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"))}
                                 title={label.clone()} aria-label={label} data-pa={hex(c.pa, digits)}>{ text }</span>
