@@ -195,21 +195,6 @@ enum Page {
 }
 
 impl Page {
-    fn byte(&self, off: usize) -> u8 {
-        match self {
-            Page::Uniform { fill, head } => match head {
-                Some(h) if off < 8 => h[off],
-                _ => *fill,
-            },
-            Page::Counting { first, step, bytes } => {
-                let n = usize::from(*bytes);
-                let word = first.wrapping_add(((off / n) as u64).wrapping_mul(*step));
-                (word >> (8 * (off % n))) as u8
-            }
-            Page::Bytes(b) => b[off],
-        }
-    }
-
     fn bytes_mut(&mut self) -> &mut [u8; PGSIZE as usize] {
         match *self {
             Page::Uniform { fill, head } => {
@@ -230,6 +215,30 @@ impl Page {
             // A page shared with another copy is copied here, before the write.
             Page::Bytes(b) => Arc::make_mut(b),
             Page::Uniform { .. } | Page::Counting { .. } => unreachable!("just materialised"),
+        }
+    }
+
+    /// Copy the page's bytes from `off` into `out` (which must fit in the page).
+    fn read(&self, off: usize, out: &mut [u8]) {
+        match self {
+            Page::Bytes(b) => out.copy_from_slice(&b[off..off + out.len()]),
+            Page::Uniform { fill, head } => {
+                out.fill(*fill);
+                if let Some(h) = head
+                    && off < 8
+                {
+                    let k = out.len().min(8 - off);
+                    out[..k].copy_from_slice(&h[off..off + k]);
+                }
+            }
+            Page::Counting { first, step, bytes } => {
+                let n = usize::from(*bytes);
+                for (i, b) in out.iter_mut().enumerate() {
+                    let at = off + i;
+                    let word = first.wrapping_add(((at / n) as u64).wrapping_mul(*step));
+                    *b = (word >> (8 * (at % n))) as u8;
+                }
+            }
         }
     }
 
@@ -326,24 +335,9 @@ impl SimMem {
     fn read_word_slow(&self, pa: u64, bytes: u64) -> Result<u64, MemError> {
         let n = bytes as usize;
         if let Some((page, at)) = self.word_place(pa, n) {
-            let v = match self.page(page) {
-                Page::Bytes(p) => {
-                    let mut b = [0u8; 8];
-                    b[..n].copy_from_slice(&p[at..at + n]);
-                    u64::from_le_bytes(b)
-                }
-                Page::Uniform { fill, head: None } => u64::from_le_bytes([*fill; 8]),
-                // The free list's next pointer at the start of a junk-filled
-                // page, or a page of counting words.
-                p => {
-                    let mut b = [0u8; 8];
-                    for (i, x) in b.iter_mut().enumerate().take(n) {
-                        *x = p.byte(at + i);
-                    }
-                    u64::from_le_bytes(b)
-                }
-            };
-            return Ok(if n >= 8 { v } else { v & ((1u64 << (8 * n)) - 1) });
+            let mut b = [0u8; 8];
+            self.page(page).read(at, &mut b[..n]);
+            return Ok(u64::from_le_bytes(b));
         }
         let mut b = [0u8; 8];
         self.read(pa, &mut b[..n.min(8)])?;
@@ -404,24 +398,7 @@ impl PhysMem for SimMem {
     fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemError> {
         self.check(pa, buf.len() as u64)?;
         for (page, off, start, n) in self.spans(pa, buf.len() as u64) {
-            let out = &mut buf[start..start + n];
-            match self.page(page) {
-                Page::Bytes(b) => out.copy_from_slice(&b[off..off + n]),
-                Page::Uniform { fill, head } => {
-                    out.fill(*fill);
-                    if let Some(h) = head
-                        && off < 8
-                    {
-                        let k = n.min(8 - off);
-                        out[..k].copy_from_slice(&h[off..off + k]);
-                    }
-                }
-                p => {
-                    for (i, b) in out.iter_mut().enumerate() {
-                        *b = p.byte(off + i);
-                    }
-                }
-            }
+            self.page(page).read(off, &mut buf[start..start + n]);
         }
         Ok(())
     }

@@ -153,37 +153,10 @@ pub struct Cell {
     pub state: FrameState,
 }
 
-/// The frame map's cells. Runs of the kernel image become one cell; with
-/// `compact`, so do runs of free frames (at least `min_run` long). Every
-/// allocated frame keeps its own cell.
-#[must_use]
-pub fn cells(frames: &[(u64, FrameState)], compact: bool, min_run: u64) -> Vec<Cell> {
-    let mut out: Vec<Cell> = Vec::new();
-    let mut i = 0;
-    while i < frames.len() {
-        let (pa, st) = frames[i];
-        let kind = FrameKind::of(st);
-        let runnable = kind == FrameKind::Kernel || (compact && kind == FrameKind::Free);
-        let mut j = i + 1;
-        if runnable {
-            while j < frames.len() && FrameKind::of(frames[j].1) == kind {
-                j += 1;
-            }
-        }
-        let len = (j - i) as u64;
-        if runnable && len >= min_run {
-            out.push(Cell { pa, count: len, kind, state: st });
-            i = j;
-        } else {
-            out.push(Cell { pa, count: 1, kind, state: st });
-            i += 1;
-        }
-    }
-    out
-}
-
-/// [`cells`] from runs of frames ([`pagelab_core::lab::view::frame_runs`]):
-/// the same cells, without a list of every frame of RAM.
+/// The frame map's cells, from runs of frames
+/// ([`pagelab_core::lab::view::frame_runs`]). Runs of the kernel image become
+/// one cell; with `compact`, so do runs of free frames (at least `min_run`
+/// long). Every allocated frame keeps its own cell.
 #[must_use]
 pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell> {
     let mut out = Vec::new();
@@ -343,6 +316,33 @@ pub fn table_name(scheme: pagelab_core::scheme::SchemeKind, level: u32) -> &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The frame map's cells worked out frame by frame, as the lab did before
+    /// [`cells_of_runs`]: the reference the tests hold it to.
+    fn cells(frames: &[(u64, FrameState)], compact: bool, min_run: u64) -> Vec<Cell> {
+        let mut out: Vec<Cell> = Vec::new();
+        let mut i = 0;
+        while i < frames.len() {
+            let (pa, st) = frames[i];
+            let kind = FrameKind::of(st);
+            let runnable = kind == FrameKind::Kernel || (compact && kind == FrameKind::Free);
+            let mut j = i + 1;
+            if runnable {
+                while j < frames.len() && FrameKind::of(frames[j].1) == kind {
+                    j += 1;
+                }
+            }
+            let len = (j - i) as u64;
+            if runnable && len >= min_run {
+                out.push(Cell { pa, count: len, kind, state: st });
+                i = j;
+            } else {
+                out.push(Cell { pa, count: 1, kind, state: st });
+                i += 1;
+            }
+        }
+        out
+    }
 
     #[test]
     fn runs_fold_free_and_kernel_frames_only() {
