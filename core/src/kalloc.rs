@@ -242,23 +242,38 @@ impl Kmem {
         Some(PhysAddr::new(r))
     }
 
-    /// The free list from its head, following the pointers stored in the pages,
-    /// at most `limit` entries (physical addresses).
-    #[must_use]
-    pub fn freelist(&self, mem: &(impl PhysMem + ?Sized), limit: usize) -> Vec<u64> {
-        let mut out = Vec::new();
+    /// The free list from its head, following the pointers stored in the
+    /// pages, as an iterator of physical addresses. It ends at a null pointer,
+    /// at a pointer that is not a frame of the free range, or at a read that
+    /// fails; it does not stop by itself on a cyclic list (see [`Kmem::countfree`]).
+    pub fn free_pages<'a, M: PhysMem + ?Sized>(&'a self, mem: &'a M) -> impl Iterator<Item = u64> + 'a {
         let mut p = self.freelist;
-        while p != 0 && out.len() < limit {
-            out.push(p);
+        core::iter::from_fn(move || {
+            if p == 0 {
+                return None;
+            }
+            let here = p;
             p = match mem.read_word(p, self.cfg.ptr_bytes) {
                 Ok(n) => self.ptr_to_pa(n),
-                Err(_) => break,
+                Err(_) => 0,
             };
             if p != 0 && !self.valid_frame(p) {
-                break;
+                p = 0;
             }
-        }
-        out
+            Some(here)
+        })
+    }
+
+    /// The free list from its head, at most `limit` entries (physical addresses).
+    #[must_use]
+    pub fn freelist(&self, mem: &(impl PhysMem + ?Sized), limit: usize) -> Vec<u64> {
+        self.free_pages(mem).take(limit).collect()
+    }
+
+    /// The most pages a walk of the free list can meet before it must be
+    /// going round a cycle: every frame of the free range, and one more.
+    fn most_free(&self) -> usize {
+        ((self.cfg.phystop - self.cfg.end) / PGSIZE + 1) as usize
     }
 
     /// Count the pages on the free list by walking it (xv6 usertests: `countfree`).
@@ -266,8 +281,14 @@ impl Kmem {
     /// Stops after more pages than RAM holds, so a corrupt (cyclic) list still ends.
     #[must_use]
     pub fn countfree(&self, mem: &(impl PhysMem + ?Sized)) -> u64 {
-        let max = (self.cfg.phystop - self.cfg.end) / PGSIZE + 1;
-        self.freelist(mem, max as usize).len() as u64
+        self.free_pages(mem).take(self.most_free()).count() as u64
+    }
+
+    /// Where the free frame `pa` is on the free list (0: the head), walking
+    /// no further than it; `None` if the list does not hold it.
+    #[must_use]
+    pub fn free_position(&self, mem: &(impl PhysMem + ?Sized), pa: u64) -> Option<usize> {
+        self.free_pages(mem).take(self.most_free()).position(|p| p == pa)
     }
 
     /// The value stored in the free page at `pa` as its `next` pointer, as xv6 stores it.
@@ -281,6 +302,7 @@ impl Kmem {
 mod tests {
     use super::*;
     use crate::mem::SimMem;
+    use alloc::vec;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -319,6 +341,26 @@ mod tests {
         assert_eq!(k.head(), Some(a.as_u64()));
         assert_eq!(k.stored_next(&m, a.as_u64()), Some(0x8011_d000));
         assert_eq!(k.countfree(&m), 10);
+    }
+
+    #[test]
+    fn a_free_frame_has_a_position_from_the_head_and_a_cycle_still_ends() {
+        let (mut m, mut k) = x86_like();
+        let mut t = Trace::new();
+        k.freerange(&mut m, &mut t, 0x0011_5000, 0x0012_0000).unwrap();
+        // freerange frees upwards, so the list runs down from 0x11f000: position i holds 0x11f000 - i pages.
+        assert_eq!(k.free_position(&m, 0x0011_f000), Some(0));
+        assert_eq!(k.free_position(&m, 0x0011_c000), Some(3));
+        assert_eq!(k.free_position(&m, 0x0011_5000), Some(10));
+        assert_eq!(k.free_position(&m, 0x0011_4000), None, "below end: never on the list");
+        let a = k.kalloc(&mut m, &mut t, Owner::User { pid: 1 }).unwrap();
+        assert_eq!(k.free_position(&m, a.as_u64()), None, "allocated");
+        assert_eq!(k.free_position(&m, 0x0011_5000), Some(9));
+        // A corrupt list that points back at its own head: the walks still end.
+        m.write_word(0x0011_5000, 4, 0x8011_e000).unwrap();
+        assert_eq!(k.countfree(&m), 12, "every frame of the range and one more");
+        assert_eq!(k.free_position(&m, 0x0011_4000), None);
+        assert_eq!(k.freelist(&m, 3), vec![0x0011_e000, 0x0011_d000, 0x0011_c000]);
     }
 
     #[test]

@@ -277,6 +277,23 @@ async fn a_shared_frame_names_both_processes() {
 }
 
 #[wasm_bindgen_test]
+async fn a_free_frame_says_where_it_is_on_the_free_list() {
+    let root = mount(&link("preset xv6-public-tiny\nuserinit\n")).await;
+    // The panel prints the list from its head: "kmem.freelist → 0x… → 0x… → …".
+    let list = text(&root, "#freelist");
+    let fourth = list.split(" → ").nth(4).expect("four frames on the list").to_string();
+    type_into(&root, "#goto-frame", &fourth).await;
+    click(&root, "#goto-run").await;
+    let info = text(&root, "#frame-info");
+    assert!(info.contains("On the free list at position 3 from the head."), "{fourth}: {info}");
+    // The head itself is position 0.
+    let head = list.split(" → ").nth(1).expect("a head").to_string();
+    type_into(&root, "#goto-frame", &head).await;
+    click(&root, "#goto-run").await;
+    assert!(text(&root, "#frame-info").contains("position 0 from the head."));
+}
+
+#[wasm_bindgen_test]
 async fn the_vocabulary_follows_the_machine() {
     let root = mount(&link("preset xv6-riscv-tiny\nuserinit\n")).await;
     let names: Vec<String> = {

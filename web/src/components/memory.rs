@@ -255,6 +255,14 @@ pub fn Memory() -> Html {
         };
         pid.filter(|_| !set.is_empty()).map(|p| (p, set))
     };
+    // Where a chosen free frame is on the free list: a walk of up to every
+    // free frame (57,344 on xv6-public), so once per step and choice, not per redraw.
+    let sel_free_pos = use_memo((lab.view_lab(), lab.selection.frame), |(l, selected)| {
+        let k = l.kernel();
+        selected
+            .filter(|&pa| matches!(frame_state(k, pa), Some(FrameState::Free)))
+            .and_then(|pa| k.kmem().free_position(k.mem(), pa))
+    });
     let l = lab.lab();
     let k = l.kernel();
     let info = k.info().clone();
@@ -266,9 +274,6 @@ pub fn Memory() -> Html {
     let selected = lab.selection.frame;
     let sel_state = selected.and_then(|pa| frame_state(k, pa));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
-    let sel_free_pos = selected
-        .filter(|_| matches!(sel_state, Some(FrameState::Free)))
-        .map(|pa| k.kmem().freelist(k.mem(), usize::MAX).iter().position(|&p| p == pa));
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -335,7 +340,7 @@ pub fn Memory() -> Html {
                     if let Some(refs) = sel_shared {
                         <p id="frame-refs">{ format!("Shared page: {} {} it open (its reference count).", plural(refs.max(0) as u64, "process", "processes"), if refs == 1 { "has" } else { "have" }) }</p>
                     }
-                    if let Some(Some(pos)) = sel_free_pos {
+                    if let Some(pos) = *sel_free_pos {
                         <p>{ format!("On the free list at position {pos} from the head.") }</p>
                     }
                     if !riscv {
