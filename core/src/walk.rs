@@ -9,6 +9,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use arrayvec::ArrayVec;
 use serde::Serialize;
 
 use crate::OrPanic as _;
@@ -220,6 +221,9 @@ pub struct Fault {
     pub text: String,
 }
 
+/// The most levels of any scheme (Sv39's three), so the most steps of a walk.
+pub const MAX_LEVELS: usize = 3;
+
 /// A whole translation, step by step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Translation {
@@ -231,8 +235,9 @@ pub struct Translation {
     pub access: Access,
     /// The root (CR3 / satp's page).
     pub root: PhysAddr,
-    /// The entries read, root first.
-    pub steps: Vec<WalkStep>,
+    /// The entries read, root first: one per level at most, held in place
+    /// (a walk that only displays allocates nothing for its steps).
+    pub steps: ArrayVec<WalkStep, MAX_LEVELS>,
     /// The result.
     pub outcome: Result<Mapped, Fault>,
 }
@@ -263,7 +268,7 @@ fn fault_code(scheme: SchemeKind, kind: FaultKind, access: Access) -> u64 {
 
 fn fault(scheme: SchemeKind, level: Option<u32>, kind: FaultKind, access: Access) -> Fault {
     let text = match level {
-        Some(l) => format!("stopped at the {} entry: {}", scheme.index_name(l), kind.explain()),
+        Some(l) => ["stopped at the ", scheme.index_name(l), " entry: ", kind.explain()].concat(),
         None if kind == FaultKind::BadAddress && scheme != SchemeKind::Sv39 => {
             String::from("the address is wider than 32 bits: this paging scheme translates 0x0 to 0xffffffff only")
         }
@@ -472,7 +477,7 @@ pub fn lookup<S: Scheme>(
 }
 
 /// The steps of a walk, for display.
-struct Steps<S>(Vec<WalkStep>, core::marker::PhantomData<S>);
+struct Steps<S>(ArrayVec<WalkStep, MAX_LEVELS>, core::marker::PhantomData<S>);
 
 impl<S: Scheme> Record for Steps<S> {
     fn step(&mut self, level: u32, index: u64, table: u64, addr: u64, e: u64, leaf: bool) {
@@ -504,7 +509,8 @@ pub fn translate<S: Scheme>(
     va: VirtAddr,
     access: Access,
 ) -> Translation {
-    let mut steps = Steps::<S>(Vec::new(), core::marker::PhantomData);
+    const { assert!(S::LEVELS as usize <= MAX_LEVELS, "a scheme with more levels than a Translation holds") };
+    let mut steps = Steps::<S>(ArrayVec::new(), core::marker::PhantomData);
     let outcome = descend::<S, _>(mem, root.as_u64(), va.as_u64(), access, &mut steps)
         .map_err(|stop| fault(S::KIND, stop.level, stop.kind, access));
     Translation { scheme: S::KIND, va, access, root, steps: steps.0, outcome }
