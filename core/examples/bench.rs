@@ -10,8 +10,15 @@ use std::time::Instant;
 #[path = "../benches/workloads.rs"]
 mod workloads;
 
-/// Median of `runs` timings of `iters` iterations of `f`, per iteration, in µs.
+/// Median of `runs` timings of `iters` iterations of `f`, per iteration, in µs,
+/// after a warm-up of at least 100 ms (as criterion warms up): V8 first runs
+/// wasm through its baseline compiler and optimises hot functions only later,
+/// so without it the wasm figures would time the compiler as well.
 fn time(name: &str, runs: usize, iters: u32, mut f: impl FnMut()) {
+    let warm = Instant::now();
+    while warm.elapsed().as_millis() < 100 {
+        f();
+    }
     let mut t: Vec<f64> = (0..runs)
         .map(|_| {
             let start = Instant::now();
