@@ -362,6 +362,7 @@ impl LabState {
                     s.selection.pid = Some(p);
                     s.follow_address();
                 }
+                s.now_changed = s.changed(s.current);
                 s
             }
             Ok(None) => LabState::new(Preset::Xv6Public),

@@ -679,3 +679,18 @@ fn deep_faults_on_the_guard_page_and_the_lab_shows_that_access() {
         info_of(&s)
     );
 }
+
+#[test]
+fn a_link_to_a_step_opens_with_what_that_step_changed() {
+    // Step 3 of both stories is `fork 1`: a new process (the table) and its frames (memory).
+    for (fragment, pid) in [("b=story-x86&step=3&pid=2", 2), ("b=story-riscv&step=3&pid=1", 1)] {
+        let s = LabState::opened(pagelab_web::link::decode(fragment));
+        assert_eq!(s.current(), 3, "{fragment}");
+        assert!(s.changed_now().memory && s.changed_now().procs, "{fragment}: {:?}", s.changed_now());
+        // The same as stepping there by hand.
+        let before = LabState::opened(pagelab_web::link::decode(&fragment.replace("step=3", "step=2")));
+        let by_hand = act(act(before, Action::Forward), Action::SelectPid(pid));
+        assert_eq!(s.changed_now(), by_hand.changed_now(), "{fragment}");
+    }
+}
+
