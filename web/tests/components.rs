@@ -265,6 +265,32 @@ async fn a_story_opens_at_step_0_and_tells_each_step() {
     assert!(text(&root, "#procs-h").contains("changed in step 1"));
 }
 
+/// The id of the element that has the keyboard focus ("" for none or the page).
+fn focused() -> String {
+    web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()).map(|e| e.id()).unwrap_or_default()
+}
+
+async fn press(root: &Element, sel: &str) {
+    let el: HtmlElement = find(root, sel).dyn_into().expect("an element");
+    el.focus().expect("focusable");
+    el.click();
+    yew::scheduler::flush().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_step_button_pressed_into_its_end_hands_the_focus_on() {
+    let root = mount("#b=story-x86&step=8").await;
+    press(&root, "#forward").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 9 of 9");
+    assert_eq!(focused(), "back", "Forward is disabled at the last step");
+    press(&root, "#back").await;
+    assert_eq!(focused(), "back", "a step back that is not the first keeps the focus");
+    choose(&root, "#jump", "1").await;
+    press(&root, "#back").await;
+    assert_eq!(text(&root, "#step-pos"), "Step 0 of 9");
+    assert_eq!(focused(), "forward", "Back is disabled at step 0");
+}
+
 #[wasm_bindgen_test]
 async fn a_shared_frame_names_both_processes() {
     let root = mount(&link(&format!("{TINY_PREFIX}openshmem 3 25\nopenshmem 2 25\n"))).await;

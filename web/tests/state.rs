@@ -693,4 +693,3 @@ fn a_link_to_a_step_opens_with_what_that_step_changed() {
         assert_eq!(s.changed_now(), by_hand.changed_now(), "{fragment}");
     }
 }
-

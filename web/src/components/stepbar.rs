@@ -36,13 +36,32 @@ pub fn StepBar() -> Html {
     let title = step_title(&lab, cur);
     let changed = lab.changed_now();
     let defects = lab.defects().to_vec();
+    // A button pressed into its own end (Forward to the last step, Back to
+    // step 0) is disabled by the step it makes, and the focus would fall to
+    // the page: after that step is drawn it goes to the other button.
+    let refocus = use_mut_ref(|| None::<&'static str>);
+    {
+        let refocus = refocus.clone();
+        use_effect_with((cur, n), move |_| {
+            if let Some(id) = refocus.borrow_mut().take() {
+                crate::dom::refocus_if_lost(id);
+            }
+        });
+    }
     let back = {
         let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Back))
+        let refocus = refocus.clone();
+        Callback::from(move |_| {
+            *refocus.borrow_mut() = (cur == 1).then_some("forward");
+            lab.dispatch(Action::Back);
+        })
     };
     let fwd = {
         let lab = lab.clone();
-        Callback::from(move |_| lab.dispatch(Action::Forward))
+        Callback::from(move |_| {
+            *refocus.borrow_mut() = (cur + 1 == n).then_some("back");
+            lab.dispatch(Action::Forward);
+        })
     };
     let next_defect = {
         let lab = lab.clone();
