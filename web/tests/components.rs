@@ -265,6 +265,22 @@ async fn a_story_opens_at_step_0_and_tells_each_step() {
     assert!(text(&root, "#procs-h").contains("changed in step 1"));
 }
 
+#[wasm_bindgen_test]
+async fn the_timeline_gives_each_call_its_return_but_exit_none() {
+    let root = mount(&link(&format!("{TINY_PREFIX}exit 3\nwait 2\nwait 2\n"))).await;
+    let rets: Vec<String> = {
+        let list = root.query_selector_all("#steps .sret").expect("returns");
+        (0..list.length()).filter_map(|i| list.get(i).and_then(|n| n.text_content())).collect()
+    };
+    // The prefix's five steps, then exit 3 (no return), wait 2 (the child's pid, 3),
+    // and wait 2 again (no children left: -1).
+    assert_eq!(rets.len(), 8, "{rets:?}");
+    assert_eq!(rets[2], " → 2", "fork returns the child's pid: {rets:?}");
+    assert_eq!(rets[5], " (does not return)", "{rets:?}");
+    assert_eq!(rets[6], " → 3", "wait returns the child's pid: {rets:?}");
+    assert_eq!(rets[7], " → -1 (failed)", "{rets:?}");
+}
+
 /// The id of the element that has the keyboard focus ("" for none or the page).
 fn focused() -> String {
     web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()).map(|e| e.id()).unwrap_or_default()

@@ -1,3 +1,4 @@
+use pagelab_core::lab::Op;
 use pagelab_core::lab::scenario::{event_text, print_op};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Event as TraceEv;
@@ -216,8 +217,17 @@ pub fn Timeline() -> Html {
     let n = lab.len();
     let cur = lab.current();
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();
-    let results: Vec<(i64, bool)> =
-        lab.full().steps().iter().map(|s| (s.result.value, s.result.error.is_some())).collect();
+    // What each step's call returned, in words after its arrow (exit does not return).
+    let results: Vec<(String, bool)> = lab
+        .full()
+        .steps()
+        .iter()
+        .map(|s| match (&s.result.error, &s.op) {
+            (Some(_), _) => (" → -1 (failed)".to_string(), true),
+            (None, Op::Exit { .. }) => (" (does not return)".to_string(), false),
+            (None, _) => (format!(" → {}", s.result.value), false),
+        })
+        .collect();
     let defects = lab.defects().to_vec();
     let flushed: Vec<bool> = lab.full().steps().iter().map(|s| s.counts.tlb.flushes > 0).collect();
     let step = lab.step(cur);
@@ -269,7 +279,7 @@ pub fn Timeline() -> Html {
                         <button class="stepbtn" onclick={goto(i)} tabindex={if n > 20 && i != cur { "-1" } else { "0" }} aria-current={if i == cur { "step" } else { "false" }}>
                             <span class="sno">{ i }</span>{ " " }<code>{ label(i) }</code>
                             if i > 0 && !(predicting && i > cur) {
-                                <span class="sret">{ if results[i - 1].1 { " → -1 (failed)".to_string() } else { format!(" → {}", results[i - 1].0) } }</span>
+                                <span class="sret">{ results[i - 1].0.clone() }</span>
                             }
                             if defects.contains(&i) {
                                 <span class="defect-tag">{ " DEFECT" }</span>
