@@ -266,6 +266,23 @@ async fn a_story_opens_at_step_0_and_tells_each_step() {
 }
 
 #[wasm_bindgen_test]
+async fn the_tlb_line_counts_the_entries_a_miss_reads() {
+    // The write runs pid 1, so its table is the one loaded.
+    let root = mount(&link("preset xv6-riscv-tiny\nuserinit\nwrite 1 0x10 0x41\n")).await;
+    // Page 0 is cached by the write; page 1, past initcode's one page, is a miss whose walk reads L2, L1 and L0.
+    type_into(&root, "#address", "0x1000").await;
+    assert!(
+        text(&root, "#tlb-would").contains("reads the 3 page-table entries below"),
+        "{}",
+        text(&root, "#tlb-would")
+    );
+    // Bits 63..39 must copy bit 38: 0x4000000000 fails before any entry is read.
+    type_into(&root, "#address", "0x4000000000").await;
+    let t = text(&root, "#tlb-would");
+    assert!(t.contains("before any page-table entry is read") && !t.contains("fills slot"), "{t}");
+}
+
+#[wasm_bindgen_test]
 async fn the_timeline_gives_each_call_its_return_but_exit_none() {
     let root = mount(&link(&format!("{TINY_PREFIX}exit 3\nwait 2\nwait 2\n"))).await;
     let rets: Vec<String> = {

@@ -157,9 +157,12 @@ pub fn Translate() -> Html {
                 }
                 t
             }
+            TlbView::Miss { .. } if levels == 0 => format!(
+                "{first} this page is not cached, so this access is a TLB miss; the address fails the MMU's check before any page-table entry is read (below), so nothing is walked and no slot is filled."
+            ),
             TlbView::Miss { slot, evicts } => format!(
-                "{first} this page is not cached, so this access is a TLB miss: the MMU walks the {} below and, if the access is allowed, fills slot {slot}{}.",
-                plural(levels as u64, "level", "levels"),
+                "{first} this page is not cached, so this access is a TLB miss: the MMU reads the {} below and, if the walk allows the access, fills slot {slot}{}.",
+                plural(levels as u64, "page-table entry", "page-table entries"),
                 evicts.map_or_else(String::new, |e| format!(", pushing out page {}", hex(e.as_u64(), digits)))
             ),
         }
