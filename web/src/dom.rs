@@ -89,26 +89,25 @@ pub fn focus(id: &str) {
 
 /// If the keyboard focus is on a disabled element, or has fallen to the
 /// page itself (the browser moves it there from a disabled or removed
-/// element when it next draws), put it on the element with `id`, without
-/// scrolling; else leave it where it is.
-pub fn refocus_if_lost(id: &str) {
+/// element when it next draws), put it on `to`, without scrolling; else
+/// leave it where it is.
+pub fn refocus_if_lost(to: &yew::NodeRef) {
     #[cfg(target_arch = "wasm32")]
     {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
         let lost = match (doc.active_element(), doc.body()) {
             (None, _) => true,
             (Some(a), Some(b)) => {
-                AsRef::<web_sys::Node>::as_ref(&b).is_same_node(Some(a.as_ref()))
-                    || a.matches(":disabled").unwrap_or(false)
+                AsRef::<web_sys::Node>::as_ref(&b).is_same_node(Some(a.as_ref())) || a.matches(":disabled").unwrap_or(false)
             }
             (Some(a), None) => a.matches(":disabled").unwrap_or(false),
         };
-        if lost && let Some(e) = by_id::<web_sys::HtmlElement>(id) {
+        if lost && let Some(e) = to.cast::<web_sys::HtmlElement>() {
             let _ = e.focus();
         }
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = id;
+    let _ = to;
 }
 
 /// Put `text` on the clipboard (where the browser allows it).

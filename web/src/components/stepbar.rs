@@ -39,27 +39,31 @@ pub fn StepBar() -> Html {
     // A button pressed into its own end (Forward to the last step, Back to
     // step 0) is disabled by the step it makes, and the focus would fall to
     // the page: after that step is drawn it goes to the other button.
-    let refocus = use_mut_ref(|| None::<&'static str>);
+    let back_ref = use_node_ref();
+    let fwd_ref = use_node_ref();
+    let refocus = use_mut_ref(|| None::<NodeRef>);
     {
         let refocus = refocus.clone();
         use_effect_with((cur, n), move |_| {
-            if let Some(id) = refocus.borrow_mut().take() {
-                crate::dom::refocus_if_lost(id);
+            if let Some(to) = refocus.borrow_mut().take() {
+                crate::dom::refocus_if_lost(&to);
             }
         });
     }
     let back = {
         let lab = lab.clone();
         let refocus = refocus.clone();
+        let to = fwd_ref.clone();
         Callback::from(move |_| {
-            *refocus.borrow_mut() = (cur == 1).then_some("forward");
+            *refocus.borrow_mut() = (cur == 1).then(|| to.clone());
             lab.dispatch(Action::Back);
         })
     };
     let fwd = {
         let lab = lab.clone();
+        let to = back_ref.clone();
         Callback::from(move |_| {
-            *refocus.borrow_mut() = (cur + 1 == n).then_some("back");
+            *refocus.borrow_mut() = (cur + 1 == n).then(|| to.clone());
             lab.dispatch(Action::Forward);
         })
     };
@@ -84,7 +88,7 @@ pub fn StepBar() -> Html {
     html! {
         <nav class="stepbar" id="stepbar" aria-label="Step through the lab">
             <div class="stepnav">
-                <button id="back" onclick={back} disabled={cur == 0} aria-label="Back: the previous step (key p)" title="Previous step (p or ←)">
+                <button id="back" ref={back_ref} onclick={back} disabled={cur == 0} aria-label="Back: the previous step (key p)" title="Previous step (p or ←)">
                     <span aria-hidden="true">{ "←" }</span><span class="lbl">{ " Back" }</span>
                 </button>
                 <div class="stepinfo" aria-live="polite" aria-atomic="true">
@@ -94,7 +98,7 @@ pub fn StepBar() -> Html {
                         { title }
                     </span>
                 </div>
-                <button id="forward" onclick={fwd} disabled={cur >= n} aria-label="Forward: the next step (key n)" title="Next step (n or →)">
+                <button id="forward" ref={fwd_ref} onclick={fwd} disabled={cur >= n} aria-label="Forward: the next step (key n)" title="Next step (n or →)">
                     <span class="lbl">{ "Forward " }</span><span aria-hidden="true">{ "→" }</span>
                 </button>
                 <button id="show-changes" onclick={show_changes} disabled={!changed.any()}
