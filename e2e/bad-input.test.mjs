@@ -51,10 +51,10 @@ function bad(name, want, run, { steps = 5, inline = false, near = null } = {}) {
 const typeAddress = (v) => async (page) => { await page.fill('#address', v); };
 
 bad('empty address', /type an address/, typeAddress(''), { inline: true });
-bad('not hex', /`g` is not a hex digit/, typeAddress('0x12g4'), { inline: true });
+bad('not hex', /g is not a hex digit/, typeAddress('0x12g4'), { inline: true });
 bad('too wide for x86', /wider than 32 bits/, typeAddress('0x123456789'), { inline: true });
 bad('negative address', /cannot be negative/, typeAddress('-4096'), { inline: true });
-bad('letters in a decimal address', /`a` is not a decimal digit/, typeAddress('#12a4'), { inline: true });
+bad('letters in a decimal address', /a is not a decimal digit/, typeAddress('#12a4'), { inline: true });
 bad('exec of a missing program', /exec failed: there is no file "nosuch"/, (p) => exec(p, 'nosuch', ''), { steps: 6, near: '#exec-run' });
 bad('too many arguments (32)', /32 arguments, but sys_exec takes at most 31/, (p) => exec(p, 'echo', 'a '.repeat(31)), { steps: 6 });
 bad('an argument that overflows the stack', /do not fit in the one-page stack/, (p) => exec(p, 'echo', 'x'.repeat(5000)), { steps: 6 });
@@ -130,10 +130,10 @@ function badLink(name, fragment, want) {
 
 badLink('hand-edited base64', '#lab=$$$not-base64$$$', /not valid base64url/);
 badLink('valid encoding, broken deflate', '#lab=aGVsbG8gd29ybGQ', /does not decompress/);
-badLink('a scenario that does not parse', linkFor('userinit\nfrobnicate 1\n'), /line 2, column 1: unknown operation `frobnicate`/);
+badLink('a scenario that does not parse', linkFor('userinit\nfrobnicate 1\n'), /line 2, column 1: unknown operation frobnicate/);
 badLink('a scenario with a pid that does not exist', linkFor('userinit\nfork 9\n'), /operation 2 was refused: there is no process with pid 9/);
 badLink('a step beyond the end', linkFor('userinit\n', '&step=7'), /asks for step 7, but its scenario has only 1 step/);
-badLink('an unknown part', linkFor('userinit\n', '&colour=red'), /does not know: `colour`/);
+badLink('an unknown part', linkFor('userinit\n', '&colour=red'), /does not know: colour/);
 badLink('a bad access code', linkFor('userinit\n', '&acc=zz'), /not one of ur, uw, ux, kr, kw/);
 
 test('at least 20 kinds of bad input are tried', () => {

@@ -132,7 +132,7 @@ test('every widget on the notes page shows the values worked out by hand', async
 
   // The page's own script used the JS API on the lab's scenario.
   assert.match(await text(page, '#api-demo'),
-    /7 steps on xv6-public-tiny; `sbrk 2 8192` allocates 2 user pages and returns 12288; `wait 1` returns 2/);
+    /7 steps on xv6-public-tiny; “sbrk 2 8192” allocates 2 user pages and returns 12288; “wait 1” returns 2/);
   assert.deepEqual(page.problems, []);
   await page.close();
 });
@@ -160,7 +160,7 @@ test('widgets do not disturb each other', async () => {
   await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PDX"] .fhex')?.textContent === '0x201');
   // A bad address: a message in that widget, the last good split kept.
   await page.locator('#w-translate input.addr-in').fill('0xnope');
-  await page.waitForFunction(() => /`n` is not a hex digit/.test(document.querySelector('#w-translate').shadowRoot.querySelector('.error-inline')?.textContent));
+  await page.waitForFunction(() => /n is not a hex digit/.test(document.querySelector('#w-translate').shadowRoot.querySelector('.error-inline')?.textContent));
   assert.equal(await text(page, '#w-translate [data-field="PDX"] .fhex'), '0x201');
   // Step the small lab back to `exit 2`: pid 2 is a zombie there.
   await page.locator('#w-lab button.back').click();
@@ -364,7 +364,7 @@ test('the quiz widget: keyboard answers, hints, feedback, and the page collects 
   assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vtag'), /Wrong/);
   assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vmsg'), /0x2fe4/);
   assert.equal(await text(page, '#answer-log'),
-    'Collected by this page from pagelab-answer events: 1 answered, 0 right; last: question 5 (ask sp 1), wrong, you wrote 0x2ff8.');
+    'Collected by this page from pagelab-answer events: 1 answered, 0 right; last: question 5, wrong, you wrote 0x2ff8.');
   // Hints, one at a time, then a right answer with the keyboard only.
   await q6.locator('.pl-hint').focus();
   await page.keyboard.press('Enter');

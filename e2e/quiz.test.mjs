@@ -132,17 +132,17 @@ for (const [size, viewport] of SIZES) {
 const UNREADABLE = [
   ['sp', '', /nothing is written/],
   ['sp', '-0x10', /without a sign/],
-  ['sp', '0xzz', /`z` is not a hex digit/],
-  ['sp', '#12a', /`a` is not a decimal digit/],
+  ['sp', '0xzz', /z is not a hex digit/],
+  ['sp', '#12a', /a is not a decimal digit/],
   ['sp', '0x1_0000_0000_0000_0000', /too large/],
-  ['argc', 'two', /`t` is not a decimal digit/],
+  ['argc', 'two', /t is not a decimal digit/],
   ['guard', '0x1000', /then its flags/],
-  ['guard', '0x1000 PTE_Q', /`PTE_Q` is not a flag here/],
+  ['guard', '0x1000 PTE_Q', /PTE_Q is not a flag here/],
   ['translate', 'fault', /at which level/],
-  ['translate', 'fault PTY no-user', /`PTY` is neither a level/],
+  ['translate', 'fault PTY no-user', /PTY is neither a level/],
   ['translate', '0x1 0x2', /one physical address/],
   ['fields', '0 2', /write 3 numbers/],
-  ['fields', 'PDX=0 PGX=2 offset=0', /`PGX` is not a field here/],
+  ['fields', 'PDX=0 PGX=2 offset=0', /PGX is not a field here/],
 ];
 
 test('unreadable answers get a message next to the field, and the lab keeps working', async () => {
@@ -226,7 +226,7 @@ test('predict mode on a built-in story, and on an operation the learner runs', a
   await atStep(page, 9, 10);
   // The exec form's panel is hidden now; the keyboard goes to the first question's first box.
   await page.waitForFunction(() => document.activeElement?.id === 'answer-0');
-  assert.match(await text(page, '#quiz-notice'), /`exec 2 echo hi` is step 10\. Predict what it does first: 5 questions/);
+  assert.match(await text(page, '#quiz-notice'), /exec 2 echo hi is step 10\. Predict what it does first: 5 questions/);
   // sh on xv6-public is 2 pages; echo's exec allocates 3 user pages and 66 page tables,
   // and frees sh's 4 user pages and its 66.
   await page.fill('#answer-0', '3');

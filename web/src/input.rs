@@ -38,7 +38,12 @@ fn digits(text: &str, radix: u32, what: &str) -> Result<u64, String> {
 pub fn parse_address(text: &str, scheme: SchemeKind) -> Result<u64, String> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("type an address, for example 0x00403abc".into());
+        // Fields easy to read off: x86 and Sv32 index 1 then 3, Sv39 index 1 at each level; offset 0xabc.
+        let example = match scheme {
+            SchemeKind::X86 | SchemeKind::Sv32 => "0x00403abc",
+            SchemeKind::Sv39 => "0x40201abc",
+        };
+        return Err(format!("type an address, for example {example}"));
     }
     if t.starts_with('-') {
         return Err("an address cannot be negative: addresses count up from 0".into());
@@ -213,6 +218,10 @@ mod tests {
         let x = SchemeKind::X86;
         assert!(parse_address("", x).unwrap_err().contains("type an address"));
         assert!(parse_address("   ", x).unwrap_err().contains("type an address"));
+        // The example is the machine's own: PDX 1, PTX 3 on x86; L2, L1, L0 all 1 on Sv39
+        // (1 << 30 | 1 << 21 | 1 << 12 | 0xabc = 0x40201abc).
+        assert!(parse_address("", x).unwrap_err().ends_with("for example 0x00403abc"));
+        assert!(parse_address("", SchemeKind::Sv39).unwrap_err().ends_with("for example 0x40201abc"));
         assert!(parse_address("-4", x).unwrap_err().contains("negative"));
         assert!(parse_address("0xzz", x).unwrap_err().contains("`z` is not a hex digit"));
         assert!(parse_address("0x", x).unwrap_err().contains("no digits"));

@@ -1327,7 +1327,7 @@ impl LabState {
             Action::GotoFrame(text) => {
                 let info = s.lab().kernel().info().clone();
                 match input::parse_address(&text, SchemeKind::Sv39) {
-                    Err(e) => s.error(Where::Frames, format!("frame address: {e}")),
+                    Err(e) => s.error(Where::Frames, e),
                     Ok(pa) if pa < info.ram_base || pa >= info.phystop => s.error(
                         Where::Frames,
                         format!(

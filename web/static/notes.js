@@ -10,8 +10,8 @@ try {
   const sbrk = r.steps.find((s) => s.op.startsWith('sbrk'));
   const wait = r.steps[r.steps.length - 1];
   out.textContent = `pagelab's JS API, asked from this page: the scenario above has ${r.steps.length} steps on ` +
-    `${r.preset}; \`${sbrk.op}\` allocates ${sbrk.counts.userAlloc} user pages and returns ${sbrk.result.value}; ` +
-    `\`${wait.op}\` returns ${wait.result.value} and frees ${wait.counts.freed} pages, leaving ${wait.nfree} free.`;
+    `${r.preset}; “${sbrk.op}” allocates ${sbrk.counts.userAlloc} user pages and returns ${sbrk.result.value}; ` +
+    `“${wait.op}” returns ${wait.result.value} and frees ${wait.counts.freed} pages, leaving ${wait.nfree} free.`;
 } catch (e) {
   out.textContent = `pagelab's JS API could not be reached: ${e.message}`;
 }
@@ -24,6 +24,6 @@ document.addEventListener('pagelab-answer', (e) => {
   answers.push(d);
   const right = answers.filter((a) => a.right).length;
   log.textContent = `Collected by this page from pagelab-answer events: ${answers.length} answered, ${right} right; ` +
-    `last: question ${d.question} (${d.ask}), ${d.result.replace('_', ' ')}` +
+    `last: question ${d.question}, ${d.result.replace('_', ' ')}` +
     (d.answer ? `, you wrote ${d.answer}` : '') + '.';
 });

@@ -149,7 +149,8 @@ async fn the_address_splits_as_it_is_typed() {
     assert_eq!(text(&root, "[data-field=\"offset\"] .fhex"), "0x123");
     // A bad address: a message next to the field, the last good one kept.
     type_into(&root, "#address", "0xnope").await;
-    assert!(text(&root, "#address-error").contains("`n` is not a hex digit"));
+    assert!(text(&root, "#address-error").contains("n is not a hex digit"));
+    assert_eq!(text(&root, "#address-error code"), "n", "the digit is shown as code, without backticks");
     assert_eq!(text(&root, "[data-field=\"PDX\"] .fhex"), "0x201");
 }
 
@@ -192,7 +193,9 @@ async fn fork_adds_a_step_and_frames() {
     // pid 3 is a copy of sh: 4 user pages.
     assert_eq!(count(&root, "#framemap .fk-user"), users + 4);
     // pids go 1, 2, 3 in the prefix: the child is pid 4.
-    assert!(text(&root, "#info-text").starts_with("`fork 3` returned 4"), "{}", text(&root, "#info-text"));
+    assert!(text(&root, "#info-text").starts_with("fork 3 returned 4"), "{}", text(&root, "#info-text"));
+    // The operation is shown as code, not between literal backticks.
+    assert_eq!(text(&root, "#info-text code"), "fork 3");
     click(&root, "#back").await;
     assert_eq!(text(&root, "#step-pos"), "Step 5 of 6");
     assert_eq!(count(&root, "#framemap .fk-user"), users);

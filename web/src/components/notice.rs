@@ -1,5 +1,6 @@
 use yew::prelude::*;
 
+use super::inline;
 use crate::hooks::use_lab_by;
 use crate::state::{Action, Where};
 
@@ -30,13 +31,13 @@ pub fn InlineNotice(props: &InlineNoticeProps) -> Html {
             <div class={classes!("notice", "error", error.is_none().then_some("empty"))} role="alert">
                 if let Some(e) = error {
                     <strong>{ "Error: " }</strong>
-                    <span class="error-text" id="error-text">{ e }</span>
+                    <span class="error-text" id="error-text">{ inline(&e) }</span>
                     <button class="dismiss" onclick={dismiss.clone()} aria-label="Dismiss the message">{ "×" }</button>
                 }
             </div>
             <div class={classes!("notice", "info", info.is_none().then_some("empty"))} role="status">
                 if let Some(i) = info {
-                    <span class="info-text" id="info-text">{ i }</span>
+                    <span class="info-text" id="info-text">{ inline(&i) }</span>
                     <button class="dismiss" onclick={dismiss} aria-label="Dismiss the message">{ "×" }</button>
                 }
             </div>

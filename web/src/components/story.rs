@@ -10,8 +10,13 @@ use crate::hooks::use_lab_by;
 use crate::present::explain_op;
 use crate::state::{Action, Where};
 
-/// A paragraph's text, with `code` between backticks shown as code.
+/// A text with `code` between backticks shown as code (the lab's messages
+/// and paragraphs mark commands so); a text with an unpaired backtick (one
+/// a learner typed, say) is shown as it is.
 pub fn inline(text: &str) -> Html {
+    if text.matches('`').count() % 2 == 1 {
+        return html! { { text.to_string() } };
+    }
     text.split('`')
         .enumerate()
         .map(|(i, part)| {
@@ -163,7 +168,7 @@ pub fn Story() -> Html {
                 </ul>
                 if k > 0 {
                     if let Some(e) = &s.result.error {
-                        <p class="error-inline" id="step-error">{ format!("It returned -1: {e}") }</p>
+                        <p class="error-inline" id="step-error">{ inline(&format!("It returned -1: {e}")) }</p>
                     } else if matches!(s.op, Op::Exit { .. }) {
                         <p id="step-result">{ "exit does not return: the process stays a zombie until its parent waits." }</p>
                     } else {

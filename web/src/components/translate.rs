@@ -5,6 +5,7 @@ use pagelab_core::scheme::{FaultKind, SchemeKind};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::inline;
 use crate::hooks::use_lab;
 use crate::input::ADDRESS_RULE;
 use crate::present::{addr_digits, bits, field_class, hex, table_name};
@@ -98,7 +99,7 @@ pub fn Translate() -> Html {
                 }
             </div>
         },
-        Some(Err(e)) => html! { <p class="error-inline">{ e.to_string() }</p> },
+        Some(Err(e)) => html! { <p class="error-inline">{ inline(&e.to_string()) }</p> },
         None => html! {},
     };
     let rule = if riscv { va.and_then(sv39_rule) } else { None };
@@ -269,7 +270,9 @@ pub fn Translate() -> Html {
                 </>
             }
         }
-        (Some(Err(reject)), _) => html! { <p class="error-inline" id="walk-result">{ reject.to_string() }</p> },
+        (Some(Err(reject)), _) => {
+            html! { <p class="error-inline" id="walk-result">{ inline(&reject.to_string()) }</p> }
+        }
         _ => html! {},
     };
 
@@ -284,7 +287,7 @@ pub fn Translate() -> Html {
                     { ADDRESS_RULE }
                     if lab.address_auto { { " Until you type one, the address follows the step." } }
                 </p>
-                <p class="error-inline" id="address-error" role="status">{ error.clone().unwrap_or_default() }</p>
+                <p class="error-inline" id="address-error" role="status">{ inline(&error.clone().unwrap_or_default()) }</p>
                 <label for="table">{ "Page table of" }</label>
                 <select id="table" onchange={on_table}>
                     for (p, name) in procs.iter() {

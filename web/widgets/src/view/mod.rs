@@ -73,7 +73,7 @@ pub fn ErrorBox(props: &ErrorProps) -> Html {
     html! {
         <div class="pl-error" role="alert">
             <strong>{ format!("<{}> cannot be shown: ", props.tag) }</strong>
-            <span class="pl-error-text">{ props.message.clone() }</span>
+            <span class="pl-error-text">{ pagelab_web::components::inline(&props.message) }</span>
         </div>
     }
 }

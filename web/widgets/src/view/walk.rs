@@ -3,6 +3,7 @@
 
 use pagelab_core::scheme::{Decomposition, SchemeKind};
 use pagelab_core::walk::Translation;
+use pagelab_web::components::inline;
 use pagelab_web::input::{self, ADDRESS_RULE};
 use pagelab_web::present::{addr_digits, bits, field_class, hex, table_name};
 use pagelab_web::select::AccessChoice;
@@ -145,14 +146,14 @@ pub fn TranslateWidget(props: &TranslateProps) -> Html {
                         aria-invalid={if error.is_some() { "true" } else { "false" }} />
                 </label>
                 <p class="help">{ ADDRESS_RULE }</p>
-                <p class="error-inline" role="status">{ error.clone().map(|e| format!("{e} (showing {})", hex(va, addr_digits(scheme == SchemeKind::Sv39)))).unwrap_or_default() }</p>
+                <p class="error-inline" role="status">{ inline(&error.clone().map(|e| format!("{e} (showing {})", hex(va, addr_digits(scheme == SchemeKind::Sv39)))).unwrap_or_default()) }</p>
             } else {
                 <p class="addr-fixed">{ "Virtual address " }<code>{ hex(va, addr_digits(scheme == SchemeKind::Sv39)) }</code></p>
             }
             {
                 match &d {
                     Ok(d) => fields_view(d),
-                    Err(e) => html! { <p class="error-inline">{ e.to_string() }</p> },
+                    Err(e) => html! { <p class="error-inline">{ inline(&e.to_string()) }</p> },
                 }
             }
             {
@@ -163,7 +164,7 @@ pub fn TranslateWidget(props: &TranslateProps) -> Html {
                             { walk_view(t, w.access, &owner_words(w.pid)) }
                         </>
                     },
-                    Some((_, Err(e))) => html! { <p class="error-inline">{ e.to_string() }</p> },
+                    Some((_, Err(e))) => html! { <p class="error-inline">{ inline(&e.to_string()) }</p> },
                     None => html! {},
                 }
             }
@@ -195,13 +196,13 @@ pub fn WalkWidget(props: &WalkProps) -> Html {
             {
                 match scheme.decompose(props.va) {
                     Ok(d) => fields_view(&d),
-                    Err(e) => html! { <p class="error-inline">{ e.to_string() }</p> },
+                    Err(e) => html! { <p class="error-inline">{ inline(&e.to_string()) }</p> },
                 }
             }
             {
                 match k.translate(w.pid, props.va, w.access.access()) {
                     Ok(t) => walk_view(&t, w.access, &owner),
-                    Err(e) => html! { <p class="error-inline">{ e.to_string() }</p> },
+                    Err(e) => html! { <p class="error-inline">{ inline(&e.to_string()) }</p> },
                 }
             }
         </div>
