@@ -98,7 +98,8 @@ pub fn refocus_if_lost(to: &yew::NodeRef) {
         let lost = match (doc.active_element(), doc.body()) {
             (None, _) => true,
             (Some(a), Some(b)) => {
-                AsRef::<web_sys::Node>::as_ref(&b).is_same_node(Some(a.as_ref())) || a.matches(":disabled").unwrap_or(false)
+                AsRef::<web_sys::Node>::as_ref(&b).is_same_node(Some(a.as_ref()))
+                    || a.matches(":disabled").unwrap_or(false)
             }
             (Some(a), None) => a.matches(":disabled").unwrap_or(false),
         };

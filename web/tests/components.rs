@@ -347,12 +347,16 @@ async fn a_free_frame_says_where_it_is_on_the_free_list() {
     type_into(&root, "#goto-frame", &fourth).await;
     click(&root, "#goto-run").await;
     let info = text(&root, "#frame-info");
-    assert!(info.contains("On the free list at position 3 from the head."), "{fourth}: {info}");
+    assert_eq!(
+        text(&root, "#frame-freepos"),
+        "On the free list, 3 frames after the head: kalloc hands it out after 3 other frames.",
+        "{fourth}: {info}"
+    );
     // The head itself is position 0.
     let head = list.split(" → ").nth(1).expect("a head").to_string();
     type_into(&root, "#goto-frame", &head).await;
     click(&root, "#goto-run").await;
-    assert!(text(&root, "#frame-info").contains("position 0 from the head."));
+    assert_eq!(text(&root, "#frame-freepos"), "It is the head of the free list: the next kalloc returns it.");
 }
 
 #[wasm_bindgen_test]

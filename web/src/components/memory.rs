@@ -341,7 +341,13 @@ pub fn Memory() -> Html {
                         <p id="frame-refs">{ format!("Shared page: {} {} it open (its reference count).", plural(refs.max(0) as u64, "process", "processes"), if refs == 1 { "has" } else { "have" }) }</p>
                     }
                     if let Some(pos) = *sel_free_pos {
-                        <p>{ format!("On the free list at position {pos} from the head.") }</p>
+                        <p id="frame-freepos">{
+                            if pos == 0 {
+                                "It is the head of the free list: the next kalloc returns it.".to_string()
+                            } else {
+                                format!("On the free list, {} after the head: kalloc hands it out after {}.", plural(pos as u64, "frame", "frames"), plural(pos as u64, "other frame", "other frames"))
+                            }
+                        }</p>
                     }
                     if !riscv {
                         <p>{ format!("The kernel reaches it at P2V({}) = {}.", hex(pa, 8), hex(pa + kernbase, 8)) }</p>
