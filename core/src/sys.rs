@@ -409,6 +409,10 @@ pub struct MachineInfo {
     pub ram_base: u64,
     /// One past the last byte of RAM (PHYSTOP).
     pub phystop: u64,
+    /// First byte of the kernel image (physical): x86 EXTMEM (1 MB), where
+    /// the boot loader puts the kernel; RISC-V KERNBASE, the start of RAM.
+    /// RAM below it (x86: what xv6 maps as I/O space) is never allocated.
+    pub kernel_start: u64,
     /// First byte after the kernel image (physical).
     pub kernel_end: u64,
     /// Where the kernel's part of each address space starts (x86: KERNBASE; RISC-V: the trapframe).

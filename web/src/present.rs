@@ -12,7 +12,9 @@ use pagelab_core::trace::{Event, Owner};
 /// What a frame is used for, as the map shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FrameKind {
-    /// The kernel image (below `end`).
+    /// Below the kernel image (x86: 0 to EXTMEM, what xv6 maps as I/O space).
+    Low,
+    /// The kernel image (to `end`).
     Kernel,
     /// On the free list.
     Free,
@@ -34,7 +36,7 @@ pub enum FrameKind {
 
 impl FrameKind {
     /// Every kind, in legend order.
-    pub const ALL: [FrameKind; 9] = [
+    pub const ALL: [FrameKind; 10] = [
         FrameKind::Free,
         FrameKind::User,
         FrameKind::Shared,
@@ -44,12 +46,14 @@ impl FrameKind {
         FrameKind::Other,
         FrameKind::KernelPageTable,
         FrameKind::Kernel,
+        FrameKind::Low,
     ];
 
     /// The kind of a frame.
     #[must_use]
     pub fn of(state: FrameState) -> FrameKind {
         match state {
+            FrameState::Low => FrameKind::Low,
             FrameState::Kernel => FrameKind::Kernel,
             FrameState::Free => FrameKind::Free,
             FrameState::Owned { owner } => match owner {
@@ -68,6 +72,7 @@ impl FrameKind {
     #[must_use]
     pub fn letter(self) -> &'static str {
         match self {
+            FrameKind::Low => "I",
             FrameKind::Kernel => "K",
             FrameKind::Free => "·",
             FrameKind::User => "U",
@@ -84,6 +89,7 @@ impl FrameKind {
     #[must_use]
     pub fn class(self) -> &'static str {
         match self {
+            FrameKind::Low => "fk-low",
             FrameKind::Kernel => "fk-kernel",
             FrameKind::Free => "fk-free",
             FrameKind::User => "fk-user",
@@ -100,7 +106,8 @@ impl FrameKind {
     #[must_use]
     pub fn words(self, riscv: bool) -> &'static str {
         match self {
-            FrameKind::Kernel => "kernel image (below end)",
+            FrameKind::Low => "I/O space and BIOS, below EXTMEM (never allocated)",
+            FrameKind::Kernel => "kernel image (to end)",
             FrameKind::Free => "free (on the kalloc free list)",
             FrameKind::User => "user page",
             FrameKind::PageTable => "page table",
@@ -134,6 +141,9 @@ pub fn cell_text(state: FrameState) -> String {
 #[must_use]
 pub fn frame_words(pa: u64, state: FrameState) -> String {
     match state {
+        FrameState::Low => format!(
+            "frame {pa:#x}: below EXTMEM, what xv6 maps as I/O space (BIOS data, boot sector, video memory); kalloc never hands it out"
+        ),
         FrameState::Kernel => format!("frame {pa:#x}: kernel image"),
         FrameState::Free => format!("frame {pa:#x}: free"),
         FrameState::Owned { owner } => format!("frame {pa:#x}: {owner}"),
@@ -147,22 +157,22 @@ pub struct Cell {
     pub pa: u64,
     /// Frames in the cell (1 for a single frame).
     pub count: u64,
-    /// What they are (for a run: all the same kind, free or kernel image).
+    /// What they are (for a run: all the same kind: free, kernel image, or below it).
     pub kind: FrameKind,
     /// The state of the first frame.
     pub state: FrameState,
 }
 
 /// The frame map's cells, from runs of frames
-/// ([`pagelab_core::lab::view::frame_runs`]). Runs of the kernel image become
-/// one cell; with `compact`, so do runs of free frames (at least `min_run`
+/// ([`pagelab_core::lab::view::frame_runs`]). Runs of the kernel image, and
+/// of what lies below it, become one cell each; with `compact`, so do runs of free frames (at least `min_run`
 /// long). Every allocated frame keeps its own cell.
 #[must_use]
 pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell> {
     let mut out = Vec::new();
     for r in runs {
         let kind = FrameKind::of(r.state);
-        let runnable = kind == FrameKind::Kernel || (compact && kind == FrameKind::Free);
+        let runnable = matches!(kind, FrameKind::Kernel | FrameKind::Low) || (compact && kind == FrameKind::Free);
         if runnable && r.count >= min_run {
             out.push(Cell { pa: r.pa, count: r.count, kind, state: r.state });
         } else {
@@ -196,6 +206,21 @@ pub fn map_cells(runs: &[FrameRun], compact_above: u64) -> MapCells {
         *counts.entry(FrameKind::of(r.state)).or_insert(0) += r.count;
     }
     MapCells { total, compact, cells: cells_of_runs(runs, compact, 2), counts }
+}
+
+/// The end of a frame map's summary, after "N free": how many frames are in
+/// use, how many hold the kernel image and (x86) how many lie below it:
+/// ", 610 in use, 22 hold the kernel image, 256 lie below it (I/O space and BIOS)."
+#[must_use]
+pub fn summary_tail(total: u64, nfree: u64, counts: &BTreeMap<FrameKind, u64>) -> String {
+    let kernel = counts.get(&FrameKind::Kernel).copied().unwrap_or(0);
+    let low = counts.get(&FrameKind::Low).copied().unwrap_or(0);
+    let used = total.saturating_sub(nfree).saturating_sub(kernel).saturating_sub(low);
+    if low == 0 {
+        format!(", {used} in use, {kernel} hold the kernel image.")
+    } else {
+        format!(", {used} in use, {kernel} hold the kernel image, {low} lie below it (I/O space and BIOS).")
+    }
 }
 
 /// The text in a cell of the frame map: a run's letter and length (`·×66`),
@@ -325,7 +350,7 @@ mod tests {
         while i < frames.len() {
             let (pa, st) = frames[i];
             let kind = FrameKind::of(st);
-            let runnable = kind == FrameKind::Kernel || (compact && kind == FrameKind::Free);
+            let runnable = matches!(kind, FrameKind::Kernel | FrameKind::Low) || (compact && kind == FrameKind::Free);
             let mut j = i + 1;
             if runnable {
                 while j < frames.len() && FrameKind::of(frames[j].1) == kind {
@@ -402,6 +427,33 @@ mod tests {
             assert_eq!(m.cells, cells(&all, m.compact, 2));
             assert_eq!(m.counts, counts);
         }
+    }
+
+    #[test]
+    fn the_summary_counts_the_kernel_image_apart_from_what_lies_below_it() {
+        use pagelab_core::lab::view::frame_runs;
+        use pagelab_core::lab::{Lab, Preset};
+        use pagelab_core::shm::ShmMode;
+        // xv6-public: the kernel is loaded at EXTMEM (0x100000) and ends at V2P(0x801154a8) = 0x1154a8,
+        // rounded up to 0x116000: 0x16000 / 4096 = 22 frames of kernel image, 0x100000 / 4096 = 256 below it.
+        let lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
+        let k = lab.kernel();
+        let m = map_cells(&frame_runs(k), 2048);
+        let nfree = k.kmem().nfree();
+        assert_eq!((m.counts.get(&FrameKind::Kernel), m.counts.get(&FrameKind::Low)), (Some(&22), Some(&256)));
+        let used = 57344 - nfree - 22 - 256;
+        assert_eq!(
+            summary_tail(m.total, nfree, &m.counts),
+            format!(", {used} in use, 22 hold the kernel image, 256 lie below it (I/O space and BIOS).")
+        );
+        // The two are cells of their own, not one run.
+        assert_eq!(m.cells[0], Cell { pa: 0, count: 256, kind: FrameKind::Low, state: FrameState::Low });
+        assert_eq!(m.cells[1], Cell { pa: 0x100000, count: 22, kind: FrameKind::Kernel, state: FrameState::Kernel });
+        // xv6-riscv's RAM starts with the kernel: nothing lies below it.
+        let lab = Lab::new(Preset::Xv6Riscv, ShmMode::Lab);
+        let m = map_cells(&frame_runs(lab.kernel()), 2048);
+        assert_eq!(m.counts.get(&FrameKind::Low), None);
+        assert!(summary_tail(m.total, lab.kernel().kmem().nfree(), &m.counts).ends_with(" hold the kernel image."));
     }
 
     #[test]

@@ -445,7 +445,11 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum FrameState {
-    /// Below the kernel's `end`: the kernel image (and, on x86, I/O space).
+    /// Below the kernel image, on x86 only: 0 to EXTMEM (1 MB), which xv6
+    /// maps as I/O space (the BIOS's data, the boot sector, video memory).
+    /// Never on the free list.
+    Low,
+    /// The kernel image: from where it is loaded to `end`.
     Kernel,
     /// On the free list.
     Free,
@@ -465,7 +469,9 @@ pub fn frames(k: &dyn Kernel) -> Vec<(u64, FrameState)> {
     let mut out = Vec::new();
     let mut pa = info.ram_base;
     while pa < info.phystop {
-        let st = if pa < first_free {
+        let st = if pa < info.kernel_start {
+            FrameState::Low
+        } else if pa < first_free {
             FrameState::Kernel
         } else if let Some(&owner) = owners.get(&pa) {
             FrameState::Owned { owner }
@@ -489,8 +495,8 @@ pub struct FrameRun {
     pub state: FrameState,
 }
 
-/// The frames of [`frames`] as runs, lowest first: the kernel image as one
-/// run, each allocated frame as a run of its own, and the free frames
+/// The frames of [`frames`] as runs, lowest first: what lies below the
+/// kernel image (x86) and the kernel image as a run each, each allocated frame as a run of its own, and the free frames
 /// between them as the longest runs they make. It takes time in proportion
 /// to the frames in use, not to the size of RAM (xv6-public has 57,344
 /// frames, of which a few hundred are in use).
@@ -498,13 +504,13 @@ pub struct FrameRun {
 pub fn frame_runs(k: &dyn Kernel) -> Vec<FrameRun> {
     let info = k.info();
     let first_free = PGROUNDUP(info.kernel_end).clamp(info.ram_base, info.phystop);
+    let start = info.kernel_start.clamp(info.ram_base, first_free);
     let mut out = Vec::new();
-    if first_free > info.ram_base {
-        out.push(FrameRun {
-            pa: info.ram_base,
-            count: (first_free - info.ram_base) / PGSIZE,
-            state: FrameState::Kernel,
-        });
+    if start > info.ram_base {
+        out.push(FrameRun { pa: info.ram_base, count: (start - info.ram_base) / PGSIZE, state: FrameState::Low });
+    }
+    if first_free > start {
+        out.push(FrameRun { pa: start, count: (first_free - start) / PGSIZE, state: FrameState::Kernel });
     }
     // The next frame not yet in a run.
     let mut next = first_free;
@@ -532,6 +538,9 @@ pub fn frame_state(k: &dyn Kernel, pa: u64) -> Option<FrameState> {
     let info = k.info();
     if pa < info.ram_base || pa >= info.phystop || !(pa - info.ram_base).is_multiple_of(PGSIZE) {
         return None;
+    }
+    if pa < info.kernel_start {
+        return Some(FrameState::Low);
     }
     if pa < PGROUNDUP(info.kernel_end) {
         return Some(FrameState::Kernel);
@@ -1002,7 +1011,13 @@ mod tests {
         let f: BTreeMap<u64, FrameState> = frames(lab.kernel()).into_iter().collect();
         assert_eq!(f.get(&0xdfbd000), Some(&FrameState::Free));
         assert!(matches!(f.get(&stack), Some(FrameState::Owned { .. })));
-        assert_eq!(f.get(&0x100000), Some(&FrameState::Kernel), "the kernel image");
+        // xv6-public's kernel is loaded at EXTMEM, 1 MB: below it, xv6's "I/O space" (BIOS, boot sector, video).
+        assert_eq!(f.get(&0x100000), Some(&FrameState::Kernel), "the kernel image starts at EXTMEM");
+        assert_eq!(f.get(&0xff000), Some(&FrameState::Low), "the last frame below EXTMEM");
+        assert_eq!(f.get(&0x0), Some(&FrameState::Low));
+        assert_eq!(f.values().filter(|s| **s == FrameState::Low).count(), 256, "0x100000 / 4096");
+        assert_eq!(frame_state(lab.kernel(), 0xff000), Some(FrameState::Low));
+        assert_eq!(frame_state(lab.kernel(), 0x100000), Some(FrameState::Kernel));
         // Three user pages; the directory, PDX 0's table and the 64 kernel tables every process has.
         assert_eq!(usage(lab.kernel(), 1), Usage { user: 3, tables: 66 });
         assert!(audit(lab.kernel()).is_empty());

@@ -139,6 +139,7 @@ impl<H: Hal> RiscvKernel<H> {
             scheme: SchemeKind::Sv39,
             ram_base: KERNBASE,
             phystop: layout.phystop,
+            kernel_start: KERNBASE,
             kernel_end: layout.end,
             user_limit: TRAPFRAME,
             constants: vec![

@@ -239,6 +239,7 @@ impl<H: Hal> X86Kernel<H> {
             scheme: SchemeKind::X86,
             ram_base: 0,
             phystop: u64::from(layout.phystop),
+            kernel_start: u64::from(EXTMEM),
             kernel_end: u64::from(end_pa),
             user_limit: u64::from(KERNBASE),
             constants: vec![

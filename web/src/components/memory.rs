@@ -16,7 +16,7 @@ use pagelab_core::lab::view::table_entries;
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab_by;
 use crate::present::{
-    Cell, Changes, FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells,
+    Cell, Changes, FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells, summary_tail,
 };
 use crate::state::{Action, LabState, Where};
 
@@ -303,13 +303,12 @@ pub fn Memory() -> Html {
             <p id="mem-summary">
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong id="nfree">{ format!("{nfree} free") }</strong>
-                { format!(", {} in use, {} hold the kernel image.",
-                    total.saturating_sub(nfree).saturating_sub(data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)),
-                    data.counts.get(&FrameKind::Kernel).copied().unwrap_or(0)) }
+                { summary_tail(total, nfree, &data.counts) }
                 if data.compact { { " Runs of free frames are folded into one cell: the map shows every frame in use." } }
             </p>
             <ul class="legend" aria-label="Legend of the frame map">
-                for kind in FrameKind::ALL {
+                // Every kind (a count of 0 says so), but the frames below the kernel only where there are some (x86).
+                for kind in FrameKind::ALL.into_iter().filter(|k| *k != FrameKind::Low || data.counts.contains_key(k)) {
                     <li><span class={classes!("cell", kind.class())} aria-hidden="true">{ kind.letter() }</span>
                         { format!(" {} ({})", kind.words(riscv), data.counts.get(&kind).copied().unwrap_or(0)) }</li>
                 }

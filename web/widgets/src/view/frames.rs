@@ -6,7 +6,9 @@ use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers, tlb_
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
 use pagelab_web::components::TlbTable;
-use pagelab_web::present::{FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells};
+use pagelab_web::present::{
+    FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells, summary_tail,
+};
 use yew::prelude::*;
 
 use super::{Same, caption};
@@ -38,14 +40,13 @@ pub fn FramesWidget(props: &AtProps) -> Html {
     let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
     let nfree = k.kmem().nfree();
     let head = k.kmem().freelist(k.mem(), FREELIST_SHOWN);
-    let kernel = counts.get(&FrameKind::Kernel).copied().unwrap_or(0);
     html! {
         <div class="pl-frames">
             { caption("physical memory", at) }
             <p class="pl-sub summary">
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}: ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong class="nfree">{ format!("{nfree} free") }</strong>
-                { format!(", {} in use, {kernel} hold the kernel image.", total.saturating_sub(nfree).saturating_sub(kernel)) }
+                { summary_tail(total, nfree, &counts) }
                 if compact { { " Runs of free frames are folded into one cell." } }
             </p>
             if let Some(c) = step_counts {
