@@ -161,6 +161,10 @@ fn what_lives_at_an_address_on_x86() {
     };
     assert_eq!(kind(0x1ff0), "Guard");
     assert_eq!(kind(0x2fcc), "Stack");
+    // echo's one loadable segment is RWX, and xv6-public's exec maps every user page with PTE_W:
+    // the words say so, since a user store there succeeds.
+    let text = place(k, Some(3), 0x10).words(Port::Xv6Public);
+    assert!(text.starts_with("the program's text and data (0x0–0xfff)") && text.contains("PTE_W"), "{text}");
     assert_eq!(place(k, Some(3), 0x3000), Place::AboveSz { sz: 0x3000, limit: 0x8000_0000 });
     // KERNBASE..KERNBASE+PHYSTOP (0x8e000000): V2P applies. Below KERNLINK (0x80100000)
     // the first megabyte; from KERNLINK up to `data` (0x80108000) the kernel's text.

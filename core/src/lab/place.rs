@@ -213,7 +213,16 @@ impl Place {
 fn region_words(r: &Region, port: Port) -> String {
     let span = format!("{:#x}–{:#x}", r.start, r.end - 1);
     match r.kind {
-        RegionKind::Text => format!("the program's text ({span}), loaded by exec"),
+        RegionKind::Text => {
+            // "text" or, for a segment both executable and writable, "text and data".
+            let what = r.label.split(" (").next().unwrap_or("text");
+            match port {
+                Port::Xv6Public => format!(
+                    "the program's {what} ({span}), loaded by exec; xv6-public maps every user page with PTE_W, so a user store to its code succeeds"
+                ),
+                Port::Xv6Riscv => format!("the program's {what} ({span}), loaded by exec"),
+            }
+        }
         RegionKind::Data => format!("the program's data ({span}), loaded by exec"),
         RegionKind::Initcode => format!("initcode's one page ({span}), filled by userinit"),
         RegionKind::Guard => format!(
