@@ -99,6 +99,8 @@ fn ProcTable(props: &ProcTableProps) -> Html {
     let l = &props.lab;
     let procs: Vec<_> = l.kernel().procs().live().cloned().collect();
     html! {
+                <>
+                <p class="help scroll-hint" aria-hidden="true">{ "The table is wider than the screen: scroll it sideways for the pages column." }</p>
                 <div class="tablewrap" tabindex="0" role="region" aria-label="The process table (it scrolls sideways)">
         <table class="ptable">
             <caption>{ "Choose the process that makes the calls below." }</caption>
@@ -131,6 +133,7 @@ fn ProcTable(props: &ProcTableProps) -> Html {
             </tbody>
         </table>
         </div>
+        </>
     }
 }
 

@@ -104,6 +104,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         words.iter().find(|w| matches!(w.role, StackRole::Text { .. })).map_or_else(String::new, |w| hex(w.va, digits)),
                         words.iter().find_map(|w| match &w.role { StackRole::Text { text, .. } => Some(text.clone()), _ => None }).unwrap_or_default()) }
                 </p>
+                <p class="help scroll-hint" aria-hidden="true">{ "The table is wider than the screen: scroll it sideways for what each word is." }</p>
                 <div class="tablewrap" tabindex="0" role="region" aria-label="The stack (the table scrolls sideways)">
                 <table class="stack" id="stack" aria-labelledby="stack-h">
                     <thead><tr><th scope="col">{ "address" }</th><th scope="col">{ "value" }</th><th scope="col">{ "what it is" }</th></tr></thead>

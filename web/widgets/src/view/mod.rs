@@ -89,7 +89,7 @@ fn caption(what: &str, at: &AtStep) -> Html {
     html! {
         <p class="pl-caption">
             <span class="pl-what">{ what }</span>
-            { format!(" · {} · {} · step {} of {n}, {op}", at.label, at.scenario.preset.name(), at.step) }
+            { pagelab_web::components::inline(&format!(" · {} · {} · step {} of {n}, {op}", at.label, at.scenario.preset.name(), at.step)) }
         </p>
     }
 }
