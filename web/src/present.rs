@@ -165,8 +165,9 @@ pub struct Cell {
 
 /// The frame map's cells, from runs of frames
 /// ([`pagelab_core::lab::view::frame_runs`]). Runs of the kernel image, and
-/// of what lies below it, become one cell each; with `compact`, so do runs of free frames (at least `min_run`
-/// long). Every allocated frame keeps its own cell.
+/// of what lies below it, become one cell each; with `compact`, so do runs
+/// of free frames (at least `min_run` long). Every allocated frame keeps its
+/// own cell.
 #[must_use]
 pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell> {
     let mut out = Vec::new();

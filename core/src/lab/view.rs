@@ -496,8 +496,9 @@ pub struct FrameRun {
 }
 
 /// The frames of [`frames`] as runs, lowest first: what lies below the
-/// kernel image (x86) and the kernel image as a run each, each allocated frame as a run of its own, and the free frames
-/// between them as the longest runs they make. It takes time in proportion
+/// kernel image (x86) and the kernel image as a run each, each allocated
+/// frame as a run of its own, and the free frames between them as the
+/// longest runs they make. It takes time in proportion
 /// to the frames in use, not to the size of RAM (xv6-public has 57,344
 /// frames, of which a few hundred are in use).
 #[must_use]
