@@ -98,11 +98,12 @@ pub fn map_run<S: Scheme>(
     let pages = pages.min((PGSIZE - (addr - table)) / n);
     let index = ((addr - table) / n) as u32;
     let mut done = 0;
+    // A block's entries, read in one piece, and their values (zeroed once
+    // for the run, not per block: each block overwrites what it uses).
+    let mut raw = [0u8; (BLOCK * 8) as usize];
+    let mut olds = [0u64; BLOCK as usize];
     while done < pages {
         let len = BLOCK.min(pages - done);
-        // The block's entries, read in one piece.
-        let mut raw = [0u8; (BLOCK * 8) as usize];
-        let mut olds = [0u64; BLOCK as usize];
         let at = addr + done * n;
         mem.read(at, &mut raw[..(len * n) as usize]).or_panic("walk")?;
         let mut ok = len;
