@@ -79,6 +79,15 @@ pub trait PhysMem {
         self.read_word(pa, bytes).ok()
     }
 
+    /// The byte that every one of the `len` bytes at `pa` holds, if that is
+    /// known at once (a page still stored as one repeated byte); `None` says
+    /// only "read them", which also answers outside RAM. A run of
+    /// `mappages` checks a fresh, zeroed page table this way.
+    fn uniform(&self, pa: u64, len: u64) -> Option<u8> {
+        let _ = (pa, len);
+        None
+    }
+
     /// Write a little-endian word of `bytes` (4 or 8) bytes.
     ///
     /// # Errors
@@ -431,6 +440,19 @@ impl PhysMem for SimMem {
         }
     }
 
+    /// Bytes inside one page stored as one repeated byte, clear of its head.
+    fn uniform(&self, pa: u64, len: u64) -> Option<u8> {
+        let off = pa.wrapping_sub(self.base);
+        let at = off & (PGSIZE - 1);
+        if len == 0 || at + len > PGSIZE || off >= self.size {
+            return None;
+        }
+        match self.page((off >> PAGE_SHIFT) as usize) {
+            Page::Uniform { fill, head } if head.is_none() || at >= 8 => Some(*fill),
+            _ => None,
+        }
+    }
+
     /// A word of 4 or 8 bytes inside a page whose bytes are stored (every
     /// entry of a page table is) is read inline with one look-up of the page;
     /// anything else takes [`SimMem::read_word_slow`].
@@ -588,6 +610,9 @@ impl PhysMem for Sim {
     fn read(&self, pa: u64, buf: &mut [u8]) -> Result<(), MemError> {
         self.mem.read(pa, buf)
     }
+    fn uniform(&self, pa: u64, len: u64) -> Option<u8> {
+        self.mem.uniform(pa, len)
+    }
     fn write(&mut self, pa: u64, data: &[u8]) -> Result<(), MemError> {
         self.mem.write(pa, data)
     }
@@ -623,6 +648,29 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn a_run_of_one_repeated_byte_is_known_without_reading_it() {
+        let mut m = SimMem::new(0x1000, 4 * PGSIZE);
+        // Fresh RAM is zero; a range must lie inside one page of RAM.
+        assert_eq!(m.uniform(0x1000, PGSIZE), Some(0));
+        assert_eq!(m.uniform(0x1ff0, 0x20), None, "across two pages");
+        assert_eq!(m.uniform(0x0ff0, 8), None, "below RAM");
+        assert_eq!(m.uniform(0x5000, 8), None, "past RAM");
+        assert_eq!(m.uniform(0x1000, 0), None, "nothing to know");
+        // A freed page: junk, then a next pointer in its first four bytes.
+        m.fill(0x2000, PGSIZE, 1).unwrap();
+        m.write_word(0x2000, 4, 0x8011_e000).unwrap();
+        assert_eq!(m.uniform(0x2000, 8), None, "the head holds the pointer");
+        assert_eq!(m.uniform(0x2008, 0x100), Some(1));
+        // A page with bytes stored is read, not known.
+        m.write_word(0x3100, 4, 7).unwrap();
+        assert_eq!(m.uniform(0x3000, 4), None);
+        // Sim answers as its memory does.
+        let mut s = Sim::new(0, 2 * PGSIZE);
+        s.fill(PGSIZE, PGSIZE, 5).unwrap();
+        assert_eq!((s.uniform(0, 16), s.uniform(PGSIZE + 16, 16)), (Some(0), Some(5)));
+    }
 
     #[test]
     fn uniform_pages_stay_small_until_written_inside() {

@@ -105,15 +105,26 @@ pub fn map_run<S: Scheme>(
     while done < pages {
         let len = BLOCK.min(pages - done);
         let at = addr + done * n;
-        mem.read(at, &mut raw[..(len * n) as usize]).or_panic("walk")?;
         let mut ok = len;
-        for (i, (old, b)) in olds.iter_mut().zip(raw.chunks_exact(n as usize)).take(len as usize).enumerate() {
+        if let Some(b) = mem.uniform(at, len * n) {
+            // Every entry of the block is that byte repeated (a fresh table: 0).
             let mut w = [0u8; 8];
-            w[..b.len()].copy_from_slice(b);
-            *old = u64::from_le_bytes(w);
-            if *old & S::VALID != 0 {
-                ok = i as u64;
-                break;
+            w[..n as usize].fill(b);
+            let e = u64::from_le_bytes(w);
+            olds[..len as usize].fill(e);
+            if e & S::VALID != 0 {
+                ok = 0;
+            }
+        } else {
+            mem.read(at, &mut raw[..(len * n) as usize]).or_panic("walk")?;
+            for (i, (old, b)) in olds.iter_mut().zip(raw.chunks_exact(n as usize)).take(len as usize).enumerate() {
+                let mut w = [0u8; 8];
+                w[..b.len()].copy_from_slice(b);
+                *old = u64::from_le_bytes(w);
+                if *old & S::VALID != 0 {
+                    ok = i as u64;
+                    break;
+                }
             }
         }
         let new = first.wrapping_add(done.wrapping_mul(step));
@@ -716,6 +727,23 @@ mod tests {
         let mut t = Trace::new();
         k.freerange(&mut m, &mut t, base + PGSIZE, base + 64 * PGSIZE).unwrap();
         (m, k, t)
+    }
+
+    #[test]
+    fn a_run_over_a_table_of_one_repeated_byte_maps_or_stops_as_its_entries_say() {
+        let (mut m, _k, mut t) = setup(0, 4);
+        // A zeroed table (kalloc'd and cleared): every entry free, the whole run is written.
+        let table = 2 * PGSIZE;
+        m.fill(table, PGSIZE, 0).unwrap();
+        assert_eq!(map_run::<X86>(&mut m, &mut t, table, 0, 100, 0x10_0007, PGSIZE).unwrap(), None);
+        assert_eq!(m.read_word(table + 99 * 4, 4).unwrap(), 0x10_0007 + 99 * PGSIZE);
+        assert_eq!(m.read_word(table + 100 * 4, 4).unwrap(), 0, "past the run");
+        // A table of junk 1s, as kfree leaves a page: each entry reads 0x01010101, PTE_P set,
+        // so the first entry is already mapped (mappages: remap) and nothing is written.
+        let junk = 3 * PGSIZE;
+        m.fill(junk, PGSIZE, 1).unwrap();
+        assert_eq!(map_run::<X86>(&mut m, &mut t, junk + 8, 0x2000, 5, 0x10_0007, PGSIZE).unwrap(), Some(0x2000));
+        assert_eq!(m.read_word(junk + 8, 4).unwrap(), 0x0101_0101);
     }
 
     #[test]
