@@ -444,7 +444,7 @@ impl PhysMem for SimMem {
     fn uniform(&self, pa: u64, len: u64) -> Option<u8> {
         let off = pa.wrapping_sub(self.base);
         let at = off & (PGSIZE - 1);
-        if len == 0 || at + len > PGSIZE || off >= self.size {
+        if len == 0 || len > PGSIZE - at || off >= self.size {
             return None;
         }
         match self.page((off >> PAGE_SHIFT) as usize) {
@@ -658,6 +658,7 @@ mod tests {
         assert_eq!(m.uniform(0x0ff0, 8), None, "below RAM");
         assert_eq!(m.uniform(0x5000, 8), None, "past RAM");
         assert_eq!(m.uniform(0x1000, 0), None, "nothing to know");
+        assert_eq!(m.uniform(0x1008, u64::MAX - 4), None, "a length that would wrap past the page");
         // A freed page: junk, then a next pointer in its first four bytes.
         m.fill(0x2000, PGSIZE, 1).unwrap();
         m.write_word(0x2000, 4, 0x8011_e000).unwrap();
