@@ -87,7 +87,9 @@ debian_mirror() {
         if (ok && on && deb && uri != "") { print uri; exit }
       }' "$f"
   done
-  grep -hsE "^deb +(\[[^]]*\] +)?[^ ]+ +$rel( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+  # grep says 2 when a file named is missing (a machine with only .sources
+  # files has no sources.list): that is no answer, not a failure.
+  { grep -hsE "^deb +(\[[^]]*\] +)?[^ ]+ +$rel( |$)" /etc/apt/sources.list /etc/apt/sources.list.d/*.list || true; } |
     sed -E 's/^deb +(\[[^]]*\] +)?([^ ]+).*/\2/'
 } 2>/dev/null
 
