@@ -20,6 +20,13 @@ fn benches(c: &mut Criterion) {
             b.iter(|| workloads::exec_cycle(&mut lab))
         });
     }
+    let mut lab = workloads::after_story(Preset::Xv6Public);
+    let mut g = c.benchmark_group("heavy");
+    g.sample_size(10);
+    g.bench_function("sbrk 112 MiB + sbrk -112 MiB, recorded (xv6-public)", |b| {
+        b.iter(|| workloads::heavy_sbrk(&mut lab))
+    });
+    g.finish();
     c.bench_function("rv64 hart: 3,001 instructions (counting loop)", |b| {
         b.iter(|| black_box(workloads::hart_loop(1000)))
     });

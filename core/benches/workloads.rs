@@ -52,6 +52,13 @@ pub fn exec_cycle(lab: &mut Lab) {
     lab.apply(Op::Wait { pid: 2 }).expect("wait");
 }
 
+/// sbrk(112 MiB) then sbrk(-112 MiB) in sh, every event recorded and each
+/// step summed up as the lab does (the heavy step of a link that asks too much).
+pub fn heavy_sbrk(lab: &mut Lab) {
+    lab.apply(Op::Sbrk { pid: 2, n: 117_440_512 }).expect("grows");
+    lab.apply(Op::Sbrk { pid: 2, n: -117_440_512 }).expect("shrinks");
+}
+
 /// A booted xv6-public kernel with a fresh, empty page directory for mappages.
 pub fn x86_kernel() -> (X86Kernel<Sim>, u32) {
     let layout = X86Layout::xv6_public();

@@ -53,6 +53,8 @@ fn main() {
     time("x86 cpu with its decode cache: 3,002 instructions (counting loop)", 9, 100, || {
         black_box(workloads::x86_loop(1000, Some(&mut cache)));
     });
+    let mut lab = workloads::after_story(Preset::Xv6Public);
+    time("sbrk 112 MiB + sbrk -112 MiB, recorded (xv6-public)", 5, 1, || workloads::heavy_sbrk(&mut lab));
     let sh = workloads::sh_at_prompt();
     time("run: sh + echo hello world, 3,396 instructions (xv6-riscv-tiny)", 9, 10, || {
         black_box(workloads::echo_hello_world(sh.clone()));

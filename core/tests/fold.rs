@@ -149,3 +149,37 @@ fn a_loop_of_calls_folds_into_a_line_of_the_function_that_loops() {
     assert!(matches!(marker.event, Event::Repeat { period: 2, times: 3 }));
     assert_eq!(expanded_len(ev), 1 + 1 + 5 * 2);
 }
+
+#[test]
+fn numbers_written_otherwise_than_hex_with_0x_lose_nothing() {
+    // Each note as the k-th time round a loop: numbers that `{:#x}` would write
+    // differently (leading zeros, capitals, more than 16 digits, "0x" with no
+    // digits, a number glued to the next word) must come back exactly as written.
+    let texts: [fn(u64) -> String; 6] = [
+        |k| format!("at 0x{:04x} now", 0x10 + k),
+        |k| format!("at {:#X} now", 0xa0 + k),
+        |k| format!("at 0x{:017x} now", k),
+        |k| format!("0x then 0x{:x}", 0x1000 * (k + 1)),
+        |k| format!("0x{:x}0xg{k}", k + 1),
+        |k| format!("ends with 0x{:x}", (u64::MAX - 2).wrapping_add(k)),
+    ];
+    for text in texts {
+        let (mut folded, mut plain) = (Trace::new(), Trace::new().unfolded());
+        for k in 0..6 {
+            folded.note(|| text(k));
+            plain.note(|| text(k));
+        }
+        let back: Vec<TraceEvent> = expand(folded.events()).map(|e| e.into_owned()).collect();
+        assert_eq!(back, plain.events().to_vec(), "{}", text(0));
+    }
+    // Written as {:#x} writes them, the six fold into the first two and a Repeat.
+    let (mut folded, mut plain) = (Trace::new(), Trace::new().unfolded());
+    for k in 0..6u64 {
+        folded.note(|| format!("page {:#x} of 0x40", 0x1000 * k));
+        plain.note(|| format!("page {:#x} of 0x40", 0x1000 * k));
+    }
+    assert_eq!(folded.events().len(), 3);
+    assert!(matches!(folded.events()[2].event, Event::Repeat { period: 1, times: 4 }));
+    let back: Vec<TraceEvent> = expand(folded.events()).map(|e| e.into_owned()).collect();
+    assert_eq!(back, plain.events().to_vec());
+}

@@ -189,27 +189,28 @@ pub fn regions_of(k: &dyn Kernel) -> RegionsOf {
 }
 
 /// A short name for the page at `va` of `pid`: `text`, `guard page`, `stack`, `heap`, `shared page 25`.
-fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> String {
+fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> &str {
     let Some(r) = regs.get(&pid).and_then(|rs| rs.iter().find(|r| va >= r.start && va < r.end)) else {
-        return String::new();
+        return "";
     };
     match r.kind {
-        RegionKind::Text => "text".into(),
-        RegionKind::Data => "data".into(),
-        RegionKind::Initcode => "initcode".into(),
-        RegionKind::Guard => "guard page".into(),
-        RegionKind::Stack => "stack".into(),
-        RegionKind::Heap => "heap".into(),
-        RegionKind::Shared | RegionKind::Hole | RegionKind::SharedCopy => r.label.clone(),
-        RegionKind::Trapframe => "trapframe".into(),
-        RegionKind::Trampoline => "trampoline".into(),
-        RegionKind::Kernel => "kernel".into(),
+        RegionKind::Text => "text",
+        RegionKind::Data => "data",
+        RegionKind::Initcode => "initcode",
+        RegionKind::Guard => "guard page",
+        RegionKind::Stack => "stack",
+        RegionKind::Heap => "heap",
+        RegionKind::Shared | RegionKind::Hole | RegionKind::SharedCopy => &r.label,
+        RegionKind::Trapframe => "trapframe",
+        RegionKind::Trampoline => "trampoline",
+        RegionKind::Kernel => "kernel",
     }
 }
 
-fn push_distinct(v: &mut Vec<String>, s: String) {
-    if !s.is_empty() && !v.contains(&s) {
-        v.push(s);
+/// Add `s` to `v` unless it is empty or there already (a string is made only then).
+fn push_distinct(v: &mut Vec<String>, s: &str) {
+    if !s.is_empty() && !v.iter().any(|x| x == s) {
+        v.push(s.into());
     }
 }
 
@@ -224,8 +225,46 @@ struct Frame {
 /// Where each user frame a step touched was mapped: frame → (pid, va) from
 /// the entries written (a new mapping for allocated frames, a cleared one for freed ones).
 struct FrameVas {
-    mapped: BTreeMap<u64, u64>,
-    unmapped: BTreeMap<u64, u64>,
+    mapped: PaMap<u64>,
+    unmapped: PaMap<u64>,
+}
+
+/// A map from frame addresses to values, built by pushing pairs and then
+/// sorting once ([`PaMap::sorted`]): a heavy step pushes tens of thousands,
+/// which a tree would take one insertion at a time.
+struct PaMap<T> {
+    pairs: Vec<(u64, T)>,
+}
+
+impl<T: Copy> PaMap<T> {
+    fn new() -> PaMap<T> {
+        PaMap { pairs: Vec::new() }
+    }
+
+    fn push(&mut self, pa: u64, v: T) {
+        self.pairs.push((pa, v));
+    }
+
+    /// Sorted by frame, one value per frame: the first pushed for it
+    /// (`keep_last` false) or the last.
+    fn sorted(mut self, keep_last: bool) -> PaMap<T> {
+        // A stable sort keeps each frame's values in the order pushed.
+        self.pairs.sort_by_key(|p| p.0);
+        if keep_last {
+            self.pairs.reverse();
+            // Reversed, each frame's last value comes first; dedup keeps it.
+            self.pairs.dedup_by_key(|p| p.0);
+            self.pairs.reverse();
+        } else {
+            self.pairs.dedup_by_key(|p| p.0);
+        }
+        self
+    }
+
+    /// The value for `pa` (after [`PaMap::sorted`]).
+    fn get(&self, pa: u64) -> Option<T> {
+        self.pairs.binary_search_by_key(&pa, |p| p.0).ok().map(|i| self.pairs[i].1)
+    }
 }
 
 /// Every last-level entry a step wrote, one by one: `f(table, va, old, new, n)`.
@@ -270,18 +309,20 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
     let after_regions = regions_of(after);
 
     // Frame → va, from the leaf entries written.
-    let mut vas = FrameVas { mapped: BTreeMap::new(), unmapped: BTreeMap::new() };
+    let mut vas = FrameVas { mapped: PaMap::new(), unmapped: PaMap::new() };
     each_leaf_write(events, user_limit, |_, va, old, new, _| {
         if va >= user_limit {
             return;
         }
         if valid(new) {
-            vas.mapped.entry(scheme.pte_pa(new)).or_insert(va);
+            vas.mapped.push(scheme.pte_pa(new), va);
         }
         if valid(old) && !valid(new) {
-            vas.unmapped.entry(scheme.pte_pa(old)).or_insert(va);
+            vas.unmapped.push(scheme.pte_pa(old), va);
         }
     });
+    // A frame mapped (or unmapped) twice in a step is named by its first va.
+    let vas = FrameVas { mapped: vas.mapped.sorted(false), unmapped: vas.unmapped.sorted(false) };
 
     // Pages by function.
     let mut by_function: Vec<FuncPages> = Vec::new();
@@ -300,40 +341,47 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                 let alloc = matches!(ev.event, Event::Kalloc { .. });
                 // The calls this event happened in: the recorded ones above it,
                 // then its own function (a call not recorded, like walkpgdir, gets its own number).
-                let mut chain: Vec<Frame> = stack[..d.min(stack.len())].to_vec();
-                match stack.get(d) {
-                    Some(fr) if fr.func == ev.func => chain.push(*fr),
-                    _ => chain.push(Frame { func: ev.func, id: usize::MAX - d }),
-                }
-                let named: Vec<Frame> =
-                    chain.iter().skip(1).filter(|fr| !PLUMBING.contains(&fr.func)).copied().collect();
-                let (key, path) = match named.last() {
-                    Some(last) => (last.id, named.iter().map(|f| f.func).collect()),
-                    None => (chain[0].id, alloc::vec![chain[0].func]),
+                // (Walked without collecting: a heavy step has tens of thousands of these.)
+                let own = match stack.get(d) {
+                    Some(fr) if fr.func == ev.func => *fr,
+                    _ => Frame { func: ev.func, id: usize::MAX - d },
                 };
+                let chain = || stack[..d.min(stack.len())].iter().copied().chain(core::iter::once(own));
+                let named = || chain().skip(1).filter(|fr| !PLUMBING.contains(&fr.func));
+                // The outermost call names the line when every call below it is plumbing.
+                let first = chain().next().unwrap_or(own);
+                let key = named().last().map_or(first.id, |last| last.id);
                 let at = *index_of.entry(key).or_insert_with(|| {
+                    let path = match named().map(|f| f.func).collect::<Vec<_>>() {
+                        p if p.is_empty() => alloc::vec![first.func],
+                        p => p,
+                    };
                     by_function.push(FuncPages { path, ..FuncPages::default() });
                     by_function.len() - 1
                 });
                 let line = &mut by_function[at];
                 line.counts.bump(owner.class(), alloc, 1);
                 match owner {
-                    Owner::Trapframe { .. } => push_distinct(&mut line.other_as, "trapframe".into()),
-                    Owner::ArgCopy { .. } => push_distinct(&mut line.other_as, "exec argument copy".into()),
-                    Owner::DiskRing => push_distinct(&mut line.other_as, "virtio disk ring".into()),
+                    Owner::Trapframe { .. } => push_distinct(&mut line.other_as, "trapframe"),
+                    Owner::ArgCopy { .. } => push_distinct(&mut line.other_as, "exec argument copy"),
+                    Owner::DiskRing => push_distinct(&mut line.other_as, "virtio disk ring"),
                     _ => {}
                 }
                 if owner.class() == PageClass::User {
                     let pa = pa.as_u64();
-                    let what = match (owner, alloc) {
-                        (Owner::Shared { id }, _) => format!("shared page {id}"),
+                    let shared;
+                    let what: &str = match (owner, alloc) {
+                        (Owner::Shared { id }, _) => {
+                            shared = format!("shared page {id}");
+                            &shared
+                        }
                         (Owner::User { pid }, true) => {
-                            vas.mapped.get(&pa).map(|&va| page_name(&after_regions, *pid, va)).unwrap_or_default()
+                            vas.mapped.get(pa).map_or("", |va| page_name(&after_regions, *pid, va))
                         }
                         (Owner::User { pid }, false) => {
-                            vas.unmapped.get(&pa).map(|&va| page_name(before, *pid, va)).unwrap_or_default()
+                            vas.unmapped.get(pa).map_or("", |va| page_name(before, *pid, va))
                         }
-                        _ => String::new(),
+                        _ => "",
                     };
                     push_distinct(if alloc { &mut line.allocated_as } else { &mut line.freed_as }, what);
                 }
@@ -356,7 +404,7 @@ fn table_of(owner: Owner) -> Option<Option<u32>> {
 }
 
 /// Add `va` to a list of runs, joining it to the last run when it follows on.
-fn add_page(runs: &mut Vec<PageRun>, va: u64, what: String) {
+fn add_page(runs: &mut Vec<PageRun>, va: u64, what: &str) {
     if let Some(last) = runs.last_mut()
         && last.va + last.count * PGSIZE == va
         && last.what == what
@@ -364,18 +412,18 @@ fn add_page(runs: &mut Vec<PageRun>, va: u64, what: String) {
         last.count += 1;
         return;
     }
-    runs.push(PageRun { va, count: 1, what });
+    runs.push(PageRun { va, count: 1, what: what.into() });
 }
 
 fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_regions: &RegionsOf) -> Vec<Mappings> {
     let user_limit = after.info().user_limit;
     // Table frames allocated or freed in this step keep the owner the trace gave them.
-    let mut owners: BTreeMap<u64, Owner> = BTreeMap::new();
+    let mut owners: PaMap<Owner> = PaMap::new();
     let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
     for e in events {
         match &e.event {
             Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
-                owners.insert(pa.as_u64(), *owner);
+                owners.push(pa.as_u64(), *owner);
                 if let Some(t) = table_of(*owner) {
                     let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
                     if matches!(e.event, Event::Kalloc { .. }) {
@@ -388,9 +436,11 @@ fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_reg
             _ => {}
         }
     }
+    // A frame allocated and freed in the step keeps its last owner.
+    let owners = owners.sorted(true);
     let kmem = after.kmem();
     each_leaf_write(events, user_limit, |table, va, old, new, n| {
-        let Some(owner) = owners.get(&table).copied().or_else(|| kmem.owner(table)) else { return };
+        let Some(owner) = owners.get(table).or_else(|| kmem.owner(table)) else { return };
         let Some(t) = table_of(owner) else { return };
         let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
         let kernel_part = va >= user_limit || t.is_none();
@@ -398,15 +448,15 @@ fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_reg
             (false, true) if kernel_part => m.kernel_added += n,
             (true, false) if kernel_part => m.kernel_removed += n,
             (false, true) => {
-                let what = t.map(|pid| page_name(after_regions, pid, va)).unwrap_or_default();
+                let what = t.map_or("", |pid| page_name(after_regions, pid, va));
                 add_page(&mut m.added, va, what);
             }
             (true, false) => {
-                let what = t.map(|pid| page_name(before, pid, va)).unwrap_or_default();
+                let what = t.map_or("", |pid| page_name(before, pid, va));
                 add_page(&mut m.removed, va, what);
             }
             (true, true) if old != new && !kernel_part => {
-                let what = t.map(|pid| page_name(after_regions, pid, va)).unwrap_or_default();
+                let what = t.map_or("", |pid| page_name(after_regions, pid, va)).into();
                 m.changed.push(EntryChange { va, old, new, what });
             }
             _ => {}
@@ -508,5 +558,29 @@ impl Summary {
         }
         v.extend(self.by_function.iter().map(ToString::to_string));
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PaMap;
+
+    #[test]
+    fn a_pa_map_keeps_the_first_or_the_last_value_of_a_frame() {
+        let pairs = [(0x3000, 1), (0x1000, 2), (0x3000, 3), (0x2000, 4), (0x1000, 5), (0x3000, 6)];
+        let build = |keep_last| {
+            let mut m = PaMap::new();
+            for (pa, v) in pairs {
+                m.push(pa, v);
+            }
+            m.sorted(keep_last)
+        };
+        // By hand: 0x1000 got 2 then 5; 0x2000 got 4; 0x3000 got 1, 3, 6.
+        let first = build(false);
+        assert_eq!([first.get(0x1000), first.get(0x2000), first.get(0x3000)], [Some(2), Some(4), Some(1)]);
+        let last = build(true);
+        assert_eq!([last.get(0x1000), last.get(0x2000), last.get(0x3000)], [Some(5), Some(4), Some(6)]);
+        assert_eq!(first.get(0x4000), None);
+        assert_eq!(last.get(0), None);
     }
 }

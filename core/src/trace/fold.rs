@@ -52,19 +52,29 @@ impl<'a> Iterator for Pieces<'a> {
         if self.done {
             return None;
         }
+        // A byte scan: this runs for every event a loop adds (to check that
+        // it fits the fold), so no searcher is set up and the digits are
+        // read as they are counted.
         let b = self.s.as_bytes();
         let start = self.at;
-        let mut from = start;
-        while let Some(off) = self.s[from..].find("0x") {
-            let i = from + off;
-            let digits = b[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        let mut i = start;
+        while i + 1 < b.len() {
+            if b[i] != b'0' || b[i + 1] != b'x' {
+                i += 1;
+                continue;
+            }
+            let (mut n, mut digits) = (0u64, 0usize);
+            while let Some(d) = b.get(i + 2 + digits).and_then(|c| char::from(*c).to_digit(16)) {
+                n = n.wrapping_shl(4) | u64::from(d);
+                digits += 1;
+            }
             if digits > 0 && digits <= 16 {
+                // Both ends are ASCII ('0', 'x', hex digits): char boundaries.
                 let lit = &self.s[i + 2..i + 2 + digits];
-                let n = u64::from_str_radix(lit, 16).unwrap_or(0);
                 self.at = i + 2 + digits;
                 return Some((&self.s[start..i], Some((n, lit))));
             }
-            from = i + 2;
+            i += 2;
         }
         self.done = true;
         Some((&self.s[start..], None))
