@@ -359,6 +359,111 @@ mod tests {
         assert!(err(&format!("#lab={bomb}")).contains("does not decompress"));
     }
 
+    /// Pieces a fragment is made of, for the property tests below: every key
+    /// the reader knows (and one it does not), values good and bad.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec![
+            "lab", "b", "set", "quiz", "auto", "seed", "who", "qa", "step", "pid", "va", "acc", "frame", "", "zz",
+        ]);
+        let value = prop_oneof![
+            prop::sample::select(vec![
+                "1",
+                "0",
+                "9",
+                "story-x86",
+                "shm-test",
+                "tlb-smp-x86",
+                "uw",
+                "kr",
+                "2fcc",
+                "-1",
+                "ffffffffffffffffff",
+                "18446744073709551616",
+                "",
+            ])
+            .prop_map(String::from),
+            "[A-Za-z0-9_=%-]{0,24}",
+            "\\PC{0,12}",
+        ];
+        (key, value).prop_map(|(k, v)| if k.is_empty() { v } else { format!("{k}={v}") })
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        /// Whatever is put after the `#`, the link opens or says why, and
+        /// the lab it opens is at a step it has.
+        #[test]
+        fn any_fragment_opens_or_says_why(parts in proptest::collection::vec(piece(), 0..6), hash in proptest::bool::ANY) {
+            let f = format!("{}{}", if hash { "#" } else { "" }, parts.join("&"));
+            match decode(&f) {
+                Ok(Some((ls, lab))) => proptest::prop_assert!(ls.step <= lab.len(), "{f}: step {}", ls.step),
+                Ok(None) => proptest::prop_assert!(f.trim_start_matches('#').is_empty() || parts.iter().all(String::is_empty)),
+                Err(e) => proptest::prop_assert!(!e.is_empty()),
+            }
+        }
+
+        /// The story's own link with a few of its characters changed (as a
+        /// link copied by hand might be) opens or says why.
+        #[test]
+        fn a_changed_link_opens_or_says_why(
+            edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0u8..64), 1..4),
+            keep in proptest::prelude::any::<proptest::sample::Index>(),
+            cut in proptest::bool::weighted(0.25),
+        ) {
+            let s = LinkState {
+                scenario: story(),
+                builtin: None,
+                step: 7,
+                selection: Selection::default(),
+                access_set: false,
+                quiz: None,
+            };
+            let good = encode(&s);
+            let (head, payload) = good.split_at("lab=".len());
+            let mut p: Vec<u8> = payload.bytes().collect();
+            const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            for (at, c) in &edits {
+                let i = at.index(p.len());
+                p[i] = ALPHABET[usize::from(*c)];
+            }
+            // Sometimes cut short, as a link pasted in part.
+            if cut {
+                p.truncate(p.len() - keep.index(p.len() / 4 + 1));
+            }
+            let f = format!("{head}{}", String::from_utf8(p).expect("base64url is ASCII"));
+            match decode(&f) {
+                Ok(Some((ls, lab))) => proptest::prop_assert!(ls.step <= lab.len()),
+                Ok(None) => proptest::prop_assert!(false, "a lab= link is a link"),
+                Err(e) => proptest::prop_assert!(!e.is_empty()),
+            }
+        }
+
+        /// The story with a few characters of its text changed (an operation's
+        /// number, a name, a line break), packed as a link: it replays or says why.
+        #[test]
+        fn a_changed_scenario_in_a_link_replays_or_says_why(
+            edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0u8..24), 1..4),
+            step in 0usize..12,
+        ) {
+            let mut text: Vec<u8> = scenario::builtin("story-x86").unwrap().bytes().collect();
+            const CHARS: &[u8] = b"0123456789 \nabcfkx-=#";
+            for (at, c) in &edits {
+                let i = at.index(text.len());
+                text[i] = CHARS[usize::from(*c) % CHARS.len()];
+            }
+            let f = format!("lab={}&step={step}", pack(&String::from_utf8(text).expect("ASCII")));
+            match decode(&f) {
+                Ok(Some((ls, lab))) => proptest::prop_assert!(ls.step == step && step <= lab.len()),
+                Ok(None) => proptest::prop_assert!(false, "a lab= link is a link"),
+                Err(e) => proptest::prop_assert!(!e.is_empty()),
+            }
+        }
+    }
+
     #[test]
     fn a_riscv_link_keeps_its_preset() {
         let mut s = Scenario::new(Preset::Xv6RiscvTiny, pagelab_core::shm::ShmMode::Lab);
