@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo,
+  URL_BASE,
 } from './helpers.mjs';
 
 let browser;
@@ -250,6 +251,34 @@ test('timeline: step back and forward, jump, and the story in one click', async 
   await page.goForward();
   await atStep(page, 7, 9);
   await assertAlive(page, 'timeline');
+});
+
+test('Back and Forward keep a story loaded before the first lab was ever written to the address bar', async () => {
+  // The learner clicks story-x86 the moment the lab appears, before the page
+  // has written the first lab's link (that waits for a frame). Back then
+  // opens that first lab from an empty fragment: its link must replace the
+  // entry, not add one after it, or Forward has nowhere to go.
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.addInitScript(() => {
+    const mo = new MutationObserver(() => {
+      const b = document.getElementById('builtin-story-x86');
+      if (b) { mo.disconnect(); b.click(); }
+    });
+    mo.observe(document, { subtree: true, childList: true });
+  });
+  await page.goto(URL_BASE);
+  await atStep(page, 0, 9);
+  await page.selectOption('#jump', '7');
+  await atStep(page, 7, 9);
+  await page.waitForFunction(() => location.hash.includes('step=7'));
+  await page.goBack();
+  await atStep(page, 1, 1);
+  await page.goForward();
+  await atStep(page, 7, 9);
+  assert.match(await page.evaluate(() => location.hash), /^#b=story-x86&step=7/);
+  await assertAlive(page, 'Back and Forward');
 });
 
 test('a copied link reopens the lab exactly', async () => {

@@ -1257,10 +1257,15 @@ impl LabState {
             Action::RunPrograms(c) => s = s.run_programs(c),
             Action::SetCpu(cpu) => s.run(Op::Cpu { cpu }, Where::Tlb),
             Action::Opened(o) => {
-                let v = s.version;
+                // A link opened from the address bar (pasted, or reached with the
+                // browser's Back or Forward) is on the history entry the browser is
+                // on: it is not a new lab, so the page replaces that entry's link
+                // and never adds one (which would drop the entries after it).
+                let (v, g) = (s.version, s.generation);
                 // Taken once (an empty link if it was taken already).
                 s = LabState::opened(o.take().unwrap_or(Ok(None)));
                 s.version = v;
+                s.generation = g;
             }
             Action::Goto(k) => {
                 if s.may_show(k) {

@@ -307,6 +307,27 @@ fn a_link_restores_the_lab_exactly() {
 }
 
 #[test]
+fn a_link_opened_from_the_address_bar_is_not_a_new_lab() {
+    // A new lab from the menu or a built-in counts (the page keeps the lab
+    // before it in the browser's history); a link reached with Back or
+    // Forward, or pasted, does not: the page must not add an entry for it,
+    // which would drop the entries after it.
+    let s = LabState::default();
+    let g0 = s.generation;
+    let story = act(s, Action::LoadBuiltin("story-x86".into()));
+    assert_eq!(story.generation, g0 + 1);
+    let riscv = act(story, Action::NewLab(Preset::Xv6Riscv));
+    assert_eq!(riscv.generation, g0 + 2);
+    let back = act(riscv, open_link("#b=story-x86&step=7"));
+    assert_eq!((back.current(), back.len(), back.generation), (7, 9, g0 + 2));
+    let empty = act(back, open_link(""));
+    assert_eq!((empty.len(), empty.generation), (1, g0 + 2));
+    let bad = act(empty, open_link("#lab=AAAA"));
+    assert!(error_of(&bad).contains("could not be opened"));
+    assert_eq!(bad.generation, g0 + 2);
+}
+
+#[test]
 fn bad_links_give_a_message_and_a_clean_lab() {
     let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
     let t = act(s, open_link("#lab=AAAA&step=3"));
