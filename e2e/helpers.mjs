@@ -18,14 +18,16 @@ export async function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** A page of the lab; `errors` collects uncaught page errors and console errors from wasm. */
-export async function open(browser, fragment = '', viewport = { width: 1280, height: 900 }) {
+/** A page of the lab; `errors` collects uncaught page errors and console errors from wasm.
+ * `init`, if given, runs in the page before any of the page's own scripts (`page.addInitScript`). */
+export async function open(browser, fragment = '', viewport = { width: 1280, height: 900 }, init = undefined) {
   const page = await browser.newPage({ viewport });
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.on('console', (m) => {
     if (m.type() === 'error' && /panick|RuntimeError|unreachable/i.test(m.text())) page.errors.push(m.text());
   });
+  if (init) await page.addInitScript(init);
   await page.goto(URL_BASE + fragment);
   await page.waitForSelector('#main');
   return page;

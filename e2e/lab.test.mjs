@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo,
-  URL_BASE,
 } from './helpers.mjs';
 
 let browser;
@@ -258,17 +257,13 @@ test('Back and Forward keep a story loaded before the first lab was ever written
   // has written the first lab's link (that waits for a frame). Back then
   // opens that first lab from an empty fragment: its link must replace the
   // entry, not add one after it, or Forward has nowhere to go.
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  await page.addInitScript(() => {
+  const page = await open(browser, '', undefined, () => {
     const mo = new MutationObserver(() => {
       const b = document.getElementById('builtin-story-x86');
       if (b) { mo.disconnect(); b.click(); }
     });
     mo.observe(document, { subtree: true, childList: true });
   });
-  await page.goto(URL_BASE);
   await atStep(page, 0, 9);
   await page.selectOption('#jump', '7');
   await atStep(page, 7, 9);

@@ -132,13 +132,13 @@ async function clicks(fragment, selector, n, before) {
   return out;
 }
 {
-  // 40 forks (sh has 2 of xv6-public's 64 process slots taken before): with
-  // 8, a "p95" was the slowest click, which is the first one, when V8 first
-  // compiles the code a fork runs. The first is reported by itself.
   // The floor of this measure: a click on the page's title, which changes
   // nothing, waits for the next frame all the same.
   const idle = await clicks('b=story-x86&step=9', 'h1', 40);
   console.log(`- a click that changes nothing (the title) to the next frame, the floor of the figures below: median ${ms(q(idle, 0.5))}, p95 ${ms(q(idle, 0.95))}`);
+  // 40 forks (sh has 2 of xv6-public's 64 process slots taken before): with
+  // 8, a "p95" was the slowest click, which is the first one, when V8 first
+  // compiles the code a fork runs. The first is reported by itself.
   const forks = await clicks('b=story-x86&step=9', '#fork', 40);
   console.log(`- fork click to the next frame (xv6-public after the story, 40 forks): first ${ms(forks[0])}; median ${ms(q(forks, 0.5))}, p95 ${ms(q(forks, 0.95))}, max ${ms(Math.max(...forks))}`);
   const backs = await clicks('b=shm-test&step=90', '#back', 20);
