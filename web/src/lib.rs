@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod call;
+pub mod cells;
 pub mod components;
 pub mod dom;
 pub mod hooks;

@@ -14,9 +14,12 @@ use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::view::table_entries;
 
 use super::{ChangedMark, InlineNotice};
+use crate::cells::CellLook;
+#[cfg(target_arch = "wasm32")]
+use crate::cells::{CellDom, reconcile};
 use crate::hooks::use_lab_by;
 use crate::present::{
-    Cell, Changes, FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells, summary_tail,
+    Cell, Changes, FrameKind, MapCells, addr_digits, changes, frame_words, hex, map_cells, summary_tail,
 };
 use crate::state::{Action, LabState, Where};
 
@@ -45,73 +48,70 @@ impl PartialEq for MapRef {
     }
 }
 
-/// Props of [`FrameCell`]: all a cell shows, so that a cell whose frame did
-/// not change between two renders is not drawn again.
-#[derive(Properties, PartialEq)]
-struct FrameCellProps {
-    cell: Cell,
-    /// Allocated in the step shown.
-    new: bool,
-    /// Freed in the step shown.
-    gone: bool,
-    /// The chosen cell.
-    active: bool,
-    /// The chosen process's pid, when it owns or maps this frame.
-    mine: Option<u32>,
+/// The frame map's cells as the document holds them.
+#[cfg(target_arch = "wasm32")]
+type Drawn = Vec<(CellLook, web_sys::Element)>;
+/// Outside a browser (host builds) nothing is drawn.
+#[cfg(not(target_arch = "wasm32"))]
+type Drawn = Vec<(CellLook, ())>;
+
+/// The document's side of [`reconcile`]: cells are `div`s of the map.
+#[cfg(target_arch = "wasm32")]
+struct MapDom {
+    map: web_sys::Element,
+    doc: web_sys::Document,
     riscv: bool,
 }
 
-/// One cell of the frame map. Its id (`frame-<pa in hex>`) is how the map's
-/// one click listener knows which frame was clicked.
-#[component]
-fn FrameCell(props: &FrameCellProps) -> Html {
-    let FrameCellProps { cell: c, new, gone, active, mine, riscv } = *props;
-    let shown = cell_shown(&c, new, gone);
-    // The name starts with the cell's own text, so that what is seen is what is read out.
-    let label = if c.count > 1 {
-        let digits = addr_digits(riscv);
-        format!(
-            "{shown}: {} frames {}–{}: {}",
-            c.count,
-            hex(c.pa, digits),
-            hex(c.pa + (c.count - 1) * PGSIZE, digits),
-            c.kind.words(riscv)
-        )
-    } else {
-        let mut s = format!("{shown}: {}", frame_words(c.pa, c.state));
-        if new {
-            s.push_str(" (allocated in this step)");
+#[cfg(target_arch = "wasm32")]
+impl CellDom<web_sys::Element> for MapDom {
+    fn insert(&mut self, look: &CellLook, before: Option<&web_sys::Element>) -> web_sys::Element {
+        // createElement fails only for a name that is not valid, and "div" is.
+        let e = self.doc.create_element("div").expect("createElement: div");
+        e.set_id(&look.id());
+        e.set_class_name(&look.class());
+        let _ = e.set_attribute("role", "option");
+        let _ = e.set_attribute("aria-label", &look.label(self.riscv));
+        // An option's aria-selected is "false" unless it says otherwise: only the chosen cell carries it.
+        if look.active {
+            let _ = e.set_attribute("aria-selected", "true");
         }
-        if gone {
-            s.push_str(" (freed in this step)");
-        }
-        if let Some(pid) = mine {
-            s.push_str(&format!(" (used by the chosen process, pid {pid})"));
-        }
-        s
-    };
-    // The class list as one string: cheaper than a set of classes per cell.
-    let mut class = format!("cell {}", c.kind.class());
-    for (on, name) in
-        [(c.count > 1, " run"), (new, " new"), (gone, " gone"), (active, " sel"), (mine.is_some(), " mine")]
-    {
-        if on {
-            class.push_str(name);
-        }
+        e.set_text_content(Some(&look.text()));
+        let _ = self.map.insert_before(&e, before.map(AsRef::as_ref));
+        e
     }
-    html! {
-        <div
-            id={format!("frame-{:x}", c.pa)}
-            role="option"
-            // An option's aria-selected is "false" unless it says otherwise: only the chosen cell carries it.
-            aria-selected={active.then_some("true")}
-            {class}
-            aria-label={label}
-        >
-            { shown }
-        </div>
+    fn remove(&mut self, cell: web_sys::Element) {
+        cell.remove();
+    }
+    fn set_class(&mut self, cell: &web_sys::Element, class: &str) {
+        cell.set_class_name(class);
+    }
+    fn set_label(&mut self, cell: &web_sys::Element, label: &str) {
+        let _ = cell.set_attribute("aria-label", label);
+    }
+    fn set_text(&mut self, cell: &web_sys::Element, text: &str) {
+        cell.set_text_content(Some(text));
+    }
+    fn set_active(&mut self, cell: &web_sys::Element, active: bool) {
+        if active {
+            let _ = cell.set_attribute("aria-selected", "true");
+        } else {
+            let _ = cell.remove_attribute("aria-selected");
+        }
     }
 }
+
+/// Bring the map's cells in the document to `want`.
+#[cfg(target_arch = "wasm32")]
+fn draw_cells(map_ref: &NodeRef, drawn: &mut Drawn, want: &[CellLook], riscv: bool) {
+    let Some(map) = map_ref.cast::<web_sys::Element>() else { return };
+    let Some(doc) = map.owner_document() else { return };
+    reconcile(drawn, want, riscv, &mut MapDom { map, doc, riscv });
+}
+
+/// Outside a browser there is no document to draw in.
+#[cfg(not(target_arch = "wasm32"))]
+fn draw_cells(_: &NodeRef, _: &mut Drawn, _: &[CellLook], _: bool) {}
 
 /// The frame map's cell an event happened in, if any.
 fn cell_of(e: &MouseEvent) -> Option<web_sys::Element> {
@@ -177,8 +177,31 @@ fn FrameMap(props: &FrameMapProps) -> Html {
             d.dispatch(Action::SelectFrame(Some(cells[next].pa)));
         })
     };
+    // The cells are drawn by `draw_cells`, after this render, outside Yew's diff.
+    let map_ref = use_node_ref();
+    let drawn = use_mut_ref(Drawn::new);
+    {
+        let map_ref = map_ref.clone();
+        let looks = (props.data.clone(), active, props.mine.clone());
+        use_effect_with(looks, move |(data, active, mine)| {
+            let want: Vec<CellLook> = data
+                .0
+                .cells
+                .iter()
+                .map(|c| CellLook {
+                    cell: *c,
+                    new: data.0.changes.allocated.contains(&c.pa),
+                    gone: data.0.changes.freed.contains(&c.pa),
+                    active: Some(c.pa) == *active,
+                    mine: mine.as_ref().filter(|(_, set)| c.count == 1 && set.contains(&c.pa)).map(|(pid, _)| *pid),
+                })
+                .collect();
+            draw_cells(&map_ref, &mut drawn.borrow_mut(), &want, riscv);
+        });
+    }
     html! {
             <div
+                ref={map_ref}
                 class={classes!("framemap", data.compact.then_some("compact"))}
                 id="framemap"
                 role="listbox"
@@ -189,17 +212,6 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                 {onclick}
                 {onmouseover}
             >
-                for c in data.cells.iter() {
-                    <FrameCell
-                        key={c.pa}
-                        cell={*c}
-                        new={data.changes.allocated.contains(&c.pa)}
-                        gone={data.changes.freed.contains(&c.pa)}
-                        active={Some(c.pa) == active}
-                        mine={props.mine.as_ref().filter(|(_, set)| c.count == 1 && set.contains(&c.pa)).map(|(pid, _)| *pid)}
-                        {riscv}
-                    />
-                }
             </div>
     }
 }
