@@ -345,6 +345,34 @@ test('keyboard only: tab to controls, Enter and Space act, arrows move through f
   await assertAlive(page, 'keyboard');
 });
 
+test('on a phone, the frame chosen with the keyboard is scrolled into sight inside the map', async () => {
+  // After the story and a fork, xv6-public's map has about 280 cells: on a
+  // phone the map (26rem high) scrolls, and its last cells start out of sight.
+  const page = await open(browser, '#b=story-x86&step=9', { width: 390, height: 844 });
+  await page.click('#fork');
+  await atStep(page, 10, 10);
+  // Where a cell lies against the part of the map that is seen: above (-1), in sight (0), below (1).
+  const place = (id) => page.evaluate((id) => {
+    const map = document.getElementById('framemap');
+    const top = map.getBoundingClientRect().top + map.clientTop;
+    const r = document.getElementById(id).getBoundingClientRect();
+    return r.bottom <= top ? -1 : r.top >= top + map.clientHeight ? 1 : 0;
+  }, id);
+  const last = await page.$eval('#framemap', (m) => m.lastElementChild.id);
+  assert.equal(await place(last), 1, 'the last cell starts below the part of the map in sight');
+  await page.focus('#framemap');
+  await page.keyboard.press('End');
+  await page.waitForFunction((id) => document.getElementById('framemap').getAttribute('aria-activedescendant') === id, last);
+  assert.equal(await place(last), 0, 'End chooses the last cell and brings it into sight');
+  await page.keyboard.press('Home');
+  const first = await page.$eval('#framemap', (m) => m.firstElementChild.id);
+  await page.waitForFunction((id) => document.getElementById('framemap').getAttribute('aria-activedescendant') === id, first);
+  assert.equal(await place(first), 0, 'Home brings the first cell back into sight');
+  assert.equal(await place(last), 1);
+  await assertAlive(page, 'frame map on a phone');
+  await page.close();
+});
+
 test('phone and projector screens', async () => {
   for (const [name, viewport] of [['phone', { width: 390, height: 844 }], ['projector', { width: 1920, height: 1080 }]]) {
     const page = await open(browser, linkFor(TINY_PREFIX + 'exec 3 echo hello world\n'), viewport);

@@ -101,17 +101,32 @@ impl CellDom<web_sys::Element> for MapDom {
     }
 }
 
-/// Bring the map's cells in the document to `want`.
+/// Bring the map's cells in the document to `want`; when the chosen cell
+/// is new (`reveal`), scroll the map (not the page) so that it is in sight:
+/// the map scrolls on its own, and arrow keys may choose a cell below its edge.
 #[cfg(target_arch = "wasm32")]
-fn draw_cells(map_ref: &NodeRef, drawn: &mut Drawn, want: &[CellLook], riscv: bool) {
+fn draw_cells(map_ref: &NodeRef, drawn: &mut Drawn, want: &[CellLook], riscv: bool, reveal: bool) {
     let Some(map) = map_ref.cast::<web_sys::Element>() else { return };
     let Some(doc) = map.owner_document() else { return };
-    reconcile(drawn, want, riscv, &mut MapDom { map, doc, riscv });
+    reconcile(drawn, want, riscv, &mut MapDom { map: map.clone(), doc, riscv });
+    if !reveal {
+        return;
+    }
+    let Some((_, cell)) = drawn.iter().find(|(l, _)| l.active) else { return };
+    // The part of the map its cells are seen in: inside its border.
+    let top = map.get_bounding_client_rect().top() + f64::from(map.client_top());
+    let bottom = top + f64::from(map.client_height());
+    let cell = cell.get_bounding_client_rect();
+    if cell.top() < top {
+        map.set_scroll_top(map.scroll_top() - (top - cell.top()).ceil() as i32);
+    } else if cell.bottom() > bottom {
+        map.set_scroll_top(map.scroll_top() + (cell.bottom() - bottom).ceil() as i32);
+    }
 }
 
 /// Outside a browser there is no document to draw in.
 #[cfg(not(target_arch = "wasm32"))]
-fn draw_cells(_: &NodeRef, _: &mut Drawn, _: &[CellLook], _: bool) {}
+fn draw_cells(_: &NodeRef, _: &mut Drawn, _: &[CellLook], _: bool, _: bool) {}
 
 /// The frame map's cell an event happened in, if any.
 fn cell_of(e: &MouseEvent) -> Option<web_sys::Element> {
@@ -180,6 +195,8 @@ fn FrameMap(props: &FrameMapProps) -> Html {
     // The cells are drawn by `draw_cells`, after this render, outside Yew's diff.
     let map_ref = use_node_ref();
     let drawn = use_mut_ref(Drawn::new);
+    // The chosen cell last brought into sight.
+    let revealed = use_mut_ref(|| None::<u64>);
     {
         let map_ref = map_ref.clone();
         let looks = (props.data.clone(), active, props.mine.clone());
@@ -196,7 +213,9 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                     mine: mine.as_ref().filter(|(_, set)| c.count == 1 && set.contains(&c.pa)).map(|(pid, _)| *pid),
                 })
                 .collect();
-            draw_cells(&map_ref, &mut drawn.borrow_mut(), &want, riscv);
+            let reveal = *active != *revealed.borrow();
+            *revealed.borrow_mut() = *active;
+            draw_cells(&map_ref, &mut drawn.borrow_mut(), &want, riscv, reveal && active.is_some());
         });
     }
     html! {
