@@ -349,7 +349,13 @@ impl Cpu {
         let mut same = known.as_deref().is_some_and(|k| k.len != 0 && k.eip == self.eip);
         // As few bytes as the instruction needs (most take at most four), and
         // the next page only if the instruction goes on into it.
-        for want in [4, 8, MAX_LEN].map(|w| w.min(to_page_end)).into_iter().chain([MAX_LEN]) {
+        // Read from a constant, not from an array built on the stack for
+        // each instruction: copying that array into the loop's iterator
+        // stalled the CPU on every cached step.
+        const ROUNDS: [usize; 4] = [4, 8, MAX_LEN, MAX_LEN];
+        for (round, &w) in ROUNDS.iter().enumerate() {
+            // The last round goes on into the next page.
+            let want = if round < 3 { w.min(to_page_end) } else { w };
             if want > have {
                 fill(mem, start, &mut buf, have, want)?;
                 have = want;
