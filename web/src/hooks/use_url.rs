@@ -21,18 +21,6 @@ pub fn initial_fragment() -> String {
 /// How long a selection must stay unchanged before the address bar shows it.
 pub const SETTLE_MS: i32 = 300;
 
-/// Keep the address bar's fragment equal to the lab, and open a link pasted
-/// into the address bar (or reached with the browser's Back button) with `open`. Each
-/// change replaces the current history entry, but a new lab adds one.
-///
-/// The link is worked out (the scenario printed and compressed) and written
-/// in a task of its own after the next frame is drawn, so that a click is on
-/// screen without waiting for it; a change made before that task runs
-/// replaces it. A change of the selection alone (an address being typed)
-/// is written once it has settled for [`SETTLE_MS`]: the browser's history
-/// write costs several milliseconds, too much for every keystroke. A write
-/// still waiting when the browser moves to another entry (Back) is dropped,
-/// so that it can never land on that entry.
 /// The address bar's write not made yet.
 #[derive(Default)]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // read only in the browser
@@ -45,6 +33,18 @@ struct Pending {
     push: bool,
 }
 
+/// Keep the address bar's fragment equal to the lab, and open a link pasted
+/// into the address bar (or reached with the browser's Back button) with `open`. Each
+/// change replaces the current history entry, but a new lab adds one.
+///
+/// The link is worked out (the scenario printed and compressed) and written
+/// in a task of its own after the next frame is drawn, so that a click is on
+/// screen without waiting for it; a change made before that task runs
+/// replaces it. A change of the selection alone (an address being typed)
+/// is written once it has settled for [`SETTLE_MS`]: the browser's history
+/// write costs several milliseconds, too much for every keystroke. A write
+/// still waiting when the browser moves to another entry (Back, Forward) is
+/// dropped, so that it can never land on that entry.
 #[hook]
 pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
     // The fragment last written, so that our own writes are not read back.
@@ -86,7 +86,10 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                     (p.ticket, p.push)
                 };
                 let pending_in = pending.clone();
+                // The entry this write is for, by its fragment now.
+                let entry = w.location().hash().unwrap_or_default();
                 let write = Closure::once_into_js(move || {
+                    let Some(w) = web_sys::window() else { return };
                     {
                         let mut p = pending_in.borrow_mut();
                         // A later change (or a move to another entry) took this write's place.
@@ -95,7 +98,12 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                         }
                         *p = Pending { ticket, ..Pending::default() };
                     }
-                    let Some(w) = web_sys::window() else { return };
+                    // The browser has moved to another entry (Back, then Forward at once)
+                    // and not yet said so with `hashchange`, which comes after `popstate`:
+                    // this write belongs to the entry left, and would overwrite the new one's link.
+                    if w.location().hash().unwrap_or_default() != entry {
+                        return;
+                    }
                     let want = format!("#{}", lab.fragment());
                     *written.borrow_mut() = want.clone();
                     let now = w.location().hash().unwrap_or_default();
