@@ -110,7 +110,7 @@ fn ProcTable(props: &ProcTableProps) -> Html {
             </tr></thead>
             <tbody>
                 for p in procs.iter() {
-                    <tr class={classes!((Some(p.pid) == props.sel).then_some("selected"), (Some(p.pid) == props.acting).then_some("changed"))}>
+                    <tr key={p.pid} class={classes!((Some(p.pid) == props.sel).then_some("selected"), (Some(p.pid) == props.acting).then_some("changed"))}>
                         <td>
                             <button
                                 class="pick"

@@ -52,7 +52,7 @@ pub fn SharedMemory() -> Html {
                             {{
                                 let who = mappers(k, p.pa);
                                 html! {
-                                    <tr data-id={p.id.to_string()}>
+                                    <tr key={p.id} data-id={p.id.to_string()}>
                                         <td class="mono">{ p.id }</td>
                                         <td><button class="addr" onclick={select(p.pa)} aria-label={format!("{}: choose this frame in the frame map", hex(p.pa, digits))}>{ hex(p.pa, digits) }</button></td>
                                         <td class="count">{ p.refs }</td>

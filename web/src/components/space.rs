@@ -84,7 +84,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
                 <thead><tr><th scope="col">{ "what" }</th><th scope="col">{ "from" }</th><th scope="col">{ "to (not incl.)" }</th><th scope="col">{ "pages" }</th></tr></thead>
                 <tbody>
                     for r in regs.iter() {
-                        <tr class={region_look(r.kind).0}>
+                        <tr key={r.start} class={region_look(r.kind).0}>
                             <td><span class="tag">{ region_look(r.kind).1 }</span>{ " " }{ r.label.clone() }</td>
                             <td><button class="addr" onclick={pick(r.start)} aria-label={format!("{}: translate this address", hex(r.start, digits))}>{ hex(r.start, digits) }</button></td>
                             <td class="mono">{ if r.end >= 1 << 32 && !riscv { "0x100000000".to_string() } else { hex(r.end, digits) } }</td>

@@ -253,6 +253,8 @@ pub fn Timeline() -> Html {
             <h2 id="tl-h" tabindex="-1">{ "Timeline" }</h2>
             <div class="tlnav">
                 <label for="jump">{ "Go to step" }</label>
+                // Not keyed, unlike the steps below: with keyed options the chosen one is another
+                // element after each step, and Chromium then laid the page out three times a step.
                 <select id="jump" onchange={on_jump}>
                     for i in 0..=n {
                         <option value={i.to_string()} selected={i == cur}>
@@ -273,9 +275,11 @@ pub fn Timeline() -> Html {
             if n > 20 {
                 <p class="help">{ "With the keyboard, use n and p, or Go to step: only the current step's button is a tab stop." }</p>
             }
+            // Keyed by step: a new step is added at the end, and the others are not rewritten
+            // (Yew matches a list without keys from its end, so every step's text moved by one).
             <ol class="steps" start="0" id="steps">
                 for i in 0..=n {
-                    <li class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"), defects.contains(&i).then_some("defect"))}>
+                    <li key={i} class={classes!((i == cur).then_some("current"), (i > cur).then_some("later"), (i > 0 && results[i - 1].1).then_some("failed"), defects.contains(&i).then_some("defect"))}>
                         <button class="stepbtn" onclick={goto(i)} tabindex={if n > 20 && i != cur { "-1" } else { "0" }} aria-current={if i == cur { "step" } else { "false" }}>
                             <span class="sno">{ i }</span>{ " " }<code>{ label(i) }</code>
                             if i > 0 && !(predicting && i > cur) {
