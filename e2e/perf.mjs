@@ -186,6 +186,15 @@ async function clicks(fragment, selector, n, before) {
 {
   const wasm = async (p) => p.evaluate(() => window.pagelabWasmBytes?.() ?? NaN);
   const rows = [];
+  // The floor: the renderer of a blank page, with no pagelab in it.
+  {
+    const c = await browser.newContext();
+    const p = await c.newPage();
+    await p.goto('about:blank');
+    await p.waitForTimeout(300);
+    rows.push(['a blank page (about:blank), the floor', NaN, rendererRss()]);
+    await c.close();
+  }
   for (const frag of ['', 'b=story-x86&step=9', 'b=story-riscv&step=9', 'b=shm-test&step=90', 'b=tlb-smp-x86&step=14']) {
     const { context, page } = await open(frag);
     await page.waitForTimeout(300);
@@ -207,7 +216,7 @@ async function clicks(fragment, selector, n, before) {
   rows.push(['then shm-test again', await wasm(page), rendererRss()]);
   await context.close();
   console.log('- memory (wasm: the lab\'s linear memory, which never shrinks but is reused; renderer: resident set of the headless renderers):');
-  for (const [what, w, r] of rows) console.log(`  - ${what}: wasm ${MB(w)}, renderer ${MB(r)}`);
+  for (const [what, w, r] of rows) console.log(`  - ${what}: ${Number.isNaN(w) ? '' : `wasm ${MB(w)}, `}renderer ${MB(r)}`);
 }
 
 // ---- heavy links ----
