@@ -306,46 +306,52 @@ mod tests {
         );
     }
 
-    /// A map of up to 24 cells at addresses below 64 pages, each a user
-    /// page (of pid 1 or 2) or a free run, with any marks.
-    fn maps() -> impl proptest::strategy::Strategy<Value = Vec<CellLook>> {
-        use proptest::prelude::*;
-        proptest::collection::btree_map(1u64..64, (0u8..3, any::<bool>(), any::<bool>(), any::<bool>()), 0..24)
-            .prop_map(|m| {
-                m.into_iter()
-                    .map(|(page, (kind, new, active, mine))| {
-                        let mut l =
-                            if kind == 0 { free_run(page * PGSIZE, 2) } else { user(page * PGSIZE, kind.into()) };
-                        l.new = new && kind != 0;
-                        l.gone = new && kind == 0;
-                        l.active = active;
-                        l.mine = mine.then_some(1);
-                        l
-                    })
-                    .collect()
-            })
-    }
+    /// Property tests: proptest is a dependency of the host tests only.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod props {
+        use super::*;
 
-    proptest::proptest! {
-        /// Whatever map follows whatever map, the document shows what a fresh
-        /// map would, a frame still in the map keeps its cell, and only
-        /// frames that came or went are made or removed.
-        #[test]
-        fn any_map_after_any_map_is_drawn_as_a_fresh_one(steps in proptest::collection::vec(maps(), 1..5)) {
-            let mut f = Fake::default();
-            let mut drawn: Vec<(CellLook, u32)> = Vec::new();
-            for want in &steps {
-                let before: std::collections::BTreeMap<u64, u32> = drawn.iter().map(|(l, e)| (l.cell.pa, *e)).collect();
-                let now: std::collections::BTreeSet<u64> = want.iter().map(|l| l.cell.pa).collect();
-                let (made, removed) = (f.made, f.removed);
-                reconcile(&mut drawn, want, false, &mut f);
-                proptest::prop_assert_eq!(shown(&f), fresh(want));
-                let came = now.iter().filter(|pa| !before.contains_key(pa)).count() as u32;
-                let went = before.keys().filter(|pa| !now.contains(pa)).count() as u32;
-                proptest::prop_assert_eq!((f.made - made, f.removed - removed), (came, went));
-                for (l, e) in &drawn {
-                    if let Some(was) = before.get(&l.cell.pa) {
-                        proptest::prop_assert_eq!(e, was, "frame {:#x} kept its cell", l.cell.pa);
+        /// A map of up to 24 cells at addresses below 64 pages, each a user
+        /// page (of pid 1 or 2) or a free run, with any marks.
+        fn maps() -> impl proptest::strategy::Strategy<Value = Vec<CellLook>> {
+            use proptest::prelude::*;
+            proptest::collection::btree_map(1u64..64, (0u8..3, any::<bool>(), any::<bool>(), any::<bool>()), 0..24)
+                .prop_map(|m| {
+                    m.into_iter()
+                        .map(|(page, (kind, new, active, mine))| {
+                            let mut l =
+                                if kind == 0 { free_run(page * PGSIZE, 2) } else { user(page * PGSIZE, kind.into()) };
+                            l.new = new && kind != 0;
+                            l.gone = new && kind == 0;
+                            l.active = active;
+                            l.mine = mine.then_some(1);
+                            l
+                        })
+                        .collect()
+                })
+        }
+
+        proptest::proptest! {
+            /// Whatever map follows whatever map, the document shows what a fresh
+            /// map would, a frame still in the map keeps its cell, and only
+            /// frames that came or went are made or removed.
+            #[test]
+            fn any_map_after_any_map_is_drawn_as_a_fresh_one(steps in proptest::collection::vec(maps(), 1..5)) {
+                let mut f = Fake::default();
+                let mut drawn: Vec<(CellLook, u32)> = Vec::new();
+                for want in &steps {
+                    let before: std::collections::BTreeMap<u64, u32> = drawn.iter().map(|(l, e)| (l.cell.pa, *e)).collect();
+                    let now: std::collections::BTreeSet<u64> = want.iter().map(|l| l.cell.pa).collect();
+                    let (made, removed) = (f.made, f.removed);
+                    reconcile(&mut drawn, want, false, &mut f);
+                    proptest::prop_assert_eq!(shown(&f), fresh(want));
+                    let came = now.iter().filter(|pa| !before.contains_key(pa)).count() as u32;
+                    let went = before.keys().filter(|pa| !now.contains(pa)).count() as u32;
+                    proptest::prop_assert_eq!((f.made - made, f.removed - removed), (came, went));
+                    for (l, e) in &drawn {
+                        if let Some(was) = before.get(&l.cell.pa) {
+                            proptest::prop_assert_eq!(e, was, "frame {:#x} kept its cell", l.cell.pa);
+                        }
                     }
                 }
             }
