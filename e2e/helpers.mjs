@@ -84,6 +84,12 @@ export async function exec(page, program, args) {
 }
 
 /** Wait until the timeline says "Step k of n". */
+/** Wait until the page (or the element of a locator) has drawn two more
+ * frames: what a change sets up after its first frame is done by then. */
+export function twoFrames(pageOrLocator) {
+  return pageOrLocator.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 export async function atStep(page, k, n) {
   await page.waitForFunction(
     ([k, n]) => document.querySelector('#step-pos')?.textContent === `Step ${k} of ${n}`,

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo,
+  launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo, twoFrames,
 } from './helpers.mjs';
 
 let browser;
@@ -276,9 +276,6 @@ function holdTimers() {
   });
 }
 
-/** Wait until two frames have been drawn (a write set after the first is set by then). */
-const twoFrames = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-
 test('Back and Forward keep a story loaded before the first lab was ever written to the address bar', async () => {
   // The learner clicks story-x86 the moment the lab appears, before the page
   // has written the first lab's link (that waits for a frame): here that
@@ -410,15 +407,17 @@ test('on a phone, the frame chosen with the keyboard is scrolled into sight insi
     const r = document.getElementById(id).getBoundingClientRect();
     return r.bottom <= top ? -1 : r.top >= top + map.clientHeight ? 1 : 0;
   }, id);
+  // Wait until the map names cell `id` as the chosen one.
+  const chosen = (id) => page.waitForFunction((id) => document.getElementById('framemap').getAttribute('aria-activedescendant') === id, id);
   const last = await page.$eval('#framemap', (m) => m.lastElementChild.id);
   assert.equal(await place(last), 1, 'the last cell starts below the part of the map in sight');
   await page.focus('#framemap');
   await page.keyboard.press('End');
-  await page.waitForFunction((id) => document.getElementById('framemap').getAttribute('aria-activedescendant') === id, last);
+  await chosen(last);
   assert.equal(await place(last), 0, 'End chooses the last cell and brings it into sight');
   await page.keyboard.press('Home');
   const first = await page.$eval('#framemap', (m) => m.firstElementChild.id);
-  await page.waitForFunction((id) => document.getElementById('framemap').getAttribute('aria-activedescendant') === id, first);
+  await chosen(first);
   assert.equal(await place(first), 0, 'Home brings the first cell back into sight');
   assert.equal(await place(last), 1);
   await assertAlive(page, 'frame map on a phone');

@@ -5,7 +5,7 @@
 // the free list) for pid 3's kernel stack; pid 2's store lands there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, text, atStep, shot, assertAlive } from './helpers.mjs';
+import { launch, open, text, atStep, shot, assertAlive, twoFrames } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -18,7 +18,7 @@ const SIZES = [['desktop', { width: 1440, height: 900 }], ['phone', { width: 390
 // test does too, and waits for the frame that draws it.
 async function seen(locator) {
   await locator.scrollIntoViewIfNeeded();
-  await locator.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await twoFrames(locator);
   return locator.innerText();
 }
 
