@@ -73,7 +73,7 @@ for (const [size, viewport] of SIZES) {
     await atStep(page, 0, 14);
     for (let i = 0; i < 9; i++) await page.keyboard.press('n');
     await atStep(page, 9, 14);
-    assert.equal(await page.isChecked('#cpu-0'), true);
+    assert.equal(await page.getAttribute('#cpu-0', 'aria-pressed'), 'true');
     assert.match(await text(page, '#tlb-cpu'), /CPU 0\s*operations run here[^]*Runs pid 2/);
     assert.match(await text(page, '#tlb-cpu-1'), /Runs pid 1/);
     const stale = page.locator('#tlb-table tr[data-slot="0"]');
@@ -83,15 +83,32 @@ for (const [size, viewport] of SIZES) {
     // Step 11: pid 1, on CPU 1, loads its byte back and finds pid 2's 'B'.
     await page.keyboard.press('n'); await page.keyboard.press('n');
     await atStep(page, 11, 14);
-    assert.equal(await page.isChecked('#cpu-1'), true);
+    assert.equal(await page.getAttribute('#cpu-1', 'aria-pressed'), 'true');
     assert.match(await text(page, '#step-detail'), /cpu 1: TLB hit for 0x1100[^]*copyin 0x1100: "B"/);
     await shot(page, `tlb-smp-${size}`, '#panel-tlb', false);
-    // Keyboard only: the arrow key moves the choice to CPU 0, which adds `cpu 0` as step 12.
+    // The choice says what it does to the steps after this one.
+    assert.match(await text(page, '#cpu-help'), /step 11 of 14: choosing here drops steps 12 to 14; the browser's Back brings them back/);
+    // Keyboard only. On a CPU button the arrow keys are the lab's own Back and
+    // Forward: they move between steps and drop none (a radio group's arrows chose a CPU).
     await page.focus('#cpu-1');
     await page.keyboard.press('ArrowLeft');
+    await atStep(page, 10, 14);
+    await page.keyboard.press('ArrowRight');
+    await atStep(page, 11, 14);
+    await page.waitForFunction(() => location.hash.includes('step=11'));
+    // Shift+Tab reaches CPU 0, and Enter moves there: `cpu 0` is step 12, the end now.
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'cpu-0');
+    await page.keyboard.press('Enter');
     await atStep(page, 12, 12);
-    assert.equal(await page.isChecked('#cpu-0'), true);
+    assert.equal(await page.getAttribute('#cpu-0', 'aria-pressed'), 'true');
     assert.match(await text(page, '#tlb-cpu'), /operations run here/);
+    assert.match(await text(page, '#tlb-notice'), /Steps 12 to 14 were dropped/);
+    // The browser's Back brings the dropped steps back.
+    await page.waitForFunction(() => location.hash.startsWith('#lab='));
+    await page.goBack();
+    await atStep(page, 11, 14);
+    assert.equal(await page.getAttribute('#cpu-1', 'aria-pressed'), 'true');
     await assertAlive(page, 'after choosing a CPU');
   });
 }

@@ -1050,3 +1050,10 @@ pub fn tlb_whose(row: &pagelab_core::lab::view::TlbRow) -> String {
         (None, false) => "a table that has been freed".to_string(),
     }
 }
+
+/// What running an operation at step `current` of `n` does to the later
+/// steps: "drops step 9" or "drops steps 4 to 9" (`current` < `n`).
+#[must_use]
+pub fn drops_text(current: usize, n: usize) -> String {
+    if current + 1 == n { format!("drops step {n}") } else { format!("drops steps {} to {n}", current + 1) }
+}

@@ -286,8 +286,9 @@ pub struct LabState {
     pub run: Option<RunSession>,
     /// Counts every change, for views that cache their work.
     pub version: u64,
-    /// Counts the labs started from the menu or a built-in scenario, so the
-    /// page can keep the lab before each in the browser's history.
+    /// Counts the labs started from the menu or a built-in scenario, and the
+    /// operations that dropped later steps, so the page can keep the lab
+    /// before each in the browser's history.
     pub generation: u64,
 }
 
@@ -911,6 +912,11 @@ impl LabState {
             Ok((machines, step)) => {
                 self.machines = machines;
                 self.builtin = None;
+                // Steps were dropped: the lab before keeps its own history
+                // entry, so that the browser's Back brings them back.
+                if k < n {
+                    self.generation += 1;
+                }
                 self.timeline_changed();
                 let end = self.len();
                 self.goto(end);

@@ -141,8 +141,14 @@ fn an_operation_at_an_earlier_step_drops_the_later_ones() {
     let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
     let s = act(s, Action::Goto(3)); // after fork 1: pids 1 and 2
     let s = act(s, Action::SelectPid(1));
+    let before = s.generation;
     let s = call(s, Call::Fork);
     assert_eq!((s.len(), s.current()), (4, 4));
+    assert_eq!(
+        s.generation,
+        before + 1,
+        "a lab that dropped steps is a new one: the one before keeps its history entry"
+    );
     assert!(info_of(&s).contains("Steps 4 to 9 were dropped"), "{}", info_of(&s));
     // The new child is pid 3 again: xv6 hands out pids in order.
     assert_eq!(s.selection.pid, Some(3));
@@ -151,6 +157,12 @@ fn an_operation_at_an_earlier_step_drops_the_later_ones() {
     let s = act(s, Action::Run(Op::Fork { pid: 42 }));
     assert!(error_of(&s).contains("no process with pid 42"));
     assert_eq!((s.len(), s.current()), (4, 2));
+    assert_eq!(s.generation, before + 1, "nothing dropped, no new history entry");
+    // At the last step nothing is dropped: the same lab, one step longer.
+    let s = act(s, Action::Goto(4));
+    let s = act(s, Action::SelectPid(1));
+    let s = call(s, Call::Fork);
+    assert_eq!((s.len(), s.generation), (5, before + 1));
 }
 
 #[test]
@@ -484,6 +496,8 @@ fn errors_sit_next_to_their_control_and_go_after_a_success() {
     // Plural words: one step or several.
     assert_eq!(dropped_text(8, 9), " Step 9 was dropped.");
     assert_eq!(dropped_text(3, 9), " Steps 4 to 9 were dropped.");
+    assert_eq!(pagelab_web::present::drops_text(8, 9), "drops step 9");
+    assert_eq!(pagelab_web::present::drops_text(3, 9), "drops steps 4 to 9");
     assert_eq!(dropped_text(9, 9), "");
 }
 

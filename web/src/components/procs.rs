@@ -5,6 +5,7 @@ use yew::prelude::*;
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab_by;
 use crate::input;
+use crate::present::drops_text;
 use crate::state::{Action, Call, LabState, SharedLab, Where};
 
 /// The value of the input behind `r` ("" if it is not there).
@@ -187,14 +188,12 @@ pub fn Processes() -> Html {
         })
     };
     let changed = lab.changed_now().procs;
-    let drops =
-        if current + 1 == n { format!("drops step {n}") } else { format!("drops steps {} to {n}", current + 1) };
     html! {
         <section class={classes!("panel", "procs", changed.then_some("changed"))} id="panel-procs" aria-labelledby="procs-h">
             <h2 id="procs-h" tabindex="-1">{ "Processes and system calls" }<ChangedMark on={changed} step={current} /></h2>
             if current < n {
                 <p class="warn" id="truncate-warning">
-                    { format!("You are looking at step {current} of {n}. Running a system call here {drops}, like undo history.") }
+                    { format!("You are looking at step {current} of {n}. Running a system call here {}, like undo history; the browser's Back brings them back.", drops_text(current, n)) }
                 </p>
             }
             if procs.is_empty() {
@@ -211,7 +210,11 @@ pub fn Processes() -> Html {
                 { simple(Call::Fork, "fork", "fork", "Make a child: a copy of this process's memory") }
                 { simple(Call::Exit, "exit", "exit", "Exit: the process becomes a zombie until its parent waits") }
                 { simple(Call::Wait, "wait", "wait", "Wait for a child that exited and free its memory") }
-                { simple(Call::Kill, "kill", "kill", "Kill the process: it exits at once") }
+                // Any process may kill any other; here the process kills itself, kill(getpid()).
+                <button id="kill" title="The process calls kill on its own pid: it is marked killed and exits the next time it would return to user space, which is at once" disabled={none}
+                    onclick={ let lab = lab.clone(); Callback::from(move |_| lab.dispatch(Action::Call(Call::Kill))) }>
+                    { sel.map_or_else(|| "kill".to_string(), |p| format!("kill({p})")) }
+                </button>
             </div>
             <CallForm id="sbrk" name="sbrk" disabled={none}
                 fields={vec![("n (bytes; negative shrinks)".into(), "4096".into(), "4096".into())]}
@@ -244,7 +247,7 @@ pub fn Processes() -> Html {
                 <button type="submit" id="exec-run" disabled={none}>{ "Run exec" }</button>
                 <p class="help" id="program-help">{ format!("Files: {}. Type a path like sh looks one up: echo, /echo and ./echo are the same file.", files.join(", ")) }</p>
                 <p class="help" id="args-help">
-                    { format!("argv[0] is the program's name; then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG).", maxarg.saturating_sub(1)) }
+                    { format!("argv[0] is the program as typed (as sh passes it); then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG).", maxarg.saturating_sub(1)) }
                 </p>
             </form>
             <InlineNotice at={Where::Exec} id="exec-notice" />

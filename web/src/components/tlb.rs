@@ -6,7 +6,7 @@ use yew::prelude::*;
 
 use super::{ChangedMark, InlineNotice};
 use crate::hooks::use_lab_by;
-use crate::present::{addr_digits, hex, tlb_now_text, tlb_whose};
+use crate::present::{addr_digits, drops_text, hex, tlb_now_text, tlb_whose};
 use crate::state::{Action, Where};
 
 /// Each CPU's TLB at this step: each cached translation, and whether the
@@ -21,6 +21,7 @@ pub fn TlbPanel() -> Html {
     let riscv = info.scheme == SchemeKind::Sv39;
     let digits = addr_digits(riscv);
     let cur = lab.current();
+    let n = lab.len();
     let changed = lab.changed_now().tlb;
     let counts = cur.checked_sub(1).and_then(|i| lab.full().steps().get(i)).map(|s| s.counts.tlb);
     let skip = k.skip_flush();
@@ -59,17 +60,21 @@ pub fn TlbPanel() -> Html {
                 { how }
             </p>
             if tlbs.len() > 1 {
-                <fieldset class="cpu-choice" id="cpu-choice" aria-describedby="cpu-help">
-                    <legend>{ "Run the next operations on" }</legend>
+                <div class="cpu-choice" id="cpu-choice" role="group" aria-labelledby="cpu-choice-h" aria-describedby="cpu-help">
+                    <span id="cpu-choice-h">{ "Run the next operations on:" }</span>
                     for c in 0..tlbs.len() {
-                        <label>
-                            <input type="radio" name="cpu" id={format!("cpu-{c}")} checked={c == here}
-                                onchange={ let lab = lab.clone(); Callback::from(move |_: Event| lab.dispatch(Action::SetCpu(c as u32))) } />
-                            { format!(" CPU {c}") }
-                        </label>
+                        <button type="button" class="pick" id={format!("cpu-{c}")} aria-pressed={if c == here { "true" } else { "false" }}
+                            onclick={ let lab = lab.clone(); Callback::from(move |_: MouseEvent| if c != here { lab.dispatch(Action::SetCpu(c as u32)) }) }>
+                            { format!("CPU {c}") }
+                        </button>
                     }
-                    <p class="help" id="cpu-help">{ "Choosing a CPU adds a step (cpu N) to the timeline. A process running on another CPU moves to this one when it next runs: it yields there first." }</p>
-                </fieldset>
+                    <p class="help" id="cpu-help">
+                        { "Choosing another CPU adds a step (cpu N) to the timeline. A process running on another CPU moves to this one when it next runs: it yields there first." }
+                        if cur < n {
+                            <strong>{ format!(" You are looking at step {cur} of {n}: choosing here {}; the browser's Back brings them back.", drops_text(cur, n)) }</strong>
+                        }
+                    </p>
+                </div>
             }
             <div class="whatif-switch">
                 <input type="checkbox" id="noflush" checked={whatif} onchange={toggle} aria-describedby="noflush-help tlb-notice" />
