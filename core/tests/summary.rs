@@ -5,6 +5,7 @@
 use pagelab_core::lab::place::{Place, place};
 use pagelab_core::lab::scenario::{self, parse};
 use pagelab_core::lab::summary::mappings_text;
+use pagelab_core::lab::view::RegionKind;
 use pagelab_core::lab::{Comments, Lab, ParagraphKind};
 use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
@@ -178,6 +179,25 @@ fn what_lives_at_an_address_on_x86() {
     assert!(matches!(place(k, Some(3), 0xffff_ffff), Place::Device { .. }));
     // The kernel's own page table maps no user memory.
     assert_eq!(place(k, None, 0x1000), Place::Unmapped);
+}
+
+#[test]
+fn a_process_sbrk_shrank_to_nothing_on_x86_has_nothing_below_its_size() {
+    // tlb-x86: pid 2 (initcode's one page, sz 0x1000) calls sbrk(-4096) at step 5.
+    // deallocuvm frees the page and returns 0; growproc takes that for failure
+    // and keeps sz = 0x1000, but nothing is mapped below it any more.
+    let lab = story(scenario::TLB_X86);
+    let at4 = lab.prefix(4);
+    let before = place(at4.kernel(), Some(2), 0x100);
+    assert!(matches!(&before, Place::Region { region } if region.start == 0 && region.end == 0x1000), "{before:?}");
+    let at5 = lab.prefix(5);
+    let after = place(at5.kernel(), Some(2), 0x100);
+    assert!(
+        matches!(&after, Place::Region { region } if region.kind == RegionKind::Freed && region.end == 0x1000),
+        "{after:?}"
+    );
+    assert!(after.words(Port::Xv6Public).starts_with("freed memory (0x0–0xfff)"));
+    assert_eq!(place(at5.kernel(), Some(2), 0x1000), Place::AboveSz { sz: 0x1000, limit: 0x8000_0000 });
 }
 
 #[test]

@@ -252,6 +252,7 @@ pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
         RegionKind::Heap => ("rg-heap", "HEAP"),
         RegionKind::Shared => ("rg-shared", "SHARED"),
         RegionKind::Hole => ("rg-hole", "HOLE"),
+        RegionKind::Freed => ("rg-hole", "FREED"),
         RegionKind::SharedCopy => ("rg-copy", "COPY"),
         RegionKind::Trapframe => ("rg-kernel", "TRAPFRAME"),
         RegionKind::Trampoline => ("rg-kernel", "TRAMPOLINE"),

@@ -232,6 +232,9 @@ fn region_words(r: &Region, port: Port) -> String {
         RegionKind::Heap => format!("the heap ({span}), added by sbrk"),
         RegionKind::Shared => format!("{} ({span})", r.label),
         RegionKind::Hole => format!("a hole ({span}) left by closing a shared page"),
+        RegionKind::Freed => format!(
+            "freed memory ({span}): sbrk shrank the process to 0, deallocuvm freed every user page, and growproc took the new size 0 for failure, so it kept sz"
+        ),
         RegionKind::SharedCopy => {
             format!("a {} ({span}): the note's fork copied the page instead of sharing the frame", r.label)
         }

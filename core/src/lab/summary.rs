@@ -200,6 +200,7 @@ fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> &str {
         RegionKind::Guard => "guard page",
         RegionKind::Stack => "stack",
         RegionKind::Heap => "heap",
+        RegionKind::Freed => "freed page",
         RegionKind::Shared | RegionKind::Hole | RegionKind::SharedCopy => &r.label,
         RegionKind::Trapframe => "trapframe",
         RegionKind::Trampoline => "trampoline",

@@ -342,6 +342,9 @@ pub enum RegionKind {
     Hole,
     /// The note's fork: a private copy of a shared page, not the shared frame.
     SharedCopy,
+    /// xv6-public: every page below sz, freed by an sbrk that shrank the
+    /// process to 0, which growproc took for failure and so kept sz.
+    Freed,
     /// RISC-V: the trapframe page.
     Trapframe,
     /// RISC-V: the trampoline page.
@@ -355,7 +358,16 @@ pub enum RegionKind {
 pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     let Some(p) = proc_of(k, pid) else { return Vec::new() };
     let mut out = Vec::new();
+    if p.freed_below_sz {
+        out.push(Region {
+            start: 0,
+            end: PGROUNDUP(p.sz),
+            kind: RegionKind::Freed,
+            label: "freed by sbrk, below the sz growproc kept".into(),
+        });
+    }
     let top = match &p.image {
+        _ if p.freed_below_sz => PGROUNDUP(p.sz),
         None => {
             out.push(Region { start: 0, end: PGSIZE, kind: RegionKind::Initcode, label: "initcode".into() });
             PGSIZE
