@@ -506,7 +506,8 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
     match op {
         Op::Userinit => "userinit makes the first process, pid 1".into(),
         Op::Fork { pid } if ok => format!("pid {pid} forks: the child is pid {}", result.value),
-        Op::Fork { pid } => format!("pid {pid} forks (and fork fails)"),
+        // The step's title adds " (it fails)".
+        Op::Fork { pid } => format!("pid {pid} forks"),
         Op::Exec { pid, path, argv } => {
             let args: Vec<String> = argv.iter().map(|a| s(a)).collect();
             format!("pid {pid} calls exec({}, {{{}}})", s(path.as_bytes()), args.join(", "))
@@ -528,6 +529,38 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         Op::FailAlloc { after: Some(n) } => format!("kalloc is set to fail after {n} more"),
         Op::FailAlloc { after: None } => "kalloc stops failing on purpose".into(),
         Op::Cpu { cpu } => format!("the next operations run on CPU {cpu}"),
+    }
+}
+
+/// What this step's operation did in xv6, in a few sentences, for a step
+/// the scenario says nothing about (one the learner ran): what an operation
+/// of its kind does ([`explain_op`]), and what happened instead where the
+/// step did not go that way (it failed, or sbrk's size wrapped around).
+#[must_use]
+pub fn explain_step(
+    op: &pagelab_core::lab::Op,
+    port: pagelab_core::port::Port,
+    result: &pagelab_core::port::SysRet,
+) -> String {
+    use pagelab_core::lab::Op;
+    use pagelab_core::port::Port;
+    let (alloc, dealloc) =
+        if port == Port::Xv6Public { ("allocuvm", "deallocuvm") } else { ("uvmalloc", "uvmdealloc") };
+    match (op, &result.error) {
+        (Op::Sbrk { n, .. }, Some(e)) if *n > 0 => format!(
+            "sbrk asks growproc for {n} more bytes, and here it cannot give them: {e}. Whatever {alloc} mapped on the way is freed again, the process keeps its size, and sbrk returns -1."
+        ),
+        // sz is unsigned: sz + n wraps around past sz, and there is nothing to free.
+        (Op::Sbrk { n, .. }, None) if *n < 0 && n.unsigned_abs() > result.value.unsigned_abs() => format!(
+            "sbrk({n}) asks to give back more than the process has: its size is {} bytes. growproc adds n to the size, an unsigned number, so the sum wraps around to a number above the old size; {dealloc} is asked to shrink to a larger size, frees nothing and returns the old size. The process keeps all its pages, and sbrk returns the old size, {}, as if it had worked.",
+            result.value, result.value
+        ),
+        (Op::Sbrk { n, .. }, Some(e)) if *n < 0 => format!(
+            "sbrk asks growproc to shrink the process by {} bytes, to nothing: {dealloc} frees and unmaps every user page. Then {e}.",
+            n.unsigned_abs()
+        ),
+        (_, Some(e)) => format!("{} Here: {e}. It returns -1.", explain_op(op, port)),
+        _ => explain_op(op, port).to_string(),
     }
 }
 
@@ -987,7 +1020,40 @@ mod story_tests {
         let exec = Op::Exec { pid: 3, path: "echo".into(), argv: vec![b"echo".to_vec(), b"hi there".to_vec()] };
         assert_eq!(describe_op(&exec, &ok(0)), "pid 3 calls exec(\"echo\", {\"echo\", \"hi there\"})");
         assert_eq!(describe_op(&Op::Fork { pid: 1 }, &ok(2)), "pid 1 forks: the child is pid 2");
+        let refused = pagelab_core::port::SysRet::err(pagelab_core::sys::SysError::Fork(
+            pagelab_core::sys::ForkError::OutOfMemory,
+        ));
+        assert_eq!(
+            describe_op(&Op::Fork { pid: 1 }, &refused),
+            "pid 1 forks",
+            "the step's title adds \"(it fails)\" once"
+        );
         assert_eq!(describe_op(&Op::Read { pid: 3, va: 0x4000, len: 1 }, &ok(1)), "pid 3 loads 1 byte at 0x4000");
+    }
+
+    #[test]
+    fn steps_explained_by_what_happened() {
+        use pagelab_core::port::{Port, SysRet};
+        use pagelab_core::sys::{SbrkError, SysError};
+        // sbrk(-16385) on a 16384-byte process: 16384 - 16385 wraps to 0xffffffff
+        // (above 16384), so deallocuvm frees nothing and sbrk returns 16384.
+        let wrapped = explain_step(&Op::Sbrk { pid: 2, n: -16385 }, Port::Xv6Public, &SysRet::ok(16384));
+        assert!(wrapped.contains("its size is 16384 bytes") && wrapped.contains("deallocuvm"), "{wrapped}");
+        assert!(
+            wrapped.contains("frees nothing") && !wrapped.contains("frees and unmaps the pages above"),
+            "{wrapped}"
+        );
+        // sbrk(-16384) on the same process shrinks it: the usual words.
+        let shrunk = explain_step(&Op::Sbrk { pid: 2, n: -4096 }, Port::Xv6Riscv, &SysRet::ok(16384));
+        assert!(shrunk.starts_with("sbrk shrinks the process"), "{shrunk}");
+        let refused = SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace));
+        let grow = explain_step(&Op::Sbrk { pid: 2, n: 2_147_483_647 }, Port::Xv6Public, &refused);
+        assert!(
+            grow.contains("cannot give them") && grow.contains("returns -1") && !grow.contains("maps new zeroed"),
+            "{grow}"
+        );
+        let grow = explain_step(&Op::Sbrk { pid: 2, n: 4096 }, Port::Xv6Riscv, &refused);
+        assert!(grow.contains("uvmalloc"), "{grow}");
     }
 
     #[test]

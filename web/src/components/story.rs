@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::InlineNotice;
 use super::stepbar::step_title;
 use crate::hooks::use_lab_by;
-use crate::present::explain_op;
+use crate::present::explain_step;
 use crate::state::{Action, Where};
 
 /// A text with `code` between backticks shown as code (the lab's messages
@@ -127,7 +127,7 @@ pub fn Story() -> Html {
                     if k == 0 {
                         <p class="auto">{ "The machine has just booted: kinit has put the free pages on kalloc's free list, and the kernel has built its own page table. Step forward to see the first operation." }</p>
                     } else if let Some(st) = full.steps().get(k - 1) {
-                        <p class="auto">{ explain_op(&st.op, port) }</p>
+                        <p class="auto">{ explain_step(&st.op, port, &st.result) }</p>
                     }
                 } else {
                     { paragraphs(&narrative) }
