@@ -299,7 +299,8 @@ impl fmt::Display for ExecError {
                 write!(f, "argument {index} is {len} bytes; sys_exec copies at most a page")
             }
             ExecError::StackOverflow => {
-                f.write_str("the arguments do not fit in the one-page stack (copyout hit the guard page)")
+                // x86's copyout fails on the guard page; xv6-riscv's exec checks sp against the stack's base first.
+                f.write_str("the arguments do not fit in the one-page stack: they would reach the guard page below it")
             }
             ExecError::OutOfMemory => f.write_str("out of memory; the new image was freed, the old one kept"),
         }
