@@ -42,7 +42,7 @@ pub enum Call {
         /// `"text"` in quotes, or bytes as numbers.
         bytes: String,
     },
-    /// exec(path, argv) with argv = {name of the program, args...}.
+    /// exec(path, argv) with argv = {path, args...}, as sh makes it.
     Exec {
         /// The program's path.
         path: String,
@@ -101,8 +101,8 @@ impl Call {
                 if path.is_empty() {
                     return Err("choose a program to exec".into());
                 }
-                let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-                let mut argv = vec![name.into_bytes()];
+                // As sh passes it: argv[0] is the program as typed, path and all.
+                let mut argv = vec![path.clone().into_bytes()];
                 argv.extend(input::split_args(&args)?);
                 Op::Exec { pid, path, argv }
             }
@@ -149,9 +149,10 @@ mod tests {
     }
 
     #[test]
-    fn exec_names_argv0_after_the_path_and_write_reads_the_scenario_bytes() {
+    fn exec_passes_the_path_as_argv0_and_write_reads_the_scenario_bytes() {
+        // sh's `/echo a 'b c'` makes exec("/echo", {"/echo", "a", "b c"}).
         let op = Call::Exec { path: " /echo ".into(), args: "a 'b c'".into() }.op(Some(1), SchemeKind::Sv39);
-        let argv = vec![b"echo".to_vec(), b"a".to_vec(), b"b c".to_vec()];
+        let argv = vec![b"/echo".to_vec(), b"a".to_vec(), b"b c".to_vec()];
         assert_eq!(op, Ok(Op::Exec { pid: 1, path: "/echo".into(), argv }));
         let op = Call::Write { va: "0x3000".into(), bytes: r#""hi\n""#.into() }.op(Some(1), SchemeKind::Sv39);
         assert_eq!(op, Ok(Op::Write { pid: 1, va: 0x3000, bytes: b"hi\n".to_vec() }));

@@ -497,8 +497,8 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
                 ));
             }
             let args_text = get("args").unwrap_or("").to_string();
-            let name = program.rsplit('/').next().unwrap_or(&program).to_string();
-            let mut argv = vec![name.into_bytes()];
+            // As sh passes it: argv[0] is the program as written, path and all.
+            let mut argv = vec![program.clone().into_bytes()];
             argv.extend(input::split_args(&args_text).map_err(|e| format!("args=: {e}"))?);
             Config::Exec(ExecCfg { preset, program, args_text, argv })
         }
