@@ -283,8 +283,15 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 "the link's lab data is damaged: it is not valid base64url, perhaps cut short or changed when copied"
                     .to_string()
             })?;
-            let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
-                "the link's lab data is damaged: it does not decompress, perhaps cut short or edited".to_string()
+            let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|e| {
+                if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+                    format!(
+                        "the link's lab is too large: its scenario is more than {} MiB of text, more than the lab opens",
+                        MAX_TEXT >> 20
+                    )
+                } else {
+                    "the link's lab data is damaged: it does not decompress, perhaps cut short or edited".to_string()
+                }
             })?;
             String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?
         }
@@ -411,7 +418,15 @@ mod tests {
         assert!(err("#hello=1").contains("does not know"));
         // A decompression bomb is refused, not expanded.
         let bomb = B64.encode(miniz_oxide::deflate::compress_to_vec(&vec![b'#'; 8 << 20], 9));
-        assert!(err(&format!("#lab={bomb}")).contains("does not decompress"));
+        assert!(err(&format!("#lab={bomb}")).contains("too large: its scenario is more than 4 MiB"));
+        // 4 MiB of text opens (here a scenario of comments only, which parses).
+        let mut big = String::from("userinit\n");
+        big.push_str(&"#\n".repeat(((4 << 20) - big.len() - 3) / 2));
+        big.push_str("##\n");
+        assert_eq!(big.len(), 4 << 20);
+        let packed = B64.encode(miniz_oxide::deflate::compress_to_vec(big.as_bytes(), 9));
+        let opened = decode(&format!("#lab={packed}"));
+        assert!(opened.as_ref().is_ok_and(Option::is_some), "{:?}", opened.err());
     }
 
     /// Pieces a fragment is made of, for the property tests below: every key
