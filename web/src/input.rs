@@ -51,6 +51,16 @@ pub fn parse_address(text: &str, scheme: SchemeKind) -> Result<u64, String> {
     if t.chars().any(char::is_whitespace) {
         return Err("an address is one number: remove the spaces inside it".into());
     }
+    // 0b… reads as hex digits, but a learner who types it most likely means binary.
+    if let Some(rest) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
+        let binary = match u64::from_str_radix(rest, 2) {
+            Ok(v) if !rest.starts_with('+') => format!(" (in binary, {rest} is {v:#x})"),
+            _ => String::new(),
+        };
+        return Err(format!(
+            "{t} looks like binary, which this field does not read{binary}: type the address in hex (0x…) or in decimal after # (#4096). For the hex number {t}, type 0x{t}."
+        ));
+    }
     let v = if let Some(dec) = t.strip_prefix('#') {
         digits(dec, 10, "decimal address")?
     } else {
@@ -231,6 +241,14 @@ mod tests {
         assert!(parse_address("0x1ffffffffffffffff", SchemeKind::Sv39).unwrap_err().contains("too large"));
         assert!(parse_address("12 34", x).unwrap_err().contains("spaces"));
         assert!(parse_address("héllo", x).unwrap_err().contains("not a hex digit"));
+        // 0b101 is binary 5, hex 0x5; 0b12 is no binary number; 0x0b101 is hex.
+        let e = parse_address("0b101", x).unwrap_err();
+        assert!(
+            e.contains("looks like binary") && e.contains("(in binary, 101 is 0x5)") && e.ends_with("type 0x0b101."),
+            "{e}"
+        );
+        assert!(!parse_address("0B12", x).unwrap_err().contains("in binary,"));
+        assert_eq!(parse_address("0x0b101", x), Ok(0xb101));
     }
 
     #[test]
