@@ -1,5 +1,5 @@
 //! Running the real programs in the lab: a [`RunSession`] holds a machine
-//! that runs xv6-riscv's own init, sh and echo on pagelab's RISC-V CPU
+//! that runs pagelab's own init, sh and echo for xv6-riscv on pagelab's RISC-V CPU
 //! (`pagelab_core::riscv::run::Runner`). What the programs do (fork, exec,
 //! sbrk, exit, wait) is added to the lab's timeline as they do it, so every
 //! other panel shows it. Nothing here touches `web_sys`: it is tested on the host.
