@@ -49,7 +49,7 @@ async function say(page, line) {
 test('a learner types three commands at sh on xv6-public and reads their output', async () => {
   const page = await open(browser);
   await boot(page);
-  assert.match(await text(page, '#panel-run .help'), /32-bit x86 CPU runs xv6-public's own init/);
+  assert.match(await text(page, '#panel-run .help'), /32-bit x86 CPU runs init, sh, echo and deep: pagelab's own programs for xv6-public/);
   assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
   await say(page, 'echo hello world');
   await say(page, 'echo');
