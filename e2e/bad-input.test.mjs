@@ -2,7 +2,7 @@
 // the lab keeps its state, and the page stays alive (a normal action works after).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot } from './helpers.mjs';
+import { launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, twoFrames } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -117,6 +117,13 @@ function badLink(name, fragment, want) {
     assert.match(msg, want, `${name}: the message was ${JSON.stringify(msg)}`);
     await atStep(page, 1, 1);
     assert.match(await text(page, '#mem-summary'), /^57344 frames/);
+    // The address bar keeps the link, to be mended, until the lab changes.
+    await twoFrames(page);
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => location.hash), fragment);
+    await page.click('#fork');
+    await atStep(page, 2, 2);
+    await page.waitForFunction((f) => location.hash.startsWith('#lab=') && location.hash !== f, fragment);
     await assertAlive(page, name);
     // The same link pasted into an open lab.
     const again = await ready();

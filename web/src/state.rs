@@ -290,6 +290,10 @@ pub struct LabState {
     /// operations that dropped later steps, so the page can keep the lab
     /// before each in the browser's history.
     pub generation: u64,
+    /// This lab stands in for a link that could not be opened, and nothing
+    /// has changed since: the address bar keeps that link, so that the
+    /// learner can see it and mend it.
+    pub link_refused: bool,
 }
 
 impl PartialEq for LabState {
@@ -369,7 +373,11 @@ impl LabState {
             Ok(None) => LabState::new(Preset::Xv6Public),
             Err(e) => {
                 let mut s = LabState::new(Preset::Xv6Public);
-                s.error(Where::Page, format!("This link could not be opened: {e}. Here is a clean lab instead."));
+                s.error(
+                    Where::Page,
+                    format!("This link could not be opened: {e}. Here is a clean lab instead; the address bar keeps the link until you change the lab."),
+                );
+                s.link_refused = true;
                 s
             }
         }
@@ -399,6 +407,7 @@ impl LabState {
             run: None,
             version: 0,
             generation: 0,
+            link_refused: false,
         }
     }
 
@@ -1185,6 +1194,8 @@ impl LabState {
     pub fn reduce_with(&self, action: Action) -> LabState {
         let mut s = self.clone();
         s.version = self.version.wrapping_add(1);
+        // Any action but opening a link changes the lab away from the refused link.
+        s.link_refused = false;
         // An error lasts until the next action: it goes when something succeeds.
         // What an operation did stays until the step changes or another message comes.
         let before = s.notice.take();

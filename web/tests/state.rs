@@ -728,3 +728,13 @@ fn a_link_to_a_step_opens_with_what_that_step_changed() {
         assert_eq!(s.changed_now(), by_hand.changed_now(), "{fragment}");
     }
 }
+
+#[test]
+fn a_refused_link_stays_in_the_address_bar_until_the_lab_changes() {
+    let s = LabState::opened(Err("the link's lab data is damaged".into()));
+    assert!(s.link_refused, "the page keeps the link it could not open");
+    assert!(error_of(&s).contains("This link could not be opened: the link's lab data is damaged."));
+    let s = call(s, Call::Fork);
+    assert!(!s.link_refused, "a change writes the lab's own link");
+    assert!(!LabState::opened(Ok(None)).link_refused);
+}

@@ -104,6 +104,10 @@ pub fn use_url_sync(lab: LabContext, open: Callback<String>) {
                     if w.location().hash().unwrap_or_default() != entry {
                         return;
                     }
+                    // A link that could not be opened stays in the address bar until the lab changes.
+                    if lab.link_refused {
+                        return;
+                    }
                     let want = format!("#{}", lab.fragment());
                     *written.borrow_mut() = want.clone();
                     let now = w.location().hash().unwrap_or_default();
