@@ -331,7 +331,7 @@ pub fn parse_access(s: &str) -> Result<AccessChoice, String> {
     let t = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
     let found = AccessChoice::ALL.into_iter().find(|a| a.code() == t || a.label().replace(' ', "-") == t);
     let found = found.or(match t.as_str() {
-        "user-execute" | "user-fetch" => Some(AccessChoice::UserExec),
+        "user-exec" | "user-execute" | "user-fetch" => Some(AccessChoice::UserExec),
         _ => None,
     });
     found.ok_or_else(|| {
@@ -564,8 +564,12 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
             if get("seed").is_some() && get("student").is_some() {
                 return Err(format!("seed=: <{tag}> takes seed= or student=, not both"));
             }
+            if get("student").is_some_and(|s| s.trim().is_empty()) {
+                return Err(format!("student=: <{tag}> has student=\"\": give a student id, or leave student= out"));
+            }
+            let which = if get("student").is_some() { "student" } else { "seed" };
             let (seed, student) = pagelab_web::quiz::seed_from(get("seed").unwrap_or(""), get("student").unwrap_or(""))
-                .map_err(|e| format!("seed=: {e}"))?;
+                .map_err(|e| format!("{which}=: {e}"))?;
             let pick = get("questions").map(parse_pick).transpose()?.unwrap_or_default();
             Config::Quiz(QuizCfg { from, seed, student, pick })
         }
@@ -631,6 +635,16 @@ mod tests {
         let Config::Walk(w) = c else { panic!() };
         assert_eq!((w.at.step, w.at.pid, w.at.access), (Some(7), PidChoice::Pid(3), AccessChoice::UserWrite));
         assert_eq!(parse_access("Kernel Read"), Ok(AccessChoice::KernelRead));
+        // Every name the message lists is accepted.
+        for (name, want) in [
+            ("user-read", AccessChoice::UserRead),
+            ("user-write", AccessChoice::UserWrite),
+            ("user-exec", AccessChoice::UserExec),
+            ("kernel-read", AccessChoice::KernelRead),
+            ("kernel-write", AccessChoice::KernelWrite),
+        ] {
+            assert_eq!(parse_access(name), Ok(want), "{name}");
+        }
         assert_eq!(parse_pid("kernel"), Ok(PidChoice::Kernel));
         assert_eq!(parse_step("last"), Ok(None));
     }
@@ -649,6 +663,10 @@ mod tests {
         assert!(err(Kind::Walk, &[("pid", "0"), ("address", "0")], None).contains("is not a pid"));
         assert!(err(Kind::Walk, &[], None).contains("needs an address="));
         assert!(err(Kind::Walk, &[("access", "sideways"), ("address", "0")], None).contains("not an access"));
+        assert!(err(Kind::Quiz, &[("student", " ")], None).contains("student=: <pagelab-quiz> has student=\"\""));
+        let long = "x".repeat(201);
+        assert!(err(Kind::Quiz, &[("student", &long)], None).starts_with("student=: the student id is too long"));
+        assert!(err(Kind::Quiz, &[("seed", "0x1g")], None).starts_with("seed=: the seed `0x1g` is not a whole number"));
         assert!(err(Kind::Exec, &[("machine", "pdp11")], None).contains("xv6-public, xv6-public-tiny"));
         assert!(err(Kind::Exec, &[("args", "\"open")], None).contains("args=: a \" quote is not closed"));
         assert!(err(Kind::Exec, &[("program", "")], None).contains("name a program"));
