@@ -419,6 +419,13 @@ fn seeds_choose_the_same_set_every_time() {
             && sets::parse_seed("").is_err()
             && sets::parse_seed("99999999999999999999").is_err()
     );
+    // Hex after 0x, as the widget README says: 0x10 is 16, and 2^64 - 1 fits.
+    assert_eq!(sets::parse_seed("0x10"), Ok(16));
+    assert_eq!(sets::parse_seed("0xffffffffffffffff"), Ok(u64::MAX));
+    assert!(sets::parse_seed("0x10000000000000000").unwrap_err().contains("too large"));
+    assert!(sets::parse_seed("0x").unwrap_err().contains("not a whole number"));
+    assert!(sets::parse_seed("0xg").unwrap_err().contains("hex digits"));
+    assert!(sets::parse_seed("1f").unwrap_err().contains("not a whole number"));
 }
 
 #[test]

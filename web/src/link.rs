@@ -211,7 +211,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                         .map_err(|_| format!("the link's auto part `{}` is not a whole number", shorten(value)))?,
                 );
             }
-            "seed" => seed = Some(sets::parse_seed(value).map_err(|e| format!("the link's {e}"))?),
+            "seed" => seed = Some(sets::parse_seed(value).map_err(|e| format!("in the link's seed= part, {e}"))?),
             "who" => {
                 let raw = B64
                     .decode(value.trim_end_matches('='))

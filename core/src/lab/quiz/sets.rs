@@ -49,7 +49,8 @@ pub fn student_seed(id: &str) -> u64 {
     h
 }
 
-/// Read a seed as typed: a decimal number up to 2^64 − 1.
+/// Read a seed as typed: a whole number up to 2^64 − 1, in decimal or in
+/// hex after `0x`.
 ///
 /// # Errors
 /// A plain-words message for anything else.
@@ -58,10 +59,15 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
     if t.is_empty() {
         return Err(String::from("the seed is empty: give a whole number such as 42"));
     }
-    if !t.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("the seed `{t}` is not a whole number (digits 0-9 only)"));
+    let (digits, radix, what) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => (hex, 16, "hex digits 0-9 and a-f after 0x"),
+        None => (t, 10, "digits 0-9, or hex after 0x"),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| char::from(b).is_digit(radix)) {
+        return Err(format!("the seed `{t}` is not a whole number ({what})"));
     }
-    t.parse::<u64>().map_err(|_| format!("the seed `{t}` is too large: at most 18446744073709551615"))
+    u64::from_str_radix(digits, radix)
+        .map_err(|_| format!("the seed `{t}` is too large: at most 18446744073709551615 (0xffffffffffffffff)"))
 }
 
 /// The story of the notes on xv6-public, with questions at every step.
