@@ -567,9 +567,12 @@ impl QuizRun {
 /// The seed a learner or instructor typed: a number, or a student id turned into one.
 ///
 /// # Errors
-/// A seed that is not a whole number, or an id that is too long.
+/// A seed that is not a whole number, an id that is too long, or both given.
 pub fn seed_from(seed: &str, student: &str) -> Result<(u64, Option<String>), String> {
     let student = student.trim();
+    if !student.is_empty() && !seed.trim().is_empty() {
+        return Err(String::from("give a seed or a student id, not both: a student id chooses the seed itself"));
+    }
     if !student.is_empty() {
         if student.chars().count() > 200 {
             return Err(String::from("the student id is too long: at most 200 characters"));

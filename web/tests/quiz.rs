@@ -207,10 +207,17 @@ fn bad_seeds_and_sets_keep_the_lab() {
     let s =
         act(s, Action::StartSet { name: "quiz-nope".into(), seed: String::new(), student: String::new(), now_ms: 0.0 });
     assert!(error_of(&s).contains("no exercise set called quiz-nope"));
-    // A student id makes the seed: FNV-1a of "s1234" (see core/tests/cli.rs).
+    // A seed and a student id together are refused, as the widget refuses them.
     let s = act(
         s,
         Action::StartSet { name: "quiz-exec-x86".into(), seed: "99".into(), student: "s1234".into(), now_ms: 0.0 },
+    );
+    assert!(s.quiz.is_none());
+    assert!(error_of(&s).contains("a seed or a student id, not both"));
+    // A student id makes the seed: FNV-1a of "s1234" (see core/tests/cli.rs).
+    let s = act(
+        s,
+        Action::StartSet { name: "quiz-exec-x86".into(), seed: " ".into(), student: "s1234".into(), now_ms: 0.0 },
     );
     let q = s.quiz.as_ref().unwrap();
     assert_eq!(q.seed, 11_837_164_609_382_783_398);
