@@ -458,7 +458,14 @@ fn needs(scheme: SchemeKind, access: Access) -> String {
 }
 
 fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, String> {
-    live(cx, pid)?;
+    // A zombie never runs again, but its page table stays until its parent waits: the walk is of that table.
+    let who = if live(cx, pid)?.state == crate::proc::ProcState::Zombie {
+        format!(
+            "pid {pid} is a zombie, but its page table stays until its parent waits. If the MMU walked that table for a {access} at {va:#x}, where would it end"
+        )
+    } else {
+        format!("pid {pid} makes a {access} at {va:#x}. Where does it end")
+    };
     let t = cx.k.translate(Some(pid), va, access).map_err(|r| r.to_string())?;
     let walk: Vec<String> = t
         .steps
@@ -497,11 +504,7 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
     };
     let last = t.steps.last();
     Ok(Made {
-        prompt: format!(
-            "{}, pid {pid} makes a {} at {va:#x}. Where does it end: a physical address, or a fault (at which level, and why)?",
-            when(cx),
-            access
-        ),
+        prompt: format!("{}, {who}: a physical address, or a fault (at which level, and why)?", when(cx)),
         how: format!(
             "An address (0x...), or: fault LEVEL REASON, with LEVEL one of {} and REASON one of {}.",
             levels.join(", "),
@@ -554,8 +557,11 @@ fn op_hint(op: &Op, port: Port) -> String {
         Op::Exec { .. } => {
             "sys_exec copies each argument into a page of its own; exec builds a new page table (proc_pagetable), loads each segment, adds the guard page and the stack page, then frees the old table and every page in it."
         }
-        Op::Sbrk { .. } => {
+        Op::Sbrk { .. } if x86 => {
             "sbrk calls growproc: allocuvm maps new pages from PGROUNDUP(sz) up to sz + n (deallocuvm unmaps them when n is negative)."
+        }
+        Op::Sbrk { .. } => {
+            "sbrk calls growproc: uvmalloc maps new pages from PGROUNDUP(sz) up to sz + n (uvmdealloc unmaps them when n is negative)."
         }
         Op::Exit { .. } => "exit only makes the process a zombie; its memory stays until the parent's wait.",
         Op::Wait { .. } if x86 => {
@@ -1019,13 +1025,19 @@ fn sz(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
         (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n != 0 && i128::from(o) + i128::from(*n) == 0 => {
             format!("sz was {o:#x} and n = {n} would make it 0. {}", zero_size_quirk(cx.port, o))
         }
+        // sz + n wraps around past sz: the shrink frees nothing and returns the old size.
+        (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n < 0 && n.unsigned_abs() > o => format!(
+            "sz was {o:#x}, and n = {n} asks for more than that: sz + n wraps around (sz is unsigned) to a size above sz, so {} frees nothing and sz stays {o:#x}.",
+            if cx.port == Port::Xv6Public { "deallocuvm" } else { "uvmdealloc" }
+        ),
         (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n != 0 => {
             format!("sz was {o:#x}; sbrk({n}) fails here (it returns −1), so growproc never sets sz: it stays {o:#x}.")
         }
         (Some(Op::Sbrk { n, .. }), Some(o)) => format!(
-            "sz was {o:#x}; growproc adds n = {n}: {o:#x} {} {:#x} = {new:#x}. sz counts bytes; allocuvm maps whole pages, up to PGROUNDUP(sz).",
+            "sz was {o:#x}; growproc adds n = {n}: {o:#x} {} {:#x} = {new:#x}. sz counts bytes; {} maps whole pages, up to PGROUNDUP(sz).",
             if *n < 0 { "−" } else { "+" },
-            n.unsigned_abs()
+            n.unsigned_abs(),
+            if cx.port == Port::Xv6Public { "allocuvm" } else { "uvmalloc" }
         ),
         (Some(Op::Exec { .. }), _) => format!(
             "exec sets sz to the top of the stack: the program's last page rounded up, plus the guard page and the stack page: {new:#x}."
