@@ -176,6 +176,15 @@ test('widgets do not disturb each other', async () => {
   await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('#pa') !== null);
   await page.locator('#w-lab #address').fill('0x5000');
   await page.waitForFunction(() => /not present/.test(document.querySelector('#w-lab').shadowRoot.querySelector('#fault-text')?.textContent));
+  // Keyboard only: Enter on Forward up to the last step disables it; the focus goes to Back, not to the page.
+  await page.locator('#w-lab select.jump').selectOption('6');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('.step-pos')?.textContent === 'Step 6 of 7');
+  await page.locator('#w-lab button.forward').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('.step-pos')?.textContent === 'Step 7 of 7');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.activeElement?.classList.contains('back'));
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#w-lab').shadowRoot.querySelector('.step-pos')?.textContent === 'Step 6 of 7');
   // Nothing else changed.
   assert.deepEqual(await snapshot(), before);
   assert.deepEqual(page.problems, []);
@@ -239,9 +248,19 @@ test('the JS API, called from the page', async () => {
     const replayed = api.run('preset xv6-riscv-tiny\n' + progs.operations.join('\n') + '\n');
     const host = document.createElement('div');
     document.body.append(host);
+    host.append('the page\'s own text');
     const h = api.render(host, 'translate', { address: '0x80400123' });
     await new Promise((res) => setTimeout(res, 50));
-    const rendered = host.querySelector('[data-field="PDX"] .fhex')?.textContent;
+    const rendered = host.shadowRoot.querySelector('[data-field="PDX"] .fhex')?.textContent;
+    const handleError = h.error;
+    // The widgets' stylesheet is in the shadow root, as for the elements; the page's own content stays on show.
+    const link = host.shadowRoot.querySelector('link[rel="stylesheet"]');
+    if (!link.sheet) await new Promise((res) => link.addEventListener('load', res, { once: true }));
+    const styled = link.sheet.cssRules.length > 0 && host.shadowRoot.querySelector('slot') !== null;
+    // Drawing again in the same element replaces the widget.
+    api.render(host, 'translate', { address: '0x80400124' });
+    await new Promise((res) => setTimeout(res, 50));
+    const again = [host.shadowRoot.querySelectorAll('.pl-host > *').length, host.shadowRoot.querySelector('[data-field="offset"] .fhex')?.textContent];
     h.destroy();
     const bad = document.createElement('div');
     document.body.append(bad);
@@ -264,9 +283,10 @@ test('the JS API, called from the page', async () => {
       replayedFree: replayed.steps[replayed.steps.length - 1].nfree, progsFree: progs.nfree,
       stepped: stepped.stepped.map((x) => [x.pid, typeof x.pc, typeof x.instruction]),
       rendered,
-      hostEmpty: host.childElementCount,
+      hostEmpty: host.shadowRoot.querySelector('.pl-host').childElementCount,
+      handleError, styled, again,
       renderErr,
-      badShown: bad.textContent,
+      badShown: bad.shadowRoot.textContent,
       errors: {
         parse: catchIt(() => api.run('userinit\n  frobnicate 1\n')),
         refused: catchIt(() => api.run('userinit\nfork 1\nfork 9\n')),
@@ -281,6 +301,17 @@ test('the JS API, called from the page', async () => {
         step: catchIt(() => api.translate({ scenario: 'story-x86', step: 99, address: 0 })),
         kind: catchIt(() => api.render(document.body, 'teapot')),
         element: catchIt(() => api.render('#nope', 'translate')),
+        ownElement: catchIt(() => api.render(document.querySelector('pagelab-translate'), 'translate')),
+        translateTypo: catchIt(() => api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x2fcc, acess: 'user-write' })),
+        progsTypo: catchIt(() => api.runPrograms({ bogus: 1 })),
+        quizText: catchIt(() => api.quiz('quiz-shm')),
+        infinite: catchIt(() => api.decompose('x86', Infinity)),
+      },
+      accepted: {
+        userExec: api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x0, access: 'user-exec' }).access,
+        quizNull: api.quiz(null).set,
+        hexSeed: api.quiz({ set: 'quiz-shm', seed: '0x10' }).seed,
+        bigSeed: api.quiz({ set: 'quiz-shm', seed: 2n ** 64n - 1n }).seed,
       },
     };
   });
@@ -317,6 +348,9 @@ test('the JS API, called from the page', async () => {
   assert.match(r.errors.progsLines.message, /lines must be an array/);
   assert.equal(r.rendered, '0x201');
   assert.equal(r.hostEmpty, 0, 'destroy removes the widget');
+  assert.equal(r.handleError, null, 'a drawn widget\'s error is null, not undefined');
+  assert.equal(r.styled, true, 'the widget has its stylesheet, and the element\'s own content a slot');
+  assert.deepEqual(r.again, [1, '0x124'], 'drawing again replaces the widget');
   assert.equal(r.renderErr.isError, true);
   assert.match(r.renderErr.message, /no process with pid 42/);
   assert.match(r.badShown, /cannot be shown: there is no process with pid 42/);
@@ -334,6 +368,12 @@ test('the JS API, called from the page', async () => {
   assert.match(e.step.message, /step=99 is past the end: the built-in scenario story-x86 has 9 operations/);
   assert.match(e.kind.message, /no widget called "teapot"; the widgets are translate, exec, walk, frames, shm, tlb, lab, quiz/);
   assert.match(e.element.message, /needs an element/);
+  assert.match(e.ownElement.message, /draws in a plain element: <pagelab-translate> draws itself/);
+  assert.match(e.translateTypo.message, /translate has no option acess: its options are scenario, machine, step, pid, address, access/);
+  assert.match(e.progsTypo.message, /runPrograms has no option bogus/);
+  assert.match(e.quizText.message, /options must be an object/);
+  assert.match(e.infinite.message, /the address Infinity is not a whole number/);
+  assert.deepEqual(r.accepted, { userExec: 'user-execute', quizNull: 'quiz-story-x86', hexSeed: '16', bigSeed: '18446744073709551615' });
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -95,7 +95,13 @@ pub fn refocus_if_lost(to: &yew::NodeRef) {
     #[cfg(target_arch = "wasm32")]
     {
         let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-        let lost = match (doc.active_element(), doc.body()) {
+        // Inside a widget's shadow root the document sees only the host: look in.
+        let mut active = doc.active_element();
+        while let Some(inner) = active.as_ref().and_then(web_sys::Element::shadow_root).and_then(|r| r.active_element())
+        {
+            active = Some(inner);
+        }
+        let lost = match (active, doc.body()) {
             (None, _) => true,
             (Some(a), Some(b)) => {
                 AsRef::<web_sys::Node>::as_ref(&b).is_same_node(Some(a.as_ref()))

@@ -104,17 +104,50 @@ export function check(options, number, answer) {
   return core.check(options, number, answer);
 }
 
+/** What render() drew, by element: its shadow root's box and the core's handle. */
+const rendered = new WeakMap();
+
 /**
  * Draw a widget in `element`: render(el, 'walk', {scenario: 'story-x86', step: 7, pid: 3, address: '0x2fcc'}).
- * Returns a handle with destroy(). Bad options draw the message in the element and throw it.
+ * The widget lives in the element's shadow root, with the widgets' stylesheet, as the elements do: its ids
+ * cannot clash with the page's or another widget's. Drawing again in the same element replaces it.
+ * Returns a handle: error (null when drawn) and destroy(). Bad options draw the message in the element and throw it.
  */
 export function render(element, kind, options = {}) {
   need();
   if (!(element instanceof Element)) throw new TypeError('pagelab.render needs an element to draw in');
-  const handle = core.render(element, kind, options, undefined);
-  const message = handle.error;
-  if (message) {
-    const e = new Error(message);
+  if (!Object.hasOwn(KINDS, kind)) {
+    throw new TypeError(`pagelab.render: no widget called "${String(kind).slice(0, 30)}"; the widgets are ${Object.keys(KINDS).join(', ')}`);
+  }
+  if (element instanceof PagelabElement) {
+    throw new TypeError(`pagelab.render draws in a plain element: <${element.localName}> draws itself from its attributes`);
+  }
+  let mine = rendered.get(element);
+  if (mine) {
+    mine.destroy();
+  } else {
+    if (element.shadowRoot) throw new TypeError('pagelab.render cannot draw here: this element has a shadow root of its own');
+    let root;
+    try {
+      root = element.attachShadow({ mode: 'open' });
+    } catch {
+      throw new TypeError(`pagelab.render cannot draw in <${element.localName}>: use a <div> (or another element that can hold a shadow root)`);
+    }
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = CSS_URL;
+    const box = document.createElement('div');
+    box.className = 'pl-host';
+    // What the element held stays on show, after the widget.
+    root.append(link, box, document.createElement('slot'));
+    mine = { box, core: null, destroy() { if (this.core) { this.core.destroy(); this.core.free(); this.core = null; } this.box.replaceChildren(); } };
+    rendered.set(element, mine);
+  }
+  const core_ = core.render(mine.box, kind, options, undefined);
+  mine.core = core_;
+  const handle = Object.freeze({ error: core_.error ?? null, destroy: () => mine.destroy() });
+  if (handle.error) {
+    const e = new Error(handle.error);
     e.handle = handle;
     throw e;
   }

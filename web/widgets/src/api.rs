@@ -37,8 +37,15 @@ pub fn parse_address(a: &AddrArg, scheme: SchemeKind) -> Result<u64, Problem> {
     let v = match a {
         AddrArg::Number(x) => {
             if !x.is_finite() || x.fract() != 0.0 || *x < 0.0 || *x > 9_007_199_254_740_991.0 {
+                // As JavaScript writes it: Rust would say "inf".
+                let shown = match *x {
+                    v if v.is_nan() => String::from("NaN"),
+                    v if v == f64::INFINITY => String::from("Infinity"),
+                    v if v == f64::NEG_INFINITY => String::from("-Infinity"),
+                    v => format!("{v}"),
+                };
                 return Err(Problem::plain(format!(
-                    "the address {x} is not a whole number from 0 to 2^53 − 1; pass larger addresses as a hex string or a BigInt"
+                    "the address {shown} is not a whole number from 0 to 2^53 − 1; pass larger addresses as a hex string or a BigInt"
                 )));
             }
             *x as u64
@@ -863,6 +870,8 @@ mod tests {
         assert!(e(AddrArg::Number(-1.0), x).contains("not a whole number"));
         assert!(e(AddrArg::Number(1.5), x).contains("not a whole number"));
         assert!(e(AddrArg::Number(f64::NAN), x).contains("not a whole number"));
+        assert!(e(AddrArg::Number(f64::INFINITY), x).starts_with("the address Infinity is not"));
+        assert!(e(AddrArg::Number(f64::NAN), x).starts_with("the address NaN is not"));
         assert!(e(text("403abc"), x).contains("write hex with 0x"));
         assert!(e(text(""), x).contains("write hex with 0x"));
         assert!(e(text("0x100000000"), x).contains("does not fit in 32 bits"));

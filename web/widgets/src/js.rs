@@ -66,8 +66,33 @@ fn string_arg(v: &JsValue, what: &str) -> Result<String, JsValue> {
 
 /// A property of an options object (undefined and null: absent).
 fn prop(obj: &JsValue, name: &str) -> Result<Option<JsValue>, JsValue> {
+    if obj.is_undefined() || obj.is_null() {
+        return Ok(None);
+    }
     let v = Reflect::get(obj, &name.into()).map_err(|_| plain(format!("the option {name} cannot be read")))?;
     Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
+}
+
+/// Refuse a property of `obj` that `call` does not take (a misspelt one would
+/// otherwise be ignored without a word).
+fn only(obj: &JsValue, allowed: &[&str], call: &str) -> Result<(), JsValue> {
+    for key in Object::keys(&Object::from(obj.clone())).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(plain(format!(
+                "{call} has no option {}: its options are {}",
+                options::short(&key, 30),
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A message about the scenario given as `text` or `scenario` through the
+/// API, which the widgets' parser names as the one inside an element.
+fn api_words(message: String) -> String {
+    message.replace("the scenario inside the element", "the scenario text")
 }
 
 /// A whole number ≥ 0 from a number or a string (or "last").
@@ -100,6 +125,7 @@ pub fn translate(request: JsValue) -> Result<JsValue, JsValue> {
             "translate takes an object: {scenario: \"story-x86\", step: 7, pid: 3, address: \"0x2fcc\", access: \"user-read\"}",
         ));
     }
+    only(&request, &["scenario", "machine", "step", "pid", "address", "access"], "translate")?;
     let text = |name: &str| -> Result<Option<String>, JsValue> {
         prop(&request, name)?.map(|v| string_arg(&v, name)).transpose()
     };
@@ -139,6 +165,7 @@ pub fn run_programs(request: JsValue) -> Result<JsValue, JsValue> {
             "runPrograms takes an object: {machine: \"xv6-riscv\", lines: [\"echo hello world\"], steps: 0}",
         ));
     }
+    only(&request, &["machine", "lines", "steps"], "runPrograms")?;
     let machine = prop(&request, "machine")?.map(|v| string_arg(&v, "machine")).transpose()?;
     let lines = match prop(&request, "lines")? {
         None => Vec::new(),
@@ -170,13 +197,16 @@ pub fn builtins() -> Result<JsValue, JsValue> {
 /// A quiz's settings from a JS options object (`{set, scenario, text, seed,
 /// student, questions}`), and whether `answers: true` was given.
 fn quiz_cfg(options: &JsValue) -> Result<(options::QuizCfg, bool), JsValue> {
+    if !options.is_object() && !options.is_undefined() && !options.is_null() {
+        return Err(plain("the quiz's options must be an object, like {set: \"quiz-shm\", seed: 7}"));
+    }
     let answers = match prop(options, "answers")? {
         None => false,
         Some(v) => v.as_bool().ok_or_else(|| plain("the option answers must be true or false"))?,
     };
     let (mut attrs, inline) = attrs_of(Kind::Quiz, options, false)?;
     attrs.remove("answers");
-    match options::parse(Kind::Quiz, &attrs, inline.as_deref()).map_err(plain)? {
+    match options::parse(Kind::Quiz, &attrs, inline.as_deref()).map_err(|e| plain(api_words(e)))? {
         options::Config::Quiz(q) => Ok((q, answers)),
         _ => Err(plain("pagelab could not read the quiz's options")),
     }
@@ -259,11 +289,14 @@ fn attrs_of(
             if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
         } else if let Some(b) = v.as_bool() {
             b.to_string()
+        } else if let Some(n) = v.dyn_ref::<js_sys::BigInt>() {
+            // A seed above 2^53 fits a BigInt, not a number.
+            n.to_string(10).map(String::from).map_err(|_| plain(format!("the option {key} cannot be read")))?
         } else if v.is_undefined() || v.is_null() {
             continue;
         } else {
             return Err(plain(format!(
-                "the option {} must be a string, a number or true/false",
+                "the option {} must be a string, a number, a BigInt or true/false",
                 options::short(&key, 30)
             )));
         };

@@ -50,9 +50,26 @@ fn Nav() -> Html {
         }
     };
     let step = lab.step(cur);
-    let go = |a: Action| {
+    // Back to step 0 or Forward to the last step disables the button pressed:
+    // the focus goes to the other one, as in the lab, not to the page.
+    let back_ref = use_node_ref();
+    let fwd_ref = use_node_ref();
+    let refocus = use_mut_ref(|| None::<NodeRef>);
+    {
+        let refocus = refocus.clone();
+        use_effect_with((cur, n), move |_| {
+            if let Some(to) = refocus.borrow_mut().take() {
+                pagelab_web::dom::refocus_if_lost(&to);
+            }
+        });
+    }
+    let go = |a: Action, to: Option<NodeRef>| {
         let lab = lab.clone();
-        Callback::from(move |_: MouseEvent| lab.dispatch(a.clone()))
+        let refocus = refocus.clone();
+        Callback::from(move |_: MouseEvent| {
+            *refocus.borrow_mut() = to.clone();
+            lab.dispatch(a.clone());
+        })
     };
     let on_jump = {
         let lab = lab.clone();
@@ -67,9 +84,9 @@ fn Nav() -> Html {
         <div class="lab-nav">
             <p class="pl-caption"><span class="pl-what">{ "lab" }</span>{ format!(" · {} · {n} operations", preset.name()) }</p>
             <div class="tlnav" role="group" aria-label="Step through the scenario">
-                <button class="back" onclick={go(Action::Back)} disabled={cur == 0}>{ "← Back" }</button>
+                <button class="back" ref={back_ref.clone()} onclick={go(Action::Back, (cur == 1).then(|| fwd_ref.clone()))} disabled={cur == 0}>{ "← Back" }</button>
                 <span class="step-pos" aria-live="polite">{ format!("Step {cur} of {n}") }</span>
-                <button class="forward" onclick={go(Action::Forward)} disabled={cur >= n}>{ "Forward →" }</button>
+                <button class="forward" ref={fwd_ref.clone()} onclick={go(Action::Forward, (cur + 1 == n).then(|| back_ref.clone()))} disabled={cur >= n}>{ "Forward →" }</button>
                 <select class="jump" onchange={on_jump} aria-label="Go to step">
                     for i in 0..=n {
                         <option value={i.to_string()} selected={i == cur}>{ format!("{i}: {}", label(i)) }</option>
