@@ -8,7 +8,7 @@
 //! similar entry writes (setupkvm maps 57,344 pages) are folded into one event
 //! with a count.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,19 @@ impl Owner {
             Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => PageClass::PageTable,
             Owner::KernelStack { .. } | Owner::BootStack { .. } => PageClass::KernelStack,
             Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => PageClass::Other,
+        }
+    }
+}
+
+impl Owner {
+    /// The owner in words, in the names of `scheme`'s port: the root of a
+    /// process's table is xv6-public's page directory, but xv6-riscv's root
+    /// page table (`p->pagetable`).
+    #[must_use]
+    pub fn text(self, scheme: SchemeKind) -> String {
+        match self {
+            Owner::PageDir { pid } if scheme != SchemeKind::X86 => format!("root page table of pid {pid}"),
+            o => o.to_string(),
         }
     }
 }
@@ -921,9 +934,9 @@ fn table_name(scheme: SchemeKind, level: u32) -> String {
 pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
     match &ev.event {
         Event::Call { func, args } => format!("{func}({args})"),
-        Event::Kalloc { pa, owner } => format!("kalloc {pa:#x} ({owner})"),
+        Event::Kalloc { pa, owner } => format!("kalloc {pa:#x} ({})", owner.text(scheme)),
         Event::KallocFailed => String::from("kalloc: the free list is empty, returns 0"),
-        Event::Kfree { pa, owner } => format!("kfree {pa:#x} ({owner})"),
+        Event::Kfree { pa, owner } => format!("kfree {pa:#x} ({})", owner.text(scheme)),
         Event::FreeRange { first, last, count } => {
             format!("freerange {first:#x}..{last:#x}: {count} frames put on the free list")
         }

@@ -296,6 +296,14 @@ fn event_lines() {
         event_text(&ev(Event::Kalloc { pa: PhysAddr::new(0xdfff000), owner: Owner::PageDir { pid: 1 } }), x86),
         "kalloc 0xdfff000 (page directory (root) of pid 1)"
     );
+    // xv6-riscv calls the root p->pagetable, not a page directory.
+    assert_eq!(
+        event_text(
+            &ev(Event::Kfree { pa: PhysAddr::new(0x87f41000), owner: Owner::PageDir { pid: 3 } }),
+            SchemeKind::Sv39
+        ),
+        "kfree 0x87f41000 (root page table of pid 3)"
+    );
     let pte = |count, va_step, new_step| {
         ev(Event::PteWrite {
             level: 0,

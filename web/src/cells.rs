@@ -57,7 +57,7 @@ impl CellLook {
                 c.kind.words(riscv)
             );
         }
-        let mut s = format!("{shown}: {}", frame_words(c.pa, c.state));
+        let mut s = format!("{shown}: {}", frame_words(c.pa, c.state, riscv));
         if self.new {
             s.push_str(" (allocated in this step)");
         }

@@ -139,14 +139,16 @@ pub fn cell_text(state: FrameState) -> String {
 
 /// Words for one frame: "frame 0xdfbc000: user page of pid 3".
 #[must_use]
-pub fn frame_words(pa: u64, state: FrameState) -> String {
+pub fn frame_words(pa: u64, state: FrameState, riscv: bool) -> String {
+    use pagelab_core::scheme::SchemeKind;
+    let scheme = if riscv { SchemeKind::Sv39 } else { SchemeKind::X86 };
     match state {
         FrameState::Low => format!(
             "frame {pa:#x}: below EXTMEM, what xv6 maps as I/O space (BIOS data, boot sector, video memory); kalloc never hands it out"
         ),
         FrameState::Kernel => format!("frame {pa:#x}: kernel image"),
         FrameState::Free => format!("frame {pa:#x}: free"),
-        FrameState::Owned { owner } => format!("frame {pa:#x}: {owner}"),
+        FrameState::Owned { owner } => format!("frame {pa:#x}: {}", owner.text(scheme)),
     }
 }
 

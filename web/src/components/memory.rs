@@ -359,7 +359,7 @@ pub fn Memory() -> Html {
             <InlineNotice at={Where::Frames} id="frames-notice" />
             <div class="frameinfo" id="frame-info" aria-live="polite">
                 if let (Some(pa), Some(st)) = (selected, sel_state) {
-                    <h3>{ frame_words(pa, st) }</h3>
+                    <h3>{ frame_words(pa, st, riscv) }</h3>
                     if sel_maps.is_empty() {
                         <p id="frame-mappers">{ "No process maps it in the user part of its address space." }</p>
                     } else {
@@ -400,7 +400,7 @@ pub fn Memory() -> Html {
                     <tbody>
                         for (owner, pas) in data.by_owner.iter() {
                             <tr key={owner.to_string()}>
-                                <td>{ owner.to_string() }</td>
+                                <td>{ owner.text(info.scheme) }</td>
                                 <td>{ pas.len() }</td>
                                 <td class="pas">
                                     for pa in pas.iter().take(8) {

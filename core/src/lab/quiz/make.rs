@@ -690,32 +690,38 @@ fn kalloc(cx: &Ctx<'_>) -> Result<Made, String> {
         .iter()
         .enumerate()
         .find_map(|(n, e)| match e.event {
-            Event::Kalloc { pa, owner } => Some((n, pa.as_u64(), owner)),
+            Event::Kalloc { pa, owner } => Some((n, pa.as_u64(), owner.text(cx.scheme))),
             _ => None,
         })
         .ok_or_else(|| String::from("this operation allocates no page, so there is no kalloc to ask about"))?;
     let history = match last_list_change(cx.lab, i) {
-        Some((j, Event::Kfree { pa: p, owner: o })) if p.as_u64() == pa => {
+        Some((j, Event::Kfree { pa: p, owner })) if p.as_u64() == pa => {
+            let o = owner.text(cx.scheme);
             format!(
                 "It is there because it was the last page freed ({}: kfree of the {o}): kfree pushes a page on the head.",
                 where_(j)
             )
         }
-        Some((j, Event::Kalloc { pa: p, owner: o })) => format!(
-            "The last kalloc before this step ({}, the {o}) took {p:#x}, the head then; the page after it on the list became the head.",
-            where_(j)
+        Some((j, Event::Kalloc { pa: p, owner })) => format!(
+            "The last kalloc before this step ({}, the {}) took {p:#x}, the head then; the page after it on the list became the head.",
+            where_(j),
+            owner.text(cx.scheme)
         ),
         _ => String::from(
             "After boot the head is the highest free page: kinit frees pages upward, and each kfree pushes on the head.",
         ),
     };
     let clue = match last_list_change(cx.lab, i) {
-        Some((j, Event::Kfree { owner: o, .. })) => {
-            format!("The last change to the list before this step was in {}: a kfree of the {o}.", where_(j))
-        }
-        Some((j, Event::Kalloc { owner: o, .. })) => {
-            format!("The last change to the list before this step was in {}: a kalloc for the {o}.", where_(j))
-        }
+        Some((j, Event::Kfree { owner, .. })) => format!(
+            "The last change to the list before this step was in {}: a kfree of the {}.",
+            where_(j),
+            owner.text(cx.scheme)
+        ),
+        Some((j, Event::Kalloc { owner, .. })) => format!(
+            "The last change to the list before this step was in {}: a kalloc for the {}.",
+            where_(j),
+            owner.text(cx.scheme)
+        ),
         _ => String::from("Nothing has been allocated or freed since kinit filled the list."),
     };
     Ok(Made {
@@ -749,18 +755,24 @@ fn head(cx: &Ctx<'_>) -> Result<Made, String> {
     let last = rfind(&st.events, |e| matches!(e, Event::Kalloc { .. } | Event::Kfree { .. }));
     let (why, clue, evidence) = match last {
         Some((n, e)) => match e.event {
-            Event::Kfree { pa, owner } => (
-                format!("The step's last kfree (the {owner}) pushed {pa:#x} on the head of the list."),
-                format!("The step's last change to the list is a kfree, of the {owner}."),
-                Evidence::Event { index: n },
-            ),
-            Event::Kalloc { pa, owner } => (
-                format!(
-                    "The step's last kalloc (the {owner}) popped {pa:#x}; the page it pointed to, {head:#x}, is the head now."
-                ),
-                format!("The step's last change to the list is a kalloc, for the {owner}."),
-                Evidence::Event { index: n },
-            ),
+            Event::Kfree { pa, owner } => {
+                let owner = owner.text(cx.scheme);
+                (
+                    format!("The step's last kfree (the {owner}) pushed {pa:#x} on the head of the list."),
+                    format!("The step's last change to the list is a kfree, of the {owner}."),
+                    Evidence::Event { index: n },
+                )
+            }
+            Event::Kalloc { pa, owner } => {
+                let owner = owner.text(cx.scheme);
+                (
+                    format!(
+                        "The step's last kalloc (the {owner}) popped {pa:#x}; the page it pointed to, {head:#x}, is the head now."
+                    ),
+                    format!("The step's last change to the list is a kalloc, for the {owner}."),
+                    Evidence::Event { index: n },
+                )
+            }
             _ => unreachable!("only kalloc and kfree were looked for"),
         },
         None => (

@@ -70,7 +70,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
                         let label = if c.count > 1 {
                             format!("{} frames from {}: {}", c.count, hex(c.pa, digits), c.kind.words(riscv))
                         } else {
-                            frame_words(c.pa, c.state)
+                            frame_words(c.pa, c.state, riscv)
                         };
                         let text = cell_shown(c, new, gone);
                         html! {
