@@ -148,6 +148,15 @@ test('the broken widget shows its message, and the others work', async () => {
   await page.locator('#w-translate input.addr-in').fill('0x2000');
   await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x2');
   await page.locator('#mistake').screenshot({ path: `${ARTIFACTS}notes-mistake.png` });
+  // A scenario script left empty is refused, not read as the default scenario.
+  await page.evaluate(() => {
+    const el = document.createElement('pagelab-frames');
+    el.id = 'w-empty';
+    el.innerHTML = '<script type="text/plain">  </script>';
+    document.body.append(el);
+  });
+  await page.waitForFunction(() => document.querySelector('#w-empty')?.dataset.state === 'error');
+  assert.match(await text(page, '#w-empty .pl-error'), /the <script type="text\/plain"> inside <pagelab-frames> is empty: write a scenario in it, or remove it/);
   assert.deepEqual(page.problems, []);
   await page.close();
 });

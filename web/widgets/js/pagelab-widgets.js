@@ -225,7 +225,9 @@ class PagelabElement extends HTMLElement {
   _text() {
     if (!KINDS[this.constructor.kind].inline) return null;
     const script = this.querySelector(':scope > script[type="text/plain"]');
-    const t = script ? script.textContent : this.textContent;
+    // A script written in is a scenario given, even an empty one (which is then refused, not ignored).
+    if (script) return script.textContent;
+    const t = this.textContent;
     return t.trim() ? t : null;
   }
 

@@ -341,7 +341,15 @@ pub fn render(
     if element {
         inline = element_text.as_string();
     }
-    let prepared = prepare(kind, &attrs, inline.as_deref());
+    // An element's <script type="text/plain"> that is there but empty: a scenario left out by mistake.
+    let prepared = if element && inline.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        Err(Problem::plain(format!(
+            "the <script type=\"text/plain\"> inside <{}> is empty: write a scenario in it, or remove it",
+            kind.tag()
+        )))
+    } else {
+        prepare(kind, &attrs, inline.as_deref())
+    };
     let error = prepared.as_ref().err().map(|p| p.message.clone());
     let doc = target.owner_document().ok_or_else(|| plain("the element is not in a document"))?;
     let mount = doc.create_element("div").map_err(|_| plain("pagelab could not make an element"))?;
