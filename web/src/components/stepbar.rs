@@ -1,7 +1,7 @@
 use yew::prelude::*;
 
 use super::InlineNotice;
-use crate::hooks::{use_keys, use_lab_by};
+use crate::hooks::{use_keys, use_lab_by, use_refocus};
 use crate::present::{KEYS, describe_op};
 use crate::state::{Action, LabState, Where};
 
@@ -41,15 +41,7 @@ pub fn StepBar() -> Html {
     // the page: after that step is drawn it goes to the other button.
     let back_ref = use_node_ref();
     let fwd_ref = use_node_ref();
-    let refocus = use_mut_ref(|| None::<NodeRef>);
-    {
-        let refocus = refocus.clone();
-        use_effect_with((cur, n), move |_| {
-            if let Some(to) = refocus.borrow_mut().take() {
-                crate::dom::refocus_if_lost(&to);
-            }
-        });
-    }
+    let refocus = use_refocus(cur, n);
     let back = {
         let lab = lab.clone();
         let refocus = refocus.clone();

@@ -54,15 +54,7 @@ fn Nav() -> Html {
     // the focus goes to the other one, as in the lab, not to the page.
     let back_ref = use_node_ref();
     let fwd_ref = use_node_ref();
-    let refocus = use_mut_ref(|| None::<NodeRef>);
-    {
-        let refocus = refocus.clone();
-        use_effect_with((cur, n), move |_| {
-            if let Some(to) = refocus.borrow_mut().take() {
-                pagelab_web::dom::refocus_if_lost(&to);
-            }
-        });
-    }
+    let refocus = pagelab_web::hooks::use_refocus(cur, n);
     let go = |a: Action, to: Option<NodeRef>| {
         let lab = lab.clone();
         let refocus = refocus.clone();
