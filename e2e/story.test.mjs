@@ -85,6 +85,13 @@ for (const [size, viewport] of SIZES) {
     await atStep(page, 9, 9);
     await page.keyboard.press('p');
     await atStep(page, 8, 9);
+    // Enter on Forward to the last step disables it: the focus goes to Back, not to the page.
+    await page.focus('#forward');
+    await page.keyboard.press('Enter');
+    await atStep(page, 9, 9);
+    await page.waitForFunction(() => document.activeElement?.id === 'back');
+    await page.keyboard.press('Enter');
+    await atStep(page, 8, 9);
     // exit frees nothing in xv6-public; the notes say it frees 1 + 2 pages.
     assert.match(await text(page, '#what-happened'), /No page was allocated or freed/);
     assert.match(await text(page, '.notes-say'), /exit does not call freevm/);
