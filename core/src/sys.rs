@@ -435,3 +435,15 @@ pub enum Port {
     /// xv6-riscv, RV64 Sv39.
     Xv6Riscv,
 }
+
+impl Port {
+    /// What growproc calls to grow and to shrink a process, in this port's
+    /// names: `(allocuvm, deallocuvm)` or `(uvmalloc, uvmdealloc)`.
+    #[must_use]
+    pub fn growproc_calls(self) -> (&'static str, &'static str) {
+        match self {
+            Port::Xv6Public => ("allocuvm", "deallocuvm"),
+            Port::Xv6Riscv => ("uvmalloc", "uvmdealloc"),
+        }
+    }
+}

@@ -97,9 +97,7 @@ impl Owner {
             Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => PageClass::Other,
         }
     }
-}
 
-impl Owner {
     /// The owner in words, in the names of `scheme`'s port: the root of a
     /// process's table is xv6-public's page directory, but xv6-riscv's root
     /// page table (`p->pagetable`).

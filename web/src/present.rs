@@ -545,9 +545,7 @@ pub fn explain_step(
     result: &pagelab_core::port::SysRet,
 ) -> String {
     use pagelab_core::lab::Op;
-    use pagelab_core::port::Port;
-    let (alloc, dealloc) =
-        if port == Port::Xv6Public { ("allocuvm", "deallocuvm") } else { ("uvmalloc", "uvmdealloc") };
+    let (alloc, dealloc) = port.growproc_calls();
     match (op, &result.error) {
         (Op::Sbrk { n, .. }, Some(e)) if *n > 0 => format!(
             "sbrk asks growproc for {n} more bytes, and here it cannot give them: {e}. Whatever {alloc} mapped on the way is freed again, the process keeps its size, and sbrk returns -1."

@@ -358,16 +358,16 @@ pub enum RegionKind {
 pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     let Some(p) = proc_of(k, pid) else { return Vec::new() };
     let mut out = Vec::new();
-    if p.freed_below_sz {
-        out.push(Region {
-            start: 0,
-            end: PGROUNDUP(p.sz),
-            kind: RegionKind::Freed,
-            label: "freed by sbrk, below the sz growproc kept".into(),
-        });
-    }
     let top = match &p.image {
-        _ if p.freed_below_sz => PGROUNDUP(p.sz),
+        _ if p.freed_below_sz => {
+            out.push(Region {
+                start: 0,
+                end: PGROUNDUP(p.sz),
+                kind: RegionKind::Freed,
+                label: "freed by sbrk, below the sz growproc kept".into(),
+            });
+            PGROUNDUP(p.sz)
+        }
         None => {
             out.push(Region { start: 0, end: PGSIZE, kind: RegionKind::Initcode, label: "initcode".into() });
             PGSIZE

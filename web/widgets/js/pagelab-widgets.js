@@ -104,6 +104,25 @@ export function check(options, number, answer) {
   return core.check(options, number, answer);
 }
 
+/**
+ * Give `host` a shadow root holding the widgets' stylesheet, a box to draw in (hidden, by the hidden attribute,
+ * which needs no stylesheet, until the stylesheet is in), then `after`. Returns the box.
+ */
+function shadowBox(host, ...after) {
+  const root = host.attachShadow({ mode: 'open' });
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = CSS_URL;
+  const box = document.createElement('div');
+  box.className = 'pl-host';
+  box.hidden = true;
+  const reveal = () => { box.hidden = false; };
+  link.addEventListener('load', reveal);
+  link.addEventListener('error', reveal);
+  root.append(link, box, ...after);
+  return box;
+}
+
 /** What render() drew, by element: its shadow root's box and the core's handle. */
 const rendered = new WeakMap();
 
@@ -127,19 +146,13 @@ export function render(element, kind, options = {}) {
     mine.destroy();
   } else {
     if (element.shadowRoot) throw new TypeError('pagelab.render cannot draw here: this element has a shadow root of its own');
-    let root;
+    let box;
     try {
-      root = element.attachShadow({ mode: 'open' });
+      // What the element held stays on show, after the widget.
+      box = shadowBox(element, document.createElement('slot'));
     } catch {
       throw new TypeError(`pagelab.render cannot draw in <${element.localName}>: use a <div> (or another element that can hold a shadow root)`);
     }
-    const link = document.createElement('link');
-    link.rel = 'stylesheet';
-    link.href = CSS_URL;
-    const box = document.createElement('div');
-    box.className = 'pl-host';
-    // What the element held stays on show, after the widget.
-    root.append(link, box, document.createElement('slot'));
     mine = { box, core: null, destroy() { if (this.core) { this.core.destroy(); this.core.free(); this.core = null; } this.box.replaceChildren(); } };
     rendered.set(element, mine);
   }
@@ -188,22 +201,11 @@ async function drain() {
 class PagelabElement extends HTMLElement {
   connectedCallback() {
     if (!this.shadowRoot) {
-      const root = this.attachShadow({ mode: 'open' });
-      const link = document.createElement('link');
-      link.rel = 'stylesheet';
-      link.href = CSS_URL;
-      const box = document.createElement('div');
-      box.className = 'pl-host';
-      // Hidden (by the hidden attribute, which needs no stylesheet) until the widget's CSS is in.
-      box.hidden = true;
-      const reveal = () => { box.hidden = false; };
-      link.addEventListener('load', reveal);
-      link.addEventListener('error', reveal);
+      const box = shadowBox(this);
       const wait = document.createElement('p');
       wait.className = 'pl-loading';
       wait.textContent = 'Loading pagelab…';
       box.append(wait);
-      root.append(link, box);
       this._box = box;
       // Any attribute change redraws (a misspelt one too, so its message shows), except our own data-state;
       // so does a change to the scenario text inside the element.

@@ -1040,7 +1040,7 @@ fn sz(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
         // sz + n wraps around past sz: the shrink frees nothing and returns the old size.
         (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n < 0 && n.unsigned_abs() > o => format!(
             "sz was {o:#x}, and n = {n} asks for more than that: sz + n wraps around (sz is unsigned) to a size above sz, so {} frees nothing and sz stays {o:#x}.",
-            if cx.port == Port::Xv6Public { "deallocuvm" } else { "uvmdealloc" }
+            cx.port.growproc_calls().1
         ),
         (Some(Op::Sbrk { n, .. }), Some(o)) if new == o && *n != 0 => {
             format!("sz was {o:#x}; sbrk({n}) fails here (it returns −1), so growproc never sets sz: it stays {o:#x}.")
@@ -1049,7 +1049,7 @@ fn sz(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
             "sz was {o:#x}; growproc adds n = {n}: {o:#x} {} {:#x} = {new:#x}. sz counts bytes; {} maps whole pages, up to PGROUNDUP(sz).",
             if *n < 0 { "−" } else { "+" },
             n.unsigned_abs(),
-            if cx.port == Port::Xv6Public { "allocuvm" } else { "uvmalloc" }
+            cx.port.growproc_calls().0
         ),
         (Some(Op::Exec { .. }), _) => format!(
             "exec sets sz to the top of the stack: the program's last page rounded up, plus the guard page and the stack page: {new:#x}."
