@@ -272,11 +272,16 @@ test('machines apply at once, and the first screen says what to do', async () =>
     .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth).map((e) => e.id));
   assert.deepEqual(clipped, []);
   await shot(page, 'first-screen-desktop', null, false);
-  // A machine applies at once; Back in the browser returns.
+  // A machine applies at once; Back in the browser returns. The address bar is
+  // written in a task after the change is drawn: Back waits for the new lab's
+  // entry (else, on a busy machine, Back left the page for about:blank).
+  await page.waitForFunction(() => location.hash.startsWith('#lab='));
+  const first = await page.evaluate(() => location.hash);
   await page.click('#machine-xv6-riscv');
   await page.waitForFunction(() => /satp/.test(document.querySelector('#vocab')?.textContent));
   assert.equal(await page.getAttribute('#machine-xv6-riscv', 'aria-pressed'), 'true');
   await atStep(page, 1, 1);
+  await page.waitForFunction((f) => location.hash.startsWith('#lab=') && location.hash !== f, first);
   await page.goBack();
   await page.waitForFunction(() => /cr3/.test(document.querySelector('#vocab')?.textContent));
   // "Translate an address" puts the cursor in the field.
