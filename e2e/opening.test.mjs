@@ -6,10 +6,9 @@
 // kernel stack, the page directory, 64 tables for the kernel half, a table and
 // a page for initcode). sbrk(112 MiB) allocates 28,672 pages (112 MiB / 4 KiB)
 // and, the first time, 28 page tables (PDX 1 to 28; xv6-public's deallocuvm
-// keeps tables); sbrk(-112 MiB) frees the 28,672 pages. After 8 pairs that is
-// 68 + 28 + 8 x 57,344 = 458,848 frames, under the page's limit of 500,000.
-// A 9th pair's sbrk(112 MiB) makes 487,520, and its sbrk(-112 MiB), operation
-// 19, makes 516,192: over the limit.
+// keeps tables); sbrk(-112 MiB) frees the 28,672 pages. After 4 pairs that is
+// 68 + 28 + 4 x 57,344 = 229,472 frames, under the page's limit of 250,000.
+// A 5th pair's sbrk(112 MiB), operation 10, makes 258,144: over the limit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, linkFor, text, errorText, atStep, shot, assertAlive, audit, URL_BASE } from './helpers.mjs';
@@ -42,28 +41,28 @@ async function openWatching(fragment, viewport = { width: 1280, height: 900 }) {
 }
 
 test('a long link replays in slices with its progress drawn, and opens at its last step', async () => {
-  const page = await openWatching(linkFor(pairs(8)));
+  const page = await openWatching(linkFor(pairs(4)));
   const seen = await page.evaluate(() => window.__seen);
   // First the machine being started, in words, then the replay step by step.
   assert.ok(seen.some((s) => /^Starting xv6-public \(x86, two-level paging\), 224 MB/.test(s)), seen.join(' / '));
   const replaying = seen.filter((s) => s.startsWith('Replaying the link'));
   const values = new Set(replaying.map((s) => Number(s.split(' | ')[1])));
   assert.ok(values.size >= 3, `the progress was drawn at several steps: ${seen.join(' / ')}`);
-  assert.ok(replaying.every((s) => / of 17 /.test(s)), replaying.join(' / '));
-  assert.ok(replaying.some((s) => /a link may ask for at most 500000/.test(s)));
-  // The lab opens at the link's last step: 17 operations, pid 1 back to its size.
-  await atStep(page, 17, 17);
+  assert.ok(replaying.every((s) => / of 9 /.test(s)), replaying.join(' / '));
+  assert.ok(replaying.some((s) => /a link may ask for at most 250000/.test(s)));
+  // The lab opens at the link's last step: 9 operations, pid 1 back to its size.
+  await atStep(page, 9, 9);
   assert.match(await text(page, '#step-detail'), /sbrk/);
   await assertAlive(page, 'after a long link');
   await page.close();
 });
 
 test('a link over the work limit is refused with the reason, and the lab opens clean', async () => {
-  const page = await openWatching(linkFor(pairs(9)));
+  const page = await openWatching(linkFor(pairs(5)));
   const msg = await errorText(page);
   assert.match(msg, /This link could not be opened/);
-  assert.match(msg, /operation 19 was refused/);
-  assert.match(msg, /allocated and freed 516192 frames, more than the 500000/);
+  assert.match(msg, /operation 10 was refused/);
+  assert.match(msg, /allocated and freed 258144 frames, more than the 250000/);
   assert.match(msg, /pagelab run/);
   // A clean lab: the first process made, step 1 of 1.
   await atStep(page, 1, 1);
@@ -83,10 +82,10 @@ test('a link pasted later opens in slices too, over the lab already open', async
       if (b) window.__banner.push(b.textContent);
     }).observe(document, { subtree: true, childList: true, characterData: true });
     location.hash = f;
-  }, linkFor(pairs(6)));
-  await atStep(page, 13, 13);
+  }, linkFor(pairs(3)));
+  await atStep(page, 7, 7);
   const banner = await page.evaluate(() => window.__banner);
-  assert.ok(banner.some((b) => /Replaying the link: step \d+ of 13/.test(b)), banner.join(' / '));
+  assert.ok(banner.some((b) => /Replaying the link: step \d+ of 7/.test(b)), banner.join(' / '));
   assert.equal(await page.locator('.opening').count(), 0, 'the progress goes once the lab is open');
   await assertAlive(page, 'after a pasted link');
   await page.close();
@@ -96,13 +95,13 @@ test('the page shown while a link replays has no serious or critical axe-core vi
   for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
     const ctx = await browser.newContext({ bypassCSP: true, viewport });
     const page = await ctx.newPage();
-    await page.goto(URL_BASE + linkFor(pairs(8)));
+    await page.goto(URL_BASE + linkFor(pairs(4)));
     // The page as it is while it shows the replay's progress (the machine has
     // booted), kept still (without its scripts) so that the audit does not
     // race the replay, and served from the same place so that its CSS loads.
     const shown = await page.waitForFunction(() => document.querySelector('.starting progress') && document.documentElement.outerHTML);
     const html = '<!doctype html>' + (await shown.jsonValue()).replace(/<script[\s\S]*?<\/script>/g, '').replace(/<link[^>]*(modulepreload|preload)[^>]*>/g, '');
-    assert.match(html, /Replaying the link: step \d+ of 17/);
+    assert.match(html, /Replaying the link: step \d+ of 9/);
     const still = await ctx.newPage();
     await still.route(URL_BASE + 'starting.html', (r) => r.fulfill({ body: html, contentType: 'text/html' }));
     await still.goto(URL_BASE + 'starting.html');

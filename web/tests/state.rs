@@ -597,7 +597,7 @@ fn choosing_a_cpu_is_a_step_and_a_missing_cpu_is_refused() {
 fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
     // Ten pairs of sbrk(112 MiB) / sbrk(-112 MiB) run one by one in the lab
     // (each is bounded by RAM), then shared: opening that link would replay
-    // about 580,000 frames of work, past WORK_BUDGET (500,000).
+    // about 580,000 frames of work, past WORK_BUDGET (250,000).
     let mut s = LabState::default();
     for _ in 0..10 {
         s = act(s, Action::Run(Op::Sbrk { pid: 1, n: 117_440_512 }));
@@ -609,7 +609,7 @@ fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
     let before = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
     let t = act(before, open_link(&format!("#{f}")));
     let e = error_of(&t);
-    assert!(e.contains("more than the 500000") && e.contains("pagelab run"), "{e}");
+    assert!(e.contains("more than the 250000") && e.contains("pagelab run"), "{e}");
     // As for any link that cannot be opened: a clean lab on the default machine.
     assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
 }

@@ -643,9 +643,10 @@ pub struct Lab {
 
 /// The most work a scenario from a link, a widget attribute or the JS API
 /// may ask for: frames allocated plus frames freed over all its operations
-/// (boot not counted). About half a second of replay in the browser; the
+/// (boot not counted). About a quarter of a second of replay in the browser
+/// (a link of heavy steps is refused well within a second of opening); the
 /// command-line runner has no limit.
-pub const WORK_BUDGET: u64 = 500_000;
+pub const WORK_BUDGET: u64 = 250_000;
 
 /// The work a replay has done so far, against a limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
