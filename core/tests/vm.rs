@@ -98,3 +98,104 @@ fn uva2ka_refuses_the_guard_page_and_copyout_fails_there() {
     // Crossing from the stack page down into the guard page fails.
     assert_eq!(k.copyout(&mut tr, root, img.stack as u32 - 1, b"xy"), Err(VmFail::NotUserPage { va: img.guard }));
 }
+
+/// Every entry a step writes names the virtual address it translates. A
+/// table covers one stretch of addresses from the day it is allocated to the
+/// day it is freed, so every entry written in it, set or cleared, must put
+/// the table's first entry at the same address: va − index × (bytes an entry
+/// covers at that level: 4 KiB × 1024^level on x86, 4 KiB × 512^level on
+/// Sv39). freewalk, which clears the tables of a process as it goes, once
+/// named its level-1 entries as if the root's index were 0.
+#[test]
+fn every_entry_written_names_the_address_its_table_covers() {
+    use pagelab_core::lab::{Lab, scenario};
+    use pagelab_core::trace::{Event, expand};
+    use std::collections::BTreeMap;
+    for name in ["story-x86", "story-riscv", "shm-test", "tlb-x86", "tlb-smp-x86", "tlb-riscv"] {
+        let sc = scenario::parse(scenario::builtin(name).unwrap()).unwrap();
+        let lab = Lab::from_scenario(&sc).unwrap();
+        let bits = if name.ends_with("riscv") { 9 } else { 10 };
+        // table frame → (level, the address its entry 0 translates)
+        let mut base: BTreeMap<u64, (u32, u64)> = BTreeMap::new();
+        let mut checked = 0;
+        for step in lab.steps() {
+            for ev in expand(&step.events) {
+                match ev.event {
+                    Event::Kalloc { pa, .. } | Event::Kfree { pa, .. } => {
+                        base.remove(&pa.as_u64());
+                    }
+                    Event::PteWrite { level, table, index, va, va_step, count, .. } => {
+                        let span = 4096u64 << (bits * level);
+                        for j in 0..u64::from(count) {
+                            let at = va.as_u64() + j * va_step;
+                            let first = at.wrapping_sub((u64::from(index) + j) * span);
+                            let seen = *base.entry(table.as_u64()).or_insert((level, first));
+                            assert_eq!(
+                                seen,
+                                (level, first),
+                                "{name} step {:?}: entry {} of table {table:?} names va {at:#x}",
+                                step.op,
+                                u64::from(index) + j
+                            );
+                            checked += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(checked > 10, "{name}: {checked} entries");
+    }
+}
+
+/// xv6-riscv's uvmcopy, out of memory part way, unmaps and frees what it
+/// copied with one call: `uvmunmap(new, 0, i / PGSIZE, 1)`, i being the
+/// page it could not copy.
+#[test]
+fn uvmcopy_out_of_memory_unmaps_the_copies_in_one_call() {
+    use pagelab_core::lab::{Lab, Op, Preset};
+    use pagelab_core::trace::{Event, expand};
+    let mut seen = Vec::new();
+    for n in 0..16 {
+        let mut lab = Lab::new(Preset::Xv6RiscvTiny, ShmMode::Lab);
+        lab.apply(Op::Userinit).unwrap();
+        // pid 1 grows to 4 pages, so that uvmcopy has 4 to copy.
+        lab.apply(Op::Sbrk { pid: 1, n: 3 * 4096 }).unwrap();
+        lab.apply(Op::FailAlloc { after: Some(n) }).unwrap();
+        let free = lab.kernel().kmem().nfree();
+        let st = lab.apply(Op::Fork { pid: 1 }).unwrap().clone();
+        let evs: Vec<Event> = expand(&st.events).map(|e| e.event.clone()).collect();
+        // Pages the child got: its leaf entries set below 0x4000 (before any undo).
+        let copied: u64 = evs
+            .iter()
+            .take_while(|e| !matches!(e, Event::Call { func: "uvmunmap", .. }))
+            .map(|e| match e {
+                Event::PteWrite { level: 0, va, new, count, .. } if va.as_u64() < 0x4000 && new & 1 == 1 => {
+                    u64::from(*count)
+                }
+                _ => 0,
+            })
+            .sum();
+        let unmaps: Vec<String> = evs
+            .iter()
+            .filter_map(|e| match e {
+                Event::Call { func: "uvmunmap", args } if args.contains("va=0x0,") => Some(args.clone()),
+                _ => None,
+            })
+            .collect();
+        if st.result.error.is_none() {
+            break;
+        }
+        if evs.iter().any(|e| matches!(e, Event::Call { func: "uvmcopy", .. })) && copied < 4 {
+            // The first uvmunmap from 0 is uvmcopy's undo (freeproc's come after, from 0 too).
+            assert!(unmaps[0].contains(&format!("npages={copied},")), "failalloc {n}: {unmaps:?}");
+            seen.push(copied);
+        }
+        // Nothing leaks: the child is gone.
+        assert_eq!(lab.kernel().kmem().nfree(), free, "failalloc {n}");
+    }
+    // Failures with 0 to 3 pages copied were all seen.
+    for k in 0..4 {
+        assert!(seen.contains(&k), "{seen:?}");
+    }
+}

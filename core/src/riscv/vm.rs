@@ -410,10 +410,11 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// xv6's panic `freewalk: leaf`.
     pub fn freewalk(&mut self, tr: &mut Trace, pagetable: u64) -> Result<(), Panic> {
-        tr.call("freewalk", || format!("pagetable={pagetable:#x}"), |tr| self.freewalk_rec(tr, pagetable, 2))
+        tr.call("freewalk", || format!("pagetable={pagetable:#x}"), |tr| self.freewalk_rec(tr, pagetable, 2, 0))
     }
 
-    fn freewalk_rec(&mut self, tr: &mut Trace, pagetable: u64, level: u32) -> Result<(), Panic> {
+    /// freewalk of the table at `level` whose first entry maps virtual address `base`.
+    fn freewalk_rec(&mut self, tr: &mut Trace, pagetable: u64, level: u32, base: u64) -> Result<(), Panic> {
         // there are 2^9 = 512 PTEs in a page table.
         for i in 0..512u64 {
             let at = pagetable + i * 8;
@@ -423,8 +424,9 @@ impl<H: Hal> RiscvKernel<H> {
                 if level == 0 {
                     return Err(Panic("freewalk: pointer at the last level".into()));
                 }
-                self.freewalk_rec(tr, PTE2PA(pte), level - 1)?;
-                self.wr(tr, level, at, i << (12 + 9 * level), 0)?;
+                let va = base + (i << (12 + 9 * level));
+                self.freewalk_rec(tr, PTE2PA(pte), level - 1, va)?;
+                self.wr(tr, level, at, va, 0)?;
             } else if pte & PTE_V != 0 {
                 return Err(Panic("freewalk: leaf".into()));
             }
@@ -485,8 +487,13 @@ impl<H: Hal> RiscvKernel<H> {
             |tr| {
                 let mut i = 0u64;
                 let mut done: Vec<u64> = Vec::new();
-                let undo = |k: &mut Self, tr: &mut Trace, done: &[u64]| -> Result<(), Panic> {
-                    // Unmap what was mapped so far: free copies, not shared frames.
+                // Unmap what was mapped below `upto`. xv6 makes one call over
+                // every page below it; with pagelab's shared pages or holes,
+                // one call a page (a shared frame is unmapped, not freed).
+                let undo = |k: &mut Self, tr: &mut Trace, done: &[u64], upto: u64| -> Result<(), Panic> {
+                    if share.is_empty() && skip.is_empty() {
+                        return k.uvmunmap(tr, new, 0, upto / PGSIZE, true);
+                    }
                     for &va in done {
                         k.uvmunmap(tr, new, va, 1, !share.contains(&va))?;
                     }
@@ -511,7 +518,7 @@ impl<H: Hal> RiscvKernel<H> {
                         pa
                     } else {
                         let Some(mem) = self.kalloc(tr, Owner::User { pid: child }) else {
-                            undo(self, tr, &done)?;
+                            undo(self, tr, &done, i)?;
                             return Err(VmFail::OutOfMemory);
                         };
                         self.st.hw.copy(mem, pa, PGSIZE).or_panic("uvmcopy")?;
@@ -528,7 +535,7 @@ impl<H: Hal> RiscvKernel<H> {
                             if target != pa {
                                 self.kfree(tr, target)?;
                             }
-                            undo(self, tr, &done)?;
+                            undo(self, tr, &done, i)?;
                             return Err(VmFail::OutOfMemory);
                         }
                         r => r?,
