@@ -381,6 +381,15 @@ pub trait Xv6Port {
     /// # Errors
     /// No such process, or it cannot run.
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject>;
+    /// `pid` makes a system call: [`Kernel::schedule`] it, then (RISC-V) a
+    /// process that was not running returns to user space and traps back in
+    /// with its call, each through the trampoline.
+    ///
+    /// # Errors
+    /// As [`Kernel::schedule`].
+    fn enter_syscall(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        self.schedule(tr, pid)
+    }
     /// Return to user space in `pid` (RISC-V: `usertrapret` loads its table).
     fn enter_user(&mut self, tr: &mut Trace, pid: u32);
     /// What the trap handler prints for a user page fault: the function and the line.
@@ -579,13 +588,13 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         tr.call("sbrk", || alloc::format!("n={n}"), |tr| self.sbrk_inner(tr, pid, n))
     }
     fn openshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         let r = crate::shm::open(self, tr, pid, id)?;
         self.enter_user(tr, pid);
         Ok(r)
     }
     fn closeshmem(&mut self, tr: &mut Trace, pid: u32, id: i64) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         let r = crate::shm::close(self, tr, pid, id)?;
         self.enter_user(tr, pid);
         Ok(r)

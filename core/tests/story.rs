@@ -68,15 +68,21 @@ fn c(v: [u64; 8]) -> Counts {
 const X86_FLUSHES: [u64; 9] = [0, 2, 0, 2, 0, 2, 1, 1, 1];
 
 /// xv6-riscv flushes with `sfence.vma` in the trampoline: `uservec` as a
-/// process traps into the kernel, `userret` as one returns to user space:
+/// process traps into the kernel, `userret` as one returns to user space.
+/// A process the scheduler picks is in the kernel (a new one starts in
+/// forkret): before its system call it returns to user space and traps back.
 /// - userinit: no process has run yet: 0;
-/// - exec(init): pid 1 first returns to user space (userret): 1;
+/// - exec(init): pid 1 first returns to user space (forkret's userret),
+///   traps in with exec (uservec) and returns in the new image: 3;
 /// - fork: pid 1 traps in (uservec) and returns (userret): 2;
-/// - exec(sh): pid 1 is in user space and traps out (the timer), pid 2 returns: 2;
-/// - fork of sh, sbrk, exec(echo): in and out: 2 each;
+/// - exec(sh): pid 1 traps out (the timer), pid 2 first returns, traps in
+///   with exec and returns: 4;
+/// - fork of sh: pid 2 is running: in and out, 2;
+/// - sbrk in pid 3: pid 2 traps out, pid 3 first returns, in, out: 4;
+/// - exec(echo) in pid 3, which is running: in and out, 2;
 /// - exit: pid 3 traps in and never returns: 1;
-/// - wait: pid 2 comes back from the scheduler to user space: 1.
-const RISCV_FLUSHES: [u64; 9] = [0, 1, 2, 2, 2, 2, 2, 1, 1];
+/// - wait: pid 2 sleeps in wait in the kernel; woken, it returns: 1.
+const RISCV_FLUSHES: [u64; 9] = [0, 3, 2, 4, 2, 4, 2, 1, 1];
 
 fn run(preset: Preset, heap: i64, expect: &[Counts]) -> Lab {
     let flushes = if preset.port() == pagelab_core::port::Port::Xv6Public { X86_FLUSHES } else { RISCV_FLUSHES };

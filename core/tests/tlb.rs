@@ -299,6 +299,32 @@ fn xv6_riscv_flushes_in_the_trampoline() {
     assert_eq!(byte_at(&l, heap + 8), 1);
 }
 
+/// A system call that fails still returns to user space (with -1) through
+/// userret: a process already running flushes twice, in and out. A process
+/// not running first goes out to user space and comes back with its call.
+#[test]
+fn xv6_riscv_failed_calls_return_through_userret() {
+    let mut l = lab(Preset::Xv6RiscvTiny, None, SkipFlush::default());
+    l.apply(Op::Userinit).unwrap();
+    // pid 1's first run (forkret's userret), fork traps in, returns: 3.
+    assert_eq!(l.apply(Op::Fork { pid: 1 }).unwrap().counts.tlb.flushes, 3);
+    // pid 1 is running: in and out, though exec fails.
+    let e = l.apply(Op::Exec { pid: 1, path: "nosuchfile".into(), argv: vec![b"nosuchfile".to_vec()] }).unwrap();
+    assert!(e.result.error.is_some());
+    assert_eq!(e.counts.tlb.flushes, 2);
+    // wait with no zombie child: pid 1's child pid 2 is alive, so wait would
+    // sleep; pid 2 has no children at all, so its wait fails at once. pid 2
+    // has never run: pid 1 traps out, pid 2 goes out, comes back, goes out: 4.
+    let w = l.apply(Op::Wait { pid: 2 }).unwrap();
+    assert!(w.result.error.is_some());
+    assert_eq!(w.counts.tlb.flushes, 4);
+    // A fork that finds no memory (the first kalloc fails): in and out.
+    l.apply(Op::FailAlloc { after: Some(0) }).unwrap();
+    let f = l.apply(Op::Fork { pid: 2 }).unwrap();
+    assert!(f.result.error.is_some());
+    assert_eq!(f.counts.tlb.flushes, 2);
+}
+
 // proptest is a host-only dev-dependency: the property tests run on the host.
 #[cfg(not(target_arch = "wasm32"))]
 mod props {

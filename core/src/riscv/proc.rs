@@ -504,6 +504,19 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         }
         Ok(())
     }
+    /// A process that was not running is in the kernel (a new one in
+    /// forkret, one that yielded in usertrap): it returns to user space
+    /// through userret and comes back in through uservec with its call.
+    fn enter_syscall(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
+        let was = self.st.cur();
+        self.schedule(tr, pid)?;
+        if was != Some(pid) {
+            tr.note(|| format!("pid {pid} returns to user space (a new process by way of forkret) and runs until its system call traps back in"));
+            self.usertrapret(tr, pid);
+            self.uservec(tr, pid);
+        }
+        Ok(())
+    }
     fn userinit_inner(&mut self, tr: &mut Trace) -> Result<SysRet, Reject> {
         if self.st.ptable.initproc.is_some() {
             return Err(Reject::Init { why: "userinit runs once: the first process exists already".into() });
@@ -529,14 +542,18 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         Ok(SysRet::ok(i64::from(pid)))
     }
     fn fork_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         let parent = self.st.ptable.runnable(pid)?.clone();
         // uvmcopy panics if a page below sz is missing: check before touching anything.
         let fs = shm::before_fork(self, tr, "uvmcopy", &parent)?;
         // Allocate process.
         let slot = match self.allocproc(tr)? {
             Ok(s) => s,
-            Err(e) => return Ok(SysRet::err(SysError::Fork(e))),
+            Err(e) => {
+                // fork returns -1 to user space.
+                self.usertrapret(tr, pid);
+                return Ok(SysRet::err(SysError::Fork(e)));
+            }
         };
         let child = self.st.ptable.procs[slot].pid;
         let croot = self.st.ptable.procs[slot].root.as_u64();
@@ -545,6 +562,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             Err(VmFail::OutOfMemory) => {
                 self.freeproc(tr, slot)?;
                 tr.fail("fork: uvmcopy failed; the child is freed");
+                self.usertrapret(tr, pid);
                 return Ok(SysRet::err(SysError::Fork(ForkError::OutOfMemory)));
             }
             r => r.or_panic("fork")?,
@@ -577,7 +595,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         tr.call(
             "sys_exec",
             || format!("path={path:?}, {} arguments", argv.len()),
@@ -627,9 +645,8 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                     )?
                 };
                 free(self, tr, &pages)?;
-                if r.error.is_none() {
-                    self.usertrapret(tr, pid);
-                }
+                // Back to user space: in the new image, or with -1 in the old one.
+                self.usertrapret(tr, pid);
                 Ok(r)
             },
         )
@@ -638,7 +655,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         let Ok(n) = i32::try_from(n) else {
             return Err(Reject::BadArgument { why: format!("sbrk takes an int: {n} does not fit in 32 bits") });
         };
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         let r = tr.call(
             "growproc",
             || format!("n={n}"),
@@ -678,7 +695,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
         if self.st.ptable.initproc == Some(pid) {
             return Err(Panic("init exiting".into()).into());
         }
-        self.schedule(tr, pid)?;
+        self.enter_syscall(tr, pid)?;
         tr.call("exit", String::new, |tr| {
             shm::on_exit(self, tr, pid)?;
             // Give any children to init.
@@ -695,11 +712,17 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
     fn wait_inner(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
         self.st.ptable.runnable(pid)?;
         let Some((slot, cpid)) = self.st.ptable.zombie_child(pid)? else {
-            self.schedule(tr, pid)?;
+            self.enter_syscall(tr, pid)?;
             tr.call("wait", String::new, |tr| tr.fail("wait: no children"));
+            self.usertrapret(tr, pid);
             return Ok(SysRet::err(SysError::Wait));
         };
         shm::before_free_image(self, tr, cpid, "wait frees the zombie's memory")?;
+        // A parent that is not running sleeps in wait, in the kernel: the
+        // child's exit woke it, and it goes on there (no trip to user space).
+        if self.st.cur() != Some(pid) {
+            tr.note(|| format!("pid {pid} was asleep in wait, in the kernel; its child's exit woke it"));
+        }
         self.schedule(tr, pid)?;
         let r = tr.call("wait", String::new, |tr| {
             tr.note(|| format!("found zombie child pid {cpid}: freeproc frees its trapframe and its memory"));
