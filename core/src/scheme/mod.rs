@@ -235,7 +235,7 @@ impl FaultKind {
             FaultKind::NotPresent => "the entry is not present, so nothing is mapped here",
             FaultKind::NotUser => "the page has no user bit (PTE_U): only the kernel may touch it",
             FaultKind::KernelTouchedUser => {
-                "the kernel may not touch a user page directly on RISC-V (xv6 leaves sstatus.SUM clear), which is why copyout walks the page table"
+                "in supervisor mode RISC-V refuses pages with the user bit while sstatus.SUM is clear, as xv6 leaves it. xv6's kernel never reaches user pages this way anyway: it runs on its own page table, which maps no user page, so copyout and copyin walk the process's table by hand (walkaddr)"
             }
             FaultKind::ReadOnly => "the page is read-only: the write bit is clear",
             FaultKind::NotExecutable => "the page is not executable: the execute bit is clear",
