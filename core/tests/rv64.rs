@@ -295,7 +295,11 @@ fn every_instruction_of_the_riscv_programs_decodes() {
 
 #[test]
 fn initcode_runs_to_exec_of_init() {
-    // xv6-riscv's initcode: la a0, init; la a1, argv; li a7, SYS_exec (7); ecall.
+    // xv6-riscv's initcode: la a0, init; la a1, argv; li a7, SYS_exec (7); ecall,
+    // all 4-byte instructions (built with -march=rv64g): the la's are two each,
+    // so the ecall is at 0x14; li a7, SYS_exit; ecall; j take 0x18 to 0x24;
+    // "/init\0" is at 0x24 to 0x2a, then argv's two 4-byte words at 0x2c
+    // (.p2align 2): 0x34 = 52 bytes, as xv6's.
     let mut mem = Flat::with_code(programs::RISCV_INITCODE, 8192);
     let mut h = Hart::new(0, 4096);
     let stop = loop {
@@ -304,12 +308,14 @@ fn initcode_runs_to_exec_of_init() {
         }
     };
     assert_eq!(stop, Stop::Ecall);
-    assert_eq!((h.x[A7], h.x[A0], h.x[A1], h.instret), (7, 0x20, 0x28, 5));
-    assert_eq!(&mem.bytes[0x20..0x26], b"/init\0");
-    // argv: { "/init", 0 }.
-    assert_eq!(mem.load(0x28, 8).unwrap(), 0x20);
-    assert_eq!(mem.load(0x30, 8).unwrap(), 0);
-    // If exec returned: pc past the ecall, then li a0, 0; li a7, SYS_exit (2); ecall.
+    assert_eq!(programs::RISCV_INITCODE.len(), 52);
+    assert_eq!((h.x[A7], h.x[A0], h.x[A1], h.instret), (7, 0x24, 0x2c, 5));
+    assert_eq!(&mem.bytes[0x24..0x2a], b"/init\0");
+    // argv as the kernel reads it, a doubleword at a time: { "/init", 0 }
+    // (the upper word of the first is the second .long; the next lies past the end).
+    assert_eq!(mem.load(0x2c, 8).unwrap(), 0x24);
+    assert_eq!(mem.load(0x34, 8).unwrap(), 0);
+    // If exec returned: pc past the ecall, then li a7, SYS_exit (2); ecall.
     h.pc += 4;
     let stop = loop {
         if let Err(s) = h.step(&mut mem) {

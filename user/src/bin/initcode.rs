@@ -44,8 +44,14 @@ core::arch::global_asm!(
 #[cfg(target_arch = "riscv64")]
 core::arch::global_asm!(
     ".pushsection .text.initcode,\"ax\",@progbits",
+    // Full-size instructions and 4-byte argv words, as xv6-riscv builds its
+    // initcode.S (-march=rv64g): the same 52 bytes, so userinit loads as
+    // many. The kernel reads argv a doubleword at a time: the first is the
+    // path's address (the upper word is argv's 0), the second lies past the
+    // end, in the rest of the page, which uvmfirst zeroed.
     ".option push",
     ".option norelax",
+    ".option norvc",
     ".globl start",
     "start:",
     // exec(path, argv): arguments in a0 and a1, call number in a7.
@@ -53,18 +59,18 @@ core::arch::global_asm!(
     "lla a1, argv",
     "li a7, {exec}",
     "ecall",
-    // exec only comes back on failure: give up, for good.
+    // exec only comes back on failure: give up, for good (with exec's -1
+    // still in a0 as exit's status, as in xv6).
     "2:",
-    "li a0, 0",
     "li a7, {exit}",
     "ecall",
     "j 2b",
     "path:",
     ".asciz \"/init\"",
-    ".balign 8, 0",
+    ".balign 4, 0",
     "argv:",
-    ".dword path",
-    ".dword 0",
+    ".word path",
+    ".word 0",
     ".option pop",
     ".popsection",
     exec = const ulib::sys::nr::EXEC,
