@@ -122,6 +122,9 @@ test('a line that is too long is refused with the reason, and the lab keeps runn
   await page.press('#run-input', 'Enter');
   await page.waitForFunction(() => /at most 127/.test(document.getElementById('run-notice')?.textContent || ''));
   assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
+  // The refused line stays in the field, to be shortened.
+  assert.equal(await page.inputValue('#run-input'), 'x'.repeat(200));
+  await page.fill('#run-input', '');
   await say(page, 'echo still here');
   assert.match(await text(page, '#console'), /still here\n\$ $/);
   // Type only, then step: the line waits; one instruction does not print it; Run runs to the next prompt.
@@ -134,6 +137,31 @@ test('a line that is too long is refused with the reason, and the lab keeps runn
   await page.click('#run-go');
   await page.waitForFunction(() => document.getElementById('console').textContent.endsWith('step by step\n$ '));
   await page.waitForSelector('#run-go');
+  // More lines than the console shows at once: it keeps its newest line in sight.
+  for (const w of ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight']) await say(page, `echo ${w}`);
+  const { top, height, full } = await page.evaluate(() => {
+    const c = document.getElementById('console');
+    return { top: c.scrollTop, height: c.clientHeight, full: c.scrollHeight };
+  });
+  assert.ok(full > height, `the console overflows: ${full} > ${height}`);
+  assert.ok(top + height >= full - 2, `scrolled to the end: ${top} + ${height} of ${full}`);
+  // Ending the programs asks first; the focus goes to Keep them, and Enter keeps them.
+  await page.click('#run-stop');
+  await page.waitForSelector('#run-stop-yes');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'run-stop-no');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#run-stop');
+  assert.equal(await page.locator('#run-stop-yes').count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'run-stop');
+  assert.match(await text(page, '#console'), /eight\n\$ $/);
+  // End them: the machine and its console go, the timeline stays.
+  const steps = await text(page, '#step-pos');
+  await page.click('#run-stop');
+  await page.click('#run-stop-yes');
+  await page.waitForSelector('#run-start');
+  assert.equal(await page.locator('#console').count(), 0);
+  assert.match(await text(page, '#run-notice'), /The programs are stopped/);
+  assert.equal(await text(page, '#step-pos'), steps);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -93,6 +93,12 @@ pub fn parse_int(text: &str, what: &str, min: i64, max: i64) -> Result<i64, Stri
         Some(r) => (true, r),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
+    if let Some(d) = rest.strip_prefix('#') {
+        let sign = if neg { "-" } else { "" };
+        return Err(format!(
+            "{what}: a number here is decimal already, so leave out the # (it marks decimal only in address fields): write {sign}{d}"
+        ));
+    }
     let (radix, body) = match rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
         Some(h) => (16, h),
         None => (10, rest),
@@ -257,6 +263,12 @@ mod tests {
         assert_eq!(parse_int("-0x1000", "n", i64::MIN, i64::MAX), Ok(-4096));
         assert_eq!(parse_int("+12", "n", 0, 100), Ok(12));
         assert!(parse_int("abc", "sbrk's n", i64::MIN, i64::MAX).unwrap_err().contains("not a whole number"));
+        assert!(
+            parse_int("#4096", "sbrk's n", i64::MIN, i64::MAX)
+                .unwrap_err()
+                .ends_with("leave out the # (it marks decimal only in address fields): write 4096")
+        );
+        assert!(parse_int("-#16", "n", i64::MIN, i64::MAX).unwrap_err().ends_with("write -16"));
         assert!(parse_int("", "n", 0, 1).unwrap_err().contains("type a number"));
         assert!(parse_int("5", "n", 0, 4).unwrap_err().contains("out of range"));
         assert!(parse_int("99999999999999999999", "n", i64::MIN, i64::MAX).unwrap_err().contains("too large"));

@@ -294,6 +294,9 @@ pub struct LabState {
     /// has changed since: the address bar keeps that link, so that the
     /// learner can see it and mend it.
     pub link_refused: bool,
+    /// Counts the times predict mode kept a step back until its question is
+    /// answered: the question's answer box then takes the focus.
+    pub predict_blocked: u64,
 }
 
 impl PartialEq for LabState {
@@ -408,6 +411,7 @@ impl LabState {
             version: 0,
             generation: 0,
             link_refused: false,
+            predict_blocked: 0,
         }
     }
 
@@ -706,6 +710,7 @@ impl LabState {
                 );
                 // Not a mistake: what predict mode asks for, said beside the step bar.
                 self.notice = Some(Notice::info(Where::Steps, msg));
+                self.predict_blocked += 1;
                 false
             }
             _ => true,
@@ -1320,7 +1325,7 @@ impl LabState {
                     }
                     (None, None) => s.error(
                         Where::Steps,
-                        "this scenario has no DEFECT line: only the note's own shared-memory code makes them (load the built-in shm-test-note)",
+                        "this scenario has no DEFECT line: a step gets one when something goes wrong that xv6 does not catch, such as the note's own shared-memory code (the built-in shm-test-note) or a store through a stale TLB entry (tlb-noflush-x86, or the TLB panel's what-if)",
                     ),
                 }
             }

@@ -636,6 +636,34 @@ fn the_real_programs_run_and_the_timeline_follows_them() {
     assert!(info_of(&s).contains("type a line"), "{}", info_of(&s));
 }
 
+/// A command sh cannot find: its child's exec fails, and that is a step of
+/// the timeline too (sys_exec took a page for the argument and gave it back),
+/// between malloc's sbrk and the child's exit.
+#[test]
+fn a_failed_exec_of_the_programs_is_on_the_timeline() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    let s = act(s, Action::RunPrograms(RunCommand::Type("nosuchcmd".into())));
+    let view = s.run.as_ref().expect("running").view();
+    assert!(view.console.ends_with("$ nosuchcmd\nexec nosuchcmd failed\n$ "), "{}", view.console);
+    let ops: Vec<Op> = s.full().scenario().ops[n..].to_vec();
+    assert_eq!(
+        ops,
+        [
+            Op::Fork { pid: 2 },
+            Op::Sbrk { pid: 3, n: 65536 },
+            Op::Exec { pid: 3, path: "nosuchcmd".into(), argv: vec![b"nosuchcmd".to_vec()] },
+            Op::Exit { pid: 3 },
+            Op::Wait { pid: 2 },
+        ]
+    );
+    let exec = &s.full().steps()[n + 2];
+    assert!(exec.result.error.is_some());
+    assert_eq!((exec.counts.other_alloc, exec.counts.other_free), (1, 1), "one argument page, taken and given back");
+    assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
+}
+
 /// Type only, then step: the line waits in the console's buffer until the
 /// learner steps; run to the next trap, one trap at a time, shows sh's read
 /// returning each character, and its fork.

@@ -589,6 +589,28 @@ pub fn mappers(k: &dyn Kernel, pa: u64) -> Vec<Mapping> {
     out
 }
 
+/// Who maps frame `pa` above the user part of their address space, for the
+/// kernel's use only: on xv6-riscv the trapframe (TRAPFRAME) and the
+/// trampoline (TRAMPOLINE), without PTE_U. Empty on x86, whose kernel half
+/// maps every frame (at `P2V(pa)`) in every page directory.
+#[must_use]
+pub fn kernel_mappers(k: &dyn Kernel, pa: u64) -> Vec<Mapping> {
+    if k.info().port != Port::Xv6Riscv {
+        return Vec::new();
+    }
+    let scheme = k.info().scheme;
+    let limit = k.info().user_limit;
+    let mut out = Vec::new();
+    for p in k.procs().live() {
+        for e in table_entries(scheme, k.mem(), p.root, limit) {
+            if e.leaf && e.va >= limit && PGROUNDDOWN(e.pa) == PGROUNDDOWN(pa) {
+                out.push(Mapping { pid: p.pid, va: e.va, pte: e.pte });
+            }
+        }
+    }
+    out
+}
+
 /// Every frame a live process uses, as its page table and its proc
 /// structure say: (frame, holder).
 fn holdings(k: &dyn Kernel) -> (Vec<(u64, String, Owner)>, Vec<String>) {
@@ -1007,6 +1029,31 @@ mod tests {
             want.iter().map(|(a, v, r, s)| (*a, *v, String::from(*r), *s)).collect();
         assert_eq!(got, want);
         assert!(stack_mapped(lab.kernel(), 1));
+    }
+
+    /// xv6-riscv's proc_pagetable maps the trapframe at TRAPFRAME = MAXVA −
+    /// 2 pages = 0x3fffffe000 (PTE_R | PTE_W, so pte = pa >> 12 << 10 | 0x7)
+    /// and the trampoline at TRAMPOLINE = 0x3ffffff000 (PTE_R | PTE_X: 0xb),
+    /// neither with PTE_U: no user mapping, but the process's table has them.
+    #[test]
+    fn the_trapframe_and_the_trampoline_are_mapped_for_the_kernel_only() {
+        let mut lab = Lab::new(Preset::Xv6RiscvTiny, ShmMode::Lab);
+        lab.apply(Op::Userinit).unwrap();
+        lab.apply(Op::Fork { pid: 1 }).unwrap();
+        let tf = lab.kernel().procs().get(1).unwrap().trapframe.as_u64();
+        assert!(mappers(lab.kernel(), tf).is_empty());
+        assert_eq!(
+            kernel_mappers(lab.kernel(), tf),
+            [Mapping { pid: 1, va: 0x3f_ffff_e000, pte: (tf >> 12 << 10) | 0x7 }]
+        );
+        // The trampoline's one frame (in the kernel image: `trampoline` = 0x80007000
+        // in a typical build) is in every process's table.
+        let tramp = kernel_mappers(lab.kernel(), 0x8000_7000);
+        let who: Vec<(u32, u64, u64)> = tramp.iter().map(|m| (m.pid, m.va, m.pte & 0x3ff)).collect();
+        assert_eq!(who, [(1, 0x3f_ffff_f000, 0xb), (2, 0x3f_ffff_f000, 0xb)]);
+        // x86: none (its kernel half maps all of RAM).
+        let x = init_x86();
+        assert!(kernel_mappers(x.kernel(), 0xdf77000).is_empty());
     }
 
     #[test]

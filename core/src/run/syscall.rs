@@ -376,9 +376,9 @@ impl<K: Machine> Runner<K> {
         let r = self.k.exec(&mut self.tr, pid, &path, file.as_deref(), &argv)?;
         let shown: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
         let words = format!("{path:?}, [{}]", shown.join(", "));
-        if r.error.is_none() {
-            self.ops.push(Op::Exec { pid, path, argv });
-        }
+        // On the timeline whether it worked or not: a failed exec still took
+        // and gave back its argument pages (and the lab's step says why it failed).
+        self.ops.push(Op::Exec { pid, path, argv });
         Ok((words, Outcome::Return(r.value)))
     }
 

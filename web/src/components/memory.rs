@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers};
+use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, kernel_mappers, mappers};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
@@ -305,6 +305,7 @@ pub fn Memory() -> Html {
     let selected = lab.selection.frame;
     let sel_state = selected.and_then(|pa| frame_state(k, pa));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
+    let sel_kmaps = selected.map(|pa| kernel_mappers(k, pa)).unwrap_or_default();
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -360,7 +361,12 @@ pub fn Memory() -> Html {
             <div class="frameinfo" id="frame-info" aria-live="polite">
                 if let (Some(pa), Some(st)) = (selected, sel_state) {
                     <h3>{ frame_words(pa, st, riscv) }</h3>
-                    if sel_maps.is_empty() {
+                    if sel_maps.is_empty() && !sel_kmaps.is_empty() {
+                        <p id="frame-mappers">{ "Mapped without PTE_U, for the kernel only (the trampoline's code uses it as it enters and leaves the kernel): " }
+                            { sel_kmaps.iter().map(|m| format!("pid {} at va {} (pte {})", m.pid, hex(m.va, digits), hex(m.pte, 16))).collect::<Vec<_>>().join("; ") }
+                            { ". User code cannot touch it." }
+                        </p>
+                    } else if sel_maps.is_empty() {
                         <p id="frame-mappers">{ "No process maps it in the user part of its address space." }</p>
                     } else {
                         <p id="frame-mappers">{ "Mapped by: " }

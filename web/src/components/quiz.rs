@@ -263,6 +263,16 @@ pub fn QuizPanel() -> Html {
             dom::focus("q-reveal");
         }
     });
+    // A step kept back until its question is answered: the answer box takes the focus.
+    let blocked = lab.predict_blocked;
+    let seen_blocked = use_mut_ref(|| blocked);
+    use_effect_with(blocked, move |&b| {
+        if std::mem::replace(&mut *seen_blocked.borrow_mut(), b) != b {
+            for id in ["answer", "answer-0", "answer-yes"] {
+                dom::focus(id);
+            }
+        }
+    });
     let body = match &lab.quiz {
         None => return html! {},
         Some(run) => {

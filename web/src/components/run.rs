@@ -16,6 +16,38 @@ use crate::state::{Action, Where};
 pub fn RunPanel() -> Html {
     let lab = use_lab_by(|l| (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied))));
     let input = use_node_ref();
+    let console = use_node_ref();
+    // The console follows the output, as a terminal does.
+    {
+        let console = console.clone();
+        let len = lab.run.as_ref().map(|r| (r.commands, r.applied));
+        use_effect_with(len, move |_| {
+            if let Some(c) = console.cast::<web_sys::Element>() {
+                c.set_scroll_top(c.scroll_height());
+            }
+        });
+    }
+    // Stop asks first: it ends the machine, console and all.
+    let confirm_stop = use_state(|| false);
+    {
+        // The focus goes to the safe answer, and back to the button after.
+        let asked = *confirm_stop;
+        let first = use_mut_ref(|| true);
+        use_effect_with(asked, move |&asked| {
+            let was_first = std::mem::replace(&mut *first.borrow_mut(), false);
+            if !was_first {
+                // After ending them, the start button is what is left.
+                let ids: &[&str] = if asked { &["run-stop-no"] } else { &["run-stop", "run-start"] };
+                let doc = web_sys::window().and_then(|w| w.document());
+                if let Some(el) = ids.iter().find_map(|id| doc.as_ref().and_then(|d| d.get_element_by_id(id))) {
+                    use wasm_bindgen::JsCast;
+                    if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                        let _ = el.focus();
+                    }
+                }
+            }
+        });
+    }
     // A continuous run: slices one after another until every process waits, or Pause.
     let running = use_state(|| false);
     // The same, read when a slice's task comes (a Pause pressed meanwhile stops it).
@@ -51,8 +83,13 @@ pub fn RunPanel() -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             if let Some(i) = input.cast::<HtmlInputElement>() {
-                lab.dispatch(Action::RunPrograms(RunCommand::Type(i.value())));
-                i.set_value("");
+                let line = i.value();
+                // A line sh cannot take stays, to be mended (the notice says why).
+                let keep = crate::run::check_line(&line).is_err();
+                lab.dispatch(Action::RunPrograms(RunCommand::Type(line)));
+                if !keep {
+                    i.set_value("");
+                }
             }
         })
     };
@@ -60,8 +97,12 @@ pub fn RunPanel() -> Html {
         let (lab, input) = (lab.clone(), input.clone());
         Callback::from(move |_: MouseEvent| {
             if let Some(i) = input.cast::<HtmlInputElement>() {
-                lab.dispatch(Action::RunPrograms(RunCommand::TypeOnly(i.value())));
-                i.set_value("");
+                let line = i.value();
+                let keep = crate::run::check_line(&line).is_err();
+                lab.dispatch(Action::RunPrograms(RunCommand::TypeOnly(line)));
+                if !keep {
+                    i.set_value("");
+                }
             }
         })
     };
@@ -100,7 +141,7 @@ pub fn RunPanel() -> Html {
                 None => html! {
                     <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line." }</p>
                 },
-                Some(v) => running_view(v, &lab, &input, (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send, (*running, go.clone(), pause.clone())),
+                Some(v) => running_view(v, &lab, (&input, &console), (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send, (*running, go.clone(), pause.clone()), &confirm_stop),
             }}
             <InlineNotice at={Where::Run} id="run-notice" />
         </section>
@@ -111,17 +152,43 @@ pub fn RunPanel() -> Html {
 fn running_view(
     v: &RunView,
     lab: &crate::hooks::LabContext,
-    input: &NodeRef,
+    (input, console): (&NodeRef, &NodeRef),
     (on_type, on_type_only): (Callback<SubmitEvent>, Callback<MouseEvent>),
     on_accesses: Callback<Event>,
     send: &dyn Fn(RunCommand) -> Callback<MouseEvent>,
     (running, go, pause): (bool, Callback<MouseEvent>, Callback<MouseEvent>),
+    confirm_stop: &UseStateHandle<bool>,
 ) -> Html {
     let show_accesses = lab.run.as_ref().is_some_and(|s| s.show_accesses);
     let c = v.counts;
+    let ask_stop = {
+        let confirm = confirm_stop.clone();
+        Callback::from(move |_: MouseEvent| confirm.set(true))
+    };
+    let keep = {
+        let confirm = confirm_stop.clone();
+        Callback::from(move |_: MouseEvent| confirm.set(false))
+    };
+    let stop = {
+        let (confirm, send) = (confirm_stop.clone(), send(RunCommand::Stop));
+        Callback::from(move |e: MouseEvent| {
+            confirm.set(false);
+            send.emit(e);
+        })
+    };
+    // Stepped back on the timeline: the programs are still at its end.
+    let behind = (lab.current() < lab.len()).then(|| {
+        format!(
+            "You are looking at step {} of {}. The programs and this panel are at step {}: what they do next is added after it.",
+            lab.current(),
+            lab.len(),
+            lab.len()
+        )
+    });
     html! {
         <>
-            <pre id="console" class="console" tabindex="0" role="log" aria-live="polite" aria-label="The console">{ v.console.clone() }</pre>
+            if let Some(b) = behind { <p class="warn" id="run-behind">{ b }</p> }
+            <pre id="console" ref={console.clone()} class="console" tabindex="0" role="log" aria-live="polite" aria-label="The console">{ v.console.clone() }</pre>
             <form class="run-line" onsubmit={on_type}>
                 <label for="run-input">{ "A line for sh" }</label>
                 <input id="run-input" ref={input.clone()} autocomplete="off" spellcheck="false" placeholder="echo hello world"
@@ -138,12 +205,22 @@ fn running_view(
                 } else {
                     <button id="run-go" onclick={go} disabled={v.ended}>{ "Run until all wait" }</button>
                 }
-                <button id="run-stop" onclick={send(RunCommand::Stop)}>{ "Stop running" }</button>
+                if !**confirm_stop {
+                    <button id="run-stop" onclick={ask_stop}>{ "End the programs…" }</button>
+                }
                 <label class="run-accesses">
                     <input type="checkbox" id="run-accesses" checked={show_accesses} onchange={on_accesses} />
                     { " Record each access's TLB work (slow; for stepping)" }
                 </label>
             </div>
+            if **confirm_stop {
+                <div class="run-confirm warn" role="group" aria-labelledby="run-confirm-q">
+                    <p id="run-confirm-q">{ "End the programs? Their machine goes, with the console and the registers; the timeline keeps the steps they made. Pause (or just wait) stops them without ending them." }</p>
+                    <button id="run-stop-yes" onclick={stop}>{ "End them" }</button>
+                    { " " }
+                    <button id="run-stop-no" onclick={keep}>{ "Keep them" }</button>
+                </div>
+            }
             <p class="help">{ format!("A trap is a trip into the kernel: a system call, a fault or the timer. Run goes on {} instructions at a time, the page drawn between, until every process waits or you press Pause.", grouped(SLICE)) }</p>
             { cpu_state(v) }
             if !v.accesses.is_empty() {
@@ -190,7 +267,6 @@ fn cpu_state(v: &RunView) -> Html {
         return html! { <p id="run-cpu">{ "No process is in user mode: the CPU is in the kernel, or every process waits." }</p> };
     };
     let pid = cpu.pid;
-    let rows: Vec<&[(String, String)]> = cpu.regs.chunks(4).collect();
     html! {
         <div id="run-cpu">
             <p>
@@ -202,21 +278,13 @@ fn cpu_state(v: &RunView) -> Html {
                 }
                 { format!(". It has run {} instructions in all.", grouped(cpu.instret)) }
             </p>
-            <div class="tablewrap" tabindex="0" role="region" aria-label="Registers (the table scrolls sideways)">
-                <table class="regs" id="run-regs">
-                    <caption>{ format!("pid {pid}'s registers (saved in its trapframe when it traps)") }</caption>
-                    <tbody>
-                        for row in rows.iter() {
-                            <tr>
-                                for (name, value) in row.iter() {
-                                    <th scope="row">{ name.clone() }</th>
-                                    <td class="mono">{ value.clone() }</td>
-                                }
-                            </tr>
-                        }
-                    </tbody>
-                </table>
-            </div>
+            <p class="regs-h" id="run-regs-h">{ format!("pid {pid}'s registers (saved in its trapframe when it traps)") }</p>
+            // As many columns as fit: no sideways scrolling at any width.
+            <dl class="regs" id="run-regs" aria-labelledby="run-regs-h">
+                for (name, value) in cpu.regs.iter() {
+                    <div><dt>{ name.clone() }</dt><dd class="mono">{ value.clone() }</dd></div>
+                }
+            </dl>
         </div>
     }
 }

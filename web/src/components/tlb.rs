@@ -166,16 +166,20 @@ pub fn TlbTable(props: &TlbTableProps) -> Html {
         }>
             <table id={props.id.clone()} class="tlbtable">
                 <caption class="sr-only">{ "The TLB's slots in use" }</caption>
+                // Four columns, two lines in two of them: narrow enough for a
+                // panel beside another at 1280 pixels, with 64-bit addresses.
                 <thead><tr>
-                    <th scope="col">{ "slot" }</th><th scope="col">{ "page" }</th><th scope="col">{ "frame" }</th>
-                    <th scope="col">{ "table now" }</th><th scope="col">{ "bits" }</th><th scope="col">{ "walked from" }</th>
+                    <th scope="col">{ "slot" }</th><th scope="col">{ "page → frame" }</th>
+                    <th scope="col">{ "table now" }</th><th scope="col">{ "bits; walked from" }</th>
                 </tr></thead>
                 <tbody>
                     for r in props.rows.iter() {
                         <tr data-slot={r.slot.to_string()} class={classes!(r.stale.then_some("stale"))}>
                             <td class="mono">{ r.slot }</td>
-                            <td class="mono">{ hex(r.page.as_u64(), digits) }</td>
-                            <td class="mono">{
+                            <td class="mono">
+                                <span class="tlb-page">{ hex(r.page.as_u64(), digits) }</span>
+                                <span class="tlb-arrow">{ " → " }</span>
+                                <span class="tlb-frame">{
                                 match &props.on_frame {
                                     Some(cb) => {
                                         let (cb, pa) = (cb.clone(), r.frame.as_u64());
@@ -186,10 +190,9 @@ pub fn TlbTable(props: &TlbTableProps) -> Html {
                                     }
                                     None => html! { { hex(r.frame.as_u64(), digits) } },
                                 }
-                            }</td>
+                            }</span></td>
                             <td class="now">{ tlb_now_text(r, digits) }</td>
-                            <td class="mono">{ r.bits.clone() }</td>
-                            <td>{ tlb_whose(r) }</td>
+                            <td><span class="mono tlb-bits">{ r.bits.clone() }</span>{ "; " }<span class="tlb-whose">{ tlb_whose(r) }</span></td>
                         </tr>
                     }
                 </tbody>
