@@ -125,10 +125,14 @@ function badLink(name, fragment, want) {
     await atStep(page, 2, 2);
     await page.waitForFunction((f) => location.hash.startsWith('#lab=') && location.hash !== f, fragment);
     await assertAlive(page, name);
-    // The same link pasted into an open lab.
+    // The same link pasted into an open lab (forked once): the lab stays as it was.
     const again = await ready();
+    await again.click('#fork');
+    await atStep(again, 6, 6);
     await again.evaluate((h) => { location.hash = h; }, fragment.slice(1));
     assert.match(await errorText(again), want);
+    assert.match(await errorText(again), /The lab you had is still here/);
+    await atStep(again, 6, 6);
     await assertAlive(again, `${name} (pasted)`);
     await page.close();
     await again.close();

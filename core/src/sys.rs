@@ -128,7 +128,7 @@ impl fmt::Display for Reject {
             Reject::NoteRefuses { why } => write!(f, "the note's code would corrupt the kernel here: {why}"),
             Reject::InitFault { va, write, why } => write!(
                 f,
-                "the {} at {va:#x} faults ({why}); xv6 kills the faulting process, and pid 1 is init: its exit panics (\"init exiting\"), so the lab stops before it",
+                "the {} at {va:#x} faults ({why}); xv6 kills the faulting process, and pid 1 is init: its exit panics (\"init exiting\"), so the lab stops before it. To watch a fault kill a process, make the access in another one (fork pid 1 first if there is none)",
                 if *write { "store" } else { "load" }
             ),
             Reject::TooMuchWork { work, budget } => write!(

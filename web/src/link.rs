@@ -192,8 +192,15 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
     let mut step = None;
     let mut access_set = false;
     let mut sel = Selection::default();
+    let mut seen: Vec<&str> = Vec::new();
     for part in f.split('&') {
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        if !key.is_empty() {
+            if seen.contains(&key) {
+                return Err(format!("the link gives its {}= part twice: which one is meant?", shorten(key)));
+            }
+            seen.push(key);
+        }
         match key {
             "lab" => data = Some(value),
             "b" => builtin = Some(value),

@@ -366,9 +366,22 @@ impl LabState {
                     s.open_quiz(lq);
                 }
                 // A pid the link names wins over the step's own.
-                if let Some(p) = ls.selection.pid.filter(|p| s.view.kernel().procs().get(*p).is_some()) {
-                    s.selection.pid = Some(p);
-                    s.follow_address();
+                match ls.selection.pid {
+                    Some(p) if s.view.kernel().procs().get(p).is_some() => {
+                        s.selection.pid = Some(p);
+                        s.follow_address();
+                    }
+                    Some(p) => {
+                        let shown = s.selection.pid.map_or_else(|| "none".to_string(), |q| format!("pid {q}"));
+                        s.notice = Some(Notice::info(
+                            Where::Page,
+                            format!(
+                                "The link asks for pid {p}, but there is no process {p} at step {}: the lab shows {shown} instead.",
+                                s.current
+                            ),
+                        ));
+                    }
+                    None => {}
                 }
                 s.now_changed = s.changed(s.current);
                 s
@@ -1285,7 +1298,18 @@ impl LabState {
                 // and never adds one (which would drop the entries after it).
                 let (v, g) = (s.version, s.generation);
                 // Taken once (an empty link if it was taken already).
-                s = LabState::opened(o.take().unwrap_or(Ok(None)));
+                match o.take().unwrap_or(Ok(None)) {
+                    // A link that does not open leaves the lab as it was (the
+                    // learner may have mistyped an edit of its own link).
+                    Err(e) => {
+                        s.error(
+                            Where::Page,
+                            format!("This link could not be opened: {e}. The lab you had is still here; the address bar keeps the link until you change the lab."),
+                        );
+                        s.link_refused = true;
+                    }
+                    link => s = LabState::opened(link),
+                }
                 s.version = v;
                 s.generation = g;
             }

@@ -340,11 +340,28 @@ fn a_link_opened_from_the_address_bar_is_not_a_new_lab() {
 }
 
 #[test]
-fn bad_links_give_a_message_and_a_clean_lab() {
-    let s = act(LabState::default(), Action::LoadBuiltin("story-x86".into()));
-    let t = act(s, open_link("#lab=AAAA&step=3"));
-    assert!(error_of(&t).contains("could not be opened"));
-    assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
+fn a_link_names_a_pid_that_is_not_there_or_a_part_twice() {
+    // story-riscv at step 7: pids 1, 2 and 3 (the child that exec'd echo).
+    let t = LabState::opened(pagelab_web::link::decode("b=story-riscv&step=7&pid=77"));
+    assert_eq!((t.len(), t.current(), t.selection.pid), (9, 7, Some(3)));
+    assert!(info_of(&t).contains("no process 77 at step 7: the lab shows pid 3 instead"), "{}", info_of(&t));
+    let t = LabState::opened(pagelab_web::link::decode("b=story-riscv&step=3&step=5"));
+    assert!(error_of(&t).contains("gives its step= part twice"), "{}", error_of(&t));
+}
+
+#[test]
+fn a_bad_link_over_an_open_lab_leaves_it_as_it_was() {
+    let s = act(LabState::default(), Action::LoadBuiltin("story-riscv".into()));
+    let s = act(s, Action::Goto(7));
+    let t = act(s, open_link("#b=story-riscv&step=99"));
+    let e = error_of(&t);
+    assert!(e.contains("could not be opened") && e.contains("still here"), "{e}");
+    assert_eq!((t.scenario().preset, t.len(), t.current()), (Preset::Xv6Riscv, 9, 7));
+    assert!(t.link_refused, "the address bar keeps the link to mend");
+    // Opening the page with it: there is no lab yet, so a clean one.
+    let first = LabState::opened(pagelab_web::link::decode("b=story-riscv&step=99"));
+    assert!(error_of(&first).contains("Here is a clean lab instead"), "{}", error_of(&first));
+    assert_eq!((first.scenario().preset, first.len()), (Preset::Xv6Public, 1));
 }
 
 #[test]
@@ -610,8 +627,8 @@ fn a_link_that_asks_for_too_much_work_is_refused_with_a_message() {
     let t = act(before, open_link(&format!("#{f}")));
     let e = error_of(&t);
     assert!(e.contains("more than the 250000") && e.contains("pagelab run"), "{e}");
-    // As for any link that cannot be opened: a clean lab on the default machine.
-    assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 1));
+    // As for any link that cannot be opened over a lab: the lab stays as it was.
+    assert_eq!((t.scenario().preset, t.len()), (Preset::Xv6Public, 9));
 }
 
 /// Running the real programs: init boots into sh, a typed line runs echo,
