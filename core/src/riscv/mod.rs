@@ -109,6 +109,9 @@ pub struct RiscvKernel<H: Hal> {
     /// The first program (xv6: `initcode[]`).
     pub initcode: Vec<u8>,
     info: MachineInfo,
+    /// Per CPU, the process that trapped in through uservec and is still in
+    /// the kernel on that trap (its system call runs without another trip).
+    trapped: Vec<Option<u32>>,
 }
 
 impl<H: Hal> RiscvKernel<H> {
@@ -167,6 +170,7 @@ impl<H: Hal> RiscvKernel<H> {
             initcode,
             info,
             layout,
+            trapped: alloc::vec![None; NCPU as usize],
         };
         let (end, top) = (k.layout.end, k.layout.phystop);
         tr.call(

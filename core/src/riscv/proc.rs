@@ -68,6 +68,14 @@ impl<H: Hal> RiscvKernel<H> {
             },
         );
         self.st.set_cur(None);
+        self.set_trapped(Some(pid));
+    }
+
+    /// Record which process is in the kernel on its own trap on this CPU.
+    fn set_trapped(&mut self, pid: Option<u32>) {
+        if let Some(t) = self.trapped.get_mut(self.st.cpu as usize) {
+            *t = pid;
+        }
     }
 
     /// Return to user space in `pid`: satp ← its page table, sfence.vma
@@ -84,6 +92,7 @@ impl<H: Hal> RiscvKernel<H> {
             },
         );
         self.st.set_cur(Some(pid));
+        self.set_trapped(None);
     }
 
     /// Write `slot`'s tracked registers into its trapframe page.
@@ -509,8 +518,10 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
     /// through userret and comes back in through uservec with its call.
     fn enter_syscall(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
         let was = self.st.cur();
+        // Trapped in already (the programs' own ecall): the call goes on from there.
+        let trapped = self.trapped.get(self.st.cpu as usize).copied().flatten() == Some(pid);
         self.schedule(tr, pid)?;
-        if was != Some(pid) {
+        if was != Some(pid) && !trapped {
             tr.note(|| format!("pid {pid} returns to user space (a new process by way of forkret) and runs until its system call traps back in"));
             self.usertrapret(tr, pid);
             self.uservec(tr, pid);
