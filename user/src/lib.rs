@@ -57,6 +57,25 @@ pub fn put(fd: i32, bytes: &[u8]) {
     }
 }
 
+/// Writes each of `bytes` to `fd` with a write of its own, as xv6's printf
+/// does: its `putc(fd, c)` is `write(fd, &c, 1)`, the byte in `putc`'s own
+/// stack frame.
+#[inline(never)]
+pub fn putc_each(fd: i32, bytes: &[u8]) {
+    for &b in bytes {
+        putc(fd, b);
+    }
+}
+
+/// `write(fd, &c, 1)`, `c` on this function's stack, as xv6's `putc`.
+#[inline(never)]
+fn putc(fd: i32, c: u8) {
+    let c = core::hint::black_box(c);
+    unsafe {
+        sys::write(fd, &raw const c, 1);
+    }
+}
+
 unsafe extern "C" {
     /// Length of a NUL-terminated string. Provided by [`mem`] on x86 and by
     /// `compiler_builtins` on RISC-V. (A hand-written loop would be turned
@@ -84,10 +103,15 @@ pub unsafe fn put_cstr(fd: i32, s: *const u8) {
 #[used]
 static mut DIGITS: [u8; 16] = *b"0123456789abcdef";
 
-/// Writes `n` in `base` (2 to 16) to `fd`.
-#[inline(never)]
-pub fn put_uint(fd: i32, mut n: u32, base: u32) {
+/// Writes `n` in `base` (2 to 16) to `fd`, a byte a write (for [`fprintf`]).
+fn put_uint_each(fd: i32, n: u32, base: u32) {
     let mut buf = [0u8; 32];
+    let i = uint_digits(&mut buf, n, base);
+    putc_each(fd, &buf[i..]);
+}
+
+/// The digits of `n` in `base` at the end of `buf`; returns where they start.
+fn uint_digits(buf: &mut [u8; 32], mut n: u32, base: u32) -> usize {
     let mut i = buf.len();
     let digits = unsafe { &*core::ptr::addr_of!(DIGITS) };
     loop {
@@ -98,6 +122,14 @@ pub fn put_uint(fd: i32, mut n: u32, base: u32) {
             break;
         }
     }
+    i
+}
+
+/// Writes `n` in `base` (2 to 16) to `fd`.
+#[inline(never)]
+pub fn put_uint(fd: i32, n: u32, base: u32) {
+    let mut buf = [0u8; 32];
+    let i = uint_digits(&mut buf, n, base);
     put(fd, &buf[i..]);
 }
 
@@ -132,40 +164,40 @@ pub unsafe fn fprintf(fd: i32, fmt: &[u8], args: &[Arg]) {
             i += 1;
         }
         if i > start {
-            put(fd, &fmt[start..i]);
+            putc_each(fd, &fmt[start..i]);
         }
         if i + 1 >= fmt.len() {
             if i < fmt.len() {
-                put(fd, b"%");
+                putc_each(fd, b"%");
             }
             break;
         }
         let c = fmt[i + 1];
         i += 2;
         match (c, next.clone().next()) {
-            (b'%', _) => put(fd, b"%"),
+            (b'%', _) => putc_each(fd, b"%"),
             (b'd', Some(Arg::Int(n))) => {
                 if *n < 0 {
-                    put(fd, b"-");
+                    putc_each(fd, b"-");
                 }
-                put_uint(fd, n.unsigned_abs(), 10);
+                put_uint_each(fd, n.unsigned_abs(), 10);
             }
-            (b'u', Some(Arg::Uint(n))) => put_uint(fd, *n, 10),
-            (b'x', Some(Arg::Uint(n))) => put_uint(fd, *n, 16),
+            (b'u', Some(Arg::Uint(n))) => put_uint_each(fd, *n, 10),
+            (b'x', Some(Arg::Uint(n))) => put_uint_each(fd, *n, 16),
             (b'p', Some(Arg::Ptr(p))) => {
-                put(fd, b"0x");
+                putc_each(fd, b"0x");
                 // A pointer in hex, every digit (8 on x86, 16 on RISC-V).
                 let digits = unsafe { &*core::ptr::addr_of!(DIGITS) };
                 let mut k = usize::BITS;
                 while k > 0 {
                     k -= 4;
-                    put(fd, &[digits[(*p >> k) & 15]]);
+                    putc_each(fd, &[digits[(*p >> k) & 15]]);
                 }
             }
-            (b's', Some(Arg::Str(s))) => unsafe { put_cstr(fd, *s) },
-            (b'c', Some(Arg::Char(b))) => put(fd, &[*b]),
+            (b's', Some(Arg::Str(s))) => unsafe { putc_each(fd, core::slice::from_raw_parts(*s, strlen(*s))) },
+            (b'c', Some(Arg::Char(b))) => putc_each(fd, &[*b]),
             _ => {
-                put(fd, &[b'%', c]);
+                putc_each(fd, &[b'%', c]);
                 continue;
             }
         }

@@ -7,10 +7,16 @@
 
 use core::ptr::{addr_of, null};
 
-use ulib::{O_RDWR, exit, put, put_uint, sys, wait};
+use ulib::{Arg, O_RDWR, exit, fprintf, sys, wait};
 
 /// Device number of the console (major 1; minor unused by xv6).
 const CONSOLE: i32 = 1;
+
+/// The console's minor device number in each xv6's init.c.
+#[cfg(target_arch = "x86")]
+const CONSOLE_MINOR: i32 = 1;
+#[cfg(target_arch = "riscv64")]
+const CONSOLE_MINOR: i32 = 0;
 
 /// The shell's argv, `{"sh", 0}`: in writable data, like xv6's init.c's `argv`.
 static mut SH_ARGV: [*const u8; 2] = [c"sh".as_ptr().cast(), null()];
@@ -20,7 +26,8 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
     unsafe {
         // fd 0: the console, creating its device node on first boot.
         if sys::open(c"console".as_ptr().cast(), O_RDWR) < 0 {
-            sys::mknod(c"console".as_ptr().cast(), CONSOLE, 1);
+            // xv6-public's init.c asks for minor 1, xv6-riscv's for 0.
+            sys::mknod(c"console".as_ptr().cast(), CONSOLE, CONSOLE_MINOR);
             sys::open(c"console".as_ptr().cast(), O_RDWR);
         }
         // fds 1 and 2: the same console.
@@ -29,10 +36,10 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
     }
 
     loop {
-        put(1, b"init: starting sh\n");
+        unsafe { fprintf(1, b"init: starting sh\n", &[]) };
         let pid = unsafe { sys::fork() };
         if pid < 0 {
-            put(1, b"init: cannot fork\n");
+            unsafe { fprintf(1, b"init: cannot fork\n", &[]) };
             exit(1);
         }
         if pid == 0 {
@@ -40,7 +47,7 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
                 let argv = &*addr_of!(SH_ARGV);
                 sys::exec(argv[0], argv.as_ptr());
             }
-            put(1, b"init: cannot exec sh\n");
+            unsafe { fprintf(1, b"init: cannot exec sh\n", &[]) };
             exit(1);
         }
         // Wait for the shell; orphans reparented to init show up here too.
@@ -49,9 +56,7 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
             if who < 0 || who == pid {
                 break;
             }
-            put(1, b"init: reaped zombie pid ");
-            put_uint(1, who as u32, 10);
-            put(1, b"\n");
+            unsafe { fprintf(1, b"init: reaped zombie pid %d\n", &[Arg::Int(who)]) };
         }
     }
 }

@@ -24,7 +24,7 @@ use core::mem::size_of;
 use core::ptr::{addr_of_mut, null_mut};
 
 use ulib::umalloc::zalloc;
-use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, put, sys, wait};
+use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, put, putc_each, sys, wait};
 
 /// Longest line read, newline and NUL included (xv6's shell reads 100
 /// bytes; 512 leave room for MAXARG arguments of ordinary length).
@@ -100,7 +100,8 @@ struct BackCmd {
 
 /// Says what went wrong on fd 2 and ends the process.
 fn die(msg: &[u8]) -> ! {
-    put(2, msg);
+    // xv6's sh prints it with fprintf: a byte a write.
+    putc_each(2, msg);
     exit(1)
 }
 
