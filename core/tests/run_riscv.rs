@@ -94,6 +94,21 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     assert!(c.instructions > 100 && c.tlb_hits > c.instructions && c.tlb_misses > 0, "{c:?}");
 }
 
+/// sh sleeps in read until a line comes. Typed, the line wakes it: its read
+/// goes on in the kernel (it trapped in when it went to sleep) and returns
+/// through userret, two sfence.vma, which the read's own record counts, so
+/// that the counts are whole while sh runs in user mode again.
+#[test]
+fn a_woken_read_counts_its_return_to_user_space() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    r.type_input("e\n");
+    r.run_to_trap(1_000_000);
+    let read = r.records().iter().rev().find(|c| c.text.starts_with("read(0, ")).expect("a read");
+    assert!(read.text.ends_with(", 1) = 1"), "{}", read.text);
+    assert_eq!((read.pid, read.counts.tlb.flushes), (Some(2), 2));
+    assert_eq!(r.current().map(|(pid, _)| pid), Some(2), "sh runs in user mode");
+}
+
 #[test]
 fn a_sleeping_process_does_not_run() {
     let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));

@@ -94,9 +94,10 @@ fn round_robin_replacement_and_the_dirty_bit_on_both_machines() {
         assert_eq!(tlb_events(&l), [("hit", 1)], "{preset}");
         assert_eq!(l.steps().last().unwrap().counts.tlb, tlb(1, 0, 0, 0), "{preset}");
         // Another process runs: x86 loads CR3, RISC-V's trampoline flushes
-        // (uservec as pid 2 leaves, userret as pid 1 enters).
+        // (uservec as pid 2 leaves, userret as pid 1 enters: two sfence.vma
+        // each, around its satp write).
         l.apply(read(1, 0x0)).unwrap();
-        let flushes = if preset == Preset::Xv6PublicTiny { 1 } else { 2 };
+        let flushes = if preset == Preset::Xv6PublicTiny { 1 } else { 4 };
         assert_eq!(l.steps().last().unwrap().counts.tlb, tlb(0, 1, 1, flushes), "{preset}");
         assert_eq!(l.kernel().tlbs()[0].len(), 1, "{preset}");
     }
@@ -273,12 +274,13 @@ fn xv6_riscv_flushes_in_the_trampoline() {
     child_with_heap(&mut l, 1);
     l.apply(write(2, 0x1000, 0x41)).unwrap();
     let r = l.apply(Op::Sbrk { pid: 2, n: -(PGSIZE as i64) }).unwrap();
-    // uservec (trap in) and userret (return) each flush.
-    assert_eq!(r.counts.tlb.flushes, 2);
+    // uservec (trap in) and userret (return) each run sfence.vma twice,
+    // before and after their satp write.
+    assert_eq!(r.counts.tlb.flushes, 4);
     let w = l.apply(write(2, 0x1000, 0x42)).unwrap();
     assert!(w.result.error.is_some());
-    // The miss walks and faults; the fault traps in through uservec: one flush.
-    assert_eq!(w.counts.tlb, tlb(0, 1, 0, 1));
+    // The miss walks and faults; the fault traps in through uservec: two flushes.
+    assert_eq!(w.counts.tlb, tlb(0, 1, 0, 2));
 
     let skip = SkipFlush { trampoline: true, ..SkipFlush::default() };
     let mut l = lab(Preset::Xv6RiscvTiny, None, skip);
@@ -300,29 +302,31 @@ fn xv6_riscv_flushes_in_the_trampoline() {
 }
 
 /// A system call that fails still returns to user space (with -1) through
-/// userret: a process already running flushes twice, in and out. A process
-/// not running first goes out to user space and comes back with its call.
+/// userret: a process already running goes in and out, two sfence.vma each
+/// way (4). A process not running first goes out to user space and comes
+/// back with its call.
 #[test]
 fn xv6_riscv_failed_calls_return_through_userret() {
     let mut l = lab(Preset::Xv6RiscvTiny, None, SkipFlush::default());
     l.apply(Op::Userinit).unwrap();
-    // pid 1's first run (forkret's userret), fork traps in, returns: 3.
-    assert_eq!(l.apply(Op::Fork { pid: 1 }).unwrap().counts.tlb.flushes, 3);
+    // pid 1's first run (forkret's userret), fork traps in, returns: 3 × 2.
+    assert_eq!(l.apply(Op::Fork { pid: 1 }).unwrap().counts.tlb.flushes, 6);
     // pid 1 is running: in and out, though exec fails.
     let e = l.apply(Op::Exec { pid: 1, path: "nosuchfile".into(), argv: vec![b"nosuchfile".to_vec()] }).unwrap();
     assert!(e.result.error.is_some());
-    assert_eq!(e.counts.tlb.flushes, 2);
+    assert_eq!(e.counts.tlb.flushes, 4);
     // wait with no zombie child: pid 1's child pid 2 is alive, so wait would
     // sleep; pid 2 has no children at all, so its wait fails at once. pid 2
-    // has never run: pid 1 traps out, pid 2 goes out, comes back, goes out: 4.
+    // has never run: pid 1 traps in (the timer), pid 2 goes out, comes back,
+    // goes out: 4 × 2.
     let w = l.apply(Op::Wait { pid: 2 }).unwrap();
     assert!(w.result.error.is_some());
-    assert_eq!(w.counts.tlb.flushes, 4);
+    assert_eq!(w.counts.tlb.flushes, 8);
     // A fork that finds no memory (the first kalloc fails): in and out.
     l.apply(Op::FailAlloc { after: Some(0) }).unwrap();
     let f = l.apply(Op::Fork { pid: 2 }).unwrap();
     assert!(f.result.error.is_some());
-    assert_eq!(f.counts.tlb.flushes, 2);
+    assert_eq!(f.counts.tlb.flushes, 4);
 }
 
 // proptest is a host-only dev-dependency: the property tests run on the host.

@@ -22,7 +22,7 @@ use crate::Panic;
 use crate::addr::PGSIZE;
 use crate::kalloc::{Kmem, KmemConfig};
 use crate::mem::Hal;
-use crate::port::{MachineInfo, Port, PortState};
+use crate::port::{MachineInfo, Port, PortState, Xv6Port as _};
 use crate::scheme::SchemeKind;
 use crate::scheme::sv39::MAXVA;
 use crate::shm::ShmMode;
@@ -184,6 +184,12 @@ impl<H: Hal> RiscvKernel<H> {
             Ok::<(), Panic>(())
         })?;
         k.kvminithart(tr);
+        // main on every other hart: kvminithart there too (trapinithart and
+        // plicinithart allocate nothing).
+        for c in 1..NCPU {
+            tr.note(|| format!("hart {c} starts: kvminithart turns paging on there"));
+            k.on_cpu(c, |k| k.kvminithart(tr));
+        }
         for (i, p) in k.st.ptable.procs.iter_mut().enumerate() {
             p.kstack = KSTACK(i as u64);
         }

@@ -45,9 +45,16 @@ pub fn flags2perm(flags: u32) -> u64 {
 impl<H: Hal> RiscvKernel<H> {
     /// The trampoline's `sfence.vma` around its satp write (in `what`,
     /// uservec or userret), unless the what-if leaves it out.
-    fn trampoline_sfence(&mut self, tr: &mut Trace, what: &'static str) {
+    /// `before`: the fence ahead of the satp write (so that earlier memory
+    /// operations finish under the old table); else the one after it (to
+    /// flush the stale entries). The what-if says so once, at the second.
+    fn trampoline_sfence(&mut self, tr: &mut Trace, what: &'static str, before: bool) {
         if self.st.skip.trampoline {
-            tr.note(|| format!("what-if: {what} writes satp without sfence.vma, so the TLB keeps its translations"));
+            if !before {
+                tr.note(|| {
+                    format!("what-if: {what} writes satp without sfence.vma, so the TLB keeps its translations")
+                });
+            }
         } else {
             self.st.hw.flush_tlb();
             self.st.tlb_flush(tr);
@@ -63,8 +70,9 @@ impl<H: Hal> RiscvKernel<H> {
             "uservec",
             || format!("pid {pid} traps into the kernel"),
             |tr| {
+                self.trampoline_sfence(tr, "uservec", true);
                 tr.push(Event::LoadRoot { root, pid: None });
-                self.trampoline_sfence(tr, "uservec");
+                self.trampoline_sfence(tr, "uservec", false);
             },
         );
         self.st.set_cur(None);
@@ -86,9 +94,10 @@ impl<H: Hal> RiscvKernel<H> {
             "usertrapret",
             || format!("pid {pid}"),
             |tr| {
+                self.trampoline_sfence(tr, "userret", true);
                 self.st.hw.set_user_root(root);
                 tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
-                self.trampoline_sfence(tr, "userret");
+                self.trampoline_sfence(tr, "userret", false);
             },
         );
         self.st.set_cur(Some(pid));

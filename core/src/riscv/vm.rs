@@ -90,6 +90,10 @@ impl<H: Hal> RiscvKernel<H> {
     /// and enable paging (xv6: `kvminithart`).
     pub fn kvminithart(&mut self, tr: &mut Trace) {
         tr.call("kvminithart", String::new, |tr| {
+            // sfence.vma before (earlier page-table writes finish) and after
+            // (stale entries go) the satp write.
+            self.st.hw.flush_tlb();
+            self.st.tlb_flush(tr);
             self.st.hw.load_root(self.kernel_pagetable);
             tr.push(Event::LoadRoot { root: PhysAddr::new(self.kernel_pagetable), pid: None });
             self.st.hw.flush_tlb();

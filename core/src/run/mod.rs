@@ -1066,9 +1066,13 @@ impl<K: Machine> Runner<K> {
         if matches!(outcome, Outcome::Sleep(_)) && alive && !killed {
             self.k.sched(&mut self.tr);
         }
+        // The return to user space is part of the call's trip (its userret
+        // flushes count with the call, before the process runs again).
+        if matches!(outcome, Outcome::Return(_)) && alive && !killed {
+            self.trap_return(pid)?;
+        }
         self.finish(Some(pid), RecordKind::Syscall { num, name, ret }, text);
         match outcome {
-            Outcome::Return(_) if alive && !killed => self.trap_return(pid),
             Outcome::Sleep(c) if alive && !killed => {
                 if let Some(p) = self.procs.get_mut(&pid) {
                     p.chan = Some(c);

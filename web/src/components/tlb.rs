@@ -48,7 +48,7 @@ pub fn TlbPanel() -> Html {
     let how = if info.port == Port::Xv6Public {
         "xv6-public flushes a CPU's TLB whenever that CPU loads CR3: in switchuvm (the scheduler, exec, growproc) and switchkvm."
     } else {
-        "xv6-riscv flushes a CPU's TLB with sfence.vma in kvminithart and in the trampoline: uservec on every trap into the kernel, userret on every return to user space."
+        "xv6-riscv flushes a CPU's TLB with sfence.vma in kvminithart and in the trampoline: uservec on every trap into the kernel, userret on every return to user space, each twice (before its satp write and after it)."
     };
     // Keep the first ids for CPU 0, so a link or a test finds them as before.
     let id = |base: &str, cpu: usize| if cpu == 0 { base.to_string() } else { format!("{base}-{cpu}") };
