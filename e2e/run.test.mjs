@@ -51,6 +51,8 @@ test('a learner types three commands at sh on xv6-public and reads their output'
   await boot(page);
   assert.match(await text(page, '#panel-run .help'), /32-bit x86 CPU runs init, sh, echo and deep: pagelab's own programs for xv6-public/);
   assert.equal(await text(page, '#console'), 'init: starting sh\n$ ');
+  // init sleeps in wait and sh in read: the process table says so.
+  assert.deepEqual(await page.locator('#panel-procs .ptable tbody td:nth-child(3)').allTextContents(), ['sleeping', 'sleeping']);
   await say(page, 'echo hello world');
   await say(page, 'echo');
   await say(page, 'nosuch thing');

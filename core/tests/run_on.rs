@@ -84,7 +84,7 @@ fn xv6_riscv_runs_the_same_on_a_cpu_that_only_reports_traps() {
     let (mine, theirs) = both(|| pagelab_core::riscv::run::Runner::boot(RiscvLayout::xv6_riscv()).unwrap());
     assert_eq!(mine, theirs);
     // A store page fault (scause 15) by pid 4, deep, the second command.
-    assert_the_story(&mine, "fault: pid 4 trap 0xf err 0x0");
+    assert_the_story(&mine, "fault: pid 4 scause 0xf stval 0x");
 }
 
 #[test]

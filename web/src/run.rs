@@ -312,6 +312,14 @@ impl RunSession {
         records.get(self.since..).unwrap_or_default().iter().any(|rec| matches!(rec.kind, RecordKind::Fault { .. }))
     }
 
+    /// Each live process's state on the running machine (sleeping in read
+    /// or wait, running, runnable): the lab's own machine follows only the
+    /// operations, not the sleeps.
+    #[must_use]
+    pub fn proc_states(&self) -> Vec<(u32, String)> {
+        each!(&*self.runner.borrow(), r => r.kernel().procs().live().map(|p| (p.pid, p.state.to_string())).collect())
+    }
+
     /// The pid in user mode now, if any.
     #[must_use]
     pub fn running_pid(&self) -> Option<u32> {

@@ -883,7 +883,9 @@ impl LabState {
         // of its exit, where its page table still is.
         if let Some((pid, _, _)) = focus
             && self.view.kernel().procs().get(pid).is_none()
-            && let Some(i) = self.full().scenario().ops.iter().rposition(|o| *o == Op::Exit { pid })
+            && let Some(i) = self.full().scenario().ops.iter().rposition(
+                |o| matches!(o, Op::Exit { pid: p } | Op::Write { pid: p, .. } | Op::Read { pid: p, .. } if *p == pid),
+            )
         {
             self.goto(i + 1);
         }

@@ -641,6 +641,10 @@ fn the_real_programs_run_and_the_timeline_follows_them() {
     let view = s.run.as_ref().expect("running").view();
     assert_eq!(view.console, "init: starting sh\n$ ");
     assert!(view.waiting_for_input);
+    // init sleeps in wait, sh in read: the process table shows the running
+    // machine's states (the lab's own machine knows only the operations).
+    let states = s.run.as_ref().expect("running").proc_states();
+    assert_eq!(states, [(1, "sleeping".to_string()), (2, "sleeping".to_string())]);
     // The lab's machine and the running one agree on every free frame.
     assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
     assert_eq!(s.current(), s.len());
@@ -748,10 +752,15 @@ fn deep_faults_on_the_guard_page_and_the_lab_shows_that_access() {
     // xv6-riscv's usertrap: a store page fault (scause 15) kills pid 3 (sh's child).
     assert!(view.console.contains("usertrap(): unexpected scause 0xf pid=3"), "{}", view.console);
     assert!(view.console.ends_with("$ "));
-    // The lab shows the step where pid 3 exits, its store into the guard page chosen.
-    assert_eq!(s.full().scenario().ops.get(s.current() - 1), Some(&Op::Exit { pid: 3 }));
+    // The lab shows the step where pid 3 exits, its store into the guard page
+    // chosen. On the timeline that step is the store itself: replayed, it
+    // faults and kills pid 3 the same way (a link keeps that, not an exit).
     assert_eq!((s.selection.pid, s.selection.access), (Some(3), AccessChoice::UserWrite));
     let va = s.selection.address.expect("an address");
+    assert_eq!(s.full().scenario().ops.get(s.current() - 1), Some(&Op::Write { pid: 3, va, bytes: vec![0] }));
+    let step = &s.full().steps()[s.current() - 1];
+    assert!(step.result.error.is_some(), "the replayed store faults");
+    assert!(s.full().kernel().procs().get(3).is_none_or(|p| p.state == pagelab_core::proc::ProcState::Zombie));
     assert_eq!(va & !0xfff, 0x2000);
     let t = s.lab().kernel().translate(Some(3), va, s.selection.access.access()).expect("pid 3 is there");
     let fault = t.outcome.expect_err("the guard page refuses the user");

@@ -1156,13 +1156,31 @@ impl<K: Machine> Runner<K> {
         });
         self.tr.note(|| format!("the walk of {:#x}: {}", f.va, walk.join(", ")));
         let (code, err) = K::page_fault(f);
-        self.usertrap_kill(pid, code, err, f.va, what)
+        // On the timeline, the access itself (a replay faults and kills the
+        // same way); a fetch has no operation of its own: the exit it ends in.
+        let op = match f.access.kind {
+            crate::scheme::AccessKind::Read => Op::Read { pid, va: f.va, len: 1 },
+            crate::scheme::AccessKind::Write => Op::Write { pid, va: f.va, bytes: alloc::vec![0] },
+            crate::scheme::AccessKind::Execute => Op::Exit { pid },
+        };
+        self.usertrap_kill_as(pid, (code, err, f.va), what, op)
     }
 
     /// The trap handler for a trap it does not expect (scause or trap
     /// number `scause`, error code `err`, stval or cr2 `stval`): print
     /// xv6's message, kill the process, and record `what`.
     fn usertrap_kill(&mut self, pid: u32, scause: u64, err: u64, stval: u64, what: String) -> Result<(), Reject> {
+        self.usertrap_kill_as(pid, (scause, err, stval), what, Op::Exit { pid })
+    }
+
+    /// [`Runner::usertrap_kill`], with `op` as the timeline's record of it.
+    fn usertrap_kill_as(
+        &mut self,
+        pid: u32,
+        (scause, err, stval): (u64, u64, u64),
+        what: String,
+        op: Op,
+    ) -> Result<(), Reject> {
         let sepc = K::pc(&self.hart);
         self.trap_enter(pid, scause, err)?;
         let msg = self.k.trap_message(pid, scause, err, stval, sepc);
@@ -1174,7 +1192,7 @@ impl<K: Machine> Runner<K> {
         let r = self.k.exit(&mut self.tr, pid);
         if r.is_ok() {
             self.exited(pid, -1);
-            self.ops.push(Op::Exit { pid });
+            self.ops.push(op);
         }
         self.finish(Some(pid), RecordKind::Fault { scause, stval, sepc, err }, what);
         r.map(|_| ())

@@ -8,7 +8,8 @@
 //! type: echo hello world
 //! run: -> waiting for input
 //! syscall: pid 1 exec(0x…, 0x…) = 0          each system call, in order
-//! fault: pid 5 trap 0xf err 0 addr 0x… pc 0x…  each killed process's trap
+//! fault: pid 5 trap 0xe err 0x7 addr 0x… eip 0x…  each killed process's trap
+//!   (RISC-V in its own words: scause 0xf stval 0x… sepc 0x…)
 //! console: $ echo hello world                what the console shows
 //! proc: pid 1 init sleeping sz 0x3000         each live process at the end:
 //! regs: pid 1 pc 0x… sp 0x… …                 its saved user registers,
@@ -68,6 +69,7 @@ fn visible(bytes: &[u8]) -> String {
 #[must_use]
 pub fn transcript<K: Machine>(r: &Runner<K>) -> String {
     let mut s = String::new();
+    let riscv = r.kernel().info().port == crate::port::Port::Xv6Riscv;
     for rec in r.records() {
         let pid = rec.pid.map_or_else(|| String::from("-"), |p| format!("{p}"));
         match &rec.kind {
@@ -75,7 +77,12 @@ pub fn transcript<K: Machine>(r: &Runner<K>) -> String {
                 let _ = writeln!(s, "syscall: pid {pid} {}", rec.text);
             }
             RecordKind::Fault { scause, stval, sepc, err } => {
-                let _ = writeln!(s, "fault: pid {pid} trap {scause:#x} err {err:#x} addr {stval:#x} pc {sepc:#x}");
+                // Each port's registers by its own names: RISC-V has no error code.
+                let _ = if riscv {
+                    writeln!(s, "fault: pid {pid} scause {scause:#x} stval {stval:#x} sepc {sepc:#x}")
+                } else {
+                    writeln!(s, "fault: pid {pid} trap {scause:#x} err {err:#x} addr {stval:#x} eip {sepc:#x}")
+                };
             }
             RecordKind::Panic => {
                 let _ = writeln!(s, "panic: {}", rec.text);

@@ -92,6 +92,9 @@ struct ProcTableProps {
     sel: Option<u32>,
     acting: Option<u32>,
     dispatch: UseReducerDispatcher<LabState>,
+    /// The running programs' states of the processes (at the last step only).
+    #[prop_or_default]
+    run_states: Option<Vec<(u32, String)>>,
 }
 
 /// The process table, with a button to choose each process.
@@ -125,7 +128,12 @@ fn ProcTable(props: &ProcTableProps) -> Html {
                             </button>
                         </td>
                         <td>{ p.name.clone() }</td>
-                        <td class="nowrap">{ p.state.to_string() }</td>
+                        <td class="nowrap">{
+                            match props.run_states.as_ref().and_then(|v| v.iter().find(|(q, _)| *q == p.pid)) {
+                                Some((_, s)) => s.clone(),
+                                None => p.state.to_string(),
+                            }
+                        }</td>
                         <td>{ p.parent.map_or_else(|| "—".to_string(), |q| q.to_string()) }</td>
                         <td class="mono">{ format!("{:#x}", p.sz) }</td>
                         <td class="nowrap">{ { let u = usage(l.kernel(), p.pid); format!("{} user + {} table", u.user, u.tables) } }</td>
@@ -202,7 +210,8 @@ pub fn Processes() -> Html {
                     { "userinit (make pid 1)" }
                 </button>
             } else {
-                <ProcTable lab={lab.view_lab()} len={n} {current} {sel} {acting} dispatch={lab.dispatcher()} />
+                <ProcTable lab={lab.view_lab()} len={n} {current} {sel} {acting} dispatch={lab.dispatcher()}
+                    run_states={lab.run.as_ref().filter(|_| current == n).map(crate::run::RunSession::proc_states)} />
             }
             <h3 id="calls-h">{ format!("System calls made by {who}") }</h3>
             <InlineNotice at={Where::Calls} id="calls-notice" />
