@@ -32,6 +32,8 @@ async function boot(page) {
   await page.keyboard.press('Enter');
   await page.waitForSelector('#console');
   await page.waitForFunction(() => document.getElementById('console').textContent.endsWith('$ '));
+  // The start button is gone: the line for sh has the focus.
+  await page.waitForFunction(() => document.activeElement?.id === 'run-input');
 }
 
 /** Type `line` in sh's field and send it with Enter; wait for the next prompt. */
@@ -148,10 +150,22 @@ test('a line that is too long is refused with the reason, and the lab keeps runn
   });
   assert.ok(full > height, `the console overflows: ${full} > ${height}`);
   assert.ok(top + height >= full - 2, `scrolled to the end: ${top} + ${height} of ${full}`);
+  // A step back on the timeline: the panel says the programs are at its end; forward again, it says nothing.
+  const [, last] = (await text(page, '#step-pos')).match(/of (\d+)/);
+  await page.click('#back');
+  await page.waitForFunction((n) => document.getElementById('run-behind')?.textContent.startsWith(`You are looking at step ${n - 1} of ${n}.`), Number(last));
+  await page.click('#forward');
+  await page.waitForFunction(() => !document.getElementById('run-behind'));
   // Ending the programs asks first; the focus goes to Keep them, and Enter keeps them.
   await page.click('#run-stop');
   await page.waitForSelector('#run-stop-yes');
   assert.equal(await page.evaluate(() => document.activeElement?.id), 'run-stop-no');
+  // Escape keeps them too.
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#run-stop');
+  assert.equal(await page.locator('#run-stop-yes').count(), 0);
+  await page.click('#run-stop');
+  await page.waitForSelector('#run-stop-yes');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#run-stop');
   assert.equal(await page.locator('#run-stop-yes').count(), 0);

@@ -197,7 +197,10 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
         if !key.is_empty() {
             if seen.contains(&key) {
-                return Err(format!("the link gives its {}= part twice: which one is meant?", shorten(key)));
+                return Err(format!(
+                    "the link gives its {}= part twice, so it is not clear which one is meant",
+                    shorten(key)
+                ));
             }
             seen.push(key);
         }

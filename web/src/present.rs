@@ -545,6 +545,7 @@ pub fn explain_step(
     result: &pagelab_core::port::SysRet,
 ) -> String {
     use pagelab_core::lab::Op;
+    use pagelab_core::port::SysError;
     let (alloc, dealloc) = port.growproc_calls();
     match (op, &result.error) {
         (Op::Sbrk { n, .. }, Some(e)) if *n > 0 => format!(
@@ -558,6 +559,11 @@ pub fn explain_step(
         (Op::Sbrk { n, .. }, Some(e)) if *n < 0 => format!(
             "sbrk asks growproc to shrink the process by {} bytes, to nothing: {dealloc} frees and unmaps every user page. Then {e}.",
             n.unsigned_abs()
+        ),
+        // A load or store that faults returns nothing: the trap handler kills the process.
+        (Op::Read { pid, .. } | Op::Write { pid, .. }, Some(e @ SysError::Access(_))) => format!(
+            "{} Here: {e}. The MMU raises a page fault, and xv6's trap handler kills pid {pid}: it exits at once (its memory stays until its parent's wait).",
+            explain_op(op, port)
         ),
         (_, Some(e)) => format!("{} Here: {e}. It returns -1.", explain_op(op, port)),
         _ => explain_op(op, port).to_string(),

@@ -941,63 +941,83 @@ impl LabState {
             Ok((machines, step)) => {
                 self.machines = machines;
                 self.builtin = None;
-                // Steps were dropped: the lab before keeps its own history
-                // entry, so that the browser's Back brings them back.
-                if k < n {
-                    self.generation += 1;
+                // An operation run by hand makes the timeline no longer the
+                // programs' own: they stop now, and the message says so.
+                let stopped = self.run.take().is_some();
+                self.ran_op(op, &step, (k, n), at, &shown);
+                if stopped && let Some(notice) = self.notice.as_mut() {
+                    notice.text.push_str(" The programs were stopped: the timeline is no longer the one they made (Boot and run init starts them again, on a new machine).");
                 }
-                self.timeline_changed();
-                let end = self.len();
-                self.goto(end);
-                if self.requiz() {
-                    let count = self.quiz.as_ref().map_or(0, |q| q.at(end - 1).len());
-                    self.notice = Some(Notice::info(
-                        Where::Quiz,
-                        format!(
-                            "`{shown}` is step {end}. Predict what it does first: {} below, then Forward shows it.",
-                            plural(count as u64, "question", "questions")
-                        ),
-                    ));
-                    return;
+            }
+        }
+    }
+
+    /// What follows a successful [`LabState::run`] of `op` (from step `k`
+    /// of `n`): the history, the step shown, predict mode's questions and
+    /// the message.
+    fn ran_op(&mut self, op: Op, step: &Step, (k, n): (usize, usize), at: Where, shown: &str) {
+        // Steps were dropped: the lab before keeps its own history
+        // entry, so that the browser's Back brings them back.
+        if k < n {
+            self.generation += 1;
+        }
+        self.timeline_changed();
+        let end = self.len();
+        self.goto(end);
+        if self.requiz() {
+            let count = self.quiz.as_ref().map_or(0, |q| q.at(end - 1).len());
+            self.notice = Some(Notice::info(
+                Where::Quiz,
+                format!(
+                    "`{shown}` is step {end}. Predict what it does first: {} below, then Forward shows it.",
+                    plural(count as u64, "question", "questions")
+                ),
+            ));
+            return;
+        }
+        let dropped = dropped_text(k, n);
+        let r = &step.result;
+        match &r.error {
+            Some(e @ pagelab_core::port::SysError::Access(_)) => {
+                let pid = op.pid().unwrap_or(0);
+                self.error(
+                    at,
+                    format!("`{shown}` faulted: {e}. xv6's trap handler killed pid {pid}. {}.{dropped}", step.counts),
+                );
+            }
+            Some(e) => {
+                self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
+            }
+            None if matches!(op, Op::Cpu { .. }) => {
+                let cpu = if let Op::Cpu { cpu } = op { cpu } else { 0 };
+                let there = match self.machines.full().kernel().running().get(cpu as usize).copied().flatten() {
+                    Some(pid) => format!("pid {pid} is running there"),
+                    None => "no process is running there yet".to_string(),
+                };
+                self.notice = Some(Notice::info(
+                    at,
+                    format!(
+                        "Step {end}: the next operations run on CPU {cpu}; {there}. Moving flushes no TLB.{dropped}"
+                    ),
+                ));
+            }
+            None if matches!(op, Op::Exit { .. }) => {
+                let pid = op.pid().unwrap_or(0);
+                self.notice = Some(Notice::info(
+                    at,
+                    format!(
+                        "`{shown}`: exit does not return; pid {pid} is a zombie until its parent waits. {}.{dropped}",
+                        step.counts
+                    ),
+                ));
+            }
+            None => {
+                let mut text = format!("`{shown}` returned {}", r.value);
+                if !r.bytes.is_empty() {
+                    text.push_str(&format!(" and read {}", bytes_text(&r.bytes)));
                 }
-                let dropped = dropped_text(k, n);
-                let r = &step.result;
-                match &r.error {
-                    Some(e) => {
-                        self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
-                    }
-                    None if matches!(op, Op::Cpu { .. }) => {
-                        let cpu = if let Op::Cpu { cpu } = op { cpu } else { 0 };
-                        let there = match self.machines.full().kernel().running().get(cpu as usize).copied().flatten() {
-                            Some(pid) => format!("pid {pid} is running there"),
-                            None => "no process is running there yet".to_string(),
-                        };
-                        self.notice = Some(Notice::info(
-                            at,
-                            format!(
-                                "Step {end}: the next operations run on CPU {cpu}; {there}. Moving flushes no TLB.{dropped}"
-                            ),
-                        ));
-                    }
-                    None if matches!(op, Op::Exit { .. }) => {
-                        let pid = op.pid().unwrap_or(0);
-                        self.notice = Some(Notice::info(
-                            at,
-                            format!(
-                                "`{shown}`: exit does not return; pid {pid} is a zombie until its parent waits. {}.{dropped}",
-                                step.counts
-                            ),
-                        ));
-                    }
-                    None => {
-                        let mut text = format!("`{shown}` returned {}", r.value);
-                        if !r.bytes.is_empty() {
-                            text.push_str(&format!(" and read {}", bytes_text(&r.bytes)));
-                        }
-                        text.push_str(&format!(". {}.{dropped}", step.counts));
-                        self.notice = Some(Notice::info(at, text));
-                    }
-                }
+                text.push_str(&format!(". {}.{dropped}", step.counts));
+                self.notice = Some(Notice::info(at, text));
             }
         }
     }

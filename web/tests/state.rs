@@ -346,7 +346,7 @@ fn a_link_names_a_pid_that_is_not_there_or_a_part_twice() {
     assert_eq!((t.len(), t.current(), t.selection.pid), (9, 7, Some(3)));
     assert!(info_of(&t).contains("no process 77 at step 7: the lab shows pid 3 instead"), "{}", info_of(&t));
     let t = LabState::opened(pagelab_web::link::decode("b=story-riscv&step=3&step=5"));
-    assert!(error_of(&t).contains("gives its step= part twice"), "{}", error_of(&t));
+    assert!(error_of(&t).contains("gives its step= part twice, so it is not clear which"), "{}", error_of(&t));
 }
 
 #[test]
@@ -688,6 +688,19 @@ fn a_failed_exec_of_the_programs_is_on_the_timeline() {
     assert!(exec.result.error.is_some());
     assert_eq!((exec.counts.other_alloc, exec.counts.other_free), (1, 1), "one argument page, taken and given back");
     assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
+}
+
+/// A system call run by hand while the programs run makes the timeline no
+/// longer theirs: they stop at once, and the message says so.
+#[test]
+fn a_call_by_hand_stops_the_programs_with_a_message() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    let s = act(s, Action::Run(Op::Fork { pid: 1 }));
+    assert!(s.run.is_none());
+    assert_eq!(s.len(), n + 1);
+    assert!(info_of(&s).contains("The programs were stopped"), "{}", info_of(&s));
 }
 
 /// Type only, then step: the line waits in the console's buffer until the

@@ -204,6 +204,9 @@ pub fn Processes() -> Html {
                     { format!("You are looking at step {current} of {n}. Running a system call here {}, like undo history; the browser's Back brings them back.", drops_text(current, n)) }
                 </p>
             }
+            if lab.run.is_some() {
+                <p class="warn" id="run-warning">{ "The programs of the Run panel make these processes' calls. A call run here by hand ends them (their console and machine go; the timeline keeps what they did)." }</p>
+            }
             if procs.is_empty() {
                 <p>{ "No processes yet. xv6 makes the first one by hand in userinit." }</p>
                 <button id="userinit" onclick={ let lab = lab.clone(); Callback::from(move |_| lab.dispatch(Action::Call(Call::Userinit))) }>

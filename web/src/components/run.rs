@@ -14,7 +14,10 @@ use crate::state::{Action, Where};
 /// registers. What the programs do is added to the timeline as they do it.
 #[component]
 pub fn RunPanel() -> Html {
-    let lab = use_lab_by(|l| (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied))));
+    let lab = use_lab_by(|l| {
+        // The step shown too: the panel says when it is not the programs' own.
+        (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied)), l.current(), l.len())
+    });
     let input = use_node_ref();
     let console = use_node_ref();
     // The console follows the output, as a terminal does.
@@ -25,6 +28,17 @@ pub fn RunPanel() -> Html {
             if let Some(c) = console.cast::<web_sys::Element>() {
                 c.set_scroll_top(c.scroll_height());
             }
+        });
+    }
+    // Started: the line for sh takes the focus (the start button is gone).
+    {
+        let started = lab.run.is_some();
+        let was = use_mut_ref(|| started);
+        use_effect_with(started, move |&started| {
+            if started && !std::mem::replace(&mut *was.borrow_mut(), started) {
+                crate::dom::focus("run-input");
+            }
+            *was.borrow_mut() = started;
         });
     }
     // Stop asks first: it ends the machine, console and all.
@@ -214,7 +228,11 @@ fn running_view(
                 </label>
             </div>
             if **confirm_stop {
-                <div class="run-confirm warn" role="group" aria-labelledby="run-confirm-q">
+                <div class="run-confirm warn" role="group" aria-labelledby="run-confirm-q" onkeydown={
+                    // Escape keeps them, as "Keep them" does.
+                    let confirm = confirm_stop.clone();
+                    Callback::from(move |e: KeyboardEvent| if e.key() == "Escape" { confirm.set(false); })
+                }>
                     <p id="run-confirm-q">{ "End the programs? Their machine goes, with the console and the registers; the timeline keeps the steps they made. Pause (or just wait) stops them without ending them." }</p>
                     <button id="run-stop-yes" onclick={stop}>{ "End them" }</button>
                     { " " }

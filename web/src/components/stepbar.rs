@@ -14,8 +14,11 @@ pub fn step_title(lab: &LabState, k: usize) -> String {
     match lab.full().steps().get(k - 1) {
         Some(st) => {
             let mut t = describe_op(&st.op, &st.result);
-            if st.result.error.is_some() {
-                t.push_str(" (it fails)");
+            match &st.result.error {
+                // A user access that faults does not fail and return: the process is killed.
+                Some(pagelab_core::port::SysError::Access(_)) => t.push_str(" (it faults: the process is killed)"),
+                Some(_) => t.push_str(" (it fails)"),
+                None => {}
             }
             t
         }

@@ -158,6 +158,8 @@ pub struct TlbTableProps {
 pub fn TlbTable(props: &TlbTableProps) -> Html {
     let digits = props.digits;
     html! {
+        <>
+        <p class="help scroll-hint" aria-hidden="true">{ "The table is wider than the screen: scroll it sideways for the bits and whose table." }</p>
         <div class="tablewrap" tabindex="0" role="region" aria-label={
             match &props.whose {
                 Some(w) => format!("TLB slots of {w} (the table scrolls sideways)"),
@@ -198,5 +200,6 @@ pub fn TlbTable(props: &TlbTableProps) -> Html {
                 </tbody>
             </table>
         </div>
+        </>
     }
 }
