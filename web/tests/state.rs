@@ -729,12 +729,14 @@ fn a_changed_timeline_stops_the_run_and_x86_runs_its_own_programs() {
     use pagelab_web::run::RunCommand;
     let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
     let n = s.len();
-    // The learner forks by hand: the timeline is no longer the run's.
+    // The learner forks by hand: the timeline is no longer the run's, and
+    // the programs stop at once.
     let s = call(s, Call::Fork);
     assert_eq!(s.len(), n + 1);
-    let s = act(s, Action::RunPrograms(RunCommand::Type("echo hi".into())));
-    assert!(error_of(&s).contains("can no longer follow"), "{}", error_of(&s));
     assert!(s.run.is_none());
+    assert!(info_of(&s).contains("The programs were stopped"), "{}", info_of(&s));
+    let s = act(s, Action::RunPrograms(RunCommand::Type("echo hi".into())));
+    assert!(error_of(&s).contains("no programs are running"), "{}", error_of(&s));
     assert_eq!(s.len(), n + 1);
     // xv6-public runs its programs on the x86 CPU: the timeline is the x86 story's.
     use pagelab_core::lab::scenario::{STORY_X86, parse};
