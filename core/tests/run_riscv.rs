@@ -10,7 +10,10 @@
 
 mod common;
 
-use common::{assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction};
+use common::{
+    assert_printf_writes_a_byte_at_a_time, assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs,
+    tlb_work_of_one_instruction,
+};
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
 use pagelab_core::mem::Sim;
@@ -80,16 +83,7 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     );
     // printf("init: starting sh\n"), as xv6's printf does it: 18 writes of
     // one byte each, from putc's `c` on init's stack (0x3000 to 0x4000).
-    let writes: Vec<u64> = calls[7..]
-        .iter()
-        .map(|c| {
-            let a =
-                c.strip_prefix("write(1, 0x").and_then(|c| c.strip_suffix(", 1) = 1")).unwrap_or_else(|| panic!("{c}"));
-            u64::from_str_radix(a, 16).unwrap()
-        })
-        .collect();
-    assert_eq!(writes.len(), 18);
-    assert!(writes.iter().all(|&a| a == writes[0] && (0x3000..0x4000).contains(&a)), "{writes:x?}");
+    assert_printf_writes_a_byte_at_a_time(&calls[7..], 0x3000..0x4000);
     let c = r.counts();
     assert!(c.instructions > 100 && c.tlb_hits > c.instructions && c.tlb_misses > 0, "{c:?}");
 }
