@@ -265,6 +265,15 @@ pub enum SysError {
     Access(AccessError),
 }
 
+impl SysError {
+    /// True for a load or store that faulted: the call did not fail and
+    /// return -1; the trap handler killed the process.
+    #[must_use]
+    pub fn kills(&self) -> bool {
+        matches!(self, SysError::Access(_))
+    }
+}
+
 impl fmt::Display for ForkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

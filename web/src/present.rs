@@ -545,7 +545,6 @@ pub fn explain_step(
     result: &pagelab_core::port::SysRet,
 ) -> String {
     use pagelab_core::lab::Op;
-    use pagelab_core::port::SysError;
     let (alloc, dealloc) = port.growproc_calls();
     match (op, &result.error) {
         (Op::Sbrk { n, .. }, Some(e)) if *n > 0 => format!(
@@ -561,7 +560,7 @@ pub fn explain_step(
             n.unsigned_abs()
         ),
         // A load or store that faults returns nothing: the trap handler kills the process.
-        (Op::Read { pid, .. } | Op::Write { pid, .. }, Some(e @ SysError::Access(_))) => format!(
+        (Op::Read { pid, .. } | Op::Write { pid, .. }, Some(e)) if e.kills() => format!(
             "{} Here: {e}. The MMU raises a page fault, and xv6's trap handler kills pid {pid}: it exits at once (its memory stays until its parent's wait).",
             explain_op(op, port)
         ),

@@ -978,7 +978,7 @@ impl LabState {
         let dropped = dropped_text(k, n);
         let r = &step.result;
         match &r.error {
-            Some(e @ pagelab_core::port::SysError::Access(_)) => {
+            Some(e) if e.kills() => {
                 let pid = op.pid().unwrap_or(0);
                 self.error(
                     at,

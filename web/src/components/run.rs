@@ -15,8 +15,9 @@ use crate::state::{Action, Where};
 #[component]
 pub fn RunPanel() -> Html {
     let lab = use_lab_by(|l| {
-        // The step shown too: the panel says when it is not the programs' own.
-        (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied)), l.current(), l.len())
+        // While they run, the step shown too: the panel says when it is not
+        // the programs' own (without them, stepping need not redraw it).
+        (l.full().scenario().preset, l.run.as_ref().map(|r| (r.commands, r.applied, l.current(), l.len())))
     });
     let input = use_node_ref();
     let console = use_node_ref();

@@ -15,8 +15,7 @@ pub fn step_title(lab: &LabState, k: usize) -> String {
         Some(st) => {
             let mut t = describe_op(&st.op, &st.result);
             match &st.result.error {
-                // A user access that faults does not fail and return: the process is killed.
-                Some(pagelab_core::port::SysError::Access(_)) => t.push_str(" (it faults: the process is killed)"),
+                Some(e) if e.kills() => t.push_str(" (it faults: the process is killed)"),
                 Some(_) => t.push_str(" (it fails)"),
                 None => {}
             }
