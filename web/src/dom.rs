@@ -87,6 +87,17 @@ pub fn focus(id: &str) {
     let _ = id;
 }
 
+/// Put the keyboard focus on the first of `ids` that is on the page, where
+/// it is (no scrolling: for a control that replaces the one just pressed).
+pub fn focus_first_of(ids: &[&str]) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(e) = ids.iter().find_map(|id| by_id::<web_sys::HtmlElement>(id)) {
+        let _ = e.focus();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = ids;
+}
+
 /// If the keyboard focus is on a disabled element, or has fallen to the
 /// page itself (the browser moves it there from a disabled or removed
 /// element when it next draws), put it on `to`, without scrolling; else

@@ -576,12 +576,18 @@ pub struct Mapping {
 /// (On x86 every frame is also mapped in the kernel part, at `P2V(pa)`.)
 #[must_use]
 pub fn mappers(k: &dyn Kernel, pa: u64) -> Vec<Mapping> {
+    leaf_mappings(k, pa, true)
+}
+
+/// The leaf entries of every live process's table that map frame `pa`:
+/// below the user limit (`user`), or at and above it.
+fn leaf_mappings(k: &dyn Kernel, pa: u64, user: bool) -> Vec<Mapping> {
     let scheme = k.info().scheme;
     let limit = k.info().user_limit;
     let mut out = Vec::new();
     for p in k.procs().live() {
         for e in table_entries(scheme, k.mem(), p.root, limit) {
-            if e.leaf && e.va < limit && PGROUNDDOWN(e.pa) == PGROUNDDOWN(pa) {
+            if e.leaf && (e.va < limit) == user && PGROUNDDOWN(e.pa) == PGROUNDDOWN(pa) {
                 out.push(Mapping { pid: p.pid, va: e.va, pte: e.pte });
             }
         }
@@ -598,17 +604,7 @@ pub fn kernel_mappers(k: &dyn Kernel, pa: u64) -> Vec<Mapping> {
     if k.info().port != Port::Xv6Riscv {
         return Vec::new();
     }
-    let scheme = k.info().scheme;
-    let limit = k.info().user_limit;
-    let mut out = Vec::new();
-    for p in k.procs().live() {
-        for e in table_entries(scheme, k.mem(), p.root, limit) {
-            if e.leaf && e.va >= limit && PGROUNDDOWN(e.pa) == PGROUNDDOWN(pa) {
-                out.push(Mapping { pid: p.pid, va: e.va, pte: e.pte });
-            }
-        }
-    }
-    out
+    leaf_mappings(k, pa, false)
 }
 
 /// Every frame a live process uses, as its page table and its proc

@@ -104,9 +104,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
             lab.dispatch(Action::Hint(i));
             if last {
                 // The hint button is about to be disabled: the answer box takes the focus.
-                for id in ["answer", "answer-0", "answer-yes"] {
-                    dom::focus(id);
-                }
+                focus_answer();
             }
         })
     };
@@ -122,9 +120,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
     // next one's first box takes the focus.
     use_effect_with(i, |_| {
         if dom::take_quiz_focus() {
-            for id in ["answer", "answer-0", "answer-yes"] {
-                dom::focus(id);
-            }
+            focus_answer();
         }
     });
     html! {
@@ -268,9 +264,7 @@ pub fn QuizPanel() -> Html {
     let seen_blocked = use_mut_ref(|| blocked);
     use_effect_with(blocked, move |&b| {
         if std::mem::replace(&mut *seen_blocked.borrow_mut(), b) != b {
-            for id in ["answer", "answer-0", "answer-yes"] {
-                dom::focus(id);
-            }
+            focus_answer();
         }
     });
     let body = match &lab.quiz {
@@ -377,9 +371,7 @@ pub struct HideableProps {
 pub fn Hideable(props: &HideableProps) -> Html {
     if props.hidden {
         let to_q = Callback::from(|_| {
-            for id in ["answer", "answer-0", "answer-yes"] {
-                dom::focus(id);
-            }
+            focus_answer();
         });
         html! {
             <section class="panel hidden-panel" id={props.id.clone()} aria-label={format!("{} (hidden for now)", props.title)}>
@@ -392,5 +384,13 @@ pub fn Hideable(props: &HideableProps) -> Html {
         }
     } else {
         props.children.clone()
+    }
+}
+
+/// The open question's first answer control takes the focus: its text box,
+/// its first box (several parts), or Yes (a yes-or-no question).
+fn focus_answer() {
+    for id in ["answer", "answer-0", "answer-yes"] {
+        dom::focus(id);
     }
 }

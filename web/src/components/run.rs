@@ -52,14 +52,7 @@ pub fn RunPanel() -> Html {
             let was_first = std::mem::replace(&mut *first.borrow_mut(), false);
             if !was_first {
                 // After ending them, the start button is what is left.
-                let ids: &[&str] = if asked { &["run-stop-no"] } else { &["run-stop", "run-start"] };
-                let doc = web_sys::window().and_then(|w| w.document());
-                if let Some(el) = ids.iter().find_map(|id| doc.as_ref().and_then(|d| d.get_element_by_id(id))) {
-                    use wasm_bindgen::JsCast;
-                    if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                        let _ = el.focus();
-                    }
-                }
+                crate::dom::focus_first_of(if asked { &["run-stop-no"] } else { &["run-stop", "run-start"] });
             }
         });
     }
