@@ -200,6 +200,33 @@ fn a_missing_program_fails_exec_and_sh_says_so() {
     assert!(out(&r).ends_with("nosuch x\nexec nosuch failed\n$ "), "{:?}", out(&r));
 }
 
+#[test]
+fn an_orphan_is_reaped_by_init_which_says_nothing_as_xv6_riscvs_init() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    let free = r.kernel().kmem().nfree();
+    // sh's child (pid 3) forks echo (pid 4) for `&` and exits at once, so
+    // echo is handed to init; xv6-riscv's init.c reaps it with no message.
+    r.type_input("echo hi &\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let console = out(&r);
+    assert_eq!(console.matches("hi\n").count(), 1, "{console:?}");
+    assert_eq!(console.replacen("hi\n", "", 1), "init: starting sh\n$ echo hi &\n$ ");
+    let init: Vec<&str> = r.records().iter().filter(|c| c.pid == Some(1)).map(|c| c.text.as_str()).collect();
+    let reaped = init.iter().position(|t| *t == "wait(0x0) = 4").expect("init reaps pid 4");
+    assert!(init[reaped + 1..].iter().all(|t| t.starts_with("wait(")), "{init:?}");
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn sh_ends_a_line_it_cannot_parse_with_xv6s_words() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    // xv6's MAXARGS is 10, and argv's last slot is its 0: 9 words are too many.
+    r.type_input("echo a b c d e f g h\necho a b c d e f g h i\necho )\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let want = "a b c d e f g h\n$ too many args\n$ leftovers: )\n\nsyntax\n$ ";
+    assert!(out(&r).ends_with(want), "{:?}", out(&r));
+}
+
 /// An RV64 ELF with one R+X segment at address 0 holding the headers and `code`, entered at `code`.
 fn elf_with_text(code: &[u8]) -> Vec<u8> {
     let entry = 64 + 56;

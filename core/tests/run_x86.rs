@@ -126,6 +126,31 @@ fn echo_hello_world_prints_it_and_gives_every_frame_back() {
 }
 
 #[test]
+fn an_orphan_is_reaped_by_init_which_says_zombie_as_xv6_publics_init() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
+    let free = r.kernel().kmem().nfree();
+    // sh's child (pid 3) forks echo (pid 4) for `&` and exits at once, so
+    // echo is handed to init; xv6-public's init.c prints `zombie!` for it.
+    r.type_input("echo hi &\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let console = out(&r);
+    assert_eq!(console.matches("zombie!\n").count(), 1, "{console:?}");
+    assert!(console.find("hi\n") < console.find("zombie!\n"), "{console:?}");
+    assert!(r.records().iter().any(|c| c.pid == Some(1) && c.text == "wait() = 4"));
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn sh_ends_a_line_it_cannot_parse_with_xv6s_words() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
+    // xv6's MAXARGS is 10, and argv's last slot is its 0: 9 words are too many.
+    r.type_input("echo a b c d e f g h\necho a b c d e f g h i\necho )\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let want = "a b c d e f g h\n$ too many args\n$ leftovers: )\n\nsyntax\n$ ";
+    assert!(out(&r).ends_with(want), "{:?}", out(&r));
+}
+
+#[test]
 fn the_run_makes_the_process_operations_of_the_built_in_story() {
     let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
     r.type_input("echo hello world\n");

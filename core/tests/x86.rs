@@ -273,10 +273,10 @@ fn load_elf(elf: &[u8], mem: &mut Flat) -> u32 {
 
 #[test]
 fn every_instruction_of_the_x86_programs_runs_here() {
-    // llvm-objdump -d counts 421, 1247 and 61 instructions; 8, 12 and 2 of
-    // them are int $64, and 9, 12 and 0 are int3 (Rust's padding after calls
+    // llvm-objdump -d counts 206, 1243 and 61 instructions; 8, 12 and 2 of
+    // them are int $64, and 16, 8 and 0 are int3 (Rust's padding after calls
     // that never return).
-    for (name, want, syscalls, breaks) in [("init", 421, 8, 9), ("sh", 1247, 12, 12), ("echo", 61, 2, 0)] {
+    for (name, want, syscalls, breaks) in [("init", 206, 8, 16), ("sh", 1243, 12, 8), ("echo", 61, 2, 0)] {
         let elf = programs::builtin(Port::Xv6Public).iter().find(|(n, _)| n[1..] == *name).expect(name).1;
         let (off, size, addr) = text_of(elf);
         let mut mem = Flat::new(0x1_0000, 0x1_0000);
@@ -327,7 +327,7 @@ fn disassembly_reads_as_gnu_objdump_prints_it() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 421 + 1247 + 61);
+    assert_eq!(checked, 206 + 1243 + 61);
 }
 
 #[test]

@@ -26,9 +26,9 @@ use core::ptr::{addr_of_mut, null_mut};
 use ulib::umalloc::zalloc;
 use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, put, putc_each, sys, wait};
 
-/// Longest line read, newline and NUL included (xv6's shell reads 100
-/// bytes; 512 leave room for MAXARG arguments of ordinary length).
-const LINE_MAX: usize = 512;
+/// Longest line read, newline and NUL included: xv6's sh reads into a
+/// 100-byte buffer, and the rest of a longer line is read as the next one.
+const LINE_MAX: usize = 100;
 /// Most words one command may have (the program name included).
 const MAX_ARGS: usize = 10;
 
@@ -68,8 +68,8 @@ struct Cmd {
 #[repr(C)]
 struct ExecCmd {
     kind: Kind,
-    argv: [*mut u8; MAX_ARGS + 1],
-    eargv: [*mut u8; MAX_ARGS + 1],
+    argv: [*mut u8; MAX_ARGS],
+    eargv: [*mut u8; MAX_ARGS],
 }
 
 /// `cmd` with `fd` closed and the file opened in its place.
@@ -98,7 +98,8 @@ struct BackCmd {
     cmd: *mut Cmd,
 }
 
-/// Says what went wrong on fd 2 and ends the process.
+/// Says what went wrong on fd 2 and ends the process: xv6's sh's `panic`,
+/// with its words (`syntax`, `fork`, `pipe`, ...).
 fn die(msg: &[u8]) -> ! {
     // xv6's sh prints it with fprintf: a byte a write.
     putc_each(2, msg);
@@ -226,7 +227,7 @@ fn parse_redirs(mut cmd: *mut Cmd, cur: &mut Cursor) -> *mut Cmd {
     while cur.peek(b"<>") {
         let tok = cur.token(&mut w);
         if cur.token(&mut w) != b'a' {
-            die(b"sh: missing file for redirection\n");
+            die(b"missing file for redirection\n");
         }
         cmd = match tok {
             b'<' => redir_cmd(cmd, w.0, w.1, O_RDONLY, 0),
@@ -244,7 +245,7 @@ fn parse_block(cur: &mut Cursor) -> *mut Cmd {
     cur.token(&mut w);
     let cmd = parse_line(cur);
     if !cur.peek(b")") {
-        die(b"sh: missing )\n");
+        die(b"syntax - missing )\n");
     }
     cur.token(&mut w);
     parse_redirs(cmd, cur)
@@ -264,16 +265,17 @@ fn parse_exec(cur: &mut Cursor) -> *mut Cmd {
         match cur.token(&mut w) {
             0 => break,
             b'a' => {}
-            _ => die(b"sh: syntax error\n"),
-        }
-        if argc == MAX_ARGS {
-            die(b"sh: too many arguments\n");
+            _ => die(b"syntax\n"),
         }
         unsafe {
             (*exec).argv[argc] = w.0;
             (*exec).eargv[argc] = w.1;
         }
         argc += 1;
+        // The last slot holds the 0 that ends argv, so 9 words at most.
+        if argc >= MAX_ARGS {
+            die(b"too many args\n");
+        }
         ret = parse_redirs(ret, cur);
     }
     ret
@@ -317,7 +319,7 @@ fn parse(line: &mut [u8; LINE_MAX], n: usize) -> *mut Cmd {
     let cmd = parse_line(&mut cur);
     if cur.at < cur.end && cur.byte() != 0 {
         unsafe { fprintf(2, b"leftovers: %s\n", &[Arg::Str(cur.at)]) };
-        die(b"sh: syntax error\n");
+        die(b"syntax\n");
     }
     terminate(cmd);
     cmd
@@ -327,7 +329,7 @@ fn parse(line: &mut [u8; LINE_MAX], n: usize) -> *mut Cmd {
 fn fork() -> i32 {
     let pid = unsafe { sys::fork() };
     if pid < 0 {
-        die(b"sh: cannot fork\n");
+        die(b"fork\n");
     }
     pid
 }
@@ -370,7 +372,7 @@ fn run(cmd: *mut Cmd) -> ! {
                 let p = cmd.cast::<PairCmd>();
                 let mut fds = [0i32; 2];
                 if sys::pipe(fds.as_mut_ptr()) < 0 {
-                    die(b"sh: cannot make a pipe\n");
+                    die(b"pipe\n");
                 }
                 // The left side writes into the pipe, the right side reads from it.
                 for (side, fd) in [((*p).left, 1), ((*p).right, 0)] {
