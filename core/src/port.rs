@@ -162,6 +162,14 @@ pub trait Kernel {
         let mut buf = bytes.to_vec();
         self.user_access(tr, pid, va, Access::USER_WRITE, &mut buf, about)
     }
+    /// User code in `pid` fetches an instruction at `va` (one byte of it,
+    /// through the MMU, with execute access).
+    ///
+    /// # Errors
+    /// A [`Reject`] if `pid` cannot run.
+    fn fetch_user(&mut self, tr: &mut Trace, pid: u32, va: u64, about: About<'_>) -> Result<SysRet, Reject> {
+        self.user_access(tr, pid, va, Access::USER_EXEC, &mut [0u8], about)
+    }
     /// Make the kalloc call after `n` more successful ones fail (None: stop failing).
     fn fail_kalloc_after(&mut self, n: Option<u64>) {
         self.kmem_mut().fail_after(n);

@@ -389,3 +389,40 @@ fn addresses_out_of_range_fault() {
     assert!(matches!(s.result.error, Some(SysError::Access(_))));
     assert!(audit(lab.kernel()).is_empty());
 }
+
+#[test]
+fn a_fetch_needs_the_user_bit_and_on_riscv_the_execute_bit() {
+    // pid 3 (sh's child) on x86: sh's 2 pages in one RWX segment, the
+    // guard page at 0x2000, the stack at 0x3000. 32-bit paging has no
+    // execute bit: the stack runs, the guard page (no PTE_U) faults.
+    // On RISC-V: text at 0 and 0x1000 (R-X), data at 0x2000 (RW-), guard
+    // at 0x3000, stack at 0x4000 (RW-): only the text runs.
+    for (preset, runs, faults) in [
+        (Preset::Xv6PublicTiny, vec![0, 0x1ffc, 0x3000], vec![(0x2000, FaultKind::NotUser)]),
+        (
+            Preset::Xv6RiscvTiny,
+            vec![0, 0x1000],
+            vec![(0x2000, FaultKind::NotExecutable), (0x3000, FaultKind::NotUser), (0x4000, FaultKind::NotExecutable)],
+        ),
+    ] {
+        let mut lab = ready(preset);
+        for va in runs {
+            let s = lab.apply(Op::Fetch { pid: 3, va }).unwrap();
+            assert_eq!(s.result.error, None, "{preset} {va:#x}");
+        }
+        for (va, kind) in faults {
+            let mut lab = ready(preset);
+            let free = lab.kernel().kmem().nfree();
+            let s = lab.apply(Op::Fetch { pid: 3, va }).unwrap();
+            match &s.result.error {
+                Some(SysError::Access(a)) => assert_eq!((a.fault.kind, a.va), (kind, va), "{preset} {va:#x}"),
+                e => panic!("{preset} {va:#x}: {e:?}"),
+            }
+            // Killed: a zombie that keeps its memory until sh waits.
+            assert_eq!(lab.kernel().procs().get(3).unwrap().state, pagelab_core::proc::ProcState::Zombie);
+            assert_eq!(lab.kernel().kmem().nfree(), free);
+            lab.apply(Op::Wait { pid: 2 }).unwrap();
+            assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
+        }
+    }
+}

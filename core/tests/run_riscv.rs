@@ -287,6 +287,30 @@ fn a_store_to_text_faults_on_the_missing_write_bit_and_kills_the_process() {
 }
 
 #[test]
+fn a_jump_to_an_unmapped_page_faults_on_the_fetch_and_the_timeline_replays_it() {
+    // 0x78: lui a0, 0x10 (a0 = 0x10000, past the program's 3 pages); 0x7c: jr a0.
+    let code = [0x0001_0537u32, 0x0005_0067];
+    let code: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut r = at_prompt(fs_with("/jmp", elf_with_text(&code)));
+    let free = r.kernel().kmem().nfree();
+    r.type_input("jmp\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // xv6-riscv's usertrap: scause 12 (instruction page fault), sepc and stval the target.
+    assert!(out(&r).contains("usertrap(): unexpected scause 0xc pid=3\n            sepc=0x10000 stval=0x10000\n"));
+    assert_eq!(r.kernel().kmem().nfree(), free);
+    // On the timeline the fetch itself, not an exit: replayed, it faults and kills the same way.
+    assert!(r.ops().contains(&Op::Fetch { pid: 3, va: 0x10000 }), "{:?}", r.ops());
+    let mut s = pagelab_core::lab::Scenario::new(pagelab_core::lab::Preset::Xv6Riscv, ShmMode::Lab);
+    s.ops = r.ops().to_vec();
+    let i = s.ops.iter().position(|o| *o == Op::Fetch { pid: 3, va: 0x10000 }).unwrap();
+    s.ops.truncate(i + 1);
+    let lab = pagelab_core::lab::Lab::from_scenario(&s).unwrap();
+    let last = lab.steps().last().unwrap();
+    assert!(last.result.error.as_ref().is_some_and(|e| e.kills()), "{:?}", last.result);
+    assert_eq!(lab.kernel().procs().get(3).unwrap().state, ProcState::Zombie);
+}
+
+#[test]
 fn an_instruction_the_hart_lacks_stops_the_process_with_its_name_and_address() {
     // 0x78: rdcycle a0 (csrrs a0, cycle, zero): no CSRs in this hart.
     let code = 0xc000_2573u32.to_le_bytes();

@@ -38,6 +38,8 @@ fn errors_have_exact_positions() {
         ("fork 1 2", 1, 8, "too many arguments: fork takes one argument"),
         ("userinit now", 1, 10, "userinit takes no arguments"),
         ("read 1 0 1 1", 1, 12, "read PID VA LEN"),
+        ("fetch 1", 1, 8, "fetch takes two arguments: fetch PID VA"),
+        ("fetch 1 0x1000 4", 1, 16, "too many arguments: fetch takes two arguments"),
         // Bad numbers.
         ("fork one", 1, 6, "`one` is not a number"),
         ("fork 0x", 1, 6, "`0x` is not a number"),
@@ -165,6 +167,7 @@ fn grammar_details() {
          read 1 0xFFFFFFFFFFFFFFFF 18446744073709551615\n\
          write 1 0 \"hi\\n\\t\\\\\\\"\\0\\x7f\\r\"\n\
          write 1 0 0 255 0xff -0\n\
+         fetch 1 0X10\n\
          file /x \"\"\n\
          file /y aGk=\n\
          failalloc 0\n\
@@ -188,6 +191,7 @@ fn grammar_details() {
             Op::Read { pid: 1, va: u64::MAX, len: u64::MAX },
             Op::Write { pid: 1, va: 0, bytes: b"hi\n\t\\\"\0\x7f\r".to_vec() },
             Op::Write { pid: 1, va: 0, bytes: vec![0, 255, 255, 0] },
+            Op::Fetch { pid: 1, va: 16 },
             Op::File { path: "/x".into(), bytes: vec![] },
             Op::File { path: "/y".into(), bytes: b("hi") },
             Op::FailAlloc { after: Some(0) },
@@ -242,6 +246,7 @@ fn canonical_printing() {
             Op::Write { pid: 3, va: 0x4000, bytes: b"say \"x\"\t\\".to_vec() },
             Op::Write { pid: 3, va: 0x4000, bytes: vec![] },
             Op::Write { pid: 3, va: 0x4000, bytes: vec![0x41, 0, 0xff] },
+            Op::Fetch { pid: 3, va: 4096 },
             Op::File { path: "/hi".into(), bytes: b"hi".to_vec() },
             Op::File { path: "/empty".into(), bytes: vec![] },
             Op::FailAlloc { after: Some(3) },
@@ -270,6 +275,7 @@ write 3 0x4000 "hi\n"
 write 3 0x4000 "say \"x\"\t\\"
 write 3 0x4000 ""
 write 3 0x4000 0x41 0x00 0xff
+fetch 3 0x1000
 file /hi aGk=
 file /empty ""
 failalloc 3

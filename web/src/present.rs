@@ -525,6 +525,7 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         Op::Write { pid, va, bytes } => {
             format!("pid {pid} stores {} at {va:#x}", plural(bytes.len() as u64, "byte", "bytes"))
         }
+        Op::Fetch { pid, va } => format!("pid {pid} runs the instruction at {va:#x}"),
         Op::File { path, bytes } => {
             format!("the file {path} is added ({})", plural(bytes.len() as u64, "byte", "bytes"))
         }
@@ -559,8 +560,8 @@ pub fn explain_step(
             "sbrk asks growproc to shrink the process by {} bytes, to nothing: {dealloc} frees and unmaps every user page. Then {e}.",
             n.unsigned_abs()
         ),
-        // A load or store that faults returns nothing: the trap handler kills the process.
-        (Op::Read { pid, .. } | Op::Write { pid, .. }, Some(e)) if e.kills() => format!(
+        // A load, store or fetch that faults returns nothing: the trap handler kills the process.
+        (Op::Read { pid, .. } | Op::Write { pid, .. } | Op::Fetch { pid, .. }, Some(e)) if e.kills() => format!(
             "{} Here: {e}. The MMU raises a page fault, and xv6's trap handler kills pid {pid}: it exits at once (its memory stays until its parent's wait).",
             explain_op(op, port)
         ),
@@ -615,6 +616,12 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
         }
         Op::Write { .. } => {
             "User code stores bytes: the MMU walks the page table for each page (setting the accessed and dirty bits). A fault would kill the process."
+        }
+        Op::Fetch { .. } if x86 => {
+            "User code jumps here, and the CPU fetches the instruction: the MMU walks the page table (setting the accessed bit). 32-bit x86 paging has no execute bit, so any page user code may read, it may run. A fault would kill the process."
+        }
+        Op::Fetch { .. } => {
+            "User code jumps here, and the hart fetches the instruction: the MMU walks the page table (setting the accessed bit), and the page must have PTE_X as well as PTE_U, so a data or stack page faults. A fault would kill the process."
         }
         Op::File { .. } => "A program file is put in the file system, for exec to load.",
         Op::FailAlloc { .. } => {

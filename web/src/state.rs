@@ -636,11 +636,12 @@ impl LabState {
     fn follow_address(&mut self) {
         let k = self.view.kernel();
         let pid = self.selection.pid.filter(|p| !self.kernel_table && k.procs().get(*p).is_some());
-        // A step that is a user load or store by the chosen process: follow its address and access.
+        // A step that is a user load, store or fetch by the chosen process: follow its address and access.
         let step = self.current.checked_sub(1).and_then(|i| self.machines.full().steps().get(i));
         let step_access = step.and_then(|st| match st.op {
             Op::Read { pid: p, va, .. } if Some(p) == pid => Some((va, AccessChoice::UserRead)),
             Op::Write { pid: p, va, .. } if Some(p) == pid => Some((va, AccessChoice::UserWrite)),
+            Op::Fetch { pid: p, va } if Some(p) == pid => Some((va, AccessChoice::UserExec)),
             _ => None,
         });
         if self.access_auto {
@@ -884,7 +885,7 @@ impl LabState {
         if let Some((pid, _, _)) = focus
             && self.view.kernel().procs().get(pid).is_none()
             && let Some(i) = self.full().scenario().ops.iter().rposition(
-                |o| matches!(o, Op::Exit { pid: p } | Op::Write { pid: p, .. } | Op::Read { pid: p, .. } if *p == pid),
+                |o| matches!(o, Op::Exit { pid: p } | Op::Write { pid: p, .. } | Op::Read { pid: p, .. } | Op::Fetch { pid: p, .. } if *p == pid),
             )
         {
             self.goto(i + 1);

@@ -338,6 +338,14 @@ pub enum Op {
         #[serde(serialize_with = "crate::json_bytes::one")]
         bytes: Vec<u8>,
     },
+    /// User code in `pid` jumps to `va`: the CPU fetches an instruction
+    /// there (one byte of it, through the MMU, with execute access).
+    Fetch {
+        /// Who.
+        pid: u32,
+        /// Where.
+        va: u64,
+    },
     /// Put a program file in the file system.
     File {
         /// Its path.
@@ -372,7 +380,8 @@ impl Op {
             | Op::OpenShm { pid, .. }
             | Op::CloseShm { pid, .. }
             | Op::Read { pid, .. }
-            | Op::Write { pid, .. } => Some(*pid),
+            | Op::Write { pid, .. }
+            | Op::Fetch { pid, .. } => Some(*pid),
             Op::Userinit | Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => None,
         }
     }
@@ -572,6 +581,7 @@ fn frees_user_pages(op: &Op) -> bool {
             | Op::CloseShm { .. }
             | Op::Read { .. }
             | Op::Write { .. }
+            | Op::Fetch { .. }
             | Op::Sbrk { n: i64::MIN..0, .. }
     )
 }
@@ -882,6 +892,7 @@ impl Lab {
             Op::CloseShm { pid, id } => k.closeshmem(tr, *pid, *id),
             Op::Read { pid, va, len } => k.read_user(tr, *pid, *va, *len, &place::about),
             Op::Write { pid, va, bytes } => k.write_user(tr, *pid, *va, bytes, &place::about),
+            Op::Fetch { pid, va } => k.fetch_user(tr, *pid, *va, &place::about),
             Op::File { path, bytes } => {
                 if path.is_empty() || path.len() > 255 {
                     return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });

@@ -33,6 +33,7 @@
 //! openshmem PID ID  closeshmem PID ID      ID may be negative (the lab rejects it)
 //! read PID VA LEN
 //! write PID VA "TEXT"             or: write PID VA BYTE [BYTE ...]   (each 0..=255)
+//! fetch PID VA                    an instruction fetch at VA (execute access)
 //! file PATH BASE64                standard base64 with padding; "" for an empty file
 //! failalloc N | failalloc off
 //! ask KIND [ARG ...]              a question asked before the next operation
@@ -75,7 +76,7 @@ pub const MAX_LINE_BYTES: usize = 2 << 20;
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// The keywords that start a line, in the order the grammar lists them.
-pub const KEYWORDS: [&str; 18] = [
+pub const KEYWORDS: [&str; 19] = [
     "preset",
     "shm",
     "userinit",
@@ -90,6 +91,7 @@ pub const KEYWORDS: [&str; 18] = [
     "closeshmem",
     "read",
     "write",
+    "fetch",
     "file",
     "failalloc",
     "cpu",
@@ -423,6 +425,7 @@ fn usage(kw: &str) -> &'static str {
         "closeshmem" => "closeshmem takes two arguments: closeshmem PID ID",
         "read" => "read takes three arguments: read PID VA LEN",
         "write" => "write takes a pid, an address and the bytes: write PID VA \"TEXT\" or write PID VA BYTE ...",
+        "fetch" => "fetch takes two arguments: fetch PID VA",
         "file" => "file takes two arguments: file PATH BASE64",
         "failalloc" => "failalloc takes one argument: failalloc N or failalloc off",
         "cpu" => "cpu takes one argument: cpu N (the CPU the next operations run on, from 0)",
@@ -672,6 +675,10 @@ fn op_of(at: At, kw: &str, t: &[Token<'_>]) -> Result<Op, ParseError> {
             arity(at, kw, t, 3, 3)?;
             Op::Read { pid: pid(at, &t[1])?, va: u64_of(at, &t[2], &ADDR)?, len: u64_of(at, &t[3], &LEN)? }
         }
+        "fetch" => {
+            arity(at, kw, t, 2, 2)?;
+            Op::Fetch { pid: pid(at, &t[1])?, va: u64_of(at, &t[2], &ADDR)? }
+        }
         "write" => {
             arity(at, kw, t, 3, usize::MAX)?;
             let pid = pid(at, &t[1])?;
@@ -880,6 +887,7 @@ pub fn print_op(op: &Op) -> String {
         Op::CloseShm { pid, id } => format!("closeshmem {pid} {id}"),
         Op::Read { pid, va, len } => format!("read {pid} {va:#x} {len}"),
         Op::Write { pid, va, bytes } => format!("write {pid} {va:#x} {}", bytes_literal(bytes)),
+        Op::Fetch { pid, va } => format!("fetch {pid} {va:#x}"),
         Op::File { path, bytes } => {
             let b64 = if bytes.is_empty() { String::from("\"\"") } else { BASE64.encode(bytes) };
             format!("file {} {b64}", quote(path.as_bytes()))

@@ -1156,12 +1156,12 @@ impl<K: Machine> Runner<K> {
         });
         self.tr.note(|| format!("the walk of {:#x}: {}", f.va, walk.join(", ")));
         let (code, err) = K::page_fault(f);
-        // On the timeline, the access itself (a replay faults and kills the
-        // same way); a fetch has no operation of its own: the exit it ends in.
+        // On the timeline, the access itself: a replay faults and kills the
+        // same way.
         let op = match f.access.kind {
             crate::scheme::AccessKind::Read => Op::Read { pid, va: f.va, len: 1 },
             crate::scheme::AccessKind::Write => Op::Write { pid, va: f.va, bytes: alloc::vec![0] },
-            crate::scheme::AccessKind::Execute => Op::Exit { pid },
+            crate::scheme::AccessKind::Execute => Op::Fetch { pid, va: f.va },
         };
         self.usertrap_kill_as(pid, (code, err, f.va), what, op)
     }

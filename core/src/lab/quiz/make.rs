@@ -575,8 +575,8 @@ fn op_hint(op: &Op, port: Port) -> String {
             "openshmem maps the shared page at the process's next shared address; only the first open of an id allocates a frame."
         }
         Op::CloseShm { .. } => "closeshmem unmaps the page; the last close of an id frees its frame.",
-        Op::Read { .. } | Op::Write { .. } => {
-            "A load or store allocates nothing; if it faults, xv6 kills the process, which frees nothing until its parent waits."
+        Op::Read { .. } | Op::Write { .. } | Op::Fetch { .. } => {
+            "A load, store or instruction fetch allocates nothing; if it faults, xv6 kills the process, which frees nothing until its parent waits."
         }
         Op::File { .. } | Op::FailAlloc { .. } => "This changes the lab, not the machine: no page moves.",
         Op::Cpu { .. } => {

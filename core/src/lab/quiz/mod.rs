@@ -580,6 +580,11 @@ pub fn auto_asks(op: &Op) -> Vec<Ask> {
             va: Arg::Given(*va),
             access: Arg::Given(Access::USER_WRITE)
         }],
+        Op::Fetch { pid, va } => alloc::vec![Ask::Translate {
+            pid: Arg::Given(*pid),
+            va: Arg::Given(*va),
+            access: Arg::Given(Access::USER_EXEC)
+        }],
         Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => alloc::vec![],
     }
 }
