@@ -83,7 +83,7 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     );
     // printf("init: starting sh\n"), as xv6's printf does it: 18 writes of
     // one byte each, from putc's `c` on init's stack (0x3000 to 0x4000).
-    assert_printf_writes_a_byte_at_a_time(&calls[7..], 0x3000..0x4000);
+    assert_printf_writes_a_byte_at_a_time(&calls[7..], 18, 0x3000..0x4000);
     let c = r.counts();
     assert!(c.instructions > 100 && c.tlb_hits > c.instructions && c.tlb_misses > 0, "{c:?}");
 }
@@ -214,6 +214,42 @@ fn an_orphan_is_reaped_by_init_which_says_nothing_as_xv6_riscvs_init() {
     let init: Vec<&str> = r.records().iter().filter(|c| c.pid == Some(1)).map(|c| c.text.as_str()).collect();
     let reaped = init.iter().position(|t| *t == "wait(0x0) = 4").expect("init reaps pid 4");
     assert!(init[reaped + 1..].iter().all(|t| t.starts_with("wait(")), "{init:?}");
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+#[test]
+fn sh_forks_for_a_blank_line_echo_alone_prints_nothing_and_cd_keeps_spaces() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    let free = r.kernel().kmem().nfree();
+    let from = r.records().len();
+    r.type_input("\necho\ncd  /\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    // xv6's sh forks for every line but one starting `cd `: the blank line's
+    // child mallocs its exec node (sbrk) and exits, as it has no word to
+    // run; echo with no arguments writes nothing; `cd  /` is chdir(" /").
+    let calls: Vec<&str> = r.records()[from..]
+        .iter()
+        .filter(|c| matches!(c.kind, RecordKind::Syscall { .. }))
+        .map(|c| c.text.as_str())
+        .filter(|t| !t.starts_with("read(") && !t.starts_with("write(") && !t.contains("sleeps"))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "fork() = 3",
+            "sbrk(65536) = 20480",
+            "exit(1)",
+            "wait(0x0) = 3",
+            "fork() = 4",
+            "sbrk(65536) = 20480",
+            "exec(\"echo\", [\"echo\"]) = 1",
+            "exit(0)",
+            "wait(0x0) = 4",
+            "chdir(\" /\") = -1",
+        ]
+    );
+    assert!(out(&r).ends_with("cannot cd  /\n$ "), "{:?}", out(&r));
+    assert!(!r.records()[from..].iter().any(|c| c.pid == Some(4) && c.text.starts_with("write(")));
     assert_eq!(r.kernel().kmem().nfree(), free);
 }
 

@@ -86,10 +86,10 @@ pub fn tlb_work_of_one_instruction<K: Machine>(r: &mut Runner<K>) -> Vec<(&'stat
         .collect()
 }
 
-/// `printf` of an 18-byte line, as xv6's does it: each of `calls` (record
+/// `printf` of `n` bytes to fd 1, as xv6's does it: each of `calls` (record
 /// texts) is `write(1, ADDR, 1) = 1`, every ADDR the same byte (putc's `c`)
 /// inside `stack`, the page of the caller's stack.
-pub fn assert_printf_writes_a_byte_at_a_time(calls: &[&str], stack: core::ops::Range<u64>) {
+pub fn assert_printf_writes_a_byte_at_a_time(calls: &[&str], n: usize, stack: core::ops::Range<u64>) {
     let writes: Vec<u64> = calls
         .iter()
         .map(|c| {
@@ -98,6 +98,6 @@ pub fn assert_printf_writes_a_byte_at_a_time(calls: &[&str], stack: core::ops::R
             u64::from_str_radix(a, 16).unwrap()
         })
         .collect();
-    assert_eq!(writes.len(), 18);
+    assert_eq!(writes.len(), n);
     assert!(writes.iter().all(|&a| a == writes[0] && stack.contains(&a)), "{writes:x?}");
 }

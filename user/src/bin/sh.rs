@@ -24,7 +24,7 @@ use core::mem::size_of;
 use core::ptr::{addr_of_mut, null_mut};
 
 use ulib::umalloc::zalloc;
-use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, put, putc_each, sys, wait};
+use ulib::{Arg, O_CREATE, O_RDONLY, O_RDWR, O_WRONLY, exit, fprintf, putc_each, sys, wait};
 
 /// Longest line read, newline and NUL included: xv6's sh reads into a
 /// 100-byte buffer, and the rest of a longer line is read as the next one.
@@ -418,24 +418,31 @@ fn read_line(buf: &mut [u8; LINE_MAX]) -> usize {
     n
 }
 
-/// If the line is `cd DIR`, changes directory and returns true.
+/// If the line starts `cd `, changes directory to the rest of it (its last
+/// byte, the newline, cut off; spaces kept, as xv6's sh passes `buf+3`
+/// as it is) and returns true.
 fn builtin_cd(line: &mut [u8; LINE_MAX], n: usize) -> bool {
     if n < 3 || &line[..3] != b"cd " {
         return false;
     }
-    let mut start = 3;
-    while start < n && SPACE.contains(&line[start]) {
-        start += 1;
-    }
-    let mut end = start;
-    while end < n && !SPACE.contains(&line[end]) {
-        end += 1;
-    }
-    line[end] = 0;
-    if unsafe { sys::chdir(&line[start]) } < 0 {
-        unsafe { fprintf(2, b"cannot cd %s\n", &[Arg::Str(&line[start])]) };
+    line[n - 1] = 0;
+    if unsafe { sys::chdir(&line[3]) } < 0 {
+        unsafe { fprintf(2, b"cannot cd %s\n", &[Arg::Str(&line[3])]) };
     }
     true
+}
+
+/// The prompt. xv6-public's sh prints it with `printf(2, "$ ")`, a write
+/// a byte.
+#[cfg(target_arch = "x86")]
+fn prompt() {
+    unsafe { fprintf(2, b"$ ", &[]) };
+}
+
+/// The prompt. xv6-riscv's sh writes it whole.
+#[cfg(target_arch = "riscv64")]
+fn prompt() {
+    ulib::put(2, b"$ ");
 }
 
 #[unsafe(no_mangle)]
@@ -453,14 +460,15 @@ extern "C" fn main(_argc: i32, _argv: *const *const u8) -> ! {
     }
     let line = unsafe { &mut *addr_of_mut!(LINE) };
     loop {
-        put(2, b"$ ");
+        prompt();
+        // xv6's getcmd clears the buffer before each line.
+        line.fill(0);
         let n = read_line(line);
         if n == 0 {
             exit(0);
         }
-        if line[..n].iter().all(|c| SPACE.contains(c)) {
-            continue;
-        }
+        // A blank line is forked and parsed like any other, as in xv6: the
+        // child finds no command and exits.
         if builtin_cd(line, n) {
             continue;
         }
