@@ -535,6 +535,33 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
     }
 }
 
+/// What a step's operation gave back, in a sentence, and whether it is an
+/// error: a system call's return value, or -1 and why; a user access that
+/// faulted kills its process rather than returning; userinit, exit and the
+/// lab's own settings return nothing.
+#[must_use]
+pub fn result_text(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysRet) -> (bool, String) {
+    use pagelab_core::lab::Op;
+    match (&result.error, op) {
+        (Some(e), _) if e.kills() => {
+            let pid = op.pid().unwrap_or(0);
+            (true, format!("It faults: {e}. xv6's trap handler kills pid {pid}."))
+        }
+        (Some(e), _) => (true, format!("It returned -1: {e}")),
+        (None, Op::Userinit) => (false, "userinit returns nothing: pid 1 now exists, ready to run initcode.".into()),
+        (None, Op::Exit { .. }) => {
+            (false, "exit does not return: the process stays a zombie until its parent waits.".into())
+        }
+        (None, Op::Read { .. } | Op::Write { .. } | Op::Fetch { .. }) => {
+            (false, "The access went through: no fault.".into())
+        }
+        (None, Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. }) => {
+            (false, "This changed the lab only: no system call ran.".into())
+        }
+        (None, _) => (false, format!("It returned {}.", result.value)),
+    }
+}
+
 /// What this step's operation did in xv6, in a few sentences, for a step
 /// the scenario says nothing about (one the learner ran): what an operation
 /// of its kind does ([`explain_op`]), and what happened instead where the
@@ -1041,6 +1068,35 @@ mod story_tests {
             "the step's title adds \"(it fails)\" once"
         );
         assert_eq!(describe_op(&Op::Read { pid: 3, va: 0x4000, len: 1 }, &ok(1)), "pid 3 loads 1 byte at 0x4000");
+    }
+
+    #[test]
+    fn what_a_step_gave_back_in_words() {
+        let ok = |v| pagelab_core::port::SysRet::ok(v);
+        // userinit is void in both xv6s: no "It returned 1".
+        assert_eq!(
+            result_text(&Op::Userinit, &ok(1)).1,
+            "userinit returns nothing: pid 1 now exists, ready to run initcode."
+        );
+        assert_eq!(result_text(&Op::Fork { pid: 1 }, &ok(2)), (false, "It returned 2.".to_string()));
+        assert!(!result_text(&Op::Write { pid: 2, va: 0x1000, bytes: vec![1] }, &ok(1)).1.contains("returned"));
+        // A store that faults kills; it does not return -1.
+        let fault =
+            pagelab_core::port::SysRet::err(pagelab_core::sys::SysError::Access(pagelab_core::sys::AccessError {
+                fault: pagelab_core::walk::Fault {
+                    level: Some(0),
+                    kind: pagelab_core::scheme::FaultKind::NotUser,
+                    code: 15,
+                    text: "no user bit".into(),
+                },
+                va: 0x2000,
+            }));
+        let (err, text) = result_text(&Op::Write { pid: 3, va: 0x2000, bytes: vec![1] }, &fault);
+        assert!(err && text.starts_with("It faults: ") && text.ends_with("kills pid 3."), "{text}");
+        let refused = pagelab_core::port::SysRet::err(pagelab_core::sys::SysError::Fork(
+            pagelab_core::sys::ForkError::NoFreeSlot,
+        ));
+        assert!(result_text(&Op::Fork { pid: 1 }, &refused).1.starts_with("It returned -1: "));
     }
 
     #[test]

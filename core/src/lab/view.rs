@@ -433,12 +433,27 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
         out.push(Region { start: h, end, kind: RegionKind::Heap, label: "heap (sbrk)".into() });
     }
     match k.info().port {
-        Port::Xv6Public => out.push(Region {
-            start: k.info().user_limit,
-            end: 1 << 32,
-            kind: RegionKind::Kernel,
-            label: "kernel (KERNBASE and up; no user bit)".into(),
-        }),
+        Port::Xv6Public => {
+            // setupkvm's kmap: KERNBASE maps all of RAM up to PHYSTOP, and
+            // DEVSPACE the devices up to 4 GB; between them, nothing.
+            let constant = |n: &str| k.info().constants.iter().find(|(c, _)| c == n).map(|(_, v)| *v);
+            let kernbase = k.info().user_limit;
+            let phystop = constant("PHYSTOP").unwrap_or(0);
+            out.push(Region {
+                start: kernbase,
+                end: kernbase + phystop,
+                kind: RegionKind::Kernel,
+                label: "kernel: all of RAM, from KERNBASE to KERNBASE + PHYSTOP (no user bit)".into(),
+            });
+            if let Some(dev) = constant("DEVSPACE") {
+                out.push(Region {
+                    start: dev,
+                    end: 1 << 32,
+                    kind: RegionKind::Kernel,
+                    label: "kernel: devices, DEVSPACE and up (no user bit)".into(),
+                });
+            }
+        }
         Port::Xv6Riscv => {
             let tf = crate::riscv::TRAPFRAME;
             out.push(Region { start: tf, end: tf + PGSIZE, kind: RegionKind::Trapframe, label: "trapframe".into() });

@@ -259,7 +259,7 @@ pub fn Processes() -> Html {
                 <button type="submit" id="exec-run" disabled={none}>{ "Run exec" }</button>
                 <p class="help" id="program-help">{ format!("Files: {}. Type a path like sh looks one up: echo, /echo and ./echo are the same file.", files.join(", ")) }</p>
                 <p class="help" id="args-help">
-                    { format!("argv[0] is the program as typed (as sh passes it); then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG).", maxarg.saturating_sub(1)) }
+                    { format!("argv[0] is the program as typed (as sh passes it); then the arguments, split at spaces (quotes keep spaces: \"a b\"). At most {} in all (MAXARG - 1: argv's last slot holds its 0).", maxarg.saturating_sub(1)) }
                 </p>
             </form>
             <InlineNotice at={Where::Exec} id="exec-notice" />

@@ -192,6 +192,9 @@ fn settled(run: &QuizRun, i: usize) -> Html {
 
 /// The form that loads a built-in exercise set, for a seed or a student id.
 fn set_form(lab: &UseReducerHandle<LabState>) -> Html {
+    // The first set on this lab's machine is chosen to begin with.
+    let riscv = lab.full().scenario().preset.port() == pagelab_core::sys::Port::Xv6Riscv;
+    let first = if riscv { "quiz-story-riscv" } else { "quiz-story-x86" };
     let set_ref = NodeRef::default();
     let seed_ref = NodeRef::default();
     let student_ref = NodeRef::default();
@@ -216,8 +219,8 @@ fn set_form(lab: &UseReducerHandle<LabState>) -> Html {
             <form class="setform" id="set-form" onsubmit={start}>
                 <label for="set-pick">{ "Set" }</label>
                 <select id="set-pick" ref={set_ref} aria-describedby="set-help">
-                    for (k, (n, about)) in sets::SETS.iter().enumerate() {
-                        <option value={*n} title={*about} selected={k == 0}>{ *n }</option>
+                    for (n, about) in sets::SETS.iter() {
+                        <option value={*n} title={*about} selected={*n == first}>{ *n }</option>
                     }
                 </select>
                 <label for="set-seed">{ "Seed" }</label>

@@ -62,9 +62,15 @@ pub fn Share() -> Html {
             let href = crate::dom::href();
             let len = href.find('#').map_or(0, |i| href.len() - i);
             crate::dom::copy(&href);
+            // The programs' run is not in a link: its steps are, as any steps.
+            let running = if lab.run.is_some() {
+                " The running programs are not in it: their steps are, but the console starts empty, and Boot and run init starts a new machine."
+            } else {
+                ""
+            };
             lab.dispatch(Action::Inform(
                 Where::Share,
-                format!("The link is copied ({len} characters). Opening it restores this lab exactly: the machine, every step, the step shown and the selection."),
+                format!("The link is copied ({len} characters). Opening it restores this lab exactly: the machine, every step, the step shown and the selection.{running}"),
             ));
         })
     };

@@ -140,7 +140,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
             }
             <details class="vmprint">
                 <summary>{ "Page-table listing (vmprint)" }</summary>
-                <pre id="vmprint">{ listing }</pre>
+                <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); scrolls sideways">{ listing }</pre>
             </details>
         </section>
     }

@@ -1,5 +1,5 @@
 use pagelab_core::lab::summary::mappings_parts;
-use pagelab_core::lab::{Op, Paragraph, ParagraphKind};
+use pagelab_core::lab::{Paragraph, ParagraphKind};
 use pagelab_core::port::Port;
 use pagelab_core::trace::Event;
 use yew::prelude::*;
@@ -7,7 +7,7 @@ use yew::prelude::*;
 use super::InlineNotice;
 use super::stepbar::step_title;
 use crate::hooks::use_lab_by;
-use crate::present::explain_step;
+use crate::present::{explain_step, result_text};
 use crate::state::{Action, Where};
 
 /// A text with `code` between backticks shown as code (the lab's messages
@@ -167,12 +167,10 @@ pub fn Story() -> Html {
                     }
                 </ul>
                 if k > 0 {
-                    if let Some(e) = &s.result.error {
-                        <p class="error-inline" id="step-error">{ inline(&format!("It returned -1: {e}")) }</p>
-                    } else if matches!(s.op, Op::Exit { .. }) {
-                        <p id="step-result">{ "exit does not return: the process stays a zombie until its parent waits." }</p>
+                    if let (true, text) = result_text(&s.op, &s.result) {
+                        <p class="error-inline" id="step-error">{ inline(&text) }</p>
                     } else {
-                        <p id="step-result">{ format!("It returned {}.", s.result.value) }</p>
+                        <p id="step-result">{ result_text(&s.op, &s.result).1 }</p>
                     }
                 }
                 <p id="step-counts"><strong>{ "Pages " }</strong>{ s.counts.to_string() }{ format!(". Free pages afterwards: {}.", s.nfree) }</p>
