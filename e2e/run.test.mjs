@@ -60,7 +60,7 @@ test('a learner types three commands at sh on xv6-public and reads their output'
   await say(page, 'nosuch thing');
   assert.equal(
     await text(page, '#console'),
-    'init: starting sh\n$ echo hello world\nhello world\n$ echo\n$ nosuch thing\nexec nosuch failed\n$ ',
+    'init: starting sh\n$ echo hello world\nhello world\n$ echo\n$ nosuch thing\nexec: fail\nexec nosuch failed\n$ ',
   );
   // The timeline followed: the last command's child is pid 5, and it exited.
   const steps = await text(page, '#step-pos');

@@ -192,8 +192,8 @@ fn kernel_addresses_on_xv6_public() {
 }
 
 // xv6-riscv with `end` = 0x80021d60: kinit frees 0x80022000..PHYSTOP upward;
-// kvminit takes 72 page-table pages and 64 kernel stacks and virtio_disk_init
-// three rings, from the top: 0x87fff000 down to 0x87f75000. 32595 are free.
+// kvminit takes 102 page-table pages (the PLIC's 64 MB alone 32 L0s) and 64 kernel stacks and virtio_disk_init
+// three rings, from the top: 0x87fff000 down to 0x87f57000. 32565 are free.
 const RISCV_STORY: &str = "\
 preset xv6-riscv end=0x80021d60
 ask pages
@@ -229,17 +229,17 @@ ask fields 0x3fffffe000
 fn the_story_on_xv6_riscv_by_hand() {
     let q = build(RISCV_STORY).questions;
     assert_eq!(q.len(), 23);
-    // userinit: allocproc's trapframe (the head, 0x87f74000), proc_pagetable's
+    // userinit: allocproc's trapframe (the head, 0x87f56000), proc_pagetable's
     // root and the L1 and L0 that map the trampoline; uvmfirst's page and its L1
     // and L0: user 1, page tables 5, 7 pages in all.
     assert_eq!(q[0].expected, Expected::Pages { user_alloc: 1, user_free: 0, pt_alloc: 5, pt_free: 0 });
-    assert_eq!(addr(&q[1]), 0x87f7_4000);
-    assert_eq!(count(&q[2]), 32595 - 7);
-    // exec of init: sys_exec's argument copy 0x87f6d000; the new root 0x87f6c000,
-    // L1 0x87f6b000 and L0 0x87f6a000 for the trampoline; text 0x87f69000 with its
-    // L1 0x87f68000 and L0 0x87f67000; data 0x87f66000, guard 0x87f65000, stack
-    // 0x87f64000. The old table's initcode page and 5 tables are freed, then the
-    // argument copy last: the head is 0x87f6d000.
+    assert_eq!(addr(&q[1]), 0x87f5_6000);
+    assert_eq!(count(&q[2]), 32565 - 7);
+    // exec of init: sys_exec's argument copy 0x87f4f000; the new root 0x87f4e000,
+    // L1 0x87f4d000 and L0 0x87f4c000 for the trampoline; text 0x87f4b000 with its
+    // L1 0x87f4a000 and L0 0x87f49000; data 0x87f48000, guard 0x87f47000, stack
+    // 0x87f46000. The old table's initcode page and 5 tables are freed, then the
+    // argument copy last: the head is 0x87f4f000.
     assert_eq!(q[3].expected, Expected::Pages { user_alloc: 4, user_free: 1, pt_alloc: 5, pt_free: 5 });
     // "/init\0": 0x4000 − 6 = 0x3ffa, down to 16: 0x3ff0; argv[0] and its null:
     // 0x3ff0 − 16 = 0x3fe0.
@@ -257,13 +257,13 @@ fn the_story_on_xv6_riscv_by_hand() {
     right(&q[8], "0x2000 PTE_V|PTE_R|PTE_W");
     right(&q[8], "0x2000 v r w");
     wrong(&q[8], "0x2000 PTE_V|PTE_R|PTE_W|PTE_U", "uvmclear clears PTE_U");
-    assert_eq!(addr(&q[9]), 0x87f6_d000);
-    // The walk of 0x3fe0: root 0x87f6c000, L2 0 → 0x87f6c000; L0 table 0x87f67000,
-    // L0 index 3 → 0x87f67000 + 3 × 8.
-    assert_eq!(addr(&q[10]), 0x87f6_c000);
-    assert_eq!(addr(&q[11]), 0x87f6_7018);
-    wrong(&q[11], "0x87f6700c", "each entry is 8 bytes");
-    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0x87f6_4fe0), level: None, reason: None });
+    assert_eq!(addr(&q[9]), 0x87f4_f000);
+    // The walk of 0x3fe0: root 0x87f4e000, L2 0 → 0x87f4e000; L0 table 0x87f49000,
+    // L0 index 3 → 0x87f49000 + 3 × 8.
+    assert_eq!(addr(&q[10]), 0x87f4_e000);
+    assert_eq!(addr(&q[11]), 0x87f4_9018);
+    wrong(&q[11], "0x87f4900c", "each entry is 8 bytes");
+    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0x87f4_6fe0), level: None, reason: None });
     // The guard (no PTE_U), the text (no PTE_W), the data (no PTE_X), above sz.
     assert_eq!(q[13].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("no-user".into()) });
     right(&q[13], "fault L0 no-user");
@@ -273,11 +273,11 @@ fn the_story_on_xv6_riscv_by_hand() {
     assert_eq!(q[15].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("no-exec".into()) });
     assert_eq!(q[16].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("not-present".into()) });
     // fork: uvmcopy copies text, data, guard, stack; the first kalloc is the
-    // trapframe, the head 0x87f6d000. Pages: trapframe 1 + 5 tables + 4 = 10.
+    // trapframe, the head 0x87f4f000. Pages: trapframe 1 + 5 tables + 4 = 10.
     assert_eq!(count(&q[17]), 4);
-    assert_eq!(addr(&q[18]), 0x87f6_d000);
-    // After exec: 32588 − (1 + 5 + 4) + (1 + 5 + 1) = 32585.
-    assert_eq!(count(&q[19]), 32585 - 10);
+    assert_eq!(addr(&q[18]), 0x87f4_f000);
+    // After exec: 32558 − (1 + 5 + 4) + (1 + 5 + 1) = 32555.
+    assert_eq!(count(&q[19]), 32555 - 10);
     // sbrk 6144: sz 0x4000 + 0x1800 = 0x5800: pages 0x4000 and 0x5000.
     assert_eq!(q[20].expected, Expected::PageSet { pages: vec![0x4000, 0x5000] });
     assert_eq!(addr(&q[21]), 0x5800);

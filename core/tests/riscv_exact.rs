@@ -254,10 +254,11 @@ fn the_shell_runs_three_echos_as_xv6_riscv_does() {
         let mut lab = Lab::from_scenario(&parse(&text).unwrap()).unwrap();
         let mut f = FreeList::kinit(end);
         // kvminit → kvmmake: the root; UART0 and VIRTIO0 (L2 index 0, L1 index 128): an L1
-        // and an L0; the PLIC's 4 MB (L1 96, 97): two L0s; KERNBASE..PHYSTOP (128 MB): an L1
-        // and 64 L0s; TRAMPOLINE (L2 255): an L1 and an L0, which also holds the 64 kernel
-        // stacks that proc_mapstacks kallocs; then virtio_disk_init's three rings.
-        for _ in 0..(1 + 2 + 2 + 65 + 2) + 64 + 3 {
+        // and an L0; the PLIC's 64 MB (L1 96 to 127, as xv6-riscv maps it since July 2024):
+        // 32 L0s; KERNBASE..PHYSTOP (128 MB): an L1 and 64 L0s; TRAMPOLINE (L2 255): an L1
+        // and an L0, which also holds the 64 kernel stacks that proc_mapstacks kallocs; then
+        // virtio_disk_init's three rings.
+        for _ in 0..(1 + 2 + 32 + 65 + 2) + 64 + 3 {
             f.kalloc();
         }
         assert_eq!(lab.kernel().kmem().nfree(), f.nfree(), "free pages after boot (end {end:#x})");

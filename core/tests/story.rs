@@ -232,11 +232,12 @@ fn riscv_story() -> [Counts; 9] {
 fn story_on_xv6_riscv() {
     let lab = run(Preset::Xv6Riscv, 65536, &riscv_story());
     // kinit frees PGROUNDUP(end) = 0x80022000 .. PHYSTOP: 32768 - 34 pages.
-    // kvmmake: root; UART0 and VIRTIO0 share an L1 and an L0; PLIC's 4 MB needs
-    // 2 L0s; KERNBASE..PHYSTOP needs an L1 and 64 L0s; the trampoline an L1
-    // and an L0, which also holds all 64 kernel stacks (64 pages). Then main's
-    // virtio_disk_init takes three pages for the disk's rings (desc, avail, used).
-    assert_eq!(lab.boot_step().nfree, 32768 - 34 - (1 + 2 + 2 + 65 + 2) - 64 - 3);
+    // kvmmake: root; UART0 and VIRTIO0 share an L1 and an L0; PLIC's 64 MB
+    // (xv6-riscv since July 2024; 4 MB before) needs 32 L0s; KERNBASE..PHYSTOP
+    // needs an L1 and 64 L0s; the trampoline an L1 and an L0, which also holds
+    // all 64 kernel stacks (64 pages). Then main's virtio_disk_init takes three
+    // pages for the disk's rings (desc, avail, used).
+    assert_eq!(lab.boot_step().nfree, 32768 - 34 - (1 + 2 + 32 + 65 + 2) - 64 - 3);
     // main runs kvminithart on each of the 3 harts QEMU starts (CPUS := 3 in
     // the Makefile): sfence.vma before and after its satp write, on each.
     let per_cpu: Vec<u32> = (0..3)

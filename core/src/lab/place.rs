@@ -121,7 +121,7 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
                 Place::Device { name: "the UART (UART0)" }
             } else if page == virtio {
                 Place::Device { name: "the virtio disk (VIRTIO0)" }
-            } else if (plic..plic + 0x40_0000).contains(&va) {
+            } else if (plic..plic + crate::riscv::PLIC_SIZE).contains(&va) {
                 Place::Device { name: "the interrupt controller (PLIC)" }
             } else if page == trampoline {
                 Place::Trampoline

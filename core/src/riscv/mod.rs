@@ -34,6 +34,10 @@ pub const UART0: u64 = 0x1000_0000;
 pub const VIRTIO0: u64 = 0x1000_1000;
 /// qemu puts the platform-level interrupt controller (PLIC) here.
 pub const PLIC: u64 = 0x0c00_0000;
+/// How much of the PLIC kvmmake maps: 64 MB, up to UART0, since xv6-riscv's
+/// July 2024 change (it was 4 MB before, which took 30 fewer level-0
+/// tables).
+pub const PLIC_SIZE: u64 = 0x400_0000;
 /// Where the kernel's RAM starts (the kernel expects qemu's -kernel to load it here).
 pub const KERNBASE: u64 = 0x8000_0000;
 /// xv6-riscv's top of RAM: 128 MB after KERNBASE.

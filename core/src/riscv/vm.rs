@@ -5,7 +5,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{KERNBASE, KSTACK, PLIC, RiscvKernel, TRAMPOLINE, UART0, VIRTIO0};
+use super::{KERNBASE, KSTACK, PLIC, PLIC_SIZE, RiscvKernel, TRAMPOLINE, UART0, VIRTIO0};
 use crate::OrPanic as _;
 use crate::addr::{PGROUNDDOWN, PGROUNDUP, PGSIZE, PhysAddr, VirtAddr};
 use crate::mem::Hal;
@@ -58,7 +58,7 @@ impl<H: Hal> RiscvKernel<H> {
             // virtio mmio disk interface
             self.kvmmap(tr, kpgtbl, VIRTIO0, VIRTIO0, PGSIZE, PTE_R | PTE_W)?;
             // PLIC
-            self.kvmmap(tr, kpgtbl, PLIC, PLIC, 0x40_0000, PTE_R | PTE_W)?;
+            self.kvmmap(tr, kpgtbl, PLIC, PLIC, PLIC_SIZE, PTE_R | PTE_W)?;
             // map kernel text executable and read-only.
             self.kvmmap(tr, kpgtbl, KERNBASE, KERNBASE, etext - KERNBASE, PTE_R | PTE_X)?;
             // map kernel data and the physical RAM we'll make use of.

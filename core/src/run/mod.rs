@@ -178,6 +178,13 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     /// What the trap handler prints when it kills `pid` for trap `code`
     /// (error code `err`, address `tval`) at `pc`, with its newline.
     fn trap_message(&self, pid: u32, code: u64, err: u64, tval: u64, pc: u64) -> String;
+    /// What exec prints on the console when no file has its path: xv6-public's
+    /// `cprintf("exec: fail\n")`; xv6-riscv's exec prints nothing.
+    const EXEC_MISSING: &'static str = "";
+    /// Whether open with O_CREATE opens a device that has the name: xv6-riscv's
+    /// `create` returns an existing file or device; xv6-public's only a file,
+    /// so its open fails.
+    const CREATE_OPENS_DEVICES: bool = true;
 }
 
 /// A real CPU that runs user code in pagelab's place: the bare-metal

@@ -373,6 +373,9 @@ impl<K: Machine> Runner<K> {
             argv.push(s);
         }
         let file = self.fs.namei(&path).map(<[u8]>::to_vec);
+        if file.is_none() {
+            self.cons.out.extend_from_slice(K::EXEC_MISSING.as_bytes());
+        }
         let r = self.k.exec(&mut self.tr, pid, &path, file.as_deref(), &argv)?;
         let shown: Vec<String> = argv.iter().map(|a| format!("{:?}", String::from_utf8_lossy(a))).collect();
         let words = format!("{path:?}, [{}]", shown.join(", "));
@@ -656,6 +659,10 @@ impl<K: Machine> Runner<K> {
     fn sys_open(&mut self, pid: u32, path: &[u8], omode: i32) -> i64 {
         let path = Fs::normalize(&String::from_utf8_lossy(path));
         let kind = if let Some(&(major, _)) = self.nodes.get(&path) {
+            if omode & O_CREATE != 0 && !K::CREATE_OPENS_DEVICES {
+                self.tr.note(|| format!("open: create finds {path}, a device, not a file, and fails"));
+                return -1;
+            }
             FileKind::Device { major }
         } else if self.fs.namei(&path).is_some() {
             FileKind::Inode { path }
