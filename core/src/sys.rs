@@ -163,6 +163,9 @@ pub enum SegmentProblem {
     BeyondFile,
     /// The segment reaches into the kernel's part of the address space.
     BeyondUserSpace,
+    /// The segment ends at address 0 (no bytes at 0), so the grow call
+    /// returns the new size 0, which exec takes for a failure.
+    EndsAtZero,
 }
 
 /// Why exec failed.
@@ -291,6 +294,9 @@ impl fmt::Display for SegmentProblem {
             SegmentProblem::NotPageAligned => "its address is not a multiple of the page size",
             SegmentProblem::BeyondFile => "its bytes lie beyond the end of the file",
             SegmentProblem::BeyondUserSpace => "it reaches into the kernel's part of memory",
+            SegmentProblem::EndsAtZero => {
+                "it ends at address 0, so growing the process to it returns the new size 0, which exec takes for a failure"
+            }
         })
     }
 }

@@ -216,6 +216,18 @@ fn failed_exec_leaves_the_process_as_it_was() {
                 Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::MemszBelowFilesz, .. })),
             ),
             (
+                {
+                    // Nothing to load and nothing to map, at 0: allocuvm/uvmalloc returns
+                    // the new size 0, which exec reads as its failure.
+                    let mut f = patch(memsz_at, 0);
+                    let g = patch(filesz_at, 0);
+                    let w = if x86 { 4 } else { 8 };
+                    f[filesz_at..filesz_at + w].copy_from_slice(&g[filesz_at..filesz_at + w]);
+                    f
+                },
+                Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::EndsAtZero, .. })),
+            ),
+            (
                 patch(vaddr_at, 0x10),
                 Box::new(|e| matches!(e, ExecError::Segment { problem: SegmentProblem::NotPageAligned, .. })),
             ),

@@ -323,6 +323,24 @@ fn run_code(name: &str, code: &[u8]) -> (Runner<Sim>, String) {
 }
 
 #[test]
+fn a_negative_count_fails_in_argptr() {
+    // write(1, 0, -1); exit(). xv6-public's sys_write takes its buffer with
+    // argptr(1, &p, n), which refuses a negative size: -1, nothing written.
+    let mut code = vec![0x6a, 0xff, 0x6a, 0, 0x6a, 1, 0x6a, 0, 0xb8, 16, 0, 0, 0, 0xcd, 0x40];
+    code.extend(EXIT);
+    let (r, o) = run_code("neg", &code);
+    assert_eq!(o, "$ ");
+    let w: Vec<&str> = r
+        .records()
+        .iter()
+        .filter(|c| c.pid == Some(3) && c.text.starts_with("write("))
+        .map(|c| c.text.as_str())
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].ends_with("= -1"), "{w:?}");
+}
+
+#[test]
 fn traps_other_than_page_faults_kill_with_their_trap_numbers() {
     // xor %ecx,%ecx; div %ecx: a divide error (trap 0) at 0x56. No page
     // fault has happened, so cr2 still holds 0.

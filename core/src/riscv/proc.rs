@@ -305,6 +305,10 @@ impl<H: Hal> RiscvKernel<H> {
                 Err(VmFail::OutOfMemory) => return fail(self, tr, sz, ExecError::OutOfMemory),
                 r => sz = r.or_panic("exec")?,
             }
+            // exec reads uvmalloc's 0 as its failure.
+            if sz == 0 {
+                return fail(self, tr, sz, seg(SegmentProblem::EndsAtZero));
+            }
             match self.loadseg(tr, pagetable, ph.vaddr, file, ph.offset, ph.filesz) {
                 Err(VmFail::FileTooShort) => return fail(self, tr, sz, seg(SegmentProblem::BeyondFile)),
                 r => r.or_panic("exec")?,

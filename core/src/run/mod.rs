@@ -185,6 +185,10 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     /// `create` returns an existing file or device; xv6-public's only a file,
     /// so its open fails.
     const CREATE_OPENS_DEVICES: bool = true;
+    /// Whether read and write fail (-1) for a negative byte count: xv6-public's
+    /// `argptr` refuses a negative size; xv6-riscv passes it on, and its
+    /// console and pipes then move no byte.
+    const NEGATIVE_SIZE_FAILS: bool = false;
 }
 
 /// A real CPU that runs user code in pagelab's place: the bare-metal

@@ -174,6 +174,10 @@ impl<K: Machine> Runner<K> {
             3 => (String::new(), self.sys_wait(pid, 0)?),
             5 | 16 => {
                 let (fd, n) = (self.argint(pid, 0)?, self.argint(pid, 2)?);
+                // xv6-public's argptr refuses a negative size; xv6-riscv's argaddr checks nothing.
+                if n < 0 && K::NEGATIVE_SIZE_FAILS {
+                    return Err(SysFail::Arg);
+                }
                 let addr = self.argptr(pid, 1, u64::try_from(n).unwrap_or(0))?;
                 let out = if num == 5 { self.sys_read(pid, addr, n)? } else { self.sys_write(pid, addr, n)? };
                 (format!("{fd}, {addr:#x}, {n}"), out)

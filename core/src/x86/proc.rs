@@ -133,6 +133,10 @@ impl<H: Hal> X86Kernel<H> {
                 Err(VmFail::TooBig) => return fail(self, tr, seg(SegmentProblem::BeyondUserSpace)),
                 r => sz = r.or_panic("exec")?,
             }
+            // exec reads allocuvm's 0 as its failure.
+            if sz == 0 {
+                return fail(self, tr, seg(SegmentProblem::EndsAtZero));
+            }
             if vaddr % PG != 0 {
                 return fail(self, tr, seg(SegmentProblem::NotPageAligned));
             }

@@ -298,6 +298,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
 
     const EXEC_MISSING: &'static str = "exec: fail\n";
     const CREATE_OPENS_DEVICES: bool = false;
+    const NEGATIVE_SIZE_FAILS: bool = true;
 
     /// trap()'s `cprintf("pid %d %s: trap %d err %d on cpu %d eip 0x%x addr 0x%x--kill proc\n", ...)`.
     fn trap_message(&self, pid: u32, code: u64, err: u64, tval: u64, pc: u64) -> String {
