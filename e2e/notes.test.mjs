@@ -87,7 +87,7 @@ test('every widget on the notes page shows the values worked out by hand', async
     assert.match(rows[i][2], what);
   });
   const regions = await page.locator('#w-exec table.regions tbody tr td:first-child .tag').allTextContents();
-  assert.deepEqual(regions, ['TEXT', 'GUARD', 'STACK', 'KERNEL']);
+  assert.deepEqual(regions, ['TEXT', 'GUARD', 'STACK', 'KERNEL', 'KERNEL']);
 
   // <pagelab-run>: init starts sh, sh runs the line; echo prints its arguments and exits,
   // sh reaps it, and every frame the command took is free again (user/README.md).

@@ -640,7 +640,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 // Say which page it is: the guard page, a kernel page, above sz.
                 let here = about(&*self, pid, a);
                 if !here.is_empty() {
-                    fault.text = alloc::format!("{}; at {a:#x} is {here}", fault.text);
+                    fault.text = alloc::format!("{}; {a:#x} is {here}", fault.text);
                 }
                 // The trap handler reports the fault and kills the process.
                 let (func, text) = self.trap_report(pid, a, fault.code);

@@ -543,9 +543,10 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
 pub fn result_text(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysRet) -> (bool, String) {
     use pagelab_core::lab::Op;
     match (&result.error, op) {
+        // The error's own words end "xv6 kills the process".
         (Some(e), _) if e.kills() => {
             let pid = op.pid().unwrap_or(0);
-            (true, format!("It faults: {e}. xv6's trap handler kills pid {pid}."))
+            (true, format!("It faults. A {e}: pid {pid}."))
         }
         (Some(e), _) => (true, format!("It returned -1: {e}")),
         (None, Op::Userinit) => (false, "userinit returns nothing: pid 1 now exists, ready to run initcode.".into()),
@@ -1092,7 +1093,11 @@ mod story_tests {
                 va: 0x2000,
             }));
         let (err, text) = result_text(&Op::Write { pid: 3, va: 0x2000, bytes: vec![1] }, &fault);
-        assert!(err && text.starts_with("It faults: ") && text.ends_with("kills pid 3."), "{text}");
+        assert!(
+            err && text.starts_with("It faults. A page fault at 0x2000: ")
+                && text.ends_with("kills the process: pid 3."),
+            "{text}"
+        );
         let refused = pagelab_core::port::SysRet::err(pagelab_core::sys::SysError::Fork(
             pagelab_core::sys::ForkError::NoFreeSlot,
         ));

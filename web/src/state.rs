@@ -272,6 +272,9 @@ pub struct LabState {
     pub access_auto: bool,
     /// The built-in scenario shown, while the timeline is still exactly it.
     pub builtin: Option<String>,
+    /// The flushes the scenario's words were written for, once the TLB
+    /// panel's what-if has replayed it with another set (None until then).
+    pub narrative_flush: Option<SkipFlush>,
     /// Translate in the kernel's own page table rather than the chosen process's.
     pub kernel_table: bool,
     /// Steps whose trace has a DEFECT line.
@@ -415,6 +418,7 @@ impl LabState {
             address_auto: true,
             access_auto: true,
             builtin: None,
+            narrative_flush: None,
             kernel_table: false,
             defects,
             now_changed: Changed::default(),
@@ -981,10 +985,7 @@ impl LabState {
         match &r.error {
             Some(e) if e.kills() => {
                 let pid = op.pid().unwrap_or(0);
-                self.error(
-                    at,
-                    format!("`{shown}` faulted: {e}. xv6's trap handler killed pid {pid}. {}.{dropped}", step.counts),
-                );
+                self.error(at, format!("`{shown}` faulted. A {e}: pid {pid}. {}.{dropped}", step.counts));
             }
             Some(e) => {
                 self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
@@ -1166,7 +1167,9 @@ impl LabState {
         match replayed {
             Ok(machines) => {
                 let (v, g, cur) = (self.version, self.generation, self.current);
+                let written_for = self.narrative_flush.unwrap_or(self.full().scenario().layout.noflush);
                 *self = LabState::embedded(machines);
+                self.narrative_flush = Some(written_for);
                 self.version = v;
                 self.generation = g + 1;
                 self.goto(cur.min(self.len()));

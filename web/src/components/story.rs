@@ -71,6 +71,14 @@ pub fn Story() -> Html {
     let port = lab.lab().kernel().info().port;
     let scheme = lab.lab().kernel().info().scheme;
     let narrative = lab.narrative(k);
+    // The story's words were written for other flushes than this replay's.
+    let whatif = lab.narrative_flush.filter(|f| *f != lab.full().scenario().layout.noflush).map(|f| {
+        if f == pagelab_core::port::SkipFlush::default() {
+            "What-if: these words tell the story as the scenario was written, with xv6's flush. The TLB panel's what-if replayed it with that flush left out, so this step may have gone differently: what it did is listed below."
+        } else {
+            "What-if: these words tell the story as the scenario was written, with a flush left out. The TLB panel replayed it with xv6's flush, so this step may have gone differently: what it did is listed below."
+        }
+    });
     let step = lab.step(k);
     let full = lab.full_lab();
     let defects: Vec<String> = if k == 0 {
@@ -122,6 +130,9 @@ pub fn Story() -> Html {
             }
             <InlineNotice at={Where::Story} id="story-notice" />
             <h2 id="story-h" tabindex="-1">{ format!("Step {k} of {n}: {}", step_title(&lab, k)) }</h2>
+            if let Some(text) = whatif.filter(|_| !narrative.is_empty()) {
+                <p class="whatif" id="story-whatif">{ text }</p>
+            }
             <div class="narrative" id="narrative">
                 if narrative.is_empty() {
                     if k == 0 {
