@@ -121,11 +121,11 @@ test('exec echo hello world: the stack word by word', async () => {
   });
   assert.match(await text(page, '#stack-summary'), /sp = 0x00002fcc/);
   // The address space: text, guard, stack; then the kernel's two mapped
-  // stretches (setupkvm's kmap): RAM from KERNBASE, 0xE000 pages of PHYSTOP
-  // = 224 MB, and the devices from DEVSPACE (0xFE000000) to 4 GB, 0x2000 pages.
+  // stretches (setupkvm's kmap): RAM from KERNBASE, 512 pages of this 2 MB
+  // machine's PHYSTOP, and the devices from DEVSPACE (0xFE000000) to 4 GB, 0x2000 pages.
   const regions = await page.$$eval('#regions tbody tr', (rs) => rs.map((r) => [r.cells[0].textContent, r.cells[3].textContent]));
   assert.deepEqual(regions.map((r) => r[0].split(' ')[0]), ['TEXT', 'GUARD', 'STACK', 'KERNEL', 'KERNEL']);
-  assert.deepEqual(regions.slice(3).map((r) => Number(r[1])), [0xe000, 0x2000]);
+  assert.deepEqual(regions.slice(3).map((r) => Number(r[1])), [512, 0x2000]);
   await shot(page, 'address-space-and-stack', '.panel.space');
   await shot(page, 'processes', '.panel.procs');
   await assertAlive(page, 'exec');
