@@ -101,3 +101,26 @@ pub fn assert_printf_writes_a_byte_at_a_time(calls: &[&str], n: usize, stack: co
     assert_eq!(writes.len(), n);
     assert!(writes.iter().all(|&a| a == writes[0] && stack.contains(&a)), "{writes:x?}");
 }
+
+/// At sh's prompt, types a blank line, `echo` alone and `cd  /`, and checks
+/// the system calls they make (all but reads, writes and sleeps) against
+/// `want`. xv6's sh forks for every line but one starting `cd `: the blank
+/// line's child mallocs its exec node (sbrk) and exits, as it has no word
+/// to run; echo with no arguments (pid 4) writes nothing; `cd  /` is
+/// chdir(" /"), which fails. Every frame comes back.
+pub fn assert_blank_line_echo_alone_and_cd<K: Machine>(r: &mut Runner<K>, want: &[&str]) {
+    let free = r.kernel().kmem().nfree();
+    let from = r.records().len();
+    r.type_input("\necho\ncd  /\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let calls: Vec<&str> = r.records()[from..]
+        .iter()
+        .filter(|c| matches!(c.kind, RecordKind::Syscall { .. }))
+        .map(|c| c.text.as_str())
+        .filter(|t| !t.starts_with("read(") && !t.starts_with("write(") && !t.contains("sleeps"))
+        .collect();
+    assert_eq!(calls, want);
+    assert!(out(r).ends_with("cannot cd  /\n$ "), "{:?}", out(r));
+    assert!(!r.records()[from..].iter().any(|c| c.pid == Some(4) && c.text.starts_with("write(")));
+    assert_eq!(r.kernel().kmem().nfree(), free);
+}
