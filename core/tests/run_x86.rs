@@ -305,6 +305,33 @@ fn run_code(name: &str, code: &[u8]) -> (Runner<Sim>, String) {
 }
 
 #[test]
+fn the_kernel_reading_a_user_page_sets_its_accessed_bit() {
+    // sbrk(4096); write(1, the new page, 1); exit(). allocuvm maps the new
+    // page PTE_P|PTE_W|PTE_U, nothing set by the MMU. xv6-public's kernel
+    // reads the byte through the process's own page directory, so the MMU
+    // sets PTE_A in its entry (and no PTE_D: a read).
+    let mut code = vec![0x68, 0, 0x10, 0, 0, 0x6a, 0, 0xb8, 12, 0, 0, 0, 0xcd, 0x40];
+    code.extend([0x6a, 1, 0x50, 0x6a, 1, 0x6a, 0, 0xb8, 16, 0, 0, 0, 0xcd, 0x40]);
+    code.extend(EXIT);
+    let (r, _) = run_code("touch", &code);
+    let write = r.records().iter().find(|c| c.pid == Some(3) && c.text.starts_with("write(")).expect("the write");
+    assert_eq!(write.text, "write(1, 0x3000, 1) = 1");
+    let sets: Vec<(u64, u64)> = write
+        .events
+        .iter()
+        .filter_map(|e| match e.event {
+            pagelab_core::trace::Event::PteWrite { level: 0, va, old, new, .. } if va.as_u64() == 0x3000 => {
+                Some((old, new))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let (old, new) = sets[0];
+    assert_eq!((old & 0xfff, new & 0xfff), (0x007, 0x027));
+}
+
+#[test]
 fn a_negative_count_fails_in_argptr() {
     // write(1, 0, -1); exit(). xv6-public's sys_write takes its buffer with
     // argptr(1, &p, n), which refuses a negative size: -1, nothing written.

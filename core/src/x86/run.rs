@@ -229,9 +229,15 @@ impl<H: Hal> Machine for X86Kernel<H> {
     }
 
     /// `argint(n)`: `fetchint(tf->esp + 4 + 4*n)` (skipping the return address).
-    fn argraw(&mut self, _tr: &mut Trace, pid: u32, n: usize) -> Result<Option<u64>, Reject> {
+    fn argraw(&mut self, tr: &mut Trace, pid: u32, n: usize) -> Result<Option<u64>, Reject> {
         let esp = self.tf(pid, tf::ESP)?;
-        self.fetchint(pid, esp.wrapping_add(4).wrapping_add(4 * n as u32)).map(|v| v.map(u64::from))
+        let at = esp.wrapping_add(4).wrapping_add(4 * n as u32);
+        let v = self.fetchint(pid, at)?;
+        if v.is_some() {
+            let (root, _) = self.image_of(pid)?;
+            self.touch(tr, root, u64::from(at), 4, false)?;
+        }
+        Ok(v.map(u64::from))
     }
 
     /// `argptr`: `if((uint)i >= curproc->sz || (uint)i+size > curproc->sz) return -1`.
@@ -241,16 +247,20 @@ impl<H: Hal> Machine for X86Kernel<H> {
     }
 
     /// The kernel reads `*(char *)va` through the process's page table: below `sz`.
-    fn user_in(&mut self, _tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<Option<Vec<u8>>, Reject> {
+    fn user_in(&mut self, tr: &mut Trace, pid: u32, va: u64, len: u64) -> Result<Option<Vec<u8>>, Reject> {
         if len > 0 && !self.below_sz(pid, va, len) {
             return Ok(None);
         }
         let (root, _) = self.image_of(pid)?;
-        Ok(self.user_in_at(root, va, len))
+        let bytes = self.user_in_at(root, va, len);
+        if bytes.is_some() {
+            self.touch(tr, root, va, len, false)?;
+        }
+        Ok(bytes)
     }
 
     /// The kernel writes through the process's page table: below `sz`.
-    fn user_out(&mut self, _tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<bool, Reject> {
+    fn user_out(&mut self, tr: &mut Trace, pid: u32, va: u64, bytes: &[u8]) -> Result<bool, Reject> {
         if !bytes.is_empty() && !self.below_sz(pid, va, bytes.len() as u64) {
             return Ok(false);
         }
@@ -261,6 +271,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
             let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
             let Some(pa) = self.kernel_view(root, a, true) else { return Ok(false) };
             self.st.hw.write(pa, &bytes[done..done + n]).map_err(|e| Panic(format!("user_out: {e}")))?;
+            self.touch(tr, root, a, n as u64, true)?;
             done += n;
         }
         Ok(true)
@@ -268,13 +279,15 @@ impl<H: Hal> Machine for X86Kernel<H> {
 
     /// `fetchstr`: the bytes from `va` to the first NUL, which must come
     /// before `sz` (xv6-public sets no other limit; `max` is not used).
-    fn user_str(&mut self, _tr: &mut Trace, pid: u32, va: u64, _max: u64) -> Result<Option<Vec<u8>>, Reject> {
+    fn user_str(&mut self, tr: &mut Trace, pid: u32, va: u64, _max: u64) -> Result<Option<Vec<u8>>, Reject> {
         let (root, sz) = self.image_of(pid)?;
         let mut s = Vec::new();
         let mut a = va;
         while a < sz {
             let n = (PGSIZE - (a & (PGSIZE - 1))).min(sz - a);
             let Some(chunk) = self.user_in_at(root, a, n) else { return Ok(None) };
+            // fetchstr reads up to the NUL: this page is touched.
+            self.touch(tr, root, a, 1, false)?;
             if let Some(end) = chunk.iter().position(|&c| c == 0) {
                 s.extend_from_slice(&chunk[..end]);
                 return Ok(Some(s));
@@ -309,6 +322,23 @@ impl<H: Hal> Machine for X86Kernel<H> {
 }
 
 impl<H: Hal> X86Kernel<H> {
+    /// The kernel has just read (or, `write`, written) `len` bytes at user
+    /// address `va` through the process's own page table, as xv6-public's
+    /// kernel does: the MMU sets the accessed bit of each page's entries, and
+    /// the dirty bit for a write. (The bits end as on the real machine; the
+    /// TLB's counts leave these kernel accesses out.)
+    fn touch(&mut self, tr: &mut Trace, root: PhysAddr, va: u64, len: u64, write: bool) -> Result<(), Reject> {
+        let access = if write { Access::KERNEL_WRITE } else { Access::KERNEL_READ };
+        let mut page = va & !(PGSIZE - 1);
+        let end = va.saturating_add(len);
+        while page < end {
+            let t = crate::walk::translate::<X86>(&self.st.hw, root, VirtAddr::new(page.max(va)), access);
+            crate::walk::set_accessed::<X86>(&mut self.st.hw, tr, &t)?;
+            page += PGSIZE;
+        }
+        Ok(())
+    }
+
     /// `len` bytes at user address `va` through the page table at `root`,
     /// as the kernel reads them. Contract: None if a page is not mapped.
     fn user_in_at(&self, root: PhysAddr, va: u64, len: u64) -> Option<Vec<u8>> {
