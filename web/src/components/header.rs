@@ -88,6 +88,16 @@ pub fn Header() -> Html {
                         <span class="bdesc">{ builtin_words(name) }</span>
                     </button>
                 }
+                // On a phone the buttons show only their names: the words are here.
+                <details class="bwords" id="builtin-words">
+                    <summary>{ "What each scenario shows" }</summary>
+                    <dl>
+                        for (name, _) in scenario::builtins().iter() {
+                            <dt>{ *name }</dt>
+                            <dd>{ builtin_words(name) }</dd>
+                        }
+                    </dl>
+                </details>
             </nav>
         </header>
     }
