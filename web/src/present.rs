@@ -590,7 +590,7 @@ pub fn explain_step(
         ),
         // A load, store or fetch that faults returns nothing: the trap handler kills the process.
         (Op::Read { pid, .. } | Op::Write { pid, .. } | Op::Fetch { pid, .. }, Some(e)) if e.kills() => format!(
-            "{} Here: {e}. The MMU raises a page fault, and xv6's trap handler kills pid {pid}: it exits at once (its memory stays until its parent's wait).",
+            "{} Here the MMU raises a {e}: pid {pid} exits at once (its memory stays until its parent's wait).",
             explain_op(op, port)
         ),
         (_, Some(e)) => format!("{} Here: {e}. It returns -1.", explain_op(op, port)),

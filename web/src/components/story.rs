@@ -178,11 +178,14 @@ pub fn Story() -> Html {
                     }
                 </ul>
                 if k > 0 {
-                    if let (true, text) = result_text(&s.op, &s.result) {
-                        <p class="error-inline" id="step-error">{ inline(&text) }</p>
-                    } else {
-                        <p id="step-result">{ result_text(&s.op, &s.result).1 }</p>
-                    }
+                    {{
+                        let (bad, text) = result_text(&s.op, &s.result);
+                        if bad {
+                            html! { <p class="error-inline" id="step-error">{ inline(&text) }</p> }
+                        } else {
+                            html! { <p id="step-result">{ text }</p> }
+                        }
+                    }}
                 }
                 <p id="step-counts"><strong>{ "Pages " }</strong>{ s.counts.to_string() }{ format!(". Free pages afterwards: {}.", s.nfree) }</p>
                 if !s.summary.mappings.is_empty() {
