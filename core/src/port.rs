@@ -170,6 +170,21 @@ pub trait Kernel {
     fn fetch_user(&mut self, tr: &mut Trace, pid: u32, va: u64, about: About<'_>) -> Result<SysRet, Reject> {
         self.user_access(tr, pid, va, Access::USER_EXEC, &mut [0u8], about)
     }
+    /// Each open pipe's page, by the pipe's number.
+    fn pipes(&self) -> &[Option<PhysAddr>];
+    /// `pid` calls pipe: once its two files are made, `pipealloc` kallocs
+    /// the page that holds the pipe. The value is the pipe's number (the
+    /// lowest free one); if kalloc finds no page, pipe returns -1.
+    ///
+    /// # Errors
+    /// A [`Reject`] if there is no process `pid`.
+    fn pipealloc(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject>;
+    /// The last open end of pipe `id` is closed (in `pid`'s close or exit):
+    /// `pipeclose` kfrees its page.
+    ///
+    /// # Errors
+    /// A [`Reject`] if there is no process `pid` or no pipe `id`.
+    fn pipeclose(&mut self, tr: &mut Trace, pid: u32, id: u32) -> Result<SysRet, Reject>;
     /// Make the kalloc call after `n` more successful ones fail (None: stop failing).
     fn fail_kalloc_after(&mut self, n: Option<u64>) {
         self.kmem_mut().fail_after(n);
@@ -234,6 +249,9 @@ pub struct PortState<H> {
     pub tlbs: Vec<Tlb>,
     /// Flushes xv6 does that this machine leaves out (a what-if).
     pub skip: SkipFlush,
+    /// Each open pipe's page, by the pipe's number (the lowest free one is
+    /// used next).
+    pub pipes: Vec<Option<PhysAddr>>,
 }
 
 /// Flushes of xv6's that a what-if machine leaves out, to show what they
@@ -311,6 +329,7 @@ impl<H: Hal> PortState<H> {
             cpu: 0,
             tlbs,
             skip: SkipFlush::default(),
+            pipes: Vec::new(),
         }
     }
 
@@ -489,6 +508,33 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
     }
     fn kmem_mut(&mut self) -> &mut Kmem {
         &mut self.state_mut().kmem
+    }
+    fn pipes(&self) -> &[Option<PhysAddr>] {
+        &self.state().pipes
+    }
+    fn pipealloc(&mut self, tr: &mut Trace, pid: u32) -> Result<SysRet, Reject> {
+        self.state().ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        let st = self.state_mut();
+        let id = st.pipes.iter().position(Option::is_none).unwrap_or(st.pipes.len());
+        let Some(pa) = st.kalloc(tr, crate::trace::Owner::Pipe { id: id as u32 }) else {
+            return Ok(SysRet::err(SysError::Pipe));
+        };
+        tr.note(|| alloc::format!("pipealloc: pipe {id} is in frame {:#x}", pa.as_u64()));
+        if id == st.pipes.len() {
+            st.pipes.push(Some(pa));
+        } else {
+            st.pipes[id] = Some(pa);
+        }
+        Ok(SysRet::ok(id as i64))
+    }
+    fn pipeclose(&mut self, tr: &mut Trace, pid: u32, id: u32) -> Result<SysRet, Reject> {
+        self.state().ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
+        let st = self.state_mut();
+        let Some(pa) = st.pipes.get_mut(id as usize).and_then(Option::take) else {
+            return Err(Reject::BadArgument { why: alloc::format!("there is no open pipe {id}") });
+        };
+        st.kfree(tr, pa)?;
+        Ok(SysRet::ok(0))
     }
     fn tlbs(&self) -> &[Tlb] {
         &self.state().tlbs

@@ -266,6 +266,8 @@ pub enum SysError {
     Shm(ShmError),
     /// A user access faulted; xv6 kills the process.
     Access(AccessError),
+    /// pipe returned -1: kalloc found no page for the pipe.
+    Pipe,
 }
 
 impl SysError {
@@ -360,6 +362,7 @@ impl fmt::Display for SysError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SysError::Fork(e) => write!(f, "fork failed: {e}"),
+            SysError::Pipe => f.write_str("pipe failed: out of memory, kalloc has no page for the pipe"),
             SysError::Exec(e) => write!(f, "exec failed: {e}"),
             // Here sbrk did what it was asked but said it failed: the words say so first.
             SysError::Sbrk(SbrkError::ShrankToZero) => f.write_str(

@@ -70,6 +70,11 @@ pub enum Owner {
     },
     /// One of the virtio disk's three rings (xv6-riscv's `virtio_disk_init`: desc, avail, used).
     DiskRing,
+    /// The page that holds a pipe (`pipealloc`): its lock, counts and buffer.
+    Pipe {
+        /// The pipe's number.
+        id: u32,
+    },
 }
 
 impl Owner {
@@ -83,7 +88,11 @@ impl Owner {
             | Owner::KernelStack { pid }
             | Owner::Trapframe { pid }
             | Owner::ArgCopy { pid } => Some(pid),
-            Owner::Shared { .. } | Owner::KernelPageTable | Owner::BootStack { .. } | Owner::DiskRing => None,
+            Owner::Shared { .. }
+            | Owner::KernelPageTable
+            | Owner::BootStack { .. }
+            | Owner::DiskRing
+            | Owner::Pipe { .. } => None,
         }
     }
 
@@ -94,7 +103,7 @@ impl Owner {
             Owner::User { .. } | Owner::Shared { .. } => PageClass::User,
             Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable => PageClass::PageTable,
             Owner::KernelStack { .. } | Owner::BootStack { .. } => PageClass::KernelStack,
-            Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => PageClass::Other,
+            Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing | Owner::Pipe { .. } => PageClass::Other,
         }
     }
 
@@ -123,6 +132,7 @@ impl fmt::Display for Owner {
             Owner::KernelPageTable => f.write_str("kernel page table"),
             Owner::BootStack { slot } => write!(f, "boot-time kernel stack {slot}"),
             Owner::DiskRing => f.write_str("virtio disk ring"),
+            Owner::Pipe { id } => write!(f, "the page of pipe {id}"),
         }
     }
 }

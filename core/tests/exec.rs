@@ -438,3 +438,27 @@ fn a_fetch_needs_the_user_bit_and_on_riscv_the_execute_bit() {
         }
     }
 }
+
+#[test]
+fn a_pipe_is_a_page_from_kalloc_until_pipeclose() {
+    for preset in [Preset::Xv6PublicTiny, Preset::Xv6RiscvTiny] {
+        let mut lab = ready(preset);
+        let free = lab.kernel().kmem().nfree();
+        // kalloc hands out the head of the free list: the pipe's page is it.
+        let head = lab.kernel().kmem().head().unwrap();
+        let s = lab.apply(Op::Pipe { pid: 3 }).unwrap();
+        assert_eq!((s.result.value, s.nfree), (0, free - 1), "{preset}");
+        assert_eq!(lab.kernel().kmem().owner(head), Some(pagelab_core::trace::Owner::Pipe { id: 0 }));
+        assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
+        // The lowest free number each time.
+        assert_eq!(lab.apply(Op::Pipe { pid: 2 }).unwrap().result.value, 1);
+        lab.apply(Op::PipeClose { pid: 3, id: 0 }).unwrap();
+        assert_eq!(lab.apply(Op::Pipe { pid: 3 }).unwrap().result.value, 0);
+        assert!(lab.apply(Op::PipeClose { pid: 3, id: 7 }).is_err(), "{preset}: no pipe 7");
+        for id in [0, 1] {
+            lab.apply(Op::PipeClose { pid: 3, id }).unwrap();
+        }
+        assert_eq!(lab.kernel().kmem().nfree(), free, "{preset}");
+        assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));
+    }
+}

@@ -11,8 +11,8 @@
 mod common;
 
 use common::{
-    assert_blank_line_echo_alone_and_cd, assert_printf_writes_a_byte_at_a_time, assert_the_timer_changes_nothing,
-    assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
+    assert_a_pipe_takes_a_page, assert_blank_line_echo_alone_and_cd, assert_printf_writes_a_byte_at_a_time,
+    assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
 };
 use pagelab_core::lab::scenario::{STORY_RISCV, parse};
 use pagelab_core::lab::{Fs, Op};
@@ -233,6 +233,12 @@ fn sh_forks_for_a_blank_line_echo_alone_prints_nothing_and_cd_keeps_spaces() {
         "chdir(\" /\") = -1",
     ];
     assert_blank_line_echo_alone_and_cd(&mut r, &want);
+}
+
+#[test]
+fn a_pipe_takes_a_page_until_both_its_ends_are_closed() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Riscv));
+    assert_a_pipe_takes_a_page(&mut r, pagelab_core::lab::Preset::Xv6Riscv);
 }
 
 #[test]

@@ -13,8 +13,8 @@
 mod common;
 
 use common::{
-    assert_blank_line_echo_alone_and_cd, assert_printf_writes_a_byte_at_a_time, assert_the_timer_changes_nothing,
-    assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
+    assert_a_pipe_takes_a_page, assert_blank_line_echo_alone_and_cd, assert_printf_writes_a_byte_at_a_time,
+    assert_the_timer_changes_nothing, assert_trips_match_steps, out, procs, tlb_work_of_one_instruction,
 };
 use pagelab_core::lab::scenario::{STORY_X86, parse};
 use pagelab_core::lab::{Fs, Op};
@@ -165,6 +165,12 @@ fn a_redirection_to_the_console_fails_as_xv6_publics_create_finds_a_device() {
     assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
     assert!(out(&r).ends_with("echo hi > console\nopen console failed\n$ "), "{:?}", out(&r));
     assert!(r.records().iter().any(|c| c.pid == Some(3) && c.text == "open(\"console\", 0x201) = -1"));
+}
+
+#[test]
+fn a_pipe_takes_a_page_until_both_its_ends_are_closed() {
+    let mut r = at_prompt(Fs::builtin(Port::Xv6Public));
+    assert_a_pipe_takes_a_page(&mut r, pagelab_core::lab::Preset::Xv6Public);
 }
 
 #[test]

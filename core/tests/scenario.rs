@@ -39,6 +39,8 @@ fn errors_have_exact_positions() {
         ("userinit now", 1, 10, "userinit takes no arguments"),
         ("read 1 0 1 1", 1, 12, "read PID VA LEN"),
         ("fetch 1", 1, 8, "fetch takes two arguments: fetch PID VA"),
+        ("pipe", 1, 5, "pipe takes one argument: pipe PID"),
+        ("pipeclose 1", 1, 12, "pipeclose takes two arguments: pipeclose PID ID"),
         ("fetch 1 0x1000 4", 1, 16, "too many arguments: fetch takes two arguments"),
         // Bad numbers.
         ("fork one", 1, 6, "`one` is not a number"),
@@ -168,6 +170,8 @@ fn grammar_details() {
          write 1 0 \"hi\\n\\t\\\\\\\"\\0\\x7f\\r\"\n\
          write 1 0 0 255 0xff -0\n\
          fetch 1 0X10\n\
+         pipe 1\n\
+         pipeclose 1 0\n\
          file /x \"\"\n\
          file /y aGk=\n\
          failalloc 0\n\
@@ -192,6 +196,8 @@ fn grammar_details() {
             Op::Write { pid: 1, va: 0, bytes: b"hi\n\t\\\"\0\x7f\r".to_vec() },
             Op::Write { pid: 1, va: 0, bytes: vec![0, 255, 255, 0] },
             Op::Fetch { pid: 1, va: 16 },
+            Op::Pipe { pid: 1 },
+            Op::PipeClose { pid: 1, id: 0 },
             Op::File { path: "/x".into(), bytes: vec![] },
             Op::File { path: "/y".into(), bytes: b("hi") },
             Op::FailAlloc { after: Some(0) },
@@ -247,6 +253,8 @@ fn canonical_printing() {
             Op::Write { pid: 3, va: 0x4000, bytes: vec![] },
             Op::Write { pid: 3, va: 0x4000, bytes: vec![0x41, 0, 0xff] },
             Op::Fetch { pid: 3, va: 4096 },
+            Op::Pipe { pid: 3 },
+            Op::PipeClose { pid: 3, id: 2 },
             Op::File { path: "/hi".into(), bytes: b"hi".to_vec() },
             Op::File { path: "/empty".into(), bytes: vec![] },
             Op::FailAlloc { after: Some(3) },
@@ -276,6 +284,8 @@ write 3 0x4000 "say \"x\"\t\\"
 write 3 0x4000 ""
 write 3 0x4000 0x41 0x00 0xff
 fetch 3 0x1000
+pipe 3
+pipeclose 3 2
 file /hi aGk=
 file /empty ""
 failalloc 3

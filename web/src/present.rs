@@ -61,7 +61,9 @@ impl FrameKind {
                 Owner::PageTable { .. } => FrameKind::PageTable,
                 Owner::PageDir { .. } => FrameKind::PageDir,
                 Owner::KernelStack { .. } | Owner::BootStack { .. } => FrameKind::KernelStack,
-                Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing => FrameKind::Other,
+                Owner::Trapframe { .. } | Owner::ArgCopy { .. } | Owner::DiskRing | Owner::Pipe { .. } => {
+                    FrameKind::Other
+                }
                 Owner::Shared { .. } => FrameKind::Shared,
                 Owner::KernelPageTable => FrameKind::KernelPageTable,
             },
@@ -526,6 +528,9 @@ pub fn describe_op(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
             format!("pid {pid} stores {} at {va:#x}", plural(bytes.len() as u64, "byte", "bytes"))
         }
         Op::Fetch { pid, va } => format!("pid {pid} runs the instruction at {va:#x}"),
+        Op::Pipe { pid } if ok => format!("pid {pid} calls pipe: its page is pipe {}'s", result.value),
+        Op::Pipe { pid } => format!("pid {pid} calls pipe"),
+        Op::PipeClose { pid, id } => format!("pid {pid} closes the last end of pipe {id}"),
         Op::File { path, bytes } => {
             format!("the file {path} is added ({})", plural(bytes.len() as u64, "byte", "bytes"))
         }
@@ -553,6 +558,10 @@ pub fn result_text(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         (None, Op::Exit { .. }) => {
             (false, "exit does not return: the process stays a zombie until its parent waits.".into())
         }
+        (None, Op::Pipe { .. }) => {
+            (false, "pipe returned 0, with the two file descriptors written to its array.".into())
+        }
+        (None, Op::PipeClose { .. }) => (false, "close returned 0; the pipe and its page are gone.".into()),
         (None, Op::Read { .. } | Op::Write { .. } | Op::Fetch { .. }) => {
             (false, "The access went through: no fault.".into())
         }
@@ -644,6 +653,12 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
         }
         Op::Write { .. } => {
             "User code stores bytes: the MMU walks the page table for each page (setting the accessed and dirty bits). A fault would kill the process."
+        }
+        Op::Pipe { .. } => {
+            "pipe makes two open files, one for reading and one for writing, and kallocs one page for the pipe itself: its lock, its counts and its 512-byte buffer. No page table changes: the pipe is the kernel's, and read and write copy bytes in and out of it."
+        }
+        Op::PipeClose { .. } => {
+            "Closing a pipe's end (with close, or by exit, which closes every open file) marks that end closed; when both ends are, pipeclose kfrees the pipe's page."
         }
         Op::Fetch { .. } if x86 => {
             "User code jumps here, and the CPU fetches the instruction: the MMU walks the page table (setting the accessed bit). 32-bit x86 paging has no execute bit, so any page user code may read, it may run. A fault would kill the process."

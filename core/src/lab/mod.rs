@@ -346,6 +346,20 @@ pub enum Op {
         /// Where.
         va: u64,
     },
+    /// `pid` calls pipe: `pipealloc` kallocs the pipe's page (the lab
+    /// keeps no files or descriptors, only the page).
+    Pipe {
+        /// Who.
+        pid: u32,
+    },
+    /// The last open end of pipe `id` is closed in `pid` (by close, or by
+    /// exit closing its files): `pipeclose` kfrees the pipe's page.
+    PipeClose {
+        /// Who.
+        pid: u32,
+        /// The pipe's number.
+        id: u32,
+    },
     /// Put a program file in the file system.
     File {
         /// Its path.
@@ -381,7 +395,9 @@ impl Op {
             | Op::CloseShm { pid, .. }
             | Op::Read { pid, .. }
             | Op::Write { pid, .. }
-            | Op::Fetch { pid, .. } => Some(*pid),
+            | Op::Fetch { pid, .. }
+            | Op::Pipe { pid }
+            | Op::PipeClose { pid, .. } => Some(*pid),
             Op::Userinit | Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => None,
         }
     }
@@ -893,6 +909,8 @@ impl Lab {
             Op::Read { pid, va, len } => k.read_user(tr, *pid, *va, *len, &place::about),
             Op::Write { pid, va, bytes } => k.write_user(tr, *pid, *va, bytes, &place::about),
             Op::Fetch { pid, va } => k.fetch_user(tr, *pid, *va, &place::about),
+            Op::Pipe { pid } => k.pipealloc(tr, *pid),
+            Op::PipeClose { pid, id } => k.pipeclose(tr, *pid, *id),
             Op::File { path, bytes } => {
                 if path.is_empty() || path.len() > 255 {
                     return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });

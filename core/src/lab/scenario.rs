@@ -34,6 +34,8 @@
 //! read PID VA LEN
 //! write PID VA "TEXT"             or: write PID VA BYTE [BYTE ...]   (each 0..=255)
 //! fetch PID VA                    an instruction fetch at VA (execute access)
+//! pipe PID                        pipe's page: kalloc (the pipe's number is the lowest free)
+//! pipeclose PID ID                the last end of pipe ID closed: its page freed
 //! file PATH BASE64                standard base64 with padding; "" for an empty file
 //! failalloc N | failalloc off
 //! ask KIND [ARG ...]              a question asked before the next operation
@@ -76,7 +78,7 @@ pub const MAX_LINE_BYTES: usize = 2 << 20;
 pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// The keywords that start a line, in the order the grammar lists them.
-pub const KEYWORDS: [&str; 19] = [
+pub const KEYWORDS: [&str; 21] = [
     "preset",
     "shm",
     "userinit",
@@ -92,6 +94,8 @@ pub const KEYWORDS: [&str; 19] = [
     "read",
     "write",
     "fetch",
+    "pipe",
+    "pipeclose",
     "file",
     "failalloc",
     "cpu",
@@ -426,6 +430,8 @@ fn usage(kw: &str) -> &'static str {
         "read" => "read takes three arguments: read PID VA LEN",
         "write" => "write takes a pid, an address and the bytes: write PID VA \"TEXT\" or write PID VA BYTE ...",
         "fetch" => "fetch takes two arguments: fetch PID VA",
+        "pipe" => "pipe takes one argument: pipe PID",
+        "pipeclose" => "pipeclose takes two arguments: pipeclose PID ID",
         "file" => "file takes two arguments: file PATH BASE64",
         "failalloc" => "failalloc takes one argument: failalloc N or failalloc off",
         "cpu" => "cpu takes one argument: cpu N (the CPU the next operations run on, from 0)",
@@ -675,6 +681,14 @@ fn op_of(at: At, kw: &str, t: &[Token<'_>]) -> Result<Op, ParseError> {
             arity(at, kw, t, 3, 3)?;
             Op::Read { pid: pid(at, &t[1])?, va: u64_of(at, &t[2], &ADDR)?, len: u64_of(at, &t[3], &LEN)? }
         }
+        "pipe" => {
+            arity(at, kw, t, 1, 1)?;
+            Op::Pipe { pid: pid(at, &t[1])? }
+        }
+        "pipeclose" => {
+            arity(at, kw, t, 2, 2)?;
+            Op::PipeClose { pid: pid(at, &t[1])?, id: pid(at, &t[2])? }
+        }
         "fetch" => {
             arity(at, kw, t, 2, 2)?;
             Op::Fetch { pid: pid(at, &t[1])?, va: u64_of(at, &t[2], &ADDR)? }
@@ -888,6 +902,8 @@ pub fn print_op(op: &Op) -> String {
         Op::Read { pid, va, len } => format!("read {pid} {va:#x} {len}"),
         Op::Write { pid, va, bytes } => format!("write {pid} {va:#x} {}", bytes_literal(bytes)),
         Op::Fetch { pid, va } => format!("fetch {pid} {va:#x}"),
+        Op::Pipe { pid } => format!("pipe {pid}"),
+        Op::PipeClose { pid, id } => format!("pipeclose {pid} {id}"),
         Op::File { path, bytes } => {
             let b64 = if bytes.is_empty() { String::from("\"\"") } else { BASE64.encode(bytes) };
             format!("file {} {b64}", quote(path.as_bytes()))

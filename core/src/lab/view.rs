@@ -889,6 +889,11 @@ pub fn audit(k: &dyn Kernel) -> Vec<String> {
                     _ => problems.push(format!("frame {pa:#x} ({owner}) is not in the shared-memory table: it leaked")),
                 }
             }
+            // Held by the pipe table until pipeclose.
+            Owner::Pipe { id } if k.pipes().get(*id as usize).copied().flatten().map(|p| p.as_u64()) != Some(*pa) => {
+                problems.push(format!("frame {pa:#x} ({owner}) is not in the pipe table: it leaked"));
+            }
+            Owner::Pipe { .. } => {}
             _ if n == 0 => problems.push(format!("frame {pa:#x} ({owner}) is held by no one: it leaked")),
             _ if n > 1 => problems.push(format!("frame {pa:#x} ({owner}) is held {n} times")),
             _ => {}

@@ -1071,7 +1071,7 @@ impl<K: Machine> Runner<K> {
         if alive && killed {
             // usertrap: a process killed during the call exits on its way out.
             self.k.exit(&mut self.tr, pid)?;
-            self.exited(pid, -1);
+            self.exited(pid, -1)?;
             self.ops.push(Op::Exit { pid });
         }
         if matches!(outcome, Outcome::Sleep(_)) && alive && !killed {
@@ -1098,10 +1098,10 @@ impl<K: Machine> Runner<K> {
     }
 
     /// `pid` has exited with `status`: keep it for wait, close its files.
-    pub(crate) fn exited(&mut self, pid: u32, status: i32) {
+    pub(crate) fn exited(&mut self, pid: u32, status: i32) -> Result<(), Reject> {
         let ofile = self.procs.get(&pid).map(|p| p.ofile).unwrap_or_default();
         for f in ofile.into_iter().flatten() {
-            self.fileclose(f);
+            self.fileclose(pid, f)?;
         }
         if let Some(p) = self.procs.get_mut(&pid) {
             p.xstate = status;
@@ -1111,17 +1111,19 @@ impl<K: Machine> Runner<K> {
         if self.cur == Some(pid) {
             self.cur = None;
         }
+        Ok(())
     }
 
     /// Drop a reference to open file `f` (xv6: `fileclose`); the last one
     /// of a pipe's end closes that end (`pipeclose`), and the pipe goes
     /// when both are closed.
-    pub(crate) fn fileclose(&mut self, f: usize) {
-        let Some(Some(file)) = self.files.get_mut(f) else { return };
+    pub(crate) fn fileclose(&mut self, pid: u32, f: usize) -> Result<(), Reject> {
+        let Some(Some(file)) = self.files.get_mut(f) else { return Ok(()) };
         file.refs = file.refs.saturating_sub(1);
         if file.refs > 0 {
-            return;
+            return Ok(());
         }
+        let mut emptied = None;
         if let FileKind::Pipe { pipe } = file.kind
             && let Some(slot) = self.pipes.get_mut(pipe)
             && let Some(p) = slot
@@ -1133,9 +1135,16 @@ impl<K: Machine> Runner<K> {
             }
             if !p.readopen && !p.writeopen {
                 *slot = None;
+                emptied = Some(pipe as u32);
             }
         }
         self.files[f] = None;
+        // pipeclose: with both ends closed, the pipe's page goes back.
+        if let Some(id) = emptied {
+            self.k.pipeclose(&mut self.tr, pid, id)?;
+            self.ops.push(Op::PipeClose { pid, id });
+        }
+        Ok(())
     }
 
     /// The trap handler for a refused access (`usertrap`; xv6-public's
@@ -1202,7 +1211,7 @@ impl<K: Machine> Runner<K> {
         self.k.state_mut().ptable.mark_killed(pid);
         let r = self.k.exit(&mut self.tr, pid);
         if r.is_ok() {
-            self.exited(pid, -1);
+            self.exited(pid, -1)?;
             self.ops.push(op);
         }
         self.finish(Some(pid), RecordKind::Fault { scause, stval, sepc, err }, what);

@@ -215,7 +215,7 @@ impl<K: Machine> Runner<K> {
                 let omode = self.argint(pid, 1)?;
                 let path = self.argstr(pid, 0, MAXPATH)?;
                 let r = match &path {
-                    Some(p) => self.sys_open(pid, p, omode),
+                    Some(p) => self.sys_open(pid, p, omode)?,
                     None => -1,
                 };
                 (format!("{}, {omode:#x}", quote(path.as_deref())), Outcome::Return(r))
@@ -236,7 +236,7 @@ impl<K: Machine> Runner<K> {
                         if let Some(p) = self.procs.get_mut(&pid) {
                             p.ofile[fd] = None;
                         }
-                        self.fileclose(f);
+                        self.fileclose(pid, f)?;
                         0
                     }
                     None => -1,
@@ -304,7 +304,7 @@ impl<K: Machine> Runner<K> {
     /// exit(status): the kernel makes the process a zombie (init's exit panics).
     fn sys_exit(&mut self, pid: u32, status: i32) -> Result<Outcome, Reject> {
         self.k.exit(&mut self.tr, pid)?;
-        self.exited(pid, status);
+        self.exited(pid, status)?;
         self.ops.push(Op::Exit { pid });
         Ok(Outcome::Gone)
     }
@@ -340,7 +340,7 @@ impl<K: Machine> Runner<K> {
         match self.k.kill(&mut self.tr, t) {
             Ok(r) => {
                 if live {
-                    self.exited(t, -1);
+                    self.exited(t, -1)?;
                 }
                 self.ops.push(Op::Kill { pid: t });
                 Ok(if t == pid { Outcome::Gone } else { Outcome::Return(r.value) })
@@ -399,26 +399,34 @@ impl<K: Machine> Runner<K> {
     /// pipe(fdarray): a pipe, its read end at `fdarray[0]` and its write
     /// end at `fdarray[1]` (two `int`s), or -1 with nothing made.
     fn sys_pipe(&mut self, pid: u32, addr: u64) -> Result<i64, Reject> {
-        let i = match self.pipes.iter().position(Option::is_none) {
-            Some(i) => i,
-            None => {
-                self.pipes.push(None);
-                self.pipes.len() - 1
-            }
-        };
-        self.pipes[i] = Some(super::Pipe { data: VecDeque::new(), readopen: true, writeopen: true });
+        // The pipe's number is the kernel's: the lowest with no page.
+        let i = self.k.state().pipes.iter().position(Option::is_none).unwrap_or(self.k.state().pipes.len());
+        if self.pipes.len() <= i {
+            self.pipes.resize_with(i + 1, || None);
+        }
         let end =
             |readable: bool| File { refs: 1, kind: FileKind::Pipe { pipe: i }, readable, writable: !readable, off: 0 };
-        // pipealloc: two files; then a descriptor for each; then copyout.
+        // pipealloc: two files, then a page for the pipe; then a descriptor
+        // for each file, then copyout.
         let f0 = self.filealloc(end(true));
         let f1 = self.filealloc(end(false));
         let (Some(f0), Some(f1)) = (f0, f1) else {
             for f in [f0, f1].into_iter().flatten() {
-                self.fileclose(f);
+                self.files[f] = None;
             }
-            self.pipes[i] = None;
             return Ok(-1);
         };
+        let r = self.k.pipealloc(&mut self.tr, pid)?;
+        self.ops.push(Op::Pipe { pid });
+        if r.error.is_some() {
+            self.files[f0] = None;
+            self.files[f1] = None;
+            return Ok(-1);
+        }
+        if r.value != i as i64 {
+            return Err(Reject::Panic { message: format!("pipealloc: pipe {} where {i} was free", r.value) });
+        }
+        self.pipes[i] = Some(super::Pipe { data: VecDeque::new(), readopen: true, writeopen: true });
         let fd0 = self.fdalloc(pid, f0);
         let fd1 = self.fdalloc(pid, f1);
         let fds = fd0.zip(fd1);
@@ -436,8 +444,8 @@ impl<K: Machine> Runner<K> {
                     p.ofile[fd] = None;
                 }
             }
-            self.fileclose(f0);
-            self.fileclose(f1);
+            self.fileclose(pid, f0)?;
+            self.fileclose(pid, f1)?;
             return Ok(-1);
         }
         Ok(0)
@@ -660,12 +668,12 @@ impl<K: Machine> Runner<K> {
     /// file system; with O_CREATE a new, empty file (xv6's `create`; an
     /// existing file it opens as it is). The file system is one directory,
     /// the root: a path with a directory in it cannot be created.
-    fn sys_open(&mut self, pid: u32, path: &[u8], omode: i32) -> i64 {
+    fn sys_open(&mut self, pid: u32, path: &[u8], omode: i32) -> Result<i64, Reject> {
         let path = Fs::normalize(&String::from_utf8_lossy(path));
         let kind = if let Some(&(major, _)) = self.nodes.get(&path) {
             if omode & O_CREATE != 0 && !K::CREATE_OPENS_DEVICES {
                 self.tr.note(|| format!("open: create finds {path}, a device, not a file, and fails"));
-                return -1;
+                return Ok(-1);
             }
             FileKind::Device { major }
         } else if self.fs.namei(&path).is_some() {
@@ -677,23 +685,23 @@ impl<K: Machine> Runner<K> {
             if omode & O_CREATE != 0 {
                 self.tr.note(|| format!("open: {path} cannot be created: the file system has only the root directory"));
             }
-            return -1;
+            return Ok(-1);
         };
         if let FileKind::Device { major } = kind
             && !(0..10).contains(&major)
         {
-            return -1;
+            return Ok(-1);
         }
         let readable = omode & O_WRONLY == 0;
         let writable = omode & (O_WRONLY | O_RDWR) != 0;
-        let Some(f) = self.filealloc(File { refs: 1, kind, readable, writable, off: 0 }) else { return -1 };
-        match self.fdalloc(pid, f) {
+        let Some(f) = self.filealloc(File { refs: 1, kind, readable, writable, off: 0 }) else { return Ok(-1) };
+        Ok(match self.fdalloc(pid, f) {
             Some(fd) => fd as i64,
             None => {
-                self.fileclose(f);
+                self.fileclose(pid, f)?;
                 -1
             }
-        }
+        })
     }
 
     /// mknod(path, major, minor): a device node, unless the name is taken.

@@ -1,7 +1,7 @@
 //! Helpers the run tests of both ports share (`run_riscv.rs`, `run_x86.rs`).
 #![allow(dead_code, reason = "each test file uses some of them")]
 
-use pagelab_core::lab::Lab;
+use pagelab_core::lab::{Lab, Op, Preset, Scenario};
 use pagelab_core::port::Kernel;
 use pagelab_core::run::{Machine, RecordKind, RunStop, Runner};
 use pagelab_core::sys::ProcState;
@@ -123,4 +123,38 @@ pub fn assert_blank_line_echo_alone_and_cd<K: Machine>(r: &mut Runner<K>, want: 
     assert!(out(r).ends_with("cannot cd  /\n$ "), "{:?}", out(r));
     assert!(!r.records()[from..].iter().any(|c| c.pid == Some(4) && c.text.starts_with("write(")));
     assert_eq!(r.kernel().kmem().nfree(), free);
+}
+
+/// At sh's prompt, runs `echo a | echo b`: xv6's pipealloc kallocs one page
+/// for the pipe (after its two files), and pipeclose kfrees it once both
+/// ends are closed. The timeline has both, so the lab, replaying the run's
+/// operations, takes and gives back the same frames.
+pub fn assert_a_pipe_takes_a_page<K: Machine>(r: &mut Runner<K>, preset: Preset) {
+    use pagelab_core::trace::{Event, Owner};
+    let free = r.kernel().kmem().nfree();
+    let from = r.ops().len();
+    r.type_input("echo a | echo b\n");
+    assert_eq!(r.run(1_000_000), RunStop::WaitingForInput);
+    let pipe = r.records().iter().find(|c| c.text.starts_with("pipe(")).expect("sh's pipe");
+    let kallocs: Vec<Owner> = pipe
+        .events
+        .iter()
+        .filter_map(|e| match e.event {
+            Event::Kalloc { owner, .. } => Some(owner),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kallocs, [Owner::Pipe { id: 0 }]);
+    let ops = &r.ops()[from..];
+    assert_eq!(ops.iter().filter(|o| matches!(o, Op::Pipe { .. })).count(), 1, "{ops:?}");
+    assert_eq!(ops.iter().filter(|o| matches!(o, Op::PipeClose { id: 0, .. })).count(), 1, "{ops:?}");
+    assert_eq!(r.kernel().kmem().nfree(), free);
+    let mut s = Scenario::new(preset, pagelab_core::shm::ShmMode::Lab);
+    s.ops = r.ops().to_vec();
+    let lab = Lab::from_scenario(&s).unwrap();
+    assert_eq!(lab.kernel().kmem().nfree(), free);
+    let at = s.ops.iter().position(|o| matches!(o, Op::Pipe { .. })).unwrap();
+    assert_eq!(lab.steps()[at].nfree + 1, lab.steps()[at - 1].nfree, "the pipe's page");
+    let close = s.ops.iter().position(|o| matches!(o, Op::PipeClose { .. })).unwrap();
+    assert_eq!(lab.steps()[close].nfree, lab.steps()[close - 1].nfree + 1, "given back");
 }

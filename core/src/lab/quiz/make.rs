@@ -578,6 +578,12 @@ fn op_hint(op: &Op, port: Port) -> String {
         Op::Read { .. } | Op::Write { .. } | Op::Fetch { .. } => {
             "A load, store or instruction fetch allocates nothing; if it faults, xv6 kills the process, which frees nothing until its parent waits."
         }
+        Op::Pipe { .. } => {
+            "pipe: pipealloc makes two files, then kallocs one page that holds the pipe (its lock, counts and buffer); no page table changes."
+        }
+        Op::PipeClose { .. } => {
+            "pipeclose frees the pipe's page once both of its ends are closed: kfree puts it at the head of the free list."
+        }
         Op::File { .. } | Op::FailAlloc { .. } => "This changes the lab, not the machine: no page moves.",
         Op::Cpu { .. } => {
             "Moving to another CPU changes which CPU the next operations run on and whose TLB they use: no page moves, and nothing is flushed."

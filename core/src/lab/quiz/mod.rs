@@ -580,6 +580,8 @@ pub fn auto_asks(op: &Op) -> Vec<Ask> {
             va: Arg::Given(*va),
             access: Arg::Given(Access::USER_WRITE)
         }],
+        Op::Pipe { .. } => alloc::vec![Ask::Kalloc, Ask::Free],
+        Op::PipeClose { .. } => alloc::vec![Ask::Head, Ask::Free],
         Op::Fetch { pid, va } => alloc::vec![Ask::Translate {
             pid: Arg::Given(*pid),
             va: Arg::Given(*va),
