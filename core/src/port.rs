@@ -688,6 +688,12 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 if !here.is_empty() {
                     fault.text = alloc::format!("{}; {a:#x} is {here}", fault.text);
                 }
+                // A fetch fault happens at the address jumped to: the pc is there.
+                if access.kind == crate::scheme::AccessKind::Execute
+                    && let Some(p) = self.state_mut().ptable.get_mut(pid)
+                {
+                    p.regs.pc = a;
+                }
                 // The trap handler reports the fault and kills the process.
                 let (func, text) = self.trap_report(pid, a, fault.code);
                 tr.push(crate::trace::Event::PageFault {
@@ -697,8 +703,8 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 });
                 tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
                 if self.state().ptable.initproc == Some(pid) {
-                    let write = access.kind == crate::scheme::AccessKind::Write;
-                    return Err(Reject::InitFault { va: a, write, why: fault.text });
+                    let what = crate::walk::access_words(access.kind);
+                    return Err(Reject::InitFault { va: a, what, why: fault.text });
                 }
                 self.state_mut().ptable.mark_killed(pid);
                 self.exit_inner(tr, pid)?;

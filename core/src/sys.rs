@@ -95,8 +95,8 @@ pub enum Reject {
     InitFault {
         /// The faulting address.
         va: u64,
-        /// True for a store.
-        write: bool,
+        /// The access: "load", "store" or "instruction fetch".
+        what: &'static str,
         /// Why it faulted, and what is there.
         why: String,
     },
@@ -126,10 +126,10 @@ impl fmt::Display for Reject {
             Reject::Init { why } | Reject::WouldBlock { why } | Reject::BadArgument { why } => f.write_str(why),
             Reject::Panic { message } => write!(f, "xv6 would panic here (\"{message}\"), so the lab stops before it"),
             Reject::NoteRefuses { why } => write!(f, "the note's code would corrupt the kernel here: {why}"),
-            Reject::InitFault { va, write, why } => write!(
+            Reject::InitFault { va, what, why } => write!(
                 f,
                 "the {} at {va:#x} faults ({why}); xv6 kills the faulting process, and pid 1 is init: its exit panics (\"init exiting\"), so the lab stops before it. To watch a fault kill a process, make the access in another one (fork pid 1 first if there is none)",
-                if *write { "store" } else { "load" }
+                what
             ),
             Reject::TooMuchWork { work, budget } => write!(
                 f,

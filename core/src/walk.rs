@@ -625,6 +625,16 @@ pub fn tlb_translate<S: Scheme>(
     Ok(m.pa)
 }
 
+/// A user access in words: "load", "store" or "instruction fetch".
+#[must_use]
+pub fn access_words(kind: AccessKind) -> &'static str {
+    match kind {
+        AccessKind::Read => "load",
+        AccessKind::Write => "store",
+        AccessKind::Execute => "instruction fetch",
+    }
+}
+
 /// What the MMU does for a user load or store of `bytes.len()` bytes at
 /// `va` with the table at `root`: find each page through the TLB (see
 /// [`tlb_translate`]) and move the bytes. Returns the faulting address and
@@ -646,7 +656,7 @@ pub fn user_access<S: Scheme>(
 ) -> Result<(), (u64, Fault)> {
     let va = va.as_u64();
     let write = access.kind == AccessKind::Write;
-    let what = if write { "store" } else { "load" };
+    let what = access_words(access.kind);
     let total = bytes.len();
     tr.call(
         "MMU",

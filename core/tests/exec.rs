@@ -430,8 +430,10 @@ fn a_fetch_needs_the_user_bit_and_on_riscv_the_execute_bit() {
                 Some(SysError::Access(a)) => assert_eq!((a.fault.kind, a.va), (kind, va), "{preset} {va:#x}"),
                 e => panic!("{preset} {va:#x}: {e:?}"),
             }
-            // Killed: a zombie that keeps its memory until sh waits.
+            // Killed: a zombie that keeps its memory until sh waits. The fault
+            // is at the address jumped to, so the trap's eip (sepc) is it.
             assert_eq!(lab.kernel().procs().get(3).unwrap().state, pagelab_core::proc::ProcState::Zombie);
+            assert_eq!(lab.kernel().procs().get(3).unwrap().regs.pc, va, "{preset}");
             assert_eq!(lab.kernel().kmem().nfree(), free);
             lab.apply(Op::Wait { pid: 2 }).unwrap();
             assert!(audit(lab.kernel()).is_empty(), "{:?}", audit(lab.kernel()));

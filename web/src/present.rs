@@ -667,6 +667,7 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
             "User code jumps here, and the hart fetches the instruction: the MMU walks the page table (setting the accessed bit), and the page must have PTE_X as well as PTE_U, so a data or stack page faults. A fault would kill the process."
         }
         Op::File { .. } => "A program file is put in the file system, for exec to load.",
+        Op::FailAlloc { after: None } => "From here on kalloc fails only when memory really runs out.",
         Op::FailAlloc { .. } => {
             "From here on a kalloc call fails on purpose, to show how each operation undoes its partial work when memory runs out."
         }

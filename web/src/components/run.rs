@@ -143,7 +143,7 @@ pub fn RunPanel() -> Html {
         <section class="panel run" id="panel-run" aria-labelledby="run-h">
             <h2 id="run-h" tabindex="-1">{ "Run the programs" }</h2>
             <p class="help">
-                { format!("pagelab's {cpu_name} runs init, sh, echo and deep: pagelab's own programs for {}, written in Rust against its system calls. They make the same system calls as xv6's own programs: fork, exec, sbrk, exit and wait, and a write for each byte printf prints (echo and sh's prompt write whole strings, as xv6's do). Every instruction fetch, load and store goes through the TLB and the page table, as on the real machine, and each system call runs the kernel code the rest of the lab shows: fork, exec, sbrk, exit and wait appear on the timeline as the programs make them.", preset.name()) }
+                { format!("pagelab's {cpu_name} runs init, sh, echo and deep: pagelab's own programs for {}, written in Rust against its system calls. They make the same system calls as xv6's own programs: fork, exec, sbrk, exit and wait, and a write for each byte printf prints ({}). Every instruction fetch, load and store goes through the TLB and the page table, as on the real machine, and each system call runs the kernel code the rest of the lab shows: fork, exec, sbrk, exit and wait appear on the timeline as the programs make them.", preset.name(), if riscv { "echo and sh's prompt write whole strings, as xv6-riscv's do" } else { "echo and sh's prompt print with printf too, as xv6-public's do" }) }
             </p>
             { match &view {
                 None => html! {

@@ -130,7 +130,7 @@ pub fn Story() -> Html {
             }
             <InlineNotice at={Where::Story} id="story-notice" />
             <h2 id="story-h" tabindex="-1">{ format!("Step {k} of {n}: {}", step_title(&lab, k)) }</h2>
-            if let Some(text) = whatif.filter(|_| !narrative.is_empty()) {
+            if let Some(text) = whatif.filter(|_| k > 0 && !narrative.is_empty()) {
                 <p class="whatif" id="story-whatif">{ text }</p>
             }
             <div class="narrative" id="narrative">

@@ -31,6 +31,15 @@ pub fn use_keys(lab: LabContext) {
                     }
                     return;
                 }
+                // ← and → scroll a focused region that is wider than its box
+                // (vmprint, the wide tables); n and p still step.
+                let sideways = matches!(e.key().as_str(), "ArrowLeft" | "ArrowRight")
+                    && e.target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|el| el.scroll_width() > el.client_width());
+                if sideways {
+                    return;
+                }
                 let Some(cmd) = key_command(&e.key(), e.ctrl_key() || e.alt_key() || e.meta_key()) else { return };
                 e.prevent_default();
                 match cmd {
