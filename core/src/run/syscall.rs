@@ -399,15 +399,15 @@ impl<K: Machine> Runner<K> {
     /// pipe(fdarray): a pipe, its read end at `fdarray[0]` and its write
     /// end at `fdarray[1]` (two `int`s), or -1 with nothing made.
     fn sys_pipe(&mut self, pid: u32, addr: u64) -> Result<i64, Reject> {
-        // The pipe's number is the kernel's: the lowest with no page.
-        let i = self.k.state().pipes.iter().position(Option::is_none).unwrap_or(self.k.state().pipes.len());
-        if self.pipes.len() <= i {
-            self.pipes.resize_with(i + 1, || None);
-        }
-        let end =
-            |readable: bool| File { refs: 1, kind: FileKind::Pipe { pipe: i }, readable, writable: !readable, off: 0 };
-        // pipealloc: two files, then a page for the pipe; then a descriptor
-        // for each file, then copyout.
+        let end = |readable: bool| File {
+            refs: 1,
+            kind: FileKind::Pipe { pipe: usize::MAX },
+            readable,
+            writable: !readable,
+            off: 0,
+        };
+        // pipealloc: two files, then a page for the pipe (the kernel numbers
+        // it); then a descriptor for each file, then copyout.
         let f0 = self.filealloc(end(true));
         let f1 = self.filealloc(end(false));
         let (Some(f0), Some(f1)) = (f0, f1) else {
@@ -418,13 +418,18 @@ impl<K: Machine> Runner<K> {
         };
         let r = self.k.pipealloc(&mut self.tr, pid)?;
         self.ops.push(Op::Pipe { pid });
-        if r.error.is_some() {
+        let Ok(i) = usize::try_from(r.value) else {
             self.files[f0] = None;
             self.files[f1] = None;
             return Ok(-1);
+        };
+        for f in [f0, f1] {
+            if let Some(file) = self.files[f].as_mut() {
+                file.kind = FileKind::Pipe { pipe: i };
+            }
         }
-        if r.value != i as i64 {
-            return Err(Reject::Panic { message: format!("pipealloc: pipe {} where {i} was free", r.value) });
+        if self.pipes.len() <= i {
+            self.pipes.resize_with(i + 1, || None);
         }
         self.pipes[i] = Some(super::Pipe { data: VecDeque::new(), readopen: true, writeopen: true });
         let fd0 = self.fdalloc(pid, f0);

@@ -72,27 +72,20 @@ impl<H: Hal> X86Kernel<H> {
         Ok(())
     }
 
-    /// The physical address of user address `va` of `pid` as the kernel
-    /// reaches it (CPL 0: `PTE_P`, and `PTE_W` for a write; no `PTE_U`).
-    /// Contract: None if the page is not mapped.
-    fn kernel_view(&self, root: PhysAddr, va: u64, write: bool) -> Option<u64> {
+    /// The physical address of user address `va` as the kernel reaches it
+    /// through the page table at `root` (CPL 0: `PTE_P`, and `PTE_W` for a
+    /// write; no `PTE_U`). xv6-public's kernel uses the process's own
+    /// addresses, so the MMU sets the accessed bit of the entries it walks,
+    /// and the dirty bit for a write. (The bits end as on the real machine;
+    /// the TLB's counts leave these kernel accesses out.)
+    /// Contract: None, and no bit set, if the page is not mapped.
+    fn kernel_reach(&mut self, tr: &mut Trace, root: PhysAddr, va: u64, write: bool) -> Result<Option<u64>, Reject> {
         let access = if write { Access::KERNEL_WRITE } else { Access::KERNEL_READ };
-        crate::walk::lookup::<X86>(&self.st.hw, root, VirtAddr::new(va), access).ok().map(|m| m.pa.as_u64())
-    }
-
-    /// The 32-bit word at user address `addr` of `pid` (xv6: `fetchint`):
-    /// None if it does not lie wholly below `sz`
-    /// (`if(addr >= curproc->sz || addr+4 > curproc->sz) return -1`).
-    ///
-    /// # Errors
-    /// A [`Reject`] if `pid` is gone.
-    pub fn fetchint(&self, pid: u32, addr: u32) -> Result<Option<u32>, Reject> {
-        let addr = u64::from(addr);
-        if !self.below_sz(pid, addr, 4) {
-            return Ok(None);
-        }
-        let (root, _) = self.image_of(pid)?;
-        Ok(self.user_in_at(root, addr, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        let t = crate::walk::translate::<X86>(&self.st.hw, root, VirtAddr::new(va), access);
+        let Ok(m) = &t.outcome else { return Ok(None) };
+        let pa = m.pa.as_u64();
+        crate::walk::set_accessed::<X86>(&mut self.st.hw, tr, &t)?;
+        Ok(Some(pa))
     }
 
     /// True if `[va, va + n)` lies below `pid`'s size (the check of `argptr` and `fetchint`).
@@ -231,13 +224,14 @@ impl<H: Hal> Machine for X86Kernel<H> {
     /// `argint(n)`: `fetchint(tf->esp + 4 + 4*n)` (skipping the return address).
     fn argraw(&mut self, tr: &mut Trace, pid: u32, n: usize) -> Result<Option<u64>, Reject> {
         let esp = self.tf(pid, tf::ESP)?;
-        let at = esp.wrapping_add(4).wrapping_add(4 * n as u32);
-        let v = self.fetchint(pid, at)?;
-        if v.is_some() {
-            let (root, _) = self.image_of(pid)?;
-            self.touch(tr, root, u64::from(at), 4, false)?;
+        let at = u64::from(esp.wrapping_add(4).wrapping_add(4 * n as u32));
+        // fetchint: `if(addr >= curproc->sz || addr+4 > curproc->sz) return -1`,
+        // then the kernel reads the word.
+        if !self.below_sz(pid, at, 4) {
+            return Ok(None);
         }
-        Ok(v.map(u64::from))
+        let b = self.user_in(tr, pid, at, 4)?;
+        Ok(b.map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
     }
 
     /// `argptr`: `if((uint)i >= curproc->sz || (uint)i+size > curproc->sz) return -1`.
@@ -252,11 +246,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
             return Ok(None);
         }
         let (root, _) = self.image_of(pid)?;
-        let bytes = self.user_in_at(root, va, len);
-        if bytes.is_some() {
-            self.touch(tr, root, va, len, false)?;
-        }
-        Ok(bytes)
+        self.user_in_at(tr, root, va, len)
     }
 
     /// The kernel writes through the process's page table: below `sz`.
@@ -269,9 +259,8 @@ impl<H: Hal> Machine for X86Kernel<H> {
         while done < bytes.len() {
             let a = va + done as u64;
             let n = ((PGSIZE - (a & (PGSIZE - 1))) as usize).min(bytes.len() - done);
-            let Some(pa) = self.kernel_view(root, a, true) else { return Ok(false) };
+            let Some(pa) = self.kernel_reach(tr, root, a, true)? else { return Ok(false) };
             self.st.hw.write(pa, &bytes[done..done + n]).map_err(|e| Panic(format!("user_out: {e}")))?;
-            self.touch(tr, root, a, n as u64, true)?;
             done += n;
         }
         Ok(true)
@@ -285,9 +274,7 @@ impl<H: Hal> Machine for X86Kernel<H> {
         let mut a = va;
         while a < sz {
             let n = (PGSIZE - (a & (PGSIZE - 1))).min(sz - a);
-            let Some(chunk) = self.user_in_at(root, a, n) else { return Ok(None) };
-            // fetchstr reads up to the NUL: this page is touched.
-            self.touch(tr, root, a, 1, false)?;
+            let Some(chunk) = self.user_in_at(tr, root, a, n)? else { return Ok(None) };
             if let Some(end) = chunk.iter().position(|&c| c == 0) {
                 s.extend_from_slice(&chunk[..end]);
                 return Ok(Some(s));
@@ -322,36 +309,23 @@ impl<H: Hal> Machine for X86Kernel<H> {
 }
 
 impl<H: Hal> X86Kernel<H> {
-    /// The kernel has just read (or, `write`, written) `len` bytes at user
-    /// address `va` through the process's own page table, as xv6-public's
-    /// kernel does: the MMU sets the accessed bit of each page's entries, and
-    /// the dirty bit for a write. (The bits end as on the real machine; the
-    /// TLB's counts leave these kernel accesses out.)
-    fn touch(&mut self, tr: &mut Trace, root: PhysAddr, va: u64, len: u64, write: bool) -> Result<(), Reject> {
-        let access = if write { Access::KERNEL_WRITE } else { Access::KERNEL_READ };
-        let mut page = va & !(PGSIZE - 1);
-        let end = va.saturating_add(len);
-        while page < end {
-            let t = crate::walk::translate::<X86>(&self.st.hw, root, VirtAddr::new(page.max(va)), access);
-            crate::walk::set_accessed::<X86>(&mut self.st.hw, tr, &t)?;
-            page += PGSIZE;
-        }
-        Ok(())
-    }
-
     /// `len` bytes at user address `va` through the page table at `root`,
-    /// as the kernel reads them. Contract: None if a page is not mapped.
-    fn user_in_at(&self, root: PhysAddr, va: u64, len: u64) -> Option<Vec<u8>> {
-        let mut out = alloc::vec![0u8; usize::try_from(len).ok()?];
+    /// as the kernel reads them (see [`X86Kernel::kernel_reach`]).
+    /// Contract: None if a page is not mapped.
+    fn user_in_at(&mut self, tr: &mut Trace, root: PhysAddr, va: u64, len: u64) -> Result<Option<Vec<u8>>, Reject> {
+        let Ok(size) = usize::try_from(len) else { return Ok(None) };
+        let mut out = alloc::vec![0u8; size];
         let mut done = 0u64;
         while done < len {
             let a = va + done;
             let n = (PGSIZE - (a & (PGSIZE - 1))).min(len - done);
-            let pa = self.kernel_view(root, a, false)?;
-            self.st.hw.read(pa, &mut out[done as usize..(done + n) as usize]).ok()?;
+            let Some(pa) = self.kernel_reach(tr, root, a, false)? else { return Ok(None) };
+            if self.st.hw.read(pa, &mut out[done as usize..(done + n) as usize]).is_err() {
+                return Ok(None);
+            }
             done += n;
         }
-        Some(out)
+        Ok(Some(out))
     }
 }
 
