@@ -516,7 +516,10 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         self.state().ptable.get(pid).ok_or(Reject::NoSuchProcess { pid })?;
         let st = self.state_mut();
         let id = st.pipes.iter().position(Option::is_none).unwrap_or(st.pipes.len());
-        let Some(pa) = st.kalloc(tr, crate::trace::Owner::Pipe { id: id as u32 }) else {
+        let got = tr.call("pipealloc", alloc::string::String::new, |tr| {
+            st.kalloc(tr, crate::trace::Owner::Pipe { id: id as u32 })
+        });
+        let Some(pa) = got else {
             return Ok(SysRet::err(SysError::Pipe));
         };
         tr.note(|| alloc::format!("pipealloc: pipe {id} is in frame {:#x}", pa.as_u64()));
@@ -533,7 +536,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
         let Some(pa) = st.pipes.get_mut(id as usize).and_then(Option::take) else {
             return Err(Reject::BadArgument { why: alloc::format!("there is no open pipe {id}") });
         };
-        st.kfree(tr, pa)?;
+        tr.call("pipeclose", || alloc::format!("pipe {id}"), |tr| st.kfree(tr, pa))?;
         Ok(SysRet::ok(0))
     }
     fn tlbs(&self) -> &[Tlb] {

@@ -561,7 +561,9 @@ pub fn result_text(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         (None, Op::Pipe { .. }) => {
             (false, "pipe returned 0, with the two file descriptors written to its array.".into())
         }
-        (None, Op::PipeClose { .. }) => (false, "close returned 0; the pipe and its page are gone.".into()),
+        (None, Op::PipeClose { .. }) => {
+            (false, "Both ends are closed: the pipe's page is back on the free list.".into())
+        }
         (None, Op::Read { .. } | Op::Write { .. } | Op::Fetch { .. }) => {
             (false, "The access went through: no fault.".into())
         }
