@@ -410,17 +410,18 @@ impl<K: Machine> Runner<K> {
         // it); then a descriptor for each file, then copyout.
         let f0 = self.filealloc(end(true));
         let f1 = self.filealloc(end(false));
+        // xv6's `bad:` path: fileclose each file made (no pipe is behind it yet).
         let (Some(f0), Some(f1)) = (f0, f1) else {
             for f in [f0, f1].into_iter().flatten() {
-                self.files[f] = None;
+                self.fileclose(pid, f)?;
             }
             return Ok(-1);
         };
         let r = self.k.pipealloc(&mut self.tr, pid)?;
         self.ops.push(Op::Pipe { pid });
         let Ok(i) = usize::try_from(r.value) else {
-            self.files[f0] = None;
-            self.files[f1] = None;
+            self.fileclose(pid, f0)?;
+            self.fileclose(pid, f1)?;
             return Ok(-1);
         };
         for f in [f0, f1] {
