@@ -459,3 +459,21 @@ fn sbrk_to_nothing_on_xv6_public_keeps_sz() {
     let q = build("preset xv6-riscv\nuserinit\nfork 1\nask sz 2\nsbrk 2 -4096\n");
     assert_eq!(addr(&q.questions[0]), 0);
 }
+
+/// The fault reasons a translate question offers are those of the machine's
+/// MMU: x86's entries have only P, W and U (xv6-public's mmu.h), so no
+/// reason about an execute or read bit; Sv39's have R, W, X, U and the
+/// kernel needs SUM to touch a user page (xv6-riscv's riscv.h).
+#[test]
+fn the_fault_reasons_offered_are_the_machines() {
+    let x86 = build(X86_STORY).questions;
+    let riscv = build(RISCV_STORY).questions;
+    let x86_list = "not-present, no-user, read-only";
+    let riscv_list = "not-present, no-user, user-page, read-only, no-exec, no-read";
+    assert!(x86[13].how.contains(&format!("REASON one of {x86_list}.")), "{}", x86[13].how);
+    assert!(riscv[13].how.contains(&format!("REASON one of {riscv_list}.")), "{}", riscv[13].how);
+    let e = answer::grade(&x86[13], "fault PTX").unwrap_err().message;
+    assert!(e.ends_with(&format!("add a reason: {x86_list}")), "{e}");
+    let e = answer::grade(&riscv[13], "fault L0").unwrap_err().message;
+    assert!(e.ends_with(&format!("add a reason: {riscv_list}")), "{e}");
+}

@@ -90,10 +90,24 @@ pub fn reason_word(kind: FaultKind) -> &'static str {
     REASONS.iter().find(|r| r.1 == kind).map_or("not-present", |r| r.0)
 }
 
-/// The usual reasons, for the page's help: `not-present, no-user, read-only, no-exec, no-read`.
+/// The reasons `scheme`'s MMU gives for a user page most often, for the
+/// page's help. x86 has no read, execute or supervisor-access bit, so its
+/// are `not-present, no-user, read-only`; RISC-V's add `user-page` (the
+/// kernel touched a user page without `SUM`), `no-exec` and `no-read`.
 #[must_use]
-pub fn reason_list() -> String {
-    REASONS[..6].iter().map(|r| r.0).collect::<Vec<_>>().join(", ")
+pub fn reason_list(scheme: SchemeKind) -> String {
+    let usual: &[FaultKind] = match scheme {
+        SchemeKind::X86 => &[FaultKind::NotPresent, FaultKind::NotUser, FaultKind::ReadOnly],
+        SchemeKind::Sv39 | SchemeKind::Sv32 => &[
+            FaultKind::NotPresent,
+            FaultKind::NotUser,
+            FaultKind::KernelTouchedUser,
+            FaultKind::ReadOnly,
+            FaultKind::NotExecutable,
+            FaultKind::NotReadable,
+        ],
+    };
+    usual.iter().map(|k| reason_word(*k)).collect::<Vec<_>>().join(", ")
 }
 
 fn reason_of(word: &str) -> Option<&'static str> {
@@ -436,7 +450,7 @@ fn grade_translate(
             return unreadable(format!(
                 "`{x}` is neither a level ({}) nor a reason ({})",
                 (0..scheme.levels()).rev().map(|l| scheme.index_name(l)).collect::<Vec<_>>().join(", "),
-                reason_list()
+                reason_list(scheme)
             ));
         }
     }
@@ -456,7 +470,7 @@ fn grade_translate(
         v.push(part("level", Some(gl) == level, name(Some(gl)), name(level)));
     }
     let Some(gr) = g_reason else {
-        return unreadable(format!("it faults, but why? add a reason: {}", reason_list()));
+        return unreadable(format!("it faults, but why? add a reason: {}", reason_list(scheme)));
     };
     let want = reason.unwrap_or("not-present");
     v.push(part("reason", gr == want, gr, want));

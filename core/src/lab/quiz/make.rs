@@ -508,7 +508,7 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
         how: format!(
             "An address (0x...), or: fault LEVEL REASON, with LEVEL one of {} and REASON one of {}.",
             levels.join(", "),
-            answer::reason_list()
+            answer::reason_list(cx.scheme)
         ),
         form: Form::Translate { levels },
         expected,
