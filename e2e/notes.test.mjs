@@ -241,6 +241,42 @@ test('attributes changed by a script redraw that widget only; untrusted text sta
   await page.close();
 });
 
+test('global HTML attributes are taken; text where no scenario is taken, or two scenarios, is reported', async () => {
+  const page = await notes();
+  const add = (html) => page.evaluate((h) => {
+    const t = document.createElement('template');
+    t.innerHTML = h;
+    const el = t.content.firstElementChild;
+    document.querySelector('#mistake .mistake').append(el);
+    return el.id;
+  }, html);
+  const state = async (id) => {
+    await page.waitForFunction((i) => document.getElementById(i)?.dataset.state, id);
+    return page.evaluate((i) => [document.getElementById(i).dataset.state, document.getElementById(i).shadowRoot.textContent], id);
+  };
+  // ARIA's role and HTML's inert, nonce, accesskey are any element's: the widget draws.
+  await add('<pagelab-translate id="g-role" role="region" aria-label="Translator" nonce="n" accesskey="t" address="0x1000"></pagelab-translate>');
+  assert.equal((await state('g-role'))[0], 'ready');
+  // exec takes its program from attributes: text inside it is reported, not silently hidden.
+  await add('<pagelab-exec id="g-exec" program="echo">userinit</pagelab-exec>');
+  const [s1, t1] = await state('g-exec');
+  assert.equal(s1, 'error');
+  assert.match(t1, /<pagelab-exec> cannot be shown: it takes no scenario \(its settings are attributes: program=, args=, machine=\): remove the text inside it/);
+  // Removing the text draws it.
+  await page.evaluate(() => { document.getElementById('g-exec').textContent = ''; });
+  await page.waitForFunction(() => document.getElementById('g-exec').dataset.state === 'ready');
+  // Two scenarios: neither is dropped without a word.
+  await add('<pagelab-frames id="g-two"><script type="text/plain">userinit</script><script type="text/plain">fork 1</script></pagelab-frames>');
+  const [s2, t2] = await state('g-two');
+  assert.equal(s2, 'error');
+  assert.match(t2, /it holds 2 <script type="text\/plain"> elements: write its scenario in one/);
+  // The element is named once in its message.
+  await add('<pagelab-walk id="g-noaddr" scenario="story-x86"></pagelab-walk>');
+  assert.match((await state('g-noaddr'))[1], /<pagelab-walk> cannot be shown: it needs an address=/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('the JS API, called from the page', async () => {
   const page = await notes();
   const r = await page.evaluate(async () => {
@@ -275,6 +311,17 @@ test('the JS API, called from the page', async () => {
     document.body.append(bad);
     const renderErr = catchIt(() => api.render(bad, 'walk', { scenario: 'story-x86', address: '0x0', pid: 42 }));
     await new Promise((res) => setTimeout(res, 50));
+    // A number has no base: render walks 0x2fcc (12236), not 0x12236.
+    const numbered = document.createElement('div');
+    document.body.append(numbered);
+    api.render(numbered, 'translate', { address: 0x2fcc, fixed: true });
+    const bigNumbered = document.createElement('div');
+    document.body.append(bigNumbered);
+    api.render(bigNumbered, 'translate', { address: 0x3fffffe000n, scheme: 'sv39', fixed: true });
+    await new Promise((res) => setTimeout(res, 50));
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const foreign = frame.contentDocument.body.appendChild(frame.contentDocument.createElement('div'));
     return {
       same: mod.default === window.pagelab && mod.decompose === api.decompose,
       d: { pdx: d.index.PDX, ptx: d.index.PTX, offset: d.offset, address: d.address, names: d.fields.map((f) => f.name) },
@@ -296,6 +343,7 @@ test('the JS API, called from the page', async () => {
       handleError, styled, again,
       renderErr,
       badShown: bad.shadowRoot.textContent,
+      numbered: [numbered.shadowRoot.querySelector('.addr-fixed code')?.textContent, bigNumbered.shadowRoot.querySelector('.addr-fixed code')?.textContent],
       errors: {
         parse: catchIt(() => api.run('userinit\n  frobnicate 1\n')),
         refused: catchIt(() => api.run('userinit\nfork 1\nfork 9\n')),
@@ -315,6 +363,16 @@ test('the JS API, called from the page', async () => {
         progsTypo: catchIt(() => api.runPrograms({ bogus: 1 })),
         quizText: catchIt(() => api.quiz('quiz-shm')),
         infinite: catchIt(() => api.decompose('x86', Infinity)),
+        emptyText: catchIt(() => api.quiz({ text: '' })),
+        emptyScenario: catchIt(() => api.translate({ scenario: ' ', address: 0 })),
+        quizTypo: catchIt(() => api.quiz({ set: 'quiz-shm', extra: 1 })),
+        quizLater: catchIt(() => api.quiz({ scenario: 'userinit\nask sp 1\n' })),
+        renderTypo: catchIt(() => api.render(document.createElement('div'), 'walk', { address: 0, junk: 1 })),
+        pidInfinite: catchIt(() => api.translate({ scenario: 'story-x86', address: 0, pid: Infinity })),
+        pidBig: catchIt(() => api.translate({ scenario: 'story-x86', address: 0, pid: 2n })),
+        stepHuge: catchIt(() => api.translate({ scenario: 'story-x86', address: 0, step: 2 ** 40 })),
+        foreign: catchIt(() => api.render(foreign, 'translate')),
+        crabs: catchIt(() => api.runPrograms({ lines: ['echo ' + '\u{1f980}'.repeat(32)] })),
       },
       accepted: {
         userExec: api.translate({ scenario: 'story-x86', step: 7, pid: 3, address: 0x0, access: 'user-exec' }).access,
@@ -382,6 +440,19 @@ test('the JS API, called from the page', async () => {
   assert.match(e.progsTypo.message, /runPrograms has no option bogus/);
   assert.match(e.quizText.message, /options must be an object/);
   assert.match(e.infinite.message, /the address Infinity is not a whole number/);
+  assert.deepEqual(r.numbered, ['0x00002fcc', '0x0000003fffffe000']);
+  assert.match(e.emptyText.message, /the option text is empty: give scenario text/);
+  assert.match(e.emptyScenario.message, /the scenario is empty/);
+  assert.match(e.quizTypo.message, /^quiz has no option extra: its options are set, scenario, text/);
+  assert.match(e.quizLater.message, /^the scenario text/);
+  assert.doesNotMatch(e.quizLater.message, /element/);
+  assert.match(e.renderTypo.message, /^the walk widget has no option "junk"/);
+  assert.match(e.pidInfinite.message, /pid="Infinity" is not a pid/);
+  assert.match(e.pidBig.message, /pid must be a number like 3, or "kernel"/);
+  assert.match(e.stepHuge.message, /step 1099511627776 is past the end/);
+  assert.match(e.foreign.message, /not of another frame or window/);
+  // 5 + 32 × 4 bytes, in 37 characters: xv6's console counts bytes.
+  assert.match(e.crabs.message, /at most 127 bytes .*this one has 133 bytes \(37 characters\)/);
   assert.deepEqual(r.accepted, { userExec: 'user-execute', quizNull: 'quiz-story-x86', hexSeed: '16', bigSeed: '18446744073709551615' });
   assert.deepEqual(page.problems, []);
   await page.close();
@@ -492,7 +563,7 @@ test('the quiz API: questions, answers on request, checks, and plain errors', as
   for (const k of ['noSuch', 'badSet', 'badOpt', 'badNumber', 'badAnswer', 'badAnswers']) assert.ok(r[k]?.isError, `${k} throws an Error`);
   assert.match(r.noSuch.message, /no question 500/);
   assert.match(r.badSet.message, /not an exercise set/);
-  assert.match(r.badOpt.message, /no attribute "colour"/);
+  assert.match(r.badOpt.message, /^quiz has no option colour: its options are set, scenario, text, seed, student, questions, answers$/);
   assert.match(r.badNumber.message, /question number/);
   assert.match(r.badAnswer.message, /answer must be a string/);
   assert.match(r.badAnswers.message, /answers must be true or false/);

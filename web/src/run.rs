@@ -412,14 +412,22 @@ pub fn grouped(n: u64) -> String {
 pub fn check_line(line: &str) -> Result<(), String> {
     if line.len() > MAX_LINE {
         return Err(format!(
-            "a line may be at most {MAX_LINE} characters (xv6's console holds 128); this one has {}",
-            line.len()
+            "a line may be at most {MAX_LINE} bytes (xv6's console holds 128); this one has {}",
+            byte_count(line)
         ));
     }
     if line.chars().any(char::is_control) {
         return Err("type letters, digits and punctuation only (no control characters)".to_string());
     }
     Ok(())
+}
+
+/// How many bytes `text` is, in words: `133 bytes (37 characters)` when a
+/// character takes more than one byte, else `40`.
+#[must_use]
+pub fn byte_count(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars == text.len() { text.len().to_string() } else { format!("{} bytes ({chars} characters)", text.len()) }
 }
 
 /// Why a run stopped, in plain words (`c` is the command that ran).
@@ -530,7 +538,11 @@ mod tests {
         let mut s = RunSession::boot(Preset::Xv6RiscvTiny).expect("boots");
         s.command(&RunCommand::Run).expect("runs");
         let before = s.view();
-        assert!(s.command(&RunCommand::Type("x".repeat(MAX_LINE + 1))).unwrap_err().contains("at most 127"));
+        let e = s.command(&RunCommand::Type("x".repeat(MAX_LINE + 1))).unwrap_err();
+        assert!(e.contains("at most 127 bytes") && e.ends_with("this one has 128"), "{e}");
+        // "echo " and 32 crabs of 4 bytes each: 133 bytes in 37 characters.
+        let e = s.command(&RunCommand::Type(format!("echo {}", "\u{1f980}".repeat(32)))).unwrap_err();
+        assert!(e.ends_with("this one has 133 bytes (37 characters)"), "{e}");
         assert!(s.command(&RunCommand::Type("a\u{7}b".into())).is_err());
         assert_eq!(s.view(), before);
     }

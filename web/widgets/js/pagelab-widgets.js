@@ -134,7 +134,13 @@ const rendered = new WeakMap();
  */
 export function render(element, kind, options = {}) {
   need();
-  if (!(element instanceof Element)) throw new TypeError('pagelab.render needs an element to draw in');
+  if (!(element instanceof Element)) {
+    // An element of another frame or window is not an instance of this window's Element.
+    if (element && typeof element === 'object' && element.nodeType === 1) {
+      throw new TypeError('pagelab.render draws only in an element of this page, not of another frame or window: load pagelab in that frame');
+    }
+    throw new TypeError('pagelab.render needs an element to draw in');
+  }
   if (!Object.hasOwn(KINDS, kind)) {
     throw new TypeError(`pagelab.render: no widget called "${String(kind).slice(0, 30)}"; the widgets are ${Object.keys(KINDS).join(', ')}`);
   }
@@ -213,8 +219,8 @@ class PagelabElement extends HTMLElement {
         if (records.some((r) => r.type !== 'attributes' || r.attributeName !== 'data-state')) enqueue(this);
       });
     }
-    const inline = KINDS[this.constructor.kind].inline;
-    this._observer.observe(this, { attributes: true, childList: inline, characterData: inline, subtree: inline });
+    // The text inside too, for every kind: a scenario where none is taken is reported, and the report goes when it does.
+    this._observer.observe(this, { attributes: true, childList: true, characterData: true, subtree: true });
     enqueue(this);
   }
 
@@ -225,11 +231,17 @@ class PagelabElement extends HTMLElement {
 
   /** The scenario written inside the element: a <script type="text/plain"> child, or its text. Never parsed as HTML. */
   _text() {
-    if (!KINDS[this.constructor.kind].inline) return null;
-    const script = this.querySelector(':scope > script[type="text/plain"]');
-    // A script written in is a scenario given, even an empty one (which is then refused, not ignored).
-    if (script) return script.textContent;
     const t = this.textContent;
+    if (!KINDS[this.constructor.kind].inline) {
+      if (t.trim()) throw new Error(`it takes no scenario (its settings are attributes: ${KINDS[this.constructor.kind].attributes.map((a) => `${a}=`).join(", ")}): remove the text inside it`);
+      return null;
+    }
+    const scripts = this.querySelectorAll(':scope > script[type="text/plain"]');
+    if (scripts.length > 1) {
+      throw new Error(`it holds ${scripts.length} <script type="text/plain"> elements: write its scenario in one`);
+    }
+    // A script written in is a scenario given, even an empty one (which is then refused, not ignored).
+    if (scripts.length) return scripts[0].textContent;
     return t.trim() ? t : null;
   }
 

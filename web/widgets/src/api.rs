@@ -35,21 +35,7 @@ pub enum AddrArg {
 /// Not a whole non-negative number, not hex or decimal text, or wider than the scheme's addresses.
 pub fn parse_address(a: &AddrArg, scheme: SchemeKind) -> Result<u64, Problem> {
     let v = match a {
-        AddrArg::Number(x) => {
-            if !x.is_finite() || x.fract() != 0.0 || *x < 0.0 || *x > 9_007_199_254_740_991.0 {
-                // As JavaScript writes it: Rust would say "inf".
-                let shown = match *x {
-                    v if v.is_nan() => String::from("NaN"),
-                    v if v == f64::INFINITY => String::from("Infinity"),
-                    v if v == f64::NEG_INFINITY => String::from("-Infinity"),
-                    v => format!("{v}"),
-                };
-                return Err(Problem::plain(format!(
-                    "the address {shown} is not a whole number from 0 to 2^53 − 1; pass larger addresses as a hex string or a BigInt"
-                )));
-            }
-            *x as u64
-        }
+        AddrArg::Number(x) => number_address(*x)?,
         AddrArg::Text(t) => {
             let t = t.trim();
             let hexed = t.starts_with("0x") || t.starts_with("0X");
@@ -69,6 +55,64 @@ pub fn parse_address(a: &AddrArg, scheme: SchemeKind) -> Result<u64, Problem> {
     };
     scheme.decompose(v).map_err(|e| Problem::plain(e.to_string()))?;
     Ok(v)
+}
+
+/// A message of the widgets' own checks in the words of the JS API, where
+/// there is no element: `call` (`quiz`, `the walk widget`) for the element,
+/// options for its attributes, the scenario text for the scenario inside it.
+#[must_use]
+pub fn api_words(message: &str, kind: options::Kind, call: &str) -> String {
+    let tag = format!("<{}>", kind.tag());
+    message
+        .replace(&format!("{tag} has no attribute"), &format!("{call} has no option"))
+        .replace("set=, scenario= or a scenario inside it", "set, scenario or text")
+        .replace("a scenario= attribute and a scenario inside it", "a scenario and text")
+        .replace("the scenario inside the element", "the scenario text")
+        .replace(&tag, call)
+}
+
+/// [`api_words`] for a problem (its line and column kept).
+#[must_use]
+pub fn api_problem(p: Problem, kind: options::Kind, call: &str) -> Problem {
+    Problem { message: api_words(&p.message, kind, call), ..p }
+}
+
+/// A JS number as JavaScript writes it (`Infinity`, `NaN`; Rust would say `inf`).
+#[must_use]
+pub fn js_number(x: f64) -> String {
+    match x {
+        v if v.is_nan() => String::from("NaN"),
+        v if v == f64::INFINITY => String::from("Infinity"),
+        v if v == f64::NEG_INFINITY => String::from("-Infinity"),
+        v => format!("{v}"),
+    }
+}
+
+/// An address given as a JS number: a whole number from 0 to 2^53 − 1.
+///
+/// # Errors
+/// Any other number.
+pub fn number_address(x: f64) -> Result<u64, Problem> {
+    if !x.is_finite() || x.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&x) {
+        return Err(Problem::plain(format!(
+            "the address {} is not a whole number from 0 to 2^53 − 1; pass larger addresses as a hex string or a BigInt",
+            js_number(x)
+        )));
+    }
+    Ok(x as u64)
+}
+
+/// An address given to `render` as a number or a BigInt, as an attribute
+/// writes it (`0x…`, since bare digits in an attribute are hex); text is
+/// an attribute already and is kept as it is.
+///
+/// # Errors
+/// A number that is not a whole number from 0 to 2^53 − 1.
+pub fn address_attribute(a: &AddrArg) -> Result<String, Problem> {
+    match a {
+        AddrArg::Number(x) => Ok(format!("{:#x}", number_address(*x)?)),
+        AddrArg::Text(t) => Ok(t.clone()),
+    }
 }
 
 /// One field of an address.
@@ -242,6 +286,11 @@ fn machine_of(req: &TranslateReq) -> Result<AtStep, Problem> {
         (None, None) => {
             return Err(Problem::plain(
                 "give a scenario (a built-in name like \"story-x86\", or scenario text) or a machine (\"xv6-public\")",
+            ));
+        }
+        (Some(s), None) if s.trim().is_empty() => {
+            return Err(Problem::plain(
+                "the scenario is empty: give a built-in scenario's name (\"story-x86\") or scenario text",
             ));
         }
         (Some(s), None) => match scenario::builtin(s.trim()) {
@@ -872,6 +921,10 @@ mod tests {
         assert!(e(AddrArg::Number(f64::NAN), x).contains("not a whole number"));
         assert!(e(AddrArg::Number(f64::INFINITY), x).starts_with("the address Infinity is not"));
         assert!(e(AddrArg::Number(f64::NAN), x).starts_with("the address NaN is not"));
+        // render's options are attributes, where bare digits are hex: a number becomes 0x….
+        assert_eq!(address_attribute(&AddrArg::Number(12_236.0)).unwrap(), "0x2fcc");
+        assert_eq!(address_attribute(&text("2fcc")).unwrap(), "2fcc");
+        assert!(address_attribute(&AddrArg::Number(-1.0)).unwrap_err().message.contains("not a whole number"));
         assert!(e(text("403abc"), x).contains("write hex with 0x"));
         assert!(e(text(""), x).contains("write hex with 0x"));
         assert!(e(text("0x100000000"), x).contains("does not fit in 32 bits"));
@@ -946,6 +999,28 @@ mod tests {
         let mut both = req("story-x86", None, PidChoice::Auto, "0", None);
         both.machine = Some("x86".into());
         assert!(e(both).message.contains("not both"));
+        // The widgets' words, as the API says them.
+        let k = options::Kind::Quiz;
+        assert_eq!(
+            api_words("<pagelab-quiz> has no attribute \"extra\"; it takes set, scenario", k, "quiz"),
+            "quiz has no option \"extra\"; it takes set, scenario"
+        );
+        assert_eq!(
+            api_words("the scenario inside the element: `ask sp 1` needs a step", k, "quiz"),
+            "the scenario text: `ask sp 1` needs a step"
+        );
+        assert_eq!(
+            api_words(
+                "<pagelab-quiz> takes one source of questions: set=, scenario= or a scenario inside it, not two",
+                k,
+                "quiz"
+            ),
+            "quiz takes one source of questions: set, scenario or text, not two"
+        );
+        // A scenario string that came out empty is refused, not read as a scenario of no steps.
+        for blank in ["", "  \n"] {
+            assert!(e(req(blank, None, PidChoice::Auto, "0", None)).message.starts_with("the scenario is empty"));
+        }
     }
 
     #[test]

@@ -89,19 +89,22 @@ fn only(obj: &JsValue, allowed: &[&str], call: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// A message about the scenario given as `text` or `scenario` through the
-/// API, which the widgets' parser names as the one inside an element.
-fn api_words(message: String) -> String {
-    message.replace("the scenario inside the element", "the scenario text")
-}
-
 /// A whole number ≥ 0 from a number or a string (or "last").
 fn step_arg(v: &JsValue) -> Result<Option<usize>, JsValue> {
     if let Some(x) = v.as_f64() {
-        if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= 1e9 {
-            return Ok(Some(x as usize));
+        if x.is_finite() && x >= 0.0 && x.fract() == 0.0 {
+            if x <= 1e9 {
+                return Ok(Some(x as usize));
+            }
+            return Err(plain(format!(
+                "step {x} is past the end: a scenario here has at most {} operations, so steps go to {0} at most",
+                options::MAX_WIDGET_OPS
+            )));
         }
-        return Err(plain(format!("step {x} is not a step: a whole number (0 = just booted), or \"last\"")));
+        return Err(plain(format!(
+            "step {} is not a step: a whole number (0 = just booted), or \"last\"",
+            api::js_number(x)
+        )));
     }
     match v.as_string() {
         Some(s) => options::parse_step(&s).map_err(plain),
@@ -132,8 +135,11 @@ pub fn translate(request: JsValue) -> Result<JsValue, JsValue> {
     let pid = match prop(&request, "pid")? {
         None => options::PidChoice::Auto,
         Some(v) => match v.as_f64() {
-            Some(x) => options::parse_pid(&format!("{x}")).map_err(plain)?,
-            None => options::parse_pid(&string_arg(&v, "pid")?).map_err(plain)?,
+            Some(x) => options::parse_pid(&api::js_number(x)).map_err(plain)?,
+            None => {
+                options::parse_pid(&v.as_string().ok_or_else(|| plain("pid must be a number like 3, or \"kernel\""))?)
+                    .map_err(plain)?
+            }
         },
     };
     let Some(address) = prop(&request, "address")? else {
@@ -200,13 +206,18 @@ fn quiz_cfg(options: &JsValue) -> Result<(options::QuizCfg, bool), JsValue> {
     if !options.is_object() && !options.is_undefined() && !options.is_null() {
         return Err(plain("the quiz's options must be an object, like {set: \"quiz-shm\", seed: 7}"));
     }
+    if options.is_object() {
+        only(options, &["set", "scenario", "text", "seed", "student", "questions", "answers"], "quiz")?;
+    }
     let answers = match prop(options, "answers")? {
         None => false,
         Some(v) => v.as_bool().ok_or_else(|| plain("the option answers must be true or false"))?,
     };
     let (mut attrs, inline) = attrs_of(Kind::Quiz, options, false)?;
     attrs.remove("answers");
-    match options::parse(Kind::Quiz, &attrs, inline.as_deref()).map_err(|e| plain(api_words(e)))? {
+    match options::parse(Kind::Quiz, &attrs, inline.as_deref())
+        .map_err(|e| plain(api::api_words(&e, Kind::Quiz, "quiz")))?
+    {
         options::Config::Quiz(q) => Ok((q, answers)),
         _ => Err(plain("pagelab could not read the quiz's options")),
     }
@@ -216,7 +227,7 @@ fn quiz_cfg(options: &JsValue) -> Result<(options::QuizCfg, bool), JsValue> {
 #[wasm_bindgen]
 pub fn quiz(options: JsValue) -> Result<JsValue, JsValue> {
     let (q, answers) = quiz_cfg(&options)?;
-    to_js(&api::quiz(&q, answers).map_err(|p| error(&p))?)
+    to_js(&api::quiz(&q, answers).map_err(|p| error(&api::api_problem(p, Kind::Quiz, "quiz")))?)
 }
 
 /// `pagelab.check(options, number, answer)`.
@@ -232,7 +243,7 @@ pub fn check(options: JsValue, number: JsValue, answer: JsValue) -> Result<JsVal
         },
     };
     let a = string_arg(&answer, "the answer")?;
-    to_js(&api::check(&q, n, &a).map_err(|p| error(&p))?)
+    to_js(&api::check(&q, n, &a).map_err(|p| error(&api::api_problem(p, Kind::Quiz, "quiz")))?)
 }
 
 /// A widget drawn in an element: `destroy()` removes it; `error` says why it shows a message instead.
@@ -283,10 +294,13 @@ fn attrs_of(
         let pair = js_sys::Array::from(&pair);
         let key = pair.get(0).as_string().unwrap_or_default();
         let v = pair.get(1);
-        let value = if let Some(s) = v.as_string() {
+        let value = if key == "address" && !element && v.as_string().is_none() {
+            // A number has no base: as an attribute it is written in hex, with 0x.
+            api::address_attribute(&addr_arg(&v, "the option address")?).map_err(|p| error(&p))?
+        } else if let Some(s) = v.as_string() {
             s
         } else if let Some(x) = v.as_f64() {
-            if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x}") }
+            if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { api::js_number(x) }
         } else if let Some(b) = v.as_bool() {
             b.to_string()
         } else if let Some(n) = v.dyn_ref::<js_sys::BigInt>() {
@@ -300,6 +314,17 @@ fn attrs_of(
                 options::short(&key, 30)
             )));
         };
+        if !element && (key == "text" || key == "scenario") && value.trim().is_empty() {
+            // Built from a string that came out empty, most likely: refused, not read as no scenario.
+            return Err(plain(format!(
+                "the option {key} is empty: give {}",
+                if key == "text" {
+                    "scenario text"
+                } else {
+                    "a built-in scenario's name (\"story-x86\") or scenario text"
+                }
+            )));
+        }
         if element {
             attrs.insert(key, value);
         } else if key == "text" {
@@ -347,8 +372,11 @@ pub fn render(
             "the <script type=\"text/plain\"> inside <{}> is empty: write a scenario in it, or remove it",
             kind.tag()
         )))
+    } else if element {
+        prepare(kind, &attrs, inline.as_deref())
     } else {
         prepare(kind, &attrs, inline.as_deref())
+            .map_err(|p| api::api_problem(p, kind, &format!("the {} widget", kind.name())))
     };
     let error = prepared.as_ref().err().map(|p| p.message.clone());
     let doc = target.owner_document().ok_or_else(|| plain("the element is not in a document"))?;

@@ -82,10 +82,46 @@ impl Kind {
 }
 
 /// Attributes every HTML element may carry; widgets ignore them.
+/// (HTML's global attributes, ARIA's `role` and `aria-*`, `data-*`, and the
+/// `on…` event handler attributes.)
 fn is_global_attribute(name: &str) -> bool {
-    matches!(name, "id" | "class" | "style" | "title" | "lang" | "dir" | "hidden" | "slot" | "tabindex" | "part" | "is")
-        || name.starts_with("data-")
+    matches!(
+        name,
+        "id" | "class"
+            | "style"
+            | "title"
+            | "lang"
+            | "dir"
+            | "hidden"
+            | "slot"
+            | "tabindex"
+            | "part"
+            | "exportparts"
+            | "is"
+            | "role"
+            | "inert"
+            | "nonce"
+            | "accesskey"
+            | "autofocus"
+            | "autocapitalize"
+            | "autocorrect"
+            | "contenteditable"
+            | "draggable"
+            | "enterkeyhint"
+            | "inputmode"
+            | "popover"
+            | "spellcheck"
+            | "translate"
+            | "writingsuggestions"
+            | "itemid"
+            | "itemprop"
+            | "itemref"
+            | "itemscope"
+            | "itemtype"
+            | "xml:lang"
+    ) || name.starts_with("data-")
         || name.starts_with("aria-")
+        || name.strip_prefix("on").is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// The most operations a widget's scenario may have (so a page stays quick).
@@ -518,8 +554,8 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
             let line = if args.is_empty() { program } else { format!("{program} {args}") };
             if line.len() > pagelab_web::run::MAX_LINE {
                 return Err(format!(
-                    "program= and args= make a line of {} characters; sh reads at most {} (xv6's console holds 128)",
-                    line.len(),
+                    "program= and args= make a line of {} bytes; sh reads at most {} (xv6's console holds 128)",
+                    pagelab_web::run::byte_count(&line),
                     pagelab_web::run::MAX_LINE
                 ));
             }
@@ -647,6 +683,30 @@ mod tests {
         }
         assert_eq!(parse_pid("kernel"), Ok(PidChoice::Kernel));
         assert_eq!(parse_step("last"), Ok(None));
+    }
+
+    /// HTML lets any element carry its global attributes (and ARIA's role):
+    /// a widget takes them and ignores them; a misspelt one is still refused.
+    #[test]
+    fn global_html_attributes_are_allowed() {
+        let attrs: BTreeMap<String, String> = [
+            ("role", "region"),
+            ("aria-label", "Translator"),
+            ("inert", ""),
+            ("nonce", "abc"),
+            ("accesskey", "t"),
+            ("autofocus", ""),
+            ("onclick", "go()"),
+            ("data-x", "1"),
+            ("itemprop", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert!(parse(Kind::Translate, &attrs, None).is_ok());
+        for name in ["rol", "on", "on-click", "onClick2"] {
+            assert!(err(Kind::Translate, &[(name, "1")], None).contains("has no attribute"), "{name}");
+        }
     }
 
     #[test]

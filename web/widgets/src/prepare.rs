@@ -237,7 +237,7 @@ pub fn prepare(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str
             let at = source::at_step(&src, None)?;
             if let Some(err) = at.lab.steps().last().and_then(|s| s.result.error.as_ref()) {
                 return Err(Problem::plain(format!(
-                    "<{tag}> program=\"{}\" args=\"{}\": {err}",
+                    "program=\"{}\" args=\"{}\": {err}",
                     short(&e.program, 30),
                     short(&e.args_text, 40)
                 )));
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn a_failed_exec_is_the_widgets_message() {
         let e = prepare(Kind::Exec, &attrs(&[("program", "nosuch")]), None).unwrap_err();
-        assert_eq!(e.message, "<pagelab-exec> program=\"nosuch\" args=\"\": exec failed: there is no file \"nosuch\"");
+        assert_eq!(e.message, "program=\"nosuch\" args=\"\": exec failed: there is no file \"nosuch\"");
         let e = prepare(Kind::Exec, &attrs(&[("args", &"a ".repeat(40))]), None).unwrap_err();
         assert!(e.message.contains("at most 31"), "{}", e.message);
     }

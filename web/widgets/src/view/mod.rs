@@ -73,8 +73,22 @@ pub fn ErrorBox(props: &ErrorProps) -> Html {
     html! {
         <div class="pl-error" role="alert">
             <strong>{ format!("<{}> cannot be shown: ", props.tag) }</strong>
-            <span class="pl-error-text">{ pagelab_web::components::inline(&props.message) }</span>
+            <span class="pl-error-text">{ pagelab_web::components::inline(&after_tag(&props.tag, &props.message)) }</span>
         </div>
+    }
+}
+
+/// `message` without the element's tag in front (the box names it already):
+/// `<pagelab-walk> needs an address=` is `it needs an address=`.
+#[must_use]
+pub fn after_tag(tag: &str, message: &str) -> String {
+    let t = format!("<{tag}>");
+    match message.strip_prefix(&t) {
+        Some(rest) => match rest.strip_prefix(": ") {
+            Some(rest) => rest.to_string(),
+            None => format!("it{rest}"),
+        },
+        None => message.to_string(),
     }
 }
 
@@ -96,4 +110,18 @@ fn caption(what: &str, at: &AtStep) -> Html {
 
 fn short_op(op: &pagelab_core::lab::Op) -> String {
     pagelab_web::select::short(&print_op(op), 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_tag;
+
+    #[test]
+    fn the_error_box_names_the_element_once() {
+        let t = "pagelab-walk";
+        assert_eq!(after_tag(t, "<pagelab-walk> needs an address="), "it needs an address=");
+        assert_eq!(after_tag(t, "<pagelab-walk>: no machine uses sv32"), "no machine uses sv32");
+        assert_eq!(after_tag(t, "step=\"x\" is not a step"), "step=\"x\" is not a step");
+        assert_eq!(after_tag(t, "<pagelab-walker> x"), "<pagelab-walker> x");
+    }
 }

@@ -142,11 +142,14 @@ pub fn TranslateWidget(props: &TranslateProps) -> Html {
             if !props.fixed {
                 <label class="addr-row">
                     <span>{ "Virtual address " }</span>
+                    // The rule and the message are read with the field, each time it takes the focus (the
+                    // widget has a shadow root of its own, so these ids are its own).
                     <input class="addr-in" value={(*text).clone()} {oninput} autocomplete="off" spellcheck="false"
+                        aria-describedby="pl-addr-rule pl-addr-error"
                         aria-invalid={if error.is_some() { "true" } else { "false" }} />
                 </label>
-                <p class="help">{ ADDRESS_RULE }</p>
-                <p class="error-inline" role="status">{ inline(&error.clone().map(|e| format!("{e} (showing {})", hex(va, addr_digits(scheme == SchemeKind::Sv39)))).unwrap_or_default()) }</p>
+                <p class="help" id="pl-addr-rule">{ ADDRESS_RULE }</p>
+                <p class="error-inline" id="pl-addr-error" role="status">{ inline(&error.clone().map(|e| format!("{e} (showing {})", hex(va, addr_digits(scheme == SchemeKind::Sv39)))).unwrap_or_default()) }</p>
             } else {
                 <p class="addr-fixed">{ "Virtual address " }<code>{ hex(va, addr_digits(scheme == SchemeKind::Sv39)) }</code></p>
             }
