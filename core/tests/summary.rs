@@ -52,13 +52,14 @@ fn fork_sbrk_exit_and_wait_in_short() {
     let lab = story(scenario::STORY_X86);
     let st = lab.steps();
     // fork of the shell (step 5): allocproc's kernel stack; copyuvm makes a directory
-    // (setupkvm, 65) and copies sh's 4 user pages, which need one user page table.
+    // (setupkvm, 65) and copies sh's 4 user pages (its text spans 2: it ends at 0x100c),
+    // which need one user page table.
     assert_eq!(
         st[4].summary.lines(),
         vec![
             "allocproc: allocated 1 kernel stack",
             "copyuvm → setupkvm: allocated 65 page-table pages",
-            "copyuvm: allocated 4 user pages (text, guard page, stack) + 1 page-table page",
+            "copyuvm: allocated 4 user pages (2 text, guard page, stack) + 1 page-table page",
         ]
     );
     // sbrk(32768): growproc → allocuvm maps 8 heap pages from 0x4000; the first 4 MB
@@ -69,7 +70,10 @@ fn fork_sbrk_exit_and_wait_in_short() {
         "pid 3: mapped va 0x4000–0xbfff (8 pages: heap)"
     );
     // exec of echo frees sh's 4 pages and the 8 heap pages: 12.
-    assert_eq!(st[6].summary.lines()[3], "freevm → deallocuvm: freed 12 user pages (text, guard page, stack, heap)");
+    assert_eq!(
+        st[6].summary.lines()[3],
+        "freevm → deallocuvm: freed 12 user pages (2 text, guard page, stack, 8 heap)"
+    );
     // exit frees nothing; wait frees the kernel stack, then freevm.
     assert!(st[7].summary.lines().is_empty());
     assert_eq!(

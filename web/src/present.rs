@@ -905,6 +905,35 @@ pub fn key_command(key: &str, modifier: bool) -> Option<KeyCommand> {
     })
 }
 
+/// What a focused element does with the keys, for the page's shortcut keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// A field the learner types in (text, a menu, an editable region): it keeps every key.
+    Typing,
+    /// A control that is not typed in (a checkbox, a radio button, a slider):
+    /// it keeps the arrow keys, which some of them use, and lets the letters through.
+    Control,
+    /// Anything else (a button, a link, the page): the keys are the page's.
+    Page,
+}
+
+/// Who a key pressed in an element with tag `tag` (upper case, as the DOM
+/// gives it) and input `type` (for an `INPUT`) belongs to.
+#[must_use]
+pub fn key_owner(tag: &str, input_type: &str, editable: bool) -> KeyOwner {
+    match tag {
+        "TEXTAREA" | "SELECT" => KeyOwner::Typing,
+        "INPUT" => match input_type.to_ascii_lowercase().as_str() {
+            "checkbox" | "radio" | "range" | "color" | "file" | "button" | "submit" | "reset" | "image" => {
+                KeyOwner::Control
+            }
+            _ => KeyOwner::Typing,
+        },
+        _ if editable => KeyOwner::Typing,
+        _ => KeyOwner::Page,
+    }
+}
+
 /// Which widget "Embed this view" writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EmbedKind {
@@ -1153,6 +1182,13 @@ mod story_tests {
         assert_eq!(key_command("ArrowLeft", false), Some(KeyCommand::Back));
         assert_eq!(key_command("n", true), None);
         assert_eq!(key_command("x", false), None);
+        // A field typed in keeps the keys; a checkbox only its arrows; a button none.
+        assert_eq!(key_owner("INPUT", "", false), KeyOwner::Typing);
+        assert_eq!(key_owner("INPUT", "text", false), KeyOwner::Typing);
+        assert_eq!(key_owner("INPUT", "Checkbox", false), KeyOwner::Control);
+        assert_eq!(key_owner("SELECT", "", false), KeyOwner::Typing);
+        assert_eq!(key_owner("BUTTON", "", false), KeyOwner::Page);
+        assert_eq!(key_owner("DIV", "", true), KeyOwner::Typing);
     }
 
     #[test]

@@ -248,6 +248,9 @@ pub fn open_link(fragment: &str) -> Action {
 /// What a link opens: its state and machines, nothing for an empty link, or why it does not open.
 pub type OpenedLink = Result<Option<(LinkState, Machines)>, String>;
 
+/// What the page says when a link replaces a lab whose programs were running.
+pub const RUN_LEFT: &str = "The programs that were running have stopped: a link holds the timeline they made, not the running machine. Boot and run init starts them again, on a new machine.";
+
 /// The lab state.
 #[derive(Clone, Debug)]
 pub struct LabState {
@@ -685,6 +688,18 @@ impl LabState {
 
     fn error(&mut self, at: Where, text: impl Into<String>) {
         self.notice = Some(Notice::error(at, text));
+    }
+
+    /// Say `text` at `at`, after what the lab says already there (an error elsewhere stays).
+    fn tell(&mut self, at: Where, text: &str) {
+        match &mut self.notice {
+            Some(n) if n.at == at && !n.is_error() => {
+                n.text.push(' ');
+                n.text.push_str(text);
+            }
+            Some(n) if n.is_error() => {}
+            _ => self.notice = Some(Notice::info(at, text)),
+        }
     }
 
     /// Show step `k`, taking (or rebuilding) its machine; the view follows
@@ -1214,12 +1229,23 @@ impl LabState {
             ),
             Ok(sum) => {
                 let len = bytes.len();
+                // A file already at that path is replaced: say which.
+                let port = self.lab().kernel().info().port;
+                let had = self.lab().fs().files.get(&pagelab_core::lab::Fs::normalize(&path)).map(|old| {
+                    let builtin =
+                        pagelab_core::programs::builtin(port).iter().any(|(p, b)| *p == path && *b == &old[..]);
+                    if builtin { "the built-in" } else { "the" }
+                });
                 self.run(Op::File { path: path.clone(), bytes }, Where::Upload);
                 if !self.notice.as_ref().is_some_and(Notice::is_error) {
+                    let what = match had {
+                        Some(which) => format!("{path} added in place of {which} {path}"),
+                        None => format!("{path} added"),
+                    };
                     self.notice = Some(Notice::info(
                         Where::Upload,
                         format!(
-                            "{path} added ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
+                            "{what} ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
                             elf::machine_name(sum.header.machine),
                             sum.header.entry,
                             sum.phdrs.len()
@@ -1334,7 +1360,13 @@ impl LabState {
                         );
                         s.link_refused = true;
                     }
-                    link => s = LabState::opened(link),
+                    link => {
+                        let stopped = s.run.is_some();
+                        s = LabState::opened(link);
+                        if stopped {
+                            s.tell(Where::Page, RUN_LEFT);
+                        }
+                    }
                 }
                 s.version = v;
                 s.generation = g;

@@ -703,6 +703,31 @@ fn a_call_by_hand_stops_the_programs_with_a_message() {
     assert!(info_of(&s).contains("The programs were stopped"), "{}", info_of(&s));
 }
 
+/// Back or Forward (a link opened) while the programs run: the link holds
+/// their timeline, not the machine, and the page says the programs stopped.
+#[test]
+fn a_link_opened_while_programs_run_says_they_stopped() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let s = act(s, Action::RunPrograms(RunCommand::Type("echo one".into())));
+    let link = s.fragment();
+    let back = act(s, open_link("#b=story-riscv&step=0"));
+    assert!(back.run.is_none());
+    assert!(
+        back.notice.as_ref().is_some_and(|n| n.at == Where::Page && n.text.contains("have stopped")),
+        "{:?}",
+        back.notice
+    );
+    // Forward: the run's own timeline, without the machine that made it.
+    let fwd = act(back, open_link(&format!("#{link}")));
+    assert!(fwd.run.is_none());
+    // No programs were running when Forward came, so nothing is said of them.
+    assert!(!fwd.notice.as_ref().is_some_and(|n| n.text.contains("have stopped")), "{:?}", fwd.notice);
+    // A link opened with no run says nothing of programs either.
+    let plain = act(LabState::new(Preset::Xv6RiscvTiny), open_link("#b=story-riscv&step=0"));
+    assert!(!plain.notice.as_ref().is_some_and(|n| n.text.contains("have stopped")));
+}
+
 /// Type only, then step: the line waits in the console's buffer until the
 /// learner steps; run to the next trap, one trap at a time, shows sh's read
 /// returning each character, and its fork.
@@ -811,4 +836,20 @@ fn a_refused_link_stays_in_the_address_bar_until_the_lab_changes() {
     let s = call(s, Call::Fork);
     assert!(!s.link_refused, "a change writes the lab's own link");
     assert!(!LabState::opened(Ok(None)).link_refused);
+}
+
+/// An upload at the path of a file already there replaces it, and says so:
+/// in place of the built-in program, then of the upload before it; a new
+/// path is just added.
+#[test]
+fn an_upload_says_which_file_it_replaces() {
+    use pagelab_core::programs::{RISCV_DEEP, RISCV_ECHO};
+    let up =
+        |s: LabState, name: &str, bytes: &[u8]| act(s, Action::Upload { name: name.into(), bytes: bytes.to_vec() });
+    let s = up(LabState::new(Preset::Xv6RiscvTiny), "echo", RISCV_DEEP);
+    assert!(info_of(&s).starts_with("/echo added in place of the built-in /echo ("), "{}", info_of(&s));
+    let s = up(s, "echo", RISCV_ECHO);
+    assert!(info_of(&s).starts_with("/echo added in place of the /echo ("), "{}", info_of(&s));
+    let s = up(s, "mine", RISCV_ECHO);
+    assert!(info_of(&s).starts_with("/mine added ("), "{}", info_of(&s));
 }

@@ -37,8 +37,14 @@ pub struct FuncPages {
     pub counts: Counts,
     /// What the user pages allocated are (`text`, `guard page`, `stack`, …), in the order met.
     pub allocated_as: Vec<String>,
+    /// How many of the user pages allocated each name of `allocated_as` has.
+    #[serde(skip)]
+    pub allocated_n: Vec<u64>,
     /// What the user pages freed were.
     pub freed_as: Vec<String>,
+    /// How many of the user pages freed each name of `freed_as` has.
+    #[serde(skip)]
+    pub freed_n: Vec<u64>,
     /// What the other pages (RISC-V trapframes, exec's argument copies) are.
     pub other_as: Vec<String>,
 }
@@ -55,9 +61,16 @@ impl fmt::Display for FuncPages {
     /// `allocuvm: allocated 1 user page (text) + 1 page-table page`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.counts;
-        let alloc =
-            pages_text(c.user_alloc, c.pt_alloc, c.kstack_alloc, c.other_alloc, &self.allocated_as, &self.other_as);
-        let free = pages_text(c.user_free, c.pt_free, c.kstack_free, c.other_free, &self.freed_as, &self.other_as);
+        let alloc = pages_text(
+            (c.user_alloc, c.pt_alloc, c.kstack_alloc, c.other_alloc),
+            (&self.allocated_as, &self.allocated_n),
+            &self.other_as,
+        );
+        let free = pages_text(
+            (c.user_free, c.pt_free, c.kstack_free, c.other_free),
+            (&self.freed_as, &self.freed_n),
+            &self.other_as,
+        );
         write!(f, "{}: ", self.who())?;
         match (alloc.is_empty(), free.is_empty()) {
             (false, false) => write!(f, "allocated {alloc}; freed {free}"),
@@ -71,12 +84,29 @@ impl fmt::Display for FuncPages {
 pub use crate::trace::plural;
 
 /// "1 user page (text) + 1 page-table page", or "" for no pages.
-fn pages_text(user: u64, tables: u64, kstacks: u64, other: u64, user_as: &[String], other_as: &[String]) -> String {
+/// `3 user pages (2 text, stack) + 1 page-table page`: the counts (user,
+/// page-table, kernel stack and other pages), what the user pages are (each
+/// name with how many pages have it), and what the other pages are.
+fn pages_text(
+    (user, tables, kstacks, other): (u64, u64, u64, u64),
+    user_as: (&[String], &[u64]),
+    other_as: &[String],
+) -> String {
     let mut parts = Vec::new();
     if user > 0 {
         let mut s = plural(user, "user page", "user pages");
-        if !user_as.is_empty() {
-            s.push_str(&format!(" ({})", user_as.join(", ")));
+        if !user_as.0.is_empty() {
+            let named: Vec<String> = user_as
+                .0
+                .iter()
+                .enumerate()
+                .map(|(i, name)| match user_as.1.get(i) {
+                    // One name for them all needs no count: `8 user pages (heap)`.
+                    Some(&n) if n > 1 && user_as.0.len() > 1 => format!("{n} {name}"),
+                    _ => name.clone(),
+                })
+                .collect();
+            s.push_str(&format!(" ({})", named.join(", ")));
         }
         parts.push(s);
     }
@@ -212,6 +242,21 @@ fn page_name(regs: &RegionsOf, pid: u32, va: u64) -> &str {
 fn push_distinct(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && !v.iter().any(|x| x == s) {
         v.push(s.into());
+    }
+}
+
+/// Count one more page called `s` (not if it is empty): a new name goes at
+/// the end of `names` with a count of 1 in `counts`.
+fn push_counted(names: &mut Vec<String>, counts: &mut Vec<u64>, s: &str) {
+    if s.is_empty() {
+        return;
+    }
+    match names.iter().position(|x| x == s) {
+        Some(i) => counts[i] += 1,
+        None => {
+            names.push(s.into());
+            counts.push(1);
+        }
     }
 }
 
@@ -384,7 +429,12 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                         }
                         _ => "",
                     };
-                    push_distinct(if alloc { &mut line.allocated_as } else { &mut line.freed_as }, what);
+                    let (names, counts) = if alloc {
+                        (&mut line.allocated_as, &mut line.allocated_n)
+                    } else {
+                        (&mut line.freed_as, &mut line.freed_n)
+                    };
+                    push_counted(names, counts, what);
                 }
             }
             _ => {}

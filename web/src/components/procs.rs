@@ -142,6 +142,13 @@ fn ProcTable(props: &ProcTableProps) -> Html {
             </tbody>
         </table>
         </div>
+        <p class="help" id="state-note">{
+            if props.run_states.is_some() {
+                "The states are the running programs': a process blocked in wait or read is sleeping."
+            } else {
+                "The timeline records system calls, not the scheduler, so a live process shows as runnable. In xv6 one blocked in wait (init, once it has forked sh) or in read is sleeping: the Run panel's programs show their real states."
+            }
+        }</p>
         </>
     }
 }

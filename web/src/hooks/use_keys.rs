@@ -2,13 +2,14 @@ use yew::prelude::*;
 
 use super::LabContext;
 #[cfg(target_arch = "wasm32")]
-use crate::present::{KeyCommand, key_command};
+use crate::present::{KeyCommand, KeyOwner, key_command, key_owner};
 #[cfg(target_arch = "wasm32")]
 use crate::state::Action;
 
 /// The page's shortcut keys ([`crate::present::KEYS`]), listened for on the
 /// whole document. They do nothing while the learner types in a field or a
-/// menu, or holds Ctrl, Alt or Meta.
+/// menu, or holds Ctrl, Alt or Meta; on a checkbox the letters work, and the
+/// arrow keys stay the checkbox's.
 #[hook]
 pub fn use_keys(lab: LabContext) {
     let dispatcher = lab.dispatcher();
@@ -21,15 +22,21 @@ pub fn use_keys(lab: LabContext) {
                 if e.default_prevented() {
                     return;
                 }
-                let field = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()).filter(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
+                let target = e.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok());
+                let owner = target.as_ref().map_or(KeyOwner::Page, |el| {
+                    let kind = el.get_attribute("type").unwrap_or_default();
+                    key_owner(&el.tag_name(), &kind, el.is_content_editable())
                 });
-                if let Some(el) = field {
-                    // Escape leaves the field, so that the keys work again.
-                    if e.key() == "Escape" {
-                        let _ = el.blur();
+                match (owner, target) {
+                    (KeyOwner::Typing, Some(el)) => {
+                        // Escape leaves the field, so that the keys work again.
+                        if e.key() == "Escape" {
+                            let _ = el.blur();
+                        }
+                        return;
                     }
-                    return;
+                    (KeyOwner::Control, _) if e.key().starts_with("Arrow") => return,
+                    _ => {}
                 }
                 // ← and → scroll a focused region that is wider than its box
                 // (vmprint, the wide tables); n and p still step.
