@@ -242,3 +242,13 @@ fn the_notes_shared_page_is_named_by_what_shmemaddr_maps() {
         "pid 4: mapped va 0x5000–0x5fff (shared page 25)"
     );
 }
+
+/// A pipe's page is named in the step's summary: pipealloc kallocs it,
+/// pipeclose kfrees it when the last end closes (xv6's pipe.c).
+#[test]
+fn a_pipes_page_is_named() {
+    let lab = story("preset xv6-riscv-tiny\nuserinit\npipe 1\npipeclose 1 0\n");
+    let st = lab.steps();
+    assert_eq!(st[1].summary.lines(), vec!["pipealloc: allocated 1 other page (pipe)"]);
+    assert_eq!(st[2].summary.lines(), vec!["pipeclose: freed 1 other page (pipe)"]);
+}

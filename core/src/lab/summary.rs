@@ -411,6 +411,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                     Owner::Trapframe { .. } => push_distinct(&mut line.other_as, "trapframe"),
                     Owner::ArgCopy { .. } => push_distinct(&mut line.other_as, "exec argument copy"),
                     Owner::DiskRing => push_distinct(&mut line.other_as, "virtio disk ring"),
+                    Owner::Pipe { .. } => push_distinct(&mut line.other_as, "pipe"),
                     _ => {}
                 }
                 if owner.class() == PageClass::User {
