@@ -20,6 +20,7 @@
 //   code 7 (present, write, user), reported by trap() as "--kill proc".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { launch, open, text, tabTo, shot, audit, linkFor } from './helpers.mjs';
 
 let browser;
@@ -98,6 +99,21 @@ test('on xv6-riscv deep stops at the guard page, and the translate panel shows t
   assert.match(walk, /no user bit/);
   assert.match(await text(page, '#run-faults'), /pid 3: store at 0x2[0-9a-f]{3}/);
   await shot(page, 'run-deep-phone');
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('a program the learner uploads runs under sh after Boot and run init', async () => {
+  // pagelab's deep for xv6-riscv, uploaded as "mine": sh finds /mine, and it
+  // runs into its guard page as deep does (three kilobyte frames, then the fault).
+  const page = await open(browser, linkFor('preset xv6-riscv\n'));
+  await page.setInputFiles('#upload', { name: 'mine', mimeType: 'application/octet-stream', buffer: readFileSync(new URL('../core/programs/riscv/deep', import.meta.url)) });
+  await page.waitForFunction(() => /\/mine added/.test(document.getElementById('upload-notice')?.textContent || ''));
+  await boot(page);
+  await say(page, 'mine');
+  const out = await text(page, '#console');
+  assert.equal((out.match(/^deep: depth \d+/gm) || []).length, 3, out);
+  assert.match(out, /usertrap\(\): unexpected scause 0xf pid=3/);
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -14,7 +14,7 @@ use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
 
 use crate::select::AccessChoice;
-use pagelab_core::lab::{Op, Preset};
+use pagelab_core::lab::{Fs, Op, Preset};
 use pagelab_core::mem::Sim;
 use pagelab_core::port::Kernel as _;
 use pagelab_core::riscv::run::{Record, RecordKind, RunCounts, RunStop};
@@ -78,6 +78,10 @@ pub struct RunSession {
     stepped: Option<(u64, u64, bool)>,
     /// How many trips into the kernel there were before the last command.
     since: usize,
+    /// The files the lab had uploaded when the programs started, as the
+    /// operations that put them in the file system: the timeline's first
+    /// operations, before the runner's own.
+    files: Vec<Op>,
 }
 
 impl fmt::Debug for RunSession {
@@ -156,16 +160,31 @@ impl RunSession {
     /// # Errors
     /// Why it cannot: the machine does not boot.
     pub fn boot(preset: Preset) -> Result<RunSession, String> {
+        RunSession::boot_with(preset, Vec::new())
+    }
+
+    /// Boot `preset` with `files` (path, bytes) in its file system beside
+    /// the built-in programs (a file at a built-in's path replaces it), and
+    /// make the first process. The files go first on the run's timeline.
+    ///
+    /// # Errors
+    /// Why it cannot: the machine does not boot.
+    pub fn boot_with(preset: Preset, files: Vec<(String, Vec<u8>)>) -> Result<RunSession, String> {
         let over = Default::default();
+        let mut fs = Fs::builtin(preset.port());
+        for (path, bytes) in &files {
+            fs.files.insert(Fs::normalize(path), bytes.clone());
+        }
         let runner = match preset {
             Preset::Xv6Riscv | Preset::Xv6RiscvTiny => {
-                riscv::run::Runner::boot(preset.riscv_layout(&over)).map(|r| AnyRunner::Riscv(Box::new(r)))
+                riscv::run::Runner::boot_with(preset.riscv_layout(&over), fs).map(|r| AnyRunner::Riscv(Box::new(r)))
             }
             Preset::Xv6Public | Preset::Xv6PublicTiny => {
-                x86::run::Runner::boot(preset.x86_layout(&over)).map(|r| AnyRunner::X86(Box::new(r)))
+                x86::run::Runner::boot_with(preset.x86_layout(&over), fs).map(|r| AnyRunner::X86(Box::new(r)))
             }
         }
         .map_err(|r| format!("the machine did not boot: {r}"))?;
+        let files = files.into_iter().map(|(path, bytes)| Op::File { path, bytes }).collect();
         Ok(RunSession {
             runner: Rc::new(RefCell::new(runner)),
             applied: 0,
@@ -175,6 +194,7 @@ impl RunSession {
             commands: 0,
             stepped: None,
             since: 0,
+            files,
         })
     }
 
@@ -242,15 +262,28 @@ impl RunSession {
     /// The operations the programs made that are not on the timeline yet.
     #[must_use]
     pub fn new_ops(&self) -> Vec<Op> {
-        each!(&*self.runner.borrow(), r => r.ops().get(self.applied..).map(<[Op]>::to_vec).unwrap_or_default())
+        let f = self.files.len();
+        let mut v = self.files.get(self.applied.min(f)..).map(<[Op]>::to_vec).unwrap_or_default();
+        let from = self.applied.saturating_sub(f);
+        each!(&*self.runner.borrow(), r => v.extend(r.ops().get(from..).unwrap_or_default().iter().cloned()));
+        v
     }
 
-    /// True if `ops` (the lab's timeline) begins with the operations
-    /// applied so far: the learner has not changed the timeline since.
+    /// True if `ops` (the lab's timeline) is the operations applied so
+    /// far (the files first, then the programs'): the learner has not
+    /// changed the timeline since.
     #[must_use]
     pub fn follows(&self, ops: &[Op]) -> bool {
+        if ops.len() != self.applied {
+            return false;
+        }
+        let f = self.files.len().min(ops.len());
+        if ops[..f] != self.files[..f] {
+            return false;
+        }
+        let rest = &ops[f..];
         let r = self.runner.borrow();
-        ops.len() == self.applied && each!(&*r, r => r.ops().get(..self.applied) == Some(ops))
+        each!(&*r, r => r.ops().get(..rest.len()) == Some(rest))
     }
 
     /// The access to draw the walk of, as (pid, address, access): the

@@ -794,8 +794,20 @@ impl LabState {
     fn run_programs(mut self, c: RunCommand) -> LabState {
         match c {
             RunCommand::Start => {
-                let preset = self.full().scenario().preset;
-                let session = match RunSession::boot(preset) {
+                let sc = self.full().scenario();
+                let preset = sc.preset;
+                // The programs the learner uploaded go on the new machine too
+                // (the newest upload of each path, in the order first uploaded).
+                let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+                for op in &sc.ops {
+                    if let Op::File { path, bytes } = op {
+                        match files.iter_mut().find(|(p, _)| p == path) {
+                            Some(f) => f.1.clone_from(bytes),
+                            None => files.push((path.clone(), bytes.clone())),
+                        }
+                    }
+                }
+                let session = match RunSession::boot_with(preset, files) {
                     Ok(s) => s,
                     Err(e) => {
                         self.error(Where::Run, format!("The programs did not start: {e}."));
@@ -1245,7 +1257,7 @@ impl LabState {
                     self.notice = Some(Notice::info(
                         Where::Upload,
                         format!(
-                            "{what} ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec.",
+                            "{what} ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec, or type its name at sh after Boot and run init.",
                             elf::machine_name(sum.header.machine),
                             sum.header.entry,
                             sum.phdrs.len()

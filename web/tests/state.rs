@@ -853,3 +853,28 @@ fn an_upload_says_which_file_it_replaces() {
     let s = up(s, "mine", RISCV_ECHO);
     assert!(info_of(&s).starts_with("/mine added ("), "{}", info_of(&s));
 }
+
+/// A program the learner uploaded goes on the machine "Boot and run init"
+/// starts: sh finds it by its path, and the timeline begins with the upload,
+/// so that a link replays the run. (Here deep, uploaded as /mine: it runs
+/// into its guard page as the built-in deep does.)
+#[test]
+fn an_uploaded_program_runs_under_sh() {
+    use pagelab_core::programs::RISCV_DEEP;
+    use pagelab_web::run::RunCommand;
+    let s =
+        act(LabState::new(Preset::Xv6RiscvTiny), Action::Upload { name: "mine".into(), bytes: RISCV_DEEP.to_vec() });
+    let s = act(s, Action::RunPrograms(RunCommand::Start));
+    let s = act(s, Action::RunPrograms(RunCommand::Type("mine".into())));
+    let view = s.run.as_ref().expect("running").view();
+    assert!(view.console.contains("usertrap(): unexpected scause 0xf pid=3"), "{}", view.console);
+    let ops = &s.full().scenario().ops;
+    assert_eq!(ops[0], Op::File { path: "/mine".into(), bytes: RISCV_DEEP.to_vec() });
+    assert_eq!(ops[1], Op::Userinit);
+    assert!(ops.iter().any(|o| matches!(o, Op::Exec { pid: 3, path, .. } if path == "mine")), "{ops:?}");
+    // The run goes on following the timeline, and a link replays it all.
+    let s = act(s, Action::RunPrograms(RunCommand::Type("echo hi".into())));
+    assert!(s.run.as_ref().expect("still running").view().console.ends_with("hi\n$ "));
+    let again = act(LabState::default(), open_link(&format!("#{}", s.fragment())));
+    assert_eq!(again.full().scenario().ops, s.full().scenario().ops);
+}

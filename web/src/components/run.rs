@@ -147,7 +147,7 @@ pub fn RunPanel() -> Html {
             </p>
             { match &view {
                 None => html! {
-                    <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line." }</p>
+                    <p>{ start("Boot and run init") }{ " A new lab on this machine: init starts sh, which prints its prompt and waits for a line. Programs you added under Processes (an ELF for this machine) go with it: type a program's name at sh to run it." }</p>
                 },
                 Some(v) => running_view(v, &lab, (&input, &console), (on_type.clone(), on_type_only.clone()), on_accesses.clone(), &send, (*running, go.clone(), pause.clone()), &confirm_stop),
             }}
