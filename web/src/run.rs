@@ -24,6 +24,11 @@ use pagelab_core::{riscv, x86};
 /// says so: a program that never waits cannot freeze the tab.
 pub const RUN_BUDGET: u64 = 2_000_000;
 
+/// The most operations one command adds to the timeline: a program that
+/// forks and exits without end stops there (each operation is replayed by
+/// the lab, and the page draws only after the command).
+pub const MAX_RUN_OPS: usize = 200;
+
 /// Instructions in one slice of a continuous run ([`RunCommand::Slice`]):
 /// the page draws between slices, and Pause takes effect at the next.
 pub const SLICE: u64 = 200_000;
@@ -82,6 +87,8 @@ pub struct RunSession {
     /// operations that put them in the file system: the timeline's first
     /// operations, before the runner's own.
     files: Vec<Op>,
+    /// The last command stopped at [`MAX_RUN_OPS`] operations.
+    capped: bool,
 }
 
 impl fmt::Debug for RunSession {
@@ -195,6 +202,7 @@ impl RunSession {
             stepped: None,
             since: 0,
             files,
+            capped: false,
         })
     }
 
@@ -207,6 +215,10 @@ impl RunSession {
         let mut guard = self.runner.borrow_mut();
         self.since = each!(&*guard, r => r.records().len());
         let r = &mut *guard;
+        // Each command adds at most MAX_RUN_OPS operations to the timeline.
+        let limit = each!(&*r, r => r.ops().len()) + MAX_RUN_OPS;
+        each!(r, r => r.set_op_limit(Some(limit)));
+        self.capped = false;
         let stop = match c {
             RunCommand::Type(line) => {
                 check_line(line)?;
@@ -246,8 +258,22 @@ impl RunSession {
             }
             RunCommand::Stop => return Ok(()),
         };
+        self.capped = stop == RunStop::Budget && each!(&*r, r => r.ops().len()) >= limit;
         self.stop = Some(stop);
         Ok(())
+    }
+
+    /// Why the last command stopped, in plain words (`c` is that command).
+    #[must_use]
+    pub fn stop_words(&self, c: &RunCommand) -> Option<String> {
+        let stop = self.stop.as_ref()?;
+        Some(if self.capped && !matches!(c, RunCommand::Slice) {
+            format!(
+                "Stopped after {MAX_RUN_OPS} operations on the timeline without every process waiting: press Run to go on."
+            )
+        } else {
+            stop_text(stop, c)
+        })
     }
 
     /// Type `line` and a newline at the console without running anything

@@ -34,7 +34,7 @@ use crate::link::{self, LinkQuiz, LinkState};
 use crate::machines::Machines;
 pub use crate::machines::SharedLab;
 use crate::quiz::{QuizRun, Source};
-use crate::run::{RunCommand, RunSession, stop_text};
+use crate::run::{RunCommand, RunSession};
 use crate::same::Same;
 pub use crate::select::{AccessChoice, Selection, short};
 
@@ -937,7 +937,7 @@ impl LabState {
             self.follow_address();
         }
         let added = end - before;
-        let mut text = session.stop.as_ref().map(|s| stop_text(s, c)).unwrap_or_default();
+        let mut text = session.stop_words(c).unwrap_or_default();
         if added > 0 {
             text = format!("{text} {} added to the timeline (now step {end}).", plural(added as u64, "step", "steps"));
         }

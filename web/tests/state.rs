@@ -878,3 +878,24 @@ fn an_uploaded_program_runs_under_sh() {
     let again = act(LabState::default(), open_link(&format!("#{}", s.fragment())));
     assert_eq!(again.full().scenario().ops, s.full().scenario().ops);
 }
+
+/// A program that never lets every process wait (here echo uploaded as /sh:
+/// init starts it, it exits at once, init starts another, for ever) stops
+/// each command after MAX_RUN_OPS operations on the timeline, and says so;
+/// Run goes on from there.
+#[test]
+fn programs_that_never_wait_stop_after_a_bounded_number_of_steps() {
+    use pagelab_core::programs::RISCV_ECHO;
+    use pagelab_web::run::{MAX_RUN_OPS, RunCommand};
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::Upload { name: "sh".into(), bytes: RISCV_ECHO.to_vec() });
+    let s = act(s, Action::RunPrograms(RunCommand::Start));
+    // The upload and userinit (made as the machine boots), then MAX_RUN_OPS operations of the programs.
+    let n = s.len();
+    assert_eq!(n, MAX_RUN_OPS + 2);
+    assert!(info_of(&s).contains(&format!("Stopped after {MAX_RUN_OPS} operations")), "{}", info_of(&s));
+    // init forks, the child execs /sh (echo, which prints nothing) and exits, init reaps it: again and again.
+    let ops = &s.full().scenario().ops;
+    assert!(ops.iter().filter(|o| matches!(o, Op::Exec { path, .. } if path == "sh")).count() > 10);
+    let s = act(s, Action::RunPrograms(RunCommand::Run));
+    assert_eq!(s.len(), n + MAX_RUN_OPS);
+}

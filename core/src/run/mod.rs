@@ -581,6 +581,8 @@ pub struct Runner<K: Machine> {
     trips: u64,
     /// What the system call being run again slept on (it was woken).
     pub(crate) woken: Option<Chan>,
+    /// A run stops (as [`RunStop::Budget`]) once [`Runner::ops`] has this many.
+    op_limit: Option<usize>,
 }
 
 /// What a system call did to its caller.
@@ -626,6 +628,7 @@ impl<K: Machine> Runner<K> {
             show_accesses: false,
             trips: 0,
             woken: None,
+            op_limit: None,
         };
         if r.k.state().ptable.initproc.is_none() {
             let ret = r.k.userinit(&mut r.tr)?;
@@ -636,6 +639,15 @@ impl<K: Machine> Runner<K> {
             r.procs.entry(p.pid).or_default();
         }
         Ok(r)
+    }
+
+    /// Make a run stop, as if its instructions were spent ([`RunStop::Budget`]),
+    /// once the programs have made `limit` operations in all (see
+    /// [`Runner::ops`]); `None`: no limit. The run stops between two trips
+    /// into the kernel and goes on from there as if it had not stopped: a
+    /// page that follows the operations can draw between them.
+    pub fn set_op_limit(&mut self, limit: Option<usize>) {
+        self.op_limit = limit;
     }
 
     /// Time slice in instructions (at least 1); the current slice starts anew.
@@ -776,6 +788,9 @@ impl<K: Machine> Runner<K> {
         let progress = |r: &Self| (r.counts.instructions, r.counts.syscalls, r.faults.len());
         let (mut idle_turns, mut last) = (0usize, progress(self));
         loop {
+            if self.op_limit.is_some_and(|l| self.ops.len() >= l) {
+                return RunStop::Budget;
+            }
             if progress(self) == last {
                 idle_turns += 1;
                 if idle_turns > 4 * self.k.state().ptable.procs.len() + 8 {

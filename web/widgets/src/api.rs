@@ -841,7 +841,7 @@ pub struct ProgramsOut {
 /// A machine that does not exist, too many lines or steps, or a line sh cannot be given.
 pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
     use pagelab_core::riscv::run::RecordKind;
-    use pagelab_web::run::{RunCommand, RunSession, stop_text};
+    use pagelab_web::run::{RunCommand, RunSession};
     let preset = match &req.machine {
         None => pagelab_core::lab::Preset::Xv6Riscv,
         Some(m) => options::parse_machine(m).map_err(Problem::plain)?,
@@ -894,7 +894,7 @@ pub fn run_programs(req: &ProgramsReq) -> Result<ProgramsOut, Problem> {
             .map(|(pid, _, text)| TripOut { pid, text })
             .collect(),
         stepped,
-        stop: s.stop.as_ref().map(|st| stop_text(st, &RunCommand::Run)).unwrap_or_default(),
+        stop: s.stop_words(&RunCommand::Run).unwrap_or_default(),
         nfree: v.nfree,
     })
 }

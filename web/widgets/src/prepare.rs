@@ -100,7 +100,7 @@ pub struct RunPrepared {
 /// # Errors
 /// The machine does not boot, or the line is refused.
 pub fn run_line(preset: Preset, line: &str) -> Result<RunPrepared, Problem> {
-    use pagelab_web::run::{RunCommand, RunSession, stop_text};
+    use pagelab_web::run::{RunCommand, RunSession};
     let mut s = RunSession::boot(preset).map_err(Problem::plain)?;
     s.command(&RunCommand::Run).map_err(Problem::plain)?;
     let before = s.view();
@@ -120,7 +120,7 @@ pub fn run_line(preset: Preset, line: &str) -> Result<RunPrepared, Problem> {
         faults: after.faults.clone(),
         counts: after.counts.since(before.counts),
         nfree: (before.nfree, after.nfree),
-        stop: s.stop.as_ref().map(|st| stop_text(st, &RunCommand::Run)).unwrap_or_default(),
+        stop: s.stop_words(&RunCommand::Run).unwrap_or_default(),
     })
 }
 
