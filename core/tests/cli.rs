@@ -479,6 +479,10 @@ fn quiz_prints_questions_without_answers_unless_asked() {
     assert!(a.status.success(), "{}", stderr(&a));
     assert_eq!(stdout(&a), stdout(&b));
     assert!(stdout(&a).contains("seed 11837164609382783398"), "FNV-1a of s1234: {}", stdout(&a));
+    // In JSON the seed is a string (2^64 − 1 does not fit a JavaScript number), with the student's id.
+    let o = pagelab(&["quiz", "builtin:quiz-exec-riscv", "--student", "s1234", "--format", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!((v["seed"].as_str(), v["student"].as_str()), (Some("11837164609382783398"), Some("s1234")));
     // Mistakes: both seeds, a bad seed, a file that asks nothing, a set that cannot be asked.
     let o = pagelab(&["quiz", f.path(), "--seed", "1", "--student", "x"], None);
     assert_eq!(o.status.code(), Some(2));
@@ -486,9 +490,18 @@ fn quiz_prints_questions_without_answers_unless_asked() {
     let o = pagelab(&["quiz", f.path(), "--seed", "3x"], None);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not a whole number"));
-    let o = pagelab(&["quiz", "builtin:story-x86"], None);
+    // A scenario with no `ask` lines gets predict mode's questions before each
+    // operation (quiz::auto_asks): userinit 3, exec 5, fork 3, exec 5, fork 3,
+    // sbrk 3, exec 5, exit 1, wait 2 = 30.
+    let o = pagelab(&["quiz", "builtin:story-x86", "--format", "json"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["questions"].as_array().unwrap().len(), 30);
+    assert_eq!((v["set"].as_str(), v["seed"].as_str()), (Some("story-x86"), Some("0")));
+    // A built-in's bare name is no file: the message says how to name it.
+    let o = pagelab(&["quiz", "quiz-story-x86"], None);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("asks nothing"));
+    assert!(stderr(&o).contains("write builtin:quiz-story-x86"), "{}", stderr(&o));
     let g = TempFile::new("userinit\nask pages\n");
     let o = pagelab(&["quiz", g.path()], None);
     assert_eq!(o.status.code(), Some(2));
@@ -521,6 +534,38 @@ fn grade_scores_an_answer_file() {
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stdout(&o));
         assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     }
+}
+
+/// The log the lab downloads for a learner to hand in grades as it is: its
+/// answers by question number (an empty one unanswered), its student's id
+/// (or seed). The set graded is the one named on the command line; a file
+/// for another set gets a note.
+#[test]
+fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
+    let f = TempFile::new(SET);
+    // The lab's log (web/src/quiz.rs Log): seed as a string, results the learner saw (ignored: graded again).
+    let log = r#"{"set": "mine", "seed": "0", "student": null, "preset": "xv6-public", "started": "",
+        "right": 3, "total": 3, "questions": [
+        {"question": 1, "step": 2, "ask": "ask sp 1", "prompt": "", "result": "right", "answer": "0x2fe4", "expected": "", "hints": 0, "unreadable": 0},
+        {"question": 2, "step": 2, "ask": "ask guard 1", "prompt": "", "result": "right", "answer": "0x2000 PTE_P", "expected": "", "hints": 0, "unreadable": 0},
+        {"question": 3, "step": 2, "ask": "ask pages", "prompt": "", "result": "open", "answer": "", "expected": "", "hints": 0, "unreadable": 0}]}"#;
+    let o = pagelab(&["grade", f.path(), "-", "--format", "json"], Some(log));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    // sp 0x2fe4 is right; the guard page is 0x1000, not 0x2000; the third was left open.
+    let results: Vec<&str> = v["questions"].as_array().unwrap().iter().map(|q| q["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["right", "wrong", "unanswered"]);
+    assert_eq!((v["score"].as_u64(), v["seed"].as_str()), (Some(1), Some("0")));
+    // The log names the set "mine"; the file graded is named on the command line.
+    assert_eq!(v["set"].as_str(), Some(f.path()));
+    assert!(stderr(&o).contains("is for the set \"mine\"; graded against"), "{}", stderr(&o));
+    // A student's log is graded with the student's own variant.
+    let log = r#"{"set": "quiz-exec-riscv", "seed": "11837164609382783398", "student": "s1234", "questions": [{"question": 1, "answer": "1 2 3"}]}"#;
+    let o = pagelab(&["grade", "builtin:quiz-exec-riscv", "-", "--format", "json"], Some(log));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!((v["seed"].as_str(), v["student"].as_str()), (Some("11837164609382783398"), Some("s1234")));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
 // ---- found by an adversarial run: usage, help, control bytes ----

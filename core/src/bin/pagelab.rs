@@ -295,6 +295,13 @@ fn read_text(file: &str) -> Result<String, Fail> {
     let r = if file == "-" { read_stdin() } else { std::fs::read(file).map_err(|e| e.to_string()) };
     let bytes = match r {
         Ok(b) => b,
+        // A built-in's name without `builtin:` in front, and no such file: say how to name it.
+        Err(e) if scenario::builtin(file).is_some() || sets::set_text(file, 0).is_some() => {
+            return fail(
+                BAD_INPUT,
+                &format!("pagelab: cannot read {file}: {e} (for the built-in {file}, write builtin:{file})"),
+            );
+        }
         Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {file}: {e}")),
     };
     String::from_utf8(bytes).or_else(|e| {
@@ -706,10 +713,30 @@ fn load_set(file: &str, seed: u64) -> Result<quiz::Quiz, Fail> {
         Some(text) => scenario::parse(&text).or_else(|e| fail(BAD_INPUT, &format!("pagelab: {file}: {e}")))?,
         None => load(file)?,
     };
-    if s.asks.is_empty() {
-        return fail(BAD_INPUT, &format!("pagelab: {} asks nothing: an exercise set has `ask` lines", name_of(file)));
+    // A scenario with no `ask` lines gets predict mode's questions: before each
+    // operation, what it allocates, frees and changes (those that cannot be asked left out).
+    let built = if s.asks.is_empty() {
+        let mut s = s;
+        s.asks =
+            s.ops.iter().enumerate().map(|(i, op)| (i, quiz::auto_asks(op))).filter(|(_, a)| !a.is_empty()).collect();
+        quiz::build_lenient(&s, seed)
+    } else {
+        quiz::build(&s, seed)
+    };
+    let q = built.or_else(|e| fail(BAD_INPUT, &format!("pagelab: {}: {e}", name_of(file))))?;
+    if q.questions.is_empty() {
+        return fail(
+            BAD_INPUT,
+            &format!("pagelab: {} asks nothing: it has no `ask` lines and no operation to ask about", name_of(file)),
+        );
     }
-    quiz::build(&s, seed).or_else(|e| fail(BAD_INPUT, &format!("pagelab: {}: {e}", name_of(file))))
+    Ok(q)
+}
+
+/// The name of the set `file` is, as an answer file or a log names it
+/// (`quiz-exec-x86` for `builtin:quiz-exec-x86`).
+fn set_name(file: &str) -> &str {
+    file.strip_prefix("builtin:").unwrap_or(name_of(file))
 }
 
 /// Where a question stands, in words.
@@ -753,7 +780,10 @@ fn quiz_cmd(
             #[derive(Serialize)]
             struct Doc<'a> {
                 set: &'a str,
-                seed: u64,
+                /// A string: a 64-bit seed does not fit a JavaScript number.
+                seed: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                student: Option<&'a str>,
                 preset: Preset,
                 questions: Vec<JsonQuestion<'a>>,
             }
@@ -772,7 +802,10 @@ fn quiz_cmd(
                     hints: answers.then_some(x.hints.as_slice()),
                 })
                 .collect();
-            write_json(w, &Doc { set: name_of(file), seed, preset: q.scenario.preset, questions })
+            write_json(
+                w,
+                &Doc { set: set_name(file), seed: seed.to_string(), student, preset: q.scenario.preset, questions },
+            )
         }
         Format::Text => {
             writeln!(w, "{}: {} questions, seed {seed}", name_of(file), q.questions.len())?;
@@ -807,6 +840,43 @@ struct AnswerFile {
     #[serde(default)]
     set: Option<String>,
     answers: serde_json::Value,
+}
+
+/// A log the lab or the quiz widget downloads (`{set, seed, student,
+/// preset, questions: [{question, answer, …}], …}`) as an answer file: each
+/// question's answer (none if empty), and the student's id, or else the
+/// seed. Anything else is kept as it is.
+fn from_log(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    let Value::Object(m) = &v else { return v };
+    let Some(Value::Array(qs)) = m.get("questions") else { return v };
+    if m.contains_key("answers") {
+        return v;
+    }
+    let mut answers = Map::new();
+    for q in qs {
+        let n = q.get("question").and_then(Value::as_u64);
+        let a = q.get("answer").and_then(Value::as_str).filter(|a| !a.trim().is_empty());
+        if let (Some(n), Some(a)) = (n, a) {
+            answers.insert(n.to_string(), Value::String(a.to_string()));
+        }
+    }
+    let mut out = Map::new();
+    match m.get("student") {
+        Some(Value::String(id)) => {
+            out.insert(String::from("student"), Value::String(id.clone()));
+        }
+        _ => {
+            if let Some(seed) = m.get("seed") {
+                out.insert(String::from("seed"), seed.clone());
+            }
+        }
+    }
+    if let Some(set) = m.get("set") {
+        out.insert(String::from("set"), set.clone());
+    }
+    out.insert(String::from("answers"), Value::Object(answers));
+    Value::Object(out)
 }
 
 /// The answer to each question number, from the file's `answers`.
@@ -861,7 +931,7 @@ fn grade_cmd(
             Ok(b) => b,
             Err(e) => return fail(BAD_INPUT, &format!("pagelab: cannot read {}: {e}", name_of(answers_path))),
         };
-    let af: AnswerFile = match serde_json::from_slice::<serde_json::Value>(&raw) {
+    let af: AnswerFile = match serde_json::from_slice::<serde_json::Value>(&raw).map(from_log) {
         Err(e) => {
             return fail(BAD_INPUT, &format!("pagelab: {} is not JSON: {e}", name_of(answers_path)));
         }
@@ -906,7 +976,8 @@ fn grade_cmd(
         (None, Some(id)) => Some(sets::student_seed(id)),
         (None, None) => None,
     };
-    let seed = if seed.is_some() || student.is_some() {
+    let from_command_line = seed.is_some() || student.is_some();
+    let seed = if from_command_line {
         let given = seed_of(seed, student)?;
         if let Some(f) = from_file.filter(|f| *f != given) {
             say(&format!("pagelab: note: grading with seed {given} from the command line, not the answer file's {f}"));
@@ -947,18 +1018,30 @@ fn grade_cmd(
         };
         graded.push(Graded { number: x.number, ask: x.ask.to_string(), answer: g.as_deref(), result, message, parts });
     }
-    let set = af.set.as_deref().unwrap_or(name_of(file));
+    // The set graded is the one named on the command line: an answer file
+    // (or a log) for another set is graded all the same, with a note.
+    let set = set_name(file);
+    if let Some(named) = af.set.as_deref().filter(|n| *n != set) {
+        say(&format!("pagelab: note: {} is for the set {named:?}; graded against {set}", name_of(answers_path)));
+    }
     match format {
         Format::Json => {
             #[derive(Serialize)]
             struct Doc<'a> {
                 set: &'a str,
-                seed: u64,
+                /// A string: a 64-bit seed does not fit a JavaScript number.
+                seed: String,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                student: Option<&'a str>,
                 score: usize,
                 total: usize,
                 questions: Vec<Graded<'a>>,
             }
-            write_json(w, &Doc { set, seed, score, total: q.questions.len(), questions: graded })
+            let student = if from_command_line { student } else { af.student.as_deref() };
+            write_json(
+                w,
+                &Doc { set, seed: seed.to_string(), student, score, total: q.questions.len(), questions: graded },
+            )
         }
         Format::Text => {
             writeln!(w, "{set}, seed {seed}: score {score} of {}", q.questions.len())?;
