@@ -568,6 +568,40 @@ fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
 
+/// `pagelab link` writes the lab's links (web/src/link.rs): a scenario's
+/// text deflated, in base64url, then the step; a built-in by its name; a set
+/// by its name and seed; predict mode's `quiz=1&auto=K&seed=S`.
+#[test]
+fn link_writes_the_labs_links() {
+    use base64::Engine as _;
+    let text = "# mine\npreset xv6-riscv-tiny\nuserinit\nexec 1 /init\nfork 1\n";
+    let o = pagelab(&["link", "-", "--step", "2", "--site", "https://example.edu/lab/"], Some(text));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let frag = out.trim().strip_prefix("https://example.edu/lab/#lab=").expect("the site, then the fragment");
+    let (data, rest) = frag.split_once('&').expect("a step after the data");
+    assert_eq!(rest, "step=2");
+    let packed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(data).expect("base64url");
+    let unpacked = miniz_oxide::inflate::decompress_to_vec(&packed).expect("raw deflate");
+    // The scenario as the lab prints it (comments kept), so the lab reads it back the same.
+    assert_eq!(String::from_utf8(unpacked).unwrap(), scenario::print(&scenario::parse(text).unwrap()));
+    // Predict mode on a scenario with no ask lines: questions from operation 0, seed 0, at step 0.
+    let o = pagelab(&["link", "-", "--predict"], Some(text));
+    assert!(stdout(&o).trim().ends_with("&step=0&quiz=1&auto=0&seed=0"), "{}", stdout(&o));
+    let o = pagelab(&["link", "builtin:story-x86", "--step", "4"], None);
+    assert_eq!(stdout(&o).trim(), "#b=story-x86&step=4");
+    // A set for a student: the seed is FNV-1a of the id, the id in base64url ("ada" is YWRh).
+    let o = pagelab(&["link", "builtin:quiz-exec-x86", "--student", "ada"], None);
+    let seed = pagelab_core::lab::quiz::sets::student_seed("ada");
+    assert_eq!(stdout(&o).trim(), format!("#set=quiz-exec-x86&step=0&seed={seed}&who=YWRh"));
+    // Mistakes: a step past the end (2), a scenario that does not replay (1).
+    let o = pagelab(&["link", "-", "--step", "4"], Some(text));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("has 3 operations (steps 0 to 3)"), "{}", stderr(&o));
+    let o = pagelab(&["link", "-"], Some("userinit\nfork 9\n"));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
 // ---- found by an adversarial run: usage, help, control bytes ----
 
 #[test]

@@ -100,6 +100,22 @@ enum Cmd {
         /// The lines to type at sh, in order.
         lines: Vec<String>,
     },
+    /// Print a link that opens a scenario in the lab, at a step, optionally in predict mode.
+    Link {
+        /// The scenario: a path, `-` for standard input, or `builtin:NAME`.
+        file: String,
+        /// The step it opens at (default: the last; in predict mode, 0).
+        #[arg(long)]
+        step: Option<usize>,
+        /// Predict mode: questions from the `ask` lines (or, with none, before every operation).
+        #[arg(long)]
+        predict: bool,
+        #[command(flatten)]
+        seed: SeedArgs,
+        /// The lab's address, put in front of the fragment (`https://example.edu/pagelab/`).
+        #[arg(long)]
+        site: Option<String>,
+    },
     /// Print the questions of an exercise set (a scenario with `ask` lines).
     Quiz {
         /// The set: a path, `-` for standard input, or `builtin:NAME` (`pagelab builtin` lists them).
@@ -249,6 +265,9 @@ fn main() -> ExitCode {
         Cmd::Decompose { scheme, addr } => decompose(&mut w, &scheme, &addr),
         Cmd::Show { file, pid, format } => show(&mut w, &file, pid, format),
         Cmd::Programs { preset, budget, lines } => programs(&mut w, &preset, budget, &lines),
+        Cmd::Link { file, step, predict, seed, site } => {
+            link_cmd(&mut w, &file, step, predict, (seed.seed.as_deref(), seed.student.as_deref()), site.as_deref())
+        }
         Cmd::Quiz { file, seed, format, answers } => {
             quiz_cmd(&mut w, &file, seed.seed.as_deref(), seed.student.as_deref(), format, answers)
         }
@@ -705,6 +724,62 @@ fn seed_of(seed: Option<&str>, student: Option<&str>) -> Result<u64, Fail> {
         (None, Some(id)) => Ok(sets::student_seed(id)),
         (None, None) => Ok(0),
     }
+}
+
+/// Print the lab's link for `file` at `step` (see `web/src/link.rs`): a
+/// built-in scenario by its name (`#b=story-x86&step=9`), a built-in set by
+/// its name and seed (`#set=quiz-shm&seed=7&step=0`), any other scenario as
+/// its text deflated and in base64url (`#lab=…&step=N`), with `&quiz=1…` in
+/// predict mode. `site`, if given, goes in front.
+fn link_cmd(
+    w: &mut dyn Write,
+    file: &str,
+    step: Option<usize>,
+    predict: bool,
+    (seed, student): (Option<&str>, Option<&str>),
+    site: Option<&str>,
+) -> Res {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    let name = file.strip_prefix("builtin:");
+    let is_set = name.is_some_and(|n| sets::set_text(n, 0).is_some());
+    let predict = predict || is_set || seed.is_some() || student.is_some();
+    let seed_value = seed_of(seed, student)?;
+    let s = match name.filter(|_| is_set).and_then(|n| sets::set_text(n, seed_value)) {
+        Some(text) => scenario::parse(&text).or_else(|e| fail(BAD_INPUT, &format!("pagelab: {file}: {e}")))?,
+        None => load(file)?,
+    };
+    // The link opens only what replays.
+    if let Err(e) = Lab::from_scenario(&s) {
+        return fail(REFUSED, &format!("pagelab: {}: {e}", name_of(file)));
+    }
+    let n = s.ops.len();
+    let step = step.unwrap_or(if predict { 0 } else { n });
+    if step > n {
+        return fail(
+            BAD_INPUT,
+            &format!("pagelab: --step {step}: {} has {n} operations (steps 0 to {n})", name_of(file)),
+        );
+    }
+    let mut out = match name {
+        Some(n) if is_set => format!("set={n}&step={step}"),
+        Some(n) if scenario::builtin(n).is_some() => format!("b={n}&step={step}"),
+        _ => {
+            let packed = miniz_oxide::deflate::compress_to_vec(scenario::print(&s).as_bytes(), 9);
+            format!("lab={}&step={step}", B64.encode(packed))
+        }
+    };
+    if predict {
+        if !is_set {
+            // Questions made for each operation from this index on: after a set's own, or all.
+            out.push_str(&format!("&quiz=1&auto={}", if s.asks.is_empty() { 0 } else { n }));
+        }
+        out.push_str(&format!("&seed={seed_value}"));
+        if let Some(id) = student {
+            out.push_str(&format!("&who={}", B64.encode(id.as_bytes())));
+        }
+    }
+    Ok(writeln!(w, "{}#{out}", site.unwrap_or(""))?)
 }
 
 /// Read the set `file` (a built-in set is made for `seed`) and build its questions.
