@@ -858,12 +858,13 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// A string as a scenario word: bare when that reads back the same, else quoted.
 ///
-/// Bare: non-empty and only printable ASCII other than space, `"`, `#` and `\`.
-/// Quoted: printable ASCII kept, `"` and `\` escaped, `\n \t \r \0` by name
-/// and every other byte as `\xNN`.
+/// Bare: non-empty and only printable ASCII other than space, `"`, `#`, `\`
+/// and `<`. Quoted: printable ASCII kept, `"` and `\` escaped, `\n \t \r
+/// \0` by name, and `<` and every other byte as `\xNN` (so that a scenario
+/// printed inside an HTML element, as a widget's text, can never hold `</`).
 #[must_use]
 pub fn quote(bytes: &[u8]) -> String {
-    let bare = !bytes.is_empty() && bytes.iter().all(|&b| (0x21..=0x7e).contains(&b) && !b"\"#\\".contains(&b));
+    let bare = !bytes.is_empty() && bytes.iter().all(|&b| (0x21..=0x7e).contains(&b) && !b"\"#\\<".contains(&b));
     if bare {
         // Only ASCII, so this cannot fail.
         return String::from_utf8_lossy(bytes).into_owned();
@@ -878,7 +879,7 @@ pub fn quote(bytes: &[u8]) -> String {
             b'\t' => s.push_str("\\t"),
             b'\r' => s.push_str("\\r"),
             0 => s.push_str("\\0"),
-            0x20..=0x7e => s.push(b as char),
+            0x20..=0x7e if b != b'<' => s.push(b as char),
             _ => {
                 let _ = write!(s, "\\x{b:02x}");
             }

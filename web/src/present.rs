@@ -1004,6 +1004,20 @@ pub struct EmbedView {
     pub script: String,
 }
 
+/// The most operations a widget's scenario may have (so a page of notes stays quick).
+pub const MAX_WIDGET_OPS: usize = 1000;
+
+/// Why a lab of `ops` operations cannot be embedded, if it cannot: a widget
+/// replays at most [`MAX_WIDGET_OPS`].
+#[must_use]
+pub fn embed_refusal(ops: usize) -> Option<String> {
+    (ops > MAX_WIDGET_OPS).then(|| {
+        format!(
+            "This lab has {ops} operations, and a widget replays at most {MAX_WIDGET_OPS}: embed a shorter scenario (its first {MAX_WIDGET_OPS} operations, say), or share the link instead."
+        )
+    })
+}
+
 /// The access as the widgets' `access` attribute names it.
 #[must_use]
 pub fn widget_access(a: crate::state::AccessChoice) -> &'static str {
@@ -1211,6 +1225,17 @@ mod story_tests {
         let s = embed_element(EmbedKind::Frames, &own);
         assert!(s.starts_with("<pagelab-frames step=\"7\">\n  <script type=\"text/plain\">\nuserinit\n"));
         assert!(s.contains("<\\/script> here") && s.ends_with("</script>\n</pagelab-frames>"));
+        // In an operation's string the scenario printer has written `<` as \x3c: the
+        // text holds no `</` but the element's own end tags, and reads back the same.
+        let sc = pagelab_core::lab::scenario::parse("userinit\nwrite 1 0x0 \"</script><img src=x>\"\n").unwrap();
+        let text = pagelab_core::lab::scenario::print(&sc);
+        let s = embed_element(EmbedKind::Frames, &EmbedView { text: text.clone(), ..own });
+        assert_eq!(s.matches("</").count(), 2, "{s}");
+        let inner = s.split("<script type=\"text/plain\">\n").nth(1).unwrap().split("  </script>").next().unwrap();
+        assert_eq!(pagelab_core::lab::scenario::parse(inner).unwrap(), sc);
+        // A lab longer than a widget replays is not embedded.
+        assert_eq!(embed_refusal(1000), None);
+        assert!(embed_refusal(1104).is_some_and(|t| t.contains("1104 operations") && t.contains("at most 1000")));
     }
 }
 

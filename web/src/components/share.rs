@@ -26,6 +26,9 @@ pub fn Share() -> Html {
         );
         let lab = lab.clone();
         use_memo(deps, move |(_, builtin, step, pid, address, access, kind)| {
+            if let Some(why) = crate::present::embed_refusal(lab.full().scenario().ops.len()) {
+                return Err(why);
+            }
             let view = EmbedView {
                 builtin: builtin.clone(),
                 text: if builtin.is_some() { String::new() } else { lab.scenario_text() },
@@ -35,7 +38,7 @@ pub fn Share() -> Html {
                 access: widget_access(*access),
                 script: crate::dom::widgets_url(),
             };
-            embed_snippet(*kind, &view)
+            Ok(embed_snippet(*kind, &view))
         })
     };
     // The scenario's text is shown (and printed) only while its box is open.
@@ -77,13 +80,16 @@ pub fn Share() -> Html {
     let copy_snippet = {
         let lab = lab.clone();
         let snippet = snippet.clone();
-        Callback::from(move |_| {
-            crate::dom::copy(snippet.as_str());
-            lab.dispatch(Action::Inform(
-                Where::Share,
-                "The element is copied. Paste it into your notes, with the widgets' script included once per page."
-                    .into(),
-            ));
+        Callback::from(move |_| match &*snippet {
+            Ok(s) => {
+                crate::dom::copy(s);
+                lab.dispatch(Action::Inform(
+                    Where::Share,
+                    "The element is copied. Paste it into your notes, with the widgets' script included once per page."
+                        .into(),
+                ));
+            }
+            Err(why) => lab.dispatch(Action::Fail(Where::Share, why.clone())),
         })
     };
     let copy_text = {
@@ -113,7 +119,14 @@ pub fn Share() -> Html {
                 </select>
                 <button id="copy-embed" onclick={copy_snippet}>{ "Copy the element" }</button>
             </div>
-            <textarea id="embed-code" readonly=true rows="5" spellcheck="false" aria-labelledby="embed-h" value={(*snippet).clone()} />
+            {
+                match &*snippet {
+                    Ok(s) => html! {
+                        <textarea id="embed-code" readonly=true rows="5" spellcheck="false" aria-labelledby="embed-h" value={s.clone()} />
+                    },
+                    Err(why) => html! { <p class="help" id="embed-code">{ why.clone() }</p> },
+                }
+            }
             <p class="help">
                 { "The first line loads the widgets from this site; a page needs it once, however many widgets it has. " }
                 { "If your notes are on another site, copy this site's widgets/ folder next to them and write " }

@@ -124,8 +124,7 @@ fn is_global_attribute(name: &str) -> bool {
         || name.strip_prefix("on").is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
-/// The most operations a widget's scenario may have (so a page stays quick).
-pub const MAX_WIDGET_OPS: usize = 1000;
+pub use pagelab_web::present::MAX_WIDGET_OPS;
 
 /// The most bytes of scenario text a widget or the API takes.
 pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
