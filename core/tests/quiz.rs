@@ -477,3 +477,23 @@ fn the_fault_reasons_offered_are_the_machines() {
     let e = answer::grade(&riscv[13], "fault L0").unwrap_err().message;
     assert!(e.ends_with(&format!("add a reason: {riscv_list}")), "{e}");
 }
+
+/// Explanations speak of the pages each xv6 has: xv6-public's trapframe is
+/// on the kernel stack (proc.c allocproc) and its exec copies no argument
+/// pages (fetchstr reads user memory in place); xv6-riscv kallocs a
+/// trapframe and sys_exec a page for each argument.
+#[test]
+fn explanations_name_the_pages_each_xv6_has() {
+    let x86 = build(X86_STORY).questions;
+    let riscv = build(RISCV_STORY).questions;
+    // Question 1 of each story: userinit's pages (a kernel stack on x86, a trapframe on RISC-V, counted apart).
+    assert!(x86[0].why.ends_with("Kernel stacks are counted apart, not here."), "{}", x86[0].why);
+    assert!(
+        riscv[0].why.ends_with("Trapframes and exec's argument copies are counted apart, not here."),
+        "{}",
+        riscv[0].why
+    );
+    for q in &x86 {
+        assert!(!q.why.contains("trapframe") && !q.why.contains("argument cop"), "{}: {}", q.ask, q.why);
+    }
+}

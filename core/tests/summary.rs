@@ -252,3 +252,22 @@ fn a_pipes_page_is_named() {
     assert_eq!(st[1].summary.lines(), vec!["pipealloc: allocated 1 other page (pipe)"]);
     assert_eq!(st[2].summary.lines(), vec!["pipeclose: freed 1 other page (pipe)"]);
 }
+
+/// A failed exec allocates a new image and frees it again: its pages were in
+/// no process's address space, so neither the old layout nor the new names
+/// them (sh's old image has two text pages; echo's new one would have one).
+#[test]
+fn a_failed_execs_pages_are_not_named_by_the_old_layout() {
+    // After the story's first six steps pid 3 is sh with its heap; an argument of 5000 bytes
+    // does not fit below the new stack page's top, so copyout fails on the guard page.
+    let text =
+        format!("{}exec 3 echo {}\n", scenario::STORY_X86.split("exec 3 echo").next().unwrap(), "A".repeat(5000));
+    let lab = story(&text);
+    let last = lab.steps().last().unwrap();
+    assert!(last.result.error.is_some(), "exec fails");
+    let lines = last.summary.lines();
+    assert!(lines.iter().any(|l| l == "allocuvm: allocated 2 user pages"), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains("text") && !l.contains("guard page")), "{lines:?}");
+    let m = mappings_text(&last.summary.mappings[0], Port::Xv6Public, SchemeKind::X86);
+    assert!(!m.contains("(text)") && !m.contains("(guard page)"), "{m}");
+}

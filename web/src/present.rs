@@ -640,8 +640,11 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
         }
         Op::Sbrk { .. } => "sbrk(0) changes nothing: it returns the process's size.",
         Op::Exit { .. } => "exit makes the process a zombie: its memory stays until its parent calls wait.",
+        Op::Wait { .. } if x86 => {
+            "wait looks for a child that has exited and frees what it still holds: its kernel stack, its user pages and its page tables. It returns the child's pid, or -1 if there is no child."
+        }
         Op::Wait { .. } => {
-            "wait looks for a child that has exited and frees what it still holds: its kernel stack or trapframe, its user pages and its page tables. It returns the child's pid, or -1 if there is no child."
+            "wait looks for a child that has exited and frees what it still holds: its trapframe, its user pages and its page tables (and the kernel stack stays with the process slot). It returns the child's pid, or -1 if there is no child."
         }
         Op::Kill { .. } => {
             "kill marks the process killed; it exits the next time it would return to user space, which the lab does at once."

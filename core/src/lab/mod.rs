@@ -91,7 +91,7 @@ impl Preset {
     #[must_use]
     pub fn describe(self) -> &'static str {
         match self {
-            Preset::Xv6Public => "xv6-public (x86, two-level paging), 224 MB as in its Makefile",
+            Preset::Xv6Public => "xv6-public (x86, two-level paging), 224 MB: its PHYSTOP (memlayout.h)",
             Preset::Xv6PublicTiny => "xv6-public (x86) with 2 MB of RAM: few enough frames to see them all",
             Preset::Xv6Riscv => "xv6-riscv as of 2024 (RISC-V Sv39, three levels), 128 MB as in its Makefile",
             Preset::Xv6RiscvTiny => "xv6-riscv (Sv39) with 2 MB of RAM: few enough frames to see them all",

@@ -7,7 +7,7 @@
 //! and after it (see [`Lab::apply`](super::Lab::apply)), so every number in it
 //! is one the trace also shows.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -370,6 +370,8 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
     // A frame mapped (or unmapped) twice in a step is named by its first va.
     let vas = FrameVas { mapped: vas.mapped.sorted(false), unmapped: vas.unmapped.sorted(false) };
 
+    let gone = came_and_went(events);
+
     // Pages by function.
     let mut by_function: Vec<FuncPages> = Vec::new();
     let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
@@ -418,6 +420,9 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                     let pa = pa.as_u64();
                     let shared;
                     let what: &str = match (owner, alloc) {
+                        // A page this step allocated and freed again (a failed exec's new
+                        // image) was in no process's address space: neither layout names it.
+                        (Owner::User { .. }, _) if gone.contains(&pa) => "",
                         (Owner::Shared { id }, _) => {
                             shared = format!("shared page {id}");
                             &shared
@@ -442,7 +447,31 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
         }
     }
 
-    Summary { by_function, freerange, mappings: mappings(events, after, before, &after_regions), partial: elided > 0 }
+    Summary {
+        by_function,
+        freerange,
+        mappings: mappings(events, after, (before, &after_regions), &gone),
+        partial: elided > 0,
+    }
+}
+
+/// The frames a step allocated and then freed again (and did not allocate
+/// once more): a failed exec's new page table and pages, say.
+fn came_and_went(events: &[Ev<'_>]) -> BTreeSet<u64> {
+    let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
+    for e in events {
+        match &e.event {
+            Event::Kalloc { pa, .. } => {
+                came.insert(pa.as_u64());
+                went.remove(&pa.as_u64());
+            }
+            Event::Kfree { pa, .. } if came.contains(&pa.as_u64()) => {
+                went.insert(pa.as_u64());
+            }
+            _ => {}
+        }
+    }
+    went
 }
 
 /// Whose page table a table frame is: `Some(Some(pid))`, `Some(None)` for
@@ -467,7 +496,12 @@ fn add_page(runs: &mut Vec<PageRun>, va: u64, what: &str) {
     runs.push(PageRun { va, count: 1, what: what.into() });
 }
 
-fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_regions: &RegionsOf) -> Vec<Mappings> {
+fn mappings(
+    events: &[Ev<'_>],
+    after: &dyn Kernel,
+    (before, after_regions): (&RegionsOf, &RegionsOf),
+    gone: &BTreeSet<u64>,
+) -> Vec<Mappings> {
     let user_limit = after.info().user_limit;
     // Table frames allocated or freed in this step keep the owner the trace gave them.
     let mut owners: PaMap<Owner> = PaMap::new();
@@ -496,6 +530,8 @@ fn mappings(events: &[Ev<'_>], after: &dyn Kernel, before: &RegionsOf, after_reg
         let Some(t) = table_of(owner) else { return };
         let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
         let kernel_part = va >= user_limit || t.is_none();
+        // A table the step made and freed again belonged to no address space the regions describe.
+        let t = t.filter(|_| !gone.contains(&table));
         match (valid(old), valid(new)) {
             (false, true) if kernel_part => m.kernel_added += n,
             (true, false) if kernel_part => m.kernel_removed += n,

@@ -596,8 +596,12 @@ fn pages(cx: &Ctx<'_>) -> Result<Made, String> {
     let c = &st.counts;
     let lines = st.summary.lines();
     let others = c.kstack_alloc + c.kstack_free + c.other_alloc + c.other_free;
-    let aside =
-        if others > 0 { " Kernel stacks, trapframes and argument copies are counted apart, not here." } else { "" };
+    // xv6-public's trapframe is on the kernel stack, and its exec copies no argument pages.
+    let aside = match (others > 0, cx.port) {
+        (false, _) => "",
+        (true, Port::Xv6Public) => " Kernel stacks are counted apart, not here.",
+        (true, Port::Xv6Riscv) => " Trapframes and exec's argument copies are counted apart, not here.",
+    };
     Ok(Made {
         prompt: format!(
             "Step {} is `{}`. How many user pages and page-table pages will it allocate, and how many will it free?",
@@ -653,9 +657,13 @@ fn free(cx: &Ctx<'_>) -> Result<Made, String> {
         expected: Expected::Count { value: st.nfree },
         answer: st.nfree.to_string(),
         why: format!(
-            "It allocates {} and frees {} (every kind: user pages, page tables, kernel stacks, trapframes): {before} − {a} + {f} = {}.",
+            "It allocates {} and frees {} (every kind: {}): {before} − {a} + {f} = {}.",
             plural(a, "page", "pages"),
             plural(f, "page", "pages"),
+            match cx.port {
+                Port::Xv6Public => "user pages, page tables, kernel stacks",
+                Port::Xv6Riscv => "user pages, page tables, trapframes, exec's argument copies, pipes",
+            },
             st.nfree
         ),
         hints: alloc::vec![
