@@ -476,6 +476,12 @@ test('the quiz widget: keyboard answers, hints, feedback, and the page collects 
   assert.equal(await q5.locator('.pl-verdict').count(), 0);
   assert.equal(await q5.locator('input.pl-answer').getAttribute('aria-invalid'), 'true');
   assert.match(await text(page, '#answer-log'), /none yet/);
+  // Another question's unreadable answer leaves question 5's message where it is.
+  await q6.locator('input.pl-answer').fill('nowhere');
+  await q6.locator('input.pl-answer').press('Enter');
+  await page.waitForFunction(() => document.getElementById('w-quiz').shadowRoot.querySelector('[data-question="6"] .error-inline')?.textContent);
+  assert.notEqual(await text(page, '#w-quiz [data-question="5"] .error-inline'), '');
+  await q6.locator('input.pl-answer').fill('');
   // A wrong one. By hand: sz 0x3000 after init's page, the guard and the stack; "/init\0" (6 bytes) puts sp at
   // 0x2ff8 (rounded down to 4); then five words (fake pc, argc, argv, argv[0], 0): 0x2ff8 - 20 = 0x2fe4.
   await q5.locator('input.pl-answer').fill('0x2ff8');

@@ -91,7 +91,8 @@ fn boxes(form: &Form) -> Vec<String> {
 pub fn QuizWidget(props: &QuizProps) -> Html {
     let start = props.prepared.run.clone();
     let run = use_state(move || start);
-    let error = use_state(|| None::<(usize, String)>);
+    // Each question's message about an answer that cannot be read, until that question is answered.
+    let error = use_state(std::collections::BTreeMap::<usize, String>::new);
     let root = use_node_ref();
     // What takes the focus after the next render (a selector inside the widget): the verdict once a question is
     // settled, the answer box once the last hint is out, so the keyboard never falls back to the page's start.
@@ -138,19 +139,27 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                     let parts: Vec<String> =
                         refs.iter().filter_map(|r| r.cast::<HtmlInputElement>()).map(|el| el.value()).collect();
                     if parts.len() > 1 && parts.iter().any(|x| x.trim().is_empty()) {
-                        error.set(Some((i, String::from("fill in every box"))));
+                        let mut m = (*error).clone();
+                        m.insert(i, String::from("fill in every box"));
+                        error.set(m);
                         return;
                     }
                     let mut next = (*run).clone();
                     match next.answer(i, &parts.join(" "), now_ms()) {
                         Ok(()) => {
                             *focus.borrow_mut() = Some(sel.clone());
-                            error.set(None);
+                            {
+                            let mut m = (*error).clone();
+                            m.remove(&i);
+                            error.set(m);
+                        }
                             announce(&root, &next, i);
                             run.set(next);
                         }
-                        Err(m) => {
-                            error.set(Some((i, m)));
+                        Err(message) => {
+                            let mut m = (*error).clone();
+                            m.insert(i, message);
+                            error.set(m);
                             run.set(next);
                         }
                     }
@@ -163,7 +172,11 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                     let mut next = (*run).clone();
                     if next.answer(i, if yes { "yes" } else { "no" }, now_ms()).is_ok() {
                         *focus.borrow_mut() = Some(sel.clone());
-                        error.set(None);
+                        {
+                            let mut m = (*error).clone();
+                            m.remove(&i);
+                            error.set(m);
+                        }
                         announce(&root, &next, i);
                         run.set(next);
                     }
@@ -199,12 +212,16 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                     let mut next = (*run).clone();
                     next.give_up(i, now_ms());
                     *focus.borrow_mut() = Some(sel.clone());
-                    error.set(None);
+                    {
+                            let mut m = (*error).clone();
+                            m.remove(&i);
+                            error.set(m);
+                        }
                     announce(&root, &next, i);
                     run.set(next);
                 })
             };
-            let err = error.as_ref().filter(|(k, _)| *k == i).map(|(_, m)| m.clone());
+            let err = error.get(&i).cloned();
             html! {
                 <li class={classes!("pl-question", a.settled().then_some("pl-settled"))} data-question={q.number.to_string()} data-kind={q.ask.kind()}>
                     <p class="pl-qpos">{ format!("Question {} — {}", q.number, before(q.step)) }</p>
