@@ -9,6 +9,7 @@ use pagelab_core::lab::view::RegionKind;
 use pagelab_core::lab::{Comments, Lab, ParagraphKind};
 use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
+use pagelab_core::trace::Owner;
 
 fn story(text: &str) -> Lab {
     Lab::from_scenario(&parse(text).unwrap()).unwrap()
@@ -174,9 +175,17 @@ fn what_lives_at_an_address_on_x86() {
     // KERNBASE..KERNBASE+PHYSTOP (0x8e000000): V2P applies. Below KERNLINK (0x80100000)
     // the first megabyte; from KERNLINK up to `data` (0x80108000) the kernel's text.
     assert_eq!(place(k, Some(3), 0x800b_8000), Place::KernelLow { pa: 0xb_8000 });
-    assert_eq!(place(k, Some(3), 0x8010_0000), Place::KernelRam { pa: 0x10_0000, text: true });
-    assert_eq!(place(k, Some(3), 0x8010_8000), Place::KernelRam { pa: 0x10_8000, text: false });
-    assert_eq!(place(k, Some(3), 0x8dff_ffff), Place::KernelRam { pa: 0xdff_ffff, text: false });
+    assert_eq!(place(k, Some(3), 0x8010_0000), Place::KernelRam { pa: 0x10_0000, text: true, owner: None });
+    assert_eq!(place(k, Some(3), 0x8010_8000), Place::KernelRam { pa: 0x10_8000, text: false, owner: None });
+    // The top frame of RAM is the first kalloc hands out after kinit2 (the free list runs down
+    // from PHYSTOP): allocproc's kernel stack for pid 1. The kernel's map names its owner.
+    let top = place(k, Some(3), 0x8dff_ffff);
+    assert_eq!(top, Place::KernelRam { pa: 0xdff_ffff, text: false, owner: Some(Owner::KernelStack { pid: 1 }) });
+    assert!(
+        top.words(Port::Xv6Public).contains("this frame is the kernel stack of pid 1"),
+        "{}",
+        top.words(Port::Xv6Public)
+    );
     // Between the end of RAM's map and DEVSPACE: nothing; DEVSPACE and up: one to one.
     assert_eq!(place(k, Some(3), 0x8e00_0000), Place::Unmapped);
     assert!(matches!(place(k, None, 0xfe00_0000), Place::Device { .. }));
@@ -209,8 +218,13 @@ fn what_lives_at_an_address_on_riscv() {
     let lab = story(scenario::STORY_RISCV);
     let k = lab.kernel();
     // The direct map: KERNBASE 0x80000000 up to PHYSTOP 0x88000000; text below etext.
-    assert_eq!(place(k, None, 0x8000_1000), Place::KernelRam { pa: 0x8000_1000, text: true });
-    assert_eq!(place(k, None, 0x87ff_f000), Place::KernelRam { pa: 0x87ff_f000, text: false });
+    assert_eq!(place(k, None, 0x8000_1000), Place::KernelRam { pa: 0x8000_1000, text: true, owner: None });
+    // PHYSTOP's last frame is the first kalloc (kinit frees RAM upwards, so it heads the list):
+    // kvmmake's root of the kernel page table.
+    assert_eq!(
+        place(k, None, 0x87ff_f000),
+        Place::KernelRam { pa: 0x87ff_f000, text: false, owner: Some(Owner::KernelPageTable) }
+    );
     assert!(matches!(place(k, None, 0x1000_0000), Place::Device { .. }));
     // TRAMPOLINE = MAXVA - 4096 = 0x3ffffff000; KSTACK(0) = TRAMPOLINE - 2*4096 =
     // 0x3fffffd000, with the unmapped page 0x3fffffc000 under it.

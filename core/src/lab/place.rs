@@ -12,6 +12,7 @@ use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
 use crate::port::{Kernel, Port};
 use crate::scheme::Mode;
+use crate::trace::Owner;
 
 /// What is at an address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -39,6 +40,9 @@ pub enum Place {
         /// True in the kernel's text and read-only data (x86: KERNLINK up to
         /// `data`, mapped without PTE_W; RISC-V: below `etext`, mapped R-X).
         text: bool,
+        /// Whose the frame is, if kalloc handed it out (a kernel stack, a
+        /// page table, a user page seen through the kernel's map).
+        owner: Option<Owner>,
     },
     /// x86: the first megabyte of physical memory, `KERNBASE ≤ va < KERNLINK`
     /// (I/O space such as the VGA buffer; `V2P(va) = va − KERNBASE`).
@@ -91,7 +95,8 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
             if va < constant("KERNLINK") {
                 Place::KernelLow { pa: va - kernbase }
             } else if va < kernbase + info.phystop {
-                Place::KernelRam { pa: va - kernbase, text: va < constant("data") }
+                let pa = va - kernbase;
+                Place::KernelRam { pa, text: va < constant("data"), owner: k.kmem().owner(pa & !(PGSIZE - 1)) }
             } else if va >= constant("DEVSPACE") {
                 Place::Device { name: "device space (DEVSPACE and up: the I/O APIC and the local APIC)" }
             } else {
@@ -116,7 +121,7 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
             let virtio = constant("VIRTIO0");
             let plic = constant("PLIC");
             if (kernbase..info.phystop).contains(&va) {
-                Place::KernelRam { pa: va, text: va < etext }
+                Place::KernelRam { pa: va, text: va < etext, owner: k.kmem().owner(page) }
             } else if page == uart {
                 Place::Device { name: "the UART (UART0)" }
             } else if page == virtio {
@@ -169,7 +174,15 @@ impl Place {
             Place::KernelLow { pa } => format!(
                 "a kernel page: the first megabyte of physical memory (KERNBASE up to KERNLINK: I/O space such as the VGA buffer), V2P(va) = va − KERNBASE = {pa:#x}"
             ),
-            Place::KernelRam { pa, text } => match port {
+            Place::KernelRam { pa, owner: Some(o), .. } => match port {
+                Port::Xv6Public => format!(
+                    "a kernel page in the kernel's map of physical memory: this frame is the {o} (kalloc handed it out), V2P(va) = va − KERNBASE = {pa:#x}"
+                ),
+                Port::Xv6Riscv => format!(
+                    "the direct map of RAM (KERNBASE to PHYSTOP): this frame is the {o} (kalloc handed it out), pa = va = {pa:#x}"
+                ),
+            },
+            Place::KernelRam { pa, text, owner: None } => match port {
                 Port::Xv6Public if *text => format!(
                     "a kernel page: the kernel's code and read-only data (KERNLINK up to data, mapped without PTE_W, so even the kernel cannot write it), V2P(va) = va − KERNBASE = {pa:#x}"
                 ),
