@@ -7,25 +7,25 @@
 use crate::sys::Port;
 
 /// x86 `initcode` (a flat binary, copied to address 0 by userinit).
-pub const X86_INITCODE: &[u8] = include_bytes!("../programs/x86/initcode");
+pub static X86_INITCODE: &[u8] = include_bytes!("../programs/x86/initcode");
 /// x86 `init` (ELF32).
-pub const X86_INIT: &[u8] = include_bytes!("../programs/x86/init");
+pub static X86_INIT: &[u8] = include_bytes!("../programs/x86/init");
 /// x86 `sh` (ELF32).
-pub const X86_SH: &[u8] = include_bytes!("../programs/x86/sh");
+pub static X86_SH: &[u8] = include_bytes!("../programs/x86/sh");
 /// x86 `echo` (ELF32).
-pub const X86_ECHO: &[u8] = include_bytes!("../programs/x86/echo");
+pub static X86_ECHO: &[u8] = include_bytes!("../programs/x86/echo");
 /// x86 `deep` (ELF32).
-pub const X86_DEEP: &[u8] = include_bytes!("../programs/x86/deep");
+pub static X86_DEEP: &[u8] = include_bytes!("../programs/x86/deep");
 /// RISC-V `initcode` (a flat binary).
-pub const RISCV_INITCODE: &[u8] = include_bytes!("../programs/riscv/initcode");
+pub static RISCV_INITCODE: &[u8] = include_bytes!("../programs/riscv/initcode");
 /// RISC-V `init` (ELF64).
-pub const RISCV_INIT: &[u8] = include_bytes!("../programs/riscv/init");
+pub static RISCV_INIT: &[u8] = include_bytes!("../programs/riscv/init");
 /// RISC-V `sh` (ELF64).
-pub const RISCV_SH: &[u8] = include_bytes!("../programs/riscv/sh");
+pub static RISCV_SH: &[u8] = include_bytes!("../programs/riscv/sh");
 /// RISC-V `echo` (ELF64).
-pub const RISCV_ECHO: &[u8] = include_bytes!("../programs/riscv/echo");
+pub static RISCV_ECHO: &[u8] = include_bytes!("../programs/riscv/echo");
 /// RISC-V `deep` (ELF64).
-pub const RISCV_DEEP: &[u8] = include_bytes!("../programs/riscv/deep");
+pub static RISCV_DEEP: &[u8] = include_bytes!("../programs/riscv/deep");
 
 /// The first program for `port`.
 #[must_use]

@@ -458,6 +458,11 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
 /// The frames a step allocated and then freed again (and did not allocate
 /// once more): a failed exec's new page table and pages, say.
 fn came_and_went(events: &[Ev<'_>]) -> BTreeSet<u64> {
+    // Most steps only allocate or only free (a sbrk of thousands of pages): nothing to look for.
+    let allocates = events.iter().any(|e| matches!(e.event, Event::Kalloc { .. }));
+    if !allocates || !events.iter().any(|e| matches!(e.event, Event::Kfree { .. })) {
+        return BTreeSet::new();
+    }
     let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
     for e in events {
         match &e.event {

@@ -71,13 +71,13 @@ pub fn parse_seed(text: &str) -> Result<u64, String> {
 }
 
 /// The story of the notes on xv6-public, with questions at every step.
-pub const QUIZ_STORY_X86: &str = include_str!("../builtins/quiz-story-x86.txt");
+pub static QUIZ_STORY_X86: &str = include_str!("../builtins/quiz-story-x86.txt");
 
 /// The same story on xv6-riscv.
-pub const QUIZ_STORY_RISCV: &str = include_str!("../builtins/quiz-story-riscv.txt");
+pub static QUIZ_STORY_RISCV: &str = include_str!("../builtins/quiz-story-riscv.txt");
 
 /// Shared memory: the frame two processes share, its count, when it is freed.
-pub const QUIZ_SHM: &str = include_str!("../builtins/quiz-shm.txt");
+pub static QUIZ_SHM: &str = include_str!("../builtins/quiz-shm.txt");
 
 /// The sets that come with the lab: (name, what it asks about).
 pub const SETS: [(&str, &str); 5] = [
