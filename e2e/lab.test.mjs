@@ -361,6 +361,29 @@ test('a copied link reopens the lab exactly', async () => {
   assert.match(await text(again, '#vocab'), /satp/);
 });
 
+test("a scenario of one's own, written in the lab, opens as a lab with its own link; Back returns", async () => {
+  const page = await open(browser);
+  await page.click('#builtin-story-x86');
+  await atStep(page, 0, 9);
+  await page.click('#panel-share summary:has-text("Open a scenario of your own")');
+  // A mistake says where, and the lab stays as it was.
+  await page.fill('#own-scenario', 'preset xv6-riscv-tiny\nuserinit\n  frob 1\n');
+  await page.click('#open-own');
+  await page.waitForFunction(() => /line 3, column 3/.test(document.getElementById('own-notice')?.textContent || ''));
+  await atStep(page, 0, 9);
+  // Two operations: it opens at its last step, on its own machine.
+  await page.fill('#own-scenario', '# mine\npreset xv6-riscv-tiny\nuserinit\nfork 1\n');
+  await page.click('#open-own');
+  await atStep(page, 2, 2);
+  assert.match(await text(page, '#vocab'), /satp/);
+  await page.waitForFunction(() => location.hash.startsWith('#lab='));
+  // Back returns to the story.
+  await page.goBack();
+  await atStep(page, 0, 9);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('keyboard only: tab to controls, Enter and Space act, arrows move through frames', async () => {
   const page = await open(browser, linkFor(TINY_PREFIX));
   // Tab until the address field has focus.

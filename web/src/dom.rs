@@ -160,6 +160,16 @@ pub fn href() -> String {
     }
 }
 
+/// Go to the fragment `#frag` (a new history entry): the lab opens it as a link pasted into the address bar.
+pub fn set_hash(frag: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_hash(frag);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = frag;
+}
+
 /// Open or close the `<details>` element with `id`, and focus its summary.
 pub fn toggle_details(id: &str) {
     #[cfg(target_arch = "wasm32")]

@@ -98,6 +98,25 @@ fn is_set(name: &str, seed: u64, sc: &Scenario) -> bool {
         .is_some_and(|b| *b == *sc)
 }
 
+/// The fragment (without `#`) that opens scenario `text` (a learner's or an
+/// instructor's own, pasted into the lab) at its last step, as [`encode`]
+/// writes a lab made of it.
+///
+/// # Errors
+/// Where the text does not read (`line L, column C: …`), or that it is too long for a link.
+pub fn for_text(text: &str) -> Result<String, String> {
+    if text.len() > MAX_TEXT {
+        return Err(format!("the scenario is {} bytes; a link holds at most {MAX_TEXT}", text.len()));
+    }
+    let sc = scenario::parse(text).map_err(|e| e.to_string())?;
+    let printed = scenario::print(&sc);
+    Ok(format!(
+        "lab={}&step={}",
+        B64.encode(miniz_oxide::deflate::compress_to_vec(printed.as_bytes(), 9)),
+        sc.ops.len()
+    ))
+}
+
 /// The fragment (without `#`) for a lab state.
 #[must_use]
 pub fn encode(s: &LinkState) -> String {
@@ -338,6 +357,20 @@ fn excerpt(text: &str, line: u32) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// A scenario pasted into the lab opens as the link the lab would write
+    /// for it, at its last step; text that does not read says where.
+    #[test]
+    fn own_scenario_text_becomes_a_link() {
+        let text = "# mine\npreset xv6-riscv-tiny\nuserinit\nfork 1\n";
+        let f = super::for_text(text).expect("reads");
+        assert!(f.starts_with("lab=") && f.ends_with("&step=2"), "{f}");
+        let (ls, _) = super::decode(&f).expect("opens").expect("a lab");
+        assert_eq!(ls.scenario, pagelab_core::lab::scenario::parse(text).unwrap());
+        assert_eq!(ls.step, 2);
+        let e = super::for_text("userinit\n  frob 1\n").unwrap_err();
+        assert!(e.contains("line 2, column 3"), "{e}");
+    }
+
     use super::*;
     use pagelab_core::lab::Preset;
 

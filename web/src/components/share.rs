@@ -99,6 +99,17 @@ pub fn Share() -> Html {
             lab.dispatch(Action::Inform(Where::Share, "The scenario's text is copied.".into()));
         })
     };
+    let own = use_node_ref();
+    let open_own = {
+        let (lab, own) = (lab.clone(), own.clone());
+        Callback::from(move |_| {
+            let Some(t) = own.cast::<web_sys::HtmlTextAreaElement>() else { return };
+            match crate::link::for_text(&t.value()) {
+                Ok(frag) => crate::dom::set_hash(&frag),
+                Err(e) => lab.dispatch(Action::Fail(Where::Form("own"), format!("The scenario was not opened: {e}."))),
+            }
+        })
+    };
     html! {
         <section class="panel share" id="panel-share" aria-labelledby="share-h">
             <h2 id="share-h" tabindex="-1">{ "Share, embed, keep" }</h2>
@@ -154,6 +165,13 @@ pub fn Share() -> Html {
                 if *text_open {
                     <textarea id="scenario-text" readonly=true rows="12" spellcheck="false" aria-label="The scenario's text" value={lab.scenario_text()} />
                 }
+            </details>
+            <details class="scenario-text">
+                <summary>{ "Open a scenario of your own" }</summary>
+                <p class="help" id="own-help">{ "Paste or write a scenario (the language above: a preset line, then one operation a line, # for the story's words, ask lines for questions) and open it: it becomes a lab at its last step, with its own link to share. Back returns to this lab." }</p>
+                <textarea id="own-scenario" ref={own.clone()} rows="8" spellcheck="false" aria-label="A scenario of your own" aria-describedby="own-help" placeholder={"preset xv6-riscv\nuserinit\nexec 1 /init\nfork 1"} />
+                <button id="open-own" onclick={open_own}>{ "Open it in the lab" }</button>
+                <InlineNotice at={Where::Form("own")} id="own-notice" />
             </details>
         </section>
     }
