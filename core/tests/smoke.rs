@@ -73,3 +73,20 @@ fn a_cloned_lab_is_independent() {
     copy.apply(Op::Fork { pid: 1 }).unwrap();
     assert_eq!(copy.kernel().kmem().nfree(), lab.kernel().kmem().nfree());
 }
+
+/// The files a lab had put in its file system, apart from the programs it
+/// ships: none at first; an upload at a new path, or a built-in's path with
+/// other bytes, is one.
+#[test]
+fn the_files_added_are_those_not_shipped() {
+    use pagelab_core::lab::Fs;
+    use pagelab_core::programs::{RISCV_DEEP, RISCV_ECHO};
+    let mut fs = Fs::builtin(Port::Xv6Riscv);
+    assert_eq!(fs.added(Port::Xv6Riscv).count(), 0);
+    assert!(Fs::is_builtin(Port::Xv6Riscv, "echo", RISCV_ECHO), "echo, ./echo and /echo are one file");
+    assert!(!Fs::is_builtin(Port::Xv6Public, "/echo", RISCV_ECHO), "RISC-V's echo is not x86's");
+    fs.files.insert("/mine".into(), RISCV_ECHO.to_vec());
+    fs.files.insert("/echo".into(), RISCV_DEEP.to_vec());
+    let added: Vec<&str> = fs.added(Port::Xv6Riscv).map(|(p, _)| p.as_str()).collect();
+    assert_eq!(added, ["/echo", "/mine"]);
+}

@@ -109,12 +109,13 @@ pub fn for_text(text: &str) -> Result<String, String> {
         return Err(format!("the scenario is {} bytes; a link holds at most {MAX_TEXT}", text.len()));
     }
     let sc = scenario::parse(text).map_err(|e| e.to_string())?;
-    let printed = scenario::print(&sc);
-    Ok(format!(
-        "lab={}&step={}",
-        B64.encode(miniz_oxide::deflate::compress_to_vec(printed.as_bytes(), 9)),
-        sc.ops.len()
-    ))
+    Ok(format!("lab={}&step={}", packed(&sc), sc.ops.len()))
+}
+
+/// A scenario as a link holds it: printed ([`scenario::print`], comments
+/// included), deflated, in base64url.
+fn packed(sc: &Scenario) -> String {
+    B64.encode(miniz_oxide::deflate::compress_to_vec(scenario::print(sc).as_bytes(), 9))
 }
 
 /// The fragment (without `#`) for a lab state.
@@ -124,11 +125,7 @@ pub fn encode(s: &LinkState) -> String {
     let mut out = match (set, s.builtin.as_deref().filter(|n| is_builtin(n, &s.scenario))) {
         (Some(name), _) => format!("set={name}&step={}", s.step),
         (None, Some(name)) => format!("b={name}&step={}", s.step),
-        (None, None) => {
-            let text = scenario::print(&s.scenario);
-            let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-            format!("lab={}&step={}", B64.encode(packed), s.step)
-        }
+        (None, None) => format!("lab={}&step={}", packed(&s.scenario), s.step),
     };
     if let Some(q) = &s.quiz {
         if set.is_none() {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use pagelab_core::elf::{self, ElfClass};
 use pagelab_core::lab::scenario::{self, print_op};
 use pagelab_core::lab::summary::plural;
-use pagelab_core::lab::{Comments, Lab, Op, Paragraph, Preset, ReplayError, Scenario, Step};
+use pagelab_core::lab::{Comments, Fs, Lab, Op, Paragraph, Preset, ReplayError, Scenario, Step};
 use pagelab_core::port::{Port, SkipFlush};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::shm::ShmMode;
@@ -794,19 +794,11 @@ impl LabState {
     fn run_programs(mut self, c: RunCommand) -> LabState {
         match c {
             RunCommand::Start => {
-                let sc = self.full().scenario();
-                let preset = sc.preset;
-                // The programs the learner uploaded go on the new machine too
-                // (the newest upload of each path, in the order first uploaded).
-                let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-                for op in &sc.ops {
-                    if let Op::File { path, bytes } = op {
-                        match files.iter_mut().find(|(p, _)| p == path) {
-                            Some(f) => f.1.clone_from(bytes),
-                            None => files.push((path.clone(), bytes.clone())),
-                        }
-                    }
-                }
+                let full = self.full_lab();
+                let preset = full.scenario().preset;
+                // The programs the learner uploaded go on the new machine too.
+                let port = full.kernel().info().port;
+                let files = full.fs().added(port).map(|(p, b)| (p.clone(), b.clone())).collect();
                 let session = match RunSession::boot_with(preset, files) {
                     Ok(s) => s,
                     Err(e) => {
@@ -1243,11 +1235,12 @@ impl LabState {
                 let len = bytes.len();
                 // A file already at that path is replaced: say which.
                 let port = self.lab().kernel().info().port;
-                let had = self.lab().fs().files.get(&pagelab_core::lab::Fs::normalize(&path)).map(|old| {
-                    let builtin =
-                        pagelab_core::programs::builtin(port).iter().any(|(p, b)| *p == path && *b == &old[..]);
-                    if builtin { "the built-in" } else { "the" }
-                });
+                let had = self
+                    .lab()
+                    .fs()
+                    .files
+                    .get(&Fs::normalize(&path))
+                    .map(|old| if Fs::is_builtin(port, &path, old) { "the built-in" } else { "the" });
                 self.run(Op::File { path: path.clone(), bytes }, Where::Upload);
                 if !self.notice.as_ref().is_some_and(Notice::is_error) {
                     let what = match had {

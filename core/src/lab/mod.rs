@@ -562,6 +562,20 @@ impl Fs {
         Fs { files: programs::builtin(port).iter().map(|(p, b)| (String::from(*p), b.to_vec())).collect() }
     }
 
+    /// True if `bytes` at `path` is the built-in program of `port` there
+    /// (`/echo` as the lab ships it), not a file put in the file system.
+    #[must_use]
+    pub fn is_builtin(port: Port, path: &str, bytes: &[u8]) -> bool {
+        let path = Fs::normalize(path);
+        programs::builtin(port).iter().any(|(p, b)| *p == path && *b == bytes)
+    }
+
+    /// The files put in the file system (uploads, a scenario's `file`
+    /// lines) that are not `port`'s built-in programs, by path.
+    pub fn added(&self, port: Port) -> impl Iterator<Item = (&String, &Vec<u8>)> {
+        self.files.iter().filter(move |(p, b)| !Fs::is_builtin(port, p, b))
+    }
+
     /// `path` as xv6's namei resolves it from the root directory: `echo`,
     /// `./echo` and `/echo` are the same file.
     #[must_use]

@@ -83,8 +83,7 @@ impl fmt::Display for FuncPages {
 
 pub use crate::trace::plural;
 
-/// "1 user page (text) + 1 page-table page", or "" for no pages.
-/// `3 user pages (2 text, stack) + 1 page-table page`: the counts (user,
+/// `3 user pages (2 text, stack) + 1 page-table page`, or "" for no pages: the counts (user,
 /// page-table, kernel stack and other pages), what the user pages are (each
 /// name with how many pages have it), and what the other pages are.
 fn pages_text(
