@@ -108,8 +108,9 @@ pub struct Proc {
     /// clear, it keeps its value when the slot is reused.
     pub shmemaddr: u64,
     /// xv6-public's growproc freed every page but kept `sz` (sbrk to exactly
-    /// 0): the pages below `sz` are gone, and fork would panic.
-    pub freed_below_sz: bool,
+    /// 0): the pages below this size (the `sz` it kept) are gone, and fork
+    /// would panic. Pages sbrk maps above it later are heap.
+    pub freed_below_sz: Option<u64>,
 }
 
 impl Proc {
@@ -133,7 +134,7 @@ impl Proc {
             holes: Vec::new(),
             shm_copies: Vec::new(),
             shmemaddr: 0,
-            freed_below_sz: false,
+            freed_below_sz: None,
         }
     }
 

@@ -211,6 +211,19 @@ fn a_process_sbrk_shrank_to_nothing_on_x86_has_nothing_below_its_size() {
     );
     assert!(after.words(Port::Xv6Public).starts_with("freed memory (0x0–0xfff)"));
     assert_eq!(place(at5.kernel(), Some(2), 0x1000), Place::AboveSz { sz: 0x1000, limit: 0x8000_0000 });
+    // sbrk(4096) then grows from the sz growproc kept: allocuvm maps 0x1000, which
+    // is heap; below it the pages stay freed.
+    let text = format!("{}sbrk 2 4096\n", scenario::print(at5.scenario()));
+    let grown = story(&text);
+    let heap = place(grown.kernel(), Some(2), 0x1000);
+    assert!(matches!(&heap, Place::Region { region } if region.kind == RegionKind::Heap), "{heap:?}");
+    let freed = place(grown.kernel(), Some(2), 0x100);
+    assert!(
+        matches!(&freed, Place::Region { region } if region.kind == RegionKind::Freed && region.end == 0x1000),
+        "{freed:?}"
+    );
+    let last = grown.steps().last().unwrap().summary.lines();
+    assert_eq!(last, ["growproc → allocuvm: allocated 1 user page (heap)"]);
 }
 
 #[test]

@@ -437,7 +437,7 @@ mod props {
             };
             let expect = access.map(|(pid, va, acc)| {
                 let t = l.kernel().translate(Some(pid), va, acc).unwrap();
-                let quirk = l.kernel().procs().get(pid).is_some_and(|p| p.freed_below_sz);
+                let quirk = l.kernel().procs().get(pid).is_some_and(|p| p.freed_below_sz.is_some());
                 let predicted = tlb_view(l.kernel(), Some(pid), va, acc);
                 (t.outcome.map(|m| m.pa.as_u64()).ok(), quirk, predicted)
             });

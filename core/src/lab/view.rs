@@ -359,14 +359,15 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     let Some(p) = proc_of(k, pid) else { return Vec::new() };
     let mut out = Vec::new();
     let top = match &p.image {
-        _ if p.freed_below_sz => {
+        _ if p.freed_below_sz.is_some() => {
+            let kept = PGROUNDUP(p.freed_below_sz.unwrap_or(p.sz).min(p.sz));
             out.push(Region {
                 start: 0,
-                end: PGROUNDUP(p.sz),
+                end: kept,
                 kind: RegionKind::Freed,
                 label: "freed by sbrk, below the sz growproc kept".into(),
             });
-            PGROUNDUP(p.sz)
+            kept
         }
         None => {
             out.push(Region { start: 0, end: PGSIZE, kind: RegionKind::Initcode, label: "initcode".into() });
@@ -902,7 +903,7 @@ pub fn audit(k: &dyn Kernel) -> Vec<String> {
     let _ = boot_stacks;
     // 4. Every page below sz is mapped, but holes.
     let scheme = info.scheme;
-    for p in k.procs().live().filter(|p| !p.freed_below_sz) {
+    for p in k.procs().live().filter(|p| p.freed_below_sz.is_none()) {
         let leaves: BTreeSet<u64> = table_entries(scheme, k.mem(), p.root, info.user_limit)
             .into_iter()
             .filter(|e| e.leaf && e.va < info.user_limit)

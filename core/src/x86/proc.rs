@@ -206,7 +206,7 @@ impl<H: Hal> X86Kernel<H> {
         p.name = name;
         p.holes.clear();
         p.shm_copies.clear();
-        p.freed_below_sz = false;
+        p.freed_below_sz = None;
         p.image = Some(Image {
             path: path.into(),
             segments,
@@ -366,7 +366,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
             c.name = parent.name.clone();
             c.image = parent.image.clone();
             c.shm_copies = fs.copies;
-            c.freed_below_sz = false;
+            c.freed_below_sz = None;
             c.state = ProcState::Runnable;
         }
         // *np->tf = *curproc->tf; np->tf->eax = 0: the child returns 0.
@@ -431,7 +431,7 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
                     if s == 0 {
                         tr.fail("growproc: deallocuvm returned 0, which growproc takes for failure");
                         if let Some(p) = self.st.ptable.get_mut(pid) {
-                            p.freed_below_sz = true;
+                            p.freed_below_sz = Some(u64::from(sz));
                             p.sz = u64::from(sz);
                             p.holes = holes_before;
                         }
