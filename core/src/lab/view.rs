@@ -358,9 +358,9 @@ pub enum RegionKind {
 pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     let Some(p) = proc_of(k, pid) else { return Vec::new() };
     let mut out = Vec::new();
-    let top = match &p.image {
-        _ if p.freed_below_sz.is_some() => {
-            let kept = PGROUNDUP(p.freed_below_sz.unwrap_or(p.sz).min(p.sz));
+    let top = match (p.freed_below_sz, &p.image) {
+        (Some(kept), _) => {
+            let kept = PGROUNDUP(kept.min(p.sz));
             out.push(Region {
                 start: 0,
                 end: kept,
@@ -369,11 +369,11 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
             });
             kept
         }
-        None => {
+        (None, None) => {
             out.push(Region { start: 0, end: PGSIZE, kind: RegionKind::Initcode, label: "initcode".into() });
             PGSIZE
         }
-        Some(img) => {
+        (None, Some(img)) => {
             for s in &img.segments {
                 let (a, b) = (PGROUNDDOWN(s.vaddr), PGROUNDUP(s.vaddr + s.memsz));
                 let (kind, label) = if s.flags & ELF_PROG_FLAG_EXEC != 0 && s.flags & ELF_PROG_FLAG_WRITE != 0 {
