@@ -688,7 +688,8 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
             Err((a, mut fault)) => {
                 // Say which page it is: the guard page, a kernel page, above sz.
                 let here = about(&*self, pid, a);
-                if !here.is_empty() {
+                // A bad address's reason already says what the address is.
+                if !here.is_empty() && fault.kind != crate::scheme::FaultKind::BadAddress {
                     fault.text = alloc::format!("{}; {a:#x} is {here}", fault.text);
                 }
                 // A fetch fault happens at the address jumped to: the pc is there.

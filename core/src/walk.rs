@@ -578,6 +578,11 @@ pub fn tlb_translate<S: Scheme>(
     access: Access,
 ) -> Result<PhysAddr, Fault> {
     let (cpu, a) = (on.cpu, va.as_u64());
+    // An address the scheme cannot translate is refused before the TLB is
+    // looked at, and before any walk.
+    if let Err(kind) = S::check_va(a) {
+        return Err(fault(S::KIND, None, kind, access));
+    }
     let mut dirty = false;
     if let Some((slot, e)) = on.tlb.lookup(a) {
         let slot32 = slot as u32;

@@ -504,3 +504,22 @@ mod props {
         }
     }
 }
+
+#[test]
+fn an_address_sv39_cannot_translate_is_refused_before_the_tlb() {
+    let mut l = lab(Preset::Xv6RiscvTiny, None, SkipFlush::default());
+    child_with_heap(&mut l, 1);
+    // 1 << 38 has bit 38 set and bits 63–39 clear: not sign-extended, so the
+    // MMU raises a load page fault (scause 13) without a TLB lookup or a walk.
+    l.apply(read(2, 1 << 38)).unwrap();
+    assert_eq!(tlb_events(&l).iter().filter(|(k, _)| *k != "flush").count(), 0, "{:?}", tlb_events(&l));
+    let step = l.steps().last().expect("a step");
+    let fault = step.events.iter().find_map(|e| match &e.event {
+        Event::PageFault { code, reason, .. } => Some((*code, reason.clone())),
+        _ => None,
+    });
+    let (code, reason) = fault.expect("a page fault");
+    assert_eq!(code, 13);
+    // The reason says it once: not again as what the address is.
+    assert_eq!(reason.matches("bit 38").count(), 1, "{reason}");
+}
