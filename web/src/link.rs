@@ -36,6 +36,8 @@ pub struct LinkQuiz {
     pub student: Option<String>,
     /// Operations from this index on get questions made for their kind.
     pub auto_from: usize,
+    /// The operations the running programs made (`[from, to)`), asked nothing about.
+    pub quiet: Vec<(usize, usize)>,
     /// The attempts so far ([`crate::quiz::QuizRun::progress`]).
     pub progress: Option<String>,
 }
@@ -131,6 +133,10 @@ pub fn encode(s: &LinkState) -> String {
         if set.is_none() {
             out.push_str(&format!("&quiz=1&auto={}", q.auto_from));
         }
+        if !q.quiet.is_empty() {
+            let ranges: Vec<String> = q.quiet.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+            out.push_str(&format!("&quiet={}", ranges.join(",")));
+        }
         out.push_str(&format!("&seed={}", q.seed));
         if let Some(w) = &q.student {
             out.push_str(&format!("&who={}", B64.encode(w.as_bytes())));
@@ -202,6 +208,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
     let mut set = None;
     let mut quiz_on = false;
     let mut auto_from = None;
+    let mut quiet = None;
     let mut seed = None;
     let mut student = None;
     let mut progress = None;
@@ -237,6 +244,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                         .map_err(|_| format!("the link's auto part `{}` is not a whole number", shorten(value)))?,
                 );
             }
+            "quiet" => quiet = Some(quiet_ranges(value)?),
             "seed" => seed = Some(sets::parse_seed(value).map_err(|e| format!("in the link's seed= part, {e}"))?),
             "who" => {
                 let raw = B64
@@ -333,17 +341,40 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
         return Err(format!("the link asks for step {step}, but its scenario has only {n} {steps}"));
     }
     let builtin = builtin.map(String::from);
-    if !quiz_on && set.is_none() && (seed.is_some() || progress.is_some() || auto_from.is_some()) {
-        return Err("the link has a seed=, auto= or qa= part but no quiz: add quiz=1 or name a set".into());
+    if !quiz_on && set.is_none() && (seed.is_some() || progress.is_some() || auto_from.is_some() || quiet.is_some()) {
+        return Err("the link has a seed=, auto=, quiet= or qa= part but no quiz: add quiz=1 or name a set".into());
+    }
+    let quiet = quiet.unwrap_or_default();
+    if let Some(&(_, b)) = quiet.last()
+        && b > n
+    {
+        return Err(format!("the link's quiet= part goes to operation {b}, but the lab has {n}"));
     }
     let quiz = (quiz_on || set.is_some()).then(|| LinkQuiz {
         set: set.map(String::from),
         seed: seed.unwrap_or(0),
         student,
         auto_from: auto_from.unwrap_or(n).min(n),
+        quiet,
         progress,
     });
     Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, quiz }))
+}
+
+/// A link's `quiet=` part: `from-to` ranges of operations, comma-separated,
+/// each non-empty and after the one before.
+fn quiet_ranges(value: &str) -> Result<Vec<(usize, usize)>, String> {
+    let bad = || format!("the link's quiet part `{}` is not ranges like 14-19,22-30", shorten(value));
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for part in value.split(',') {
+        let (a, b) = part.split_once('-').ok_or_else(bad)?;
+        let (a, b) = (a.parse::<usize>().map_err(|_| bad())?, b.parse::<usize>().map_err(|_| bad())?);
+        if a >= b || out.last().is_some_and(|l| l.1 > a) {
+            return Err(bad());
+        }
+        out.push((a, b));
+    }
+    Ok(out)
 }
 
 /// The line `line` (from 1) of `text`, for an error message.

@@ -92,6 +92,10 @@ pub struct QuizRun {
     pub student: Option<String>,
     /// Operations from this index on get automatic questions (where the set has none).
     pub auto_from: usize,
+    /// The operations the running programs made, as `[from, to)` ranges of
+    /// the timeline: they were shown as the programs ran, so none of them
+    /// is asked about.
+    pub quiet: Vec<(usize, usize)>,
     /// The questions, in order.
     pub questions: Rc<Vec<Question>>,
     /// One attempt per question.
@@ -131,6 +135,7 @@ impl QuizRun {
             seed,
             student,
             auto_from,
+            quiet: Vec::new(),
             questions: Rc::new(Vec::new()),
             attempts: Vec::new(),
             started_ms: now_ms,
@@ -148,6 +153,7 @@ impl QuizRun {
             seed,
             student,
             auto_from: 0,
+            quiet: Vec::new(),
             questions: Rc::new(questions),
             attempts: vec![Attempt::open(); n],
             started_ms: f64::NAN,
@@ -168,8 +174,26 @@ impl QuizRun {
                 }
             }
         }
-        asks.retain(|k, _| *k <= s.ops.len());
+        asks.retain(|k, _| *k <= s.ops.len() && !self.is_quiet(*k));
         asks
+    }
+
+    /// True if operation `i` is one the running programs made.
+    #[must_use]
+    pub fn is_quiet(&self, i: usize) -> bool {
+        self.quiet.iter().any(|&(a, b)| (a..b).contains(&i))
+    }
+
+    /// Operations `[from, to)` were made by the running programs: ask nothing
+    /// about them (a range that goes on from the last one extends it).
+    pub fn add_quiet(&mut self, from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        match self.quiet.last_mut() {
+            Some(last) if last.1 == from => last.1 = to,
+            _ => self.quiet.push((from, to)),
+        }
     }
 
     /// Make the questions again over `lab`'s timeline (after it changed), keeping
@@ -179,6 +203,12 @@ impl QuizRun {
     /// Why the set cannot be asked here.
     pub fn rebuild(&mut self, lab: &Lab) -> Result<(), String> {
         let mut s = lab.scenario().clone();
+        // Operations dropped from the timeline are no longer the programs'.
+        let n = s.ops.len();
+        self.quiet.retain_mut(|r| {
+            r.1 = r.1.min(n);
+            r.0 < r.1
+        });
         s.asks = self.asks_over(&s);
         let built = match self.source {
             Source::Auto => quiz::build_lenient(&s, self.seed),

@@ -286,6 +286,9 @@ pub struct LabState {
     now_changed: Changed,
     /// Predict mode: the questions and the learner's attempts (None: off).
     pub quiz: Option<QuizRun>,
+    /// Predict mode turned off with questions settled: the run, kept so that
+    /// turning it on again in this lab goes on where the learner was.
+    quiz_off: Option<QuizRun>,
     /// The last message.
     pub notice: Option<Notice>,
     /// The real programs running beside the lab, if they are.
@@ -426,6 +429,7 @@ impl LabState {
             defects,
             now_changed: Changed::default(),
             quiz: None,
+            quiz_off: None,
             notice: None,
             run: None,
             version: 0,
@@ -537,6 +541,7 @@ impl LabState {
                 seed: q.seed,
                 student: q.student.clone(),
                 auto_from: q.auto_from,
+                quiet: q.quiet.clone(),
                 progress: Some(q.progress()),
             }),
         }
@@ -889,6 +894,9 @@ impl LabState {
                     );
                     self.timeline_changed();
                     let end = self.len();
+                    if let Some(q) = self.quiz.as_mut() {
+                        q.add_quiet(before, end);
+                    }
                     self.goto(end);
                     return;
                 }
@@ -897,6 +905,10 @@ impl LabState {
         self.builtin = None;
         self.timeline_changed();
         let end = self.len();
+        // The programs' steps are shown as they run: predict mode asks nothing about them.
+        if let Some(q) = self.quiz.as_mut() {
+            q.add_quiet(before, end);
+        }
         if end != before || self.current != end {
             self.goto(end);
         }
@@ -1047,6 +1059,30 @@ impl LabState {
     /// if it has some, else questions made for each step after the one shown.
     fn predict_on(&mut self, now_ms: f64) {
         let full = self.machines.full().clone();
+        // The run turned off in this lab, with the questions the timeline
+        // has now (those that did not change keep their answers).
+        if let Some(mut q) = self.quiz_off.take()
+            && q.rebuild(&full).is_ok()
+        {
+            let score = q.score();
+            self.quiz = Some(q);
+            self.notice = Some(Notice::info(
+                Where::Quiz,
+                format!(
+                    "Predict mode is on again, with your answers: {} right of {}, {} to go.",
+                    score.right,
+                    score.total,
+                    score.total - score.right - score.wrong - score.gave_up
+                ),
+            ));
+            // A question whose step was shown while predict mode was off is
+            // asked again there.
+            let first_open = self.quiz.as_ref().and_then(|q| (0..self.current).find(|&k| q.open_at(k).is_some()));
+            if let Some(k) = first_open {
+                self.goto(k);
+            }
+            return;
+        }
         let has_asks = !full.scenario().asks.is_empty();
         let source = if has_asks { Source::Asks } else { Source::Auto };
         let from = if has_asks { full.scenario().ops.len() } else { self.current };
@@ -1093,6 +1129,10 @@ impl LabState {
             None => Source::Auto,
         };
         let r = QuizRun::start(&full, source, lq.seed, lq.student, lq.auto_from, f64::NAN).and_then(|mut q| {
+            if !lq.quiet.is_empty() {
+                q.quiet = lq.quiet;
+                q.rebuild(&full)?;
+            }
             if let Some(p) = &lq.progress {
                 q.restore(p)?;
             }
@@ -1454,8 +1494,19 @@ impl LabState {
             }
             Action::StartSet { name, seed, student, now_ms } => s.start_set(&name, &seed, &student, now_ms),
             Action::Predict { on: false, .. } => {
-                if s.quiz.take().is_some() {
-                    s.notice = Some(Notice::info(Where::Quiz, "Predict mode is off: every step shows at once."));
+                if let Some(q) = s.quiz.take() {
+                    let settled = q.attempts.iter().filter(|a| a.settled()).count();
+                    let text = if settled == 0 {
+                        String::from("Predict mode is off: every step shows at once.")
+                    } else {
+                        s.quiz_off = Some(q);
+                        format!(
+                            "Predict mode is off: every step shows at once. Your {} {} kept on this page: turn predict mode on again to go on where you were (the link holds them only while it is on).",
+                            plural(settled as u64, "answer", "answers"),
+                            if settled == 1 { "is" } else { "are" }
+                        )
+                    };
+                    s.notice = Some(Notice::info(Where::Quiz, text));
                 }
             }
             Action::Predict { on: true, now_ms } => s.predict_on(now_ms),
@@ -1490,6 +1541,9 @@ impl LabState {
             && keeps_info
             && !settled_now
             && let Some(n) = before.filter(|n| !n.is_error())
+            // The step bar's "Predict first: answer question N" names a question
+            // just settled: the panel now asks the next one itself.
+            && !(settles && n.at == Where::Steps)
         {
             s.notice = Some(n);
         }

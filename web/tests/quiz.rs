@@ -226,3 +226,83 @@ fn bad_seeds_and_sets_keep_the_lab() {
     let s = act(s, Action::Answer { question: 999, text: "1".into(), now_ms: 0.0 });
     assert!(error_of(&s).contains("there is no question 1000"));
 }
+
+/// The steps the running programs make are shown as they run: predict mode
+/// asks nothing about them, in the lab or after a reload of its link, and a
+/// call run by hand afterwards is asked about as usual.
+#[test]
+fn the_programs_steps_ask_nothing() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let s = act(s, Action::Predict { on: true, now_ms: 0.0 });
+    let n = s.len();
+    // sh runs `nosuchcmd`: fork, malloc's sbrk, the failed exec, exit, wait (5 operations).
+    let s = act(s, Action::RunPrograms(RunCommand::Type("nosuchcmd".into())));
+    assert_eq!(s.len(), n + 5);
+    assert_eq!(s.current(), n + 5);
+    let q = s.quiz.as_ref().expect("predict mode is on");
+    assert_eq!(q.quiet, [(n, n + 5)]);
+    // sbrk by hand (it stops the programs): its step is asked about, and it is the only one open.
+    let s = act(s, Action::Call(Call::Sbrk("4096".into())));
+    let q = s.quiz.as_ref().expect("predict mode is on");
+    assert!(!q.questions.is_empty());
+    assert!(
+        q.questions.iter().all(|qn| qn.step == n + 5),
+        "{:?}",
+        q.questions.iter().map(|q| q.step).collect::<Vec<_>>()
+    );
+    assert_eq!(s.current(), n + 5);
+    // The link keeps which steps were the programs': none of them is asked after a reload.
+    let f = s.fragment();
+    assert!(f.contains(&format!("&quiet={n}-{}", n + 5)), "{f}");
+    let back = act(LabState::default(), open_link(&f));
+    let bq = back.quiz.as_ref().expect("predict mode is back");
+    assert_eq!(bq.questions.len(), q.questions.len());
+    assert!(bq.questions.iter().all(|qn| qn.step == n + 5));
+    // A quiet part past the end of the timeline is refused, and the lab opens without the exercise.
+    let bad = f.replace(&format!("&quiet={n}-{}", n + 5), &format!("&quiet={n}-{}", n + 50));
+    let b = act(LabState::default(), open_link(&bad));
+    assert!(error_of(&b).contains("quiet= part goes to operation"), "{}", error_of(&b));
+}
+
+/// Turning predict mode off keeps the answers on the page, and turning it on
+/// again goes on with them, back at the first question whose step was shown
+/// while it was off. Giving up on a question clears the step bar's "Predict
+/// first" notice that named it.
+#[test]
+fn predict_mode_off_and_on_again_keeps_the_answers() {
+    let s = start("quiz-story-riscv", "7");
+    let s = answer(s, "1 0 5 0", 1_001_000.0); // right: userinit on xv6-riscv
+    // Forward while question 2 is open: the step bar says to predict first.
+    let s = act(s, Action::Forward);
+    assert!(
+        s.notice.as_ref().is_some_and(|n| n.at == Where::Steps && n.text.contains("answer question 2")),
+        "{:?}",
+        s.notice
+    );
+    let i = s.open_question().expect("question 2");
+    let s = act(s, Action::GiveUp { question: i, now_ms: 1_002_000.0 });
+    assert!(s.notice.as_ref().is_none_or(|n| n.at != Where::Steps), "{:?}", s.notice);
+    let at = s.current();
+    let settled = 2;
+    let s = act(s, Action::Predict { on: false, now_ms: 1_003_000.0 });
+    assert!(s.quiz.is_none());
+    assert!(s.notice.as_ref().is_some_and(|n| n.text.contains("Your 2 answers are kept")), "{:?}", s.notice);
+    // Off, the learner goes to the end.
+    let end = s.len();
+    let s = act(s, Action::Goto(end));
+    assert_eq!(s.current(), end);
+    let s = act(s, Action::Predict { on: true, now_ms: 1_004_000.0 });
+    let q = s.quiz.as_ref().expect("on again");
+    assert_eq!(q.attempts.iter().filter(|a| a.settled()).count(), settled);
+    assert_eq!(q.attempts[0].status, Status::Right);
+    assert_eq!(q.attempts[1].status, Status::GaveUp);
+    // Back where the first open question is asked, not at the end.
+    assert!(s.current() < end && s.current() >= at, "{} (was at {at}, end {end})", s.current());
+    assert!(s.open_question().is_some());
+    assert!(
+        s.notice.as_ref().is_some_and(|n| n.text.contains("Predict mode is on again, with your answers: 1 right of")),
+        "{:?}",
+        s.notice
+    );
+}
