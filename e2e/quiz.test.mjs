@@ -119,11 +119,18 @@ for (const [size, viewport] of SIZES) {
     await page.waitForSelector('#quiz-score');
     assert.match(await score(page), /^Score: 1 right of 3 \(1 wrong, 1 given up, 0 to go\)/);
     assert.match(await text(page, '#verdict-2'), /✗ Wrong/);
-    // Now Forward shows step 2, and the address space is back.
+    // Now Forward (n, pressed on the button that shows the step) shows step 2,
+    // and the address space is back; the focus stays in the panel, not lost
+    // with the button.
+    await page.focus('#q-reveal');
     await page.keyboard.press('n');
     await atStep(page, 2, 2);
     assert.equal(await page.locator('#hidden-space').count(), 0);
     assert.match(await text(page, '#q-all'), /Every question is settled: 1 right of 3/);
+    await page.waitForFunction(() => document.activeElement?.closest('#panel-quiz') !== null);
+    // The answers about step 2 stay beside it, to check against what it did.
+    assert.match(await text(page, '#shown-verdicts'), /What you predicted for step 2, shown now/);
+    assert.match(await text(page, '#shown-verdicts #verdict-2'), /✗ Wrong/);
     assert.deepEqual(page.errors, []);
     await page.close();
   });

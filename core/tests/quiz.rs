@@ -497,3 +497,30 @@ fn explanations_name_the_pages_each_xv6_has() {
         assert!(!q.why.contains("trapframe") && !q.why.contains("argument cop"), "{}: {}", q.ask, q.why);
     }
 }
+
+/// Digits whose base the rule decides, and that are right in the other base,
+/// are not counted: the learner is told how the lab read them.
+#[test]
+fn digits_right_in_the_other_base_are_not_counted() {
+    // pid 2 after fork, then sbrk(8192): sz 0x1000 (initcode's page) + 0x2000 = 0x3000 = 12288.
+    let q = build("preset xv6-public\nuserinit\nfork 1\nsbrk 2 8192\nask sz 2\nexit 2\nask fields 0x1754\nwait 1\n")
+        .questions;
+    let e = answer::grade(&q[0], "12288").expect_err("decimal digits that are right as decimal");
+    assert!(e.message.contains("read as hex here (0x12288)") && e.message.contains("#12288"), "{}", e.message);
+    right(&q[0], "#12288");
+    right(&q[0], "3000");
+    // Bare digits wrong both ways are graded as hex, as before.
+    wrong(&q[0], "4096", "it is 0x3000");
+    // 0x1754: PDX 0, PTX 1, offset 0x754 (1876). Bare 754 for the offset is read as decimal (0x2f2).
+    let e = answer::grade(&q[1], "0 1 754").expect_err("the offset's hex digits");
+    assert!(
+        e.message.contains("offset: `754` is read as decimal here (0x2f2)") && e.message.contains("0x754"),
+        "{}",
+        e.message
+    );
+    let e = answer::grade(&q[1], "PDX=0 PTX=1 offset=754").expect_err("named, too");
+    assert!(e.message.contains("0x754"), "{}", e.message);
+    right(&q[1], "0 1 0x754");
+    right(&q[1], "0 1 1876");
+    wrong(&q[1], "0 1 755", "offset is 0x754");
+}

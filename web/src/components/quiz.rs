@@ -71,6 +71,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
     let onsubmit = {
         let lab = lab.clone();
         let refs = refs.clone();
+        let labels = labels.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let parts: Vec<String> =
@@ -78,7 +79,12 @@ fn QuestionForm(props: &QuestionProps) -> Html {
             let text = if parts.len() > 1 {
                 // Each field's value, so an empty one is missed rather than shifting the rest.
                 if let Some(k) = parts.iter().position(|p| p.trim().is_empty()) {
-                    lab.dispatch(Action::Fail(Where::Quiz, format!("fill in every box: box {} is empty", k + 1)));
+                    let name = labels.get(k).map_or_else(|| format!("box {}", k + 1), |l| format!("“{l}”"));
+                    lab.dispatch(Action::Fail(Where::Quiz, format!("fill in every box: {name} is empty")));
+                    // Focus goes to the empty box, to fill it in.
+                    if let Some(el) = refs[k].cast::<web_sys::HtmlElement>() {
+                        let _ = el.focus();
+                    }
                     return;
                 }
                 parts.join(" ")
@@ -205,6 +211,8 @@ fn set_form(lab: &UseReducerHandle<LabState>) -> Html {
             e.prevent_default();
             let val = |r: &NodeRef| r.cast::<HtmlInputElement>().map(|i| i.value()).unwrap_or_default();
             let name = set_ref.cast::<web_sys::HtmlSelectElement>().map(|s| s.value()).unwrap_or_default();
+            // The set's first question takes the focus.
+            dom::want_quiz_focus();
             lab.dispatch(Action::StartSet {
                 name,
                 seed: val(&seed_ref),
@@ -302,6 +310,12 @@ pub fn QuizPanel() -> Html {
                 })
             };
             let next_open = (0..=ops.len()).find_map(|s| run.open_at(s));
+            // The answers about the step now shown, to check against what it did.
+            let shown: Vec<usize> = if cur > 0 {
+                run.at(cur - 1).into_iter().filter(|&i| run.attempts[i].settled()).collect()
+            } else {
+                Vec::new()
+            };
             html! {
                 <>
                     <div class="quizhead">
@@ -339,6 +353,16 @@ pub fn QuizPanel() -> Html {
                                 { settled(run, i) }
                             }
                         </ol>
+                    }
+                    if !shown.is_empty() {
+                        <details class="shown" id="shown-verdicts" open=true>
+                            <summary>{ format!("What you predicted for step {cur}, shown now: check it against the panels") }</summary>
+                            <ol class="verdicts" aria-label={format!("Your answers about step {cur}")}>
+                                for i in shown.iter().copied() {
+                                    { settled(run, i) }
+                                }
+                            </ol>
+                        </details>
                     }
                     { set_form(&lab) }
                 </>

@@ -49,6 +49,17 @@ pub fn use_keys(lab: LabContext) {
                 }
                 let Some(cmd) = key_command(&e.key(), e.ctrl_key() || e.alt_key() || e.meta_key()) else { return };
                 e.prevent_default();
+                // A step key pressed in the predict panel (on its "Show step"
+                // button, say, which the step replaces): the panel's next
+                // control keeps the focus, not the page's body.
+                let in_quiz = matches!(cmd, KeyCommand::Forward | KeyCommand::Back)
+                    && e.target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .and_then(|el| el.closest("#panel-quiz").ok().flatten())
+                        .is_some();
+                if in_quiz {
+                    crate::dom::want_quiz_focus();
+                }
                 match cmd {
                     KeyCommand::Forward => dispatcher.dispatch(Action::Forward),
                     KeyCommand::Back => dispatcher.dispatch(Action::Back),

@@ -162,6 +162,12 @@ pub fn parse_count(text: &str) -> Result<u64, AnswerError> {
     digits(t.strip_prefix('#').unwrap_or(t), 10, "a number")
 }
 
+/// True if `t` is digits 0–9 only (with `_` between them): a number whose
+/// base only the lab's rule decides.
+fn bare_digits(t: &str) -> bool {
+    t.starts_with(|c: char| c.is_ascii_digit()) && t.chars().all(|c| c.is_ascii_digit() || c == '_')
+}
+
 /// The words of an answer: split at blanks and commas (and `;`).
 fn words(text: &str) -> Vec<&str> {
     text.split(|c: char| c.is_whitespace() || c == ',' || c == ';').filter(|w| !w.is_empty()).collect()
@@ -275,6 +281,12 @@ pub fn grade(q: &Question, text: &str) -> Result<Verdict, AnswerError> {
     let parts: Vec<Part> = match &q.expected {
         Expected::Address { value } => {
             let v = parse_address(text)?;
+            let t = text.trim();
+            // Bare digits are hex here; the same digits read as decimal may be
+            // what the learner meant (a size worked out from a decimal sbrk).
+            if v != *value && bare_digits(t) && digits(t, 10, "a number").ok() == Some(*value) {
+                return unreadable(format!("`{t}` is read as hex here ({v:#x}). If you meant decimal, write #{t}"));
+            }
             alloc::vec![part("value", v == *value, format!("{v:#x}"), format!("{value:#x}"))]
         }
         Expected::Count { value } => {
@@ -396,6 +408,26 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
         for (i, x) in w.iter().enumerate() {
             given[i] =
                 Some(parse_count(x).map_err(|e| AnswerError { message: format!("{}: {}", names[i], e.message) })?);
+        }
+    }
+    // The offset is shown in hex, and bare digits are decimal here: digits
+    // that are right read as hex were meant as hex.
+    if let Some(i) = names.iter().position(|n| *n == "offset")
+        && given[i] != Some(fields[i].1)
+    {
+        let t = if named {
+            w.iter()
+                .find_map(|x| x.split_once(['=', ':']).filter(|(n, _)| n.eq_ignore_ascii_case("offset")).map(|p| p.1))
+        } else {
+            w.get(i).copied()
+        };
+        if let Some(t) = t.filter(|t| bare_digits(t))
+            && digits(t, 16, "a number").ok() == Some(fields[i].1)
+        {
+            let v = given[i].unwrap_or_default();
+            return unreadable(format!(
+                "offset: `{t}` is read as decimal here ({v:#x}). If you meant hex, write 0x{t}"
+            ));
         }
     }
     let show = |name: &str, v: u64| if name == "offset" { format!("{v:#x}") } else { v.to_string() };

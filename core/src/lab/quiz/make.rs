@@ -18,6 +18,8 @@ use crate::trace::{Counts, Event, Owner, expand_numbers, rfind};
 
 /// How an address is typed, for the page.
 pub(super) const HOW_ADDRESS: &str = "An address: hex (0x1a2b or 1a2b), or decimal with # in front (#6699).";
+/// How a size in bytes is typed.
+pub(super) const HOW_SIZE: &str = "A size in bytes: hex (0x1a2b or 1a2b), or decimal with # in front (#6699).";
 /// How a count is typed.
 pub(super) const HOW_COUNT: &str = "A number: decimal (12), or hex with 0x in front (0xc).";
 
@@ -1079,7 +1081,7 @@ fn sz(cx: &Ctx<'_>, pid: u32) -> Result<Made, String> {
     };
     Ok(Made {
         prompt: format!("{}, what is pid {pid}'s size, sz?", when(cx)),
-        how: String::from(HOW_ADDRESS),
+        how: String::from(HOW_SIZE),
         form: Form::Address,
         expected: Expected::Address { value: new },
         answer: hex(new),
@@ -1171,7 +1173,10 @@ fn child(cx: &Ctx<'_>) -> Result<Made, String> {
     let regions: Vec<String> = view::regions(cx.k, parent)
         .iter()
         .filter(|r| r.end <= sz.div_ceil(PGSIZE) * PGSIZE)
-        .map(|r| r.label.clone())
+        .map(|r| match (r.end - r.start) / PGSIZE {
+            1 => r.label.clone(),
+            k => format!("{k} {}", r.label),
+        })
         .collect();
     Ok(Made {
         prompt: format!("Step {} is `fork {parent}`. How many user pages will the child get?", i + 1),
