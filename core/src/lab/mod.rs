@@ -93,7 +93,9 @@ impl Preset {
         match self {
             Preset::Xv6Public => "xv6-public (x86, two-level paging), 224 MB: its PHYSTOP (memlayout.h)",
             Preset::Xv6PublicTiny => "xv6-public (x86) with 2 MB of RAM: few enough frames to see them all",
-            Preset::Xv6Riscv => "xv6-riscv as of 2024 (RISC-V Sv39, three levels), 128 MB as in its Makefile",
+            Preset::Xv6Riscv => {
+                "xv6-riscv as of 2024 (RISC-V Sv39, three levels), 128 MB as in its Makefile. The 2025 version starts init without initcode, so its frames differ from userinit on (the RISC-V story says how at steps 1 and 2)"
+            }
             Preset::Xv6RiscvTiny => "xv6-riscv (Sv39) with 2 MB of RAM: few enough frames to see them all",
         }
     }
