@@ -137,20 +137,29 @@ fn the_story_on_xv6_public_by_hand() {
     assert_eq!(addr(&q[11]), 0xdf7_9008);
     wrong(&q[11], "0xdf79002", "each entry is 4 bytes");
     // A user write to the stack reaches frame 0xdf77000 + 0xfe4.
-    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0xdf7_7fe4), level: None, reason: None });
+    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0xdf7_7fe4), level: None, reason: None, also: vec![] });
     right(&q[12], "0xdf77fe4");
     wrong(&q[12], "fault PTX no-user", "outcome is an address, not a fault");
     // The guard page: present, no PTE_U: the PTX entry stops a user read.
-    assert_eq!(q[13].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("no-user".into()) });
+    assert_eq!(
+        q[13].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("no-user".into()), also: vec![] }
+    );
     right(&q[13], "fault PTX no-user");
     right(&q[13], "fault at PTX PTE_U");
     wrong(&q[13], "fault PDX no-user", "level is PTX, not PDX");
     wrong(&q[13], "fault PTX not-present", "reason is no-user, not not-present");
     wrong(&q[13], "0xdf78000", "no user bit");
     // Above sz: PTX 3 of the same page table is empty.
-    assert_eq!(q[14].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("not-present".into()) });
+    assert_eq!(
+        q[14].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("not-present".into()), also: vec![] }
+    );
     // 0x400000 is PDX 1, which init's page directory does not have.
-    assert_eq!(q[15].expected, Expected::Translate { pa: None, level: Some(1), reason: Some("not-present".into()) });
+    assert_eq!(
+        q[15].expected,
+        Expected::Translate { pa: None, level: Some(1), reason: Some("not-present".into()), also: vec![] }
+    );
     right(&q[15], "fault PDX PTE_P");
 
     // fork: copyuvm copies init's 3 pages (sz 0x3000). Its first kalloc is the
@@ -263,15 +272,27 @@ fn the_story_on_xv6_riscv_by_hand() {
     assert_eq!(addr(&q[10]), 0x87f4_e000);
     assert_eq!(addr(&q[11]), 0x87f4_9018);
     wrong(&q[11], "0x87f4900c", "each entry is 8 bytes");
-    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0x87f4_6fe0), level: None, reason: None });
+    assert_eq!(q[12].expected, Expected::Translate { pa: Some(0x87f4_6fe0), level: None, reason: None, also: vec![] });
     // The guard (no PTE_U), the text (no PTE_W), the data (no PTE_X), above sz.
-    assert_eq!(q[13].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("no-user".into()) });
+    assert_eq!(
+        q[13].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("no-user".into()), also: vec![] }
+    );
     right(&q[13], "fault L0 no-user");
-    assert_eq!(q[14].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("read-only".into()) });
+    assert_eq!(
+        q[14].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("read-only".into()), also: vec![] }
+    );
     right(&q[14], "fault l0 PTE_W");
     wrong(&q[14], "fault L0 no-user", "reason is read-only, not no-user");
-    assert_eq!(q[15].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("no-exec".into()) });
-    assert_eq!(q[16].expected, Expected::Translate { pa: None, level: Some(0), reason: Some("not-present".into()) });
+    assert_eq!(
+        q[15].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("no-exec".into()), also: vec![] }
+    );
+    assert_eq!(
+        q[16].expected,
+        Expected::Translate { pa: None, level: Some(0), reason: Some("not-present".into()), also: vec![] }
+    );
     // fork: uvmcopy copies text, data, guard, stack; the first kalloc is the
     // trapframe, the head 0x87f4f000. Pages: trapframe 1 + 5 tables + 4 = 10.
     assert_eq!(count(&q[17]), 4);
@@ -523,4 +544,26 @@ fn digits_right_in_the_other_base_are_not_counted() {
     right(&q[1], "0 1 0x754");
     right(&q[1], "0 1 1876");
     wrong(&q[1], "0 1 755", "offset is 0x754");
+}
+
+/// A fault with two missing bits has two true reasons: both are right.
+#[test]
+fn every_missing_bit_is_a_right_reason() {
+    // xv6-riscv: the child's guard page 0x2000 keeps PTE_V|PTE_R|PTE_W (uvmclear drops PTE_U);
+    // a user fetch there needs PTE_U and PTE_X, and both are clear.
+    let q = build("preset xv6-riscv\nuserinit\nexec 1 /init\nfork 1\nask translate 2 0x2da4 user-exec\nask translate 2 0x2da4 user-read\nexit 2\nwait 1\n").questions;
+    right(&q[0], "fault L0 no-user");
+    right(&q[0], "fault L0 no-exec");
+    right(&q[0], "fault L0 PTE_X");
+    wrong(&q[0], "fault L0 read-only", "reason is no-user, not read-only");
+    wrong(&q[0], "fault L1 no-exec", "level is L0");
+    // A load needs PTE_R, which the guard page has: only the user bit is missing.
+    right(&q[1], "fault L0 no-user");
+    wrong(&q[1], "fault L0 no-read", "reason is no-user, not no-read");
+    // xv6-public: kernel text at 0x80100000 is mapped PTE_P only; a user store lacks PTE_U and PTE_W.
+    let q = build("preset xv6-public\nuserinit\nask translate 1 0x80100000 user-write\nask translate 1 0x80100000 user-read\nexec 1 /init\n").questions;
+    right(&q[0], "fault PTX no-user");
+    right(&q[0], "fault PTX read-only");
+    right(&q[1], "fault PTX no-user");
+    wrong(&q[1], "fault PTX read-only", "reason is no-user, not read-only");
 }

@@ -13,7 +13,7 @@ use crate::lab::summary::{plural, run_text};
 use crate::lab::view::{self, RegionKind, StackRole};
 use crate::lab::{Lab, Op, Scenario, Step};
 use crate::port::{Kernel, Port};
-use crate::scheme::{Access, AccessKind, FieldRole, Mode, SchemeKind};
+use crate::scheme::{Access, AccessKind, FaultKind, FieldRole, Mode, SchemeKind};
 use crate::trace::{Counts, Event, Owner, expand_numbers, rfind};
 
 /// How an address is typed, for the page.
@@ -430,6 +430,51 @@ fn entry(cx: &Ctx<'_>, pid: u32, va: u64, level: u32) -> Result<Made, String> {
 }
 
 /// What an access needs of the entries, in words.
+/// For a permission fault (the entries are all present), every reason that
+/// holds, with its bit: each bit the access needs and the walk's entries lack
+/// (the leaf on RISC-V; either entry on x86, which needs them in both).
+fn missing_bits(
+    scheme: SchemeKind,
+    entries: &[u64],
+    access: Access,
+    kind: FaultKind,
+) -> Vec<(&'static str, &'static str)> {
+    use crate::scheme::{sv39, x86};
+    let permission =
+        matches!(kind, FaultKind::NotUser | FaultKind::ReadOnly | FaultKind::NotExecutable | FaultKind::NotReadable);
+    let Some(&leaf) = entries.last() else { return Vec::new() };
+    if !permission {
+        return Vec::new();
+    }
+    let user = access.mode == Mode::User;
+    let mut out = Vec::new();
+    match scheme {
+        SchemeKind::X86 => {
+            let all = entries.iter().fold(u64::MAX, |a, e| a & e);
+            if user && all & u64::from(x86::PTE_U) == 0 {
+                out.push(("no-user", "PTE_U"));
+            }
+            if access.kind == AccessKind::Write && all & u64::from(x86::PTE_W) == 0 {
+                out.push(("read-only", "PTE_W"));
+            }
+        }
+        SchemeKind::Sv39 | SchemeKind::Sv32 => {
+            if user && leaf & sv39::PTE_U == 0 {
+                out.push(("no-user", "PTE_U"));
+            }
+            let (bit, word, name) = match access.kind {
+                AccessKind::Read => (sv39::PTE_R, "no-read", "PTE_R"),
+                AccessKind::Write => (sv39::PTE_W, "read-only", "PTE_W"),
+                AccessKind::Execute => (sv39::PTE_X, "no-exec", "PTE_X"),
+            };
+            if leaf & bit == 0 {
+                out.push((word, name));
+            }
+        }
+    }
+    out
+}
+
 fn needs(scheme: SchemeKind, access: Access) -> String {
     let mut v: Vec<&str> = Vec::new();
     match scheme {
@@ -480,7 +525,7 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
     let levels: Vec<String> = (0..cx.scheme.levels()).rev().map(|l| String::from(cx.scheme.index_name(l))).collect();
     let (expected, answer, outcome) = match &t.outcome {
         Ok(m) => (
-            Expected::Translate { pa: Some(m.pa.as_u64()), level: None, reason: None },
+            Expected::Translate { pa: Some(m.pa.as_u64()), level: None, reason: None, also: Vec::new() },
             hex(m.pa.as_u64()),
             format!(
                 "it maps frame {:#x}, so the access reaches {:#x} + {:#x} = {:#x}",
@@ -497,11 +542,22 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
                 Some(l) => format!("fault {l} {reason}"),
                 None => format!("fault {reason}"),
             };
-            (
-                Expected::Translate { pa: None, level: f.level, reason: Some(String::from(reason)) },
-                text,
-                format!("it faults: {}", f.text),
-            )
+            let entries: Vec<u64> = t.steps.iter().map(|s| s.entry).collect();
+            let also: Vec<String> = missing_bits(cx.scheme, &entries, access, f.kind)
+                .into_iter()
+                .filter(|(r, _)| *r != reason)
+                .map(|(r, _)| String::from(r))
+                .collect();
+            let mut outcome = format!("it faults: {}", f.text);
+            if !also.is_empty() {
+                let bits: Vec<&str> = missing_bits(cx.scheme, &entries, access, f.kind).iter().map(|b| b.1).collect();
+                outcome.push_str(&format!(
+                    ". The entry lacks {} too, which the access also needs, so `{}` is right as well",
+                    bits.iter().filter(|b| !f.text.contains(**b)).copied().collect::<Vec<_>>().join(" and "),
+                    also.join("` or `")
+                ));
+            }
+            (Expected::Translate { pa: None, level: f.level, reason: Some(String::from(reason)), also }, text, outcome)
         }
     };
     let last = t.steps.last();

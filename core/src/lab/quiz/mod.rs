@@ -369,6 +369,10 @@ pub enum Expected {
         level: Option<u32>,
         /// Why it faults: the reason's word (see [`answer::REASONS`]).
         reason: Option<String>,
+        /// Other reasons just as true: bits the access needs that the entry
+        /// also lacks (a guard page fetched from lacks both PTE_U and PTE_X).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        also: Vec<String>,
     },
     /// A page and the flags of its entry.
     Page {
