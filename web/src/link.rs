@@ -18,6 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pagelab_core::lab::quiz::sets;
 use pagelab_core::lab::scenario;
 use pagelab_core::lab::{ReplayError, Scenario};
+use pagelab_core::port::SkipFlush;
 
 use crate::machines::Machines;
 use crate::select::{AccessChoice, Selection, short};
@@ -57,6 +58,9 @@ pub struct LinkState {
     pub access_set: bool,
     /// Predict mode, if it is on.
     pub quiz: Option<LinkQuiz>,
+    /// The flushes the scenario's words were written for, when a what-if
+    /// replays it with others (`told=`): the story then says so.
+    pub told: Option<SkipFlush>,
 }
 
 /// The scenario last parsed for a link (its name, and the set's seed),
@@ -157,6 +161,10 @@ pub fn encode(s: &LinkState) -> String {
     if let Some(f) = s.selection.frame {
         out.push_str(&format!("&frame={f:x}"));
     }
+    if let Some(t) = s.told.filter(|t| *t != s.scenario.layout.noflush) {
+        let names = t.names();
+        out.push_str(&format!("&told={}", if names.is_empty() { String::from("xv6") } else { names.join("+") }));
+    }
     out
 }
 
@@ -209,6 +217,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
     let mut quiz_on = false;
     let mut auto_from = None;
     let mut quiet = None;
+    let mut told = None;
     let mut seed = None;
     let mut student = None;
     let mut progress = None;
@@ -256,6 +265,20 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 student = Some(raw);
             }
             "qa" => progress = Some(value.to_string()),
+            "told" => {
+                let mut t = SkipFlush::default();
+                if value != "xv6" {
+                    for name in value.split('+') {
+                        if !t.set(name) {
+                            return Err(format!(
+                                "the link's told part `{}` is not xv6 or flushes like growproc+trampoline",
+                                shorten(value)
+                            ));
+                        }
+                    }
+                }
+                told = Some(t);
+            }
             "step" => {
                 step = Some(
                     value
@@ -358,7 +381,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
         quiet,
         progress,
     });
-    Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, quiz }))
+    Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, quiz, told }))
 }
 
 /// A link's `quiet=` part: `from-to` ranges of operations, comma-separated,
@@ -421,6 +444,7 @@ mod tests {
             selection: sel.clone(),
             access_set: true,
             quiz: None,
+            told: None,
         };
         let f = encode(&s);
         // The whole story with its comments, deflated.
@@ -562,6 +586,7 @@ mod tests {
                 selection: Selection::default(),
                 access_set: false,
                 quiz: None,
+                told: None,
             };
             let good = encode(&s);
             let (head, payload) = good.split_at("lab=".len());
@@ -616,6 +641,7 @@ mod tests {
             selection: Selection::default(),
             access_set: false,
             quiz: None,
+            told: None,
         };
         let (back, _) = decode(&encode(&l)).unwrap().unwrap();
         assert_eq!(back.scenario, s);

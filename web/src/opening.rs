@@ -249,6 +249,7 @@ mod tests {
             selection: crate::select::Selection::default(),
             access_set: false,
             quiz: None,
+            told: None,
         });
         let mut o = Opening::new(&frag);
         while o.advance(&ticking(), f64::INFINITY) {}

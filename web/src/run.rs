@@ -78,8 +78,8 @@ pub struct RunSession {
     pub preset: Preset,
     /// Commands carried out so far (a view redraws when it changes).
     pub commands: u64,
-    /// The instruction the last one-instruction step ran: its address,
-    /// length, and whether it stores.
+    /// The instruction the last one-instruction step ran: its address, the
+    /// bytes its fetch may read from there, and whether it stores.
     stepped: Option<(u64, u64, bool)>,
     /// How many trips into the kernel there were before the last command.
     since: usize,
@@ -242,9 +242,12 @@ impl RunSession {
                     AnyRunner::Riscv(r) => {
                         r.next_instruction().map(|(pc, i)| (pc, u64::from(i.len), matches!(i.op, Inst::Store { .. })))
                     }
-                    AnyRunner::X86(r) => {
-                        r.next_instruction().map(|(eip, i)| (u64::from(eip), i.len() as u64, stores_last(&i)))
-                    }
+                    // x86 fetches in rounds of 4 and 8 bytes (up to the 15 an
+                    // instruction may take): its last fetch may lie past the
+                    // instruction's own bytes.
+                    AnyRunner::X86(r) => r
+                        .next_instruction()
+                        .map(|(eip, i)| (u64::from(eip), if i.len() <= 8 { 8 } else { 16 }, stores_last(&i))),
                 };
                 each!(r, r => r.step_instruction())
             }
@@ -293,6 +296,17 @@ impl RunSession {
         let from = self.applied.saturating_sub(f);
         each!(&*self.runner.borrow(), r => v.extend(r.ops().get(from..).unwrap_or_default().iter().cloned()));
         v
+    }
+
+    /// Add a program file to the running machine (see
+    /// [`pagelab_core::run::Runner::add_file`]); its `file` operation is
+    /// the next of [`RunSession::new_ops`].
+    ///
+    /// # Errors
+    /// Why the file cannot be added.
+    pub fn add_file(&self, path: &str, bytes: Vec<u8>) -> Result<(), String> {
+        let mut r = self.runner.borrow_mut();
+        each!(&mut *r, r => r.add_file(path, bytes)).map_err(|e| e.to_string())
     }
 
     /// True if `ops` (the lab's timeline) is the operations applied so
@@ -376,7 +390,14 @@ impl RunSession {
     /// operations, not the sleeps.
     #[must_use]
     pub fn proc_states(&self) -> Vec<(u32, String)> {
-        each!(&*self.runner.borrow(), r => r.kernel().procs().live().map(|p| (p.pid, p.state.to_string())).collect())
+        // The process in user mode now (stepped an instruction at a time, say) is running.
+        let now = self.running_pid();
+        each!(&*self.runner.borrow(), r => r
+            .kernel()
+            .procs()
+            .live()
+            .map(|p| (p.pid, if Some(p.pid) == now { String::from("running") } else { p.state.to_string() }))
+            .collect())
     }
 
     /// The pid in user mode now, if any.

@@ -360,6 +360,7 @@ impl LabState {
             Ok(Some((ls, machines))) => {
                 let mut s = LabState::over(machines);
                 s.builtin = ls.builtin;
+                s.narrative_flush = ls.told;
                 s.selection.pid = ls.selection.pid;
                 s.selection.frame = ls.selection.frame;
                 if ls.access_set {
@@ -544,6 +545,7 @@ impl LabState {
                 quiet: q.quiet.clone(),
                 progress: Some(q.progress()),
             }),
+            told: self.narrative_flush,
         }
     }
 
@@ -1213,6 +1215,7 @@ impl LabState {
         if sc.layout.noflush == self.full().scenario().layout.noflush {
             return;
         }
+        let was_running = self.run.is_some();
         // An operation the other machine refuses (its process was killed by
         // a fault that the flush brought, say) ends the timeline there.
         let mut cut = None;
@@ -1245,6 +1248,9 @@ impl LabState {
                         " Step {} cannot run on this machine ({why}), so the timeline now ends at step {i}.",
                         i + 1
                     ));
+                }
+                if was_running {
+                    text.push_str(" The programs were stopped: they run with xv6's flushes only, and this timeline is now a replay on another machine.");
                 }
                 self.notice = Some(Notice::info(Where::Tlb, text));
             }
@@ -1281,24 +1287,75 @@ impl LabState {
                     .files
                     .get(&Fs::normalize(&path))
                     .map(|old| if Fs::is_builtin(port, &path, old) { "the built-in" } else { "the" });
+                let added = |what: String| {
+                    format!(
+                        "{what} ({len} bytes, {}, entry {:#x}, {} program headers).",
+                        elf::machine_name(sum.header.machine),
+                        sum.header.entry,
+                        sum.phdrs.len()
+                    )
+                };
+                let what = match had {
+                    Some(which) => format!("{path} added in place of {which} {path}"),
+                    None => format!("{path} added"),
+                };
+                // While the programs run, the file goes on their machine
+                // too, and they go on: type its name at sh.
+                if let Some(session) = self.run.take() {
+                    if session.follows(&self.full().scenario().ops) {
+                        self.upload_to_run(session, &path, bytes, added(what));
+                        return;
+                    }
+                    self.run = Some(session);
+                }
                 self.run(Op::File { path: path.clone(), bytes }, Where::Upload);
                 if !self.notice.as_ref().is_some_and(Notice::is_error) {
-                    let what = match had {
-                        Some(which) => format!("{path} added in place of {which} {path}"),
-                        None => format!("{path} added"),
-                    };
                     self.notice = Some(Notice::info(
                         Where::Upload,
                         format!(
-                            "{what} ({len} bytes, {}, entry {:#x}, {} program headers). Choose it under Program and run exec, or type its name at sh after Boot and run init.",
-                            elf::machine_name(sum.header.machine),
-                            sum.header.entry,
-                            sum.phdrs.len()
+                            "{} Choose it under Program and run exec, or type its name at sh after Boot and run init.",
+                            added(what)
                         ),
                     ));
                 }
             }
         }
+    }
+
+    /// An upload while the programs run: the file is added to their machine
+    /// and, as its `file` operation, to the end of the timeline; they go on.
+    fn upload_to_run(&mut self, mut session: RunSession, path: &str, bytes: Vec<u8>, added: String) {
+        if let Err(e) = session.add_file(path, bytes) {
+            self.run = Some(session);
+            self.error(Where::Upload, format!("{} was not added: {e}. Nothing changed.", short(path, 60)));
+            return;
+        }
+        for op in session.new_ops() {
+            let end = self.len();
+            match self.machines.run(end, &self.full_lab(), op) {
+                Ok((machines, _)) => {
+                    self.machines = machines;
+                    session.applied += 1;
+                }
+                Err(reject) => {
+                    self.error(
+                        Where::Upload,
+                        format!("The lab could not add the file: {reject}. The programs are stopped."),
+                    );
+                    self.timeline_changed();
+                    return;
+                }
+            }
+        }
+        self.builtin = None;
+        self.timeline_changed();
+        let end = self.len();
+        self.goto(end);
+        self.run = Some(session);
+        self.notice = Some(Notice::info(
+            Where::Upload,
+            format!("{added} It is on the running machine too (step {end}): type its name at sh."),
+        ));
     }
 
     /// The state after `action` (the reducer's logic, for the host too).

@@ -6,6 +6,7 @@
 use pagelab_core::lab::ParagraphKind;
 use pagelab_core::lab::view::{FrameState, frames, mappers, stack_words};
 use pagelab_core::lab::{Op, Preset};
+use pagelab_core::port::SkipFlush;
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, Owner};
 use pagelab_web::state::{AccessChoice, Action, Call, EXAMPLE_ADDRESS, LabState, Where, dropped_text, open_link};
@@ -581,6 +582,19 @@ fn on_xv6_riscv_the_what_if_leaves_out_the_trampolines_sfence() {
     let last = s.full().steps().last().unwrap();
     assert_eq!((last.result.error.is_none(), last.counts.tlb.hits), (true, 1));
     assert!(info_of(&s).contains("without the trampoline's sfence.vma"));
+    // The story's words were written with xv6's flushes: the link says so
+    // (told=xv6), and the lab it opens knows it too, so the story warns.
+    assert_eq!(s.narrative_flush, Some(SkipFlush::default()));
+    let f = s.fragment();
+    assert!(f.contains("&told=xv6"), "{f}");
+    let back = act(LabState::default(), open_link(&f));
+    assert_eq!(back.narrative_flush, Some(SkipFlush::default()));
+    assert!(back.full().scenario().layout.noflush.trampoline);
+    // Without the what-if there is nothing to tell.
+    let plain = act(LabState::default(), Action::LoadBuiltin("tlb-riscv".into()));
+    assert!(!plain.fragment().contains("told="));
+    let bad = act(LabState::default(), open_link(&f.replace("told=xv6", "told=tlb")));
+    assert!(error_of(&bad).contains("told part `tlb`"), "{}", error_of(&bad));
 }
 
 #[test]
@@ -875,6 +889,28 @@ fn an_uploaded_program_runs_under_sh() {
     // The run goes on following the timeline, and a link replays it all.
     let s = act(s, Action::RunPrograms(RunCommand::Type("echo hi".into())));
     assert!(s.run.as_ref().expect("still running").view().console.ends_with("hi\n$ "));
+    let again = act(LabState::default(), open_link(&format!("#{}", s.fragment())));
+    assert_eq!(again.full().scenario().ops, s.full().scenario().ops);
+}
+
+/// A program uploaded while the programs run goes on their machine too:
+/// they go on (sh, asleep in read, takes the next line), the timeline gets
+/// its file line at that point, and a link replays it all.
+#[test]
+fn an_upload_while_the_programs_run_joins_them() {
+    use pagelab_core::programs::RISCV_ECHO;
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    let s = act(s, Action::Upload { name: "shout".into(), bytes: RISCV_ECHO.to_vec() });
+    assert!(s.run.is_some(), "the programs go on: {:?}", s.notice);
+    assert!(info_of(&s).contains("on the running machine too"), "{}", info_of(&s));
+    assert_eq!(s.len(), n + 1);
+    assert_eq!(s.full().scenario().ops[n], Op::File { path: "/shout".into(), bytes: RISCV_ECHO.to_vec() });
+    let s = act(s, Action::RunPrograms(RunCommand::Type("shout hello".into())));
+    let view = s.run.as_ref().expect("still running").view();
+    assert!(view.console.ends_with("$ shout hello\nhello\n$ "), "{}", view.console);
+    assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
     let again = act(LabState::default(), open_link(&format!("#{}", s.fragment())));
     assert_eq!(again.full().scenario().ops, s.full().scenario().ops);
 }

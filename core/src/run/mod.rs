@@ -703,6 +703,21 @@ impl<K: Machine> Runner<K> {
         }
     }
 
+    /// Add a program file at `path` while the programs run (a learner's
+    /// upload): exec finds it from now on, and the operations get its
+    /// `file` line, so a replay adds it at the same point.
+    ///
+    /// # Errors
+    /// A path that is empty or longer than 255 bytes (as a scenario's `file`).
+    pub fn add_file(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Reject> {
+        if path.is_empty() || path.len() > 255 {
+            return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });
+        }
+        self.fs.files.insert(Fs::normalize(path), bytes.clone());
+        self.ops.push(Op::File { path: String::from(path), bytes });
+        Ok(())
+    }
+
     /// The process operations made so far, as a scenario writes them
     /// (userinit, fork, exec, sbrk, exit, wait, kill): the calls that
     /// returned, not those still asleep.

@@ -101,7 +101,7 @@ pub fn StepBar() -> Html {
                 </button>
                 if !defects.is_empty() {
                     <button id="next-defect" onclick={next_defect} title="The next step whose trace has a DEFECT line (d)">
-                        { format!("Next defect ({} of {n} steps)", defects.len()) }
+                        { format!("Next defect ({} of the {n} steps {} one)", defects.len(), if defects.len() == 1 { "has" } else { "have" }) }
                     </button>
                 }
                 <button id="predict" class="predict" onclick={predict} aria-pressed={if predicting { "true" } else { "false" }}

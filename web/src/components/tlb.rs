@@ -76,10 +76,13 @@ pub fn TlbPanel() -> Html {
                     </p>
                 </div>
             }
+            if lab.run.is_some() {
+                <p class="help" id="tlb-run-note">{ "The programs are running: this panel shows the timeline's machine, replayed from its steps, so it has only the TLB work of the kernel's own flushes and of the steps' loads and stores. The programs' own fetches, loads and stores, and the slots they fill, are on the Run panel (record each access to see them)." }</p>
+            }
             <div class="whatif-switch">
                 <input type="checkbox" id="noflush" checked={whatif} onchange={toggle} aria-describedby="noflush-help tlb-notice" />
                 <label for="noflush">{ switch_label }</label>
-                <p class="help" id="noflush-help">{ "What-if: replays every step of this timeline with that flush left out (the preset line's noflush=), and stays at this step. Clear it to replay with xv6's flush." }</p>
+                <p class="help" id="noflush-help">{ "What-if: replays every step of this timeline with that flush left out (the preset line's noflush=), and stays at this step. Clear it to replay with xv6's flush. The Run panel's programs run with xv6's flushes only: ticking this stops them, and Boot and run init starts a machine without the what-if." }</p>
                 <InlineNotice at={Where::Tlb} id="tlb-notice" />
             </div>
             if skip.growproc {

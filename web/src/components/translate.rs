@@ -167,7 +167,15 @@ pub fn Translate() -> Html {
                 evicts.map_or_else(String::new, |e| format!(", pushing out page {}", hex(e.as_u64(), digits)))
             ),
         }
-    }).filter(|t| !t.is_empty());
+    })
+    .filter(|t| !t.is_empty())
+    .map(|t| {
+        if lab.run.is_some() {
+            format!("{t} (This is the timeline's machine, replayed: the running programs' own fetches, loads and stores, with their TLB hits and the accessed and dirty bits they set, are on the Run panel.)")
+        } else {
+            t
+        }
+    });
 
     let live = match (&translation, va) {
         (Some(Ok(t)), Some(v)) => match &t.outcome {
