@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, URL_BASE, ARTIFACTS, ECHO_HELLO_WORLD_STACK } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -273,6 +274,18 @@ test('global HTML attributes are taken; text where no scenario is taken, or two 
   // The element is named once in its message.
   await add('<pagelab-walk id="g-noaddr" scenario="story-x86"></pagelab-walk>');
   assert.match((await state('g-noaddr'))[1], /<pagelab-walk> cannot be shown: it needs an address=/);
+  // An element inside is a fallback for pages where the widgets cannot load: not a scenario, and hidden once drawn.
+  await add('<pagelab-translate id="g-fallback" address="0x1000"><p>This figure needs JavaScript.</p></pagelab-translate>');
+  assert.equal((await state('g-fallback'))[0], 'ready');
+  await add('<pagelab-walk id="g-fallback2" scenario="story-x86" address="0x2fcc"><p>Needs JavaScript.</p></pagelab-walk>');
+  assert.equal((await state('g-fallback2'))[0], 'ready');
+  assert.equal(await page.locator('#g-fallback p').first().isVisible(), false);
+  // On a dark page read with a light system setting, the accents are the ones made for dark pages.
+  await page.evaluate(() => { document.body.style.background = '#121212'; document.body.style.color = '#d8d8d8'; });
+  await add('<pagelab-walk id="g-dark" scenario="story-x86"></pagelab-walk>');
+  await state('g-dark');
+  const accent = await page.evaluate(() => getComputedStyle(document.getElementById('g-dark').shadowRoot.querySelector('.pl-error strong')).color);
+  assert.equal(accent, 'rgb(255, 123, 114)');
   assert.deepEqual(page.problems, []);
   await page.close();
 });
@@ -504,6 +517,15 @@ test('the quiz widget: keyboard answers, hints, feedback, and the page collects 
   await q6.locator('.pl-verdict').waitFor();
   assert.match(await text(page, '#w-quiz [data-question="6"] .pl-vtag'), /Right/);
   assert.equal(await text(page, '#w-quiz .pl-score'), '1 right of 2 (1 wrong, 0 given up)');
+  // The answers download as the lab's log, and a reload goes on where the learner was.
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#w-quiz .pl-log-json').click()]);
+  assert.match(dl.suggestedFilename(), /^pagelab-quiz-story-x86-seed0\.json$/);
+  const log = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+  assert.deepEqual(log.questions.map((q) => [q.question, q.result, q.answer]), [[5, 'wrong', '0x2ff8'], [6, 'right', '0x1000 PTE_P|PTE_W']]);
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('w-quiz')?.dataset.state === 'ready', null, { timeout: 60000 });
+  assert.equal(await text(page, '#w-quiz .pl-score'), '1 right of 2 (1 wrong, 0 given up)');
+  assert.match(await text(page, '#w-quiz [data-question="5"] .pl-vtag'), /Wrong/);
   // Another quiz element added by a script, given up at once: one event, and its detail.
   await page.evaluate(() => {
     document.addEventListener('pagelab-answer', (e) => { window.lastAnswer = e.detail; });

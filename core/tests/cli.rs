@@ -527,6 +527,8 @@ fn grade_scores_an_answer_file() {
     assert_eq!((v["score"].as_u64(), v["total"].as_u64()), (Some(2), Some(3)));
     assert_eq!(v["questions"][1]["result"], "unanswered");
     assert_eq!(v["questions"][2]["parts"][3]["expected"], "66");
+    // That file names no seed or student: seed 0 is used, and the note says so.
+    assert!(stderr(&o).contains("names no seed or student: graded with seed 0"), "{}", stderr(&o));
     // Broken answer files are bad input.
     for bad in [r#"{"answers": {"9": "1"}}"#, r#"{"answers": 3}"#, "not json", r#"{"answers": [], "extra": 1}"#] {
         let a = TempFile::new(bad);

@@ -104,6 +104,33 @@ pub struct QuizRun {
     pub started_ms: f64,
 }
 
+/// The name of a downloaded log, without its extension: the set's name and
+/// the student's id (or the seed), in letters, digits and dashes only
+/// (`pagelab-quiz-story-riscv-alice`, `pagelab-questions-seed7`).
+#[must_use]
+pub fn log_stem(run: &QuizRun) -> String {
+    let clean = |t: &str| {
+        let mut out = String::new();
+        for c in t.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('-') && !out.is_empty() {
+                out.push('-');
+            }
+        }
+        out.trim_end_matches('-').chars().take(60).collect::<String>()
+    };
+    let set = match &run.source {
+        Source::Builtin(n) => clean(n),
+        Source::Asks => String::from("questions"),
+        Source::Auto => String::from("predict"),
+    };
+    match run.student.as_deref().map(clean).filter(|w| !w.is_empty()) {
+        Some(w) => format!("pagelab-{set}-{w}"),
+        None => format!("pagelab-{set}-seed{}", run.seed),
+    }
+}
+
 /// The name of a run's set, for the page and the log.
 #[must_use]
 pub fn set_name(source: &Source) -> String {

@@ -1066,6 +1066,12 @@ fn grade_cmd(
         Ok(g) => g,
         Err(e) => return fail(BAD_INPUT, &format!("pagelab: {answers_path}: {e}")),
     };
+    if !from_command_line && from_file.is_none() {
+        say(&format!(
+            "pagelab: note: {} names no seed or student: graded with seed 0 (give --seed or --student for another variant)",
+            name_of(answers_path)
+        ));
+    }
     #[derive(Serialize)]
     struct Graded<'a> {
         number: usize,

@@ -288,7 +288,7 @@ pub fn QuizPanel() -> Html {
                 Callback::from(move |_| lab.dispatch(Action::Predict { on: false, now_ms: dom::now_ms() }))
             };
             let (json, csv) = (run.log_json(&preset), run.log_csv(&preset));
-            let stem = format!("pagelab-{}-seed{}", set_name(&run.source).replace(' ', "-"), run.seed);
+            let stem = crate::quiz::log_stem(run);
             let dl_json = {
                 let stem = stem.clone();
                 Callback::from(move |_| dom::download(&format!("{stem}.json"), "application/json", &json))

@@ -105,6 +105,22 @@ export function check(options, number, answer) {
 }
 
 /**
+ * Match the widget's colours to the page around `host`, not to the reader's system setting: light text (a dark
+ * page) gets the accents made for dark pages (class pl-dark on `box`), dark text those for light pages (pl-light).
+ */
+function shade(host, box) {
+  const color = getComputedStyle(host).color;
+  const m = color.match(/[\d.]+/g);
+  // rgb(r, g, b) in 0–255, or color(srgb r g b) in 0–1; another space (oklch, say) keeps the system's choice.
+  const scale = color.startsWith('rgb') ? 255 : color.startsWith('color(srgb') ? 1 : 0;
+  if (!scale || !m || m.length < 3) return;
+  const lin = (c) => { const v = Number(c) / scale; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const y = 0.2126 * lin(m[0]) + 0.7152 * lin(m[1]) + 0.0722 * lin(m[2]);
+  box.classList.toggle('pl-dark', y > 0.18);
+  box.classList.toggle('pl-light', y <= 0.18);
+}
+
+/**
  * Give `host` a shadow root holding the widgets' stylesheet, a box to draw in (hidden, by the hidden attribute,
  * which needs no stylesheet, until the stylesheet is in), then `after`. Returns the box.
  */
@@ -115,6 +131,7 @@ function shadowBox(host, ...after) {
   link.href = CSS_URL;
   const box = document.createElement('div');
   box.className = 'pl-host';
+  shade(host, box);
   box.hidden = true;
   const reveal = () => { box.hidden = false; };
   link.addEventListener('load', reveal);
@@ -229,9 +246,13 @@ class PagelabElement extends HTMLElement {
     this._destroy();
   }
 
-  /** The scenario written inside the element: a <script type="text/plain"> child, or its text. Never parsed as HTML. */
+  /**
+   * The scenario written inside the element: a <script type="text/plain"> child, or its own text. Never parsed as
+   * HTML. Other elements inside it (a <p> that says the figure needs JavaScript) are for pages where the widgets
+   * cannot load: the shadow root hides them, and they are not part of the scenario.
+   */
   _text() {
-    const t = this.textContent;
+    const t = [...this.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.data).join('');
     if (!KINDS[this.constructor.kind].inline) {
       if (t.trim()) throw new Error(`it takes no scenario (its settings are attributes: ${KINDS[this.constructor.kind].attributes.map((a) => `${a}=`).join(", ")}): remove the text inside it`);
       return null;
@@ -256,6 +277,7 @@ class PagelabElement extends HTMLElement {
   _draw() {
     this._destroy();
     this._box.replaceChildren();
+    shade(this, this._box);
     const attrs = {};
     for (const a of this.attributes) attrs[a.name] = a.value;
     try {

@@ -534,7 +534,7 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
             let args_text = get("args").unwrap_or("").to_string();
             // As sh passes it: argv[0] is the program as written, path and all.
             let mut argv = vec![program.clone().into_bytes()];
-            argv.extend(input::split_args(&args_text).map_err(|e| format!("args=: {e}"))?);
+            argv.extend(input::split_args(&args_text).map_err(|e| format!("in args=, {e}"))?);
             Config::Exec(ExecCfg { preset, program, args_text, argv })
         }
         Kind::Run => {
@@ -597,14 +597,14 @@ pub fn parse(kind: Kind, attrs: &BTreeMap<String, String>, inline: Option<&str>)
                 (None, None, None) => QuizFrom::Set(String::from("quiz-story-x86")),
             };
             if get("seed").is_some() && get("student").is_some() {
-                return Err(format!("seed=: <{tag}> takes seed= or student=, not both"));
+                return Err(format!("<{tag}> takes seed= or student=, not both"));
             }
             if get("student").is_some_and(|s| s.trim().is_empty()) {
-                return Err(format!("student=: <{tag}> has student=\"\": give a student id, or leave student= out"));
+                return Err(format!("<{tag}> has student=\"\": give a student id, or leave student= out"));
             }
             let which = if get("student").is_some() { "student" } else { "seed" };
             let (seed, student) = pagelab_web::quiz::seed_from(get("seed").unwrap_or(""), get("student").unwrap_or(""))
-                .map_err(|e| format!("{which}=: {e}"))?;
+                .map_err(|e| format!("in {which}=, {e}"))?;
             let pick = get("questions").map(parse_pick).transpose()?.unwrap_or_default();
             Config::Quiz(QuizCfg { from, seed, student, pick })
         }
@@ -722,12 +722,14 @@ mod tests {
         assert!(err(Kind::Walk, &[("pid", "0"), ("address", "0")], None).contains("is not a pid"));
         assert!(err(Kind::Walk, &[], None).contains("needs an address="));
         assert!(err(Kind::Walk, &[("access", "sideways"), ("address", "0")], None).contains("not an access"));
-        assert!(err(Kind::Quiz, &[("student", " ")], None).contains("student=: <pagelab-quiz> has student=\"\""));
+        assert!(err(Kind::Quiz, &[("student", " ")], None).contains("<pagelab-quiz> has student=\"\""));
         let long = "x".repeat(201);
-        assert!(err(Kind::Quiz, &[("student", &long)], None).starts_with("student=: the student id is too long"));
-        assert!(err(Kind::Quiz, &[("seed", "0x1g")], None).starts_with("seed=: the seed `0x1g` is not a whole number"));
+        assert!(err(Kind::Quiz, &[("student", &long)], None).starts_with("in student=, the student id is too long"));
+        assert!(
+            err(Kind::Quiz, &[("seed", "0x1g")], None).starts_with("in seed=, the seed `0x1g` is not a whole number")
+        );
         assert!(err(Kind::Exec, &[("machine", "pdp11")], None).contains("xv6-public, xv6-public-tiny"));
-        assert!(err(Kind::Exec, &[("args", "\"open")], None).contains("args=: a \" quote is not closed"));
+        assert!(err(Kind::Exec, &[("args", "\"open")], None).contains("in args=, a \" quote is not closed"));
         assert!(err(Kind::Exec, &[("program", "")], None).contains("name a program"));
         assert!(err(Kind::Exec, &[("program", "echo hi")], None).contains("one word"));
         // <pagelab-run>: a line for sh on an xv6-riscv machine.

@@ -86,11 +86,84 @@ fn boxes(form: &Form) -> Vec<String> {
     }
 }
 
-/// The quiz: every question, each answered on its own.
+/// Where the page keeps a quiz's progress: this page's path and a hash of
+/// the questions (their set, machine, seed, student and prompts), so that
+/// a changed quiz starts afresh.
+fn storage_key(p: &QuizPrepared) -> String {
+    // FNV-1a, 64 bits: a stable name, not a secret.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |t: &str| {
+        for b in t.bytes().chain([0u8]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(&p.label);
+    eat(&p.preset);
+    eat(&p.run.seed.to_string());
+    eat(p.run.student.as_deref().unwrap_or(""));
+    for q in p.run.questions.iter() {
+        eat(&q.prompt);
+    }
+    format!("pagelab-quiz:{}:{h:016x}", page_path())
+}
+
+/// The page's path (`/notes/week5.html`).
+fn page_path() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    String::new()
+}
+
+/// The progress kept under `key` (the browser's local storage), if any.
+fn load(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()?.local_storage().ok()??.get_item(key).ok()?
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Keep `value` under `key`; a page whose storage is off (a sandboxed
+/// frame, say) keeps nothing.
+fn save(key: &str, value: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(st) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = st.set_item(key, value);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (key, value);
+}
+
+/// The quiz: every question, each answered on its own. What the learner
+/// has answered is kept in the browser for this page, so a reload goes on
+/// where they were; the log downloads as JSON or CSV.
 #[component]
 pub fn QuizWidget(props: &QuizProps) -> Html {
+    let key = storage_key(&props.prepared);
     let start = props.prepared.run.clone();
-    let run = use_state(move || start);
+    let kept = load(&key);
+    let run = use_state(move || {
+        let mut r = start.clone();
+        match kept.map(|code| r.restore(&code)) {
+            Some(Ok(())) => r,
+            _ => start,
+        }
+    });
+    {
+        let key = key.clone();
+        use_effect_with((*run).clone(), move |r| {
+            if r.attempts.iter().any(|a| a.settled() || a.hints > 0) {
+                save(&key, &r.progress());
+            }
+        });
+    }
     // Each question's message about an answer that cannot be read, until that question is answered.
     let error = use_state(std::collections::BTreeMap::<usize, String>::new);
     let root = use_node_ref();
@@ -116,6 +189,16 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
     }
     let p = &props.prepared;
     let sc = run.score();
+    let (json, csv) = (run.log_json(&p.preset), run.log_csv(&p.preset));
+    let stem = pagelab_web::quiz::log_stem(&run);
+    let dl_json = {
+        let stem = stem.clone();
+        Callback::from(move |_: MouseEvent| {
+            pagelab_web::dom::download(&format!("{stem}.json"), "application/json", &json)
+        })
+    };
+    let dl_csv =
+        Callback::from(move |_: MouseEvent| pagelab_web::dom::download(&format!("{stem}.csv"), "text/csv", &csv));
     let before = |step: usize| match p.ops.get(step) {
         Some(op) => format!("before step {}: {op}", step + 1),
         None => String::from("about the machine at the end"),
@@ -282,6 +365,11 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                 { format!("{} right of {} ({} wrong, {} given up)", sc.right, sc.total, sc.wrong, sc.gave_up) }
             </p>
             <ol class="pl-questions">{ items }</ol>
+            <p class="pl-log">
+                <button type="button" class="pl-log-json" onclick={dl_json}>{ "Download your answers (JSON)" }</button>
+                <button type="button" class="pl-log-csv" onclick={dl_csv}>{ "Download your answers (CSV)" }</button>
+                <span class="help">{ " Your answers are kept in this browser for this page: a reload goes on where you were." }</span>
+            </p>
         </div>
     }
 }
