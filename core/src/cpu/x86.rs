@@ -1074,9 +1074,17 @@ fn privileged(m: Mnemonic) -> bool {
 fn what_it_is(i: &Instruction) -> String {
     if privileged(i.mnemonic()) {
         "a privileged instruction (user code runs at CPL 3; the CPU raises a general-protection fault)".to_string()
+    } else if is_x87(i) {
+        "an x87 floating-point instruction, which pagelab's CPU does not run; real xv6-public leaves the x87 on (CR0.EM clear), so there it would run, and this trap is pagelab's".to_string()
     } else {
-        "not in the integer subset this CPU runs".to_string()
+        "not in the integer subset pagelab's CPU runs (the instructions its programs use); real xv6-public would not stop here unless the CPU lacks it too".to_string()
     }
+}
+
+/// True for an x87 floating-point instruction (its mnemonic, as iced names
+/// them, starts with F: `fld1`, `fadd`, `fstp`, `fxsave`).
+fn is_x87(i: &Instruction) -> bool {
+    alloc::format!("{:?}", i.mnemonic()).starts_with('F')
 }
 
 /// Fetch bytes `from..to` of the instruction at `start` into `buf` (byte
@@ -1329,5 +1337,28 @@ fn memory(i: &Instruction) -> String {
         format!("{seg}{d}({b})")
     } else {
         format!("{seg}{d}({b},{},{})", reg_name(index), i.memory_index_scale())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::what_it_is;
+    use iced_x86::{Decoder, DecoderOptions};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn said(bytes: &[u8]) -> alloc::string::String {
+        what_it_is(&Decoder::with_ip(32, bytes, 0, DecoderOptions::NONE).decode())
+    }
+
+    #[test]
+    fn refused_instructions_are_told_by_kind() {
+        // fld1 (D9 E8) and fadd st, st(1) (D8 C1): x87, which real xv6-public runs.
+        assert!(said(&[0xd9, 0xe8]).starts_with("an x87 floating-point instruction"));
+        assert!(said(&[0xd8, 0xc1]).starts_with("an x87 floating-point instruction"));
+        // hlt (F4): privileged at CPL 3.
+        assert!(said(&[0xf4]).starts_with("a privileged instruction"));
+        // cpuid (0F A2): neither.
+        assert!(said(&[0x0f, 0xa2]).starts_with("not in the integer subset"));
     }
 }

@@ -118,7 +118,8 @@ impl<H: Hal> Machine for RiscvKernel<H> {
                 err: 0,
                 tval: Some(u64::from(i.bits)),
                 what: format!(
-                    "illegal instruction: the hart does not implement the {}-byte instruction {:#0w$x} at {:#x}",
+                    "illegal instruction: {} ({}-byte instruction {:#0w$x} at {:#x})",
+                    illegal_why(i.bits, i.len),
                     i.len,
                     i.bits,
                     cpu.pc,
@@ -284,5 +285,41 @@ impl<H: Hal> Runner<H> {
         let lo = half(pc)?;
         let hi = if lo & 3 == 3 { half(pc.wrapping_add(2))? } else { 0 };
         crate::cpu::rv64::decode(lo, hi).ok().map(|i| (pc, i))
+    }
+}
+
+/// Why a user instruction is illegal, in plain words, by its kind: a CSR
+/// access and a floating-point instruction trap on a real hart under xv6
+/// too; anything else is outside what pagelab's RV64IMC hart runs.
+fn illegal_why(bits: u32, len: u8) -> &'static str {
+    let fp16 = len == 2 && matches!((bits & 3, (bits >> 13) & 7), (0 | 2, 1 | 5));
+    let op = bits & 0x7f;
+    if len == 4 && op == 0x73 && (bits >> 12) & 7 != 0 {
+        "a CSR access from user mode; xv6 opens no CSR to user code (not even the cycle and time counters), so a real hart traps here too"
+    } else if fp16 || (len == 4 && matches!(op, 0x07 | 0x27 | 0x43 | 0x47 | 0x4b | 0x4f | 0x53)) {
+        "a floating-point instruction; xv6 never turns the FPU on (sstatus.FS stays 0), so a real hart traps here too"
+    } else {
+        "pagelab's hart runs RV64IMC, the integer, multiply and compressed instructions its programs use, and not this one"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::illegal_why;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn illegal_instructions_are_told_by_kind() {
+        // csrr a0, sstatus: SYSTEM (0x73) with funct3 2 (csrrs), csr 0x100.
+        assert!(illegal_why(0x1000_2573, 4).starts_with("a CSR access"));
+        // ecall's encoding has funct3 0: not a CSR access.
+        assert!(!illegal_why(0x0000_0073, 4).starts_with("a CSR access"));
+        // fadd.d f0, f0, f0: OP-FP (0x53); fld f0, 0(sp): LOAD-FP (0x07); c.fldsp f0, 0(sp): quadrant 2, funct3 1.
+        for (bits, len) in [(0x0200_7053, 4), (0x0001_3007, 4), (0x2002, 2)] {
+            assert!(illegal_why(bits, len).starts_with("a floating-point instruction"), "{bits:#x}");
+        }
+        // amoadd.w (AMO, 0x2f): outside RV64IMC.
+        assert!(illegal_why(0x0000_202f, 4).starts_with("pagelab's hart runs RV64IMC"));
     }
 }

@@ -772,7 +772,9 @@ mod tests {
         assert!(err(Kind::Quiz, &[("set", "quiz-nope")], None).contains("the sets are quiz-story-x86"));
         assert!(err(Kind::Quiz, &[("set", "quiz-shm"), ("scenario", "story-x86")], None).contains("not two"));
         assert!(err(Kind::Quiz, &[("set", "quiz-shm")], Some("userinit")).contains("not two"));
-        assert!(err(Kind::Quiz, &[("seed", "7"), ("student", "ada")], None).contains("takes seed= or student=, not both"));
+        assert!(
+            err(Kind::Quiz, &[("seed", "7"), ("student", "ada")], None).contains("takes seed= or student=, not both")
+        );
         assert!(err(Kind::Quiz, &[("seed", "-1")], None).starts_with("in seed=, "));
         assert!(err(Kind::Quiz, &[("questions", "0")], None).contains("numbered from 1"));
         assert!(err(Kind::Quiz, &[("questions", "5-2")], None).contains("not a range"));
