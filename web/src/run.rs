@@ -46,6 +46,9 @@ pub enum RunCommand {
     Type(String),
     /// Type a line at the console without running: step or run to see what it makes.
     TypeOnly(String),
+    /// Type ^D (end of input, as xv6's consoleintr takes it), then run until
+    /// every process waits: sh reads nothing, exits, and init starts another.
+    EndOfInput,
     /// Run one instruction.
     Instruction,
     /// Run to the next trip into the kernel (a system call, a fault, the timer).
@@ -228,6 +231,10 @@ impl RunSession {
                     r.run(RUN_BUDGET)
                 })
             }
+            RunCommand::EndOfInput => each!(r, r => {
+                r.type_input("\u{4}");
+                r.run(RUN_BUDGET)
+            }),
             RunCommand::TypeOnly(line) => {
                 check_line(line)?;
                 each!(r, r => {

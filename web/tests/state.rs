@@ -915,6 +915,29 @@ fn an_upload_while_the_programs_run_joins_them() {
     assert_eq!(again.full().scenario().ops, s.full().scenario().ops);
 }
 
+/// ^D at sh's prompt: its read returns nothing, sh exits (status 0), init's
+/// wait returns it and init starts a new sh (fork, exec), which prompts.
+#[test]
+fn end_of_input_ends_sh_and_init_starts_another() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::RunPrograms(RunCommand::Start));
+    let n = s.len();
+    let s = act(s, Action::RunPrograms(RunCommand::EndOfInput));
+    let view = s.run.as_ref().expect("running").view();
+    assert_eq!(view.console, "init: starting sh\n$ init: starting sh\n$ ", "{}", view.console);
+    let ops = s.full().scenario().ops[n..].to_vec();
+    assert_eq!(
+        ops,
+        [
+            Op::Exit { pid: 2 },
+            Op::Wait { pid: 1 },
+            Op::Fork { pid: 1 },
+            Op::Exec { pid: 3, path: "sh".into(), argv: vec![b"sh".to_vec()] },
+        ]
+    );
+    assert_eq!(s.full().kernel().kmem().nfree(), view.nfree);
+}
+
 /// A program that never lets every process wait (here echo uploaded as /sh:
 /// init starts it, it exits at once, init starts another, for ever) stops
 /// each command after MAX_RUN_OPS operations on the timeline, and says so;

@@ -203,8 +203,10 @@ fn running_view(
                     disabled={v.ended} />
                 <button type="submit" id="run-send" disabled={v.ended}>{ "Send" }</button>
                 <button type="button" id="run-type-only" onclick={on_type_only} disabled={v.ended}>{ "Type only, then step" }</button>
+                <button type="button" id="run-eof" onclick={send(RunCommand::EndOfInput)} disabled={v.ended}
+                    title="Control-D: the end of input">{ "Send ^D" }</button>
             </form>
-            <p class="help">{ "Send types the line and runs until every process waits. Type only leaves the line in the console's buffer: step one instruction, or run to the next trap, to watch sh read it, fork, and its child exec the program. The programs are init, sh, echo and deep (which recurses until it hits its guard page); sh also does pipes and files, as in " }<code>{ "echo echo hi | sh" }</code>{ " or " }<code>{ "echo hi > f" }</code>{ "." }</p>
+            <p class="help">{ "Send types the line and runs until every process waits. Type only leaves the line in the console's buffer: step one instruction, or run to the next trap, to watch sh read it, fork, and its child exec the program. The programs are init, sh, echo and deep (which recurses until it hits its guard page); sh also does pipes and files, as in " }<code>{ "echo echo hi | sh" }</code>{ " or " }<code>{ "echo hi > f" }</code>{ ". Send ^D types Control-D, the end of input: sh's read returns nothing, sh exits, and init starts a new one." }</p>
             <div class="run-controls" role="group" aria-label="Run the programs">
                 <button id="run-step" onclick={send(RunCommand::Instruction)} disabled={v.ended}>{ "Step one instruction" }</button>
                 <button id="run-trap" onclick={send(RunCommand::ToTrap)} disabled={v.ended}>{ "Run to the next trap" }</button>
