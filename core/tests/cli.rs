@@ -549,7 +549,7 @@ fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
     let log = r#"{"set": "mine", "seed": "0", "student": null, "preset": "xv6-public", "started": "",
         "right": 3, "total": 3, "questions": [
         {"question": 1, "step": 2, "ask": "ask sp 1", "prompt": "", "result": "right", "answer": "0x2fe4", "expected": "", "hints": 0, "unreadable": 0},
-        {"question": 2, "step": 2, "ask": "ask guard 1", "prompt": "", "result": "right", "answer": "0x2000 PTE_P", "expected": "", "hints": 0, "unreadable": 0},
+        {"question": 2, "step": 2, "ask": "ask guard 1", "prompt": "", "result": "right", "answer": "0x2000 PTE_P", "expected": "", "hints": 2, "unreadable": 0},
         {"question": 3, "step": 2, "ask": "ask pages", "prompt": "", "result": "open", "answer": "", "expected": "", "hints": 0, "unreadable": 0}]}"#;
     let o = pagelab(&["grade", f.path(), "-", "--format", "json"], Some(log));
     assert!(o.status.success(), "{}", stderr(&o));
@@ -557,6 +557,13 @@ fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
     // sp 0x2fe4 is right; the guard page is 0x1000, not 0x2000; the third was left open.
     let results: Vec<&str> = v["questions"].as_array().unwrap().iter().map(|q| q["result"].as_str().unwrap()).collect();
     assert_eq!(results, ["right", "wrong", "unanswered"]);
+    // The hints the log says were taken are kept.
+    assert_eq!(v["questions"][1]["hints"].as_u64(), Some(2));
+    // A question given up in the lab is reported so, not as unanswered; text output names the hints.
+    let gave_up = log.replace(r#""result": "open""#, r#""result": "gave_up""#);
+    let o = pagelab(&["grade", f.path(), "-"], Some(&gave_up));
+    assert!(stdout(&o).contains("3. gave_up: Given up. The answer is 3 1 66 66"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("2. wrong (2 hints): "), "{}", stdout(&o));
     assert_eq!((v["score"].as_u64(), v["seed"].as_str()), (Some(1), Some("0")));
     // The log names the set "mine"; the file graded is named on the command line.
     assert_eq!(v["set"].as_str(), Some(f.path()));

@@ -915,6 +915,19 @@ struct AnswerFile {
     #[serde(default)]
     set: Option<String>,
     answers: serde_json::Value,
+    /// From a log: each question's result there and the hints taken, by number.
+    #[serde(default)]
+    log: std::collections::BTreeMap<String, Logged>,
+}
+
+/// What a log says of one question.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Logged {
+    /// right, wrong, gave_up or open.
+    result: String,
+    /// Hints taken.
+    hints: u64,
 }
 
 /// A log the lab or the quiz widget downloads (`{set, seed, student,
@@ -929,11 +942,21 @@ fn from_log(v: serde_json::Value) -> serde_json::Value {
         return v;
     }
     let mut answers = Map::new();
+    let mut log = Map::new();
     for q in qs {
         let n = q.get("question").and_then(Value::as_u64);
         let a = q.get("answer").and_then(Value::as_str).filter(|a| !a.trim().is_empty());
         if let (Some(n), Some(a)) = (n, a) {
             answers.insert(n.to_string(), Value::String(a.to_string()));
+        }
+        if let Some(n) = n {
+            let mut l = Map::new();
+            for key in ["result", "hints"] {
+                if let Some(x) = q.get(key).filter(|x| x.is_string() || x.is_u64()) {
+                    l.insert(String::from(key), x.clone());
+                }
+            }
+            log.insert(n.to_string(), Value::Object(l));
         }
     }
     let mut out = Map::new();
@@ -951,6 +974,7 @@ fn from_log(v: serde_json::Value) -> serde_json::Value {
         out.insert(String::from("set"), set.clone());
     }
     out.insert(String::from("answers"), Value::Object(answers));
+    out.insert(String::from("log"), Value::Object(log));
     Value::Object(out)
 }
 
@@ -1082,11 +1106,18 @@ fn grade_cmd(
         message: String,
         #[serde(skip_serializing_if = "Vec::is_empty")]
         parts: Vec<answer::Part>,
+        /// Hints taken, when a log says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hints: Option<u64>,
     }
     let mut graded = Vec::new();
     let mut score = 0usize;
     for (x, g) in q.questions.iter().zip(&given) {
+        let logged = af.log.get(&x.number.to_string());
         let (result, message, parts) = match g {
+            None if logged.is_some_and(|l| l.result == "gave_up") => {
+                ("gave_up", format!("Given up. The answer is {}. {}", x.answer, x.why), Vec::new())
+            }
             None => ("unanswered", format!("Not answered. The answer is {}. {}", x.answer, x.why), Vec::new()),
             Some(t) => match answer::grade(x, t) {
                 Ok(v) if v.right => {
@@ -1097,7 +1128,16 @@ fn grade_cmd(
                 Err(e) => ("unreadable", format!("The answer cannot be read: {e}"), Vec::new()),
             },
         };
-        graded.push(Graded { number: x.number, ask: x.ask.to_string(), answer: g.as_deref(), result, message, parts });
+        let hints = logged.map(|l| l.hints);
+        graded.push(Graded {
+            number: x.number,
+            ask: x.ask.to_string(),
+            answer: g.as_deref(),
+            result,
+            message,
+            parts,
+            hints,
+        });
     }
     // The set graded is the one named on the command line: an answer file
     // (or a log) for another set is graded all the same, with a note.
@@ -1127,7 +1167,12 @@ fn grade_cmd(
         Format::Text => {
             writeln!(w, "{set}, seed {seed}: score {score} of {}", q.questions.len())?;
             for g in &graded {
-                writeln!(w, "{}. {}: {}", g.number, g.result, g.message)?;
+                let hints = match g.hints {
+                    Some(0) | None => String::new(),
+                    Some(1) => String::from(" (1 hint)"),
+                    Some(k) => format!(" ({k} hints)"),
+                };
+                writeln!(w, "{}. {}{hints}: {}", g.number, g.result, g.message)?;
             }
             Ok(())
         }
