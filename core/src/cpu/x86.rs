@@ -1081,10 +1081,12 @@ fn what_it_is(i: &Instruction) -> String {
     }
 }
 
-/// True for an x87 floating-point instruction (its mnemonic, as iced names
-/// them, starts with F: `fld1`, `fadd`, `fstp`, `fxsave`).
+/// True for an x87 floating-point instruction: iced's mnemonics are in
+/// alphabetical order, and those from `f2xm1` to `fyl2xp1` are the x87's
+/// (`fld1`, `fadd`, `fstp`, `fxsave`). Compared, not named: iced's table of
+/// names is large for a wasm page.
 fn is_x87(i: &Instruction) -> bool {
-    alloc::format!("{:?}", i.mnemonic()).starts_with('F')
+    (Mnemonic::F2xm1..=Mnemonic::Fyl2xp1).contains(&i.mnemonic())
 }
 
 /// Fetch bytes `from..to` of the instruction at `start` into `buf` (byte
