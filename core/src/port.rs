@@ -706,6 +706,14 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                     reason: fault.text.clone(),
                 });
                 tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
+                if access.kind != crate::scheme::AccessKind::Execute {
+                    tr.note(|| {
+                        alloc::format!(
+                            "a scenario's {} names no instruction: the pc in that line is pid {pid}'s last known one (the Run panel's programs give the real one)",
+                            if access.kind == crate::scheme::AccessKind::Write { "write" } else { "read" }
+                        )
+                    });
+                }
                 if self.state().ptable.initproc == Some(pid) {
                     let what = crate::walk::access_words(access.kind);
                     return Err(Reject::InitFault { va: a, what, why: fault.text });

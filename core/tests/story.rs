@@ -59,13 +59,15 @@ fn c(v: [u64; 8]) -> Counts {
 /// - userinit: no switch (pid 1 is made, not run): 0;
 /// - exec(init): the scheduler runs pid 1, then exec switches to the new table: 2;
 /// - fork: pid 1 is running, fork loads nothing: 0;
-/// - exec(sh) in pid 2: scheduler + exec: 2;
+/// - exec(sh) in pid 2: pid 1 gives up the CPU (sched → the scheduler's
+///   switchkvm), the scheduler's switchuvm for pid 2, exec's: 3;
 /// - fork of sh: 0;
-/// - sbrk in pid 3: scheduler + growproc's switchuvm: 2;
+/// - sbrk in pid 3: pid 2 gives up the CPU (switchkvm), the scheduler's
+///   switchuvm for pid 3, growproc's switchuvm: 3;
 /// - exec(echo) in pid 3, which is running: exec's switchuvm: 1;
 /// - exit: sched() → the scheduler's switchkvm: 1;
 /// - wait in pid 2: the scheduler runs pid 2: 1.
-const X86_FLUSHES: [u64; 9] = [0, 2, 0, 2, 0, 2, 1, 1, 1];
+const X86_FLUSHES: [u64; 9] = [0, 2, 0, 3, 0, 3, 1, 1, 1];
 
 /// xv6-riscv flushes with `sfence.vma` in the trampoline, twice a pass
 /// (before and after its satp write): `uservec` as a process traps into

@@ -292,11 +292,17 @@ impl<H: Hal> Xv6Port for X86Kernel<H> {
     /// Make `pid` the running process on this CPU: the scheduler's
     /// `switchuvm` if it is not already. A process running on another CPU
     /// gives it up first: it yields, and that CPU's scheduler loads the
-    /// kernel's page table (`switchkvm`).
+    /// kernel's page table (`switchkvm`). So does the process running here,
+    /// if another one is: it sleeps or yields (`sched`), and `swtch` comes
+    /// back to this CPU's scheduler, whose `switchkvm` loads CR3 before
+    /// `switchuvm` loads it again for `pid`.
     fn schedule(&mut self, tr: &mut Trace, pid: u32) -> Result<(), Reject> {
         self.st.ptable.runnable(pid)?;
         if let Some(other) = self.st.elsewhere(pid) {
             tr.call("yield", || format!("pid {pid} on cpu {other}"), |tr| self.on_cpu(other, |k| k.switchkvm(tr)));
+        }
+        if let Some(here) = self.st.cur().filter(|&c| c != pid) {
+            tr.call("sched", || format!("pid {here} gives up the cpu"), |tr| self.switchkvm(tr));
         }
         if self.st.cur() != Some(pid) {
             tr.call("scheduler", || format!("run pid {pid}"), |tr| self.switchuvm(tr, pid));

@@ -30,7 +30,7 @@ pub fn SharedMemory() -> Html {
         <section class={classes!("panel", "shm", changed.then_some("changed"))} id="panel-shm" aria-labelledby="shm-h">
             <h2 id="shm-h" tabindex="-1">{ "Shared memory" }<ChangedMark on={changed} step={current} /></h2>
             <p class="help">
-                { "openshmem(id) maps shared page id at PGROUNDUP(sz) and grows sz by a page; closeshmem(id) unmaps it. The count says how many processes have it open. " }
+                { "openshmem(id) maps shared page id at PGROUNDUP(sz) and grows sz by a page; closeshmem(id) unmaps it. The count says how many processes have it open. These two calls are not xv6's: neither xv6-public nor xv6-riscv shares memory between processes. They are the shared-memory extension of a course lab the study notes describe (a 64-entry table of shared pages with reference counts). " }
                 if note {
                     { "This lab runs the note's own shared-memory code (shm note): its DEFECT lines say where it goes wrong." }
                 } else {
