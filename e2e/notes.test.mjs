@@ -282,6 +282,8 @@ test('global HTML attributes are taken; text where no scenario is taken, or two 
   assert.equal(await page.locator('#g-fallback p').first().isVisible(), false);
   // On a dark page read with a light system setting, the accents are the ones made for dark pages.
   await page.evaluate(() => { document.body.style.background = '#121212'; document.body.style.color = '#d8d8d8'; });
+  // A widget drawn before the page switched follows it.
+  await page.waitForFunction(() => document.getElementById('g-role').shadowRoot.querySelector('.pl-host').classList.contains('pl-dark'));
   await add('<pagelab-walk id="g-dark" scenario="story-x86"></pagelab-walk>');
   await state('g-dark');
   const accent = await page.evaluate(() => getComputedStyle(document.getElementById('g-dark').shadowRoot.querySelector('.pl-error strong')).color);

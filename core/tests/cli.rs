@@ -564,6 +564,12 @@ fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
     let o = pagelab(&["grade", f.path(), "-"], Some(&gave_up));
     assert!(stdout(&o).contains("3. gave_up: Given up. The answer is 3 1 66 66"), "{}", stdout(&o));
     assert!(stdout(&o).contains("2. wrong (2 hints): "), "{}", stdout(&o));
+    // A widget's log of some of the set's questions (questions="1") is graded out of those.
+    let some = r#"{"set": "mine", "seed": "0", "questions": [{"question": 1, "result": "right", "answer": "0x2fe4", "hints": 0}]}"#;
+    let o = pagelab(&["grade", f.path(), "-"], Some(some));
+    assert!(stdout(&o).contains(": score 1 of 1"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("2. "), "{}", stdout(&o));
+    assert!(stderr(&o).contains("holds 1 of the set's 3 questions: graded out of those"), "{}", stderr(&o));
     assert_eq!((v["score"].as_u64(), v["seed"].as_str()), (Some(1), Some("0")));
     // The log names the set "mine"; the file graded is named on the command line.
     assert_eq!(v["set"].as_str(), Some(f.path()));
@@ -574,7 +580,9 @@ fn grade_takes_a_downloaded_log_and_names_the_set_it_grades() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     assert_eq!((v["seed"].as_str(), v["student"].as_str()), (Some("11837164609382783398"), Some("s1234")));
-    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // It holds one question of ten: graded out of that one, with a note and nothing else.
+    assert_eq!(v["total"].as_u64(), Some(1));
+    assert_eq!(stderr(&o).trim(), "pagelab: note: <stdin> holds 1 of the set's 10 questions: graded out of those");
 }
 
 /// `pagelab link` writes the lab's links (web/src/link.rs): a scenario's

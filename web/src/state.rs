@@ -814,12 +814,28 @@ impl LabState {
                     }
                 };
                 let (v, g) = (self.version, self.generation);
+                let predicting = self.quiz.is_some();
                 // The run makes the first process itself: a lab with none yet.
                 let mut s = LabState::over(Machines::from_lab(Lab::new(preset, ShmMode::Lab)));
                 s.version = v;
                 s.generation = g + 1;
                 s.run = Some(session);
                 s.go_on(&RunCommand::Start);
+                // Predict mode stays on for the new lab: the programs' steps ask
+                // nothing; a call run by hand afterwards is asked about.
+                if predicting {
+                    let said = s.notice.take();
+                    s.predict_on(crate::dom::now_ms());
+                    if let Some(q) = s.quiz.as_mut() {
+                        let end = s.machines.len();
+                        q.auto_from = end;
+                        q.add_quiet(0, end);
+                    }
+                    s.notice = said.map(|mut n| {
+                        n.text.push_str(" Predict mode stays on: the programs' steps ask nothing, and a call you run by hand is asked about.");
+                        n
+                    });
+                }
                 s
             }
             RunCommand::Stop => {
@@ -1082,6 +1098,9 @@ impl LabState {
             let first_open = self.quiz.as_ref().and_then(|q| (0..self.current).find(|&k| q.open_at(k).is_some()));
             if let Some(k) = first_open {
                 self.goto(k);
+                if let Some(n) = self.notice.as_mut() {
+                    n.text.push_str(&format!(" Back at step {k}: a question about step {} is still open.", k + 1));
+                }
             }
             return;
         }
@@ -1558,12 +1577,13 @@ impl LabState {
                     } else {
                         s.quiz_off = Some(q);
                         format!(
-                            "Predict mode is off: every step shows at once. Your {} {} kept on this page: turn predict mode on again to go on where you were (the link holds them only while it is on).",
+                            "Predict mode is off: every step shows at once. Your {} {} kept until you leave or reload this page: press Predict to go on where you were (the link holds them only while it is on).",
                             plural(settled as u64, "answer", "answers"),
                             if settled == 1 { "is" } else { "are" }
                         )
                     };
-                    s.notice = Some(Notice::info(Where::Quiz, text));
+                    // Beside the Predict button: the predict panel is gone.
+                    s.notice = Some(Notice::info(Where::Steps, text));
                 }
             }
             Action::Predict { on: true, now_ms } => s.predict_on(now_ms),

@@ -306,3 +306,18 @@ fn predict_mode_off_and_on_again_keeps_the_answers() {
         s.notice
     );
 }
+
+/// Boot and run init with predict mode on: the new lab keeps it on, asks
+/// nothing about the programs' steps, and says so.
+#[test]
+fn booting_the_programs_keeps_predict_mode_on() {
+    use pagelab_web::run::RunCommand;
+    let s = act(LabState::new(Preset::Xv6RiscvTiny), Action::Predict { on: true, now_ms: 0.0 });
+    let s = act(s, Action::RunPrograms(RunCommand::Start));
+    assert!(s.run.is_some());
+    let q = s.quiz.as_ref().expect("predict mode stays on");
+    assert!(q.questions.is_empty(), "{:?}", q.questions.iter().map(|q| q.step).collect::<Vec<_>>());
+    assert_eq!(q.quiet, [(0, s.len())]);
+    assert!(s.notice.as_ref().is_some_and(|n| n.text.contains("Predict mode stays on")), "{:?}", s.notice);
+    assert_eq!(s.current(), s.len());
+}

@@ -918,6 +918,9 @@ struct AnswerFile {
     /// From a log: each question's result there and the hints taken, by number.
     #[serde(default)]
     log: std::collections::BTreeMap<String, Logged>,
+    /// From a log: the questions it holds (a widget may ask some of a set's).
+    #[serde(default)]
+    only: Option<Vec<usize>>,
 }
 
 /// What a log says of one question.
@@ -973,8 +976,10 @@ fn from_log(v: serde_json::Value) -> serde_json::Value {
     if let Some(set) = m.get("set") {
         out.insert(String::from("set"), set.clone());
     }
+    let held: Vec<Value> = log.keys().filter_map(|k| k.parse::<u64>().ok()).map(Value::from).collect();
     out.insert(String::from("answers"), Value::Object(answers));
     out.insert(String::from("log"), Value::Object(log));
+    out.insert(String::from("only"), Value::Array(held));
     Value::Object(out)
 }
 
@@ -1112,7 +1117,17 @@ fn grade_cmd(
     }
     let mut graded = Vec::new();
     let mut score = 0usize;
-    for (x, g) in q.questions.iter().zip(&given) {
+    // A log of some of the set's questions (a widget's `questions=`) is graded out of those.
+    let held = |n: usize| af.only.as_ref().is_none_or(|o| o.contains(&n));
+    let total = q.questions.iter().filter(|x| held(x.number)).count();
+    if total < q.questions.len() {
+        say(&format!(
+            "pagelab: note: {} holds {total} of the set's {} questions: graded out of those",
+            name_of(answers_path),
+            q.questions.len()
+        ));
+    }
+    for (x, g) in q.questions.iter().zip(&given).filter(|(x, _)| held(x.number)) {
         let logged = af.log.get(&x.number.to_string());
         let (result, message, parts) = match g {
             None if logged.is_some_and(|l| l.result == "gave_up") => {
@@ -1159,13 +1174,10 @@ fn grade_cmd(
                 questions: Vec<Graded<'a>>,
             }
             let student = if from_command_line { student } else { af.student.as_deref() };
-            write_json(
-                w,
-                &Doc { set, seed: seed.to_string(), student, score, total: q.questions.len(), questions: graded },
-            )
+            write_json(w, &Doc { set, seed: seed.to_string(), student, score, total, questions: graded })
         }
         Format::Text => {
-            writeln!(w, "{set}, seed {seed}: score {score} of {}", q.questions.len())?;
+            writeln!(w, "{set}, seed {seed}: score {score} of {total}")?;
             for g in &graded {
                 let hints = match g.hints {
                     Some(0) | None => String::new(),

@@ -265,9 +265,15 @@ pub fn QuizPanel() -> Html {
     }
     *before_asked.borrow_mut() = on.then_some(asked);
     use_effect_with((open_now, cur, lab.version, on), move |(open, _, _, on)| {
-        if *on && open.is_none() && dom::take_quiz_focus() {
-            dom::focus("quiz-h");
-            dom::focus("q-reveal");
+        if *on && dom::take_quiz_focus() {
+            if open.is_some() {
+                // A question the form did not take the focus for (a set started
+                // over one whose question had the same place).
+                focus_answer();
+            } else {
+                dom::focus("quiz-h");
+                dom::focus("q-reveal");
+            }
         }
     });
     // A step kept back until its question is answered: the answer box takes the focus.
@@ -285,7 +291,11 @@ pub fn QuizPanel() -> Html {
             let preset = lab.full().scenario().preset.name().to_string();
             let off = {
                 let lab = lab.clone();
-                Callback::from(move |_| lab.dispatch(Action::Predict { on: false, now_ms: dom::now_ms() }))
+                Callback::from(move |_| {
+                    lab.dispatch(Action::Predict { on: false, now_ms: dom::now_ms() });
+                    // The panel goes with this button: the step bar's Predict button takes the focus.
+                    dom::focus_first_of(&["predict"]);
+                })
             };
             let (json, csv) = (run.log_json(&preset), run.log_csv(&preset));
             let stem = crate::quiz::log_stem(run);

@@ -120,6 +120,18 @@ function shade(host, box) {
   box.classList.toggle('pl-light', y <= 0.18);
 }
 
+/** The elements drawn on the page, shaded again when the page switches its theme (a class or style changed on
+ * <html> or <body>, as a dark-mode toggle does). */
+const shaded = new Set();
+let themeWatch = null;
+function watchTheme() {
+  if (themeWatch) return;
+  themeWatch = new MutationObserver(() => { for (const el of shaded) if (el._box) shade(el, el._box); });
+  for (const root of [document.documentElement, document.body]) {
+    if (root) themeWatch.observe(root, { attributes: true, attributeFilter: ['class', 'style', 'data-theme'] });
+  }
+}
+
 /**
  * Give `host` a shadow root holding the widgets' stylesheet, a box to draw in (hidden, by the hidden attribute,
  * which needs no stylesheet, until the stylesheet is in), then `after`. Returns the box.
@@ -238,10 +250,13 @@ class PagelabElement extends HTMLElement {
     }
     // The text inside too, for every kind: a scenario where none is taken is reported, and the report goes when it does.
     this._observer.observe(this, { attributes: true, childList: true, characterData: true, subtree: true });
+    shaded.add(this);
+    watchTheme();
     enqueue(this);
   }
 
   disconnectedCallback() {
+    shaded.delete(this);
     this._observer?.disconnect();
     this._destroy();
   }
