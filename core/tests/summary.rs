@@ -244,6 +244,8 @@ fn what_lives_at_an_address_on_riscv() {
     assert_eq!(place(k, None, 0x3f_ffff_f000), Place::Trampoline);
     assert_eq!(place(k, None, 0x3f_ffff_d000), Place::KernelStack { slot: 0 });
     assert_eq!(place(k, None, 0x3f_ffff_c000), Place::KernelStackGuard { slot: 0 });
+    // The page between the trampoline and KSTACK(0), 0x3fffffe000, is unmapped too: a guard above stack 0.
+    assert_eq!(place(k, None, 0x3f_ffff_e000), Place::GuardUnderTrampoline);
     assert_eq!(place(k, None, 0x3f_ffff_b000), Place::KernelStack { slot: 1 });
     // MAXVA = 2^38 and up (sign-extended) is never used; bits 63..39 must copy bit 38.
     assert_eq!(place(k, None, 0xffff_ffc0_0000_0000), Place::AboveMaxva);

@@ -60,6 +60,9 @@ pub enum Place {
         /// The slot.
         slot: u64,
     },
+    /// RISC-V, the kernel's page table: the unmapped page between the
+    /// trampoline and kernel stack 0.
+    GuardUnderTrampoline,
     /// RISC-V, the kernel's page table: the unmapped page below a kernel stack.
     KernelStackGuard {
         /// The slot whose stack is above it.
@@ -141,6 +144,8 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
                     Place::KernelStack { slot: q - 1 }
                 } else if !even && q >= 1 && q <= slots {
                     Place::KernelStackGuard { slot: q - 1 }
+                } else if below == 1 {
+                    Place::GuardUnderTrampoline
                 } else {
                     Place::Unmapped
                 }
@@ -202,6 +207,9 @@ impl Place {
             Place::KernelStack { slot } => {
                 format!("the kernel stack of process slot {slot} (KSTACK({slot})), made at boot")
             }
+            Place::GuardUnderTrampoline => String::from(
+                "the unmapped guard page between the trampoline and the kernel stack of slot 0 (KSTACK(0) + PGSIZE): proc_mapstacks leaves every other page below TRAMPOLINE unmapped, so each kernel stack has a guard page on each side",
+            ),
             Place::KernelStackGuard { slot } => format!(
                 "the unmapped guard page below the kernel stack of slot {slot}: a kernel stack that overflows faults here instead of corrupting its neighbour"
             ),
