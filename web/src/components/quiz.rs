@@ -142,14 +142,14 @@ fn QuestionForm(props: &QuestionProps) -> Html {
                 } else if labels.is_empty() {
                     <label for="answer" class="alabel">{ "Your answer" }</label>
                     <input id="answer" ref={refs[0].clone()} type="text" autocomplete="off" spellcheck="false"
-                        aria-describedby="q-how quiz-notice" />
+                        aria-describedby="q-prompt q-how quiz-notice" />
                 } else {
-                    <div class="answer-boxes">
+                    <div class="answer-boxes" role="group" aria-labelledby="q-prompt">
                         for (k, l) in labels.iter().enumerate() {
                             <span class="abox">
                                 <label for={format!("answer-{k}")}>{ l.clone() }</label>
                                 <input id={format!("answer-{k}")} ref={refs[k].clone()} type="text" autocomplete="off"
-                                    spellcheck="false" size="8" aria-describedby="q-how quiz-notice" />
+                                    spellcheck="false" size="8" aria-describedby={if k == 0 { "q-prompt q-how quiz-notice" } else { "q-how quiz-notice" }} />
                             </span>
                         }
                     </div>
@@ -165,13 +165,12 @@ fn QuestionForm(props: &QuestionProps) -> Html {
                     <button type="button" id="answer-giveup" onclick={give_up}>{ "Give up and show the answer" }</button>
                 </div>
             </form>
-            if props.hints > 0 {
-                <ol class="hints" id="hints" aria-label="Hints">
-                    for h in q.hints.iter().take(props.hints) {
-                        <li>{ h.clone() }</li>
-                    }
-                </ol>
-            }
+            // Always there while the question is open, so a screen reader announces each new hint.
+            <ol class="hints" id="hints" aria-label="Hints" aria-live="polite">
+                for h in q.hints.iter().take(props.hints) {
+                    <li>{ h.clone() }</li>
+                }
+            </ol>
         </div>
     }
 }
@@ -357,13 +356,12 @@ pub fn QuizPanel() -> Html {
                         <p class="qdone" id="q-all">{ format!("Every question is settled: {} right of {}. Download the log to keep it, or run an operation to be asked about it.", sc.right, sc.total) }</p>
                     }
                     <InlineNotice at={Where::Quiz} id="quiz-notice" />
-                    if here.iter().any(|&i| run.attempts[i].settled()) {
-                        <ol class="verdicts" id="verdicts" aria-label="Your answers about this step">
-                            for i in here.iter().copied().filter(|&i| run.attempts[i].settled()) {
-                                { settled(run, i) }
-                            }
-                        </ol>
-                    }
+                    // Always there, so a screen reader announces each verdict as it comes.
+                    <ol class="verdicts" id="verdicts" aria-label="Your answers about this step" aria-live="polite">
+                        for i in here.iter().copied().filter(|&i| run.attempts[i].settled()) {
+                            { settled(run, i) }
+                        }
+                    </ol>
                     if !shown.is_empty() {
                         <details class="shown" id="shown-verdicts" open=true>
                             <summary>{ format!("What you predicted for step {cur}, shown now: check it against the panels") }</summary>

@@ -196,7 +196,11 @@ fn running_view(
     html! {
         <>
             if let Some(b) = behind { <p class="warn" id="run-behind">{ b }</p> }
-            <pre id="console" ref={console.clone()} class="console" tabindex="0" role="log" aria-live="polite" aria-label="The console">{ v.console.clone() }</pre>
+            <pre id="console" ref={console.clone()} class="console" tabindex="0" role="log" aria-live="polite" aria-label="The console">
+                // A line a node: what a command prints is added, not the whole
+                // console replaced, so a screen reader reads only the new lines.
+                for line in v.console.split_inclusive('\n') { <span>{ line.to_string() }</span> }
+            </pre>
             <form class="run-line" onsubmit={on_type}>
                 <label for="run-input">{ "A line for sh" }</label>
                 <input id="run-input" ref={input.clone()} autocomplete="off" spellcheck="false" placeholder="echo hello world"

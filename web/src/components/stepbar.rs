@@ -109,7 +109,7 @@ pub fn StepBar() -> Html {
                     { if predicting { "Predict: on" } else { "Predict" } }
                 </button>
                 <details class="keys" id="keys">
-                    <summary>{ "Keys" }</summary>
+                    <summary aria-label="Keys"><span class="klong">{ "Keys" }</span><span class="kshort" aria-hidden="true">{ "?" }</span></summary>
                     <div class="keylist">
                         <p>{ "Shortcut keys (not while typing in a field):" }</p>
                         <ul>

@@ -76,9 +76,9 @@ fn Nav() -> Html {
         <div class="lab-nav">
             <p class="pl-caption"><span class="pl-what">{ "lab" }</span>{ format!(" · {} · {n} operations", preset.name()) }</p>
             <div class="tlnav" role="group" aria-label="Step through the scenario">
-                <button class="back" ref={back_ref.clone()} onclick={go(Action::Back, (cur == 1).then(|| fwd_ref.clone()))} disabled={cur == 0}>{ "← Back" }</button>
+                <button class="back" ref={back_ref.clone()} onclick={go(Action::Back, (cur == 1).then(|| fwd_ref.clone()))} disabled={cur == 0}><span aria-hidden="true">{ "← " }</span>{ "Back" }</button>
                 <span class="step-pos" aria-live="polite">{ format!("Step {cur} of {n}") }</span>
-                <button class="forward" ref={fwd_ref.clone()} onclick={go(Action::Forward, (cur + 1 == n).then(|| back_ref.clone()))} disabled={cur >= n}>{ "Forward →" }</button>
+                <button class="forward" ref={fwd_ref.clone()} onclick={go(Action::Forward, (cur + 1 == n).then(|| back_ref.clone()))} disabled={cur >= n}>{ "Forward" }<span aria-hidden="true">{ " →" }</span></button>
                 <select class="jump" onchange={on_jump} aria-label="Go to step">
                     for i in 0..=n {
                         <option value={i.to_string()} selected={i == cur}>{ format!("{i}: {}", label(i)) }</option>
@@ -115,7 +115,7 @@ fn Procs() -> Html {
                     for (pid, name, state, sz) in procs.iter() {
                         <tr class={classes!((Some(*pid) == sel).then_some("selected"))}>
                             <td>
-                                <button class="pick" data-pid={pid.to_string()} aria-pressed={if Some(*pid) == sel { "true" } else { "false" }}
+                                <button class="pick" data-pid={pid.to_string()} aria-label={format!("Choose pid {pid}")} aria-pressed={if Some(*pid) == sel { "true" } else { "false" }}
                                     onclick={ let lab = lab.clone(); let pid = *pid; Callback::from(move |_| lab.dispatch(Action::SelectPid(pid))) }>
                                     { pid }
                                 </button>
