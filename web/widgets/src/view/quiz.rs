@@ -148,10 +148,11 @@ fn save(key: &str, value: &str) {
 pub fn QuizWidget(props: &QuizProps) -> Html {
     let key = storage_key(&props.prepared);
     let start = props.prepared.run.clone();
-    let kept = load(&key);
+    let first_key = key.clone();
+    // The progress kept for this quiz, read once, when the widget is made.
     let run = use_state(move || {
         let mut r = start.clone();
-        match kept.map(|code| r.restore(&code)) {
+        match load(&first_key).map(|code| r.restore(&code)) {
             Some(Ok(())) => r,
             _ => start,
         }
