@@ -104,6 +104,14 @@ pub struct QuizRun {
     pub started_ms: f64,
 }
 
+/// What a learner is told when box `k` of a several-box answer is empty:
+/// the box by its label (`fill in every box: “User pages freed” is empty`).
+#[must_use]
+pub fn empty_box(labels: &[String], k: usize) -> String {
+    let name = labels.get(k).map_or_else(|| format!("box {}", k + 1), |l| format!("“{l}”"));
+    format!("fill in every box: {name} is empty")
+}
+
 /// The name of a downloaded log, without its extension: the set's name and
 /// the student's id (or the seed), in letters, digits and dashes only
 /// (`pagelab-quiz-story-riscv-alice`, `pagelab-questions-seed7`).

@@ -578,6 +578,20 @@ impl Fs {
         self.files.iter().filter(move |(p, b)| !Fs::is_builtin(port, p, b))
     }
 
+    /// Add (or replace) the file at `path` (a scenario's `file` line, an
+    /// upload); returns the path as stored.
+    ///
+    /// # Errors
+    /// A path that is empty or longer than 255 bytes.
+    pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> Result<String, Reject> {
+        if path.is_empty() || path.len() > 255 {
+            return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });
+        }
+        let p = Fs::normalize(path);
+        self.files.insert(p.clone(), bytes);
+        Ok(p)
+    }
+
     /// `path` as xv6's namei resolves it from the root directory: `echo`,
     /// `./echo` and `/echo` are the same file.
     #[must_use]
@@ -928,12 +942,8 @@ impl Lab {
             Op::Pipe { pid } => k.pipealloc(tr, *pid),
             Op::PipeClose { pid, id } => k.pipeclose(tr, *pid, *id),
             Op::File { path, bytes } => {
-                if path.is_empty() || path.len() > 255 {
-                    return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });
-                }
-                let p = Fs::normalize(path);
+                let p = self.fs.add(path, bytes.clone())?;
                 tr.note(|| format!("{p}: {} bytes added to the file system", bytes.len()));
-                self.fs.files.insert(p, bytes.clone());
                 Ok(SysRet::ok(0))
             }
             Op::FailAlloc { after } => {

@@ -710,10 +710,7 @@ impl<K: Machine> Runner<K> {
     /// # Errors
     /// A path that is empty or longer than 255 bytes (as a scenario's `file`).
     pub fn add_file(&mut self, path: &str, bytes: Vec<u8>) -> Result<(), Reject> {
-        if path.is_empty() || path.len() > 255 {
-            return Err(Reject::BadArgument { why: "a file needs a path of 1 to 255 characters".into() });
-        }
-        self.fs.files.insert(Fs::normalize(path), bytes.clone());
+        self.fs.add(path, bytes.clone())?;
         self.ops.push(Op::File { path: String::from(path), bytes });
         Ok(())
     }

@@ -79,8 +79,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
             let text = if parts.len() > 1 {
                 // Each field's value, so an empty one is missed rather than shifting the rest.
                 if let Some(k) = parts.iter().position(|p| p.trim().is_empty()) {
-                    let name = labels.get(k).map_or_else(|| format!("box {}", k + 1), |l| format!("“{l}”"));
-                    lab.dispatch(Action::Fail(Where::Quiz, format!("fill in every box: {name} is empty")));
+                    lab.dispatch(Action::Fail(Where::Quiz, crate::quiz::empty_box(&labels, k)));
                     // Focus goes to the empty box, to fill it in.
                     if let Some(el) = refs[k].cast::<web_sys::HtmlElement>() {
                         let _ = el.focus();

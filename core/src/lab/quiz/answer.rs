@@ -379,6 +379,8 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
     let w = words(text);
     let named = w.iter().any(|x| x.contains('=') || x.contains(':'));
     let mut given: Vec<Option<u64>> = alloc::vec![None; fields.len()];
+    // Each field's text as written, for the offset's check below.
+    let mut raw: Vec<Option<&str>> = alloc::vec![None; fields.len()];
     if named {
         for x in &w {
             let Some((n, v)) = x.split_once(['=', ':']) else {
@@ -390,6 +392,7 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
             let Some(i) = names.iter().position(|f| f.eq_ignore_ascii_case(n)) else {
                 return unreadable(format!("`{n}` is not a field here; the fields are {}", names.join(", ")));
             };
+            raw[i] = Some(v);
             let v = parse_count(v).map_err(|e| AnswerError { message: format!("{}: {}", names[i], e.message) })?;
             if given[i].replace(v).is_some() {
                 return unreadable(format!("{} is given twice", names[i]));
@@ -408,6 +411,7 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
             ));
         }
         for (i, x) in w.iter().enumerate() {
+            raw[i] = Some(x);
             given[i] =
                 Some(parse_count(x).map_err(|e| AnswerError { message: format!("{}: {}", names[i], e.message) })?);
         }
@@ -417,13 +421,7 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
     if let Some(i) = names.iter().position(|n| *n == "offset")
         && given[i] != Some(fields[i].1)
     {
-        let t = if named {
-            w.iter()
-                .find_map(|x| x.split_once(['=', ':']).filter(|(n, _)| n.eq_ignore_ascii_case("offset")).map(|p| p.1))
-        } else {
-            w.get(i).copied()
-        };
-        if let Some(t) = t.filter(|t| bare_digits(t))
+        if let Some(t) = raw[i].filter(|t| bare_digits(t))
             && digits(t, 16, "a number").ok() == Some(fields[i].1)
         {
             let v = given[i].unwrap_or_default();

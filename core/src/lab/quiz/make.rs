@@ -543,17 +543,15 @@ fn translate(cx: &Ctx<'_>, pid: u32, va: u64, access: Access) -> Result<Made, St
                 None => format!("fault {reason}"),
             };
             let entries: Vec<u64> = t.steps.iter().map(|s| s.entry).collect();
-            let also: Vec<String> = missing_bits(cx.scheme, &entries, access, f.kind)
-                .into_iter()
-                .filter(|(r, _)| *r != reason)
-                .map(|(r, _)| String::from(r))
-                .collect();
+            // The other reasons that hold, with their bits.
+            let others: Vec<(&str, &str)> =
+                missing_bits(cx.scheme, &entries, access, f.kind).into_iter().filter(|(r, _)| *r != reason).collect();
+            let also: Vec<String> = others.iter().map(|(r, _)| String::from(*r)).collect();
             let mut outcome = format!("it faults: {}", f.text);
-            if !also.is_empty() {
-                let bits: Vec<&str> = missing_bits(cx.scheme, &entries, access, f.kind).iter().map(|b| b.1).collect();
+            if !others.is_empty() {
                 outcome.push_str(&format!(
                     ". The entry lacks {} too, which the access also needs, so `{}` is right as well",
-                    bits.iter().filter(|b| !f.text.contains(**b)).copied().collect::<Vec<_>>().join(" and "),
+                    others.iter().map(|(_, b)| *b).collect::<Vec<_>>().join(" and "),
                     also.join("` or `")
                 ));
             }

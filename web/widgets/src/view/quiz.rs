@@ -219,19 +219,18 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
                 let (run, error, refs, root) = (run.clone(), error.clone(), refs.clone(), root.clone());
                 let (focus, sel) = (focus.clone(), verdict_sel.clone());
                 // Each box's name and where it is, for a box left empty.
-                let named: Vec<(String, String)> =
-                    labels.iter().enumerate().map(|(k, l)| (l.clone(), format!("#{}", id(&format!("answer-{k}"))))).collect();
+                let names = labels.clone();
+                let at: Vec<String> = (0..labels.len()).map(|k| format!("#{}", id(&format!("answer-{k}")))).collect();
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
                     let parts: Vec<String> =
                         refs.iter().filter_map(|r| r.cast::<HtmlInputElement>()).map(|el| el.value()).collect();
                     if let Some(k) = parts.iter().position(|x| x.trim().is_empty()).filter(|_| parts.len() > 1) {
                         let mut m = (*error).clone();
-                        let name = named.get(k).map_or_else(|| format!("box {}", k + 1), |(l, _)| format!("“{l}”"));
-                        m.insert(i, format!("fill in every box: {name} is empty"));
+                        m.insert(i, pagelab_web::quiz::empty_box(&names, k));
                         error.set(m);
                         // The empty box takes the focus, to be filled in.
-                        *focus.borrow_mut() = named.get(k).map(|(_, at)| at.clone());
+                        *focus.borrow_mut() = at.get(k).cloned();
                         return;
                     }
                     let mut next = (*run).clone();
