@@ -589,6 +589,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(VmFail::NotUserPage { va: va0 });
                     };
                     let n = ((PGSIZE - (dstva - va0)) as usize).min(src.len() - done);
+                    walked(tr, va0, pa0, dstva);
                     self.st.hw.write(pa0 + (dstva - va0), &src[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(dstva), bytes: src[done..done + n].to_vec() });
                     done += n;
@@ -617,6 +618,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(VmFail::NotUserPage { va: va0 });
                     };
                     let n = (PGSIZE - (srcva - va0)).min(len - out.len() as u64);
+                    walked(tr, va0, pa0, srcva);
                     let mut buf = alloc::vec![0u8; n as usize];
                     self.st.hw.read(pa0 + (srcva - va0), &mut buf).or_panic("copyin")?;
                     tr.push(Event::Copyin { va: VirtAddr::new(srcva), bytes: buf.clone() });
@@ -648,6 +650,7 @@ impl<H: Hal> RiscvKernel<H> {
                         return Err(VmFail::NotUserPage { va: va0 });
                     };
                     let mut n = (PGSIZE - (srcva - va0)).min(left);
+                    walked(tr, va0, pa0, srcva);
                     let mut p = pa0 + (srcva - va0);
                     while n > 0 {
                         let mut b = [0u8];
@@ -685,4 +688,17 @@ impl<H: Hal> RiscvKernel<H> {
         }
         Ok(out)
     }
+}
+
+/// What copyout, copyin and copyinstr do with a user page, said once a page:
+/// the kernel runs on its own page table, so it walks the process's by hand
+/// (walkaddr, which wants PTE_V and PTE_U) and reaches the byte for user
+/// address `va` through the direct map, at `pa0 + (va - va0)`.
+fn walked(tr: &mut Trace, va0: u64, pa0: u64, va: u64) {
+    tr.note(|| {
+        format!(
+            "walkaddr(pagetable, va0 = {va0:#x}) = pa0 {pa0:#x}: the kernel reaches user address {va:#x} at pa0 + (va - va0) = {:#x}",
+            pa0 + (va - va0)
+        )
+    });
 }

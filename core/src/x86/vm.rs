@@ -565,6 +565,14 @@ impl<H: Hal> X86Kernel<H> {
                         return Err(VmFail::NotUserPage { va: u64::from(va0) });
                     };
                     let n = ((PG - (va - va0)) as usize).min(bytes.len() - done);
+                    tr.note(|| {
+                        let ka0 = X86Layout::p2v(pa0);
+                        format!(
+                            "uva2ka(pgdir, va0 = {va0:#x}) = P2V({pa0:#x}) = {ka0:#x}: the kernel writes user address {va:#x} at {ka0:#x} + (va - va0) = {:#x} (physical {:#x})",
+                            ka0 + (va - va0),
+                            pa0 + (va - va0)
+                        )
+                    });
                     let pa = u64::from(pa0 + (va - va0));
                     self.st.hw.write(pa, &bytes[done..done + n]).or_panic("copyout")?;
                     tr.push(Event::Copyout { va: VirtAddr::new(u64::from(va)), bytes: bytes[done..done + n].to_vec() });
