@@ -420,15 +420,11 @@ fn grade_fields(fields: &[(String, u64)], text: &str) -> Result<Vec<Part>, Answe
     // that are right read as hex were meant as hex.
     if let Some(i) = names.iter().position(|n| *n == "offset")
         && given[i] != Some(fields[i].1)
+        && let Some(t) = raw[i].filter(|t| bare_digits(t))
+        && digits(t, 16, "a number").ok() == Some(fields[i].1)
     {
-        if let Some(t) = raw[i].filter(|t| bare_digits(t))
-            && digits(t, 16, "a number").ok() == Some(fields[i].1)
-        {
-            let v = given[i].unwrap_or_default();
-            return unreadable(format!(
-                "offset: `{t}` is read as decimal here ({v:#x}). If you meant hex, write 0x{t}"
-            ));
-        }
+        let v = given[i].unwrap_or_default();
+        return unreadable(format!("offset: `{t}` is read as decimal here ({v:#x}). If you meant hex, write 0x{t}"));
     }
     let show = |name: &str, v: u64| if name == "offset" { format!("{v:#x}") } else { v.to_string() };
     Ok(fields
