@@ -524,6 +524,9 @@ test('the quiz widget: keyboard answers, hints, feedback, and the page collects 
   assert.match(dl.suggestedFilename(), /^pagelab-quiz-story-x86-seed0\.json$/);
   const log = JSON.parse(readFileSync(await dl.path(), 'utf8'));
   assert.deepEqual(log.questions.map((q) => [q.question, q.result, q.answer]), [[5, 'wrong', '0x2ff8'], [6, 'right', '0x1000 PTE_P|PTE_W']]);
+  // The quiz started when the page drew it: the log says when, and how long the first answer took.
+  assert.match(log.started, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.equal(typeof log.questions[0].seconds, 'number');
   await page.reload();
   await page.waitForFunction(() => document.getElementById('w-quiz')?.dataset.state === 'ready', null, { timeout: 60000 });
   assert.equal(await text(page, '#w-quiz .pl-score'), '1 right of 2 (1 wrong, 0 given up)');

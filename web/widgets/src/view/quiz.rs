@@ -154,7 +154,8 @@ pub fn QuizWidget(props: &QuizProps) -> Html {
         let mut r = start.clone();
         match load(&first_key).map(|code| r.restore(&code)) {
             Some(Ok(())) => r,
-            _ => start,
+            // A fresh quiz starts now: the log's start and its first answer's seconds count from here.
+            _ => QuizRun { started_ms: now_ms(), ..start },
         }
     });
     {
