@@ -208,6 +208,23 @@ for (const [size, viewport] of SIZES) test(`translate: V2P only where it applies
     assert.equal(BigInt(pte2pa[i].match(/= (0x[0-9a-f]{16}) →/)[1]), pa, `level ${2 - i}`);
     if (i < 2) assert.equal(BigInt(walk[i + 2].match(/= (0x[0-9a-f]{16}) \+/)[1]), pa, 'the next table is at PTE2PA');
   }
+  // Each entry is said in words, from its own bits: R, W, X all clear is a
+  // pointer to the next table; the leaf says what its R, W, X and U allow.
+  const words = await rv.$$eval('#walk .pteword', (l) => l.map((x) => x.textContent));
+  assert.equal(words.length, 3);
+  for (let i = 0; i < 3; i++) {
+    const entry = BigInt(walk[i + 1].match(/value (0x[0-9a-f]{16})/)[1]);
+    const bit = (n) => ((entry >> BigInt(n)) & 1n) === 1n;
+    if (!bit(1) && !bit(2) && !bit(3)) {
+      assert.match(words[i], /R, W and X are 0: not a leaf, so it points to the next table/, `level ${2 - i}`);
+      continue;
+    }
+    const may = [[1, 'read (R)'], [2, 'written (W)'], [3, 'run as code (X)']].filter(([n]) => bit(n)).map(([, w]) => w);
+    assert.ok(words[i].includes(`4 KB page that may be ${may.length === 3 ? 'read (R), written (W) and run as code (X)' : may.join(' and ')}`), words[i]);
+    assert.ok(words[i].includes(bit(4) ? 'user mode may use it (U)' : 'only the kernel may use it (no U)'), words[i]);
+  }
+  await rv.click('#flag-legend summary');
+  assert.match(await text(rv, '#flag-legend'), /PTE_U\s*user mode may use the page/);
   // Sv39's rule: bits 63..39 must copy bit 38.
   await rv.fill('#address', '0x4000000000');
   await rv.waitForSelector('#sv39-rule');

@@ -16,6 +16,7 @@
 
 pub mod sv32;
 pub mod sv39;
+pub mod words;
 pub mod x86;
 
 use alloc::string::String;

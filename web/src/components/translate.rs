@@ -1,7 +1,7 @@
 use pagelab_core::lab::place::{Place, after_fault, place};
 use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::view::{TlbView, tlb_view};
-use pagelab_core::scheme::{FaultKind, SchemeKind};
+use pagelab_core::scheme::{FaultKind, SchemeKind, words};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -222,6 +222,7 @@ pub fn Translate() -> Html {
                                     }
                                 </span>
                             </div>
+                            <div class="pteword">{ words::entry_words(scheme, s.entry, s.level) }</div>
                             if s.entry & 1 != 0 {
                                 <div class="pte2pa">{
                                     {
@@ -269,6 +270,16 @@ pub fn Translate() -> Html {
                         }
                     }
                 </ol>
+                <details class="legend" id="flag-legend">
+                    <summary>{ "What each flag bit means" }</summary>
+                    <p>{ words::leaf_rule(scheme) }</p>
+                    <dl>
+                        for (name, meaning) in words::bit_meanings(scheme).iter() {
+                            <dt><code>{ *name }</code></dt>
+                            <dd>{ *meaning }</dd>
+                        }
+                    </dl>
+                </details>
                 if let Some(h) = &here {
                     <p class="place" id="place"><strong>{ "What is here: " }</strong>{ h.words(info.port) }{ "." }</p>
                 }

@@ -1,7 +1,7 @@
 //! `<pagelab-translate>` and `<pagelab-walk>`: an address cut into its
 //! fields, and the MMU's walk through a process's page table.
 
-use pagelab_core::scheme::{Decomposition, SchemeKind};
+use pagelab_core::scheme::{Decomposition, SchemeKind, words};
 use pagelab_core::walk::Translation;
 use pagelab_web::components::inline;
 use pagelab_web::input::{self, ADDRESS_RULE};
@@ -56,6 +56,7 @@ fn walk_view(t: &Translation, access: AccessChoice, owner: &str) -> Html {
                             </span>
                         }
                     </div>
+                    <div class="pteword">{ words::entry_words(scheme, s.entry, s.level) }</div>
                     if s.entry & 1 != 0 {
                         <div class="to">{
                             if s.leaf { format!("→ frame {}", hex(s.points_to.as_u64(), digits)) }
