@@ -237,6 +237,31 @@ for (const [size, viewport] of SIZES) test(`translate: V2P only where it applies
   await rv.close();
 });
 
+for (const [size, viewport] of SIZES) test(`the kernel's address space: kvmmake's mappings, and each translates in the kernel's table (${size})`, async () => {
+  const rv = await open(browser, '#b=story-riscv&step=4', viewport);
+  await atStep(rv, 4, 9);
+  assert.equal(await rv.locator('#kernel-map').count(), 0, 'read only when opened');
+  await rv.click('#kernel-space summary');
+  await rv.waitForSelector('#kernel-map > li');
+  const rows = await rv.$$eval('#kernel-map > li', (l) => l.map((x) => x.textContent));
+  // kvmmake: the PLIC (64 MB), UART0, VIRTIO0, text (KERNBASE to etext = 0x80008000), data
+  // up to PHYSTOP (0x88000000); proc_mapstacks' 64 stacks; the trampoline at MAXVA − 4096.
+  assert.equal(rows.length, 7, rows.join('\n'));
+  assert.match(rows[0], /PLIC.*0x000000000c000000–0x000000000fffffff · 16384 pages/);
+  assert.match(rows[1], /UART0.*0x0000000010000000–0x0000000010000fff · 1 page · pa 0x0000000010000000 · V R W/);
+  assert.match(rows[3], /kernel text.*0x0000000080000000–0x0000000080007fff · 8 pages · pa 0x0000000080000000 · V R X/);
+  assert.match(rows[4], /kernel data and free RAM.*· 32760 pages/);
+  assert.match(rows[5], /64 kernel stacks.*0x0000003ffff7f000–0x0000003fffffdfff · 64 pages · a frame each · V R W/);
+  assert.match(rows[6], /trampoline.*0x0000003ffffff000–0x0000003fffffffff · 1 page · pa 0x0000000080007000 · V R X/);
+  // The trampoline's address, in the kernel's table: its page is the trampoline code's frame.
+  await rv.click('#kernel-map > li:nth-child(7) button.addr');
+  await rv.waitForFunction(() => document.querySelector('#address')?.value === '0x3ffffff000');
+  assert.equal(await rv.locator('#table').inputValue(), 'kernel');
+  await rv.waitForSelector('#pa');
+  assert.equal(await text(rv, '#pa'), '0x0000000080007000');
+  await rv.close();
+});
+
 for (const [size, viewport] of SIZES) test(`shared memory: eleven processes map the frame after the forks (${size})`, async () => {
   // shm-test step 18: the test (pid 3) opened page 25 and forked children 4..13;
   // pagelab's fork shares the page, so 1 + 10 processes map it and its count is 11.

@@ -2,7 +2,7 @@
 //! the scenario's comments as paragraphs, and what lives at an address.
 //! Expected values are worked out from xv6's code in the comments.
 
-use pagelab_core::lab::place::{Place, place};
+use pagelab_core::lab::place::{Place, kernel_map, place};
 use pagelab_core::lab::scenario::{self, parse};
 use pagelab_core::lab::summary::mappings_text;
 use pagelab_core::lab::view::RegionKind;
@@ -299,4 +299,57 @@ fn a_failed_execs_pages_are_not_named_by_the_old_layout() {
     assert!(lines.iter().all(|l| !l.contains("text") && !l.contains("guard page")), "{lines:?}");
     let m = mappings_text(&last.summary.mappings[0], Port::Xv6Public, SchemeKind::X86);
     assert!(!m.contains("(text)") && !m.contains("(guard page)"), "{m}");
+}
+
+/// The kernel's own address space as runs: (first va, end, first pa, pages, bits, runs folded).
+fn kernel_rows(lab: &Lab) -> Vec<(u64, u64, u64, u64, String, u64)> {
+    kernel_map(lab.kernel()).into_iter().map(|r| (r.va, r.end, r.pa, r.pages, r.bits, r.runs)).collect()
+}
+
+#[test]
+fn the_kernels_address_space_is_kmap_on_x86() {
+    // xv6-public's kmap[]: KERNBASE→0 up to EXTMEM (W); KERNLINK→V2P(KERNLINK) up to
+    // data (read-only); data up to KERNBASE+PHYSTOP (W); DEVSPACE (0xfe000000) to 2^32 (W).
+    // The layout: data = 0x80108000, PHYSTOP = 0xe000000.
+    let lab = story(scenario::STORY_X86);
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        kernel_rows(&lab),
+        vec![
+            (0x8000_0000, 0x8010_0000, 0, 0x100, s("P W"), 1),
+            (0x8010_0000, 0x8010_8000, 0x10_0000, 8, s("P"), 1),
+            (0x8010_8000, 0x8e00_0000, 0x10_8000, (0xe00_0000 - 0x10_8000) / 4096, s("P W"), 1),
+            (0xfe00_0000, 0x1_0000_0000, 0xfe00_0000, 0x200_0000 / 4096, s("P W"), 1),
+        ]
+    );
+    let what: Vec<(String, String)> = kernel_map(lab.kernel()).iter().map(|r| r.what(Port::Xv6Public)).collect();
+    assert!(what[0].0 == "I/O space" && what[1].1.contains("no PTE_W") && what[3].1.contains("device"), "{what:?}");
+}
+
+#[test]
+fn the_kernels_address_space_is_kvmmake_on_riscv() {
+    // kvmmake: UART0, VIRTIO0 (a page each), the PLIC (64 MB since 2024), KERNBASE to
+    // etext (R X; etext = 0x80008000), etext to PHYSTOP (0x88000000, R W), TRAMPOLINE
+    // (MAXVA − PGSIZE = 0x3ffffff000 → the trampoline page at 0x80007000, R X);
+    // proc_mapstacks: 64 stacks, KSTACK(p) = TRAMPOLINE − 2(p+1)·PGSIZE, R W.
+    let lab = story(scenario::STORY_RISCV);
+    let rows = kernel_rows(&lab);
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        rows[..5],
+        [
+            (0x0c00_0000, 0x1000_0000, 0x0c00_0000, 0x400_0000 / 4096, s("V R W"), 1),
+            (0x1000_0000, 0x1000_1000, 0x1000_0000, 1, s("V R W"), 1),
+            (0x1000_1000, 0x1000_2000, 0x1000_1000, 1, s("V R W"), 1),
+            (0x8000_0000, 0x8000_8000, 0x8000_0000, 8, s("V R X"), 1),
+            (0x8000_8000, 0x8800_0000, 0x8000_8000, (0x800_0000 - 0x8000) / 4096, s("V R W"), 1),
+        ]
+    );
+    let trampoline = 0x3f_ffff_f000u64;
+    let (va, end, _, pages, bits, runs) = rows[5].clone();
+    assert_eq!((va, end, pages, bits.as_str(), runs), (trampoline - 64 * 2 * 4096, trampoline - 4096, 64, "V R W", 64));
+    assert_eq!(rows[6], (trampoline, trampoline + 4096, 0x8000_7000, 1, s("V R X"), 1));
+    assert_eq!(rows.len(), 7);
+    let (name, what) = kernel_map(lab.kernel())[5].what(Port::Xv6Riscv);
+    assert!(name == "64 kernel stacks" && what.contains("guard page"), "{what}");
 }

@@ -6,12 +6,13 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use serde::Serialize;
 
 use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
 use crate::port::{Kernel, Port};
-use crate::scheme::Mode;
+use crate::scheme::{Mode, Scheme};
 use crate::trace::Owner;
 
 /// What is at an address.
@@ -303,4 +304,142 @@ pub fn after_fault(k: &dyn Kernel, pid: Option<u32>, mode: Mode) -> String {
             Port::Xv6Riscv => "a fault in kernel mode: xv6's kerneltrap() panics (\"kerneltrap\")",
         }),
     }
+}
+
+/// A run of the kernel's own page table: consecutive pages mapped to
+/// consecutive frames with the same permissions (the accessed and dirty
+/// bits aside), or the kernel stacks, which [`kernel_map`] folds into one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelRun {
+    /// First virtual address.
+    pub va: u64,
+    /// One past the last (x86's device space ends at 2^32).
+    pub end: u64,
+    /// The frame the first page maps to.
+    pub pa: u64,
+    /// Pages mapped.
+    pub pages: u64,
+    /// The permission bits set, by name without `PTE_` (`R W`, `P W`).
+    pub bits: String,
+    /// What is there (of the run's first page).
+    pub place: Place,
+    /// How many runs this row stands for: one, or the kernel stacks (one per process slot).
+    pub runs: u64,
+}
+
+impl KernelRun {
+    /// What the run is: a short name, and in words what xv6 maps there and how.
+    #[must_use]
+    pub fn what(&self, port: Port) -> (String, String) {
+        let s = String::from;
+        match (&self.place, port) {
+            (Place::KernelLow { .. }, _) => (
+                s("I/O space"),
+                s("the first megabyte of physical memory (KERNBASE up to KERNLINK), V2P(va) = va − KERNBASE"),
+            ),
+            (Place::KernelRam { text: true, .. }, Port::Xv6Public) => (
+                s("kernel text"),
+                s(
+                    "the kernel's code and read-only data (KERNLINK up to data): no PTE_W, so not even the kernel can write it",
+                ),
+            ),
+            (Place::KernelRam { .. }, Port::Xv6Public) => (
+                s("kernel data and free RAM"),
+                s(
+                    "the kernel's data, then the frames kalloc hands out (data up to KERNBASE + PHYSTOP), V2P(va) = va − KERNBASE",
+                ),
+            ),
+            (Place::KernelRam { text: true, .. }, Port::Xv6Riscv) => {
+                (s("kernel text"), s("the kernel's code (KERNBASE up to etext), pa = va: it may be run, not written"))
+            }
+            (Place::KernelRam { .. }, Port::Xv6Riscv) => (
+                s("kernel data and free RAM"),
+                s("the kernel's data, then the frames kalloc hands out (etext up to PHYSTOP), pa = va"),
+            ),
+            (Place::Device { name }, _) => (s(name), s("device registers, mapped one to one: pa = va")),
+            (Place::KernelStack { .. }, _) if self.runs > 1 => (
+                format!("{} kernel stacks", self.runs),
+                format!(
+                    "one page for each of the {} process slots, KSTACK(p) = TRAMPOLINE − 2·(p+1)·PGSIZE (slot 0 highest), each with an unmapped guard page below it; proc_mapstacks takes each frame from kalloc at boot",
+                    self.runs
+                ),
+            ),
+            (Place::KernelStack { slot }, _) => (format!("kernel stack {slot}"), self.place.words(port)),
+            (Place::Trampoline, _) => (
+                s("trampoline"),
+                s(
+                    "the code that switches page tables on a trap (TRAMPOLINE), at the same address in every process's table too",
+                ),
+            ),
+            (place, _) => (s("other"), place.words(port)),
+        }
+    }
+}
+
+/// True if `a` and `b` name the same part of the kernel's address space
+/// (so that one run may hold both): UART0 and VIRTIO0 are neighbours with
+/// the same bits, but two devices.
+fn same_kind(a: &Place, b: &Place) -> bool {
+    match (a, b) {
+        (Place::KernelRam { text: x, .. }, Place::KernelRam { text: y, .. }) => x == y,
+        (Place::Device { name: x }, Place::Device { name: y }) => x == y,
+        (Place::KernelStack { slot: x }, Place::KernelStack { slot: y }) => x == y,
+        _ => core::mem::discriminant(a) == core::mem::discriminant(b),
+    }
+}
+
+/// The kernel's own address space: its page table's mappings as runs,
+/// lowest address first, each named after what xv6 maps there (x86:
+/// `kmap`; RISC-V: `kvmmake`'s `kvmmap` calls and `proc_mapstacks`).
+#[must_use]
+pub fn kernel_map(k: &dyn Kernel) -> Vec<KernelRun> {
+    let info = k.info();
+    let scheme = info.scheme;
+    let (ad, perm_mask) = crate::with_scheme!(scheme, S => (S::ACCESSED | S::DIRTY, S::pte_flags(u64::MAX)));
+    let mut runs: Vec<KernelRun> = Vec::new();
+    // The run being built: its permission bits, for comparing.
+    let mut perm = 0u64;
+    for e in super::view::table_entries(scheme, k.mem(), k.kernel_root(), u64::MAX).into_iter().filter(|e| e.leaf) {
+        let size = crate::with_scheme!(scheme, S => S::level_size(e.level));
+        let p = e.pte & perm_mask & !ad;
+        let here = place(k, None, e.va);
+        if let Some(r) = runs.last_mut()
+            && p == perm
+            && r.end == e.va
+            && r.pa + (r.end - r.va) == e.pa
+            && same_kind(&r.place, &here)
+        {
+            r.end += size;
+            r.pages += size / PGSIZE;
+            continue;
+        }
+        perm = p;
+        let bits: alloc::vec::Vec<&str> =
+            scheme.flag_bits(p).iter().filter(|b| b.set).map(|b| b.name.trim_start_matches("PTE_")).collect();
+        runs.push(KernelRun {
+            va: e.va,
+            end: e.va + size,
+            pa: e.pa,
+            pages: size / PGSIZE,
+            bits: bits.join(" "),
+            place: here,
+            runs: 1,
+        });
+    }
+    // One row for the kernel stacks.
+    let mut out: Vec<KernelRun> = Vec::new();
+    for r in runs {
+        if let Some(last) = out.last_mut()
+            && matches!(last.place, Place::KernelStack { .. })
+            && matches!(r.place, Place::KernelStack { .. })
+            && last.bits == r.bits
+        {
+            last.end = r.end;
+            last.pages += r.pages;
+            last.runs += 1;
+            continue;
+        }
+        out.push(r);
+    }
+    out
 }

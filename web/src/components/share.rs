@@ -2,7 +2,7 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use super::InlineNotice;
-use crate::hooks::use_lab;
+use crate::hooks::{use_details, use_lab};
 use crate::present::{EmbedKind, EmbedView, embed_snippet, widget_access};
 use crate::state::{Action, Where};
 
@@ -42,14 +42,7 @@ pub fn Share() -> Html {
         })
     };
     // The scenario's text is shown (and printed) only while its box is open.
-    let text_open = use_state(|| false);
-    let on_toggle = {
-        let text_open = text_open.clone();
-        Callback::from(move |e: Event| {
-            let d: web_sys::HtmlDetailsElement = e.target_unchecked_into();
-            text_open.set(d.open());
-        })
-    };
+    let (text_open, on_toggle) = use_details(false);
     let on_kind = {
         let kind = kind.clone();
         Callback::from(move |e: Event| {

@@ -1,10 +1,12 @@
 use pagelab_core::addr::PGSIZE;
+use pagelab_core::lab::place::kernel_map;
 use pagelab_core::lab::view::{StackRole, regions, stack_words, usage, vmprint};
+use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
 
 use super::ChangedMark;
-use crate::hooks::use_lab_by;
+use crate::hooks::{use_details, use_lab_by};
 use crate::present::{addr_digits, hex, region_look};
 use crate::state::{Action, LabState, SharedLab};
 use pagelab_core::lab::summary::plural;
@@ -57,6 +59,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
             <section class="panel space" id="panel-space" aria-labelledby="as-h">
                 <h2 id="as-h" tabindex="-1">{ "Address space" }</h2>
                 <p>{ "No process is chosen. Make one with userinit, or load a built-in scenario." }</p>
+                <KernelSpace lab={props.lab.clone()} dispatch={props.dispatch.clone()} />
             </section>
         };
     };
@@ -142,6 +145,71 @@ fn SpaceView(props: &SpaceProps) -> Html {
                 <summary>{ "Page-table listing (vmprint)" }</summary>
                 <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); scrolls sideways">{ listing }</pre>
             </details>
+            <KernelSpace lab={props.lab.clone()} dispatch={props.dispatch.clone()} />
         </section>
+    }
+}
+
+/// Props of [`KernelSpace`].
+#[derive(Properties, PartialEq)]
+struct KernelSpaceProps {
+    lab: SharedLab,
+    dispatch: UseReducerDispatcher<LabState>,
+}
+
+/// The kernel's own address space, run by run, named after what xv6 maps
+/// there: read from its page table only while open (tens of thousands of entries).
+#[component]
+fn KernelSpace(props: &KernelSpaceProps) -> Html {
+    let (open, ontoggle) = use_details(false);
+    let k = props.lab.kernel();
+    let port = k.info().port;
+    let riscv = k.info().scheme == SchemeKind::Sv39;
+    let digits = addr_digits(riscv);
+    let rows =
+        use_memo((props.lab.clone(), *open), |(l, open)| if *open { kernel_map(l.kernel()) } else { Vec::new() });
+    let pick = |va: u64| {
+        let d = props.dispatch.clone();
+        Callback::from(move |_| {
+            d.dispatch(Action::UseKernelTable(true));
+            d.dispatch(Action::SetAddress(format!("{va:#x}")));
+        })
+    };
+    let intro = match port {
+        Port::Xv6Public => {
+            "The kernel's half of every page directory: setupkvm copies kmap[] into each one, so the kernel runs on whichever process's table cr3 holds. No entry has PTE_U."
+        }
+        Port::Xv6Riscv => {
+            "The kernel's own page table (kvmmake at boot, and proc_mapstacks), which satp holds while the kernel runs. A process's table maps none of it but the trampoline."
+        }
+    };
+    html! {
+        <details class="kspace" id="kernel-space" {ontoggle} open={*open}>
+            <summary>{ "The kernel's address space" }</summary>
+            if *open {
+                <p>{ intro }</p>
+                <p class="help">{ "Lowest address first. Choose an address to translate it in the kernel's page table." }</p>
+                <ol class="kmap" id="kernel-map">
+                    for r in rows.iter() {
+                        <li key={r.va}>
+                            {{
+                                let (name, words) = r.what(port);
+                                html! {
+                                    <>
+                                    <strong>{ name }</strong>{ " " }
+                                    <button class="addr" onclick={pick(r.va)} aria-label={format!("{}: translate this address in the kernel's page table", hex(r.va, digits))}>{ hex(r.va, digits) }</button>
+                                    <span class="mono">{ format!("–{}", hex(r.end - 1, digits)) }</span>
+                                    { format!(" · {} · ", plural(r.pages, "page", "pages")) }
+                                    { if r.runs > 1 { "a frame each".to_string() } else { format!("pa {}", hex(r.pa, digits)) } }
+                                    { " · " }<code>{ r.bits.clone() }</code>
+                                    <div class="kwords">{ words }</div>
+                                    </>
+                                }
+                            }}
+                        </li>
+                    }
+                </ol>
+            }
+        </details>
     }
 }

@@ -2,10 +2,10 @@ use pagelab_core::lab::Op;
 use pagelab_core::lab::scenario::{event_text, print_op};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Event as TraceEv;
-use web_sys::{HtmlDetailsElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use crate::hooks::use_lab_by;
+use crate::hooks::{use_details, use_lab_by};
 use crate::present::{FOLD_ABOVE, TraceNode, trace_tree};
 use crate::state::{Action, SharedLab, short};
 
@@ -107,14 +107,7 @@ struct RunProps {
 /// A run of like events folded into one line; opening it shows them.
 #[component]
 fn FoldedRun(props: &RunProps) -> Html {
-    let open = use_state(|| false);
-    let ontoggle = {
-        let open = open.clone();
-        Callback::from(move |e: Event| {
-            let d: HtmlDetailsElement = e.target_unchecked_into();
-            open.set(d.open());
-        })
-    };
+    let (open, ontoggle) = use_details(false);
     let nodes: Vec<TraceNode> = (props.first..props.first + props.len).map(TraceNode::Event).collect();
     html! {
         <details class="fold" {ontoggle} open={*open}>
@@ -141,14 +134,7 @@ fn CallNode(props: &CallProps) -> Html {
     let TraceNode::Call { at, children, events: n, kallocs, kfrees, entries } = &props.node else {
         return html! {};
     };
-    let open = use_state(|| *n <= FOLD_ABOVE);
-    let ontoggle = {
-        let open = open.clone();
-        Callback::from(move |e: Event| {
-            let d: HtmlDetailsElement = e.target_unchecked_into();
-            open.set(d.open());
-        })
-    };
+    let (open, ontoggle) = use_details(*n <= FOLD_ABOVE);
     let events = events_of(&props.full, props.step);
     let scheme = props.full.kernel().info().scheme;
     let ev = &events[*at];
