@@ -705,7 +705,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                     code: fault.code,
                     reason: fault.text.clone(),
                 });
-                tr.call(func, alloc::string::String::new, |tr| tr.fail(text));
+                tr.call(func, alloc::string::String::new, |tr| tr.printed(text));
                 if access.kind != crate::scheme::AccessKind::Execute {
                     tr.note(|| {
                         alloc::format!(

@@ -439,10 +439,14 @@ pub enum Event {
         /// The text.
         text: String,
     },
-    /// A message xv6 itself prints or a failure it reports (`allocuvm out of memory`).
+    /// A failure: a message xv6 itself prints (`allocuvm out of memory`), or
+    /// a call failing, in pagelab's words (`fork: copyuvm failed; …`).
     Fail {
         /// The text.
         text: String,
+        /// True if the text is what xv6 prints on the console.
+        #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+        printed: bool,
     },
     /// The note's shared-memory code does something wrong here.
     Defect {
@@ -827,9 +831,14 @@ impl Trace {
         }
     }
 
-    /// Record one of xv6's failure messages.
+    /// Record a call failing, in pagelab's words.
     pub fn fail(&mut self, text: impl Into<String>) {
-        self.push(Event::Fail { text: text.into() });
+        self.push(Event::Fail { text: text.into(), printed: false });
+    }
+
+    /// Record a failure message as xv6 prints it on the console.
+    pub fn printed(&mut self, text: impl Into<String>) {
+        self.push(Event::Fail { text: text.into(), printed: true });
     }
 
     /// Record a defect of the note's code.
@@ -1006,7 +1015,8 @@ pub fn event_text(ev: &TraceEvent, scheme: SchemeKind) -> String {
             format!("page fault at {va:#x} ({what} {code:#x}): {reason}")
         }
         Event::Note { text } => format!("note: {text}"),
-        Event::Fail { text } => format!("xv6: {text}"),
+        Event::Fail { text, printed: true } => format!("xv6 prints: {text}"),
+        Event::Fail { text, printed: false } => format!("fails: {text}"),
         Event::Defect { text } => format!("DEFECT: {text}"),
         Event::Repeat { period, times } => format!(
             "... {} more times the {} above, each time with every address moved by as much as from the first time to the second",
@@ -1042,6 +1052,23 @@ mod tests {
         }
         assert_eq!(ev[1].func, "mappages");
         assert_eq!(ev[1].depth, 0);
+    }
+
+    #[test]
+    fn only_what_xv6_prints_is_said_to_be_printed() {
+        let mut t = Trace::new();
+        t.call("allocuvm", String::new, |t| t.printed("allocuvm out of memory"));
+        t.call("fork", String::new, |t| t.fail("fork: copyuvm failed; the child's kernel stack is freed"));
+        let lines: Vec<String> = t.events().iter().map(|e| event_text(e, SchemeKind::X86)).collect();
+        assert!(lines.contains(&String::from("xv6 prints: allocuvm out of memory")), "{lines:?}");
+        assert!(
+            lines.contains(&String::from("fails: fork: copyuvm failed; the child's kernel stack is freed")),
+            "{lines:?}"
+        );
+        // JSON names a printed line so, and leaves the default out.
+        let json: Vec<String> = t.events().iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        assert!(json.iter().any(|j| j.contains(r#""printed":true"#)), "{json:?}");
+        assert_eq!(json.iter().filter(|j| j.contains("printed")).count(), 1, "{json:?}");
     }
 
     #[test]

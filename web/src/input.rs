@@ -10,8 +10,19 @@
 
 use pagelab_core::scheme::SchemeKind;
 
-/// The rule for addresses, in one line for the page.
-pub const ADDRESS_RULE: &str = "Hex: 0x403abc or 403abc. Decimal: put # in front, #4209340. _ may separate digits.";
+/// How addresses are typed, with examples of the scheme's own addresses
+/// (x86: a user address; Sv39: xv6-riscv's TRAPFRAME).
+#[must_use]
+pub fn address_rule(scheme: SchemeKind) -> &'static str {
+    match scheme {
+        SchemeKind::Sv39 => {
+            "Hex: 0x3fffffe000 or 3fffffe000. Decimal: put # in front, #274877898752. _ may separate digits."
+        }
+        SchemeKind::X86 | SchemeKind::Sv32 => {
+            "Hex: 0x403abc or 403abc. Decimal: put # in front, #4209340. _ may separate digits."
+        }
+    }
+}
 
 /// The most bytes an argument line may have.
 pub const MAX_ARGLINE: usize = 64 * 1024;
@@ -29,7 +40,7 @@ fn digits(text: &str, radix: u32, what: &str) -> Result<u64, String> {
     pagelab_core::lab::notation::digits(text, radix, what, hint)
 }
 
-/// Read a virtual address for `scheme` by the rule in [`ADDRESS_RULE`].
+/// Read a virtual address for `scheme` by the rule in [`address_rule`].
 ///
 /// # Errors
 /// Empty text, a minus sign, a character that is not a digit, or an address

@@ -1232,7 +1232,7 @@ impl<K: Machine> Runner<K> {
         self.trap_enter(pid, scause, err)?;
         let msg = self.k.trap_message(pid, scause, err, stval, sepc);
         self.cons.out.extend_from_slice(msg.as_bytes());
-        self.tr.call(K::TRAP, String::new, |tr| tr.fail(msg.trim_end()));
+        self.tr.call(K::TRAP, String::new, |tr| tr.printed(msg.trim_end()));
         self.tr.note(|| what.clone());
         self.faults.push(UserTrap { pid, scause, err, pc: sepc, stval, what: what.clone() });
         self.k.state_mut().ptable.mark_killed(pid);

@@ -136,7 +136,7 @@ fn text_of(e: &Event) -> Option<&str> {
     match e {
         Event::Call { args: t, .. }
         | Event::Note { text: t }
-        | Event::Fail { text: t }
+        | Event::Fail { text: t, .. }
         | Event::Defect { text: t }
         | Event::PageFault { reason: t, .. } => Some(t),
         _ => None,
@@ -148,7 +148,7 @@ fn take_text(e: &mut Event) -> Option<String> {
     match e {
         Event::Call { args: t, .. }
         | Event::Note { text: t }
-        | Event::Fail { text: t }
+        | Event::Fail { text: t, .. }
         | Event::Defect { text: t }
         | Event::PageFault { reason: t, .. } => Some(core::mem::take(t)),
         _ => None,
@@ -171,7 +171,7 @@ pub fn fits(a: &TraceEvent, b: &TraceEvent, k: u64, c: &mut TraceEvent) -> bool 
         match &mut c.event {
             Event::Call { args: s, .. }
             | Event::Note { text: s }
-            | Event::Fail { text: s }
+            | Event::Fail { text: s, .. }
             | Event::Defect { text: s }
             | Event::PageFault { reason: s, .. } => *s = t,
             _ => {}
@@ -269,7 +269,9 @@ fn nth_with(a: &TraceEvent, b: &TraceEvent, k: u64, texts: bool) -> Option<Trace
             Event::PageFault { va: va(*va_, *vb, k), code: *cb, reason: text(ra, rb)? }
         }
         (Event::Note { text: x }, Event::Note { text: y }) => Event::Note { text: text(x, y)? },
-        (Event::Fail { text: x }, Event::Fail { text: y }) => Event::Fail { text: text(x, y)? },
+        (Event::Fail { text: x, printed: p }, Event::Fail { text: y, printed: q }) if p == q => {
+            Event::Fail { text: text(x, y)?, printed: *q }
+        }
         (Event::Defect { text: x }, Event::Defect { text: y }) => Event::Defect { text: text(x, y)? },
         (Event::Repeat { .. }, _) | (_, Event::Repeat { .. }) => return None,
         // Anything else repeats only as it is.

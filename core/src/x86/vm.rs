@@ -331,14 +331,14 @@ impl<H: Hal> X86Kernel<H> {
                 let mut a = pgroundup(oldsz);
                 while a < newsz {
                     let Some(mem) = self.kalloc(tr, Owner::User { pid }) else {
-                        tr.fail("allocuvm out of memory");
+                        tr.printed("allocuvm out of memory");
                         self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                         return Err(VmFail::OutOfMemory);
                     };
                     self.st.hw.fill(u64::from(mem), PGSIZE, 0).or_panic("allocuvm")?;
                     match self.mappages(tr, pgdir, a, PG, mem, PTE_W | PTE_U, Owner::PageTable { pid }) {
                         Err(VmFail::OutOfMemory) => {
-                            tr.fail("allocuvm out of memory (2)");
+                            tr.printed("allocuvm out of memory (2)");
                             self.deallocuvm(tr, pgdir, newsz, oldsz)?;
                             self.kfree(tr, mem)?;
                             return Err(VmFail::OutOfMemory);

@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::inline;
 use crate::hooks::use_lab;
-use crate::input::ADDRESS_RULE;
+use crate::input::address_rule;
 use crate::present::{addr_digits, bits, field_class, hex, table_name};
 use crate::state::{AccessChoice, Action};
 
@@ -303,7 +303,7 @@ pub fn Translate() -> Html {
                 <input id="address" value={lab.address_text.clone()} {oninput} autocomplete="off" spellcheck="false"
                     aria-describedby="address-rule address-error" aria-invalid={if error.is_some() { "true" } else { "false" }} />
                 <p class="help" id="address-rule">
-                    { ADDRESS_RULE }
+                    { address_rule(scheme) }
                     if lab.address_auto { { " Until you type one, the address follows the step." } }
                 </p>
                 <p class="error-inline" id="address-error" role="status">{ inline(&error.clone().unwrap_or_default()) }</p>

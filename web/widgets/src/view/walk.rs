@@ -4,7 +4,7 @@
 use pagelab_core::scheme::{Decomposition, SchemeKind, words};
 use pagelab_core::walk::Translation;
 use pagelab_web::components::inline;
-use pagelab_web::input::{self, ADDRESS_RULE};
+use pagelab_web::input::{self, address_rule};
 use pagelab_web::present::{addr_digits, bits, field_class, hex, table_name};
 use pagelab_web::select::AccessChoice;
 use web_sys::HtmlInputElement;
@@ -149,7 +149,7 @@ pub fn TranslateWidget(props: &TranslateProps) -> Html {
                         aria-describedby="pl-addr-rule pl-addr-error"
                         aria-invalid={if error.is_some() { "true" } else { "false" }} />
                 </label>
-                <p class="help" id="pl-addr-rule">{ ADDRESS_RULE }</p>
+                <p class="help" id="pl-addr-rule">{ address_rule(props.scheme) }</p>
                 <p class="error-inline" id="pl-addr-error" role="status">{ inline(&error.clone().map(|e| format!("{e} (showing {})", hex(va, addr_digits(scheme == SchemeKind::Sv39)))).unwrap_or_default()) }</p>
             } else {
                 <p class="addr-fixed">{ "Virtual address " }<code>{ hex(va, addr_digits(scheme == SchemeKind::Sv39)) }</code></p>
