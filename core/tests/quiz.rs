@@ -567,3 +567,50 @@ fn every_missing_bit_is_a_right_reason() {
     right(&q[1], "fault PTX no-user");
     wrong(&q[1], "fault PTX read-only", "reason is no-user, not read-only");
 }
+
+/// `ask translate … mapped` and `… fault`: every seed gets a question of that
+/// kind. After exec of sh on xv6-public, pid 2 has text, a guard page, a stack
+/// and nothing above sz, so both kinds exist; a plain `?` gives some seeds a
+/// fault and others an address. With the address given and the access `?`,
+/// `fault` can only be met by the access the page refuses.
+#[test]
+fn translate_questions_can_ask_for_a_mapped_address_or_a_fault() {
+    let text = |ends: &str| {
+        format!("preset xv6-public\nuserinit\nexec 1 /init\nfork 1\nask translate 2 ? ?{ends}\nexec 2 sh\n")
+    };
+    let kinds = |ends: &str| -> Vec<bool> {
+        let s = parse(&text(ends)).unwrap();
+        (0..40)
+            .map(|seed| {
+                matches!(quiz::build(&s, seed).unwrap().questions[0].expected, Expected::Translate { pa: Some(_), .. })
+            })
+            .collect()
+    };
+    let plain = kinds("");
+    assert!(plain.contains(&true) && plain.contains(&false), "{plain:?}");
+    assert!(kinds(" mapped").iter().all(|&m| m));
+    assert!(kinds(" fault").iter().all(|&m| !m));
+    // The first pick is the plain one: a seed that gave a mapped address keeps it with `mapped`.
+    let s = parse(&text("")).unwrap();
+    let m = parse(&text(" mapped")).unwrap();
+    let seed = (0..40).find(|&seed| plain[seed as usize]).unwrap();
+    assert_eq!(quiz::build(&s, seed).unwrap().questions[0].ask, quiz::build(&m, seed).unwrap().questions[0].ask);
+    // The address given: the stack page (0x3000 after exec of sh) is read and written but, on 32-bit
+    // x86 with no NX bit, also run; the guard page (0x2000) faults for every user access.
+    let g = parse("preset xv6-public\nuserinit\nexec 1 /init\nfork 1\nexec 2 sh\nask translate 2 0x2000 ? mapped\n")
+        .unwrap();
+    assert!(quiz::build(&g, 1).unwrap_err().to_string().contains("found no address and access that map"));
+    // `mapped` and `fault` need a `?` to act on, and nothing else may follow the access.
+    for (line, says) in [
+        ("ask translate 2 0x3000 user-read mapped", "has no `?`"),
+        ("ask translate 2 ? user-read maybe", "only `mapped` or `fault`"),
+        ("ask translate 2 ? user-read fault x", "too many arguments"),
+    ] {
+        let e = parse(&format!("preset xv6-public\nuserinit\n{line}\nexec 1 /init\n")).unwrap_err();
+        assert!(e.message.contains(says), "{line}: {e}");
+    }
+    // The line prints back as it was written.
+    assert!(
+        pagelab_core::lab::scenario::print(&parse(&text(" fault")).unwrap()).contains("ask translate 2 ? ? fault\n")
+    );
+}

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use pagelab_core::addr::{PGSIZE, PhysAddr, VirtAddr};
-use pagelab_core::lab::quiz::{ACCESS_NAMES, Arg, Ask, Asks};
+use pagelab_core::lab::quiz::{ACCESS_NAMES, Arg, Ask, Asks, Ends};
 use pagelab_core::lab::scenario::{
     self, MAX_FILE_BYTES, MAX_LINE_BYTES, MAX_OPS, ParseError, event_text, parse, print, print_op,
 };
@@ -587,7 +587,13 @@ fn ask() -> impl Strategy<Value = Ask> {
     prop_oneof![
         va().prop_map(|va| Ask::Fields { va }),
         (pid(), va(), 0u32..2).prop_map(|(pid, va, level)| Ask::Entry { pid, va, level }),
-        (pid(), va(), access).prop_map(|(pid, va, access)| Ask::Translate { pid, va, access }),
+        (pid(), va(), access, prop::sample::select(vec![Ends::Any, Ends::Mapped, Ends::Fault])).prop_map(
+            |(pid, va, access, ends)| {
+                // `mapped` and `fault` go only with a `?` for the address or the access.
+                let ends = if va == Arg::Any || access == Arg::Any { ends } else { Ends::Any };
+                Ask::Translate { pid, va, access, ends }
+            }
+        ),
         prop::sample::select(vec![Ask::Pages, Ask::Free, Ask::Kalloc, Ask::Head, Ask::Child]),
         pid().prop_map(|pid| Ask::Sp { pid }),
         pid().prop_map(|pid| Ask::Argc { pid }),

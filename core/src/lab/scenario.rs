@@ -754,7 +754,7 @@ fn ask_usage(kind: &str) -> &'static str {
         "fields" => "ask fields VA",
         "entry" => "ask entry PID VA LEVEL (LEVEL: a number, or PDX, PTX, L2, L1, L0)",
         "translate" => {
-            "ask translate PID VA ACCESS (ACCESS: user-read, user-write, user-exec, kernel-read, kernel-write)"
+            "ask translate PID VA ACCESS [mapped|fault] (ACCESS: user-read, user-write, user-exec, kernel-read, kernel-write; `mapped` or `fault`: what a `?` must lead to)"
         }
         "word" => "ask word PID VA",
         "sp" | "argc" | "guard" | "sz" | "changed" => match kind {
@@ -833,8 +833,10 @@ fn ask_of(at: At, t: &[Token<'_>], preset: Preset) -> Result<Ask, ParseError> {
     if args.len() < n {
         return at.err(t[t.len() - 1].end, format!("missing argument: {}", ask_usage(kind)));
     }
-    if args.len() > n {
-        return at.err(args[n].col, format!("too many arguments: {}", ask_usage(kind)));
+    // `translate` may say what a `?` must lead to.
+    let optional = usize::from(kind == "translate");
+    if args.len() > n + optional {
+        return at.err(args[n + optional].col, format!("too many arguments: {}", ask_usage(kind)));
     }
     let pid_arg = |tok: &Token<'_>| any_or(at, tok, pid);
     let va_arg = |tok: &Token<'_>| any_or(at, tok, |at, tok| u64_of(at, tok, &ADDR));
@@ -858,7 +860,26 @@ fn ask_of(at: At, t: &[Token<'_>], preset: Preset) -> Result<Ask, ParseError> {
                     ),
                 }
             })?;
-            Ask::Translate { pid: pid_arg(&args[0])?, va: va_arg(&args[1])?, access }
+            let ends = match args.get(3) {
+                None => quiz::Ends::Any,
+                Some(tok) if !tok.quoted && tok.raw == "mapped" => quiz::Ends::Mapped,
+                Some(tok) if !tok.quoted && tok.raw == "fault" => quiz::Ends::Fault,
+                Some(tok) => {
+                    return at
+                        .err(tok.col, format!("`{}`: after the access, only `mapped` or `fault` may follow", tok.raw));
+                }
+            };
+            let (pid, va) = (pid_arg(&args[0])?, va_arg(&args[1])?);
+            if ends != quiz::Ends::Any && va != quiz::Arg::Any && access != quiz::Arg::Any {
+                return at.err(
+                    args[3].col,
+                    format!(
+                        "`{}` tells the seed what to pick, but this question has no `?` for the address or the access",
+                        args[3].raw
+                    ),
+                );
+            }
+            Ask::Translate { pid, va, access, ends }
         }
         "word" => Ask::Word { pid: pid_arg(&args[0])?, va: va_arg(&args[1])? },
         "sp" => Ask::Sp { pid: pid_arg(&args[0])? },

@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::sets::Seeded;
-use super::{Arg, Ask, Asks, Evidence, Expected, Form, Question, Quiz, QuizError, answer};
+use super::{Arg, Ask, Asks, Ends, Evidence, Expected, Form, Question, Quiz, QuizError, answer};
 use crate::addr::PGSIZE;
 use crate::lab::summary::{plural, run_text};
 use crate::lab::view::{self, RegionKind, StackRole};
@@ -199,6 +199,10 @@ fn any_shm_id(cx: &Ctx<'_>, rng: &mut Seeded, with_before: bool) -> Option<i64> 
     pick(rng, &ids)
 }
 
+/// How many times the seed picks an address and an access for a `translate`
+/// question that must end `mapped` or `fault` before it gives up.
+const CHOOSE_TRIES: u32 = 64;
+
 /// `a` with every `?` chosen by the seed.
 fn choose(cx: &Ctx<'_>, a: Ask, rng: &mut Seeded, taken: &[Ask]) -> Result<Ask, String> {
     let pid_of = |p: Arg<u32>| -> Result<u32, String> {
@@ -227,19 +231,47 @@ fn choose(cx: &Ctx<'_>, a: Ask, rng: &mut Seeded, taken: &[Ask]) -> Result<Ask, 
             };
             Ask::Entry { pid: Arg::Given(pid), va: Arg::Given(va), level }
         }
-        Ask::Translate { pid, va, access } => {
+        Ask::Translate { pid, va, access, ends } => {
             let pid = pid_of(pid)?;
-            let va = match va {
-                Arg::Given(v) => v,
-                Arg::Any => any_address(cx, pid, rng, false).ok_or_else(no_va)?,
-            };
-            let access = match access {
-                Arg::Given(a) => a,
-                Arg::Any => {
-                    pick(rng, &[Access::USER_READ, Access::USER_WRITE, Access::USER_EXEC]).unwrap_or(Access::USER_READ)
+            // With `mapped` or `fault`, pick again until the walk ends so (the
+            // first pick is the one made without them).
+            let mut tries = 0;
+            loop {
+                let va = match va {
+                    Arg::Given(v) => v,
+                    Arg::Any => any_address(cx, pid, rng, false).ok_or_else(no_va)?,
+                };
+                let access = match access {
+                    Arg::Given(a) => a,
+                    Arg::Any => pick(rng, &[Access::USER_READ, Access::USER_WRITE, Access::USER_EXEC])
+                        .unwrap_or(Access::USER_READ),
+                };
+                let mapped = || cx.k.translate(Some(pid), va, access).is_ok_and(|t| t.outcome.is_ok());
+                let fits = match ends {
+                    Ends::Any => true,
+                    Ends::Mapped => mapped(),
+                    Ends::Fault => !mapped(),
+                };
+                if fits {
+                    break Ask::Translate {
+                        pid: Arg::Given(pid),
+                        va: Arg::Given(va),
+                        access: Arg::Given(access),
+                        ends: Ends::Any,
+                    };
                 }
-            };
-            Ask::Translate { pid: Arg::Given(pid), va: Arg::Given(va), access: Arg::Given(access) }
+                tries += 1;
+                if tries == CHOOSE_TRIES {
+                    return Err(format!(
+                        "`?` found no {} in pid {pid} in {CHOOSE_TRIES} picks",
+                        if ends == Ends::Mapped {
+                            "address and access that map"
+                        } else {
+                            "address and access that fault"
+                        }
+                    ));
+                }
+            }
         }
         Ask::Word { pid, va } => {
             let pid = pid_of(pid)?;
@@ -295,7 +327,7 @@ fn make(cx: &Ctx<'_>, a: Ask) -> Result<Made, String> {
     match a {
         Ask::Fields { va } => fields(cx, gv(va)),
         Ask::Entry { pid, va, level } => entry(cx, g(pid), gv(va), level),
-        Ask::Translate { pid, va, access } => {
+        Ask::Translate { pid, va, access, .. } => {
             translate(cx, g(pid), gv(va), access.given().unwrap_or(Access::USER_READ))
         }
         Ask::Pages => pages(cx),

@@ -60,6 +60,33 @@ impl<T: Copy> Arg<T> {
     }
 }
 
+/// What a `translate` question whose address or access is `?` must end in:
+/// the seed picks among those that do, so that every student of a set gets a
+/// question of the same kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ends {
+    /// Either: a mapped address or a fault.
+    #[default]
+    Any,
+    /// A physical address (`mapped`).
+    Mapped,
+    /// A fault (`fault`).
+    Fault,
+}
+
+impl Ends {
+    /// The word after the access on an `ask translate` line (none for [`Ends::Any`]).
+    #[must_use]
+    pub fn word(self) -> Option<&'static str> {
+        match self {
+            Ends::Any => None,
+            Ends::Mapped => Some("mapped"),
+            Ends::Fault => Some("fault"),
+        }
+    }
+}
+
 /// The accesses a `translate` question may check, as the widgets name them.
 pub const ACCESS_NAMES: [(&str, Access); 5] = [
     ("user-read", Access::USER_READ),
@@ -100,8 +127,10 @@ pub fn access_of(s: &str) -> Option<Access> {
 /// ask fields VA                  the fields of VA (PDX | PTX | offset; L2 | L1 | L0 | offset)
 /// ask entry PID VA LEVEL         the physical address of the entry the walk reads at LEVEL
 ///                                (a number, or PDX, PTX, L2, L1, L0)
-/// ask translate PID VA ACCESS    the physical address reached, or the fault: level and why
-///                                (ACCESS: user-read, user-write, user-exec, kernel-read, kernel-write)
+/// ask translate PID VA ACCESS [mapped|fault]
+///                                the physical address reached, or the fault: level and why
+///                                (ACCESS: user-read, user-write, user-exec, kernel-read, kernel-write;
+///                                with `?`, `mapped` or `fault` says which the seed must pick)
 /// ask pages                      user pages and page-table pages the operation allocates and frees
 /// ask free                       the free count after it
 /// ask kalloc                     the frame its first kalloc hands out
@@ -139,6 +168,9 @@ pub enum Ask {
         va: Arg<u64>,
         /// The access checked.
         access: Arg<Access>,
+        /// What a `?` must lead to.
+        #[serde(skip_serializing_if = "is_any")]
+        ends: Ends,
     },
     /// Pages the operation allocates and frees, user and page-table apart.
     Pages,
@@ -260,7 +292,7 @@ impl Ask {
         match *self {
             Ask::Fields { va } => va != Arg::Any,
             Ask::Entry { pid, va, .. } | Ask::Word { pid, va } => pid != Arg::Any && va != Arg::Any,
-            Ask::Translate { pid, va, access } => pid != Arg::Any && va != Arg::Any && access != Arg::Any,
+            Ask::Translate { pid, va, access, .. } => pid != Arg::Any && va != Arg::Any && access != Arg::Any,
             Ask::Sp { pid } | Ask::Argc { pid } | Ask::Guard { pid } | Ask::Sz { pid } | Ask::Changed { pid } => {
                 pid != Arg::Any
             }
@@ -268,6 +300,12 @@ impl Ask {
             Ask::Pages | Ask::Free | Ask::Kalloc | Ask::Head | Ask::Child => true,
         }
     }
+}
+
+/// For serde: leave [`Ends::Any`] out.
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_any(e: &Ends) -> bool {
+    *e == Ends::Any
 }
 
 /// `?` or the value.
@@ -316,7 +354,13 @@ impl fmt::Display for Ask {
         match *self {
             Ask::Fields { va } => write!(f, " {}", Show(va)),
             Ask::Entry { pid, va, level } => write!(f, " {} {} {level}", Show(pid), Show(va)),
-            Ask::Translate { pid, va, access } => write!(f, " {} {} {}", Show(pid), Show(va), Show(access)),
+            Ask::Translate { pid, va, access, ends } => {
+                write!(f, " {} {} {}", Show(pid), Show(va), Show(access))?;
+                match ends.word() {
+                    Some(w) => write!(f, " {w}"),
+                    None => Ok(()),
+                }
+            }
             Ask::Word { pid, va } => write!(f, " {} {}", Show(pid), Show(va)),
             Ask::Sp { pid } | Ask::Argc { pid } | Ask::Guard { pid } | Ask::Sz { pid } | Ask::Changed { pid } => {
                 write!(f, " {}", Show(pid))
@@ -577,19 +621,22 @@ pub fn auto_asks(op: &Op) -> Vec<Ask> {
         Op::Read { pid, va, .. } => alloc::vec![Ask::Translate {
             pid: Arg::Given(*pid),
             va: Arg::Given(*va),
-            access: Arg::Given(Access::USER_READ)
+            access: Arg::Given(Access::USER_READ),
+            ends: Ends::Any,
         }],
         Op::Write { pid, va, .. } => alloc::vec![Ask::Translate {
             pid: Arg::Given(*pid),
             va: Arg::Given(*va),
-            access: Arg::Given(Access::USER_WRITE)
+            access: Arg::Given(Access::USER_WRITE),
+            ends: Ends::Any,
         }],
         Op::Pipe { .. } => alloc::vec![Ask::Kalloc, Ask::Free],
         Op::PipeClose { .. } => alloc::vec![Ask::Head, Ask::Free],
         Op::Fetch { pid, va } => alloc::vec![Ask::Translate {
             pid: Arg::Given(*pid),
             va: Arg::Given(*va),
-            access: Arg::Given(Access::USER_EXEC)
+            access: Arg::Given(Access::USER_EXEC),
+            ends: Ends::Any,
         }],
         Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. } => alloc::vec![],
     }
