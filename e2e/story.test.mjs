@@ -251,7 +251,7 @@ for (const [size, viewport] of SIZES) test(`the kernel's address space: kvmmake'
   assert.match(rows[1], /UART0.*0x0000000010000000–0x0000000010000fff · 1 page · pa 0x0000000010000000 · V R W/);
   assert.match(rows[3], /kernel text.*0x0000000080000000–0x0000000080007fff · 8 pages · pa 0x0000000080000000 · V R X/);
   assert.match(rows[4], /kernel data and free RAM.*· 32760 pages/);
-  assert.match(rows[5], /64 kernel stacks.*0x0000003ffff7f000–0x0000003fffffdfff · 64 pages · a frame each · V R W/);
+  assert.match(rows[5], /64 kernel stacks.*0x0000003ffff7f000–0x0000003fffffdfff · 64 pages mapped, unmapped guards between · a frame each · V R W/);
   assert.match(rows[6], /trampoline.*0x0000003ffffff000–0x0000003fffffffff · 1 page · pa 0x0000000080007000 · V R X/);
   // The trampoline's address, in the kernel's table: its page is the trampoline code's frame.
   await rv.click('#kernel-map > li:nth-child(7) button.addr');
@@ -259,6 +259,14 @@ for (const [size, viewport] of SIZES) test(`the kernel's address space: kvmmake'
   assert.equal(await rv.locator('#table').inputValue(), 'kernel');
   await rv.waitForSelector('#pa');
   assert.equal(await text(rv, '#pa'), '0x0000000080007000');
+  // The walk is where the learner is taken: the translate panel's heading has the focus.
+  assert.equal(await rv.evaluate(() => document.activeElement?.id), 'tr-h');
+  // A press in the process's own list goes back to its table: pid 2's text at 0x0 is mapped.
+  await rv.click('#regions tbody tr:first-child button.addr');
+  await rv.waitForFunction(() => document.querySelector('#address')?.value === '0x0');
+  assert.equal(await rv.locator('#table').inputValue(), '2');
+  await rv.waitForSelector('#pa');
+  assert.match(await text(rv, '#walk-result'), /user read allowed/);
   await rv.close();
 });
 

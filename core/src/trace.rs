@@ -130,7 +130,7 @@ impl fmt::Display for Owner {
             Owner::ArgCopy { pid } => write!(f, "exec argument copy for pid {pid}"),
             Owner::Shared { id } => write!(f, "shared page {id}"),
             Owner::KernelPageTable => f.write_str("kernel page table"),
-            Owner::BootStack { slot } => write!(f, "boot-time kernel stack {slot}"),
+            Owner::BootStack { slot } => write!(f, "kernel stack {slot} (made at boot)"),
             Owner::DiskRing => f.write_str("virtio disk ring"),
             Owner::Pipe { id } => write!(f, "the page of pipe {id}"),
         }

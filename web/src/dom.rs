@@ -68,21 +68,33 @@ fn by_id<T: wasm_bindgen::JsCast>(id: &str) -> Option<T> {
 pub fn focus(id: &str) {
     #[cfg(target_arch = "wasm32")]
     {
-        if let Some(i) = by_id::<web_sys::HtmlInputElement>(id) {
-            let opts = web_sys::ScrollIntoViewOptions::new();
-            opts.set_block(web_sys::ScrollLogicalPosition::Center);
-            i.scroll_into_view_with_scroll_into_view_options(&opts);
-            let _ = i.focus();
+        if let Some(e) = scroll_and_focus(id, web_sys::ScrollLogicalPosition::Center)
+            && let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e)
+        {
             i.select();
-            return;
-        }
-        if let Some(e) = by_id::<web_sys::HtmlElement>(id) {
-            let opts = web_sys::ScrollIntoViewOptions::new();
-            opts.set_block(web_sys::ScrollLogicalPosition::Center);
-            e.scroll_into_view_with_scroll_into_view_options(&opts);
-            let _ = e.focus();
         }
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = id;
+}
+
+/// Scroll the element with `id` to `block` of the window and focus it; the element, if found.
+#[cfg(target_arch = "wasm32")]
+fn scroll_and_focus(id: &str, block: web_sys::ScrollLogicalPosition) -> Option<web_sys::HtmlElement> {
+    let e = by_id::<web_sys::HtmlElement>(id)?;
+    let opts = web_sys::ScrollIntoViewOptions::new();
+    opts.set_block(block);
+    e.scroll_into_view_with_scroll_into_view_options(&opts);
+    let _ = e.focus();
+    Some(e)
+}
+
+/// Bring the element with `id` to the top of the window (below the sticky
+/// step bar: the page's scroll padding) and put the keyboard focus on it:
+/// for a heading whose panel a control elsewhere just changed.
+pub fn show_at_top(id: &str) {
+    #[cfg(target_arch = "wasm32")]
+    let _ = scroll_and_focus(id, web_sys::ScrollLogicalPosition::Start);
     #[cfg(not(target_arch = "wasm32"))]
     let _ = id;
 }

@@ -71,6 +71,8 @@ pub enum Place {
     },
     /// RISC-V, the kernel's page table: the trampoline page at the top.
     Trampoline,
+    /// RISC-V, the kernel's page table: the CLINT's registers, which xv6 does not map.
+    Clint,
     /// The user part of the kernel's own page table (it maps no user memory),
     /// or a kernel address where nothing is mapped.
     Unmapped,
@@ -132,6 +134,8 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
                 Place::Device { name: "the virtio disk (VIRTIO0)" }
             } else if (plic..plic + crate::riscv::PLIC_SIZE).contains(&va) {
                 Place::Device { name: "the interrupt controller (PLIC)" }
+            } else if (crate::riscv::CLINT..crate::riscv::CLINT + crate::riscv::CLINT_SIZE).contains(&va) {
+                Place::Clint
             } else if page == trampoline {
                 Place::Trampoline
             } else if page < trampoline {
@@ -217,6 +221,9 @@ impl Place {
             Place::Trampoline => String::from(
                 "the trampoline page (TRAMPOLINE), mapped at the top of every address space, R-X, no PTE_U",
             ),
+            Place::Clint => String::from(
+                "the CLINT's registers (CLINT, the timer), which xv6 leaves unmapped: only machine-mode code touches them, and there is no paging in machine mode (kvmmake mapped them until late 2020)",
+            ),
             Place::Unmapped => String::from("nothing is mapped here"),
             Place::AboveMaxva => String::from(
                 "at or above MAXVA (0x4000000000): Sv39 could translate it, but xv6 never maps it (walk() panics for va ≥ MAXVA)",
@@ -297,6 +304,14 @@ pub fn after_fault(k: &dyn Kernel, pid: Option<u32>, mode: Mode) -> String {
                 format!("xv6 would take a page fault: {report} (it exits; its parent's wait frees its memory)")
             }
         }
+        (Mode::User, None) => String::from(match port {
+            Port::Xv6Public => {
+                "none: no user code runs on the kernel's own page directory (kpgdir), which the CPU uses only while no process is running, as in the scheduler; a user access in it is a what-if"
+            }
+            Port::Xv6Riscv => {
+                "none: no user code runs on the kernel's page table (satp holds it only while in the kernel), so a user access in it is a what-if"
+            }
+        }),
         _ => String::from(match port {
             Port::Xv6Public => {
                 "a fault in kernel mode: xv6's trap() prints \"unexpected trap 14 from cpu …\" and panics (\"trap\")"
@@ -355,6 +370,14 @@ impl KernelRun {
             (Place::KernelRam { .. }, Port::Xv6Riscv) => (
                 s("kernel data and free RAM"),
                 s("the kernel's data, then the frames kalloc hands out (etext up to PHYSTOP), pa = va"),
+            ),
+            (Place::Device { name }, Port::Xv6Riscv) if self.va == crate::riscv::PLIC => (
+                s(name),
+                format!(
+                    "device registers, mapped one to one: pa = va. kvmmake maps {:#x} bytes here ({} MB, up to UART0), as xv6-riscv has since July 2024; before that it mapped 0x400000 (4 MB, 1024 pages)",
+                    crate::riscv::PLIC_SIZE,
+                    crate::riscv::PLIC_SIZE >> 20
+                ),
             ),
             (Place::Device { name }, _) => (s(name), s("device registers, mapped one to one: pa = va")),
             (Place::KernelStack { .. }, _) if self.runs > 1 => (

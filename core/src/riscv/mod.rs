@@ -1,7 +1,8 @@
 //! xv6-riscv: the RV64 port with Sv39 paging.
 //!
 //! [`vm`] holds the functions of `vm.c`, [`proc`] those of `proc.c` and
-//! `exec.c`, as in the xv6-riscv of the 2023 MIT 6.1810 labs. The kernel maps
+//! `exec.c`, as in the xv6-riscv of 2024 (the README says what that means and
+//! how the 2022 and 2025 versions differ). The kernel maps
 //! RAM one-to-one, so kernel addresses are physical addresses. [`run`]
 //! runs the real user programs on the RV64 hart, with the runner both ports
 //! share ([`crate::run`]: [`crate::run::usermem`] is their memory through
@@ -32,6 +33,12 @@ use crate::trace::{Event, Owner, Trace};
 pub const UART0: u64 = 0x1000_0000;
 /// virtio mmio interface.
 pub const VIRTIO0: u64 = 0x1000_1000;
+/// qemu puts the core-local interruptor (CLINT, the timer) here. xv6 uses
+/// it only from machine mode, where there is no paging, so kvmmake does not
+/// map it (it did until late 2020).
+pub const CLINT: u64 = 0x0200_0000;
+/// The CLINT's size in memlayout.h.
+pub const CLINT_SIZE: u64 = 0x1_0000;
 /// qemu puts the platform-level interrupt controller (PLIC) here.
 pub const PLIC: u64 = 0x0c00_0000;
 /// How much of the PLIC kvmmake maps: 64 MB, up to UART0, since xv6-riscv's

@@ -90,14 +90,18 @@ impl<H: Hal> RiscvKernel<H> {
     /// (done by `userret` in the trampoline).
     fn usertrapret(&mut self, tr: &mut Trace, pid: u32) {
         let Some(root) = self.st.ptable.get(pid).map(|p| p.root.as_u64()) else { return };
+        // usertrapret computes satp for the process and jumps to the
+        // trampoline's userret, which writes it between two fences.
         tr.call(
             "usertrapret",
             || format!("pid {pid}"),
             |tr| {
-                self.trampoline_sfence(tr, "userret", true);
-                self.st.hw.set_user_root(root);
-                tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
-                self.trampoline_sfence(tr, "userret", false);
+                tr.call("userret", String::new, |tr| {
+                    self.trampoline_sfence(tr, "userret", true);
+                    self.st.hw.set_user_root(root);
+                    tr.push(Event::LoadRoot { root: PhysAddr::new(root), pid: Some(pid) });
+                    self.trampoline_sfence(tr, "userret", false);
+                });
             },
         );
         self.st.set_cur(Some(pid));

@@ -147,7 +147,8 @@ impl<H: Hal> RiscvKernel<H> {
     /// # Errors
     /// xv6's panic `kvmmap` if mappages fails.
     pub fn kvmmap(&mut self, tr: &mut Trace, kpgtbl: u64, va: u64, pa: u64, sz: u64, perm: u64) -> Result<(), Panic> {
-        match self.mappages(tr, kpgtbl, va, sz, pa, perm, Owner::KernelPageTable) {
+        let args = || format!("kpgtbl, va {va:#x}, pa {pa:#x}, sz {sz:#x}, {}", perm_names(perm));
+        match tr.call("kvmmap", args, |tr| self.mappages(tr, kpgtbl, va, sz, pa, perm, Owner::KernelPageTable)) {
             Ok(()) => Ok(()),
             Err(VmFail::Remap { .. }) => Err(Panic("mappages: remap".into())),
             Err(VmFail::Panic(p)) => Err(p),

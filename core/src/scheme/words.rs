@@ -32,7 +32,7 @@ pub fn bit_meanings(kind: SchemeKind) -> &'static [(&'static str, &'static str)]
             ("PTE_PCD", "caching off. Not named in mmu.h either; xv6 leaves it 0."),
             (
                 "PTE_A",
-                "accessed: the MMU sets it when it uses the entry, in directory entries too. Not named in mmu.h; xv6 never reads it.",
+                "accessed: the MMU sets it when it uses the entry, in directory entries too. Not named in mmu.h; xv6 never reads it. The lab sets A and D for the user reads, writes and fetches it makes, not for the kernel's own accesses.",
             ),
             ("PTE_D", "dirty: the MMU sets it in a table entry when the page is written. Not named in mmu.h."),
             (
@@ -51,7 +51,7 @@ pub fn bit_meanings(kind: SchemeKind) -> &'static [(&'static str, &'static str)]
             ("PTE_X", "instructions may be fetched from the page."),
             (
                 "PTE_U",
-                "user mode may use the page; without it only the kernel may. xv6 leaves sstatus.SUM off, so the kernel itself faults on a U page: copyin and copyout walk the table by hand instead.",
+                "user mode may use the page; without it only the kernel may. xv6's kernel runs on its own table, which maps no user page, so copyin and copyout walk the process's table by hand; and xv6 leaves sstatus.SUM 0, so a kernel load or store to a U page would fault anyway.",
             ),
             (
                 "PTE_G",
@@ -59,7 +59,7 @@ pub fn bit_meanings(kind: SchemeKind) -> &'static [(&'static str, &'static str)]
             ),
             (
                 "PTE_A",
-                "accessed: set when the page is read, written or fetched from. Not named in riscv.h; xv6 never reads it.",
+                "accessed: set when the page is read, written or fetched from. Not named in riscv.h; xv6 never reads it. The lab sets A and D for the user reads, writes and fetches it makes, not for the kernel's own accesses.",
             ),
             ("PTE_D", "dirty: set when the page is written. Not named in riscv.h either."),
         ],
@@ -72,10 +72,10 @@ pub fn bit_meanings(kind: SchemeKind) -> &'static [(&'static str, &'static str)]
 pub fn leaf_rule(kind: SchemeKind) -> &'static str {
     match kind {
         SchemeKind::X86 => {
-            "A directory entry with P set points to a page table unless PS is set; every table entry with P set maps a 4 KB page. The bits are xv6-public's: walkpgdir makes directory entries with P, W and U (generous on purpose: the table entry below decides)."
+            "A directory entry with P set points to a page table unless PS is set; every table entry with P set maps a 4 KB page. walkpgdir makes directory entries with P, W and U (generous on purpose: the table entry below decides). 32-bit paging has no execute bit: a page that may be read may be run, xv6-public's stack and data too. Bits 9–11 are left for the operating system, and in a table entry bit 7 is PAT, not PS; xv6 uses none of them."
         }
         SchemeKind::Sv39 | SchemeKind::Sv32 => {
-            "A valid entry with R, W and X all 0 points to the next table; one with any of them set is a leaf and maps a page. xv6's walk() makes table entries with PTE_V alone; mappages makes leaves with the permissions asked for, plus PTE_V."
+            "A valid entry with R, W and X all 0 points to the next table; one with any of them set is a leaf and maps a page. xv6's walk() makes table entries with PTE_V alone; mappages makes leaves with the permissions asked for, plus PTE_V. Bits 8 and 9 (RSW) are left for the operating system; xv6 uses neither."
         }
     }
 }
@@ -125,7 +125,7 @@ fn x86_words(e: u32, level: u32) -> String {
     }
     let (w, u) = (bit(e, 1), bit(e, 2));
     let perms = format!(
-        "{} ({}), {} ({})",
+        "readable and runnable (no execute bit in 32-bit paging), {} ({}), {} ({})",
         if w { "writable" } else { "read-only" },
         if w { "W" } else { "no W" },
         if u { "user code may use it" } else { "kernel only" },
@@ -200,7 +200,11 @@ fn riscv_words(kind: SchemeKind, e: u64, level: u32) -> String {
     let mut s = format!(
         "A leaf (R, W or X is set): it maps {size} that may be {}{but}; {}.",
         and_list(&may),
-        if u { "user mode may use it (U), and the kernel may not" } else { "only the kernel may use it (no U)" }
+        if u {
+            "user mode may use it (U), and the kernel may not (SUM is 0)"
+        } else {
+            "only the kernel may use it (no U)"
+        }
     );
     if let Some(n) = used(bit(e, 6), bit(e, 7)) {
         s.push_str(&format!(" {n}."));
@@ -262,7 +266,7 @@ mod tests {
         assert!(entry_words(SchemeKind::X86, pde | 0x20, 1).contains("has used it (A)"));
         // A user data page written by a store: P W U A D.
         let s = entry_words(SchemeKind::X86, 0x0df7_6000 | 0x67, 0);
-        assert!(s.contains("4 KB page, writable (W), user code may use it (U)"), "{s}");
+        assert!(s.contains("4 KB page, readable and runnable (no execute bit in 32-bit paging), writable (W), user code may use it (U)"), "{s}");
         assert!(s.contains("accessed (A) and written (D)"), "{s}");
         // Kernel text: P alone (kmap's perm 0).
         let s = entry_words(SchemeKind::X86, 0x0010_0000 | 0x1, 0);

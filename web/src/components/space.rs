@@ -69,9 +69,15 @@ fn SpaceView(props: &SpaceProps) -> Html {
     let use_ = usage(k, pid);
     let listing = vmprint(k, pid);
     let Some(p) = p else { return html! {} };
+    // The process's own table (a press in the kernel's list may have chosen
+    // the kernel's), then the translate panel, where the walk is.
     let pick = |va: u64| {
         let d = props.dispatch.clone();
-        Callback::from(move |_| d.dispatch(Action::SetAddress(format!("{va:#x}"))))
+        Callback::from(move |_| {
+            d.dispatch(Action::UseKernelTable(false));
+            d.dispatch(Action::SetAddress(format!("{va:#x}")));
+            crate::dom::show_at_top("tr-h");
+        })
     };
     let value_digits = if riscv { 16 } else { 8 };
     let word = if riscv { 8 } else { 4 };
@@ -173,11 +179,12 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
         Callback::from(move |_| {
             d.dispatch(Action::UseKernelTable(true));
             d.dispatch(Action::SetAddress(format!("{va:#x}")));
+            crate::dom::show_at_top("tr-h");
         })
     };
     let intro = match port {
         Port::Xv6Public => {
-            "The kernel's half of every page directory: setupkvm copies kmap[] into each one, so the kernel runs on whichever process's table cr3 holds. No entry has PTE_U."
+            "The kernel's half of every page directory: setupkvm maps kmap[] into each one, so the kernel runs on whichever process's table cr3 holds. No page-table entry here has PTE_U (the directory entries do: walkpgdir makes them P W U), so user code cannot reach any of it."
         }
         Port::Xv6Riscv => {
             "The kernel's own page table (kvmmake at boot, and proc_mapstacks), which satp holds while the kernel runs. A process's table maps none of it but the trampoline."
@@ -188,6 +195,12 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
             <summary>{ "The kernel's address space" }</summary>
             if *open {
                 <p>{ intro }</p>
+                if port == Port::Xv6Riscv {
+                    <aside class="notes-say" aria-label="Where the study notes differ">
+                        <strong>{ "The notes say: " }</strong>
+                        { "(002) the CLINT is mapped one to one, the trampoline and the kernel stacks come from kalloc, and each process's kernel stack sits right below the trampoline. In xv6-riscv the CLINT is not mapped (only machine-mode code uses it), the trampoline is kernel text's own frame (pa 0x80007000), and the stacks belong to the 64 process slots, made at boot: slot 0's is two pages below the trampoline, with an unmapped guard page between." }
+                    </aside>
+                }
                 <p class="help">{ "Lowest address first. Choose an address to translate it in the kernel's page table." }</p>
                 <ol class="kmap" id="kernel-map">
                     for r in rows.iter() {
@@ -196,11 +209,17 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
                                 let (name, words) = r.what(port);
                                 html! {
                                     <>
-                                    <strong>{ name }</strong>{ " " }
-                                    <button class="addr" onclick={pick(r.va)} aria-label={format!("{}: translate this address in the kernel's page table", hex(r.va, digits))}>{ hex(r.va, digits) }</button>
-                                    <span class="mono">{ format!("–{}", hex(r.end - 1, digits)) }</span>
-                                    { format!(" · {} · ", plural(r.pages, "page", "pages")) }
-                                    { if r.runs > 1 { "a frame each".to_string() } else { format!("pa {}", hex(r.pa, digits)) } }
+                                    <strong>{ name.clone() }</strong>{ " " }
+                                    <button class="addr" onclick={pick(r.va)} aria-label={format!("{name}, {}: translate this address in the kernel's page table", hex(r.va, digits))}>{ hex(r.va, digits) }</button>
+                                    <span class="mono nowrap">{ format!("–{}", hex(r.end - 1, digits)) }</span>
+                                    { " · " }
+                                    <span>{ if r.runs > 1 {
+                                        format!("{} mapped, unmapped guards between", plural(r.pages, "page", "pages"))
+                                    } else {
+                                        plural(r.pages, "page", "pages")
+                                    } }</span>
+                                    { " · " }
+                                    <span class="nowrap">{ if r.runs > 1 { "a frame each".to_string() } else { format!("pa {}", hex(r.pa, digits)) } }</span>
                                     { " · " }<code>{ r.bits.clone() }</code>
                                     <div class="kwords">{ words }</div>
                                     </>
