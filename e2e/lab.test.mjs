@@ -420,6 +420,25 @@ test('keyboard only: tab to controls, Enter and Space act, arrows move through f
   await assertAlive(page, 'keyboard');
 });
 
+test('a free frame shows the junk kfree wrote and its next pointer', async () => {
+  // xv6-public at step 1: the free list's head holds, in its first 4 bytes, P2V of the
+  // next free frame (little-endian), and kfree's junk (1s) everywhere else.
+  const page = await open(browser, '#b=story-x86&step=1');
+  await atStep(page, 1, 9);
+  const list = (await text(page, '#freelist')).match(/0x[0-9a-f]{8}/g);
+  const [head, next] = list.map((h) => parseInt(h, 16));
+  await page.fill('#goto-frame', list[0]);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#frame-bytes');
+  const v = next + 0x80000000;
+  const le = [0, 8, 16, 24].map((sh) => ((v >>> sh) & 0xff).toString(16).padStart(2, '0')).join(' ');
+  const words = await text(page, '#frame-bytes');
+  assert.ok(words.startsWith(`Its first 16 bytes: ${le} 01 01 01 01 01 01 01 01 01 01 01 01; the other 4080 are all 0x01.`), words);
+  assert.ok(words.includes(`0x${v.toString(16)} (P2V of 0x${next.toString(16).padStart(8, '0')})`), words);
+  assert.ok(head > next, 'the list runs down from PHYSTOP');
+  await page.close();
+});
+
 test('on a phone, the frame chosen with the keyboard is scrolled into sight inside the map', async () => {
   // After the story and a fork, xv6-public's map has about 280 cells: on a
   // phone the map (26rem high) scrolls, and its last cells start out of sight.

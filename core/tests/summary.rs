@@ -360,3 +360,27 @@ fn the_kernels_address_space_is_kvmmake_on_riscv() {
     let next = pagelab_core::lab::place::after_fault(lab.kernel(), None, pagelab_core::scheme::Mode::User);
     assert!(next.contains("no user code runs on the kernel's page table"), "{next}");
 }
+
+#[test]
+fn a_free_frame_holds_junk_and_the_next_pointer() {
+    use pagelab_core::lab::view::frame_bytes;
+    // xv6-public's freerange frees upward, so the head of the list is the top frame
+    // (PHYSTOP - 4096 = 0xdfff000) and its next is the frame below, stored as P2V:
+    // 0x8dffe000, little-endian; kfree filled the rest with 1s.
+    let lab = Lab::new(pagelab_core::lab::Preset::Xv6Public, pagelab_core::shm::ShmMode::Lab);
+    let k = lab.kernel();
+    let top = 0xdff_f000;
+    assert_eq!(k.kmem().freelist(k.mem(), 1), vec![top]);
+    let b = frame_bytes(k, top).unwrap();
+    assert_eq!(b.head, [0x00, 0xe0, 0xff, 0x8d, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    assert_eq!((b.rest, b.next), (Some(1), Some(0x8dff_e000)));
+    // A frame in use is not a free frame: no next pointer. After userinit, initcode's page
+    // holds initcode's bytes at its start and zeroes after (inituvm's memset, then memmove).
+    let lab = story(scenario::STORY_X86).prefix(1);
+    let k = lab.kernel();
+    let (pa, _) = k.kmem().owners().find(|(_, o)| *o == Owner::User { pid: 1 }).unwrap();
+    let b = frame_bytes(k, pa).unwrap();
+    assert_eq!(b.head[..], pagelab_core::programs::X86_INITCODE[..16]);
+    assert_eq!((b.rest, b.next), (None, None), "initcode is 44 bytes: bytes 16..44 are not zero");
+    assert!(frame_bytes(k, 0xe00_0000).is_none(), "PHYSTOP is past RAM");
+}

@@ -1100,3 +1100,37 @@ mod tests {
         assert!(audit(lab.kernel()).is_empty());
     }
 }
+
+/// What a frame holds, in short: its first bytes, and the one byte all the
+/// others are, if they are (a page kfree junk-filled, a zeroed page).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FrameBytes {
+    /// The first [`FrameBytes::HEAD`] bytes.
+    pub head: Vec<u8>,
+    /// The byte every other byte of the page is, if they are all one.
+    pub rest: Option<u8>,
+    /// For a free frame: the `next` pointer kfree wrote in its first bytes (as xv6 stores it).
+    pub next: Option<u64>,
+}
+
+impl FrameBytes {
+    /// How many bytes [`FrameBytes::head`] shows.
+    pub const HEAD: u64 = 16;
+}
+
+/// The bytes of the frame at `pa` (page-aligned), or `None` outside RAM.
+#[must_use]
+pub fn frame_bytes(k: &dyn Kernel, pa: u64) -> Option<FrameBytes> {
+    let mem = k.mem();
+    let mut head = alloc::vec![0u8; FrameBytes::HEAD as usize];
+    mem.read(pa, &mut head).ok()?;
+    let (at, len) = (pa + FrameBytes::HEAD, PGSIZE - FrameBytes::HEAD);
+    let rest = mem.uniform(at, len).or_else(|| {
+        let mut buf = alloc::vec![0u8; len as usize];
+        mem.read(at, &mut buf).ok()?;
+        let first = buf[0];
+        buf.iter().all(|&b| b == first).then_some(first)
+    });
+    let next = matches!(frame_state(k, pa), Some(FrameState::Free)).then(|| k.kmem().stored_next(mem, pa)).flatten();
+    Some(FrameBytes { head, rest, next })
+}

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, kernel_mappers, mappers};
+use pagelab_core::lab::view::{FrameBytes, FrameState, frame_bytes, frame_runs, frame_state, kernel_mappers, mappers};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
@@ -306,6 +306,7 @@ pub fn Memory() -> Html {
     let sel_state = selected.and_then(|pa| frame_state(k, pa));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
     let sel_kmaps = selected.map(|pa| kernel_mappers(k, pa)).unwrap_or_default();
+    let sel_bytes = selected.and_then(|pa| frame_bytes(k, pa)).map(|b| bytes_words(&b, k.kmem().config(), riscv));
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -373,6 +374,9 @@ pub fn Memory() -> Html {
                             { sel_maps.iter().map(|m| format!("pid {} at va {} (pte {})", m.pid, hex(m.va, digits), hex(m.pte, if riscv { 16 } else { 8 }))).collect::<Vec<_>>().join("; ") }
                         </p>
                     }
+                    if let Some(words) = &sel_bytes {
+                        <p id="frame-bytes">{ words.clone() }</p>
+                    }
                     if let Some(refs) = sel_shared {
                         <p id="frame-refs">{ format!("Shared page: {} {} it open (its reference count).", plural(refs.max(0) as u64, "process", "processes"), if refs == 1 { "has" } else { "have" }) }</p>
                     }
@@ -422,4 +426,38 @@ pub fn Memory() -> Html {
             </details>
         </section>
     }
+}
+
+/// What a frame's bytes say, in plain words: its first bytes, the rest, and
+/// for a free frame the junk and the `next` pointer kfree wrote.
+fn bytes_words(b: &FrameBytes, cfg: &pagelab_core::kalloc::KmemConfig, riscv: bool) -> String {
+    let head: Vec<String> = b.head.iter().map(|x| format!("{x:02x}")).collect();
+    let rest = PGSIZE - FrameBytes::HEAD;
+    let mut s = format!("Its first {} bytes: {}; ", FrameBytes::HEAD, head.join(" "));
+    s.push_str(&match b.rest {
+        Some(x) => format!("the other {rest} are all {x:#04x}."),
+        None => format!("the other {rest} are not all one byte."),
+    });
+    if let Some(next) = b.next {
+        let n = cfg.ptr_bytes;
+        let as_stored = if next == 0 {
+            "0 (the end of the list)".to_string()
+        } else if cfg.kva_offset != 0 {
+            format!("{} (P2V of {})", hex(next, 8), hex(next.wrapping_sub(cfg.kva_offset), 8))
+        } else {
+            hex(next, addr_digits(riscv))
+        };
+        s.push_str(&format!(
+            " kfree filled the page with {:#04x} (junk, so that a use after free reads nonsense) and wrote in its first {n} bytes, little-endian, the next free frame: {as_stored}, struct run's next. The free list lives in the free frames themselves.",
+            cfg.free_junk
+        ));
+    } else if let (Some(j), Some(x)) = (cfg.alloc_junk, b.rest)
+        && x == j
+        && b.head.iter().all(|&h| h == j)
+    {
+        s.push_str(&format!(
+            " That is kalloc's junk ({j:#04x}): nothing has written the page since kalloc handed it out."
+        ));
+    }
+    s
 }
