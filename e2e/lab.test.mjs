@@ -420,6 +420,27 @@ test('keyboard only: tab to controls, Enter and Space act, arrows move through f
   await assertAlive(page, 'keyboard');
 });
 
+test("exec's stack push by push, with the keyboard", async () => {
+  // xv6-public, step 7: exec("echo", {"echo", "hello", "world"}) on the stack page 0x2000.
+  // sp starts at 0x3000; each string goes at sp = (sp - (len + 1)) & ~3: "echo" at 0x2ff8,
+  // "hello" at 0x2ff0, "world" at 0x2fe8; then 7 words of array: sp = 0x2fcc.
+  const page = await open(browser, '#b=story-x86&step=7');
+  await atStep(page, 7, 9);
+  await page.focus('#stack-push');
+  await page.keyboard.press('Home');
+  await page.waitForFunction(() => /^Before the first push: sp = 0x00003000/.test(document.querySelector('#stack-push-now')?.textContent));
+  assert.equal(await page.locator('#stack tr.sp').count(), 0, 'sp is above the page\'s words');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => /^After push 1 of 4: argv\[0\]'s string "echo\\0" \(5 bytes\) at 0x00002ff8–0x00002ffc; sp = 0x00002ff8\./.test(document.querySelector('#stack-push-now')?.textContent));
+  // The word at sp holds "echo" little-endian; the words below it are not written yet.
+  assert.match(await text(page, '#stack tr.sp'), /0x00002ff8\s*0x6f686365/);
+  assert.match(await text(page, '#stack tbody tr:nth-child(3)'), /0x00002fcc\s*0x00000000\s*not written yet/);
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => /After push 4 of 4: the array.*sp = 0x00002fcc\. This is the stack the program starts with\./.test(document.querySelector('#stack-push-now')?.textContent));
+  assert.match(await text(page, '#stack tr.sp'), /0x00002fcc\s*0xffffffff\s*fake return PC/);
+  await page.close();
+});
+
 test('a free frame shows the junk kfree wrote and its next pointer', async () => {
   // xv6-public at step 1: the free list's head holds, in its first 4 bytes, P2V of the
   // next free frame (little-endian), and kfree's junk (1s) everywhere else.

@@ -384,3 +384,30 @@ fn a_free_frame_holds_junk_and_the_next_pointer() {
     assert_eq!((b.rest, b.next), (None, None), "initcode is 44 bytes: bytes 16..44 are not zero");
     assert!(frame_bytes(k, 0xe00_0000).is_none(), "PHYSTOP is past RAM");
 }
+
+#[test]
+fn exec_builds_the_stack_push_by_push() {
+    use pagelab_core::lab::view::stack_pushes;
+    // xv6-public, step 7: pid 3 runs exec("echo", {"echo", "hello", "world"}) with the
+    // stack page at 0x2000, so sp starts at 0x3000. Each string: sp = (sp - (len + 1)) & ~3.
+    // "echo": 0x2ffb & ~3 = 0x2ff8; "hello": 0x2ff2 & ~3 = 0x2ff0; "world": 0x2fea & ~3 = 0x2fe8.
+    // Then (3 + argc + 1) words of 4 bytes: 0x2fe8 - 28 = 0x2fcc.
+    let lab = story(scenario::STORY_X86).prefix(7);
+    let pushes = stack_pushes(lab.kernel(), 3);
+    let got: Vec<(u64, u64, u64)> = pushes.iter().map(|p| (p.lo, p.hi, p.sp)).collect();
+    assert_eq!(
+        got,
+        vec![(0x2ff8, 0x2ffd, 0x2ff8), (0x2ff0, 0x2ff6, 0x2ff0), (0x2fe8, 0x2fee, 0x2fe8), (0x2fcc, 0x2fe8, 0x2fcc)]
+    );
+    assert!(pushes[1].what.contains("\"hello\\0\" (6 bytes)"), "{}", pushes[1].what);
+    // xv6-riscv, step 7: the stack page is 0x3000, sp starts at 0x4000; each string:
+    // sp -= len + 1, then down to 16: "echo" 0x3ffb → 0x3ff0; "hello" 0x3fea → 0x3fe0;
+    // "world" 0x3fda → 0x3fd0; the array (argc + 1) × 8 = 32 bytes: 0x3fb0.
+    let lab = story(scenario::STORY_RISCV).prefix(7);
+    let got: Vec<(u64, u64, u64)> = stack_pushes(lab.kernel(), 3).iter().map(|p| (p.lo, p.hi, p.sp)).collect();
+    assert_eq!(
+        got,
+        vec![(0x3ff0, 0x3ff5, 0x3ff0), (0x3fe0, 0x3fe6, 0x3fe0), (0x3fd0, 0x3fd6, 0x3fd0), (0x3fb0, 0x3fd0, 0x3fb0)]
+    );
+    assert!(stack_pushes(lab.kernel(), 99).is_empty());
+}

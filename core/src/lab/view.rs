@@ -1134,3 +1134,49 @@ pub fn frame_bytes(k: &dyn Kernel, pa: u64) -> Option<FrameBytes> {
     let next = matches!(frame_state(k, pa), Some(FrameState::Free)).then(|| k.kmem().stored_next(mem, pa)).flatten();
     Some(FrameBytes { head, rest, next })
 }
+
+/// One copyout exec makes onto the new stack, in the order it makes them:
+/// each argument string (argv[0] first, highest), then the array.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StackPush {
+    /// First byte written.
+    pub lo: u64,
+    /// One past the last byte written.
+    pub hi: u64,
+    /// sp after this push.
+    pub sp: u64,
+    /// What was written, in plain words.
+    pub what: String,
+}
+
+/// The pushes exec made to build `pid`'s stack, in order (empty if it has
+/// not called exec). xv6 lowers sp by each string's length with its NUL,
+/// rounds sp down (x86: to 4 bytes; RISC-V: to 16) and copies the string out
+/// there; then the array: on x86 the fake return PC, argc, the argv pointer
+/// and argv[] with its 0, on RISC-V argv[] with its 0, rounded down to 16.
+#[must_use]
+pub fn stack_pushes(k: &dyn Kernel, pid: u32) -> Vec<StackPush> {
+    let Some(img) = proc_of(k, pid).and_then(|p| p.image.as_ref()) else { return Vec::new() };
+    let mut out: Vec<StackPush> = img
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let len = a.text.len() as u64 + 1;
+            StackPush {
+                lo: a.va,
+                hi: a.va + len,
+                sp: a.va,
+                what: format!("argv[{i}]'s string \"{}\\0\" ({len} bytes)", String::from_utf8_lossy(&a.text)),
+            }
+        })
+        .collect();
+    let n = img.args.len() as u64;
+    let (len, what) = if img.word == 4 {
+        ((n + 4) * 4, format!("the array: fake return PC, argc, argv, then argv[0..{n}] and the 0 that ends it"))
+    } else {
+        ((n + 1) * 8, format!("the array argv[0..{n}] and the 0 that ends it"))
+    };
+    out.push(StackPush { lo: img.sp, hi: img.sp + len, sp: img.sp, what });
+    out
+}

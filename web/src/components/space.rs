@@ -1,6 +1,6 @@
 use pagelab_core::addr::PGSIZE;
 use pagelab_core::lab::place::kernel_map;
-use pagelab_core::lab::view::{StackRole, regions, stack_words, usage, vmprint};
+use pagelab_core::lab::view::{StackRole, regions, stack_pushes, stack_words, usage, vmprint};
 use pagelab_core::port::Port;
 use pagelab_core::scheme::SchemeKind;
 use yew::prelude::*;
@@ -50,6 +50,13 @@ fn le_bytes(value: u64, width: u64) -> String {
 
 #[component]
 fn SpaceView(props: &SpaceProps) -> Html {
+    // How many of exec's pushes the stack table shows (none chosen: all of them),
+    // back to all of them when the step or the process changes.
+    let pushes_shown = use_state(|| None::<usize>);
+    {
+        let pushes_shown = pushes_shown.clone();
+        use_effect_with((props.current, props.pid), move |_| pushes_shown.set(None));
+    }
     let l = &props.lab;
     let k = l.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;
@@ -66,6 +73,39 @@ fn SpaceView(props: &SpaceProps) -> Html {
     let p = k.procs().get(pid).cloned();
     let regs = regions(k, pid);
     let words = stack_words(k, pid);
+    let pushes = stack_pushes(k, pid);
+    let shown = pushes_shown.map_or(pushes.len(), |n| n.min(pushes.len()));
+    // A byte is written once a push shown covers it; until then it is 0 (exec's page came zeroed).
+    let written = |va: u64| pushes[..shown].iter().any(|p| (p.lo..p.hi).contains(&va));
+    let now_sp = match shown {
+        0 => p_top(k, pid),
+        n => pushes[n - 1].sp,
+    };
+    let on_push = {
+        let pushes_shown = pushes_shown.clone();
+        Callback::from(move |e: InputEvent| {
+            let i: web_sys::HtmlInputElement = e.target_unchecked_into();
+            pushes_shown.set(i.value().parse().ok());
+        })
+    };
+    let push_text = match shown {
+        0 => format!(
+            "Before the first push: sp = {}, the top of the stack page; exec has written nothing on it yet.",
+            hex(now_sp, digits)
+        ),
+        n => {
+            let p = &pushes[n - 1];
+            format!(
+                "After push {n} of {}: {} at {}–{}; sp = {}.{}",
+                pushes.len(),
+                p.what,
+                hex(p.lo, digits),
+                hex(p.hi - 1, digits),
+                hex(p.sp, digits),
+                if n == pushes.len() { " This is the stack the program starts with." } else { "" }
+            )
+        }
+    };
     let use_ = usage(k, pid);
     let listing = vmprint(k, pid);
     let Some(p) = p else { return html! {} };
@@ -113,6 +153,12 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         words.iter().find(|w| matches!(w.role, StackRole::Text { .. })).map_or_else(String::new, |w| hex(w.va, digits)),
                         words.iter().find_map(|w| match &w.role { StackRole::Text { text, .. } => Some(text.clone()), _ => None }).unwrap_or_default()) }
                 </p>
+                <div class="pushes" id="stack-pushes">
+                    <label for="stack-push">{ "Watch exec build it, one copyout at a time:" }</label>
+                    <input type="range" id="stack-push" min="0" max={pushes.len().to_string()} value={shown.to_string()}
+                        oninput={on_push} aria-valuetext={format!("push {shown} of {}", pushes.len())} aria-describedby="stack-push-now" />
+                    <p id="stack-push-now" aria-live="polite">{ push_text }</p>
+                </div>
                 <p class="help scroll-hint" aria-hidden="true">{ "The table is wider than the screen: scroll it sideways for what each word is." }</p>
                 <div class="tablewrap" tabindex="0" role="region" aria-label="The stack (the table scrolls sideways)">
                 <table class="stack" id="stack" aria-labelledby="stack-h">
@@ -126,9 +172,30 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         <tr class="unused">
                             <td class="mono">{ hex(img.stack, digits) }</td>
                             <td>{ "…" }</td>
-                            <td>{ format!("the stack page, unused below sp ({} free)", plural(img.sp.saturating_sub(img.stack), "byte", "bytes")) }</td>
+                            <td>{ format!("the stack page, unused below sp ({} free)", plural(now_sp.saturating_sub(img.stack), "byte", "bytes")) }</td>
                         </tr>
-                        for w in words.iter() {
+                        for w in words.iter().filter(|_| shown < pushes.len()) {
+                            {{
+                                // A word as it is after the pushes shown: the bytes not yet written are 0.
+                                let mask = (0..word).filter(|b| written(w.va + b)).fold(0u64, |m, b| m | (0xff << (8 * b)));
+                                html! {
+                                    <tr class={classes!(if mask == 0 { "unwritten" } else { "" }, (w.va == now_sp).then_some("sp"))}>
+                                        <td class="mono">{ hex(w.va, digits) }</td>
+                                        <td class="mono">{ hex(w.value & mask, value_digits) }</td>
+                                        <td>
+                                            { match (mask, &w.role) {
+                                                (0, StackRole::Padding) => "padding: exec never writes it (0)".to_string(),
+                                                (0, _) => "not written yet (0)".to_string(),
+                                                _ => w.role.describe(),
+                                            } }
+                                            if w.va == now_sp { <strong class="spmark">{ " ← sp" }</strong> }
+                                            if w.va < now_sp && mask == 0 { { " (below sp)" } }
+                                        </td>
+                                    </tr>
+                                }
+                            }}
+                        }
+                        for w in words.iter().filter(|_| shown == pushes.len()) {
                             <tr class={classes!(if w.sp { "sp" } else { "" }, match w.role { StackRole::Text { .. } | StackRole::Padding => "str", _ => "ptr" })}>
                                 <td class="mono">{ hex(w.va, digits) }</td>
                                 <td class="mono">{ hex(w.value, value_digits) }</td>
@@ -231,4 +298,9 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
             }
         </details>
     }
+}
+
+/// The top of `pid`'s stack page (where sp starts before exec's first push).
+fn p_top(k: &dyn pagelab_core::port::Kernel, pid: u32) -> u64 {
+    k.procs().get(pid).and_then(|p| p.image.as_ref()).map_or(0, |img| img.stack_top)
 }
