@@ -261,6 +261,12 @@ for (const [size, viewport] of SIZES) test(`the kernel's address space: kvmmake'
   assert.equal(await text(rv, '#pa'), '0x0000000080007000');
   // The walk is where the learner is taken: the translate panel's heading has the focus.
   assert.equal(await rv.evaluate(() => document.activeElement?.id), 'tr-h');
+  // The link keeps the kernel's table: a reload walks it again.
+  await rv.waitForFunction(() => location.hash.includes('table=kernel'));
+  await rv.reload();
+  await rv.waitForSelector('#pa');
+  assert.equal(await rv.locator('#table').inputValue(), 'kernel');
+  assert.equal(await text(rv, '#pa'), '0x0000000080007000');
   // A press in the process's own list goes back to its table: pid 2's text at 0x0 is mapped.
   await rv.click('#regions tbody tr:first-child button.addr');
   await rv.waitForFunction(() => document.querySelector('#address')?.value === '0x0');

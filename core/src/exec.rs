@@ -8,6 +8,15 @@ use crate::elf::{ElfClass, ElfHeader, machine_name, read_header};
 use crate::sys::{ExecError, SysError, SysRet};
 use crate::trace::Trace;
 
+/// What exec does when its file is not found: xv6-public prints a line
+/// (`exec: fail`), xv6-riscv returns -1 and prints nothing.
+pub(crate) enum Missing {
+    /// The line xv6 prints.
+    Prints(&'static str),
+    /// pagelab's words for the failure.
+    Fails(&'static str),
+}
+
 /// The first steps of exec, the same in both ports: find the file, read
 /// and check its header, and note (as xv6 does not) a program built for
 /// another machine. `missing` is the port's own message for a missing file.
@@ -20,10 +29,13 @@ pub(crate) fn header<'f>(
     file: Option<&'f [u8]>,
     class: ElfClass,
     machine: u16,
-    missing: &str,
+    missing: Missing,
 ) -> Result<(&'f [u8], ElfHeader), SysRet> {
     let Some(file) = file else {
-        tr.fail(missing);
+        match missing {
+            Missing::Prints(text) => tr.printed(text),
+            Missing::Fails(text) => tr.fail(text),
+        }
         return Err(SysRet::err(SysError::Exec(ExecError::NotFound { path: path.into() })));
     };
     let eh = match read_header(file, class) {

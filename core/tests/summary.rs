@@ -383,6 +383,8 @@ fn a_free_frame_holds_junk_and_the_next_pointer() {
     assert_eq!(b.head[..], pagelab_core::programs::X86_INITCODE[..16]);
     assert_eq!((b.rest, b.next), (None, None), "initcode is 44 bytes: bytes 16..44 are not zero");
     assert!(frame_bytes(k, 0xe00_0000).is_none(), "PHYSTOP is past RAM");
+    // pagelab holds no kernel code, BIOS data or video memory: those frames show no bytes.
+    assert!(frame_bytes(k, 0x10_0000).is_none() && frame_bytes(k, 0xb_8000).is_none());
 }
 
 #[test]
@@ -410,4 +412,5 @@ fn exec_builds_the_stack_push_by_push() {
         vec![(0x3ff0, 0x3ff5, 0x3ff0), (0x3fe0, 0x3fe6, 0x3fe0), (0x3fd0, 0x3fd6, 0x3fd0), (0x3fb0, 0x3fd0, 0x3fb0)]
     );
     assert!(stack_pushes(lab.kernel(), 99).is_empty());
+    assert_eq!(stack_pushes(lab.kernel(), 3)[3].what, "the array: argv[0] to argv[2] and the 0 in argv[3]");
 }

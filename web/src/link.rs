@@ -56,6 +56,8 @@ pub struct LinkState {
     pub selection: Selection,
     /// True if the learner chose the access (else it follows the address).
     pub access_set: bool,
+    /// True if the translate panel walks the kernel's own page table (`table=kernel`).
+    pub kernel_table: bool,
     /// Predict mode, if it is on.
     pub quiz: Option<LinkQuiz>,
     /// The flushes the scenario's words were written for, when a what-if
@@ -155,6 +157,9 @@ pub fn encode(s: &LinkState) -> String {
     if let Some(va) = s.selection.address {
         out.push_str(&format!("&va={va:x}"));
     }
+    if s.kernel_table {
+        out.push_str("&table=kernel");
+    }
     if s.access_set {
         out.push_str(&format!("&acc={}", s.selection.access.code()));
     }
@@ -223,6 +228,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
     let mut progress = None;
     let mut step = None;
     let mut access_set = false;
+    let mut kernel_table = false;
     let mut sel = Selection::default();
     let mut seen: Vec<&str> = Vec::new();
     for part in f.split('&') {
@@ -299,6 +305,13 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 access_set = true;
             }
             "frame" => sel.frame = Some(hex(value, "frame")?),
+            "table" if value == "kernel" => kernel_table = true,
+            "table" => {
+                return Err(format!(
+                    "the link's table `{}` is not `kernel` (leave table= out for the process's own)",
+                    shorten(value)
+                ));
+            }
             "" => {}
             other => return Err(format!("the link has a part the lab does not know: `{}`", shorten(other))),
         }
@@ -381,7 +394,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
         quiet,
         progress,
     });
-    Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, quiz, told }))
+    Ok(Some(LinkState { scenario, builtin, step, selection: sel, access_set, kernel_table, quiz, told }))
 }
 
 /// A link's `quiet=` part: `from-to` ranges of operations, comma-separated,
@@ -443,6 +456,7 @@ mod tests {
             step: 7,
             selection: sel.clone(),
             access_set: true,
+            kernel_table: false,
             quiz: None,
             told: None,
         };
@@ -459,6 +473,17 @@ mod tests {
         assert_eq!(f, "b=story-x86&step=7&pid=3&va=2fcc&acc=uw&frame=dfbc000");
         let (back, _) = decode(&f).unwrap().unwrap();
         assert_eq!(back, named);
+        // The translate panel on the kernel's own table: table=kernel, read back.
+        let kernel = LinkState {
+            kernel_table: true,
+            access_set: false,
+            selection: Selection { access: AccessChoice::UserRead, ..sel.clone() },
+            ..named.clone()
+        };
+        let f = encode(&kernel);
+        assert_eq!(f, "b=story-x86&step=7&pid=3&va=2fcc&table=kernel&frame=dfbc000");
+        assert_eq!(decode(&f).unwrap().unwrap().0, kernel);
+        assert!(decode("b=story-x86&table=pid3").unwrap_err().contains("the link's table `pid3` is not `kernel`"));
         // A built-in the learner changed is no longer named.
         let mut changed = named.clone();
         changed.scenario.ops.push(pagelab_core::lab::Op::Fork { pid: 2 });
@@ -530,7 +555,8 @@ mod tests {
     fn piece() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let key = prop::sample::select(vec![
-            "lab", "b", "set", "quiz", "auto", "seed", "who", "qa", "step", "pid", "va", "acc", "frame", "", "zz",
+            "lab", "b", "set", "quiz", "auto", "seed", "who", "qa", "step", "pid", "va", "acc", "frame", "table", "",
+            "zz",
         ]);
         let value = prop_oneof![
             prop::sample::select(vec![
@@ -585,6 +611,7 @@ mod tests {
                 step: 7,
                 selection: Selection::default(),
                 access_set: false,
+                kernel_table: false,
                 quiz: None,
                 told: None,
             };
@@ -640,6 +667,7 @@ mod tests {
             step: 1,
             selection: Selection::default(),
             access_set: false,
+            kernel_table: false,
             quiz: None,
             told: None,
         };

@@ -248,6 +248,7 @@ mod tests {
             step: 2,
             selection: crate::select::Selection::default(),
             access_set: false,
+            kernel_table: false,
             quiz: None,
             told: None,
         });

@@ -363,6 +363,7 @@ impl LabState {
                 s.narrative_flush = ls.told;
                 s.selection.pid = ls.selection.pid;
                 s.selection.frame = ls.selection.frame;
+                s.kernel_table = ls.kernel_table;
                 if ls.access_set {
                     s.access_auto = false;
                     s.selection.access = ls.selection.access;
@@ -534,6 +535,7 @@ impl LabState {
             step: self.current,
             selection,
             access_set: !self.access_auto,
+            kernel_table: self.kernel_table,
             quiz: self.quiz.as_ref().map(|q| LinkQuiz {
                 set: match &q.source {
                     Source::Builtin(n) => Some(n.clone()),
@@ -573,6 +575,7 @@ impl LabState {
                 A::Entry { .. } | A::Translate { .. } => {
                     h.translate = true;
                     h.space = true;
+                    h.entries = true;
                 }
                 A::Sp { .. } | A::Argc { .. } | A::Word { .. } | A::Guard { .. } | A::Sz { .. } | A::Changed { .. } => {
                     h.space = true;
@@ -1665,6 +1668,9 @@ pub struct Hidden {
     pub memory: bool,
     /// The shared pages.
     pub shm: bool,
+    /// Page-table entries shown outside the hidden panels (a frame's bytes,
+    /// the entry that maps a frame, in the physical memory panel).
+    pub entries: bool,
 }
 
 /// What one step changed, panel by panel, so the page can mark those panels.

@@ -1118,9 +1118,15 @@ impl FrameBytes {
     pub const HEAD: u64 = 16;
 }
 
-/// The bytes of the frame at `pa` (page-aligned), or `None` outside RAM.
+/// The bytes of the frame at `pa` (page-aligned), or `None` outside RAM and
+/// for the frames whose bytes pagelab does not hold: the kernel image and
+/// x86's first megabyte (its simulated RAM has no kernel code, BIOS data or
+/// video memory in it).
 #[must_use]
 pub fn frame_bytes(k: &dyn Kernel, pa: u64) -> Option<FrameBytes> {
+    if matches!(frame_state(k, pa), None | Some(FrameState::Kernel | FrameState::Low)) {
+        return None;
+    }
     let mem = k.mem();
     let mut head = alloc::vec![0u8; FrameBytes::HEAD as usize];
     mem.read(pa, &mut head).ok()?;
@@ -1163,19 +1169,30 @@ pub fn stack_pushes(k: &dyn Kernel, pid: u32) -> Vec<StackPush> {
         .enumerate()
         .map(|(i, a)| {
             let len = a.text.len() as u64 + 1;
+            // A long argument is shown by its start.
+            let text = String::from_utf8_lossy(&a.text);
+            let shown = match text.char_indices().nth(24) {
+                Some((cut, _)) => format!("{}…", &text[..cut]),
+                None => format!("{text}\\0"),
+            };
             StackPush {
                 lo: a.va,
                 hi: a.va + len,
                 sp: a.va,
-                what: format!("argv[{i}]'s string \"{}\\0\" ({len} bytes)", String::from_utf8_lossy(&a.text)),
+                what: format!("argv[{i}]'s string \"{shown}\" ({len} bytes)"),
             }
         })
         .collect();
     let n = img.args.len() as u64;
+    let argv = match n {
+        0 => String::from("argv[0] = 0"),
+        1 => String::from("argv[0] and the 0 in argv[1]"),
+        _ => format!("argv[0] to argv[{}] and the 0 in argv[{n}]", n - 1),
+    };
     let (len, what) = if img.word == 4 {
-        ((n + 4) * 4, format!("the array: fake return PC, argc, argv, then argv[0..{n}] and the 0 that ends it"))
+        ((n + 4) * 4, format!("the array: fake return PC, argc, the argv pointer, then {argv}"))
     } else {
-        ((n + 1) * 8, format!("the array argv[0..{n}] and the 0 that ends it"))
+        ((n + 1) * 8, format!("the array: {argv}"))
     };
     out.push(StackPush { lo: img.sp, hi: img.sp + len, sp: img.sp, what });
     out

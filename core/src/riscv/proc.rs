@@ -266,7 +266,14 @@ impl<H: Hal> RiscvKernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        let (file, eh) = match crate::exec::header(tr, path, file, ElfClass::Elf64, 243, "exec: no such file") {
+        let (file, eh) = match crate::exec::header(
+            tr,
+            path,
+            file,
+            ElfClass::Elf64,
+            243,
+            crate::exec::Missing::Fails("exec: no such file"),
+        ) {
             Ok(x) => x,
             Err(failed) => return Ok(failed),
         };

@@ -92,10 +92,11 @@ impl<H: Hal> X86Kernel<H> {
         file: Option<&[u8]>,
         argv: &[Vec<u8>],
     ) -> Result<SysRet, Reject> {
-        let (file, eh) = match crate::exec::header(tr, path, file, ElfClass::Elf32, 3, "exec: fail") {
-            Ok(x) => x,
-            Err(failed) => return Ok(failed),
-        };
+        let (file, eh) =
+            match crate::exec::header(tr, path, file, ElfClass::Elf32, 3, crate::exec::Missing::Prints("exec: fail")) {
+                Ok(x) => x,
+                Err(failed) => return Ok(failed),
+            };
         let pgdir = match self.setupkvm(tr, Some(pid)) {
             Err(VmFail::OutOfMemory) => return Ok(SysRet::err(SysError::Exec(ExecError::OutOfMemory))),
             r => r.or_panic("exec")?,

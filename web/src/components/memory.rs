@@ -181,9 +181,14 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                 return;
             }
             let at = selected.and_then(|pa| cells.iter().position(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE));
+            // Page Up and Page Down move by 16 cells; Space chooses the cell in focus
+            // (the first if none): none of them scrolls the page away from the map.
             let next = match e.key().as_str() {
                 "ArrowRight" | "ArrowDown" => at.map_or(0, |i| (i + 1).min(cells.len() - 1)),
                 "ArrowLeft" | "ArrowUp" => at.map_or(0, |i| i.saturating_sub(1)),
+                "PageDown" => at.map_or(0, |i| (i + 16).min(cells.len() - 1)),
+                "PageUp" => at.map_or(0, |i| i.saturating_sub(16)),
+                " " | "Enter" => at.unwrap_or(0),
                 "Home" => 0,
                 "End" => cells.len() - 1,
                 _ => return,
@@ -306,7 +311,18 @@ pub fn Memory() -> Html {
     let sel_state = selected.and_then(|pa| frame_state(k, pa));
     let sel_maps = selected.map(|pa| mappers(k, pa)).unwrap_or_default();
     let sel_kmaps = selected.map(|pa| kernel_mappers(k, pa)).unwrap_or_default();
-    let sel_bytes = selected.and_then(|pa| frame_bytes(k, pa)).map(|b| bytes_words(&b, k.kmem().config(), riscv));
+    // An open question about a walk: the entries' values would answer it.
+    let hide_entries = lab.hidden().entries;
+    let sel_bytes = match (selected, sel_state) {
+        _ if hide_entries => Some(String::from(
+            "Its bytes are shown once the open question is answered (they would give the answer away).",
+        )),
+        (Some(_), Some(FrameState::Kernel | FrameState::Low)) => Some(String::from(
+            "pagelab does not hold this frame's bytes: its RAM has no kernel code, BIOS data or video memory in it.",
+        )),
+        (Some(pa), _) => frame_bytes(k, pa).map(|b| bytes_words(&b, k.kmem().config(), riscv)),
+        (None, _) => None,
+    };
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -364,14 +380,14 @@ pub fn Memory() -> Html {
                     <h3>{ frame_words(pa, st, riscv) }</h3>
                     if sel_maps.is_empty() && !sel_kmaps.is_empty() {
                         <p id="frame-mappers">{ "Mapped without PTE_U, for the kernel only (the trampoline's code uses it as it enters and leaves the kernel): " }
-                            { sel_kmaps.iter().map(|m| format!("pid {} at va {} (pte {})", m.pid, hex(m.va, digits), hex(m.pte, 16))).collect::<Vec<_>>().join("; ") }
+                            { sel_kmaps.iter().map(|m| mapped_at(m.pid, hex(m.va, digits), (!hide_entries).then(|| hex(m.pte, 16)))).collect::<Vec<_>>().join("; ") }
                             { ". User code cannot touch it." }
                         </p>
                     } else if sel_maps.is_empty() {
                         <p id="frame-mappers">{ "No process maps it in the user part of its address space." }</p>
                     } else {
                         <p id="frame-mappers">{ "Mapped by: " }
-                            { sel_maps.iter().map(|m| format!("pid {} at va {} (pte {})", m.pid, hex(m.va, digits), hex(m.pte, if riscv { 16 } else { 8 }))).collect::<Vec<_>>().join("; ") }
+                            { sel_maps.iter().map(|m| mapped_at(m.pid, hex(m.va, digits), (!hide_entries).then(|| hex(m.pte, if riscv { 16 } else { 8 })))).collect::<Vec<_>>().join("; ") }
                         </p>
                     }
                     if let Some(words) = &sel_bytes {
@@ -451,6 +467,11 @@ fn bytes_words(b: &FrameBytes, cfg: &pagelab_core::kalloc::KmemConfig, riscv: bo
             " kfree filled the page with {:#04x} (junk, so that a use after free reads nonsense) and wrote in its first {n} bytes, little-endian, the next free frame: {as_stored}, struct run's next. The free list lives in the free frames themselves.",
             cfg.free_junk
         ));
+    } else if cfg.alloc_junk.is_none() && b.rest == Some(cfg.free_junk) {
+        s.push_str(&format!(
+            " xv6-public's kalloc does not clear a page: this is what kfree left in it ({:#04x} everywhere, and the old list pointer in its first {} bytes), not yet written over by its owner.",
+            cfg.free_junk, cfg.ptr_bytes
+        ));
     } else if let (Some(j), Some(x)) = (cfg.alloc_junk, b.rest)
         && x == j
         && b.head.iter().all(|&h| h == j)
@@ -460,4 +481,12 @@ fn bytes_words(b: &FrameBytes, cfg: &pagelab_core::kalloc::KmemConfig, riscv: bo
         ));
     }
     s
+}
+
+/// "pid 2 at va 0x4000 (pte 0x…)": the entry left out while an open question is about a walk.
+fn mapped_at(pid: u32, va: String, pte: Option<String>) -> String {
+    match pte {
+        Some(p) => format!("pid {pid} at va {va} (pte {p})"),
+        None => format!("pid {pid} at va {va}"),
+    }
 }

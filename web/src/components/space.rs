@@ -263,10 +263,10 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
             if *open {
                 <p>{ intro }</p>
                 if port == Port::Xv6Riscv {
-                    <aside class="notes-say" aria-label="Where the study notes differ">
+                    <div class="notes-say" role="note" aria-label="Where the study notes differ">
                         <strong>{ "The notes say: " }</strong>
-                        { "(002) the CLINT is mapped one to one, the trampoline and the kernel stacks come from kalloc, and each process's kernel stack sits right below the trampoline. In xv6-riscv the CLINT is not mapped (only machine-mode code uses it), the trampoline is kernel text's own frame (pa 0x80007000), and the stacks belong to the 64 process slots, made at boot: slot 0's is two pages below the trampoline, with an unmapped guard page between." }
-                    </aside>
+                        { "in the xv6-riscv VM notes, the CLINT is mapped one to one, the trampoline and the kernel stacks come from kalloc, and each process's kernel stack sits right below the trampoline. In xv6-riscv the CLINT is not mapped (only machine-mode code uses it), the trampoline is kernel text's own frame (pa 0x80007000), and the stacks belong to the 64 process slots, made at boot: slot 0's is two pages below the trampoline, with an unmapped guard page between." }
+                    </div>
                 }
                 <p class="help">{ "Lowest address first. Choose an address to translate it in the kernel's page table." }</p>
                 <ol class="kmap" id="kernel-map">

@@ -49,9 +49,9 @@ fn paragraphs(ps: &[Paragraph]) -> Html {
             ParagraphKind::NotesSay => {
                 flush(&mut items, &mut out);
                 out.push(html! {
-                    <aside class="notes-say" aria-label="Where the study notes differ">
+                    <div class="notes-say" role="note" aria-label="Where the study notes differ">
                         <strong>{ "The notes say: " }</strong>{ inline(&p.text) }
-                    </aside>
+                    </div>
                 });
             }
         }
