@@ -709,7 +709,7 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 if access.kind != crate::scheme::AccessKind::Execute {
                     tr.note(|| {
                         alloc::format!(
-                            "a scenario's {} names no instruction: the pc in that line is pid {pid}'s last known one (the Run panel's programs give the real one)",
+                            "a timeline step's {} names no instruction, so the pc in that line is pid {pid}'s last known one; when the Run panel's programs made the access, their console shows the real pc",
                             if access.kind == crate::scheme::AccessKind::Write { "write" } else { "read" }
                         )
                     });

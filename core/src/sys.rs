@@ -207,6 +207,11 @@ pub enum ExecError {
     StackOverflow,
     /// kalloc ran out part-way; everything taken so far was given back.
     OutOfMemory,
+    /// xv6-riscv's `sys_exec` found no page to copy an argument into: exec never ran.
+    NoArgPage {
+        /// Which argument.
+        index: usize,
+    },
 }
 
 /// Why sbrk failed.
@@ -320,6 +325,10 @@ impl fmt::Display for ExecError {
                 f.write_str("the arguments do not fit in the one-page stack: they would reach the guard page below it")
             }
             ExecError::OutOfMemory => f.write_str("out of memory; the new image was freed, the old one kept"),
+            ExecError::NoArgPage { index } => write!(
+                f,
+                "out of memory before exec ran: sys_exec's kalloc for argument {index}'s copy returned 0; the copies made so far are freed, and the old image is untouched"
+            ),
         }
     }
 }

@@ -649,7 +649,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                         break;
                     }
                     let Some(pg) = self.kalloc(tr, Owner::ArgCopy { pid }) else {
-                        bad = Some(ExecError::OutOfMemory);
+                        bad = Some(ExecError::NoArgPage { index: i });
                         break;
                     };
                     pages.push(pg);
@@ -666,7 +666,7 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
                     bad = Some(ExecError::TooManyArgs { given: argv.len(), max });
                 }
                 let r = if let Some(e) = bad {
-                    tr.fail(format!("sys_exec: {}", SysError::Exec(e.clone())));
+                    tr.fail(format!("sys_exec: {e}"));
                     SysRet::err(SysError::Exec(e))
                 } else {
                     tr.call(
