@@ -698,13 +698,15 @@ impl<T: Xv6Port + ShmHost> Kernel for T {
                 {
                     p.regs.pc = a;
                 }
-                // The trap handler reports the fault and kills the process.
-                let (func, text) = self.trap_report(pid, a, fault.code);
                 tr.push(crate::trace::Event::PageFault {
                     va: crate::addr::VirtAddr::new(a),
                     code: fault.code,
                     reason: fault.text.clone(),
                 });
+                // The trap takes the process into the kernel (RISC-V: uservec
+                // switches satp), then the trap handler reports the fault and kills it.
+                self.schedule(tr, pid)?;
+                let (func, text) = self.trap_report(pid, a, fault.code);
                 tr.call(func, alloc::string::String::new, |tr| tr.printed(text));
                 if access.kind != crate::scheme::AccessKind::Execute {
                     tr.note(|| {

@@ -532,7 +532,9 @@ impl<H: Hal> Xv6Port for RiscvKernel<H> {
             // or the timer): uservec switches satp to the kernel's table.
             self.uservec(tr, running);
         }
-        if running != Some(pid) {
+        // A process that trapped in itself goes on in the kernel: no scheduler runs it.
+        let trapped = self.trapped.get(self.st.cpu as usize).copied().flatten() == Some(pid);
+        if running != Some(pid) && !trapped {
             tr.note(|| format!("the scheduler runs pid {pid} (in the kernel, on the kernel page table)"));
         }
         Ok(())
