@@ -87,6 +87,14 @@ pub enum Place {
 /// What is at `va` in `pid`'s page table (`None`: the kernel's own).
 #[must_use]
 pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
+    place_of(k, pid, va, true)
+}
+
+/// [`place`], with the owner of a frame in the kernel's map of RAM looked
+/// up only if `owners` (a walk over the whole kernel map needs the kind of
+/// each page, not its owner).
+fn place_of(k: &dyn Kernel, pid: Option<u32>, va: u64, owners: bool) -> Place {
+    let owner = |pa: u64| if owners { k.kmem().owner(pa) } else { None };
     let info = k.info();
     let constant = |name: &str| info.constants.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
     match info.port {
@@ -102,7 +110,7 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
                 Place::KernelLow { pa: va - kernbase }
             } else if va < kernbase + info.phystop {
                 let pa = va - kernbase;
-                Place::KernelRam { pa, text: va < constant("data"), owner: k.kmem().owner(pa & !(PGSIZE - 1)) }
+                Place::KernelRam { pa, text: va < constant("data"), owner: owner(pa & !(PGSIZE - 1)) }
             } else if va >= constant("DEVSPACE") {
                 Place::Device { name: "device space (DEVSPACE and up: the I/O APIC and the local APIC)" }
             } else {
@@ -127,7 +135,7 @@ pub fn place(k: &dyn Kernel, pid: Option<u32>, va: u64) -> Place {
             let virtio = constant("VIRTIO0");
             let plic = constant("PLIC");
             if (kernbase..info.phystop).contains(&va) {
-                Place::KernelRam { pa: va, text: va < etext, owner: k.kmem().owner(page) }
+                Place::KernelRam { pa: va, text: va < etext, owner: owner(page) }
             } else if page == uart {
                 Place::Device { name: "the UART (UART0)" }
             } else if page == virtio {
@@ -425,7 +433,7 @@ pub fn kernel_map(k: &dyn Kernel) -> Vec<KernelRun> {
     for e in super::view::table_entries(scheme, k.mem(), k.kernel_root(), u64::MAX).into_iter().filter(|e| e.leaf) {
         let size = crate::with_scheme!(scheme, S => S::level_size(e.level));
         let p = e.pte & perm_mask & !ad;
-        let here = place(k, None, e.va);
+        let here = place_of(k, None, e.va, false);
         if let Some(r) = runs.last_mut()
             && p == perm
             && r.end == e.va

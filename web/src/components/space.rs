@@ -78,7 +78,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
     // A byte is written once a push shown covers it; until then it is 0 (exec's page came zeroed).
     let written = |va: u64| pushes[..shown].iter().any(|p| (p.lo..p.hi).contains(&va));
     let now_sp = match shown {
-        0 => p_top(k, pid),
+        0 => p.as_ref().and_then(|p| p.image.as_ref()).map_or(0, |img| img.stack_top),
         n => pushes[n - 1].sp,
     };
     let on_push = {
@@ -109,16 +109,8 @@ fn SpaceView(props: &SpaceProps) -> Html {
     let use_ = usage(k, pid);
     let listing = vmprint(k, pid);
     let Some(p) = p else { return html! {} };
-    // The process's own table (a press in the kernel's list may have chosen
-    // the kernel's), then the translate panel, where the walk is.
-    let pick = |va: u64| {
-        let d = props.dispatch.clone();
-        Callback::from(move |_| {
-            d.dispatch(Action::UseKernelTable(false));
-            d.dispatch(Action::SetAddress(format!("{va:#x}")));
-            crate::dom::show_at_top("tr-h");
-        })
-    };
+    // The process's own table (a press in the kernel's list may have chosen the kernel's).
+    let pick = |va: u64| translate_in(&props.dispatch, false, va);
     let value_digits = if riscv { 16 } else { 8 };
     let word = if riscv { 8 } else { 4 };
     html! {
@@ -241,14 +233,7 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
     let digits = addr_digits(riscv);
     let rows =
         use_memo((props.lab.clone(), *open), |(l, open)| if *open { kernel_map(l.kernel()) } else { Vec::new() });
-    let pick = |va: u64| {
-        let d = props.dispatch.clone();
-        Callback::from(move |_| {
-            d.dispatch(Action::UseKernelTable(true));
-            d.dispatch(Action::SetAddress(format!("{va:#x}")));
-            crate::dom::show_at_top("tr-h");
-        })
-    };
+    let pick = |va: u64| translate_in(&props.dispatch, true, va);
     let intro = match port {
         Port::Xv6Public => {
             "The kernel's half of every page directory: setupkvm maps kmap[] into each one, so the kernel runs on whichever process's table cr3 holds. No page-table entry here has PTE_U (the directory entries do: walkpgdir makes them P W U), so user code cannot reach any of it."
@@ -300,7 +285,13 @@ fn KernelSpace(props: &KernelSpaceProps) -> Html {
     }
 }
 
-/// The top of `pid`'s stack page (where sp starts before exec's first push).
-fn p_top(k: &dyn pagelab_core::port::Kernel, pid: u32) -> u64 {
-    k.procs().get(pid).and_then(|p| p.image.as_ref()).map_or(0, |img| img.stack_top)
+/// A press on an address: translate `va` in the kernel's own table (`kernel`)
+/// or the chosen process's, and take the learner to the walk.
+fn translate_in(dispatch: &UseReducerDispatcher<LabState>, kernel: bool, va: u64) -> Callback<MouseEvent> {
+    let d = dispatch.clone();
+    Callback::from(move |_| {
+        d.dispatch(Action::UseKernelTable(kernel));
+        d.dispatch(Action::SetAddress(format!("{va:#x}")));
+        crate::dom::show_at_top("tr-h");
+    })
 }
