@@ -457,6 +457,18 @@ test('a free frame shows the junk kfree wrote and its next pointer', async () =>
   assert.ok(words.startsWith(`Its first 16 bytes: ${le} 01 01 01 01 01 01 01 01 01 01 01 01; the other 4080 are all 0x01.`), words);
   assert.ok(words.includes(`0x${v.toString(16)} (P2V of 0x${next.toString(16).padStart(8, '0')})`), words);
   assert.ok(head > next, 'the list runs down from PHYSTOP');
+  // Going down pid 1's page table: its directory maps PDX 0 (initcode's table), the
+  // 56 for KERNBASE..+224 MB and the 8 for DEVSPACE: 65 of 1024; the table at PDX 0
+  // maps initcode's one page.
+  await page.click('details.owners > summary');
+  const rows = page.locator('#owners tr', { hasText: 'page directory' });
+  await rows.first().locator('button').first().click();
+  await page.waitForFunction(() => /65 of its 1024 entries are valid/.test(document.querySelector('#frame-entries')?.textContent));
+  const first = await page.locator('#frame-entries').textContent();
+  const pde = parseInt(first.match(/\[0\] (0x[0-9a-f]{8})/)[1], 16);
+  await page.locator('#frame-entries button').first().click();
+  await page.waitForFunction((f) => document.querySelector('#frame-info h3')?.textContent.startsWith(`frame 0x${f}`), (pde & ~0xfff).toString(16));
+  assert.match(await text(page, '#frame-entries'), /1 of its 1024 entries is valid.*\[0\] 0x[0-9a-f]{8} → /);
   await page.close();
 });
 

@@ -414,3 +414,26 @@ fn exec_builds_the_stack_push_by_push() {
     assert!(stack_pushes(lab.kernel(), 99).is_empty());
     assert_eq!(stack_pushes(lab.kernel(), 3)[3].what, "the array: argv[0] to argv[2] and the 0 in argv[3]");
 }
+
+#[test]
+fn a_page_table_frame_lists_its_valid_entries() {
+    use pagelab_core::lab::view::table_frame_entries;
+    // xv6-public after userinit: pid 1's page directory maps PDX 0 (initcode's page table),
+    // KERNBASE..KERNBASE+224 MB (PDX 512..=567: 0x80000000 >> 22 = 512, 224 / 4 = 56 entries)
+    // and DEVSPACE..4 GB (0xfe000000 >> 22 = 1016..=1023): 65 of 1024.
+    let lab = story(scenario::STORY_X86).prefix(1);
+    let k = lab.kernel();
+    let (pd, _) = k.kmem().owners().find(|(_, o)| *o == Owner::PageDir { pid: 1 }).unwrap();
+    let (n, entries) = table_frame_entries(k, pd).unwrap();
+    let idx: Vec<u64> = entries.iter().map(|(i, _)| *i).collect();
+    let want: Vec<u64> = std::iter::once(0).chain(512..=567).chain(1016..=1023).collect();
+    assert_eq!((n, idx), (1024, want));
+    // Its entry 0 points to the page table that maps initcode's one page: entry 0 of that table.
+    let pt = entries[0].1 & !0xfff;
+    let (_, inner) = table_frame_entries(k, pt).unwrap();
+    assert_eq!(inner.len(), 1);
+    assert_eq!(inner[0].0, 0);
+    // A user page is not a table.
+    let (user, _) = k.kmem().owners().find(|(_, o)| *o == Owner::User { pid: 1 }).unwrap();
+    assert!(table_frame_entries(k, user).is_none());
+}

@@ -1559,8 +1559,23 @@ impl LabState {
             Action::SelectFrame(f) => s.selection.frame = f,
             Action::GotoFrame(text) => {
                 let info = s.lab().kernel().info().clone();
+                let kernbase = info.constants.iter().find(|(n, _)| n == "KERNBASE").map_or(0, |(_, v)| *v);
                 match input::parse_address(&text, SchemeKind::Sv39) {
                     Err(e) => s.error(Where::Frames, e),
+                    // On x86 a kernel virtual address (a free list's next pointer is one) names its frame by V2P.
+                    Ok(va)
+                        if info.scheme == SchemeKind::X86
+                            && va >= kernbase
+                            && va - kernbase >= info.ram_base
+                            && va - kernbase < info.phystop =>
+                    {
+                        let pa = va - kernbase;
+                        s.selection.frame = Some(pa & !0xfff);
+                        s.tell(
+                            Where::Frames,
+                            &format!("{va:#x} is a kernel virtual address: the frame is V2P({va:#x}) = {va:#x} − KERNBASE = {pa:#x}."),
+                        );
+                    }
                     Ok(pa) if pa < info.ram_base || pa >= info.phystop => s.error(
                         Where::Frames,
                         format!(

@@ -496,6 +496,11 @@ fn errors_sit_next_to_their_control_and_go_after_a_success() {
     let s = act(s, Action::GotoFrame("0x1000".into()));
     assert_eq!(s.notice, None);
     assert_eq!(s.selection.frame, Some(0x1000));
+    // On x86 a kernel virtual address (as a free page's next pointer holds one) goes to its frame,
+    // V2P: 0x8dffe123 − KERNBASE (0x80000000) = 0xdffe123, in frame 0xdffe000, and says so.
+    let s = act(s, Action::GotoFrame("0x8dffe123".into()));
+    assert_eq!(s.selection.frame, Some(0xdff_e000));
+    assert!(s.notice.as_ref().is_some_and(|n| !n.is_error() && n.text.contains("V2P(0x8dffe123)")), "{:?}", s.notice);
     let s = act(s, Action::Forward);
     assert_eq!(s.notice.as_ref().map(|n| n.at), Some(Where::Steps));
     let s = act(s, Action::SetAddress("0x10".into()));

@@ -1197,3 +1197,25 @@ pub fn stack_pushes(k: &dyn Kernel, pid: u32) -> Vec<StackPush> {
     out.push(StackPush { lo: img.sp, hi: img.sp + len, sp: img.sp, what });
     out
 }
+
+/// The valid entries of the frame at `pa` if it is a page-table page (a
+/// process's table or directory, or the kernel's): each as (index, entry),
+/// lowest index first, with how many entries the page holds. `None` for any
+/// other frame.
+#[must_use]
+pub fn table_frame_entries(k: &dyn Kernel, pa: u64) -> Option<(u64, Vec<(u64, u64)>)> {
+    match frame_state(k, pa)? {
+        FrameState::Owned { owner: Owner::PageTable { .. } | Owner::PageDir { .. } | Owner::KernelPageTable } => {}
+        _ => return None,
+    }
+    let scheme = k.info().scheme;
+    let (bytes, valid) = crate::with_scheme!(scheme, S => (S::ENTRY_BYTES, S::VALID));
+    let n = PGSIZE / bytes;
+    let entries = (0..n)
+        .filter_map(|i| {
+            let e = k.mem().read_word(pa + i * bytes, bytes).ok()?;
+            (e & valid != 0).then_some((i, e))
+        })
+        .collect();
+    Some((n, entries))
+}

@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use pagelab_core::addr::PGSIZE;
-use pagelab_core::lab::view::{FrameBytes, FrameState, frame_bytes, frame_runs, frame_state, kernel_mappers, mappers};
+use pagelab_core::lab::view::{
+    FrameBytes, FrameState, frame_bytes, frame_runs, frame_state, kernel_mappers, mappers, table_frame_entries,
+};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
@@ -323,6 +325,8 @@ pub fn Memory() -> Html {
         (Some(pa), _) => frame_bytes(k, pa).map(|b| bytes_words(&b, k.kmem().config(), riscv)),
         (None, _) => None,
     };
+    // A page-table page: its valid entries, each a way down to the frame it points to.
+    let sel_entries = selected.filter(|_| !hide_entries).and_then(|pa| table_frame_entries(k, pa));
     let sel_shared = match sel_state {
         Some(FrameState::Owned { owner: Owner::Shared { id } }) => k.shm().find(id).map(|i| k.shm().pages[i].refs),
         _ => None,
@@ -393,6 +397,22 @@ pub fn Memory() -> Html {
                     if let Some(words) = &sel_bytes {
                         <p id="frame-bytes">{ words.clone() }</p>
                     }
+                    if let Some((n, entries)) = &sel_entries {
+                        <p id="frame-entries">
+                            { format!("A page-table page: {} of its {n} entries {} valid", entries.len(), if entries.len() == 1 { "is" } else { "are" }) }
+                            { if entries.is_empty() { "." } else { ". Choose where one points to go down the table: " } }
+                            for (j, (i, e)) in entries.iter().take(8).enumerate() {
+                                if j > 0 { { "; " } }
+                                { format!("[{i}] {} → ", hex(*e, if riscv { 16 } else { 8 })) }
+                                <button key={*i} class="addr" onclick={select(info.scheme.pte_pa(*e))}
+                                    aria-label={format!("entry {i} points to {}: choose that frame", hex(info.scheme.pte_pa(*e), digits))}>
+                                    { hex(info.scheme.pte_pa(*e), digits) }
+                                </button>
+                                { format!(" ({})", info.scheme.flag_names(*e)) }
+                            }
+                            if entries.len() > 8 { { format!("; … {} more.", entries.len() - 8) } }
+                        </p>
+                    }
                     if let Some(refs) = sel_shared {
                         <p id="frame-refs">{ format!("Shared page: {} {} it open (its reference count).", plural(refs.max(0) as u64, "process", "processes"), if refs == 1 { "has" } else { "have" }) }</p>
                     }
@@ -415,7 +435,10 @@ pub fn Memory() -> Html {
             <h3 id="fl-h">{ "The kalloc free list" }</h3>
             <p id="freelist" aria-labelledby="fl-h">
                 { "kmem.freelist → " }
-                { freelist.iter().map(|pa| hex(*pa, digits)).collect::<Vec<_>>().join(" → ") }
+                for (i, pa) in freelist.iter().enumerate() {
+                    if i > 0 { { " → " } }
+                    <button key={*pa} class="addr" onclick={select(*pa)} aria-label={format!("{}: choose this frame", hex(*pa, digits))}>{ hex(*pa, digits) }</button>
+                }
                 { if nfree as usize > freelist.len() { format!(" → … ({nfree} pages in all)") } else { " → 0".to_string() } }
             </p>
             <details class="owners" open={!data.compact}>
