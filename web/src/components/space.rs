@@ -52,7 +52,7 @@ fn le_bytes(value: u64, width: u64) -> String {
 fn SpaceView(props: &SpaceProps) -> Html {
     // How many of exec's pushes the stack table shows (none chosen: all of them),
     // back to all of them when the step or the process changes.
-    let pushes_shown = use_state(|| None::<usize>);
+    let pushes_shown = use_state_eq(|| None::<usize>);
     {
         let pushes_shown = pushes_shown.clone();
         use_effect_with((props.current, props.pid), move |_| pushes_shown.set(None));
