@@ -319,11 +319,14 @@ pub fn Memory() -> Html {
         _ if hide_entries => Some(String::from(
             "Its bytes are shown once the open question is answered (they would give the answer away).",
         )),
-        (Some(_), Some(FrameState::Kernel | FrameState::Low)) => Some(String::from(
-            "pagelab does not hold this frame's bytes: its RAM has no kernel code, BIOS data or video memory in it.",
+        // A frame of RAM whose bytes core does not give: the kernel image or x86's first megabyte.
+        (Some(pa), Some(_)) => Some(frame_bytes(k, pa).map_or_else(
+            || String::from(
+                "pagelab does not hold this frame's bytes: its RAM has no kernel code, BIOS data or video memory in it.",
+            ),
+            |b| bytes_words(&b, k.kmem().config(), riscv),
         )),
-        (Some(pa), _) => frame_bytes(k, pa).map(|b| bytes_words(&b, k.kmem().config(), riscv)),
-        (None, _) => None,
+        _ => None,
     };
     // A page-table page: its valid entries, each a way down to the frame it points to.
     let sel_entries = selected.filter(|_| !hide_entries).and_then(|pa| table_frame_entries(k, pa));
