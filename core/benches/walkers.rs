@@ -18,8 +18,10 @@
 //! - two dependent loads from a `Vec` (the memory floor of a two-level walk).
 //!
 //! `cargo bench -p pagelab-core --bench walkers` prints criterion's times;
-//! the last lines give ns per lookup and the ratio to the minimal walk.
+//! the last lines give ns per lookup and the ratio to the minimal walk,
+//! from rounds in which every walker of a scheme runs once, in turn.
 
+use criterion::measurement::WallTime;
 use criterion::{Criterion, criterion_group, criterion_main};
 use pagelab_core::addr::{PhysAddr, VirtAddr};
 use pagelab_core::mem::Sim;
@@ -343,27 +345,53 @@ struct Floor {
     b: Vec<u32>,
 }
 
+/// Rounds of the summary: in each, every walker of a scheme runs the loop
+/// once, in turn, so that all of them meet the machine in the same state.
+const ROUNDS: usize = 15;
+
+/// A walker to time, by name.
+type Walker<'a> = (&'static str, Box<dyn FnMut(u64) -> Option<u64> + 'a>);
+
+/// Time `walkers` (the minimal walk first) with criterion, one by one; then
+/// in [`ROUNDS`] interleaved rounds for the summary: each walker's median
+/// ns per lookup, and the median over the rounds of its ratio to the
+/// minimal walk of the same round. (This machine's speed drifts from one
+/// second to the next; a ratio taken within a round does not.)
+fn time_all(g: &mut criterion::BenchmarkGroup<'_, WallTime>, w: &Workload, walkers: &mut [Walker<'_>]) -> Vec<String> {
+    for (name, f) in walkers.iter_mut() {
+        verify(name, w, f);
+        g.bench_function(*name, |b| b.iter(|| run(&w.probes, &mut *f)));
+    }
+    let n = walkers.len();
+    let mut ns = vec![Vec::new(); n];
+    let mut ratio = vec![Vec::new(); n];
+    for round in 0..ROUNDS {
+        let mut this = vec![0.0; n];
+        // A different walker goes first in each round.
+        for k in 0..n {
+            let i = (round + k) % n;
+            let t = Instant::now();
+            black_box(run(&w.probes, &mut walkers[i].1));
+            this[i] = t.elapsed().as_nanos() as f64 / w.probes.len() as f64;
+        }
+        for i in 0..n {
+            ns[i].push(this[i]);
+            ratio[i].push(this[i] / this[0]);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (0..n)
+        .map(|i| format!("  {:7.2} ns  {:5.2}x  {}", median(&mut ns[i]), median(&mut ratio[i]), walkers[i].0))
+        .collect()
+}
+
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("walkers");
     g.sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
-    let mut table: Vec<(String, f64)> = Vec::new();
-    let mut time = |g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-                    name: &str,
-                    w: &Workload,
-                    mut f: Box<dyn FnMut(u64) -> Option<u64> + '_>| {
-        verify(name, w, &mut f);
-        g.bench_function(name, |b| b.iter(|| run(&w.probes, &mut f)));
-        // One more timed pass of the same loop, for the summary: the median of 11.
-        let mut ns: Vec<f64> = (0..11)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(run(&w.probes, &mut f));
-                t.elapsed().as_nanos() as f64 / w.probes.len() as f64
-            })
-            .collect();
-        ns.sort_by(f64::total_cmp);
-        table.push((name.to_string(), ns[5]));
-    };
+    let mut lines = Vec::new();
 
     // x86: VAs below 2^31.
     let w = workload(31, 0x9a9e_1ab0);
@@ -374,10 +402,16 @@ fn benches(c: &mut Criterion) {
         a: (0..1024).map(|i| (i * 7 % 1024) as u32).collect(),
         b: (0..1024 * 1024).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect(),
     };
-    time(&mut g, "x86: minimal two-level walk (Vec)", &w, Box::new(|va| mini.walk(va)));
-    time(&mut g, "x86: pagelab walk::lookup", &w, pagelab_lookup::<X86>(&k.st.hw, root));
-    time(&mut g, "x86: pagelab walk::translate (records steps)", &w, pagelab_translate::<X86>(&k.st.hw, root));
-    time(&mut g, "x86: x86_64 0.15 OffsetPageTable::translate_addr", &w, Box::new(|va| osdev::lookup(&osdev, va)));
+    lines.extend(time_all(
+        &mut g,
+        &w,
+        &mut [
+            ("x86: minimal two-level walk (Vec)", Box::new(|va| mini.walk(va))),
+            ("x86: pagelab walk::lookup", pagelab_lookup::<X86>(&k.st.hw, root)),
+            ("x86: pagelab walk::translate (records steps)", pagelab_translate::<X86>(&k.st.hw, root)),
+            ("x86: x86_64 0.15 OffsetPageTable::translate_addr", Box::new(|va| osdev::lookup(&osdev, va))),
+        ],
+    ));
     // The floor answers with a number, not an address: it is timed, not verified.
     g.bench_function("floor: two dependent loads (Vec)", |b| {
         b.iter(|| {
@@ -395,25 +429,24 @@ fn benches(c: &mut Criterion) {
     let mini = MiniSv39::new(&w.map);
     let (k, root) = pagelab_sv39(&w.map);
     let arce = arceos::build(&w.map);
-    time(&mut g, "sv39: minimal three-level walk (Vec)", &w, Box::new(|va| mini.walk(va)));
-    time(&mut g, "sv39: pagelab walk::lookup", &w, pagelab_lookup::<Sv39>(&k.st.hw, root));
-    time(&mut g, "sv39: pagelab walk::translate (records steps)", &w, pagelab_translate::<Sv39>(&k.st.hw, root));
-    time(
+    lines.extend(time_all(
         &mut g,
-        "sv39: page_table_multiarch 0.6 PageTable64::query (3 levels)",
         &w,
-        Box::new(|va| arceos::lookup(&arce, va)),
-    );
+        &mut [
+            ("sv39: minimal three-level walk (Vec)", Box::new(|va| mini.walk(va))),
+            ("sv39: pagelab walk::lookup", pagelab_lookup::<Sv39>(&k.st.hw, root)),
+            ("sv39: pagelab walk::translate (records steps)", pagelab_translate::<Sv39>(&k.st.hw, root)),
+            ("sv39: page_table_multiarch 0.6 PageTable64::query (3 levels)", Box::new(|va| arceos::lookup(&arce, va))),
+        ],
+    ));
     g.finish();
 
     println!(
-        "\nns per lookup (median of 11 passes of {} lookups), and the ratio to the minimal walk:",
+        "\nns per lookup (median of {ROUNDS} interleaved rounds of {} lookups), and the median of the ratio to the minimal walk in the same round:",
         LOOKUPS + MISSES
     );
-    for (name, ns) in &table {
-        let scheme = name.split(':').next().unwrap_or("");
-        let base = table.iter().find(|(n, _)| n.starts_with(scheme) && n.contains("minimal")).map_or(*ns, |(_, b)| *b);
-        println!("  {ns:7.2} ns  {:5.2}x  {name}", ns / base);
+    for line in lines {
+        println!("{line}");
     }
 }
 

@@ -196,8 +196,10 @@ enum Page {
     /// A whole page of little-endian words of `bytes` (4 or 8) bytes that
     /// count up: word `i` is `first + i · step`. One run of `mappages` over
     /// a whole page table writes this, as x86 `setupkvm` does for 63 of the
-    /// 64 tables of the kernel part of every page directory.
-    Counting { first: u64, step: u64, bytes: u8 },
+    /// 64 tables of the kernel part of every page directory. (A step that
+    /// does not fit 32 bits is stored as bytes, which keeps a page in 16
+    /// bytes: the page list is indexed on every step of a walk.)
+    Counting { first: u64, step: u32, bytes: u8 },
     /// Arbitrary contents, shared between copies of the memory until one of
     /// them writes (a copy of a machine costs only its changed pages).
     Bytes(Arc<[u8; PGSIZE as usize]>),
@@ -215,7 +217,7 @@ impl Page {
             }
             Page::Counting { first, step, bytes } => {
                 let mut b: Arc<[u8; PGSIZE as usize]> = Arc::new([0; PGSIZE as usize]);
-                write_counting(&mut Arc::make_mut(&mut b)[..], first, step, usize::from(bytes));
+                write_counting(&mut Arc::make_mut(&mut b)[..], first, u64::from(step), usize::from(bytes));
                 *self = Page::Bytes(b);
             }
             Page::Bytes(_) => {}
@@ -244,7 +246,7 @@ impl Page {
                 let n = usize::from(*bytes);
                 for (i, b) in out.iter_mut().enumerate() {
                     let at = off + i;
-                    let word = first.wrapping_add(((at / n) as u64).wrapping_mul(*step));
+                    let word = first.wrapping_add(((at / n) as u64).wrapping_mul(u64::from(*step)));
                     *b = (word >> (8 * (at % n))) as u8;
                 }
             }
@@ -292,6 +294,7 @@ const CHUNK_SHIFT: u32 = CHUNK.trailing_zeros();
 /// log2 of [`PGSIZE`].
 const PAGE_SHIFT: u32 = PGSIZE.trailing_zeros();
 const _: () = assert!(CHUNK.is_power_of_two() && PGSIZE.is_power_of_two());
+const _: () = assert!(size_of::<Page>() == 16, "a page of the list is two words");
 
 /// Simulated RAM from `base` to `base + size`.
 ///
@@ -482,7 +485,8 @@ impl PhysMem for SimMem {
         let len = (count as usize).saturating_mul(n);
         match self.word_place(pa, n) {
             // A whole page of entries is kept as its first word and step.
-            Some((page, 0)) if (n == 4 || n == 8) && len == PGSIZE as usize => {
+            Some((page, 0)) if (n == 4 || n == 8) && len == PGSIZE as usize && u32::try_from(step).is_ok() => {
+                let step = step as u32;
                 *self.page_mut(page) = Page::Counting { first, step, bytes: n as u8 };
                 Ok(())
             }

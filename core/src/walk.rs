@@ -420,23 +420,33 @@ fn attempt<S: Scheme, R: Record, X>(
     if let Err(kind) = S::check_va(va) {
         return Ok(Err(Stop { level: None, kind }));
     }
-    let mut path = [0u64; 4];
-    let mut table = root;
-    // The levels above the last, root first: the walk goes on only through
-    // a valid entry that is not a leaf. (A loop of a constant count: the
-    // compiler unrolls it, and each way out checks a path of known length.)
-    for n in 0..(S::LEVELS - 1) as usize {
-        let level = S::LEVELS - 1 - n as u32;
-        let e = step::<S, R, X>(&read, table, va, level, rec)?;
-        path[n] = e;
-        if e & S::VALID == 0 || S::is_leaf(e, level) {
-            return Ok(finish::<S>(&path[..=n], level, va, access));
-        }
-        table = S::pte_pa(e);
+    // Two or three levels (every scheme's), written out rather than looped:
+    // each way out then checks a path of known length, which the compiler
+    // keeps in registers. The walk goes on only through a valid entry that
+    // is not a leaf.
+    const { assert!(S::LEVELS == 2 || S::LEVELS == 3, "a walk of two or three levels") };
+    let top = S::LEVELS - 1;
+    let e0 = step::<S, R, X>(&read, root, va, top, rec)?;
+    if stops::<S>(e0, top) {
+        return Ok(finish::<S>(u64::MAX, e0, top, va, access));
     }
-    let n = (S::LEVELS - 1) as usize;
-    path[n] = step::<S, R, X>(&read, table, va, 0, rec)?;
-    Ok(finish::<S>(&path[..=n], 0, va, access))
+    if S::LEVELS == 2 {
+        let e1 = step::<S, R, X>(&read, S::pte_pa(e0), va, 0, rec)?;
+        return Ok(finish::<S>(e0, e1, 0, va, access));
+    }
+    let e1 = step::<S, R, X>(&read, S::pte_pa(e0), va, 1, rec)?;
+    if stops::<S>(e1, 1) {
+        return Ok(finish::<S>(e0, e1, 1, va, access));
+    }
+    let e2 = step::<S, R, X>(&read, S::pte_pa(e1), va, 0, rec)?;
+    Ok(finish::<S>(e0 & e1, e2, 0, va, access))
+}
+
+/// True if a walk stops at entry `e` of a table above the last (at
+/// `level`): it is not valid, or it is a leaf (a large page).
+#[inline(always)]
+fn stops<S: Scheme>(e: u64, level: u32) -> bool {
+    e & S::VALID == 0 || S::is_leaf(e, level)
 }
 
 /// Read the entry for `va` at `level` in the table at `table` with `read` and tell `rec`.
@@ -455,14 +465,15 @@ fn step<S: Scheme, R: Record, X>(
     Ok(e)
 }
 
-/// The answer of a walk that read `path` (root first) and stopped at
-/// `level`: the mapping, or why the hardware refuses `access`.
+/// The answer of a walk that stopped at entry `last`, at `level`, after
+/// going through entries whose AND is `through` (see
+/// [`Scheme::check_end`]): the mapping, or why the hardware refuses `access`.
 #[inline(always)]
-fn finish<S: Scheme>(path: &[u64], level: u32, va: u64, access: Access) -> Result<Mapped, Stop> {
-    match S::check(path, access) {
+fn finish<S: Scheme>(through: u64, last: u64, level: u32, va: u64, access: Access) -> Result<Mapped, Stop> {
+    match S::check_end(through, last, level, access) {
         Ok(()) => {
             let size = S::level_size(level);
-            let frame = S::pte_pa(path[path.len() - 1]);
+            let frame = S::pte_pa(last);
             let offset = va & (size - 1);
             Ok(Mapped { pa: PhysAddr::new(frame | offset), frame: PhysAddr::new(frame), offset, page_size: size })
         }

@@ -402,11 +402,32 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
     fn flag_bits(e: u64) -> FlagBits;
     /// Arch-neutral meaning of an entry's flags.
     fn flags(e: u64) -> Flags;
-    /// Check an access against the entries met on the walk (root first, leaf last).
+    /// Check an access at the end of a walk: `last` is the entry the walk
+    /// stopped at, at `level`; `through` is the AND of the entries it went
+    /// through to reach it (each valid and not a leaf), all ones if it
+    /// stopped in the root. (x86 asks every level for W and U; RISC-V only
+    /// the leaf.)
     ///
     /// # Errors
     /// The kind of fault the hardware would raise.
-    fn check(path: &[u64], access: Access) -> Result<(), FaultKind>;
+    fn check_end(through: u64, last: u64, level: u32, access: Access) -> Result<(), FaultKind>;
+    /// Check an access against the entries met on a walk (root first, the
+    /// one it stopped at last): [`Scheme::check_end`] at the first entry
+    /// that ends the walk.
+    ///
+    /// # Errors
+    /// The kind of fault the hardware would raise.
+    fn check(path: &[u64], access: Access) -> Result<(), FaultKind> {
+        let mut through = u64::MAX;
+        for (n, &e) in path.iter().enumerate() {
+            let level = (Self::LEVELS as usize).saturating_sub(n + 1) as u32;
+            if n + 1 == path.len() || e & Self::VALID == 0 || Self::is_leaf(e, level) {
+                return Self::check_end(through, e, level, access);
+            }
+            through &= e;
+        }
+        Err(FaultKind::NotPresent)
+    }
     /// Check a virtual address is one the scheme can translate.
     ///
     /// # Errors

@@ -57,9 +57,9 @@ impl Scheme for Sv32 {
     fn flags(e: u64) -> Flags {
         RvFlags::from_bits_truncate(e).into()
     }
-    fn check(path: &[u64], access: Access) -> Result<(), FaultKind> {
-        let leaf_level = (Self::LEVELS as usize).saturating_sub(path.len()) as u32;
-        rv_check(path, access, (Self::level_size(leaf_level) - 1) & !0xFFF)
+    #[inline]
+    fn check_end(_through: u64, last: u64, level: u32, access: Access) -> Result<(), FaultKind> {
+        rv_check(last, access, (Self::level_size(level) - 1) & !0xFFF)
     }
 }
 

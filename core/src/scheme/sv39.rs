@@ -158,22 +158,14 @@ pub(super) fn rv_is_leaf(e: u64) -> bool {
     e & (PTE_R | PTE_W | PTE_X) != 0
 }
 
-/// RISC-V's checks on a walk, shared by Sv39 and Sv32.
+/// RISC-V's checks at the end of a walk, shared by Sv39 and Sv32: only the
+/// entry the walk stopped at counts (those it went through were valid and
+/// not leaves, and RISC-V reads no permission from them).
 ///
-/// `path` ends at the leaf; `superpage_mask` has the physical address bits
-/// that a leaf at its level must have clear (0 at level 0).
-pub(super) fn rv_check(path: &[u64], access: Access, superpage_mask: u64) -> Result<(), FaultKind> {
-    let Some((&leaf, upper)) = path.split_last() else {
-        return Err(FaultKind::NotPresent);
-    };
-    for &e in upper {
-        if e & PTE_V == 0 {
-            return Err(FaultKind::NotPresent);
-        }
-        if e & PTE_W != 0 && e & PTE_R == 0 {
-            return Err(FaultKind::Reserved);
-        }
-    }
+/// `superpage_mask` has the physical address bits that a leaf at its level
+/// must have clear (0 at level 0).
+#[inline]
+pub(super) fn rv_check(leaf: u64, access: Access, superpage_mask: u64) -> Result<(), FaultKind> {
     if leaf & PTE_V == 0 {
         return Err(FaultKind::NotPresent);
     }
@@ -237,9 +229,9 @@ impl Scheme for Sv39 {
     fn flags(e: u64) -> Flags {
         RvFlags::from_bits_truncate(e).into()
     }
-    fn check(path: &[u64], access: Access) -> Result<(), FaultKind> {
-        let leaf_level = (Self::LEVELS as usize).saturating_sub(path.len()) as u32;
-        rv_check(path, access, (Self::level_size(leaf_level) - 1) & !0xFFF)
+    #[inline]
+    fn check_end(_through: u64, last: u64, level: u32, access: Access) -> Result<(), FaultKind> {
+        rv_check(last, access, (Self::level_size(level) - 1) & !0xFFF)
     }
     fn check_va(va: u64) -> Result<(), FaultKind> {
         // Bits 63..39 must all equal bit 38.

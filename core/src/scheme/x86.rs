@@ -229,14 +229,13 @@ impl Scheme for X86 {
     fn flags(e: u64) -> Flags {
         Pte(e as u32).flags().into()
     }
-    fn check(path: &[u64], access: Access) -> Result<(), FaultKind> {
-        for &e in path {
-            if e as u32 & PTE_P == 0 {
-                return Err(FaultKind::NotPresent);
-            }
-        }
+    #[inline]
+    fn check_end(through: u64, last: u64, _level: u32, access: Access) -> Result<(), FaultKind> {
         // Both the directory entry and the table entry must allow the access.
-        let all = path.iter().fold(u32::MAX, |acc, &e| acc & e as u32);
+        let all = (through & last) as u32;
+        if all & PTE_P == 0 {
+            return Err(FaultKind::NotPresent);
+        }
         if access.mode == Mode::User && all & PTE_U == 0 {
             return Err(FaultKind::NotUser);
         }
