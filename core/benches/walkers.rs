@@ -20,9 +20,11 @@
 //! `cargo bench -p pagelab-core --bench walkers` prints criterion's times;
 //! the last lines give ns per lookup and the ratio to the minimal walk,
 //! from rounds in which every walker of a scheme runs once, in turn.
+//! `scripts/walk-instructions.sh` counts each walker's instructions and
+//! cache misses per lookup under cachegrind, through [`count`].
 
 use criterion::measurement::WallTime;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use pagelab_core::addr::{PhysAddr, VirtAddr};
 use pagelab_core::mem::Sim;
 use pagelab_core::riscv::{RiscvKernel, RiscvLayout};
@@ -217,8 +219,10 @@ fn pagelab_sv39(map: &[(u64, u64)]) -> (RiscvKernel<Sim>, PhysAddr) {
 // ---- peers ----
 
 /// Table pages for the peers, in one host allocation: "physical" address
-/// ARENA_PA + k * 4096 is page k of the arena.
-const ARENA_PA: u64 = 0x1000_0000;
+/// ARENA_PA + k * 4096 is page k of the arena. (Low, so that the arena's
+/// host address minus it, the peers' physical-to-virtual offset, does not
+/// wrap wherever the host puts the arena: valgrind puts it low.)
+const ARENA_PA: u64 = 0x1000;
 const ARENA_PAGES: usize = 16_384;
 static ARENA: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -388,22 +392,16 @@ fn time_all(g: &mut criterion::BenchmarkGroup<'_, WallTime>, w: &Workload, walke
         .collect()
 }
 
-fn benches(c: &mut Criterion) {
-    let mut g = c.benchmark_group("walkers");
-    g.sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
-    let mut lines = Vec::new();
-
+/// Build each scheme's workload and walkers (the minimal walk first) and
+/// hand them to `each` with the scheme's name.
+fn with_walkers(each: &mut dyn FnMut(&str, &Workload, &mut [Walker<'_>])) {
     // x86: VAs below 2^31.
     let w = workload(31, 0x9a9e_1ab0);
     let mini = MiniX86::new(&w.map);
     let (k, root) = pagelab_x86(&w.map);
     let osdev = osdev::build(&w.map);
-    let floor = Floor {
-        a: (0..1024).map(|i| (i * 7 % 1024) as u32).collect(),
-        b: (0..1024 * 1024).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect(),
-    };
-    lines.extend(time_all(
-        &mut g,
+    each(
+        "x86",
         &w,
         &mut [
             ("x86: minimal two-level walk (Vec)", Box::new(|va| mini.walk(va))),
@@ -411,26 +409,15 @@ fn benches(c: &mut Criterion) {
             ("x86: pagelab walk::translate (records steps)", pagelab_translate::<X86>(&k.st.hw, root)),
             ("x86: x86_64 0.15 OffsetPageTable::translate_addr", Box::new(|va| osdev::lookup(&osdev, va))),
         ],
-    ));
-    // The floor answers with a number, not an address: it is timed, not verified.
-    g.bench_function("floor: two dependent loads (Vec)", |b| {
-        b.iter(|| {
-            let mut sum = 0u64;
-            for &(va, _) in &w.probes {
-                let i = floor.a[(black_box(va) >> 22) as usize & 0x3ff] as usize;
-                sum = sum.wrapping_add(u64::from(floor.b[i * 1024 + ((va >> 12) & 0x3ff) as usize]));
-            }
-            sum
-        })
-    });
+    );
 
     // Sv39: VAs below 2^38 (xv6-riscv's user half).
     let w = workload(38, 0x5739_0001);
     let mini = MiniSv39::new(&w.map);
     let (k, root) = pagelab_sv39(&w.map);
     let arce = arceos::build(&w.map);
-    lines.extend(time_all(
-        &mut g,
+    each(
+        "sv39",
         &w,
         &mut [
             ("sv39: minimal three-level walk (Vec)", Box::new(|va| mini.walk(va))),
@@ -438,7 +425,34 @@ fn benches(c: &mut Criterion) {
             ("sv39: pagelab walk::translate (records steps)", pagelab_translate::<Sv39>(&k.st.hw, root)),
             ("sv39: page_table_multiarch 0.6 PageTable64::query (3 levels)", Box::new(|va| arceos::lookup(&arce, va))),
         ],
-    ));
+    );
+}
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("walkers");
+    g.sample_size(20).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
+    let mut lines = Vec::new();
+    with_walkers(&mut |scheme, w, walkers| {
+        lines.extend(time_all(&mut g, w, walkers));
+        if scheme != "x86" {
+            return;
+        }
+        // The floor answers with a number, not an address: it is timed, not verified.
+        let floor = Floor {
+            a: (0..1024).map(|i| (i * 7 % 1024) as u32).collect(),
+            b: (0..1024 * 1024).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect(),
+        };
+        g.bench_function("floor: two dependent loads (Vec)", |b| {
+            b.iter(|| {
+                let mut sum = 0u64;
+                for &(va, _) in &w.probes {
+                    let i = floor.a[(black_box(va) >> 22) as usize & 0x3ff] as usize;
+                    sum = sum.wrapping_add(u64::from(floor.b[i * 1024 + ((va >> 12) & 0x3ff) as usize]));
+                }
+                sum
+            })
+        });
+    });
     g.finish();
 
     println!(
@@ -450,5 +464,33 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// `WALKERS_COUNT=list` prints the walkers' names; `WALKERS_COUNT=NAME:N`
+/// checks walker NAME and runs its loop N times, untimed, for
+/// `scripts/walk-instructions.sh` to count the instructions under
+/// cachegrind (a figure this machine's noise does not move).
+fn count(arg: &str) {
+    let (name, passes) = arg.rsplit_once(':').map_or((arg, 0), |(n, p)| (n, p.parse().unwrap_or(0)));
+    with_walkers(&mut |_, w, walkers| {
+        for (walker, f) in walkers.iter_mut() {
+            if name == "list" {
+                println!("{walker}");
+            } else if *walker == name {
+                verify(walker, w, f);
+                let sum = (0..passes).fold(0u64, |s, _| s.wrapping_add(run(&w.probes, &mut *f)));
+                println!("{walker}: {passes} passes of {} lookups (sum {sum:#x})", w.probes.len());
+            }
+        }
+    });
+}
+
 criterion_group!(walker_benches, benches);
-criterion_main!(walker_benches);
+
+fn main() {
+    match std::env::var("WALKERS_COUNT") {
+        Ok(arg) => count(&arg),
+        Err(_) => {
+            walker_benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

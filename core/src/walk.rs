@@ -10,6 +10,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use arrayvec::ArrayVec;
+use core::marker::PhantomData;
 use serde::Serialize;
 
 use crate::OrPanic as _;
@@ -336,8 +337,7 @@ pub fn descend<S: Scheme, R: Record>(
     access: Access,
     rec: &mut R,
 ) -> Result<Mapped, Stop> {
-    let peek = |addr, _| mem.peek_word(addr, S::ENTRY_BYTES).ok_or(Again);
-    match attempt::<S, R, Again>(peek, root, va, access, rec) {
+    match attempt::<S, R, _>(&Peek::<_, S>(mem, PhantomData), root, va, access, rec) {
         Ok(answer) => answer,
         Err(Again) => {
             // Overwritten whenever `again` answers `None`.
@@ -395,10 +395,7 @@ fn again<S: Scheme, R: Record>(
     stop: &mut Stop,
 ) -> Option<Found> {
     rec.restart();
-    let read = |addr, level| {
-        mem.read_word(addr, S::ENTRY_BYTES).map_err(|_| Stop { level: Some(level), kind: FaultKind::TableOutsideRam })
-    };
-    match attempt::<S, R, Stop>(read, root, va, access, rec) {
+    match attempt::<S, R, _>(&Full::<_, S>(mem, PhantomData), root, va, access, rec) {
         Ok(Ok(m)) => Some(Found::new(&m)),
         Ok(Err(s)) | Err(s) => {
             *stop = s;
@@ -407,16 +404,50 @@ fn again<S: Scheme, R: Record>(
     }
 }
 
-/// One walk for [`descend`], reading the entry at an address (for a level)
-/// with `read`: the answer, or the first `Err` of `read`.
+/// How a walk of [`descend`] reads an entry: [`Peek`] on the first try,
+/// [`Full`] on the second. (A trait, not a closure: its method is inlined at
+/// each level even where a closure's call would not be.)
+trait Reader {
+    /// Why a read did not answer.
+    type Miss;
+    /// The entry at `addr`, in a table at `level`.
+    fn entry(&self, addr: u64, level: u32) -> Result<u64, Self::Miss>;
+}
+
+/// Entries read by [`PhysMem::peek_word`] (no call; [`Again`] where it cannot answer).
+struct Peek<'a, M: ?Sized, S>(&'a M, PhantomData<S>);
+
+impl<M: PhysMem + ?Sized, S: Scheme> Reader for Peek<'_, M, S> {
+    type Miss = Again;
+    #[inline(always)]
+    fn entry(&self, addr: u64, _level: u32) -> Result<u64, Again> {
+        self.0.peek_word(addr, S::ENTRY_BYTES).ok_or(Again)
+    }
+}
+
+/// Entries read by [`PhysMem::read_word`] (outside RAM: the walk stops at that level).
+struct Full<'a, M: ?Sized, S>(&'a M, PhantomData<S>);
+
+impl<M: PhysMem + ?Sized, S: Scheme> Reader for Full<'_, M, S> {
+    type Miss = Stop;
+    #[inline(always)]
+    fn entry(&self, addr: u64, level: u32) -> Result<u64, Stop> {
+        self.0
+            .read_word(addr, S::ENTRY_BYTES)
+            .map_err(|_| Stop { level: Some(level), kind: FaultKind::TableOutsideRam })
+    }
+}
+
+/// One walk for [`descend`], reading each entry with `read`: the answer,
+/// or the first miss of `read`.
 #[inline(always)]
-fn attempt<S: Scheme, R: Record, X>(
-    read: impl Fn(u64, u32) -> Result<u64, X>,
+fn attempt<S: Scheme, R: Record, Rd: Reader>(
+    read: &Rd,
     root: u64,
     va: u64,
     access: Access,
     rec: &mut R,
-) -> Result<Result<Mapped, Stop>, X> {
+) -> Result<Result<Mapped, Stop>, Rd::Miss> {
     if let Err(kind) = S::check_va(va) {
         return Ok(Err(Stop { level: None, kind }));
     }
@@ -426,19 +457,19 @@ fn attempt<S: Scheme, R: Record, X>(
     // is not a leaf.
     const { assert!(S::LEVELS == 2 || S::LEVELS == 3, "a walk of two or three levels") };
     let top = S::LEVELS - 1;
-    let e0 = step::<S, R, X>(&read, root, va, top, rec)?;
+    let e0 = step::<S, R, Rd>(read, root, va, top, rec)?;
     if stops::<S>(e0, top) {
         return Ok(finish::<S>(u64::MAX, e0, top, va, access));
     }
     if S::LEVELS == 2 {
-        let e1 = step::<S, R, X>(&read, S::pte_pa(e0), va, 0, rec)?;
+        let e1 = step::<S, R, Rd>(read, S::pte_pa(e0), va, 0, rec)?;
         return Ok(finish::<S>(e0, e1, 0, va, access));
     }
-    let e1 = step::<S, R, X>(&read, S::pte_pa(e0), va, 1, rec)?;
+    let e1 = step::<S, R, Rd>(read, S::pte_pa(e0), va, 1, rec)?;
     if stops::<S>(e1, 1) {
         return Ok(finish::<S>(e0, e1, 1, va, access));
     }
-    let e2 = step::<S, R, X>(&read, S::pte_pa(e1), va, 0, rec)?;
+    let e2 = step::<S, R, Rd>(read, S::pte_pa(e1), va, 0, rec)?;
     Ok(finish::<S>(e0 & e1, e2, 0, va, access))
 }
 
@@ -451,16 +482,16 @@ fn stops<S: Scheme>(e: u64, level: u32) -> bool {
 
 /// Read the entry for `va` at `level` in the table at `table` with `read` and tell `rec`.
 #[inline(always)]
-fn step<S: Scheme, R: Record, X>(
-    read: &impl Fn(u64, u32) -> Result<u64, X>,
+fn step<S: Scheme, R: Record, Rd: Reader>(
+    read: &Rd,
     table: u64,
     va: u64,
     level: u32,
     rec: &mut R,
-) -> Result<u64, X> {
+) -> Result<u64, Rd::Miss> {
     let index = S::index(va, level);
     let addr = entry_addr::<S>(table, index);
-    let e = read(addr, level)?;
+    let e = read.entry(addr, level)?;
     rec.step(level, index, table, addr, e, e & S::VALID != 0 && S::is_leaf(e, level));
     Ok(e)
 }
@@ -503,6 +534,7 @@ pub fn lookup<S: Scheme>(
 struct Steps<S>(ArrayVec<WalkStep, MAX_LEVELS>, core::marker::PhantomData<S>);
 
 impl<S: Scheme> Record for Steps<S> {
+    #[inline(always)]
     fn step(&mut self, level: u32, index: u64, table: u64, addr: u64, e: u64, leaf: bool) {
         self.0.push(WalkStep {
             level,
