@@ -33,6 +33,9 @@ scripts/bench.sh
 say "cargo bench -p pagelab-core --bench walkers   # translate: pagelab beside a minimal walk and two peer crates"
 cargo bench -q -p pagelab-core --bench walkers 2>/dev/null | sed -n '/^ns per lookup/,$p'
 
+say "scripts/walk-instructions.sh     # the same walkers counted under cachegrind: instructions and cache misses per lookup"
+scripts/walk-instructions.sh
+
 say "pagelab run on long files        # the command-line runner's time and peak memory (GNU time)"
 cargo build -q --release -p pagelab-core --features cli
 tmp=$(mktemp -d)
