@@ -503,8 +503,16 @@ impl Default for Trace {
 
 impl Trace {
     /// Events recorded per operation (a folded loop counts every time it
-    /// stands for) before the rest are only counted.
-    pub const DEFAULT_CAP: usize = 20_000;
+    /// stands for) before the rest are only counted: enough for every event
+    /// of any one operation of the presets, so that a step's summary and
+    /// marks count every page (the largest, a sbrk of all of xv6-public's
+    /// free memory, records about 230,000).
+    pub const DEFAULT_CAP: usize = 250_000;
+
+    /// [`Trace::DEFAULT_CAP`] for an operation of a scenario replayed from a
+    /// link, a widget or the JS API ([`crate::lab::Lab::apply_within`]): a
+    /// link of heavy steps is replayed, or refused, within a second.
+    pub const REPLAY_CAP: usize = 20_000;
 
     /// A trace that records events.
     #[must_use]

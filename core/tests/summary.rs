@@ -437,3 +437,29 @@ fn a_page_table_frame_lists_its_valid_entries() {
     let (user, _) = k.kmem().owners().find(|(_, o)| *o == Owner::User { pid: 1 }).unwrap();
     assert!(table_frame_entries(k, user).is_none());
 }
+
+#[test]
+fn a_heavy_sbrk_is_summed_up_page_for_page_and_a_replay_within_a_budget_keeps_less() {
+    // sh (pid 2) at the end of the xv6-riscv story has sz 0x5000. sbrk(64 MB):
+    // 64 MB / 4 KB = 16384 heap pages from 0x5000 to 0x4004fff; sz becomes
+    // 0x4005000. Its first L0 table covers 0x0-0x1fffff and is there already;
+    // the heap reaches into 2 MB blocks 1 to 0x4004fff >> 21 = 32: 32 new L0
+    // tables, all under the L1 table of the first gigabyte, which is there.
+    let text = format!("{}\nsbrk 2 67108864\n", scenario::STORY_RISCV);
+    let mut lab = story(scenario::STORY_RISCV);
+    let st = lab.apply(parse(&text).unwrap().ops.last().unwrap().clone()).unwrap().clone();
+    assert_eq!((st.elided, st.summary.partial), (0, false));
+    assert_eq!(
+        st.summary.lines(),
+        vec!["growproc → uvmalloc: allocated 16384 user pages (heap) + 32 page-table pages"]
+    );
+    assert_eq!(
+        mappings_text(&st.summary.mappings[0], Port::Xv6Riscv, SchemeKind::Sv39),
+        "pid 2: mapped va 0x5000–0x4004fff (16384 pages: heap); 32 page-table pages allocated"
+    );
+    // The same step in a replay from a link keeps fewer events, and says so.
+    let replayed = Lab::from_scenario_within(&parse(&text).unwrap(), pagelab_core::lab::Budget::page()).unwrap();
+    let last = replayed.steps().last().unwrap();
+    assert!(last.elided > 0 && last.summary.partial);
+    assert_eq!(last.counts, st.counts);
+}

@@ -639,7 +639,8 @@ pub struct Step {
     pub op: Op,
     /// What happened inside it, in order.
     pub events: Vec<TraceEvent>,
-    /// Events not kept (the trace holds at most [`Trace::DEFAULT_CAP`]).
+    /// Events not kept (the trace holds at most [`Trace::DEFAULT_CAP`], or
+    /// [`Trace::REPLAY_CAP`] in a replay within a [`Budget`]).
     pub elided: u64,
     /// Pages allocated and freed, by class.
     pub counts: Counts,
@@ -867,7 +868,12 @@ impl Lab {
     /// # Errors
     /// A [`Reject`] when the lab will not run it; the lab is then exactly as before.
     pub fn apply(&mut self, op: Op) -> Result<&Step, Reject> {
-        let mut tr = if self.record { Trace::new() } else { Trace::counting_only() };
+        self.apply_capped(op, Trace::DEFAULT_CAP)
+    }
+
+    /// [`Lab::apply`], keeping at most `cap` events of the operation.
+    fn apply_capped(&mut self, op: Op, cap: usize) -> Result<&Step, Reject> {
+        let mut tr = if self.record { Trace::new().with_cap(cap) } else { Trace::counting_only() };
         // The processes' regions before, to name the user pages the operation frees.
         let before =
             if frees_user_pages(&op) { summary::regions_of(self.kernel.as_ref()) } else { summary::RegionsOf::new() };
@@ -958,13 +964,14 @@ impl Lab {
         }
     }
 
-    /// [`Lab::apply`], charging the step's work to `budget`.
+    /// [`Lab::apply`], charging the step's work to `budget`, and keeping at
+    /// most [`Trace::REPLAY_CAP`] events of it.
     ///
     /// # Errors
     /// What [`Lab::apply`] refuses, or [`Reject::TooMuchWork`] (the step
     /// stays applied; the replay that asked is expected to stop).
     pub fn apply_within(&mut self, op: Op, budget: &mut Budget) -> Result<&Step, Reject> {
-        let counts = self.apply(op)?.counts;
+        let counts = self.apply_capped(op, Trace::REPLAY_CAP)?.counts;
         budget.charge(&counts)?;
         Ok(self.steps.last().expect("just applied"))
     }

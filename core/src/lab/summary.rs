@@ -20,9 +20,6 @@ use crate::port::{Kernel, Port};
 use crate::scheme::SchemeKind;
 use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent, expand_numbers};
 
-/// An event of a step, as [`expand_numbers`] gives it.
-type Ev<'a> = alloc::borrow::Cow<'a, TraceEvent>;
-
 /// Functions that only do the work of the function that called them: pages
 /// they allocate are counted for their caller (`mappages` inside `allocuvm`).
 const PLUMBING: [&str; 7] = ["walkpgdir", "walk", "mappages", "kvmmap", "kalloc", "kfree", "MMU"];
@@ -315,8 +312,8 @@ impl<T: Copy> PaMap<T> {
 /// Every last-level entry a step wrote, one by one: `f(table, va, old, new, n)`.
 /// A folded run in the kernel's part (at or above `limit`) is one call with
 /// `n` its length; other runs are opened up, one call (`n` = 1) per entry.
-fn each_leaf_write(events: &[Ev<'_>], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
-    for e in events {
+fn each_leaf_write(events: &[TraceEvent], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
+    for e in expand_numbers(events) {
         if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = &e.event {
             let (table, va) = (table.as_u64(), va.as_u64());
             if va >= limit {
@@ -345,9 +342,9 @@ fn valid(e: u64) -> bool {
 /// of every process before it (for naming the user pages it freed).
 #[must_use]
 pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before: &RegionsOf) -> Summary {
-    // Every event, folded loops opened up once for the three passes below.
-    let all: Vec<Ev<'_>> = expand_numbers(events).collect();
-    let events = &all[..];
+    // Each pass below opens up the folded loops again rather than keeping
+    // them open: a heavy step has hundreds of thousands of events, and
+    // memory the wasm grew for them would stay with the page.
     let info = after.info();
     let scheme = info.scheme;
     let user_limit = info.user_limit;
@@ -376,7 +373,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
     let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut freerange = 0;
-    for (i, ev) in events.iter().enumerate() {
+    for (i, ev) in expand_numbers(events).enumerate() {
         let d = usize::from(ev.depth);
         match &ev.event {
             Event::Call { func, .. } => {
@@ -456,14 +453,15 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
 
 /// The frames a step allocated and then freed again (and did not allocate
 /// once more): a failed exec's new page table and pages, say.
-fn came_and_went(events: &[Ev<'_>]) -> BTreeSet<u64> {
+fn came_and_went(events: &[TraceEvent]) -> BTreeSet<u64> {
     // Most steps only allocate or only free (a sbrk of thousands of pages): nothing to look for.
+    // (A folded loop keeps its first time, so the events as kept tell.)
     let allocates = events.iter().any(|e| matches!(e.event, Event::Kalloc { .. }));
     if !allocates || !events.iter().any(|e| matches!(e.event, Event::Kfree { .. })) {
         return BTreeSet::new();
     }
     let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
-    for e in events {
+    for e in expand_numbers(events) {
         match &e.event {
             Event::Kalloc { pa, .. } => {
                 came.insert(pa.as_u64());
@@ -501,7 +499,7 @@ fn add_page(runs: &mut Vec<PageRun>, va: u64, what: &str) {
 }
 
 fn mappings(
-    events: &[Ev<'_>],
+    events: &[TraceEvent],
     after: &dyn Kernel,
     (before, after_regions): (&RegionsOf, &RegionsOf),
     gone: &BTreeSet<u64>,
@@ -510,7 +508,7 @@ fn mappings(
     // Table frames allocated or freed in this step keep the owner the trace gave them.
     let mut owners: PaMap<Owner> = PaMap::new();
     let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
-    for e in events {
+    for e in expand_numbers(events) {
         match &e.event {
             Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
                 owners.push(pa.as_u64(), *owner);
