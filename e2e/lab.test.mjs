@@ -149,6 +149,45 @@ test('upload a program file and exec it', async () => {
   await assertAlive(page, 'upload');
 });
 
+test('a heavy sbrk on xv6-riscv: its thousands of frames fold into runs of the map, each named by owner and span', async () => {
+  // The story's machine after wait, then sbrk(64 MB) in sh (pid 2), run in the lab: 16384 user pages
+  // (64 MB / 4 KB) and 32 L0 page tables (one per 2 MB of the 64 MB, as sz goes from
+  // 0x5000 to 0x4005000: L0 tables cover 0x0-0x1fffff (there), then 32 more).
+  const story = readFileSync(new URL('../core/src/lab/builtins/story-riscv.txt', import.meta.url), 'utf8');
+  const page = await open(browser, linkFor(story));
+  const n = Number((await page.textContent('#step-pos')).match(/of (\d+)/)[1]);
+  await pick(page, 2);
+  await page.fill('#sbrk-0', '67108864');
+  await page.click('#sbrk-run');
+  await atStep(page, n + 1, n + 1);
+  const cells = await page.$$eval('#framemap .cell', (cs) => cs.map((c) => [c.textContent, c.getAttribute('aria-label')]));
+  // Every frame the step allocated for pid 2 is in a cell marked new: one U2+ per frame, or a run U2+×N.
+  let pages = 0;
+  let runs = 0;
+  for (const [t, label] of cells) {
+    const m = t.match(/^U2\+(?:×(\d+))?$/);
+    if (!m) continue;
+    pages += m[1] ? Number(m[1]) : 1;
+    if (m[1]) {
+      runs += 1;
+      assert.match(label, new RegExp(`^U2\\+×${m[1]}: ${m[1]} frames 0x[0-9a-f]{16}–0x[0-9a-f]{16}, each a user page of pid 2 \\(allocated in this step\\)( \\(used by the chosen process, pid 2\\))?$`));
+    }
+  }
+  assert.equal(pages, 16384);
+  assert.ok(runs >= 30, `the pages fold into runs between the page tables taken among them (${runs})`);
+  assert.ok(cells.length < 400, `a map of a few hundred cells, not of 16,384 (${cells.length})`);
+  // A run is one cell: choosing it shows its first frame.
+  const run = page.locator('#framemap .cell.run.fk-user').first();
+  const first = (await run.getAttribute('id')).replace('frame-', '');
+  await run.click();
+  await page.waitForFunction((f) => document.querySelector('#frame-info h3')?.textContent.startsWith(`frame 0x${f}`), first);
+  assert.match(await text(page, '#frame-info'), /user page of pid 2/);
+  assert.equal(await page.isHidden('#panic'), true, 'the panic box is hidden');
+  assert.deepEqual(page.errors, [], 'no error on the page');
+  await shot(page, 'heavy-sbrk-frame-map', '#panel-memory');
+  await page.close();
+});
+
 test('fork and sbrk: the frame map changes', async () => {
   const page = await open(browser, linkFor(TINY_PREFIX));
   const nfree = async () => Number((await text(page, '#nfree')).split(' ')[0]);

@@ -9,7 +9,9 @@
 
 use pagelab_core::addr::PGSIZE;
 
-use crate::present::{Cell, addr_digits, cell_shown, frame_words, hex};
+use pagelab_core::lab::view::FrameState;
+
+use crate::present::{Cell, addr_digits, cell_shown, frame_words, hex, state_words};
 
 /// All one cell of the frame map shows: two cells with the same look are
 /// drawn alike.
@@ -47,17 +49,17 @@ impl CellLook {
     pub fn label(&self, riscv: bool) -> String {
         let c = &self.cell;
         let shown = self.text();
-        if c.count > 1 {
-            let digits = addr_digits(riscv);
-            return format!(
-                "{shown}: {} frames {}–{}: {}",
-                c.count,
-                hex(c.pa, digits),
-                hex(c.pa + (c.count - 1) * PGSIZE, digits),
-                c.kind.words(riscv)
-            );
-        }
-        let mut s = format!("{shown}: {}", frame_words(c.pa, c.state, riscv));
+        let digits = addr_digits(riscv);
+        let span =
+            || format!("{} frames {}–{}", c.count, hex(c.pa, digits), hex(c.pa + (c.count - 1) * PGSIZE, digits));
+        let mut s = match c.state {
+            // A folded run of frames in use, all alike: one owner, the same marks.
+            FrameState::Owned { .. } if c.count > 1 => {
+                format!("{shown}: {}, each a {}", span(), state_words(c.state, riscv))
+            }
+            _ if c.count > 1 => return format!("{shown}: {}: {}", span(), c.kind.words(riscv)),
+            _ => format!("{shown}: {}", frame_words(c.pa, c.state, riscv)),
+        };
         if self.new {
             s.push_str(" (allocated in this step)");
         }
@@ -88,6 +90,38 @@ impl CellLook {
         }
         class
     }
+
+    /// The cell as HTML, as [`CellDom::insert`] makes it (for
+    /// [`CellDom::insert_run`], which makes many cells in one go).
+    pub fn write_html(&self, riscv: bool, out: &mut String) {
+        out.push_str("<div id=\"");
+        out.push_str(&self.id());
+        out.push_str("\" class=\"");
+        escape_into(&self.class(), out);
+        out.push_str("\" role=\"option\" aria-label=\"");
+        escape_into(&self.label(riscv), out);
+        out.push('"');
+        if self.active {
+            out.push_str(" aria-selected=\"true\"");
+        }
+        out.push('>');
+        escape_into(&self.text(), out);
+        out.push_str("</div>");
+    }
+}
+
+/// `s` with `&`, `<`, `>` and `"` written as character references (fit for
+/// text and for a quoted attribute value), added to `out`.
+fn escape_into(s: &str, out: &mut String) {
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// What [`reconcile`] asks of the document. `E` is a drawn cell.
@@ -95,6 +129,13 @@ pub trait CellDom<E> {
     /// Make a cell that shows `look`, and put it before `before` (at the end
     /// of the map if `None`).
     fn insert(&mut self, look: &CellLook, before: Option<&E>) -> E;
+    /// Make a cell for each of `looks` (in address order), all of them
+    /// before `before`: the cells, in that order. (A step that allocates
+    /// thousands of frames makes thousands of cells; the page makes them
+    /// from one piece of HTML rather than one call per attribute.)
+    fn insert_run(&mut self, looks: &[CellLook], before: Option<&E>) -> Vec<E> {
+        looks.iter().map(|look| self.insert(look, before)).collect()
+    }
     /// Take a cell out of the map.
     fn remove(&mut self, cell: E);
     /// Set the cell's class list.
@@ -114,8 +155,14 @@ pub trait CellDom<E> {
 pub fn reconcile<E>(drawn: &mut Vec<(CellLook, E)>, want: &[CellLook], riscv: bool, dom: &mut impl CellDom<E>) {
     let mut old = std::mem::take(drawn).into_iter().peekable();
     let mut out = Vec::with_capacity(want.len());
+    // New cells in a row, all to go before the next drawn cell: made together
+    // when anything else is to be done, so no other change comes between.
+    let mut new: Vec<CellLook> = Vec::new();
     for look in want {
         // A cell drawn before this one's address is gone from the map.
+        if old.peek().is_some_and(|(o, _)| o.cell.pa <= look.cell.pa) {
+            flush(&mut new, old.peek().map(|(_, e)| e), &mut out, dom);
+        }
         while old.next_if(|(o, _)| o.cell.pa < look.cell.pa).map(|(_, e)| dom.remove(e)).is_some() {}
         match old.next_if(|(o, _)| o.cell.pa == look.cell.pa) {
             Some((was, e)) => {
@@ -124,16 +171,23 @@ pub fn reconcile<E>(drawn: &mut Vec<(CellLook, E)>, want: &[CellLook], riscv: bo
                 }
                 out.push((*look, e));
             }
-            None => {
-                let e = dom.insert(look, old.peek().map(|(_, e)| e));
-                out.push((*look, e));
-            }
+            None => new.push(*look),
         }
     }
+    flush(&mut new, old.peek().map(|(_, e)| e), &mut out, dom);
     for (_, e) in old {
         dom.remove(e);
     }
     *drawn = out;
+}
+
+/// Make the cells `new` before `before`, and add them to `out`.
+fn flush<E>(new: &mut Vec<CellLook>, before: Option<&E>, out: &mut Vec<(CellLook, E)>, dom: &mut impl CellDom<E>) {
+    if !new.is_empty() {
+        let made = dom.insert_run(new, before);
+        debug_assert_eq!(made.len(), new.len(), "a cell for each look");
+        out.extend(new.drain(..).zip(made));
+    }
 }
 
 /// Write to a drawn cell what differs between its look `was` and `now`.
@@ -181,6 +235,8 @@ mod tests {
         made: u32,
         removed: u32,
         writes: u32,
+        /// How many cells each [`CellDom::insert_run`] made.
+        runs: Vec<usize>,
     }
 
     impl Fake {
@@ -202,6 +258,10 @@ mod tests {
             let i = before.map_or(self.cells.len(), |b| self.at(*b));
             self.cells.insert(i, d);
             self.made
+        }
+        fn insert_run(&mut self, looks: &[CellLook], before: Option<&u32>) -> Vec<u32> {
+            self.runs.push(looks.len());
+            looks.iter().map(|look| self.insert(look, before)).collect()
         }
         fn remove(&mut self, cell: u32) {
             self.removed += 1;
@@ -285,6 +345,9 @@ mod tests {
         // each). 0x3000, 0x4000 and 0x9000 are new cells; nothing is removed.
         assert_eq!((f.made, f.removed, f.writes), (4 + 3, 0, 6));
         assert_eq!(f.cells.iter().map(|c| c.serial).collect::<Vec<_>>(), [1, 2, 5, 6, 3, 4, 7]);
+        // New cells in a row are made together: the whole first map, then
+        // 0x3000 with 0x4000, then 0x9000.
+        assert_eq!(f.runs, [4, 2, 1]);
 
         // The next step frees 0x3000 (folded into the run, which starts at
         // 0x3000 again) and chooses 0x7000: the marks of the step before go.
@@ -304,6 +367,50 @@ mod tests {
             drawn.iter().map(|(l, _)| l.cell.pa).collect::<Vec<_>>(),
             [0x1000, 0x2000, 0x3000, 0x7000, 0x8000, 0x9000]
         );
+    }
+
+    #[test]
+    fn a_cell_as_html_says_what_a_cell_made_one_call_at_a_time_says() {
+        let mut look = user(0x8dfa_e000, 2);
+        look.new = true;
+        look.active = true;
+        let mut html = String::new();
+        look.write_html(false, &mut html);
+        let want = format!(
+            "<div id=\"frame-8dfae000\" class=\"{}\" role=\"option\" aria-label=\"{}\" aria-selected=\"true\">{}</div>",
+            look.class(),
+            look.label(false),
+            look.text()
+        );
+        assert_eq!(html, want);
+        assert!(html.contains("class=\"cell fk-user new sel\""), "{html}");
+        // A run of free frames: no aria-selected, and nothing in it needs escaping.
+        html.clear();
+        free_run(0x2000, 5).write_html(true, &mut html);
+        assert!(html.ends_with(&format!("\">{}</div>", free_run(0x2000, 5).text())) && !html.contains("aria-selected"));
+        let mut escaped = String::new();
+        escape_into("a<b & \"c\">", &mut escaped);
+        assert_eq!(escaped, "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn a_folded_run_of_frames_in_use_is_named_by_its_span_and_owner() {
+        let state = FrameState::Owned { owner: Owner::User { pid: 3 } };
+        let mut run = CellLook {
+            cell: Cell { pa: 0x7000, count: 4, kind: FrameKind::User, state },
+            new: true,
+            gone: false,
+            active: false,
+            mine: Some(3),
+        };
+        assert_eq!(
+            run.label(false),
+            "U3+×4: 4 frames 0x00007000–0x0000a000, each a user page of pid 3 (allocated in this step) (used by the chosen process, pid 3)"
+        );
+        assert_eq!(run.class(), "cell fk-user run new mine");
+        run.new = false;
+        run.mine = None;
+        assert_eq!(run.label(false), "U3×4: 4 frames 0x00007000–0x0000a000, each a user page of pid 3");
     }
 
     /// Property tests: proptest is a dependency of the host tests only.

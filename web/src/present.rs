@@ -142,15 +142,21 @@ pub fn cell_text(state: FrameState) -> String {
 /// Words for one frame: "frame 0xdfbc000: user page of pid 3".
 #[must_use]
 pub fn frame_words(pa: u64, state: FrameState, riscv: bool) -> String {
+    format!("frame {pa:#x}: {}", state_words(state, riscv))
+}
+
+/// What a frame in `state` is: "user page of pid 3", "free".
+#[must_use]
+pub fn state_words(state: FrameState, riscv: bool) -> String {
     use pagelab_core::scheme::SchemeKind;
     let scheme = if riscv { SchemeKind::Sv39 } else { SchemeKind::X86 };
     match state {
-        FrameState::Low => format!(
-            "frame {pa:#x}: below EXTMEM, what xv6 maps as I/O space (BIOS data, boot sector, video memory); kalloc never hands it out"
+        FrameState::Low => String::from(
+            "below EXTMEM, what xv6 maps as I/O space (BIOS data, boot sector, video memory); kalloc never hands it out",
         ),
-        FrameState::Kernel => format!("frame {pa:#x}: kernel image"),
-        FrameState::Free => format!("frame {pa:#x}: free"),
-        FrameState::Owned { owner } => format!("frame {pa:#x}: {}", owner.text(scheme)),
+        FrameState::Kernel => String::from("kernel image"),
+        FrameState::Free => String::from("free"),
+        FrameState::Owned { owner } => owner.text(scheme),
     }
 }
 
@@ -185,6 +191,49 @@ pub fn cells_of_runs(runs: &[FrameRun], compact: bool, min_run: u64) -> Vec<Cell
         }
     }
     out
+}
+
+/// Frames in use in a row, of one owner and alike in the step shown, from
+/// which a compact map draws one cell: a heavy sbrk or a fork of a big
+/// process makes thousands of such frames, and a cell each cost the page
+/// hundreds of milliseconds to make and lay out. (Fewer, as the 64 kernel
+/// page tables xv6-public's setupkvm gives every process, stay a cell each.)
+pub const FOLD_IN_USE_AT: u64 = 128;
+
+/// Fold every run of at least `at` single-frame cells in use that follow
+/// one another in memory, have the same state, and are alike in `same`
+/// (allocated, or freed, in the step shown) into one cell.
+#[must_use]
+pub fn fold_in_use(cells: Vec<Cell>, at: u64, same: impl Fn(u64) -> (bool, bool)) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::with_capacity(cells.len());
+    // Where the run being gathered starts in `out`, and its marks.
+    let mut run: Option<(usize, (bool, bool))> = None;
+    for c in cells {
+        let owned = c.count == 1 && matches!(c.state, FrameState::Owned { .. });
+        let marks = if owned { same(c.pa) } else { (false, false) };
+        let goes_on = run.is_some_and(|(i, m)| {
+            let last = &out[out.len() - 1];
+            owned && m == marks && out[i].state == c.state && last.count == 1 && last.pa + PGSIZE == c.pa
+        });
+        if !goes_on {
+            fold_tail(&mut out, run.take(), at);
+            run = owned.then_some((out.len(), marks));
+        }
+        out.push(c);
+    }
+    fold_tail(&mut out, run, at);
+    out
+}
+
+/// Fold the cells of `out` from the run's start into one cell if there are at least `at` of them.
+fn fold_tail(out: &mut Vec<Cell>, run: Option<(usize, (bool, bool))>, at: u64) {
+    if let Some((i, _)) = run
+        && (out.len() - i) as u64 >= at
+    {
+        let count = (out.len() - i) as u64;
+        out.truncate(i + 1);
+        out[i].count = count;
+    }
 }
 
 /// What a frame map draws of memory: its cells, and how many frames of each kind.
@@ -233,7 +282,17 @@ pub fn summary_tail(total: u64, nfree: u64, counts: &BTreeMap<FrameKind, u64>) -
 /// if it freed it.
 #[must_use]
 pub fn cell_shown(c: &Cell, new: bool, gone: bool) -> String {
-    if c.count > 1 {
+    if c.count > 1 && matches!(c.state, FrameState::Owned { .. }) {
+        // A folded run of frames in use ([`fold_in_use`]): whose, and the step's mark.
+        let mark = if new {
+            "+"
+        } else if gone {
+            "−"
+        } else {
+            ""
+        };
+        format!("{}{mark}×{}", cell_text(c.state), c.count)
+    } else if c.count > 1 {
         format!("{}×{}", c.kind.letter(), c.count)
     } else if new {
         format!("{}+", cell_text(c.state))
@@ -433,6 +492,34 @@ mod tests {
             assert_eq!(m.cells, cells(&all, m.compact, 2));
             assert_eq!(m.counts, counts);
         }
+    }
+
+    #[test]
+    fn long_runs_of_like_frames_in_use_fold_and_the_rest_stay_a_cell_each() {
+        use pagelab_core::trace::Owner;
+        let one = |pa: u64, state: FrameState| Cell { pa, count: 1, kind: FrameKind::of(state), state };
+        let user = |pid| FrameState::Owned { owner: Owner::User { pid } };
+        let pt = FrameState::Owned { owner: Owner::PageTable { pid: 2 } };
+        // 0x1000..: 5 user pages of pid 2, all new but 0x3000; a page table;
+        // 4 user pages of pid 3; then a free run of 9 and one more user page
+        // of pid 3, next to the run (not to the other pages of pid 3).
+        let mut cells: Vec<Cell> = (1..=5).map(|i| one(i * PGSIZE, user(2))).collect();
+        cells.push(one(6 * PGSIZE, pt));
+        cells.extend((7..=10).map(|i| one(i * PGSIZE, user(3))));
+        cells.push(Cell { pa: 11 * PGSIZE, count: 9, kind: FrameKind::Free, state: FrameState::Free });
+        cells.push(one(20 * PGSIZE, user(3)));
+        let new = |pa: u64| (pa != 3 * PGSIZE, false);
+        let got: Vec<(u64, u64)> = fold_in_use(cells.clone(), 2, new).iter().map(|c| (c.pa >> 12, c.count)).collect();
+        // Pid 2's pages break at 0x3000 (not new): 0x1000-0x2000 and 0x4000-0x5000 fold.
+        assert_eq!(got, [(1, 2), (3, 1), (4, 2), (6, 1), (7, 4), (11, 9), (20, 1)]);
+        let got: Vec<(u64, u64)> = fold_in_use(cells.clone(), 4, new).iter().map(|c| (c.pa >> 12, c.count)).collect();
+        assert_eq!(got, [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 4), (11, 9), (20, 1)]);
+        // Below the lab's threshold nothing of it folds.
+        assert_eq!(fold_in_use(cells.clone(), FOLD_IN_USE_AT, new), cells);
+        // A folded run says whose it is, its mark and its length.
+        let run = Cell { pa: 7 * PGSIZE, count: 4, kind: FrameKind::User, state: user(3) };
+        assert_eq!(cell_shown(&run, true, false), "U3+×4");
+        assert_eq!(cell_shown(&run, false, false), "U3×4");
     }
 
     #[test]

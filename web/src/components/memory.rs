@@ -21,7 +21,8 @@ use crate::cells::CellLook;
 use crate::cells::{CellDom, reconcile};
 use crate::hooks::use_lab_by;
 use crate::present::{
-    Cell, Changes, FrameKind, MapCells, addr_digits, changes, frame_words, hex, map_cells, summary_tail,
+    Cell, Changes, FOLD_IN_USE_AT, FrameKind, MapCells, addr_digits, changes, fold_in_use, frame_words, hex, map_cells,
+    summary_tail,
 };
 use crate::state::{Action, LabState, Where};
 
@@ -81,6 +82,40 @@ impl CellDom<web_sys::Element> for MapDom {
         e.set_text_content(Some(&look.text()));
         let _ = self.map.insert_before(&e, before.map(AsRef::as_ref));
         e
+    }
+    /// Many cells from one piece of HTML, parsed into a fragment (one call),
+    /// read back from it element by element, and moved into the map in one
+    /// call: a heavy sbrk makes thousands of cells, and one call per
+    /// attribute of each spent most of the step in calls into the browser.
+    fn insert_run(&mut self, looks: &[CellLook], before: Option<&web_sys::Element>) -> Vec<web_sys::Element> {
+        let one_by_one = |me: &mut Self| looks.iter().map(|look| me.insert(look, before)).collect();
+        if looks.len() < 2 {
+            return one_by_one(self);
+        }
+        let mut html = String::with_capacity(looks.len() * 160);
+        for look in looks {
+            look.write_html(self.riscv, &mut html);
+        }
+        // Parsed as the map's own content.
+        let parsed = self.doc.create_range().ok().and_then(|r| {
+            r.select_node_contents(&self.map).ok()?;
+            r.create_contextual_fragment(&html).ok()
+        });
+        let Some(fragment) = parsed else {
+            return one_by_one(self);
+        };
+        let mut made = Vec::with_capacity(looks.len());
+        let mut at = fragment.first_element_child();
+        while let Some(e) = at {
+            at = e.next_element_sibling();
+            made.push(e);
+        }
+        // The fragment holds exactly the cells asked for (the HTML is ours);
+        // were it otherwise, nothing of it is in the map yet.
+        if made.len() != looks.len() || self.map.insert_before(&fragment, before.map(AsRef::as_ref)).is_err() {
+            return one_by_one(self);
+        }
+        made
     }
     fn remove(&mut self, cell: web_sys::Element) {
         cell.remove();
@@ -217,7 +252,14 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                     new: data.0.changes.allocated.contains(&c.pa),
                     gone: data.0.changes.freed.contains(&c.pa),
                     active: Some(c.pa) == *active,
-                    mine: mine.as_ref().filter(|(_, set)| c.count == 1 && set.contains(&c.pa)).map(|(pid, _)| *pid),
+                    // A folded run of frames in use is the chosen process's if every frame of it is.
+                    mine: mine
+                        .as_ref()
+                        .filter(|(_, set)| {
+                            (c.count == 1 || matches!(c.state, FrameState::Owned { .. }))
+                                && (0..c.count).all(|i| set.contains(&(c.pa + i * PGSIZE)))
+                        })
+                        .map(|(pid, _)| *pid),
                 })
                 .collect();
             let reveal = *active != *revealed.borrow();
@@ -264,6 +306,11 @@ pub fn Memory() -> Html {
                 lab.step(lab.current()).map(|s| changes(&s)).unwrap_or_default()
             } else {
                 Changes::default()
+            };
+            let cs = if compact {
+                fold_in_use(cs, FOLD_IN_USE_AT, |pa| (ch.allocated.contains(&pa), ch.freed.contains(&pa)))
+            } else {
+                cs
             };
             MapData { total, cells: cs, compact, counts, by_owner, changes: ch }
         })
@@ -360,7 +407,7 @@ pub fn Memory() -> Html {
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}. ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong id="nfree">{ format!("{nfree} free") }</strong>
                 { summary_tail(total, nfree, &data.counts) }
-                if data.compact { { " Runs of free frames are folded into one cell: the map shows every frame in use." } }
+                if data.compact { { format!(" Runs of free frames are folded into one cell, and so are {FOLD_IN_USE_AT} or more frames in use in a row that are alike (one owner, the same mark); every other frame in use has a cell of its own.") } }
             </p>
             <ul class="legend" aria-label="Legend of the frame map">
                 // Every kind (a count of 0 says so), but the frames below the kernel only where there are some (x86).
