@@ -286,6 +286,8 @@ test('global HTML attributes are taken; text where no scenario is taken, or two 
   await page.waitForFunction(() => document.getElementById('g-role').shadowRoot.querySelector('.pl-host').classList.contains('pl-dark'));
   await add('<pagelab-walk id="g-dark" scenario="story-x86"></pagelab-walk>');
   await state('g-dark');
+  // A widget drawn after the switch takes the page's colours when it is drawn (a loaded machine may be a frame late).
+  await page.waitForFunction(() => document.getElementById('g-dark').shadowRoot.querySelector('.pl-host')?.classList.contains('pl-dark'));
   const accent = await page.evaluate(() => getComputedStyle(document.getElementById('g-dark').shadowRoot.querySelector('.pl-error strong')).color);
   assert.equal(accent, 'rgb(255, 123, 114)');
   assert.deepEqual(page.problems, []);
