@@ -36,6 +36,9 @@ pub struct ArgString {
 /// What exec built: the layout the stack and address-space views explain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Image {
+    /// The process that ran this exec. A child of fork has its parent's
+    /// image: the same pages, copied by fork, stack and all.
+    pub pid: u32,
     /// The path exec was given.
     pub path: String,
     /// The loadable segments, in file order.

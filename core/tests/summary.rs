@@ -463,3 +463,16 @@ fn a_heavy_sbrk_is_summed_up_page_for_page_and_a_replay_within_a_budget_keeps_le
     assert!(last.elided > 0 && last.summary.partial);
     assert_eq!(last.counts, st.counts);
 }
+
+#[test]
+fn a_forked_child_has_the_image_its_parents_exec_built() {
+    // The story up to its second fork: init (pid 1) and sh (pid 2) ran exec;
+    // pid 3 is sh's child and has run nothing: its pages, stack included, are sh's.
+    let mut sc = parse(scenario::STORY_RISCV).unwrap();
+    sc.ops.truncate(5);
+    let lab = Lab::from_scenario(&sc).unwrap();
+    let k = lab.kernel();
+    let image = |pid| k.procs().get(pid).and_then(|p| p.image.clone()).unwrap();
+    assert_eq!((image(1).pid, image(2).pid, image(3).pid), (1, 2, 2));
+    assert_eq!((image(3).path.as_str(), image(3).sp), ("sh", image(2).sp));
+}

@@ -390,6 +390,7 @@ impl<H: Hal> RiscvKernel<H> {
         p.regs = UserRegs { pc: eh.entry, sp, a0: argc, a1: sp };
         p.name = name;
         p.image = Some(Image {
+            pid: p.pid,
             path: path.into(),
             segments,
             entry: eh.entry,

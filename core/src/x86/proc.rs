@@ -209,6 +209,7 @@ impl<H: Hal> X86Kernel<H> {
         p.shm_copies.clear();
         p.freed_below_sz = None;
         p.image = Some(Image {
+            pid: p.pid,
             path: path.into(),
             segments,
             entry: eh.entry & 0xffff_ffff,

@@ -136,7 +136,14 @@ fn SpaceView(props: &SpaceProps) -> Html {
             </table>
             </div>
             if let Some(img) = &p.image {
-                <h3 id="stack-h">{ "The stack exec built" }</h3>
+                if img.pid == pid {
+                    <h3 id="stack-h">{ "The stack exec built" }</h3>
+                } else {
+                    <h3 id="stack-h">{ format!("The stack exec built in pid {}, copied by fork", img.pid) }</h3>
+                    <p class="help" id="stack-copied">{ format!(
+                        "pid {pid} has not run exec: fork copied its parent's user pages, this stack page among them, byte for byte. The words below are the ones exec wrote for pid {}; the child goes on from where its parent was at the fork, with the parent's sp (fork returns 0 to it in {}).",
+                        img.pid, if riscv { "a0" } else { "eax" }) }</p>
+                }
                 <p id="stack-summary">{ format!("sp = {}; stack page {}–{}; guard page {}–{} below it (no user bit: a push past the bottom of the stack page faults).",
                     hex(img.sp, digits), hex(img.stack, digits), hex(img.stack + PGSIZE - 1, digits), hex(img.guard, digits), hex(img.guard + PGSIZE - 1, digits)) }</p>
                 <p class="help" id="stack-endian">
@@ -146,7 +153,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
                         words.iter().find_map(|w| match &w.role { StackRole::Text { text, .. } => Some(text.clone()), _ => None }).unwrap_or_default()) }
                 </p>
                 <div class="pushes" id="stack-pushes">
-                    <label for="stack-push">{ "Watch exec build it, one copyout at a time:" }</label>
+                    <label for="stack-push">{ if img.pid == pid { String::from("Watch exec build it, one copyout at a time:") } else { format!("Watch exec build it in pid {}, one copyout at a time:", img.pid) } }</label>
                     <input type="range" id="stack-push" min="0" max={pushes.len().to_string()} value={shown.to_string()}
                         oninput={on_push} aria-valuetext={format!("push {shown} of {}", pushes.len())} aria-describedby="stack-push-now" />
                     <p id="stack-push-now" aria-live="polite">{ push_text }</p>
