@@ -517,6 +517,22 @@ fn explanations_name_the_pages_each_xv6_has() {
     for q in &x86 {
         assert!(!q.why.contains("trapframe") && !q.why.contains("argument cop"), "{}: {}", q.ask, q.why);
     }
+    // exit frees nothing in either xv6 (exit only makes a zombie; the parent's
+    // wait frees it): the answer says why, with the pages each one keeps.
+    // (The stories with one question, before exit.)
+    let asked = |text: &str| build(&text.replace("\nexit 3\n", "\nask pages\nexit 3\n")).questions;
+    let (x86, riscv) = (asked(pagelab_core::lab::scenario::STORY_X86), asked(pagelab_core::lab::scenario::STORY_RISCV));
+    for (qs, kept) in [(&x86, "kernel stack"), (&riscv, "trapframe")] {
+        let exit = qs
+            .iter()
+            .find(|q| q.prompt.contains("`exit ") && matches!(q.expected, Expected::Pages { .. }))
+            .expect("a question on exit's pages");
+        assert!(
+            exit.why.contains("zombie") && exit.why.contains("wait frees") && exit.why.contains(kept),
+            "{}",
+            exit.why
+        );
+    }
 }
 
 /// Digits whose base the rule decides, and that are right in the other base,

@@ -675,12 +675,17 @@ pub fn explain_step(
     let (alloc, dealloc) = port.growproc_calls();
     match (op, &result.error) {
         (Op::Sbrk { n, .. }, Some(e)) if *n > 0 => format!(
-            "sbrk asks growproc for {n} more bytes, and here it cannot give them: {e}. Whatever {alloc} mapped on the way is freed again, the process keeps its size, and sbrk returns -1."
+            "sbrk asks growproc for {n} more bytes, and here it cannot give them: {e}. The user pages {alloc} mapped on the way are unmapped and freed again ({dealloc}), but not the page-table pages it took for them: those stay in the process's page table, empty, until the process is freed. The process keeps its size, and sbrk returns -1."
         ),
         // sz is unsigned: sz + n wraps around past sz, and there is nothing to free.
         (Op::Sbrk { n, .. }, None) if *n < 0 && n.unsigned_abs() > result.value.unsigned_abs() => format!(
             "sbrk({n}) asks to give back more than the process has: its size is {} bytes. growproc adds n to the size, an unsigned number, so the sum wraps around to a number above the old size; {dealloc} is asked to shrink to a larger size, frees nothing and returns the old size. The process keeps all its pages, and sbrk returns the old size, {}, as if it had worked.",
             result.value, result.value
+        ),
+        // Shrunk to nothing: xv6 lets it, and the process cannot run on.
+        (Op::Sbrk { n, .. }, None) if *n < 0 && n.unsigned_abs() == result.value.unsigned_abs() => format!(
+            "sbrk({n}) gives back all {} bytes of the process: {dealloc} frees and unmaps every user page, its code and its stack among them, and sbrk returns the old size. xv6 lets it happen; but when the process goes back to user mode, nothing is mapped at its program counter any more: fetching its next instruction faults, and the trap handler kills it.",
+            result.value
         ),
         (Op::Sbrk { n, .. }, Some(e)) if *n < 0 => format!(
             "sbrk asks growproc to shrink the process by {} bytes, to nothing: {dealloc} frees and unmaps every user page. Then {e}.",
@@ -711,10 +716,10 @@ pub fn explain_op(op: &pagelab_core::lab::Op, port: pagelab_core::port::Port) ->
             "userinit makes the first process by hand: allocproc gives it a trapframe and a page table with the trampoline and trapframe at the top, and uvmfirst one user page at address 0 holding initcode."
         }
         Op::Fork { .. } if x86 => {
-            "fork makes a child: allocproc gives it a process slot and a kernel stack, and copyuvm a new page directory (setupkvm) with a copy of each of the parent's user pages in a frame of its own."
+            "fork makes a child: allocproc gives it a process slot and a kernel stack, and copyuvm a new page directory (setupkvm) with a copy of each of the parent's user pages in a frame of its own. (A page from openshmem, pagelab's shared-memory addition, is the exception: the child maps the parent's frame.)"
         }
         Op::Fork { .. } => {
-            "fork makes a child: allocproc gives it a process slot, a trapframe and a page table, and uvmcopy copies each of the parent's user pages into a frame of its own."
+            "fork makes a child: allocproc gives it a process slot, a trapframe and a page table, and uvmcopy copies each of the parent's user pages into a frame of its own. (A page from openshmem, pagelab's shared-memory addition, is the exception: the child maps the parent's frame.)"
         }
         Op::Exec { .. } => {
             "exec builds a whole new address space: the program's segments, then a guard page (no user bit) and a stack page with the arguments on it. Only when all of that worked does it switch to the new page table and free the old one; if anything fails, the old image stays and exec returns -1."
@@ -1270,6 +1275,11 @@ mod story_tests {
         // sbrk(-16384) on the same process shrinks it: the usual words.
         let shrunk = explain_step(&Op::Sbrk { pid: 2, n: -4096 }, Port::Xv6Riscv, &SysRet::ok(16384));
         assert!(shrunk.starts_with("sbrk shrinks the process"), "{shrunk}");
+        // sbrk(-16384) on a 16384-byte process gives back everything, text and stack:
+        // the process cannot fetch its next instruction.
+        let nothing = explain_step(&Op::Sbrk { pid: 2, n: -16384 }, Port::Xv6Riscv, &SysRet::ok(16384));
+        assert!(nothing.contains("all 16384 bytes") && nothing.contains("uvmdealloc"), "{nothing}");
+        assert!(nothing.contains("faults, and the trap handler kills it"), "{nothing}");
         let refused = SysRet::err(SysError::Sbrk(SbrkError::BeyondUserSpace));
         let grow = explain_step(&Op::Sbrk { pid: 2, n: 2_147_483_647 }, Port::Xv6Public, &refused);
         assert!(

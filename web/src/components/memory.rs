@@ -367,10 +367,15 @@ pub fn Memory() -> Html {
             "Its bytes are shown once the open question is answered (they would give the answer away).",
         )),
         // A frame of RAM whose bytes core does not give: the kernel image or x86's first megabyte.
-        (Some(pa), Some(_)) => Some(frame_bytes(k, pa).map_or_else(
-            || String::from(
-                "pagelab does not hold this frame's bytes: its RAM has no kernel code, BIOS data or video memory in it.",
-            ),
+        (Some(pa), Some(state)) => Some(frame_bytes(k, pa).map_or_else(
+            || match state {
+                FrameState::Low => String::from(
+                    "pagelab keeps no bytes for this frame: it lies below EXTMEM, where a PC has BIOS data and video memory, which pagelab does not model.",
+                ),
+                _ => String::from(
+                    "pagelab keeps no bytes for this frame: it holds part of the kernel image (xv6's code and data), which pagelab models by its size but does not load.",
+                ),
+            },
             |b| bytes_words(&b, k.kmem().config(), riscv),
         )),
         _ => None,
