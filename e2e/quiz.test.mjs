@@ -239,8 +239,16 @@ test('predict mode on a built-in story, and on an operation the learner runs', a
   // and frees sh's 4 user pages and its 66.
   await page.fill('#answer-0', '3');
   await page.fill('#answer-1', '4');
-  await page.fill('#answer-2', '66');
+  // A box that does not read as a number: the message names it, and the
+  // keyboard goes to that box, marked invalid, with its text selected to retype.
+  await page.fill('#answer-2', 'abc');
   await page.fill('#answer-3', '66');
+  await page.click('#answer-check');
+  await page.waitForFunction(() => document.activeElement?.id === 'answer-2');
+  assert.match(await text(page, '#quiz-notice'), /page-table pages allocated/);
+  assert.equal(await page.getAttribute('#answer-2', 'aria-invalid'), 'true');
+  assert.equal(await page.getAttribute('#answer-0', 'aria-invalid'), null);
+  await page.keyboard.type('66');
   await page.click('#answer-check');
   await page.waitForSelector('#verdict-1');
   assert.match(await text(page, '#verdict-1'), /✓ Right/);

@@ -43,6 +43,14 @@ fn inputs_of(form: &Form) -> Vec<String> {
     }
 }
 
+/// The answer box an error about the open question is about: the box whose
+/// label the message names before a colon (`page-table pages allocated:
+/// \`abc\` is not a number`), if any.
+fn box_named(message: &str, labels: &[String]) -> Option<usize> {
+    let m = message.to_lowercase();
+    labels.iter().position(|l| m.contains(&format!("{}:", l.to_lowercase())))
+}
+
 /// Props of [`QuestionForm`].
 #[derive(Properties, PartialEq)]
 struct QuestionProps {
@@ -56,6 +64,8 @@ struct QuestionProps {
     before: String,
     /// Its position: "Question 3 of 24".
     position: String,
+    /// The box the last error was about, marked invalid.
+    bad: Option<usize>,
 }
 
 /// One open question: the prompt, the answer's inputs, Check, Hint and Give up.
@@ -148,6 +158,7 @@ fn QuestionForm(props: &QuestionProps) -> Html {
                             <span class="abox">
                                 <label for={format!("answer-{k}")}>{ l.clone() }</label>
                                 <input id={format!("answer-{k}")} ref={refs[k].clone()} type="text" autocomplete="off"
+                                    aria-invalid={(props.bad == Some(k)).then_some("true")}
                                     spellcheck="false" size="8" aria-describedby={if k == 0 { "q-prompt q-how quiz-notice" } else { "q-how quiz-notice" }} />
                             </span>
                         }
@@ -262,9 +273,19 @@ pub fn QuizPanel() -> Html {
         dom::want_quiz_focus();
     }
     *before_asked.borrow_mut() = on.then_some(asked);
-    use_effect_with((open_now, cur, lab.version, on), move |(open, _, _, on)| {
+    // An answer that did not read: the box it names, if it has several.
+    let bad = match (&lab.notice, open_now, &lab.quiz) {
+        (Some(n), Some(i), Some(run)) if n.is_error() && n.at == Where::Quiz => {
+            run.questions.get(i).and_then(|q| box_named(&n.text, &inputs_of(&q.form)))
+        }
+        _ => None,
+    };
+    use_effect_with((open_now, cur, lab.version, on, bad), move |(open, _, _, on, bad)| {
         if *on && dom::take_quiz_focus() {
-            if open.is_some() {
+            if let Some(k) = bad {
+                // The box the answer could not be read from, to mend.
+                dom::focus(&format!("answer-{k}"));
+            } else if open.is_some() {
                 // A question the form did not take the focus for (a set started
                 // over one whose question had the same place).
                 focus_answer();
@@ -343,7 +364,7 @@ pub fn QuizPanel() -> Html {
                     </div>
                     if let Some(i) = open {
                         <QuestionForm key={i} index={i} question={run.questions[i].clone()} hints={run.attempts[i].hints}
-                            before={before(cur)} position={format!("Question {} of {}", run.questions[i].number, sc.total)} />
+                            before={before(cur)} position={format!("Question {} of {}", run.questions[i].number, sc.total)} {bad} />
                     } else if !here.is_empty() && cur < ops.len() {
                         <p class="qdone" id="q-done">
                             { format!("You have answered the questions about step {}. ", cur + 1) }
@@ -426,5 +447,21 @@ pub fn Hideable(props: &HideableProps) -> Html {
 fn focus_answer() {
     for id in ["answer", "answer-0", "answer-yes"] {
         dom::focus(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_about_one_box_names_that_box() {
+        let labels = inputs_of(&Form::Pages);
+        // The grader's words for a count it could not read: the part's name, a colon, why.
+        assert_eq!(box_named("page-table pages allocated: `abc` is not a number", &labels), Some(2));
+        assert_eq!(box_named("user pages freed: write it without a sign", &labels), Some(1));
+        // A message about the whole answer, or an empty box (the form says which), names none.
+        assert_eq!(box_named("write four numbers (user pages allocated, …); 3 are written", &labels), None);
+        assert_eq!(box_named("fill in every box: “User pages freed” is empty", &labels), None);
     }
 }
