@@ -458,7 +458,7 @@ fn attempt<S: Scheme, R: Record, Rd: Reader>(
     const { assert!(S::LEVELS == 2 || S::LEVELS == 3, "a walk of two or three levels") };
     let top = S::LEVELS - 1;
     let e0 = step::<S, R, Rd>(read, root, va, top, rec)?;
-    if stops::<S>(e0, top) {
+    if S::ends_walk(e0, top) {
         return Ok(finish::<S>(u64::MAX, e0, top, va, access));
     }
     if S::LEVELS == 2 {
@@ -466,18 +466,11 @@ fn attempt<S: Scheme, R: Record, Rd: Reader>(
         return Ok(finish::<S>(e0, e1, 0, va, access));
     }
     let e1 = step::<S, R, Rd>(read, S::pte_pa(e0), va, 1, rec)?;
-    if stops::<S>(e1, 1) {
+    if S::ends_walk(e1, 1) {
         return Ok(finish::<S>(e0, e1, 1, va, access));
     }
     let e2 = step::<S, R, Rd>(read, S::pte_pa(e1), va, 0, rec)?;
     Ok(finish::<S>(e0 & e1, e2, 0, va, access))
-}
-
-/// True if a walk stops at entry `e` of a table above the last (at
-/// `level`): it is not valid, or it is a leaf (a large page).
-#[inline(always)]
-fn stops<S: Scheme>(e: u64, level: u32) -> bool {
-    e & S::VALID == 0 || S::is_leaf(e, level)
 }
 
 /// Read the entry for `va` at `level` in the table at `table` with `read` and tell `rec`.

@@ -211,9 +211,9 @@ pub fn fold_in_use(cells: Vec<Cell>, at: u64, same: impl Fn(u64) -> (bool, bool)
     for c in cells {
         let owned = c.count == 1 && matches!(c.state, FrameState::Owned { .. });
         let marks = if owned { same(c.pa) } else { (false, false) };
+        // The run so far is the cells from its start to the end of `out`, each one frame.
         let goes_on = run.is_some_and(|(i, m)| {
-            let last = &out[out.len() - 1];
-            owned && m == marks && out[i].state == c.state && last.count == 1 && last.pa + PGSIZE == c.pa
+            owned && m == marks && out[i].state == c.state && out[out.len() - 1].pa + PGSIZE == c.pa
         });
         if !goes_on {
             fold_tail(&mut out, run.take(), at);

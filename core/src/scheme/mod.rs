@@ -402,6 +402,13 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
     fn flag_bits(e: u64) -> FlagBits;
     /// Arch-neutral meaning of an entry's flags.
     fn flags(e: u64) -> Flags;
+    /// True if a walk stops at entry `e` of a table at `level`: it is not
+    /// valid, or it maps memory (a leaf) rather than pointing to a table.
+    #[must_use]
+    #[inline(always)]
+    fn ends_walk(e: u64, level: u32) -> bool {
+        e & Self::VALID == 0 || Self::is_leaf(e, level)
+    }
     /// Check an access at the end of a walk: `last` is the entry the walk
     /// stopped at, at `level`; `through` is the AND of the entries it went
     /// through to reach it (each valid and not a leaf), all ones if it
@@ -421,7 +428,7 @@ pub trait Scheme: Copy + Default + fmt::Debug + 'static {
         let mut through = u64::MAX;
         for (n, &e) in path.iter().enumerate() {
             let level = (Self::LEVELS as usize).saturating_sub(n + 1) as u32;
-            if n + 1 == path.len() || e & Self::VALID == 0 || Self::is_leaf(e, level) {
+            if n + 1 == path.len() || Self::ends_walk(e, level) {
                 return Self::check_end(through, e, level, access);
             }
             through &= e;
