@@ -707,13 +707,14 @@ fn pages(cx: &Ctx<'_>) -> Result<Made, String> {
             pt_free: c.pt_free,
         },
         answer: format!("{} {} {} {}", c.user_alloc, c.user_free, c.pt_alloc, c.pt_free),
-        why: match (&st.op, cx.port) {
-            (crate::lab::Op::Exit { .. }, Port::Xv6Public) if lines.is_empty() => format!(
-                "It allocates and frees nothing: exit makes the process a zombie, and its user pages, page tables and kernel stack stay until its parent's wait frees them.{aside}"
-            ),
-            (crate::lab::Op::Exit { .. }, Port::Xv6Riscv) if lines.is_empty() => format!(
-                "It allocates and frees nothing: exit makes the process a zombie, and its user pages, page tables and trapframe stay until its parent's wait frees them.{aside}"
-            ),
+        why: match &st.op {
+            crate::lab::Op::Exit { .. } if lines.is_empty() => {
+                // What else the zombie keeps: x86 frees its kernel stack in wait, RISC-V its trapframe.
+                let kept = if cx.port == Port::Xv6Public { "kernel stack" } else { "trapframe" };
+                format!(
+                    "It allocates and frees nothing: exit makes the process a zombie, and its user pages, page tables and {kept} stay until its parent's wait frees them.{aside}"
+                )
+            }
             _ if lines.is_empty() => format!("It allocates and frees nothing.{aside}"),
             _ => format!("{}.{aside}", lines.join("; ")),
         },
