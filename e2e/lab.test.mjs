@@ -188,6 +188,36 @@ test('a heavy sbrk on xv6-riscv: its thousands of frames fold into runs of the m
   await page.close();
 });
 
+test("the page-table listing (vmprint) is printed when its box is opened, and follows the step", async () => {
+  // The frames by hand, as in the command-line test of `pagelab show`: kinit2 frees 4 MB..PHYSTOP upward,
+  // so kalloc hands out 0xdfff000 and down. userinit takes 0xdfff000 (kernel stack), 0xdffe000 (directory),
+  // 64 kernel tables (56 for KERNBASE..PHYSTOP, 8 for DEVSPACE) 0xdffd000..0xdfbe000, 0xdfbd000 (initcode),
+  // 0xdfbc000 (its table). exec /init: directory 0xdfbb000 and 64 tables 0xdfba000..0xdf7b000; init's page
+  // 0xdf7a000, its table 0xdf79000; then the guard page 0xdf78000 (PTE_U cleared) and the stack 0xdf77000.
+  const page = await open(browser, linkFor('preset xv6-public\nuserinit\nexec 1 /init\n'));
+  await pick(page, 1);
+  assert.equal(await page.$('#vmprint'), null, 'nothing is printed while the box is closed');
+  await page.click('details.vmprint summary');
+  await page.waitForSelector('#vmprint');
+  assert.equal(await page.textContent('#vmprint'), `page directory 0x0dfbb000 (pid 1)
+ PDX 0: pde 0x0df79007 pa 0x0df79000 PTE_P|PTE_W|PTE_U
+  PTX 0: pte 0x0df7a007 pa 0x0df7a000 PTE_P|PTE_W|PTE_U va 0x00000000
+  PTX 1: pte 0x0df78003 pa 0x0df78000 PTE_P|PTE_W va 0x00001000
+  PTX 2: pte 0x0df77007 pa 0x0df77000 PTE_P|PTE_W|PTE_U va 0x00002000
+ PDX 512-1023: 64 entries map the kernel's half, the same in every process
+`);
+  // sbrk(4096) while it is open: the next page, 0x3000, gets the frame at the head of the free list.
+  // That is not the next one down: exec's freevm freed initcode's page, then every table of the old
+  // directory, and last the directory itself, 0xdffe000, which kfree put at the head.
+  await page.fill('#sbrk-0', '4096');
+  await page.click('#sbrk-run');
+  await atStep(page, 3, 3);
+  await page.waitForFunction(() => document.getElementById('vmprint')?.textContent.includes('PTX 3: pte 0x0dffe007 pa 0x0dffe000 PTE_P|PTE_W|PTE_U va 0x00003000'));
+  await page.click('details.vmprint summary');
+  await page.waitForFunction(() => !document.getElementById('vmprint'));
+  await assertAlive(page, 'vmprint');
+});
+
 test('fork and sbrk: the frame map changes', async () => {
   const page = await open(browser, linkFor(TINY_PREFIX));
   const nfree = async () => Number((await text(page, '#nfree')).split(' ')[0]);

@@ -2,12 +2,12 @@
 //! kinds with a letter, a colour class and words; runs of frames for the
 //! compact frame map; what a step changed. No `web_sys` here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use pagelab_core::addr::PGSIZE;
 use pagelab_core::lab::Step;
 use pagelab_core::lab::view::{FrameRun, FrameState, RegionKind};
-use pagelab_core::trace::{Event, Owner};
+use pagelab_core::trace::{Event, Owner, sum_over};
 
 /// What a frame is used for, as the map shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -323,31 +323,62 @@ pub fn region_look(kind: RegionKind) -> (&'static str, &'static str) {
     }
 }
 
+/// Frame addresses, sorted and each once: made by collecting and sorting
+/// once (a heavy step gives tens of thousands, which a tree would take one
+/// insertion at a time), then looked up by binary search.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrameSet(Vec<u64>);
+
+impl FrameSet {
+    /// True if `pa` is in the set.
+    #[must_use]
+    pub fn contains(&self, pa: u64) -> bool {
+        self.0.binary_search(&pa).is_ok()
+    }
+
+    /// How many frames it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if it holds none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<u64> for FrameSet {
+    fn from_iter<I: IntoIterator<Item = u64>>(iter: I) -> FrameSet {
+        let mut v: Vec<u64> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        FrameSet(v)
+    }
+}
+
 /// Frames a step allocated and freed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Changes {
     /// kalloc'd in the step (and still in use at its end, or not).
-    pub allocated: BTreeSet<u64>,
+    pub allocated: FrameSet,
     /// kfree'd in the step.
-    pub freed: BTreeSet<u64>,
+    pub freed: FrameSet,
 }
 
 /// What step `s` changed in physical memory.
 #[must_use]
 pub fn changes(s: &Step) -> Changes {
-    let mut c = Changes::default();
+    let (mut allocated, mut freed) = (Vec::new(), Vec::new());
     for e in pagelab_core::trace::expand_numbers(&s.events) {
         match &e.event {
-            Event::Kalloc { pa, .. } => {
-                c.allocated.insert(pa.as_u64());
-            }
-            Event::Kfree { pa, .. } => {
-                c.freed.insert(pa.as_u64());
-            }
+            Event::Kalloc { pa, .. } => allocated.push(pa.as_u64()),
+            Event::Kfree { pa, .. } => freed.push(pa.as_u64()),
             _ => {}
         }
     }
-    c
+    Changes { allocated: allocated.into_iter().collect(), freed: freed.into_iter().collect() }
 }
 
 /// `value` in hex with `digits` digits after `0x`.
@@ -577,7 +608,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_distinct_letter() {
-        let letters: BTreeSet<&str> = FrameKind::ALL.iter().map(|k| k.letter()).collect();
+        let letters: std::collections::BTreeSet<&str> = FrameKind::ALL.iter().map(|k| k.letter()).collect();
         assert_eq!(letters.len(), FrameKind::ALL.len());
     }
 }
@@ -881,16 +912,14 @@ pub fn trace_tree(events: &[pagelab_core::trace::TraceEvent]) -> Vec<TraceNode> 
                 let at = *i;
                 *i += 1;
                 let kids = children(events, i, Some((e.depth, e.func)));
-                let (mut kallocs, mut kfrees, mut entries) = (0, 0, 0);
                 // A folded loop counts as every time it stands for.
-                for x in pagelab_core::trace::expand_numbers(&events[at + 1..*i]) {
-                    match &x.event {
-                        E::Kalloc { .. } => kallocs += 1,
-                        E::Kfree { .. } => kfrees += 1,
-                        E::PteWrite { count, .. } => entries += u64::from(*count),
-                        _ => {}
-                    }
-                }
+                let inner = &events[at + 1..*i];
+                let kallocs = sum_over(inner, |e| u64::from(matches!(e, E::Kalloc { .. })));
+                let kfrees = sum_over(inner, |e| u64::from(matches!(e, E::Kfree { .. })));
+                let entries = sum_over(inner, |e| match e {
+                    E::PteWrite { count, .. } => u64::from(*count),
+                    _ => 0,
+                });
                 let n = pagelab_core::trace::expanded_len(&events[at + 1..*i]);
                 out.push(TraceNode::Call { at, children: kids, events: n, kallocs, kfrees, entries });
             } else {

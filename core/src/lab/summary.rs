@@ -309,26 +309,18 @@ impl<T: Copy> PaMap<T> {
     }
 }
 
-/// Every last-level entry a step wrote, one by one: `f(table, va, old, new, n)`.
-/// A folded run in the kernel's part (at or above `limit`) is one call with
-/// `n` its length; other runs are opened up, one call (`n` = 1) per entry.
-fn each_leaf_write(events: &[TraceEvent], limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
-    for e in expand_numbers(events) {
-        if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = &e.event {
-            let (table, va) = (table.as_u64(), va.as_u64());
-            if va >= limit {
-                f(table, va, *old, *new, u64::from(*count));
-                continue;
-            }
-            for i in 0..u64::from(*count) {
-                f(
-                    table,
-                    va.wrapping_add(i.wrapping_mul(*va_step)),
-                    *old,
-                    new.wrapping_add(i.wrapping_mul(*new_step)),
-                    1,
-                );
-            }
+/// The last-level entries event `e` wrote, one by one: `f(table, va, old, new, n)`.
+/// A run in the kernel's part (at or above `limit`) is one call with `n`
+/// its length; other runs are opened up, one call (`n` = 1) per entry.
+fn leaf_writes(e: &Event, limit: u64, mut f: impl FnMut(u64, u64, u64, u64, u64)) {
+    if let Event::PteWrite { level: 0, table, va, old, new, count, va_step, new_step, .. } = e {
+        let (table, va) = (table.as_u64(), va.as_u64());
+        if va >= limit {
+            f(table, va, *old, *new, u64::from(*count));
+            return;
+        }
+        for i in 0..u64::from(*count) {
+            f(table, va.wrapping_add(i.wrapping_mul(*va_step)), *old, new.wrapping_add(i.wrapping_mul(*new_step)), 1);
         }
     }
 }
@@ -338,37 +330,120 @@ fn valid(e: u64) -> bool {
     e & 1 != 0
 }
 
+/// What the first pass over a step's events gathers for the second.
+struct Gathered {
+    /// Frame → va, from the leaf entries written.
+    vas: FrameVas,
+    /// Frame → the owner the trace gave it (its last, for a frame allocated and freed).
+    owners: PaMap<Owner>,
+    /// The frames the step allocated and then freed again (see [`Gathered::came_and_went`]).
+    gone: BTreeSet<u64>,
+    /// Per page table, the page-table pages allocated and freed.
+    by_table: BTreeMap<Option<u32>, Mappings>,
+}
+
+impl Gathered {
+    /// True if a step may have allocated frames and freed them again (a
+    /// failed exec's new page table and pages, say). Most steps only
+    /// allocate or only free (a sbrk of thousands of pages): nothing to
+    /// look for then. A folded loop keeps its first time, so the events as
+    /// kept tell.
+    fn came_and_went(events: &[TraceEvent]) -> bool {
+        events.iter().any(|e| matches!(e.event, Event::Kalloc { .. }))
+            && events.iter().any(|e| matches!(e.event, Event::Kfree { .. }))
+    }
+
+    /// Read every event a step's folded list stands for, once.
+    fn read(events: &[TraceEvent], scheme: SchemeKind, user_limit: u64) -> Gathered {
+        let mut vas = FrameVas { mapped: PaMap::new(), unmapped: PaMap::new() };
+        let mut owners: PaMap<Owner> = PaMap::new();
+        let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
+        let look = Gathered::came_and_went(events);
+        let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
+        for e in expand_numbers(events) {
+            match &e.event {
+                Event::PteWrite { .. } => leaf_writes(&e.event, user_limit, |_, va, old, new, _| {
+                    if va >= user_limit {
+                        return;
+                    }
+                    if valid(new) {
+                        vas.mapped.push(scheme.pte_pa(new), va);
+                    }
+                    if valid(old) && !valid(new) {
+                        vas.unmapped.push(scheme.pte_pa(old), va);
+                    }
+                }),
+                Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
+                    let alloc = matches!(e.event, Event::Kalloc { .. });
+                    let pa = pa.as_u64();
+                    owners.push(pa, *owner);
+                    if let Some(t) = table_of(*owner) {
+                        let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
+                        if alloc {
+                            m.tables_added += 1;
+                        } else {
+                            m.tables_freed += 1;
+                        }
+                    }
+                    if look {
+                        if alloc {
+                            came.insert(pa);
+                            went.remove(&pa);
+                        } else if came.contains(&pa) {
+                            went.insert(pa);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A frame mapped (or unmapped) twice in a step is named by its first va;
+        // a frame allocated and freed in the step keeps its last owner.
+        Gathered {
+            vas: FrameVas { mapped: vas.mapped.sorted(false), unmapped: vas.unmapped.sorted(false) },
+            owners: owners.sorted(true),
+            gone: went,
+            by_table,
+        }
+    }
+}
+
+/// Whose page table a table frame is: `Some(Some(pid))`, `Some(None)` for
+/// the kernel's own, `None` if it is no page table.
+fn table_of(owner: Owner) -> Option<Option<u32>> {
+    match owner {
+        Owner::PageTable { pid } | Owner::PageDir { pid } => Some(Some(pid)),
+        Owner::KernelPageTable => Some(None),
+        _ => None,
+    }
+}
+
+/// Add `va` to a list of runs, joining it to the last run when it follows on.
+fn add_page(runs: &mut Vec<PageRun>, va: u64, what: &str) {
+    if let Some(last) = runs.last_mut()
+        && last.va + last.count * PGSIZE == va
+        && last.what == what
+    {
+        last.count += 1;
+        return;
+    }
+    runs.push(PageRun { va, count: 1, what: what.into() });
+}
+
 /// Sum up a step from its events, the machine after it, and the regions
 /// of every process before it (for naming the user pages it freed).
 #[must_use]
 pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before: &RegionsOf) -> Summary {
-    // Each pass below opens up the folded loops again rather than keeping
+    // Two passes, each opening up the folded loops again rather than keeping
     // them open: a heavy step has hundreds of thousands of events, and
-    // memory the wasm grew for them would stay with the page.
+    // memory the wasm grew for them would stay with the page. The first
+    // gathers what the second needs to name each page.
     let info = after.info();
-    let scheme = info.scheme;
     let user_limit = info.user_limit;
     let after_regions = regions_of(after);
+    let Gathered { vas, owners, gone, mut by_table } = Gathered::read(events, info.scheme, user_limit);
+    let kmem = after.kmem();
 
-    // Frame → va, from the leaf entries written.
-    let mut vas = FrameVas { mapped: PaMap::new(), unmapped: PaMap::new() };
-    each_leaf_write(events, user_limit, |_, va, old, new, _| {
-        if va >= user_limit {
-            return;
-        }
-        if valid(new) {
-            vas.mapped.push(scheme.pte_pa(new), va);
-        }
-        if valid(old) && !valid(new) {
-            vas.unmapped.push(scheme.pte_pa(old), va);
-        }
-    });
-    // A frame mapped (or unmapped) twice in a step is named by its first va.
-    let vas = FrameVas { mapped: vas.mapped.sorted(false), unmapped: vas.unmapped.sorted(false) };
-
-    let gone = came_and_went(events);
-
-    // Pages by function.
     let mut by_function: Vec<FuncPages> = Vec::new();
     let mut index_of: BTreeMap<usize, usize> = BTreeMap::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -382,6 +457,7 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
             }
             Event::FreeRange { count, .. } => freerange += count,
             Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
+                // Pages by function.
                 let alloc = matches!(ev.event, Event::Kalloc { .. });
                 // The calls this event happened in: the recorded ones above it,
                 // then its own function (a call not recorded, like walkpgdir, gets its own number).
@@ -439,120 +515,37 @@ pub fn summarize(events: &[TraceEvent], elided: u64, after: &dyn Kernel, before:
                     push_counted(names, counts, what);
                 }
             }
-            _ => {}
-        }
-    }
-
-    Summary {
-        by_function,
-        freerange,
-        mappings: mappings(events, after, (before, &after_regions), &gone),
-        partial: elided > 0,
-    }
-}
-
-/// The frames a step allocated and then freed again (and did not allocate
-/// once more): a failed exec's new page table and pages, say.
-fn came_and_went(events: &[TraceEvent]) -> BTreeSet<u64> {
-    // Most steps only allocate or only free (a sbrk of thousands of pages): nothing to look for.
-    // (A folded loop keeps its first time, so the events as kept tell.)
-    let allocates = events.iter().any(|e| matches!(e.event, Event::Kalloc { .. }));
-    if !allocates || !events.iter().any(|e| matches!(e.event, Event::Kfree { .. })) {
-        return BTreeSet::new();
-    }
-    let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
-    for e in expand_numbers(events) {
-        match &e.event {
-            Event::Kalloc { pa, .. } => {
-                came.insert(pa.as_u64());
-                went.remove(&pa.as_u64());
-            }
-            Event::Kfree { pa, .. } if came.contains(&pa.as_u64()) => {
-                went.insert(pa.as_u64());
-            }
-            _ => {}
-        }
-    }
-    went
-}
-
-/// Whose page table a table frame is: `Some(Some(pid))`, `Some(None)` for
-/// the kernel's own, `None` if it is no page table.
-fn table_of(owner: Owner) -> Option<Option<u32>> {
-    match owner {
-        Owner::PageTable { pid } | Owner::PageDir { pid } => Some(Some(pid)),
-        Owner::KernelPageTable => Some(None),
-        _ => None,
-    }
-}
-
-/// Add `va` to a list of runs, joining it to the last run when it follows on.
-fn add_page(runs: &mut Vec<PageRun>, va: u64, what: &str) {
-    if let Some(last) = runs.last_mut()
-        && last.va + last.count * PGSIZE == va
-        && last.what == what
-    {
-        last.count += 1;
-        return;
-    }
-    runs.push(PageRun { va, count: 1, what: what.into() });
-}
-
-fn mappings(
-    events: &[TraceEvent],
-    after: &dyn Kernel,
-    (before, after_regions): (&RegionsOf, &RegionsOf),
-    gone: &BTreeSet<u64>,
-) -> Vec<Mappings> {
-    let user_limit = after.info().user_limit;
-    // Table frames allocated or freed in this step keep the owner the trace gave them.
-    let mut owners: PaMap<Owner> = PaMap::new();
-    let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
-    for e in expand_numbers(events) {
-        match &e.event {
-            Event::Kalloc { pa, owner } | Event::Kfree { pa, owner } => {
-                owners.push(pa.as_u64(), *owner);
-                if let Some(t) = table_of(*owner) {
-                    let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
-                    if matches!(e.event, Event::Kalloc { .. }) {
-                        m.tables_added += 1;
-                    } else {
-                        m.tables_freed += 1;
+            // Entries written, per page table.
+            Event::PteWrite { .. } => leaf_writes(&ev.event, user_limit, |table, va, old, new, n| {
+                let Some(owner) = owners.get(table).or_else(|| kmem.owner(table)) else { return };
+                let Some(t) = table_of(owner) else { return };
+                let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
+                let kernel_part = va >= user_limit || t.is_none();
+                // A table the step made and freed again belonged to no address space the regions describe.
+                let t = t.filter(|_| !gone.contains(&table));
+                match (valid(old), valid(new)) {
+                    (false, true) if kernel_part => m.kernel_added += n,
+                    (true, false) if kernel_part => m.kernel_removed += n,
+                    (false, true) => {
+                        let what = t.map_or("", |pid| page_name(&after_regions, pid, va));
+                        add_page(&mut m.added, va, what);
                     }
+                    (true, false) => {
+                        let what = t.map_or("", |pid| page_name(before, pid, va));
+                        add_page(&mut m.removed, va, what);
+                    }
+                    (true, true) if old != new && !kernel_part => {
+                        let what = t.map_or("", |pid| page_name(&after_regions, pid, va)).into();
+                        m.changed.push(EntryChange { va, old, new, what });
+                    }
+                    _ => {}
                 }
-            }
+            }),
             _ => {}
         }
     }
-    // A frame allocated and freed in the step keeps its last owner.
-    let owners = owners.sorted(true);
-    let kmem = after.kmem();
-    each_leaf_write(events, user_limit, |table, va, old, new, n| {
-        let Some(owner) = owners.get(table).or_else(|| kmem.owner(table)) else { return };
-        let Some(t) = table_of(owner) else { return };
-        let m = by_table.entry(t).or_insert_with(|| Mappings { pid: t, ..Mappings::default() });
-        let kernel_part = va >= user_limit || t.is_none();
-        // A table the step made and freed again belonged to no address space the regions describe.
-        let t = t.filter(|_| !gone.contains(&table));
-        match (valid(old), valid(new)) {
-            (false, true) if kernel_part => m.kernel_added += n,
-            (true, false) if kernel_part => m.kernel_removed += n,
-            (false, true) => {
-                let what = t.map_or("", |pid| page_name(after_regions, pid, va));
-                add_page(&mut m.added, va, what);
-            }
-            (true, false) => {
-                let what = t.map_or("", |pid| page_name(before, pid, va));
-                add_page(&mut m.removed, va, what);
-            }
-            (true, true) if old != new && !kernel_part => {
-                let what = t.map_or("", |pid| page_name(after_regions, pid, va)).into();
-                m.changed.push(EntryChange { va, old, new, what });
-            }
-            _ => {}
-        }
-    });
-    by_table.into_values().collect()
+
+    Summary { by_function, freerange, mappings: by_table.into_values().collect(), partial: elided > 0 }
 }
 
 /// The flags an entry change set and cleared: `+PTE_A +PTE_D`, `−PTE_U`.

@@ -550,8 +550,18 @@ impl SchemeKind {
     /// Names of the set flag bits joined by `|`, or `0`.
     #[must_use]
     pub fn flag_names(self, e: u64) -> String {
-        let names: Vec<&str> = self.flag_bits(e).iter().filter(|b| b.set).map(|b| b.name).collect();
-        if names.is_empty() { String::from("0") } else { names.join("|") }
+        // Written straight into one string: every mappages call's arguments name its flags.
+        let mut s = String::with_capacity(24);
+        for b in self.flag_bits(e).iter().filter(|b| b.set) {
+            if !s.is_empty() {
+                s.push('|');
+            }
+            s.push_str(b.name);
+        }
+        if s.is_empty() {
+            s.push('0');
+        }
+        s
     }
     /// Physical address an entry points to.
     #[must_use]

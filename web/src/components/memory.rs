@@ -10,8 +10,6 @@ use pagelab_core::trace::Owner;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use std::collections::BTreeSet;
-
 use pagelab_core::lab::summary::plural;
 use pagelab_core::lab::view::table_entries;
 
@@ -21,8 +19,8 @@ use crate::cells::CellLook;
 use crate::cells::{CellDom, reconcile};
 use crate::hooks::use_lab_by;
 use crate::present::{
-    Cell, Changes, FOLD_IN_USE_AT, FrameKind, MapCells, addr_digits, changes, fold_in_use, frame_words, hex, map_cells,
-    summary_tail,
+    Cell, Changes, FOLD_IN_USE_AT, FrameKind, FrameSet, MapCells, addr_digits, changes, fold_in_use, frame_words, hex,
+    map_cells, summary_tail,
 };
 use crate::state::{Action, LabState, Where};
 
@@ -178,7 +176,7 @@ struct FrameMapProps {
     selected: Option<u64>,
     riscv: bool,
     /// The chosen process and the frames it owns or maps.
-    mine: Option<(u32, Rc<BTreeSet<u64>>)>,
+    mine: Option<(u32, Rc<FrameSet>)>,
     dispatch: UseReducerDispatcher<LabState>,
 }
 
@@ -249,15 +247,15 @@ fn FrameMap(props: &FrameMapProps) -> Html {
                 .iter()
                 .map(|c| CellLook {
                     cell: *c,
-                    new: data.0.changes.allocated.contains(&c.pa),
-                    gone: data.0.changes.freed.contains(&c.pa),
+                    new: data.0.changes.allocated.contains(c.pa),
+                    gone: data.0.changes.freed.contains(c.pa),
                     active: Some(c.pa) == *active,
                     // A folded run of frames in use is the chosen process's if every frame of it is.
                     mine: mine
                         .as_ref()
                         .filter(|(_, set)| {
                             (c.count == 1 || matches!(c.state, FrameState::Owned { .. }))
-                                && (0..c.count).all(|i| set.contains(&(c.pa + i * PGSIZE)))
+                                && (0..c.count).all(|i| set.contains(c.pa + i * PGSIZE))
                         })
                         .map(|(pid, _)| *pid),
                 })
@@ -308,34 +306,34 @@ pub fn Memory() -> Html {
                 Changes::default()
             };
             let cs = if compact {
-                fold_in_use(cs, FOLD_IN_USE_AT, |pa| (ch.allocated.contains(&pa), ch.freed.contains(&pa)))
+                fold_in_use(cs, FOLD_IN_USE_AT, |pa| (ch.allocated.contains(pa), ch.freed.contains(pa)))
             } else {
                 cs
             };
             MapData { total, cells: cs, compact, counts, by_owner, changes: ch }
         })
     };
-    let mine: Option<(u32, Rc<BTreeSet<u64>>)> = {
+    let mine: Option<(u32, Rc<FrameSet>)> = {
         let pid = lab.selection.pid;
         let set = {
             let lab = lab.clone();
             use_memo((lab.view_lab(), pid), move |(l, pid)| {
                 let k = l.kernel();
-                let mut set = BTreeSet::new();
+                let mut set = Vec::new();
                 if let Some(p) = pid.and_then(|p| k.procs().get(p)) {
                     // The frames it owns (user pages, page tables, kernel stack) and the frames its table maps (shared pages).
                     for (pa, owner) in k.kmem().owners() {
                         if owner.pid() == Some(p.pid) {
-                            set.insert(pa);
+                            set.push(pa);
                         }
                     }
                     for e in table_entries(k.info().scheme, k.mem(), p.root, k.info().user_limit) {
                         if e.leaf && e.va < k.info().user_limit {
-                            set.insert(e.pa);
+                            set.push(e.pa);
                         }
                     }
                 }
-                set
+                set.into_iter().collect::<FrameSet>()
             })
         };
         pid.filter(|_| !set.is_empty()).map(|p| (p, set))

@@ -57,6 +57,9 @@ fn SpaceView(props: &SpaceProps) -> Html {
         let pushes_shown = pushes_shown.clone();
         use_effect_with((props.current, props.pid), move |_| pushes_shown.set(None));
     }
+    // The vmprint listing is printed only while its box is open: after a sbrk
+    // of all of memory it is tens of thousands of lines.
+    let (listing_open, on_listing) = use_details(false);
     let l = &props.lab;
     let k = l.kernel();
     let riscv = k.info().scheme == SchemeKind::Sv39;
@@ -107,7 +110,7 @@ fn SpaceView(props: &SpaceProps) -> Html {
         }
     };
     let use_ = usage(k, pid);
-    let listing = vmprint(k, pid);
+    let listing = if *listing_open { vmprint(k, pid) } else { String::new() };
     let Some(p) = p else { return html! {} };
     // The process's own table (a press in the kernel's list may have chosen the kernel's).
     let pick = |va: u64| translate_in(&props.dispatch, false, va);
@@ -213,9 +216,11 @@ fn SpaceView(props: &SpaceProps) -> Html {
             } else {
                 <p>{ "This process has not called exec: its one page holds initcode, and its stack is at the top of that page." }</p>
             }
-            <details class="vmprint">
+            <details class="vmprint" open={*listing_open} ontoggle={on_listing}>
                 <summary>{ "Page-table listing (vmprint)" }</summary>
-                <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); scrolls sideways">{ listing }</pre>
+                if *listing_open {
+                    <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); scrolls sideways">{ listing }</pre>
+                }
             </details>
             <KernelSpace lab={props.lab.clone()} dispatch={props.dispatch.clone()} />
         </section>

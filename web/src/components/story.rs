@@ -86,6 +86,10 @@ pub fn Story() -> Html {
     } else {
         full.steps()
             .get(k - 1)
+            // A folded loop keeps its first two times, so the events as kept
+            // tell whether there is a DEFECT line (most steps have none, and
+            // opening up a heavy step's loops with their texts is slow).
+            .filter(|s| s.events.iter().any(|e| matches!(e.event, Event::Defect { .. })))
             .map(|s| {
                 pagelab_core::trace::expand(&s.events)
                     .filter_map(|e| match &e.event {

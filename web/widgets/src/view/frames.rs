@@ -65,8 +65,8 @@ pub fn FramesWidget(props: &AtProps) -> Html {
             <div class={classes!("framemap", compact.then_some("compact"))} role="list" aria-label="Frame map" tabindex="0">
                 for c in cs.iter() {
                     {{
-                        let new = ch.allocated.contains(&c.pa);
-                        let gone = ch.freed.contains(&c.pa);
+                        let new = ch.allocated.contains(c.pa);
+                        let gone = ch.freed.contains(c.pa);
                         let label = if c.count > 1 {
                             format!("{} frames from {}: {}", c.count, hex(c.pa, digits), c.kind.words(riscv))
                         } else {
