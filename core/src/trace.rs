@@ -20,7 +20,7 @@ use crate::addr::{PhysAddr, VirtAddr};
 use crate::scheme::SchemeKind;
 
 mod fold;
-pub use fold::{MAX_PERIOD, expand, expand_numbers, expanded_len, fits, nth, rfind, sum_over};
+pub use fold::{MAX_PERIOD, expand, expand_kinds, expand_numbers, expanded_len, fits, nth, rfind, sum_over};
 
 /// Who owns an allocated frame, and what for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -371,7 +371,8 @@ pub struct Changes {
 #[must_use]
 pub fn changes(s: &Step) -> Changes {
     let (mut allocated, mut freed) = (Vec::new(), Vec::new());
-    for e in pagelab_core::trace::expand_numbers(&s.events) {
+    let kinds = |e: &Event| matches!(e, Event::Kalloc { .. } | Event::Kfree { .. });
+    for e in pagelab_core::trace::expand_kinds(&s.events, kinds) {
         match &e.event {
             Event::Kalloc { pa, .. } => allocated.push(pa.as_u64()),
             Event::Kfree { pa, .. } => freed.push(pa.as_u64()),

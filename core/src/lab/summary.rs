@@ -18,7 +18,7 @@ use super::view::{Region, RegionKind, regions};
 use crate::addr::PGSIZE;
 use crate::port::{Kernel, Port};
 use crate::scheme::SchemeKind;
-use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent, expand_numbers};
+use crate::trace::{Counts, Event, Owner, PageClass, TraceEvent, expand_kinds, expand_numbers};
 
 /// Functions that only do the work of the function that called them: pages
 /// they allocate are counted for their caller (`mappages` inside `allocuvm`).
@@ -360,7 +360,8 @@ impl Gathered {
         let mut by_table: BTreeMap<Option<u32>, Mappings> = BTreeMap::new();
         let look = Gathered::came_and_went(events);
         let (mut came, mut went) = (BTreeSet::new(), BTreeSet::new());
-        for e in expand_numbers(events) {
+        let kinds = |e: &Event| matches!(e, Event::PteWrite { .. } | Event::Kalloc { .. } | Event::Kfree { .. });
+        for e in expand_kinds(events, kinds) {
             match &e.event {
                 Event::PteWrite { .. } => leaf_writes(&e.event, user_limit, |_, va, old, new, _| {
                     if va >= user_limit {
