@@ -17,7 +17,7 @@ use super::{ChangedMark, InlineNotice};
 use crate::cells::CellLook;
 #[cfg(target_arch = "wasm32")]
 use crate::cells::{CellDom, reconcile};
-use crate::hooks::use_lab_by;
+use crate::hooks::{use_details, use_lab_by};
 use crate::present::{
     Cell, Changes, FOLD_IN_USE_AT, FrameKind, FrameSet, MapCells, addr_digits, changes, fold_in_use, frame_words, hex,
     map_cells, summary_tail,
@@ -313,6 +313,19 @@ pub fn Memory() -> Html {
             MapData { total, cells: cs, compact, counts, by_owner, changes: ch }
         })
     };
+    // The table of frames by owner is made only while its box is open (it
+    // starts open on a small machine): after the story and forty forks on
+    // xv6-public it holds over a thousand buttons, which every step would redraw.
+    let (owners_open, on_owners) = use_details(!data.compact);
+    {
+        let owners_open = owners_open.clone();
+        // A machine of the other size: open or close it as its default is.
+        use_effect_with(data.compact, move |compact| {
+            if *owners_open == *compact {
+                owners_open.set(!*compact);
+            }
+        });
+    }
     let mine: Option<(u32, Rc<FrameSet>)> = {
         let pid = lab.selection.pid;
         let set = {
@@ -494,13 +507,13 @@ pub fn Memory() -> Html {
                 }
                 { if nfree as usize > freelist.len() { format!(" → … ({nfree} pages in all)") } else { " → 0".to_string() } }
             </p>
-            <details class="owners" open={!data.compact}>
+            <details class="owners" open={*owners_open} ontoggle={on_owners}>
                 <summary>{ format!("Frames in use, by owner ({})", plural(data.by_owner.len() as u64, "owner", "owners")) }</summary>
                 <div class="tablewrap" tabindex="0" role="region" aria-label="Frames in use, by owner (the table scrolls sideways)">
                 <table id="owners">
                     <thead><tr><th scope="col">{ "owner" }</th><th scope="col">{ "frames" }</th><th scope="col">{ "where" }</th></tr></thead>
                     <tbody>
-                        for (owner, pas) in data.by_owner.iter() {
+                        for (owner, pas) in data.by_owner.iter().filter(|_| *owners_open) {
                             <tr key={owner.to_string()}>
                                 <td>{ owner.text(info.scheme) }</td>
                                 <td>{ pas.len() }</td>
