@@ -167,6 +167,9 @@ fn take_text(e: &mut Event) -> Option<String> {
 /// True if `c` is the event `k` times after `b` (see [`nth`]), checked
 /// without writing out any text.
 pub fn fits(a: &TraceEvent, b: &TraceEvent, k: u64, c: &mut TraceEvent) -> bool {
+    if let Some(quick) = fits_quickly(a, b, k, c) {
+        return quick;
+    }
     let Some(p) = nth_with(a, b, k, false) else { return false };
     // Compare everything but the text with the text taken out, then the text.
     let t = take_text(&mut c.event);
@@ -187,6 +190,78 @@ pub fn fits(a: &TraceEvent, b: &TraceEvent, k: u64, c: &mut TraceEvent) -> bool 
         }
     }
     same && fits_text
+}
+
+/// [`fits`] for the events of a loop over pages (kalloc, kfree, an entry
+/// write, a call), field by field without making the event `nth` would:
+/// the trace checks every event a loop adds. `None` for other events.
+fn fits_quickly(a: &TraceEvent, b: &TraceEvent, k: u64, c: &TraceEvent) -> Option<bool> {
+    let same_place = a.depth == b.depth && a.func == b.func && c.depth == b.depth && c.func == b.func;
+    let fits = match (&a.event, &b.event, &c.event) {
+        (
+            Event::Kalloc { pa: x, owner: oa },
+            Event::Kalloc { pa: y, owner: ob },
+            Event::Kalloc { pa: z, owner: oc },
+        )
+        | (Event::Kfree { pa: x, owner: oa }, Event::Kfree { pa: y, owner: ob }, Event::Kfree { pa: z, owner: oc }) => {
+            oa == ob && ob == oc && *z == pa(*x, *y, k)
+        }
+        (
+            // Every field named, so that a field added to the event cannot be missed here.
+            Event::PteWrite {
+                level: la,
+                table: ta,
+                index: ia,
+                va: va_,
+                old: oa,
+                new: na,
+                count: ca,
+                va_step: sa,
+                new_step: ma,
+            },
+            Event::PteWrite {
+                level: lb,
+                table: tb,
+                index: ib,
+                va: vb,
+                old: ob,
+                new: nb,
+                count: cb,
+                va_step: sb,
+                new_step: mb,
+            },
+            Event::PteWrite {
+                level: lc,
+                table: tc,
+                index: ic,
+                va: vc,
+                old: oc,
+                new: nc,
+                count: cc,
+                va_step: sc,
+                new_step: mc,
+            },
+        ) => {
+            la == lb
+                && lb == lc
+                && ca == cb
+                && cb == cc
+                && sa == sb
+                && sb == sc
+                && ma == mb
+                && mb == mc
+                && *tc == pa(*ta, *tb, k)
+                && prog32(*ia, *ib, k) == Some(*ic)
+                && *vc == va(*va_, *vb, k)
+                && *oc == prog(*oa, *ob, k)
+                && *nc == prog(*na, *nb, k)
+        }
+        (Event::Call { func: fa, args: x }, Event::Call { func: fb, args: y }, Event::Call { func: fc, args: z }) => {
+            fa == fb && fb == fc && text_fits(x, y, k, z)
+        }
+        _ => return None,
+    };
+    Some(same_place && fits)
 }
 
 /// The event `k` times after `b`, where `a` came one time before `b` (every
