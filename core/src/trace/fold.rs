@@ -381,10 +381,7 @@ pub fn expand_numbers(events: &[TraceEvent]) -> impl Iterator<Item = Cow<'_, Tra
 /// the kind of event alone (as every time of a loop has the same kinds, the
 /// times' other events are never worked out). Quicker where a sum reads
 /// one kind of a heavy step's hundreds of thousands of events.
-pub fn expand_kinds<'a>(
-    events: &'a [TraceEvent],
-    keep: impl Fn(&Event) -> bool + Copy + 'a,
-) -> impl Iterator<Item = Cow<'a, TraceEvent>> + 'a {
+pub fn expand_kinds(events: &[TraceEvent], keep: fn(&Event) -> bool) -> impl Iterator<Item = Cow<'_, TraceEvent>> + '_ {
     expand_filtered(events, false, keep)
 }
 
@@ -392,11 +389,12 @@ fn expand_with(events: &[TraceEvent], texts: bool) -> impl Iterator<Item = Cow<'
     expand_filtered(events, texts, |_| true)
 }
 
-fn expand_filtered<'a>(
-    events: &'a [TraceEvent],
+/// (One copy of the expansion for every filter: `keep` is a function pointer.)
+fn expand_filtered(
+    events: &[TraceEvent],
     texts: bool,
-    keep: impl Fn(&Event) -> bool + Copy + 'a,
-) -> impl Iterator<Item = Cow<'a, TraceEvent>> + 'a {
+    keep: fn(&Event) -> bool,
+) -> impl Iterator<Item = Cow<'_, TraceEvent>> + '_ {
     events.iter().enumerate().flat_map(move |(i, e)| {
         let (period, times) = match e.event {
             Event::Repeat { period, times } => (usize::from(period), u64::from(times)),
@@ -424,7 +422,7 @@ fn expand_filtered<'a>(
 /// gives for each time what it gives for the last one kept. Then the sum is
 /// `expand_numbers(events).map(|e| f(&e.event)).sum()`, in a few steps
 /// rather than one per event.
-pub fn sum_over(events: &[TraceEvent], f: impl Fn(&Event) -> u64) -> u64 {
+pub fn sum_over(events: &[TraceEvent], f: fn(&Event) -> u64) -> u64 {
     let mut sum = 0u64;
     for (i, e) in events.iter().enumerate() {
         match e.event {
