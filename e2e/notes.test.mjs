@@ -162,6 +162,38 @@ test('the broken widget shows its message, and the others work', async () => {
   await page.close();
 });
 
+test('a frames widget of a heavy step folds its thousands of frames into runs, named as in the lab', async () => {
+  const page = await notes();
+  // sbrk(64 MB) in initcode on xv6-riscv: 16384 user pages (64 MB / 4 KB), and 32 L0 page tables
+  // (sz goes from 0x1000 to 0x4001000: the 2 MB blocks 1 to 32 get one each; block 0 has initcode's).
+  await page.evaluate(() => {
+    const el = document.createElement('pagelab-frames');
+    el.id = 'w-heavy';
+    el.innerHTML = '<script type="text/plain">preset xv6-riscv\nuserinit\nsbrk 1 67108864\n</script>';
+    document.body.append(el);
+  });
+  await page.waitForFunction(() => document.querySelector('#w-heavy')?.dataset.state === 'ready');
+  const cells = await page.evaluate(() => [...document.querySelector('#w-heavy').shadowRoot.querySelectorAll('.framemap .cell')]
+    .map((c) => [c.textContent, c.getAttribute('aria-label')]));
+  let pages = 0;
+  let runs = 0;
+  for (const [t, label] of cells) {
+    const m = t.match(/^U1\+(?:×(\d+))?$/);
+    if (!m) continue;
+    pages += m[1] ? Number(m[1]) : 1;
+    if (m[1]) {
+      runs += 1;
+      assert.match(label, new RegExp(`^U1\\+×${m[1]}: ${m[1]} frames 0x[0-9a-f]{16}–0x[0-9a-f]{16}, each a user page of pid 1 \\(allocated in this step\\)$`));
+    }
+  }
+  assert.equal(pages, 16384);
+  assert.ok(runs >= 30, `the pages fold into runs between the page tables taken among them (${runs})`);
+  assert.ok(cells.length < 400, `a map of a few hundred cells, not of 16,384 (${cells.length})`);
+  assert.match(await text(page, '#w-heavy .step-counts'), /allocated: 16384 user pages \+ 32 page-table pages/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('widgets do not disturb each other', async () => {
   const page = await notes();
   const snapshot = () => page.evaluate(() => Object.fromEntries(

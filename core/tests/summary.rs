@@ -439,7 +439,7 @@ fn a_page_table_frame_lists_its_valid_entries() {
 }
 
 #[test]
-fn a_heavy_sbrk_is_summed_up_page_for_page_and_a_replay_within_a_budget_keeps_less() {
+fn a_heavy_sbrk_is_summed_up_page_for_page_and_a_replay_within_a_budget_keeps_less_but_for_its_last_step() {
     // sh (pid 2) at the end of the xv6-riscv story has sz 0x5000. sbrk(64 MB):
     // 64 MB / 4 KB = 16384 heap pages from 0x5000 to 0x4004fff; sz becomes
     // 0x4005000. Its first L0 table covers 0x0-0x1fffff and is there already;
@@ -457,11 +457,17 @@ fn a_heavy_sbrk_is_summed_up_page_for_page_and_a_replay_within_a_budget_keeps_le
         mappings_text(&st.summary.mappings[0], Port::Xv6Riscv, SchemeKind::Sv39),
         "pid 2: mapped va 0x5000–0x4004fff (16384 pages: heap); 32 page-table pages allocated"
     );
-    // The same step in a replay from a link keeps fewer events, and says so.
+    // The same step as the last of a replay from a link (the step the link shows) keeps every event.
     let replayed = Lab::from_scenario_within(&parse(&text).unwrap(), pagelab_core::lab::Budget::page()).unwrap();
     let last = replayed.steps().last().unwrap();
-    assert!(last.elided > 0 && last.summary.partial);
-    assert_eq!(last.counts, st.counts);
+    assert_eq!((last.elided, last.summary.lines(), &last.counts), (0, st.summary.lines(), &st.counts));
+    // Followed by another step, it keeps fewer events, and says so; its counts are still exact.
+    let text = format!("{text}sbrk 2 4096\n");
+    let replayed = Lab::from_scenario_within(&parse(&text).unwrap(), pagelab_core::lab::Budget::page()).unwrap();
+    let heavy = &replayed.steps()[replayed.steps().len() - 2];
+    assert!(heavy.elided > 0 && heavy.summary.partial);
+    assert_eq!(heavy.counts, st.counts);
+    assert_eq!(replayed.steps().last().unwrap().elided, 0);
 }
 
 #[test]

@@ -115,11 +115,18 @@ pub fn replay_at(sc: &Scenario, step: usize, text: &str, label: &str) -> Result<
     let mut at = None;
     // A widget or the JS API: no more work than a page may ask for.
     let mut budget = pagelab_core::lab::Budget::page();
+    // The operation of the step shown keeps all its events (its summary and marks count every page).
+    let shown = step.min(sc.ops.len()).checked_sub(1);
     for (index, op) in sc.ops.iter().enumerate() {
         if index == step {
             at = Some(lab.clone());
         }
-        if let Err(reject) = lab.apply_within(op.clone(), &mut budget) {
+        let applied = if Some(index) == shown {
+            lab.apply_shown_within(op.clone(), &mut budget).map(|_| ())
+        } else {
+            lab.apply_within(op.clone(), &mut budget).map(|_| ())
+        };
+        if let Err(reject) = applied {
             let line = line_of_op(text, index);
             let place = line.map_or_else(String::new, |l| format!(" (line {l})"));
             return Err(Problem {

@@ -5,9 +5,10 @@
 use pagelab_core::lab::view::{FrameState, frame_runs, frame_state, mappers, tlb_rows};
 use pagelab_core::scheme::SchemeKind;
 use pagelab_core::trace::{Event, event_text};
+use pagelab_web::cells::CellLook;
 use pagelab_web::components::TlbTable;
 use pagelab_web::present::{
-    FrameKind, MapCells, addr_digits, cell_shown, changes, frame_words, hex, map_cells, summary_tail,
+    FOLD_IN_USE_AT, FrameKind, MapCells, addr_digits, changes, fold_in_use, hex, map_cells, summary_tail,
 };
 use yew::prelude::*;
 
@@ -37,6 +38,12 @@ pub fn FramesWidget(props: &AtProps) -> Html {
     let digits = addr_digits(riscv);
     let MapCells { total, compact, cells: cs, counts } = map_cells(&frame_runs(k), COMPACT_ABOVE);
     let ch = at.lab.steps().last().filter(|_| at.step > 0).map(|s| changes(s)).unwrap_or_default();
+    // As in the lab: on a big machine, many frames in use in a row that are alike are one cell.
+    let cs = if compact {
+        fold_in_use(cs, FOLD_IN_USE_AT, |pa| (ch.allocated.contains(pa), ch.freed.contains(pa)))
+    } else {
+        cs
+    };
     let step_counts = at.lab.steps().last().filter(|_| at.step > 0).map(|s| s.counts.to_string());
     let nfree = k.kmem().nfree();
     let head = k.kmem().freelist(k.mem(), FREELIST_SHOWN);
@@ -47,7 +54,7 @@ pub fn FramesWidget(props: &AtProps) -> Html {
                 { format!("{total} frames of 4 KiB from {} to PHYSTOP {}: ", hex(info.ram_base, digits), hex(info.phystop, digits)) }
                 <strong class="nfree">{ format!("{nfree} free") }</strong>
                 { summary_tail(total, nfree, &counts) }
-                if compact { { " Runs of free frames are folded into one cell." } }
+                if compact { { format!(" Runs of free frames are folded into one cell, and so are {FOLD_IN_USE_AT} or more frames in use in a row that are alike.") } }
             </p>
             if let Some(c) = step_counts {
                 <p class="pl-sub step-counts">{ format!("This step {c}.") }</p>
@@ -65,17 +72,18 @@ pub fn FramesWidget(props: &AtProps) -> Html {
             <div class={classes!("framemap", compact.then_some("compact"))} role="list" aria-label="Frame map" tabindex="0">
                 for c in cs.iter() {
                     {{
-                        let new = ch.allocated.contains(c.pa);
-                        let gone = ch.freed.contains(c.pa);
-                        let label = if c.count > 1 {
-                            format!("{} frames from {}: {}", c.count, hex(c.pa, digits), c.kind.words(riscv))
-                        } else {
-                            frame_words(c.pa, c.state, riscv)
+                        // Named as the lab names its cells: the text shown first, then the frame or run.
+                        let look = CellLook {
+                            cell: *c,
+                            new: ch.allocated.contains(c.pa),
+                            gone: ch.freed.contains(c.pa),
+                            active: false,
+                            mine: None,
                         };
-                        let text = cell_shown(c, new, gone);
+                        let label = look.label(riscv);
                         html! {
-                            <span role="listitem" class={classes!("cell", c.kind.class(), (c.count > 1).then_some("run"), new.then_some("new"), gone.then_some("gone"))}
-                                title={label.clone()} aria-label={label} data-pa={hex(c.pa, digits)}>{ text }</span>
+                            <span role="listitem" class={look.class()} title={label.clone()} aria-label={label}
+                                data-pa={hex(c.pa, digits)}>{ look.text() }</span>
                         }
                     }}
                 }
