@@ -139,3 +139,22 @@ export async function audit(page) {
   });
   return v;
 }
+
+/** The new user pages of `pid` in a frame map's cells ([text, aria-label] pairs): one `U<pid>+` cell a
+ * page, or a folded run `U<pid>+×N`. Each run's name must give its span and owner, as
+ * `tail` (a regular-expression source) ends it. Returns the pages counted and the runs. */
+export function newUserPages(cells, pid, tail = '') {
+  let pages = 0;
+  let runs = 0;
+  for (const [t, label] of cells) {
+    const m = t.match(new RegExp(`^U${pid}\\+(?:×(\\d+))?$`));
+    if (!m) continue;
+    pages += m[1] ? Number(m[1]) : 1;
+    if (m[1]) {
+      runs += 1;
+      const name = `^U${pid}\\+×${m[1]}: ${m[1]} frames 0x[0-9a-f]{16}–0x[0-9a-f]{16}, each a user page of pid ${pid} \\(allocated in this step\\)${tail}$`;
+      if (!new RegExp(name).test(label)) throw new Error(`a run's name ${JSON.stringify(label)} does not match ${name}`);
+    }
+  }
+  return { pages, runs };
+}

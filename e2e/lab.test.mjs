@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   launch, open, linkFor, TINY_PREFIX, text, errorText, assertAlive, pick, exec, atStep, shot, ECHO_HELLO_WORLD_STACK, tabTo, twoFrames,
+  newUserPages,
 } from './helpers.mjs';
 
 let browser;
@@ -162,17 +163,7 @@ test('a heavy sbrk on xv6-riscv: its thousands of frames fold into runs of the m
   await atStep(page, n + 1, n + 1);
   const cells = await page.$$eval('#framemap .cell', (cs) => cs.map((c) => [c.textContent, c.getAttribute('aria-label')]));
   // Every frame the step allocated for pid 2 is in a cell marked new: one U2+ per frame, or a run U2+×N.
-  let pages = 0;
-  let runs = 0;
-  for (const [t, label] of cells) {
-    const m = t.match(/^U2\+(?:×(\d+))?$/);
-    if (!m) continue;
-    pages += m[1] ? Number(m[1]) : 1;
-    if (m[1]) {
-      runs += 1;
-      assert.match(label, new RegExp(`^U2\\+×${m[1]}: ${m[1]} frames 0x[0-9a-f]{16}–0x[0-9a-f]{16}, each a user page of pid 2 \\(allocated in this step\\)( \\(used by the chosen process, pid 2\\))?$`));
-    }
-  }
+  const { pages, runs } = newUserPages(cells, 2, '( \\(used by the chosen process, pid 2\\))?');
   assert.equal(pages, 16384);
   assert.ok(runs >= 30, `the pages fold into runs between the page tables taken among them (${runs})`);
   assert.ok(cells.length < 400, `a map of a few hundred cells, not of 16,384 (${cells.length})`);

@@ -3,7 +3,7 @@
 // values are worked out by hand from xv6 (see the comments), not read from the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, URL_BASE, ARTIFACTS, ECHO_HELLO_WORLD_STACK } from './helpers.mjs';
+import { launch, URL_BASE, ARTIFACTS, ECHO_HELLO_WORLD_STACK, newUserPages } from './helpers.mjs';
 import { readFileSync } from 'node:fs';
 
 let browser;
@@ -44,6 +44,13 @@ async function notes(options) {
   return page;
 }
 
+/** Add a <pagelab-frames id=ID> to the page, its scenario the text inside. */
+const addFrames = (page, id, scenario) => page.evaluate(([id, scenario]) => {
+  const el = document.createElement('pagelab-frames');
+  el.id = id;
+  el.innerHTML = `<script type="text/plain">${scenario}</script>`;
+  document.body.append(el);
+}, [id, scenario]);
 const text = async (page, sel) => ((await page.locator(sel).first().textContent()) ?? '').trim();
 const texts = (page, sel) => page.locator(sel).allTextContents();
 
@@ -150,12 +157,7 @@ test('the broken widget shows its message, and the others work', async () => {
   await page.waitForFunction(() => document.querySelector('#w-translate').shadowRoot.querySelector('[data-field="PTX"] .fhex')?.textContent === '0x2');
   await page.locator('#mistake').screenshot({ path: `${ARTIFACTS}notes-mistake.png` });
   // A scenario script left empty is refused, not read as the default scenario.
-  await page.evaluate(() => {
-    const el = document.createElement('pagelab-frames');
-    el.id = 'w-empty';
-    el.innerHTML = '<script type="text/plain">  </script>';
-    document.body.append(el);
-  });
+  await addFrames(page, 'w-empty', '  ');
   await page.waitForFunction(() => document.querySelector('#w-empty')?.dataset.state === 'error');
   assert.match(await text(page, '#w-empty .pl-error'), /the <script type="text\/plain"> inside <pagelab-frames> is empty: write a scenario in it, or remove it/);
   assert.deepEqual(page.problems, []);
@@ -166,26 +168,11 @@ test('a frames widget of a heavy step folds its thousands of frames into runs, n
   const page = await notes();
   // sbrk(64 MB) in initcode on xv6-riscv: 16384 user pages (64 MB / 4 KB), and 32 L0 page tables
   // (sz goes from 0x1000 to 0x4001000: the 2 MB blocks 1 to 32 get one each; block 0 has initcode's).
-  await page.evaluate(() => {
-    const el = document.createElement('pagelab-frames');
-    el.id = 'w-heavy';
-    el.innerHTML = '<script type="text/plain">preset xv6-riscv\nuserinit\nsbrk 1 67108864\n</script>';
-    document.body.append(el);
-  });
+  await addFrames(page, 'w-heavy', 'preset xv6-riscv\nuserinit\nsbrk 1 67108864\n');
   await page.waitForFunction(() => document.querySelector('#w-heavy')?.dataset.state === 'ready');
   const cells = await page.evaluate(() => [...document.querySelector('#w-heavy').shadowRoot.querySelectorAll('.framemap .cell')]
     .map((c) => [c.textContent, c.getAttribute('aria-label')]));
-  let pages = 0;
-  let runs = 0;
-  for (const [t, label] of cells) {
-    const m = t.match(/^U1\+(?:×(\d+))?$/);
-    if (!m) continue;
-    pages += m[1] ? Number(m[1]) : 1;
-    if (m[1]) {
-      runs += 1;
-      assert.match(label, new RegExp(`^U1\\+×${m[1]}: ${m[1]} frames 0x[0-9a-f]{16}–0x[0-9a-f]{16}, each a user page of pid 1 \\(allocated in this step\\)$`));
-    }
-  }
+  const { pages, runs } = newUserPages(cells, 1);
   assert.equal(pages, 16384);
   assert.ok(runs >= 30, `the pages fold into runs between the page tables taken among them (${runs})`);
   assert.ok(cells.length < 400, `a map of a few hundred cells, not of 16,384 (${cells.length})`);
