@@ -408,6 +408,20 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
     let mut a = PGROUNDUP(top);
     let mut heap_start = None;
     let end = PGROUNDUP(p.sz);
+    // The first page from `from` on that may be other than heap (a shared
+    // page, a hole, a private copy, the note's page), or `end`: the pages
+    // before it are heap, one run, however many (a sbrk of all of memory).
+    let next_other = |from: u64| {
+        p.shm
+            .iter()
+            .map(|m| m.va)
+            .chain(p.holes.iter().copied())
+            .chain(p.shm_copies.iter().map(|m| m.va))
+            .chain(note_page.map(|(va, _)| va))
+            .filter(|&v| v >= from && v.is_multiple_of(PGSIZE))
+            .min()
+            .map_or(end, |v| v.min(end))
+    };
     while a < end {
         let shared = p.shm.iter().find(|m| m.va == a).map(|m| m.id).or(match note_page {
             Some((va, Some(Owner::Shared { id }))) if va == a => Some(id),
@@ -425,8 +439,10 @@ pub fn regions(k: &dyn Kernel, pid: u32) -> Vec<Region> {
                 (None, None) => (RegionKind::Hole, "hole (a closed shared page)".into()),
             };
             out.push(Region { start: a, end: a + PGSIZE, kind, label });
-        } else if heap_start.is_none() {
-            heap_start = Some(a);
+        } else {
+            heap_start.get_or_insert(a);
+            a = next_other(a + PGSIZE);
+            continue;
         }
         a += PGSIZE;
     }
@@ -1023,6 +1039,39 @@ mod tests {
             [(0, 0x1000, RegionKind::Text), (0x1000, 0x2000, RegionKind::Guard), (0x2000, 0x3000, RegionKind::Stack)]
         );
         assert!(regions(lab.kernel(), 9).is_empty(), "no such pid: nothing");
+    }
+
+    #[test]
+    fn heap_runs_are_split_by_shared_pages_and_holes() {
+        // init's sz is 0x3000. sbrk(8192): heap 0x3000-0x4fff. openshmem(25) maps its page at
+        // PGROUNDUP(sz) = 0x5000 and sz becomes 0x6000; sbrk(4096): heap 0x6000; openshmem(26)
+        // at 0x7000; closeshmem(25) leaves a hole at 0x5000 (sz stays); sbrk(4096): heap 0x8000.
+        let mut lab = init_x86();
+        for op in [
+            Op::Sbrk { pid: 1, n: 8192 },
+            Op::OpenShm { pid: 1, id: 25 },
+            Op::Sbrk { pid: 1, n: 4096 },
+            Op::OpenShm { pid: 1, id: 26 },
+            Op::CloseShm { pid: 1, id: 25 },
+            Op::Sbrk { pid: 1, n: 4096 },
+        ] {
+            lab.apply(op).unwrap();
+        }
+        let above: Vec<(u64, u64, RegionKind)> = regions(lab.kernel(), 1)
+            .into_iter()
+            .filter(|r| r.start >= 0x3000 && r.kind != RegionKind::Kernel)
+            .map(|r| (r.start, r.end, r.kind))
+            .collect();
+        assert_eq!(
+            above,
+            [
+                (0x3000, 0x5000, RegionKind::Heap),
+                (0x5000, 0x6000, RegionKind::Hole),
+                (0x6000, 0x7000, RegionKind::Heap),
+                (0x7000, 0x8000, RegionKind::Shared),
+                (0x8000, 0x9000, RegionKind::Heap),
+            ]
+        );
     }
 
     #[test]
