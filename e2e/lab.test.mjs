@@ -195,7 +195,7 @@ test("the page-table listing (vmprint) is printed when its box is opened, and fo
   PTX 0: pte 0x0df7a007 pa 0x0df7a000 PTE_P|PTE_W|PTE_U va 0x00000000
   PTX 1: pte 0x0df78003 pa 0x0df78000 PTE_P|PTE_W va 0x00001000
   PTX 2: pte 0x0df77007 pa 0x0df77000 PTE_P|PTE_W|PTE_U va 0x00002000
- PDX 512-1023: 64 entries map the kernel's half, the same in every process
+ PDX 512-1023: 64 entries map the kernel's half, through 64 page tables of this process's own (setupkvm makes them for every process, all mapping alike)
 `);
   // sbrk(4096) while it is open: the next page, 0x3000, gets the frame at the head of the free list.
   // That is not the next one down: exec's freevm freed initcode's page, then every table of the old

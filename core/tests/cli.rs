@@ -245,7 +245,7 @@ page directory 0x0dfbb000 (pid 1)
   PTX 0: pte 0x0df7a007 pa 0x0df7a000 PTE_P|PTE_W|PTE_U va 0x00000000
   PTX 1: pte 0x0df78003 pa 0x0df78000 PTE_P|PTE_W va 0x00001000
   PTX 2: pte 0x0df77007 pa 0x0df77000 PTE_P|PTE_W|PTE_U va 0x00002000
- PDX 512-1023: 64 entries map the kernel's half, the same in every process
+ PDX 512-1023: 64 entries map the kernel's half, through 64 page tables of this process's own (setupkvm makes them for every process, all mapping alike)
 ";
     let out = stdout(&o);
     assert!(out.starts_with(want), "got:\n{out}\nwanted first:\n{want}");

@@ -89,9 +89,51 @@ fn proc_of(k: &dyn Kernel, pid: u32) -> Option<&Proc> {
     k.procs().get(pid)
 }
 
+/// Runs of at least this many like leaf entries in a row are printed by
+/// [`vmprint`] as their first and last entry and one line for those between
+/// (a process that sbrk'd all of memory has tens of thousands).
+pub const VMPRINT_FOLD_AT: usize = 32;
+
+/// How many entries from `es[at]` on are a run: leaves of one table at
+/// consecutive indexes, with the same flags (the bits of `flags`) and the
+/// address they map moving by the same step each time. At least 1.
+fn like_run(es: &[TableEntry], at: usize, flags: u64) -> usize {
+    let first = &es[at];
+    let Some(second) = es.get(at + 1) else { return 1 };
+    let step = second.pa.wrapping_sub(first.pa);
+    let mut n = 1;
+    while let Some(next) = es.get(at + n) {
+        let prev = &es[at + n - 1];
+        let alike = next.leaf
+            && prev.leaf
+            && next.table == prev.table
+            && next.level == prev.level
+            && next.index == prev.index + 1
+            && next.pte & flags == prev.pte & flags
+            && next.pa.wrapping_sub(prev.pa) == step;
+        if !alike {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// The words for a run's step: "pa going down by 0x1000 each time".
+fn step_words(first: &TableEntry, second: &TableEntry) -> String {
+    let step = second.pa.wrapping_sub(first.pa) as i64;
+    match step {
+        0 => String::from("all mapping the same pa"),
+        s if s > 0 => format!("pa going up by {s:#x} each time"),
+        s => format!("pa going down by {:#x} each time", s.unsigned_abs()),
+    }
+}
+
 /// A process's page table as text: for RISC-V in the format of the xv6
 /// labs' `vmprint`; for x86 a PDX/PTX listing of the user half, with the
-/// kernel half summarized. Empty if there is no such process.
+/// kernel half summarized. A run of [`VMPRINT_FOLD_AT`] or more like
+/// entries shows its first and last, and a line for those between. Empty
+/// if there is no such process.
 #[must_use]
 pub fn vmprint(k: &dyn Kernel, pid: u32) -> String {
     let Some(p) = proc_of(k, pid) else { return String::new() };
@@ -99,20 +141,47 @@ pub fn vmprint(k: &dyn Kernel, pid: u32) -> String {
     match k.info().port {
         Port::Xv6Riscv => {
             let _ = writeln!(s, "page table {:#018x}", p.root);
-            for e in table_entries(SchemeKind::Sv39, k.mem(), p.root, u64::MAX) {
+            let es = table_entries(SchemeKind::Sv39, k.mem(), p.root, u64::MAX);
+            let line = |s: &mut String, e: &TableEntry| {
                 let dots = " ..".repeat((3 - e.level) as usize);
                 let _ = writeln!(s, "{dots}{}: pte {:#018x} pa {:#018x}", e.index, e.pte, e.pa);
+            };
+            let mut i = 0;
+            while i < es.len() {
+                let n = if es[i].leaf { like_run(&es, i, 0x3ff) } else { 1 };
+                if n < VMPRINT_FOLD_AT {
+                    line(&mut s, &es[i]);
+                    i += 1;
+                    continue;
+                }
+                let (first, last) = (&es[i], &es[i + n - 1]);
+                line(&mut s, first);
+                let dots = " ..".repeat((3 - first.level) as usize);
+                let _ = writeln!(
+                    s,
+                    "{dots}{}–{}: {} entries like these two (the same flags, {})",
+                    first.index + 1,
+                    last.index - 1,
+                    n - 2,
+                    step_words(first, &es[i + 1])
+                );
+                line(&mut s, last);
+                i += n;
             }
         }
         Port::Xv6Public => {
             let limit = k.info().user_limit;
             let _ = writeln!(s, "page directory {:#010x} (pid {pid})", p.root);
             let mut kernel = 0;
-            for e in table_entries(SchemeKind::X86, k.mem(), p.root, limit) {
-                if e.level == 1 && e.va >= limit {
-                    kernel += 1;
-                    continue;
-                }
+            let es: Vec<TableEntry> = table_entries(SchemeKind::X86, k.mem(), p.root, limit)
+                .into_iter()
+                .filter(|e| {
+                    let k_half = e.level == 1 && e.va >= limit;
+                    kernel += usize::from(k_half);
+                    !k_half
+                })
+                .collect();
+            let line = |s: &mut String, e: &TableEntry| {
                 let flags = SchemeKind::X86.flag_names(e.pte);
                 if e.level == 1 {
                     let _ = writeln!(s, " PDX {}: pde {:#010x} pa {:#010x} {flags}", e.index, e.pte, e.pa);
@@ -123,8 +192,34 @@ pub fn vmprint(k: &dyn Kernel, pid: u32) -> String {
                         e.index, e.pte, e.pa, e.va
                     );
                 }
+            };
+            let mut i = 0;
+            while i < es.len() {
+                let n = if es[i].leaf { like_run(&es, i, 0xfff) } else { 1 };
+                if n < VMPRINT_FOLD_AT {
+                    line(&mut s, &es[i]);
+                    i += 1;
+                    continue;
+                }
+                let (first, last) = (&es[i], &es[i + n - 1]);
+                line(&mut s, first);
+                let _ = writeln!(
+                    s,
+                    "  PTX {}–{}: {} entries like these two (the same flags, {}, va {:#010x}–{:#010x})",
+                    first.index + 1,
+                    last.index - 1,
+                    n - 2,
+                    step_words(first, &es[i + 1]),
+                    es[i + 1].va,
+                    es[i + n - 2].va
+                );
+                line(&mut s, last);
+                i += n;
             }
-            let _ = writeln!(s, " PDX 512-1023: {kernel} entries map the kernel's half, the same in every process");
+            let _ = writeln!(
+                s,
+                " PDX 512-1023: {kernel} entries map the kernel's half, through {kernel} page tables of this process's own (setupkvm makes them for every process, all mapping alike)"
+            );
         }
     }
     s
@@ -1039,6 +1134,37 @@ mod tests {
             [(0, 0x1000, RegionKind::Text), (0x1000, 0x2000, RegionKind::Guard), (0x2000, 0x3000, RegionKind::Stack)]
         );
         assert!(regions(lab.kernel(), 9).is_empty(), "no such pid: nothing");
+    }
+
+    #[test]
+    fn vmprint_folds_long_runs_of_like_entries() {
+        // userinit (as in the CLI test of `pagelab show`): initcode's page 0xdfbd000 at va 0, its
+        // table 0xdfbc000; kalloc hands out the rest from the top down, one frame a page. sbrk(1 MB):
+        // 256 pages at va 0x1000-0x100fff, PTX 1 to 256, pa 0xdfbb000 down to 0xdfbb000 - 255 pages =
+        // 0xdebc000, all PTE_P|PTE_W|PTE_U: one run, printed as its first entry, a line for the 254
+        // between (PTX 2-255, va 0x2000-0xff000) and its last. PTX 0 steps 0x2000 down to PTX 1, so
+        // it starts no run and keeps its line.
+        let mut lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
+        lab.apply(Op::Userinit).unwrap();
+        lab.apply(Op::Sbrk { pid: 1, n: 1 << 20 }).unwrap();
+        let text = vmprint(lab.kernel(), 1);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[2..6],
+            [
+                "  PTX 0: pte 0x0dfbd007 pa 0x0dfbd000 PTE_P|PTE_W|PTE_U va 0x00000000",
+                "  PTX 1: pte 0x0dfbb007 pa 0x0dfbb000 PTE_P|PTE_W|PTE_U va 0x00001000",
+                "  PTX 2–255: 254 entries like these two (the same flags, pa going down by 0x1000 each time, va 0x00002000–0x000ff000)",
+                "  PTX 256: pte 0x0debc007 pa 0x0debc000 PTE_P|PTE_W|PTE_U va 0x00100000",
+            ],
+            "{text}"
+        );
+        assert_eq!(lines.len(), 7, "{text}");
+        // A run shorter than VMPRINT_FOLD_AT is printed whole: sbrk(4 pages more) there, 4 lines more.
+        let mut lab = Lab::new(Preset::Xv6Public, ShmMode::Lab);
+        lab.apply(Op::Userinit).unwrap();
+        lab.apply(Op::Sbrk { pid: 1, n: 4 * 4096 }).unwrap();
+        assert_eq!(vmprint(lab.kernel(), 1).lines().count(), 1 + 1 + 1 + 4 + 1);
     }
 
     #[test]

@@ -214,12 +214,14 @@ fn SpaceView(props: &SpaceProps) -> Html {
                 </table>
                 </div>
             } else {
-                <p>{ "This process has not called exec: its one page holds initcode, and its stack is at the top of that page." }</p>
+                <p>{ "This process has not called exec: its first page holds initcode, and its stack is at the top of that page." }
+                    if p.sz > PGSIZE { { " The pages above it are from sbrk." } }
+                </p>
             }
             <details class="vmprint" open={*listing_open} ontoggle={on_listing}>
                 <summary>{ "Page-table listing (vmprint)" }</summary>
                 if *listing_open {
-                    <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); scrolls sideways">{ listing }</pre>
+                    <pre id="vmprint" tabindex="0" aria-label="Page-table listing (vmprint); it scrolls">{ listing }</pre>
                 }
             </details>
             <KernelSpace lab={props.lab.clone()} dispatch={props.dispatch.clone()} />
