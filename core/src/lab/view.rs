@@ -129,6 +129,32 @@ fn step_words(first: &TableEntry, second: &TableEntry) -> String {
     }
 }
 
+/// Print `es` a line each with `line`, but each run of [`VMPRINT_FOLD_AT`]
+/// or more like leaves (see [`like_run`], `flags` the bits that must agree)
+/// as its first line, `between(run)` for the rest but the last, and the last.
+fn print_folded(
+    s: &mut String,
+    es: &[TableEntry],
+    flags: u64,
+    line: impl Fn(&mut String, &TableEntry),
+    between: impl Fn(&mut String, &[TableEntry]),
+) {
+    let mut i = 0;
+    while i < es.len() {
+        let n = if es[i].leaf { like_run(es, i, flags) } else { 1 };
+        if n < VMPRINT_FOLD_AT {
+            line(s, &es[i]);
+            i += 1;
+            continue;
+        }
+        let run = &es[i..i + n];
+        line(s, &run[0]);
+        between(s, run);
+        line(s, &run[n - 1]);
+        i += n;
+    }
+}
+
 /// A process's page table as text: for RISC-V in the format of the xv6
 /// labs' `vmprint`; for x86 a PDX/PTX listing of the user half, with the
 /// kernel half summarized. A run of [`VMPRINT_FOLD_AT`] or more like
@@ -146,28 +172,18 @@ pub fn vmprint(k: &dyn Kernel, pid: u32) -> String {
                 let dots = " ..".repeat((3 - e.level) as usize);
                 let _ = writeln!(s, "{dots}{}: pte {:#018x} pa {:#018x}", e.index, e.pte, e.pa);
             };
-            let mut i = 0;
-            while i < es.len() {
-                let n = if es[i].leaf { like_run(&es, i, 0x3ff) } else { 1 };
-                if n < VMPRINT_FOLD_AT {
-                    line(&mut s, &es[i]);
-                    i += 1;
-                    continue;
-                }
-                let (first, last) = (&es[i], &es[i + n - 1]);
-                line(&mut s, first);
-                let dots = " ..".repeat((3 - first.level) as usize);
+            print_folded(&mut s, &es, 0x3ff, line, |s, run| {
+                let (first, last) = (&run[0], &run[run.len() - 1]);
                 let _ = writeln!(
                     s,
-                    "{dots}{}–{}: {} entries like these two (the same flags, {})",
+                    "{}{}–{}: {} entries like these two (the same flags, {})",
+                    " ..".repeat((3 - first.level) as usize),
                     first.index + 1,
                     last.index - 1,
-                    n - 2,
-                    step_words(first, &es[i + 1])
+                    run.len() - 2,
+                    step_words(first, &run[1])
                 );
-                line(&mut s, last);
-                i += n;
-            }
+            });
         }
         Port::Xv6Public => {
             let limit = k.info().user_limit;
@@ -193,29 +209,19 @@ pub fn vmprint(k: &dyn Kernel, pid: u32) -> String {
                     );
                 }
             };
-            let mut i = 0;
-            while i < es.len() {
-                let n = if es[i].leaf { like_run(&es, i, 0xfff) } else { 1 };
-                if n < VMPRINT_FOLD_AT {
-                    line(&mut s, &es[i]);
-                    i += 1;
-                    continue;
-                }
-                let (first, last) = (&es[i], &es[i + n - 1]);
-                line(&mut s, first);
+            print_folded(&mut s, &es, 0xfff, line, |s, run| {
+                let (first, last) = (&run[0], &run[run.len() - 1]);
                 let _ = writeln!(
                     s,
                     "  PTX {}–{}: {} entries like these two (the same flags, {}, va {:#010x}–{:#010x})",
                     first.index + 1,
                     last.index - 1,
-                    n - 2,
-                    step_words(first, &es[i + 1]),
-                    es[i + 1].va,
-                    es[i + n - 2].va
+                    run.len() - 2,
+                    step_words(first, &run[1]),
+                    run[1].va,
+                    run[run.len() - 2].va
                 );
-                line(&mut s, last);
-                i += n;
-            }
+            });
             let _ = writeln!(
                 s,
                 " PDX 512-1023: {kernel} entries map the kernel's half, through {kernel} page tables of this process's own (setupkvm makes them for every process, all mapping alike)"
