@@ -173,6 +173,9 @@ test('a heavy sbrk on xv6-riscv: its thousands of frames fold into runs of the m
   await run.click();
   await page.waitForFunction((f) => document.querySelector('#frame-info h3')?.textContent.startsWith(`frame 0x${f}`), first);
   assert.match(await text(page, '#frame-info'), /user page of pid 2/);
+  // The run is named beside the frame too (its tooltip is no use to touch or keyboard users).
+  const size = (await run.textContent()).match(/×(\d+)$/)[1];
+  assert.match(await text(page, '#frame-run'), new RegExp(`^It is one of a run of ${size} frames, 0x${first.padStart(16, '0')}–0x[0-9a-f]{16}, each a user page of pid 2, all allocated in this step: the map shows them as one cell, U2\\+×${size}\\. Type an address in the frame box to choose another of them\\.$`));
   assert.equal(await page.isHidden('#panic'), true, 'the panic box is hidden');
   assert.deepEqual(page.errors, [], 'no error on the page');
   await shot(page, 'heavy-sbrk-frame-map', '#panel-memory');

@@ -19,8 +19,8 @@ use crate::cells::CellLook;
 use crate::cells::{CellDom, reconcile};
 use crate::hooks::{use_details, use_lab_by};
 use crate::present::{
-    Cell, Changes, FOLD_IN_USE_AT, FrameKind, FrameSet, MapCells, addr_digits, changes, fold_in_use, frame_words, hex,
-    map_cells, summary_tail,
+    Cell, Changes, FOLD_IN_USE_AT, FrameKind, FrameSet, MapCells, addr_digits, cell_shown, changes, fold_in_use,
+    frame_words, hex, map_cells, state_words, summary_tail,
 };
 use crate::state::{Action, LabState, Where};
 
@@ -411,8 +411,26 @@ pub fn Memory() -> Html {
             lab.dispatch(Action::GotoFrame(v));
         })
     };
-    let active =
-        selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE)).map(|c| c.pa);
+    let active_cell = selected.and_then(|pa| data.cells.iter().find(|c| pa >= c.pa && pa < c.pa + c.count * PGSIZE));
+    let active = active_cell.map(|c| c.pa);
+    // A frame of a folded run of frames in use: the run, in words (its name is
+    // otherwise only the cell's tooltip, which touch and keyboard users do not get).
+    let sel_run = active_cell.filter(|c| c.count > 1 && matches!(c.state, FrameState::Owned { .. })).map(|c| {
+        let (new, gone) = (data.changes.allocated.contains(c.pa), data.changes.freed.contains(c.pa));
+        let mark = match (new, gone) {
+            (true, _) => ", all allocated in this step",
+            (_, true) => ", all freed in this step",
+            _ => "",
+        };
+        format!(
+            "It is one of a run of {} frames, {}–{}, each a {}{mark}: the map shows them as one cell, {}. Type an address in the frame box to choose another of them.",
+            c.count,
+            hex(c.pa, digits),
+            hex(c.pa + (c.count - 1) * PGSIZE, digits),
+            state_words(c.state, riscv),
+            cell_shown(c, new, gone)
+        )
+    });
     let total = data.total;
     let current = lab.current();
     let changed = lab.changed_now().memory;
@@ -448,6 +466,9 @@ pub fn Memory() -> Html {
             <div class="frameinfo" id="frame-info" aria-live="polite">
                 if let (Some(pa), Some(st)) = (selected, sel_state) {
                     <h3>{ frame_words(pa, st, riscv) }</h3>
+                    if let Some(run) = &sel_run {
+                        <p id="frame-run">{ run.clone() }</p>
+                    }
                     if sel_maps.is_empty() && !sel_kmaps.is_empty() {
                         <p id="frame-mappers">{ "Mapped without PTE_U, for the kernel only (the trampoline's code uses it as it enters and leaves the kernel): " }
                             { sel_kmaps.iter().map(|m| mapped_at(m.pid, hex(m.va, digits), (!hide_entries).then(|| hex(m.pte, 16)))).collect::<Vec<_>>().join("; ") }
