@@ -114,6 +114,11 @@ impl Owner {
     pub fn text(self, scheme: SchemeKind) -> String {
         match self {
             Owner::PageDir { pid } if scheme != SchemeKind::X86 => format!("root page table of pid {pid}"),
+            // Not a process's: x86 startothers' stack for another CPU, or RISC-V procinit's for a process slot.
+            Owner::BootStack { slot } if scheme == SchemeKind::X86 => {
+                format!("boot stack of CPU {slot} (startothers made it; no process's)")
+            }
+            Owner::BootStack { slot } => format!("kernel stack of process slot {slot} (made at boot)"),
             o => o.to_string(),
         }
     }
@@ -1089,6 +1094,14 @@ mod tests {
         let c = t.counts();
         assert_eq!((c.user_alloc, c.pt_alloc, c.pt_free), (1, 1, 1));
         assert_eq!(alloc::format!("{c}"), "allocated: 1 user page + 1 page-table page; freed: 1 page-table page");
+    }
+
+    #[test]
+    fn a_stack_made_at_boot_is_named_as_no_process_s() {
+        // x86: startothers' stack for CPU 1; RISC-V: procinit's kernel stack for process slot 1.
+        let o = Owner::BootStack { slot: 1 };
+        assert_eq!(o.text(SchemeKind::X86), "boot stack of CPU 1 (startothers made it; no process's)");
+        assert_eq!(o.text(SchemeKind::Sv39), "kernel stack of process slot 1 (made at boot)");
     }
 
     #[test]
