@@ -193,75 +193,21 @@ pub fn fits(a: &TraceEvent, b: &TraceEvent, k: u64, c: &mut TraceEvent) -> bool 
 }
 
 /// [`fits`] for the events of a loop over pages (kalloc, kfree, an entry
-/// write, a call), field by field without making the event `nth` would:
+/// write, a call), without [`fits`]'s moving of `c`'s text out and back:
 /// the trace checks every event a loop adds. `None` for other events.
 fn fits_quickly(a: &TraceEvent, b: &TraceEvent, k: u64, c: &TraceEvent) -> Option<bool> {
-    let same_place = a.depth == b.depth && a.func == b.func && c.depth == b.depth && c.func == b.func;
-    let fits = match (&a.event, &b.event, &c.event) {
-        (
-            Event::Kalloc { pa: x, owner: oa },
-            Event::Kalloc { pa: y, owner: ob },
-            Event::Kalloc { pa: z, owner: oc },
-        )
-        | (Event::Kfree { pa: x, owner: oa }, Event::Kfree { pa: y, owner: ob }, Event::Kfree { pa: z, owner: oc }) => {
-            oa == ob && ob == oc && *z == pa(*x, *y, k)
+    match (&a.event, &b.event, &c.event) {
+        // No text: the event `nth` would make (it allocates nothing), compared whole.
+        (Event::Kalloc { .. } | Event::Kfree { .. } | Event::PteWrite { .. }, _, _) => {
+            Some(nth_with(a, b, k, false).is_some_and(|p| p == *c))
         }
-        (
-            // Every field named, so that a field added to the event cannot be missed here.
-            Event::PteWrite {
-                level: la,
-                table: ta,
-                index: ia,
-                va: va_,
-                old: oa,
-                new: na,
-                count: ca,
-                va_step: sa,
-                new_step: ma,
-            },
-            Event::PteWrite {
-                level: lb,
-                table: tb,
-                index: ib,
-                va: vb,
-                old: ob,
-                new: nb,
-                count: cb,
-                va_step: sb,
-                new_step: mb,
-            },
-            Event::PteWrite {
-                level: lc,
-                table: tc,
-                index: ic,
-                va: vc,
-                old: oc,
-                new: nc,
-                count: cc,
-                va_step: sc,
-                new_step: mc,
-            },
-        ) => {
-            la == lb
-                && lb == lc
-                && ca == cb
-                && cb == cc
-                && sa == sb
-                && sb == sc
-                && ma == mb
-                && mb == mc
-                && *tc == pa(*ta, *tb, k)
-                && prog32(*ia, *ib, k) == Some(*ic)
-                && *vc == va(*va_, *vb, k)
-                && *oc == prog(*oa, *ob, k)
-                && *nc == prog(*na, *nb, k)
-        }
+        // A call: its function, then its arguments' numbers in progression, read in place.
         (Event::Call { func: fa, args: x }, Event::Call { func: fb, args: y }, Event::Call { func: fc, args: z }) => {
-            fa == fb && fb == fc && text_fits(x, y, k, z)
+            let same_place = a.depth == b.depth && a.func == b.func && c.depth == b.depth && c.func == b.func;
+            Some(same_place && fa == fb && fb == fc && text_fits(x, y, k, z))
         }
-        _ => return None,
-    };
-    Some(same_place && fits)
+        _ => None,
+    }
 }
 
 /// The event `k` times after `b`, where `a` came one time before `b` (every
