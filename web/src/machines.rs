@@ -203,14 +203,9 @@ impl Replay {
             if index.is_multiple_of(every) {
                 self.cache.insert(index, SharedLab::new(lab.clone()));
             }
-            let op = self.sc.ops[index].clone();
             // The last step is the one a link shows unless it names another: all its events are kept.
-            let applied = if index + 1 == n {
-                lab.apply_shown_within(op, &mut self.budget)
-            } else {
-                lab.apply_within(op, &mut self.budget)
-            };
-            applied.map_err(|reject| ReplayError::op(index, reject))?;
+            lab.apply_within(self.sc.ops[index].clone(), &mut self.budget, index + 1 == n)
+                .map_err(|reject| ReplayError::op(index, reject))?;
             self.next += 1;
         }
         Ok(self.next < n)

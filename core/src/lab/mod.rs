@@ -815,12 +815,8 @@ impl Lab {
         let mut lab = Lab::with_layout(s.preset, s.layout.clone(), s.shm).map_err(ReplayError::boot)?;
         for (index, op) in s.ops.iter().enumerate() {
             // The last step is the one shown first: all its events are kept.
-            let applied = if index + 1 == s.ops.len() {
-                lab.apply_shown_within(op.clone(), &mut budget)
-            } else {
-                lab.apply_within(op.clone(), &mut budget)
-            };
-            applied.map_err(|reject| ReplayError::op(index, reject))?;
+            let shown = index + 1 == s.ops.len();
+            lab.apply_within(op.clone(), &mut budget, shown).map_err(|reject| ReplayError::op(index, reject))?;
         }
         lab.set_comments(s.comments.clone());
         lab.scenario.asks = s.asks.clone();
@@ -970,27 +966,18 @@ impl Lab {
         }
     }
 
-    /// [`Lab::apply`], charging the step's work to `budget`, and keeping at
-    /// most [`Trace::REPLAY_CAP`] events of it.
+    /// [`Lab::apply`], charging the step's work to `budget`. It keeps at
+    /// most [`Trace::REPLAY_CAP`] events of the step, unless `shown`: the
+    /// step a replay shows first (the last of a link, a widget's step)
+    /// keeps every event, as [`Lab::apply`] does, so that its summary and
+    /// frame marks count every page. One such step a replay keeps its time bounded.
     ///
     /// # Errors
     /// What [`Lab::apply`] refuses, or [`Reject::TooMuchWork`] (the step
     /// stays applied; the replay that asked is expected to stop).
-    pub fn apply_within(&mut self, op: Op, budget: &mut Budget) -> Result<&Step, Reject> {
-        let counts = self.apply_capped(op, Trace::REPLAY_CAP)?.counts;
-        budget.charge(&counts)?;
-        Ok(self.steps.last().expect("just applied"))
-    }
-
-    /// [`Lab::apply_within`] for the operation whose step a replay shows
-    /// first (the last of a link, a widget's step): it keeps every event,
-    /// as [`Lab::apply`] does, so that the step's summary and frame marks
-    /// count every page. One such operation a replay keeps its time bounded.
-    ///
-    /// # Errors
-    /// As [`Lab::apply_within`].
-    pub fn apply_shown_within(&mut self, op: Op, budget: &mut Budget) -> Result<&Step, Reject> {
-        let counts = self.apply_capped(op, Trace::DEFAULT_CAP)?.counts;
+    pub fn apply_within(&mut self, op: Op, budget: &mut Budget, shown: bool) -> Result<&Step, Reject> {
+        let cap = if shown { Trace::DEFAULT_CAP } else { Trace::REPLAY_CAP };
+        let counts = self.apply_capped(op, cap)?.counts;
         budget.charge(&counts)?;
         Ok(self.steps.last().expect("just applied"))
     }

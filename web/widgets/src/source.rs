@@ -121,12 +121,7 @@ pub fn replay_at(sc: &Scenario, step: usize, text: &str, label: &str) -> Result<
         if index == step {
             at = Some(lab.clone());
         }
-        let applied = if Some(index) == shown {
-            lab.apply_shown_within(op.clone(), &mut budget).map(|_| ())
-        } else {
-            lab.apply_within(op.clone(), &mut budget).map(|_| ())
-        };
-        if let Err(reject) = applied {
+        if let Err(reject) = lab.apply_within(op.clone(), &mut budget, Some(index) == shown) {
             let line = line_of_op(text, index);
             let place = line.map_or_else(String::new, |l| format!(" (line {l})"));
             return Err(Problem {
