@@ -80,7 +80,7 @@ for (const [size, viewport] of SIZES) {
     await page.waitForFunction(() => document.querySelector('#question')?.dataset.question === '3');
     const v2 = await text(page, '#verdict-2');
     assert.match(v2, /✗ Wrong/);
-    assert.match(v2, /flags is PTE_P\|PTE_W, not PTE_P\|PTE_W\|PTE_U/);
+    assert.match(v2, /the flags are PTE_P\|PTE_W, not PTE_P\|PTE_W\|PTE_U/);
     assert.match(v2, /clearpteu clears PTE_U/);
     assert.match(v2, /with 1 hint/);
     // Question 3: four boxes; give up instead.
@@ -258,6 +258,32 @@ test('predict mode on a built-in story, and on an operation the learner runs', a
   await page.waitForSelector('#verdict-2');
   assert.match(await text(page, '#verdict-2'), /✓ Right/);
   await shot(page, 'quiz-learner-op-desktop', null, false);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test('while a question asks where an address ends up, the frame map does not say which address maps a frame', async () => {
+  // init's stack page on xv6-public is frame 0xdf77000 (worked out by hand in
+  // lab.test.mjs's vmprint test): with the virtual address that maps it, it
+  // would answer "where does pid 1's read at 0x2fe4 end up" (0xdf77fe4).
+  const page = await open(browser, linkFor('preset xv6-public\nuserinit\nexec 1 /init\nask translate 1 0x2fe4 user-read\n', '&quiz=1&auto=2&seed=0'));
+  await page.waitForSelector('#question');
+  await page.fill('#goto-frame', '0xdf77000');
+  await page.click('#goto-run');
+  await page.waitForSelector('#frame-mappers');
+  const hidden = await text(page, '#frame-mappers');
+  assert.match(hidden, /^Mapped by: pid 1 \(at which address, and by which entry, is shown once the open question is answered: it would give the answer away\)\.$/);
+  assert.doesNotMatch(hidden, /va|0x/);
+  // Nor does the timeline's account of exec, whose mappages wrote that entry (0x0df77007).
+  assert.match(await text(page, '#step-detail'), /Its events are shown once you answer question 1/);
+  assert.doesNotMatch(await text(page, '#step-detail'), /0df77/);
+  await page.click('#answer-giveup');
+  await page.waitForSelector('#verdict-1');
+  assert.match(await text(page, '#verdict-1'), /0xdf77fe4/);
+  await page.waitForFunction(() => document.getElementById('frame-mappers')?.textContent.includes('at va'));
+  assert.equal(await text(page, '#frame-mappers'), 'Mapped by: pid 1 at va 0x00002000 (pte 0x0df77007)');
+  assert.equal(await page.locator('#step-events-hidden').count(), 0);
+  await page.waitForSelector('#step-detail details, #step-detail li');
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -91,7 +91,7 @@ fn the_story_on_xv6_public_by_hand() {
     // inituvm's page and its page table: user 1, page tables 66, 68 pages in all.
     assert_eq!(q[0].expected, Expected::Pages { user_alloc: 1, user_free: 0, pt_alloc: 66, pt_free: 0 });
     right(&q[0], "1 0 66 0");
-    wrong(&q[0], "1 0 1 0", "page-table pages allocated is 66, not 1");
+    wrong(&q[0], "1 0 1 0", "page-table pages allocated: 66, not 1");
     wrong(&q[0], "1 0 1 0", "setupkvm: allocated 65 page-table pages");
     assert_eq!(addr(&q[1]), 0xdfff000);
     right(&q[1], "0xdfff000");
@@ -129,7 +129,7 @@ fn the_story_on_xv6_public_by_hand() {
     right(&q[8], "1000 p w");
     right(&q[8], "0x1000 0x3");
     wrong(&q[8], "0x1000 PTE_P|PTE_W|PTE_U", "clearpteu clears PTE_U");
-    wrong(&q[8], "0x2000 PTE_P|PTE_W", "page is 0x1000, not 0x2000");
+    wrong(&q[8], "0x2000 PTE_P|PTE_W", "the page is 0x1000, not 0x2000");
     assert_eq!(addr(&q[9]), 0xdffe000);
     // The walk of 0x2fe4: the page directory 0xdfbb000, PDX 0 → its entry at
     // 0xdfbb000; the page table 0xdf79000, PTX 2 → 0xdf79000 + 2 × 4.
@@ -139,7 +139,7 @@ fn the_story_on_xv6_public_by_hand() {
     // A user write to the stack reaches frame 0xdf77000 + 0xfe4.
     assert_eq!(q[12].expected, Expected::Translate { pa: Some(0xdf7_7fe4), level: None, reason: None, also: vec![] });
     right(&q[12], "0xdf77fe4");
-    wrong(&q[12], "fault PTX no-user", "outcome is an address, not a fault");
+    wrong(&q[12], "fault PTX no-user", "Not right: the outcome is an address, not a fault.");
     // The guard page: present, no PTE_U: the PTX entry stops a user read.
     assert_eq!(
         q[13].expected,
@@ -147,8 +147,8 @@ fn the_story_on_xv6_public_by_hand() {
     );
     right(&q[13], "fault PTX no-user");
     right(&q[13], "fault at PTX PTE_U");
-    wrong(&q[13], "fault PDX no-user", "level is PTX, not PDX");
-    wrong(&q[13], "fault PTX not-present", "reason is no-user, not not-present");
+    wrong(&q[13], "fault PDX no-user", "the level is PTX, not PDX");
+    wrong(&q[13], "fault PTX not-present", "the reason is no-user, not not-present");
     wrong(&q[13], "0xdf78000", "no user bit");
     // Above sz: PTX 3 of the same page table is empty.
     assert_eq!(
@@ -173,7 +173,7 @@ fn the_story_on_xv6_public_by_hand() {
     assert_eq!(q[20].expected, Expected::PageSet { pages: vec![0x3000, 0x4000] });
     right(&q[20], "0x3000-0x5000");
     right(&q[20], "0x3000, 0x4000");
-    wrong(&q[20], "0x3000", "pages is 0x3000 0x4000, not 0x3000");
+    wrong(&q[20], "0x3000", "the pages are 0x3000 0x4000, not 0x3000");
     // sbrk −0x1000: sz 0x3800; deallocuvm frees from PGROUNDUP(0x3800) = 0x4000.
     assert_eq!(q[21].expected, Expected::PageSet { pages: vec![0x4000] });
     assert_eq!(addr(&q[22]), 0x3800);
@@ -185,7 +185,7 @@ fn the_story_on_xv6_public_by_hand() {
     right(&q[23], "0 2 0xfcc");
     right(&q[23], "PDX=0 PTX=2 offset=0xfcc");
     right(&q[23], "ptx=2, offset=#4044, pdx=0");
-    wrong(&q[23], "0 2 0xfc", "offset is 0xfcc, not 0xfc");
+    wrong(&q[23], "0 2 0xfc", "the offset is 0xfcc, not 0xfc");
 }
 
 #[test]
@@ -284,7 +284,7 @@ fn the_story_on_xv6_riscv_by_hand() {
         Expected::Translate { pa: None, level: Some(0), reason: Some("read-only".into()), also: vec![] }
     );
     right(&q[14], "fault l0 PTE_W");
-    wrong(&q[14], "fault L0 no-user", "reason is read-only, not no-user");
+    wrong(&q[14], "fault L0 no-user", "the reason is read-only, not no-user");
     assert_eq!(
         q[15].expected,
         Expected::Translate { pa: None, level: Some(0), reason: Some("no-exec".into()), also: vec![] }
@@ -571,7 +571,7 @@ fn every_missing_bit_is_a_right_reason() {
     right(&q[0], "fault L0 no-user");
     right(&q[0], "fault L0 no-exec");
     right(&q[0], "fault L0 PTE_X");
-    wrong(&q[0], "fault L0 read-only", "reason is no-user, not read-only");
+    wrong(&q[0], "fault L0 read-only", "the reason is no-user, not read-only");
     wrong(&q[0], "fault L1 no-exec", "level is L0");
     // A load needs PTE_R, which the guard page has: only the user bit is missing.
     right(&q[1], "fault L0 no-user");
@@ -581,7 +581,7 @@ fn every_missing_bit_is_a_right_reason() {
     right(&q[0], "fault PTX no-user");
     right(&q[0], "fault PTX read-only");
     right(&q[1], "fault PTX no-user");
-    wrong(&q[1], "fault PTX read-only", "reason is no-user, not read-only");
+    wrong(&q[1], "fault PTX read-only", "the reason is no-user, not read-only");
 }
 
 /// `ask translate … mapped` and `… fault`: every seed gets a question of that

@@ -103,6 +103,14 @@ fn riscv_summaries_name_trapframes_and_argument_pages() {
             "uvmfirst: allocated 1 user page (initcode) + 2 page-table pages",
         ]
     );
+    // proc_pagetable maps TRAMPOLINE and TRAPFRAME in the process's own table,
+    // without PTE_U: two entries of pid 1's table, not of the kernel's.
+    let m = mappings_text(&st[0].summary.mappings[0], Port::Xv6Riscv, SchemeKind::Sv39);
+    assert!(
+        m.contains("; mapped 2 entries without PTE_U, for the trampoline and trapframe (only the kernel's trap code uses them);"),
+        "{m}"
+    );
+    assert!(!m.contains("kernel entr"), "{m}");
     // exec's argument: sys_exec copies "init" into a page of its own, then frees it.
     assert_eq!(
         st[1].summary.lines()[0],

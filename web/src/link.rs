@@ -253,11 +253,9 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 quiz_on = true;
             }
             "auto" => {
-                auto_from = Some(
-                    value
-                        .parse::<usize>()
-                        .map_err(|_| format!("the link's auto part `{}` is not a whole number", shorten(value)))?,
-                );
+                auto_from = Some(value.parse::<usize>().map_err(|_| {
+                    format!("the link's auto part `{}` is not a step number (0, 1, 2 and so on)", shorten(value))
+                })?);
             }
             "quiet" => quiet = Some(quiet_ranges(value)?),
             "seed" => seed = Some(sets::parse_seed(value).map_err(|e| format!("in the link's seed= part, {e}"))?),
@@ -286,11 +284,9 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 told = Some(t);
             }
             "step" => {
-                step = Some(
-                    value
-                        .parse::<usize>()
-                        .map_err(|_| format!("the link's step `{}` is not a whole number", shorten(value)))?,
-                );
+                step = Some(value.parse::<usize>().map_err(|_| {
+                    format!("the link's step `{}` is not a step number (0, 1, 2 and so on)", shorten(value))
+                })?);
             }
             "pid" => {
                 sel.pid = Some(
@@ -528,7 +524,10 @@ mod tests {
         assert!(err(&format!("#lab={}", pack("userinit\nfrob 1\n"))).contains("line 2, column 1"));
         assert!(err(&format!("#lab={}", pack("userinit\nfork 9\n"))).contains("no process with pid 9"));
         assert!(err(&format!("#lab={}&step=5", pack("userinit\n"))).contains("only 1 step"));
-        assert!(err(&format!("#lab={}&step=x", pack("userinit\n"))).contains("not a whole number"));
+        assert!(err(&format!("#lab={}&step=x", pack("userinit\n"))).contains("step `x` is not a step number"));
+        assert!(
+            err(&format!("#lab={}&step=-3", pack("userinit\n"))).contains("step `-3` is not a step number (0, 1, 2")
+        );
         assert!(err(&format!("#lab={}&acc=zz", pack("userinit\n"))).contains("access"));
         assert!(err(&format!("#lab={}&va=xyz", pack("userinit\n"))).contains("not a hex number"));
         assert!(err(&format!("#lab={}&pid=-1", pack("userinit\n"))).contains("not a pid"));

@@ -689,6 +689,8 @@ pub fn result_text(op: &pagelab_core::lab::Op, result: &pagelab_core::port::SysR
         (None, Op::File { .. } | Op::FailAlloc { .. } | Op::Cpu { .. }) => {
             (false, "This changed the lab only: no system call ran.".into())
         }
+        // sbrk returns the old size, an address: in hex too, as the lab writes sizes.
+        (None, Op::Sbrk { .. }) => (false, format!("It returned {} ({:#x}).", result.value, result.value)),
         (None, _) => (false, format!("It returned {}.", result.value)),
     }
 }
@@ -1266,6 +1268,8 @@ mod story_tests {
             "userinit returns nothing: pid 1 now exists, ready to run initcode."
         );
         assert_eq!(result_text(&Op::Fork { pid: 1 }, &ok(2)), (false, "It returned 2.".to_string()));
+        // sbrk's old size, 5 pages: 5 · 4096 = 20480 = 0x5000.
+        assert_eq!(result_text(&Op::Sbrk { pid: 2, n: 4096 }, &ok(20480)).1, "It returned 20480 (0x5000).");
         assert!(!result_text(&Op::Write { pid: 2, va: 0x1000, bytes: vec![1] }, &ok(1)).1.contains("returned"));
         // A store that faults kills; it does not return -1.
         let fault =

@@ -1040,7 +1040,11 @@ impl LabState {
                 self.error(at, format!("`{shown}` faulted. A {e}: pid {pid}. {}.{dropped}", step.counts));
             }
             Some(e) => {
-                self.error(at, format!("`{shown}` failed: {e}. It returned -1. {}.{dropped}", step.counts));
+                // xv6's own refusal, kept as a step: its words name the call
+                // (`sbrk failed: …`), so the lab's do not say "failed" again.
+                let e = e.to_string();
+                let ret = if e.contains("returned -1") { "" } else { "; it returned -1, as in xv6" };
+                self.error(at, format!("Step {end}, `{shown}`: {e}{ret}. {}.{dropped}", step.counts));
             }
             None if matches!(op, Op::Cpu { .. }) => {
                 let cpu = if let Op::Cpu { cpu } = op { cpu } else { 0 };

@@ -54,7 +54,7 @@ fn a_set_asks_before_each_step_and_grades_the_answers() {
     let s = answer(s, "1 0 1 0", 1_010_000.0);
     let q = s.quiz.as_ref().unwrap();
     assert_eq!(q.attempts[0].status, Status::Wrong);
-    assert!(q.attempts[0].message.contains("page-table pages allocated is 66, not 1"), "{}", q.attempts[0].message);
+    assert!(q.attempts[0].message.contains("page-table pages allocated: 66, not 1"), "{}", q.attempts[0].message);
     assert_eq!(q.attempts[0].seconds, Some(10.0));
     // Question 2: the first kalloc is the head, 0xdfff000 (kinit2 freed up to PHYSTOP last).
     let i = s.open_question().unwrap();

@@ -608,16 +608,23 @@ pub fn mappings_parts(m: &Mappings, port: Port, scheme: SchemeKind) -> Vec<Strin
         let what = if c.what.is_empty() { String::new() } else { format!(" ({})", c.what) };
         parts.push(format!("changed va {:#x}{what}: {}", c.va, flag_change(scheme, c.old, c.new)));
     }
-    let kernel_part = match (m.pid, port) {
-        (None, _) => "",
-        (Some(_), Port::Xv6Public) => " of the kernel half",
-        (Some(_), Port::Xv6Riscv) => " for the trampoline and trapframe",
+    // A process's own entries that only the kernel uses: on x86 its copy of
+    // the kernel half; on RISC-V the trampoline and trapframe, without PTE_U
+    // (entries of the process's table, not of the kernel's own).
+    let (one, many, kernel_part) = match (m.pid, port) {
+        (None, _) => ("kernel entry", "kernel entries", ""),
+        (Some(_), Port::Xv6Public) => ("kernel entry", "kernel entries", " of the kernel half"),
+        (Some(_), Port::Xv6Riscv) => (
+            "entry",
+            "entries",
+            " without PTE_U, for the trampoline and trapframe (only the kernel's trap code uses them)",
+        ),
     };
     if m.kernel_added > 0 {
-        parts.push(format!("mapped {}{kernel_part}", plural(m.kernel_added, "kernel entry", "kernel entries")));
+        parts.push(format!("mapped {}{kernel_part}", plural(m.kernel_added, one, many)));
     }
     if m.kernel_removed > 0 {
-        parts.push(format!("cleared {}{kernel_part}", plural(m.kernel_removed, "kernel entry", "kernel entries")));
+        parts.push(format!("cleared {}{kernel_part}", plural(m.kernel_removed, one, many)));
     }
     if m.tables_added > 0 {
         parts.push(format!("{} allocated", plural(m.tables_added, "page-table page", "page-table pages")));

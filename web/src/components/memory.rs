@@ -285,7 +285,10 @@ fn FrameMap(props: &FrameMapProps) -> Html {
 /// Physical memory: the frame map, the free list and who owns what.
 #[component]
 pub fn Memory() -> Html {
-    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.selection.pid, l.selection.frame));
+    // `hidden().entries`: answering a question about a walk shows the entries and addresses that map a frame.
+    let lab = use_lab_by(|l| {
+        (l.full_lab(), l.view_lab(), l.current(), l.len(), l.selection.pid, l.selection.frame, l.hidden().entries)
+    });
     let goto_ref = use_node_ref();
     let version = (lab.view_lab(), lab.current(), lab.len());
     let data: Rc<MapData> = {
@@ -472,6 +475,7 @@ pub fn Memory() -> Html {
                     if sel_maps.is_empty() && !sel_kmaps.is_empty() {
                         <p id="frame-mappers">{ "Mapped without PTE_U, for the kernel only (the trampoline's code uses it as it enters and leaves the kernel): " }
                             { sel_kmaps.iter().map(|m| mapped_at(m.pid, hex(m.va, digits), (!hide_entries).then(|| hex(m.pte, 16)))).collect::<Vec<_>>().join("; ") }
+                            if hide_entries { { MAPPED_AT_HIDDEN } }
                             { ". User code cannot touch it." }
                         </p>
                     } else if sel_maps.is_empty() {
@@ -479,6 +483,7 @@ pub fn Memory() -> Html {
                     } else {
                         <p id="frame-mappers">{ "Mapped by: " }
                             { sel_maps.iter().map(|m| mapped_at(m.pid, hex(m.va, digits), (!hide_entries).then(|| hex(m.pte, if riscv { 16 } else { 8 })))).collect::<Vec<_>>().join("; ") }
+                            if hide_entries { { MAPPED_AT_HIDDEN } { "." } }
                         </p>
                     }
                     if let Some(words) = &sel_bytes {
@@ -593,10 +598,16 @@ fn bytes_words(b: &FrameBytes, cfg: &pagelab_core::kalloc::KmemConfig, riscv: bo
     s
 }
 
-/// "pid 2 at va 0x4000 (pte 0x…)": the entry left out while an open question is about a walk.
+/// Said after the processes that map a frame, in place of the addresses
+/// they map it at, while an open question is about a walk.
+const MAPPED_AT_HIDDEN: &str = " (at which address, and by which entry, is shown once the open question is answered: it would give the answer away)";
+
+/// "pid 2 at va 0x4000 (pte 0x…)", or only "pid 2" while an open question
+/// is about a walk (`pte` is `None` then): the frame and the address that
+/// maps to it would answer where an address of the process ends up.
 fn mapped_at(pid: u32, va: String, pte: Option<String>) -> String {
     match pte {
         Some(p) => format!("pid {pid} at va {va} (pte {p})"),
-        None => format!("pid {pid} at va {va}"),
+        None => format!("pid {pid}"),
     }
 }

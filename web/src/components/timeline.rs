@@ -199,7 +199,12 @@ fn StepEvents(props: &StepEventsProps) -> Html {
 /// Every step, with the current one's events; back, forward, jump.
 #[component]
 pub fn Timeline() -> Html {
-    let lab = use_lab_by(|l| (l.full_lab(), l.view_lab(), l.current(), l.len(), l.quiz.is_some()));
+    let lab = use_lab_by(|l| {
+        (l.full_lab(), l.view_lab(), l.current(), l.len(), l.quiz.is_some(), {
+            let h = l.hidden();
+            (h.question, h.entries)
+        })
+    });
     let n = lab.len();
     let cur = lab.current();
     let ops: Vec<String> = lab.full().steps().iter().map(|s| short(&print_op(&s.op), 60)).collect();
@@ -234,6 +239,8 @@ pub fn Timeline() -> Html {
     let later = n.saturating_sub(cur);
     // In predict mode, what later steps return is not shown before they are.
     let predicting = lab.quiz.is_some();
+    let hidden = lab.hidden();
+    let hide_events = hidden.entries;
     html! {
         <section class="panel timeline" id="panel-timeline" aria-labelledby="tl-h">
             <h2 id="tl-h" tabindex="-1">{ "Timeline" }</h2>
@@ -285,7 +292,12 @@ pub fn Timeline() -> Html {
                 <div class="stepdetail" id="step-detail">
                     <h3>{ format!("Step {cur}: {}, event by event", label(cur)) }</h3>
                     <p class="help">{ "Each line is one thing xv6 did, under the function that did it. Long calls and runs of like events are folded into one line: open them to see every event. A loop over pages shows its first two times, then how many more times it went round." }</p>
-                    <StepEvents full={lab.full_lab()} len={n} step={cur} />
+                    // An open question about a walk: the step's entry writes would answer it.
+                    if let (true, Some(q)) = (hide_events, hidden.question) {
+                        <p id="step-events-hidden">{ format!("Its events are shown once you answer question {q}: the entries it wrote would give the answer away.") }</p>
+                    } else {
+                        <StepEvents full={lab.full_lab()} len={n} step={cur} />
+                    }
                     if s.elided > 0 {
                         <p>{ format!("{} were only counted, not kept.", pagelab_core::lab::summary::plural(s.elided, "more event", "more events")) }</p>
                     }

@@ -269,6 +269,22 @@ fn part(name: impl Into<String>, right: bool, given: impl Into<String>, expected
     Part { name: name.into(), right, given: given.into(), expected: expected.into() }
 }
 
+/// What part `name` of an answer is and what was given, as a phrase: "the
+/// outcome is an address, not a fault", "the flags are PTE_P|PTE_W, not …",
+/// "PTX is 2, not 3" (a field keeps its name), "user pages allocated: 3,
+/// not 1" (a count).
+fn part_is(name: &str, expected: &str, given: &str) -> String {
+    if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        format!("{name} is {expected}, not {given}")
+    } else if name.ends_with("allocated") || name.ends_with("freed") {
+        format!("{name}: {expected}, not {given}")
+    } else if name.ends_with('s') {
+        format!("the {name} are {expected}, not {given}")
+    } else {
+        format!("the {name} is {expected}, not {given}")
+    }
+}
+
 /// Grade `text` as the answer to `q`.
 ///
 /// # Errors
@@ -355,7 +371,7 @@ pub fn grade(q: &Question, text: &str) -> Result<Verdict, AnswerError> {
             .filter(|p| !p.right)
             .map(|p| {
                 if parts.len() > 1 || !["value", "count", "answer"].contains(&p.name.as_str()) {
-                    format!("{} is {}, not {}", p.name, p.expected, p.given)
+                    part_is(&p.name, &p.expected, &p.given)
                 } else {
                     format!("it is {}, not {}", p.expected, p.given)
                 }
