@@ -518,7 +518,7 @@ fn grade_scores_an_answer_file() {
     let out = stdout(&o);
     assert!(out.contains("score 1 of 3"), "{out}");
     assert!(out.contains("1. right"), "{out}");
-    assert!(out.contains("2. wrong: Not right (some parts are): flags is PTE_P|PTE_W, not PTE_P|PTE_U"), "{out}");
+    assert!(out.contains("2. wrong: Not right (some parts are): the flags are PTE_P|PTE_W, not PTE_P|PTE_U"), "{out}");
     assert!(out.contains("3. unreadable"), "{out}");
     // A list in question order, null for one left out; JSON out.
     let answers = TempFile::new(r#"{"answers": ["0x2fe4", null, "3 1 66 66"]}"#);

@@ -52,6 +52,12 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     let r = at_prompt(Fs::builtin(Port::Xv6Riscv));
     // init prints its line on fd 1, sh its prompt on fd 2: both the console.
     assert_eq!(out(&r), "init: starting sh\n$ ");
+    // The whole console as xv6-riscv prints it under QEMU (CPUS := 3):
+    // main's banner on hart 0, then harts 2 and 1 (in either order there).
+    assert_eq!(
+        String::from_utf8_lossy(r.output()),
+        "\nxv6 kernel is booting\n\nhart 2 starting\nhart 1 starting\ninit: starting sh\n$ "
+    );
     assert_eq!(
         procs(&r),
         vec![(1, "init".to_string(), ProcState::Sleeping), (2, "sh".to_string(), ProcState::Sleeping)]

@@ -54,6 +54,17 @@ fn boot_runs_init_which_starts_sh_which_waits_for_a_line() {
     let before = free_after_boot();
     let r = at_prompt(Fs::builtin(Port::Xv6Public));
     assert_eq!(out(&r), "init: starting sh\n$ ");
+    // The whole console as xv6-public prints it under QEMU (CPUS := 2):
+    // mpmain on CPU 1 (started by startothers), then on CPU 0; the first
+    // forkret's iinit prints mkfs's superblock (FSSIZE 1000, 200 inodes,
+    // LOGSIZE 30 from block 2; 200 / 8 + 1 = 26 inode blocks from 32, the
+    // bitmap at 58; 1000 - 59 = 941 data blocks).
+    assert_eq!(
+        String::from_utf8_lossy(r.output()),
+        "cpu1: starting 1\ncpu0: starting 0\n\
+         sb: size 1000 nblocks 941 ninodes 200 nlog 30 logstart 2 inodestart 32 bmap start 58\n\
+         init: starting sh\n$ "
+    );
     assert_eq!(
         procs(&r),
         vec![(1, "init".to_string(), ProcState::Sleeping), (2, "sh".to_string(), ProcState::Sleeping)]

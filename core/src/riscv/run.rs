@@ -239,6 +239,17 @@ impl<H: Hal> Machine for RiscvKernel<H> {
         st
     }
 
+    /// main's banner on hart 0, then "hart N starting" from each other hart
+    /// once hart 0 has set `started`. The other harts race to print, so
+    /// their order varies from boot to boot; pagelab prints the highest first.
+    fn boot_banner(&self) -> String {
+        let mut s = String::from("\nxv6 kernel is booting\n\n");
+        for h in (1..super::NCPU).rev() {
+            s.push_str(&format!("hart {h} starting\n"));
+        }
+        s
+    }
+
     /// usertrap's `printf("usertrap(): unexpected scause ...")`.
     fn trap_message(&self, pid: u32, code: u64, _err: u64, tval: u64, pc: u64) -> String {
         format!("usertrap(): unexpected scause {code:#x} pid={pid}\n            sepc={pc:#x} stval={tval:#x}\n")

@@ -175,6 +175,11 @@ pub trait Machine: Xv6Port + ShmHost + Sized {
     fn user_str(&mut self, tr: &mut Trace, pid: u32, va: u64, max: u64) -> Result<Option<Vec<u8>>, Reject>;
     /// A `struct stat` as this port lays it out.
     fn stat(dev: i32, ino: u32, ty: u16, nlink: u16, size: u64) -> Vec<u8>;
+    /// What the kernel prints on the console as it boots, before the first
+    /// process runs a user instruction: xv6-riscv's main (its banner, then
+    /// "hart N starting" from each other hart), xv6-public's mpmain on each
+    /// CPU and the first forkret's iinit (the superblock line).
+    fn boot_banner(&self) -> String;
     /// What the trap handler prints when it kills `pid` for trap `code`
     /// (error code `err`, address `tval`) at `pc`, with its newline.
     fn trap_message(&self, pid: u32, code: u64, err: u64, tval: u64, pc: u64) -> String;
@@ -631,6 +636,9 @@ impl<K: Machine> Runner<K> {
             op_limit: None,
         };
         if r.k.state().ptable.initproc.is_none() {
+            // A machine just booted: what its kernel printed on the way.
+            let banner = r.k.boot_banner();
+            r.cons.out.extend_from_slice(banner.as_bytes());
             let ret = r.k.userinit(&mut r.tr)?;
             r.ops.push(Op::Userinit);
             r.finish(None, RecordKind::Userinit, format!("userinit() = {}", ret.value));

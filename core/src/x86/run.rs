@@ -300,6 +300,22 @@ impl<H: Hal> Machine for X86Kernel<H> {
     const CREATE_OPENS_DEVICES: bool = false;
     const NEGATIVE_SIZE_FAILS: bool = true;
 
+    /// startothers starts the other CPUs in turn, each printing from mpmain
+    /// before the next is started, then the boot CPU's own mpmain prints;
+    /// the first process's forkret then reads the superblock (iinit). Its
+    /// figures are those mkfs gives xv6-public's fs.img (FSSIZE 1000 blocks,
+    /// 200 inodes, a 30-block log from block 2, 26 inode blocks from 32, the
+    /// bitmap at 58, 941 data blocks): pagelab keeps its files in a directory
+    /// of its own, but prints what xv6 prints.
+    fn boot_banner(&self) -> String {
+        let mut s = String::new();
+        for c in (1..self.layout.ncpu).chain(0..1) {
+            s.push_str(&format!("cpu{c}: starting {c}\n"));
+        }
+        s.push_str("sb: size 1000 nblocks 941 ninodes 200 nlog 30 logstart 2 inodestart 32 bmap start 58\n");
+        s
+    }
+
     /// trap()'s `cprintf("pid %d %s: trap %d err %d on cpu %d eip 0x%x addr 0x%x--kill proc\n", ...)`.
     fn trap_message(&self, pid: u32, code: u64, err: u64, tval: u64, pc: u64) -> String {
         let name = self.st.ptable.get(pid).map(|p| p.name.clone()).unwrap_or_default();

@@ -12,9 +12,12 @@ pub fn procs<K: Machine>(r: &Runner<K>) -> Vec<(u32, String, ProcState)> {
     r.kernel().procs().live().map(|p| (p.pid, p.name.clone(), p.state)).collect()
 }
 
-/// The console's output so far.
+/// The console's output so far, after the kernel's boot messages (see
+/// `boot_banner_*` for those, word for word).
 pub fn out<K: Machine>(r: &Runner<K>) -> String {
-    String::from_utf8_lossy(r.output()).into_owned()
+    let all = String::from_utf8_lossy(r.output()).into_owned();
+    let banner = r.kernel().boot_banner();
+    all.strip_prefix(banner.as_str()).map_or(all.clone(), str::to_string)
 }
 
 /// The pages an operation allocated and freed, by kind.
