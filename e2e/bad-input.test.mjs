@@ -147,6 +147,21 @@ badLink('a step beyond the end', linkFor('userinit\n', '&step=7'), /asks for ste
 badLink('an unknown part', linkFor('userinit\n', '&colour=red'), /does not know: colour/);
 badLink('a bad access code', linkFor('userinit\n', '&acc=zz'), /not one of ur, uw, ux, kr, kw/);
 
+test('a link to a RISC-V story that does not open gives a clean RISC-V lab', async () => {
+  const page = await open(browser, '#b=story-riscv&step=-3');
+  const msg = await errorText(page);
+  assert.match(msg, /the link's step -3 is not a step number \(0, 1, 2 and so on\)/);
+  assert.match(msg, /Here is a clean lab of xv6-riscv instead/);
+  await atStep(page, 1, 1);
+  // xv6-riscv's 128 MB from KERNBASE: 32768 frames.
+  assert.match(await text(page, '#mem-summary'), /^32768 frames/);
+  // The lab works: a fork is step 2.
+  await page.click('#fork');
+  await atStep(page, 2, 2);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('at least 20 kinds of bad input are tried', () => {
   assert.ok(kinds.length >= 20, `only ${kinds.length} kinds`);
 });

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use pagelab_core::lab::quiz::sets;
 use pagelab_core::lab::scenario;
-use pagelab_core::lab::{ReplayError, Scenario};
+use pagelab_core::lab::{Preset, ReplayError, Scenario};
 use pagelab_core::port::SkipFlush;
 
 use crate::machines::Machines;
@@ -203,6 +203,30 @@ pub fn decode(fragment: &str) -> Result<Option<(LinkState, Machines)>, String> {
 #[must_use]
 pub fn replay_error(e: &ReplayError) -> String {
     format!("the scenario in the link cannot be replayed: {e}")
+}
+
+/// The machine a link names, where that can be told even of a link that
+/// does not open: a built-in scenario's or exercise set's preset, or the
+/// preset line of the scenario in its `lab=` part (text that decompresses
+/// but does not parse or replay). `None` when it names none: a link with no
+/// preset line is xv6-public's.
+#[must_use]
+pub fn machine_named(fragment: &str) -> Option<Preset> {
+    let f = fragment.strip_prefix('#').unwrap_or(fragment);
+    f.split('&').find_map(|part| {
+        let (key, value) = part.split_once('=')?;
+        let text = match key {
+            "b" => scenario::builtin(value)?.to_string(),
+            "set" => sets::set_text(value, 0)?,
+            "lab" => {
+                let packed = B64.decode(value.trim_end_matches('=')).ok()?;
+                String::from_utf8(miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).ok()?).ok()?
+            }
+            _ => return None,
+        };
+        let line = text.lines().map(str::trim).find(|l| l.starts_with("preset "))?;
+        Preset::from_name(line.split_whitespace().nth(1)?)
+    })
 }
 
 /// Read a fragment (with or without its `#`) without replaying it.
@@ -514,6 +538,23 @@ mod tests {
     fn empty_fragment_is_no_link() {
         assert!(decode("").unwrap().is_none());
         assert!(decode("#").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_link_that_does_not_open_still_names_its_machine() {
+        // story-riscv's preset line is xv6-riscv's; a bad step does not change that.
+        assert_eq!(machine_named("#b=story-riscv&step=-3"), Some(Preset::Xv6Riscv));
+        assert_eq!(machine_named("b=story-x86&step=99"), Some(Preset::Xv6Public));
+        // A scenario that decompresses but does not parse: its preset line.
+        assert_eq!(machine_named(&format!("#lab={}", pack("preset riscv-tiny\nfrob 1\n"))), Some(Preset::Xv6RiscvTiny));
+        assert_eq!(
+            machine_named(&format!("#lab={}&step=9", pack("preset xv6-riscv\nuserinit\nfork 9\n"))),
+            Some(Preset::Xv6Riscv)
+        );
+        // None named: no preset line, damaged data, an unknown name.
+        assert_eq!(machine_named(&format!("#lab={}", pack("userinit\n"))), None);
+        assert_eq!(machine_named("#lab=***"), None);
+        assert_eq!(machine_named("#b=nope"), None);
     }
 
     #[test]

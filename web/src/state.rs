@@ -356,6 +356,13 @@ impl LabState {
     /// empty link; a clean lab and the reason for a link that does not open.
     #[must_use]
     pub fn opened(link: Result<Option<(LinkState, Machines)>, String>) -> LabState {
+        LabState::opened_or(link, Preset::Xv6Public)
+    }
+
+    /// As [`LabState::opened`], with a clean lab of `clean` for a link that
+    /// does not open (the machine the link names, [`link::machine_named`]).
+    #[must_use]
+    pub fn opened_or(link: Result<Option<(LinkState, Machines)>, String>, clean: Preset) -> LabState {
         match link {
             Ok(Some((ls, machines))) => {
                 let mut s = LabState::over(machines);
@@ -399,10 +406,10 @@ impl LabState {
             }
             Ok(None) => LabState::new(Preset::Xv6Public),
             Err(e) => {
-                let mut s = LabState::new(Preset::Xv6Public);
+                let mut s = LabState::new(clean);
                 s.error(
                     Where::Page,
-                    format!("This link could not be opened: {e}. Here is a clean lab instead; the address bar keeps the link until you change the lab."),
+                    format!("This link could not be opened: {e}. Here is a clean lab of {} instead; the address bar keeps the link until you change the lab.", clean.name()),
                 );
                 s.link_refused = true;
                 s

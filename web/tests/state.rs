@@ -359,9 +359,16 @@ fn a_bad_link_over_an_open_lab_leaves_it_as_it_was() {
     assert!(e.contains("could not be opened") && e.contains("still here"), "{e}");
     assert_eq!((t.scenario().preset, t.len(), t.current()), (Preset::Xv6Riscv, 9, 7));
     assert!(t.link_refused, "the address bar keeps the link to mend");
-    // Opening the page with it: there is no lab yet, so a clean one.
-    let first = LabState::opened(pagelab_web::link::decode("b=story-riscv&step=99"));
-    assert!(error_of(&first).contains("Here is a clean lab instead"), "{}", error_of(&first));
+    // Opening the page with it: there is no lab yet, so a clean one, of the
+    // machine the link names (story-riscv's).
+    let link = "b=story-riscv&step=99";
+    let clean = pagelab_web::link::machine_named(link).unwrap_or(Preset::Xv6Public);
+    let first = LabState::opened_or(pagelab_web::link::decode(link), clean);
+    assert!(error_of(&first).contains("Here is a clean lab of xv6-riscv instead"), "{}", error_of(&first));
+    assert_eq!((first.scenario().preset, first.len()), (Preset::Xv6Riscv, 1));
+    // Without a machine to go by: xv6-public's.
+    let first = LabState::opened(pagelab_web::link::decode("lab=***"));
+    assert!(error_of(&first).contains("Here is a clean lab of xv6-public instead"), "{}", error_of(&first));
     assert_eq!((first.scenario().preset, first.len()), (Preset::Xv6Public, 1));
 }
 
