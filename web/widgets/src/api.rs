@@ -1134,7 +1134,11 @@ mod tests {
         let out =
             run_programs(&ProgramsReq { machine: None, lines: vec!["echo hello world".into()], steps: 0 }).unwrap();
         assert_eq!(out.machine, "xv6-riscv");
-        assert_eq!(out.console, "init: starting sh\n$ echo hello world\nhello world\n$ ");
+        // xv6-riscv's boot messages (main's banner, then harts 2 and 1), then init and sh.
+        assert_eq!(
+            out.console,
+            "\nxv6 kernel is booting\n\nhart 2 starting\nhart 1 starting\ninit: starting sh\n$ echo hello world\nhello world\n$ "
+        );
         // The operations are the built-in riscv story's, which pagelab.run replays.
         let story = pagelab_core::lab::scenario::parse(pagelab_core::lab::scenario::STORY_RISCV).unwrap();
         let want: Vec<String> = story.ops.iter().map(scenario::print_op).collect();
