@@ -205,6 +205,28 @@ pub fn replay_error(e: &ReplayError) -> String {
     format!("the scenario in the link cannot be replayed: {e}")
 }
 
+/// The scenario text of a link's `lab=` part: base64url, raw deflate, UTF-8.
+///
+/// # Errors
+/// What is wrong with the data, in plain words.
+fn unpacked(data: &str) -> Result<String, String> {
+    let packed = B64.decode(data.trim_end_matches('=')).map_err(|_| {
+        "the link's lab data is damaged: it is not valid base64url, perhaps cut short or changed when copied"
+            .to_string()
+    })?;
+    let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|e| {
+        if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
+            format!(
+                "the link's lab is too large: its scenario is more than {} MiB of text, more than the lab opens",
+                MAX_TEXT >> 20
+            )
+        } else {
+            "the link's lab data is damaged: it does not decompress, perhaps cut short or edited".to_string()
+        }
+    })?;
+    String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())
+}
+
 /// The machine a link names, where that can be told even of a link that
 /// does not open: a built-in scenario's or exercise set's preset, or the
 /// preset line of the scenario in its `lab=` part (text that decompresses
@@ -218,10 +240,7 @@ pub fn machine_named(fragment: &str) -> Option<Preset> {
         let text = match key {
             "b" => scenario::builtin(value)?.to_string(),
             "set" => sets::set_text(value, 0)?,
-            "lab" => {
-                let packed = B64.decode(value.trim_end_matches('=')).ok()?;
-                String::from_utf8(miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).ok()?).ok()?
-            }
+            "lab" => unpacked(value).ok()?,
             _ => return None,
         };
         let line = text.lines().map(str::trim).find(|l| l.starts_with("preset "))?;
@@ -368,23 +387,7 @@ pub fn read(fragment: &str) -> Result<Option<LinkState>, String> {
                 ));
             }
         },
-        (Some(data), None) => {
-            let packed = B64.decode(data.trim_end_matches('=')).map_err(|_| {
-                "the link's lab data is damaged: it is not valid base64url, perhaps cut short or changed when copied"
-                    .to_string()
-            })?;
-            let raw = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|e| {
-                if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput {
-                    format!(
-                        "the link's lab is too large: its scenario is more than {} MiB of text, more than the lab opens",
-                        MAX_TEXT >> 20
-                    )
-                } else {
-                    "the link's lab data is damaged: it does not decompress, perhaps cut short or edited".to_string()
-                }
-            })?;
-            String::from_utf8(raw).map_err(|_| "the link's lab data is not text".to_string())?
-        }
+        (Some(data), None) => unpacked(data)?,
         (None, None) => return Err("the link has no lab= part, so there is no lab in it".into()),
     };
     let scenario = scenario::parse(&text)

@@ -35,10 +35,15 @@ pub fn LabProvider(props: &ProviderProps) -> Html {
         let (first, progress) = (first.clone(), progress.clone());
         use_effect_with((), move |()| {
             let f = fragment.unwrap_or_else(initial_fragment);
-            // A link that does not open gives a clean lab of the machine it names.
-            let clean = crate::link::machine_named(&f).unwrap_or(pagelab_core::lab::Preset::Xv6Public);
-            let done =
-                Callback::from(move |o: OpenedLink| first.set(Some(Handoff::new(LabState::opened_or(o, clean)))));
+            let link = f.clone();
+            let done = Callback::from(move |o: OpenedLink| {
+                // A link that does not open gives a clean lab of the machine it names.
+                let clean = match &o {
+                    Err(_) => crate::link::machine_named(&link).unwrap_or(pagelab_core::lab::Preset::Xv6Public),
+                    Ok(_) => pagelab_core::lab::Preset::Xv6Public,
+                };
+                first.set(Some(Handoff::new(LabState::opened_or(o, clean))));
+            });
             let stop = drive(&f, false, Callback::from(move |p| progress.set(p)), done);
             move || stop.set(true)
         });
