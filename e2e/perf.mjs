@@ -58,39 +58,77 @@ async function open(fragment, viewport = { width: 1440, height: 900 }) {
 }
 
 // ---- cold loads ----
-async function coldLoad(fragment) {
-  const times = [];
+/** Pages made up here and served on the lab's origin: the lab's page as
+ * static HTML and a page of one paragraph (filled in below). */
+const madePages = {};
+
+/** `runs` cold loads (a fresh browser context each) of the site's `suffix`
+ * (a fragment `#…` of the lab, or a page of `madePages`). Each gives, from
+ * navigation start: `drawn`, the frame that first has the lab's #main (or a
+ * made page wholly parsed), seen as it begins; `painted`, the end of that
+ * frame; and with `trace`, the wasm functions Chromium compiled on first
+ * call before `drawn` (V8's wasm.CompileLazy events): `compiled` and their
+ * `compileMs`. */
+async function coldLoads(suffix, { trace = false } = {}) {
+  const out = [];
   for (let i = 0; i < runs; i++) {
     const c = await browser.newContext();
+    await c.route(/\/(static-copy|one-paragraph)\.html$/, (route) => route.fulfill({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      headers: { 'content-security-policy': "default-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'" },
+      body: madePages[new URL(route.request().url()).pathname.slice(1)],
+    }));
     const p = await c.newPage();
-    // The lab's first render: navigation start to #main in the DOM, seen at the frame it appears.
+    const events = [];
+    let cdp = null;
+    if (trace) {
+      cdp = await c.newCDPSession(p);
+      cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
+      await cdp.send('Tracing.start', { categories: 'v8.wasm,blink.user_timing', transferMode: 'ReportEvents' });
+    }
     await p.addInitScript(() => {
+      const made = location.pathname.endsWith('.html');
       const tick = () => {
-        if (document.getElementById('main')) window.__drawn = performance.now();
-        else requestAnimationFrame(tick);
+        if (made ? document.readyState !== 'loading' : document.getElementById('main')) {
+          performance.mark('pagelab-drawn');
+          window.__drawn = performance.now();
+          // A timer set in the frame's first callback runs once that frame is drawn.
+          requestAnimationFrame(() => setTimeout(() => { window.__painted = performance.now(); }, 0));
+        } else requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
     });
-    await p.goto(server.url + (fragment ? `#${fragment}` : ''));
-    await p.waitForFunction(() => window.__drawn, null, { timeout: 120000 });
-    times.push(await p.evaluate(() => window.__drawn));
+    await p.goto(server.url + suffix);
+    await p.waitForFunction(() => window.__painted, null, { timeout: 120000 });
+    const load = await p.evaluate(() => ({ drawn: window.__drawn, painted: window.__painted }));
+    if (cdp) {
+      const done = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
+      await cdp.send('Tracing.end');
+      await done;
+      const drawn = events.find((e) => e.name === 'pagelab-drawn');
+      const compiled = events.filter((e) => e.name === 'wasm.CompileLazy' && drawn && e.ts < drawn.ts);
+      load.compiled = compiled.length;
+      load.compileMs = compiled.reduce((t, e) => t + (e.dur || 0), 0) / 1000;
+    }
+    out.push(load);
     await c.close();
   }
-  return times;
+  return out;
 }
+const med = (loads, key) => q(loads.map((x) => x[key]), 0.5);
 
 console.log('### The lab in the browser (e2e/perf.mjs)');
 console.log('');
-const cold = await coldLoad('');
-console.log(`- cold load to the lab drawn: median ${ms(q(cold, 0.5))} (${cold.map((x) => x.toFixed(0)).join(', ')}), ${runs} runs`);
+const cold = await coldLoads('');
+console.log(`- cold load to the lab drawn: median ${ms(med(cold, 'drawn'))} (${cold.map((x) => x.drawn.toFixed(0)).join(', ')}), ${runs} runs`);
 {
   // The floors of the figure above, each to the end of the frame that first
-  // paints the whole page (the lab's figure above is to the start of it):
-  // the lab itself; the same page as static HTML (its DOM once drawn, saved
-  // without its scripts, with the same style sheet); a page of one paragraph
-  // with that style sheet. The static copy runs no code at all, so the gap
-  // between it and the lab is what the wasm costs, and the gap between it and
-  // the paragraph is what laying out the lab's elements costs.
+  // paints the whole page: the lab's page as static HTML (its DOM once
+  // drawn, saved without its scripts, with the same style sheet), and a page
+  // of one paragraph with that style sheet. The static copy runs no code at
+  // all, so the gap between it and the lab is what the wasm costs, and the
+  // gap between it and the paragraph is what laying out the lab's elements costs.
   const { context, page } = await open('');
   await page.waitForTimeout(300);
   const copy = await page.evaluate(() => {
@@ -100,74 +138,17 @@ console.log(`- cold load to the lab drawn: median ${ms(q(cold, 0.5))} (${cold.ma
   });
   const sheet = await page.evaluate(() => document.querySelector('link[rel=stylesheet]').getAttribute('href'));
   await context.close();
-  const pages = {
-    'static-copy.html': copy,
-    'one-paragraph.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="${sheet}"><title>floor</title></head><body><p>pagelab</p></body></html>`,
-  };
-  /** Cold loads of `path` (a made-up page of `pages`, or the lab): navigation
-   * start to the end of the frame that first paints it whole. */
-  async function painted(path) {
-    const times = [];
-    for (let i = 0; i < runs; i++) {
-      const c = await browser.newContext();
-      await c.route(/\/(static-copy|one-paragraph)\.html$/, (route) => route.fulfill({
-        status: 200,
-        contentType: 'text/html; charset=utf-8',
-        headers: { 'content-security-policy': "default-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'" },
-        body: pages[new URL(route.request().url()).pathname.slice(1)],
-      }));
-      const p = await c.newPage();
-      await p.addInitScript(() => {
-        // The first frame that has the lab's #main, or a static page wholly
-        // parsed; then a timer, which runs once that frame is drawn.
-        const made = location.pathname.endsWith('.html');
-        const tick = () => {
-          if (made ? document.readyState !== 'loading' : document.getElementById('main')) {
-            requestAnimationFrame(() => setTimeout(() => { window.__painted = performance.now(); }, 0));
-          } else requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      });
-      await p.goto(server.url + path);
-      await p.waitForFunction(() => window.__painted, null, { timeout: 120000 });
-      times.push(await p.evaluate(() => window.__painted));
-      await c.close();
-    }
-    return q(times, 0.5);
-  }
-  const [lab, copied, para] = [await painted(''), await painted('static-copy.html'), await painted('one-paragraph.html')];
-  console.log(`- the same, to the end of the frame that paints it: the lab ${ms(lab)}; the floors: the lab's page as static HTML (no code, ${copy.length} bytes) ${ms(copied)}, a page of one paragraph with the same style sheet ${ms(para)} (medians of ${runs})`);
-
+  madePages['static-copy.html'] = copy;
+  madePages['one-paragraph.html'] = `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="stylesheet" href="${sheet}"><title>floor</title></head><body><p>pagelab</p></body></html>`;
+  const [copied, para] = [await coldLoads('static-copy.html'), await coldLoads('one-paragraph.html')];
+  console.log(`- the same, to the end of the frame that paints it: the lab ${ms(med(cold, 'painted'))}; the floors: the lab's page as static HTML (no code, ${copy.length} bytes) ${ms(med(copied, 'painted'))}, a page of one paragraph with the same style sheet ${ms(med(para, 'painted'))} (medians of ${runs})`);
   // Chromium compiles a wasm function when it is first called: the part of
-  // the lab's own time that is the browser compiling its code (a traced cold
-  // load: V8's wasm.CompileLazy events before the lab is drawn).
-  const lazy = [];
-  for (let i = 0; i < runs; i++) {
-    const c = await browser.newContext();
-    const p = await c.newPage();
-    const cdp = await c.newCDPSession(p);
-    const events = [];
-    cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
-    await cdp.send('Tracing.start', { categories: 'v8.wasm,blink.user_timing', transferMode: 'ReportEvents' });
-    await p.addInitScript(() => {
-      const tick = () => { if (document.getElementById('main')) { performance.mark('pagelab-drawn'); window.__drawn = 1; } else requestAnimationFrame(tick); };
-      requestAnimationFrame(tick);
-    });
-    await p.goto(server.url);
-    await p.waitForFunction(() => window.__drawn, null, { timeout: 120000 });
-    const done = new Promise((resolve) => cdp.on('Tracing.tracingComplete', resolve));
-    await cdp.send('Tracing.end');
-    await done;
-    const drawn = events.find((e) => e.name === 'pagelab-drawn');
-    const compiled = events.filter((e) => e.name === 'wasm.CompileLazy' && drawn && e.ts < drawn.ts);
-    lazy.push({ n: compiled.length, ms: compiled.reduce((a, e) => a + (e.dur || 0), 0) / 1000 });
-    await c.close();
-  }
-  const [n, t] = [q(lazy.map((x) => x.n), 0.5), q(lazy.map((x) => x.ms), 0.5)];
-  console.log(`- of the lab's own time: Chromium compiling its wasm functions as they are first called, before the lab is drawn: ${n} functions, ${ms(t)} (medians of ${runs} traced loads)`);
+  // the lab's own time that is the browser compiling its code.
+  const traced = await coldLoads('', { trace: true });
+  console.log(`- of the lab's own time: Chromium compiling its wasm functions as they are first called, before the lab is drawn: ${med(traced, 'compiled')} functions, ${ms(med(traced, 'compileMs'))} (medians of ${runs} traced loads)`);
 }
-const deep = await coldLoad('b=shm-test&step=90');
-console.log(`- a deep link into shm-test (step 90): median ${ms(q(deep, 0.5))}`);
+const deep = await coldLoads('#b=shm-test&step=90');
+console.log(`- a deep link into shm-test (step 90): median ${ms(med(deep, 'drawn'))}`);
 
 // ---- keystrokes in the address field ----
 /** Type five addresses into `#address` of `page` (after Control+A each) and
